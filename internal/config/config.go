@@ -1,0 +1,220 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment names accepted by AUTHSVC_ENV.
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+)
+
+// Config is authsvc's validated configuration.
+type Config struct {
+	// StytchProjectID is the Stytch project; empty means dev mode (embedded emulator).
+	StytchProjectID string
+	// StytchSecret is the project secret, from STYTCH_SECRET or the file named by STYTCH_SECRET_FILE.
+	StytchSecret string
+	// StytchBaseURL overrides the base URL derived from the project ID (custom domains, an emulator).
+	StytchBaseURL string
+
+	GRPCAddr  string
+	HTTPAddr  string
+	AdminAddr string
+
+	// AllowedRedirectURLs is the allowlist for magic-link and discovery redirect URLs; the first entry
+	// is the default used when a request omits one.
+	AllowedRedirectURLs []string
+	// CORSOrigins lists the browser origins allowed to call the REST API.
+	CORSOrigins []string
+	// RedisURL, when set, moves shared state (limits, revocations, idempotency keys) to Redis.
+	RedisURL string
+	// Env is development or production; production refuses dev mode.
+	Env string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// ShutdownGrace bounds graceful shutdown before in-flight RPCs are cut.
+	ShutdownGrace time.Duration
+	// InsecureCookies drops the Secure attribute from session cookies, for plain-HTTP local development
+	// only; refused in production.
+	InsecureCookies bool
+}
+
+// DevMode reports whether authsvc should run against the embedded Stytch emulator.
+func (c *Config) DevMode() bool { return c.StytchProjectID == "" }
+
+// setting describes one configuration value: its environment variable, flag and default.
+type setting struct {
+	env, flag, def, usage string
+	dst                   *string
+}
+
+// Load parses args (without the program name) and the environment given by getenv. Output for -help
+// goes to out. It returns flag.ErrHelp when help was requested.
+func Load(args []string, getenv func(string) string, out io.Writer) (*Config, error) {
+	var (
+		c                                                   Config
+		secretFile, redirects, origins, grace, insecureCook string
+	)
+	settings := []setting{
+		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID},
+		{"STYTCH_SECRET", "stytch-secret", "", "Stytch project secret (prefer STYTCH_SECRET_FILE)", &c.StytchSecret},
+		{"STYTCH_SECRET_FILE", "stytch-secret-file", "", "file holding the Stytch project secret", &secretFile},
+		{"STYTCH_BASE_URL", "stytch-base-url", "", "Stytch API base URL; default derived from the project ID", &c.StytchBaseURL},
+		{"AUTHSVC_GRPC_ADDR", "grpc-addr", ":9090", "gRPC listen address", &c.GRPCAddr},
+		{"AUTHSVC_HTTP_ADDR", "http-addr", ":8080", "REST gateway listen address", &c.HTTPAddr},
+		{"AUTHSVC_ADMIN_ADDR", "admin-addr", ":9091", "internal admin address (/metrics, pprof)", &c.AdminAddr},
+		{"AUTHSVC_ALLOWED_REDIRECT_URLS", "allowed-redirect-urls", "", "comma-separated redirect URL allowlist; the first is the default", &redirects},
+		{"AUTHSVC_CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed by CORS", &origins},
+		{"AUTHSVC_REDIS_URL", "redis-url", "", "Redis URL for state shared between replicas (redis://host:6379/0)", &c.RedisURL},
+		{"AUTHSVC_ENV", "env", EnvDevelopment, "development or production", &c.Env},
+		{"AUTHSVC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
+		{"AUTHSVC_SHUTDOWN_GRACE", "shutdown-grace", "20s", "how long in-flight calls may finish on shutdown", &grace},
+		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "false", "omit the Secure cookie attribute (local HTTP only)", &insecureCook},
+	}
+
+	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst, s.flag, def, s.usage+" ($"+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	c.AllowedRedirectURLs = splitList(redirects)
+	c.CORSOrigins = splitList(origins)
+
+	if err := c.loadSecret(secretFile); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.ShutdownGrace, err = time.ParseDuration(grace); err != nil || c.ShutdownGrace < 0 {
+		return nil, fmt.Errorf("AUTHSVC_SHUTDOWN_GRACE: %q is not a non-negative duration such as 20s", grace)
+	}
+	if c.InsecureCookies, err = strconv.ParseBool(insecureCook); err != nil {
+		return nil, fmt.Errorf("AUTHSVC_INSECURE_COOKIES: %q is not a boolean", insecureCook)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) loadSecret(file string) error {
+	if file == "" {
+		return nil
+	}
+	if c.StytchSecret != "" {
+		return errors.New("STYTCH_SECRET_FILE: set either STYTCH_SECRET or STYTCH_SECRET_FILE, not both")
+	}
+	b, err := os.ReadFile(file) //nolint:gosec // the operator names the file on purpose
+	if err != nil {
+		// The path is operator configuration, not a secret; the content is never printed.
+		return fmt.Errorf("STYTCH_SECRET_FILE: cannot read %q: %w", file, errors.Unwrap(err))
+	}
+	c.StytchSecret = strings.TrimSpace(string(b))
+	if c.StytchSecret == "" {
+		return fmt.Errorf("STYTCH_SECRET_FILE: %q is empty", file)
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	switch c.Env {
+	case EnvDevelopment, EnvProduction:
+	default:
+		return fmt.Errorf("AUTHSVC_ENV: %q is neither %q nor %q", c.Env, EnvDevelopment, EnvProduction)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("AUTHSVC_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.StytchProjectID == "" {
+		if c.Env == EnvProduction {
+			return errors.New("STYTCH_PROJECT_ID: required when AUTHSVC_ENV=production (dev mode with the embedded emulator is refused in production)")
+		}
+		if c.StytchSecret != "" {
+			return errors.New("STYTCH_PROJECT_ID: a Stytch secret is set but no project ID")
+		}
+	} else if c.StytchSecret == "" {
+		return errors.New("STYTCH_SECRET: required with STYTCH_PROJECT_ID (or set STYTCH_SECRET_FILE)")
+	}
+	if c.StytchBaseURL != "" {
+		if err := checkURL(c.StytchBaseURL, false); err != nil {
+			return fmt.Errorf("STYTCH_BASE_URL: %w", err)
+		}
+	}
+	for name, addr := range map[string]string{"AUTHSVC_GRPC_ADDR": c.GRPCAddr, "AUTHSVC_HTTP_ADDR": c.HTTPAddr, "AUTHSVC_ADMIN_ADDR": c.AdminAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("%s: %q is not host:port", name, addr)
+		}
+	}
+	for _, u := range c.AllowedRedirectURLs {
+		if err := checkURL(u, true); err != nil {
+			return fmt.Errorf("AUTHSVC_ALLOWED_REDIRECT_URLS: %w", err)
+		}
+	}
+	for _, o := range c.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			return fmt.Errorf("AUTHSVC_CORS_ORIGINS: %w", err)
+		}
+	}
+	if c.RedisURL != "" {
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			return errors.New("AUTHSVC_REDIS_URL: not a redis:// or rediss:// URL with a host")
+		}
+	}
+	if c.Env == EnvProduction && c.InsecureCookies {
+		return errors.New("AUTHSVC_INSECURE_COOKIES: refused when AUTHSVC_ENV=production")
+	}
+	return nil
+}
+
+func checkURL(raw string, allowQuery bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	if !allowQuery && (u.RawQuery != "" || u.Fragment != "") {
+		return fmt.Errorf("%q must not have a query or fragment", raw)
+	}
+	return nil
+}
+
+func checkOrigin(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return fmt.Errorf("%q is not an origin such as https://app.example.com", raw)
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

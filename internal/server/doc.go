@@ -1,0 +1,17 @@
+// Package server runs authsvc's three listeners: the gRPC API, the REST gateway in front of it, and an
+// internal admin port.
+//
+// gRPC and REST are on separate ports, and the gateway reaches the API by dialing the gRPC port over
+// loopback (Register*Handler with a client connection) rather than calling handlers in process
+// (Register*HandlerServer). That costs one loopback hop per REST call and buys the guarantee that a REST
+// request passes exactly the same interceptor chain as a gRPC one: tracing, logging, caller access,
+// admission control, validation and panic recovery. Keeping the ports apart also lets each be exposed,
+// secured and load-balanced on its own (HTTP/1.1 browsers versus HTTP/2 services).
+//
+// The admin port (metrics, pprof) is never served on the public REST port.
+//
+// Shutdown runs in dependency order: readiness and health turn NOT_SERVING, the REST gateway drains
+// (its in-flight calls still need the gRPC server), the gRPC server stops gracefully within the grace
+// period and is then stopped hard, and the admin server goes last so metrics can be scraped until the
+// end.
+package server

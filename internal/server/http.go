@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// gatewayOptions are the REST behaviours every deployment gets: Stytch-style snake_case JSON (proto field
+// names), unknown fields rejected rather than silently dropped, and span names by route template.
+func gatewayOptions() []runtime.ServeMuxOption {
+	return []runtime.ServeMuxOption{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{
+			Marshaler: &runtime.JSONPb{
+				MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
+				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+			},
+		}),
+		runtime.WithMiddlewares(routeSpanName),
+	}
+}
+
+// routeSpanName renames the otelhttp server span after the matched route template
+// ("POST /v1/b2b/sessions/authenticate"), which only the gateway knows: a span name with IDs in it
+// would make every member's request its own span name.
+func routeSpanName(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if pattern, ok := runtime.HTTPPathPattern(r.Context()); ok {
+			span := trace.SpanFromContext(r.Context())
+			span.SetName(r.Method + " " + pattern)
+			span.SetAttributes(attribute.String("http.route", pattern))
+		}
+		next(w, r, params)
+	}
+}
+
+// maxRequestBody caps REST request bodies; every API request is a small JSON document.
+const maxRequestBody = 64 << 10
+
+func (s *Server) httpHandler(gw *runtime.ServeMux) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", gw)
+	if len(s.cfg.OpenAPI) > 0 {
+		spec := s.cfg.OpenAPI
+		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(spec)
+		})
+	}
+	mux.HandleFunc("GET /readyz", s.readyz)
+	for pattern, h := range s.cfg.ExtraRoutes {
+		mux.Handle(pattern, h)
+	}
+
+	var h http.Handler = http.MaxBytesHandler(mux, maxRequestBody)
+	for i := len(s.cfg.HTTPMiddleware) - 1; i >= 0; i-- {
+		h = s.cfg.HTTPMiddleware[i](h)
+	}
+	return otelhttp.NewHandler(h, "authsvc.http",
+		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
+		otelhttp.WithMeterProvider(s.cfg.MeterProvider),
+		otelhttp.WithPropagators(s.cfg.Propagators),
+		otelhttp.WithFilter(func(r *http.Request) bool {
+			return r.URL.Path != "/healthz" && r.URL.Path != "/readyz"
+		}),
+		// The route template is set by routeSpanName once the gateway has matched; until then (and for
+		// unmatched paths) the method alone keeps span names low-cardinality.
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
+	)
+}
+
+// readyz answers 200 when the gRPC server is serving and the readiness check passes (JWKS loaded or
+// Stytch reachable), 503 otherwise. The reason is operator information, never a secret.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.ready(r.Context()); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) ready(ctx context.Context) error {
+	if s.cfg.Ready == nil {
+		return s.servingErr(ctx)
+	}
+	if err := s.servingErr(ctx); err != nil {
+		return err
+	}
+	return s.cfg.Ready(ctx)
+}
+
+func (s *Server) servingErr(ctx context.Context) error {
+	resp, err := s.health.Check(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		return errors.New("shutting down")
+	}
+	return nil
+}

@@ -1,0 +1,373 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/stats"
+)
+
+// Service is one gRPC service served by authsvc and exposed through the REST gateway.
+type Service struct {
+	// Desc is the generated service descriptor (for example b2bv1.SessionsService_ServiceDesc).
+	Desc *grpc.ServiceDesc
+	// Impl implements the service.
+	Impl any
+	// RegisterGateway is the generated Register*Handler function; nil for gRPC-only services.
+	RegisterGateway func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+}
+
+// Config holds everything the servers need. Listeners may be supplied (tests use 127.0.0.1:0);
+// otherwise the addresses are listened on.
+type Config struct {
+	GRPCAddr, HTTPAddr, AdminAddr string
+	GRPCListener                  net.Listener
+	HTTPListener                  net.Listener
+	AdminListener                 net.Listener
+
+	// Services are registered on the gRPC server, the gateway and the health service.
+	Services []Service
+
+	// UnaryInterceptors and StreamInterceptors run after logging and before validation and recovery:
+	// the place for caller access and admission control.
+	UnaryInterceptors  []grpc.UnaryServerInterceptor
+	StreamInterceptors []grpc.StreamServerInterceptor
+
+	// GatewayOptions are added to the REST gateway's ServeMux (cookies, error handling).
+	GatewayOptions []runtime.ServeMuxOption
+	// HTTPMiddleware wraps the REST handler inside tracing (CORS, hardening); applied in order, the
+	// first outermost.
+	HTTPMiddleware []func(http.Handler) http.Handler
+	// ExtraRoutes are served on the REST port besides the API (for example /dev/outbox in dev mode).
+	ExtraRoutes map[string]http.Handler
+	// OpenAPI is served at /openapi.json.
+	OpenAPI []byte
+
+	// Ready reports whether authsvc can do useful work (JWKS loaded or Stytch reachable); nil means
+	// always ready once serving.
+	Ready func(context.Context) error
+	// MetricsHandler serves /metrics on the admin port.
+	MetricsHandler http.Handler
+
+	// GRPCServerCredentials enables TLS on the gRPC port; GatewayDialCredentials must then match.
+	GRPCServerCredentials  credentials.TransportCredentials
+	GatewayDialCredentials credentials.TransportCredentials
+
+	// ShutdownGrace bounds the graceful phase of shutdown.
+	ShutdownGrace time.Duration
+
+	Logger         *slog.Logger
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+	Propagators    propagation.TextMapPropagator
+}
+
+// Server is the running set of listeners.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	grpc     *grpc.Server
+	health   *health.Server
+	conn     *grpc.ClientConn
+	http     *http.Server
+	admin    *http.Server
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	adminLis net.Listener
+	stopOnce sync.Once
+	stopErr  error
+
+	serving  sync.WaitGroup // the three Serve goroutines
+	errMu    sync.Mutex
+	serveErr error         // first listener failure
+	failed   chan struct{} // closed on the first listener failure
+}
+
+// New builds the servers and opens the listeners; nothing is served until Run.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TracerProvider == nil {
+		cfg.TracerProvider = otel.GetTracerProvider()
+	}
+	if cfg.MeterProvider == nil {
+		cfg.MeterProvider = otel.GetMeterProvider()
+	}
+	if cfg.Propagators == nil {
+		cfg.Propagators = otel.GetTextMapPropagator()
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 20 * time.Second
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, health: health.NewServer(), failed: make(chan struct{})}
+
+	var err error
+	if s.grpcLis, err = listen(cfg.GRPCListener, cfg.GRPCAddr, "gRPC"); err != nil {
+		return nil, err
+	}
+	if s.httpLis, err = listen(cfg.HTTPListener, cfg.HTTPAddr, "HTTP"); err != nil {
+		_ = s.grpcLis.Close()
+		return nil, err
+	}
+	if s.adminLis, err = listen(cfg.AdminListener, cfg.AdminAddr, "admin"); err != nil {
+		_ = s.grpcLis.Close()
+		_ = s.httpLis.Close()
+		return nil, err
+	}
+
+	s.grpc = s.newGRPCServer()
+	if err := s.newGateway(ctx); err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	return s, nil
+}
+
+func listen(l net.Listener, addr, what string) (net.Listener, error) {
+	if l != nil {
+		return l, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s on %s: %w", what, addr, err)
+	}
+	return l, nil
+}
+
+func (s *Server) closeListeners() {
+	_ = s.grpcLis.Close()
+	_ = s.httpLis.Close()
+	_ = s.adminLis.Close()
+}
+
+// GRPCAddr, HTTPAddr and AdminAddr return the bound addresses (useful with port 0).
+func (s *Server) GRPCAddr() string  { return s.grpcLis.Addr().String() }
+func (s *Server) HTTPAddr() string  { return s.httpLis.Addr().String() }
+func (s *Server) AdminAddr() string { return s.adminLis.Addr().String() }
+
+// Health exposes the health server so callers can mark services NOT_SERVING.
+func (s *Server) Health() *health.Server { return s.health }
+
+// isHealthCheck keeps health probes out of traces and metrics: they run every few seconds per pod and
+// would drown real traffic.
+func isHealthCheck(info *stats.RPCTagInfo) bool {
+	return info.FullMethodName != healthpb.Health_Check_FullMethodName &&
+		info.FullMethodName != healthpb.Health_Watch_FullMethodName &&
+		info.FullMethodName != healthpb.Health_List_FullMethodName
+}
+
+func (s *Server) newGRPCServer() *grpc.Server {
+	unary, stream := interceptors(s.cfg, s.log)
+	opts := []grpc.ServerOption{
+		grpc.StatsHandler(otelgrpc.NewServerHandler(
+			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
+			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
+			otelgrpc.WithPropagators(s.cfg.Propagators),
+			otelgrpc.WithFilter(isHealthCheck),
+		)),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+	}
+	if s.cfg.GRPCServerCredentials != nil {
+		opts = append(opts, grpc.Creds(s.cfg.GRPCServerCredentials))
+	}
+	g := grpc.NewServer(opts...)
+	for _, svc := range s.cfg.Services {
+		g.RegisterService(svc.Desc, svc.Impl)
+		s.health.SetServingStatus(svc.Desc.ServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(g, s.health)
+	reflection.Register(g)
+	return g
+}
+
+func (s *Server) newGateway(ctx context.Context) error {
+	creds := s.cfg.GatewayDialCredentials
+	if creds == nil {
+		creds = insecure.NewCredentials()
+	}
+	// The gateway is the gRPC server's client: its own client spans join the REST request's trace, so a
+	// trace reads gateway server span -> gRPC client span -> gRPC server span.
+	conn, err := grpc.NewClient(dialTarget(s.grpcLis.Addr()),
+		grpc.WithTransportCredentials(creds),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
+			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
+			otelgrpc.WithPropagators(s.cfg.Propagators),
+			otelgrpc.WithFilter(isHealthCheck),
+		)),
+	)
+	if err != nil {
+		return fmt.Errorf("gateway: dial gRPC server: %w", err)
+	}
+	s.conn = conn
+
+	opts := append(gatewayOptions(), runtime.WithHealthEndpointAt(healthpb.NewHealthClient(conn), "/healthz"))
+	opts = append(opts, s.cfg.GatewayOptions...)
+	mux := runtime.NewServeMux(opts...)
+	for _, svc := range s.cfg.Services {
+		if svc.RegisterGateway == nil {
+			continue
+		}
+		if err := svc.RegisterGateway(ctx, mux, conn); err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("gateway: register %s: %w", svc.Desc.ServiceName, err)
+		}
+	}
+	s.http = &http.Server{
+		Handler:           s.httpHandler(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return nil
+}
+
+// dialTarget turns a listener address into a dialable loopback target: a wildcard listen address
+// (":9090", "[::]:9090") is dialed on loopback, never over an external interface.
+func dialTarget(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	ip := tcp.IP
+	if ip == nil || ip.IsUnspecified() {
+		if ip.To4() != nil || ip == nil {
+			ip = net.IPv4(127, 0, 0, 1)
+		} else {
+			ip = net.IPv6loopback
+		}
+	}
+	return "passthrough:///" + net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}
+
+func (s *Server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	if s.cfg.MetricsHandler != nil {
+		mux.Handle("GET /metrics", s.cfg.MetricsHandler)
+	}
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// Run serves until ctx is cancelled or a listener fails, then shuts down in order. It returns nil after
+// a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	s.serving.Go(func() { s.fail(wrapServe("gRPC", s.grpc.Serve(s.grpcLis))) })
+	s.serving.Go(func() { s.fail(wrapServe("HTTP", s.http.Serve(s.httpLis))) })
+	s.serving.Go(func() { s.fail(wrapServe("admin", s.admin.Serve(s.adminLis))) })
+
+	for _, svc := range s.cfg.Services {
+		s.health.SetServingStatus(svc.Desc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	s.log.InfoContext(ctx, "authsvc serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "admin", s.AdminAddr())
+
+	select {
+	case <-ctx.Done():
+	case <-s.failed:
+		s.log.ErrorContext(ctx, "listener failed; shutting down", "error", s.firstServeErr())
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownGrace)
+	defer cancel()
+	return s.Shutdown(shutdownCtx)
+}
+
+func (s *Server) fail(err error) {
+	if err == nil {
+		return
+	}
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	if s.serveErr == nil {
+		s.serveErr = err
+		close(s.failed)
+	}
+}
+
+func (s *Server) firstServeErr() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.serveErr
+}
+
+func wrapServe(what string, err error) error {
+	if err == nil || errors.Is(err, http.ErrServerClosed) || errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return fmt.Errorf("%s server: %w", what, err)
+}
+
+// Shutdown stops the servers in order; ctx bounds the graceful phase. Safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.shutdown(ctx) })
+	return s.stopErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	start := time.Now()
+	// Fail readiness first so load balancers stop sending new work while in-flight calls finish.
+	s.health.Shutdown()
+
+	var errs []error
+	// REST first: its in-flight requests are gRPC calls that still need the gRPC server.
+	if err := s.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
+		_ = s.http.Close()
+	}
+
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn("grace period over; cutting remaining gRPC calls", "grace", s.cfg.ShutdownGrace)
+		s.grpc.Stop()
+		<-done
+	}
+	if err := s.conn.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("gateway conn: %w", err))
+	}
+
+	adminCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := s.admin.Shutdown(adminCtx); err != nil {
+		_ = s.admin.Close()
+	}
+	// Every Serve returns once its server is shut down; wait so no goroutine outlives Shutdown.
+	s.serving.Wait()
+	s.closeListeners() // a server that never ran still holds its listeners
+	s.log.Info("authsvc stopped", "took", time.Since(start).Round(time.Millisecond))
+	return errors.Join(append(errs, s.firstServeErr())...)
+}
