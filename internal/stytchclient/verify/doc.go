@@ -1,0 +1,25 @@
+// Package verify checks Stytch-issued JWTs locally: B2B member session JWTs
+// and M2M access tokens, against the project's JWKS.
+//
+// It has three parts:
+//
+//   - [JWKSCache] holds the project's signing keys. It loads them in the
+//     background (construction never blocks and never fails because Stytch is
+//     down), refreshes them on an interval, refetches at most once per window
+//     when a token names an unknown key ID, and keeps the last good keys when a
+//     refresh fails. It does not know HTTP: the Stytch REST client hands it a
+//     [Fetcher] that goes through its traced HTTP client.
+//   - [Verifier] checks signatures and claims with RS256 pinned and kid, exp
+//     and iat required, and remembers verified tokens (keyed by a SHA-256 of
+//     the token, never the token itself) so that a token seen again costs no
+//     RSA work.
+//   - [ScopesSatisfied] is Stytch's M2M scope rule.
+//
+// Failures carry one typed reason ([ErrExpired], [ErrBadSignature], ...),
+// checkable with errors.Is; [Reason] turns it into a metrics label and
+// [Refreshable] says whether asking Stytch could still succeed (only for
+// expired or too-old tokens, never for forged or malformed ones).
+//
+// This package must not import the REST client in the parent package: the
+// dependency runs the other way.
+package verify

@@ -1,0 +1,90 @@
+package verify
+
+import (
+	"context"
+	"errors"
+)
+
+// Reasons a token is rejected. Every error returned by [Verifier] wraps
+// exactly one of them, so errors.Is picks the reason and [Reason] names it.
+var (
+	// ErrMalformed: not a JWT, a required claim or header (kid, exp, iat, iss,
+	// aud, sub, the session claim, scope) is missing or has the wrong type, or the token
+	// is of the other kind (an M2M token presented as a session or the reverse).
+	ErrMalformed = errors.New("malformed token")
+	// ErrBadSignature: the signature does not verify, or the algorithm is not
+	// RS256 (alg none, HS256, ...).
+	ErrBadSignature = errors.New("bad signature")
+	// ErrUnknownKey: the token's kid is not in the project's JWKS, even after
+	// the refetch that an unknown kid may trigger once per window.
+	ErrUnknownKey = errors.New("unknown signing key")
+	// ErrKeysNotLoaded: no JWKS has been loaded yet (Stytch unreachable since
+	// startup), so nothing can be verified locally.
+	ErrKeysNotLoaded = errors.New("signing keys not loaded")
+	// ErrWrongIssuer: iss is neither stytch.com/{project_id} nor the
+	// configured base URL.
+	ErrWrongIssuer = errors.New("wrong issuer")
+	// ErrWrongAudience: aud does not contain the project ID.
+	ErrWrongAudience = errors.New("wrong audience")
+	// ErrNotYetValid: nbf or iat lies in the future beyond the leeway.
+	ErrNotYetValid = errors.New("token not yet valid")
+	// ErrExpired: exp has passed (beyond the leeway). The signature was valid,
+	// so Stytch may still refresh the session.
+	ErrExpired = errors.New("token expired")
+	// ErrTooOld: iat is older than the configured MaxTokenAge. The signature
+	// was valid, so Stytch may still confirm the session.
+	ErrTooOld = errors.New("token too old")
+	// ErrRevoked: the token verified but the IsRevoked hook says its session
+	// was revoked.
+	ErrRevoked = errors.New("session revoked")
+	// ErrInsufficientScope: a valid M2M token that lacks a required scope.
+	// This is an authorization failure, not an invalid token.
+	ErrInsufficientScope = errors.New("insufficient scope")
+)
+
+// reasons is ordered: Reason reports the first match.
+var reasons = [...]struct {
+	err   error
+	label string
+}{
+	{ErrMalformed, "malformed"},
+	{ErrBadSignature, "bad_signature"},
+	{ErrUnknownKey, "unknown_key"},
+	{ErrKeysNotLoaded, "keys_not_loaded"},
+	{ErrWrongIssuer, "wrong_issuer"},
+	{ErrWrongAudience, "wrong_audience"},
+	{ErrNotYetValid, "not_yet_valid"},
+	{ErrExpired, "expired"},
+	{ErrTooOld, "too_old"},
+	{ErrRevoked, "revoked"},
+	{ErrInsufficientScope, "insufficient_scope"},
+}
+
+// Reason returns a short, stable label for err, for metrics and span
+// attributes: "ok" for nil, one of "malformed", "bad_signature",
+// "unknown_key", "keys_not_loaded", "wrong_issuer", "wrong_audience",
+// "not_yet_valid", "expired", "too_old", "revoked", "insufficient_scope",
+// "canceled" for a context error, and "other" for anything else.
+func Reason(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.label
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "canceled"
+	}
+	return "other"
+}
+
+// Refreshable reports whether a remote call to Stytch could still accept the
+// session behind a rejected JWT: only when the token was genuine (signature,
+// issuer and audience verified) but expired or older than MaxTokenAge. Forged,
+// malformed, unknown-key and revoked tokens are never refreshable, so junk
+// traffic never turns into upstream calls.
+func Refreshable(err error) bool {
+	return errors.Is(err, ErrExpired) || errors.Is(err, ErrTooOld)
+}

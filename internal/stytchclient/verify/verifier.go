@@ -1,0 +1,372 @@
+package verify
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// KeySource resolves a JWT's kid to the RSA key that must have signed it.
+// [*JWKSCache] is the production implementation. Implementations must be
+// cheap for known kids: the cached verification path calls Key too, to drop
+// tokens whose key has left the JWKS.
+type KeySource interface {
+	Key(ctx context.Context, kid string) (*rsa.PublicKey, error)
+}
+
+var _ KeySource = (*JWKSCache)(nil)
+
+// VerifierConfig configures a [Verifier]. ProjectID and Keys are required.
+type VerifierConfig struct {
+	// ProjectID is the Stytch project; aud must contain it and the issuer
+	// stytch.com/{ProjectID} is always accepted.
+	ProjectID string
+	// Keys resolves signing keys, normally a *JWKSCache.
+	Keys KeySource
+	// BaseURL, when set, is accepted as an issuer too: Stytch issues
+	// iss = the custom domain / base URL (e.g. https://test.stytch.com) when a
+	// custom domain is used. A trailing slash is ignored.
+	BaseURL string
+	// Leeway absorbs clock skew on exp, nbf and iat. Zero means the default
+	// of 30 s; a negative value means no leeway.
+	Leeway time.Duration
+	// MaxTokenAge, when positive, rejects a token whose iat is more than
+	// MaxTokenAge before now with [ErrTooOld], however far away its exp is.
+	// It has this one meaning everywhere; Leeway does not extend it. Zero
+	// means no limit.
+	MaxTokenAge time.Duration
+	// CacheSize bounds the verified-token cache (entries). Zero means 10 000;
+	// negative disables the cache.
+	CacheSize int
+	// IsRevoked, when set, is consulted on every successful verification,
+	// cached or not, with the session ID; true rejects with [ErrRevoked]. It
+	// must be fast and decide itself whether to fail open or closed.
+	IsRevoked func(ctx context.Context, sessionID string) bool
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// TracerProvider, when set, records a "verify.session" or "verify.m2m"
+	// span per call with the path, outcome and reason (never the token).
+	// Nil records nothing, which keeps the cached path allocation-free.
+	TracerProvider trace.TracerProvider
+}
+
+// Verifier checks Stytch session JWTs and M2M access tokens locally. It is
+// safe for concurrent use and holds no goroutines.
+type Verifier struct {
+	projectID string
+	issuers   []string
+	keys      KeySource
+	leeway    time.Duration
+	maxAge    time.Duration
+	isRevoked func(ctx context.Context, sessionID string) bool
+	now       func() time.Time
+	tracer    trace.Tracer
+	parser    *jwt.Parser
+	cache     *lru.Cache[[sha256.Size]byte, *cacheEntry] // nil when disabled
+
+	// signatureChecks counts RSA verifications attempted (keys handed to
+	// golang-jwt); tests use it to prove a cache hit did no RSA work.
+	signatureChecks atomic.Uint64
+}
+
+// cacheEntry is a verified token, immutable once stored.
+type cacheEntry struct {
+	kid     string
+	key     *rsa.PublicKey
+	exp     time.Time
+	iat     time.Time
+	session *SessionClaims // exactly one of session, m2m is set
+	m2m     *M2MClaims
+}
+
+// MaxTokenBytes caps the token size accepted; longer input is rejected as
+// malformed before hashing or parsing. Stytch's JWTs (custom claims are
+// capped at 4 KB) stay well below it.
+const MaxTokenBytes = 16 << 10
+
+// NewVerifier returns a Verifier. It does no I/O.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	if cfg.ProjectID == "" {
+		return nil, errors.New("verify: VerifierConfig.ProjectID is required")
+	}
+	if cfg.Keys == nil {
+		return nil, errors.New("verify: VerifierConfig.Keys is required")
+	}
+	v := &Verifier{
+		projectID: cfg.ProjectID,
+		issuers:   []string{"stytch.com/" + cfg.ProjectID},
+		keys:      cfg.Keys,
+		maxAge:    max(cfg.MaxTokenAge, 0),
+		isRevoked: cfg.IsRevoked,
+		now:       cfg.Now,
+	}
+	if base := strings.TrimRight(cfg.BaseURL, "/"); base != "" {
+		v.issuers = append(v.issuers, base)
+	}
+	switch {
+	case cfg.Leeway == 0:
+		v.leeway = 30 * time.Second
+	case cfg.Leeway > 0:
+		v.leeway = cfg.Leeway
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if cfg.TracerProvider != nil {
+		v.tracer = cfg.TracerProvider.Tracer(instrumentationName)
+	}
+	if cfg.CacheSize >= 0 {
+		size := cfg.CacheSize
+		if size == 0 {
+			size = 10_000
+		}
+		c, err := lru.New[[sha256.Size]byte, *cacheEntry](size)
+		if err != nil {
+			return nil, err //nolint:wrapcheck // only fails for size <= 0, excluded above
+		}
+		v.cache = c
+	}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithAudience(cfg.ProjectID),
+		jwt.WithLeeway(v.leeway),
+		jwt.WithTimeFunc(v.now),
+	)
+	return v, nil
+}
+
+func (v *Verifier) issuerOK(iss string) bool {
+	for _, want := range v.issuers {
+		if iss == want {
+			return true
+		}
+	}
+	return false
+}
+
+// VerifySession verifies a B2B member session JWT and returns its claims.
+// On failure the error wraps exactly one reason (see [Reason]); only
+// [ErrExpired] and [ErrTooOld] are worth a remote call ([Refreshable]).
+// A token verified before is answered from the cache without RSA work,
+// still rechecked against exp, MaxTokenAge, key presence and IsRevoked.
+func (v *Verifier) VerifySession(ctx context.Context, token string) (*SessionClaims, error) {
+	if v.tracer == nil {
+		e, _, err := v.verify(ctx, token, kindSession)
+		if err != nil {
+			return nil, err
+		}
+		return e.session, nil
+	}
+	ctx, span := v.tracer.Start(ctx, "verify.session")
+	e, path, err := v.verify(ctx, token, kindSession)
+	endSpan(span, path, err)
+	if err != nil {
+		return nil, err
+	}
+	return e.session, nil
+}
+
+// VerifyM2M verifies an M2M access token and checks that its scopes meet
+// every required scope with [ScopesSatisfied]. An invalid token fails with
+// its reason; a valid token lacking scopes fails with [ErrInsufficientScope]
+// and, unlike other failures, also returns the claims so the caller can
+// record which client was refused.
+func (v *Verifier) VerifyM2M(ctx context.Context, token string, required []string) (*M2MClaims, error) {
+	var span trace.Span
+	if v.tracer != nil {
+		ctx, span = v.tracer.Start(ctx, "verify.m2m")
+	}
+	e, path, err := v.verify(ctx, token, kindM2M)
+	var claims *M2MClaims
+	if err == nil {
+		claims = e.m2m
+		if !ScopesSatisfied(claims.Scopes, required) {
+			err = &verifyError{kind: kindM2M, reason: ErrInsufficientScope}
+		}
+	}
+	if span != nil {
+		endSpan(span, path, err)
+	}
+	return claims, err
+}
+
+// Which path decided, for spans.
+const (
+	pathCache = "cache"
+	pathLocal = "local"
+)
+
+func endSpan(span trace.Span, path string, err error) {
+	outcome := "valid"
+	if err != nil {
+		outcome = "invalid"
+		span.SetStatus(codes.Error, Reason(err))
+	}
+	span.SetAttributes(
+		attribute.String("verify.path", path),
+		attribute.String("verify.outcome", outcome),
+		attribute.String("verify.reason", Reason(err)),
+	)
+	span.End()
+}
+
+// verifyError carries one reason (what errors.Is sees) and the underlying
+// cause as text only: golang-jwt joins every failed check into its error, so
+// wrapping it would let errors.Is match several reasons at once (an expired
+// token with a wrong audience must not look Refreshable).
+type verifyError struct {
+	kind   tokenKind
+	reason error
+	cause  error
+}
+
+func (e *verifyError) Error() string {
+	msg := "verify " + e.kind.String() + ": " + e.reason.Error()
+	if e.cause != nil {
+		msg += " (" + e.cause.Error() + ")"
+	}
+	return msg
+}
+
+func (e *verifyError) Unwrap() error { return e.reason }
+
+func (v *Verifier) verify(ctx context.Context, token string, kind tokenKind) (*cacheEntry, string, error) {
+	if token == "" || len(token) > MaxTokenBytes {
+		return nil, pathLocal, &verifyError{kind: kind, reason: ErrMalformed}
+	}
+	now := v.now()
+	var h [sha256.Size]byte
+	if v.cache != nil {
+		h = tokenHash(token)
+		if e, ok := v.cache.Get(h); ok && v.keyStillServed(ctx, e) {
+			return e, pathCache, v.recheck(ctx, e, kind, now)
+		}
+	}
+	e, err := v.parse(ctx, token, kind, now)
+	if err != nil {
+		return nil, pathLocal, err
+	}
+	if v.cache != nil {
+		v.cache.Add(h, e)
+	}
+	return e, pathLocal, v.checkRevoked(ctx, e, kind)
+}
+
+// tokenHash is the cache key. The conversion avoids copying the token (up to
+// MaxTokenBytes) to the heap on every call: sha256 only reads its input.
+func tokenHash(token string) [sha256.Size]byte {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+}
+
+// keyStillServed drops a cached verification whose key has left the JWKS
+// (or was replaced under the same kid), so retiring a key takes effect for
+// tokens already seen.
+func (v *Verifier) keyStillServed(ctx context.Context, e *cacheEntry) bool {
+	k, err := v.keys.Key(ctx, e.kid)
+	return err == nil && k == e.key
+}
+
+// recheck applies the time-dependent rules to a cached verification; the
+// rest (signature, issuer, audience, shape) cannot change.
+func (v *Verifier) recheck(ctx context.Context, e *cacheEntry, kind tokenKind, now time.Time) error {
+	if kind == kindSession && e.session == nil || kind == kindM2M && e.m2m == nil {
+		return &verifyError{kind: kind, reason: ErrMalformed}
+	}
+	if !now.Before(e.exp.Add(v.leeway)) {
+		return &verifyError{kind: kind, reason: ErrExpired}
+	}
+	if v.maxAge > 0 && now.Sub(e.iat) > v.maxAge {
+		return &verifyError{kind: kind, reason: ErrTooOld}
+	}
+	return v.checkRevoked(ctx, e, kind)
+}
+
+func (v *Verifier) checkRevoked(ctx context.Context, e *cacheEntry, kind tokenKind) error {
+	if v.isRevoked != nil && e.session != nil && v.isRevoked(ctx, e.session.SessionID) {
+		return &verifyError{kind: kind, reason: ErrRevoked}
+	}
+	return nil
+}
+
+// parse is the full path: signature and every claim.
+func (v *Verifier) parse(ctx context.Context, token string, kind tokenKind, now time.Time) (*cacheEntry, error) {
+	claims := &parsedClaims{v: v, kind: kind, now: now}
+	e := &cacheEntry{}
+	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		// WithValidMethods already refused every other alg; this makes the
+		// pin independent of parser options.
+		if t.Method != jwt.SigningMethodRS256 {
+			return nil, ErrBadSignature
+		}
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			return nil, ErrMalformed
+		}
+		key, err := v.keys.Key(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		e.kid, e.key = kid, key
+		v.signatureChecks.Add(1)
+		return key, nil
+	})
+	if err != nil {
+		return nil, &verifyError{kind: kind, reason: classify(err), cause: err}
+	}
+	e.exp, e.iat = claims.ExpiresAt.Time, claims.IssuedAt.Time
+	switch kind {
+	case kindSession:
+		s, err := claims.sessionClaims()
+		if err != nil {
+			return nil, &verifyError{kind: kind, reason: ErrMalformed, cause: err}
+		}
+		e.session = s
+	case kindM2M:
+		e.m2m = claims.m2mClaims()
+	}
+	return e, nil
+}
+
+// classify picks the one reason that matters most from golang-jwt's joined
+// error: a token that is both forged and expired is forged; one that is both
+// misaddressed and expired is misaddressed (and so not Refreshable).
+func classify(err error) error {
+	switch {
+	case errors.Is(err, ErrKeysNotLoaded):
+		return ErrKeysNotLoaded
+	case errors.Is(err, ErrUnknownKey):
+		return ErrUnknownKey
+	case errors.Is(err, ErrMalformed),
+		errors.Is(err, jwt.ErrTokenMalformed),
+		errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return ErrMalformed
+	case errors.Is(err, ErrBadSignature), errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return ErrBadSignature
+	case errors.Is(err, ErrWrongIssuer), errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return ErrWrongIssuer
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return ErrWrongAudience
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return ErrNotYetValid
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return ErrExpired
+	case errors.Is(err, ErrTooOld):
+		return ErrTooOld
+	default:
+		// e.g. an alg golang-jwt does not know (ErrTokenUnverifiable).
+		return ErrMalformed
+	}
+}
