@@ -100,6 +100,7 @@ type Server struct {
 	errMu    sync.Mutex
 	serveErr error         // first listener failure
 	failed   chan struct{} // closed on the first listener failure
+	draining chan struct{} // closed when health Watch streams must end
 }
 
 // New builds the servers and opens the listeners; nothing is served until Run.
@@ -119,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 20 * time.Second
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, health: health.NewServer(), failed: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, health: health.NewServer(), failed: make(chan struct{}), draining: make(chan struct{})}
 
 	var err error
 	if s.grpcLis, err = listen(cfg.GRPCListener, cfg.GRPCAddr, "gRPC"); err != nil {
@@ -198,7 +199,7 @@ func (s *Server) newGRPCServer() *grpc.Server {
 		s.health.SetServingStatus(svc.Desc.ServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-	healthpb.RegisterHealthServer(g, s.health)
+	healthpb.RegisterHealthServer(g, drainingHealth{Server: s.health, drain: s.draining})
 	reflection.Register(g)
 	return g
 }
@@ -344,6 +345,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		_ = s.http.Close()
 	}
 
+	close(s.draining)
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()

@@ -1,0 +1,36 @@
+// Package callmeta names the gRPC metadata keys that carry request facts from the REST gateway (and from
+// callers) to the interceptors and handlers, and reads them.
+//
+// The gateway turns the browser's session cookies into metadata so that handlers never parse HTTP: a REST
+// call with cookies and a gRPC call with the same metadata are handled alike. The keys are authsvc's own
+// (prefixed) so that they cannot collide with headers a proxy adds.
+package callmeta
+
+import (
+	"context"
+
+	"google.golang.org/grpc/metadata"
+)
+
+const (
+	// CookieSessionToken carries the stytch_session cookie's value on REST calls.
+	CookieSessionToken = "authsvc-cookie-session-token"
+	// CookieSessionJWT carries the stytch_session_jwt cookie's value on REST calls.
+	CookieSessionJWT = "authsvc-cookie-session-jwt"
+)
+
+// SessionCookies returns the session token and JWT the gateway took from cookies; empty when absent.
+func SessionCookies(ctx context.Context) (token, jwt string) {
+	md, ok := metadata.FromIncomingContext(ctx)
+	if !ok {
+		return "", ""
+	}
+	return first(md, CookieSessionToken), first(md, CookieSessionJWT)
+}
+
+func first(md metadata.MD, key string) string {
+	if v := md.Get(key); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

@@ -1,0 +1,125 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/authsvc/authsvc/internal/callmeta"
+)
+
+// Cookie names, as Stytch's frontend SDKs use them, so a frontend that already knows Stytch works as is.
+const (
+	SessionTokenCookie = "stytch_session"
+	SessionJWTCookie   = "stytch_session_jwt"
+)
+
+// CookieConfig controls the session cookies.
+type CookieConfig struct {
+	// Insecure drops the Secure attribute (plain-HTTP local development only).
+	Insecure bool
+	// Domain and Path scope the cookies; Path defaults to "/".
+	Domain, Path string
+	// ClearOn lists the fully-qualified response message names (for example
+	// "authsvc.b2b.v1.RevokeSessionResponse") whose success clears the cookies.
+	ClearOn []protoreflect.FullName
+}
+
+// CookieOptions returns the gateway options that move session cookies between browser and API.
+func CookieOptions(cfg CookieConfig) []runtime.ServeMuxOption {
+	if cfg.Path == "" {
+		cfg.Path = "/"
+	}
+	return []runtime.ServeMuxOption{
+		runtime.WithMetadata(cookiesToMetadata),
+		runtime.WithForwardResponseOption(cfg.setCookies),
+	}
+}
+
+// cookiesToMetadata hands the session cookies to the API as metadata. Handlers use them only when the
+// request body carries no token.
+func cookiesToMetadata(_ context.Context, r *http.Request) metadata.MD {
+	md := metadata.MD{}
+	if c, err := r.Cookie(SessionTokenCookie); err == nil && c.Value != "" {
+		md.Set(callmeta.CookieSessionToken, c.Value)
+	}
+	if c, err := r.Cookie(SessionJWTCookie); err == nil && c.Value != "" {
+		md.Set(callmeta.CookieSessionJWT, c.Value)
+	}
+	return md
+}
+
+// setCookies looks at every successful response: one that carries a session (a session_token or
+// session_jwt next to a member_session with expires_at) sets the cookies; one named in ClearOn clears
+// them.
+func (cfg CookieConfig) setCookies(_ context.Context, w http.ResponseWriter, resp proto.Message) error {
+	m := resp.ProtoReflect()
+	for _, name := range cfg.ClearOn {
+		if m.Descriptor().FullName() == name {
+			cfg.write(w, SessionTokenCookie, "", -1)
+			cfg.write(w, SessionJWTCookie, "", -1)
+			return nil
+		}
+	}
+	token := stringField(m, "session_token")
+	jwt := stringField(m, "session_jwt")
+	if token == "" && jwt == "" {
+		return nil
+	}
+	maxAge := sessionMaxAge(m)
+	if maxAge <= 0 {
+		return nil // no expiry known: do not create a cookie that outlives the session
+	}
+	if token != "" {
+		cfg.write(w, SessionTokenCookie, token, maxAge)
+	}
+	if jwt != "" {
+		cfg.write(w, SessionJWTCookie, jwt, maxAge)
+	}
+	return nil
+}
+
+func (cfg CookieConfig) write(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     cfg.Path,
+		Domain:   cfg.Domain,
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   !cfg.Insecure,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func stringField(m protoreflect.Message, name protoreflect.Name) string {
+	fd := m.Descriptor().Fields().ByName(name)
+	if fd == nil || fd.Kind() != protoreflect.StringKind || fd.IsList() {
+		return ""
+	}
+	return m.Get(fd).String()
+}
+
+// sessionMaxAge reads member_session.expires_at and returns the seconds left, or 0.
+func sessionMaxAge(m protoreflect.Message) int {
+	fd := m.Descriptor().Fields().ByName("member_session")
+	if fd == nil || fd.Message() == nil || !m.Has(fd) {
+		return 0
+	}
+	sess := m.Get(fd).Message()
+	efd := sess.Descriptor().Fields().ByName("expires_at")
+	if efd == nil || efd.Message() == nil || efd.Message().FullName() != "google.protobuf.Timestamp" || !sess.Has(efd) {
+		return 0
+	}
+	ts, ok := sess.Get(efd).Message().Interface().(*timestamppb.Timestamp)
+	if !ok {
+		return 0
+	}
+	return int(time.Until(ts.AsTime()).Seconds())
+}

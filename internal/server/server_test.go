@@ -1,0 +1,158 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/authsvc/authsvc/internal/server"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+type running struct {
+	srv  *server.Server
+	stop context.CancelFunc
+	done chan error
+}
+
+func start(t *testing.T, cfg server.Config) *running {
+	t.Helper()
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = 5 * time.Second
+	}
+	srv, err := server.New(t.Context(), cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{srv: srv, stop: cancel, done: make(chan error, 1)}
+	go func() { r.done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-r.done
+	})
+	return r
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	var ready error
+	r := start(t, server.Config{
+		OpenAPI:        []byte(`{"swagger":"2.0"}`),
+		MetricsHandler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "# metrics\n") }),
+		Ready:          func(context.Context) error { return ready },
+	})
+
+	conn, err := grpc.NewClient(r.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	hc := healthpb.NewHealthClient(conn)
+	// Run marks the services SERVING just after it starts serving; wait for that with the Watch stream
+	// rather than sleeping.
+	w, err := hc.Watch(t.Context(), &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+	for {
+		st, err := w.Recv()
+		require.NoError(t, err)
+		if st.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			break
+		}
+	}
+
+	base := "http://" + r.srv.HTTPAddr()
+	code, body := get(t, base+"/healthz")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "SERVING")
+
+	code, _ = get(t, base+"/readyz")
+	assert.Equal(t, http.StatusOK, code)
+
+	ready = errors.New("JWKS not loaded")
+	code, body = get(t, base+"/readyz")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Contains(t, body, "JWKS not loaded")
+
+	code, body = get(t, base+"/openapi.json")
+	assert.Equal(t, http.StatusOK, code)
+	assert.JSONEq(t, `{"swagger":"2.0"}`, body)
+
+	// Metrics and pprof live on the admin port only.
+	code, body = get(t, "http://"+r.srv.AdminAddr()+"/metrics")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "# metrics\n", body)
+	code, _ = get(t, "http://"+r.srv.AdminAddr()+"/debug/pprof/")
+	assert.Equal(t, http.StatusOK, code)
+	code, _ = get(t, base+"/metrics")
+	assert.Equal(t, http.StatusNotFound, code)
+	code, _ = get(t, base+"/debug/pprof/")
+	assert.Equal(t, http.StatusNotFound, code)
+}
+
+func TestShutdownIsCleanAndStopsServing(t *testing.T) {
+	r := start(t, server.Config{})
+	conn, err := grpc.NewClient(r.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	hc := healthpb.NewHealthClient(conn)
+	w, err := hc.Watch(t.Context(), &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+	for {
+		st, err := w.Recv()
+		require.NoError(t, err)
+		if st.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			break
+		}
+	}
+
+	r.stop()
+	// Health turns NOT_SERVING before the server goes away, so watchers (load balancers) see the drain.
+	for {
+		st, err := w.Recv()
+		if err != nil {
+			break // stream ended by the graceful stop
+		}
+		if st.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING {
+			break
+		}
+	}
+	require.NoError(t, <-r.done)
+	r.done <- nil // for the cleanup
+
+	_, err = hc.Check(t.Context(), &healthpb.HealthCheckRequest{})
+	require.Error(t, err, "the gRPC server must be gone after Run returns")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+r.srv.HTTPAddr()+"/healthz", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err, "the REST port must be closed after Run returns")
+}
+
+func TestListenFailureIsReported(t *testing.T) {
+	_, err := server.New(t.Context(), server.Config{GRPCAddr: "256.0.0.1:1", HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"})
+	require.ErrorContains(t, err, "listen gRPC")
+}
