@@ -1,0 +1,98 @@
+// Package stytchclient is authsvc's only way to Stytch: a typed REST client
+// for the B2B (magic links, OTPs, sessions, discovery, organizations,
+// members) and M2M (clients, secrets, token) endpoints, with errors,
+// retries and tracing designed for a service that must keep answering when
+// Stytch misbehaves. It knows HTTP and JSON, never protobuf.
+//
+// Local token verification (JWKS cache, session JWT and M2M verifiers,
+// scope rule) lives in the verify subpackage; Client.FetchJWKS feeds its
+// key cache, and SessionAuthenticator joins the two into a local-first
+// session check.
+//
+// # Calls
+//
+// One method per endpoint, context first, one Params struct in and one
+// Result struct out (Stytch's JSON field names). Path parameters are
+// escaped with url.PathEscape. In update Params, nil means "leave alone"
+// and an explicit empty value clears: *string/*bool fields, and slices and
+// maps tagged omitzero (an empty non-nil Roles removes every explicit role).
+// B2B writes that Stytch lets a member perform take an ActingMember
+// MemberSession (or a MemberSession argument) sent as
+// X-Stytch-Member-Session / X-Stytch-Member-SessionJWT.
+//
+// # Errors
+//
+// Every non-2xx is an *Error with the status code, whatever the body (a
+// proxy's HTML 502 and an empty body included), Stytch's request_id (or a
+// request-ID response header), error_type, error_message, error_url,
+// error_details and Retry-After. The token endpoint's OAuth2 errors use the
+// same type, ErrorType holding the OAuth2 "error". Transport failures and
+// timeouts are *TransportError. IsNotFound, IsRateLimited, IsUnauthorized,
+// IsForbidden, IsBadRequest, IsConflict, IsUnavailable (5xx, transport,
+// timeouts; also errors.Is(err, ErrUnavailable)) and IsTimeout classify.
+// Error() strings name the endpoint template, status, error type and
+// request ID only: never the error_message (Stytch echoes emails there),
+// the URL (member get by email carries it in the query), or secrets.
+// Bodies are read through io.LimitReader (Config.MaxResponseBytes).
+//
+// # Retries
+//
+// See (*Client).do for the classification. In short: an attempt is
+// repeated only when replaying it cannot cause anything the first did not —
+// the connection failed before the request was written (httptrace
+// WroteRequest), or the endpoint is read-only (GETs; the search POSTs and
+// discovery organization list) and the failure is a transport error,
+// timeout or 500/502/503/504. Sends, authenticates, creates, exchanges,
+// token issuance, PUTs and DELETEs are never repeated once written. 429 is
+// never retried: the caller gets IsRateLimited with RetryAfter. Backoff is
+// full-jitter exponential within RetryPolicy's attempt budget and stops
+// when the caller's context ends.
+//
+// # Telemetry
+//
+// Each attempt is an otelhttp client span named after the endpoint template
+// ("POST /v1/b2b/sessions/authenticate", "GET
+// /v1/b2b/organizations/{organization_id}/member"), never a URL with IDs,
+// with HTTP semantic-convention attributes, url.template,
+// http.request.resend_count on retries, stytch.request_id and
+// stytch.error_type. url.full carries the query with every value replaced
+// by REDACTED. The histogram stytch.client.duration (seconds) records every
+// attempt by stytch.endpoint and http.response.status_code or error.type.
+//
+// # M2M tokens
+//
+// TokenSource caches tokens per (client ID, secret hash, sorted scope set),
+// refreshes at 80% of their lifetime, collapses concurrent misses into one
+// upstream call with singleflight, never caches errors, and counts hits,
+// misses and fetches.
+//
+// # Compared with the official Go SDK
+//
+// SEMANTICS.md ("What the official Go SDK does") and STYLE.md list its
+// weak points; each is handled here:
+//
+//   - No default timeout (http.Client{}): here dial 5 s, TLS 5 s, response
+//     headers 15 s and 20 s per attempt by default, plus the caller's context.
+//   - Errors lose the status and request ID on non-JSON bodies: *Error keeps
+//     both for every non-2xx, and transport failures are a distinct,
+//     classifiable *TransportError instead of a bare url.Error carrying the
+//     URL (and any email in its query).
+//   - No retry policy: retries here are limited to what is safe (above),
+//     and 429s surface with their hint instead of being hammered.
+//   - Startup fails when Stytch is down: New makes no network call; the
+//     JWKS cache in verify loads in the background.
+//   - Remote fallback on any local JWT failure, so forged or garbage tokens
+//     become upstream calls: AuthenticateSession goes remote only for a
+//     genuine token that is expired or too old (verify.Refreshable).
+//   - A local success returns no member and no sign of which path ran:
+//     AuthenticateSessionResult.Path and Reason say so, and Session is filled
+//     on both paths.
+//   - maxTokenAge == 0 means three things in three methods: MaxTokenAge here
+//     has one meaning (iat older than it → ask Stytch; zero = no limit).
+//   - The unknown-kid JWKS fetch blocks callers and ignores their context,
+//     and there is zero leeway with exp optional: handled in verify (context-
+//     bounded shared refetch, RS256 pinned, kid/exp/iat required, leeway).
+//   - M2M tokens are never cached: TokenSource caches them safely.
+//   - Span names: the SDK has no tracing; here every call is a span named
+//     after its endpoint template with Stytch's request ID on it.
+package stytchclient

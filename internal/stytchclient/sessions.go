@@ -1,0 +1,142 @@
+package stytchclient
+
+import (
+	"context"
+	"net/url"
+)
+
+// SessionsGetParams for GET /v1/b2b/sessions.
+type SessionsGetParams struct {
+	OrganizationID string
+	MemberID       string
+}
+
+// SessionsGetResult lists a member's active sessions.
+type SessionsGetResult struct {
+	Envelope
+	MemberSessions []MemberSessionInfo `json:"member_sessions"`
+}
+
+// SessionsGet lists a member's sessions. Read-only: retried on transport
+// failures and 5xx.
+func (c *Client) SessionsGet(ctx context.Context, p SessionsGetParams) (*SessionsGetResult, error) {
+	var out SessionsGetResult
+	err := c.do(ctx, call{
+		endpoint: "GET /v1/b2b/sessions",
+		path:     "/v1/b2b/sessions",
+		query:    url.Values{"organization_id": {p.OrganizationID}, "member_id": {p.MemberID}},
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// SessionsAuthenticateParams for POST /v1/b2b/sessions/authenticate. Set
+// exactly one of SessionToken and SessionJWT (both is Stytch's
+// too_many_session_arguments).
+type SessionsAuthenticateParams struct {
+	SessionToken           string              `json:"session_token,omitempty"`
+	SessionJWT             string              `json:"session_jwt,omitempty"`
+	SessionDurationMinutes int32               `json:"session_duration_minutes,omitempty"`
+	SessionCustomClaims    Metadata            `json:"session_custom_claims,omitzero"`
+	AuthorizationCheck     *AuthorizationCheck `json:"authorization_check,omitempty"`
+}
+
+// SessionsAuthenticateResult is the response of sessions/authenticate.
+type SessionsAuthenticateResult struct {
+	Envelope
+	MemberSession MemberSessionInfo     `json:"member_session"`
+	SessionToken  string                `json:"session_token"`
+	SessionJWT    string                `json:"session_jwt"`
+	Member        Member                `json:"member"`
+	Organization  Organization          `json:"organization"`
+	Verdict       *AuthorizationVerdict `json:"verdict,omitempty"`
+}
+
+// SessionsAuthenticate checks a session remotely (and extends it when
+// SessionDurationMinutes is set). Never retried once written. Prefer
+// SessionAuthenticator.AuthenticateSession, which verifies JWTs locally.
+func (c *Client) SessionsAuthenticate(ctx context.Context, p SessionsAuthenticateParams) (*SessionsAuthenticateResult, error) {
+	var out SessionsAuthenticateResult
+	err := c.do(ctx, call{
+		endpoint: "POST /v1/b2b/sessions/authenticate",
+		path:     "/v1/b2b/sessions/authenticate",
+		body:     p,
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// SessionsRevokeParams for POST /v1/b2b/sessions/revoke. Set one of
+// MemberSessionID, SessionToken, SessionJWT, MemberID (all sessions).
+type SessionsRevokeParams struct {
+	MemberSessionID string        `json:"member_session_id,omitempty"`
+	SessionToken    string        `json:"session_token,omitempty"`
+	SessionJWT      string        `json:"session_jwt,omitempty"`
+	MemberID        string        `json:"member_id,omitempty"`
+	ActingMember    MemberSession `json:"-"`
+}
+
+// SessionsRevoke revokes sessions. Not retried once written.
+func (c *Client) SessionsRevoke(ctx context.Context, p SessionsRevokeParams) (*EnvelopeOnly, error) {
+	var out EnvelopeOnly
+	err := c.do(ctx, call{
+		endpoint: "POST /v1/b2b/sessions/revoke",
+		path:     "/v1/b2b/sessions/revoke",
+		body:     p,
+		member:   p.ActingMember,
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// SessionsExchangeParams for POST /v1/b2b/sessions/exchange.
+type SessionsExchangeParams struct {
+	OrganizationID         string   `json:"organization_id"`
+	SessionToken           string   `json:"session_token,omitempty"`
+	SessionJWT             string   `json:"session_jwt,omitempty"`
+	SessionDurationMinutes int32    `json:"session_duration_minutes,omitempty"`
+	SessionCustomClaims    Metadata `json:"session_custom_claims,omitzero"`
+	Locale                 string   `json:"locale,omitempty"`
+	TelemetryID            string   `json:"telemetry_id,omitempty"`
+}
+
+// SessionsExchange moves a session into another organization. Never retried once written.
+func (c *Client) SessionsExchange(ctx context.Context, p SessionsExchangeParams) (*B2BAuthenticateResult, error) {
+	var out B2BAuthenticateResult
+	err := c.do(ctx, call{
+		endpoint: "POST /v1/b2b/sessions/exchange",
+		path:     "/v1/b2b/sessions/exchange",
+		body:     p,
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// JWKSResult is the project's B2B JSON Web Key Set.
+type JWKSResult struct {
+	Envelope
+	Keys []JWK `json:"keys"`
+}
+
+// GetJWKS fetches and decodes the B2B JWKS of the configured project.
+// Read-only: retried on transport failures and 5xx.
+func (c *Client) GetJWKS(ctx context.Context) (*JWKSResult, error) {
+	var out JWKSResult
+	err := c.do(ctx, c.jwksCall(), &out)
+	return ptrOrNil(&out, err)
+}
+
+// FetchJWKS returns the raw B2B JWKS JSON ({"keys": [...], ...}) of the
+// configured project. Its signature fits the verify package's key-cache
+// fetcher (func(context.Context) ([]byte, error)); the body is returned
+// as received so a JWK library parses exactly what Stytch sent.
+func (c *Client) FetchJWKS(ctx context.Context) ([]byte, error) {
+	var raw []byte
+	if err := c.do(ctx, c.jwksCall(), &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+func (c *Client) jwksCall() call {
+	return call{
+		endpoint: "GET /v1/b2b/sessions/jwks/{project_id}",
+		path:     "/v1/b2b/sessions/jwks/" + url.PathEscape(c.projectID),
+	}
+}

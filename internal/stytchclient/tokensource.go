@@ -1,0 +1,228 @@
+package stytchclient
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// TokenFetcher issues one M2M token; (*Client).M2MTokenRaw is one.
+type TokenFetcher func(ctx context.Context, p M2MTokenParams) (*M2MToken, error)
+
+// TokenSourceConfig configures a TokenSource. The zero value is usable.
+type TokenSourceConfig struct {
+	// RefreshAt is the fraction of a token's lifetime after which the next
+	// request fetches a new one. Zero means 0.8 (48 min of Stytch's 60).
+	RefreshAt float64
+	// FetchTimeout bounds one upstream fetch, which runs detached from any
+	// single caller's context. Zero means 30 s.
+	FetchTimeout time.Duration
+	// MaxEntries bounds the cache. Zero means 1024.
+	MaxEntries int
+	// Now is the clock; nil means time.Now. Tests move it.
+	Now func() time.Time
+}
+
+// TokenSourceStats counts cache outcomes.
+type TokenSourceStats struct {
+	Hits    uint64 // answered from cache
+	Misses  uint64 // needed a token not in cache (or due for refresh)
+	Fetches uint64 // upstream calls actually made (misses collapse into these)
+}
+
+// TokenSource hands out M2M access tokens, caching each per (client ID,
+// client secret, scope set). The official SDK caches nothing, so every
+// service call would cost a token round trip and spend the token rate limit.
+//
+//   - Scope sets are normalised (sorted, de-duplicated) so "a b" and "b a"
+//     share a token.
+//   - The secret is part of the key (as a SHA-256 hash): a caller with the
+//     right client ID but a wrong secret must never receive a token cached
+//     for someone who knew the secret.
+//   - A token is refreshed once RefreshAt of its lifetime has passed; if
+//     that refresh fails while the old token is still valid, the old token is
+//     returned (Stytch tokens cannot be revoked early anyway).
+//   - Concurrent misses for one key make one upstream call (singleflight);
+//     each waiter still honours its own context.
+//   - Errors are never cached.
+type TokenSource struct {
+	fetch   TokenFetcher
+	refresh float64
+	timeout time.Duration
+	max     int
+	now     func() time.Time
+
+	mu      sync.RWMutex
+	entries map[string]*tokenEntry
+	group   singleflight.Group
+
+	hits, misses, fetches atomic.Uint64
+}
+
+type tokenEntry struct {
+	tok       *M2MToken
+	refreshAt time.Time
+	expiresAt time.Time
+}
+
+// NewTokenSource returns a TokenSource that fetches with fetch.
+func NewTokenSource(fetch TokenFetcher, cfg TokenSourceConfig) *TokenSource {
+	ts := &TokenSource{
+		fetch:   fetch,
+		refresh: cfg.RefreshAt,
+		timeout: cfg.FetchTimeout,
+		max:     cfg.MaxEntries,
+		now:     cfg.Now,
+		entries: make(map[string]*tokenEntry),
+	}
+	if ts.refresh <= 0 || ts.refresh >= 1 {
+		ts.refresh = 0.8
+	}
+	if ts.timeout <= 0 {
+		ts.timeout = 30 * time.Second
+	}
+	if ts.max <= 0 {
+		ts.max = 1024
+	}
+	if ts.now == nil {
+		ts.now = time.Now
+	}
+	return ts
+}
+
+// TokenSource returns a TokenSource backed by this client's token endpoint.
+func (c *Client) TokenSource(cfg TokenSourceConfig) *TokenSource {
+	return NewTokenSource(c.M2MTokenRaw, cfg)
+}
+
+// Token returns a valid access token for p, from cache when possible.
+// The returned token is shared: do not modify it.
+func (ts *TokenSource) Token(ctx context.Context, p M2MTokenParams) (*M2MToken, error) {
+	key := tokenKey(p)
+	now := ts.now()
+
+	ts.mu.RLock()
+	e := ts.entries[key]
+	ts.mu.RUnlock()
+	if e != nil && now.Before(e.refreshAt) {
+		ts.hits.Add(1)
+		return e.tok, nil
+	}
+	ts.misses.Add(1)
+
+	ch := ts.group.DoChan(key, func() (any, error) {
+		return ts.fill(ctx, key, p)
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			// Refresh failed: an unexpired old token is still good to use.
+			if e != nil && ts.now().Before(e.expiresAt) {
+				return e.tok, nil
+			}
+			return nil, r.Err
+		}
+		tok, _ := r.Val.(*M2MToken)
+		return tok, nil
+	}
+}
+
+// fill fetches one token and stores it. It runs once per key at a time.
+// The fetch is detached from the leader's cancellation (other waiters may
+// still want the result) but keeps its values (trace context) and is
+// bounded by FetchTimeout.
+func (ts *TokenSource) fill(ctx context.Context, key string, p M2MTokenParams) (*M2MToken, error) {
+	// Another flight may have filled the key between our cache miss and
+	// this flight starting.
+	ts.mu.RLock()
+	e := ts.entries[key]
+	ts.mu.RUnlock()
+	if e != nil && ts.now().Before(e.refreshAt) {
+		return e.tok, nil
+	}
+
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ts.timeout)
+	defer cancel()
+	ts.fetches.Add(1)
+	tok, err := ts.fetch(fctx, p)
+	if err != nil {
+		return nil, err
+	}
+	issued := ts.now()
+	tok.IssuedAt = issued
+	life := time.Duration(tok.ExpiresIn) * time.Second
+	ne := &tokenEntry{
+		tok:       tok,
+		refreshAt: issued.Add(time.Duration(float64(life) * ts.refresh)),
+		expiresAt: issued.Add(life),
+	}
+
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if len(ts.entries) >= ts.max {
+		ts.evictLocked(issued)
+	}
+	ts.entries[key] = ne
+	return tok, nil
+}
+
+// evictLocked drops expired entries, then arbitrary ones, until there is
+// room. Map iteration order is random, which is good enough here: the cache
+// only overflows if callers invent client/scope combinations.
+func (ts *TokenSource) evictLocked(now time.Time) {
+	for k, e := range ts.entries {
+		if !now.Before(e.expiresAt) {
+			delete(ts.entries, k)
+		}
+	}
+	for k := range ts.entries {
+		if len(ts.entries) < ts.max {
+			return
+		}
+		delete(ts.entries, k)
+	}
+}
+
+// Stats returns hit, miss and fetch counts since creation.
+func (ts *TokenSource) Stats() TokenSourceStats {
+	return TokenSourceStats{Hits: ts.hits.Load(), Misses: ts.misses.Load(), Fetches: ts.fetches.Load()}
+}
+
+// tokenKey is clientID NUL sha256(secret) NUL sorted-unique scopes.
+func tokenKey(p M2MTokenParams) string {
+	sum := sha256.Sum256([]byte(p.ClientSecret))
+	scopes := p.Scopes
+	if !slices.IsSorted(scopes) || hasAdjacentDup(scopes) {
+		scopes = slices.Compact(slices.Sorted(slices.Values(scopes)))
+	}
+	var b strings.Builder
+	b.Grow(len(p.ClientID) + 2 + hex.EncodedLen(len(sum)) + 16*len(scopes))
+	b.WriteString(p.ClientID)
+	b.WriteByte(0)
+	var hexSum [64]byte
+	hex.Encode(hexSum[:], sum[:])
+	b.Write(hexSum[:])
+	for _, s := range scopes {
+		b.WriteByte(0)
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+func hasAdjacentDup(s []string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i] == s[i-1] {
+			return true
+		}
+	}
+	return false
+}
