@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -18,6 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -282,9 +282,6 @@ func TestMetricsHandlerServesAuthMetrics(t *testing.T) {
 	ctx := t.Context()
 	m := h.tel.Auth
 
-	m.StytchRequest(ctx, "POST /v1/b2b/sessions/authenticate", 200, 30*time.Millisecond)
-	m.StytchRequest(ctx, "POST /v1/b2b/sessions/authenticate", 200, 300*time.Millisecond)
-	m.StytchRequest(ctx, "POST /v1/b2b/sessions/authenticate", 0, time.Second)
 	m.SessionVerified(ctx, telemetry.PathLocal, telemetry.OutcomeValid, "ok")
 	m.SessionVerified(ctx, telemetry.PathLocal, telemetry.OutcomeValid, "ok")
 	m.SessionVerified(ctx, telemetry.PathRemote, telemetry.OutcomeInvalid, "revoked")
@@ -292,21 +289,8 @@ func TestMetricsHandlerServesAuthMetrics(t *testing.T) {
 	m.M2MTokenLookup(ctx, true)
 	m.M2MTokenLookup(ctx, true)
 	m.M2MTokenLookup(ctx, false)
-	unregister, err := m.ObserveJWKS(func() telemetry.JWKSState {
-		return telemetry.JWKSState{Keys: 3, LastRefresh: time.Now().Add(-time.Hour)}
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, unregister()) })
 
 	fams := scrape(t, h.tel.MetricsHandler)
-
-	stytch := find(t, fams, "authsvc_stytch_request_duration_seconds",
-		map[string]string{"stytch_endpoint": "POST /v1/b2b/sessions/authenticate", "http_response_status_code": "200"})
-	assert.Equal(t, dto.MetricType_HISTOGRAM, fams["authsvc_stytch_request_duration_seconds"].GetType())
-	assert.Equal(t, uint64(2), stytch.GetHistogram().GetSampleCount())
-	assert.InDelta(t, 0.33, stytch.GetHistogram().GetSampleSum(), 1e-9)
-	noResponse := find(t, fams, "authsvc_stytch_request_duration_seconds", map[string]string{"http_response_status_code": "0"})
-	assert.Equal(t, uint64(1), noResponse.GetHistogram().GetSampleCount())
 
 	local := find(t, fams, "authsvc_session_verifications_total",
 		map[string]string{"path": "local", "outcome": "valid", "reason": "ok"})
@@ -323,39 +307,60 @@ func TestMetricsHandlerServesAuthMetrics(t *testing.T) {
 	misses := find(t, fams, "authsvc_m2m_token_source_lookups_total", map[string]string{"result": "miss"})
 	assert.InDelta(t, 1, misses.GetCounter().GetValue(), 0)
 
-	keys := find(t, fams, "authsvc_jwks_keys", nil)
-	assert.InDelta(t, 3, keys.GetGauge().GetValue(), 0)
-	age := find(t, fams, "authsvc_jwks_last_refresh_age_seconds", nil)
-	assert.GreaterOrEqual(t, age.GetGauge().GetValue(), 3600.0)
-
 	// The Go and process collectors share the private registry.
 	assert.Contains(t, fams, "go_goroutines")
 }
 
-func TestJWKSAgeAbsentBeforeFirstRefresh(t *testing.T) {
+// TestStytchMetricNamesOnPrometheus pins how the instruments internal/stytchclient defines (same
+// names, units and attribute keys, recreated here so this package does not depend on it) appear on
+// /metrics, since the dashboard and alerts query those Prometheus names.
+func TestStytchMetricNamesOnPrometheus(t *testing.T) {
 	clearEnv(t)
 	h := setup(t, nil)
-	unregister, err := h.tel.Auth.ObserveJWKS(func() telemetry.JWKSState { return telemetry.JWKSState{} })
+	ctx := t.Context()
+	meter := h.tel.MeterProvider.Meter("stytchclient-shape")
+
+	dur, err := meter.Float64Histogram("stytch.client.duration", metric.WithUnit("s"))
 	require.NoError(t, err)
-	defer func() { require.NoError(t, unregister()) }()
+	dur.Record(ctx, 0.03, metric.WithAttributes(
+		attribute.String("stytch.endpoint", "POST /v1/b2b/sessions/authenticate"),
+		attribute.Int("http.response.status_code", 200)))
+	dur.Record(ctx, 1, metric.WithAttributes(
+		attribute.String("stytch.endpoint", "POST /v1/b2b/sessions/authenticate"),
+		attribute.String("error.type", "timeout")))
+
+	keys, err := meter.Int64ObservableGauge("stytch.jwks.keys")
+	require.NoError(t, err)
+	age, err := meter.Float64ObservableGauge("stytch.jwks.refresh.age", metric.WithUnit("s"))
+	require.NoError(t, err)
+	reg, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(keys, 3, metric.WithAttributes(attribute.String("jwks", "b2b")))
+		o.ObserveFloat64(age, 42, metric.WithAttributes(attribute.String("jwks", "b2b")))
+		return nil
+	}, keys, age)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, reg.Unregister()) }()
 
 	fams := scrape(t, h.tel.MetricsHandler)
-	keys := find(t, fams, "authsvc_jwks_keys", nil)
-	assert.InDelta(t, 0, keys.GetGauge().GetValue(), 0)
-	assert.NotContains(t, fams, "authsvc_jwks_last_refresh_age_seconds")
+	assert.Equal(t, dto.MetricType_HISTOGRAM, fams["stytch_client_duration_seconds"].GetType())
+	ok := find(t, fams, "stytch_client_duration_seconds", map[string]string{
+		"stytch_endpoint": "POST /v1/b2b/sessions/authenticate", "http_response_status_code": "200",
+	})
+	assert.Equal(t, uint64(1), ok.GetHistogram().GetSampleCount())
+	find(t, fams, "stytch_client_duration_seconds", map[string]string{"error_type": "timeout"})
+	gotKeys := find(t, fams, "stytch_jwks_keys", map[string]string{"jwks": "b2b"})
+	assert.InDelta(t, 3, gotKeys.GetGauge().GetValue(), 0)
+	gotAge := find(t, fams, "stytch_jwks_refresh_age_seconds", map[string]string{"jwks": "b2b"})
+	assert.InDelta(t, 42, gotAge.GetGauge().GetValue(), 0)
 }
 
 func TestNilAuthMetricsRecordNothing(t *testing.T) {
 	var m *telemetry.AuthMetrics
 	ctx := t.Context()
 	// Must not panic: packages run without telemetry in their own unit tests.
-	m.StytchRequest(ctx, "GET /x", 200, time.Millisecond)
 	m.SessionVerified(ctx, telemetry.PathCache, telemetry.OutcomeError, "stytch_error")
 	m.AdmissionRejected(ctx, "global")
 	m.M2MTokenLookup(ctx, true)
-	unregister, err := m.ObserveJWKS(func() telemetry.JWKSState { return telemetry.JWKSState{} })
-	require.NoError(t, err)
-	require.NoError(t, unregister())
 }
 
 func TestManualReaderSeesAuthMetrics(t *testing.T) {
@@ -377,9 +382,11 @@ func TestManualReaderSeesAuthMetrics(t *testing.T) {
 func TestExemplarsCarryTraceID(t *testing.T) {
 	clearEnv(t)
 	h := setup(t, nil)
+	hist, err := h.tel.MeterProvider.Meter("test").Float64Histogram("test.latency", metric.WithUnit("s"))
+	require.NoError(t, err)
 
-	ctx, span := h.tel.TracerProvider.Tracer("test").Start(t.Context(), "stytch call")
-	h.tel.Auth.StytchRequest(ctx, "POST /v1/b2b/otps/email/authenticate", 200, 20*time.Millisecond)
+	ctx, span := h.tel.TracerProvider.Tracer("test").Start(t.Context(), "call")
+	hist.Record(ctx, 0.02)
 	span.End()
 
 	rec := httptest.NewRecorder()
@@ -390,7 +397,7 @@ func TestExemplarsCarryTraceID(t *testing.T) {
 
 	var bucketLine string
 	for line := range strings.Lines(rec.Body.String()) {
-		if strings.HasPrefix(line, "authsvc_stytch_request_duration_seconds_bucket") && strings.Contains(line, " # {") {
+		if strings.HasPrefix(line, "test_latency_seconds_bucket") && strings.Contains(line, " # {") {
 			bucketLine = line
 			break
 		}
