@@ -1,0 +1,260 @@
+package stytchemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// SandboxOrganizationID is the organization Stytch documents for sandbox
+// magic-link calls in B2B test projects. It exists only when the emulator is
+// built with WithSandbox.
+const SandboxOrganizationID = "organization-test-007d9d4a-deac-4a87-ba0a-e6e8afba4d4b"
+
+// SandboxMemberID is the member that owns sandbox@stytch.com in the sandbox
+// organization (the ID Stytch's B2B docs use in their examples).
+const SandboxMemberID = "member-test-32fc5024-9c09-4da3-bd2e-c9ce4da9375f"
+
+// SandboxEmail is Stytch's sandbox address: sends to it succeed and deliver
+// nothing.
+const SandboxEmail = "sandbox@stytch.com"
+
+// Sandbox tokens documented by Stytch (SEMANTICS.md, "Sandbox values").
+const (
+	SandboxMagicLinkToken         = "DOYoip3rvIMMW5lgItikFK-Ak1CfMsgjuiCyI7uuU94="
+	SandboxMagicLinkTokenUnauth   = "3pzjQpgksDlGKWEwUq2Up--hCHC_0oamfLHyfspKDFU="
+	SandboxMagicLinkTokenNotFound = "CprTtwhnRNiMBiUS2jSLcWYrfuO2POeBNdo5HhW6qTM="
+	SandboxSessionToken           = "WJtR5BCy38Szd5AfoDpf0iqFKEt4EE5JhjlWUY7l3FtY"
+	SandboxSessionTokenNotFound   = "59cnLELtq5cFVS6uYK9f-pAWzBkhqZl8AvLhbhOvKNWw"
+	SandboxPhoneNumber            = "+10000000000"
+)
+
+// DefaultRedirectURL is used when a send call names no redirect URL; real
+// Stytch would use the dashboard default instead.
+const DefaultRedirectURL = "http://localhost:3000/authenticate"
+
+type config struct {
+	projectID   string
+	secret      string
+	now         func() time.Time
+	frozen      *time.Time
+	logger      *slog.Logger
+	sandbox     bool
+	redirectURL string
+}
+
+// Option configures an Emulator.
+type Option func(*config)
+
+// WithProjectID sets the project ID (default: a fresh "project-test-<uuid>").
+func WithProjectID(id string) Option { return func(c *config) { c.projectID = id } }
+
+// WithSecret sets the project secret (default: a fresh "secret-test-..." value).
+func WithSecret(secret string) Option { return func(c *config) { c.secret = secret } }
+
+// WithClock sets the base time source. Advance and SetNow still work on top
+// of it. Default: time.Now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithStartTime freezes the clock at t; only Advance and SetNow move it. Use
+// it for fully deterministic expiry tests.
+func WithStartTime(t time.Time) Option {
+	return func(c *config) { c.frozen = &t }
+}
+
+// WithLogger sets the logger for request logs. Logs never carry bodies,
+// tokens, codes or email addresses. Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithSandbox seeds Stytch's sandbox organization (SandboxOrganizationID) with
+// its member sandbox@stytch.com and turns on the sandbox values of
+// SEMANTICS.md (fixed tokens, "nothing sent" addresses). authsvc dev mode uses it.
+func WithSandbox() Option { return func(c *config) { c.sandbox = true } }
+
+// WithRedirectURL sets the redirect URL used when a send call names none
+// (Stytch's dashboard default). Default: DefaultRedirectURL.
+func WithRedirectURL(u string) Option { return func(c *config) { c.redirectURL = u } }
+
+// Emulator is an in-memory Stytch project. It implements http.Handler and is
+// safe for concurrent use.
+type Emulator struct {
+	projectID   string
+	secret      string
+	logger      *slog.Logger
+	sandbox     bool
+	redirectURL string
+
+	clock *clock
+	mux   *http.ServeMux
+
+	// mu guards all state below; every handler runs its whole body under it,
+	// which keeps the store simple and race-free at test scale.
+	mu       sync.Mutex
+	keys     *keyring
+	st       *store
+	outbox   []Message
+	faults   []*faultEntry
+	faultSeq int
+	counts   map[string]int
+}
+
+// New builds an emulator. The only error source is key generation.
+func New(opts ...Option) (*Emulator, error) {
+	cfg := config{now: time.Now, redirectURL: DefaultRedirectURL}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.projectID == "" {
+		cfg.projectID = "project-test-" + newUUID()
+	}
+	if cfg.secret == "" {
+		cfg.secret = "secret-test-" + randToken(24)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	e := &Emulator{
+		projectID:   cfg.projectID,
+		secret:      cfg.secret,
+		logger:      cfg.logger,
+		sandbox:     cfg.sandbox,
+		redirectURL: cfg.redirectURL,
+		clock:       newClock(cfg.now, cfg.frozen),
+		st:          newStore(),
+		counts:      map[string]int{},
+	}
+	k, err := newKeyring(e.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("stytchemu: generate signing key: %w", err)
+	}
+	e.keys = k
+	e.mux = e.routes()
+	if cfg.sandbox {
+		e.seedSandbox()
+	}
+	return e, nil
+}
+
+// ProjectID returns the project ID used for Basic auth, JWT iss/aud and JWKS paths.
+func (e *Emulator) ProjectID() string { return e.projectID }
+
+// Secret returns the project secret used for Basic auth.
+func (e *Emulator) Secret() string { return e.secret }
+
+// Now returns the emulator's current time.
+func (e *Emulator) Now() time.Time { return e.clock.Now() }
+
+// Advance moves the emulator clock forward by d (token, OTP, session and JWT
+// expiry all follow it).
+func (e *Emulator) Advance(d time.Duration) { e.clock.Advance(d) }
+
+// SetNow freezes the emulator clock at t. Advance moves it from there.
+func (e *Emulator) SetNow(t time.Time) { e.clock.Set(t) }
+
+// Server is an Emulator listening on a loopback port.
+type Server struct {
+	*Emulator
+	// URL is the base URL, e.g. "http://127.0.0.1:41234" (no trailing slash).
+	URL string
+
+	srv  *http.Server
+	done chan struct{}
+}
+
+// Start runs a new emulator on 127.0.0.1 with an OS-chosen port.
+func Start(opts ...Option) (*Server, error) {
+	return Listen("127.0.0.1:0", opts...)
+}
+
+// Listen runs a new emulator on addr (host:port).
+func Listen(addr string, opts ...Option) (*Server, error) {
+	e, err := New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("stytchemu: listen %s: %w", addr, err)
+	}
+	return e.Serve(ln), nil
+}
+
+// Serve serves e on ln until the returned Server is closed.
+func (e *Emulator) Serve(ln net.Listener) *Server {
+	s := &Server{
+		Emulator: e,
+		URL:      "http://" + ln.Addr().String(),
+		srv: &http.Server{
+			Handler:           e,
+			ReadHeaderTimeout: 10 * time.Second,
+		},
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.logger.Error("stytchemu: serve", slog.Any("error", err))
+		}
+	}()
+	return s
+}
+
+// Close stops the server immediately (open connections, including requests
+// held by a latency fault, are closed) and waits for it to exit.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	<-s.done
+	if err != nil {
+		return fmt.Errorf("stytchemu: close: %w", err)
+	}
+	return nil
+}
+
+// clock is the emulator's movable time source.
+type clock struct {
+	mu     sync.Mutex
+	base   func() time.Time
+	frozen bool
+	at     time.Time
+	offset time.Duration
+}
+
+func newClock(base func() time.Time, frozen *time.Time) *clock {
+	c := &clock{base: base}
+	if frozen != nil {
+		c.frozen, c.at = true, *frozen
+	}
+	return c
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.frozen {
+		return c.at
+	}
+	return c.base().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.frozen {
+		c.at = c.at.Add(d)
+		return
+	}
+	c.offset += d
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frozen, c.at = true, t
+}

@@ -1,0 +1,233 @@
+package stytchemu
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// routes builds the mux. Patterns are Stytch's endpoint templates, so
+// r.Pattern is the template counted by Requests and matched by faults.
+func (e *Emulator) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, rt := range e.stytchRoutes() {
+		mux.Handle(rt.pattern, e.serveRoute(rt))
+	}
+	mux.HandleFunc("/", e.notFound)
+	mux.HandleFunc("GET /emulator/outbox", e.handleOutbox)
+	mux.HandleFunc("DELETE /emulator/outbox", e.handleClearOutbox)
+	mux.HandleFunc("GET /emulator/faults", e.handleListFaults)
+	mux.HandleFunc("POST /emulator/faults", e.handleAddFault)
+	mux.HandleFunc("DELETE /emulator/faults", e.handleClearFaults)
+	mux.HandleFunc("GET /emulator/requests", e.handleRequests)
+	mux.HandleFunc("POST /emulator/clock/advance", e.handleAdvance)
+	mux.HandleFunc("POST /emulator/keys/rotate", e.handleRotateKeys)
+	mux.HandleFunc("POST /emulator/keys/retire", e.handleRetireKeys)
+	return mux
+}
+
+func (e *Emulator) stytchRoutes() []route {
+	return []route{
+		// B2B magic links
+		{"POST /v1/b2b/magic_links/email/login_or_signup", authRequired, e.mlLoginOrSignup},
+		{"POST /v1/b2b/magic_links/email/invite", authRequired, e.mlInvite},
+		{"POST /v1/b2b/magic_links/email/discovery/send", authRequired, e.mlDiscoverySend},
+		{"POST /v1/b2b/magic_links/authenticate", authRequired, e.mlAuthenticate},
+		{"POST /v1/b2b/magic_links/discovery/authenticate", authRequired, e.mlDiscoveryAuthenticate},
+		// B2B OTPs
+		{"POST /v1/b2b/otps/email/login_or_signup", authRequired, e.otpEmailLoginOrSignup},
+		{"POST /v1/b2b/otps/email/authenticate", authRequired, e.otpEmailAuthenticate},
+		{"POST /v1/b2b/otps/email/discovery/send", authRequired, e.otpEmailDiscoverySend},
+		{"POST /v1/b2b/otps/email/discovery/authenticate", authRequired, e.otpEmailDiscoveryAuthenticate},
+		{"POST /v1/b2b/otps/sms/send", authRequired, e.otpSMSSend},
+		{"POST /v1/b2b/otps/sms/authenticate", authRequired, e.otpSMSAuthenticate},
+		// B2B sessions
+		{"GET /v1/b2b/sessions", authRequired, e.sessionsGet},
+		{"POST /v1/b2b/sessions/authenticate", authRequired, e.sessionsAuthenticate},
+		{"POST /v1/b2b/sessions/revoke", authRequired, e.sessionsRevoke},
+		{"POST /v1/b2b/sessions/exchange", authRequired, e.sessionsExchange},
+		{"GET /v1/b2b/sessions/jwks/{project_id}", authOptional, e.jwks},
+		{"GET /v1/sessions/jwks/{project_id}", authOptional, e.jwks},
+		// B2B discovery
+		{"POST /v1/b2b/discovery/organizations", authRequired, e.discoveryListOrganizations},
+		{"POST /v1/b2b/discovery/organizations/create", authRequired, e.discoveryCreateOrganization},
+		{"POST /v1/b2b/discovery/intermediate_sessions/exchange", authRequired, e.discoveryExchange},
+		// B2B organizations
+		{"POST /v1/b2b/organizations", authRequired, e.orgCreate},
+		{"POST /v1/b2b/organizations/search", authRequired, e.orgSearch},
+		{"GET /v1/b2b/organizations/{organization_id}", authRequired, e.orgGet},
+		{"PUT /v1/b2b/organizations/{organization_id}", authRequired, e.orgUpdate},
+		{"DELETE /v1/b2b/organizations/{organization_id}", authRequired, e.orgDelete},
+		// B2B members
+		{"POST /v1/b2b/organizations/{organization_id}/members", authRequired, e.memberCreate},
+		{"GET /v1/b2b/organizations/{organization_id}/member", authRequired, e.memberGet},
+		{"PUT /v1/b2b/organizations/{organization_id}/members/{member_id}", authRequired, e.memberUpdate},
+		{"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}", authRequired, e.memberDelete},
+		{"POST /v1/b2b/organizations/members/search", authRequired, e.memberSearch},
+		{"GET /v1/b2b/organizations/members/dangerously_get/{member_id}", authRequired, e.memberDangerouslyGet},
+		{"PUT /v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate", authRequired, e.memberReactivate},
+		{"DELETE /v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}", authRequired, e.memberDeleteMFAPhone},
+		{"DELETE /v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}", authRequired, e.memberDeletePassword},
+		// M2M
+		{"POST /v1/m2m/clients", authRequired, e.m2mCreate},
+		{"POST /v1/m2m/clients/search", authRequired, e.m2mSearch},
+		{"GET /v1/m2m/clients/{client_id}", authRequired, e.m2mGet},
+		{"PUT /v1/m2m/clients/{client_id}", authRequired, e.m2mUpdate},
+		{"DELETE /v1/m2m/clients/{client_id}", authRequired, e.m2mDelete},
+		{"POST /v1/m2m/clients/{client_id}/secrets/rotate/start", authRequired, e.m2mRotateStart},
+		{"POST /v1/m2m/clients/{client_id}/secrets/rotate", authRequired, e.m2mRotate},
+		{"POST /v1/m2m/clients/{client_id}/secrets/rotate/cancel", authRequired, e.m2mRotateCancel},
+		{"POST /v1/public/{project_id}/oauth2/token", authNone, e.m2mToken},
+	}
+}
+
+// Routes returns the endpoint templates the emulator serves, e.g.
+// "POST /v1/b2b/sessions/authenticate".
+func (e *Emulator) Routes() []string {
+	rts := e.stytchRoutes()
+	out := make([]string, 0, len(rts))
+	for _, rt := range rts {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
+// ServeHTTP implements http.Handler.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.mux.ServeHTTP(w, r)
+}
+
+// notFound answers unknown paths (and known paths with the wrong method) in
+// Stytch's error shape. It is counted under "METHOD /path".
+func (e *Emulator) notFound(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/emulator/") {
+		http.NotFound(w, r)
+		return
+	}
+	key := r.Method + " " + r.URL.Path
+	e.count(key)
+	requestID := "request-id-test-" + newUUID()
+	if e.applyFault(w, r, key, requestID) {
+		return
+	}
+	writeAPIError(w, requestID, newErr(http.StatusNotFound, errRouteNotFound, "No endpoint %s %s.", r.Method, r.URL.Path))
+}
+
+func (e *Emulator) jwks(rq *request) (any, error) {
+	if rq.r.PathValue("project_id") != e.projectID {
+		return nil, badRequest("The project_id in the path does not match this project.")
+	}
+	return obj{"keys": e.keys.jwks()}, nil
+}
+
+// --- emulator control endpoints (no Basic auth: a local dev tool) ---
+
+func (e *Emulator) handleOutbox(w http.ResponseWriter, r *http.Request) {
+	msgs := e.Outbox()
+	if to := r.URL.Query().Get("to"); to != "" {
+		filtered := msgs[:0]
+		for _, m := range msgs {
+			if strings.EqualFold(m.To, to) {
+				filtered = append(filtered, m)
+			}
+		}
+		msgs = filtered
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs})
+}
+
+func (e *Emulator) handleClearOutbox(w http.ResponseWriter, _ *http.Request) {
+	e.ClearOutbox()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *Emulator) handleListFaults(w http.ResponseWriter, _ *http.Request) {
+	e.mu.Lock()
+	list := e.faultList()
+	e.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"faults": list})
+}
+
+func (e *Emulator) handleAddFault(w http.ResponseWriter, r *http.Request) {
+	var j faultJSON
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&j); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body must be a JSON fault"})
+		return
+	}
+	f, err := j.toFault()
+	if err == nil {
+		j.ID, err = e.AddFault(f)
+	}
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+func (e *Emulator) handleClearFaults(w http.ResponseWriter, r *http.Request) {
+	if id := r.URL.Query().Get("id"); id != "" {
+		var n int
+		if err := json.Unmarshal([]byte(id), &n); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "id must be an integer"})
+			return
+		}
+		e.RemoveFault(n)
+	} else {
+		e.ClearFaults()
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *Emulator) handleRequests(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Query().Get("pattern")
+	if p == "" {
+		p = "*"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pattern": p, "count": e.Requests(p)})
+}
+
+func (e *Emulator) handleAdvance(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Duration string `json:"duration"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&body); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": `body must be {"duration": "5m"}`})
+		return
+	}
+	d, err := parseDuration(body.Duration)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
+	}
+	e.Advance(d)
+	writeJSON(w, http.StatusOK, map[string]any{"now": rfc3339(e.Now())})
+}
+
+func (e *Emulator) handleRotateKeys(w http.ResponseWriter, _ *http.Request) {
+	kid, err := e.RotateKeys()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "key generation failed"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kid": kid, "kids": e.KeyIDs()})
+}
+
+func (e *Emulator) handleRetireKeys(w http.ResponseWriter, _ *http.Request) {
+	e.RetireOldKeys()
+	writeJSON(w, http.StatusOK, map[string]any{"kids": e.KeyIDs()})
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration: %w", err)
+	}
+	if d < 0 {
+		return 0, errors.New("duration must not be negative")
+	}
+	return d, nil
+}

@@ -1,0 +1,453 @@
+package stytchemu
+
+import (
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role IDs of Stytch's default RBAC policy.
+const (
+	RoleAdmin  = "stytch_admin"
+	RoleMember = "stytch_member"
+)
+
+// Organization settings values (strings in the spec, closed sets in prose).
+const (
+	allAllowed     = "ALL_ALLOWED"
+	restricted     = "RESTRICTED"
+	notAllowed     = "NOT_ALLOWED"
+	mfaRequired    = "REQUIRED_FOR_ALL"
+	mfaOptional    = "OPTIONAL"
+	statusActive   = "active"
+	statusPending  = "pending"
+	statusInvited  = "invited"
+	statusDeleted  = "deleted"
+	statusInactive = "inactive"
+)
+
+// Session and token lifetimes from SEMANTICS.md.
+const (
+	jwtLifetime          = 5 * time.Minute
+	defaultSessionMins   = 60
+	minSessionMins       = 5
+	maxSessionMins       = 527040
+	istLifetime          = 10 * time.Minute
+	smsOTPLifetime       = 2 * time.Minute
+	defaultEmailOTPMins  = 10
+	defaultMagicLinkMins = 60
+	defaultInviteMins    = 10080
+	m2mTokenLifetime     = time.Hour
+)
+
+type roleAssignment struct {
+	Domain string `json:"domain"`
+	RoleID string `json:"role_id"`
+}
+
+// organization is stored in its wire shape; slices are never nil so it
+// always encodes to what the spec requires.
+type organization struct {
+	OrganizationID                       string           `json:"organization_id"`
+	OrganizationName                     string           `json:"organization_name"`
+	OrganizationLogoURL                  string           `json:"organization_logo_url"`
+	OrganizationSlug                     string           `json:"organization_slug"`
+	SSOJITProvisioning                   string           `json:"sso_jit_provisioning"`
+	SSOJITProvisioningAllowedConnections []string         `json:"sso_jit_provisioning_allowed_connections"`
+	SSOActiveConnections                 []any            `json:"sso_active_connections"`
+	EmailAllowedDomains                  []string         `json:"email_allowed_domains"`
+	EmailJITProvisioning                 string           `json:"email_jit_provisioning"`
+	EmailInvites                         string           `json:"email_invites"`
+	AuthMethods                          string           `json:"auth_methods"`
+	AllowedAuthMethods                   []string         `json:"allowed_auth_methods"`
+	MFAPolicy                            string           `json:"mfa_policy"`
+	RBACEmailImplicitRoleAssignments     []roleAssignment `json:"rbac_email_implicit_role_assignments"`
+	MFAMethods                           string           `json:"mfa_methods"`
+	AllowedMFAMethods                    []string         `json:"allowed_mfa_methods"`
+	OAuthTenantJITProvisioning           string           `json:"oauth_tenant_jit_provisioning"`
+	ClaimedEmailDomains                  []string         `json:"claimed_email_domains"`
+	FirstPartyConnectedAppsAllowedType   string           `json:"first_party_connected_apps_allowed_type"`
+	AllowedFirstPartyConnectedApps       []string         `json:"allowed_first_party_connected_apps"`
+	ThirdPartyConnectedAppsAllowedType   string           `json:"third_party_connected_apps_allowed_type"`
+	AllowedThirdPartyConnectedApps       []string         `json:"allowed_third_party_connected_apps"`
+	CustomRoles                          []any            `json:"custom_roles"`
+	TrustedMetadata                      map[string]any   `json:"trusted_metadata"`
+	CreatedAt                            string           `json:"created_at"`
+	UpdatedAt                            string           `json:"updated_at"`
+	OrganizationExternalID               string           `json:"organization_external_id,omitempty"`
+	AllowedOAuthTenants                  map[string]any   `json:"allowed_oauth_tenants"`
+}
+
+func (o *organization) normalize() {
+	nz := func(s *[]string) {
+		if *s == nil {
+			*s = []string{}
+		}
+	}
+	nz(&o.SSOJITProvisioningAllowedConnections)
+	nz(&o.EmailAllowedDomains)
+	nz(&o.AllowedAuthMethods)
+	nz(&o.AllowedMFAMethods)
+	nz(&o.ClaimedEmailDomains)
+	nz(&o.AllowedFirstPartyConnectedApps)
+	nz(&o.AllowedThirdPartyConnectedApps)
+	if o.SSOActiveConnections == nil {
+		o.SSOActiveConnections = []any{}
+	}
+	if o.CustomRoles == nil {
+		o.CustomRoles = []any{}
+	}
+	if o.RBACEmailImplicitRoleAssignments == nil {
+		o.RBACEmailImplicitRoleAssignments = []roleAssignment{}
+	}
+	if o.TrustedMetadata == nil {
+		o.TrustedMetadata = map[string]any{}
+	}
+	if o.AllowedOAuthTenants == nil {
+		o.AllowedOAuthTenants = map[string]any{}
+	}
+}
+
+type roleSource struct {
+	Type    string         `json:"type"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+type memberRole struct {
+	RoleID  string       `json:"role_id"`
+	Sources []roleSource `json:"sources"`
+}
+
+type retiredEmail struct {
+	EmailID      string `json:"email_id"`
+	EmailAddress string `json:"email_address"`
+}
+
+// member is stored in its wire shape; Roles and IsAdmin are derived on
+// render from explicitRoles and the organization's implicit assignments.
+type member struct {
+	OrganizationID         string         `json:"organization_id"`
+	MemberID               string         `json:"member_id"`
+	EmailAddress           string         `json:"email_address"`
+	Status                 string         `json:"status"`
+	Name                   string         `json:"name"`
+	SSORegistrations       []any          `json:"sso_registrations"`
+	IsBreakglass           bool           `json:"is_breakglass"`
+	MemberPasswordID       string         `json:"member_password_id"`
+	OAuthRegistrations     []any          `json:"oauth_registrations"`
+	EmailAddressVerified   bool           `json:"email_address_verified"`
+	MFAPhoneNumberVerified bool           `json:"mfa_phone_number_verified"`
+	IsAdmin                bool           `json:"is_admin"`
+	TOTPRegistrationID     string         `json:"totp_registration_id"`
+	RetiredEmailAddresses  []retiredEmail `json:"retired_email_addresses"`
+	IsLocked               bool           `json:"is_locked"`
+	MFAEnrolled            bool           `json:"mfa_enrolled"`
+	MFAPhoneNumber         string         `json:"mfa_phone_number"`
+	DefaultMFAMethod       string         `json:"default_mfa_method"`
+	Roles                  []memberRole   `json:"roles"`
+	TrustedMetadata        map[string]any `json:"trusted_metadata"`
+	UntrustedMetadata      map[string]any `json:"untrusted_metadata"`
+	CreatedAt              string         `json:"created_at"`
+	UpdatedAt              string         `json:"updated_at"`
+	ExternalID             string         `json:"external_id,omitempty"`
+
+	explicitRoles []string
+	emailID       string
+	phoneID       string
+}
+
+type emailFactor struct {
+	EmailID      string `json:"email_id"`
+	EmailAddress string `json:"email_address"`
+}
+
+type phoneFactor struct {
+	PhoneID     string `json:"phone_id"`
+	PhoneNumber string `json:"phone_number"`
+}
+
+type factor struct {
+	Type                string       `json:"type"`
+	DeliveryMethod      string       `json:"delivery_method"`
+	LastAuthenticatedAt string       `json:"last_authenticated_at"`
+	CreatedAt           string       `json:"created_at"`
+	UpdatedAt           string       `json:"updated_at"`
+	EmailFactor         *emailFactor `json:"email_factor,omitempty"`
+	PhoneNumberFactor   *phoneFactor `json:"phone_number_factor,omitempty"`
+}
+
+func (f factor) isMFA() bool { return f.Type == "otp" && f.DeliveryMethod == "sms" }
+
+type memberSession struct {
+	id             string
+	token          string
+	memberID       string
+	orgID          string
+	startedAt      time.Time
+	lastAccessedAt time.Time
+	expiresAt      time.Time
+	factors        []factor
+	customClaims   map[string]any
+}
+
+// intermediateSession is an IST: primary factors collected before MFA or
+// before choosing an organization (orgID "" for discovery).
+type intermediateSession struct {
+	token     string
+	email     string
+	orgID     string
+	memberID  string
+	factors   []factor
+	expiresAt time.Time
+}
+
+type magicLink struct {
+	token         string
+	template      string
+	orgID         string
+	memberID      string
+	email         string
+	expiresAt     time.Time
+	used          bool
+	pkceChallenge string
+}
+
+type otpCode struct {
+	code      string
+	template  string // TemplateLogin/TemplateSignup, TemplateDiscovery or TemplateMFA
+	orgID     string
+	memberID  string
+	email     string
+	phone     string
+	expiresAt time.Time
+	used      bool
+}
+
+type m2mClient struct {
+	ClientID          string
+	ClientName        string
+	ClientDescription string
+	Status            string
+	Scopes            []string
+	TrustedMetadata   map[string]any
+	secret            string
+	nextSecret        string
+	customClaims      map[string]any
+}
+
+type store struct {
+	orgs           map[string]*organization
+	orgOrder       []string
+	members        map[string]*member
+	memberOrder    []string
+	sessions       map[string]*memberSession
+	sessionByToken map[string]string
+	ists           map[string]*intermediateSession
+	magicLinks     map[string]*magicLink
+	emailOTPs      []*otpCode
+	smsOTPs        map[string]*otpCode // by member ID: a new send replaces the old code
+	m2m            map[string]*m2mClient
+	m2mOrder       []string
+	passwords      map[string]string // member_password_id -> member_id
+}
+
+func newStore() *store {
+	return &store{
+		orgs:           map[string]*organization{},
+		members:        map[string]*member{},
+		sessions:       map[string]*memberSession{},
+		sessionByToken: map[string]string{},
+		ists:           map[string]*intermediateSession{},
+		magicLinks:     map[string]*magicLink{},
+		smsOTPs:        map[string]*otpCode{},
+		m2m:            map[string]*m2mClient{},
+		passwords:      map[string]string{},
+	}
+}
+
+// findOrg resolves an organization ID, slug or external ID.
+func (s *store) findOrg(ref string) *organization {
+	if ref == "" {
+		return nil
+	}
+	if o, ok := s.orgs[ref]; ok {
+		return o
+	}
+	for _, id := range s.orgOrder {
+		o := s.orgs[id]
+		if o.OrganizationSlug == ref || (o.OrganizationExternalID != "" && o.OrganizationExternalID == ref) {
+			return o
+		}
+	}
+	return nil
+}
+
+// findMember resolves a member ID or external ID inside an organization.
+// Deleted members are found only with includeDeleted.
+func (s *store) findMember(orgID, ref string, includeDeleted bool) *member {
+	if ref == "" {
+		return nil
+	}
+	m, ok := s.members[ref]
+	if !ok {
+		for _, id := range s.memberOrder {
+			c := s.members[id]
+			if c.OrganizationID == orgID && c.ExternalID != "" && c.ExternalID == ref {
+				m, ok = c, true
+				break
+			}
+		}
+	}
+	if !ok || (orgID != "" && m.OrganizationID != orgID) || (!includeDeleted && m.Status == statusDeleted) {
+		return nil
+	}
+	return m
+}
+
+func (s *store) memberByEmail(orgID, email string) *member {
+	for _, id := range s.memberOrder {
+		m := s.members[id]
+		if m.OrganizationID == orgID && m.Status != statusDeleted && strings.EqualFold(m.EmailAddress, email) {
+			return m
+		}
+	}
+	return nil
+}
+
+func (s *store) addOrg(o *organization) {
+	o.normalize()
+	s.orgs[o.OrganizationID] = o
+	s.orgOrder = append(s.orgOrder, o.OrganizationID)
+}
+
+func (s *store) addMember(m *member) {
+	s.members[m.MemberID] = m
+	s.memberOrder = append(s.memberOrder, m.MemberID)
+}
+
+func (s *store) deleteSessionsOf(memberID string) {
+	for id, ss := range s.sessions {
+		if ss.memberID == memberID {
+			delete(s.sessionByToken, ss.token)
+			delete(s.sessions, id)
+		}
+	}
+}
+
+func (s *store) deleteSession(ss *memberSession) {
+	delete(s.sessionByToken, ss.token)
+	delete(s.sessions, ss.id)
+}
+
+// render fills the derived fields of m and returns it for encoding.
+func (s *store) render(m *member) *member {
+	org := s.orgs[m.OrganizationID]
+	var roles []memberRole
+	add := func(id string, src roleSource) {
+		for i := range roles {
+			if roles[i].RoleID == id {
+				roles[i].Sources = append(roles[i].Sources, src)
+				return
+			}
+		}
+		roles = append(roles, memberRole{RoleID: id, Sources: []roleSource{src}})
+	}
+	// Every member holds stytch_member; Stytch reports it as a direct assignment.
+	add(RoleMember, roleSource{Type: "direct_assignment"})
+	for _, r := range m.explicitRoles {
+		if r != RoleMember {
+			add(r, roleSource{Type: "direct_assignment"})
+		}
+	}
+	if org != nil {
+		domain := emailDomain(m.EmailAddress)
+		for _, a := range org.RBACEmailImplicitRoleAssignments {
+			if strings.EqualFold(a.Domain, domain) {
+				add(a.RoleID, roleSource{Type: "email_assignment", Details: map[string]any{"email_domain": a.Domain}})
+			}
+		}
+	}
+	m.Roles = roles
+	m.IsAdmin = slices.ContainsFunc(roles, func(r memberRole) bool { return r.RoleID == RoleAdmin })
+	if m.SSORegistrations == nil {
+		m.SSORegistrations = []any{}
+	}
+	if m.OAuthRegistrations == nil {
+		m.OAuthRegistrations = []any{}
+	}
+	if m.RetiredEmailAddresses == nil {
+		m.RetiredEmailAddresses = []retiredEmail{}
+	}
+	if m.TrustedMetadata == nil {
+		m.TrustedMetadata = map[string]any{}
+	}
+	if m.UntrustedMetadata == nil {
+		m.UntrustedMetadata = map[string]any{}
+	}
+	return m
+}
+
+func (s *store) roleIDs(m *member) []string {
+	s.render(m)
+	out := make([]string, 0, len(m.Roles))
+	for _, r := range m.Roles {
+		out = append(out, r.RoleID)
+	}
+	return out
+}
+
+func emailDomain(email string) string {
+	_, d, _ := strings.Cut(email, "@")
+	return strings.ToLower(d)
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(emailDomain(s), ".")
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+func validPhone(s string) bool { return e164.MatchString(s) }
+
+var slugRE = regexp.MustCompile(`^[A-Za-z0-9\-._~]{2,128}$`)
+
+// lastFour is what the API shows of a secret.
+func lastFour(s string) string {
+	if len(s) <= 4 {
+		return s
+	}
+	return s[len(s)-4:]
+}
+
+func (c *m2mClient) wire() obj {
+	o := obj{
+		"client_id":               c.ClientID,
+		"client_name":             c.ClientName,
+		"client_description":      c.ClientDescription,
+		"status":                  c.Status,
+		"scopes":                  nonNil(c.Scopes),
+		"client_secret_last_four": lastFour(c.secret),
+		"trusted_metadata":        nonNilMap(c.TrustedMetadata),
+	}
+	if c.nextSecret != "" {
+		o["next_client_secret_last_four"] = lastFour(c.nextSecret)
+	}
+	return o
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func nonNilMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
