@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -107,11 +108,16 @@ func TestVerifyM2M(t *testing.T) {
 // alg would accept.
 func hs256WithPublicKey(t *testing.T, k testKey, claims jwt.MapClaims) string {
 	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(&k.priv.PublicKey)
+	return hs256WithKey(t, k.kid, &k.priv.PublicKey, claims)
+}
+
+func hs256WithKey(t *testing.T, kid string, pub *rsa.PublicKey, claims jwt.MapClaims) string {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
 	require.NoError(t, err)
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
-	tok.Header["kid"] = k.kid
+	tok.Header["kid"] = kid
 	s, err := tok.SignedString(pemBytes)
 	require.NoError(t, err)
 	return s
