@@ -14,6 +14,7 @@
 package accessv1
 
 import (
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	descriptorpb "google.golang.org/protobuf/types/descriptorpb"
@@ -46,6 +47,8 @@ const (
 //   - credential_fields: the request itself carries the credential it acts on
 //     (see the field comment).
 //
+// member_organization_field narrows the member_session way to one tenant.
+//
 // A rule with nothing set admits nobody. Missing or malformed credentials are
 // UNAUTHENTICATED (HTTP 401); valid credentials that do not satisfy the rule
 // are PERMISSION_DENIED (HTTP 403).
@@ -75,8 +78,17 @@ type AccessRule struct {
 	// the RPC acts on exactly that credential. A Go test checks that every name
 	// listed here exists in the request message.
 	CredentialFields []string `protobuf:"bytes,5,rep,name=credential_fields,json=credentialFields,proto3" json:"credential_fields,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Proto field name of the request field (string or repeated string) that
+	// names the organization(s) the RPC acts on. A member session is admitted
+	// only when every value equals the session's organization_id (compared as
+	// IDs: a member acting in the UI must use the organization_id, not the slug
+	// or external ID). This keeps tenants apart locally even for Stytch
+	// endpoints that apply no member RBAC (e.g. Members.Get). Empty: no local
+	// tenancy check. Only meaningful with member_session; a Go test checks
+	// that the field exists.
+	MemberOrganizationField string `protobuf:"bytes,6,opt,name=member_organization_field,json=memberOrganizationField,proto3" json:"member_organization_field,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *AccessRule) Reset() {
@@ -144,6 +156,13 @@ func (x *AccessRule) GetCredentialFields() []string {
 	return nil
 }
 
+func (x *AccessRule) GetMemberOrganizationField() string {
+	if x != nil {
+		return x.MemberOrganizationField
+	}
+	return ""
+}
+
 var file_authsvc_access_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -169,15 +188,19 @@ var File_authsvc_access_v1_access_proto protoreflect.FileDescriptor
 
 const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\n" +
-	"\x1eauthsvc/access/v1/access.proto\x12\x11authsvc.access.v1\x1a google/protobuf/descriptor.proto\"\xc2\x01\n" +
+	"\x1eauthsvc/access/v1/access.proto\x12\x11authsvc.access.v1\x1a google/protobuf/descriptor.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xfe\x01\n" +
 	"\n" +
 	"AccessRule\x12\x16\n" +
 	"\x06public\x18\x01 \x01(\bR\x06public\x12%\n" +
 	"\x0emember_session\x18\x02 \x01(\bR\rmemberSession\x12!\n" +
 	"\fmember_roles\x18\x03 \x03(\tR\vmemberRoles\x12%\n" +
 	"\x0eservice_scopes\x18\x04 \x03(\tR\rserviceScopes\x12+\n" +
-	"\x11credential_fields\x18\x05 \x03(\tR\x10credentialFields:W\n" +
-	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xbd\xc7\x03 \x01(\v2\x1d.authsvc.access.v1.AccessRuleR\x06accessB>Z<github.com/authsvc/authsvc/gen/go/authsvc/access/v1;accessv1b\x06proto3"
+	"\x11credential_fields\x18\x05 \x03(\tR\x10credentialFields\x12:\n" +
+	"\x19member_organization_field\x18\x06 \x01(\tR\x17memberOrganizationField:W\n" +
+	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xbd\xc7\x03 \x01(\v2\x1d.authsvc.access.v1.AccessRuleR\x06accessB\xf3\x04\x92A\xb1\x04\x12\xb7\x03\n" +
+	"\aauthsvc\x12\xa7\x03REST view of authsvc, a service in front of Stytch (B2B and M2M). Every operation says under \"Access\" who may call it: public; a member session (authorization: Bearer <session JWT or token>, or the stytch_session / stytch_session_jwt cookies); or a service holding an M2M access token with the named scopes (authorization: Bearer <access token>). JSON field names are the proto field names (snake_case), as in Stytch's API.2\x02v1Zu\n" +
+	"s\n" +
+	"\x06bearer\x12i\b\x02\x12T\"Bearer \" followed by a member session JWT or session token, or an M2M access token.\x1a\rauthorization \x02Z<github.com/authsvc/authsvc/gen/go/authsvc/access/v1;accessv1b\x06proto3"
 
 var (
 	file_authsvc_access_v1_access_proto_rawDescOnce sync.Once
