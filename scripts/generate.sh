@@ -15,10 +15,23 @@
 #   3. checks formatting (buf format) and lint (buf lint, STANDARD);
 #   4. runs buf generate; the plugins run through `go tool`, pinned by go.mod.
 #
+# Usage: scripts/generate.sh [--deps-only]
+#   --deps-only  stop after steps 1 and 2 (used by scripts/breaking.sh).
+#
 # Environment:
 #   BUF_FORMAT_WRITE=1  rewrite proto files in place instead of failing on a
 #                       formatting diff (for developers; CI leaves it unset).
 set -euo pipefail
+
+deps_only=false
+case "${1:-}" in
+  "") ;;
+  --deps-only) deps_only=true ;;
+  *)
+    printf 'usage: %s [--deps-only]\n' "$0" >&2
+    exit 2
+    ;;
+esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -90,6 +103,10 @@ copy "$(gomod_dir github.com/bufbuild/protovalidate)/proto/protovalidate" \
 copy "$(gomod_dir github.com/grpc-ecosystem/grpc-gateway/v2)" \
   protoc-gen-openapiv2/options/annotations.proto \
   protoc-gen-openapiv2/options/openapiv2.proto
+
+if $deps_only; then
+  exit 0
+fi
 
 # 3. Format and lint our module only (the deps are ignored in buf.yaml).
 if [[ "${BUF_FORMAT_WRITE:-}" == "1" ]]; then
