@@ -1,39 +1,34 @@
 #!/usr/bin/env bash
-# Checks proto/ for breaking changes (buf.yaml: WIRE_JSON, i.e. wire and JSON
-# compatibility, since REST clients depend on field names too) against a git
-# revision, by default the previous commit: scripts/breaking.sh [REV].
+# buf breaking (WIRE_JSON) of proto/ against a git revision, default the previous commit (HEAD~1).
 #
-# Why not `buf breaking --against .git#ref=...`: buf.yaml's third-party module
-# (.cache/protodeps) is gitignored, so the revision read from git cannot
-# compile. Instead the baseline's proto/ and buf.yaml are extracted to a temp
-# dir next to the same third-party imports, and compared as a directory.
-#
-# A revision without proto/ (no baseline yet) is reported and passes.
+# buf's own `.git#ref=` input cannot be used: the third-party imports live in the gitignored
+# .cache/protodeps, so the old revision would not build. Instead the old revision is checked out into a
+# temporary worktree, given the same imports, and built into an image to compare against.
 set -euo pipefail
-
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-rev="${1:-HEAD~1}"
+against="${1:-HEAD~1}"
+buf="$root/tools/node_modules/.bin/buf"
 
-log() { printf 'breaking: %s\n' "$*" >&2; }
-
-if ! git rev-parse --verify --quiet "$rev^{commit}" >/dev/null; then
-  log "revision $rev does not exist; no baseline, nothing to compare"
+if ! git rev-parse --verify --quiet "$against^{commit}" >/dev/null; then
+  echo "breaking: no $against to compare with (first commit); skipped"
   exit 0
 fi
-if ! git cat-file -e "$rev:proto" 2>/dev/null || ! git cat-file -e "$rev:buf.yaml" 2>/dev/null; then
-  log "revision $rev has no proto/ or buf.yaml; no baseline, nothing to compare"
+if [[ -z "$(git ls-tree -d "$against" proto)" ]]; then
+  echo "breaking: $against has no proto/ yet; no baseline to compare with; skipped"
   exit 0
 fi
+# The imports and buf itself come from the generate step (make generate / checkgenerate).
+if [[ ! -x "$buf" || ! -d .cache/protodeps ]]; then
+  ./scripts/generate.sh
+fi
 
-scripts/generate.sh --deps-only
-
-base="$(mktemp -d)"
-trap 'rm -rf "$base"' EXIT
-git archive "$rev" proto buf.yaml | tar -x -C "$base"
-mkdir -p "$base/.cache"
-cp -R .cache/protodeps "$base/.cache/protodeps"
-
-log "buf breaking against $rev ($(git rev-parse --short "$rev"))"
-tools/node_modules/.bin/buf breaking --against "$base"
-log "no breaking changes"
+tmp="$(mktemp -d)"
+cleanup() { git worktree remove --force "$tmp/old" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+git worktree add --detach --quiet "$tmp/old" "$against"
+mkdir -p "$tmp/old/.cache"
+cp -R .cache/protodeps "$tmp/old/.cache/protodeps"
+(cd "$tmp/old" && "$buf" build proto -o "$tmp/against.binpb")
+"$buf" breaking proto --against "$tmp/against.binpb"
+echo "breaking: no wire or JSON breaking change against $against"
