@@ -68,7 +68,7 @@ type attempt struct {
 	template string
 	rawQuery string // the real query; the request URL carries a redacted copy
 	number   int
-	wrote    atomic.Bool // httptrace WroteRequest fired without error
+	started  atomic.Bool // httptrace WroteHeaders fired: part of the request may be on the wire
 
 	// Set by annotate once a response arrived.
 	span     trace.Span
@@ -98,11 +98,16 @@ func spanName(_ string, r *http.Request) string {
 // Retry classification — a request is attempted again only when a replay
 // cannot do anything the first attempt did not:
 //
-//   - The connection failed before the request was fully written (dial
-//     refused, TLS failure, reset while idle): httptrace's WroteRequest did
-//     not fire, so Stytch cannot have acted on it. Any method qualifies.
-//     (A request cut off mid-write has an incomplete Content-Length body,
-//     which no HTTP server processes.)
+//   - The attempt failed before any of the request reached the connection
+//     (DNS, dial refused, TLS handshake, proxy CONNECT): httptrace's
+//     WroteHeaders never fired, so Stytch cannot have seen it. Any method
+//     qualifies. The bar is deliberately "no header written", not "request
+//     not completely written": a server or proxy that has read the headers
+//     may already be acting on them (the emulator counts such a request,
+//     and so could a rate limiter), so a request cut off mid-body is not
+//     repeated. A pooled keep-alive connection that turns out dead before
+//     any byte is sent is already retried inside net/http (the body has
+//     GetBody), which covers the common stale-connection case.
 //   - The request is read-only — every GET, plus the POST searches and the
 //     discovery organization list, flagged readOnly — and the failure is a
 //     transport error, a timeout, or a 500/502/503/504 response.
@@ -184,12 +189,10 @@ func (c *Client) shouldRetry(err error, n int) (bool, time.Duration) {
 
 func (c *Client) attempt(ctx context.Context, cl call, a *attempt, method, u string, payload []byte, contentType string, out any) error {
 	actx := context.WithValue(ctx, attemptKey{}, a)
+	// WroteHeaders runs on net/http's write goroutine; net/http joins it
+	// before RoundTrip returns an error, and the atomic makes that visible.
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				a.wrote.Store(true)
-			}
-		},
+		WroteHeaders: func() { a.started.Store(true) },
 	})
 	var body io.Reader
 	if payload != nil {
@@ -226,7 +229,7 @@ func (c *Client) attempt(ctx context.Context, cl call, a *attempt, method, u str
 			kind = "timeout"
 		}
 		c.record(ctx, a, elapsed, 0, kind)
-		if !a.wrote.Load() || safe {
+		if !a.started.Load() || safe {
 			return retryable{te}
 		}
 		return te
