@@ -137,7 +137,8 @@ func (SearchOperator) EnumDescriptor() ([]byte, []int) {
 	return file_authsvc_m2m_v1_m2m_proto_rawDescGZIP(), []int{1}
 }
 
-// Client is an M2M client, without its secrets (Stytch's M2MClient).
+// Client is an M2M client, without its secrets (Stytch's M2MClient). Response
+// fields holding it keep Stytch's names, m2m_client and m2m_clients.
 type Client struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client ID (also the "sub" of its tokens).
@@ -391,7 +392,7 @@ func (x *CreateClientRequest) GetTrustedMetadata() *structpb.Struct {
 type CreateClientResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new client.
-	Client *Client `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	M2MClient *Client `protobuf:"bytes,1,opt,name=m2m_client,json=m2mClient,proto3" json:"m2m_client,omitempty"`
 	// The client secret. Shown only here: Stytch keeps only a hash, so store it
 	// safely now or rotate to get a new one.
 	ClientSecret  string `protobuf:"bytes,2,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
@@ -429,9 +430,9 @@ func (*CreateClientResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_m2m_v1_m2m_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *CreateClientResponse) GetClient() *Client {
+func (x *CreateClientResponse) GetM2MClient() *Client {
 	if x != nil {
-		return x.Client
+		return x.M2MClient
 	}
 	return nil
 }
@@ -493,7 +494,7 @@ func (x *GetClientRequest) GetClientId() string {
 type GetClientResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client.
-	Client        *Client `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	M2MClient     *Client `protobuf:"bytes,1,opt,name=m2m_client,json=m2mClient,proto3" json:"m2m_client,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -528,9 +529,9 @@ func (*GetClientResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_m2m_v1_m2m_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *GetClientResponse) GetClient() *Client {
+func (x *GetClientResponse) GetM2MClient() *Client {
 	if x != nil {
-		return x.Client
+		return x.M2MClient
 	}
 	return nil
 }
@@ -633,7 +634,7 @@ func (x *UpdateClientRequest) GetTrustedMetadata() *structpb.Struct {
 type UpdateClientResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The updated client.
-	Client        *Client `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	M2MClient     *Client `protobuf:"bytes,1,opt,name=m2m_client,json=m2mClient,proto3" json:"m2m_client,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -668,9 +669,9 @@ func (*UpdateClientResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_m2m_v1_m2m_proto_rawDescGZIP(), []int{7}
 }
 
-func (x *UpdateClientResponse) GetClient() *Client {
+func (x *UpdateClientResponse) GetM2MClient() *Client {
 	if x != nil {
-		return x.Client
+		return x.M2MClient
 	}
 	return nil
 }
@@ -1109,7 +1110,7 @@ func (x *SearchClientsRequest) GetCursor() string {
 type SearchClientsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The matching clients of this page.
-	Clients []*Client `protobuf:"bytes,1,rep,name=clients,proto3" json:"clients,omitempty"`
+	M2MClients []*Client `protobuf:"bytes,1,rep,name=m2m_clients,json=m2mClients,proto3" json:"m2m_clients,omitempty"`
 	// Pass as cursor to get the next page; empty on the last page.
 	NextCursor string `protobuf:"bytes,2,opt,name=next_cursor,json=nextCursor,proto3" json:"next_cursor,omitempty"`
 	// Total number of matches, or -1 when Stytch has totals disabled.
@@ -1148,9 +1149,9 @@ func (*SearchClientsResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_m2m_v1_m2m_proto_rawDescGZIP(), []int{15}
 }
 
-func (x *SearchClientsResponse) GetClients() []*Client {
+func (x *SearchClientsResponse) GetM2MClients() []*Client {
 	if x != nil {
-		return x.Clients
+		return x.M2MClients
 	}
 	return nil
 }
@@ -1219,7 +1220,7 @@ func (x *RotateSecretStartRequest) GetClientId() string {
 type RotateSecretStartResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client, with next_client_secret_last_four set.
-	Client *Client `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	M2MClient *Client `protobuf:"bytes,1,opt,name=m2m_client,json=m2mClient,proto3" json:"m2m_client,omitempty"`
 	// The next secret. Shown only here: store it safely, move every user of the
 	// client to it, then call RotateSecret.
 	NextClientSecret string `protobuf:"bytes,2,opt,name=next_client_secret,json=nextClientSecret,proto3" json:"next_client_secret,omitempty"`
@@ -1257,9 +1258,9 @@ func (*RotateSecretStartResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_m2m_v1_m2m_proto_rawDescGZIP(), []int{17}
 }
 
-func (x *RotateSecretStartResponse) GetClient() *Client {
+func (x *RotateSecretStartResponse) GetM2MClient() *Client {
 	if x != nil {
-		return x.Client
+		return x.M2MClient
 	}
 	return nil
 }
@@ -1321,7 +1322,7 @@ func (x *RotateSecretRequest) GetClientId() string {
 type RotateSecretResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client, now using the former next secret.
-	Client        *Client `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	M2MClient     *Client `protobuf:"bytes,1,opt,name=m2m_client,json=m2mClient,proto3" json:"m2m_client,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1356,9 +1357,9 @@ func (*RotateSecretResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_m2m_v1_m2m_proto_rawDescGZIP(), []int{19}
 }
 
-func (x *RotateSecretResponse) GetClient() *Client {
+func (x *RotateSecretResponse) GetM2MClient() *Client {
 	if x != nil {
-		return x.Client
+		return x.M2MClient
 	}
 	return nil
 }
@@ -1413,7 +1414,7 @@ func (x *RotateSecretCancelRequest) GetClientId() string {
 type RotateSecretCancelResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client, with no rotation in progress.
-	Client        *Client `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	M2MClient     *Client `protobuf:"bytes,1,opt,name=m2m_client,json=m2mClient,proto3" json:"m2m_client,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1448,9 +1449,9 @@ func (*RotateSecretCancelResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_m2m_v1_m2m_proto_rawDescGZIP(), []int{21}
 }
 
-func (x *RotateSecretCancelResponse) GetClient() *Client {
+func (x *RotateSecretCancelResponse) GetM2MClient() *Client {
 	if x != nil {
-		return x.Client
+		return x.M2MClient
 	}
 	return nil
 }
@@ -1771,14 +1772,16 @@ const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"\vclient_name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\n" +
 	"clientName\x127\n" +
 	"\x12client_description\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\x11clientDescription\x12B\n" +
-	"\x10trusted_metadata\x18\x06 \x01(\v2\x17.google.protobuf.StructR\x0ftrustedMetadata\"p\n" +
-	"\x14CreateClientResponse\x12.\n" +
-	"\x06client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\x06client\x12(\n" +
+	"\x10trusted_metadata\x18\x06 \x01(\v2\x17.google.protobuf.StructR\x0ftrustedMetadata\"w\n" +
+	"\x14CreateClientResponse\x125\n" +
+	"\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\x12(\n" +
 	"\rclient_secret\x18\x02 \x01(\tB\x03\x80\x01\x01R\fclientSecret\">\n" +
 	"\x10GetClientRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"C\n" +
-	"\x11GetClientResponse\x12.\n" +
-	"\x06client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\x06client\"\x8a\x03\n" +
+	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"J\n" +
+	"\x11GetClientResponse\x125\n" +
+	"\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"\x8a\x03\n" +
 	"\x13UpdateClientRequest\x12*\n" +
 	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\x12.\n" +
 	"\vclient_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02H\x00R\n" +
@@ -1788,9 +1791,10 @@ const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"\x06scopes\x18\x05 \x01(\v2\x16.authsvc.m2m.v1.ScopesR\x06scopes\x12B\n" +
 	"\x10trusted_metadata\x18\x06 \x01(\v2\x17.google.protobuf.StructR\x0ftrustedMetadataB\x0e\n" +
 	"\f_client_nameB\x15\n" +
-	"\x13_client_description\"F\n" +
-	"\x14UpdateClientResponse\x12.\n" +
-	"\x06client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\x06client\"A\n" +
+	"\x13_client_description\"M\n" +
+	"\x14UpdateClientResponse\x125\n" +
+	"\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"A\n" +
 	"\x13DeleteClientRequest\x12*\n" +
 	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"3\n" +
 	"\x14DeleteClientResponse\x12\x1b\n" +
@@ -1814,25 +1818,29 @@ const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"\x05limit\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x01H\x00R\x05limit\x88\x01\x01\x12 \n" +
 	"\x06cursor\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\x06cursorB\b\n" +
-	"\x06_limit\"\x80\x01\n" +
-	"\x15SearchClientsResponse\x120\n" +
-	"\aclients\x18\x01 \x03(\v2\x16.authsvc.m2m.v1.ClientR\aclients\x12\x1f\n" +
+	"\x06_limit\"\x87\x01\n" +
+	"\x15SearchClientsResponse\x127\n" +
+	"\vm2m_clients\x18\x01 \x03(\v2\x16.authsvc.m2m.v1.ClientR\n" +
+	"m2mClients\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
 	"nextCursor\x12\x14\n" +
 	"\x05total\x18\x03 \x01(\x05R\x05total\"F\n" +
 	"\x18RotateSecretStartRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"~\n" +
-	"\x19RotateSecretStartResponse\x12.\n" +
-	"\x06client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\x06client\x121\n" +
+	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"\x85\x01\n" +
+	"\x19RotateSecretStartResponse\x125\n" +
+	"\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\x121\n" +
 	"\x12next_client_secret\x18\x02 \x01(\tB\x03\x80\x01\x01R\x10nextClientSecret\"A\n" +
 	"\x13RotateSecretRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"F\n" +
-	"\x14RotateSecretResponse\x12.\n" +
-	"\x06client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\x06client\"G\n" +
+	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"M\n" +
+	"\x14RotateSecretResponse\x125\n" +
+	"\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"G\n" +
 	"\x19RotateSecretCancelRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"L\n" +
-	"\x1aRotateSecretCancelResponse\x12.\n" +
-	"\x06client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\x06client\"\xad\x01\n" +
+	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"S\n" +
+	"\x1aRotateSecretCancelResponse\x125\n" +
+	"\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"\xad\x01\n" +
 	"\x11IssueTokenRequest\x12*\n" +
 	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\x125\n" +
 	"\rclient_secret\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x04\x80\x01\x01R\fclientSecret\x125\n" +
@@ -1929,12 +1937,12 @@ var file_authsvc_m2m_v1_m2m_proto_depIdxs = []int32{
 	0,  // 0: authsvc.m2m.v1.Client.status:type_name -> authsvc.m2m.v1.ClientStatus
 	28, // 1: authsvc.m2m.v1.Client.trusted_metadata:type_name -> google.protobuf.Struct
 	28, // 2: authsvc.m2m.v1.CreateClientRequest.trusted_metadata:type_name -> google.protobuf.Struct
-	2,  // 3: authsvc.m2m.v1.CreateClientResponse.client:type_name -> authsvc.m2m.v1.Client
-	2,  // 4: authsvc.m2m.v1.GetClientResponse.client:type_name -> authsvc.m2m.v1.Client
+	2,  // 3: authsvc.m2m.v1.CreateClientResponse.m2m_client:type_name -> authsvc.m2m.v1.Client
+	2,  // 4: authsvc.m2m.v1.GetClientResponse.m2m_client:type_name -> authsvc.m2m.v1.Client
 	0,  // 5: authsvc.m2m.v1.UpdateClientRequest.status:type_name -> authsvc.m2m.v1.ClientStatus
 	3,  // 6: authsvc.m2m.v1.UpdateClientRequest.scopes:type_name -> authsvc.m2m.v1.Scopes
 	28, // 7: authsvc.m2m.v1.UpdateClientRequest.trusted_metadata:type_name -> google.protobuf.Struct
-	2,  // 8: authsvc.m2m.v1.UpdateClientResponse.client:type_name -> authsvc.m2m.v1.Client
+	2,  // 8: authsvc.m2m.v1.UpdateClientResponse.m2m_client:type_name -> authsvc.m2m.v1.Client
 	1,  // 9: authsvc.m2m.v1.ClientSearchQuery.operator:type_name -> authsvc.m2m.v1.SearchOperator
 	13, // 10: authsvc.m2m.v1.ClientSearchQuery.operands:type_name -> authsvc.m2m.v1.ClientSearchOperand
 	14, // 11: authsvc.m2m.v1.ClientSearchOperand.client_ids:type_name -> authsvc.m2m.v1.StringValues
@@ -1943,10 +1951,10 @@ var file_authsvc_m2m_v1_m2m_proto_depIdxs = []int32{
 	15, // 14: authsvc.m2m.v1.ClientSearchOperand.statuses:type_name -> authsvc.m2m.v1.ClientStatusValues
 	0,  // 15: authsvc.m2m.v1.ClientStatusValues.values:type_name -> authsvc.m2m.v1.ClientStatus
 	12, // 16: authsvc.m2m.v1.SearchClientsRequest.query:type_name -> authsvc.m2m.v1.ClientSearchQuery
-	2,  // 17: authsvc.m2m.v1.SearchClientsResponse.clients:type_name -> authsvc.m2m.v1.Client
-	2,  // 18: authsvc.m2m.v1.RotateSecretStartResponse.client:type_name -> authsvc.m2m.v1.Client
-	2,  // 19: authsvc.m2m.v1.RotateSecretResponse.client:type_name -> authsvc.m2m.v1.Client
-	2,  // 20: authsvc.m2m.v1.RotateSecretCancelResponse.client:type_name -> authsvc.m2m.v1.Client
+	2,  // 17: authsvc.m2m.v1.SearchClientsResponse.m2m_clients:type_name -> authsvc.m2m.v1.Client
+	2,  // 18: authsvc.m2m.v1.RotateSecretStartResponse.m2m_client:type_name -> authsvc.m2m.v1.Client
+	2,  // 19: authsvc.m2m.v1.RotateSecretResponse.m2m_client:type_name -> authsvc.m2m.v1.Client
+	2,  // 20: authsvc.m2m.v1.RotateSecretCancelResponse.m2m_client:type_name -> authsvc.m2m.v1.Client
 	29, // 21: authsvc.m2m.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
 	28, // 22: authsvc.m2m.v1.AuthenticateTokenResponse.custom_claims:type_name -> google.protobuf.Struct
 	29, // 23: authsvc.m2m.v1.AuthenticateTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
