@@ -2,6 +2,7 @@ package stytchemu
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +48,7 @@ type config struct {
 	logger      *slog.Logger
 	sandbox     bool
 	redirectURL string
+	signingKey  *rsa.PrivateKey
 }
 
 // Option configures an Emulator.
@@ -76,6 +78,11 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // its member sandbox@stytch.com and turns on the sandbox values of
 // SEMANTICS.md (fixed tokens, "nothing sent" addresses). authsvc dev mode uses it.
 func WithSandbox() Option { return func(c *config) { c.sandbox = true } }
+
+// WithSigningKey makes the emulator sign with key instead of a fresh 2048-bit
+// key. The kid is derived from the key, so the JWKS is stable across
+// restarts; tests use it to skip key generation. RotateKeys still generates.
+func WithSigningKey(key *rsa.PrivateKey) Option { return func(c *config) { c.signingKey = key } }
 
 // WithRedirectURL sets the redirect URL used when a send call names none
 // (Stytch's dashboard default). Default: DefaultRedirectURL.
@@ -129,7 +136,7 @@ func New(opts ...Option) (*Emulator, error) {
 		st:          newStore(),
 		counts:      map[string]int{},
 	}
-	k, err := newKeyring(e.clock.Now())
+	k, err := newKeyring(e.clock.Now(), cfg.signingKey)
 	if err != nil {
 		return nil, fmt.Errorf("stytchemu: generate signing key: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -30,8 +31,14 @@ type keyring struct {
 	keys []*signingKey
 }
 
-func newKeyring(now time.Time) (*keyring, error) {
-	k, err := newSigningKey(now)
+func newKeyring(now time.Time, priv *rsa.PrivateKey) (*keyring, error) {
+	var k *signingKey
+	var err error
+	if priv != nil {
+		k, err = keyFrom(priv, now)
+	} else {
+		k, err = newSigningKey(now)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +50,15 @@ func newSigningKey(now time.Time) (*signingKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rsa key: %w", err)
 	}
-	kid := "jwk-test-" + newUUID()
+	return keyFrom(priv, now)
+}
+
+// keyFrom wraps priv; the kid is derived from the public key so a fixed key
+// (WithSigningKey) gives a stable JWKS across restarts.
+func keyFrom(priv *rsa.PrivateKey, now time.Time) (*signingKey, error) {
+	sum := sha256.Sum256(priv.N.Bytes())
+	h := hex.EncodeToString(sum[:16])
+	kid := "jwk-test-" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()),
 		Subject:      pkix.Name{CommonName: kid},

@@ -57,7 +57,7 @@ func (e *Emulator) sessionsAuthenticate(rq *request) (any, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	var d = ss.expiresAt.Sub(rq.now)
+	d := ss.expiresAt.Sub(rq.now)
 	if in.SessionDurationMinutes != nil {
 		if d, aerr = sessionDuration(in.SessionDurationMinutes); aerr != nil {
 			return nil, aerr
