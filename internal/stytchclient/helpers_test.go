@@ -128,3 +128,15 @@ func uniqueSlug(t *testing.T, suffix string) string {
 	}
 	return strings.Trim(s, "-") + "-" + suffix
 }
+
+// headerRecorder serves emu through a hop that reports each request's
+// headers on seen (buffered; the test reads one per call).
+func headerRecorder(t *testing.T, emu *stytchemu.Server, seen chan<- http.Header) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Clone()
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
