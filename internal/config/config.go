@@ -57,7 +57,26 @@ func (c *Config) DevMode() bool { return c.StytchProjectID == "" }
 type setting struct {
 	env, flag, def, usage string
 	dst                   *string
+	isBool                bool // -flag alone means true
 }
+
+// stringFlag stores a flag's raw text so that every value, boolean ones included, is validated in one
+// place with an error that names the environment variable.
+type stringFlag struct {
+	dst    *string
+	isBool bool
+}
+
+func (f stringFlag) String() string {
+	if f.dst == nil {
+		return ""
+	}
+	return *f.dst
+}
+
+func (f stringFlag) Set(v string) error { *f.dst = v; return nil }
+
+func (f stringFlag) IsBoolFlag() bool { return f.isBool }
 
 // Load parses args (without the program name) and the environment given by getenv. Output for -help
 // goes to out. It returns flag.ErrHelp when help was requested.
@@ -67,20 +86,20 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		secretFile, redirects, origins, grace, insecureCook string
 	)
 	settings := []setting{
-		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID},
-		{"STYTCH_SECRET", "stytch-secret", "", "Stytch project secret (prefer STYTCH_SECRET_FILE)", &c.StytchSecret},
-		{"STYTCH_SECRET_FILE", "stytch-secret-file", "", "file holding the Stytch project secret", &secretFile},
-		{"STYTCH_BASE_URL", "stytch-base-url", "", "Stytch API base URL; default derived from the project ID", &c.StytchBaseURL},
-		{"AUTHSVC_GRPC_ADDR", "grpc-addr", ":9090", "gRPC listen address", &c.GRPCAddr},
-		{"AUTHSVC_HTTP_ADDR", "http-addr", ":8080", "REST gateway listen address", &c.HTTPAddr},
-		{"AUTHSVC_ADMIN_ADDR", "admin-addr", ":9091", "internal admin address (/metrics, pprof)", &c.AdminAddr},
-		{"AUTHSVC_ALLOWED_REDIRECT_URLS", "allowed-redirect-urls", "", "comma-separated redirect URL allowlist; the first is the default", &redirects},
-		{"AUTHSVC_CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed by CORS", &origins},
-		{"AUTHSVC_REDIS_URL", "redis-url", "", "Redis URL for state shared between replicas (redis://host:6379/0)", &c.RedisURL},
-		{"AUTHSVC_ENV", "env", EnvDevelopment, "development or production", &c.Env},
-		{"AUTHSVC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
-		{"AUTHSVC_SHUTDOWN_GRACE", "shutdown-grace", "20s", "how long in-flight calls may finish on shutdown", &grace},
-		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "false", "omit the Secure cookie attribute (local HTTP only)", &insecureCook},
+		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID, false},
+		{"STYTCH_SECRET", "stytch-secret", "", "Stytch project secret (prefer STYTCH_SECRET_FILE)", &c.StytchSecret, false},
+		{"STYTCH_SECRET_FILE", "stytch-secret-file", "", "file holding the Stytch project secret", &secretFile, false},
+		{"STYTCH_BASE_URL", "stytch-base-url", "", "Stytch API base URL; default derived from the project ID", &c.StytchBaseURL, false},
+		{"AUTHSVC_GRPC_ADDR", "grpc-addr", ":9090", "gRPC listen address", &c.GRPCAddr, false},
+		{"AUTHSVC_HTTP_ADDR", "http-addr", ":8080", "REST gateway listen address", &c.HTTPAddr, false},
+		{"AUTHSVC_ADMIN_ADDR", "admin-addr", ":9091", "internal admin address (/metrics, pprof)", &c.AdminAddr, false},
+		{"AUTHSVC_ALLOWED_REDIRECT_URLS", "allowed-redirect-urls", "", "comma-separated redirect URL allowlist; the first is the default", &redirects, false},
+		{"AUTHSVC_CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed by CORS", &origins, false},
+		{"AUTHSVC_REDIS_URL", "redis-url", "", "Redis URL for state shared between replicas (redis://host:6379/0)", &c.RedisURL, false},
+		{"AUTHSVC_ENV", "env", EnvDevelopment, "development or production", &c.Env, false},
+		{"AUTHSVC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel, false},
+		{"AUTHSVC_SHUTDOWN_GRACE", "shutdown-grace", "20s", "how long in-flight calls may finish on shutdown", &grace, false},
+		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "false", "omit the Secure cookie attribute (local HTTP only)", &insecureCook, true},
 	}
 
 	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
@@ -90,7 +109,8 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		if v := getenv(s.env); v != "" {
 			def = v
 		}
-		fs.StringVar(s.dst, s.flag, def, s.usage+" ($"+s.env+")")
+		*s.dst = def
+		fs.Var(stringFlag{dst: s.dst, isBool: s.isBool}, s.flag, s.usage+" ($"+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err

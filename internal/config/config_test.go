@@ -97,3 +97,9 @@ func TestHelp(t *testing.T) {
 	_, err := Load([]string{"-help"}, envOf(nil), io.Discard)
 	require.ErrorIs(t, err, flag.ErrHelp)
 }
+
+func TestBoolFlagAlone(t *testing.T) {
+	c, err := Load([]string{"-insecure-cookies"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.True(t, c.InsecureCookies)
+}

@@ -7,21 +7,24 @@ import (
 	"runtime/debug"
 
 	"buf.build/go/protovalidate"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	protovalidatemw "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/protovalidate"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
 
-// interceptors builds the chain, outermost first: logging (one access line per RPC), the caller's
+// chain builds the interceptor chain, outermost first: logging (one access line per RPC), the caller's
 // interceptors (access, admission), validation, recovery. Tracing and metrics run before all of them as
 // the otelgrpc stats handler, so every log record can carry the trace ID.
 //
 // Recovery sits innermost so that a panic in a handler becomes codes.Internal and still passes logging
 // (which records the failed call) instead of killing the connection.
-func interceptors(cfg Config, log *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+func chain(cfg Config, log *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		// protovalidate.New only fails on invalid options; none are passed.
@@ -37,14 +40,19 @@ func interceptors(cfg Config, log *slog.Logger) ([]grpc.UnaryServerInterceptor, 
 		return status.Error(codes.Internal, "internal error")
 	})
 
-	unary := []grpc.UnaryServerInterceptor{logging.UnaryServerInterceptor(slogAdapter(log), logOpts...)}
+	// Health probes arrive every few seconds from every kubelet and load balancer; an access-log line
+	// each would bury the calls that matter.
+	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return c.Service != healthpb.Health_ServiceDesc.ServiceName
+	})
+	unary := []grpc.UnaryServerInterceptor{selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogAdapter(log), logOpts...), notHealth)}
 	unary = append(unary, cfg.UnaryInterceptors...)
 	unary = append(unary,
 		protovalidatemw.UnaryServerInterceptor(validator),
 		recovery.UnaryServerInterceptor(rec),
 	)
 
-	stream := []grpc.StreamServerInterceptor{logging.StreamServerInterceptor(slogAdapter(log), logOpts...)}
+	stream := []grpc.StreamServerInterceptor{selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogAdapter(log), logOpts...), notHealth)}
 	stream = append(stream, cfg.StreamInterceptors...)
 	stream = append(stream,
 		protovalidatemw.StreamServerInterceptor(validator),

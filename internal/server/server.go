@@ -179,7 +179,7 @@ func isHealthCheck(info *stats.RPCTagInfo) bool {
 }
 
 func (s *Server) newGRPCServer() *grpc.Server {
-	unary, stream := interceptors(s.cfg, s.log)
+	unary, stream := chain(s.cfg, s.log)
 	opts := []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
