@@ -44,6 +44,7 @@ func BenchmarkVerifySessionFirstTime(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(len(toks[0])), "token_bytes")
 }
 
 // BenchmarkVerifySessionCached is the same token again: hash, cache lookup,
@@ -70,6 +71,7 @@ func BenchmarkVerifySessionCached(b *testing.B) {
 			}
 			b.StopTimer()
 			require.Equal(b, uint64(1), v.signatureChecks.Load())
+			b.ReportMetric(float64(len(tok)), "token_bytes")
 		})
 	}
 }

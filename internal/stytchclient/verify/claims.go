@@ -140,22 +140,6 @@ type wireOrganization struct {
 	Slug           string `json:"slug"`
 }
 
-type wireFactor struct {
-	Type                string `json:"type"`
-	DeliveryMethod      string `json:"delivery_method"`
-	LastAuthenticatedAt string `json:"last_authenticated_at"`
-	CreatedAt           string `json:"created_at"`
-	UpdatedAt           string `json:"updated_at"`
-	EmailFactor         *struct {
-		EmailID      string `json:"email_id"`
-		EmailAddress string `json:"email_address"`
-	} `json:"email_factor"`
-	PhoneNumberFactor *struct {
-		PhoneID     string `json:"phone_id"`
-		PhoneNumber string `json:"phone_number"`
-	} `json:"phone_number_factor"`
-}
-
 // parsedClaims is what golang-jwt decodes the payload into. Validate (the
 // jwt.ClaimsValidator hook) adds our rules to the library's, so that all
 // claim failures are collected together and classify can pick the one that
@@ -174,34 +158,63 @@ type parsedClaims struct {
 }
 
 // UnmarshalJSON decodes the registered claims, Stytch's claims and the rest
-// (custom claims) from one payload. It runs on the miss path only.
+// (custom claims) in one pass over the payload's top-level keys, each value
+// decoded once into its final type. Key names match exactly (encoding/json's
+// struct decoding would also take "ISS" for "iss"). Errors are wrapped by
+// golang-jwt as ErrTokenMalformed.
 func (c *parsedClaims) UnmarshalJSON(b []byte) error {
-	var w struct {
-		jwt.RegisteredClaims
-		Session *wireSession      `json:"https://stytch.com/session"`
-		Org     *wireOrganization `json:"https://stytch.com/organization"`
-		Scope   *string           `json:"scope"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err //nolint:wrapcheck // golang-jwt wraps it as ErrTokenMalformed
-	}
-	var all map[string]any
+	var all map[string]json.RawMessage
 	if err := json.Unmarshal(b, &all); err != nil {
-		return err //nolint:wrapcheck // as above
+		return err //nolint:wrapcheck // see above
 	}
-	for k := range all {
+	for k, raw := range all {
+		var err error
 		switch k {
-		case "iss", "aud", "sub", "iat", "nbf", "exp", "jti":
-			delete(all, k)
+		case "iss":
+			err = json.Unmarshal(raw, &c.Issuer)
+		case "sub":
+			err = json.Unmarshal(raw, &c.Subject)
+		case "aud":
+			err = json.Unmarshal(raw, &c.Audience)
+		case "exp":
+			err = json.Unmarshal(raw, &c.ExpiresAt)
+		case "nbf":
+			err = json.Unmarshal(raw, &c.NotBefore)
+		case "iat":
+			err = json.Unmarshal(raw, &c.IssuedAt)
+		case "jti":
+			err = json.Unmarshal(raw, &c.ID)
+		case claimSession:
+			err = json.Unmarshal(raw, &c.session)
+		case claimOrganization:
+			err = json.Unmarshal(raw, &c.org)
+		case "scope":
+			err = json.Unmarshal(raw, &c.scope)
+			if err == nil {
+				// Also a custom claim for session tokens; m2mClaims drops it.
+				err = c.addCustom(k, raw)
+			}
 		default:
-			if strings.HasPrefix(k, stytchClaimPrefix) {
-				delete(all, k)
+			if !strings.HasPrefix(k, stytchClaimPrefix) {
+				err = c.addCustom(k, raw)
 			}
 		}
+		if err != nil {
+			return fmt.Errorf("claim %q: %w", k, err)
+		}
 	}
-	c.RegisteredClaims = w.RegisteredClaims
-	c.session, c.org, c.scope = w.Session, w.Org, w.Scope
-	c.custom = all
+	return nil
+}
+
+func (c *parsedClaims) addCustom(k string, raw json.RawMessage) error {
+	var val any
+	if err := json.Unmarshal(raw, &val); err != nil {
+		return err //nolint:wrapcheck // wrapped by the caller
+	}
+	if c.custom == nil {
+		c.custom = make(map[string]any)
+	}
+	c.custom[k] = val
 	return nil
 }
 
@@ -299,41 +312,69 @@ func (c *parsedClaims) sessionClaims() (*SessionClaims, error) {
 }
 
 func decodeFactor(raw json.RawMessage) (AuthenticationFactor, error) {
-	var w wireFactor
-	if err := json.Unmarshal(raw, &w); err != nil {
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
 		return AuthenticationFactor{}, fmt.Errorf("%w: authentication factor: %w", ErrMalformed, err)
 	}
-	f := AuthenticationFactor{Type: w.Type, DeliveryMethod: w.DeliveryMethod}
-	var err error
-	if f.LastAuthenticatedAt, err = parseTime("last_authenticated_at", w.LastAuthenticatedAt); err != nil {
-		return f, err
-	}
-	if f.CreatedAt, err = parseTime("created_at", w.CreatedAt); err != nil {
-		return f, err
-	}
-	if f.UpdatedAt, err = parseTime("updated_at", w.UpdatedAt); err != nil {
-		return f, err
-	}
-	if w.EmailFactor != nil {
-		f.EmailFactor = &EmailFactor{EmailID: w.EmailFactor.EmailID, EmailAddress: w.EmailFactor.EmailAddress}
-	}
-	if w.PhoneNumberFactor != nil {
-		f.PhoneNumberFactor = &PhoneNumberFactor{PhoneID: w.PhoneNumberFactor.PhoneID, PhoneNumber: w.PhoneNumberFactor.PhoneNumber}
-	}
-	// Keep the other factor kinds (google_oauth_factor, saml_sso_factor, ...)
-	// without modelling each one.
-	var all map[string]any
-	if err := json.Unmarshal(raw, &all); err != nil {
-		return f, fmt.Errorf("%w: authentication factor: %w", ErrMalformed, err)
-	}
+	var (
+		f                                   AuthenticationFactor
+		lastAuthenticated, created, updated string
+		err                                 error
+	)
 	for k, v := range all {
-		if k == "email_factor" || k == "phone_number_factor" || !strings.HasSuffix(k, "_factor") || v == nil {
-			continue
+		switch k {
+		case "type":
+			err = json.Unmarshal(v, &f.Type)
+		case "delivery_method":
+			err = json.Unmarshal(v, &f.DeliveryMethod)
+		case "last_authenticated_at":
+			err = json.Unmarshal(v, &lastAuthenticated)
+		case "created_at":
+			err = json.Unmarshal(v, &created)
+		case "updated_at":
+			err = json.Unmarshal(v, &updated)
+		case "email_factor":
+			var w *struct {
+				EmailID      string `json:"email_id"`
+				EmailAddress string `json:"email_address"`
+			}
+			if err = json.Unmarshal(v, &w); err == nil && w != nil {
+				f.EmailFactor = &EmailFactor{EmailID: w.EmailID, EmailAddress: w.EmailAddress}
+			}
+		case "phone_number_factor":
+			var w *struct {
+				PhoneID     string `json:"phone_id"`
+				PhoneNumber string `json:"phone_number"`
+			}
+			if err = json.Unmarshal(v, &w); err == nil && w != nil {
+				f.PhoneNumberFactor = &PhoneNumberFactor{PhoneID: w.PhoneID, PhoneNumber: w.PhoneNumber}
+			}
+		default:
+			// Keep the other factor kinds (google_oauth_factor,
+			// saml_sso_factor, ...) without modelling each one.
+			if !strings.HasSuffix(k, "_factor") {
+				continue
+			}
+			var val any
+			if err = json.Unmarshal(v, &val); err == nil && val != nil {
+				if f.Other == nil {
+					f.Other = make(map[string]any)
+				}
+				f.Other[k] = val
+			}
 		}
-		if f.Other == nil {
-			f.Other = make(map[string]any)
+		if err != nil {
+			return f, fmt.Errorf("%w: authentication factor %s: %w", ErrMalformed, k, err)
 		}
-		f.Other[k] = v
+	}
+	if f.LastAuthenticatedAt, err = parseTime("last_authenticated_at", lastAuthenticated); err != nil {
+		return f, err
+	}
+	if f.CreatedAt, err = parseTime("created_at", created); err != nil {
+		return f, err
+	}
+	if f.UpdatedAt, err = parseTime("updated_at", updated); err != nil {
+		return f, err
 	}
 	return f, nil
 }

@@ -64,7 +64,7 @@ func httpFetcher(hc *http.Client, jwksURL string, attempts chan<- error) Fetcher
 		if err != nil {
 			return nil, err
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if err != nil {
 			return nil, err
@@ -131,7 +131,7 @@ func (e *emuEnv) call(t *testing.T, path string, body any, basic bool, out any) 
 	}
 	resp, err := e.hc.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "POST %s", path)

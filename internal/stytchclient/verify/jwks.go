@@ -224,8 +224,8 @@ func (c *JWKSCache) run() {
 			if c.ctx.Err() != nil {
 				return
 			}
-			// Full jitter keeps many replicas from retrying in step.
-			wait = backoff/2 + rand.N(backoff/2+1)
+			// Jitter keeps many replicas from retrying in step.
+			wait = backoff/2 + rand.N(backoff/2+1) //nolint:gosec // jitter, not a secret
 			backoff = min(backoff*2, c.cfg.RetryMax)
 		} else {
 			backoff = c.cfg.RetryMin

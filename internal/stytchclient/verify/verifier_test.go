@@ -398,9 +398,34 @@ func TestVerifySpans(t *testing.T) {
 		assert.Equal(t, "verify.session", s.Name())
 		got := map[string]string{}
 		for _, kv := range s.Attributes() {
-			got[string(kv.Key)] = kv.Value.Emit()
-			assert.NotContains(t, kv.Value.Emit(), tok[:20], "span must not carry the token")
+			got[string(kv.Key)] = kv.Value.String()
+			assert.NotContains(t, kv.Value.String(), tok[:20], "span must not carry the token")
 		}
 		assert.Equal(t, want[i], got)
 	}
+}
+
+type keySourceFunc func(ctx context.Context, kid string) (*rsa.PublicKey, error)
+
+func (f keySourceFunc) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+	return f(ctx, kid)
+}
+
+func TestForeignKeySourceErrorIsUnknownKey(t *testing.T) {
+	clock := newTestClock()
+	v := newVerifier(t, keySourceFunc(func(context.Context, string) (*rsa.PublicKey, error) {
+		return nil, errStytchDown
+	}), clock, nil)
+	_, err := v.VerifySession(t.Context(), sign(t, testKey{kid: "kid-1", priv: rsaKey(t, 0)}, sessionClaims(clock.Now())))
+	require.ErrorIs(t, err, ErrUnknownKey)
+	assert.False(t, Refreshable(err))
+}
+
+func TestNewVerifierAndCacheRejectBadConfig(t *testing.T) {
+	_, err := NewVerifier(VerifierConfig{Keys: keySourceFunc(nil)})
+	require.Error(t, err)
+	_, err = NewVerifier(VerifierConfig{ProjectID: testProject})
+	require.Error(t, err)
+	_, err = NewJWKSCache(JWKSCacheConfig{})
+	require.Error(t, err)
 }
