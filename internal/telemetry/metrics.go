@@ -24,7 +24,7 @@ const (
 	MetricAdmissionRejections = "authsvc.admission.rejections"
 	// MetricM2MTokenSource: M2M token-source lookups, hit (cached token reused) or miss (fetched).
 	// Prometheus: authsvc_m2m_token_source_lookups_total{result}.
-	MetricM2MTokenSource = "authsvc.m2m.token_source.lookups"
+	MetricM2MTokenSource = "authsvc.m2m.token_source.lookups" //nolint:gosec // a metric name, not a credential
 )
 
 // Attribute (label) keys of authsvc's own metrics.

@@ -87,7 +87,7 @@ func setup(t *testing.T, mutate func(*telemetry.Config)) *harness {
 func resourceAttrs(s sdktrace.ReadOnlySpan) map[attribute.Key]string {
 	m := map[attribute.Key]string{}
 	for _, kv := range s.Resource().Attributes() {
-		m[kv.Key] = kv.Value.Emit()
+		m[kv.Key] = kv.Value.String()
 	}
 	return m
 }
