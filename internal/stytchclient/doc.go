@@ -61,7 +61,7 @@
 //
 // # M2M tokens
 //
-// TokenSource caches tokens per (client ID, secret hash, sorted scope set),
+// TokenSource caches tokens per (client ID, client secret, sorted scope set),
 // refreshes at 80% of their lifetime, collapses concurrent misses into one
 // upstream call with singleflight, never caches errors, and counts hits,
 // misses and fetches.

@@ -2,10 +2,8 @@ package stytchclient
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,9 +41,9 @@ type TokenSourceStats struct {
 //
 //   - Scope sets are normalised (sorted, de-duplicated) so "a b" and "b a"
 //     share a token.
-//   - The secret is part of the key (as a SHA-256 hash): a caller with the
-//     right client ID but a wrong secret must never receive a token cached
-//     for someone who knew the secret.
+//   - The secret is part of the key: a caller with the right client ID but a
+//     wrong secret must never receive a token cached for someone who knew
+//     the secret (and during a rotation both secrets get their own entry).
 //   - A token is refreshed once RefreshAt of its lifetime has passed; if
 //     that refresh fails while the old token is still valid, the old token is
 //     returned (Stytch tokens cannot be revoked early anyway).
@@ -105,17 +103,19 @@ func (c *Client) TokenSource(cfg TokenSourceConfig) *TokenSource {
 // Token returns a valid access token for p, from cache when possible.
 // The returned token is shared: do not modify it.
 func (ts *TokenSource) Token(ctx context.Context, p M2MTokenParams) (*M2MToken, error) {
-	key := tokenKey(p)
+	var buf [256]byte
+	kb := appendTokenKey(buf[:0], p)
 	now := ts.now()
 
 	ts.mu.RLock()
-	e := ts.entries[key]
+	e := ts.entries[string(kb)] // no allocation: the conversion is only for the lookup
 	ts.mu.RUnlock()
 	if e != nil && now.Before(e.refreshAt) {
 		ts.hits.Add(1)
 		return e.tok, nil
 	}
 	ts.misses.Add(1)
+	key := string(kb)
 
 	ch := ts.group.DoChan(key, func() (any, error) {
 		return ts.fill(ctx, key, p)
@@ -197,26 +197,38 @@ func (ts *TokenSource) Stats() TokenSourceStats {
 	return TokenSourceStats{Hits: ts.hits.Load(), Misses: ts.misses.Load(), Fetches: ts.fetches.Load()}
 }
 
-// tokenKey is clientID NUL sha256(secret) NUL sorted-unique scopes.
-func tokenKey(p M2MTokenParams) string {
-	sum := sha256.Sum256([]byte(p.ClientSecret))
+// appendTokenKey appends the cache key of p to b: client ID, secret and
+// the sorted, de-duplicated scopes, each length-prefixed so no two
+// different parameter sets share a key (whatever bytes IDs or secrets
+// contain). The secret is in the key as given: the map lives only in this
+// process, next to the tokens it guards, which are bearer credentials of
+// the same weight, and keys are never logged. Hashing it instead would put
+// a SHA-256 on every hit for no gain in what a memory dump reveals.
+//
+// Built in a caller-provided buffer so a cache hit allocates nothing.
+func appendTokenKey(b []byte, p M2MTokenParams) []byte {
+	b = appendField(b, p.ClientID)
+	b = appendField(b, p.ClientSecret)
 	scopes := p.Scopes
 	if !slices.IsSorted(scopes) || hasAdjacentDup(scopes) {
-		scopes = slices.Compact(slices.Sorted(slices.Values(scopes)))
+		var arr [16]string // small scope sets sort on the stack
+		sorted := append(arr[:0], scopes...)
+		slices.Sort(sorted)
+		scopes = slices.Compact(sorted)
 	}
-	var b strings.Builder
-	b.Grow(len(p.ClientID) + 2 + hex.EncodedLen(len(sum)) + 16*len(scopes))
-	b.WriteString(p.ClientID)
-	b.WriteByte(0)
-	var hexSum [64]byte
-	hex.Encode(hexSum[:], sum[:])
-	b.Write(hexSum[:])
-	for _, s := range scopes {
-		b.WriteByte(0)
-		b.WriteString(s)
+	for _, sc := range scopes {
+		b = appendField(b, sc)
 	}
-	return b.String()
+	return b
 }
+
+func appendField(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// tokenKey is appendTokenKey as a string.
+func tokenKey(p M2MTokenParams) string { return string(appendTokenKey(nil, p)) }
 
 func hasAdjacentDup(s []string) bool {
 	for i := 1; i < len(s); i++ {
