@@ -107,6 +107,9 @@ func compilePattern(p string) (method string, re *regexp.Regexp) {
 	p = strings.TrimSpace(p)
 	if m, rest, ok := strings.Cut(p, " "); ok && m != "" && strings.ToUpper(m) == m && !strings.Contains(m, "/") {
 		method, p = m, strings.TrimSpace(rest)
+		if method == "*" {
+			method = "" // "* /path" means any method
+		}
 	}
 	parts := strings.Split(p, "*")
 	for i := range parts {

@@ -1,0 +1,129 @@
+// Command stytchemu runs the Stytch emulator (internal/stytchemu) as a
+// standalone server for frontend teams and manual testing. It prints its
+// base URL, project ID and secret; point a Stytch SDK or authsvc
+// (STYTCH_BASE_URL, STYTCH_PROJECT_ID, STYTCH_SECRET) at it.
+//
+// Flags:
+//
+//	-addr          listen address (default 127.0.0.1:4010; use 127.0.0.1:0 for any free port)
+//	-project-id    project ID (default: a fresh project-test-<uuid>)
+//	-secret        project secret (default: a fresh secret-test-...)
+//	-seed-sandbox  seed Stytch's sandbox organization and sandbox values (default true)
+//	-redirect-url  default magic-link redirect URL
+//	-v             log every request (method, route, status; never bodies)
+//
+// A login with curl (values from the banner; jq optional):
+//
+//	URL=http://127.0.0.1:4010 P=project-test-... S=secret-test-...
+//	ORG=organization-test-007d9d4a-deac-4a87-ba0a-e6e8afba4d4b   # the sandbox organization
+//
+//	# 1. send a login-or-signup magic link
+//	curl -s -u "$P:$S" -H 'Content-Type: application/json' \
+//	  -d "{\"organization_id\":\"$ORG\",\"email_address\":\"ada@example.com\"}" \
+//	  $URL/v1/b2b/magic_links/email/login_or_signup
+//
+//	# 2. read the token from the outbox (emulator-only endpoint, no auth)
+//	TOKEN=$(curl -s "$URL/emulator/outbox?to=ada@example.com" | jq -r '.messages[-1].token')
+//
+//	# 3. authenticate it: session_token and session_jwt come back
+//	curl -s -u "$P:$S" -H 'Content-Type: application/json' \
+//	  -d "{\"magic_links_token\":\"$TOKEN\",\"session_duration_minutes\":60}" \
+//	  $URL/v1/b2b/magic_links/authenticate | jq '{session_token, session_jwt, member_authenticated}'
+//
+//	# 4. check the session (remote) and fetch the JWKS (public)
+//	curl -s -u "$P:$S" -H 'Content-Type: application/json' -d '{"session_token":"<from step 3>"}' \
+//	  $URL/v1/b2b/sessions/authenticate
+//	curl -s $URL/v1/b2b/sessions/jwks/$P
+//
+// Control endpoints (/emulator/outbox, /emulator/faults, /emulator/clock/advance,
+// /emulator/keys/rotate, /emulator/requests) are described in package stytchemu.
+// They hand out live tokens: keep the listener on loopback or a trusted network.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/authsvc/authsvc/internal/stytchemu"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "stytchemu:", err)
+		stop()
+		os.Exit(1) //nolint:gocritic // stop() already ran
+	}
+}
+
+// run starts the emulator and serves until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return serve(ctx, args, stdout, stderr, nil)
+}
+
+// serve is run with a hook: ready, when not nil, receives the server once
+// it listens (tests use it instead of parsing the banner).
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- *stytchemu.Server) error {
+	fs := flag.NewFlagSet("stytchemu", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:4010", "listen address (127.0.0.1:0 picks a free port)")
+	projectID := fs.String("project-id", "", "project ID (default: generated project-test-<uuid>)")
+	secret := fs.String("secret", "", "project secret (default: generated)")
+	sandbox := fs.Bool("seed-sandbox", true, "seed Stytch's sandbox organization and sandbox values")
+	redirect := fs.String("redirect-url", stytchemu.DefaultRedirectURL, "default magic-link redirect URL")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("flags: %w", err)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	opts := []stytchemu.Option{
+		stytchemu.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))),
+		stytchemu.WithRedirectURL(*redirect),
+	}
+	if *projectID != "" {
+		opts = append(opts, stytchemu.WithProjectID(*projectID))
+	}
+	if *secret != "" {
+		opts = append(opts, stytchemu.WithSecret(*secret))
+	}
+	if *sandbox {
+		opts = append(opts, stytchemu.WithSandbox())
+	}
+	srv, err := stytchemu.Listen(*addr, opts...)
+	if err != nil {
+		return err //nolint:wrapcheck // already says "stytchemu: listen ..."
+	}
+	banner(stdout, srv, *sandbox)
+	if ready != nil {
+		ready <- srv
+	}
+	<-ctx.Done()
+	if err := srv.Close(); err != nil && !errors.Is(err, context.Canceled) {
+		return err //nolint:wrapcheck // already prefixed
+	}
+	return nil
+}
+
+func banner(w io.Writer, srv *stytchemu.Server, sandbox bool) {
+	fmt.Fprintf(w, "Stytch emulator listening (fake credentials, not for production)\n")
+	fmt.Fprintf(w, "  base URL:   %s\n", srv.URL)
+	fmt.Fprintf(w, "  project ID: %s\n", srv.ProjectID())
+	fmt.Fprintf(w, "  secret:     %s\n", srv.Secret())
+	if sandbox {
+		fmt.Fprintf(w, "  sandbox organization: %s (member %s)\n", stytchemu.SandboxOrganizationID, stytchemu.SandboxEmail)
+	}
+	fmt.Fprintf(w, "  outbox:     %s/emulator/outbox\n", srv.URL)
+	fmt.Fprintf(w, "  try: curl -s -u '%s:%s' %s/v1/b2b/organizations/search -H 'Content-Type: application/json' -d '{}'\n",
+		srv.ProjectID(), srv.Secret(), srv.URL)
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/authsvc/authsvc/internal/stytchemu"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestCurlWalkthrough runs the walkthrough of the package comment over HTTP
+// against the real binary entry point: login_or_signup, outbox, authenticate,
+// session token and JWT, session check.
+func TestCurlWalkthrough(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *stytchemu.Server, 1)
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-project-id", "project-test-cli", "-secret", "secret-test-cli"}, &out, io.Discard, ready)
+	}()
+	srv := <-ready
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	banner := out.String()
+	assert.Contains(t, banner, "base URL:   "+srv.URL)
+	assert.Contains(t, banner, "project ID: project-test-cli")
+	assert.Contains(t, banner, "secret:     secret-test-cli")
+
+	do := func(method, path, body string, auth bool) map[string]any {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if auth {
+			req.SetBasicAuth("project-test-cli", "secret-test-cli")
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var m map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&m))
+		require.Equal(t, http.StatusOK, res.StatusCode, "%s %s: %v", method, path, m)
+		return m
+	}
+	do(http.MethodPost, "/v1/b2b/magic_links/email/login_or_signup",
+		`{"organization_id":"`+stytchemu.SandboxOrganizationID+`","email_address":"ada@example.com"}`, true)
+	box := do(http.MethodGet, "/emulator/outbox?to="+url.QueryEscape("ada@example.com"), "", false)
+	msgs := box["messages"].([]any)
+	require.Len(t, msgs, 1)
+	token := msgs[0].(map[string]any)["token"].(string)
+	auth := do(http.MethodPost, "/v1/b2b/magic_links/authenticate", `{"magic_links_token":"`+token+`","session_duration_minutes":60}`, true)
+	assert.Equal(t, true, auth["member_authenticated"])
+	sessionToken, _ := auth["session_token"].(string)
+	require.NotEmpty(t, sessionToken)
+	require.NotEmpty(t, auth["session_jwt"])
+	check := do(http.MethodPost, "/v1/b2b/sessions/authenticate", `{"session_token":"`+sessionToken+`"}`, true)
+	assert.Equal(t, "ada@example.com", check["member"].(map[string]any)["email_address"])
+	jwks := do(http.MethodGet, "/v1/b2b/sessions/jwks/project-test-cli", "", false)
+	assert.Len(t, jwks["keys"], 1)
+}
+
+func TestBadFlag(t *testing.T) {
+	err := serve(context.Background(), []string{"-nope"}, io.Discard, io.Discard, nil)
+	require.Error(t, err)
+}
