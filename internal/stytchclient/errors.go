@@ -166,11 +166,11 @@ type errorBody struct {
 // newError builds an *Error from any non-2xx response. It never fails: a
 // body that is not JSON (HTML from a proxy, empty) leaves the Stytch fields
 // empty but keeps the status, the header request ID and Retry-After.
-func newError(endpoint string, resp *http.Response, body []byte, now time.Time) *Error {
+func newError(endpoint string, status int, header http.Header, body []byte, now time.Time) *Error {
 	e := &Error{
 		Endpoint:   endpoint,
-		StatusCode: resp.StatusCode,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
+		StatusCode: status,
+		RetryAfter: parseRetryAfter(header.Get("Retry-After"), now),
 	}
 	var eb errorBody
 	if looksJSON(body) && json.Unmarshal(body, &eb) == nil {
@@ -188,7 +188,7 @@ func newError(endpoint string, resp *http.Response, body []byte, now time.Time) 
 		}
 	}
 	if e.RequestID == "" {
-		e.RequestID = headerRequestID(resp.Header)
+		e.RequestID = headerRequestID(header)
 	}
 	return e
 }

@@ -2,7 +2,6 @@ package stytchclient_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -285,6 +284,6 @@ func TestConnectionRefusedIsRetriedEvenForPOST(t *testing.T) {
 	var te *sc.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 3, te.Attempts)
-	assert.True(t, errors.Is(err, sc.ErrUnavailable))
+	require.ErrorIs(t, err, sc.ErrUnavailable)
 	assert.Len(t, h.spanNamed("POST /v1/b2b/magic_links/email/login_or_signup"), 3)
 }

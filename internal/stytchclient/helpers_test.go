@@ -105,7 +105,7 @@ func (h *harness) spanNamed(name string) []tracetest.SpanStub {
 func attrValue(s tracetest.SpanStub, key string) (string, bool) {
 	for _, kv := range s.Attributes {
 		if string(kv.Key) == key {
-			return kv.Value.Emit(), true
+			return kv.Value.String(), true
 		}
 	}
 	return "", false

@@ -52,16 +52,20 @@ func TestDefaultHTTPClientHasTimeouts(t *testing.T) {
 
 func TestNewErrorShapes(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	resp := func(code int, hdr map[string]string) *http.Response {
+	type response struct {
+		status int
+		header http.Header
+	}
+	resp := func(code int, hdr map[string]string) response {
 		h := http.Header{}
 		for k, v := range hdr {
 			h.Set(k, v)
 		}
-		return &http.Response{StatusCode: code, Header: h}
+		return response{status: code, header: h}
 	}
 	tests := []struct {
 		name string
-		resp *http.Response
+		resp response
 		body string
 		want Error
 	}{
@@ -97,7 +101,7 @@ func TestNewErrorShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := newError("GET /x", tt.resp, []byte(tt.body), now)
+			got := newError("GET /x", tt.resp.status, tt.resp.header, []byte(tt.body), now)
 			tt.want.Endpoint = "GET /x"
 			assert.Equal(t, tt.want, *got)
 		})

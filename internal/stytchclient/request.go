@@ -236,11 +236,11 @@ func (c *Client) attempt(ctx context.Context, cl call, a *attempt, method, u str
 	}
 	// annotate has already read (and capped) the body into a.body; closing
 	// ends otelhttp's span, so set attributes first.
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // an in-memory reader: Close cannot fail
 	c.record(ctx, a, time.Since(start), resp.StatusCode, "")
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := newError(cl.endpoint, resp, a.body, time.Now())
+		e := newError(cl.endpoint, resp.StatusCode, resp.Header, a.body, time.Now())
 		tagSpan(a.span, e.RequestID, e.ErrorType)
 		if safe && retryableStatus(resp.StatusCode) {
 			return retryable{e}

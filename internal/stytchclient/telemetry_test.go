@@ -68,7 +68,7 @@ func TestSpansAreNamedAfterTemplatesAndCarryStytchIDs(t *testing.T) {
 		for _, s := range h.spans.GetSpans() {
 			assert.NotContains(t, s.Name, org.OrganizationID)
 			for _, kv := range s.Attributes {
-				v := kv.Value.Emit()
+				v := kv.Value.String()
 				assert.NotContains(t, v, "@", "attribute %s", kv.Key)
 				assert.NotContains(t, v, h.emu.Secret(), "attribute %s", kv.Key)
 			}
