@@ -78,18 +78,19 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		MetricReaders:  opts.MetricReaders,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("telemetry: %w", err)
+		return nil, err // already names telemetry and the variable
 	}
 	a := &App{cfg: cfg, log: tel.Logger, tel: tel}
 	defer func() {
 		if err != nil {
-			a.closeDeps(context.WithoutCancel(ctx))
+			_ = a.closeDeps(context.WithoutCancel(ctx)) // the construction error is the one to report
 		}
 	}()
 
 	projectID, secret, baseURL := cfg.StytchProjectID, cfg.StytchSecret, cfg.StytchBaseURL
 	if cfg.DevMode() {
-		if a.emu, err = a.startEmulator(opts); err != nil {
+		// The emulator lives as long as the app, not as long as the startup context.
+		if a.emu, err = a.startEmulator(opts); err != nil { //nolint:contextcheck // see above
 			return nil, err
 		}
 		projectID, secret, baseURL = a.emu.ProjectID(), a.emu.Secret(), a.emu.URL

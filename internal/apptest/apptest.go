@@ -170,8 +170,8 @@ func (e *Env) RESTWithHeaders(t testing.TB, method, path string, body any, heade
 	}
 	resp, err := e.HTTP.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
 	require.NoError(t, err)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }

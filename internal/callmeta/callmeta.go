@@ -14,7 +14,7 @@ import (
 
 const (
 	// CookieSessionToken carries the stytch_session cookie's value on REST calls.
-	CookieSessionToken = "authsvc-cookie-session-token"
+	CookieSessionToken = "authsvc-cookie-session-token" //nolint:gosec // a metadata key, not a credential
 	// CookieSessionJWT carries the stytch_session_jwt cookie's value on REST calls.
 	CookieSessionJWT = "authsvc-cookie-session-jwt"
 )

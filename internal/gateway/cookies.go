@@ -16,7 +16,7 @@ import (
 
 // Cookie names, as Stytch's frontend SDKs use them, so a frontend that already knows Stytch works as is.
 const (
-	SessionTokenCookie = "stytch_session"
+	SessionTokenCookie = "stytch_session" //nolint:gosec // a cookie name, not a credential
 	SessionJWTCookie   = "stytch_session_jwt"
 )
 
@@ -86,7 +86,9 @@ func (cfg CookieConfig) setCookies(_ context.Context, w http.ResponseWriter, res
 }
 
 func (cfg CookieConfig) write(w http.ResponseWriter, name, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{
+	// Secure is on unless the operator turned it off for plain-HTTP local development (refused in
+	// production by config); HttpOnly and SameSite are always set.
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // see above
 		Name:     name,
 		Value:    value,
 		Path:     cfg.Path,

@@ -60,7 +60,7 @@ func (s *Server) httpHandler(gw *runtime.ServeMux) http.Handler {
 		mux.Handle(pattern, h)
 	}
 
-	var h http.Handler = http.MaxBytesHandler(mux, maxRequestBody)
+	h := http.MaxBytesHandler(mux, maxRequestBody)
 	for i := len(s.cfg.HTTPMiddleware) - 1; i >= 0; i-- {
 		h = s.cfg.HTTPMiddleware[i](h)
 	}

@@ -123,14 +123,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, health: health.NewServer(), failed: make(chan struct{}), draining: make(chan struct{})}
 
 	var err error
-	if s.grpcLis, err = listen(cfg.GRPCListener, cfg.GRPCAddr, "gRPC"); err != nil {
+	if s.grpcLis, err = listen(ctx, cfg.GRPCListener, cfg.GRPCAddr, "gRPC"); err != nil {
 		return nil, err
 	}
-	if s.httpLis, err = listen(cfg.HTTPListener, cfg.HTTPAddr, "HTTP"); err != nil {
+	if s.httpLis, err = listen(ctx, cfg.HTTPListener, cfg.HTTPAddr, "HTTP"); err != nil {
 		_ = s.grpcLis.Close()
 		return nil, err
 	}
-	if s.adminLis, err = listen(cfg.AdminListener, cfg.AdminAddr, "admin"); err != nil {
+	if s.adminLis, err = listen(ctx, cfg.AdminListener, cfg.AdminAddr, "admin"); err != nil {
 		_ = s.grpcLis.Close()
 		_ = s.httpLis.Close()
 		return nil, err
@@ -145,11 +145,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-func listen(l net.Listener, addr, what string) (net.Listener, error) {
+func listen(ctx context.Context, l net.Listener, addr, what string) (net.Listener, error) {
 	if l != nil {
 		return l, nil
 	}
-	l, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s on %s: %w", what, addr, err)
 	}
