@@ -49,6 +49,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -100,11 +101,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	if *sandbox {
 		opts = append(opts, stytchemu.WithSandbox())
 	}
-	srv, err := stytchemu.Listen(*addr, opts...)
+	srv, err := stytchemu.Listen(ctx, *addr, opts...)
 	if err != nil {
 		return err //nolint:wrapcheck // already says "stytchemu: listen ..."
 	}
-	banner(stdout, srv, *sandbox)
+	if err := banner(stdout, srv, *sandbox); err != nil {
+		_ = srv.Close()
+		return err
+	}
 	if ready != nil {
 		ready <- srv
 	}
@@ -115,15 +119,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	return nil
 }
 
-func banner(w io.Writer, srv *stytchemu.Server, sandbox bool) {
-	fmt.Fprintf(w, "Stytch emulator listening (fake credentials, not for production)\n")
-	fmt.Fprintf(w, "  base URL:   %s\n", srv.URL)
-	fmt.Fprintf(w, "  project ID: %s\n", srv.ProjectID())
-	fmt.Fprintf(w, "  secret:     %s\n", srv.Secret())
+func banner(w io.Writer, srv *stytchemu.Server, sandbox bool) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Stytch emulator listening (fake credentials, not for production)\n")
+	fmt.Fprintf(&b, "  base URL:   %s\n", srv.URL)
+	fmt.Fprintf(&b, "  project ID: %s\n", srv.ProjectID())
+	fmt.Fprintf(&b, "  secret:     %s\n", srv.Secret())
 	if sandbox {
-		fmt.Fprintf(w, "  sandbox organization: %s (member %s)\n", stytchemu.SandboxOrganizationID, stytchemu.SandboxEmail)
+		fmt.Fprintf(&b, "  sandbox organization: %s (member %s)\n", stytchemu.SandboxOrganizationID, stytchemu.SandboxEmail)
 	}
-	fmt.Fprintf(w, "  outbox:     %s/emulator/outbox\n", srv.URL)
-	fmt.Fprintf(w, "  try: curl -s -u '%s:%s' %s/v1/b2b/organizations/search -H 'Content-Type: application/json' -d '{}'\n",
+	fmt.Fprintf(&b, "  outbox:     %s/emulator/outbox\n", srv.URL)
+	fmt.Fprintf(&b, "  try: curl -s -u '%s:%s' %s/v1/b2b/organizations/search -H 'Content-Type: application/json' -d '{}'\n",
 		srv.ProjectID(), srv.Secret(), srv.URL)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("print banner: %w", err)
+	}
+	return nil
 }

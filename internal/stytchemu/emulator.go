@@ -27,6 +27,9 @@ const SandboxMemberID = "member-test-32fc5024-9c09-4da3-bd2e-c9ce4da9375f"
 const SandboxEmail = "sandbox@stytch.com"
 
 // Sandbox tokens documented by Stytch (SEMANTICS.md, "Sandbox values").
+// They are public test fixtures, not credentials.
+//
+//nolint:gosec // G101: Stytch's published sandbox values.
 const (
 	SandboxMagicLinkToken         = "DOYoip3rvIMMW5lgItikFK-Ak1CfMsgjuiCyI7uuU94="
 	SandboxMagicLinkTokenUnauth   = "3pzjQpgksDlGKWEwUq2Up--hCHC_0oamfLHyfspKDFU="
@@ -176,17 +179,18 @@ type Server struct {
 
 // Start runs a new emulator on 127.0.0.1 with an OS-chosen port.
 func Start(opts ...Option) (*Server, error) {
-	return Listen("127.0.0.1:0", opts...)
+	return Listen(context.Background(), "127.0.0.1:0", opts...)
 }
 
-// Listen runs a new emulator on addr (host:port).
-func Listen(addr string, opts ...Option) (*Server, error) {
+// Listen runs a new emulator on addr (host:port). ctx bounds only the
+// listen call; Close stops the server.
+func Listen(ctx context.Context, addr string, opts ...Option) (*Server, error) {
 	e, err := New(opts...)
 	if err != nil {
 		return nil, err
 	}
 	var lc net.ListenConfig
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("stytchemu: listen %s: %w", addr, err)
 	}

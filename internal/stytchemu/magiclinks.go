@@ -41,7 +41,7 @@ func (e *Emulator) sendMagicLink(template, orgID, memberID, email, redirect, pkc
 		return badRequest("The redirect URL is not a valid absolute URL.")
 	}
 	tok := randToken(32)
-	tokenType := "multi_tenant_magic_links"
+	tokenType := "multi_tenant_magic_links" //nolint:gosec // G101: a token type name, not a credential
 	if template == TemplateDiscovery {
 		tokenType = "discovery"
 	}

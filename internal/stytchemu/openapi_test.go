@@ -106,7 +106,7 @@ const tokenTemplate = "POST /v1/public/{project_id}/oauth2/token"
 
 // validateExchange checks one response; it is the heart of the validator
 // and is exercised directly by TestValidatorRejects.
-func validateExchange(r *http.Request, status int, header http.Header, body []byte) error {
+func validateExchange(ctx context.Context, r *http.Request, status int, header http.Header, body []byte) error {
 	pattern := r.Pattern
 	if strings.HasPrefix(r.URL.Path, "/emulator/") {
 		return nil
@@ -163,7 +163,7 @@ func validateExchange(r *http.Request, status int, header http.Header, body []by
 		Body:                   io.NopCloser(bytes.NewReader(body)),
 		Options:                &openapi3filter.Options{MultiError: true},
 	}
-	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+	if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
 		return fmt.Errorf("%s %d: %w", pattern, status, err)
 	}
 	return nil
@@ -206,7 +206,7 @@ func (v *validator) wrap(h http.Handler) http.Handler {
 		if tw.status == 0 {
 			return // hijacked/reset or abandoned: no response to validate
 		}
-		err := validateExchange(r, tw.status, tw.Header(), tw.buf.Bytes())
+		err := validateExchange(r.Context(), r, tw.status, tw.Header(), tw.buf.Bytes())
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		if err != nil {
@@ -283,7 +283,7 @@ func TestValidatorRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Error(t, validateExchange(tc.r, tc.status, jsonHeader, []byte(tc.body)))
+			assert.Error(t, validateExchange(context.Background(), tc.r, tc.status, jsonHeader, []byte(tc.body)))
 		})
 	}
 }

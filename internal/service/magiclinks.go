@@ -1,0 +1,152 @@
+package service
+
+import (
+	"context"
+
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/stytchclient"
+)
+
+// MagicLinks implements b2bv1.MagicLinksServiceServer.
+type MagicLinks struct {
+	b2bv1.UnimplementedMagicLinksServiceServer
+	base
+}
+
+var _ b2bv1.MagicLinksServiceServer = (*MagicLinks)(nil)
+
+// NewMagicLinks returns the MagicLinksService. It needs d.Stytch and d.Redirects.
+func NewMagicLinks(d Deps) *MagicLinks { return &MagicLinks{base: newBase(d)} }
+
+// LoginOrSignup emails a login or sign-up link.
+func (s *MagicLinks) LoginOrSignup(ctx context.Context, req *b2bv1.MagicLinksServiceLoginOrSignupRequest) (*b2bv1.MagicLinksServiceLoginOrSignupResponse, error) {
+	login, err := s.d.Redirects.Resolve("login_redirect_url", req.GetLoginRedirectUrl())
+	if err != nil {
+		return nil, err
+	}
+	signup, err := s.d.Redirects.Resolve("signup_redirect_url", req.GetSignupRedirectUrl())
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.d.Stytch.MagicLinkLoginOrSignup(ctx, stytchclient.MagicLinkLoginOrSignupParams{
+		OrganizationID:          req.GetOrganizationId(),
+		EmailAddress:            req.GetEmailAddress(),
+		LoginRedirectURL:        login,
+		SignupRedirectURL:       signup,
+		PKCECodeChallenge:       req.GetPkceCodeChallenge(),
+		LoginTemplateID:         req.GetLoginTemplateId(),
+		SignupTemplateID:        req.GetSignupTemplateId(),
+		Locale:                  locale(req.GetLocale()),
+		LoginExpirationMinutes:  req.GetLoginExpirationMinutes(),
+		SignupExpirationMinutes: req.GetSignupExpirationMinutes(),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	return &b2bv1.MagicLinksServiceLoginOrSignupResponse{
+		MemberId:      res.MemberID,
+		MemberCreated: res.MemberCreated,
+		Member:        toMember(&res.Member),
+		Organization:  toOrganization(&res.Organization),
+	}, nil
+}
+
+// Invite invites a member by email, acting as the calling member when there is one.
+func (s *MagicLinks) Invite(ctx context.Context, req *b2bv1.MagicLinksServiceInviteRequest) (*b2bv1.MagicLinksServiceInviteResponse, error) {
+	redirect, err := s.d.Redirects.Resolve("invite_redirect_url", req.GetInviteRedirectUrl())
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.d.Stytch.MagicLinkInvite(ctx, stytchclient.MagicLinkInviteParams{
+		OrganizationID:          req.GetOrganizationId(),
+		EmailAddress:            req.GetEmailAddress(),
+		InviteRedirectURL:       redirect,
+		InvitedByMemberID:       req.GetInvitedByMemberId(),
+		Name:                    req.GetName(),
+		TrustedMetadata:         fromStruct(req.GetTrustedMetadata()),
+		UntrustedMetadata:       fromStruct(req.GetUntrustedMetadata()),
+		InviteTemplateID:        req.GetInviteTemplateId(),
+		Locale:                  locale(req.GetLocale()),
+		Roles:                   req.GetRoles(),
+		InviteExpirationMinutes: req.GetInviteExpirationMinutes(),
+		ActingMember:            acting(ctx),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	return &b2bv1.MagicLinksServiceInviteResponse{
+		MemberId:     res.MemberID,
+		Member:       toMember(&res.Member),
+		Organization: toOrganization(&res.Organization),
+	}, nil
+}
+
+// DiscoverySend emails a discovery link. The answer is empty whether or not the address belongs to
+// anyone.
+func (s *MagicLinks) DiscoverySend(ctx context.Context, req *b2bv1.MagicLinksServiceDiscoverySendRequest) (*b2bv1.MagicLinksServiceDiscoverySendResponse, error) {
+	redirect, err := s.d.Redirects.Resolve("discovery_redirect_url", req.GetDiscoveryRedirectUrl())
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.d.Stytch.MagicLinkDiscoverySend(ctx, stytchclient.MagicLinkDiscoverySendParams{
+		EmailAddress:               req.GetEmailAddress(),
+		DiscoveryRedirectURL:       redirect,
+		PKCECodeChallenge:          req.GetPkceCodeChallenge(),
+		LoginTemplateID:            req.GetLoginTemplateId(),
+		Locale:                     locale(req.GetLocale()),
+		DiscoveryExpirationMinutes: req.GetDiscoveryExpirationMinutes(),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	return &b2bv1.MagicLinksServiceDiscoverySendResponse{}, nil
+}
+
+// Authenticate redeems a magic-link token. Every rejection of the token (unknown, used, expired,
+// or for an unknown member) is the same UNAUTHENTICATED answer.
+func (s *MagicLinks) Authenticate(ctx context.Context, req *b2bv1.MagicLinksServiceAuthenticateRequest) (*b2bv1.MagicLinksServiceAuthenticateResponse, error) {
+	res, err := s.d.Stytch.MagicLinkAuthenticate(ctx, stytchclient.MagicLinkAuthenticateParams{
+		MagicLinksToken:          req.GetMagicLinksToken(),
+		PKCECodeVerifier:         req.GetPkceCodeVerifier(),
+		SessionToken:             req.GetSessionToken(),
+		SessionJWT:               req.GetSessionJwt(),
+		IntermediateSessionToken: req.GetIntermediateSessionToken(),
+		SessionDurationMinutes:   req.GetSessionDurationMinutes(),
+		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
+		Locale:                   locale(req.GetLocale()),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, failMagicLink)
+	}
+	o := toAuthOutcome(res)
+	return &b2bv1.MagicLinksServiceAuthenticateResponse{
+		MemberId:                 o.MemberID,
+		OrganizationId:           res.OrganizationID,
+		MethodId:                 res.MethodID,
+		MemberAuthenticated:      o.MemberAuthenticated,
+		MemberSession:            o.MemberSession,
+		SessionToken:             o.SessionToken,
+		SessionJwt:               o.SessionJWT,
+		IntermediateSessionToken: o.IntermediateSessionToken,
+		Member:                   o.Member,
+		Organization:             o.Organization,
+		MfaRequired:              o.MfaRequired,
+		PrimaryRequired:          o.PrimaryRequired,
+	}, nil
+}
+
+// DiscoveryAuthenticate redeems a discovery magic-link token.
+func (s *MagicLinks) DiscoveryAuthenticate(ctx context.Context, req *b2bv1.MagicLinksServiceDiscoveryAuthenticateRequest) (*b2bv1.MagicLinksServiceDiscoveryAuthenticateResponse, error) {
+	res, err := s.d.Stytch.MagicLinkDiscoveryAuthenticate(ctx, stytchclient.MagicLinkDiscoveryAuthenticateParams{
+		DiscoveryMagicLinksToken: req.GetDiscoveryMagicLinksToken(),
+		PKCECodeVerifier:         req.GetPkceCodeVerifier(),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, failMagicLink)
+	}
+	return &b2bv1.MagicLinksServiceDiscoveryAuthenticateResponse{
+		IntermediateSessionToken: res.IntermediateSessionToken,
+		EmailAddress:             res.EmailAddress,
+		DiscoveredOrganizations:  toDiscovered(res.DiscoveredOrganizations),
+	}, nil
+}
