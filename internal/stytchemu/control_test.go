@@ -66,7 +66,8 @@ func TestFaultConnectionReset(t *testing.T) {
 	w := newWorld(t)
 	_, err := w.h.emu.AddFault(stytchemu.Fault{Pattern: "*", Reset: true, Times: 1})
 	require.NoError(t, err)
-	_, err = w.h.try(get("/v1/m2m/clients/" + w.client.ClientID))
+	// POST: net/http never retries it, so the one reset is what the client sees.
+	_, err = w.h.try(post("/v1/m2m/clients/search", map[string]any{}))
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF), "got %v", err)
 	assert.Equal(t, 200, w.h.do(get("/v1/m2m/clients/"+w.client.ClientID)).status, "the fault was used up")

@@ -16,6 +16,7 @@
 //
 //	e, err := stytchemu.New(stytchemu.WithSandbox())   // http.Handler
 //	srv, err := stytchemu.Start()                       // listens on 127.0.0.1:0
+//	srv, err := stytchemu.Listen(ctx, "127.0.0.1:4010")  // a fixed address
 //	defer srv.Close()
 //	srv.URL, srv.ProjectID(), srv.Secret()
 //
@@ -65,7 +66,8 @@
 //   - JWKS endpoints accept requests without credentials (Stytch serves JWKS
 //     publicly) but refuse wrong credentials with 401.
 //   - A session JWT that does not verify, or whose session is gone, is 404
-//     session_not_found. An expired JWT of a live session authenticates and a
+//     session_not_found (also in X-Stytch-Member-Session[JWT] headers, where
+//     an expired JWT of a live session is accepted). An expired JWT of a live session authenticates and a
 //     fresh JWT is returned.
 //   - M2M token endpoint: both client_secret and next_client_secret are
 //     accepted during a rotation (Stytch: "both secrets are valid"); after
