@@ -14,7 +14,7 @@ help: ## Show this help.
 
 .PHONY: run
 run: ## Run authsvc in dev mode (embedded Stytch emulator, no credentials needed).
-	go run ./cmd/authsvc -insecure-cookies
+	go run ./cmd/authsvc
 
 .PHONY: test
 test: ## Run every test with the race detector.

@@ -46,7 +46,7 @@ type Config struct {
 	// ShutdownGrace bounds graceful shutdown before in-flight RPCs are cut.
 	ShutdownGrace time.Duration
 	// InsecureCookies drops the Secure attribute from session cookies, for plain-HTTP local development
-	// only; refused in production.
+	// only (the default in dev mode); refused in production.
 	InsecureCookies bool
 }
 
@@ -99,7 +99,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		{"AUTHSVC_ENV", "env", EnvDevelopment, "development or production", &c.Env, false},
 		{"AUTHSVC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel, false},
 		{"AUTHSVC_SHUTDOWN_GRACE", "shutdown-grace", "20s", "how long in-flight calls may finish on shutdown", &grace, false},
-		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "false", "omit the Secure cookie attribute (local HTTP only)", &insecureCook, true},
+		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "", "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", &insecureCook, true},
 	}
 
 	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
@@ -129,7 +129,11 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 	if c.ShutdownGrace, err = time.ParseDuration(grace); err != nil || c.ShutdownGrace < 0 {
 		return nil, fmt.Errorf("AUTHSVC_SHUTDOWN_GRACE: %q is not a non-negative duration such as 20s", grace)
 	}
-	if c.InsecureCookies, err = strconv.ParseBool(insecureCook); err != nil {
+	// Dev mode runs on a laptop over plain HTTP, where browsers and curl would drop Secure cookies; a
+	// deployment with real credentials keeps them Secure unless told otherwise.
+	if insecureCook == "" {
+		c.InsecureCookies = c.StytchProjectID == ""
+	} else if c.InsecureCookies, err = strconv.ParseBool(insecureCook); err != nil {
 		return nil, fmt.Errorf("AUTHSVC_INSECURE_COOKIES: %q is not a boolean", insecureCook)
 	}
 	if err := c.validate(); err != nil {

@@ -98,6 +98,20 @@ func TestHelp(t *testing.T) {
 	require.ErrorIs(t, err, flag.ErrHelp)
 }
 
+func TestCookiesAreSecureUnlessDevMode(t *testing.T) {
+	c, err := Load(nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.True(t, c.InsecureCookies, "dev mode runs over plain HTTP")
+
+	c, err = Load(nil, envOf(map[string]string{"STYTCH_PROJECT_ID": "project-test-1", "STYTCH_SECRET": "s"}), io.Discard)
+	require.NoError(t, err)
+	assert.False(t, c.InsecureCookies)
+
+	c, err = Load([]string{"-insecure-cookies=false"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.False(t, c.InsecureCookies, "an explicit setting wins in dev mode too")
+}
+
 func TestBoolFlagAlone(t *testing.T) {
 	c, err := Load([]string{"-insecure-cookies"}, envOf(nil), io.Discard)
 	require.NoError(t, err)
