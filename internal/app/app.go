@@ -140,22 +140,28 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if a.emu != nil {
 		extra["GET /dev/outbox"] = devOutbox(a.emu)
 	}
+	unary, stream, err := a.callerInterceptors(ctx, cfg, deps)
+	if err != nil {
+		return nil, err
+	}
 	a.srv, err = server.New(ctx, server.Config{
-		GRPCAddr:       cfg.GRPCAddr,
-		HTTPAddr:       cfg.HTTPAddr,
-		AdminAddr:      cfg.AdminAddr,
-		Services:       services(deps),
-		GatewayOptions: gatewayOptions(cfg),
-		HTTPMiddleware: httpMiddleware(cfg),
-		ExtraRoutes:    extra,
-		OpenAPI:        gen.OpenAPI,
-		Ready:          a.ready,
-		MetricsHandler: tel.MetricsHandler,
-		ShutdownGrace:  cfg.ShutdownGrace,
-		Logger:         tel.Logger,
-		TracerProvider: tel.TracerProvider,
-		MeterProvider:  tel.MeterProvider,
-		Propagators:    tel.Propagator,
+		GRPCAddr:           cfg.GRPCAddr,
+		HTTPAddr:           cfg.HTTPAddr,
+		AdminAddr:          cfg.AdminAddr,
+		Services:           services(deps),
+		UnaryInterceptors:  unary,
+		StreamInterceptors: stream,
+		GatewayOptions:     gatewayOptions(cfg),
+		HTTPMiddleware:     httpMiddleware(cfg),
+		ExtraRoutes:        extra,
+		OpenAPI:            gen.OpenAPI,
+		Ready:              a.ready,
+		MetricsHandler:     tel.MetricsHandler,
+		ShutdownGrace:      cfg.ShutdownGrace,
+		Logger:             tel.Logger,
+		TracerProvider:     tel.TracerProvider,
+		MeterProvider:      tel.MeterProvider,
+		Propagators:        tel.Propagator,
 	})
 	if err != nil {
 		return nil, err
