@@ -39,8 +39,8 @@
 //
 // See (*Client).do for the classification. In short: an attempt is
 // repeated only when replaying it cannot cause anything the first did not —
-// no byte of the request reached the connection (httptrace WroteHeaders
-// never fired: DNS, dial, TLS failures), or the endpoint is read-only (GETs; the search POSTs and
+// the attempt never got a connection (httptrace GotConn never fired: DNS,
+// dial, TLS failures), or the endpoint is read-only (GETs; the search POSTs and
 // discovery organization list) and the failure is a transport error,
 // timeout or 500/502/503/504. Sends, authenticates, creates, exchanges,
 // token issuance, PUTs and DELETEs are never repeated once written. 429 is

@@ -3,6 +3,7 @@ package stytchclient_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -286,4 +287,40 @@ func TestConnectionRefusedIsRetriedEvenForPOST(t *testing.T) {
 	assert.Equal(t, 3, te.Attempts)
 	require.ErrorIs(t, err, sc.ErrUnavailable)
 	assert.Len(t, h.spanNamed("POST /v1/b2b/magic_links/email/login_or_signup"), 3)
+}
+
+func TestResponseBodyCap(t *testing.T) {
+	h := newHarness(t, func(c *sc.Config) { c.MaxResponseBytes = 256 })
+	org := newOrg2(t, h)
+
+	t.Run("an oversized success body is an error, not a truncated decode", func(t *testing.T) {
+		_, err := h.client.OrganizationGet(t.Context(), org)
+		require.ErrorContains(t, err, "exceeds 256 bytes")
+	})
+	t.Run("an error body is cut at the cap and keeps its status", func(t *testing.T) {
+		_, err := h.emu.AddFault(stytchemu.Fault{Pattern: "GET /v1/m2m/clients/{client_id}", Status: http.StatusBadGateway, Body: strings.Repeat("x", 10_000), Times: 3})
+		require.NoError(t, err)
+		_, err = h.client.M2MClientGet(t.Context(), "c")
+		e, ok := sc.AsError(err)
+		require.True(t, ok)
+		assert.Equal(t, http.StatusBadGateway, e.StatusCode)
+	})
+}
+
+// newOrg2 creates an organization with a client whose body cap is too small
+// to read the answer, so it goes through a second, uncapped client.
+func newOrg2(t *testing.T, h *harness) string {
+	t.Helper()
+	full := newHarnessFor(t, h.emu, h.emu.URL)
+	return newOrg(t, full.client).OrganizationID
+}
+
+func TestPathParametersAreEscaped(t *testing.T) {
+	h := newHarness(t)
+	// Unescaped, this ID would route to another endpoint (…/{id}/members).
+	_, err := h.client.OrganizationGet(t.Context(), "x/members")
+	require.Error(t, err)
+	assert.True(t, sc.IsNotFound(err), "got %v", err)
+	assert.Equal(t, "organization_not_found", sc.ErrorType(err))
+	assert.Equal(t, 1, h.emu.Requests("GET /v1/b2b/organizations/{organization_id}"))
 }

@@ -68,7 +68,7 @@ type attempt struct {
 	template string
 	rawQuery string // the real query; the request URL carries a redacted copy
 	number   int
-	started  atomic.Bool // httptrace WroteHeaders fired: part of the request may be on the wire
+	gotConn  atomic.Bool // httptrace GotConn fired: the request may have been (partly) sent
 
 	// Set by annotate once a response arrived.
 	span     trace.Span
@@ -98,16 +98,19 @@ func spanName(_ string, r *http.Request) string {
 // Retry classification — a request is attempted again only when a replay
 // cannot do anything the first attempt did not:
 //
-//   - The attempt failed before any of the request reached the connection
-//     (DNS, dial refused, TLS handshake, proxy CONNECT): httptrace's
-//     WroteHeaders never fired, so Stytch cannot have seen it. Any method
-//     qualifies. The bar is deliberately "no header written", not "request
-//     not completely written": a server or proxy that has read the headers
-//     may already be acting on them (the emulator counts such a request,
-//     and so could a rate limiter), so a request cut off mid-body is not
-//     repeated. A pooled keep-alive connection that turns out dead before
-//     any byte is sent is already retried inside net/http (the body has
-//     GetBody), which covers the common stale-connection case.
+//   - The attempt failed before it got a connection (DNS, dial refused,
+//     TLS handshake, proxy CONNECT): httptrace's GotConn never fired, so
+//     no byte can have reached Stytch. Any method qualifies. GotConn is
+//     used rather than WroteHeaders/WroteRequest because net/http calls it
+//     synchronously on the RoundTrip goroutine for HTTP/1 and HTTP/2
+//     alike, whereas the write hooks run on writer goroutines and may not
+//     have run when RoundTrip returns. Once a connection is held, a server
+//     or proxy may have read part of the request — the headers alone can
+//     be counted by a rate limiter, as the emulator counts them — so a
+//     request cut off mid-write is not repeated. The common case inside
+//     that window, a pooled keep-alive connection found dead before any
+//     byte was sent, is already retried by net/http itself (the body has
+//     GetBody).
 //   - The request is read-only — every GET, plus the POST searches and the
 //     discovery organization list, flagged readOnly — and the failure is a
 //     transport error, a timeout, or a 500/502/503/504 response.
@@ -189,10 +192,8 @@ func (c *Client) shouldRetry(err error, n int) (bool, time.Duration) {
 
 func (c *Client) attempt(ctx context.Context, cl call, a *attempt, method, u string, payload []byte, contentType string, out any) error {
 	actx := context.WithValue(ctx, attemptKey{}, a)
-	// WroteHeaders runs on net/http's write goroutine; net/http joins it
-	// before RoundTrip returns an error, and the atomic makes that visible.
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		WroteHeaders: func() { a.started.Store(true) },
+		GotConn: func(httptrace.GotConnInfo) { a.gotConn.Store(true) },
 	})
 	var body io.Reader
 	if payload != nil {
@@ -229,7 +230,7 @@ func (c *Client) attempt(ctx context.Context, cl call, a *attempt, method, u str
 			kind = "timeout"
 		}
 		c.record(ctx, a, elapsed, 0, kind)
-		if !a.started.Load() || safe {
+		if !a.gotConn.Load() || safe {
 			return retryable{te}
 		}
 		return te
