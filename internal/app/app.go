@@ -204,6 +204,7 @@ func gatewayOptions(cfg *config.Config) []runtime.ServeMuxOption {
 		Insecure: cfg.InsecureCookies,
 		ClearOn:  []protoreflect.FullName{(&b2bv1.SessionsServiceRevokeResponse{}).ProtoReflect().Descriptor().FullName()},
 	})
+	opts = append(opts, gateway.HeaderOptions()...)
 	return append(opts, gateway.ErrorOptions()...)
 }
 

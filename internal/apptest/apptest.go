@@ -47,6 +47,7 @@ type Option func(*settings)
 type settings struct {
 	env     map[string]string
 	emuOpts []stytchemu.Option
+	emu     *stytchemu.Server
 }
 
 // WithEnv sets configuration variables (as the environment would) on top of the test defaults.
@@ -61,6 +62,12 @@ func WithEnv(kv map[string]string) Option {
 // WithEmulatorOptions passes options to the emulator.
 func WithEmulatorOptions(o ...stytchemu.Option) Option {
 	return func(s *settings) { s.emuOpts = append(s.emuOpts, o...) }
+}
+
+// WithEmulator runs the app against an emulator the test started (for example one shared by two
+// authsvc instances, as two replicas share one Stytch project). The test closes it.
+func WithEmulator(emu *stytchemu.Server) Option {
+	return func(s *settings) { s.emu = emu }
 }
 
 // Start runs authsvc until the test ends.
@@ -81,9 +88,12 @@ func Start(t testing.TB, opts ...Option) *Env {
 	cfg, err := config.Load(nil, func(k string) string { return s.env[k] }, io.Discard)
 	require.NoError(t, err)
 
-	emu, err := stytchemu.Start(append([]stytchemu.Option{stytchemu.WithSandbox()}, s.emuOpts...)...)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
+	emu := s.emu
+	if emu == nil {
+		emu, err = stytchemu.Start(append([]stytchemu.Option{stytchemu.WithSandbox()}, s.emuOpts...)...)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = emu.Close() })
+	}
 
 	e := &Env{Emu: emu, Config: cfg, Spans: tracetest.NewInMemoryExporter(), Metrics: sdkmetric.NewManualReader(), logs: &syncBuffer{}}
 	a, err := app.New(t.Context(), cfg, app.Options{
