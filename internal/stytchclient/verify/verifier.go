@@ -12,7 +12,6 @@ import (
 	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
-	lru "github.com/hashicorp/golang-lru/v2"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -50,7 +49,8 @@ type VerifierConfig struct {
 	// means no limit.
 	MaxTokenAge time.Duration
 	// CacheSize bounds the verified-token cache (entries). Zero means 10 000;
-	// negative disables the cache.
+	// negative disables the cache. From 4096 entries up the cache is split
+	// into 16 LRU shards, so eviction is least-recently-used per shard.
 	CacheSize int
 	// IsRevoked, when set, is consulted on every successful session
 	// verification, cached or not, with the session ID; true rejects with
@@ -77,7 +77,7 @@ type Verifier struct {
 	now       func() time.Time
 	tracer    trace.Tracer
 	parser    *jwt.Parser
-	cache     *lru.Cache[[sha256.Size]byte, *cacheEntry] // nil when disabled
+	cache     *tokenCache // nil when disabled
 
 	// signatureChecks counts RSA verifications attempted (keys handed to
 	// golang-jwt); tests use it to prove a cache hit did no RSA work.
@@ -135,11 +135,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		if size == 0 {
 			size = 10_000
 		}
-		c, err := lru.New[[sha256.Size]byte, *cacheEntry](size)
-		if err != nil {
-			return nil, err //nolint:wrapcheck // only fails for size <= 0, excluded above
-		}
-		v.cache = c
+		v.cache = newTokenCache(size)
 	}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),

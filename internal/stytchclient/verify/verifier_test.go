@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -428,4 +429,18 @@ func TestNewVerifierAndCacheRejectBadConfig(t *testing.T) {
 	require.Error(t, err)
 	_, err = NewJWKSCache(JWKSCacheConfig{})
 	require.Error(t, err)
+}
+
+func TestTokenCacheSharding(t *testing.T) {
+	assert.Len(t, newTokenCache(2).shards, 1, "small caches stay one exact LRU")
+	big := newTokenCache(10_000)
+	require.Len(t, big.shards, cacheShards)
+	for i := range 20_000 {
+		h := tokenHash(fmt.Sprint(i))
+		big.Add(h, &cacheEntry{})
+	}
+	assert.LessOrEqual(t, big.Len(), 10_000+cacheShards, "bounded")
+	assert.Greater(t, big.Len(), 9_000)
+	big.Purge()
+	assert.Equal(t, 0, big.Len())
 }
