@@ -373,6 +373,9 @@ func (c *JWKSCache) Ready() bool {
 
 // WaitReady blocks until keys are loaded, ctx ends or the cache is closed.
 func (c *JWKSCache) WaitReady(ctx context.Context) error {
+	if c.Ready() {
+		return nil // select below would pick at random if also closed
+	}
 	select {
 	case <-c.ready:
 		return nil
@@ -428,18 +431,25 @@ func (c *JWKSCache) Key(ctx context.Context, kid string) (*rsa.PublicKey, error)
 	return nil, ErrUnknownKey
 }
 
-var errWindowClosed = errors.New("unknown-kid refetch already done in this window")
+var (
+	errWindowClosed = errors.New("unknown-kid refetch already done in this window")
+	errCacheClosed  = errors.New("jwks cache closed")
+)
 
 // refetchUnknown joins the in-flight unknown-kid refetch or starts one if the
 // window allows. It returns nil when a fetch completed (whatever its outcome:
-// the caller re-reads the key set), errWindowClosed when no fetch was
-// allowed, or the ctx error when the caller stopped waiting.
+// the caller re-reads the key set), errWindowClosed or errCacheClosed when
+// no fetch was allowed, or the ctx error when the caller stopped waiting.
 func (c *JWKSCache) refetchUnknown(ctx context.Context) error {
 	c.mu.Lock()
 	f := c.unknownFetch
 	if f == nil {
 		now := c.cfg.Now()
-		if c.closed || !c.lastUnknown.IsZero() && now.Sub(c.lastUnknown) < c.cfg.UnknownKIDWindow {
+		if c.closed {
+			c.mu.Unlock()
+			return errCacheClosed
+		}
+		if !c.lastUnknown.IsZero() && now.Sub(c.lastUnknown) < c.cfg.UnknownKIDWindow {
 			c.mu.Unlock()
 			return errWindowClosed
 		}

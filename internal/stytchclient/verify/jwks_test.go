@@ -313,3 +313,23 @@ func TestJWKSCacheTelemetry(t *testing.T) {
 	}
 	assert.Equal(t, "Error", spans[1].Status().Code.String())
 }
+
+func TestJWKSCacheAfterCloseServesLoadedKeysWithoutFetching(t *testing.T) {
+	clock := newTestClock()
+	jwks := &fakeJWKS{}
+	jwks.set(jwksJSON(t, testKey{kid: "kid-1", priv: rsaKey(t, 0)}), nil)
+	c, err := NewJWKSCache(JWKSCacheConfig{Fetch: jwks.Fetch, Now: clock.Now})
+	require.NoError(t, err)
+	require.NoError(t, c.WaitReady(t.Context()))
+	require.NoError(t, c.Close())
+	calls := jwks.calls.Load()
+
+	for range 10 {
+		require.NoError(t, c.WaitReady(t.Context()), "ready stays ready after Close")
+	}
+	_, err = c.Key(t.Context(), "kid-1")
+	require.NoError(t, err)
+	_, err = c.Key(t.Context(), "kid-unknown")
+	require.ErrorIs(t, err, ErrUnknownKey)
+	assert.Equal(t, calls, jwks.calls.Load())
+}
