@@ -252,12 +252,16 @@ func TestTimeouts(t *testing.T) {
 		require.Error(t, err)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.False(t, sc.IsUnavailable(err))
-		assert.Equal(t, 1, h.emu.Requests("*"), "a context error is never retried")
+		// At most one: under load the deadline may even pass before the
+		// request arrives, but it is never sent again.
+		assert.LessOrEqual(t, h.emu.Requests("*"), 1, "a context error is never retried")
 	})
 
-	t.Run("GET timeout is retried, then unavailable", func(t *testing.T) {
+	t.Run("GET timeout is retried and the retry succeeds", func(t *testing.T) {
+		// The timeout is generous so that the healthy retry fits in it on
+		// a loaded machine; only the faulted first attempt waits it out.
 		h := newHarness(t, func(c *sc.Config) {
-			c.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond, Transport: &http.Transport{}}
+			c.HTTPClient = &http.Client{Timeout: time.Second, Transport: &http.Transport{}}
 		})
 		org := newOrg(t, h.client)
 		const pattern = "GET /v1/b2b/organizations/{organization_id}"
