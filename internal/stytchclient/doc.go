@@ -43,7 +43,7 @@
 // dial, TLS failures), or the endpoint is read-only (GETs; the search POSTs and
 // discovery organization list) and the failure is a transport error,
 // timeout or 500/502/503/504. Sends, authenticates, creates, exchanges,
-// token issuance, PUTs and DELETEs are never repeated once written. 429 is
+// token issuance, PUTs and DELETEs are never repeated once they may have been sent. 429 is
 // never retried: the caller gets IsRateLimited with RetryAfter. Backoff is
 // full-jitter exponential within RetryPolicy's attempt budget and stops
 // when the caller's context ends.

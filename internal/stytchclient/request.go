@@ -115,7 +115,7 @@ func spanName(_ string, r *http.Request) string {
 //     discovery organization list, flagged readOnly — and the failure is a
 //     transport error, a timeout, or a 500/502/503/504 response.
 //
-// Everything else is returned after the first written attempt: sends
+// Everything else is returned after the first attempt that got a connection: sends
 // (emails, SMS), authenticates (a magic-link token or OTP code is consumed
 // by the first attempt; a replay fails or double-counts brute-force
 // limits), creates, exchanges, token issuance, PUTs, and DELETEs. DELETE is
