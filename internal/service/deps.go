@@ -81,3 +81,16 @@ func acting(ctx context.Context) stytchclient.MemberSession {
 	}
 	return stytchclient.MemberSession{Token: s.Token}
 }
+
+// remember records revoked sessions in Deps.Revocations, if configured.
+func (b *base) remember(ctx context.Context, sessionIDs []string) {
+	if b.d.Revocations == nil {
+		return
+	}
+	until := b.now().Add(revokeFor)
+	for _, id := range sessionIDs {
+		if id != "" {
+			b.d.Revocations.Revoke(ctx, id, until)
+		}
+	}
+}

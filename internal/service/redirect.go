@@ -89,7 +89,8 @@ func redirectKey(raw string) (string, error) {
 		return "", errBadRedirect
 	}
 	host := strings.ToLower(u.Hostname())
-	if port := u.Port(); port != "" && !(scheme == "http" && port == "80") && !(scheme == "https" && port == "443") {
+	defaultPort := (scheme == "http" && u.Port() == "80") || (scheme == "https" && u.Port() == "443")
+	if port := u.Port(); port != "" && !defaultPort {
 		host = net.JoinHostPort(host, port)
 	} else if strings.Contains(host, ":") {
 		host = "[" + host + "]" // IPv6 literal without port

@@ -195,7 +195,8 @@ func (s *Sessions) Revoke(ctx context.Context, req *b2bv1.SessionsServiceRevokeR
 		p.MemberID, p.ActingMember = memberID, acting(ctx)
 	}
 	_, err := s.d.Stytch.SessionsRevoke(ctx, p)
-	if err != nil && !(stytchclient.IsNotFound(err) && memberID == "") {
+	alreadyGone := stytchclient.IsNotFound(err) && memberID == ""
+	if err != nil && !alreadyGone {
 		return nil, s.toStatus(ctx, err, nil)
 	}
 	s.remember(ctx, revoked)
@@ -248,18 +249,6 @@ func (s *Sessions) memberSessionIDs(ctx context.Context, memberID string) []stri
 		ids = append(ids, ms.MemberSessionID)
 	}
 	return ids
-}
-
-func (s *Sessions) remember(ctx context.Context, sessionIDs []string) {
-	if s.d.Revocations == nil {
-		return
-	}
-	until := s.now().Add(revokeFor)
-	for _, id := range sessionIDs {
-		if id != "" {
-			s.d.Revocations.Revoke(ctx, id, until)
-		}
-	}
 }
 
 // Exchange moves a session to another organization of the same person.

@@ -1,0 +1,127 @@
+package service
+
+import (
+	"context"
+
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/stytchclient"
+)
+
+// Discovery implements b2bv1.DiscoveryServiceServer.
+type Discovery struct {
+	b2bv1.UnimplementedDiscoveryServiceServer
+	base
+}
+
+var _ b2bv1.DiscoveryServiceServer = (*Discovery)(nil)
+
+// NewDiscovery returns the DiscoveryService. It needs d.Stytch.
+func NewDiscovery(d Deps) *Discovery { return &Discovery{base: newBase(d)} }
+
+// failDiscovery collapses a rejected IST or session: both say "your proof is not valid".
+var failDiscovery = &authFailure{
+	message: "the intermediate session or session is invalid or expired",
+	types:   []string{"intermediate_session_not_found", "session_not_found", "invalid_session_jwt"},
+}
+
+// ListOrganizations lists the organizations the holder of an IST or session can enter.
+func (s *Discovery) ListOrganizations(ctx context.Context, req *b2bv1.DiscoveryServiceListOrganizationsRequest) (*b2bv1.DiscoveryServiceListOrganizationsResponse, error) {
+	p := stytchclient.DiscoveryListOrganizationsParams{
+		IntermediateSessionToken: req.GetIntermediateSessionToken(),
+		SessionToken:             req.GetSessionToken(),
+		SessionJWT:               req.GetSessionJwt(),
+	}
+	if p.IntermediateSessionToken == "" && p.SessionToken == "" && p.SessionJWT == "" {
+		p.SessionToken, p.SessionJWT = callerSession(ctx)
+	}
+	if p.IntermediateSessionToken == "" && p.SessionToken == "" && p.SessionJWT == "" {
+		return nil, invalidArgument("intermediate_session_token", "missing_credential",
+			"one of intermediate_session_token, session_token or session_jwt is required")
+	}
+	res, err := s.d.Stytch.DiscoveryListOrganizations(ctx, p)
+	if err != nil {
+		return nil, s.toStatus(ctx, err, failDiscovery)
+	}
+	return &b2bv1.DiscoveryServiceListOrganizationsResponse{
+		EmailAddress:            res.EmailAddress,
+		DiscoveredOrganizations: toDiscovered(res.DiscoveredOrganizations),
+		OrganizationIdHint:      res.OrganizationIDHint,
+	}, nil
+}
+
+// CreateOrganization creates an organization with the IST's holder as its first admin and logs
+// them in.
+func (s *Discovery) CreateOrganization(ctx context.Context, req *b2bv1.DiscoveryServiceCreateOrganizationRequest) (*b2bv1.DiscoveryServiceCreateOrganizationResponse, error) {
+	p := stytchclient.DiscoveryCreateOrganizationParams{
+		IntermediateSessionToken:   req.GetIntermediateSessionToken(),
+		SessionDurationMinutes:     req.GetSessionDurationMinutes(),
+		SessionCustomClaims:        fromStruct(req.GetSessionCustomClaims()),
+		OrganizationName:           req.GetOrganizationName(),
+		OrganizationSlug:           req.GetOrganizationSlug(),
+		OrganizationExternalID:     req.GetOrganizationExternalId(),
+		OrganizationLogoURL:        req.GetOrganizationLogoUrl(),
+		TrustedMetadata:            fromStruct(req.GetTrustedMetadata()),
+		SSOJITProvisioning:         orgSettingName(req.GetSsoJitProvisioning()),
+		EmailAllowedDomains:        req.GetEmailAllowedDomains(),
+		EmailJITProvisioning:       orgSettingName(req.GetEmailJitProvisioning()),
+		EmailInvites:               orgSettingName(req.GetEmailInvites()),
+		AuthMethods:                orgSettingName(req.GetAuthMethods()),
+		AllowedAuthMethods:         req.GetAllowedAuthMethods(),
+		MFAPolicy:                  mfaPolicyName(req.GetMfaPolicy()),
+		MFAMethods:                 orgSettingName(req.GetMfaMethods()),
+		OAuthTenantJITProvisioning: orgSettingName(req.GetOauthTenantJitProvisioning()),
+		AllowedOAuthTenants:        fromStruct(req.GetAllowedOauthTenants()),
+	}
+	for _, a := range req.GetRbacEmailImplicitRoleAssignments() {
+		p.RBACEmailImplicitRoleAssignments = append(p.RBACEmailImplicitRoleAssignments, stytchclient.EmailImplicitRoleAssignment{Domain: a.GetDomain(), RoleID: a.GetRoleId()})
+	}
+	for _, m := range req.GetAllowedMfaMethods() {
+		if name := mfaMethodName(m); name != "" {
+			p.AllowedMFAMethods = append(p.AllowedMFAMethods, name)
+		}
+	}
+	res, err := s.d.Stytch.DiscoveryCreateOrganization(ctx, p)
+	if err != nil {
+		return nil, s.toStatus(ctx, err, failIST)
+	}
+	o := toAuthOutcome(res)
+	return &b2bv1.DiscoveryServiceCreateOrganizationResponse{
+		MemberId:                 o.MemberID,
+		MemberAuthenticated:      o.MemberAuthenticated,
+		MemberSession:            o.MemberSession,
+		SessionToken:             o.SessionToken,
+		SessionJwt:               o.SessionJWT,
+		IntermediateSessionToken: o.IntermediateSessionToken,
+		Member:                   o.Member,
+		Organization:             o.Organization,
+		MfaRequired:              o.MfaRequired,
+		PrimaryRequired:          o.PrimaryRequired,
+	}, nil
+}
+
+// ExchangeIntermediateSession exchanges an IST for a session in one organization.
+func (s *Discovery) ExchangeIntermediateSession(ctx context.Context, req *b2bv1.DiscoveryServiceExchangeIntermediateSessionRequest) (*b2bv1.DiscoveryServiceExchangeIntermediateSessionResponse, error) {
+	res, err := s.d.Stytch.DiscoveryExchangeIntermediateSession(ctx, stytchclient.DiscoveryExchangeIntermediateSessionParams{
+		IntermediateSessionToken: req.GetIntermediateSessionToken(),
+		OrganizationID:           req.GetOrganizationId(),
+		SessionDurationMinutes:   req.GetSessionDurationMinutes(),
+		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
+		Locale:                   locale(req.GetLocale()),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, failDiscovery)
+	}
+	o := toAuthOutcome(res)
+	return &b2bv1.DiscoveryServiceExchangeIntermediateSessionResponse{
+		MemberId:                 o.MemberID,
+		MemberAuthenticated:      o.MemberAuthenticated,
+		MemberSession:            o.MemberSession,
+		SessionToken:             o.SessionToken,
+		SessionJwt:               o.SessionJWT,
+		IntermediateSessionToken: o.IntermediateSessionToken,
+		Member:                   o.Member,
+		Organization:             o.Organization,
+		MfaRequired:              o.MfaRequired,
+		PrimaryRequired:          o.PrimaryRequired,
+	}, nil
+}

@@ -1,0 +1,240 @@
+package service
+
+import (
+	"context"
+
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/stytchclient"
+)
+
+// Members implements b2bv1.MembersServiceServer. Writes are made on behalf of the calling member
+// when there is one (X-Stytch-Member-Session), so that Stytch's RBAC decides.
+type Members struct {
+	b2bv1.UnimplementedMembersServiceServer
+	base
+}
+
+var _ b2bv1.MembersServiceServer = (*Members)(nil)
+
+// NewMembers returns the MembersService. It needs d.Stytch; d.Revocations is optional.
+func NewMembers(d Deps) *Members { return &Members{base: newBase(d)} }
+
+func memberOrgResult(r *stytchclient.MemberOrgResult) (string, *b2bv1.Member, *b2bv1.Organization) {
+	id := r.MemberID
+	if id == "" {
+		id = r.Member.MemberID
+	}
+	return id, toMember(&r.Member), toOrganization(&r.Organization)
+}
+
+// Create adds a member without sending any email.
+func (s *Members) Create(ctx context.Context, req *b2bv1.MembersServiceCreateRequest) (*b2bv1.MembersServiceCreateResponse, error) {
+	res, err := s.d.Stytch.MemberCreate(ctx, stytchclient.MemberCreateParams{
+		OrganizationID:        req.GetOrganizationId(),
+		EmailAddress:          req.GetEmailAddress(),
+		Name:                  req.GetName(),
+		TrustedMetadata:       fromStruct(req.GetTrustedMetadata()),
+		UntrustedMetadata:     fromStruct(req.GetUntrustedMetadata()),
+		CreateMemberAsPending: req.GetCreateMemberAsPending(),
+		IsBreakglass:          req.GetIsBreakglass(),
+		MFAPhoneNumber:        req.GetMfaPhoneNumber(),
+		MFAEnrolled:           req.GetMfaEnrolled(),
+		Roles:                 req.GetRoles(),
+		ExternalID:            req.GetExternalId(),
+		ActingMember:          acting(ctx),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceCreateResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// Get returns a member by ID (or external ID) or by email address.
+func (s *Members) Get(ctx context.Context, req *b2bv1.MembersServiceGetRequest) (*b2bv1.MembersServiceGetResponse, error) {
+	res, err := s.d.Stytch.MemberGet(ctx, stytchclient.MemberGetParams{
+		OrganizationID: req.GetOrganizationId(),
+		MemberID:       req.GetMemberId(),
+		EmailAddress:   req.GetEmailAddress(),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceGetResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// Update changes the fields that are set. Roles set to an empty list removes every explicit role.
+func (s *Members) Update(ctx context.Context, req *b2bv1.MembersServiceUpdateRequest) (*b2bv1.MembersServiceUpdateResponse, error) {
+	p := stytchclient.MemberUpdateParams{
+		OrganizationID:    req.GetOrganizationId(),
+		MemberID:          req.GetMemberId(),
+		Name:              req.Name,
+		TrustedMetadata:   fromStruct(req.GetTrustedMetadata()),
+		UntrustedMetadata: fromStruct(req.GetUntrustedMetadata()),
+		IsBreakglass:      req.IsBreakglass,
+		MFAPhoneNumber:    req.MfaPhoneNumber,
+		MFAEnrolled:       req.MfaEnrolled,
+		EmailAddress:      req.EmailAddress,
+		ExternalID:        req.ExternalId,
+		ActingMember:      acting(ctx),
+	}
+	if r := req.GetRoles(); r != nil {
+		// Non-nil even when empty: "remove every explicit role".
+		p.Roles = append([]string{}, r.GetRoleIds()...)
+	}
+	if req.GetPreserveExistingSessions() {
+		p.PreserveExistingSessions = new(true)
+	}
+	if m := mfaMethodName(req.GetDefaultMfaMethod()); m != "" {
+		p.DefaultMFAMethod = &m
+	}
+	if req.GetUnlinkEmail() {
+		p.UnlinkEmail = new(true)
+	}
+	res, err := s.d.Stytch.MemberUpdate(ctx, p)
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceUpdateResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// Delete deletes a member. Stytch revokes the member's sessions; authsvc remembers them as revoked
+// too, so their JWTs stop verifying locally at once.
+func (s *Members) Delete(ctx context.Context, req *b2bv1.MembersServiceDeleteRequest) (*b2bv1.MembersServiceDeleteResponse, error) {
+	var sessionIDs []string
+	if s.d.Revocations != nil {
+		// Best effort, before the sessions are gone: without it the JWTs still expire within minutes.
+		if res, err := s.d.Stytch.SessionsGet(ctx, stytchclient.SessionsGetParams{OrganizationID: req.GetOrganizationId(), MemberID: req.GetMemberId()}); err == nil {
+			for _, ms := range res.MemberSessions {
+				sessionIDs = append(sessionIDs, ms.MemberSessionID)
+			}
+		} else {
+			s.log.DebugContext(ctx, "delete: cannot list the member's sessions", "error", err.Error())
+		}
+	}
+	res, err := s.d.Stytch.MemberDelete(ctx, req.GetOrganizationId(), req.GetMemberId(), acting(ctx))
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	s.remember(ctx, sessionIDs)
+	return &b2bv1.MembersServiceDeleteResponse{MemberId: res.MemberID}, nil
+}
+
+// Search finds members, a page at a time.
+func (s *Members) Search(ctx context.Context, req *b2bv1.MembersServiceSearchRequest) (*b2bv1.MembersServiceSearchResponse, error) {
+	res, err := s.d.Stytch.MemberSearch(ctx, stytchclient.MemberSearchParams{
+		OrganizationIDs: req.GetOrganizationIds(),
+		Cursor:          req.GetCursor(),
+		Limit:           req.GetLimit(),
+		Query:           memberQuery(req.GetQuery()),
+		ActingMember:    acting(ctx),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	out := &b2bv1.MembersServiceSearchResponse{
+		Members:       make([]*b2bv1.Member, 0, len(res.Members)),
+		Organizations: make(map[string]*b2bv1.Organization, len(res.Organizations)),
+		NextCursor:    res.ResultsMetadata.NextCursor,
+		Total:         clampInt32(res.ResultsMetadata.Total),
+	}
+	for i := range res.Members {
+		out.Members = append(out.Members, toMember(&res.Members[i]))
+	}
+	for id, o := range res.Organizations {
+		out.Organizations[id] = toOrganization(&o)
+	}
+	return out, nil
+}
+
+func clampInt32(n int) int32 {
+	switch {
+	case n > 1<<31-1:
+		return 1<<31 - 1
+	case n < -1<<31:
+		return -1 << 31
+	}
+	return int32(n)
+}
+
+// memberQuery turns the typed filters into Stytch's {filter_name, filter_value} operands.
+func memberQuery(q *b2bv1.MemberSearchQuery) *stytchclient.SearchQuery {
+	if q == nil {
+		return nil
+	}
+	out := &stytchclient.SearchQuery{Operator: "AND", Operands: make([]map[string]any, 0, len(q.GetOperands()))}
+	op := func(name string, value any) {
+		out.Operands = append(out.Operands, map[string]any{"filter_name": name, "filter_value": value})
+	}
+	for _, o := range q.GetOperands() {
+		switch f := o.GetFilter().(type) {
+		case *b2bv1.MemberSearchOperand_MemberIds:
+			op("member_ids", f.MemberIds.GetValues())
+		case *b2bv1.MemberSearchOperand_MemberEmails:
+			op("member_emails", f.MemberEmails.GetValues())
+		case *b2bv1.MemberSearchOperand_MemberEmailFuzzy:
+			op("member_email_fuzzy", f.MemberEmailFuzzy)
+		case *b2bv1.MemberSearchOperand_MemberRoles:
+			op("member_roles", f.MemberRoles.GetValues())
+		case *b2bv1.MemberSearchOperand_Statuses:
+			names := make([]string, 0, len(f.Statuses.GetValues()))
+			for _, st := range f.Statuses.GetValues() {
+				names = append(names, memberStatusName(st))
+			}
+			op("statuses", names)
+		case *b2bv1.MemberSearchOperand_MemberIsBreakglass:
+			op("member_is_breakglass", f.MemberIsBreakglass)
+		case *b2bv1.MemberSearchOperand_MemberMfaPhoneNumbers:
+			op("member_mfa_phone_numbers", f.MemberMfaPhoneNumbers.GetValues())
+		case *b2bv1.MemberSearchOperand_MemberMfaPhoneNumberFuzzy:
+			op("member_mfa_phone_number_fuzzy", f.MemberMfaPhoneNumberFuzzy)
+		case *b2bv1.MemberSearchOperand_MemberPasswordExists:
+			op("member_password_exists", f.MemberPasswordExists)
+		case *b2bv1.MemberSearchOperand_MemberExternalIds:
+			op("member_external_ids", f.MemberExternalIds.GetValues())
+		}
+	}
+	return out
+}
+
+// Reactivate brings a deleted member back.
+func (s *Members) Reactivate(ctx context.Context, req *b2bv1.MembersServiceReactivateRequest) (*b2bv1.MembersServiceReactivateResponse, error) {
+	res, err := s.d.Stytch.MemberReactivate(ctx, req.GetOrganizationId(), req.GetMemberId(), acting(ctx))
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceReactivateResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// DeleteMfaPhoneNumber removes a member's MFA phone number.
+func (s *Members) DeleteMfaPhoneNumber(ctx context.Context, req *b2bv1.MembersServiceDeleteMfaPhoneNumberRequest) (*b2bv1.MembersServiceDeleteMfaPhoneNumberResponse, error) {
+	res, err := s.d.Stytch.MemberDeleteMFAPhoneNumber(ctx, req.GetOrganizationId(), req.GetMemberId(), acting(ctx))
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceDeleteMfaPhoneNumberResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// DeletePassword removes a member's password.
+func (s *Members) DeletePassword(ctx context.Context, req *b2bv1.MembersServiceDeletePasswordRequest) (*b2bv1.MembersServiceDeletePasswordResponse, error) {
+	res, err := s.d.Stytch.MemberDeletePassword(ctx, req.GetOrganizationId(), req.GetMemberPasswordId(), acting(ctx))
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceDeletePasswordResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// DangerouslyGet returns a member by ID across organizations.
+func (s *Members) DangerouslyGet(ctx context.Context, req *b2bv1.MembersServiceDangerouslyGetRequest) (*b2bv1.MembersServiceDangerouslyGetResponse, error) {
+	res, err := s.d.Stytch.MemberDangerouslyGet(ctx, req.GetMemberId(), req.GetIncludeDeleted())
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceDangerouslyGetResponse{MemberId: id, Member: m, Organization: o}, nil
+}
