@@ -271,6 +271,8 @@ func TestEmulatorForgedTokensRejectedLocally(t *testing.T) {
 		{"wrong aud (payload swapped)", swap(func(c map[string]any) { c["aud"] = []string{"project-test-other"} }), ErrBadSignature},
 		{"wrong iss (payload swapped)", swap(func(c map[string]any) { c["iss"] = "stytch.com/project-test-other" }), ErrBadSignature},
 		{"missing exp (payload swapped)", swap(func(c map[string]any) { delete(c, "exp") }), ErrBadSignature},
+		{"missing iat (payload swapped)", swap(func(c map[string]any) { delete(c, "iat") }), ErrBadSignature},
+		{"missing iat (attacker-signed)", sign(t, attacker, claims(func(c jwt.MapClaims) { delete(c, "iat") })), ErrBadSignature},
 		{"wrong aud (attacker-signed)", sign(t, attacker, claims(func(c jwt.MapClaims) { c["aud"] = "project-test-other" })), ErrBadSignature},
 		{"missing exp (attacker-signed)", sign(t, attacker, claims(func(c jwt.MapClaims) { delete(c, "exp") })), ErrBadSignature},
 		{"missing kid", noKIDToken, ErrMalformed},
