@@ -1,0 +1,497 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	accessv1 "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+	"github.com/authsvc/authsvc/internal/access"
+	"github.com/authsvc/authsvc/internal/apptest"
+	"github.com/authsvc/authsvc/internal/gateway"
+	"github.com/authsvc/authsvc/internal/stytchclient/verify"
+	"github.com/authsvc/authsvc/internal/stytchemu"
+)
+
+// caller is one way of calling an RPC in the access table.
+type caller struct {
+	name string
+	// Exactly one of these describes the credential.
+	m2mScopes []string // an M2M token holding these scopes
+	session   *stytchemu.Session
+	roles     []string // the session's roles
+	// bearer and cookie are filled per method (the right-scope token depends on the rule).
+}
+
+// accessFixtures are the objects the sample requests act on.
+type accessFixtures struct {
+	org           string
+	target        stytchemu.Member // a member the member RPCs act on
+	targetSession stytchemu.Session
+	passwordID    string
+	client        stytchemu.M2MClient // an M2M client the M2M RPCs act on
+	accessToken   string              // some valid M2M access token (AuthenticateToken's input)
+}
+
+// sampleRequests holds one valid request per RPC, keyed by full method name. The table test fails
+// for an RPC that has none, so a new RPC cannot escape the access table.
+func sampleRequests(f accessFixtures) map[string]proto.Message {
+	org, sandbox := f.org, stytchemu.SandboxEmail
+	ist := "intermediate-session-token-that-does-not-exist-00000"
+	return map[string]proto.Message{
+		b2bv1.MagicLinksService_LoginOrSignup_FullMethodName:         &b2bv1.MagicLinksServiceLoginOrSignupRequest{OrganizationId: org, EmailAddress: sandbox},
+		b2bv1.MagicLinksService_Invite_FullMethodName:                &b2bv1.MagicLinksServiceInviteRequest{OrganizationId: org, EmailAddress: sandbox},
+		b2bv1.MagicLinksService_DiscoverySend_FullMethodName:         &b2bv1.MagicLinksServiceDiscoverySendRequest{EmailAddress: sandbox},
+		b2bv1.MagicLinksService_Authenticate_FullMethodName:          &b2bv1.MagicLinksServiceAuthenticateRequest{MagicLinksToken: stytchemu.SandboxMagicLinkToken},
+		b2bv1.MagicLinksService_DiscoveryAuthenticate_FullMethodName: &b2bv1.MagicLinksServiceDiscoveryAuthenticateRequest{DiscoveryMagicLinksToken: stytchemu.SandboxMagicLinkTokenUnauth},
+
+		b2bv1.OTPsService_EmailLoginOrSignup_FullMethodName:         &b2bv1.OTPsServiceEmailLoginOrSignupRequest{OrganizationId: org, EmailAddress: sandbox},
+		b2bv1.OTPsService_EmailAuthenticate_FullMethodName:          &b2bv1.OTPsServiceEmailAuthenticateRequest{OrganizationId: org, EmailAddress: sandbox, Code: "000000"},
+		b2bv1.OTPsService_EmailDiscoverySend_FullMethodName:         &b2bv1.OTPsServiceEmailDiscoverySendRequest{EmailAddress: sandbox},
+		b2bv1.OTPsService_EmailDiscoveryAuthenticate_FullMethodName: &b2bv1.OTPsServiceEmailDiscoveryAuthenticateRequest{EmailAddress: sandbox, Code: "000000"},
+		b2bv1.OTPsService_SmsSend_FullMethodName: &b2bv1.OTPsServiceSmsSendRequest{
+			OrganizationId: org, MemberId: stytchemu.SandboxMemberID,
+			Credential: &b2bv1.OTPsServiceSmsSendRequest_IntermediateSessionToken{IntermediateSessionToken: ist},
+		},
+		b2bv1.OTPsService_SmsAuthenticate_FullMethodName: &b2bv1.OTPsServiceSmsAuthenticateRequest{
+			OrganizationId: org, MemberId: stytchemu.SandboxMemberID, Code: "000000",
+			Credential: &b2bv1.OTPsServiceSmsAuthenticateRequest_IntermediateSessionToken{IntermediateSessionToken: ist},
+		},
+
+		b2bv1.SessionsService_Authenticate_FullMethodName: &b2bv1.SessionsServiceAuthenticateRequest{
+			Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionToken{SessionToken: stytchemu.SandboxSessionToken},
+		},
+		b2bv1.SessionsService_Get_FullMethodName: &b2bv1.SessionsServiceGetRequest{OrganizationId: org, MemberId: f.target.ID},
+		// By session ID, not by token: a credential field would admit every caller and hide the rule.
+		b2bv1.SessionsService_Revoke_FullMethodName: &b2bv1.SessionsServiceRevokeRequest{
+			Target: &b2bv1.SessionsServiceRevokeRequest_MemberSessionId{MemberSessionId: f.targetSession.ID},
+		},
+		b2bv1.SessionsService_Exchange_FullMethodName: &b2bv1.SessionsServiceExchangeRequest{
+			OrganizationId: org, Credential: &b2bv1.SessionsServiceExchangeRequest_SessionToken{SessionToken: stytchemu.SandboxSessionToken},
+		},
+		b2bv1.SessionsService_GetJWKS_FullMethodName: &b2bv1.SessionsServiceGetJWKSRequest{},
+
+		b2bv1.MembersService_Create_FullMethodName: &b2bv1.MembersServiceCreateRequest{OrganizationId: org, EmailAddress: "created@stytch.com"},
+		b2bv1.MembersService_Get_FullMethodName: &b2bv1.MembersServiceGetRequest{
+			OrganizationId: org, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: f.target.ID},
+		},
+		b2bv1.MembersService_Update_FullMethodName:               &b2bv1.MembersServiceUpdateRequest{OrganizationId: org, MemberId: f.target.ID, Name: proto.String("Target")},
+		b2bv1.MembersService_Delete_FullMethodName:               &b2bv1.MembersServiceDeleteRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.MembersService_Search_FullMethodName:               &b2bv1.MembersServiceSearchRequest{OrganizationIds: []string{org}},
+		b2bv1.MembersService_Reactivate_FullMethodName:           &b2bv1.MembersServiceReactivateRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.MembersService_DeleteMfaPhoneNumber_FullMethodName: &b2bv1.MembersServiceDeleteMfaPhoneNumberRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.MembersService_DeletePassword_FullMethodName:       &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org, MemberPasswordId: f.passwordID},
+		b2bv1.MembersService_DangerouslyGet_FullMethodName:       &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: f.target.ID},
+
+		b2bv1.DiscoveryService_ListOrganizations_FullMethodName: &b2bv1.DiscoveryServiceListOrganizationsRequest{
+			Credential: &b2bv1.DiscoveryServiceListOrganizationsRequest_IntermediateSessionToken{IntermediateSessionToken: ist},
+		},
+		b2bv1.DiscoveryService_CreateOrganization_FullMethodName:          &b2bv1.DiscoveryServiceCreateOrganizationRequest{IntermediateSessionToken: ist, OrganizationName: "Acme"},
+		b2bv1.DiscoveryService_ExchangeIntermediateSession_FullMethodName: &b2bv1.DiscoveryServiceExchangeIntermediateSessionRequest{IntermediateSessionToken: ist, OrganizationId: org},
+
+		m2mv1.M2MService_CreateClient_FullMethodName:       &m2mv1.CreateClientRequest{ClientName: "created", Scopes: []string{"read:widgets"}},
+		m2mv1.M2MService_GetClient_FullMethodName:          &m2mv1.GetClientRequest{ClientId: f.client.ClientID},
+		m2mv1.M2MService_UpdateClient_FullMethodName:       &m2mv1.UpdateClientRequest{ClientId: f.client.ClientID, ClientName: proto.String("renamed")},
+		m2mv1.M2MService_DeleteClient_FullMethodName:       &m2mv1.DeleteClientRequest{ClientId: f.client.ClientID},
+		m2mv1.M2MService_SearchClients_FullMethodName:      &m2mv1.SearchClientsRequest{},
+		m2mv1.M2MService_RotateSecretStart_FullMethodName:  &m2mv1.RotateSecretStartRequest{ClientId: f.client.ClientID},
+		m2mv1.M2MService_RotateSecret_FullMethodName:       &m2mv1.RotateSecretRequest{ClientId: f.client.ClientID},
+		m2mv1.M2MService_RotateSecretCancel_FullMethodName: &m2mv1.RotateSecretCancelRequest{ClientId: f.client.ClientID},
+		m2mv1.M2MService_IssueToken_FullMethodName:         &m2mv1.IssueTokenRequest{ClientId: f.client.ClientID, ClientSecret: f.client.ClientSecret},
+		m2mv1.M2MService_AuthenticateToken_FullMethodName:  &m2mv1.AuthenticateTokenRequest{AccessToken: f.accessToken},
+	}
+}
+
+// authsvcMethods lists every RPC of every authsvc service in the linked descriptors.
+func authsvcMethods(t *testing.T) []protoreflect.MethodDescriptor {
+	t.Helper()
+	var out []protoreflect.MethodDescriptor
+	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		for i := range fd.Services().Len() {
+			sd := fd.Services().Get(i)
+			if !strings.HasPrefix(string(sd.FullName()), "authsvc.") {
+				continue
+			}
+			for j := range sd.Methods().Len() {
+				out = append(out, sd.Methods().Get(j))
+			}
+		}
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].FullName() < out[j].FullName() })
+	require.NotEmpty(t, out)
+	return out
+}
+
+// expected is what the rule says about a caller: codes.OK (admitted: the handler answers, whatever
+// it answers), codes.Unauthenticated or codes.PermissionDenied. It is computed from the proto option
+// independently of internal/access.
+func expected(r *accessv1.AccessRule, req proto.Message, c caller, sessionOrg string) codes.Code {
+	if r.GetPublic() {
+		return codes.OK
+	}
+	m := req.ProtoReflect()
+	for _, name := range r.GetCredentialFields() {
+		if m.Has(m.Descriptor().Fields().ByName(protoreflect.Name(name))) {
+			return codes.OK
+		}
+	}
+	switch {
+	case c.m2mScopes != nil:
+		if len(r.GetServiceScopes()) > 0 && verify.ScopesSatisfied(c.m2mScopes, r.GetServiceScopes()) {
+			return codes.OK
+		}
+		return codes.PermissionDenied
+	case c.session != nil:
+		if !r.GetMemberSession() {
+			return codes.PermissionDenied
+		}
+		for _, role := range r.GetMemberRoles() {
+			if !slices.Contains(c.roles, role) {
+				return codes.PermissionDenied
+			}
+		}
+		if f := r.GetMemberOrganizationField(); f != "" {
+			v := m.Get(m.Descriptor().Fields().ByName(protoreflect.Name(f)))
+			var orgs []string
+			if l, ok := v.Interface().(protoreflect.List); ok {
+				for i := range l.Len() {
+					orgs = append(orgs, l.Get(i).String())
+				}
+			} else {
+				orgs = []string{v.String()}
+			}
+			if len(orgs) == 0 || slices.ContainsFunc(orgs, func(o string) bool { return o != sessionOrg }) {
+				return codes.PermissionDenied
+			}
+		}
+		return codes.OK
+	}
+	return codes.Unauthenticated
+}
+
+// The access table: every RPC (from the descriptors), over gRPC and REST, with no credentials, an M2M
+// token with a wrong scope, one with the rule's scopes, and member sessions of each default role (and
+// an admin of another organization), checked against what the proto option says.
+func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
+	env := apptest.Start(t)
+	org := stytchemu.SandboxOrganizationID
+
+	admin := memberSession(t, env, org, "admin@stytch.com", "stytch_admin")
+	plain := memberSession(t, env, org, "plain@stytch.com")
+	otherOrg, err := env.Emu.CreateOrganization(stytchemu.OrganizationParams{Name: "Other Org"})
+	require.NoError(t, err)
+	foreignAdmin := memberSession(t, env, otherOrg.ID, "foreign@example.com", "stytch_admin")
+
+	target, err := env.Emu.CreateMember(org, stytchemu.MemberParams{Email: "target@stytch.com"})
+	require.NoError(t, err)
+	targetSession, err := env.Emu.CreateSession(org, target.ID, 0)
+	require.NoError(t, err)
+	pw, err := env.Emu.AddMemberPassword(org, target.ID)
+	require.NoError(t, err)
+	subject, err := env.Emu.CreateM2MClient("subject", []string{"read:widgets"})
+	require.NoError(t, err)
+
+	methods := authsvcMethods(t)
+	var allScopes []string
+	for _, md := range methods {
+		for _, s := range access.RuleOf(md).GetServiceScopes() {
+			if !slices.Contains(allScopes, s) {
+				allScopes = append(allScopes, s)
+			}
+		}
+	}
+	sort.Strings(allScopes)
+	admin2m, err := env.Emu.CreateM2MClient("caller", allScopes)
+	require.NoError(t, err)
+	wrong, err := env.Emu.CreateM2MClient("wrong-scope", []string{"read:widgets"})
+	require.NoError(t, err)
+	// Tokens are issued before any RPC runs: the table deletes and rotates clients.
+	tokens := map[string]string{"wrong": m2mToken(t, env, wrong, nil)}
+	tokenFor := func(scopes []string) string {
+		key := strings.Join(scopes, " ")
+		if tok, ok := tokens[key]; ok {
+			return tok
+		}
+		tokens[key] = m2mToken(t, env, admin2m, scopes)
+		return tokens[key]
+	}
+	ruleScopes := func(md protoreflect.MethodDescriptor) []string {
+		if s := access.RuleOf(md).GetServiceScopes(); len(s) > 0 {
+			return s
+		}
+		return allScopes
+	}
+	for _, md := range methods {
+		tokenFor(ruleScopes(md))
+	}
+
+	samples := sampleRequests(accessFixtures{
+		org: org, target: target, targetSession: targetSession, passwordID: pw,
+		client: subject, accessToken: tokenFor(allScopes),
+	})
+
+	type credCase struct {
+		caller
+		org    string // the session's organization
+		bearer func(md protoreflect.MethodDescriptor) string
+	}
+	cases := []credCase{
+		{caller: caller{name: "no credentials"}},
+		{caller: caller{name: "m2m wrong scope", m2mScopes: []string{"read:widgets"}}, bearer: func(protoreflect.MethodDescriptor) string { return tokens["wrong"] }},
+		{caller: caller{name: "m2m rule scopes"}, bearer: func(md protoreflect.MethodDescriptor) string { return tokenFor(ruleScopes(md)) }},
+		{caller: caller{name: "member stytch_admin", session: &admin, roles: []string{"stytch_admin", "stytch_member"}}, org: org},
+		{caller: caller{name: "member stytch_member", session: &plain, roles: []string{"stytch_member"}}, org: org},
+		{caller: caller{name: "stytch_admin of another organization", session: &foreignAdmin, roles: []string{"stytch_admin", "stytch_member"}}, org: otherOrg.ID},
+	}
+
+	seen := map[codes.Code]int{}
+	for _, md := range methods {
+		method := access.FullMethod(md)
+		rule := access.RuleOf(md)
+		require.NotNil(t, rule, "%s has no authsvc.access.v1.access option", method)
+		req, ok := samples[method]
+		require.True(t, ok, "no sample request for %s: add one to sampleRequests", method)
+		require.Equal(t, md.Input().FullName(), req.ProtoReflect().Descriptor().FullName(), "sample request type for %s", method)
+
+		for _, cc := range cases {
+			c := cc.caller
+			if cc.name == "m2m rule scopes" {
+				c.m2mScopes = ruleScopes(md)
+			}
+			want := expected(rule, req, c, cc.org)
+			seen[want]++
+			t.Run(method+"/"+cc.name, func(t *testing.T) {
+				var bearer, jwtCookie string
+				if cc.bearer != nil {
+					bearer = cc.bearer(md)
+				}
+				if cc.session != nil {
+					jwtCookie = cc.session.JWT
+				}
+
+				// gRPC: the session as a Bearer JWT.
+				ctx := context.Background()
+				if bearer != "" {
+					ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+bearer)
+				} else if jwtCookie != "" {
+					ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+jwtCookie)
+				}
+				out := newMessage(t, md.Output())
+				err := env.Conn.Invoke(ctx, method, req, out)
+				st := status.Convert(err)
+				refused := accessRefusal(st.Details())
+				if want == codes.OK {
+					assert.False(t, refused, "gRPC: the rule admits this caller but access refused: %v", err)
+				} else {
+					assert.True(t, refused, "gRPC: the rule refuses this caller but access admitted it: %v", err)
+					assert.Equal(t, want, st.Code(), "gRPC code")
+				}
+
+				// REST: the session as the browser's cookie.
+				r := restCall(t, env, md, req, bearer, jwtCookie)
+				if want == codes.OK {
+					assert.False(t, r.refused, "REST: the rule admits this caller but access refused: %d %s", r.status, r.body)
+					assert.NotRegexp(t, gatewayDecodeError, string(r.body), "REST: the sample request did not decode")
+				} else {
+					assert.True(t, r.refused, "REST: the rule refuses this caller but access admitted it: %d %s", r.status, r.body)
+					assert.Equal(t, map[codes.Code]int{codes.Unauthenticated: 401, codes.PermissionDenied: 403}[want], r.status, "REST status")
+					if want == codes.Unauthenticated {
+						assert.Equal(t, `Bearer realm="authsvc"`, r.header.Get("WWW-Authenticate"))
+					}
+				}
+			})
+		}
+	}
+	// The table must exercise every outcome, or it proves less than it seems.
+	assert.Positive(t, seen[codes.OK])
+	assert.Positive(t, seen[codes.Unauthenticated])
+	assert.Positive(t, seen[codes.PermissionDenied])
+}
+
+// The expectations above are derived from the proto; these pin a few of them by hand, so that a
+// mistaken derivation (or a mistaken proto edit) cannot pass unnoticed.
+func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
+	byName := map[string]protoreflect.MethodDescriptor{}
+	for _, md := range authsvcMethods(t) {
+		byName[access.FullMethod(md)] = md
+	}
+	s := &stytchemu.Session{}
+	org := "organization-test-1"
+	f := accessFixtures{org: org, target: stytchemu.Member{ID: "member-test-1"}, targetSession: stytchemu.Session{ID: "s"}, client: stytchemu.M2MClient{ClientID: "c"}}
+	samples := sampleRequests(f)
+	none := caller{}
+	admin := caller{session: s, roles: []string{"stytch_admin", "stytch_member"}}
+	member := caller{session: s, roles: []string{"stytch_member"}}
+	readMembers := caller{m2mScopes: []string{"read:members"}}
+	tests := []struct {
+		method string
+		c      caller
+		org    string
+		want   codes.Code
+	}{
+		{b2bv1.SessionsService_Authenticate_FullMethodName, none, "", codes.OK},
+		{b2bv1.MagicLinksService_LoginOrSignup_FullMethodName, none, "", codes.OK},
+		{b2bv1.SessionsService_Revoke_FullMethodName, none, "", codes.Unauthenticated},
+		{b2bv1.MembersService_Get_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_Get_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_Get_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.MembersService_Get_FullMethodName, readMembers, "", codes.OK},
+		{b2bv1.MembersService_Update_FullMethodName, readMembers, "", codes.PermissionDenied},
+		{b2bv1.MembersService_Update_FullMethodName, member, org, codes.OK}, // Stytch RBAC decides
+		{b2bv1.MembersService_DangerouslyGet_FullMethodName, admin, org, codes.PermissionDenied},
+		{m2mv1.M2MService_CreateClient_FullMethodName, admin, org, codes.PermissionDenied},
+		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
+		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:*"}}, "", codes.OK},
+		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"*:*"}}, "", codes.PermissionDenied},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {
+			md := byName[tt.method]
+			require.NotNil(t, md)
+			assert.Equal(t, tt.want, expected(access.RuleOf(md), samples[tt.method], tt.c, tt.org))
+		})
+	}
+}
+
+// gatewayDecodeError matches the gateway's own complaints about a request it could not decode.
+var gatewayDecodeError = regexp.MustCompile(`unknown field|invalid character|type mismatch|proto: |unexpected token|syntax error`)
+
+func newMessage(t *testing.T, md protoreflect.MessageDescriptor) proto.Message {
+	t.Helper()
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(md.FullName())
+	require.NoError(t, err)
+	return mt.New().Interface()
+}
+
+// accessRefusal reports whether the status details carry the access layer's ErrorInfo: a refusal by
+// the access interceptor, as opposed to the handler's (or Stytch RBAC's) own answer.
+func accessRefusal(details []any) bool {
+	for _, d := range details {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetDomain() == access.ErrorDomain &&
+			(ei.GetReason() == access.ReasonCredentialsMissing || ei.GetReason() == access.ReasonAccessDenied) {
+			return true
+		}
+	}
+	return false
+}
+
+type restResult struct {
+	status  int
+	header  http.Header
+	body    []byte
+	refused bool
+}
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// restCall sends req through the gateway the way its google.api.http annotation maps it: path
+// parameters from the template, the rest as the JSON body (body "*") or as query parameters. No cookie
+// jar: cookies a response sets must not leak into the next case.
+func restCall(t *testing.T, env *apptest.Env, md protoreflect.MethodDescriptor, req proto.Message, bearer, jwtCookie string) restResult {
+	t.Helper()
+	rule, ok := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+	require.True(t, ok && rule != nil, "%s has no google.api.http option", md.FullName())
+	var verb, tmpl string
+	switch p := rule.GetPattern().(type) {
+	case *annotations.HttpRule_Get:
+		verb, tmpl = http.MethodGet, p.Get
+	case *annotations.HttpRule_Post:
+		verb, tmpl = http.MethodPost, p.Post
+	case *annotations.HttpRule_Put:
+		verb, tmpl = http.MethodPut, p.Put
+	case *annotations.HttpRule_Delete:
+		verb, tmpl = http.MethodDelete, p.Delete
+	default:
+		t.Fatalf("%s: unsupported HTTP pattern %T", md.FullName(), p)
+	}
+	m := req.ProtoReflect()
+	fields := m.Descriptor().Fields()
+	inPath := map[protoreflect.Name]bool{}
+	path := pathParam.ReplaceAllStringFunc(tmpl, func(s string) string {
+		name := protoreflect.Name(s[1 : len(s)-1])
+		fd := fields.ByName(name)
+		require.NotNil(t, fd, "%s: path parameter %s", md.FullName(), name)
+		inPath[name] = true
+		return url.PathEscape(m.Get(fd).String())
+	})
+	var body io.Reader
+	switch rule.GetBody() {
+	case "*":
+		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(req)
+		require.NoError(t, err)
+		body = bytes.NewReader(b)
+	case "":
+		q := url.Values{}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			if inPath[fd.Name()] {
+				return true
+			}
+			require.False(t, fd.IsList() || fd.IsMap() || fd.Message() != nil, "%s: query field %s is not a scalar", md.FullName(), fd.Name())
+			q.Set(string(fd.Name()), v.String())
+			return true
+		})
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+	default:
+		t.Fatalf("%s: body %q not handled", md.FullName(), rule.GetBody())
+	}
+	hr, err := http.NewRequestWithContext(context.Background(), verb, env.BaseURL+path, body)
+	require.NoError(t, err)
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		hr.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if jwtCookie != "" {
+		hr.AddCookie(&http.Cookie{Name: gateway.SessionJWTCookie, Value: jwtCookie})
+		hr.Header.Set("Origin", env.BaseURL) // a same-origin browser request (CSRF check)
+	}
+	resp, err := http.DefaultClient.Do(hr)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	res := restResult{status: resp.StatusCode, header: resp.Header, body: b}
+	var st struct {
+		Details []struct {
+			Type   string `json:"@type"`
+			Reason string `json:"reason"`
+			Domain string `json:"domain"`
+		} `json:"details"`
+	}
+	if json.Unmarshal(b, &st) == nil {
+		for _, d := range st.Details {
+			if strings.HasSuffix(d.Type, "google.rpc.ErrorInfo") && d.Domain == access.ErrorDomain &&
+				(d.Reason == access.ReasonCredentialsMissing || d.Reason == access.ReasonAccessDenied) {
+				res.refused = true
+			}
+		}
+	}
+	return res
+}
