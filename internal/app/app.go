@@ -23,6 +23,7 @@ import (
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/gateway"
 	"github.com/authsvc/authsvc/internal/server"
+	"github.com/authsvc/authsvc/internal/service"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -128,12 +129,20 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)
 	}
+	redirects, err := service.NewRedirectPolicy(cfg.AllowedRedirectURLs)
+	if err != nil {
+		return nil, fmt.Errorf("AUTHSVC_ALLOWED_REDIRECT_URLS: %w", err)
+	}
 	deps := serviceDeps{
-		stytch:   a.stytch,
-		sessions: stytchclient.NewSessionAuthenticator(a.stytch, verifier, opts.Now),
-		tokens:   a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now}),
-		verifier: verifier,
-		jwks:     a.jwks,
+		stytch:      a.stytch,
+		sessions:    stytchclient.NewSessionAuthenticator(a.stytch, verifier, opts.Now),
+		tokens:      a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now}),
+		verifier:    verifier,
+		jwks:        a.jwks,
+		redirects:   redirects,
+		revocations: service.NewMemoryRevocations(opts.Now),
+		now:         opts.Now,
+		logger:      tel.Logger,
 	}
 
 	extra := map[string]http.Handler{}
@@ -254,22 +263,37 @@ func (a *App) closeDeps(ctx context.Context) error {
 
 // serviceDeps is what the API services are built from.
 type serviceDeps struct {
-	stytch   *stytchclient.Client
-	sessions *stytchclient.SessionAuthenticator
-	tokens   *stytchclient.TokenSource
-	verifier *verify.Verifier
-	jwks     *verify.JWKSCache
+	stytch      *stytchclient.Client
+	sessions    *stytchclient.SessionAuthenticator
+	tokens      *stytchclient.TokenSource
+	verifier    *verify.Verifier
+	jwks        *verify.JWKSCache
+	redirects   service.RedirectPolicy
+	revocations *service.MemoryRevocations
+	now         func() time.Time
+	logger      *slog.Logger
 }
 
 // services lists the API services with their gateway registrations.
-func services(_ serviceDeps) []server.Service {
+func services(d serviceDeps) []server.Service {
+	sd := service.Deps{
+		Stytch:      d.stytch,
+		Sessions:    d.sessions,
+		Tokens:      d.tokens,
+		Verifier:    d.verifier,
+		JWKS:        d.jwks,
+		Redirects:   d.redirects,
+		Revocations: d.revocations,
+		Now:         d.now,
+		Logger:      d.logger,
+	}
 	return []server.Service{
-		{Desc: &b2bv1.MagicLinksService_ServiceDesc, Impl: b2bv1.UnimplementedMagicLinksServiceServer{}, RegisterGateway: b2bv1.RegisterMagicLinksServiceHandler},
-		{Desc: &b2bv1.OTPsService_ServiceDesc, Impl: b2bv1.UnimplementedOTPsServiceServer{}, RegisterGateway: b2bv1.RegisterOTPsServiceHandler},
-		{Desc: &b2bv1.SessionsService_ServiceDesc, Impl: b2bv1.UnimplementedSessionsServiceServer{}, RegisterGateway: b2bv1.RegisterSessionsServiceHandler},
-		{Desc: &b2bv1.MembersService_ServiceDesc, Impl: b2bv1.UnimplementedMembersServiceServer{}, RegisterGateway: b2bv1.RegisterMembersServiceHandler},
-		{Desc: &b2bv1.DiscoveryService_ServiceDesc, Impl: b2bv1.UnimplementedDiscoveryServiceServer{}, RegisterGateway: b2bv1.RegisterDiscoveryServiceHandler},
-		{Desc: &m2mv1.M2MService_ServiceDesc, Impl: m2mv1.UnimplementedM2MServiceServer{}, RegisterGateway: m2mv1.RegisterM2MServiceHandler},
+		{Desc: &b2bv1.MagicLinksService_ServiceDesc, Impl: service.NewMagicLinks(sd), RegisterGateway: b2bv1.RegisterMagicLinksServiceHandler},
+		{Desc: &b2bv1.OTPsService_ServiceDesc, Impl: service.NewOTPs(sd), RegisterGateway: b2bv1.RegisterOTPsServiceHandler},
+		{Desc: &b2bv1.SessionsService_ServiceDesc, Impl: service.NewSessions(sd), RegisterGateway: b2bv1.RegisterSessionsServiceHandler},
+		{Desc: &b2bv1.MembersService_ServiceDesc, Impl: service.NewMembers(sd), RegisterGateway: b2bv1.RegisterMembersServiceHandler},
+		{Desc: &b2bv1.DiscoveryService_ServiceDesc, Impl: service.NewDiscovery(sd), RegisterGateway: b2bv1.RegisterDiscoveryServiceHandler},
+		{Desc: &m2mv1.M2MService_ServiceDesc, Impl: service.NewM2M(sd), RegisterGateway: m2mv1.RegisterM2MServiceHandler},
 	}
 }
 

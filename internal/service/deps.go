@@ -30,8 +30,10 @@ type Deps struct {
 	// request sets no max_token_age_seconds; older ones are checked with Stytch. Zero: only exp.
 	MaxTokenAge time.Duration
 	// Revocations remembers revoked sessions so that their JWTs stop verifying locally before they
-	// expire. Wire the same value into verify.VerifierConfig.IsRevoked. Nil: revocations are only
-	// known to Stytch (a revoked session's JWT keeps verifying locally for up to 5 minutes).
+	// expire; Sessions.Authenticate consults it. Wire the same value into
+	// verify.VerifierConfig.IsRevoked too, so that every other local check (caller access) honours
+	// it. Nil: revocations are only known to Stytch (a revoked session's JWT keeps verifying locally
+	// for up to 5 minutes).
 	Revocations Revocations
 	// Now is the clock for token ages; nil means time.Now. Give it the verifier's clock.
 	Now func() time.Time
@@ -93,4 +95,8 @@ func (b *base) remember(ctx context.Context, sessionIDs []string) {
 			b.d.Revocations.Revoke(ctx, id, until)
 		}
 	}
+}
+
+func (b *base) isRevoked(ctx context.Context, sessionID string) bool {
+	return b.d.Revocations != nil && sessionID != "" && b.d.Revocations.IsRevoked(ctx, sessionID)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,10 +20,13 @@ import (
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/service"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
@@ -33,15 +37,21 @@ func TestMain(m *testing.M) {
 
 // testEnv is a running authsvc (gRPC and REST) in front of an emulator.
 type testEnv struct {
+	App     *apptest.Env
 	Emu     *stytchemu.Server
 	Conn    *grpc.ClientConn
 	BaseURL string
 	HTTP    *http.Client // with a cookie jar, as a browser
+
+	tokenOnce sync.Once
+	token     string
 }
 
-func startEnv(t *testing.T) *testEnv {
+// startEnv runs the production app (internal/app, through apptest) in dev mode against an emulator.
+func startEnv(t *testing.T, opts ...apptest.Option) *testEnv {
 	t.Helper()
-	return startHarness(t)
+	a := apptest.Start(t, opts...)
+	return &testEnv{App: a, Emu: a.Emu, Conn: a.Conn, BaseURL: a.BaseURL, HTTP: a.HTTP}
 }
 
 var uniq atomic.Int64
@@ -78,11 +88,45 @@ func (e *testEnv) session(t *testing.T, orgID, memberID string) stytchemu.Sessio
 	return s
 }
 
-// grpcCall invokes method and returns the status (OK on success).
+// adminScopes are what the tests' back-office service holds.
+var adminScopes = []string{"read:members", "write:members", "read:sessions", "write:sessions", "read:m2m_clients", "write:m2m_clients"}
+
+// svcToken returns an M2M access token holding adminScopes, for RPCs that only services (or members)
+// may call.
+func (e *testEnv) svcToken(t *testing.T) string {
+	t.Helper()
+	e.tokenOnce.Do(func() {
+		c, err := e.Emu.CreateM2MClient("authsvc-tests", adminScopes)
+		require.NoError(t, err)
+		r := &m2mv1.IssueTokenResponse{}
+		st := e.grpcCall(t, "/authsvc.m2m.v1.M2MService/IssueToken", &m2mv1.IssueTokenRequest{ClientId: c.ClientID, ClientSecret: c.ClientSecret}, r)
+		require.Equal(t, codes.OK, st.Code(), st.Message())
+		e.token = r.GetAccessToken()
+	})
+	require.NotEmpty(t, e.token)
+	return e.token
+}
+
+// grpcCall invokes method without credentials and returns the status (OK on success).
 func (e *testEnv) grpcCall(t *testing.T, method string, req, resp proto.Message) *status.Status {
+	t.Helper()
+	return e.grpcAs(t, "", method, req, resp)
+}
+
+// grpcSvc invokes method as the tests' back-office service.
+func (e *testEnv) grpcSvc(t *testing.T, method string, req, resp proto.Message) *status.Status {
+	t.Helper()
+	return e.grpcAs(t, e.svcToken(t), method, req, resp)
+}
+
+// grpcAs invokes method with "authorization: Bearer bearer" (none when empty).
+func (e *testEnv) grpcAs(t *testing.T, bearer, method string, req, resp proto.Message) *status.Status {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
+	if bearer != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+bearer)
+	}
 	err := e.Conn.Invoke(ctx, method, req, resp)
 	return status.Convert(err)
 }
@@ -98,8 +142,26 @@ type restResult struct {
 
 var jsonOut = protojson.MarshalOptions{UseProtoNames: true}
 
-// restCall sends req (nil: no body) as JSON and decodes a success into resp.
+// restCall sends req (nil: no body) as JSON, as a browser with the env's cookie jar, and decodes a
+// success into resp.
 func (e *testEnv) restCall(t *testing.T, verb, path string, req, resp proto.Message) restResult {
+	t.Helper()
+	return e.restWith(t, e.HTTP, "", verb, path, req, resp)
+}
+
+// restCallNoCookies is restCall from a client without cookies (an API client, not a browser).
+func (e *testEnv) restCallNoCookies(t *testing.T, verb, path string, req, resp proto.Message) restResult {
+	t.Helper()
+	return e.restWith(t, &http.Client{}, "", verb, path, req, resp)
+}
+
+// restSvc is restCallNoCookies as the tests' back-office service.
+func (e *testEnv) restSvc(t *testing.T, verb, path string, req, resp proto.Message) restResult {
+	t.Helper()
+	return e.restWith(t, &http.Client{}, e.svcToken(t), verb, path, req, resp)
+}
+
+func (e *testEnv) restWith(t *testing.T, client *http.Client, bearer, verb, path string, req, resp proto.Message) restResult {
 	t.Helper()
 	var body io.Reader
 	if req != nil {
@@ -107,10 +169,10 @@ func (e *testEnv) restCall(t *testing.T, verb, path string, req, resp proto.Mess
 		require.NoError(t, err)
 		body = bytes.NewReader(b)
 	}
-	return e.restRaw(t, verb, path, body, resp)
+	return e.restRaw(t, client, bearer, verb, path, body, resp)
 }
 
-func (e *testEnv) restRaw(t *testing.T, verb, path string, body io.Reader, resp proto.Message) restResult {
+func (e *testEnv) restRaw(t *testing.T, client *http.Client, bearer, verb, path string, body io.Reader, resp proto.Message) restResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
@@ -119,7 +181,10 @@ func (e *testEnv) restRaw(t *testing.T, verb, path string, body io.Reader, resp 
 	if body != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}
-	res, err := e.HTTP.Do(r)
+	if bearer != "" {
+		r.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := client.Do(r)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
@@ -155,6 +220,7 @@ type rpcCase struct {
 	verb    string // HTTP method
 	path    func(req proto.Message) string
 	noBody  bool // GET and DELETE: the request travels in the path and query
+	svc     bool // call as the tests' back-office service (RPCs that are not public)
 	req     func(t *testing.T) proto.Message
 	resp    func() proto.Message
 	code    codes.Code
@@ -169,7 +235,11 @@ func fixed(p string) func(proto.Message) string { return func(proto.Message) str
 func (c rpcCase) run(t *testing.T, e *testEnv) {
 	t.Run(c.name+"/grpc", func(t *testing.T) {
 		resp := c.resp()
-		st := e.grpcCall(t, c.method, c.req(t), resp)
+		bearer := ""
+		if c.svc {
+			bearer = e.svcToken(t)
+		}
+		st := e.grpcAs(t, bearer, c.method, c.req(t), resp)
 		c.verify(t, st, resp)
 	})
 	t.Run(c.name+"/rest", func(t *testing.T) {
@@ -179,7 +249,11 @@ func (c rpcCase) run(t *testing.T, e *testEnv) {
 		if !c.noBody {
 			body = req
 		}
-		r := e.restCall(t, c.verb, c.path(req), body, resp)
+		bearer := ""
+		if c.svc {
+			bearer = e.svcToken(t)
+		}
+		r := e.restWith(t, &http.Client{}, bearer, c.verb, c.path(req), body, resp)
 		assert.Equal(t, runtime.HTTPStatusFromCode(c.code), r.HTTP, "body: %s", r.Body)
 		c.verify(t, r.Status, resp)
 	})

@@ -30,6 +30,8 @@ import (
 //     not_yet_valid, revoked: why a JWT was rejected locally (UNAUTHENTICATED).
 //   - insufficient_scope: a valid M2M token lacks a required scope (PERMISSION_DENIED).
 //   - invalid_redirect_url: a redirect URL is not on the allowlist (INVALID_ARGUMENT).
+//   - session_member_mismatch: OTPs.SmsSend names another member than its session JWT (PERMISSION_DENIED).
+//   - unsupported_filter: an M2M client search combines statuses with OR (INVALID_ARGUMENT).
 //   - missing_credential, too_many_credentials: the request names no session or two (INVALID_ARGUMENT).
 const (
 	DomainStytch  = "stytch.com"

@@ -31,7 +31,7 @@ func TestMembers(t *testing.T) {
 
 	runCases(t, e, []rpcCase{
 		{
-			name: "Create", method: membersSvc + "Create", verb: "POST", path: orgPath("/members"),
+			svc: true, name: "Create", method: membersSvc + "Create", verb: "POST", path: orgPath("/members"),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceCreateRequest{OrganizationId: org.ID, EmailAddress: email("new"), Name: "New", Roles: []string{"stytch_admin"}}
 			},
@@ -47,7 +47,7 @@ func TestMembers(t *testing.T) {
 			},
 		},
 		{
-			name: "Create duplicate email", method: membersSvc + "Create", verb: "POST", path: orgPath("/members"),
+			svc: true, name: "Create duplicate email", method: membersSvc + "Create", verb: "POST", path: orgPath("/members"),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceCreateRequest{OrganizationId: org.ID, EmailAddress: existing.Email}
 			},
@@ -58,7 +58,7 @@ func TestMembers(t *testing.T) {
 			},
 		},
 		{
-			name: "Create invalid email (validation)", method: membersSvc + "Create", verb: "POST", path: orgPath("/members"),
+			svc: true, name: "Create invalid email (validation)", method: membersSvc + "Create", verb: "POST", path: orgPath("/members"),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceCreateRequest{OrganizationId: org.ID, EmailAddress: "not-an-email"}
 			},
@@ -66,7 +66,7 @@ func TestMembers(t *testing.T) {
 			code: codes.InvalidArgument,
 		},
 		{
-			name: "Get by id", method: membersSvc + "Get", verb: "GET", noBody: true,
+			svc: true, name: "Get by id", method: membersSvc + "Get", verb: "GET", noBody: true,
 			path: orgPath("/member?member_id=" + existing.ID),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceGetRequest{OrganizationId: org.ID, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: existing.ID}}
@@ -81,7 +81,7 @@ func TestMembers(t *testing.T) {
 			},
 		},
 		{
-			name: "Get by email", method: membersSvc + "Get", verb: "GET", noBody: true,
+			svc: true, name: "Get by email", method: membersSvc + "Get", verb: "GET", noBody: true,
 			path: orgPath("/member?email_address=" + url.QueryEscape(existing.Email)),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceGetRequest{OrganizationId: org.ID, Lookup: &b2bv1.MembersServiceGetRequest_EmailAddress{EmailAddress: existing.Email}}
@@ -92,7 +92,7 @@ func TestMembers(t *testing.T) {
 			},
 		},
 		{
-			name: "Get unknown member is 404 with Stytch's reason and request ID", method: membersSvc + "Get", verb: "GET", noBody: true,
+			svc: true, name: "Get unknown member is 404 with Stytch's reason and request ID", method: membersSvc + "Get", verb: "GET", noBody: true,
 			path: orgPath("/member?member_id=member-test-00000000-0000-0000-0000-000000000000"),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceGetRequest{OrganizationId: org.ID, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: "member-test-00000000-0000-0000-0000-000000000000"}}
@@ -104,7 +104,7 @@ func TestMembers(t *testing.T) {
 			},
 		},
 		{
-			name: "Get in another organization", method: membersSvc + "Get", verb: "GET", noBody: true,
+			svc: true, name: "Get in another organization", method: membersSvc + "Get", verb: "GET", noBody: true,
 			path: fixed("/v1/b2b/organizations/" + other.ID + "/member?member_id=" + existing.ID),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceGetRequest{OrganizationId: other.ID, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: existing.ID}}
@@ -112,13 +112,13 @@ func TestMembers(t *testing.T) {
 			resp: memberResp, code: codes.NotFound, reason: "member_not_found",
 		},
 		{
-			name: "Get without a lookup (validation)", method: membersSvc + "Get", verb: "GET", noBody: true,
+			svc: true, name: "Get without a lookup (validation)", method: membersSvc + "Get", verb: "GET", noBody: true,
 			path: orgPath("/member"),
 			req:  func(*testing.T) proto.Message { return &b2bv1.MembersServiceGetRequest{OrganizationId: org.ID} },
 			resp: memberResp, code: codes.InvalidArgument,
 		},
 		{
-			name: "Update unknown member", method: membersSvc + "Update", verb: "PUT", path: orgPath("/members/member-test-nope"),
+			svc: true, name: "Update unknown member", method: membersSvc + "Update", verb: "PUT", path: orgPath("/members/member-test-nope"),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceUpdateRequest{OrganizationId: org.ID, MemberId: "member-test-nope", Name: new("x")}
 			},
@@ -126,7 +126,7 @@ func TestMembers(t *testing.T) {
 			code: codes.NotFound, reason: "member_not_found",
 		},
 		{
-			name: "DangerouslyGet", method: membersSvc + "DangerouslyGet", verb: "GET", noBody: true,
+			svc: true, name: "DangerouslyGet", method: membersSvc + "DangerouslyGet", verb: "GET", noBody: true,
 			path: fixed("/v1/b2b/organizations/members/dangerously_get/" + existing.ID),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: existing.ID}
@@ -140,7 +140,7 @@ func TestMembers(t *testing.T) {
 			},
 		},
 		{
-			name: "DangerouslyGet unknown", method: membersSvc + "DangerouslyGet", verb: "GET", noBody: true,
+			svc: true, name: "DangerouslyGet unknown", method: membersSvc + "DangerouslyGet", verb: "GET", noBody: true,
 			path: fixed("/v1/b2b/organizations/members/dangerously_get/member-test-nope"),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: "member-test-nope"}
@@ -149,7 +149,7 @@ func TestMembers(t *testing.T) {
 			code: codes.NotFound, reason: "member_not_found",
 		},
 		{
-			name: "DeletePassword unknown", method: membersSvc + "DeletePassword", verb: "DELETE", noBody: true,
+			svc: true, name: "DeletePassword unknown", method: membersSvc + "DeletePassword", verb: "DELETE", noBody: true,
 			path: orgPath("/members/passwords/member-password-nope"),
 			req: func(*testing.T) proto.Message {
 				return &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org.ID, MemberPasswordId: "member-password-nope"}
@@ -158,7 +158,7 @@ func TestMembers(t *testing.T) {
 			code: codes.NotFound, reason: "member_password_not_found",
 		},
 		{
-			name: "Search needs an organization (validation)", method: membersSvc + "Search", verb: "POST",
+			svc: true, name: "Search needs an organization (validation)", method: membersSvc + "Search", verb: "POST",
 			path: fixed("/v1/b2b/organizations/members/search"),
 			req:  func(*testing.T) proto.Message { return &b2bv1.MembersServiceSearchRequest{} },
 			resp: func() proto.Message { return &b2bv1.MembersServiceSearchResponse{} },
@@ -172,13 +172,13 @@ func TestMembers(t *testing.T) {
 			m := e.member(t, org.ID, stytchemu.MemberParams{Roles: []string{stytchemu.RoleAdmin}, MFAPhoneNumber: "+15005550006"})
 			call := func(method, verb, path string, req, resp proto.Message, noBody bool) *status.Status {
 				if tr == "grpc" {
-					return e.grpcCall(t, membersSvc+method, req, resp)
+					return e.grpcSvc(t, membersSvc+method, req, resp)
 				}
 				body := req
 				if noBody {
 					body = nil
 				}
-				return e.restCall(t, verb, path, body, resp).Status
+				return e.restSvc(t, verb, path, body, resp).Status
 			}
 			base := "/v1/b2b/organizations/" + org.ID
 
@@ -254,7 +254,7 @@ func TestMembers(t *testing.T) {
 
 	t.Run("DeletePassword/grpc", func(t *testing.T) {
 		r := &b2bv1.MembersServiceDeletePasswordResponse{}
-		st := e.grpcCall(t, membersSvc+"DeletePassword", &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org.ID, MemberPasswordId: pwID}, r)
+		st := e.grpcSvc(t, membersSvc+"DeletePassword", &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org.ID, MemberPasswordId: pwID}, r)
 		require.Equal(t, codes.OK, st.Code(), st.Message())
 		assert.Equal(t, existing.ID, r.GetMemberId())
 	})
@@ -274,9 +274,9 @@ func TestMembers(t *testing.T) {
 				resp := &b2bv1.MembersServiceSearchResponse{}
 				var st *status.Status
 				if tr == "grpc" {
-					st = e.grpcCall(t, membersSvc+"Search", req, resp)
+					st = e.grpcSvc(t, membersSvc+"Search", req, resp)
 				} else {
-					st = e.restCall(t, "POST", "/v1/b2b/organizations/members/search", req, resp).Status
+					st = e.restSvc(t, "POST", "/v1/b2b/organizations/members/search", req, resp).Status
 				}
 				require.Equal(t, codes.OK, st.Code(), st.Message())
 				pages++
@@ -299,7 +299,7 @@ func TestMembers(t *testing.T) {
 	t.Run("Search filter", func(t *testing.T) {
 		one := e.member(t, searchOrg.ID, stytchemu.MemberParams{Roles: []string{stytchemu.RoleAdmin}})
 		resp := &b2bv1.MembersServiceSearchResponse{}
-		st := e.grpcCall(t, membersSvc+"Search", &b2bv1.MembersServiceSearchRequest{
+		st := e.grpcSvc(t, membersSvc+"Search", &b2bv1.MembersServiceSearchRequest{
 			OrganizationIds: []string{searchOrg.ID},
 			Query: &b2bv1.MemberSearchQuery{Operands: []*b2bv1.MemberSearchOperand{
 				{Filter: &b2bv1.MemberSearchOperand_MemberRoles{MemberRoles: &b2bv1.StringValues{Values: []string{stytchemu.RoleAdmin}}}},

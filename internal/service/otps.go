@@ -3,8 +3,12 @@ package service
 import (
 	"context"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	"github.com/authsvc/authsvc/internal/stytchclient"
+	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
 // OTPs implements b2bv1.OTPsServiceServer.
@@ -113,6 +117,18 @@ func (s *OTPs) SmsSend(ctx context.Context, req *b2bv1.OTPsServiceSmsSendRequest
 		// credential would let anyone text any member.
 		return nil, invalidArgument("credential", "missing_credential",
 			"one of intermediate_session_token, session_token or session_jwt is required")
+	}
+	if jwt := req.GetSessionJwt(); jwt != "" && s.d.Verifier != nil {
+		// A session JWT can be checked here for free: refuse a junk one, or one of another member,
+		// without texting anyone.
+		c, err := s.d.Verifier.VerifySession(ctx, jwt)
+		switch {
+		case err != nil && !verify.Refreshable(err):
+			return nil, s.toStatus(ctx, err, failSession)
+		case err == nil && (c.MemberID != req.GetMemberId() || c.OrganizationID != req.GetOrganizationId()):
+			return nil, withDetails(codes.PermissionDenied, "the session belongs to another member",
+				&errdetails.ErrorInfo{Reason: "session_member_mismatch", Domain: DomainAuthsvc})
+		}
 	}
 	res, err := s.d.Stytch.OTPSMSSend(ctx, stytchclient.OTPSMSSendParams{
 		OrganizationID:           req.GetOrganizationId(),

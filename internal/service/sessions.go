@@ -74,10 +74,14 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 
 	if token != "" || forceRemote {
 		if jwt != "" {
-			// Even when the call must reach Stytch, junk JWTs are refused locally so that they cost
-			// no upstream call.
-			if _, err := s.d.Verifier.VerifySession(ctx, jwt); err != nil && !verify.Refreshable(err) {
+			// Even when the call must reach Stytch, junk and revoked JWTs are refused locally so that
+			// they cost no upstream call.
+			c, err := s.d.Verifier.VerifySession(ctx, jwt)
+			if err != nil && !verify.Refreshable(err) {
 				return nil, s.toStatus(ctx, err, failSession)
+			}
+			if err == nil && s.isRevoked(ctx, c.SessionID) {
+				return nil, s.toStatus(ctx, verify.ErrRevoked, failSession)
 			}
 		}
 		return s.remoteAuthenticate(ctx, req, token, jwt)
@@ -89,6 +93,11 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 	})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failSession)
+	}
+	if res.Path == stytchclient.PathLocal && s.isRevoked(ctx, res.Session.MemberSessionID) {
+		// Also checked here, not only through the verifier's IsRevoked hook, so that a revocation
+		// made through this service holds even where the verifier was built without the hook.
+		return nil, s.toStatus(ctx, verify.ErrRevoked, failSession)
 	}
 	out := &b2bv1.SessionsServiceAuthenticateResponse{
 		MemberSession: toMemberSession(&res.Session),
