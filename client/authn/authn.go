@@ -1,0 +1,325 @@
+package authn
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/authsvc/authsvc/client"
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/stytchclient/verify"
+)
+
+// Authenticator verifies the credentials of incoming requests. It is safe for concurrent use;
+// build one per process with [New] and Close it on shutdown.
+type Authenticator struct {
+	sessions b2bv1.SessionsServiceClient
+	jwks     *verify.JWKSCache
+	verifier *verify.Verifier
+	realm    string
+	log      *slog.Logger
+}
+
+// Option configures [New].
+type Option func(*settings)
+
+type settings struct {
+	projectID       string
+	issuer          string
+	leeway          time.Duration
+	maxTokenAge     time.Duration
+	refreshInterval time.Duration
+	now             func() time.Time
+	realm           string
+	logger          *slog.Logger
+	tracerProvider  trace.TracerProvider
+}
+
+// WithProjectID sets the Stytch project ID that tokens must be issued for (their aud, and the
+// issuer stytch.com/{project}). Set it in production. Without it, [New] learns the project from the
+// client's own M2M access token, which authsvc issued over the same connection the keys come from.
+func WithProjectID(id string) Option { return func(s *settings) { s.projectID = id } }
+
+// WithIssuer accepts iss = baseURL as well as stytch.com/{project}: Stytch issues that when the
+// project uses a custom domain (the STYTCH_BASE_URL authsvc runs with).
+func WithIssuer(baseURL string) Option { return func(s *settings) { s.issuer = baseURL } }
+
+// WithLeeway absorbs clock skew on exp, nbf and iat (default 30 s; negative means none).
+func WithLeeway(d time.Duration) Option { return func(s *settings) { s.leeway = d } }
+
+// WithMaxTokenAge re-checks a session JWT with authsvc once it is older than d since issuance, even
+// before it expires, so a revoked session stops being accepted sooner. Default: no limit (session
+// JWTs live 5 minutes).
+func WithMaxTokenAge(d time.Duration) Option { return func(s *settings) { s.maxTokenAge = d } }
+
+// WithKeyRefreshInterval sets how often the signing keys are refetched from authsvc (default 1 h;
+// an unknown key ID also triggers a refetch, at most once per 5 minutes).
+func WithKeyRefreshInterval(d time.Duration) Option {
+	return func(s *settings) { s.refreshInterval = d }
+}
+
+// WithClock sets the clock used for expiry. Tests move it; production code leaves time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *settings) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
+// WithRealm sets the realm of the WWW-Authenticate challenge (default "authsvc").
+func WithRealm(realm string) Option { return func(s *settings) { s.realm = realm } }
+
+// WithLogger receives key refresh failures and remote-check failures (never tokens). Default:
+// discard.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+
+// WithTracerProvider records key-refresh and verification spans with tp (default: none).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(s *settings) { s.tracerProvider = tp }
+}
+
+// New returns an Authenticator that gets keys and remote checks from authsvc through c. It starts
+// loading the keys in the background and returns; use [Authenticator.WaitReady] before serving, as
+// requests fail with [ErrUnavailable] until the keys are loaded.
+//
+// Without [WithProjectID], New obtains c's M2M access token (so c needs [client.WithM2MCredentials])
+// and reads the project from it; that call is bounded by ctx. With it, New does no network I/O.
+func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator, error) {
+	s := settings{now: time.Now, realm: "authsvc", logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&s)
+	}
+	if c == nil {
+		return nil, errors.New("authn: a client is required")
+	}
+	if strings.ContainsAny(s.realm, "\"\\") {
+		return nil, errors.New("authn: the realm must not contain quotes or backslashes")
+	}
+	if s.projectID == "" {
+		id, err := projectFromClient(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		s.projectID = id
+	}
+	sessions := c.Sessions()
+	jwks, err := verify.NewJWKSCache(verify.JWKSCacheConfig{
+		Fetch:           jwksFetcher(sessions),
+		Name:            "authsvc",
+		RefreshInterval: s.refreshInterval,
+		Now:             s.now,
+		Logger:          s.logger,
+		TracerProvider:  s.tracerProvider,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authn: %w", err)
+	}
+	v, err := verify.NewVerifier(verify.VerifierConfig{
+		ProjectID:      s.projectID,
+		Keys:           jwks,
+		BaseURL:        s.issuer,
+		Leeway:         s.leeway,
+		MaxTokenAge:    s.maxTokenAge,
+		Now:            s.now,
+		TracerProvider: s.tracerProvider,
+	})
+	if err != nil {
+		_ = jwks.Close()
+		return nil, fmt.Errorf("authn: %w", err)
+	}
+	return &Authenticator{sessions: sessions, jwks: jwks, verifier: v, realm: s.realm, log: s.logger}, nil
+}
+
+// WaitReady blocks until the signing keys are loaded or ctx ends. Call it before reporting ready.
+func (a *Authenticator) WaitReady(ctx context.Context) error {
+	if err := a.jwks.WaitReady(ctx); err != nil {
+		return fmt.Errorf("authn: signing keys: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether the signing keys are loaded (for a readiness probe).
+func (a *Authenticator) Ready() bool { return a.jwks.Ready() }
+
+// Close stops the background key refresh.
+func (a *Authenticator) Close() error {
+	if err := a.jwks.Close(); err != nil {
+		return fmt.Errorf("authn: %w", err)
+	}
+	return nil
+}
+
+// Authenticate verifies token (a session JWT or an M2M access token, without "Bearer ") and
+// returns the caller. Errors are [*Error]s matching [ErrUnauthenticated] or [ErrUnavailable].
+func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	if token == "" {
+		return nil, newError(ErrUnauthenticated, "no credentials", false)
+	}
+	sc, err := a.verifier.VerifySession(ctx, token)
+	if err == nil {
+		return memberFromClaims(sc), nil
+	}
+	if errors.Is(err, verify.ErrMalformed) {
+		// Not a session JWT: perhaps an M2M access token (the verifier tells the kinds apart by
+		// their claims, after the signature). Scopes are checked by the rules, not here.
+		mc, mErr := a.verifier.VerifyM2M(ctx, token, nil)
+		if mErr == nil {
+			return serviceFromClaims(mc), nil
+		}
+		return nil, a.fromVerify(mErr)
+	}
+	if verify.Refreshable(err) {
+		return a.remote(ctx, token)
+	}
+	return nil, a.fromVerify(err)
+}
+
+func (a *Authenticator) fromVerify(err error) *Error {
+	reason := verify.Reason(err)
+	switch {
+	case errors.Is(err, verify.ErrKeysNotLoaded):
+		return newError(ErrUnavailable, reason, true)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return newError(ErrUnavailable, "canceled", true)
+	}
+	return newError(ErrUnauthenticated, reason, true)
+}
+
+// remote asks authsvc about a genuine session JWT that is expired or too old: Stytch knows whether
+// the session behind it is still alive.
+func (a *Authenticator) remote(ctx context.Context, jwt string) (*Principal, error) {
+	resp, err := a.sessions.Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
+		Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: jwt},
+	})
+	if err != nil {
+		switch code := status.Code(err); code {
+		case codes.Unauthenticated, codes.NotFound, codes.InvalidArgument, codes.PermissionDenied:
+			return nil, newError(ErrUnauthenticated, "session ended", true)
+		default:
+			a.log.WarnContext(ctx, "authn: authsvc session check failed", "code", code.String())
+			return nil, newError(ErrUnavailable, "authsvc unavailable", true)
+		}
+	}
+	ms := resp.GetMemberSession()
+	if ms.GetMemberId() == "" {
+		return nil, newError(ErrUnauthenticated, "session ended", true)
+	}
+	return &Principal{
+		Kind:             KindMember,
+		MemberID:         ms.GetMemberId(),
+		OrganizationID:   ms.GetOrganizationId(),
+		OrganizationSlug: ms.GetOrganizationSlug(),
+		SessionID:        ms.GetMemberSessionId(),
+		Roles:            slices.Clone(ms.GetRoles()),
+		ExpiresAt:        ms.GetExpiresAt().AsTime(),
+		VerifiedBy:       VerifiedRemotely,
+	}, nil
+}
+
+func memberFromClaims(c *verify.SessionClaims) *Principal {
+	return &Principal{
+		Kind:             KindMember,
+		MemberID:         c.MemberID,
+		OrganizationID:   c.OrganizationID,
+		OrganizationSlug: c.OrganizationSlug,
+		SessionID:        c.SessionID,
+		Roles:            slices.Clone(c.Roles), // the verifier's claims are shared: never hand them out
+		ExpiresAt:        c.Expiry,
+		VerifiedBy:       VerifiedLocally,
+	}
+}
+
+func serviceFromClaims(c *verify.M2MClaims) *Principal {
+	return &Principal{
+		Kind:       KindService,
+		ClientID:   c.ClientID,
+		Scopes:     slices.Clone(c.Scopes),
+		ExpiresAt:  c.Expiry,
+		VerifiedBy: VerifiedLocally,
+	}
+}
+
+// jwksFetcher gets the keys from authsvc's GetJWKS and re-encodes them as the JWK Set document the
+// key cache parses (and validates: base64url, RSA parameters, x5c consistency).
+func jwksFetcher(sessions b2bv1.SessionsServiceClient) verify.Fetcher {
+	return func(ctx context.Context) ([]byte, error) {
+		resp, err := sessions.GetJWKS(ctx, &b2bv1.SessionsServiceGetJWKSRequest{})
+		if err != nil {
+			return nil, fmt.Errorf("authsvc GetJWKS: %w", err)
+		}
+		return marshalJWKS(resp.GetKeys())
+	}
+}
+
+func marshalJWKS(keys []*b2bv1.Jwk) ([]byte, error) {
+	type jwk struct {
+		Kty     string   `json:"kty"`
+		Use     string   `json:"use,omitempty"`
+		KeyOps  []string `json:"key_ops,omitempty"`
+		Alg     string   `json:"alg,omitempty"`
+		Kid     string   `json:"kid,omitempty"`
+		X5C     []string `json:"x5c,omitempty"`
+		X5TS256 string   `json:"x5t#S256,omitempty"`
+		N       string   `json:"n,omitempty"`
+		E       string   `json:"e,omitempty"`
+	}
+	doc := struct {
+		Keys []jwk `json:"keys"`
+	}{Keys: make([]jwk, 0, len(keys))}
+	for _, k := range keys {
+		doc.Keys = append(doc.Keys, jwk{
+			Kty: k.GetKty(), Use: k.GetUse(), KeyOps: k.GetKeyOps(), Alg: k.GetAlg(), Kid: k.GetKid(),
+			X5C: k.GetX5C(), X5TS256: k.GetX5TS256(), N: k.GetN(), E: k.GetE(),
+		})
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode JWKS: %w", err)
+	}
+	return b, nil
+}
+
+// projectFromClient reads the Stytch project ID from the audience of c's own M2M access token.
+// Reading claims without verifying the signature is sound here, and only here: the token comes from
+// authsvc over the same connection as the keys we will trust, in answer to our own secret, so it is
+// exactly as trustworthy as those keys. (An incoming token's claims are never trusted this way.)
+func projectFromClient(ctx context.Context, c *client.Client) (string, error) {
+	tok, err := c.AccessToken(ctx)
+	if errors.Is(err, client.ErrNoCredentials) {
+		return "", errors.New("authn: set WithProjectID, or give the client M2M credentials to learn the project from")
+	}
+	if err != nil {
+		return "", fmt.Errorf("authn: learning the Stytch project from the client's access token: %w", err)
+	}
+	_, payload, ok := strings.Cut(tok, ".")
+	if ok {
+		payload, _, ok = strings.Cut(payload, ".")
+	}
+	var claims struct {
+		Aud json.RawMessage `json:"aud"`
+	}
+	raw, decErr := base64.RawURLEncoding.DecodeString(payload)
+	if !ok || decErr != nil || json.Unmarshal(raw, &claims) != nil {
+		return "", errors.New("authn: the client's access token is not a JWT; set WithProjectID")
+	}
+	var one string
+	var many []string
+	switch {
+	case json.Unmarshal(claims.Aud, &one) == nil && one != "":
+		return one, nil
+	case json.Unmarshal(claims.Aud, &many) == nil && len(many) > 0 && many[0] != "":
+		return many[0], nil
+	}
+	return "", errors.New("authn: the client's access token names no audience; set WithProjectID")
+}

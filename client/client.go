@@ -1,0 +1,176 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+)
+
+// Client is a connection to authsvc with a client for each of its services. It is safe for
+// concurrent use; create one per process and Close it on shutdown.
+type Client struct {
+	conn   *grpc.ClientConn
+	tokens *tokenSource // nil without M2M credentials
+
+	magicLinks b2bv1.MagicLinksServiceClient
+	otps       b2bv1.OTPsServiceClient
+	sessions   b2bv1.SessionsServiceClient
+	members    b2bv1.MembersServiceClient
+	discovery  b2bv1.DiscoveryServiceClient
+	m2m        m2mv1.M2MServiceClient
+}
+
+// New returns a client for the authsvc gRPC API at target (a gRPC target: "authsvc.ns.svc:9090",
+// "dns:///authsvc-headless.ns.svc:9090", "localhost:9090").
+//
+// New does no network I/O: the connection is made on the first call and re-made after failures,
+// and the M2M token is obtained on the first call that needs it, so New succeeds while authsvc is
+// down. It fails only on invalid options. ctx is not retained.
+func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("authsvc client: %w", err)
+	}
+	s := defaultSettings()
+	for _, o := range opts {
+		o(&s)
+	}
+	if s.transport > 1 {
+		s.errs = append(s.errs, errors.New("choose one of WithTLS, WithMutualTLS and WithInsecure"))
+	}
+	if err := errors.Join(s.errs...); err != nil {
+		return nil, fmt.Errorf("authsvc client: %w", err)
+	}
+
+	var transport credentials.TransportCredentials
+	switch {
+	case s.insecure:
+		transport = insecure.NewCredentials()
+	case s.tlsConfig != nil:
+		transport = credentials.NewTLS(s.tlsConfig)
+	default:
+		transport = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+	}
+
+	var otelOpts []otelgrpc.Option
+	if s.tracerProvider != nil {
+		otelOpts = append(otelOpts, otelgrpc.WithTracerProvider(s.tracerProvider))
+	}
+	if s.meterProvider != nil {
+		otelOpts = append(otelOpts, otelgrpc.WithMeterProvider(s.meterProvider))
+	}
+	if s.propagators != nil {
+		otelOpts = append(otelOpts, otelgrpc.WithPropagators(s.propagators))
+	}
+
+	dialOpts := []grpc.DialOption{
+		grpc.WithTransportCredentials(transport),
+		grpc.WithDefaultServiceConfig(serviceConfig()),
+		grpc.WithKeepaliveParams(s.keepalive),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelOpts...)),
+		grpc.WithChainUnaryInterceptor(defaultTimeout(s.timeout)),
+	}
+	c := &Client{}
+	if s.m2m != nil {
+		c.tokens = &tokenSource{creds: *s.m2m, now: s.now}
+		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(&perRPCCredentials{
+			ts:      c.tokens,
+			methods: serviceMethods(allServices()...),
+			secure:  !s.insecure,
+		}))
+	}
+	dialOpts = append(dialOpts, s.dialOpts...)
+
+	conn, err := grpc.NewClient(target, dialOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("authsvc client: %w", err)
+	}
+	c.conn = conn
+	c.magicLinks = b2bv1.NewMagicLinksServiceClient(conn)
+	c.otps = b2bv1.NewOTPsServiceClient(conn)
+	c.sessions = b2bv1.NewSessionsServiceClient(conn)
+	c.members = b2bv1.NewMembersServiceClient(conn)
+	c.discovery = b2bv1.NewDiscoveryServiceClient(conn)
+	c.m2m = m2mv1.NewM2MServiceClient(conn)
+	if c.tokens != nil {
+		c.tokens.issue = func(ctx context.Context, req *m2mv1.IssueTokenRequest) (*m2mv1.IssueTokenResponse, error) {
+			return c.m2m.IssueToken(ctx, req)
+		}
+	}
+	return c, nil
+}
+
+// allServices returns the descriptors of the six authsvc services.
+func allServices() []protoreflect.ServiceDescriptor {
+	return []protoreflect.ServiceDescriptor{
+		b2bv1.File_authsvc_b2b_v1_magic_links_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_otps_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_sessions_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_members_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_discovery_proto.Services().Get(0),
+		m2mv1.File_authsvc_m2m_v1_m2m_proto.Services().Get(0),
+	}
+}
+
+// MagicLinks is authsvc.b2b.v1.MagicLinksService: email login, sign-up, invite and discovery links.
+func (c *Client) MagicLinks() b2bv1.MagicLinksServiceClient { return c.magicLinks }
+
+// OTPs is authsvc.b2b.v1.OTPsService: email and SMS one-time codes.
+func (c *Client) OTPs() b2bv1.OTPsServiceClient { return c.otps }
+
+// Sessions is authsvc.b2b.v1.SessionsService: session checks, listing, revocation, exchange, JWKS.
+func (c *Client) Sessions() b2bv1.SessionsServiceClient { return c.sessions }
+
+// Members is authsvc.b2b.v1.MembersService: the members of an organization.
+func (c *Client) Members() b2bv1.MembersServiceClient { return c.members }
+
+// Discovery is authsvc.b2b.v1.DiscoveryService: organizations a person can enter or create.
+func (c *Client) Discovery() b2bv1.DiscoveryServiceClient { return c.discovery }
+
+// M2M is authsvc.m2m.v1.M2MService: M2M clients, their tokens and token verification.
+func (c *Client) M2M() m2mv1.M2MServiceClient { return c.m2m }
+
+// Conn is the underlying connection, for other gRPC services authsvc serves (grpc.health.v1).
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+// AccessToken returns the client's current M2M access token, obtaining or refreshing it as needed.
+// Use it to call other internal services that accept authsvc M2M tokens (see package authn). It
+// fails with [ErrNoCredentials] without [WithM2MCredentials].
+func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	if c.tokens == nil {
+		return "", ErrNoCredentials
+	}
+	return c.tokens.token(ctx)
+}
+
+// Close closes the connection. Calls in flight fail with CANCELED.
+func (c *Client) Close() error {
+	if err := c.conn.Close(); err != nil {
+		return fmt.Errorf("authsvc client: close: %w", err)
+	}
+	return nil
+}
+
+// defaultTimeout gives a unary call without a deadline one of d. A deadline is what bounds gRPC's
+// waiting for a connection and its retries; without one a call to an unreachable authsvc could wait
+// for ever.
+func defaultTimeout(d time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if _, ok := ctx.Deadline(); !ok && d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
