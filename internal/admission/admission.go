@@ -1,0 +1,299 @@
+package admission
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+	"golang.org/x/time/rate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/authsvc/authsvc/internal/telemetry"
+)
+
+// ErrorInfo reasons of admission refusals (domain "authsvc").
+const (
+	// ReasonRateLimited: a budget is spent; RetryInfo says when to retry, metadata "limit" which.
+	ReasonRateLimited = "rate_limited"
+	// ReasonUnavailable: the shared store cannot answer and the policy for this kind of call is
+	// to fail closed.
+	ReasonUnavailable = "admission_unavailable"
+	errorDomain       = "authsvc"
+	// limitStoreUnavailable labels fail-closed refusals in the rejection metric.
+	limitStoreUnavailable = "store_unavailable"
+	// MetricStoreErrors counts calls whose budget the shared store could not decide, by class and
+	// the fail mode applied. Prometheus: authsvc_admission_store_errors_total{class,mode}.
+	MetricStoreErrors = "authsvc.admission.store_errors"
+)
+
+// Config builds a Controller.
+type Config struct {
+	// Policy holds the budgets; the zero value means DefaultPolicy().
+	Policy Policy
+	// Table maps RPCs to their limits; nil means DefaultTable().
+	Table Table
+	// Store keeps budgets; nil means a MemoryStore. With a RedisStore, Local is the fallback of
+	// FailLocal.
+	Store Store
+	// Local is the per-replica store used when Store fails and the mode is FailLocal; nil: a new
+	// MemoryStore.
+	Local *MemoryStore
+	// IPs finds the client IP; nil trusts no proxy but loopback.
+	IPs *IPResolver
+	// Caller returns an identity for the authenticated caller (a member, an M2M client), "" for
+	// none. Nil: no per-caller limits.
+	Caller func(ctx context.Context) string
+	// Now is the clock of the in-memory stores; nil means time.Now.
+	Now func() time.Time
+	// Logger receives store failures, at most one line per 10 seconds. Nil discards.
+	Logger *slog.Logger
+	// Metrics counts rejections (authsvc_admission_rejections_total{limit}); nil counts nothing.
+	Metrics *telemetry.AuthMetrics
+	// MeterProvider creates the store-error counter; nil counts nothing.
+	MeterProvider metric.MeterProvider
+}
+
+// Controller applies the admission table to calls.
+type Controller struct {
+	policy   Policy
+	rules    map[string]compiledRule
+	store    Store
+	local    *MemoryStore
+	shared   bool // store is not local: failures follow the fail policy
+	ips      *IPResolver
+	caller   func(context.Context) string
+	log      *slog.Logger
+	logEvery *rate.Sometimes
+	metrics  *telemetry.AuthMetrics
+	storeErr metric.Int64Counter
+}
+
+// New checks the table against the policy and the proto registry and returns a Controller.
+func New(cfg Config) (*Controller, error) {
+	if cfg.Policy == (Policy{}) {
+		cfg.Policy = DefaultPolicy()
+	}
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("admission policy: %w", err)
+	}
+	if cfg.Table == nil {
+		cfg.Table = DefaultTable()
+	}
+	rules, err := cfg.Table.compile(cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	c := &Controller{
+		policy:   cfg.Policy,
+		rules:    rules,
+		store:    cfg.Store,
+		local:    cfg.Local,
+		ips:      cfg.IPs,
+		caller:   cfg.Caller,
+		log:      cfg.Logger,
+		logEvery: &rate.Sometimes{Interval: 10 * time.Second},
+		metrics:  cfg.Metrics,
+	}
+	if c.local == nil {
+		c.local = NewMemoryStore(0, cfg.Now)
+	}
+	if c.store == nil {
+		c.store = c.local
+	}
+	_, isMem := c.store.(*MemoryStore)
+	c.shared = !isMem
+	if c.ips == nil {
+		c.ips = NewIPResolver(nil)
+	}
+	if c.caller == nil {
+		c.caller = func(context.Context) string { return "" }
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	mp := cfg.MeterProvider
+	if mp == nil {
+		mp = noop.NewMeterProvider()
+	}
+	c.storeErr, err = mp.Meter(telemetry.ScopeName).Int64Counter(MetricStoreErrors,
+		metric.WithUnit("{call}"),
+		metric.WithDescription("Calls whose budget the shared admission store could not decide, by class and the fail mode applied."))
+	if err != nil {
+		return nil, fmt.Errorf("admission: %s: %w", MetricStoreErrors, err)
+	}
+	return c, nil
+}
+
+// UnaryServerInterceptor enforces the table. Calls to methods not in it (health, reflection) pass.
+func (c *Controller) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		rule, ok := c.rules[info.FullMethod]
+		if !ok || len(rule.limits) == 0 {
+			return handler(ctx, req)
+		}
+		msg, ok := req.(proto.Message)
+		if !ok {
+			return handler(ctx, req)
+		}
+		reserved, err := c.admit(ctx, rule, msg)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := handler(ctx, req)
+		if len(reserved) > 0 && !isFailedCheck(err) {
+			c.refund(ctx, reserved)
+		}
+		return resp, err
+	}
+}
+
+// reservation is one failure attempt to give back if the check does not fail.
+type reservation struct {
+	store Store
+	key   string
+	f     Failures
+}
+
+// admit spends the call's budgets in table order and returns the failure attempts it reserved.
+// On refusal it gives those back and returns the status to send.
+func (c *Controller) admit(ctx context.Context, rule compiledRule, msg proto.Message) ([]reservation, error) {
+	m := msg.ProtoReflect()
+	ip := c.ips.ClientIP(ctx)
+	caller := c.caller(ctx)
+	var reserved []reservation
+	for i := range rule.limits {
+		a := &rule.limits[i]
+		v, ok := a.Key.extract(m, ip, caller, c.policy.PhonePrefixDigits)
+		if !ok {
+			continue
+		}
+		key := storeKey(a.Limit, v)
+		d, store, err := c.decide(ctx, a.Limit, key)
+		if err != nil {
+			c.refund(ctx, reserved)
+			c.metrics.AdmissionRejected(ctx, limitStoreUnavailable)
+			return nil, unavailable()
+		}
+		if store == nil { // failed open
+			continue
+		}
+		if !d.Allowed {
+			c.refund(ctx, reserved)
+			c.metrics.AdmissionRejected(ctx, a.Limit)
+			return nil, exhausted(a.Limit, d.RetryAfter)
+		}
+		if f, ok := c.policy.failures(a.Limit); ok {
+			reserved = append(reserved, reservation{store: store, key: key, f: f})
+		}
+	}
+	return reserved, nil
+}
+
+// decide asks the store, applying the fail policy when a shared store cannot answer. It returns
+// the store that decided (nil when the call was let through unlimited) or an error when the call
+// must be refused.
+func (c *Controller) decide(ctx context.Context, limit, key string) (Decision, Store, error) {
+	d, err := c.ask(ctx, c.store, limit, key)
+	if err == nil {
+		return d, c.store, nil
+	}
+	class := classOf(limit)
+	mode := c.policy.onStoreError(class)
+	if !c.shared {
+		mode = FailOpen // the memory store does not fail; this is defensive
+	}
+	c.storeErr.Add(ctx, 1, metric.WithAttributes(attribute.String("class", class.String()), attribute.String("mode", string(mode))))
+	c.logEvery.Do(func() {
+		// The key is a hash; the error names no request data.
+		c.log.WarnContext(ctx, "admission: shared store unavailable; applying fail policy (logged at most every 10s)",
+			"class", class.String(), "mode", string(mode), "error", err.Error())
+	})
+	switch mode {
+	case FailLocal:
+		d, err := c.ask(ctx, c.local, limit, key)
+		return d, c.local, err
+	case FailClosed:
+		return Decision{}, nil, err
+	default:
+		return Decision{Allowed: true}, nil, nil
+	}
+}
+
+func (c *Controller) ask(ctx context.Context, s Store, limit, key string) (Decision, error) {
+	if r, ok := c.policy.rate(limit); ok {
+		return s.Take(ctx, key, r)
+	}
+	f, _ := c.policy.failures(limit)
+	return s.Reserve(ctx, key, f)
+}
+
+// refund gives reserved attempts back, even when the caller has gone away.
+func (c *Controller) refund(ctx context.Context, reserved []reservation) {
+	ctx = context.WithoutCancel(ctx)
+	for _, r := range reserved {
+		if err := r.store.Refund(ctx, r.key, r.f); err != nil {
+			c.logEvery.Do(func() {
+				c.log.WarnContext(ctx, "admission: cannot give back a reserved attempt (logged at most every 10s)", "error", err.Error())
+			})
+		}
+	}
+}
+
+// isFailedCheck tells a check the caller failed (a wrong code, an unknown or expired token, a
+// malformed request) from one that succeeded or that authsvc or Stytch failed to decide: only the
+// first kind counts against failure budgets.
+func isFailedCheck(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch status.Code(err) {
+	case codes.OK, codes.Canceled, codes.DeadlineExceeded, codes.Unavailable, codes.Internal, codes.Unknown,
+		codes.ResourceExhausted, codes.Unimplemented, codes.Aborted, codes.DataLoss:
+		return false
+	default:
+		return true
+	}
+}
+
+// storeKey hashes the key value so that stores hold no email address or phone number, and keys
+// have a fixed size whatever the request holds.
+func storeKey(limit, value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return limit + ":" + base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+func exhausted(limit string, retry time.Duration) error {
+	st := status.New(codes.ResourceExhausted, "too many requests; retry later")
+	if d, err := st.WithDetails(
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(retry)},
+		&errdetails.ErrorInfo{Reason: ReasonRateLimited, Domain: errorDomain, Metadata: map[string]string{"limit": limit}},
+	); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+func unavailable() error {
+	st := status.New(codes.Unavailable, "temporarily unavailable; retry later")
+	if d, err := st.WithDetails(
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(redisCooldown)},
+		&errdetails.ErrorInfo{Reason: ReasonUnavailable, Domain: errorDomain},
+	); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// Idempotent reports whether the table marks the RPC as honouring idempotency keys.
+func (c *Controller) Idempotent(fullMethod string) bool { return c.rules[fullMethod].idempotent }

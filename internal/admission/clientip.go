@@ -1,0 +1,109 @@
+package admission
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+)
+
+// maxForwardedHops bounds how much of a X-Forwarded-For chain is read: a client can send any
+// number of entries, and only the right-most ones (appended by our own proxies) matter.
+const maxForwardedHops = 16
+
+// IPResolver finds the client IP of a call.
+//
+// A direct gRPC caller's IP is the connection's peer address. A call that passed through trusted
+// proxies carries the chain in x-forwarded-for metadata: the REST gateway turns the HTTP request's
+// X-Forwarded-For into that metadata and appends the HTTP peer address (grpc-gateway does this
+// itself), and then dials the gRPC port over loopback. So the chain is read from the right,
+// skipping every hop that is trusted, and the first untrusted address is the client. Anything left
+// of it was written by the client and is ignored, so a client cannot choose its own key.
+//
+// Loopback peers are always trusted: that is the gateway's own hop, and any other process that can
+// reach the gRPC port over loopback shares authsvc's network namespace (a sidecar). Configure the
+// load balancers and ingress proxies in front of authsvc as trusted prefixes; with none, a REST
+// client's IP is the HTTP peer address and X-Forwarded-For from outside is ignored.
+type IPResolver struct {
+	trusted []netip.Prefix
+}
+
+// NewIPResolver trusts the given proxy prefixes (and loopback).
+func NewIPResolver(trusted []netip.Prefix) *IPResolver {
+	return &IPResolver{trusted: append([]netip.Prefix(nil), trusted...)}
+}
+
+func (r *IPResolver) isTrusted(a netip.Addr) bool {
+	a = a.Unmap()
+	if a.IsLoopback() {
+		return true
+	}
+	for _, p := range r.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientIP returns the client's address; the zero Addr when the call has no usable peer.
+func (r *IPResolver) ClientIP(ctx context.Context) netip.Addr {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return netip.Addr{}
+	}
+	client := parseHop(p.Addr.String())
+	if !client.IsValid() || !r.isTrusted(client) {
+		return client
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	hops := forwardedHops(md.Get("x-forwarded-for"))
+	for i := len(hops) - 1; i >= 0; i-- {
+		a := parseHop(hops[i])
+		if !a.IsValid() {
+			// A trusted hop forwarded garbage: stop at the last address we could trust.
+			return client
+		}
+		client = a
+		if !r.isTrusted(a) {
+			return a
+		}
+	}
+	return client
+}
+
+// forwardedHops splits x-forwarded-for values into hops, keeping at most the right-most
+// maxForwardedHops.
+func forwardedHops(values []string) []string {
+	var hops []string
+	for i := len(values) - 1; i >= 0 && len(hops) < maxForwardedHops; i-- {
+		parts := strings.Split(values[i], ",")
+		for j := len(parts) - 1; j >= 0 && len(hops) < maxForwardedHops; j-- {
+			hops = append(hops, strings.TrimSpace(parts[j]))
+		}
+	}
+	// hops is right-to-left; return it left-to-right.
+	for i, j := 0, len(hops)-1; i < j; i, j = i+1, j-1 {
+		hops[i], hops[j] = hops[j], hops[i]
+	}
+	return hops
+}
+
+// parseHop reads "ip", "ip:port" or "[ipv6]:port".
+func parseHop(s string) netip.Addr {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.WithZone("").Unmap()
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().WithZone("").Unmap()
+	}
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		if a, err := netip.ParseAddr(host); err == nil {
+			return a.WithZone("").Unmap()
+		}
+	}
+	return netip.Addr{}
+}

@@ -1,0 +1,16 @@
+// Package admission decides, before any call to Stytch, whether a call may proceed: rate limits
+// against toll fraud and mail bombing on sends, and attempt and failure budgets against brute
+// force on code, link-token and secret checks.
+//
+// One table (DefaultTable), keyed by full gRPC method name, says which budgets each RPC spends
+// and which RPCs honour idempotency keys; keys come from request fields by name (protoreflect),
+// from the client IP (IPResolver: X-Forwarded-For only through trusted proxies) and from the
+// authenticated caller. A refusal is RESOURCE_EXHAUSTED with google.rpc.RetryInfo (REST: 429 and
+// Retry-After) and is counted in authsvc_admission_rejections_total{limit}.
+//
+// Budgets live in a MemoryStore (golang.org/x/time/rate, bounded, per replica) or, with
+// AUTHSVC_REDIS_URL, in a RedisStore (GCRA from github.com/go-redis/redis_rate) shared by every
+// replica. When Redis cannot answer, each class of call follows its FailMode: by default sends
+// fail closed (UNAVAILABLE) and checks fall back to per-replica memory budgets; either way the
+// failure is logged (at most every 10 s) and counted in authsvc_admission_store_errors_total.
+package admission

@@ -1,0 +1,162 @@
+package admission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis client settings: admission control sits in front of every send and check, so a slow or
+// dead Redis must cost milliseconds, not the default seconds.
+const (
+	redisDialTimeout = 250 * time.Millisecond
+	redisIOTimeout   = 100 * time.Millisecond
+	// DefaultRedisOpTimeout bounds one store operation, dial included.
+	DefaultRedisOpTimeout = 150 * time.Millisecond
+	// redisCooldown is how long callers skip Redis after it failed, so that an outage costs one
+	// timeout per cooldown rather than one per call.
+	redisCooldown = time.Second
+)
+
+// ErrRedisCoolingDown is returned without contacting Redis for a short while after it failed.
+var ErrRedisCoolingDown = errors.New("redis: cooling down after a failure")
+
+// NewRedisClient opens a client for url (redis:// or rediss://) with short timeouts, no command
+// retries and a breaker that skips Redis for a second after a connection failure. now is the
+// breaker's clock (nil: time.Now). The client connects lazily: an unreachable Redis does not stop
+// authsvc from starting. admission, idempotency and revocation share it.
+func NewRedisClient(url string, now func() time.Time) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	opt.DialTimeout = redisDialTimeout
+	opt.DialerRetries = 1
+	opt.ReadTimeout = redisIOTimeout
+	opt.WriteTimeout = redisIOTimeout
+	opt.PoolTimeout = redisIOTimeout
+	opt.ContextTimeoutEnabled = true
+	opt.MaxRetries = -1
+	opt.Limiter = &breaker{now: now, cooldown: redisCooldown}
+	return redis.NewClient(opt), nil
+}
+
+// breaker is a minimal circuit breaker on the go-redis Limiter hook. Hand-written because it is a
+// dozen lines and the hook is go-redis's own; a breaker library would add a dependency for less
+// control over which errors count (a Redis error reply or a cancelled caller is not an outage).
+type breaker struct {
+	now       func() time.Time
+	cooldown  time.Duration
+	openUntil atomic.Int64 // unix nanoseconds
+}
+
+func (b *breaker) Allow() error {
+	if b.now().UnixNano() < b.openUntil.Load() {
+		return ErrRedisCoolingDown
+	}
+	return nil
+}
+
+func (b *breaker) ReportResult(err error) {
+	if isOutage(err) {
+		b.openUntil.Store(b.now().Add(b.cooldown).UnixNano())
+	}
+}
+
+// isOutage tells connection trouble (refused, reset, timed out) from answers: a nil reply, an
+// error reply from the server, or the caller giving up.
+func isOutage(err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var reply redis.Error
+	return !errors.As(err, &reply)
+}
+
+// RedisStore shares budgets between replicas through Redis: rate budgets with
+// github.com/go-redis/redis_rate (GCRA, one atomic script per call, Redis's clock), failure budgets
+// with two small scripts (below).
+type RedisStore struct {
+	rdb     redis.UniversalClient
+	rate    *redis_rate.Limiter
+	prefix  string
+	timeout time.Duration
+}
+
+var _ Store = (*RedisStore)(nil)
+
+// NewRedisStore keeps budgets in rdb under keys starting "authsvc:admission:".
+func NewRedisStore(rdb redis.UniversalClient) *RedisStore {
+	return &RedisStore{rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "authsvc:admission:", timeout: DefaultRedisOpTimeout}
+}
+
+// Take implements Store.
+func (s *RedisStore) Take(ctx context.Context, key string, r Rate) (Decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res, err := s.rate.Allow(ctx, s.prefix+key, redis_rate.Limit{Rate: r.Events, Burst: r.burst(), Period: r.Per})
+	if err != nil {
+		return Decision{}, fmt.Errorf("redis rate %s: %w", key, err)
+	}
+	if res.Allowed > 0 {
+		return Decision{Allowed: true}, nil
+	}
+	return Decision{RetryAfter: max(res.RetryAfter, time.Millisecond)}, nil
+}
+
+// Failure counters are not something redis_rate offers: a GCRA bucket cannot give back an attempt
+// that turned out not to fail. Each script is one atomic step, so concurrent attempts on several
+// replicas cannot all pass the check before any of them counts. The key expires with its window
+// (set on first use), so no counter outlives it.
+var (
+	reserveScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return {0, redis.call('PTTL', KEYS[1])}
+end
+return {1, 0}
+`)
+	// refundScript never creates a key: a refund after the window ended has nothing to give back.
+	refundScript = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 and redis.call('PTTL', KEYS[1]) > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+`)
+)
+
+// Reserve implements Store.
+func (s *RedisStore) Reserve(ctx context.Context, key string, f Failures) (Decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	v, err := reserveScript.Run(ctx, s.rdb, []string{s.prefix + key}, f.Max, f.Window.Milliseconds()).Int64Slice()
+	if err != nil {
+		return Decision{}, fmt.Errorf("redis reserve %s: %w", key, err)
+	}
+	if len(v) != 2 {
+		return Decision{}, fmt.Errorf("redis reserve %s: unexpected reply %v", key, v)
+	}
+	if v[0] == 1 {
+		return Decision{Allowed: true}, nil
+	}
+	return Decision{RetryAfter: max(time.Duration(v[1])*time.Millisecond, time.Millisecond)}, nil
+}
+
+// Refund implements Store.
+func (s *RedisStore) Refund(ctx context.Context, key string, _ Failures) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := refundScript.Run(ctx, s.rdb, []string{s.prefix + key}).Err(); err != nil {
+		return fmt.Errorf("redis refund %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,347 @@
+package admission
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+)
+
+// Rule is what admission control does for one RPC.
+type Rule struct {
+	// Limits are the budgets the call spends, in order. Put the widest key (the IP) first: a call
+	// refused by an earlier limit does not spend the later ones, so a blocked IP cannot exhaust a
+	// victim's per-email budget.
+	Limits []Apply
+	// Idempotent: the RPC has a side effect (an email, an SMS, a created resource) and honours an
+	// idempotency-key (see internal/idempotency).
+	Idempotent bool
+	// Exempt says why an RPC has no limits. A rule has Limits or Exempt, never neither, so that
+	// every RPC's absence of limits is a decision someone wrote down.
+	Exempt string
+}
+
+// Apply is one limit applied to a key taken from the call.
+type Apply struct {
+	Limit string
+	Key   Key
+}
+
+// Key says where a limit's key comes from. Parts are joined; Or is used when a part is empty.
+type Key struct {
+	parts []keyPart
+	or    *Key
+}
+
+type partKind int
+
+const (
+	partIP partKind = iota + 1
+	partCaller
+	partField
+	partEmail
+	partPhone
+	partPhonePrefix
+)
+
+type keyPart struct {
+	kind  partKind
+	field protoreflect.Name
+}
+
+// ByIP keys by the client IP (see ClientIP).
+func ByIP() Key { return Key{parts: []keyPart{{kind: partIP}}} }
+
+// ByCaller keys by the authenticated caller; calls without one skip the limit.
+func ByCaller() Key { return Key{parts: []keyPart{{kind: partCaller}}} }
+
+// ByField keys by a string field of the request, as is.
+func ByField(name string) Key { return Key{parts: []keyPart{{kind: partField, field: protoreflect.Name(name)}}} }
+
+// ByEmail keys by an email address field, normalized so that case and +tags do not make a new
+// budget (a+1@x and A@X reach the same mailbox).
+func ByEmail(name string) Key {
+	return Key{parts: []keyPart{{kind: partEmail, field: protoreflect.Name(name)}}}
+}
+
+// ByPhone keys by an E.164 phone number field (digits only).
+func ByPhone(name string) Key {
+	return Key{parts: []keyPart{{kind: partPhone, field: protoreflect.Name(name)}}}
+}
+
+// ByPhonePrefix keys by the first Policy.PhonePrefixDigits digits of an E.164 phone number field.
+func ByPhonePrefix(name string) Key {
+	return Key{parts: []keyPart{{kind: partPhonePrefix, field: protoreflect.Name(name)}}}
+}
+
+// And keys by both: the limit applies to the pair (skipped when either is empty).
+func (k Key) And(o Key) Key {
+	return Key{parts: append(append([]keyPart(nil), k.parts...), o.parts...), or: k.or}
+}
+
+// Or uses o when k is empty (e.g. the phone number, else the member it would be sent to).
+func (k Key) Or(o Key) Key { k.or = &o; return k }
+
+// extract returns the key's value for a call, or false when the call has none.
+func (k *Key) extract(msg protoreflect.Message, ip netip.Addr, caller string, prefixDigits int) (string, bool) {
+	var b strings.Builder
+	for i, p := range k.parts {
+		v := p.value(msg, ip, caller, prefixDigits)
+		if v == "" {
+			if k.or != nil {
+				return k.or.extract(msg, ip, caller, prefixDigits)
+			}
+			return "", false
+		}
+		if i > 0 {
+			b.WriteByte(0) // a separator no field value contains
+		}
+		b.WriteString(v)
+	}
+	return b.String(), true
+}
+
+func (p keyPart) value(msg protoreflect.Message, ip netip.Addr, caller string, prefixDigits int) string {
+	switch p.kind {
+	case partIP:
+		return ipKey(ip)
+	case partCaller:
+		return caller
+	}
+	fd := msg.Descriptor().Fields().ByName(p.field)
+	if fd == nil || !msg.Has(fd) {
+		return ""
+	}
+	v := msg.Get(fd).String()
+	switch p.kind {
+	case partEmail:
+		return normalizeEmail(v)
+	case partPhone:
+		return phoneDigits(v)
+	case partPhonePrefix:
+		d := phoneDigits(v)
+		if len(d) > prefixDigits {
+			d = d[:prefixDigits]
+		}
+		return d
+	default:
+		return v
+	}
+}
+
+// check verifies that every field the key names is a string field of in.
+func (k *Key) check(in protoreflect.MessageDescriptor) error {
+	for _, p := range k.parts {
+		if p.kind == partIP || p.kind == partCaller {
+			continue
+		}
+		fd := in.Fields().ByName(p.field)
+		if fd == nil {
+			return fmt.Errorf("%s has no field %q", in.FullName(), p.field)
+		}
+		if fd.Kind() != protoreflect.StringKind || fd.IsList() || fd.IsMap() {
+			return fmt.Errorf("%s.%s is not a singular string", in.FullName(), p.field)
+		}
+	}
+	if k.or != nil {
+		return k.or.check(in)
+	}
+	return nil
+}
+
+// ipKey is the unit an IP is limited by: the address for IPv4, the /64 for IPv6 (one subscriber
+// usually holds a whole /64, so per-address limits would be no limits).
+func ipKey(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
+	if ip.Is4() || ip.Is4In6() {
+		return ip.Unmap().String()
+	}
+	p, err := ip.Prefix(64)
+	if err != nil {
+		return ip.String()
+	}
+	return p.String()
+}
+
+func normalizeEmail(v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	local, domain, ok := strings.Cut(v, "@")
+	if !ok {
+		return v
+	}
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	return local + "@" + domain
+}
+
+func phoneDigits(v string) string {
+	var b strings.Builder
+	for _, r := range v {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Table maps full gRPC method names ("/authsvc.b2b.v1.OTPsService/SmsSend") to their rules.
+type Table map[string]Rule
+
+// Idempotent reports whether the RPC honours idempotency keys.
+func (t Table) Idempotent(fullMethod string) bool { return t[fullMethod].Idempotent }
+
+// Exemption reasons, shared by the RPCs they describe.
+const (
+	exemptProof   = "the credential in the request is an unguessable token or a signed JWT; nothing to brute force, and no send"
+	exemptLocal   = "answered locally (JWKS cache, local verification); backends call it for every request, often from one IP"
+	exemptAdmin   = "member or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing"
+	exemptSession = "acts on the caller's own authenticated session; sends nothing"
+)
+
+// DefaultTable is authsvc's admission table: every RPC of every authsvc service, with its limits.
+// A test checks it against the services in the proto registry, so a new RPC cannot be forgotten.
+//
+// Sends spend per-IP, per-caller and per-recipient budgets before Stytch is called; checks spend a
+// per-IP attempt budget and reserve one failure against the target and the IP, given back when the
+// check does not fail.
+func DefaultTable() Table {
+	emailSend := func(field string) Rule {
+		return Rule{Idempotent: true, Limits: []Apply{
+			{LimitSendIP, ByIP()},
+			{LimitSendCaller, ByCaller()},
+			{LimitSendEmail, ByEmail(field)},
+		}}
+	}
+	check := func(target *Key) Rule {
+		r := Rule{Limits: []Apply{{LimitCheckIP, ByIP()}}}
+		if target != nil {
+			r.Limits = append(r.Limits, Apply{LimitCheckFailuresTarget, *target})
+		}
+		r.Limits = append(r.Limits, Apply{LimitCheckFailuresIP, ByIP()})
+		return r
+	}
+	ptr := func(k Key) *Key { return &k }
+	orgMember := ByField("organization_id").And(ByField("member_id"))
+
+	return Table{
+		b2bv1.MagicLinksService_LoginOrSignup_FullMethodName: emailSend("email_address"),
+		b2bv1.MagicLinksService_Invite_FullMethodName:        emailSend("email_address"),
+		b2bv1.MagicLinksService_DiscoverySend_FullMethodName: emailSend("email_address"),
+		// A magic-link token has no target to lock (each guess is a different token): the per-IP
+		// failure budget bounds the guessing.
+		b2bv1.MagicLinksService_Authenticate_FullMethodName:          check(nil),
+		b2bv1.MagicLinksService_DiscoveryAuthenticate_FullMethodName: check(nil),
+
+		b2bv1.OTPsService_EmailLoginOrSignup_FullMethodName:         emailSend("email_address"),
+		b2bv1.OTPsService_EmailDiscoverySend_FullMethodName:         emailSend("email_address"),
+		b2bv1.OTPsService_EmailAuthenticate_FullMethodName:          check(ptr(ByField("organization_id").And(ByEmail("email_address")))),
+		b2bv1.OTPsService_EmailDiscoveryAuthenticate_FullMethodName: check(ptr(ByEmail("email_address"))),
+		b2bv1.OTPsService_SmsSend_FullMethodName: {Idempotent: true, Limits: []Apply{
+			{LimitSendIP, ByIP()},
+			{LimitSendCaller, ByCaller()},
+			// Without a number the SMS goes to the member's enrolled one: budget the member.
+			{LimitSendPhone, ByPhone("mfa_phone_number").Or(orgMember)},
+			{LimitSendPhonePrefix, ByPhonePrefix("mfa_phone_number")},
+		}},
+		b2bv1.OTPsService_SmsAuthenticate_FullMethodName: check(&orgMember),
+
+		b2bv1.SessionsService_Authenticate_FullMethodName: {Exempt: exemptLocal},
+		b2bv1.SessionsService_Get_FullMethodName:          {Exempt: exemptAdmin},
+		b2bv1.SessionsService_Revoke_FullMethodName:       {Exempt: exemptSession},
+		b2bv1.SessionsService_Exchange_FullMethodName:     {Exempt: exemptProof},
+		b2bv1.SessionsService_GetJWKS_FullMethodName:      {Exempt: exemptLocal},
+
+		b2bv1.MembersService_Create_FullMethodName:               {Idempotent: true, Exempt: exemptAdmin},
+		b2bv1.MembersService_Get_FullMethodName:                  {Exempt: exemptAdmin},
+		b2bv1.MembersService_Update_FullMethodName:               {Exempt: exemptAdmin},
+		b2bv1.MembersService_Delete_FullMethodName:               {Exempt: exemptAdmin},
+		b2bv1.MembersService_Search_FullMethodName:               {Exempt: exemptAdmin},
+		b2bv1.MembersService_Reactivate_FullMethodName:           {Exempt: exemptAdmin},
+		b2bv1.MembersService_DeleteMfaPhoneNumber_FullMethodName: {Exempt: exemptAdmin},
+		b2bv1.MembersService_DeletePassword_FullMethodName:       {Exempt: exemptAdmin},
+		b2bv1.MembersService_DangerouslyGet_FullMethodName:       {Exempt: exemptAdmin},
+
+		b2bv1.DiscoveryService_ListOrganizations_FullMethodName: {Exempt: exemptProof},
+		// Consumes its intermediate session token: one organization per IST.
+		b2bv1.DiscoveryService_CreateOrganization_FullMethodName:          {Idempotent: true, Exempt: exemptProof},
+		b2bv1.DiscoveryService_ExchangeIntermediateSession_FullMethodName: {Exempt: exemptProof},
+
+		m2mv1.M2MService_CreateClient_FullMethodName:       {Idempotent: true, Exempt: exemptAdmin},
+		m2mv1.M2MService_GetClient_FullMethodName:          {Exempt: exemptAdmin},
+		m2mv1.M2MService_UpdateClient_FullMethodName:       {Exempt: exemptAdmin},
+		m2mv1.M2MService_DeleteClient_FullMethodName:       {Exempt: exemptAdmin},
+		m2mv1.M2MService_SearchClients_FullMethodName:      {Exempt: exemptAdmin},
+		m2mv1.M2MService_RotateSecretStart_FullMethodName:  {Exempt: exemptAdmin},
+		m2mv1.M2MService_RotateSecret_FullMethodName:       {Exempt: exemptAdmin},
+		m2mv1.M2MService_RotateSecretCancel_FullMethodName: {Exempt: exemptAdmin},
+		// Services behind one egress IP share it, so no per-IP attempt budget; a wrong secret locks
+		// the client ID only from the IP that sent it, so an attacker cannot lock a real service out.
+		m2mv1.M2MService_IssueToken_FullMethodName: {Limits: []Apply{
+			{LimitCheckFailuresTarget, ByField("client_id").And(ByIP())},
+			{LimitCheckFailuresIP, ByIP()},
+		}},
+		m2mv1.M2MService_AuthenticateToken_FullMethodName: {Exempt: exemptLocal},
+	}
+}
+
+// compiledRule is a Rule checked against its request message.
+type compiledRule struct {
+	limits     []Apply
+	idempotent bool
+}
+
+// compile checks every rule against the proto registry: the method exists, its request has the
+// fields the keys name, and every limit exists in the policy.
+func (t Table) compile(p Policy) (map[string]compiledRule, error) {
+	out := make(map[string]compiledRule, len(t))
+	for method, r := range t {
+		in, err := inputOf(method)
+		if err != nil {
+			return nil, err
+		}
+		if len(r.Limits) == 0 && r.Exempt == "" {
+			return nil, fmt.Errorf("admission: %s has neither limits nor a written exemption", method)
+		}
+		for _, a := range r.Limits {
+			if _, ok := p.rate(a.Limit); !ok {
+				if _, ok := p.failures(a.Limit); !ok {
+					return nil, fmt.Errorf("admission: %s: unknown limit %q", method, a.Limit)
+				}
+			}
+			if err := a.Key.check(in); err != nil {
+				return nil, fmt.Errorf("admission: %s: %s: %w", method, a.Limit, err)
+			}
+		}
+		out[method] = compiledRule{limits: r.Limits, idempotent: r.Idempotent}
+	}
+	return out, nil
+}
+
+// inputOf finds a method's request message in the global proto registry.
+func inputOf(fullMethod string) (protoreflect.MessageDescriptor, error) {
+	svc, method, ok := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
+	if !ok {
+		return nil, fmt.Errorf("admission: %q is not /package.Service/Method", fullMethod)
+	}
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
+	if err != nil {
+		return nil, fmt.Errorf("admission: %s: unknown service: %w", fullMethod, err)
+	}
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
+		return nil, fmt.Errorf("admission: %s is not a service", svc)
+	}
+	md := sd.Methods().ByName(protoreflect.Name(method))
+	if md == nil {
+		return nil, fmt.Errorf("admission: %s: no such method", fullMethod)
+	}
+	return md.Input(), nil
+}

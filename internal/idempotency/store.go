@@ -1,0 +1,218 @@
+package idempotency
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Record is what is stored under a key: the hash of the request that claimed it and, once done,
+// the serialized response.
+type Record struct {
+	Hash     []byte `json:"h"`
+	Done     bool   `json:"d,omitempty"`
+	Response []byte `json:"r,omitempty"`
+}
+
+// Store keeps records.
+type Store interface {
+	// Begin claims key for a call with request hash h for inFlight, or returns the record already
+	// there (claimed=false).
+	Begin(ctx context.Context, key string, h []byte, inFlight time.Duration) (rec Record, claimed bool, err error)
+	// Complete stores the finished call's record for ttl.
+	Complete(ctx context.Context, key string, rec Record, ttl time.Duration) error
+	// Release forgets key (the call failed).
+	Release(ctx context.Context, key string) error
+}
+
+// DefaultMemoryCapacity bounds a MemoryStore's records.
+const DefaultMemoryCapacity = 50_000
+
+// MemoryStore keeps records in this process, at most capacity of them; when full, the record
+// closest to expiry is dropped.
+type MemoryStore struct {
+	now      func() time.Time
+	capacity int
+
+	mu      sync.Mutex
+	records map[string]*memRecord
+	expiry  expiryHeap
+}
+
+type memRecord struct {
+	key     string
+	rec     Record
+	expires time.Time
+	index   int // in expiry
+}
+
+// NewMemoryStore returns an empty store; capacity zero means DefaultMemoryCapacity; now nil means
+// time.Now.
+func NewMemoryStore(capacity int, now func() time.Time) *MemoryStore {
+	if capacity <= 0 {
+		capacity = DefaultMemoryCapacity
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryStore{now: now, capacity: capacity, records: make(map[string]*memRecord)}
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// Begin implements Store.
+func (s *MemoryStore) Begin(_ context.Context, key string, h []byte, inFlight time.Duration) (Record, bool, error) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire(now)
+	if r, ok := s.records[key]; ok {
+		return r.rec, false, nil
+	}
+	if len(s.records) >= s.capacity {
+		r := heap.Pop(&s.expiry).(*memRecord)
+		delete(s.records, r.key)
+	}
+	r := &memRecord{key: key, rec: Record{Hash: h}, expires: now.Add(inFlight)}
+	s.records[key] = r
+	heap.Push(&s.expiry, r)
+	return Record{}, true, nil
+}
+
+// Complete implements Store.
+func (s *MemoryStore) Complete(_ context.Context, key string, rec Record, ttl time.Duration) error {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.records[key]
+	if !ok {
+		r = &memRecord{key: key}
+		s.records[key] = r
+		r.rec, r.expires = rec, now.Add(ttl)
+		heap.Push(&s.expiry, r)
+		return nil
+	}
+	r.rec, r.expires = rec, now.Add(ttl)
+	heap.Fix(&s.expiry, r.index)
+	return nil
+}
+
+// Release implements Store.
+func (s *MemoryStore) Release(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.records[key]; ok {
+		heap.Remove(&s.expiry, r.index)
+		delete(s.records, key)
+	}
+	return nil
+}
+
+func (s *MemoryStore) expire(now time.Time) {
+	for len(s.expiry) > 0 && !now.Before(s.expiry[0].expires) {
+		r := heap.Pop(&s.expiry).(*memRecord)
+		delete(s.records, r.key)
+	}
+}
+
+// expiryHeap orders records by expiry (container/heap).
+type expiryHeap []*memRecord
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+
+func (h *expiryHeap) Push(x any) {
+	r := x.(*memRecord)
+	r.index = len(*h)
+	*h = append(*h, r)
+}
+
+func (h *expiryHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return r
+}
+
+// RedisStore keeps records in Redis under "authsvc:idempotency:<hash>", shared by every replica.
+type RedisStore struct {
+	rdb     redis.UniversalClient
+	timeout time.Duration
+}
+
+// NewRedisStore returns a store on rdb.
+func NewRedisStore(rdb redis.UniversalClient) *RedisStore {
+	return &RedisStore{rdb: rdb, timeout: 150 * time.Millisecond}
+}
+
+var _ Store = (*RedisStore)(nil)
+
+const redisPrefix = "authsvc:idempotency:"
+
+// Begin implements Store: SET NX claims the key atomically across replicas.
+func (s *RedisStore) Begin(ctx context.Context, key string, h []byte, inFlight time.Duration) (Record, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	claim, err := json.Marshal(Record{Hash: h})
+	if err != nil {
+		return Record{}, false, fmt.Errorf("idempotency: encode: %w", err)
+	}
+	// Two tries: the existing record can expire between SET NX and GET.
+	for range 2 {
+		ok, err := s.rdb.SetNX(ctx, redisPrefix+key, claim, inFlight).Result()
+		if err != nil {
+			return Record{}, false, fmt.Errorf("idempotency: redis claim: %w", err)
+		}
+		if ok {
+			return Record{}, true, nil
+		}
+		b, err := s.rdb.Get(ctx, redisPrefix+key).Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return Record{}, false, fmt.Errorf("idempotency: redis get: %w", err)
+		}
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return Record{}, false, fmt.Errorf("idempotency: malformed record: %w", err)
+		}
+		return rec, false, nil
+	}
+	return Record{}, false, errors.New("idempotency: key changed state twice during the claim")
+}
+
+// Complete implements Store.
+func (s *RedisStore) Complete(ctx context.Context, key string, rec Record, ttl time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("idempotency: encode: %w", err)
+	}
+	if err := s.rdb.Set(ctx, redisPrefix+key, b, ttl).Err(); err != nil {
+		return fmt.Errorf("idempotency: redis store: %w", err)
+	}
+	return nil
+}
+
+// Release implements Store.
+func (s *RedisStore) Release(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := s.rdb.Del(ctx, redisPrefix+key).Err(); err != nil {
+		return fmt.Errorf("idempotency: redis release: %w", err)
+	}
+	return nil
+}

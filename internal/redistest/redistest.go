@@ -1,0 +1,175 @@
+package redistest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// startTimeout bounds how long redis-server may take to accept connections.
+const startTimeout = 15 * time.Second
+
+// Server is a redis-server process owned by one test.
+type Server struct {
+	// Addr is host:port on 127.0.0.1.
+	Addr string
+
+	bin, dir string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start runs redis-server until the test ends. It fails the test with instructions when
+// redis-server is not on PATH.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redistest: redis-server is not installed (not on PATH); these tests need a real Redis: "+
+			"run ./scripts/test-deps.sh (apt-get install -y redis-server): %v", err)
+	}
+	s := &Server{bin: bin, dir: t.TempDir()}
+	// A free port can be taken between choosing it and redis-server binding it; try a few.
+	var lastErr error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("redistest: pick a port: %v", err)
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if lastErr = s.start(); lastErr == nil {
+			break
+		}
+	}
+	if lastErr != nil {
+		t.Fatalf("redistest: %v", lastErr)
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// URL is the redis:// URL of the server (database 0).
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Client returns a go-redis client for the server, closed when the test ends.
+func (s *Server) Client(t testing.TB) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Stop terminates redis-server and waits for it to exit, as an outage would.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	s.stop()
+}
+
+// Restart starts redis-server again on the same address (empty: nothing is persisted).
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.stop()
+	if err := s.start(); err != nil {
+		t.Fatalf("redistest: restart: %v", err)
+	}
+}
+
+func (s *Server) start() error {
+	_, port, _ := net.SplitHostPort(s.Addr)
+	cmd := exec.Command(s.bin, //nolint:gosec // the binary found on PATH, with fixed arguments
+		"--bind", "127.0.0.1",
+		"--port", port,
+		"--dir", s.dir,
+		"--save", "",
+		"--appendonly", "no",
+		"--daemonize", "no",
+		"--loglevel", "warning",
+		"--logfile", "", // stdout, captured below
+	)
+	out, err := os.Create(s.dir + "/redis-" + port + ".log")
+	if err != nil {
+		return fmt.Errorf("create log file: %w", err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		_ = out.Close()
+		return fmt.Errorf("start %s: %w", s.bin, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		_ = out.Close()
+		close(done)
+	}()
+	s.mu.Lock()
+	s.cmd, s.done = cmd, done
+	s.mu.Unlock()
+
+	if err := waitReady(s.Addr, done); err != nil {
+		s.stop()
+		log, _ := os.ReadFile(s.dir + "/redis-" + port + ".log") //nolint:gosec // our temp dir
+		return fmt.Errorf("redis-server on %s did not become ready: %w; its log:\n%s", s.Addr, err, log)
+	}
+	return nil
+}
+
+// waitReady pings until redis-server answers, it exits, or startTimeout passes. Polling is the
+// only readiness signal redis-server offers on its own.
+func waitReady(addr string, exited <-chan struct{}) error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer func() { _ = c.Close() }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := c.Ping(ctx).Err()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("redis-server exited")
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last ping: %w)", ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) stop() {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
