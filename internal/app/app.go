@@ -298,5 +298,6 @@ func services(d serviceDeps) []server.Service {
 }
 
 func httpMiddleware(cfg *config.Config) []func(http.Handler) http.Handler {
-	return []func(http.Handler) http.Handler{gateway.CORS(cfg.CORSOrigins), gateway.SecurityHeaders}
+	// CORS answers preflights first; CSRF refusals still carry the security headers.
+	return []func(http.Handler) http.Handler{gateway.CORS(cfg.CORSOrigins), gateway.SecurityHeaders, gateway.CSRF(cfg.CORSOrigins)}
 }
