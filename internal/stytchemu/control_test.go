@@ -88,6 +88,20 @@ func TestFaultLatencyRespectsClientTimeout(t *testing.T) {
 	assert.Equal(t, 200, w.h.do(get("/v1/m2m/clients/"+w.client.ClientID)).status)
 }
 
+// A delayed POST also ends when its client gives up: the body is consumed before the delay, so
+// net/http notices the hang-up (without that, the handler would sleep out the hour and goleak fails).
+func TestFaultLatencyOnPostRespectsClientTimeout(t *testing.T) {
+	w := newWorld(t)
+	_, err := w.h.emu.AddFault(stytchemu.Fault{Pattern: "POST /v1/m2m/clients/search", Latency: time.Hour})
+	require.NoError(t, err)
+	c := post("/v1/m2m/clients/search", map[string]any{"limit": 10})
+	c.timeout = 50 * time.Millisecond
+	_, err = w.h.try(c)
+	require.Error(t, err)
+	w.h.emu.ClearFaults()
+	assert.Equal(t, 200, w.h.do(post("/v1/m2m/clients/search", map[string]any{"limit": 10})).status)
+}
+
 func TestFaultValidation(t *testing.T) {
 	emu, err := stytchemu.New(stytchemu.WithSigningKey(testKey))
 	require.NoError(t, err)

@@ -1,8 +1,10 @@
 package stytchemu
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -196,12 +198,26 @@ func (e *Emulator) takeFault(r *http.Request, template string) (Fault, bool) {
 
 // applyFault runs a matching fault. It reports whether the request is done
 // (answered, reset, or abandoned by the client).
+// maxFaultBodyBytes bounds the request body buffered before an injected delay.
+const maxFaultBodyBytes = 1 << 20
+
 func (e *Emulator) applyFault(w http.ResponseWriter, r *http.Request, template, requestID string) bool {
 	f, ok := e.takeFault(r, template)
 	if !ok {
 		return false
 	}
 	if f.Latency > 0 {
+		// Read the body before waiting: net/http notices a client that hangs up (and cancels
+		// r.Context) only once the request body has been consumed, so a delayed POST would otherwise
+		// sleep out its whole latency after the client gave up. The handler reads the buffered copy.
+		if r.Body != nil {
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxFaultBodyBytes))
+			_ = r.Body.Close()
+			if err != nil {
+				return true // the client is gone
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		t := time.NewTimer(f.Latency)
 		select {
 		case <-r.Context().Done():
