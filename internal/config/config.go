@@ -48,6 +48,9 @@ type Config struct {
 	// InsecureCookies drops the Secure attribute from session cookies, for plain-HTTP local development
 	// only (the default in dev mode); refused in production.
 	InsecureCookies bool
+
+	// TLS settings of the public ports (see tls.go in this package).
+	TLS TLS
 }
 
 // DevMode reports whether authsvc should run against the embedded Stytch emulator.
@@ -84,6 +87,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 	var (
 		c                                                   Config
 		secretFile, redirects, origins, grace, insecureCook string
+		tlsr                                                tlsRaw
 	)
 	settings := []setting{
 		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID, false},
@@ -101,6 +105,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		{"AUTHSVC_SHUTDOWN_GRACE", "shutdown-grace", "20s", "how long in-flight calls may finish on shutdown", &grace, false},
 		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "", "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", &insecureCook, true},
 	}
+	settings = append(settings, tlsr.settings()...)
 
 	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -137,6 +142,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		return nil, fmt.Errorf("AUTHSVC_INSECURE_COOKIES: %q is not a boolean", insecureCook)
 	}
 	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.loadTLS(tlsr); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,9 +69,9 @@ type Config struct {
 	// MetricsHandler serves /metrics on the admin port.
 	MetricsHandler http.Handler
 
-	// GRPCServerCredentials enables TLS on the gRPC port; GatewayDialCredentials must then match.
-	GRPCServerCredentials  credentials.TransportCredentials
-	GatewayDialCredentials credentials.TransportCredentials
+	// TLS, when CertFile is set, serves the gRPC and REST ports over TLS (optionally mutual TLS on
+	// gRPC); see tlsSetup for how the gateway's loopback connection passes it.
+	TLS TLSConfig
 
 	// ShutdownGrace bounds the graceful phase of shutdown.
 	ShutdownGrace time.Duration
@@ -93,6 +94,7 @@ type Server struct {
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	adminLis net.Listener
+	tls      *tlsSetup // nil: plain TCP
 	stopOnce sync.Once
 	stopErr  error
 
@@ -123,6 +125,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, health: health.NewServer(), failed: make(chan struct{}), draining: make(chan struct{})}
 
 	var err error
+	if cfg.TLS.CertFile != "" {
+		if s.tls, err = newTLSSetup(cfg.TLS, time.Now()); err != nil {
+			return nil, err
+		}
+	}
 	if s.grpcLis, err = listen(ctx, cfg.GRPCListener, cfg.GRPCAddr, "gRPC"); err != nil {
 		return nil, err
 	}
@@ -191,8 +198,8 @@ func (s *Server) newGRPCServer() *grpc.Server {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 	}
-	if s.cfg.GRPCServerCredentials != nil {
-		opts = append(opts, grpc.Creds(s.cfg.GRPCServerCredentials))
+	if s.tls != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls.grpc)))
 	}
 	g := grpc.NewServer(opts...)
 	for _, svc := range s.cfg.Services {
@@ -206,9 +213,9 @@ func (s *Server) newGRPCServer() *grpc.Server {
 }
 
 func (s *Server) newGateway(ctx context.Context) error {
-	creds := s.cfg.GatewayDialCredentials
-	if creds == nil {
-		creds = insecure.NewCredentials()
+	creds := insecure.NewCredentials()
+	if s.tls != nil {
+		creds = credentials.NewTLS(s.tls.gateway)
 	}
 	// The gateway is the gRPC server's client: its own client spans join the REST request's trace, so a
 	// trace reads gateway server span -> gRPC client span -> gRPC server span.
@@ -245,6 +252,9 @@ func (s *Server) newGateway(ctx context.Context) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+	}
+	if s.tls != nil {
+		s.http.TLSConfig = s.tls.http
 	}
 	return nil
 }
@@ -284,14 +294,15 @@ func (s *Server) adminHandler() http.Handler {
 // a clean shutdown.
 func (s *Server) Run(ctx context.Context) error {
 	s.serving.Go(func() { s.fail(wrapServe("gRPC", s.grpc.Serve(s.grpcLis))) })
-	s.serving.Go(func() { s.fail(wrapServe("HTTP", s.http.Serve(s.httpLis))) })
+	s.serving.Go(func() { s.fail(wrapServe("HTTP", s.serveHTTP())) })
 	s.serving.Go(func() { s.fail(wrapServe("admin", s.admin.Serve(s.adminLis))) })
 
 	for _, svc := range s.cfg.Services {
 		s.health.SetServingStatus(svc.Desc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.log.InfoContext(ctx, "authsvc serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "admin", s.AdminAddr())
+	s.log.InfoContext(ctx, "authsvc serving", "grpc", s.GRPCAddr(), "http", s.HTTPAddr(), "admin", s.AdminAddr(),
+		"tls", s.tls != nil, "grpc_client_certs", s.tls != nil && s.tls.grpc.ClientAuth == tls.RequireAndVerifyClientCert)
 
 	select {
 	case <-ctx.Done():
@@ -301,6 +312,13 @@ func (s *Server) Run(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownGrace)
 	defer cancel()
 	return s.Shutdown(shutdownCtx)
+}
+
+func (s *Server) serveHTTP() error {
+	if s.tls != nil {
+		return s.http.ServeTLS(s.httpLis, "", "") // the certificate is in s.http.TLSConfig
+	}
+	return s.http.Serve(s.httpLis)
 }
 
 func (s *Server) fail(err error) {
