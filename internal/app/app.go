@@ -162,6 +162,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		StreamInterceptors: stream,
 		GatewayOptions:     gatewayOptions(cfg),
 		HTTPMiddleware:     httpMiddleware(cfg),
+		TLS:                server.TLSConfig{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, ClientCAFile: cfg.TLS.ClientCAFile},
 		ExtraRoutes:        extra,
 		OpenAPI:            gen.OpenAPI,
 		Ready:              a.ready,
