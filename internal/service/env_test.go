@@ -47,6 +47,13 @@ type testEnv struct {
 	token     string
 }
 
+// startEnvNoLimits is startEnv with admission control off: the RPC tables call the same addresses
+// and codes more often than a person would, and rate limits are admission's tests, not these.
+func startEnvNoLimits(t *testing.T) *testEnv {
+	t.Helper()
+	return startEnv(t, apptest.WithEnv(map[string]string{"AUTHSVC_ADMISSION": "off"}))
+}
+
 // startEnv runs the production app (internal/app, through apptest) in dev mode against an emulator.
 func startEnv(t *testing.T, opts ...apptest.Option) *testEnv {
 	t.Helper()
@@ -183,6 +190,10 @@ func (e *testEnv) restRaw(t *testing.T, client *http.Client, bearer, verb, path 
 	}
 	if bearer != "" {
 		r.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if client.Jar != nil {
+		// A browser states the page's origin on every POST; the app's own page is same-origin.
+		r.Header.Set("Origin", e.BaseURL)
 	}
 	res, err := client.Do(r)
 	require.NoError(t, err)

@@ -23,7 +23,9 @@ import (
 // ErrorInfo domains. Reasons in DomainStytch are Stytch's error_type values, unchanged; reasons in
 // DomainAuthsvc are authsvc's own:
 //
-//   - stytch_unavailable: Stytch could not be reached, timed out or answered 5xx (UNAVAILABLE).
+//   - stytch_unavailable: Stytch could not be reached, timed out or answered 5xx without a Stytch
+//     error body (UNAVAILABLE); a 5xx with one keeps Stytch's type (internal_server_error).
+//   - stytch_http_<status>: Stytch answered an unexpected status without a Stytch error body.
 //   - stytch_misconfigured: Stytch refused authsvc's own project credentials or request (INTERNAL).
 //   - keys_not_loaded: no signing keys are loaded yet, so nothing can be verified locally (UNAVAILABLE).
 //   - expired, too_old, bad_signature, malformed, unknown_key, wrong_issuer, wrong_audience,
@@ -192,13 +194,16 @@ func (b *base) stytchStatus(ctx context.Context, log *slog.Logger, se *stytchcli
 			reason = af.reason
 		}
 	}
+	domain := DomainStytch
 	if reason == "" {
+		// Not a Stytch error body (a proxy's page, an empty body): the reason is authsvc's.
+		domain = DomainAuthsvc
 		reason = "stytch_http_" + strconv.Itoa(se.StatusCode)
 		if code == codes.Unavailable {
 			reason = "stytch_unavailable"
 		}
 	}
-	info := &errdetails.ErrorInfo{Reason: reason, Domain: DomainStytch}
+	info := &errdetails.ErrorInfo{Reason: reason, Domain: domain}
 	if se.RequestID != "" {
 		info.Metadata = map[string]string{MetadataStytchRequestID: se.RequestID}
 	}

@@ -30,7 +30,7 @@ func (e *testEnv) lastLink(t *testing.T, addr string) stytchemu.Message {
 }
 
 func TestMagicLinks(t *testing.T) {
-	e := startEnv(t)
+	e := startEnvNoLimits(t)
 	org := e.org(t, stytchemu.OrganizationParams{})
 	active := e.member(t, org.ID, stytchemu.MemberParams{})
 	loginResp := func() proto.Message { return &b2bv1.MagicLinksServiceLoginOrSignupResponse{} }

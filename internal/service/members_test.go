@@ -17,7 +17,7 @@ import (
 const membersSvc = "/authsvc.b2b.v1.MembersService/"
 
 func TestMembers(t *testing.T) {
-	e := startEnv(t)
+	e := startEnvNoLimits(t)
 	org := e.org(t, stytchemu.OrganizationParams{})
 	other := e.org(t, stytchemu.OrganizationParams{})
 	existing := e.member(t, org.ID, stytchemu.MemberParams{Name: "Ada", Roles: []string{stytchemu.RoleAdmin}, MFAPhoneNumber: "+15005550006"})

@@ -33,7 +33,7 @@ func wrongCode(code string) string {
 }
 
 func TestOTPs(t *testing.T) {
-	e := startEnv(t)
+	e := startEnvNoLimits(t)
 	org := e.org(t, stytchemu.OrganizationParams{})
 	mfaOrg := e.org(t, stytchemu.OrganizationParams{MFAPolicy: "REQUIRED_FOR_ALL"})
 	active := e.member(t, org.ID, stytchemu.MemberParams{})

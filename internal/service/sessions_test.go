@@ -37,7 +37,7 @@ func forge(t *testing.T, jwt string) string {
 }
 
 func TestSessionsAuthenticate(t *testing.T) {
-	e := startEnv(t)
+	e := startEnvNoLimits(t)
 	org := e.org(t, stytchemu.OrganizationParams{})
 	m := e.member(t, org.ID, stytchemu.MemberParams{})
 	s := e.session(t, org.ID, m.ID)
@@ -168,7 +168,7 @@ func TestSessionsAuthenticate(t *testing.T) {
 // TestSessionsAuthenticateLocalMakesNoStytchCalls pins the hot path: a valid JWT costs no call to
 // Stytch, and a forged one is refused without one (junk must not spend Stytch's rate limit).
 func TestSessionsAuthenticateLocalMakesNoStytchCalls(t *testing.T) {
-	e := startEnv(t)
+	e := startEnvNoLimits(t)
 	org := e.org(t, stytchemu.OrganizationParams{})
 	m := e.member(t, org.ID, stytchemu.MemberParams{})
 	s := e.session(t, org.ID, m.ID)
@@ -191,7 +191,7 @@ func TestSessionsAuthenticateLocalMakesNoStytchCalls(t *testing.T) {
 		})
 		t.Run(tc.name+"/rest", func(t *testing.T) {
 			e.Emu.ResetRequests()
-			r := e.restCall(t, "POST", "/v1/b2b/sessions/authenticate", authJWT(tc.jwt), &b2bv1.SessionsServiceAuthenticateResponse{})
+			r := e.restCallNoCookies(t, "POST", "/v1/b2b/sessions/authenticate", authJWT(tc.jwt), &b2bv1.SessionsServiceAuthenticateResponse{})
 			assert.Equal(t, tc.code, r.Status.Code(), "body: %s", r.Body)
 			assert.Equal(t, 0, e.Emu.Requests("*"), "calls to Stytch")
 		})
@@ -199,7 +199,7 @@ func TestSessionsAuthenticateLocalMakesNoStytchCalls(t *testing.T) {
 }
 
 func TestSessionsRevokeGetExchangeJWKS(t *testing.T) {
-	e := startEnv(t)
+	e := startEnvNoLimits(t)
 	org := e.org(t, stytchemu.OrganizationParams{})
 	org2 := e.org(t, stytchemu.OrganizationParams{})
 	addr := email("multi")

@@ -1,0 +1,86 @@
+package service_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/authsvc/authsvc/internal/service"
+)
+
+func TestRedirectPolicy(t *testing.T) {
+	p, err := service.NewRedirectPolicy([]string{"https://app.example.com/auth/callback", "http://localhost:3000/authenticate?tenant=a&flow=b"})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name, in, want string
+		ok             bool
+	}{
+		{"omitted: the default", "", "https://app.example.com/auth/callback", true},
+		{"exact", "https://app.example.com/auth/callback", "https://app.example.com/auth/callback", true},
+		{"scheme and host case, default port", "HTTPS://App.Example.COM:443/auth/callback", "https://app.example.com/auth/callback", true},
+		{"query in another order", "http://localhost:3000/authenticate?flow=b&tenant=a", "http://localhost:3000/authenticate?tenant=a&flow=b", true},
+		{"other host", "https://evil.example.com/auth/callback", "", false},
+		{"suffix host", "https://app.example.com.evil.io/auth/callback", "", false},
+		{"other port", "https://app.example.com:8443/auth/callback", "", false},
+		{"other scheme", "http://app.example.com/auth/callback", "", false},
+		{"path case", "https://app.example.com/Auth/callback", "", false},
+		{"trailing slash", "https://app.example.com/auth/callback/", "", false},
+		{"dot segments", "https://app.example.com/auth/x/../callback", "", false},
+		{"added query", "https://app.example.com/auth/callback?next=//evil.example.com", "", false},
+		{"missing query", "http://localhost:3000/authenticate", "", false},
+		{"changed query value", "http://localhost:3000/authenticate?tenant=b&flow=b", "", false},
+		{"fragment", "https://app.example.com/auth/callback#x", "", false},
+		{"user info", "https://user@app.example.com/auth/callback", "", false},
+		{"not a URL", "javascript:alert(1)", "", false},
+		{"relative", "/auth/callback", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := p.Resolve("login_redirect_url", tc.in)
+			if tc.ok {
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, got)
+				return
+			}
+			st, ok := status.FromError(err)
+			require.True(t, ok)
+			assert.Equal(t, codes.InvalidArgument, st.Code())
+			assert.Contains(t, st.Message(), "login_redirect_url")
+			assert.NotContains(t, st.Message(), "evil", "caller input is not echoed")
+		})
+	}
+}
+
+func TestRedirectPolicyWithoutAllowlist(t *testing.T) {
+	var p service.RedirectPolicy
+	got, err := p.Resolve("invite_redirect_url", "")
+	require.NoError(t, err)
+	assert.Empty(t, got, "Stytch's project default applies")
+	_, err = p.Resolve("invite_redirect_url", "https://app.example.com/")
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+}
+
+func TestNewRedirectPolicyRefusesBadEntries(t *testing.T) {
+	for _, bad := range []string{"ftp://x.example.com/", "https://x.example.com/#frag", "https://u:p@x.example.com/", "/relative"} {
+		_, err := service.NewRedirectPolicy([]string{bad})
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestMemoryRevocations(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r := service.NewMemoryRevocations(func() time.Time { return now })
+	ctx := t.Context()
+	assert.False(t, r.IsRevoked(ctx, "s1"))
+	r.Revoke(ctx, "s1", now.Add(time.Minute))
+	assert.True(t, r.IsRevoked(ctx, "s1"))
+	assert.False(t, r.IsRevoked(ctx, "s2"))
+	r.Revoke(ctx, "s1", now.Add(time.Second)) // an earlier end never shortens a revocation
+	now = now.Add(30 * time.Second)
+	assert.True(t, r.IsRevoked(ctx, "s1"))
+	now = now.Add(time.Minute)
+	assert.False(t, r.IsRevoked(ctx, "s1"), "lapsed once every JWT of the session has expired")
+}
