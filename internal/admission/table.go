@@ -61,7 +61,9 @@ func ByIP() Key { return Key{parts: []keyPart{{kind: partIP}}} }
 func ByCaller() Key { return Key{parts: []keyPart{{kind: partCaller}}} }
 
 // ByField keys by a string field of the request, as is.
-func ByField(name string) Key { return Key{parts: []keyPart{{kind: partField, field: protoreflect.Name(name)}}} }
+func ByField(name string) Key {
+	return Key{parts: []keyPart{{kind: partField, field: protoreflect.Name(name)}}}
+}
 
 // ByEmail keys by an email address field, normalized so that case and +tags do not make a new
 // budget (a+1@x and A@X reach the same mailbox).

@@ -62,6 +62,7 @@ type App struct {
 	ownEmu bool
 	jwks   *verify.JWKSCache
 	stytch *stytchclient.Client
+	shared *sharedState // budgets, idempotency records, revocations (admission.go)
 }
 
 // New builds authsvc from cfg. It opens the listeners but serves nothing until Run. It never calls
@@ -119,8 +120,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("jwks cache: %w", err)
 	}
+	if a.shared, err = openShared(cfg, opts.Now, tel); err != nil {
+		return nil, err
+	}
 	verifier, err := verify.NewVerifier(verify.VerifierConfig{
 		ProjectID:      projectID,
+		IsRevoked:      a.shared.revocations.IsRevoked,
 		Keys:           a.jwks,
 		BaseURL:        a.stytch.BaseURL(),
 		Now:            opts.Now,
@@ -140,7 +145,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		verifier:    verifier,
 		jwks:        a.jwks,
 		redirects:   redirects,
-		revocations: service.NewMemoryRevocations(opts.Now),
+		revocations: a.shared.revocations,
 		now:         opts.Now,
 		logger:      tel.Logger,
 	}
@@ -256,6 +261,7 @@ func (a *App) closeDeps(ctx context.Context) error {
 	if a.ownEmu && a.emu != nil {
 		errs = append(errs, a.emu.Close())
 	}
+	errs = append(errs, a.shared.close())
 	if a.tel != nil {
 		errs = append(errs, a.tel.Shutdown(ctx))
 	}
@@ -270,7 +276,7 @@ type serviceDeps struct {
 	verifier    *verify.Verifier
 	jwks        *verify.JWKSCache
 	redirects   service.RedirectPolicy
-	revocations *service.MemoryRevocations
+	revocations service.Revocations
 	now         func() time.Time
 	logger      *slog.Logger
 }

@@ -49,6 +49,8 @@ type Config struct {
 	// only (the default in dev mode); refused in production.
 	InsecureCookies bool
 
+	// Admission settings (internal/admission; see admission.go in this package).
+	Admission Admission
 	// TLS settings of the public ports (see tls.go in this package).
 	TLS TLS
 }
@@ -87,6 +89,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 	var (
 		c                                                   Config
 		secretFile, redirects, origins, grace, insecureCook string
+		adm                                                 admissionRaw
 		tlsr                                                tlsRaw
 	)
 	settings := []setting{
@@ -105,6 +108,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		{"AUTHSVC_SHUTDOWN_GRACE", "shutdown-grace", "20s", "how long in-flight calls may finish on shutdown", &grace, false},
 		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "", "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", &insecureCook, true},
 	}
+	settings = append(settings, adm.settings()...)
 	settings = append(settings, tlsr.settings()...)
 
 	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
@@ -142,6 +146,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		return nil, fmt.Errorf("AUTHSVC_INSECURE_COOKIES: %q is not a boolean", insecureCook)
 	}
 	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.loadAdmission(adm); err != nil {
 		return nil, err
 	}
 	if err := c.loadTLS(tlsr); err != nil {
