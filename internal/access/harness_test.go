@@ -1,0 +1,127 @@
+package access
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	_ "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1" // registers the rules under test
+	_ "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+	"github.com/authsvc/authsvc/internal/callmeta"
+	"github.com/authsvc/authsvc/internal/stytchclient"
+	"github.com/authsvc/authsvc/internal/stytchclient/verify"
+	"github.com/authsvc/authsvc/internal/stytchemu"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// harness wires the emulator, Stytch client, JWKS cache, verifier and session authenticator exactly
+// as production does, with the emulator's clock everywhere.
+type harness struct {
+	emu      *stytchemu.Server
+	client   *stytchclient.Client
+	verifier *verify.Verifier
+	sessions *stytchclient.SessionAuthenticator
+	acc      *Interceptor
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	emu, err := stytchemu.Start(stytchemu.WithSandbox())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = emu.Close() })
+	client, err := stytchclient.New(stytchclient.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
+	require.NoError(t, err)
+	cache, err := verify.NewJWKSCache(verify.JWKSCacheConfig{Fetch: client.FetchJWKS, Now: emu.Now})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cache.Close() })
+	require.NoError(t, cache.WaitReady(t.Context()))
+	v, err := verify.NewVerifier(verify.VerifierConfig{ProjectID: emu.ProjectID(), Keys: cache, BaseURL: emu.URL, Now: emu.Now})
+	require.NoError(t, err)
+	h := &harness{emu: emu, client: client, verifier: v, sessions: stytchclient.NewSessionAuthenticator(client, v, emu.Now)}
+	h.acc, err = New(Config{Sessions: h.sessions, M2M: v, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	return h
+}
+
+// member creates a member of org with roles and a live session.
+func (h *harness) member(t *testing.T, org, email string, roles ...string) stytchemu.Session {
+	t.Helper()
+	m, err := h.emu.CreateMember(org, stytchemu.MemberParams{Email: email, Roles: roles})
+	require.NoError(t, err)
+	s, err := h.emu.CreateSession(org, m.ID, time.Hour)
+	require.NoError(t, err)
+	return s
+}
+
+// m2m mints an access token for a new client holding scopes, signed by the emulator's current key
+// with the claims its token endpoint uses.
+func (h *harness) m2m(t *testing.T, scopes ...string) (token, clientID string) {
+	t.Helper()
+	c, err := h.emu.CreateM2MClient("caller", scopes)
+	require.NoError(t, err)
+	now := h.emu.Now()
+	tok, err := h.emu.SignJWT(map[string]any{
+		"iss": "stytch.com/" + h.emu.ProjectID(), "aud": []string{h.emu.ProjectID()}, "sub": c.ClientID,
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(), "scope": joinScopes(scopes),
+	})
+	require.NoError(t, err)
+	return tok, c.ClientID
+}
+
+func joinScopes(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += x
+	}
+	return out
+}
+
+// call is the outcome of one unary call through the interceptor.
+type call struct {
+	err       error
+	reached   bool
+	principal Principal
+	acting    callmeta.MemberSession
+	fields    logging.Fields
+}
+
+// call runs the unary interceptor for method with req and incoming metadata md (key, value pairs).
+func (h *harness) call(t *testing.T, method string, req any, md ...string) call {
+	t.Helper()
+	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs(md...))
+	// The logging interceptor puts a fields holder in the context; the access interceptor adds to it.
+	ctx = logging.InjectFields(ctx, logging.Fields{})
+	var c call
+	_, c.err = h.acc.Unary()(ctx, req, &grpc.UnaryServerInfo{FullMethod: method}, func(ctx context.Context, _ any) (any, error) {
+		c.reached = true
+		c.principal, _ = PrincipalFrom(ctx)
+		c.acting, _ = callmeta.MemberSessionFrom(ctx)
+		return "ok", nil
+	})
+	c.fields = logging.ExtractFields(ctx)
+	return c
+}
+
+// field returns the value of a log field added by the interceptor.
+func (c call) field(key string) any {
+	it := c.fields.Iterator()
+	for it.Next() {
+		if k, v := it.At(); k == key {
+			return v
+		}
+	}
+	return nil
+}
