@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/authsvc/authsvc/gen"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
@@ -153,6 +152,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	extra := map[string]http.Handler{}
 	if a.emu != nil {
 		extra["GET /dev/outbox"] = devOutbox(a.emu)
+		extra["POST /dev/m2m/clients"] = devCreateM2MClient(a.emu)
 	}
 	unary, stream, err := a.callerInterceptors(ctx, cfg, deps)
 	if err != nil {
@@ -197,7 +197,8 @@ func (a *App) startEmulator(opts Options) (*stytchemu.Server, error) {
 		a.ownEmu = true
 	}
 	a.log.Warn("DEV MODE: no STYTCH_PROJECT_ID, so authsvc talks to its embedded Stytch emulator; "+
-		"nothing reaches Stytch, emails and SMS land in GET /dev/outbox. Never use this in production.",
+		"nothing reaches Stytch, emails and SMS land in GET /dev/outbox, and POST /dev/m2m/clients creates "+
+		"M2M clients. Never use this in production.",
 		"emulator_url", emu.URL,
 		"sandbox_organization_id", stytchemu.SandboxOrganizationID)
 	return emu, nil
@@ -214,10 +215,23 @@ func devOutbox(emu *stytchemu.Server) http.Handler {
 	})
 }
 
+// devCreateM2MClient lets a developer create an M2M client in dev mode (POST /dev/m2m/clients with
+// Stytch's body: {"client_name": ..., "scopes": [...]}) without knowing the embedded emulator's
+// random project secret. It is the bootstrap for calling service-only RPCs in dev mode: the client's
+// credentials then get a token from M2MService.IssueToken. Like /dev/outbox it exists only in dev mode.
+func devCreateM2MClient(emu *stytchemu.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/v1/m2m/clients"
+		r2.RequestURI = ""
+		r2.SetBasicAuth(emu.ProjectID(), emu.Secret())
+		emu.ServeHTTP(w, r2)
+	})
+}
+
 func gatewayOptions(cfg *config.Config) []runtime.ServeMuxOption {
 	opts := gateway.CookieOptions(gateway.CookieConfig{
 		Insecure: cfg.InsecureCookies,
-		ClearOn:  []protoreflect.FullName{(&b2bv1.SessionsServiceRevokeResponse{}).ProtoReflect().Descriptor().FullName()},
 	})
 	opts = append(opts, gateway.HeaderOptions()...)
 	return append(opts, gateway.ErrorOptions()...)

@@ -135,3 +135,19 @@ func TestSecurityHeaders(t *testing.T) {
 	assert.Equal(t, "DENY", r.Header.Get("X-Frame-Options"))
 	assert.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 }
+
+// Dev mode lets a developer create an M2M client without the emulator's secret, and that client's
+// credentials then obtain a token through authsvc.
+func TestDevModeM2MBootstrap(t *testing.T) {
+	env := apptest.Start(t)
+	r := env.REST(t, http.MethodPost, "/dev/m2m/clients", `{"client_name":"dev-tool","scopes":["read:members"]}`)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	client, ok := r.JSON(t)["m2m_client"].(map[string]any)
+	require.True(t, ok, "%s", r.Body)
+
+	r = env.REST(t, http.MethodPost, "/v1/m2m/token", map[string]any{
+		"client_id": client["client_id"], "client_secret": client["client_secret"],
+	})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.NotEmpty(t, r.JSON(t)["access_token"])
+}

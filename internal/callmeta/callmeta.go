@@ -17,6 +17,13 @@ const (
 	CookieSessionToken = "authsvc-cookie-session-token" //nolint:gosec // a metadata key, not a credential
 	// CookieSessionJWT carries the stytch_session_jwt cookie's value on REST calls.
 	CookieSessionJWT = "authsvc-cookie-session-jwt"
+	// ClearSessionCookies is response header metadata set by a handler that ended the session the
+	// caller's cookies hold (a logout); the gateway then clears the cookies. Revoking someone else's
+	// session must not log the caller out of their own browser.
+	ClearSessionCookies = "authsvc-clear-session-cookies"
+	// InternalPrefix starts every authsvc-internal metadata key; the gateway never forwards such keys
+	// to HTTP clients.
+	InternalPrefix = "authsvc-"
 )
 
 // SessionCookies returns the session token and JWT the gateway took from cookies; empty when absent.

@@ -26,9 +26,6 @@ type CookieConfig struct {
 	Insecure bool
 	// Domain and Path scope the cookies; Path defaults to "/".
 	Domain, Path string
-	// ClearOn lists the fully-qualified response message names (for example
-	// "authsvc.b2b.v1.RevokeSessionResponse") whose success clears the cookies.
-	ClearOn []protoreflect.FullName
 }
 
 // CookieOptions returns the gateway options that move session cookies between browser and API.
@@ -55,18 +52,16 @@ func cookiesToMetadata(_ context.Context, r *http.Request) metadata.MD {
 	return md
 }
 
-// setCookies looks at every successful response: one that carries a session (a session_token or
-// session_jwt next to a member_session with expires_at) sets the cookies; one named in ClearOn clears
-// them.
-func (cfg CookieConfig) setCookies(_ context.Context, w http.ResponseWriter, resp proto.Message) error {
-	m := resp.ProtoReflect()
-	for _, name := range cfg.ClearOn {
-		if m.Descriptor().FullName() == name {
-			cfg.write(w, SessionTokenCookie, "", -1)
-			cfg.write(w, SessionJWTCookie, "", -1)
-			return nil
-		}
+// setCookies looks at every successful response: one whose handler ended the cookie session
+// (callmeta.ClearSessionCookies header metadata) clears the cookies; one that carries a session (a
+// session_token or session_jwt next to a member_session with expires_at) sets them.
+func (cfg CookieConfig) setCookies(ctx context.Context, w http.ResponseWriter, resp proto.Message) error {
+	if md, ok := runtime.ServerMetadataFromContext(ctx); ok && len(md.HeaderMD.Get(callmeta.ClearSessionCookies)) > 0 {
+		cfg.write(w, SessionTokenCookie, "", -1)
+		cfg.write(w, SessionJWTCookie, "", -1)
+		return nil
 	}
+	m := resp.ProtoReflect()
 	token := stringField(m, "session_token")
 	jwt := stringField(m, "session_jwt")
 	if token == "" && jwt == "" {

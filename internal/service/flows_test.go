@@ -279,3 +279,30 @@ func TestFlowM2M(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.HTTP, "body: %s", r.Body)
 	assert.NotEmpty(t, fresh.GetAccessToken())
 }
+
+// An admin revoking another member's session from the browser stays logged in: only a logout of the
+// session the cookies hold clears them.
+func TestFlowAdminRevokesAnotherSessionKeepsOwnCookies(t *testing.T) {
+	e := startEnv(t)
+	org := e.org(t, stytchemu.OrganizationParams{})
+	admin := e.member(t, org.ID, stytchemu.MemberParams{Roles: []string{"stytch_admin"}})
+	victim := e.member(t, org.ID, stytchemu.MemberParams{})
+	other := e.session(t, org.ID, victim.ID)
+
+	// The admin logs in through the browser flow, so the jar holds the admin's cookies.
+	r := e.restCall(t, "POST", "/v1/b2b/magic_links/email/login_or_signup", &b2bv1.MagicLinksServiceLoginOrSignupRequest{OrganizationId: org.ID, EmailAddress: admin.Email}, nil)
+	require.Equal(t, http.StatusOK, r.HTTP, "body: %s", r.Body)
+	r = e.restCall(t, "POST", "/v1/b2b/magic_links/authenticate", &b2bv1.MagicLinksServiceAuthenticateRequest{MagicLinksToken: e.lastLink(t, admin.Email).Token}, nil)
+	require.Equal(t, http.StatusOK, r.HTTP, "body: %s", r.Body)
+
+	r = e.restCall(t, "POST", "/v1/b2b/sessions/revoke", &b2bv1.SessionsServiceRevokeRequest{
+		Target: &b2bv1.SessionsServiceRevokeRequest_MemberSessionId{MemberSessionId: other.ID},
+	}, &b2bv1.SessionsServiceRevokeResponse{})
+	require.Equal(t, http.StatusOK, r.HTTP, "body: %s", r.Body)
+	assert.Empty(t, cookiesOf(r.Header), "revoking someone else's session must not touch the caller's cookies")
+	assert.Empty(t, r.Header.Values("Grpc-Metadata-Authsvc-Clear-Session-Cookies"), "internal metadata stays internal")
+
+	sess, r := e.authenticateWithCookies(t)
+	require.Equal(t, http.StatusOK, r.HTTP, "the admin is still logged in: %s", r.Body)
+	assert.Equal(t, admin.ID, sess.GetMemberSession().GetMemberId())
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	"github.com/authsvc/authsvc/internal/callmeta"
@@ -164,11 +166,17 @@ func (s *Sessions) Get(ctx context.Context, req *b2bv1.SessionsServiceGetRequest
 // at once instead of up to 5 minutes later.
 func (s *Sessions) Revoke(ctx context.Context, req *b2bv1.SessionsServiceRevokeRequest) (*b2bv1.SessionsServiceRevokeResponse, error) {
 	sessionID, token, jwt, memberID := req.GetMemberSessionId(), req.GetSessionToken(), req.GetSessionJwt(), req.GetMemberId()
+	cookieToken, cookieJWT := callmeta.SessionCookies(ctx)
 	if sessionID == "" && token == "" && jwt == "" && memberID == "" {
-		token, jwt = callmeta.SessionCookies(ctx)
+		token, jwt = cookieToken, cookieJWT
 	}
 	if sessionID == "" && token == "" && jwt == "" && memberID == "" {
 		return nil, invalidArgument("target", "missing_credential", "one of member_session_id, session_token, session_jwt or member_id is required")
+	}
+	// A logout of the session the browser's cookies hold clears them (on REST); revoking another
+	// session (an admin acting on a member) leaves the caller's own cookies alone.
+	if (token != "" && token == cookieToken) || (jwt != "" && jwt == cookieJWT) {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(callmeta.ClearSessionCookies, "1"))
 	}
 
 	// Learn which session IDs to remember before they are gone.
