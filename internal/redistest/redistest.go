@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -87,7 +88,8 @@ func (s *Server) Restart(t testing.TB) {
 
 func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
-	cmd := exec.Command(s.bin, //nolint:gosec // the binary found on PATH, with fixed arguments
+	// The process outlives this call; stop() ends it (SIGINT, then SIGKILL).
+	cmd := exec.CommandContext(context.Background(), s.bin, //nolint:gosec // the binary found on PATH, with fixed arguments
 		"--bind", "127.0.0.1",
 		"--port", port,
 		"--dir", s.dir,
@@ -97,7 +99,7 @@ func (s *Server) start() error {
 		"--loglevel", "warning",
 		"--logfile", "", // stdout, captured below
 	)
-	out, err := os.Create(s.dir + "/redis-" + port + ".log")
+	out, err := os.Create(filepath.Join(s.dir, "redis-"+port+".log")) //nolint:gosec // our own temp dir
 	if err != nil {
 		return fmt.Errorf("create log file: %w", err)
 	}
@@ -118,7 +120,7 @@ func (s *Server) start() error {
 
 	if err := waitReady(s.Addr, done); err != nil {
 		s.stop()
-		log, _ := os.ReadFile(s.dir + "/redis-" + port + ".log") //nolint:gosec // our temp dir
+		log, _ := os.ReadFile(filepath.Join(s.dir, "redis-"+port+".log")) //nolint:gosec // our own temp dir
 		return fmt.Errorf("redis-server on %s did not become ready: %w; its log:\n%s", s.Addr, err, log)
 	}
 	return nil
@@ -166,7 +168,7 @@ func (s *Server) stop() {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}

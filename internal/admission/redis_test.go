@@ -1,0 +1,111 @@
+package admission
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/authsvc/authsvc/internal/redistest"
+)
+
+func newRedisStore(t *testing.T, clk *clock) (*RedisStore, *redistest.Server) {
+	t.Helper()
+	srv := redistest.Start(t)
+	rdb, err := NewRedisClient(srv.URL(), clk.Now)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return NewRedisStore(rdb), srv
+}
+
+func TestRedisTake(t *testing.T) {
+	s, _ := newRedisStore(t, newClock())
+	r := Rate{Events: 5, Per: 10 * time.Minute}
+	for i := range 5 {
+		d, err := s.Take(t.Context(), "k", r)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "event %d", i+1)
+	}
+	d, err := s.Take(t.Context(), "k", r)
+	require.NoError(t, err)
+	assert.False(t, d.Allowed)
+	// Redis's own clock has moved a little since the first event.
+	assert.Greater(t, d.RetryAfter, time.Minute)
+	assert.LessOrEqual(t, d.RetryAfter, 2*time.Minute)
+
+	d, err = s.Take(t.Context(), "other", r)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed)
+}
+
+// Concurrent attempts (as from many replicas) cannot all pass before any is counted.
+func TestRedisReserveIsAtomic(t *testing.T) {
+	s, srv := newRedisStore(t, newClock())
+	f := Failures{Max: 5, Window: 10 * time.Minute}
+	var wg sync.WaitGroup
+	results := make(chan error, 40)
+	decisions := make(chan Decision, 40)
+	for range 40 {
+		wg.Go(func() {
+			d, err := s.Reserve(t.Context(), "k", f)
+			results <- err
+			decisions <- d
+		})
+	}
+	wg.Wait()
+	close(results)
+	close(decisions)
+	for err := range results {
+		require.NoError(t, err)
+	}
+	allowed := 0
+	for d := range decisions {
+		if d.Allowed {
+			allowed++
+		}
+	}
+	assert.Equal(t, 5, allowed)
+
+	d, err := s.Reserve(t.Context(), "k", f)
+	require.NoError(t, err)
+	assert.False(t, d.Allowed)
+	assert.Greater(t, d.RetryAfter, 9*time.Minute)
+
+	require.NoError(t, s.Refund(t.Context(), "k", f))
+	d, err = s.Reserve(t.Context(), "k", f)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed, "a refunded attempt is available again")
+
+	// A refund with nothing reserved creates no key (it would otherwise live forever, negative).
+	require.NoError(t, s.Refund(t.Context(), "never", f))
+	c := srv.Client(t)
+	assert.Equal(t, int64(0), c.Exists(t.Context(), "authsvc:admission:never").Val())
+	ttl := c.PTTL(t.Context(), "authsvc:admission:k").Val()
+	assert.Greater(t, ttl, 9*time.Minute, "the counter expires with its window")
+}
+
+// After a connection failure the client skips Redis for a cooldown instead of paying a timeout
+// per call; it tries again once the cooldown has passed.
+func TestRedisBreaker(t *testing.T) {
+	clk := newClock()
+	s, srv := newRedisStore(t, clk)
+	r := Rate{Events: 100, Per: time.Minute}
+	_, err := s.Take(t.Context(), "k", r)
+	require.NoError(t, err)
+
+	srv.Stop(t)
+	_, err = s.Take(t.Context(), "k", r)
+	require.Error(t, err)
+	_, err = s.Take(t.Context(), "k", r)
+	require.ErrorIs(t, err, ErrRedisCoolingDown)
+
+	srv.Restart(t)
+	_, err = s.Take(t.Context(), "k", r)
+	require.ErrorIs(t, err, ErrRedisCoolingDown, "still cooling down: the clock has not moved")
+	clk.Advance(redisCooldown)
+	d, err := s.Take(t.Context(), "k", r)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed)
+}
