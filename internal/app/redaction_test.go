@@ -1,0 +1,271 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+	"github.com/authsvc/authsvc/internal/app"
+	"github.com/authsvc/authsvc/internal/apptest"
+	"github.com/authsvc/authsvc/internal/config"
+	"github.com/authsvc/authsvc/internal/stytchemu"
+)
+
+// A full login flow with debug logs and every span captured: magic link send, the link from the
+// outbox, authenticate, session checks (JWT and token, gRPC and REST), an email OTP (a wrong code,
+// then the right one), an M2M token issued and used, junk credentials, and a logout. Afterwards the
+// whole log text and every span name, attribute, event and status are searched for each secret that
+// passed through: none may appear.
+func TestNoSecretReachesLogsOrSpans(t *testing.T) {
+	env := startKeepingTelemetry(t)
+	secrets := map[string]string{}
+	// Registered after start, so it runs after the app has shut down: every span has ended and every
+	// log line is written.
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		env.stop()
+		spans := env.spans.GetSpans()
+		require.NotEmpty(t, spans)
+		dump := env.logs.String() + "\n" + spanDump(spans)
+		require.Contains(t, dump, "finished call", "the access log is part of the dump")
+		require.Contains(t, dump, "caller.kind", "the access decision is part of the dump")
+		for name, v := range secrets {
+			require.NotEmpty(t, v, name)
+			if loc := secretPattern(v).FindStringIndex(dump); loc != nil {
+				t.Errorf("%s leaked: ...%s...", name, excerpt(dump, loc, v))
+			}
+		}
+	})
+	ctx := t.Context()
+	// A browser sends Origin with every POST; the cookie jar makes these cookie requests (CSRF check).
+	post := func(path string, body any) apptest.Response {
+		return env.RESTWithHeaders(t, http.MethodPost, path, body, http.Header{"Origin": {env.BaseURL}})
+	}
+	secrets["project secret"] = env.Emu.Secret()
+
+	org, err := env.Emu.CreateOrganization(stytchemu.OrganizationParams{Name: "Redaction Org"})
+	require.NoError(t, err)
+	email := "dana.redaction@example.com"
+	secrets["email address"] = email
+	_, err = env.Emu.CreateMember(org.ID, stytchemu.MemberParams{Email: email})
+	require.NoError(t, err)
+
+	// Magic link over REST, as a browser would.
+	r := post("/v1/b2b/magic_links/email/login_or_signup", map[string]any{"organization_id": org.ID, "email_address": email})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	msg, ok := env.Emu.LastMessage(email)
+	require.True(t, ok)
+	secrets["magic link token"] = msg.Token
+	r = post("/v1/b2b/magic_links/authenticate", map[string]any{"magic_links_token": msg.Token})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	login := r.JSON(t)
+	secrets["session token"], _ = login["session_token"].(string)
+	secrets["session JWT"], _ = login["session_jwt"].(string)
+
+	// Session checks: gRPC with the JWT, REST with the token, REST with the cookies alone.
+	sessions := b2bv1.NewSessionsServiceClient(env.Conn)
+	_, err = sessions.Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: secrets["session JWT"]}})
+	require.NoError(t, err)
+	r = post("/v1/b2b/sessions/authenticate", map[string]any{"session_token": secrets["session token"]})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r = post("/v1/b2b/sessions/authenticate", map[string]any{})
+	require.Equal(t, http.StatusOK, r.Status, "cookies: %s", r.Body)
+
+	// The session as a caller credential (access layer) on a member RPC, over gRPC and REST.
+	members := b2bv1.NewMembersServiceClient(env.Conn)
+	memberCtx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secrets["session JWT"])
+	_, _ = members.Search(memberCtx, &b2bv1.MembersServiceSearchRequest{OrganizationIds: []string{org.ID}})
+	tokenCtx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secrets["session token"])
+	_, _ = members.Search(tokenCtx, &b2bv1.MembersServiceSearchRequest{OrganizationIds: []string{org.ID}})
+
+	// Email OTP: a wrong code first (the failure path logs too), then the right one.
+	otps := b2bv1.NewOTPsServiceClient(env.Conn)
+	_, err = otps.EmailLoginOrSignup(ctx, &b2bv1.OTPsServiceEmailLoginOrSignupRequest{OrganizationId: org.ID, EmailAddress: email})
+	require.NoError(t, err)
+	otp, ok := env.Emu.LastMessage(email)
+	require.True(t, ok)
+	require.NotEmpty(t, otp.Code)
+	secrets["OTP code"] = otp.Code
+	wrong := "000001"
+	if wrong == otp.Code {
+		wrong = "000002"
+	}
+	_, err = otps.EmailAuthenticate(ctx, &b2bv1.OTPsServiceEmailAuthenticateRequest{OrganizationId: org.ID, EmailAddress: email, Code: wrong})
+	require.Error(t, err)
+	otpRes, err := otps.EmailAuthenticate(ctx, &b2bv1.OTPsServiceEmailAuthenticateRequest{OrganizationId: org.ID, EmailAddress: email, Code: otp.Code})
+	require.NoError(t, err)
+	secrets["OTP session token"] = otpRes.GetSessionToken()
+	secrets["OTP session JWT"] = otpRes.GetSessionJwt()
+
+	// M2M: issue a token through authsvc, then use it as a caller credential.
+	client, err := env.Emu.CreateM2MClient("billing", []string{"read:members", "write:members"})
+	require.NoError(t, err)
+	secrets["M2M client secret"] = client.ClientSecret
+	m2m := m2mv1.NewM2MServiceClient(env.Conn)
+	issued, err := m2m.IssueToken(ctx, &m2mv1.IssueTokenRequest{ClientId: client.ClientID, ClientSecret: client.ClientSecret})
+	require.NoError(t, err)
+	secrets["M2M access token"] = issued.GetAccessToken()
+	_, err = m2m.AuthenticateToken(ctx, &m2mv1.AuthenticateTokenRequest{AccessToken: issued.GetAccessToken(), RequiredScopes: []string{"read:members"}})
+	require.NoError(t, err)
+	serviceCtx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+issued.GetAccessToken())
+	_, err = members.Search(serviceCtx, &b2bv1.MembersServiceSearchRequest{OrganizationIds: []string{org.ID}})
+	require.NoError(t, err)
+	_, err = m2m.IssueToken(ctx, &m2mv1.IssueTokenRequest{ClientId: client.ClientID, ClientSecret: "wrong-" + client.ClientSecret})
+	require.Error(t, err)
+
+	// Junk credentials a caller might send: refused, never echoed.
+	secrets["junk bearer token"] = "junkSessionToken0123456789abcdefJUNK"
+	junkCtx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+secrets["junk bearer token"])
+	_, err = members.Search(junkCtx, &b2bv1.MembersServiceSearchRequest{OrganizationIds: []string{org.ID}})
+	require.Error(t, err)
+	secrets["junk magic link token"] = "junkMagicLinkToken0123456789abcdefJUNK"
+	r = post("/v1/b2b/magic_links/authenticate", map[string]any{"magic_links_token": secrets["junk magic link token"]})
+	require.NotEqual(t, http.StatusOK, r.Status)
+
+	// Logout with the cookies (same-origin browser request), then a check of the revoked JWT.
+	r = post("/v1/b2b/sessions/revoke", map[string]any{})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	_, err = sessions.Revoke(ctx, &b2bv1.SessionsServiceRevokeRequest{Target: &b2bv1.SessionsServiceRevokeRequest_SessionJwt{SessionJwt: secrets["OTP session JWT"]}})
+	require.NoError(t, err)
+	_, _ = sessions.Authenticate(context.Background(), &b2bv1.SessionsServiceAuthenticateRequest{Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: secrets["session JWT"]}})
+}
+
+// keptEnv is an apptest.Env whose span exporter keeps its spans through the app's shutdown (the
+// in-memory exporter apptest uses forgets them on Shutdown), so the dump can be taken after every
+// span has ended rather than racing the last ones.
+type keptEnv struct {
+	*apptest.Env
+	spans *tracetest.InMemoryExporter
+	logs  *lockedBuffer
+	stop  func()
+}
+
+type keepSpans struct{ *tracetest.InMemoryExporter }
+
+func (keepSpans) Shutdown(context.Context) error { return nil }
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startKeepingTelemetry runs the production constructor as apptest does (dev mode, debug logs, the
+// emulator's clock), with telemetry captured in memory until the test reads it.
+func startKeepingTelemetry(t *testing.T) *keptEnv {
+	t.Helper()
+	vars := map[string]string{
+		"AUTHSVC_GRPC_ADDR": "127.0.0.1:0", "AUTHSVC_HTTP_ADDR": "127.0.0.1:0", "AUTHSVC_ADMIN_ADDR": "127.0.0.1:0",
+		"AUTHSVC_ALLOWED_REDIRECT_URLS": apptest.DefaultRedirectURL, "AUTHSVC_INSECURE_COOKIES": "true",
+		"AUTHSVC_SHUTDOWN_GRACE": "5s", "AUTHSVC_LOG_LEVEL": "debug",
+	}
+	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
+	require.NoError(t, err)
+	emu, err := stytchemu.Start(stytchemu.WithSandbox())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = emu.Close() })
+	k := &keptEnv{spans: tracetest.NewInMemoryExporter(), logs: &lockedBuffer{}}
+	a, err := app.New(t.Context(), cfg, app.Options{
+		Version: "test", LogOutput: k.logs, SpanExporter: keepSpans{k.spans}, Emulator: emu, Now: emu.Now,
+	})
+	require.NoError(t, err)
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	k.Env = &apptest.Env{App: a, Emu: emu, Config: cfg, Conn: conn, BaseURL: "http://" + a.HTTPAddr(), HTTP: &http.Client{Jar: jar}}
+	var once sync.Once
+	k.stop = func() {
+		once.Do(func() {
+			_ = conn.Close()
+			k.HTTP.CloseIdleConnections()
+			cancel()
+			require.NoError(t, <-done)
+		})
+	}
+	t.Cleanup(k.stop)
+	return k
+}
+
+// secretPattern matches v as a whole: a short numeric OTP code must not be "found" inside a longer
+// number (a timestamp, a duration, a port), and an email address is matched without regard to case.
+func secretPattern(v string) *regexp.Regexp {
+	q := regexp.QuoteMeta(v)
+	if regexp.MustCompile(`^[0-9]+$`).MatchString(v) {
+		return regexp.MustCompile(`(^|[^0-9])` + q + `($|[^0-9])`)
+	}
+	return regexp.MustCompile(`(?i)` + q)
+}
+
+func excerpt(s string, loc []int, secret string) string {
+	from, to := max(loc[0]-120, 0), min(loc[1]+40, len(s))
+	return strings.ReplaceAll(s[from:to], secret, "<SECRET>")
+}
+
+// spanDump writes every part of every span that could carry data as text.
+func spanDump(spans tracetest.SpanStubs) string {
+	var b strings.Builder
+	for _, s := range spans {
+		fmt.Fprintf(&b, "span %q status=%q %s\n", s.Name, s.Status.Description, s.InstrumentationScope.Name)
+		for _, a := range s.Attributes {
+			fmt.Fprintf(&b, "  attr %s=%s\n", a.Key, a.Value.String())
+		}
+		for _, e := range s.Events {
+			fmt.Fprintf(&b, "  event %q\n", e.Name)
+			for _, a := range e.Attributes {
+				fmt.Fprintf(&b, "    attr %s=%s\n", a.Key, a.Value.String())
+			}
+		}
+		for _, l := range s.Links {
+			for _, a := range l.Attributes {
+				fmt.Fprintf(&b, "  link attr %s=%s\n", a.Key, a.Value.String())
+			}
+		}
+		if s.Resource != nil {
+			for _, a := range s.Resource.Attributes() {
+				fmt.Fprintf(&b, "  resource %s=%s\n", a.Key, a.Value.String())
+			}
+		}
+	}
+	return b.String()
+}
+
+// The search itself must work: a secret that is in the dump is found, and a code inside a longer
+// number is not.
+func TestSecretPattern(t *testing.T) {
+	assert.True(t, secretPattern("123456").MatchString(`"code":"123456"`))
+	assert.False(t, secretPattern("123456").MatchString(`"duration_ms":91234567`))
+	assert.True(t, secretPattern("Dana@Example.com").MatchString("to=dana@example.com"))
+}
