@@ -1,0 +1,20 @@
+// Command authbench runs authsvc's load benchmarks and writes docs/performance.md.
+//
+// scripts/bench.sh (make bench) installs ghz and hey, builds the authsvc and stytchemu binaries and
+// then runs this program, which:
+//
+//   - starts the standalone emulator (cmd/stytchemu) and seeds it over its HTTP API: an organization,
+//     members with live sessions (magic-link logins, so every session JWT is distinct), M2M clients;
+//   - adds a fixed latency to every Stytch endpoint of the emulator (the network to Stytch);
+//   - starts authsvc as a separate process pointed at the emulator and waits for gRPC health SERVING;
+//   - runs each workload with ghz (single-RPC gRPC loads), hey (REST) or its own closed-loop driver
+//     (mixed workloads, the 5-minute soak, the Stytch client calling the emulator directly), every
+//     load bounded both in request count and in wall time;
+//   - samples authsvc's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS) per workload, counts
+//     the emulator's requests around the workloads that must not reach Stytch, captures a CPU
+//     profile of the session check, and times SERVING after start with Stytch unreachable;
+//   - writes the results table and the targets, each MET or MISSED, as Markdown.
+//
+// The program is a benchmark harness, not part of authsvc: it imports authsvc's generated gRPC
+// clients and its Stytch client only to drive load and to measure the direct-to-Stytch baseline.
+package main

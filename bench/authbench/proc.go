@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat. It is 100 on every Linux
+// architecture Go supports (the kernel ABI fixes it; sysconf would need cgo).
+const clockTicks = 100
+
+// proc is a child process of the benchmark.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan error
+	log  *os.File
+}
+
+// startProc starts name with args and env (added to a minimal environment), output to logPath.
+func startProc(name, bin string, args, env []string, logPath string) (*proc, error) {
+	f, err := os.Create(logPath) //nolint:gosec // path built by the harness under its work directory
+	if err != nil {
+		return nil, fmt.Errorf("%s: log file: %w", name, err)
+	}
+	cmd := exec.Command(bin, args...) //nolint:gosec,noctx // the harness's own freshly built binaries; stopped with SIGTERM, not a context
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("%s: start: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan error, 1), log: f}
+	go func() { p.done <- cmd.Wait() }()
+	return p, nil
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// stop sends SIGTERM and waits (SIGKILL after a bound).
+func (p *proc) stop() error {
+	defer func() { _ = p.log.Close() }()
+	select {
+	case err := <-p.done:
+		return fmt.Errorf("%s exited early: %w", p.name, err)
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(25 * time.Second):
+		_ = p.cmd.Process.Kill()
+		return fmt.Errorf("%s did not stop within 25s of SIGTERM (killed: %w)", p.name, <-p.done)
+	}
+}
+
+// alive reports an early exit.
+func (p *proc) alive() error {
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return fmt.Errorf("%s exited: %w (see %s)", p.name, err, p.log.Name())
+	default:
+		return nil
+	}
+}
+
+// freePorts returns n distinct free loopback ports. The listeners are closed before the ports are
+// used, which leaves a small race with other programs; on loopback in a benchmark that is acceptable.
+func freePorts(ctx context.Context, n int) ([]int, error) {
+	var lc net.ListenConfig
+	ls := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// cpuTicks returns utime+stime of pid in clock ticks.
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return ut + st, nil
+}
+
+// rssBytes returns VmRSS of pid.
+func rssBytes(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = f.Close() }()
+	return parseVmRSS(f)
+}
+
+func parseVmRSS(r io.Reader) (int64, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if len(f) < 1 {
+				break
+			}
+			kb, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				return 0, err
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, errors.New("no VmRSS line")
+}
+
+// rssSampler records the largest RSS of pid seen while it runs.
+type rssSampler struct {
+	stopOnce sync.Once
+	stopCh   chan struct{}
+	done     chan struct{}
+	maxRSS   int64
+}
+
+func sampleRSS(pid int, every time.Duration) *rssSampler {
+	s := &rssSampler{stopCh: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if v, err := rssBytes(pid); err == nil && v > s.maxRSS {
+				s.maxRSS = v
+			}
+			select {
+			case <-s.stopCh:
+				if v, err := rssBytes(pid); err == nil && v > s.maxRSS {
+					s.maxRSS = v
+				}
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *rssSampler) stop() int64 {
+	s.stopOnce.Do(func() { close(s.stopCh) })
+	<-s.done
+	return s.maxRSS
+}
+
+// goroutines reads the goroutine count from the admin port's pprof endpoint (first line:
+// "goroutine profile: total N").
+func goroutines(ctx context.Context, adminAddr string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+adminAddr+"/debug/pprof/goroutine?debug=1", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil {
+		return 0, fmt.Errorf("goroutine profile: %w", err)
+	}
+	return parseGoroutineTotal(line)
+}
+
+func parseGoroutineTotal(line string) (int, error) {
+	v, ok := strings.CutPrefix(strings.TrimSpace(line), "goroutine profile: total ")
+	if !ok {
+		return 0, fmt.Errorf("unexpected goroutine profile header %q", line)
+	}
+	return strconv.Atoi(v)
+}
+
+// waitServing polls gRPC health (overall service "") on addr until it answers SERVING and returns
+// the time since start. Each attempt uses a fresh connection: one ClientConn would back off for a
+// second after the first refused dial and blur the measurement.
+func waitServing(ctx context.Context, addr string, start time.Time, bound time.Duration, p *proc) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	var d net.Dialer
+	for {
+		if err := p.alive(); err != nil {
+			return 0, err
+		}
+		if ctx.Err() != nil {
+			return 0, fmt.Errorf("%s not SERVING within %s", p.name, bound)
+		}
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		_ = c.Close()
+		if ok := checkServing(ctx, addr); ok {
+			return time.Since(start), nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func checkServing(ctx context.Context, addr string) bool {
+	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return false
+	}
+	defer func() { _ = conn.Close() }()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	res, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
+	return err == nil && res.GetStatus() == healthpb.HealthCheckResponse_SERVING
+}

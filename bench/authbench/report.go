@@ -1,0 +1,435 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// note records a remark for the report; safe from any goroutine.
+func (b *bench) note(s string) {
+	b.notesMu.Lock()
+	defer b.notesMu.Unlock()
+	b.notes = append(b.notes, s)
+}
+
+// machine describes where the run happened.
+type machine struct {
+	CPUs     int
+	Model    string
+	MemTotal string
+	Kernel   string
+	Go       string
+	LoadAvg  string
+}
+
+func describeMachine() machine {
+	m := machine{CPUs: runtime.NumCPU(), Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.Model = strings.TrimSpace(v)
+				break
+			}
+		}
+		_ = f.Close()
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				var kb int64
+				if _, err := fmt.Sscan(strings.TrimSpace(v), &kb); err == nil {
+					m.MemTotal = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+				}
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
+	return m
+}
+
+// verdict is one target's outcome.
+type verdict struct {
+	Target, Measured, Result string
+}
+
+const (
+	met         = "**MET**"
+	notMeasured = "NOT MEASURED"
+)
+
+func missed(format string, a ...any) string { return "**MISSED** — " + fmt.Sprintf(format, a...) }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+// targets evaluates issue 9's targets against this run.
+func (b *bench) targets() []verdict {
+	get := func(id string) *row {
+		r := b.rowsByID[id]
+		if r == nil || r.Err != "" || r.Lat.Count == 0 || r.Lat.Errors > 0 {
+			return nil
+		}
+		return r
+	}
+	var v []verdict
+
+	w1, w2a, w2b, w2c := get("W1"), get("W2a"), get("W2b"), get("W2c")
+	t := verdict{Target: "Repeated valid JWT: ≥ 70% of the no-op baseline's throughput (W2b / W1)"}
+	if w1 != nil && w2b != nil {
+		ratio := w2b.RPS / w1.RPS
+		t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", w2b.RPS, w1.RPS, ratio*100)
+		t.Result = met
+		if ratio < 0.70 {
+			t.Result = missed("%.0f points short", (0.70-ratio)*100)
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	v = append(v, t)
+
+	// "p99 under 5 ms at 50 concurrent callers": 50 callers that never pause keep 50 requests in the
+	// server, so at full speed latency is set by Little's law (callers / throughput), not by the work
+	// per check. Both readings are reported: 50 callers paced below saturation (W2c) and at full
+	// speed (W2b).
+	for _, c := range []struct {
+		r    *row
+		what string
+	}{{w2c, "paced at half the full-speed throughput (W2c)"}, {w2b, "at full speed (W2b, closed loop)"}} {
+		t = verdict{Target: "Repeated valid JWT: p99 < 5 ms at 50 concurrent callers, " + c.what}
+		if c.r == nil {
+			t.Result = notMeasured
+			v = append(v, t)
+			continue
+		}
+		t.Measured = fmt.Sprintf("p99 %s ms at %.0f rps", fmtDur(c.r.Lat.P99), c.r.RPS)
+		t.Result = met
+		if c.r.Lat.P99 >= 5*time.Millisecond {
+			t.Result = missed("by %.2f ms", ms(c.r.Lat.P99)-5)
+			if c.r.PacedRPS == 0 {
+				t.Result += fmt.Sprintf(": 50 requests always queued, so mean latency = 50 / throughput = %.1f ms at %.0f rps, with the load generator on the same 2 cores", 50/c.r.RPS*1000, c.r.RPS)
+			}
+		}
+		v = append(v, t)
+	}
+
+	t = verdict{Target: "JWT checks make zero calls to Stytch (emulator request counter around W2a, W2b, W2c)"}
+	if w2a != nil && w2b != nil && w2a.Upstream >= 0 && w2b.Upstream >= 0 {
+		n := w2a.Upstream + w2b.Upstream
+		if w2c != nil && w2c.Upstream > 0 {
+			n += w2c.Upstream
+		}
+		t.Measured = fmt.Sprintf("%d calls during %d checks", n, w2a.Lat.Count+w2b.Lat.Count+countOf(w2c))
+		t.Result = met
+		if n != 0 {
+			t.Result = missed("%d upstream calls", n)
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	v = append(v, t)
+
+	w6a, w6b := get("W6a"), get("W6b")
+	t = verdict{Target: "Session check over REST: ≥ 50% of its gRPC throughput (W6a / W6b)"}
+	if w6a != nil && w6b != nil {
+		ratio := w6a.RPS / w6b.RPS
+		t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", w6a.RPS, w6b.RPS, ratio*100)
+		t.Result = met
+		if ratio < 0.5 {
+			t.Result = missed("%.0f points short", (0.5-ratio)*100)
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	v = append(v, t)
+
+	for _, pair := range [][2]string{{"W9a", "Sessions.Authenticate with a session token"}, {"W9b", "Members.Get"}} {
+		t = verdict{Target: fmt.Sprintf("%s adds < 1 ms at p50 over the Stytch client calling the emulator directly (%s: the two alternate in one driver)", pair[1], pair[0])}
+		if r := get(pair[0]); r != nil && len(r.Classes) == 2 {
+			via, direct := r.Classes[0].Lat, r.Classes[1].Lat
+			add := via.P50 - direct.P50
+			t.Measured = fmt.Sprintf("p50 %s − %s = %+.2f ms (p99 %s vs %s)", fmtDur(via.P50), fmtDur(direct.P50), ms(add), fmtDur(via.P99), fmtDur(direct.P99))
+			t.Result = met
+			if add >= time.Millisecond {
+				t.Result = missed("by %.2f ms", ms(add)-1)
+			}
+		} else {
+			t.Result = notMeasured
+		}
+		v = append(v, t)
+	}
+
+	w5a, w5b := get("W5a"), get("W5b")
+	t = verdict{Target: "M2M IssueToken on a cache hit: p50 < 1 ms (W5b: 10 callers at 1000 rps)"}
+	if w5b != nil {
+		t.Measured = fmt.Sprintf("p50 %s ms", fmtDur(w5b.Lat.P50))
+		if w5a != nil {
+			t.Measured += fmt.Sprintf(" (50 callers at full speed, W5a: p50 %s ms at %.0f rps)", fmtDur(w5a.Lat.P50), w5a.RPS)
+		}
+		t.Result = met
+		if w5b.Lat.P50 >= time.Millisecond {
+			t.Result = missed("by %.2f ms", ms(w5b.Lat.P50)-1)
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	v = append(v, t)
+
+	t = verdict{Target: "Concurrent IssueToken misses for one client make one upstream call"}
+	if len(b.singleflight) > 0 {
+		var parts []string
+		ok := true
+		for _, s := range b.singleflight {
+			part := fmt.Sprintf("%d callers → %d token request(s), %d errors", s.Callers, s.Upstream, s.Errors)
+			if s.FirstError != "" {
+				part += fmt.Sprintf(" (%q)", s.FirstError)
+			}
+			parts = append(parts, part)
+			ok = ok && s.Upstream == 1 && s.Errors == 0
+		}
+		t.Measured = strings.Join(parts, "; ")
+		t.Result = met
+		if !ok {
+			t.Result = missed("see the counts")
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	v = append(v, t)
+
+	v = append(v, b.soakVerdicts()...)
+
+	t = verdict{Target: "SERVING within 500 ms of process start with Stytch unreachable"}
+	if len(b.startupUnreachable) > 0 {
+		worst := slices.Max(b.startupUnreachable)
+		var parts []string
+		for _, d := range b.startupUnreachable {
+			parts = append(parts, fmtDur(d))
+		}
+		t.Measured = fmt.Sprintf("%d runs: %s ms (worst %s ms)", len(parts), strings.Join(parts, ", "), fmtDur(worst))
+		t.Result = met
+		if worst >= 500*time.Millisecond {
+			t.Result = missed("by %.0f ms", ms(worst)-500)
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	return append(v, t)
+}
+
+func countOf(r *row) int {
+	if r == nil {
+		return 0
+	}
+	return r.Lat.Count
+}
+
+func (b *bench) soakVerdicts() []verdict {
+	s := b.soak
+	if s == nil || len(s.Samples) == 0 {
+		return []verdict{{Target: "Soak (RSS < 100 MB, no growth after the first minute, goroutines back to baseline)", Result: notMeasured}}
+	}
+	var v []verdict
+	peak := int64(0)
+	for _, x := range s.Samples {
+		peak = max(peak, x.RSS)
+	}
+	t := verdict{Target: fmt.Sprintf("RSS < 100 MB through the %s mixed run at %d callers", s.Duration, s.Concurrency), Measured: fmt.Sprintf("peak sampled VmRSS %.1f MB", mb(peak))}
+	if w8 := b.rowsByID["W8"]; w8 != nil && w8.RSS > peak {
+		t.Measured = fmt.Sprintf("peak VmRSS %.1f MB (sampled every 0.5 s)", mb(w8.RSS))
+		peak = w8.RSS
+	}
+	t.Result = met
+	if peak >= 100<<20 {
+		t.Result = missed("by %.1f MB", mb(peak)-100)
+	}
+	v = append(v, t)
+
+	// "No growth after the first minute": the largest RSS after the first minute may exceed the RSS at
+	// one minute by at most 10% (GC cycles move RSS by a few MB either way).
+	t = verdict{Target: "No RSS growth after the first minute (largest later sample ≤ 1.10 × the sample at 1 min)"}
+	var atMin int64 = -1
+	var later int64
+	for _, x := range s.Samples {
+		if x.At >= time.Minute && atMin < 0 {
+			atMin = x.RSS
+			continue
+		}
+		if atMin >= 0 {
+			later = max(later, x.RSS)
+		}
+	}
+	if atMin > 0 {
+		t.Measured = fmt.Sprintf("%.1f MB at 1 min, largest later %.1f MB (%+.1f%%)", mb(atMin), mb(later), (float64(later)/float64(atMin)-1)*100)
+		t.Result = met
+		if float64(later) > 1.10*float64(atMin) {
+			t.Result = missed("grew %.1f MB after the first minute", mb(later-atMin))
+		}
+	} else {
+		t.Result = notMeasured + " (run shorter than a minute)"
+	}
+	v = append(v, t)
+
+	t = verdict{
+		Target:   "Goroutine count returns to its pre-load baseline after the soak",
+		Measured: fmt.Sprintf("before %d, 1 s after the load %d, %s after %d", s.GoroutinesBefore, s.GoroutinesJustAfter, s.AfterWait, s.GoroutinesAfter),
+	}
+	t.Result = met
+	if s.GoroutinesAfter > s.GoroutinesBefore {
+		t.Result = missed("%d goroutines above baseline after %s", s.GoroutinesAfter-s.GoroutinesBefore, s.AfterWait)
+	}
+	return append(v, t)
+}
+
+// writeReport writes the Markdown report and the profile's text tables.
+func (b *bench) writeReport() error {
+	var w strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&w, format, a...) }
+	p("# authsvc performance\n\n")
+	p("Generated by `%s` (scripts/bench.sh → bench/authbench) in %s; regenerate it the same way, do not edit by hand.\n",
+		b.cfg.command, time.Since(b.started).Round(time.Second))
+	p("Analysis of the session-check CPU profile: [profiles/session-check.md](profiles/session-check.md).\n\n")
+	if b.cfg.quick {
+		p("> **QUICK MODE (BENCH_QUICK=1): tiny counts to smoke-test the harness. The numbers mean nothing.**\n\n")
+	}
+	if b.cfg.note != "" {
+		p("> %s\n\n", b.cfg.note)
+	}
+
+	m := b.machine
+	p("## Machine and setup\n\n")
+	p("| | |\n|---|---|\n")
+	p("| date | %s |\n", b.started.UTC().Format("2006-01-02 15:04 MST"))
+	p("| CPU | %d × %s |\n", m.CPUs, m.Model)
+	p("| memory | %s |\n", m.MemTotal)
+	p("| kernel | Linux %s |\n", m.Kernel)
+	p("| Go | %s |\n", m.Go)
+	p("| load average at start | %s |\n", m.LoadAvg)
+	p("| command | `%s` |\n", b.cfg.command)
+	p("| authsvc settings from the environment | %s |\n\n", b.passedEnv())
+	p("authsvc runs as its own binary (`CGO_ENABLED=0 go build -trimpath`, default settings, info-level JSON access log written to a file) ")
+	p("against the standalone emulator (`cmd/stytchemu`), which adds **%s to every Stytch call** (the network to Stytch). ", b.cfg.latency)
+	p("Everything — authsvc, the emulator, ghz/hey and this harness — shares the same %d cores over loopback, so every throughput figure is ", m.CPUs)
+	p("what is left after the load generator took its share. ghz v0.120.0 uses %d HTTP/2 connections; hey 0.1.4 one HTTP/1.1 keep-alive connection per caller; ", grpcConns)
+	p("the Go driver (`authbench`: mixed runs, soak, direct baseline) uses 4 gRPC connections. Closed loop: every caller sends its next request as soon as the previous one returns, ")
+	p("so at full speed latency ≈ callers / throughput (Little's law). CPU is authsvc's utime+stime over the workload's wall time (100%% = one core); RSS is authsvc's largest VmRSS sampled every 0.5 s.\n\n")
+	p("Seeding: %d members with a live session each from a real magic-link login (every session JWT distinct), in %s before the latency was added. ", len(b.fixSessions()), b.fixtureTime.Round(time.Millisecond))
+	p("authsvc reached SERVING %s ms after start with Stytch reachable.\n\n", fmtDur(b.startupReachable))
+
+	p("## Results\n\n")
+	p("| id | workload | tool | callers | requests | errors | throughput (rps) | p50 ms | p95 ms | p99 ms | authsvc CPU %% | authsvc RSS MB | Stytch calls |\n")
+	p("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range b.rows {
+		up := "–"
+		if r.Upstream >= 0 {
+			up = fmt.Sprint(r.Upstream)
+		}
+		callers := fmt.Sprint(r.Concurrency)
+		if r.PacedRPS > 0 {
+			callers += fmt.Sprintf(" @%d rps", r.PacedRPS)
+		}
+		p("| %s | %s | %s | %s | %d | %d | %.0f | %s | %s | %s | %.0f | %.1f | %s |\n",
+			r.ID, r.Name, r.Tool, callers, r.Lat.Count, r.Lat.Errors, r.RPS, fmtDur(r.Lat.P50), fmtDur(r.Lat.P95), fmtDur(r.Lat.P99), r.CPU, mb(r.RSS), up)
+		for _, c := range r.Classes {
+			p("| | ↳ %s | | | %d | %d | | %s | %s | %s | | | |\n", c.Name, c.Lat.Count, c.Lat.Errors, fmtDur(c.Lat.P50), fmtDur(c.Lat.P95), fmtDur(c.Lat.P99))
+		}
+	}
+	p("\n")
+	for _, r := range b.rows {
+		if r.Err != "" || r.Lat.Errors > 0 {
+			p("- %s: %d errors; harness error: %q; first error: %q\n", r.ID, r.Lat.Errors, r.Err, r.Lat.FirstError)
+		}
+	}
+	p("\nStytch calls = requests the emulator served on its Stytch endpoints during the workload (its `/emulator/requests` counter; `–` = not counted because the workload is Stytch-bound by design). ")
+	p("W9a/W9b run the same Stytch client authsvc uses, in the harness process, straight at the emulator: the floor authsvc's Stytch-bound RPCs are compared with. ")
+	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits).\n\n")
+
+	p("## Targets (issue 9)\n\n| target | measured | result |\n|---|---|---|\n")
+	for _, t := range b.targets() {
+		p("| %s | %s | %s |\n", t.Target, t.Measured, t.Result)
+	}
+	p("\n")
+
+	if s := b.soak; s != nil {
+		p("## Soak samples (W8)\n\n| t | VmRSS MB | goroutines |\n|--:|--:|--:|\n")
+		p("| before | | %d |\n", s.GoroutinesBefore)
+		for _, x := range s.Samples {
+			p("| %s | %.1f | %d |\n", x.At, mb(x.RSS), x.Goroutines)
+		}
+		p("| 1 s after | %.1f | %d |\n", mb(s.RSSAfter), s.GoroutinesJustAfter)
+		p("| %s after | | %d |\n\n", s.AfterWait, s.GoroutinesAfter)
+	}
+
+	if b.cfg.microFile != "" {
+		if mic, err := os.ReadFile(b.cfg.microFile); err == nil && len(mic) > 0 {
+			p("## Micro-benchmarks (go test -bench, -benchmem)\n\n")
+			p("Run by scripts/bench.sh before the load, on the same machine. Hot-path pieces in process: the interceptor chain (internal/server), ")
+			p("the admission check (internal/admission), error mapping (internal/service); JWT verification and the verified-token cache are internal/stytchclient/verify's own benchmarks.\n\n")
+			p("```\n%s```\n\n", mic)
+		}
+	}
+
+	b.notesMu.Lock()
+	notes := slices.Clone(b.notes)
+	b.notesMu.Unlock()
+	if len(notes) > 0 {
+		p("## Notes from this run\n\n")
+		for _, n := range notes {
+			p("- %s\n", n)
+		}
+		p("\n")
+	}
+
+	if err := os.MkdirAll(filepath.Dir(b.cfg.out), 0o750); err != nil {
+		return err
+	}
+	if err := os.WriteFile(b.cfg.out, []byte(w.String()), 0o644); err != nil { //nolint:gosec // a documentation file
+		return err
+	}
+	if b.profileTop != "" {
+		if err := os.MkdirAll(b.cfg.profileDir, 0o750); err != nil {
+			return err
+		}
+		head := fmt.Sprintf("CPU profile of authsvc during the repeated-JWT load (W2b's shape: %d callers, ghz), %d s, %s.\nGenerated by %s; findings in session-check.md.\n\n",
+			localConc, b.sz.profileSeconds, b.started.UTC().Format("2006-01-02"), b.cfg.command)
+		return os.WriteFile(filepath.Join(b.cfg.profileDir, "session-check.top.txt"), []byte(head+b.profileTop), 0o644) //nolint:gosec // a documentation file
+	}
+	return nil
+}
+
+func (b *bench) fixSessions() []session {
+	if b.fx == nil {
+		return nil
+	}
+	return b.fx.sessions
+}
+
+// passedEnv lists the AUTHSVC_* and OTEL_* settings the harness passed on to authsvc (values of
+// secrets never reach here: the Stytch settings are the harness's own and not listed).
+func (b *bench) passedEnv() string {
+	var kv []string
+	for _, e := range os.Environ() {
+		if strings.HasPrefix(e, "AUTHSVC_") || strings.HasPrefix(e, "OTEL_") {
+			kv = append(kv, "`"+e+"`")
+		}
+	}
+	if len(kv) == 0 {
+		return "none (defaults)"
+	}
+	slices.Sort(kv)
+	return strings.Join(kv, ", ")
+}
