@@ -34,14 +34,22 @@ func BenchmarkAdmission(b *testing.B) {
 		req    any
 		want   codes.Code
 	}{
-		{"exempt_session_check", DefaultPolicy(), b2bv1.SessionsService_Authenticate_FullMethodName,
-			&b2bv1.SessionsServiceAuthenticateRequest{Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: "x"}}, codes.OK},
-		{"check_passes_issue_token", DefaultPolicy(), m2mv1.M2MService_IssueToken_FullMethodName,
-			&m2mv1.IssueTokenRequest{ClientId: "m2m-client-test-1", ClientSecret: "s"}, codes.OK},
-		{"send_within_budget", unlimited, b2bv1.MagicLinksService_LoginOrSignup_FullMethodName,
-			&b2bv1.MagicLinksServiceLoginOrSignupRequest{OrganizationId: "org", EmailAddress: "ada@example.com"}, codes.OK},
-		{"send_refused", DefaultPolicy(), b2bv1.MagicLinksService_LoginOrSignup_FullMethodName,
-			&b2bv1.MagicLinksServiceLoginOrSignupRequest{OrganizationId: "org", EmailAddress: "ada@example.com"}, codes.ResourceExhausted},
+		{
+			"exempt_session_check", DefaultPolicy(), b2bv1.SessionsService_Authenticate_FullMethodName,
+			&b2bv1.SessionsServiceAuthenticateRequest{Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: "x"}}, codes.OK,
+		},
+		{
+			"check_passes_issue_token", DefaultPolicy(), m2mv1.M2MService_IssueToken_FullMethodName,
+			&m2mv1.IssueTokenRequest{ClientId: "m2m-client-test-1", ClientSecret: "s"}, codes.OK,
+		},
+		{
+			"send_within_budget", unlimited, b2bv1.MagicLinksService_LoginOrSignup_FullMethodName,
+			&b2bv1.MagicLinksServiceLoginOrSignupRequest{OrganizationId: "org", EmailAddress: "ada@example.com"}, codes.OK,
+		},
+		{
+			"send_refused", DefaultPolicy(), b2bv1.MagicLinksService_LoginOrSignup_FullMethodName,
+			&b2bv1.MagicLinksServiceLoginOrSignupRequest{OrganizationId: "org", EmailAddress: "ada@example.com"}, codes.ResourceExhausted,
+		},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
