@@ -151,6 +151,8 @@ type bench struct {
 	notesMu            sync.Mutex
 	notes              []string
 	singleflight       []sfResult
+	// singleflightAdm is the same check against an authsvc with admission control on.
+	singleflightAdm    []sfResult
 	soak               *soakResult
 	startupUnreachable []time.Duration
 	profileTop         string
@@ -197,6 +199,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 	}
 	b.svc = nil
 	b.startupRuns(ctx)
+	b.missesWithAdmission(ctx)
 	return ctx.Err()
 }
 
@@ -499,7 +502,7 @@ func (b *bench) workloads(ctx context.Context) {
 		b.ghz(ctx, "w5b-issue-paced", ghzRun{Call: callIssue, Data: issue, Concurrency: stytchConc, Total: min(5000, sz.fast), RPS: 1000}))
 	b.measure(ctx, row{ID: "W5c", Name: "M2M AuthenticateToken (local verification, scope read:members)", Tool: "ghz", Concurrency: localConc}, true,
 		b.ghz(ctx, "w5c-authtoken", ghzRun{Call: callAuthTok, Data: map[string]any{"access_token": fx.m2mToken, "required_scopes": []string{"read:members"}}, Concurrency: localConc, Total: sz.fast}))
-	b.concurrentMisses(ctx)
+	b.concurrentMisses(ctx, 3, &b.singleflight)
 
 	// Fresh JWTs for the rest (Stytch session JWTs live 5 minutes).
 	pool := &jwtPool{}
@@ -558,10 +561,10 @@ func (b *bench) memberData() []map[string]string {
 
 // concurrentMisses sends 50 simultaneous IssueToken calls for a client authsvc has never seen and
 // counts the token requests that reached the emulator (the target: one).
-func (b *bench) concurrentMisses(ctx context.Context) {
+func (b *bench) concurrentMisses(ctx context.Context, rounds int, into *[]sfResult) {
 	const callers = 50
-	for round := range 3 {
-		id, secret, err := b.fx.newM2MClient(ctx, fmt.Sprintf("authbench-miss-%d", round))
+	for round := range rounds {
+		id, secret, err := b.fx.newM2MClient(ctx, fmt.Sprintf("authbench-miss-%d-%d", len(*into), round))
 		if err != nil {
 			b.note("concurrent-miss client: " + err.Error())
 			return
@@ -594,7 +597,7 @@ func (b *bench) concurrentMisses(ctx context.Context) {
 			b.note("concurrent-miss count: " + err.Error())
 			return
 		}
-		b.singleflight = append(b.singleflight, sfResult{Callers: callers, Upstream: up1 - up0, Errors: errs, FirstError: first})
+		*into = append(*into, sfResult{Callers: callers, Upstream: up1 - up0, Errors: errs, FirstError: first})
 	}
 }
 
@@ -684,4 +687,46 @@ func (b *bench) startupRuns(ctx context.Context) {
 		}
 		b.startupUnreachable = append(b.startupUnreachable, d)
 	}
+}
+
+// missesWithAdmission repeats the concurrent-miss check against a fresh authsvc with admission
+// control on (the load runs have it off): IssueToken spends a per-client failure budget whose
+// attempts are reserved while they are in flight.
+func (b *bench) missesWithAdmission(ctx context.Context) {
+	if ctx.Err() != nil || b.fx == nil {
+		return
+	}
+	ports, err := freePorts(ctx, 3)
+	if err != nil {
+		b.note("admission-on run: " + err.Error())
+		return
+	}
+	g := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	env := append(b.authsvcEnv(b.emuURL, g, fmt.Sprintf("127.0.0.1:%d", ports[1]), fmt.Sprintf("127.0.0.1:%d", ports[2])), "AUTHSVC_ADMISSION=on")
+	p, err := startProc("authsvc-admission-on", b.cfg.authsvcBin, nil, env, filepath.Join(b.cfg.workDir, "authsvc-admission-on.log"))
+	if err != nil {
+		b.note("admission-on run: " + err.Error())
+		return
+	}
+	defer func() { _ = p.stop() }()
+	if _, err := waitServing(ctx, g, time.Now(), 15*time.Second, p); err != nil {
+		b.note("admission-on run: " + err.Error())
+		return
+	}
+	saved := b.conns
+	b.conns = nil
+	defer func() {
+		for _, cn := range b.conns {
+			_ = cn.Close()
+		}
+		b.conns = saved
+	}()
+	grpcAddr := b.grpcAddr
+	b.grpcAddr = g
+	defer func() { b.grpcAddr = grpcAddr }()
+	if err := b.dialConns(grpcConns); err != nil {
+		b.note("admission-on run: " + err.Error())
+		return
+	}
+	b.concurrentMisses(ctx, 1, &b.singleflightAdm)
 }

@@ -211,6 +211,19 @@ func (b *bench) targets() []verdict {
 	}
 	v = append(v, t)
 
+	if len(b.singleflightAdm) > 0 {
+		s := b.singleflightAdm[0]
+		t = verdict{
+			Target:   "… the same with admission control on (`AUTHSVC_ADMISSION=on`, a fresh authsvc; not part of the issue's target)",
+			Measured: fmt.Sprintf("%d callers → %d token request(s), %d refused (%q)", s.Callers, s.Upstream, s.Errors, s.FirstError),
+			Result:   "information",
+		}
+		if s.Errors > 0 {
+			t.Result = "callers refused: see profiles/session-check.md, admission"
+		}
+		v = append(v, t)
+	}
+
 	v = append(v, b.soakVerdicts()...)
 
 	t = verdict{Target: "SERVING within 500 ms of process start with Stytch unreachable"}
