@@ -44,6 +44,19 @@ lint: $(GOLANGCI_LINT) ## go vet, golangci-lint (gofumpt, errorlint, gosec, test
 	go vet ./...
 	$(GOLANGCI_LINT) run ./...
 
+# FUZZTIME bounds each fuzz target (CI uses the default).
+FUZZTIME ?= 15s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target (found by name, seeds in testdata/fuzz) for FUZZTIME each.
+	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' internal cmd 2>/dev/null | sort); do \
+	  pkg=./$$(dirname "$$f"); \
+	  for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+	    echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	    go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	  done; \
+	done
+
 .PHONY: bench
 bench: ## Run the benchmarks and regenerate docs/performance.md.
 	./scripts/bench.sh
