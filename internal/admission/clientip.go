@@ -23,10 +23,11 @@ const maxForwardedHops = 16
 // skipping every hop that is trusted, and the first untrusted address is the client. Anything left
 // of it was written by the client and is ignored, so a client cannot choose its own key.
 //
-// Loopback peers are always trusted: that is the gateway's own hop, and any other process that can
-// reach the gRPC port over loopback shares authsvc's network namespace (a sidecar). Configure the
-// load balancers and ingress proxies in front of authsvc as trusted prefixes; with none, a REST
-// client's IP is the HTTP peer address and X-Forwarded-For from outside is ignored.
+// A loopback gRPC peer is trusted as the gateway's own hop (any other process that can reach the
+// gRPC port over loopback shares authsvc's network namespace). Further hops are trusted only when
+// configured: list the load balancers, ingress proxies and sidecars in front of the REST port
+// (127.0.0.1/32 for a sidecar proxy). With none, a REST client's IP is the HTTP peer address and
+// every X-Forwarded-For entry the client sent is ignored.
 type IPResolver struct {
 	trusted []netip.Prefix
 }
@@ -36,11 +37,9 @@ func NewIPResolver(trusted []netip.Prefix) *IPResolver {
 	return &IPResolver{trusted: append([]netip.Prefix(nil), trusted...)}
 }
 
+// isTrusted reports whether a is a configured proxy.
 func (r *IPResolver) isTrusted(a netip.Addr) bool {
 	a = a.Unmap()
-	if a.IsLoopback() {
-		return true
-	}
 	for _, p := range r.trusted {
 		if p.Contains(a) {
 			return true
@@ -56,7 +55,7 @@ func (r *IPResolver) ClientIP(ctx context.Context) netip.Addr {
 		return netip.Addr{}
 	}
 	client := parseHop(p.Addr.String())
-	if !client.IsValid() || !r.isTrusted(client) {
+	if !client.IsValid() || (!client.IsLoopback() && !r.isTrusted(client)) {
 		return client
 	}
 	md, _ := metadata.FromIncomingContext(ctx)

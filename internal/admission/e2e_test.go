@@ -364,3 +364,24 @@ func messagesTo(emu *stytchemu.Server, to string) []stytchemu.Message {
 	}
 	return out
 }
+
+// A REST client cannot pick its own IP key: with no trusted proxy configured, X-Forwarded-For
+// values it sends are ignored and every call counts against its connection's address.
+func TestSpoofedForwardedForDoesNotEscapeTheIPBudget(t *testing.T) {
+	w := newWorld(t)
+	env := w.replica(t, "")
+	budget := admission.DefaultPolicy().SendPerIP.Events
+	send := func(i int) apptest.Response {
+		return env.RESTWithHeaders(t, http.MethodPost, "/v1/b2b/magic_links/email/discovery/send",
+			map[string]any{"email_address": newEmail("spoof")},
+			http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", i%250+1)}})
+	}
+	for i := range budget {
+		r := send(i)
+		require.Equal(t, http.StatusOK, r.Status, "send %d: %s", i+1, r.Body)
+	}
+	r := send(budget)
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%s", r.Body)
+	assert.Contains(t, string(r.Body), admission.LimitSendIP)
+	assert.NotEmpty(t, r.Header.Get("Retry-After"))
+}
