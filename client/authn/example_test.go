@@ -37,7 +37,7 @@ func ExampleAuthenticator_Middleware() {
 
 	list := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := authn.PrincipalFrom(r.Context())
-		fmt.Fprintf(w, "orders of %s\n", p.OrganizationID)
+		_, _ = fmt.Fprintf(w, "orders of %s\n", p.OrganizationID)
 	})
 	mux := http.NewServeMux()
 	mux.Handle("GET /orders", a.Middleware(authn.Members(), authn.Services("read:orders"))(list))

@@ -29,6 +29,9 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// MarshalText writes the kind's name, so a Principal reads well as JSON.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // Verifier says which path decided that a credential is valid.
 type Verifier int
 
@@ -50,30 +53,33 @@ func (v Verifier) String() string {
 	return "unknown"
 }
 
+// MarshalText writes "local" or "remote".
+func (v Verifier) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
 // Principal is an authenticated caller. Member fields are set for [KindMember], service fields for
 // [KindService]. It holds no credential, so it is safe to log (member IDs are pseudonymous IDs, not
 // personal data).
 type Principal struct {
-	Kind Kind
+	Kind Kind `json:"kind"`
 
 	// MemberID, OrganizationID, OrganizationSlug, SessionID and Roles describe a member: the Stytch
 	// member, the organization the session is for, the member session, and the RBAC role IDs the
 	// member holds in that session (e.g. "stytch_member", "stytch_admin").
-	MemberID         string
-	OrganizationID   string
-	OrganizationSlug string
-	SessionID        string
-	Roles            []string
+	MemberID         string   `json:"member_id,omitempty"`
+	OrganizationID   string   `json:"organization_id,omitempty"`
+	OrganizationSlug string   `json:"organization_slug,omitempty"`
+	SessionID        string   `json:"member_session_id,omitempty"`
+	Roles            []string `json:"roles,omitempty"`
 
 	// ClientID and Scopes describe a service: the M2M client and the scopes its token holds.
-	ClientID string
-	Scopes   []string
+	ClientID string   `json:"client_id,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
 
 	// ExpiresAt is when the credential stops being accepted: the JWT's exp for a locally verified
 	// token, the session's expiry for one verified by authsvc.
-	ExpiresAt time.Time
+	ExpiresAt time.Time `json:"expires_at"`
 	// VerifiedBy says which path decided.
-	VerifiedBy Verifier
+	VerifiedBy Verifier `json:"verified_by"`
 }
 
 // HasRoles reports whether p is a member holding every one of roles.
