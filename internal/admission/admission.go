@@ -146,24 +146,35 @@ func (c *Controller) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		if !ok {
 			return handler(ctx, req)
 		}
-		reserved, err := c.admit(ctx, rule, msg)
+		pending, err := c.admit(ctx, rule, msg)
 		if err != nil {
 			return nil, err
 		}
 		resp, err := handler(ctx, req)
-		if len(reserved) > 0 && !isFailedCheck(err) {
-			c.refund(ctx, reserved)
+		if len(pending) > 0 {
+			c.settle(ctx, pending, isFailedCheck(err))
 		}
 		return resp, err
 	}
 }
 
-// reservation is one failure attempt to give back if the check does not fail.
+// reservation is a failure budget to settle after the call: a reserved attempt to give back if
+// the check did not fail, or (after) a failure to count if it did.
 type reservation struct {
 	store Store
 	key   string
 	f     Failures
+	after bool
 }
+
+// op is what a limit asks of a store before the call.
+type op int
+
+const (
+	opTake op = iota
+	opReserve
+	opPeek
+)
 
 // admit spends the call's budgets in table order and returns the failure attempts it reserved.
 // On refusal it gives those back and returns the status to send.
@@ -179,7 +190,14 @@ func (c *Controller) admit(ctx context.Context, rule compiledRule, msg proto.Mes
 			continue
 		}
 		key := storeKey(a.Limit, v)
-		d, store, err := c.decide(ctx, a.Limit, key)
+		o := opTake
+		if _, ok := c.policy.failures(a.Limit); ok {
+			o = opReserve
+			if a.After {
+				o = opPeek
+			}
+		}
+		d, store, err := c.decide(ctx, o, a.Limit, key)
 		if err != nil {
 			c.refund(ctx, reserved)
 			c.metrics.AdmissionRejected(ctx, limitStoreUnavailable)
@@ -194,7 +212,7 @@ func (c *Controller) admit(ctx context.Context, rule compiledRule, msg proto.Mes
 			return nil, exhausted(a.Limit, d.RetryAfter)
 		}
 		if f, ok := c.policy.failures(a.Limit); ok {
-			reserved = append(reserved, reservation{store: store, key: key, f: f})
+			reserved = append(reserved, reservation{store: store, key: key, f: f, after: a.After})
 		}
 	}
 	return reserved, nil
@@ -203,8 +221,8 @@ func (c *Controller) admit(ctx context.Context, rule compiledRule, msg proto.Mes
 // decide asks the store, applying the fail policy when a shared store cannot answer. It returns
 // the store that decided (nil when the call was let through unlimited) or an error when the call
 // must be refused.
-func (c *Controller) decide(ctx context.Context, limit, key string) (Decision, Store, error) {
-	d, err := c.ask(ctx, c.store, limit, key)
+func (c *Controller) decide(ctx context.Context, o op, limit, key string) (Decision, Store, error) {
+	d, err := c.ask(ctx, c.store, o, limit, key)
 	if err == nil {
 		return d, c.store, nil
 	}
@@ -221,7 +239,7 @@ func (c *Controller) decide(ctx context.Context, limit, key string) (Decision, S
 	})
 	switch mode {
 	case FailLocal:
-		d, err := c.ask(ctx, c.local, limit, key)
+		d, err := c.ask(ctx, c.local, o, limit, key)
 		return d, c.local, err
 	case FailClosed:
 		return Decision{}, nil, err
@@ -230,21 +248,39 @@ func (c *Controller) decide(ctx context.Context, limit, key string) (Decision, S
 	}
 }
 
-func (c *Controller) ask(ctx context.Context, s Store, limit, key string) (Decision, error) {
-	if r, ok := c.policy.rate(limit); ok {
+func (c *Controller) ask(ctx context.Context, s Store, o op, limit, key string) (Decision, error) {
+	if o == opTake {
+		r, _ := c.policy.rate(limit)
 		return s.Take(ctx, key, r)
 	}
 	f, _ := c.policy.failures(limit)
+	if o == opPeek {
+		return s.Peek(ctx, key, f)
+	}
 	return s.Reserve(ctx, key, f)
 }
 
-// refund gives reserved attempts back, even when the caller has gone away.
+// refund gives reserved attempts back after a refusal (nothing ran, so nothing failed).
 func (c *Controller) refund(ctx context.Context, reserved []reservation) {
+	c.settle(ctx, reserved, false)
+}
+
+// settle closes a call's failure budgets, even when the caller has gone away: a failed check keeps
+// its reservations and counts its after-the-fact failures; any other outcome gives reservations
+// back.
+func (c *Controller) settle(ctx context.Context, pending []reservation, failed bool) {
 	ctx = context.WithoutCancel(ctx)
-	for _, r := range reserved {
-		if err := r.store.Refund(ctx, r.key, r.f); err != nil {
+	for _, r := range pending {
+		var err error
+		switch {
+		case r.after && failed:
+			err = r.store.Fail(ctx, r.key, r.f)
+		case !r.after && !failed:
+			err = r.store.Refund(ctx, r.key, r.f)
+		}
+		if err != nil {
 			c.logEvery.Do(func() {
-				c.log.WarnContext(ctx, "admission: cannot give back a reserved attempt (logged at most every 10s)", "error", err.Error())
+				c.log.WarnContext(ctx, "admission: cannot settle a failure budget (logged at most every 10s)", "error", err.Error())
 			})
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/redistest"
 )
 
@@ -209,4 +210,45 @@ func TestFailModes(t *testing.T) {
 			assert.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("shared store unavailable")), "logging is rate limited")
 		})
 	}
+}
+
+// IssueToken counts failures after the fact: 50 concurrent calls for one client (a service
+// starting its workers) are all admitted; five wrong secrets lock that client from that IP only.
+func TestIssueTokenCountsFailuresAfter(t *testing.T) {
+	c, err := New(Config{})
+	require.NoError(t, err)
+	issue := func(ip string) call {
+		return call{m2mv1.M2MService_IssueToken_FullMethodName, &m2mv1.IssueTokenRequest{ClientId: "client-1", ClientSecret: "secret"}, ip}
+	}
+	release := make(chan struct{})
+	started := make(chan struct{}, 50)
+	errs := make(chan error, 50)
+	for range 50 {
+		go func() {
+			ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort("203.0.113.9:5000"))})
+			_, err := c.UnaryServerInterceptor()(ctx, issue("").req, &grpc.UnaryServerInfo{FullMethod: issue("").method}, func(context.Context, any) (any, error) {
+				started <- struct{}{}
+				<-release
+				return &m2mv1.IssueTokenResponse{}, nil
+			})
+			errs <- err
+		}()
+	}
+	for range 50 {
+		<-started // every call reached the handler while the others were in flight
+	}
+	close(release)
+	for range 50 {
+		require.NoError(t, <-errs)
+	}
+
+	for range 5 {
+		_, err := run(t, c, issue(""), codes.Unauthenticated)
+		require.Equal(t, codes.Unauthenticated, status.Code(err))
+	}
+	ran, err := run(t, c, issue(""), codes.OK)
+	require.Equal(t, codes.ResourceExhausted, status.Code(err))
+	assert.False(t, ran)
+	_, err = run(t, c, issue("198.51.100.1"), codes.OK)
+	require.NoError(t, err, "the same client from another IP is not locked out")
 }

@@ -121,6 +121,34 @@ func (s *MemoryStore) Reserve(_ context.Context, key string, f Failures) (Decisi
 	return Decision{Allowed: true}, nil
 }
 
+// Peek implements Store.
+func (s *MemoryStore) Peek(_ context.Context, key string, f Failures) (Decision, error) {
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if el, ok := sh.entries[key]; ok {
+		if e := el.Value.(*memoryEntry); now.Before(e.resetAt) && e.count >= f.Max {
+			return Decision{RetryAfter: e.resetAt.Sub(now)}, nil
+		}
+	}
+	return Decision{Allowed: true}, nil
+}
+
+// Fail implements Store.
+func (s *MemoryStore) Fail(_ context.Context, key string, f Failures) error {
+	now := s.now()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.get(key, func() *memoryEntry { return &memoryEntry{} })
+	if !now.Before(e.resetAt) {
+		e.count, e.resetAt = 0, now.Add(f.Window)
+	}
+	e.count++
+	return nil
+}
+
 // Refund implements Store.
 func (s *MemoryStore) Refund(_ context.Context, key string, _ Failures) error {
 	now := s.now()

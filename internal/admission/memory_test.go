@@ -91,6 +91,39 @@ func TestMemoryReserveRefund(t *testing.T) {
 	require.NoError(t, s.Refund(t.Context(), "unknown", f), "refunding a key never reserved is harmless")
 }
 
+func TestMemoryPeekFail(t *testing.T) {
+	clk := newClock()
+	testPeekFail(t, NewMemoryStore(0, clk.Now), func(d time.Duration) { clk.Advance(d) })
+}
+
+// testPeekFail checks after-the-fact failure counting; advance moves the store's clock (nil: the
+// store keeps real time and the window is not waited out).
+func testPeekFail(t *testing.T, s Store, advance func(time.Duration)) {
+	t.Helper()
+	f := Failures{Max: 2, Window: 10 * time.Minute}
+	for range 3 {
+		d, err := s.Peek(t.Context(), "k", f)
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "peeking counts nothing")
+	}
+	require.NoError(t, s.Fail(t.Context(), "k", f))
+	d, err := s.Peek(t.Context(), "k", f)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed)
+	require.NoError(t, s.Fail(t.Context(), "k", f))
+	d, err = s.Peek(t.Context(), "k", f)
+	require.NoError(t, err)
+	assert.False(t, d.Allowed)
+	assert.Greater(t, d.RetryAfter, 9*time.Minute)
+	assert.LessOrEqual(t, d.RetryAfter, 10*time.Minute)
+	if advance != nil {
+		advance(10 * time.Minute)
+		d, err = s.Peek(t.Context(), "k", f)
+		require.NoError(t, err)
+		assert.True(t, d.Allowed, "a new window")
+	}
+}
+
 func TestMemoryIsBounded(t *testing.T) {
 	s := NewMemoryStore(64, nil)
 	for i := range 10_000 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -149,6 +150,40 @@ func (s *RedisStore) Reserve(ctx context.Context, key string, f Failures) (Decis
 		return Decision{Allowed: true}, nil
 	}
 	return Decision{RetryAfter: max(time.Duration(v[1])*time.Millisecond, time.Millisecond)}, nil
+}
+
+// Peek implements Store.
+func (s *RedisStore) Peek(ctx context.Context, key string, f Failures) (Decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var get *redis.StringCmd
+	var ttl *redis.DurationCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, s.prefix+key)
+		ttl = p.PTTL(ctx, s.prefix+key)
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return Decision{}, fmt.Errorf("redis peek %s: %w", key, err)
+	}
+	n, err := get.Int()
+	if errors.Is(err, redis.Nil) || (err == nil && n < f.Max) {
+		return Decision{Allowed: true}, nil
+	}
+	if err != nil {
+		return Decision{}, fmt.Errorf("redis peek %s: %w", key, err)
+	}
+	return Decision{RetryAfter: max(ttl.Val(), time.Millisecond)}, nil
+}
+
+// Fail implements Store: the reserve script with no ceiling counts one failure and starts the
+// window if needed.
+func (s *RedisStore) Fail(ctx context.Context, key string, f Failures) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if err := reserveScript.Run(ctx, s.rdb, []string{s.prefix + key}, math.MaxInt32, f.Window.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("redis fail %s: %w", key, err)
+	}
+	return nil
 }
 
 // Refund implements Store.

@@ -86,6 +86,13 @@ func TestRedisReserveIsAtomic(t *testing.T) {
 	assert.Greater(t, ttl, 9*time.Minute, "the counter expires with its window")
 }
 
+func TestRedisPeekFail(t *testing.T) {
+	s, srv := newRedisStore(t, newClock())
+	testPeekFail(t, s, nil)
+	ttl := srv.Client(t).PTTL(t.Context(), "authsvc:admission:k").Val()
+	assert.Greater(t, ttl, 9*time.Minute, "the counter expires with its window")
+}
+
 // After a connection failure the client skips Redis for a cooldown instead of paying a timeout
 // per call; it tries again once the cooldown has passed.
 func TestRedisBreaker(t *testing.T) {

@@ -16,6 +16,10 @@ type Store interface {
 	Reserve(ctx context.Context, key string, f Failures) (Decision, error)
 	// Refund gives back one reserved attempt that did not fail.
 	Refund(ctx context.Context, key string, f Failures) error
+	// Peek refuses when the failure budget at key is spent, without counting anything.
+	Peek(ctx context.Context, key string, f Failures) (Decision, error)
+	// Fail counts one failure against the failure budget at key (after the fact).
+	Fail(ctx context.Context, key string, f Failures) error
 }
 
 // Decision is a store's answer.

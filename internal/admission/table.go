@@ -30,6 +30,12 @@ type Rule struct {
 type Apply struct {
 	Limit string
 	Key   Key
+	// After, for a failure budget, counts failures after the call instead of reserving an
+	// attempt before it. Reserving is strict (concurrent guesses cannot overrun the budget) but
+	// refuses legitimate concurrency beyond the budget; use After where concurrent identical calls
+	// are normal and the secret is not guessable (an M2M client secret), or for coarse per-IP
+	// brakes.
+	After bool
 }
 
 // Key says where a limit's key comes from. Parts are joined; Or is used when a part is empty.
@@ -217,17 +223,18 @@ const (
 func DefaultTable() Table {
 	emailSend := func(field string) Rule {
 		return Rule{Idempotent: true, Limits: []Apply{
-			{LimitSendIP, ByIP()},
-			{LimitSendCaller, ByCaller()},
-			{LimitSendEmail, ByEmail(field)},
+			{Limit: LimitSendIP, Key: ByIP()},
+			{Limit: LimitSendCaller, Key: ByCaller()},
+			{Limit: LimitSendEmail, Key: ByEmail(field)},
 		}}
 	}
 	check := func(target *Key) Rule {
-		r := Rule{Limits: []Apply{{LimitCheckIP, ByIP()}}}
+		r := Rule{Limits: []Apply{{Limit: LimitCheckIP, Key: ByIP()}}}
 		if target != nil {
-			r.Limits = append(r.Limits, Apply{LimitCheckFailuresTarget, *target})
+			r.Limits = append(r.Limits, Apply{Limit: LimitCheckFailuresTarget, Key: *target})
 		}
-		r.Limits = append(r.Limits, Apply{LimitCheckFailuresIP, ByIP()})
+		// Per IP a coarse brake: a NAT's concurrent logins must not refuse each other.
+		r.Limits = append(r.Limits, Apply{Limit: LimitCheckFailuresIP, Key: ByIP(), After: true})
 		return r
 	}
 	ptr := func(k Key) *Key { return &k }
@@ -247,11 +254,11 @@ func DefaultTable() Table {
 		b2bv1.OTPsService_EmailAuthenticate_FullMethodName:          check(ptr(ByField("organization_id").And(ByEmail("email_address")))),
 		b2bv1.OTPsService_EmailDiscoveryAuthenticate_FullMethodName: check(ptr(ByEmail("email_address"))),
 		b2bv1.OTPsService_SmsSend_FullMethodName: {Idempotent: true, Limits: []Apply{
-			{LimitSendIP, ByIP()},
-			{LimitSendCaller, ByCaller()},
+			{Limit: LimitSendIP, Key: ByIP()},
+			{Limit: LimitSendCaller, Key: ByCaller()},
 			// Without a number the SMS goes to the member's enrolled one: budget the member.
-			{LimitSendPhone, ByPhone("mfa_phone_number").Or(orgMember)},
-			{LimitSendPhonePrefix, ByPhonePrefix("mfa_phone_number")},
+			{Limit: LimitSendPhone, Key: ByPhone("mfa_phone_number").Or(orgMember)},
+			{Limit: LimitSendPhonePrefix, Key: ByPhonePrefix("mfa_phone_number")},
 		}},
 		b2bv1.OTPsService_SmsAuthenticate_FullMethodName: check(&orgMember),
 
@@ -286,9 +293,12 @@ func DefaultTable() Table {
 		m2mv1.M2MService_RotateSecretCancel_FullMethodName: {Exempt: exemptAdmin},
 		// Services behind one egress IP share it, so no per-IP attempt budget; a wrong secret locks
 		// the client ID only from the IP that sent it, so an attacker cannot lock a real service out.
+		// Failures are counted after the fact: a service starting 50 workers issues 50 concurrent
+		// calls for one client (one reaches Stytch, the token cache answers the rest), and a client
+		// secret is not guessable, so strict reservations would only refuse legitimate callers.
 		m2mv1.M2MService_IssueToken_FullMethodName: {Limits: []Apply{
-			{LimitCheckFailuresTarget, ByField("client_id").And(ByIP())},
-			{LimitCheckFailuresIP, ByIP()},
+			{Limit: LimitCheckFailuresTarget, Key: ByField("client_id").And(ByIP()), After: true},
+			{Limit: LimitCheckFailuresIP, Key: ByIP(), After: true},
 		}},
 		m2mv1.M2MService_AuthenticateToken_FullMethodName: {Exempt: exemptLocal},
 	}
