@@ -43,7 +43,7 @@ type config struct {
 	authsvcBin, emuBin, ghz, hey string
 	workDir, out, profileDir     string
 	microFile, command, note     string
-	quick                        bool
+	quick, hold                  bool
 	latency                      time.Duration
 }
 
@@ -92,6 +92,8 @@ func run(ctx context.Context, args []string) error {
 	fs.BoolVar(&c.quick, "quick", false, "tiny counts: a smoke test of the harness, numbers meaningless")
 	fs.DurationVar(&c.latency, "stytch-latency", 20*time.Millisecond, "latency added to every emulated Stytch call")
 	profileSecs := fs.Int("profile-seconds", 0, "length of the CPU profile (0: 10 s, quick 2 s)")
+	only := fs.String("only", "", "comma-separated workload IDs (W1,W2b,...) and steps (profile, misses, startup) to run; empty runs everything")
+	fs.BoolVar(&c.hold, "hold", false, "seed the emulator, start authsvc, print the addresses and a session JWT, and wait for ^C (for profiling by hand)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -99,10 +101,19 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	b := &bench{cfg: c, sz: sizesFor(c.quick), started: time.Now(), machine: describeMachine()}
+	if *only != "" {
+		b.only = map[string]bool{}
+		for _, id := range strings.Split(*only, ",") {
+			b.only[strings.TrimSpace(id)] = true
+		}
+	}
 	if *profileSecs > 0 {
 		b.sz.profileSeconds = *profileSecs
 	}
 	runErr := b.run(ctx)
+	if c.hold {
+		return runErr
+	}
 	if runErr != nil {
 		b.note("The run stopped early: " + runErr.Error())
 	}
@@ -158,6 +169,7 @@ type bench struct {
 	profileTop         string
 	fixtureTime        time.Duration
 	rowsByID           map[string]*row
+	only               map[string]bool // nil: everything (-only)
 }
 
 type sfResult struct {
@@ -187,9 +199,17 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if err := b.dialConns(grpcConns); err != nil {
 		return err
 	}
+	if b.cfg.hold {
+		fmt.Printf("emulator %s\nauthsvc grpc %s http %s admin %s (pid %d)\nsession_jwt %s\nsession_token %s\nm2m_token %s\norganization_id %s member_id %s\n",
+			b.emuURL, b.grpcAddr, b.httpAddr, b.adminAddr, b.svc.pid(), b.fx.sessions[0].JWT, b.fx.sessions[0].Token, b.fx.m2mToken, b.fx.orgID, b.fx.sessions[0].MemberID)
+		<-ctx.Done()
+		return nil
+	}
 	b.sanity(ctx)
 	b.workloads(ctx)
-	b.soakRun(ctx)
+	if b.want("W8") {
+		b.soakRun(ctx)
+	}
 	for _, cn := range b.conns {
 		_ = cn.Close()
 	}
@@ -198,8 +218,12 @@ func (b *bench) run(ctx context.Context) (err error) {
 		b.note("authsvc stop: " + err.Error())
 	}
 	b.svc = nil
-	b.startupRuns(ctx)
-	b.missesWithAdmission(ctx)
+	if b.want("startup") {
+		b.startupRuns(ctx)
+	}
+	if b.want("misses") {
+		b.missesWithAdmission(ctx)
+	}
 	return ctx.Err()
 }
 
@@ -359,6 +383,9 @@ func (b *bench) sanity(ctx context.Context) {
 // measure runs fn as workload id and records authsvc's CPU and RSS and the emulator's request count
 // around it.
 func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func() (Latencies, float64, error)) *row {
+	if !b.want(r.ID) {
+		return &row{ID: r.ID}
+	}
 	fmt.Printf("authbench: %-4s %s ...\n", r.ID, r.Name)
 	pid := b.svc.pid()
 	r.Upstream = -1
@@ -459,7 +486,9 @@ func (b *bench) workloads(ctx context.Context) {
 		b.measure(ctx, row{ID: "W2c", Name: fmt.Sprintf("Sessions.Authenticate, repeated JWT, paced at half of W2b (%d rps)", pace), Tool: "ghz", Concurrency: localConc, PacedRPS: pace}, true,
 			b.ghz(ctx, "w2c-jwt-paced", ghzRun{Call: callAuth, Data: repeated, Concurrency: localConc, Total: max(pace*8, 200), RPS: pace}))
 	}
-	b.profile(ctx, repeated, w2b.RPS)
+	if b.want("profile") {
+		b.profile(ctx, repeated, w2b.RPS)
+	}
 
 	b.measure(ctx, row{ID: "W3", Name: "Sessions.Authenticate, session token (Stytch-bound)", Tool: "ghz", Concurrency: stytchConc}, false,
 		b.ghz(ctx, "w3-token", ghzRun{Call: callAuth, Data: b.tokenData(), Concurrency: stytchConc, Total: sz.stytchBound}))
@@ -502,7 +531,9 @@ func (b *bench) workloads(ctx context.Context) {
 		b.ghz(ctx, "w5b-issue-paced", ghzRun{Call: callIssue, Data: issue, Concurrency: stytchConc, Total: min(5000, sz.fast), RPS: 1000}))
 	b.measure(ctx, row{ID: "W5c", Name: "M2M AuthenticateToken (local verification, scope read:members)", Tool: "ghz", Concurrency: localConc}, true,
 		b.ghz(ctx, "w5c-authtoken", ghzRun{Call: callAuthTok, Data: map[string]any{"access_token": fx.m2mToken, "required_scopes": []string{"read:members"}}, Concurrency: localConc, Total: sz.fast}))
-	b.concurrentMisses(ctx, 3, &b.singleflight)
+	if b.want("misses") {
+		b.concurrentMisses(ctx, 3, &b.singleflight)
+	}
 
 	// Fresh JWTs for the rest (Stytch session JWTs live 5 minutes).
 	pool := &jwtPool{}
@@ -730,3 +761,6 @@ func (b *bench) missesWithAdmission(ctx context.Context) {
 	}
 	b.concurrentMisses(ctx, 1, &b.singleflightAdm)
 }
+
+// want reports whether the workload or step id is selected (-only).
+func (b *bench) want(id string) bool { return b.only == nil || b.only[id] }
