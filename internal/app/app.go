@@ -158,6 +158,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, err
 	}
+	middleware, err := httpMiddleware(cfg)
+	if err != nil {
+		return nil, err
+	}
 	a.srv, err = server.New(ctx, server.Config{
 		GRPCAddr:           cfg.GRPCAddr,
 		HTTPAddr:           cfg.HTTPAddr,
@@ -166,7 +170,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		UnaryInterceptors:  unary,
 		StreamInterceptors: stream,
 		GatewayOptions:     gatewayOptions(cfg),
-		HTTPMiddleware:     httpMiddleware(cfg),
+		HTTPMiddleware:     middleware,
 		TLS:                server.TLSConfig{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, ClientCAFile: cfg.TLS.ClientCAFile},
 		ExtraRoutes:        extra,
 		OpenAPI:            gen.OpenAPI,
@@ -318,7 +322,11 @@ func services(d serviceDeps) []server.Service {
 	}
 }
 
-func httpMiddleware(cfg *config.Config) []func(http.Handler) http.Handler {
+func httpMiddleware(cfg *config.Config) ([]func(http.Handler) http.Handler, error) {
+	csrf, err := gateway.CSRF(cfg.CORSOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("AUTHSVC_CORS_ORIGINS: %w", err)
+	}
 	// CORS answers preflights first; CSRF refusals still carry the security headers.
-	return []func(http.Handler) http.Handler{gateway.CORS(cfg.CORSOrigins), gateway.SecurityHeaders, gateway.CSRF(cfg.CORSOrigins)}
+	return []func(http.Handler) http.Handler{gateway.CORS(cfg.CORSOrigins), gateway.SecurityHeaders, csrf}, nil
 }

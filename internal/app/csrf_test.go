@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,14 +23,20 @@ func TestCookieRequestsThatChangeStateNeedAnAllowedOrigin(t *testing.T) {
 		want   func(int) bool
 	}{
 		{"https://evil.example.com", func(c int) bool { return c == http.StatusForbidden }},
-		{"", func(c int) bool { return c == http.StatusForbidden }},
+		// A cross-site browser request announces itself with Sec-Fetch-Site even without Origin.
+		{"sec-fetch-site:cross-site", func(c int) bool { return c == http.StatusForbidden }},
+		// Neither header: not a browser (curl, a service); nothing for a malicious page to ride on.
+		{"", func(c int) bool { return c != http.StatusForbidden && c != http.StatusUnauthorized }},
 		{"https://app.example.com", func(c int) bool { return c != http.StatusForbidden && c != http.StatusUnauthorized }},
 		{env.BaseURL, func(c int) bool { return c != http.StatusForbidden && c != http.StatusUnauthorized }},
 	}
 	for _, tt := range tests {
 		t.Run("origin "+tt.origin, func(t *testing.T) {
 			h := http.Header{"Cookie": {cookie}}
-			if tt.origin != "" {
+			switch {
+			case strings.HasPrefix(tt.origin, "sec-fetch-site:"):
+				h.Set("Sec-Fetch-Site", strings.TrimPrefix(tt.origin, "sec-fetch-site:"))
+			case tt.origin != "":
 				h.Set("Origin", tt.origin)
 			}
 			before := env.Emu.Requests("*")

@@ -1,48 +1,47 @@
 package gateway
 
 import (
+	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
-// CSRF refuses cross-site requests that would ride on the browser's session cookies: a request that
+// CSRF refuses cross-origin browser requests that would ride on the session cookies: a request that
 // changes state (any method but GET, HEAD and OPTIONS), carries a session cookie and no Authorization
-// header must come with an Origin (or, when a browser sends none, a Referer) that is the request's own
-// origin or one of allowedOrigins (AUTHSVC_CORS_ORIGINS). Anything else is answered 403 before the
-// gateway runs.
+// header must not come from a foreign origin. Those are answered 403 before the gateway runs.
 //
-// SameSite=Lax cookies already stop most cross-site POSTs; this check also covers what Lax lets
-// through (same-site but cross-origin pages, such as another subdomain, and older browsers).
-// Requests authenticated by an Authorization header, or without a session cookie, are not
-// cookie-authenticated: a page on another origin cannot make a browser add that header, and without
-// a cookie there is nothing to ride on.
-func CSRF(allowedOrigins []string) func(http.Handler) http.Handler {
-	allowed := make(map[string]bool, len(allowedOrigins))
+// The check itself is the standard library's http.CrossOriginProtection: it trusts a browser's
+// Sec-Fetch-Site header (every browser since 2023), else compares the Origin header with the request's
+// Host, and lets through requests that carry neither (non-browser clients such as curl or a service,
+// which a malicious page cannot make a browser send). Origins in allowedOrigins (AUTHSVC_CORS_ORIGINS,
+// the frontends allowed to call this API with credentials) are trusted as well.
+//
+// SameSite=Lax cookies already stop most cross-site POSTs; this also covers what Lax lets through
+// (same-site but cross-origin pages such as another subdomain). Requests authenticated by an
+// Authorization header, or without a session cookie, are not cookie-authenticated and are not checked.
+func CSRF(allowedOrigins []string) (func(http.Handler) http.Handler, error) {
+	cop := http.NewCrossOriginProtection()
 	for _, o := range allowedOrigins {
-		allowed[normalizeOrigin(o)] = true
+		if err := cop.AddTrustedOrigin(strings.TrimRight(o, "/")); err != nil {
+			return nil, fmt.Errorf("CSRF: trusted origin %q: %w", o, err)
+		}
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if safeMethod(r.Method) || r.Header.Get("Authorization") != "" || !hasSessionCookie(r) {
+			if r.Header.Get("Authorization") != "" || !hasSessionCookie(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			origin := requestOrigin(r)
-			if origin != "" && (allowed[origin] || sameOrigin(r, origin)) {
-				next.ServeHTTP(w, r)
+			if err := cop.Check(r); err != nil {
+				// The google.rpc.Status shape every other API error has.
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = w.Write([]byte(`{"code":7,"message":"cross-site request refused: the Origin is not allowed","details":[]}` + "\n"))
 				return
 			}
-			// The google.rpc.Status shape every other API error has.
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte(`{"code":7,"message":"cross-site request refused: the Origin is not allowed","details":[]}` + "\n"))
+			next.ServeHTTP(w, r)
 		})
-	}
-}
-
-func safeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+	}, nil
 }
 
 func hasSessionCookie(r *http.Request) bool {
@@ -52,42 +51,4 @@ func hasSessionCookie(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// requestOrigin returns the normalized origin the browser declared: Origin, or the origin part of
-// Referer when Origin is absent. "null" (sandboxed frames, some redirects) is no origin.
-func requestOrigin(r *http.Request) string {
-	if o := r.Header.Get("Origin"); o != "" {
-		if o == "null" {
-			return ""
-		}
-		return normalizeOrigin(o)
-	}
-	ref := r.Header.Get("Referer")
-	if ref == "" {
-		return ""
-	}
-	u, err := url.Parse(ref)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	return normalizeOrigin(u.Scheme + "://" + u.Host)
-}
-
-func normalizeOrigin(o string) string {
-	return strings.ToLower(strings.TrimRight(strings.TrimSpace(o), "/"))
-}
-
-// sameOrigin reports whether origin names the host the request was sent to. Behind a
-// TLS-terminating proxy the request arrives over plain HTTP while the browser saw https, so https is
-// always accepted for the request's host; http only when authsvc itself serves plain HTTP.
-func sameOrigin(r *http.Request, origin string) bool {
-	host := strings.ToLower(r.Host)
-	if host == "" {
-		return false
-	}
-	if origin == "https://"+host {
-		return true
-	}
-	return r.TLS == nil && origin == "http://"+host
 }

@@ -7,12 +7,15 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/authsvc/authsvc/internal/gateway"
 )
 
 func TestCSRF(t *testing.T) {
-	h := gateway.CSRF([]string{"https://app.example.com"})(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	csrf, err := gateway.CSRF([]string{"https://app.example.com/"})
+	require.NoError(t, err)
+	h := csrf(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	cookie := &http.Cookie{Name: gateway.SessionJWTCookie, Value: "jwt"}
@@ -28,18 +31,19 @@ func TestCSRF(t *testing.T) {
 		{"POST without cookie", http.MethodPost, nil, nil, false, true},
 		{"POST with empty cookie", http.MethodPost, &http.Cookie{Name: gateway.SessionTokenCookie, Value: ""}, nil, false, true},
 		{"POST with bearer and cookie", http.MethodPost, cookie, map[string]string{"Authorization": "Bearer x"}, false, true},
-		{"POST with cookie, no origin", http.MethodPost, cookie, nil, false, false},
-		{"POST with token cookie, no origin", http.MethodPost, &http.Cookie{Name: gateway.SessionTokenCookie, Value: "t"}, nil, false, false},
+		// Neither Sec-Fetch-Site nor Origin: not a browser (curl, a service), which a page cannot forge.
+		{"POST with cookie, no origin (non-browser)", http.MethodPost, cookie, nil, false, true},
 		{"POST same origin", http.MethodPost, cookie, map[string]string{"Origin": "http://authsvc.test"}, false, true},
 		{"POST same host https (TLS proxy)", http.MethodPost, cookie, map[string]string{"Origin": "https://authsvc.test"}, false, true},
-		{"POST same host http over TLS", http.MethodPost, cookie, map[string]string{"Origin": "http://authsvc.test"}, true, false},
-		{"POST allowed origin", http.MethodPost, cookie, map[string]string{"Origin": "https://APP.example.com/"}, false, true},
+		{"POST allowed origin", http.MethodPost, cookie, map[string]string{"Origin": "https://app.example.com"}, false, true},
 		{"PUT foreign origin", http.MethodPut, cookie, map[string]string{"Origin": "https://evil.example.com"}, false, false},
-		{"DELETE foreign origin", http.MethodDelete, cookie, map[string]string{"Origin": "https://app.example.com.evil.com"}, false, false},
+		{"DELETE look-alike origin", http.MethodDelete, cookie, map[string]string{"Origin": "https://app.example.com.evil.com"}, false, false},
 		{"POST null origin", http.MethodPost, cookie, map[string]string{"Origin": "null"}, false, false},
-		{"POST referer of allowed origin", http.MethodPost, cookie, map[string]string{"Referer": "https://app.example.com/settings?x=1"}, false, true},
-		{"POST referer of foreign origin", http.MethodPost, cookie, map[string]string{"Referer": "https://evil.example.com/app.example.com"}, false, false},
-		{"POST origin wins over referer", http.MethodPost, cookie, map[string]string{"Origin": "https://evil.example.com", "Referer": "https://app.example.com/"}, false, false},
+		{"POST Sec-Fetch-Site same-origin", http.MethodPost, cookie, map[string]string{"Sec-Fetch-Site": "same-origin"}, false, true},
+		{"POST Sec-Fetch-Site none (typed URL, bookmark)", http.MethodPost, cookie, map[string]string{"Sec-Fetch-Site": "none"}, false, true},
+		{"POST Sec-Fetch-Site cross-site", http.MethodPost, cookie, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example.com"}, false, false},
+		{"POST Sec-Fetch-Site same-site subdomain", http.MethodPost, cookie, map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "https://other.authsvc.test"}, false, false},
+		{"POST Sec-Fetch-Site cross-site from allowed origin", http.MethodPost, cookie, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://app.example.com"}, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
