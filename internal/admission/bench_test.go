@@ -19,7 +19,8 @@ import (
 // BenchmarkAdmissionCheck is the interceptor's cost per admitted call, handler doing nothing, with
 // budgets in memory and in a real redis-server on loopback:
 //   - send: EmailLoginOrSignup, three budgets spent (IP, caller skipped, email);
-//   - check: SmsAuthenticate that succeeds, attempts per IP plus two failure reservations given back;
+//   - check: SmsAuthenticate that succeeds: attempts per IP, a per-member failure reservation given
+//     back, a peek at the per-IP failure count;
 //   - exempt: Sessions.Authenticate, one map lookup.
 //
 // Budgets are set high so that every call is admitted; each iteration uses a new email or member so
