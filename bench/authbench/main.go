@@ -92,6 +92,7 @@ func run(ctx context.Context, args []string) error {
 	fs.BoolVar(&c.quick, "quick", false, "tiny counts: a smoke test of the harness, numbers meaningless")
 	fs.DurationVar(&c.latency, "stytch-latency", 20*time.Millisecond, "latency added to every emulated Stytch call")
 	profileSecs := fs.Int("profile-seconds", 0, "length of the CPU profile (0: 10 s, quick 2 s)")
+	requests := fs.Int("requests", 0, "requests per local (CPU-bound) workload; 0: 40000, quick 2000")
 	only := fs.String("only", "", "comma-separated workload IDs (W1,W2b,...) and steps (profile, misses, startup) to run; empty runs everything")
 	fs.BoolVar(&c.hold, "hold", false, "seed the emulator, start authsvc, print the addresses and a session JWT, and wait for ^C (for profiling by hand)")
 	if err := fs.Parse(args); err != nil {
@@ -106,6 +107,9 @@ func run(ctx context.Context, args []string) error {
 		for _, id := range strings.Split(*only, ",") {
 			b.only[strings.TrimSpace(id)] = true
 		}
+	}
+	if *requests > 0 {
+		b.sz.fast = *requests
 	}
 	if *profileSecs > 0 {
 		b.sz.profileSeconds = *profileSecs
