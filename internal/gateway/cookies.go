@@ -81,6 +81,11 @@ func (cfg CookieConfig) setCookies(ctx context.Context, w http.ResponseWriter, r
 }
 
 func (cfg CookieConfig) write(w http.ResponseWriter, name, value string, maxAge int) {
+	var expires time.Time
+	if maxAge < 0 {
+		// Max-Age=0 deletes the cookie; an Expires in the past does the same for older clients.
+		expires = time.Unix(1, 0)
+	}
 	// Secure is on unless the operator turned it off for plain-HTTP local development (refused in
 	// production by config); HttpOnly and SameSite are always set.
 	http.SetCookie(w, &http.Cookie{ //nolint:gosec // see above
@@ -89,6 +94,7 @@ func (cfg CookieConfig) write(w http.ResponseWriter, name, value string, maxAge 
 		Path:     cfg.Path,
 		Domain:   cfg.Domain,
 		MaxAge:   maxAge,
+		Expires:  expires,
 		HttpOnly: true,
 		Secure:   !cfg.Insecure,
 		SameSite: http.SameSiteLaxMode,
