@@ -71,8 +71,9 @@ func (r Rate) validate() error {
 }
 
 // Failures is a lockout budget: at most Max failed checks per Window, counted from the first
-// failure of the window. Attempts are counted when they start and given back when they turn out not
-// to be failures, so that concurrent guesses cannot all slip through before the first one fails.
+// failure of the window. By default attempts are reserved when they start and given back when they
+// turn out not to be failures, so that concurrent guesses cannot all slip through before the first
+// one fails; an Apply with After counts failures only once they happen (see Apply.After).
 type Failures struct {
 	Max    int
 	Window time.Duration
