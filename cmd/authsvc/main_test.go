@@ -3,7 +3,6 @@ package main_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -98,7 +97,7 @@ func TestProductionWithoutCredentialsIsRefused(t *testing.T) {
 	cmd.Env = []string{"AUTHSVC_ENV=production", "PATH=" + os.Getenv("PATH")}
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
-	require.True(t, errors.As(err, &exit), "want a non-zero exit, got %v", err)
+	require.ErrorAs(t, err, &exit, "want a non-zero exit")
 	assert.Equal(t, 2, exit.ExitCode())
 	assert.Equal(t, 1, strings.Count(strings.TrimSpace(string(out)), "\n")+1, "one line: %s", out)
 	assert.Contains(t, string(out), "STYTCH_PROJECT_ID")
