@@ -9,7 +9,7 @@
 #      changed since the last install;
 #   2. assembles the third-party imports into .cache/protodeps (gitignored):
 #      google/api from google-proto-files, buf/validate from the Go module
-#      github.com/bufbuild/protovalidate, protoc-gen-openapiv2/options from the
+#      github.com/bufbuild/protovalidate (version pinned below), protoc-gen-openapiv2/options from the
 #      grpc-gateway Go module - all at the versions go.mod / package-lock.json
 #      pin, none of them committed, nothing from the BSR;
 #   3. checks formatting (buf format) and lint (buf lint, STANDARD);
@@ -64,6 +64,22 @@ buf="$root/$tools_dir/node_modules/.bin/buf"
 
 # 2. Third-party imports. Rebuilt from scratch every run (a few files), so a
 # stale or hand-edited copy can never leak into the generated code.
+# The protovalidate module ships only .proto files (no Go package), so nothing imports it and
+# `go mod tidy` would drop it from go.mod: its version is pinned here instead, and the module proxy
+# (checksum-verified) delivers it into the module cache.
+protovalidate_version="v1.2.2"
+
+# pinned_mod_dir MODULE VERSION: the module cache directory of MODULE@VERSION, downloading it if needed.
+pinned_mod_dir() {
+  local dir
+  dir="$(go mod download -json "$1@$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  if [[ -z "$dir" || ! -d "$dir" ]]; then
+    log "cannot download Go module $1@$2"
+    exit 1
+  fi
+  printf '%s\n' "$dir"
+}
+
 gomod_dir() {
   local mod="$1" dir
   dir="$(go list -m -f '{{.Dir}}' "$mod")"
@@ -98,7 +114,7 @@ copy "$tools_dir/node_modules/google-proto-files" \
   google/api/annotations.proto \
   google/api/http.proto \
   google/api/field_behavior.proto
-copy "$(gomod_dir github.com/bufbuild/protovalidate)/proto/protovalidate" \
+copy "$(pinned_mod_dir github.com/bufbuild/protovalidate "$protovalidate_version")/proto/protovalidate" \
   buf/validate/validate.proto
 copy "$(gomod_dir github.com/grpc-ecosystem/grpc-gateway/v2)" \
   protoc-gen-openapiv2/options/annotations.proto \
