@@ -17,12 +17,13 @@ import (
 // DefaultTimeout bounds a unary call that carries no deadline of its own (see [WithTimeout]).
 const DefaultTimeout = 10 * time.Second
 
-// Default keepalive: a ping every 5 minutes while calls are in flight, and the connection dropped
-// when a ping is not answered within 20 s. Five minutes is the smallest interval a gRPC server
-// accepts under its default enforcement policy; a shorter one gets the connection closed with
-// "too_many_pings".
+// Default keepalive: a ping after a minute without activity, and the connection dropped when a ping
+// is not answered within 20 s, so a peer that vanished (a killed pod, a dropped NAT entry) is noticed
+// in well under two minutes. authsvc accepts pings every 20 s or more (its keepalive enforcement
+// policy); servers on gRPC's default policy accept one every 5 minutes and close the connection with
+// "too_many_pings" below that.
 const (
-	DefaultKeepaliveTime    = 5 * time.Minute
+	DefaultKeepaliveTime    = time.Minute
 	DefaultKeepaliveTimeout = 20 * time.Second
 )
 
@@ -133,8 +134,8 @@ func WithPropagators(p propagation.TextMapPropagator) Option {
 	return func(s *settings) { s.propagators = p }
 }
 
-// WithKeepalive replaces the default keepalive ([DefaultKeepaliveTime], [DefaultKeepaliveTimeout]). Keep Time at or above the server's enforcement minimum
-// (5 minutes unless authsvc is configured otherwise).
+// WithKeepalive replaces the default keepalive ([DefaultKeepaliveTime], [DefaultKeepaliveTimeout]).
+// Keep Time at or above the server's enforcement minimum (20 s for authsvc).
 func WithKeepalive(p keepalive.ClientParameters) Option {
 	return func(s *settings) { s.keepalive = p }
 }
