@@ -189,6 +189,11 @@ func TestB2BEndpoints(t *testing.T) {
 		raw, err := c.FetchJWKS(ctx)
 		require.NoError(t, err)
 		assert.Contains(t, string(raw), res.Keys[0].KID)
+		before := emu.Requests("GET /v1/sessions/jwks/{project_id}")
+		raw, err = c.FetchConsumerJWKS(ctx)
+		require.NoError(t, err)
+		assert.Contains(t, string(raw), `"keys"`)
+		assert.Equal(t, before+1, emu.Requests("GET /v1/sessions/jwks/{project_id}"), "the consumer JWKS path")
 	})
 
 	t.Run("OTPEmailLoginOrSignup then OTPEmailAuthenticate", func(t *testing.T) {

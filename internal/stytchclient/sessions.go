@@ -134,6 +134,22 @@ func (c *Client) FetchJWKS(ctx context.Context) ([]byte, error) {
 	return raw, nil
 }
 
+// FetchConsumerJWKS returns the raw consumer JWKS JSON of the configured project
+// (GET /v1/sessions/jwks/{project_id}), for a verify.JWKSCache that checks
+// consumer session JWTs. authsvc fronts a B2B project today; the consumer
+// services (DESIGN.md, "later") use this one.
+func (c *Client) FetchConsumerJWKS(ctx context.Context) ([]byte, error) {
+	var raw []byte
+	err := c.do(ctx, call{
+		endpoint: "GET /v1/sessions/jwks/{project_id}",
+		path:     "/v1/sessions/jwks/" + url.PathEscape(c.projectID),
+	}, &raw)
+	if err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
 func (c *Client) jwksCall() call {
 	return call{
 		endpoint: "GET /v1/b2b/sessions/jwks/{project_id}",
