@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -27,7 +28,7 @@ func gatewayOptions() []runtime.ServeMuxOption {
 				UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 			}},
 		}),
-		runtime.WithMiddlewares(routeSpanName),
+		runtime.WithMetadata(routeSpanName),
 	}
 }
 
@@ -56,16 +57,16 @@ func (m oneDocumentJSON) NewDecoder(r io.Reader) runtime.Decoder {
 
 // routeSpanName renames the otelhttp server span after the matched route template
 // ("POST /v1/b2b/sessions/authenticate"), which only the gateway knows: a span name with IDs in it
-// would make every member's request its own span name.
-func routeSpanName(next runtime.HandlerFunc) runtime.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		if pattern, ok := runtime.HTTPPathPattern(r.Context()); ok {
-			span := trace.SpanFromContext(r.Context())
-			span.SetName(r.Method + " " + pattern)
-			span.SetAttributes(attribute.String("http.route", pattern))
-		}
-		next(w, r, params)
+// would make every member's request its own span name. It is a metadata annotator, not a ServeMux
+// middleware, because middlewares run before the generated handler puts the template into the context
+// (runtime.AnnotateContext); annotators run inside AnnotateContext, after it. It adds no metadata.
+func routeSpanName(ctx context.Context, r *http.Request) metadata.MD {
+	if pattern, ok := runtime.HTTPPathPattern(ctx); ok {
+		span := trace.SpanFromContext(ctx)
+		span.SetName(r.Method + " " + pattern)
+		span.SetAttributes(attribute.String("http.route", pattern))
 	}
+	return nil
 }
 
 // maxRequestBody caps REST request bodies; every API request is a small JSON document.
