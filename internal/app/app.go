@@ -129,6 +129,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		BaseURL:        a.stytch.BaseURL(),
 		Now:            opts.Now,
 		TracerProvider: tel.TracerProvider,
+		Observe:        observeLocalVerification(tel.Auth),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)
@@ -138,9 +139,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		return nil, fmt.Errorf("AUTHSVC_ALLOWED_REDIRECT_URLS: %w", err)
 	}
 	deps := serviceDeps{
-		stytch:      a.stytch,
-		sessions:    stytchclient.NewSessionAuthenticator(a.stytch, verifier, opts.Now),
-		tokens:      a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now}),
+		stytch: a.stytch,
+		sessions: stytchclient.NewSessionAuthenticator(a.stytch, verifier, opts.Now,
+			stytchclient.WithRemoteObserver(observeRemoteVerification(tel.Auth))),
+		tokens:      a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup}),
 		verifier:    verifier,
 		jwks:        a.jwks,
 		redirects:   redirects,
@@ -186,6 +188,44 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 	return a, nil
+}
+
+// observeLocalVerification counts the verifier's decisions (local: signature checked; cache: a token
+// verified before) in authsvc_session_verifications_total. Remote decisions are counted by
+// observeRemoteVerification, so each decision is counted once, where it is made.
+func observeLocalVerification(m *telemetry.AuthMetrics) func(context.Context, string, string, error) {
+	return func(ctx context.Context, kind, path string, err error) {
+		p := telemetry.PathLocal
+		if path == verify.PathCache {
+			p = telemetry.PathCache
+		}
+		reason := verify.Reason(err)
+		outcome := telemetry.OutcomeInvalid
+		switch reason {
+		case "ok":
+			outcome = telemetry.OutcomeValid
+		case "keys_not_loaded", "canceled", "other":
+			outcome = telemetry.OutcomeError // could not decide; says nothing about the credential
+		}
+		m.CredentialVerified(ctx, kind, p, outcome, reason)
+	}
+}
+
+// observeRemoteVerification counts Stytch's session decisions; reason is why the check went remote
+// (opaque_token, expired, too_old). Stytch refusing the session (400/401/404) is invalid; anything
+// else (outage, rate limit, a refusal of authsvc's own credentials) is error.
+func observeRemoteVerification(m *telemetry.AuthMetrics) func(context.Context, string, error) {
+	return func(ctx context.Context, reason string, err error) {
+		outcome := telemetry.OutcomeValid
+		if err != nil {
+			outcome = telemetry.OutcomeError
+			if se, ok := stytchclient.AsError(err); ok && !stytchclient.IsRateLimited(err) &&
+				(se.StatusCode == http.StatusBadRequest || se.StatusCode == http.StatusUnauthorized || se.StatusCode == http.StatusNotFound) {
+				outcome = telemetry.OutcomeInvalid
+			}
+		}
+		m.SessionVerified(ctx, telemetry.PathRemote, outcome, reason)
+	}
 }
 
 // startEmulator runs the embedded Stytch emulator for dev mode, seeded with Stytch's sandbox

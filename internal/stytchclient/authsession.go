@@ -80,15 +80,33 @@ type SessionAuthenticator struct {
 	client   *Client
 	verifier SessionVerifier
 	now      func() time.Time
+	onRemote func(ctx context.Context, reason string, err error)
+}
+
+// SessionAuthenticatorOption adjusts a SessionAuthenticator.
+type SessionAuthenticatorOption func(*SessionAuthenticator)
+
+// WithRemoteObserver calls fn after every remote decision (Stytch's
+// sessions/authenticate answered or failed) with the reason the check went
+// remote ("opaque_token", "expired", "too_old") and Stytch's error (nil when
+// the session is valid). Local decisions are the verifier's to report
+// (verify.VerifierConfig.Observe), so each decision is reported once. For
+// metrics: fn must be cheap and never sees a token.
+func WithRemoteObserver(fn func(ctx context.Context, reason string, err error)) SessionAuthenticatorOption {
+	return func(a *SessionAuthenticator) { a.onRemote = fn }
 }
 
 // NewSessionAuthenticator combines a client and a local verifier. now is
 // the clock for MaxTokenAge (nil: time.Now); give it the verifier's clock.
-func NewSessionAuthenticator(c *Client, v SessionVerifier, now func() time.Time) *SessionAuthenticator {
+func NewSessionAuthenticator(c *Client, v SessionVerifier, now func() time.Time, opts ...SessionAuthenticatorOption) *SessionAuthenticator {
 	if now == nil {
 		now = time.Now
 	}
-	return &SessionAuthenticator{client: c, verifier: v, now: now}
+	a := &SessionAuthenticator{client: c, verifier: v, now: now}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
 }
 
 // AuthenticateSession validates a member session.
@@ -141,6 +159,9 @@ func (a *SessionAuthenticator) remote(ctx context.Context, p AuthenticateSession
 		SessionDurationMinutes: p.SessionDurationMinutes,
 		SessionCustomClaims:    p.SessionCustomClaims,
 	})
+	if a.onRemote != nil {
+		a.onRemote(ctx, reason, err)
+	}
 	if err != nil {
 		return &AuthenticateSessionResult{Path: PathRemote, Reason: reason}, err
 	}

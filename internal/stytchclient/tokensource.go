@@ -26,6 +26,10 @@ type TokenSourceConfig struct {
 	MaxEntries int
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// OnLookup, when set, is told of every Token call: hit when a cached
+	// token was returned without waiting for a fetch. It feeds a metric
+	// (Stats counts the same) and must be cheap; it never sees a token.
+	OnLookup func(ctx context.Context, hit bool)
 }
 
 // TokenSourceStats counts cache outcomes.
@@ -56,6 +60,7 @@ type TokenSource struct {
 	timeout time.Duration
 	max     int
 	now     func() time.Time
+	lookup  func(ctx context.Context, hit bool)
 
 	mu      sync.RWMutex
 	entries map[string]*tokenEntry
@@ -78,6 +83,7 @@ func NewTokenSource(fetch TokenFetcher, cfg TokenSourceConfig) *TokenSource {
 		timeout: cfg.FetchTimeout,
 		max:     cfg.MaxEntries,
 		now:     cfg.Now,
+		lookup:  cfg.OnLookup,
 		entries: make(map[string]*tokenEntry),
 	}
 	if ts.refresh <= 0 || ts.refresh >= 1 {
@@ -112,9 +118,15 @@ func (ts *TokenSource) Token(ctx context.Context, p M2MTokenParams) (*M2MToken, 
 	ts.mu.RUnlock()
 	if e != nil && now.Before(e.refreshAt) {
 		ts.hits.Add(1)
+		if ts.lookup != nil {
+			ts.lookup(ctx, true)
+		}
 		return e.tok, nil
 	}
 	ts.misses.Add(1)
+	if ts.lookup != nil {
+		ts.lookup(ctx, false)
+	}
 	key := string(kb)
 
 	ch := ts.group.DoChan(key, func() (any, error) {

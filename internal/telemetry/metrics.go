@@ -16,8 +16,10 @@ import (
 // package own them (stytch.client.duration, stytch.jwks.keys, stytch.jwks.refresh.age,
 // stytch.jwks.refreshes), next to the code that measures them.
 const (
-	// MetricSessionVerifications: session/token verification outcomes.
-	// Prometheus: authsvc_session_verifications_total{path, outcome, reason}.
+	// MetricSessionVerifications: session/token verification outcomes. Each deciding step counts
+	// once: a session JWT that expired counts as local (invalid, expired) and, when it then goes to
+	// Stytch, as remote (reason "expired": why it went remote).
+	// Prometheus: authsvc_session_verifications_total{kind, path, outcome, reason}.
 	MetricSessionVerifications = "authsvc.session.verifications"
 	// MetricAdmissionRejections: calls refused by admission control.
 	// Prometheus: authsvc_admission_rejections_total{limit}.
@@ -29,6 +31,7 @@ const (
 
 // Attribute (label) keys of authsvc's own metrics.
 const (
+	AttrKind    = attribute.Key("kind")
 	AttrPath    = attribute.Key("path")
 	AttrOutcome = attribute.Key("outcome")
 	AttrReason  = attribute.Key("reason")
@@ -42,12 +45,18 @@ type VerifyPath string
 // Verification paths.
 const (
 	PathLocal  VerifyPath = "local"  // JWT checked against the cached JWKS, no network
-	PathCache  VerifyPath = "cache"  // a recent remote answer reused
+	PathCache  VerifyPath = "cache"  // a token verified before, answered from the verified-token cache
 	PathRemote VerifyPath = "remote" // Stytch was asked
 )
 
 // Outcome is the result of a verification.
 type Outcome string
+
+// Credential kinds of a verification.
+const (
+	KindSession = "session" // a member session (JWT or opaque token)
+	KindM2M     = "m2m"     // an M2M access token
+)
 
 // Verification outcomes.
 const (
@@ -66,6 +75,9 @@ type AuthMetrics struct {
 	sessionVerification metric.Int64Counter
 	admissionRejections metric.Int64Counter
 	m2mTokenSource      metric.Int64Counter
+
+	// The two token-source label sets, built once: a lookup is on the hot path of IssueToken.
+	m2mHit, m2mMiss metric.AddOption
 }
 
 // NewAuthMetrics creates the instruments on meter.
@@ -90,15 +102,23 @@ func NewAuthMetrics(meter metric.Meter) (*AuthMetrics, error) {
 	); err != nil {
 		return nil, fmt.Errorf("telemetry: %s: %w", MetricM2MTokenSource, err)
 	}
+	m.m2mHit = metric.WithAttributeSet(attribute.NewSet(AttrResult.String("hit")))
+	m.m2mMiss = metric.WithAttributeSet(attribute.NewSet(AttrResult.String("miss")))
 	return m, nil
 }
 
-// SessionVerified counts one session or M2M token verification; reason is a short fixed word.
+// SessionVerified counts one member session verification; reason is a short fixed word.
 func (m *AuthMetrics) SessionVerified(ctx context.Context, path VerifyPath, outcome Outcome, reason string) {
+	m.CredentialVerified(ctx, KindSession, path, outcome, reason)
+}
+
+// CredentialVerified counts one verification of a credential of kind ([KindSession], [KindM2M]);
+// reason is a short fixed word (verify.Reason's labels, or why a check went remote).
+func (m *AuthMetrics) CredentialVerified(ctx context.Context, kind string, path VerifyPath, outcome Outcome, reason string) {
 	if m == nil {
 		return
 	}
-	m.sessionVerification.Add(ctx, 1, metric.WithAttributes(
+	m.sessionVerification.Add(ctx, 1, metric.WithAttributes(AttrKind.String(kind),
 		AttrPath.String(string(path)), AttrOutcome.String(string(outcome)), AttrReason.String(reason)))
 }
 
@@ -116,9 +136,9 @@ func (m *AuthMetrics) M2MTokenLookup(ctx context.Context, hit bool) {
 	if m == nil {
 		return
 	}
-	result := "miss"
 	if hit {
-		result = "hit"
+		m.m2mTokenSource.Add(ctx, 1, m.m2mHit)
+		return
 	}
-	m.m2mTokenSource.Add(ctx, 1, metric.WithAttributes(AttrResult.String(result)))
+	m.m2mTokenSource.Add(ctx, 1, m.m2mMiss)
 }

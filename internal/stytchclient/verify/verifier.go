@@ -63,7 +63,21 @@ type VerifierConfig struct {
 	// span per call with the path, outcome and reason (never the token).
 	// Nil records nothing, which keeps the cached path allocation-free.
 	TracerProvider trace.TracerProvider
+	// Observe, when set, is called once per VerifySession or VerifyM2M call
+	// with the token kind ([KindSession] or [KindM2M]), the path that decided
+	// ([PathLocal]: signature and claims checked; [PathCache]: a token verified
+	// before, rechecked) and the error (nil when valid; [Reason] names it).
+	// It is for metrics: it must be cheap and is never given the token.
+	Observe func(ctx context.Context, kind, path string, err error)
 }
+
+// Token kinds and decision paths as given to VerifierConfig.Observe.
+const (
+	KindSession = "session"
+	KindM2M     = "m2m"
+	PathLocal   = pathLocal
+	PathCache   = pathCache
+)
 
 // Verifier checks Stytch session JWTs and M2M access tokens locally. It is
 // safe for concurrent use and holds no goroutines.
@@ -76,6 +90,7 @@ type Verifier struct {
 	isRevoked func(ctx context.Context, sessionID string) bool
 	now       func() time.Time
 	tracer    trace.Tracer
+	observe   func(ctx context.Context, kind, path string, err error)
 	parser    *jwt.Parser
 	cache     *tokenCache // nil when disabled
 
@@ -114,6 +129,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		maxAge:    max(cfg.MaxTokenAge, 0),
 		isRevoked: cfg.IsRevoked,
 		now:       cfg.Now,
+		observe:   cfg.Observe,
 	}
 	if base := strings.TrimRight(cfg.BaseURL, "/"); base != "" {
 		v.issuers = append(v.issuers, base)
@@ -164,7 +180,10 @@ func (v *Verifier) issuerOK(iss string) bool {
 // still rechecked against exp, MaxTokenAge, key presence and IsRevoked.
 func (v *Verifier) VerifySession(ctx context.Context, token string) (*SessionClaims, error) {
 	if v.tracer == nil {
-		e, _, err := v.verify(ctx, token, kindSession)
+		e, path, err := v.verify(ctx, token, kindSession)
+		if v.observe != nil {
+			v.observe(ctx, KindSession, path, err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -173,6 +192,9 @@ func (v *Verifier) VerifySession(ctx context.Context, token string) (*SessionCla
 	ctx, span := v.tracer.Start(ctx, "verify.session")
 	e, path, err := v.verify(ctx, token, kindSession)
 	endSpan(span, path, err)
+	if v.observe != nil {
+		v.observe(ctx, KindSession, path, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +221,9 @@ func (v *Verifier) VerifyM2M(ctx context.Context, token string, required []strin
 	}
 	if span != nil {
 		endSpan(span, path, err)
+	}
+	if v.observe != nil {
+		v.observe(ctx, KindM2M, path, err)
 	}
 	return claims, err
 }
