@@ -136,10 +136,13 @@ type row struct {
 	Lat            Latencies
 	RPS            float64
 	CPU            float64 // authsvc CPU, percent of one core
-	RSS            int64   // authsvc's largest RSS during the workload
-	Upstream       int64   // emulator requests during the workload; -1 when not counted
-	Err            string
-	Classes        []classRow
+	CPUSec         float64 // authsvc CPU seconds (user+system) during the workload
+	// AuthsvcRequests is how many of the requests went to authsvc, when not all (paired runs).
+	AuthsvcRequests int
+	RSS             int64 // authsvc's largest RSS during the workload
+	Upstream        int64 // emulator requests during the workload; -1 when not counted
+	Err             string
+	Classes         []classRow
 }
 
 type classRow struct {
@@ -411,8 +414,9 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 		}
 	}
 	r.Lat, r.RPS = lat, rps
+	r.CPUSec = float64(ticks1-ticks0) / clockTicks
 	if wall > 0 {
-		r.CPU = float64(ticks1-ticks0) / clockTicks / wall.Seconds() * 100
+		r.CPU = r.CPUSec / wall.Seconds() * 100
 	}
 	if err != nil {
 		r.Err = err.Error()
@@ -517,6 +521,9 @@ func (b *bench) workloads(ctx context.Context) {
 			},
 		}}, []string{"through authsvc (gRPC Sessions.Authenticate)", "direct (Stytch client → emulator)"}, w9a))
 	r.Classes = w9a.Classes
+	if len(r.Classes) > 0 {
+		r.AuthsvcRequests = r.Classes[0].Lat.Count
+	}
 	w9b := &row{}
 	r = b.measure(ctx, row{ID: "W9b", Name: "Paired: Members.Get through authsvc vs the Stytch client straight at the emulator, alternating", Tool: "authbench", Concurrency: stytchConc}, false,
 		b.driven(ctx, driveSpec{Concurrency: stytchConc, Total: 2 * int64(sz.stytchBound), MaxDuration: 2 * time.Minute, ClassOf: alternate, Ops: []op{
@@ -527,6 +534,9 @@ func (b *bench) workloads(ctx context.Context) {
 			},
 		}}, []string{"through authsvc (gRPC Members.Get)", "direct (Stytch client → emulator)"}, w9b))
 	r.Classes = w9b.Classes
+	if len(r.Classes) > 0 {
+		r.AuthsvcRequests = r.Classes[0].Lat.Count
+	}
 
 	issue := map[string]string{"client_id": fx.clientID, "client_secret": fx.clientSecret}
 	b.measure(ctx, row{ID: "W5a", Name: "M2M IssueToken, cache hit", Tool: "ghz", Concurrency: localConc}, true,

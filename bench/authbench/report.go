@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -339,13 +340,13 @@ func (b *bench) writeReport() error {
 	p("Everything — authsvc, the emulator, ghz/hey and this harness — shares the same %d cores over loopback, so every throughput figure is ", m.CPUs)
 	p("what is left after the load generator took its share. ghz v0.120.0 uses %d HTTP/2 connections; hey 0.1.4 one HTTP/1.1 keep-alive connection per caller; ", grpcConns)
 	p("the Go driver (`authbench`: mixed runs, soak, direct baseline) uses 4 gRPC connections. Closed loop: every caller sends its next request as soon as the previous one returns, ")
-	p("so at full speed latency ≈ callers / throughput (Little's law). CPU is authsvc's utime+stime over the workload's wall time (100%% = one core); RSS is authsvc's largest VmRSS sampled every 0.5 s.\n\n")
+	p("so at full speed latency ≈ callers / throughput (Little's law). CPU is authsvc's utime+stime over the workload's wall time (100%% = one core), and per request (the cost of a request to authsvc alone, independent of the load generator's share; 10 ms tick resolution); RSS is authsvc's largest VmRSS sampled every 0.5 s.\n\n")
 	p("Seeding: %d members with a live session each from a real magic-link login (every session JWT distinct), in %s before the latency was added. ", len(b.fixSessions()), b.fixtureTime.Round(time.Millisecond))
 	p("authsvc reached SERVING %s ms after start with Stytch reachable.\n\n", fmtDur(b.startupReachable))
 
 	p("## Results\n\n")
-	p("| id | workload | tool | callers | requests | errors | throughput (rps) | p50 ms | p95 ms | p99 ms | authsvc CPU %% | authsvc RSS MB | Stytch calls |\n")
-	p("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| id | workload | tool | callers | requests | errors | throughput (rps) | p50 ms | p95 ms | p99 ms | authsvc CPU %% | authsvc CPU µs/request | authsvc RSS MB | Stytch calls |\n")
+	p("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range b.rows {
 		up := "–"
 		if r.Upstream >= 0 {
@@ -355,10 +356,14 @@ func (b *bench) writeReport() error {
 		if r.PacedRPS > 0 {
 			callers += fmt.Sprintf(" @%d rps", r.PacedRPS)
 		}
-		p("| %s | %s | %s | %s | %d | %d | %.0f | %s | %s | %s | %.0f | %.1f | %s |\n",
-			r.ID, r.Name, r.Tool, callers, r.Lat.Count, r.Lat.Errors, r.RPS, fmtDur(r.Lat.P50), fmtDur(r.Lat.P95), fmtDur(r.Lat.P99), r.CPU, mb(r.RSS), up)
+		perReq := "–"
+		if n := cmp.Or(r.AuthsvcRequests, r.Lat.Count); n > 0 {
+			perReq = fmt.Sprintf("%.0f", r.CPUSec/float64(n)*1e6)
+		}
+		p("| %s | %s | %s | %s | %d | %d | %.0f | %s | %s | %s | %.0f | %s | %.1f | %s |\n",
+			r.ID, r.Name, r.Tool, callers, r.Lat.Count, r.Lat.Errors, r.RPS, fmtDur(r.Lat.P50), fmtDur(r.Lat.P95), fmtDur(r.Lat.P99), r.CPU, perReq, mb(r.RSS), up)
 		for _, c := range r.Classes {
-			p("| | ↳ %s | | | %d | %d | | %s | %s | %s | | | |\n", c.Name, c.Lat.Count, c.Lat.Errors, fmtDur(c.Lat.P50), fmtDur(c.Lat.P95), fmtDur(c.Lat.P99))
+			p("| | ↳ %s | | | %d | %d | | %s | %s | %s | | | | |\n", c.Name, c.Lat.Count, c.Lat.Errors, fmtDur(c.Lat.P50), fmtDur(c.Lat.P95), fmtDur(c.Lat.P99))
 		}
 	}
 	p("\n")
