@@ -177,6 +177,7 @@ type bench struct {
 	fixtureTime        time.Duration
 	rowsByID           map[string]*row
 	only               map[string]bool // nil: everything (-only)
+	idleGoroutines     int             // after start, connections open, before any load
 }
 
 type sfResult struct {
@@ -213,6 +214,11 @@ func (b *bench) run(ctx context.Context) (err error) {
 		return nil
 	}
 	b.sanity(ctx)
+	// The idle baseline: authsvc serving, the driver's connections open, no load yet.
+	time.Sleep(time.Second)
+	if n, err := goroutines(ctx, b.adminAddr); err == nil {
+		b.idleGoroutines = n
+	}
 	b.workloads(ctx)
 	if b.want("W8") {
 		b.soakRun(ctx)

@@ -169,3 +169,17 @@ func TestDriveStopsAtTheCountAndClassifies(t *testing.T) {
 	assert.Equal(t, 5, res.Classes[1].Errors)
 	assert.Equal(t, assert.AnError.Error(), res.Classes[1].FirstError)
 }
+
+func TestSummarizeGoroutines(t *testing.T) {
+	prof := "goroutine profile: total 3\n" +
+		"2 @ 0x48d7ee 0x41c66e 0x495381\n" +
+		"#\t0x48d7ed\truntime.gopark+0xcd\t/usr/lib/go/src/runtime/proc.go:435\n" +
+		"#\t0x6dc7dc\tnet/http.(*persistConn).writeLoop+0xfc\t/usr/lib/go/src/net/http/transport.go:2600\n" +
+		"\n" +
+		"1 @ 0x48d7ee 0x495381\n" +
+		"#\t0x48d7ed\truntime.gopark+0xcd\t/usr/lib/go/src/runtime/proc.go:435\n" +
+		"#\t0x13e42b7\tgithub.com/authsvc/authsvc/internal/stytchclient/verify.(*JWKSCache).run+0x97\t/x/jwks.go:1\n"
+	path := t.TempDir() + "/g.txt"
+	require.NoError(t, os.WriteFile(path, []byte(prof), 0o600))
+	assert.Equal(t, "2× net/http.(*persistConn).writeLoop, 1× github.com/authsvc/authsvc/internal/stytchclient/verify.(*JWKSCache).run", summarizeGoroutines(path))
+}

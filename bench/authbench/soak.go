@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,6 +30,8 @@ type soakResult struct {
 	AfterWait           time.Duration
 	// RSSAfter is VmRSS once the load ended.
 	RSSAfter int64
+	// LeftOver names the functions of goroutines above the idle count at the end of the wait.
+	LeftOver string
 }
 
 const soakConc = 200
@@ -113,10 +118,54 @@ func (b *bench) soakRun(ctx context.Context) {
 			res.GoroutinesJustAfter = n
 		}
 		res.GoroutinesAfter, res.AfterWait = n, time.Since(t0).Round(time.Second)
-		if n <= res.GoroutinesBefore || time.Since(t0) > b.sz.settle || ctx.Err() != nil {
+		// Wait for the idle count of the start (not only the pre-soak count, which earlier loads
+		// may have raised), within the bound.
+		if n <= max(b.idleGoroutines, 1) || time.Since(t0) > b.sz.settle || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(4 * time.Second)
 	}
+	if res.GoroutinesAfter > b.idleGoroutines {
+		// Keep the stacks of what is left, for the report's reader.
+		path := filepath.Join(b.cfg.workDir, "goroutines-after-soak.txt")
+		if err := fetch(ctx, "http://"+b.adminAddr+"/debug/pprof/goroutine?debug=1", path); err == nil {
+			res.LeftOver = summarizeGoroutines(path)
+		}
+	}
 	b.soak = res
+}
+
+// summarizeGoroutines names the functions the remaining goroutines were started with, from a debug=1 goroutine
+// profile: "N @ ..." headers followed by "#\t0x... function+0x.. file:line" frames.
+func summarizeGoroutines(path string) string {
+	b, err := os.ReadFile(path) //nolint:gosec // written by the harness under its work directory
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for block := range strings.SplitSeq(string(b), "\n\n") {
+		lines := strings.Split(strings.TrimSpace(block), "\n")
+		if len(lines) < 2 {
+			continue
+		}
+		n, _, ok := strings.Cut(lines[0], " @ ")
+		if !ok {
+			continue
+		}
+		// The outermost frame outside the runtime is the function the goroutine was started with.
+		fn := ""
+		for _, l := range lines[1:] {
+			f := strings.Fields(l)
+			if len(f) >= 3 && f[0] == "#" && !strings.HasPrefix(f[2], "runtime.") {
+				fn = f[2]
+				if i := strings.LastIndex(fn, "+0x"); i > 0 {
+					fn = fn[:i]
+				}
+			}
+		}
+		if fn != "" {
+			parts = append(parts, n+"× "+fn)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
