@@ -145,6 +145,9 @@ func summarizeGoroutines(path string) string {
 	var parts []string
 	for block := range strings.SplitSeq(string(b), "\n\n") {
 		lines := strings.Split(strings.TrimSpace(block), "\n")
+		if strings.HasPrefix(lines[0], "goroutine profile:") {
+			lines = lines[1:]
+		}
 		if len(lines) < 2 {
 			continue
 		}
