@@ -21,6 +21,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
@@ -386,6 +387,35 @@ func (b *bench) sanity(ctx context.Context) {
 			return err
 		}},
 	}
+	// Connect every driver connection and the gateway's own connection now, so that the idle
+	// goroutine baseline taken after sanity already counts these long-lived connections.
+	for i, cn := range b.conns {
+		checks = append(checks, struct {
+			name string
+			call func() error
+		}{fmt.Sprintf("health on driver connection %d", i), func() error {
+			_, err := healthpb.NewHealthClient(cn).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
+			return err
+		}})
+	}
+	checks = append(checks, struct {
+		name string
+		call func() error
+	}{"GET /healthz (REST gateway → gRPC health)", func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+b.httpAddr+"/healthz", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		return nil
+	}})
 	for _, ch := range checks {
 		if err := ch.call(); err != nil {
 			b.note(fmt.Sprintf("Sanity check before the load: %s failed: %v", ch.name, err))

@@ -307,7 +307,7 @@ func (b *bench) soakVerdicts() []verdict {
 	case s.GoroutinesAfter <= b.idleGoroutines:
 		t.Result = met
 	case s.GoroutinesAfter <= s.GoroutinesBefore:
-		t.Result = fmt.Sprintf("%s against the pre-soak count; %d above the idle count of the start after %s (pooled keep-alive connections, closed after 90 s idle)",
+		t.Result = fmt.Sprintf("%s against the pre-soak count; %d above the idle count of the start after %s (what is left is listed under the soak samples)",
 			met, s.GoroutinesAfter-b.idleGoroutines, s.AfterWait)
 	default:
 		t.Result = missed("%d goroutines above the pre-soak count after %s", s.GoroutinesAfter-s.GoroutinesBefore, s.AfterWait)
