@@ -41,7 +41,7 @@ func ParseLevel(s string) (slog.Level, error) {
 // NewLogHandler returns authsvc's log handler: slog JSON to w at level, with [RedactAttr] applied to
 // every attribute and trace_id/span_id added from the record's context when it carries a valid span.
 func NewLogHandler(w io.Writer, level slog.Leveler) slog.Handler {
-	root := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: RedactAttr})
+	root := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: (&redactor{}).replace})
 	return &traceHandler{root: root, current: root}
 }
 

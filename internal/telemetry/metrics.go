@@ -3,6 +3,8 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -78,7 +80,22 @@ type AuthMetrics struct {
 
 	// The two token-source label sets, built once: a lookup is on the hot path of IssueToken.
 	m2mHit, m2mMiss metric.AddOption
+
+	// verifyOpts caches one label set per (kind, path, outcome, reason): building an attribute set
+	// sorts and allocates, and every session check records one. The values come from fixed sets, so
+	// the cache stays small; maxVerifyLabelSets bounds it should a caller ever pass free text.
+	verifyOpts sync.Map // verifyLabels -> metric.AddOption
+	verifyN    atomic.Int32
 }
+
+type verifyLabels struct {
+	kind    string
+	path    VerifyPath
+	outcome Outcome
+	reason  string
+}
+
+const maxVerifyLabelSets = 1024
 
 // NewAuthMetrics creates the instruments on meter.
 func NewAuthMetrics(meter metric.Meter) (*AuthMetrics, error) {
@@ -118,8 +135,18 @@ func (m *AuthMetrics) CredentialVerified(ctx context.Context, kind string, path 
 	if m == nil {
 		return
 	}
-	m.sessionVerification.Add(ctx, 1, metric.WithAttributes(AttrKind.String(kind),
+	k := verifyLabels{kind, path, outcome, reason}
+	if o, ok := m.verifyOpts.Load(k); ok {
+		m.sessionVerification.Add(ctx, 1, o.(metric.AddOption))
+		return
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(AttrKind.String(kind),
 		AttrPath.String(string(path)), AttrOutcome.String(string(outcome)), AttrReason.String(reason)))
+	if m.verifyN.Load() < maxVerifyLabelSets {
+		m.verifyN.Add(1)
+		m.verifyOpts.Store(k, o)
+	}
+	m.sessionVerification.Add(ctx, 1, o)
 }
 
 // AdmissionRejected counts one call refused by the named limit (e.g. "global", "per_caller",

@@ -3,8 +3,73 @@ package telemetry
 import (
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 )
+
+// keyClass is what RedactAttr does with an attribute key.
+type keyClass uint8
+
+const (
+	keyPlain keyClass = iota + 1
+	keySecret
+	keyEmail
+)
+
+// redactor is RedactAttr with the key classification memoised: attribute keys are names written in
+// code (a few dozen), while classifying one splits it into words and allocates, once per attribute
+// per log line. The cache is bounded so keys built from data cannot grow it without limit.
+type redactor struct {
+	classes sync.Map // string -> keyClass
+	n       atomic.Int32
+}
+
+const maxCachedKeys = 4096
+
+func (r *redactor) class(key string) keyClass {
+	if c, ok := r.classes.Load(key); ok {
+		return c.(keyClass)
+	}
+	c := keyPlain
+	switch {
+	case IsSecretKey(key):
+		c = keySecret
+	case isEmailKey(key):
+		c = keyEmail
+	}
+	if r.n.Load() < maxCachedKeys {
+		r.n.Add(1)
+		r.classes.Store(key, c)
+	}
+	return c
+}
+
+func (r *redactor) replace(groups []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindGroup {
+		return a
+	}
+	// With any ReplaceAttr set, slog hands the built-in level over as Any(Level), which the JSON
+	// handler then encodes through encoding/json and Level.MarshalJSON; a string is written directly.
+	if len(groups) == 0 && a.Key == slog.LevelKey {
+		if l, ok := a.Value.Any().(slog.Level); ok {
+			return slog.String(slog.LevelKey, l.String())
+		}
+	}
+	switch r.class(a.Key) {
+	case keySecret:
+		return slog.String(a.Key, Redacted)
+	case keyEmail:
+		if a.Value.Kind() == slog.KindString {
+			return slog.String(a.Key, RedactEmail(a.Value.String()))
+		}
+		return slog.String(a.Key, Redacted)
+	}
+	if a.Value.Kind() == slog.KindString && looksLikeEmail(a.Value.String()) {
+		return slog.String(a.Key, RedactEmail(a.Value.String()))
+	}
+	return a
+}
 
 // Redacted replaces the value of an attribute whose key names a secret.
 const Redacted = "[REDACTED]"
