@@ -294,6 +294,11 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
+// WaitKeys blocks until the session-signing keys are loaded (or ctx ends). authsvc never needs it to
+// start; tests use it so that the JWKS cache's background load does not land in the middle of a
+// count of calls to Stytch.
+func (a *App) WaitKeys(ctx context.Context) error { return a.jwks.WaitReady(ctx) }
+
 // GRPCAddr, HTTPAddr and AdminAddr are the bound addresses.
 func (a *App) GRPCAddr() string  { return a.srv.GRPCAddr() }
 func (a *App) HTTPAddr() string  { return a.srv.HTTPAddr() }

@@ -127,6 +127,8 @@ func Start(t testing.TB, opts ...Option) *Env {
 			t.Errorf("authsvc shutdown: %v", err)
 		}
 	})
+	// Tests count calls to Stytch; the JWKS cache's first load is one, so let it happen first.
+	require.NoError(t, a.WaitKeys(t.Context()))
 	return e
 }
 
