@@ -46,6 +46,21 @@ func start(t *testing.T, cfg server.Config) *running {
 	return r
 }
 
+// watchServing opens a health Watch stream and returns it once the server reports SERVING: Run marks
+// the services SERVING just after it starts serving, and the stream says so without sleeping.
+func watchServing(t *testing.T, hc healthpb.HealthClient) healthpb.Health_WatchClient {
+	t.Helper()
+	w, err := hc.Watch(t.Context(), &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+	for {
+		st, err := w.Recv()
+		require.NoError(t, err)
+		if st.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return w
+		}
+	}
+}
+
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
@@ -70,17 +85,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	hc := healthpb.NewHealthClient(conn)
-	// Run marks the services SERVING just after it starts serving; wait for that with the Watch stream
-	// rather than sleeping.
-	w, err := hc.Watch(t.Context(), &healthpb.HealthCheckRequest{})
-	require.NoError(t, err)
-	for {
-		st, err := w.Recv()
-		require.NoError(t, err)
-		if st.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			break
-		}
-	}
+	_ = watchServing(t, hc)
 
 	base := "http://" + r.srv.HTTPAddr()
 	code, body := get(t, base+"/healthz")
@@ -117,15 +122,7 @@ func TestShutdownIsCleanAndStopsServing(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	hc := healthpb.NewHealthClient(conn)
-	w, err := hc.Watch(t.Context(), &healthpb.HealthCheckRequest{})
-	require.NoError(t, err)
-	for {
-		st, err := w.Recv()
-		require.NoError(t, err)
-		if st.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			break
-		}
-	}
+	w := watchServing(t, hc)
 
 	r.stop()
 	// Health turns NOT_SERVING before the server goes away, so watchers (load balancers) see the drain.

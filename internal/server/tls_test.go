@@ -115,15 +115,7 @@ func waitServing(t *testing.T, addr string, creds credentials.TransportCredentia
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	require.NoError(t, err)
 	defer conn.Close()
-	w, err := healthpb.NewHealthClient(conn).Watch(t.Context(), &healthpb.HealthCheckRequest{})
-	require.NoError(t, err)
-	for {
-		st, err := w.Recv()
-		require.NoError(t, err)
-		if st.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return
-		}
-	}
+	_ = watchServing(t, healthpb.NewHealthClient(conn))
 }
 
 func httpsGet(t *testing.T, url string, roots *x509.CertPool) (int, error) {
