@@ -416,7 +416,9 @@ func TestInstrumentationMetricNames(t *testing.T) {
 
 	lis, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := grpc.NewServer(grpc.StatsHandler(otelgrpc.NewServerHandler(
+	// The server records its call-duration sample after the status reaches the client, so the
+	// test stops the server and waits for its handlers (WaitForHandlers) before it scrapes.
+	srv := grpc.NewServer(grpc.WaitForHandlers(true), grpc.StatsHandler(otelgrpc.NewServerHandler(
 		otelgrpc.WithTracerProvider(tel.TracerProvider),
 		otelgrpc.WithMeterProvider(tel.MeterProvider),
 		otelgrpc.WithPropagators(tel.Propagator),
@@ -424,10 +426,15 @@ func TestInstrumentationMetricNames(t *testing.T) {
 	healthpb.RegisterHealthServer(srv, health.NewServer())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
-	t.Cleanup(func() {
-		srv.Stop()
-		require.NoError(t, <-served)
-	})
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			srv.Stop()
+			require.NoError(t, <-served)
+		}
+	}
+	t.Cleanup(stop)
 
 	conn, err := grpc.NewClient(lis.Addr().String(),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -448,6 +455,7 @@ func TestInstrumentationMetricNames(t *testing.T) {
 	}), "gateway", otelhttp.WithTracerProvider(tel.TracerProvider), otelhttp.WithMeterProvider(tel.MeterProvider))
 	web.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/v1/x", nil))
 
+	stop()
 	fams := scrape(t, tel.MetricsHandler)
 	ok := find(t, fams, "rpc_server_call_duration_seconds", map[string]string{
 		"rpc_method":               "grpc.health.v1.Health/Check",
