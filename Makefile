@@ -53,7 +53,7 @@ fuzz: ## Run every fuzz target (found by name, seeds in testdata/fuzz) for FUZZT
 	  pkg=./$$(dirname "$$f"); \
 	  for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
 	    echo "== $$name ($$pkg, $(FUZZTIME))"; \
-	    go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	    go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
 	  done; \
 	done
 
