@@ -212,8 +212,9 @@ func observeLocalVerification(m *telemetry.AuthMetrics) func(context.Context, st
 }
 
 // observeRemoteVerification counts Stytch's session decisions; reason is why the check went remote
-// (opaque_token, expired, too_old). Stytch refusing the session (400/401/404) is invalid; anything
-// else (outage, rate limit, a refusal of authsvc's own credentials) is error.
+// (opaque_token, expired, too_old, authorization_check, session_change, max_age_zero). Stytch
+// refusing the session (400/401/404) is invalid; anything else (outage, rate limit, a refusal of
+// authsvc's own credentials) is error.
 func observeRemoteVerification(m *telemetry.AuthMetrics) func(context.Context, string, error) {
 	return func(ctx context.Context, reason string, err error) {
 		outcome := telemetry.OutcomeValid

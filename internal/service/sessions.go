@@ -61,20 +61,30 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 		return nil, invalidArgument("session_token", "missing_credential", "a session_token or session_jwt is required")
 	}
 
+	// remoteReason says why Stytch must decide (a label of the verification metric); "" lets a JWT
+	// be checked locally first.
+	var remoteReason string
 	maxAge := s.d.MaxTokenAge
-	forceRemote := req.SessionDurationMinutes != nil || req.GetSessionCustomClaims() != nil || req.GetAuthorizationCheck() != nil
 	if req.MaxTokenAgeSeconds != nil {
 		asked := time.Duration(req.GetMaxTokenAgeSeconds()) * time.Second
 		switch {
 		case asked == 0:
-			forceRemote = true
+			remoteReason = "max_age_zero"
 		case maxAge == 0 || asked < maxAge:
 			// A caller may tighten the configured maximum, never loosen it.
 			maxAge = asked
 		}
 	}
+	switch {
+	case token != "":
+		remoteReason = "opaque_token"
+	case req.GetAuthorizationCheck() != nil:
+		remoteReason = "authorization_check"
+	case req.SessionDurationMinutes != nil || req.GetSessionCustomClaims() != nil:
+		remoteReason = "session_change"
+	}
 
-	if token != "" || forceRemote {
+	if remoteReason != "" {
 		if jwt != "" {
 			// Even when the call must reach Stytch, junk and revoked JWTs are refused locally so that
 			// they cost no upstream call.
@@ -86,7 +96,7 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 				return nil, s.toStatus(ctx, verify.ErrRevoked, failSession)
 			}
 		}
-		return s.remoteAuthenticate(ctx, req, token, jwt)
+		return s.remoteAuthenticate(ctx, req, token, jwt, remoteReason)
 	}
 
 	res, err := s.d.Sessions.AuthenticateSession(ctx, stytchclient.AuthenticateSessionParams{
@@ -115,7 +125,7 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 	return out, nil
 }
 
-func (s *Sessions) remoteAuthenticate(ctx context.Context, req *b2bv1.SessionsServiceAuthenticateRequest, token, jwt string) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
+func (s *Sessions) remoteAuthenticate(ctx context.Context, req *b2bv1.SessionsServiceAuthenticateRequest, token, jwt, reason string) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
 	p := stytchclient.SessionsAuthenticateParams{
 		SessionToken:           token,
 		SessionJWT:             jwt,
@@ -125,7 +135,7 @@ func (s *Sessions) remoteAuthenticate(ctx context.Context, req *b2bv1.SessionsSe
 	if ac := req.GetAuthorizationCheck(); ac != nil {
 		p.AuthorizationCheck = &stytchclient.AuthorizationCheck{OrganizationID: ac.GetOrganizationId(), ResourceID: ac.GetResourceId(), Action: ac.GetAction()}
 	}
-	res, err := s.d.Stytch.SessionsAuthenticate(ctx, p)
+	res, err := s.d.Sessions.AuthenticateRemote(ctx, p, reason)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failSession)
 	}

@@ -88,7 +88,8 @@ type SessionAuthenticatorOption func(*SessionAuthenticator)
 
 // WithRemoteObserver calls fn after every remote decision (Stytch's
 // sessions/authenticate answered or failed) with the reason the check went
-// remote ("opaque_token", "expired", "too_old") and Stytch's error (nil when
+// remote ("opaque_token", "expired", "too_old", or the reason given to
+// AuthenticateRemote) and Stytch's error (nil when
 // the session is valid). Local decisions are the verifier's to report
 // (verify.VerifierConfig.Observe), so each decision is reported once. For
 // metrics: fn must be cheap and never sees a token.
@@ -152,16 +153,27 @@ func (a *SessionAuthenticator) AuthenticateSession(ctx context.Context, p Authen
 	}
 }
 
+// AuthenticateRemote asks Stytch's sessions/authenticate with every parameter it takes (an
+// authorization check, a session extension) and reports the decision to the remote observer
+// with reason, a short fixed word saying why the check could not be answered locally. It is for
+// callers that must reach Stytch whatever a JWT says; AuthenticateSession decides that itself.
+// Going through here rather than Client.SessionsAuthenticate keeps every remote session
+// decision counted in one place.
+func (a *SessionAuthenticator) AuthenticateRemote(ctx context.Context, p SessionsAuthenticateParams, reason string) (*SessionsAuthenticateResult, error) {
+	res, err := a.client.SessionsAuthenticate(ctx, p)
+	if a.onRemote != nil {
+		a.onRemote(ctx, reason, err)
+	}
+	return res, err
+}
+
 func (a *SessionAuthenticator) remote(ctx context.Context, p AuthenticateSessionParams, reason string) (*AuthenticateSessionResult, error) {
-	res, err := a.client.SessionsAuthenticate(ctx, SessionsAuthenticateParams{
+	res, err := a.AuthenticateRemote(ctx, SessionsAuthenticateParams{
 		SessionToken:           p.SessionToken,
 		SessionJWT:             p.SessionJWT,
 		SessionDurationMinutes: p.SessionDurationMinutes,
 		SessionCustomClaims:    p.SessionCustomClaims,
-	})
-	if a.onRemote != nil {
-		a.onRemote(ctx, reason, err)
-	}
+	}, reason)
 	if err != nil {
 		return &AuthenticateSessionResult{Path: PathRemote, Reason: reason}, err
 	}
