@@ -8,6 +8,9 @@
 // authenticated caller. A refusal is RESOURCE_EXHAUSTED with google.rpc.RetryInfo (REST: 429 and
 // Retry-After) and is counted in authsvc_admission_rejections_total{limit}.
 //
+// DefaultPolicy holds the budgets; an operator changes them with AUTHSVC_ADMISSION_LIMITS
+// (Policy.Override), naming each by the same word the rejection metric's limit label uses.
+//
 // Budgets live in a MemoryStore (golang.org/x/time/rate, bounded, per replica) or, with
 // AUTHSVC_REDIS_URL, in a RedisStore (GCRA from github.com/go-redis/redis_rate) shared by every
 // replica. When Redis cannot answer, each class of call follows its FailMode: by default sends

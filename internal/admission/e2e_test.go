@@ -385,3 +385,25 @@ func TestSpoofedForwardedForDoesNotEscapeTheIPBudget(t *testing.T) {
 	assert.Contains(t, string(r.Body), admission.LimitSendIP)
 	assert.NotEmpty(t, r.Header.Get("Retry-After"))
 }
+
+// AUTHSVC_ADMISSION_LIMITS changes a budget without a rebuild: with send_email=2/1h the third OTP
+// to one address is refused (the default allows 5) and never reaches Stytch, and the Retry-After
+// reflects the new period (one send back every 30 minutes, not every 2).
+func TestBudgetsFromConfiguration(t *testing.T) {
+	w := newWorld(t)
+	env := apptest.Start(t, apptest.WithEmulator(w.emu), apptest.WithEnv(map[string]string{
+		"AUTHSVC_ADMISSION_LIMITS": "send_email=2/1h",
+	}))
+	ctx := t.Context()
+	for i := range 2 {
+		_, err := otpSend(ctx, env, w.org.ID, w.member.Email)
+		require.NoError(t, err, "send %d", i+1)
+	}
+	resp := env.REST(t, http.MethodPost, "/v1/b2b/otps/email/login_or_signup", map[string]any{"organization_id": w.org.ID, "email_address": w.member.Email})
+	require.Equal(t, http.StatusTooManyRequests, resp.Status, "%s", resp.Body)
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	require.NoError(t, err, "Retry-After %q", resp.Header.Get("Retry-After"))
+	assert.Greater(t, secs, int((2 * time.Minute).Seconds()), "the default period's wait")
+	assert.LessOrEqual(t, secs, int((30 * time.Minute).Seconds()))
+	assert.Equal(t, 2, w.emu.Requests(upstreamOTPSend), "the refused send must not reach Stytch")
+}

@@ -79,6 +79,9 @@ func (a *App) admissionInterceptors(_ context.Context, cfg *config.Config, _ ser
 	if policy.ChecksOnStoreError, err = admission.ParseFailMode(cfg.Admission.RedisFailChecks); err != nil {
 		return nil, nil, fmt.Errorf("AUTHSVC_REDIS_FAIL_CHECKS: %w", err)
 	}
+	if err := policy.Override(cfg.Admission.Limits); err != nil {
+		return nil, nil, fmt.Errorf("AUTHSVC_ADMISSION_LIMITS: %w", err)
+	}
 	acfg.Policy = policy
 	var idemStore idempotency.Store
 	if a.shared.redis != nil {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/authsvc/authsvc/internal/admission"
 )
 
-// Admission configures admission control (internal/admission): who is the client, and what to do
-// when Redis cannot answer. Budgets themselves are admission.DefaultPolicy (Go configuration).
+// Admission configures admission control (internal/admission): who is the client, the budgets,
+// and what to do when Redis cannot answer.
 type Admission struct {
 	// Off disables rate limits (load tests); refused when AUTHSVC_ENV=production.
 	Off bool
@@ -19,11 +21,15 @@ type Admission struct {
 	// Redis cannot answer.
 	RedisFailSends  string
 	RedisFailChecks string
+	// Limits overrides budgets of admission.DefaultPolicy (admission.Policy.Override's syntax,
+	// e.g. "send_email=10/10m,check_failures_target=3/15m"); empty keeps the defaults. It has
+	// been checked: Override accepts it.
+	Limits string
 }
 
 // admissionRaw holds the text of the admission settings until they are validated.
 type admissionRaw struct {
-	mode, proxies, failSends, failChecks string
+	mode, proxies, failSends, failChecks, limits string
 }
 
 func (r *admissionRaw) settings() []setting {
@@ -32,6 +38,7 @@ func (r *admissionRaw) settings() []setting {
 		{"AUTHSVC_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated CIDRs or IPs of proxies whose X-Forwarded-For is believed", &r.proxies, false},
 		{"AUTHSVC_REDIS_FAIL_SENDS", "redis-fail-sends", "closed", "when Redis is down, sends (emails, SMS) are: closed (refused), open (unlimited) or local (per-replica limits)", &r.failSends, false},
 		{"AUTHSVC_REDIS_FAIL_CHECKS", "redis-fail-checks", "local", "when Redis is down, code/token checks are: local (per-replica limits), open or closed", &r.failChecks, false},
+		{"AUTHSVC_ADMISSION_LIMITS", "admission-limits", "", "budget overrides, e.g. send_email=10/10m,send_ip.burst=200,check_failures_target=3/15m (names as in authsvc_admission_rejections_total)", &r.limits, false},
 	}
 }
 
@@ -66,5 +73,10 @@ func (c *Config) loadAdmission(r admissionRaw) error {
 		}
 	}
 	c.Admission.RedisFailSends, c.Admission.RedisFailChecks = r.failSends, r.failChecks
+	policy := admission.DefaultPolicy()
+	if err := policy.Override(r.limits); err != nil {
+		return fmt.Errorf("AUTHSVC_ADMISSION_LIMITS: %w", err)
+	}
+	c.Admission.Limits = strings.TrimSpace(r.limits)
 	return nil
 }

@@ -26,6 +26,7 @@ func TestAdmissionSettings(t *testing.T) {
 		"AUTHSVC_TRUSTED_PROXIES":   "10.0.0.0/8, 192.0.2.7 ,2001:db8::/32",
 		"AUTHSVC_REDIS_FAIL_SENDS":  "open",
 		"AUTHSVC_REDIS_FAIL_CHECKS": "Closed",
+		"AUTHSVC_ADMISSION_LIMITS":  " send_email=10/10m,send_ip.burst=200 ",
 	})
 	require.NoError(t, err)
 	assert.True(t, c.Admission.Off)
@@ -34,6 +35,7 @@ func TestAdmissionSettings(t *testing.T) {
 	}, c.Admission.TrustedProxies)
 	assert.Equal(t, "open", c.Admission.RedisFailSends)
 	assert.Equal(t, "closed", c.Admission.RedisFailChecks)
+	assert.Equal(t, "send_email=10/10m,send_ip.burst=200", c.Admission.Limits)
 }
 
 func TestAdmissionInvalid(t *testing.T) {
@@ -46,6 +48,7 @@ func TestAdmissionInvalid(t *testing.T) {
 		"proxy":       {map[string]string{"AUTHSVC_TRUSTED_PROXIES": "10.0.0.0/8,lb.internal"}, "AUTHSVC_TRUSTED_PROXIES: \"lb.internal\""},
 		"fail sends":  {map[string]string{"AUTHSVC_REDIS_FAIL_SENDS": "sometimes"}, "AUTHSVC_REDIS_FAIL_SENDS: "},
 		"fail checks": {map[string]string{"AUTHSVC_REDIS_FAIL_CHECKS": ""}, ""},
+		"limits":      {map[string]string{"AUTHSVC_ADMISSION_LIMITS": "send_email=10 per 10m"}, `AUTHSVC_ADMISSION_LIMITS: send_email: "10 per 10m": want COUNT/PERIOD`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := loadWith(t, tc.env)
