@@ -57,6 +57,12 @@ type VerifierConfig struct {
 	// [ErrRevoked]. (M2M tokens carry no session and are not checked.) It
 	// must be fast and decide itself whether to fail open or closed.
 	IsRevoked func(ctx context.Context, sessionID string) bool
+	// IsMemberRevoked, when set, is consulted like IsRevoked with the
+	// session's member ID and the token's iat; true rejects with
+	// [ErrRevoked]. It serves revocations of every session of a member
+	// issued before some moment (a deleted member, "log out everywhere"),
+	// which cannot always name the sessions one by one.
+	IsMemberRevoked func(ctx context.Context, memberID string, issuedAt time.Time) bool
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// TracerProvider, when set, records a "verify.session" or "verify.m2m"
@@ -88,6 +94,7 @@ type Verifier struct {
 	leeway    time.Duration
 	maxAge    time.Duration
 	isRevoked func(ctx context.Context, sessionID string) bool
+	memberRev func(ctx context.Context, memberID string, issuedAt time.Time) bool
 	now       func() time.Time
 	tracer    trace.Tracer
 	observe   func(ctx context.Context, kind, path string, err error)
@@ -128,6 +135,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		keys:      cfg.Keys,
 		maxAge:    max(cfg.MaxTokenAge, 0),
 		isRevoked: cfg.IsRevoked,
+		memberRev: cfg.IsMemberRevoked,
 		now:       cfg.Now,
 		observe:   cfg.Observe,
 	}
@@ -322,7 +330,11 @@ func (v *Verifier) recheck(ctx context.Context, e *cacheEntry, kind tokenKind, n
 }
 
 func (v *Verifier) checkRevoked(ctx context.Context, e *cacheEntry, kind tokenKind) error {
-	if v.isRevoked != nil && e.session != nil && v.isRevoked(ctx, e.session.SessionID) {
+	if e.session == nil {
+		return nil
+	}
+	if v.isRevoked != nil && v.isRevoked(ctx, e.session.SessionID) ||
+		v.memberRev != nil && v.memberRev(ctx, e.session.MemberID, e.iat) {
 		return &verifyError{kind: kind, reason: ErrRevoked}
 	}
 	return nil

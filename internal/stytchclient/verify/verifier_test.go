@@ -375,6 +375,42 @@ func TestRevocationHook(t *testing.T) {
 	require.ErrorIs(t, err, ErrRevoked)
 }
 
+func TestMemberRevocationHook(t *testing.T) {
+	var cutoff time.Time // member-test-aaaa's JWTs issued before it are revoked
+	type ask struct {
+		member string
+		iat    time.Time
+	}
+	var asked []ask
+	f := newFixture(t, func(c *VerifierConfig) {
+		c.IsMemberRevoked = func(_ context.Context, memberID string, issuedAt time.Time) bool {
+			asked = append(asked, ask{memberID, issuedAt})
+			return memberID == "member-test-aaaa" && issuedAt.Before(cutoff)
+		}
+	})
+	issued := f.clock.Now().Truncate(time.Second)
+	tok := sign(t, f.key, sessionClaims(issued))
+
+	_, err := f.v.VerifySession(t.Context(), tok) // miss path
+	require.NoError(t, err)
+	cutoff = issued.Add(time.Second)
+	_, err = f.v.VerifySession(t.Context(), tok) // cached path
+	require.ErrorIs(t, err, ErrRevoked)
+	require.Len(t, asked, 2)
+	for _, a := range asked {
+		assert.Equal(t, "member-test-aaaa", a.member)
+		assert.True(t, a.iat.Equal(issued), "asked with the token's iat %s, want %s", a.iat, issued)
+	}
+
+	f.clock.Advance(2 * time.Second)
+	_, err = f.v.VerifySession(t.Context(), sign(t, f.key, sessionClaims(f.clock.Now()))) // a JWT issued after the cut-off
+	require.NoError(t, err)
+
+	_, err = f.v.VerifyM2M(t.Context(), sign(t, f.key, m2mClaims(f.clock.Now(), "read:users")), nil)
+	require.NoError(t, err)
+	assert.Len(t, asked, 3, "M2M tokens carry no member and are not asked about")
+}
+
 func TestVerifySpans(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
