@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/redistest"
@@ -406,4 +407,47 @@ func TestBudgetsFromConfiguration(t *testing.T) {
 	assert.Greater(t, secs, int((2 * time.Minute).Seconds()), "the default period's wait")
 	assert.LessOrEqual(t, secs, int((30 * time.Minute).Seconds()))
 	assert.Equal(t, 2, w.emu.Requests(upstreamOTPSend), "the refused send must not reach Stytch")
+}
+
+// A member deleted through one replica: the other refuses the member's session JWT locally, both
+// as the credential under test (Sessions.Authenticate) and as a caller's credential (the access
+// layer), because the member revocation travels through Redis. No session had to be listed.
+func TestReplicasShareMemberDeletion(t *testing.T) {
+	redis := redistest.Start(t)
+	w := newWorld(t)
+	a, b := w.replica(t, redis.URL()), w.replica(t, redis.URL())
+	ctx := t.Context()
+	sess, err := w.emu.CreateSession(w.org.ID, w.member.ID, time.Hour)
+	require.NoError(t, err)
+	admin, err := w.emu.CreateM2MClient("deleter", []string{"write:members"})
+	require.NoError(t, err)
+	tok, err := m2mv1.NewM2MServiceClient(a.Conn).IssueToken(ctx, &m2mv1.IssueTokenRequest{ClientId: admin.ClientID, ClientSecret: admin.ClientSecret})
+	require.NoError(t, err)
+
+	authB := func() (*b2bv1.SessionsServiceAuthenticateResponse, error) {
+		return b2bv1.NewSessionsServiceClient(b.Conn).Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
+			Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
+		})
+	}
+	res, err := authB()
+	require.NoError(t, err)
+	require.Equal(t, b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL, res.GetVerifiedBy())
+
+	w.emu.ResetRequests()
+	_, err = b2bv1.NewMembersServiceClient(a.Conn).Delete(
+		metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok.GetAccessToken()),
+		&b2bv1.MembersServiceDeleteRequest{OrganizationId: w.org.ID, MemberId: w.member.ID})
+	require.NoError(t, err)
+	assert.Zero(t, w.emu.Requests("GET /v1/b2b/sessions"), "the deletion listed no sessions")
+
+	// B trusted its "not revoked" answer for RecheckAfter; once that has passed it asks Redis.
+	w.emu.Advance(2 * time.Second)
+	w.emu.ResetRequests()
+	_, err = authB()
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
+	_, err = b2bv1.NewSessionsServiceClient(b.Conn).Get(
+		metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+sess.JWT),
+		&b2bv1.SessionsServiceGetRequest{OrganizationId: w.org.ID, MemberId: w.member.ID})
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "the access layer refuses the JWT as a caller credential: %v", err)
+	assert.Zero(t, w.emu.Requests(upstreamSession), "refused locally, without asking Stytch")
 }

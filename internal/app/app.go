@@ -123,13 +123,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 	verifier, err := verify.NewVerifier(verify.VerifierConfig{
-		ProjectID:      projectID,
-		IsRevoked:      a.shared.revocations.IsRevoked,
-		Keys:           a.jwks,
-		BaseURL:        a.stytch.BaseURL(),
-		Now:            opts.Now,
-		TracerProvider: tel.TracerProvider,
-		Observe:        observeLocalVerification(tel.Auth),
+		ProjectID:       projectID,
+		IsRevoked:       a.shared.revocations.IsRevoked,
+		IsMemberRevoked: a.shared.revocations.IsMemberRevoked,
+		Keys:            a.jwks,
+		BaseURL:         a.stytch.BaseURL(),
+		Now:             opts.Now,
+		TracerProvider:  tel.TracerProvider,
+		Observe:         observeLocalVerification(tel.Auth),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("verifier: %w", err)

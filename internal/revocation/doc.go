@@ -1,6 +1,9 @@
 // Package revocation remembers member sessions revoked through authsvc until their JWTs can no
 // longer verify, so that local JWT verification (verify.VerifierConfig.IsRevoked) rejects them at
-// once instead of up to five minutes later, on every replica.
+// once instead of up to five minutes later, on every replica. It also remembers members whose
+// every session ended at once (a deleted member: RevokeMember), as a cut-off on the JWTs' iat
+// (verify.VerifierConfig.IsMemberRevoked), so that their sessions need not be listed one by one
+// and a session started afterwards is not affected.
 //
 // Without Redis the list is in memory: exact on the replica that revoked, unknown to the others.
 // With Redis (AUTHSVC_REDIS_URL) every revocation is also written there, and a replica asks Redis

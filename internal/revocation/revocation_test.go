@@ -3,6 +3,7 @@ package revocation_test
 import (
 	"bytes"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -105,6 +106,8 @@ func TestRedisDown(t *testing.T) {
 	assert.True(t, l.IsRevoked(ctx, "s1"), "the revoking replica still knows")
 	assert.False(t, l.IsRevoked(ctx, "s2"), "fail open for sessions it knows nothing about")
 	assert.False(t, l.IsRevoked(ctx, "s3"))
+	l.RevokeMember(ctx, "m1", clk.Now(), clk.Now().Add(6*time.Minute))
+	assert.True(t, l.IsMemberRevoked(ctx, "m1", clk.Now().Add(-time.Second)), "the revoking replica still knows the member")
 
 	assert.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("Redis unavailable")), "logged at most every 10 s")
 	var rm metricdata.ResourceMetrics
@@ -125,6 +128,69 @@ func TestRedisDown(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, int64(1), revokeErrs)
+	assert.Equal(t, int64(2), revokeErrs)
 	assert.Equal(t, int64(2), checkErrs)
+}
+
+// A member revocation rejects the member's JWTs issued before its cut-off, not the sessions the
+// member starts afterwards, and lapses when the last such JWT has expired.
+func TestMemberRevocation(t *testing.T) {
+	clk := &clock{t: time.Now().Truncate(time.Second)}
+	l, err := revocation.New(revocation.Config{Now: clk.Now})
+	require.NoError(t, err)
+	ctx := t.Context()
+	before, at := clk.Now().Add(-time.Minute), clk.Now()
+
+	assert.False(t, l.IsMemberRevoked(ctx, "m1", before))
+	l.RevokeMember(ctx, "m1", at, at.Add(6*time.Minute))
+	assert.True(t, l.IsMemberRevoked(ctx, "m1", before), "a JWT issued before the cut-off")
+	assert.False(t, l.IsMemberRevoked(ctx, "m1", at), "a JWT issued at the cut-off (a new login)")
+	assert.False(t, l.IsMemberRevoked(ctx, "m2", before), "another member")
+	assert.False(t, l.IsRevoked(ctx, "m1"), "members and sessions are separate")
+
+	// A second, later revocation (the member deleted: everything until the end) widens it.
+	l.RevokeMember(ctx, "m1", at.Add(6*time.Minute), at.Add(6*time.Minute))
+	assert.True(t, l.IsMemberRevoked(ctx, "m1", at.Add(time.Minute)))
+	// An earlier cut-off never narrows it.
+	l.RevokeMember(ctx, "m1", at, at.Add(time.Minute))
+	assert.True(t, l.IsMemberRevoked(ctx, "m1", at.Add(time.Minute)))
+
+	clk.Advance(6 * time.Minute)
+	assert.False(t, l.IsMemberRevoked(ctx, "m1", before), "forgotten once its JWTs have expired")
+	l.RevokeMember(ctx, "", at, at.Add(time.Hour))
+	assert.False(t, l.IsMemberRevoked(ctx, "", before))
+}
+
+// A member revoked on one replica is revoked on the other, with its cut-off; session entries keep
+// the plain Redis form older replicas read.
+func TestMemberRevocationSharedThroughRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := &clock{t: time.Now().Truncate(time.Second)}
+	replica := func() *revocation.List {
+		rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = rdb.Close() })
+		l, err := revocation.New(revocation.Config{Redis: rdb, Now: clk.Now})
+		require.NoError(t, err)
+		return l
+	}
+	a, b := replica(), replica()
+	ctx := t.Context()
+	at := clk.Now()
+
+	a.RevokeMember(ctx, "m1", at, at.Add(6*time.Minute))
+	assert.True(t, b.IsMemberRevoked(ctx, "m1", at.Add(-time.Second)))
+	assert.False(t, b.IsMemberRevoked(ctx, "m1", at), "the cut-off travels with the entry")
+	assert.False(t, b.IsRevoked(ctx, "m1"))
+
+	rc := srv.Client(t)
+	ttl := rc.PTTL(ctx, "authsvc:revoked-member:m1").Val()
+	assert.Greater(t, ttl, 5*time.Minute)
+	assert.LessOrEqual(t, ttl, 6*time.Minute)
+
+	a.Revoke(ctx, "s1", at.Add(6*time.Minute))
+	assert.Equal(t, strconv.FormatInt(at.Add(6*time.Minute).UnixMilli(), 10), rc.Get(ctx, "authsvc:revoked:s1").Val())
+	// An entry in the plain form (written by an older replica) still reads.
+	require.NoError(t, rc.Set(ctx, "authsvc:revoked:s2", strconv.FormatInt(at.Add(time.Minute).UnixMilli(), 10), time.Minute).Err())
+	assert.True(t, b.IsRevoked(ctx, "s2"))
 }

@@ -48,6 +48,11 @@ type Revocations interface {
 	Revoke(ctx context.Context, sessionID string, until time.Time)
 	// IsRevoked reports whether the session was revoked. It fits verify.VerifierConfig.IsRevoked.
 	IsRevoked(ctx context.Context, sessionID string) bool
+	// RevokeMember revokes every session JWT of the member issued before at, until the given time.
+	RevokeMember(ctx context.Context, memberID string, at, until time.Time)
+	// IsMemberRevoked reports whether a JWT of the member issued at issuedAt was revoked by
+	// RevokeMember. It fits verify.VerifierConfig.IsMemberRevoked.
+	IsMemberRevoked(ctx context.Context, memberID string, issuedAt time.Time) bool
 }
 
 // base is embedded in every service: the dependencies and the error boundary.
@@ -97,6 +102,27 @@ func (b *base) remember(ctx context.Context, sessionIDs []string) {
 	}
 }
 
+// forgetMember records in Deps.Revocations, if configured, that every session JWT of a member
+// Stytch has just deleted is revoked: every JWT issued before now, including any of a session
+// created while the deletion was under way. A member reactivated later logs in afresh, and the
+// new sessions' JWTs, issued after the cut-off, verify.
+func (b *base) forgetMember(ctx context.Context, memberID string) {
+	if b.d.Revocations == nil || memberID == "" {
+		return
+	}
+	now := b.now()
+	b.d.Revocations.RevokeMember(ctx, memberID, now, now.Add(revokeFor))
+}
+
 func (b *base) isRevoked(ctx context.Context, sessionID string) bool {
 	return b.d.Revocations != nil && sessionID != "" && b.d.Revocations.IsRevoked(ctx, sessionID)
+}
+
+// revokedClaims reports whether verified session claims were revoked through this service: their
+// session, or their member.
+func (b *base) revokedClaims(ctx context.Context, c *verify.SessionClaims) bool {
+	if b.d.Revocations == nil || c == nil {
+		return false
+	}
+	return b.isRevoked(ctx, c.SessionID) || b.d.Revocations.IsMemberRevoked(ctx, c.MemberID, c.IssuedAt)
 }

@@ -16,6 +16,6 @@
 //     intermediate session) report every rejection with one code, reason and message.
 //   - Redirect URLs: RedirectPolicy (redirect.go) admits only allowlisted URLs.
 //   - Local session checks: Sessions.Authenticate verifies JWTs in process and asks Stytch only when
-//     that can change the answer; revocations are remembered (Revocations) so a logged-out JWT stops
-//     verifying locally at once.
+//     that can change the answer; revocations are remembered (Revocations) so a logged-out JWT, or
+//     any JWT of a deleted member, stops verifying locally at once.
 package service

@@ -103,22 +103,13 @@ func (s *Members) Update(ctx context.Context, req *b2bv1.MembersServiceUpdateReq
 // Delete deletes a member. Stytch revokes the member's sessions; authsvc remembers them as revoked
 // too, so their JWTs stop verifying locally at once.
 func (s *Members) Delete(ctx context.Context, req *b2bv1.MembersServiceDeleteRequest) (*b2bv1.MembersServiceDeleteResponse, error) {
-	var sessionIDs []string
-	if s.d.Revocations != nil {
-		// Best effort, before the sessions are gone: without it the JWTs still expire within minutes.
-		if res, err := s.d.Stytch.SessionsGet(ctx, stytchclient.SessionsGetParams{OrganizationID: req.GetOrganizationId(), MemberID: req.GetMemberId()}); err == nil {
-			for _, ms := range res.MemberSessions {
-				sessionIDs = append(sessionIDs, ms.MemberSessionID)
-			}
-		} else {
-			s.log.DebugContext(ctx, "delete: cannot list the member's sessions", "error", err.Error())
-		}
-	}
 	res, err := s.d.Stytch.MemberDelete(ctx, req.GetOrganizationId(), req.GetMemberId(), acting(ctx))
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
-	s.remember(ctx, sessionIDs)
+	// Stytch revoked the member's sessions; their JWTs would verify locally for up to 5 more
+	// minutes unless remembered.
+	s.forgetMember(ctx, req.GetMemberId())
 	return &b2bv1.MembersServiceDeleteResponse{MemberId: res.MemberID}, nil
 }
 

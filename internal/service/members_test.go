@@ -3,6 +3,7 @@ package service_test
 import (
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -245,6 +246,14 @@ func TestMembers(t *testing.T) {
 			st = call("Reactivate", "PUT", base+"/members/"+m.ID+"/reactivate", &b2bv1.MembersServiceReactivateRequest{OrganizationId: org.ID, MemberId: m.ID}, re, false)
 			require.Equal(t, codes.OK, st.Code(), st.Message())
 			assert.Equal(t, b2bv1.MemberStatus_MEMBER_STATUS_ACTIVE, re.GetMember().GetStatus())
+			// The reactivated member logs in afresh; the deletion's revocation does not touch the new
+			// session (its JWT was issued after the cut-off).
+			e.Emu.Advance(time.Second)
+			again := e.session(t, org.ID, m.ID)
+			st = e.grpcCall(t, sessionsSvc+"Authenticate", &b2bv1.SessionsServiceAuthenticateRequest{
+				Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: again.JWT},
+			}, &b2bv1.SessionsServiceAuthenticateResponse{})
+			assert.Equal(t, codes.OK, st.Code(), "a session started after the reactivation: %v", st.Message())
 
 			// Reactivate an unknown member.
 			st = call("Reactivate", "PUT", base+"/members/member-test-nope/reactivate", &b2bv1.MembersServiceReactivateRequest{OrganizationId: org.ID, MemberId: "member-test-nope"}, &b2bv1.MembersServiceReactivateResponse{}, false)

@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,19 +67,4 @@ func TestNewRedirectPolicyRefusesBadEntries(t *testing.T) {
 		_, err := service.NewRedirectPolicy([]string{bad})
 		assert.Error(t, err, bad)
 	}
-}
-
-func TestMemoryRevocations(t *testing.T) {
-	now := time.Unix(1000, 0)
-	r := service.NewMemoryRevocations(func() time.Time { return now })
-	ctx := t.Context()
-	assert.False(t, r.IsRevoked(ctx, "s1"))
-	r.Revoke(ctx, "s1", now.Add(time.Minute))
-	assert.True(t, r.IsRevoked(ctx, "s1"))
-	assert.False(t, r.IsRevoked(ctx, "s2"))
-	r.Revoke(ctx, "s1", now.Add(time.Second)) // an earlier end never shortens a revocation
-	now = now.Add(30 * time.Second)
-	assert.True(t, r.IsRevoked(ctx, "s1"))
-	now = now.Add(time.Minute)
-	assert.False(t, r.IsRevoked(ctx, "s1"), "lapsed once every JWT of the session has expired")
 }

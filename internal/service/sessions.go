@@ -92,7 +92,7 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 			if err != nil && !verify.Refreshable(err) {
 				return nil, s.toStatus(ctx, err, failSession)
 			}
-			if err == nil && s.isRevoked(ctx, c.SessionID) {
+			if err == nil && s.revokedClaims(ctx, c) {
 				return nil, s.toStatus(ctx, verify.ErrRevoked, failSession)
 			}
 		}
@@ -106,7 +106,7 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failSession)
 	}
-	if res.Path == stytchclient.PathLocal && s.isRevoked(ctx, res.Session.MemberSessionID) {
+	if res.Path == stytchclient.PathLocal && s.revokedClaims(ctx, res.Claims) {
 		// Also checked here, not only through the verifier's IsRevoked hook, so that a revocation
 		// made through this service holds even where the verifier was built without the hook.
 		return nil, s.toStatus(ctx, verify.ErrRevoked, failSession)
