@@ -47,11 +47,18 @@ func (p *Policy) Override(spec string) error {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
+	if len(errs) == 0 {
+		if err := out.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := out.Validate(); err != nil {
-		return err
+	if len(errs) > 0 {
+		// One line, as a configuration error should be (errors.Join would put one per line).
+		msgs := make([]string, 0, len(errs))
+		for _, e := range errs {
+			msgs = append(msgs, strings.ReplaceAll(e.Error(), "\n", "; "))
+		}
+		return errors.New(strings.Join(msgs, "; "))
 	}
 	*p = out
 	return nil

@@ -27,6 +27,15 @@ func TestPolicyOverride(t *testing.T) {
 	assert.Equal(t, admission.DefaultPolicy(), empty)
 }
 
+func TestPolicyOverrideReportsEveryMistakeOnOneLine(t *testing.T) {
+	p := admission.DefaultPolicy()
+	err := p.Override("send_mail=5/10m,send_phone=3")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.Contains(t, err.Error(), "send_mail: no such limit")
+	assert.Contains(t, err.Error(), `send_phone: "3": want COUNT/PERIOD`)
+}
+
 func TestPolicyOverrideRefusesBadSpecs(t *testing.T) {
 	for spec, wantErr := range map[string]string{
 		"send_mail=5/10m":                   `send_mail: no such limit (known: send_ip, send_email`,
