@@ -241,23 +241,10 @@ func TestReplicasShareOneBudget(t *testing.T) {
 // A session revoked through one replica stops verifying locally on the other, which never had it
 // in memory: the revocation travels through Redis.
 func TestReplicasShareOneRevocationList(t *testing.T) {
-	redis := redistest.Start(t)
-	w := newWorld(t)
-	a, b := w.replica(t, redis.URL()), w.replica(t, redis.URL())
+	w, a, _, sess, authB := twoReplicasOneSession(t)
 	ctx := t.Context()
-	sess, err := w.emu.CreateSession(w.org.ID, w.member.ID, time.Hour)
-	require.NoError(t, err)
 
-	authB := func() (*b2bv1.SessionsServiceAuthenticateResponse, error) {
-		return b2bv1.NewSessionsServiceClient(b.Conn).Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
-			Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
-		})
-	}
-	res, err := authB()
-	require.NoError(t, err)
-	require.Equal(t, b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL, res.GetVerifiedBy())
-
-	_, err = b2bv1.NewSessionsServiceClient(a.Conn).Revoke(ctx, &b2bv1.SessionsServiceRevokeRequest{
+	_, err := b2bv1.NewSessionsServiceClient(a.Conn).Revoke(ctx, &b2bv1.SessionsServiceRevokeRequest{
 		Target: &b2bv1.SessionsServiceRevokeRequest_SessionJwt{SessionJwt: sess.JWT},
 	})
 	require.NoError(t, err)
@@ -413,25 +400,12 @@ func TestBudgetsFromConfiguration(t *testing.T) {
 // as the credential under test (Sessions.Authenticate) and as a caller's credential (the access
 // layer), because the member revocation travels through Redis. No session had to be listed.
 func TestReplicasShareMemberDeletion(t *testing.T) {
-	redis := redistest.Start(t)
-	w := newWorld(t)
-	a, b := w.replica(t, redis.URL()), w.replica(t, redis.URL())
+	w, a, b, sess, authB := twoReplicasOneSession(t)
 	ctx := t.Context()
-	sess, err := w.emu.CreateSession(w.org.ID, w.member.ID, time.Hour)
-	require.NoError(t, err)
 	admin, err := w.emu.CreateM2MClient("deleter", []string{"write:members"})
 	require.NoError(t, err)
 	tok, err := m2mv1.NewM2MServiceClient(a.Conn).IssueToken(ctx, &m2mv1.IssueTokenRequest{ClientId: admin.ClientID, ClientSecret: admin.ClientSecret})
 	require.NoError(t, err)
-
-	authB := func() (*b2bv1.SessionsServiceAuthenticateResponse, error) {
-		return b2bv1.NewSessionsServiceClient(b.Conn).Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
-			Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
-		})
-	}
-	res, err := authB()
-	require.NoError(t, err)
-	require.Equal(t, b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL, res.GetVerifiedBy())
 
 	w.emu.ResetRequests()
 	_, err = b2bv1.NewMembersServiceClient(a.Conn).Delete(
@@ -450,4 +424,24 @@ func TestReplicasShareMemberDeletion(t *testing.T) {
 		&b2bv1.SessionsServiceGetRequest{OrganizationId: w.org.ID, MemberId: w.member.ID})
 	require.Equal(t, codes.Unauthenticated, status.Code(err), "the access layer refuses the JWT as a caller credential: %v", err)
 	assert.Zero(t, w.emu.Requests(upstreamSession), "refused locally, without asking Stytch")
+}
+
+// twoReplicasOneSession starts two replicas sharing one Redis and one emulator, and a member session
+// whose JWT replica B has verified locally once; authB checks that JWT on B again.
+func twoReplicasOneSession(t *testing.T) (w *world, a, b *apptest.Env, sess stytchemu.Session, authB func() (*b2bv1.SessionsServiceAuthenticateResponse, error)) {
+	t.Helper()
+	redis := redistest.Start(t)
+	w = newWorld(t)
+	a, b = w.replica(t, redis.URL()), w.replica(t, redis.URL())
+	sess, err := w.emu.CreateSession(w.org.ID, w.member.ID, time.Hour)
+	require.NoError(t, err)
+	authB = func() (*b2bv1.SessionsServiceAuthenticateResponse, error) {
+		return b2bv1.NewSessionsServiceClient(b.Conn).Authenticate(t.Context(), &b2bv1.SessionsServiceAuthenticateRequest{
+			Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
+		})
+	}
+	res, err := authB()
+	require.NoError(t, err)
+	require.Equal(t, b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL, res.GetVerifiedBy())
+	return w, a, b, sess, authB
 }

@@ -53,20 +53,23 @@ func TestMemory(t *testing.T) {
 	assert.False(t, l.IsRevoked(ctx, "s1"), "forgotten once its JWTs have expired")
 }
 
+// replica is one authsvc replica's list on the shared Redis.
+func replica(t *testing.T, srv *redistest.Server, clk *clock) *revocation.List {
+	t.Helper()
+	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = rdb.Close() })
+	l, err := revocation.New(revocation.Config{Redis: rdb, Now: clk.Now})
+	require.NoError(t, err)
+	return l
+}
+
 // Two replicas on one Redis: a revocation on one is seen by the other, at once for a session it
 // never checked, and within RecheckAfter for one it had just found not revoked.
 func TestSharedThroughRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := &clock{t: time.Now()}
-	replica := func() *revocation.List {
-		rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = rdb.Close() })
-		l, err := revocation.New(revocation.Config{Redis: rdb, Now: clk.Now})
-		require.NoError(t, err)
-		return l
-	}
-	a, b := replica(), replica()
+	a, b := replica(t, srv, clk), replica(t, srv, clk)
 	ctx := t.Context()
 
 	a.Revoke(ctx, "s1", clk.Now().Add(6*time.Minute))
@@ -166,15 +169,7 @@ func TestMemberRevocation(t *testing.T) {
 func TestMemberRevocationSharedThroughRedis(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := &clock{t: time.Now().Truncate(time.Second)}
-	replica := func() *revocation.List {
-		rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = rdb.Close() })
-		l, err := revocation.New(revocation.Config{Redis: rdb, Now: clk.Now})
-		require.NoError(t, err)
-		return l
-	}
-	a, b := replica(), replica()
+	a, b := replica(t, srv, clk), replica(t, srv, clk)
 	ctx := t.Context()
 	at := clk.Now()
 
