@@ -2,7 +2,6 @@ package authn
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,8 +92,8 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // loading the keys in the background and returns; use [Authenticator.WaitReady] before serving, as
 // requests fail with [ErrUnavailable] until the keys are loaded.
 //
-// Without [WithProjectID], New obtains c's M2M access token (so c needs [client.WithM2MCredentials])
-// and reads the project from it; that call is bounded by ctx. With it, New does no network I/O.
+// Without [WithProjectID], New asks authsvc which project it fronts (GetJWKS, a public call that
+// needs no credentials), bounded by ctx. With it, New does no network I/O.
 func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator, error) {
 	s := settings{now: time.Now, realm: "authsvc", logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
@@ -290,36 +289,14 @@ func marshalJWKS(keys []*b2bv1.Jwk) ([]byte, error) {
 	return b, nil
 }
 
-// projectFromClient reads the Stytch project ID from the audience of c's own M2M access token.
-// Reading claims without verifying the signature is sound here, and only here: the token comes from
-// authsvc over the same connection as the keys we will trust, in answer to our own secret, so it is
-// exactly as trustworthy as those keys. (An incoming token's claims are never trusted this way.)
+// projectFromClient asks authsvc which Stytch project it fronts (GetJWKS names it; a public call).
 func projectFromClient(ctx context.Context, c *client.Client) (string, error) {
-	tok, err := c.AccessToken(ctx)
-	if errors.Is(err, client.ErrNoCredentials) {
-		return "", errors.New("authn: set WithProjectID, or give the client M2M credentials to learn the project from")
-	}
+	res, err := c.Sessions().GetJWKS(ctx, &b2bv1.SessionsServiceGetJWKSRequest{})
 	if err != nil {
-		return "", fmt.Errorf("authn: learning the Stytch project from the client's access token: %w", err)
+		return "", fmt.Errorf("authn: learning the Stytch project from authsvc's GetJWKS (or set WithProjectID): %w", err)
 	}
-	_, payload, ok := strings.Cut(tok, ".")
-	if ok {
-		payload, _, ok = strings.Cut(payload, ".")
+	if res.GetProjectId() == "" {
+		return "", errors.New("authn: authsvc's GetJWKS names no project; set WithProjectID")
 	}
-	var claims struct {
-		Aud json.RawMessage `json:"aud"`
-	}
-	raw, decErr := base64.RawURLEncoding.DecodeString(payload)
-	if !ok || decErr != nil || json.Unmarshal(raw, &claims) != nil {
-		return "", errors.New("authn: the client's access token is not a JWT; set WithProjectID")
-	}
-	var one string
-	var many []string
-	switch {
-	case json.Unmarshal(claims.Aud, &one) == nil && one != "":
-		return one, nil
-	case json.Unmarshal(claims.Aud, &many) == nil && len(many) > 0 && many[0] != "":
-		return many[0], nil
-	}
-	return "", errors.New("authn: the client's access token names no audience; set WithProjectID")
+	return res.GetProjectId(), nil
 }

@@ -372,12 +372,11 @@ func checkChallenge(t *testing.T, code codes.Code, token, challenge string) {
 	}
 }
 
-func TestProjectLearnedFromTheClientsToken(t *testing.T) {
+// Without WithProjectID, New asks authsvc which project it fronts (GetJWKS names it), so a service
+// with no M2M credentials of its own can protect itself with nothing but authsvc's address.
+func TestProjectLearnedFromAuthsvc(t *testing.T) {
 	env := apptest.Start(t)
-	mc, err := env.Emu.CreateM2MClient("svc", []string{"read:orders"})
-	require.NoError(t, err)
-	c, err := client.New(t.Context(), env.App.GRPCAddr(), client.WithInsecure(), client.WithClock(env.Emu.Now),
-		client.WithM2MCredentials(mc.ClientID, mc.ClientSecret))
+	c, err := client.New(t.Context(), env.App.GRPCAddr(), client.WithInsecure(), client.WithClock(env.Emu.Now))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
 
@@ -389,14 +388,20 @@ func TestProjectLearnedFromTheClientsToken(t *testing.T) {
 	s, err := env.Emu.CreateSession(sandboxOrg, sandboxMember, time.Hour)
 	require.NoError(t, err)
 	p, err := a.Authenticate(t.Context(), s.JWT)
-	require.NoError(t, err)
+	require.NoError(t, err, "verifies only if the learned project matches the JWT's aud and iss")
 	assert.Equal(t, sandboxMember, p.MemberID)
 
-	t.Run("without credentials or project ID New fails", func(t *testing.T) {
-		bare, err := client.New(t.Context(), env.App.GRPCAddr(), client.WithInsecure())
+	t.Run("with authsvc unreachable and no project ID New fails, naming the option", func(t *testing.T) {
+		lis, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := lis.Addr().String()
+		require.NoError(t, lis.Close()) // nothing listens there now
+		bare, err := client.New(t.Context(), addr, client.WithInsecure())
 		require.NoError(t, err)
 		defer func() { require.NoError(t, bare.Close()) }()
-		_, err = authn.New(t.Context(), bare)
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		_, err = authn.New(ctx, bare)
 		require.ErrorContains(t, err, "WithProjectID")
 	})
 }

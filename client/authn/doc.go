@@ -1,7 +1,8 @@
 // Package authn authenticates the callers of a service that sits behind authsvc: members of the
 // web app (a Stytch B2B session JWT) and other services (a Stytch M2M access token).
 //
-// An [Authenticator] is built from a [client.Client]. It keeps the project's signing keys, fetched
+// An [Authenticator] is built from a [client.Client]; the Stytch project is learned from authsvc
+// (GetJWKS names it) unless [WithProjectID] gives it. It keeps the project's signing keys, fetched
 // from authsvc's SessionsService.GetJWKS and refreshed in the background (and once more when a token
 // names a key it does not know, as after a rotation), and verifies tokens locally: RS256 pinned,
 // issuer and audience bound to the Stytch project, expiry checked, no network call per request. It

@@ -13,7 +13,7 @@
 //	AUTHSVC_INSECURE   "true" to dial without TLS (authsvc in dev mode); default TLS
 //	M2M_CLIENT_ID      this service's M2M client (required)
 //	M2M_CLIENT_SECRET  its secret (required)
-//	STYTCH_PROJECT_ID  the Stytch project (optional: learned from the service's own token)
+//	STYTCH_PROJECT_ID  the Stytch project (optional: learned from authsvc's GetJWKS)
 //	LISTEN_ADDR        where to serve (default 127.0.0.1:8090)
 //
 // See README.md for a walkthrough against authsvc in dev mode.

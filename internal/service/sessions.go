@@ -343,7 +343,7 @@ func (s *Sessions) GetJWKS(ctx context.Context, _ *b2bv1.SessionsServiceGetJWKSR
 		fresh = false
 	}
 	if fresh {
-		return &b2bv1.SessionsServiceGetJWKSResponse{Keys: keys}, nil
+		return &b2bv1.SessionsServiceGetJWKSResponse{Keys: keys, ProjectId: s.d.Stytch.ProjectID()}, nil
 	}
 
 	ch := s.jwksFlight.DoChan("jwks", func() (any, error) {
@@ -370,11 +370,11 @@ func (s *Sessions) GetJWKS(ctx context.Context, _ *b2bv1.SessionsServiceGetJWKSR
 		if r.Err != nil {
 			if keys != nil {
 				s.log.WarnContext(ctx, "jwks refresh failed; serving the previous keys", "error", r.Err.Error())
-				return &b2bv1.SessionsServiceGetJWKSResponse{Keys: keys}, nil
+				return &b2bv1.SessionsServiceGetJWKSResponse{Keys: keys, ProjectId: s.d.Stytch.ProjectID()}, nil
 			}
 			return nil, s.toStatus(ctx, r.Err, nil)
 		}
 		fetched, _ := r.Val.([]*b2bv1.Jwk)
-		return &b2bv1.SessionsServiceGetJWKSResponse{Keys: fetched}, nil
+		return &b2bv1.SessionsServiceGetJWKSResponse{Keys: fetched, ProjectId: s.d.Stytch.ProjectID()}, nil
 	}
 }

@@ -342,6 +342,7 @@ func TestSessionsRevokeGetExchangeJWKS(t *testing.T) {
 					assert.NotEmpty(t, k.GetN())
 				}
 				assert.ElementsMatch(t, e.Emu.KeyIDs(), kids)
+				assert.Equal(t, e.Emu.ProjectID(), msg.(*b2bv1.SessionsServiceGetJWKSResponse).GetProjectId())
 			},
 		},
 	})

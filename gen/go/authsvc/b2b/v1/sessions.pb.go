@@ -871,11 +871,17 @@ func (*SessionsServiceGetJWKSRequest) Descriptor() ([]byte, []int) {
 }
 
 // SessionsServiceGetJWKSResponse is the output of SessionsService.GetJWKS.
-// Its JSON form is a JWK Set document ({"keys": [...]}).
+// Its JSON form is a JWK Set document ({"keys": [...]}) with one additional
+// member, project_id (RFC 7517 allows additional members).
 type SessionsServiceGetJWKSResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The signing keys; during a rotation both old and new keys are listed.
-	Keys          []*Jwk `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	Keys []*Jwk `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	// The Stytch project the keys belong to: the audience (aud) of its
+	// session JWTs and M2M access tokens, and part of their issuer
+	// (stytch.com/{project_id}). A service verifying tokens itself needs it
+	// to check aud and iss; it is not a secret.
+	ProjectId     string `protobuf:"bytes,2,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -915,6 +921,13 @@ func (x *SessionsServiceGetJWKSResponse) GetKeys() []*Jwk {
 		return x.Keys
 	}
 	return nil
+}
+
+func (x *SessionsServiceGetJWKSResponse) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
 }
 
 var File_authsvc_b2b_v1_sessions_proto protoreflect.FileDescriptor
@@ -984,9 +997,11 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\fmfa_required\x18\t \x01(\v2\x1b.authsvc.b2b.v1.MfaRequiredR\vmfaRequired\x12J\n" +
 	"\x10primary_required\x18\n" +
 	" \x01(\v2\x1f.authsvc.b2b.v1.PrimaryRequiredR\x0fprimaryRequired\"\x1f\n" +
-	"\x1dSessionsServiceGetJWKSRequest\"I\n" +
+	"\x1dSessionsServiceGetJWKSRequest\"h\n" +
 	"\x1eSessionsServiceGetJWKSResponse\x12'\n" +
-	"\x04keys\x18\x01 \x03(\v2\x13.authsvc.b2b.v1.JwkR\x04keys*l\n" +
+	"\x04keys\x18\x01 \x03(\v2\x13.authsvc.b2b.v1.JwkR\x04keys\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x02 \x01(\tR\tprojectId*l\n" +
 	"\x0fSessionVerifier\x12 \n" +
 	"\x1cSESSION_VERIFIER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SESSION_VERIFIER_LOCAL\x10\x01\x12\x1b\n" +
