@@ -88,22 +88,26 @@ func (p *Policy) set(name, value string) error {
 		p.PhonePrefixDigits = n
 		return nil
 	}
+	r := p.ratePtr(name)
+	var f *Failures
+	switch name {
+	case LimitCheckFailuresTarget:
+		f = &p.CheckFailuresPerTarget
+	case LimitCheckFailuresIP:
+		f = &p.CheckFailuresPerIP
+	}
+	if r == nil && f == nil {
+		known := slices.Concat(rateLimits, []string{LimitCheckFailuresTarget, LimitCheckFailuresIP, "phone_prefix_digits"})
+		return fmt.Errorf("no such limit (known: %s)", strings.Join(known, ", "))
+	}
 	n, d, err := parsePerPeriod(value)
 	if err != nil {
 		return err
 	}
-	if r := p.ratePtr(name); r != nil {
+	if r != nil {
 		r.Events, r.Per = n, d
-		return nil
-	}
-	switch name {
-	case LimitCheckFailuresTarget:
-		p.CheckFailuresPerTarget = Failures{Max: n, Window: d}
-	case LimitCheckFailuresIP:
-		p.CheckFailuresPerIP = Failures{Max: n, Window: d}
-	default:
-		known := slices.Concat(rateLimits, []string{LimitCheckFailuresTarget, LimitCheckFailuresIP, "phone_prefix_digits"})
-		return fmt.Errorf("no such limit (known: %s)", strings.Join(known, ", "))
+	} else {
+		*f = Failures{Max: n, Window: d}
 	}
 	return nil
 }

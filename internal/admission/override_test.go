@@ -39,6 +39,7 @@ func TestPolicyOverrideReportsEveryMistakeOnOneLine(t *testing.T) {
 func TestPolicyOverrideRefusesBadSpecs(t *testing.T) {
 	for spec, wantErr := range map[string]string{
 		"send_mail=5/10m":                   `send_mail: no such limit (known: send_ip, send_email`,
+		"send_mail=5":                       `send_mail: no such limit`,
 		"send_email":                        `"send_email": want name=value`,
 		"send_email=5":                      `send_email: "5": want COUNT/PERIOD`,
 		"send_email=0/10m":                  `send_email: "0/10m": count must be a positive`,

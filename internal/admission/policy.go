@@ -199,19 +199,8 @@ func (p Policy) Validate() error {
 
 // rate returns the Rate of a rate limit by name.
 func (p Policy) rate(limit string) (Rate, bool) {
-	switch limit {
-	case LimitSendIP:
-		return p.SendPerIP, true
-	case LimitSendEmail:
-		return p.SendPerEmail, true
-	case LimitSendPhone:
-		return p.SendPerPhone, true
-	case LimitSendPhonePrefix:
-		return p.SendPerPhonePrefix, true
-	case LimitSendCaller:
-		return p.SendPerCaller, true
-	case LimitCheckIP:
-		return p.CheckPerIP, true
+	if r := p.ratePtr(limit); r != nil {
+		return *r, true
 	}
 	return Rate{}, false
 }
