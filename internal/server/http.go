@@ -29,6 +29,7 @@ func gatewayOptions() []runtime.ServeMuxOption {
 			}},
 		}),
 		runtime.WithMetadata(routeSpanName),
+		pathUnescaping(),
 	}
 }
 
@@ -87,7 +88,7 @@ func (s *Server) httpHandler(gw *runtime.ServeMux) http.Handler {
 		mux.Handle(pattern, h)
 	}
 
-	h := http.MaxBytesHandler(mux, maxRequestBody)
+	h := http.MaxBytesHandler(uncleanPathsToGateway(mux, gw), maxRequestBody)
 	for i := len(s.cfg.HTTPMiddleware) - 1; i >= 0; i-- {
 		h = s.cfg.HTTPMiddleware[i](h)
 	}

@@ -35,6 +35,8 @@ import (
 //   - session_member_mismatch: OTPs.SmsSend names another member than its session JWT (PERMISSION_DENIED).
 //   - unsupported_filter: an M2M client search combines statuses with OR (INVALID_ARGUMENT).
 //   - missing_credential, too_many_credentials: the request names no session or two (INVALID_ARGUMENT).
+//   - invalid_path_segment: an ID that would not be exactly one segment of the Stytch URL path
+//     (INVALID_ARGUMENT naming the field; the proto rules normally refuse it first).
 const (
 	DomainStytch  = "stytch.com"
 	DomainAuthsvc = "authsvc"
@@ -172,6 +174,12 @@ func (b *base) toStatus(ctx context.Context, err error, af *authFailure) error {
 			msg = af.message
 		}
 		return withDetails(codes.Unauthenticated, msg, &errdetails.ErrorInfo{Reason: reason, Domain: DomainAuthsvc})
+	}
+	var pe *stytchclient.PathParamError
+	if errors.As(err, &pe) {
+		// The Stytch client refused to build the URL, so nothing was sent. Its parameter names are
+		// Stytch's path placeholders, which are the request fields' names.
+		return invalidArgument(pe.Param, "invalid_path_segment", pe.Param+" "+pe.Reason)
 	}
 	if errors.Is(err, stytchclient.ErrTooManySessionArguments) {
 		return withDetails(codes.InvalidArgument, "pass either a session token or a session JWT, not both",

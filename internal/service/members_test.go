@@ -142,18 +142,18 @@ func TestMembers(t *testing.T) {
 		},
 		{
 			svc: true, name: "DangerouslyGet unknown", method: membersSvc + "DangerouslyGet", verb: "GET", noBody: true,
-			path: fixed("/v1/b2b/organizations/members/dangerously_get/member-test-nope"),
+			path: fixed("/v1/b2b/organizations/members/dangerously_get/member-test-00000000-0000-0000-0000-000000000000"),
 			req: func(*testing.T) proto.Message {
-				return &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: "member-test-nope"}
+				return &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: "member-test-00000000-0000-0000-0000-000000000000"}
 			},
 			resp: func() proto.Message { return &b2bv1.MembersServiceDangerouslyGetResponse{} },
 			code: codes.NotFound, reason: "member_not_found",
 		},
 		{
 			svc: true, name: "DeletePassword unknown", method: membersSvc + "DeletePassword", verb: "DELETE", noBody: true,
-			path: orgPath("/members/passwords/member-password-nope"),
+			path: orgPath("/members/passwords/member-password-test-00000000-0000-0000-0000-000000000000"),
 			req: func(*testing.T) proto.Message {
-				return &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org.ID, MemberPasswordId: "member-password-nope"}
+				return &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org.ID, MemberPasswordId: "member-password-test-00000000-0000-0000-0000-000000000000"}
 			},
 			resp: func() proto.Message { return &b2bv1.MembersServiceDeletePasswordResponse{} },
 			code: codes.NotFound, reason: "member_password_not_found",
@@ -256,7 +256,7 @@ func TestMembers(t *testing.T) {
 			assert.Equal(t, codes.OK, st.Code(), "a session started after the reactivation: %v", st.Message())
 
 			// Reactivate an unknown member.
-			st = call("Reactivate", "PUT", base+"/members/member-test-nope/reactivate", &b2bv1.MembersServiceReactivateRequest{OrganizationId: org.ID, MemberId: "member-test-nope"}, &b2bv1.MembersServiceReactivateResponse{}, false)
+			st = call("Reactivate", "PUT", base+"/members/member-test-00000000-0000-0000-0000-000000000000/reactivate", &b2bv1.MembersServiceReactivateRequest{OrganizationId: org.ID, MemberId: "member-test-00000000-0000-0000-0000-000000000000"}, &b2bv1.MembersServiceReactivateResponse{}, false)
 			assert.Equal(t, codes.NotFound, st.Code())
 		})
 	}

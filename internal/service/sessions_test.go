@@ -261,7 +261,7 @@ func TestSessionsRevokeGetExchangeJWKS(t *testing.T) {
 			}
 		})
 		t.Run("Revoke an unknown member/"+tr, func(t *testing.T) {
-			st := revoke(t, tr, &b2bv1.SessionsServiceRevokeRequest{Target: &b2bv1.SessionsServiceRevokeRequest_MemberId{MemberId: "member-test-nope"}})
+			st := revoke(t, tr, &b2bv1.SessionsServiceRevokeRequest{Target: &b2bv1.SessionsServiceRevokeRequest_MemberId{MemberId: "member-test-00000000-0000-0000-0000-000000000000"}})
 			assert.Equal(t, codes.NotFound, st.Code())
 		})
 		t.Run("Revoke without a target/"+tr, func(t *testing.T) {

@@ -80,6 +80,11 @@ func New(cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.ProjectID) == "" {
 		return nil, errors.New("stytchclient: Config.ProjectID is required")
 	}
+	if reason := checkSegment(cfg.ProjectID); reason != "" {
+		// It is a path parameter of the JWKS and token endpoints; refused here, a bad one can never
+		// surface later as a caller's bad request.
+		return nil, errors.New("stytchclient: Config.ProjectID " + reason)
+	}
 	if cfg.Secret == "" {
 		return nil, errors.New("stytchclient: Config.Secret is required")
 	}

@@ -24,7 +24,6 @@ func (c *Client) DiscoveryListOrganizations(ctx context.Context, p DiscoveryList
 	var out DiscoveryListOrganizationsResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/discovery/organizations",
-		path:     "/v1/b2b/discovery/organizations",
 		body:     p,
 		readOnly: true,
 	}, &out)
@@ -66,7 +65,6 @@ func (c *Client) DiscoveryCreateOrganization(ctx context.Context, p DiscoveryCre
 	var out B2BAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/discovery/organizations/create",
-		path:     "/v1/b2b/discovery/organizations/create",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -89,7 +87,6 @@ func (c *Client) DiscoveryExchangeIntermediateSession(ctx context.Context, p Dis
 	var out B2BAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/discovery/intermediate_sessions/exchange",
-		path:     "/v1/b2b/discovery/intermediate_sessions/exchange",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)

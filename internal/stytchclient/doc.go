@@ -12,8 +12,12 @@
 // # Calls
 //
 // One method per endpoint, context first, one Params struct in and one
-// Result struct out (Stytch's JSON field names). Path parameters are
-// escaped with url.PathEscape. In update Params, nil means "leave alone"
+// Result struct out (Stytch's JSON field names). Every path is built from
+// the endpoint template by one helper (buildPath), which escapes each path
+// parameter with url.PathEscape and refuses, with a *PathParamError and
+// without any request, a value that is not exactly one segment: empty, "."
+// or "..", or holding a slash, backslash or control character (also once
+// percent-decoded). In update Params, nil means "leave alone"
 // and an explicit empty value clears: *string/*bool fields, and slices and
 // maps tagged omitzero (an empty non-nil Roles removes every explicit role).
 // B2B writes that Stytch lets a member perform take an ActingMember

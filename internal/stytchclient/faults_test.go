@@ -318,13 +318,3 @@ func newOrg2(t *testing.T, h *harness) string {
 	full := newHarnessFor(t, h.emu, h.emu.URL)
 	return newOrg(t, full.client).OrganizationID
 }
-
-func TestPathParametersAreEscaped(t *testing.T) {
-	h := newHarness(t)
-	// Unescaped, this ID would route to another endpoint (…/{id}/members).
-	_, err := h.client.OrganizationGet(t.Context(), "x/members")
-	require.Error(t, err)
-	assert.True(t, sc.IsNotFound(err), "got %v", err)
-	assert.Equal(t, "organization_not_found", sc.ErrorType(err))
-	assert.Equal(t, 1, h.emu.Requests("GET /v1/b2b/organizations/{organization_id}"))
-}

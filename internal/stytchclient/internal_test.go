@@ -19,6 +19,8 @@ func TestNewValidatesConfig(t *testing.T) {
 	}{
 		{name: "missing project ID", cfg: Config{Secret: "s"}, wantErr: "ProjectID"},
 		{name: "missing secret", cfg: Config{ProjectID: "project-test-1"}, wantErr: "Secret"},
+		{name: "project ID with a slash", cfg: Config{ProjectID: "project-test-1/..", Secret: "s"}, wantErr: "ProjectID contains a slash"},
+		{name: "project ID a dot segment", cfg: Config{ProjectID: "..", Secret: "s"}, wantErr: "ProjectID is a dot segment"},
 		{name: "live ID", cfg: Config{ProjectID: "project-live-1", Secret: "s"}, wantURL: LiveBaseURL},
 		{name: "test ID", cfg: Config{ProjectID: "project-test-1", Secret: "s"}, wantURL: TestBaseURL},
 		{name: "override wins", cfg: Config{ProjectID: "project-live-1", Secret: "s", BaseURL: "http://127.0.0.1:9/"}, wantURL: "http://127.0.0.1:9"},
@@ -145,4 +147,22 @@ func TestTokenKey(t *testing.T) {
 	// A scope containing a space cannot collide with two scopes.
 	assert.NotEqual(t, tokenKey(M2MTokenParams{ClientID: "c", ClientSecret: "s", Scopes: []string{"a b"}}),
 		tokenKey(M2MTokenParams{ClientID: "c", ClientSecret: "s", Scopes: []string{"a", "b"}}))
+}
+
+func TestBuildPath(t *testing.T) {
+	p, err := buildPath("DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}", []string{"Org 1", "member-test-1"})
+	require.NoError(t, err)
+	assert.Equal(t, "/v1/b2b/organizations/Org%201/members/member-test-1", p)
+
+	p, err = buildPath("POST /v1/b2b/sessions/authenticate", nil)
+	require.NoError(t, err)
+	assert.Equal(t, "/v1/b2b/sessions/authenticate", p)
+
+	// A call whose parameters do not fit its template is a bug here, never a request.
+	for _, params := range [][]string{nil, {"a", "b"}} {
+		_, err = buildPath("GET /v1/m2m/clients/{client_id}", params)
+		require.ErrorIs(t, err, errPlaceholders)
+	}
+	_, err = buildPath("GET /v1/m2m/clients", []string{"a"})
+	require.ErrorIs(t, err, errPlaceholders)
 }

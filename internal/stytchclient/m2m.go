@@ -62,16 +62,14 @@ func (c *Client) M2MClientCreate(ctx context.Context, p M2MClientCreateParams) (
 		p.Scopes = []string{} // required by Stytch, even when empty
 	}
 	var out M2MClientCreateResult
-	err := c.do(ctx, call{endpoint: "POST /v1/m2m/clients", path: "/v1/m2m/clients", body: p}, &out)
+	err := c.do(ctx, call{endpoint: "POST /v1/m2m/clients", body: p}, &out)
 	return ptrOrNil(&out, err)
 }
-
-func m2mClientPath(clientID string) string { return "/v1/m2m/clients/" + url.PathEscape(clientID) }
 
 // M2MClientGet fetches an M2M client. Read-only: retried on transport failures and 5xx.
 func (c *Client) M2MClientGet(ctx context.Context, clientID string) (*M2MClientResult, error) {
 	var out M2MClientResult
-	err := c.do(ctx, call{endpoint: "GET /v1/m2m/clients/{client_id}", path: m2mClientPath(clientID)}, &out)
+	err := c.do(ctx, call{endpoint: "GET /v1/m2m/clients/{client_id}", params: []string{clientID}}, &out)
 	return ptrOrNil(&out, err)
 }
 
@@ -90,7 +88,7 @@ type M2MClientUpdateParams struct {
 // tokens already issued. Not retried once written.
 func (c *Client) M2MClientUpdate(ctx context.Context, p M2MClientUpdateParams) (*M2MClientResult, error) {
 	var out M2MClientResult
-	err := c.do(ctx, call{endpoint: "PUT /v1/m2m/clients/{client_id}", path: m2mClientPath(p.ClientID), body: p}, &out)
+	err := c.do(ctx, call{endpoint: "PUT /v1/m2m/clients/{client_id}", params: []string{p.ClientID}, body: p}, &out)
 	return ptrOrNil(&out, err)
 }
 
@@ -103,7 +101,7 @@ type M2MClientDeleteResult struct {
 // M2MClientDelete deletes an M2M client. Not retried once written.
 func (c *Client) M2MClientDelete(ctx context.Context, clientID string) (*M2MClientDeleteResult, error) {
 	var out M2MClientDeleteResult
-	err := c.do(ctx, call{endpoint: "DELETE /v1/m2m/clients/{client_id}", path: m2mClientPath(clientID)}, &out)
+	err := c.do(ctx, call{endpoint: "DELETE /v1/m2m/clients/{client_id}", params: []string{clientID}}, &out)
 	return ptrOrNil(&out, err)
 }
 
@@ -118,7 +116,7 @@ type M2MClientSearchResult struct {
 // is retried like a GET.
 func (c *Client) M2MClientSearch(ctx context.Context, p SearchParams) (*M2MClientSearchResult, error) {
 	var out M2MClientSearchResult
-	err := c.do(ctx, call{endpoint: "POST /v1/m2m/clients/search", path: "/v1/m2m/clients/search", body: p, readOnly: true}, &out)
+	err := c.do(ctx, call{endpoint: "POST /v1/m2m/clients/search", body: p, readOnly: true}, &out)
 	return ptrOrNil(&out, err)
 }
 
@@ -134,7 +132,7 @@ func (c *Client) M2MSecretRotateStart(ctx context.Context, clientID string) (*M2
 	var out M2MSecretRotateStartResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/m2m/clients/{client_id}/secrets/rotate/start",
-		path:     m2mClientPath(clientID) + "/secrets/rotate/start",
+		params:   []string{clientID},
 	}, &out)
 	return ptrOrNil(&out, err)
 }
@@ -144,7 +142,7 @@ func (c *Client) M2MSecretRotate(ctx context.Context, clientID string) (*M2MClie
 	var out M2MClientResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/m2m/clients/{client_id}/secrets/rotate",
-		path:     m2mClientPath(clientID) + "/secrets/rotate",
+		params:   []string{clientID},
 	}, &out)
 	return ptrOrNil(&out, err)
 }
@@ -154,7 +152,7 @@ func (c *Client) M2MSecretRotateCancel(ctx context.Context, clientID string) (*M
 	var out M2MClientResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/m2m/clients/{client_id}/secrets/rotate/cancel",
-		path:     m2mClientPath(clientID) + "/secrets/rotate/cancel",
+		params:   []string{clientID},
 	}, &out)
 	return ptrOrNil(&out, err)
 }
@@ -204,7 +202,7 @@ func (c *Client) M2MTokenRaw(ctx context.Context, p M2MTokenParams) (*M2MToken, 
 	var out M2MToken
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/public/{project_id}/oauth2/token",
-		path:     "/v1/public/" + url.PathEscape(c.projectID) + "/oauth2/token",
+		params:   []string{c.projectID},
 		form:     form,
 		noAuth:   true,
 	}, &out)

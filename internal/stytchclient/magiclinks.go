@@ -75,7 +75,6 @@ func (c *Client) MagicLinkLoginOrSignup(ctx context.Context, p MagicLinkLoginOrS
 	var out LoginOrSignupResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/magic_links/email/login_or_signup",
-		path:     "/v1/b2b/magic_links/email/login_or_signup",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -103,7 +102,6 @@ func (c *Client) MagicLinkInvite(ctx context.Context, p MagicLinkInviteParams) (
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/magic_links/email/invite",
-		path:     "/v1/b2b/magic_links/email/invite",
 		body:     p,
 		member:   p.ActingMember,
 	}, &out)
@@ -125,7 +123,6 @@ func (c *Client) MagicLinkDiscoverySend(ctx context.Context, p MagicLinkDiscover
 	var out EnvelopeOnly
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/magic_links/email/discovery/send",
-		path:     "/v1/b2b/magic_links/email/discovery/send",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -150,7 +147,6 @@ func (c *Client) MagicLinkAuthenticate(ctx context.Context, p MagicLinkAuthentic
 	var out B2BAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/magic_links/authenticate",
-		path:     "/v1/b2b/magic_links/authenticate",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -167,7 +163,6 @@ func (c *Client) MagicLinkDiscoveryAuthenticate(ctx context.Context, p MagicLink
 	var out DiscoveryAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/magic_links/discovery/authenticate",
-		path:     "/v1/b2b/magic_links/discovery/authenticate",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)

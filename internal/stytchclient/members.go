@@ -7,11 +7,6 @@ import (
 	"strconv"
 )
 
-// membersPath is /v1/b2b/organizations/{organization_id}/members.
-func membersPath(organizationID string) string {
-	return "/v1/b2b/organizations/" + url.PathEscape(organizationID) + "/members"
-}
-
 // MemberCreateParams for POST /v1/b2b/organizations/{organization_id}/members.
 type MemberCreateParams struct {
 	OrganizationID        string   `json:"-"`
@@ -34,7 +29,7 @@ func (c *Client) MemberCreate(ctx context.Context, p MemberCreateParams) (*Membe
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/organizations/{organization_id}/members",
-		path:     membersPath(p.OrganizationID),
+		params:   []string{p.OrganizationID},
 		body:     p,
 		member:   p.ActingMember,
 	}, &out)
@@ -65,7 +60,7 @@ func (c *Client) MemberGet(ctx context.Context, p MemberGetParams) (*MemberOrgRe
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "GET /v1/b2b/organizations/{organization_id}/member",
-		path:     "/v1/b2b/organizations/" + url.PathEscape(p.OrganizationID) + "/member",
+		params:   []string{p.OrganizationID},
 		query:    q,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -81,7 +76,7 @@ func (c *Client) MemberDangerouslyGet(ctx context.Context, memberID string, incl
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "GET /v1/b2b/organizations/members/dangerously_get/{member_id}",
-		path:     "/v1/b2b/organizations/members/dangerously_get/" + url.PathEscape(memberID),
+		params:   []string{memberID},
 		query:    q,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -117,7 +112,7 @@ func (c *Client) MemberUpdate(ctx context.Context, p MemberUpdateParams) (*Membe
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "PUT /v1/b2b/organizations/{organization_id}/members/{member_id}",
-		path:     membersPath(p.OrganizationID) + "/" + url.PathEscape(p.MemberID),
+		params:   []string{p.OrganizationID, p.MemberID},
 		body:     p,
 		member:   p.ActingMember,
 	}, &out)
@@ -136,7 +131,7 @@ func (c *Client) MemberDelete(ctx context.Context, organizationID, memberID stri
 	var out MemberDeleteResult
 	err := c.do(ctx, call{
 		endpoint: "DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}",
-		path:     membersPath(organizationID) + "/" + url.PathEscape(memberID),
+		params:   []string{organizationID, memberID},
 		member:   acting,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -148,7 +143,7 @@ func (c *Client) MemberReactivate(ctx context.Context, organizationID, memberID 
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "PUT /v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate",
-		path:     membersPath(organizationID) + "/" + url.PathEscape(memberID) + "/reactivate",
+		params:   []string{organizationID, memberID},
 		member:   acting,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -160,7 +155,7 @@ func (c *Client) MemberDeleteMFAPhoneNumber(ctx context.Context, organizationID,
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "DELETE /v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}",
-		path:     membersPath(organizationID) + "/mfa_phone_numbers/" + url.PathEscape(memberID),
+		params:   []string{organizationID, memberID},
 		member:   acting,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -172,7 +167,7 @@ func (c *Client) MemberDeletePassword(ctx context.Context, organizationID, membe
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "DELETE /v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}",
-		path:     membersPath(organizationID) + "/passwords/" + url.PathEscape(memberPasswordID),
+		params:   []string{organizationID, memberPasswordID},
 		member:   acting,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -202,7 +197,6 @@ func (c *Client) MemberSearch(ctx context.Context, p MemberSearchParams) (*Membe
 	var out MemberSearchResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/organizations/members/search",
-		path:     "/v1/b2b/organizations/members/search",
 		body:     p,
 		member:   p.ActingMember,
 		readOnly: true,

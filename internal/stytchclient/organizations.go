@@ -1,9 +1,6 @@
 package stytchclient
 
-import (
-	"context"
-	"net/url"
-)
+import "context"
 
 // OrganizationResult carries one organization.
 type OrganizationResult struct {
@@ -42,7 +39,6 @@ func (c *Client) OrganizationCreate(ctx context.Context, p OrganizationCreatePar
 	var out OrganizationResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/organizations",
-		path:     "/v1/b2b/organizations",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -54,7 +50,7 @@ func (c *Client) OrganizationGet(ctx context.Context, organizationID string) (*O
 	var out OrganizationResult
 	err := c.do(ctx, call{
 		endpoint: "GET /v1/b2b/organizations/{organization_id}",
-		path:     "/v1/b2b/organizations/" + url.PathEscape(organizationID),
+		params:   []string{organizationID},
 	}, &out)
 	return ptrOrNil(&out, err)
 }
@@ -100,7 +96,7 @@ func (c *Client) OrganizationUpdate(ctx context.Context, p OrganizationUpdatePar
 	var out OrganizationResult
 	err := c.do(ctx, call{
 		endpoint: "PUT /v1/b2b/organizations/{organization_id}",
-		path:     "/v1/b2b/organizations/" + url.PathEscape(p.OrganizationID),
+		params:   []string{p.OrganizationID},
 		body:     p,
 		member:   p.ActingMember,
 	}, &out)
@@ -119,7 +115,7 @@ func (c *Client) OrganizationDelete(ctx context.Context, organizationID string, 
 	var out OrganizationDeleteResult
 	err := c.do(ctx, call{
 		endpoint: "DELETE /v1/b2b/organizations/{organization_id}",
-		path:     "/v1/b2b/organizations/" + url.PathEscape(organizationID),
+		params:   []string{organizationID},
 		member:   acting,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -145,7 +141,6 @@ func (c *Client) OrganizationSearch(ctx context.Context, p SearchParams) (*Organ
 	var out OrganizationSearchResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/organizations/search",
-		path:     "/v1/b2b/organizations/search",
 		body:     p,
 		readOnly: true,
 	}, &out)

@@ -18,7 +18,6 @@ func (c *Client) OTPEmailLoginOrSignup(ctx context.Context, p OTPEmailLoginOrSig
 	var out LoginOrSignupResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/otps/email/login_or_signup",
-		path:     "/v1/b2b/otps/email/login_or_signup",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -44,7 +43,6 @@ func (c *Client) OTPEmailAuthenticate(ctx context.Context, p OTPEmailAuthenticat
 	var out B2BAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/otps/email/authenticate",
-		path:     "/v1/b2b/otps/email/authenticate",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -63,7 +61,6 @@ func (c *Client) OTPEmailDiscoverySend(ctx context.Context, p OTPEmailDiscoveryS
 	var out EnvelopeOnly
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/otps/email/discovery/send",
-		path:     "/v1/b2b/otps/email/discovery/send",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -80,7 +77,6 @@ func (c *Client) OTPEmailDiscoveryAuthenticate(ctx context.Context, p OTPEmailDi
 	var out DiscoveryAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/otps/email/discovery/authenticate",
-		path:     "/v1/b2b/otps/email/discovery/authenticate",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -104,7 +100,6 @@ func (c *Client) OTPSMSSend(ctx context.Context, p OTPSMSSendParams) (*MemberOrg
 	var out MemberOrgResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/otps/sms/send",
-		path:     "/v1/b2b/otps/sms/send",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -142,7 +137,6 @@ func (c *Client) OTPSMSAuthenticate(ctx context.Context, p OTPSMSAuthenticatePar
 	var out OTPSMSAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/otps/sms/authenticate",
-		path:     "/v1/b2b/otps/sms/authenticate",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)

@@ -43,11 +43,12 @@ func (e *Envelope) envelope() *Envelope { return e }
 
 // call describes one API request.
 type call struct {
-	// endpoint is "METHOD /path/{template}": the span name and metric label.
+	// endpoint is "METHOD /path/{template}": the span name, the metric label and, with params,
+	// the request path (see buildPath).
 	endpoint string
-	// path is the concrete, already-escaped path.
-	path  string
-	query url.Values
+	// params are the values of the template's {placeholders}, in order, unescaped.
+	params []string
+	query  url.Values
 	// body is JSON-encoded; nil on POST/PUT sends "{}" (Stytch requires a body).
 	body any
 	// form, when set, is sent form-encoded instead of body (token endpoint).
@@ -124,6 +125,10 @@ func spanName(_ string, r *http.Request) string {
 // never retried (see retryableStatus).
 func (c *Client) do(ctx context.Context, cl call, out any) error {
 	method, template, _ := strings.Cut(cl.endpoint, " ")
+	path, err := buildPath(cl.endpoint, cl.params)
+	if err != nil {
+		return err // before any request: nothing to record or retry
+	}
 	var (
 		payload     []byte
 		contentType string
@@ -140,7 +145,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	case method == http.MethodPost || method == http.MethodPut:
 		payload, contentType = []byte("{}"), "application/json"
 	}
-	u := c.baseURL + cl.path
+	u := c.baseURL + path
 	var rawQuery string
 	if len(cl.query) > 0 {
 		rawQuery = cl.query.Encode()

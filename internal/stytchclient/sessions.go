@@ -23,7 +23,6 @@ func (c *Client) SessionsGet(ctx context.Context, p SessionsGetParams) (*Session
 	var out SessionsGetResult
 	err := c.do(ctx, call{
 		endpoint: "GET /v1/b2b/sessions",
-		path:     "/v1/b2b/sessions",
 		query:    url.Values{"organization_id": {p.OrganizationID}, "member_id": {p.MemberID}},
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -58,7 +57,6 @@ func (c *Client) SessionsAuthenticate(ctx context.Context, p SessionsAuthenticat
 	var out SessionsAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/sessions/authenticate",
-		path:     "/v1/b2b/sessions/authenticate",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -79,7 +77,6 @@ func (c *Client) SessionsRevoke(ctx context.Context, p SessionsRevokeParams) (*E
 	var out EnvelopeOnly
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/sessions/revoke",
-		path:     "/v1/b2b/sessions/revoke",
 		body:     p,
 		member:   p.ActingMember,
 	}, &out)
@@ -102,7 +99,6 @@ func (c *Client) SessionsExchange(ctx context.Context, p SessionsExchangeParams)
 	var out B2BAuthenticateResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/b2b/sessions/exchange",
-		path:     "/v1/b2b/sessions/exchange",
 		body:     p,
 	}, &out)
 	return ptrOrNil(&out, err)
@@ -142,7 +138,7 @@ func (c *Client) FetchConsumerJWKS(ctx context.Context) ([]byte, error) {
 	var raw []byte
 	err := c.do(ctx, call{
 		endpoint: "GET /v1/sessions/jwks/{project_id}",
-		path:     "/v1/sessions/jwks/" + url.PathEscape(c.projectID),
+		params:   []string{c.projectID},
 	}, &raw)
 	if err != nil {
 		return nil, err
@@ -153,6 +149,6 @@ func (c *Client) FetchConsumerJWKS(ctx context.Context) ([]byte, error) {
 func (c *Client) jwksCall() call {
 	return call{
 		endpoint: "GET /v1/b2b/sessions/jwks/{project_id}",
-		path:     "/v1/b2b/sessions/jwks/" + url.PathEscape(c.projectID),
+		params:   []string{c.projectID},
 	}
 }

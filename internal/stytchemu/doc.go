@@ -84,6 +84,11 @@
 //     stytch_member only acts on itself (stytch.self). A session from another
 //     organization is session_authorization_tenancy_error (403).
 //   - Every member holds stytch_member, reported as a direct_assignment.
+//   - A path with an empty, "." or ".." segment, or a segment that
+//     percent-decodes to a dot segment or holds "/", is 404 route_not_found
+//     before routing and never a redirect to a "cleaned" path (which
+//     net/http's ServeMux would answer). IDs resolve in any letter case;
+//     slugs and external IDs match exactly.
 //   - Member delete is a soft delete (status "deleted", visible with
 //     dangerously_get?include_deleted=true, undone by reactivate); it revokes
 //     the member's sessions and pending links. Organization delete is hard.

@@ -78,7 +78,7 @@ func (e *Emulator) m2mCreate(rq *request) (any, error) {
 }
 
 func (e *Emulator) m2mByPath(rq *request) (*m2mClient, *apiError) {
-	c, ok := e.st.m2m[rq.r.PathValue("client_id")]
+	c, ok := byID(e.st.m2m, rq.r.PathValue("client_id"))
 	if !ok {
 		return nil, m2mNotFound()
 	}

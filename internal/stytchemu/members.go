@@ -295,7 +295,7 @@ func (e *Emulator) memberReactivate(rq *request) (any, error) {
 		return nil, aerr
 	}
 	// Reactivate takes a member_id only (no external_id).
-	m, ok := e.st.members[rq.r.PathValue("member_id")]
+	m, ok := byID(e.st.members, rq.r.PathValue("member_id"))
 	if !ok || m.OrganizationID != org.OrganizationID {
 		return nil, memberNotFound()
 	}
@@ -341,7 +341,7 @@ func (e *Emulator) memberDeletePassword(rq *request) (any, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	mid, ok := e.st.passwords[rq.r.PathValue("member_password_id")]
+	mid, ok := byID(e.st.passwords, rq.r.PathValue("member_password_id"))
 	m := e.st.findMember(org.OrganizationID, mid, false)
 	if !ok || m == nil {
 		return nil, newErr(http.StatusNotFound, errMemberPasswordNotFound, "Member password could not be found.")

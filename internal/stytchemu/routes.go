@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -96,8 +97,31 @@ func (e *Emulator) Routes() []string {
 }
 
 // ServeHTTP implements http.Handler.
+//
+// A path that is not all plain segments (see plainSegments) is answered as Stytch answers any path
+// it has no endpoint for, 404 route_not_found, before the mux sees it: http.ServeMux would "clean"
+// it and redirect, which Stytch never does, and a client that follows the redirect acts on another
+// resource (DELETE …/members/.. would land on the organization).
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !plainSegments(r.URL.EscapedPath()) {
+		e.notFound(w, r)
+		return
+	}
 	e.mux.ServeHTTP(w, r)
+}
+
+// plainSegments reports whether every segment of the escaped path p is non-empty and, decoded, is
+// neither "." nor ".." and holds no "/" (so %2e%2e and a%2Fb are refused too).
+func plainSegments(p string) bool {
+	for s := range strings.SplitSeq(strings.TrimPrefix(p, "/"), "/") {
+		if s == "" {
+			return false
+		}
+		if d, err := url.PathUnescape(s); err == nil && (d == "." || d == ".." || strings.Contains(d, "/")) {
+			return false
+		}
+	}
+	return true
 }
 
 // notFound answers unknown paths (and known paths with the wrong method) in

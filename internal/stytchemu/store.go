@@ -272,7 +272,7 @@ func (s *store) findOrg(ref string) *organization {
 	if ref == "" {
 		return nil
 	}
-	if o, ok := s.orgs[ref]; ok {
+	if o, ok := byID(s.orgs, ref); ok {
 		return o
 	}
 	for _, id := range s.orgOrder {
@@ -284,13 +284,24 @@ func (s *store) findOrg(ref string) *organization {
 	return nil
 }
 
+// byID looks an ID up as Stytch resolves IDs: in any letter case. Stytch generates IDs in lower
+// case; the exact key is tried first because a caller-chosen M2M client ID keeps its own case.
+// Slugs and external IDs are compared exactly.
+func byID[V any](m map[string]V, id string) (V, bool) {
+	if v, ok := m[id]; ok {
+		return v, true
+	}
+	v, ok := m[strings.ToLower(id)]
+	return v, ok
+}
+
 // findMember resolves a member ID or external ID inside an organization.
 // Deleted members are found only with includeDeleted.
 func (s *store) findMember(orgID, ref string, includeDeleted bool) *member {
 	if ref == "" {
 		return nil
 	}
-	m, ok := s.members[ref]
+	m, ok := byID(s.members, ref)
 	if !ok {
 		for _, id := range s.memberOrder {
 			c := s.members[id]

@@ -9,6 +9,7 @@ package b2bv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
+	_ "github.com/authsvc/authsvc/gen/go/authsvc/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -214,10 +215,11 @@ type DiscoveryServiceCreateOrganizationRequest struct {
 	SessionCustomClaims *structpb.Struct `protobuf:"bytes,3,opt,name=session_custom_claims,json=sessionCustomClaims,proto3" json:"session_custom_claims,omitempty"`
 	// Display name, up to 128 characters. Empty: derived from the email.
 	OrganizationName string `protobuf:"bytes,4,opt,name=organization_name,json=organizationName,proto3" json:"organization_name,omitempty"`
-	// URL slug, 2 to 128 characters from [A-Za-z0-9._~-]. Empty: derived from
-	// the name.
+	// URL slug, 2 to 128 characters from [A-Za-z0-9._~-], not only dots; usable
+	// wherever an organization_id is expected. Empty: derived from the name.
 	OrganizationSlug string `protobuf:"bytes,5,opt,name=organization_slug,json=organizationSlug,proto3" json:"organization_slug,omitempty"`
-	// Caller-assigned external ID, up to 128 characters from [A-Za-z0-9._|-].
+	// Caller-assigned external ID, up to 128 characters from [A-Za-z0-9._|-],
+	// not only dots; usable wherever an organization_id is expected.
 	OrganizationExternalId string `protobuf:"bytes,6,opt,name=organization_external_id,json=organizationExternalId,proto3" json:"organization_external_id,omitempty"`
 	// Logo image URL.
 	OrganizationLogoUrl string `protobuf:"bytes,7,opt,name=organization_logo_url,json=organizationLogoUrl,proto3" json:"organization_logo_url,omitempty"`
@@ -769,7 +771,7 @@ var File_authsvc_b2b_v1_discovery_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_discovery_proto_rawDesc = "" +
 	"\n" +
-	"\x1eauthsvc/b2b/v1/discovery.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xf0\x01\n" +
+	"\x1eauthsvc/b2b/v1/discovery.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xf0\x01\n" +
 	"(DiscoveryServiceListOrganizationsRequest\x12M\n" +
 	"\x1aintermediate_session_token\x18\x01 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\x18intermediateSessionToken\x124\n" +
 	"\rsession_token\x18\x02 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
@@ -780,14 +782,14 @@ const file_authsvc_b2b_v1_discovery_proto_rawDesc = "" +
 	")DiscoveryServiceListOrganizationsResponse\x12#\n" +
 	"\remail_address\x18\x01 \x01(\tR\femailAddress\x12a\n" +
 	"\x18discovered_organizations\x18\x02 \x03(\v2&.authsvc.b2b.v1.DiscoveredOrganizationR\x17discoveredOrganizations\x120\n" +
-	"\x14organization_id_hint\x18\x03 \x01(\tR\x12organizationIdHint\"\xbf\r\n" +
+	"\x14organization_id_hint\x18\x03 \x01(\tR\x12organizationIdHint\"\x93\r\n" +
 	")DiscoveryServiceCreateOrganizationRequest\x12N\n" +
 	"\x1aintermediate_session_token\x18\x01 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x18intermediateSessionToken\x12J\n" +
 	"\x18session_duration_minutes\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x95 (\x05H\x00R\x16sessionDurationMinutes\x88\x01\x01\x12K\n" +
 	"\x15session_custom_claims\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaims\x125\n" +
-	"\x11organization_name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x10organizationName\x12O\n" +
-	"\x11organization_slug\x18\x05 \x01(\tB\"\xbaH\x1f\xd8\x01\x01r\x1a2\x18^[A-Za-z0-9._~-]{2,128}$R\x10organizationSlug\x12\\\n" +
-	"\x18organization_external_id\x18\x06 \x01(\tB\"\xbaH\x1f\xd8\x01\x01r\x1a2\x18^[A-Za-z0-9._|-]{1,128}$R\x16organizationExternalId\x12B\n" +
+	"\x11organization_name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x10organizationName\x129\n" +
+	"\x11organization_slug\x18\x05 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\x98\xa6'\x01R\x10organizationSlug\x12F\n" +
+	"\x18organization_external_id\x18\x06 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\x90\xa6'\x01R\x16organizationExternalId\x12B\n" +
 	"\x15organization_logo_url\x18\a \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\x13organizationLogoUrl\x12B\n" +
 	"\x10trusted_metadata\x18\b \x01(\v2\x17.google.protobuf.StructR\x0ftrustedMetadata\x12_\n" +
 	"\x14sso_jit_provisioning\x18\t \x01(\x0e2#.authsvc.b2b.v1.OrganizationSettingB\b\xbaH\x05\x82\x01\x02\x10\x01R\x12ssoJitProvisioning\x12B\n" +

@@ -9,6 +9,7 @@ package b2bv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
+	_ "github.com/authsvc/authsvc/gen/go/authsvc/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -131,7 +132,8 @@ func (x *RoleIds) GetRoleIds() []string {
 // MembersServiceCreateRequest is the input of MembersService.Create.
 type MembersServiceCreateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The organization to add the member to.
+	// The organization to add the member to: its ID (any letter case), slug or
+	// external ID, 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
 	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
 	// The member's email address.
 	EmailAddress string `protobuf:"bytes,2,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
@@ -153,7 +155,8 @@ type MembersServiceCreateRequest struct {
 	// Explicit role IDs to assign.
 	Roles []string `protobuf:"bytes,10,rep,name=roles,proto3" json:"roles,omitempty"`
 	// Caller-assigned external ID, unique in the organization: up to 128
-	// characters from [A-Za-z0-9._|-].
+	// characters from [A-Za-z0-9._|-], not only dots. Usable instead of the
+	// member ID in most member RPCs.
 	ExternalId    string `protobuf:"bytes,11,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -333,7 +336,8 @@ func (x *MembersServiceCreateResponse) GetOrganization() *Organization {
 // MembersServiceGetRequest is the input of MembersService.Get.
 type MembersServiceGetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member's organization.
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
 	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
 	// How to find the member: exactly one.
 	//
@@ -413,7 +417,8 @@ type isMembersServiceGetRequest_Lookup interface {
 }
 
 type MembersServiceGetRequest_MemberId struct {
-	// By member ID (or external ID).
+	// By member ID (any letter case) or external ID, 1 to 128 characters
+	// from [A-Za-z0-9._|-], not only dots.
 	MemberId string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3,oneof"`
 }
 
@@ -496,9 +501,11 @@ func (x *MembersServiceGetResponse) GetOrganization() *Organization {
 // separately when the caller acts as a member.
 type MembersServiceUpdateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member's organization.
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
 	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
-	// The member to update.
+	// The member to update: its member ID (any letter case)
+	// or external ID, 1 to 128 characters from [A-Za-z0-9._|-], not only dots.
 	MemberId string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	// New display name; "" clears it.
 	Name *string `protobuf:"bytes,3,opt,name=name,proto3,oneof" json:"name,omitempty"`
@@ -525,8 +532,9 @@ type MembersServiceUpdateRequest struct {
 	// Change the member's email address; the old one is retired (or deleted
 	// with unlink_email) and the member's passwords are cleared.
 	EmailAddress *string `protobuf:"bytes,12,opt,name=email_address,json=emailAddress,proto3,oneof" json:"email_address,omitempty"`
-	// Set the external ID (up to 128 characters from [A-Za-z0-9._|-]).
-	// Clearing it is a separate Stytch operation not exposed by authsvc yet.
+	// Set the external ID (up to 128 characters from [A-Za-z0-9._|-], not only
+	// dots). Clearing it is a separate Stytch operation not exposed by authsvc
+	// yet.
 	ExternalId *string `protobuf:"bytes,13,opt,name=external_id,json=externalId,proto3,oneof" json:"external_id,omitempty"`
 	// With email_address: delete the old address instead of retiring it.
 	UnlinkEmail   bool `protobuf:"varint,14,opt,name=unlink_email,json=unlinkEmail,proto3" json:"unlink_email,omitempty"`
@@ -729,9 +737,11 @@ func (x *MembersServiceUpdateResponse) GetOrganization() *Organization {
 // MembersServiceDeleteRequest is the input of MembersService.Delete.
 type MembersServiceDeleteRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member's organization.
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
 	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
-	// The member to delete.
+	// The member to delete: its member ID (any letter case)
+	// or external ID, 1 to 128 characters from [A-Za-z0-9._|-], not only dots.
 	MemberId      string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1446,10 +1456,12 @@ func (x *MembersServiceSearchResponse) GetTotal() int32 {
 // MembersServiceReactivateRequest is the input of MembersService.Reactivate.
 type MembersServiceReactivateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member's organization.
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
 	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
-	// The member to reactivate (its member ID; Stytch does not accept an
-	// external ID here).
+	// The member to reactivate: its member ID, a Stytch ID such as
+	// member-test-<uuid> in any letter case (Stytch does not accept an external
+	// ID here).
 	MemberId      string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1568,9 +1580,11 @@ func (x *MembersServiceReactivateResponse) GetOrganization() *Organization {
 // MembersService.DeleteMfaPhoneNumber.
 type MembersServiceDeleteMfaPhoneNumberRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member's organization.
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
 	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
-	// The member whose phone number to remove.
+	// The member whose phone number to remove: its member ID (any letter case)
+	// or external ID, 1 to 128 characters from [A-Za-z0-9._|-], not only dots.
 	MemberId      string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1689,9 +1703,11 @@ func (x *MembersServiceDeleteMfaPhoneNumberResponse) GetOrganization() *Organiza
 // MembersService.DeletePassword.
 type MembersServiceDeletePasswordRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member's organization.
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
 	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
-	// The password to delete (Member.member_password_id).
+	// The password to delete: Member.member_password_id, a Stytch ID such as
+	// member-password-test-<uuid> in any letter case.
 	MemberPasswordId string `protobuf:"bytes,2,opt,name=member_password_id,json=memberPasswordId,proto3" json:"member_password_id,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -1810,7 +1826,8 @@ func (x *MembersServiceDeletePasswordResponse) GetOrganization() *Organization {
 // MembersService.DangerouslyGet.
 type MembersServiceDangerouslyGetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member's ID (or external ID).
+	// The member's ID, a Stytch ID such as member-test-<uuid> in any letter
+	// case. Not an external ID: those are unique only inside an organization.
 	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	// Also return a deleted member.
 	IncludeDeleted bool `protobuf:"varint,2,opt,name=include_deleted,json=includeDeleted,proto3" json:"include_deleted,omitempty"`
@@ -1931,11 +1948,11 @@ var File_authsvc_b2b_v1_members_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"\n" +
-	"\x1cauthsvc/b2b/v1/members.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"9\n" +
+	"\x1cauthsvc/b2b/v1/members.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"9\n" +
 	"\aRoleIds\x12.\n" +
-	"\brole_ids\x18\x01 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10d\x18\x01\"\ar\x05\x10\x01\x18\x80\x01R\aroleIds\"\xeb\x04\n" +
-	"\x1bMembersServiceCreateRequest\x126\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x122\n" +
+	"\brole_ids\x18\x01 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10d\x18\x01\"\ar\x05\x10\x01\x18\x80\x01R\aroleIds\"\xd4\x04\n" +
+	"\x1bMembersServiceCreateRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x122\n" +
 	"\remail_address\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12\x1c\n" +
 	"\x04name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x04name\x12B\n" +
 	"\x10trusted_metadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x0ftrustedMetadata\x12F\n" +
@@ -1945,27 +1962,26 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"\x10mfa_phone_number\x18\b \x01(\tB\x1b\xbaH\x18\xd8\x01\x01r\x132\x11^\\+[1-9]\\d{1,14}$R\x0emfaPhoneNumber\x12!\n" +
 	"\fmfa_enrolled\x18\t \x01(\bR\vmfaEnrolled\x12)\n" +
 	"\x05roles\x18\n" +
-	" \x03(\tB\x13\xbaH\x10\x92\x01\r\x10d\x18\x01\"\ar\x05\x10\x01\x18\x80\x01R\x05roles\x12C\n" +
-	"\vexternal_id\x18\v \x01(\tB\"\xbaH\x1f\xd8\x01\x01r\x1a2\x18^[A-Za-z0-9._|-]{1,128}$R\n" +
+	" \x03(\tB\x13\xbaH\x10\x92\x01\r\x10d\x18\x01\"\ar\x05\x10\x01\x18\x80\x01R\x05roles\x12-\n" +
+	"\vexternal_id\x18\v \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\x90\xa6'\x01R\n" +
 	"externalId\"\xad\x01\n" +
 	"\x1cMembersServiceCreateResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
 	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
-	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xc1\x01\n" +
-	"\x18MembersServiceGetRequest\x126\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x12)\n" +
-	"\tmember_id\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x01H\x00R\bmemberId\x121\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xbf\x01\n" +
+	"\x18MembersServiceGetRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12(\n" +
+	"\tmember_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x90\xa6'\x01H\x00R\bmemberId\x121\n" +
 	"\remail_address\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x18\xfe\x01`\x01H\x00R\femailAddressB\x0f\n" +
 	"\x06lookup\x12\x05\xbaH\x02\b\x01\"\xaa\x01\n" +
 	"\x19MembersServiceGetResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
 	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
-	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x84\a\n" +
-	"\x1bMembersServiceUpdateRequest\x126\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x12*\n" +
-	"\tmember_id\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bmemberId\x12!\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xec\x06\n" +
+	"\x1bMembersServiceUpdateRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\x12!\n" +
 	"\x04name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02H\x00R\x04name\x88\x01\x01\x12B\n" +
 	"\x10trusted_metadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x0ftrustedMetadata\x12F\n" +
 	"\x12untrusted_metadata\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x11untrustedMetadata\x12(\n" +
@@ -1977,8 +1993,8 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	" \x01(\bR\x18preserveExistingSessions\x12G\n" +
 	"\x12default_mfa_method\x18\v \x01(\x0e2\x19.authsvc.b2b.v1.MfaMethodR\x10defaultMfaMethod\x124\n" +
 	"\remail_address\x18\f \x01(\tB\n" +
-	"\xbaH\ar\x05\x18\xfe\x01`\x01H\x04R\femailAddress\x88\x01\x01\x12E\n" +
-	"\vexternal_id\x18\r \x01(\tB\x1f\xbaH\x1cr\x1a2\x18^[A-Za-z0-9._|-]{1,128}$H\x05R\n" +
+	"\xbaH\ar\x05\x18\xfe\x01`\x01H\x04R\femailAddress\x88\x01\x01\x12/\n" +
+	"\vexternal_id\x18\r \x01(\tB\t\xbaH\x06r\x04\x90\xa6'\x01H\x05R\n" +
 	"externalId\x88\x01\x01\x12!\n" +
 	"\funlink_email\x18\x0e \x01(\bR\vunlinkEmailB\a\n" +
 	"\x05_nameB\x10\n" +
@@ -1990,10 +2006,10 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"\x1cMembersServiceUpdateResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
 	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
-	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x81\x01\n" +
-	"\x1bMembersServiceDeleteRequest\x126\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x12*\n" +
-	"\tmember_id\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bmemberId\";\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x7f\n" +
+	"\x1bMembersServiceDeleteRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\";\n" +
 	"\x1cMembersServiceDeleteResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\"\xa6\x01\n" +
 	"\x11MemberSearchQuery\x12F\n" +
@@ -2038,30 +2054,30 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"\x05total\x18\x04 \x01(\x05R\x05total\x1a^\n" +
 	"\x12OrganizationsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x122\n" +
-	"\x05value\x18\x02 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\x05value:\x028\x01\"\x85\x01\n" +
-	"\x1fMembersServiceReactivateRequest\x126\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x12*\n" +
-	"\tmember_id\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bmemberId\"\xb1\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\x05value:\x028\x01\"\x83\x01\n" +
+	"\x1fMembersServiceReactivateRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x88\xa6'\x01R\bmemberId\"\xb1\x01\n" +
 	" MembersServiceReactivateResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
 	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
-	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x8f\x01\n" +
-	")MembersServiceDeleteMfaPhoneNumberRequest\x126\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x12*\n" +
-	"\tmember_id\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bmemberId\"\xbb\x01\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x8d\x01\n" +
+	")MembersServiceDeleteMfaPhoneNumberRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\"\xbb\x01\n" +
 	"*MembersServiceDeleteMfaPhoneNumberResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
 	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
-	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x9a\x01\n" +
-	"#MembersServiceDeletePasswordRequest\x126\n" +
-	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x12;\n" +
-	"\x12member_password_id\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x10memberPasswordId\"\xb5\x01\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x98\x01\n" +
+	"#MembersServiceDeletePasswordRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12:\n" +
+	"\x12member_password_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x88\xa6'\x01R\x10memberPasswordId\"\xb5\x01\n" +
 	"$MembersServiceDeletePasswordResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
 	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
-	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"z\n" +
-	"#MembersServiceDangerouslyGetRequest\x12*\n" +
-	"\tmember_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bmemberId\x12'\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"y\n" +
+	"#MembersServiceDangerouslyGetRequest\x12)\n" +
+	"\tmember_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x88\xa6'\x01R\bmemberId\x12'\n" +
 	"\x0finclude_deleted\x18\x02 \x01(\bR\x0eincludeDeleted\"\xb5\x01\n" +
 	"$MembersServiceDangerouslyGetResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +

@@ -9,6 +9,7 @@ package b2bv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
+	_ "github.com/authsvc/authsvc/gen/go/authsvc/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -530,7 +531,8 @@ type SessionsServiceRevokeRequest_SessionJwt struct {
 }
 
 type SessionsServiceRevokeRequest_MemberId struct {
-	// Revoke every session of this member.
+	// Revoke every session of this member, by member ID: a Stytch ID such as
+	// member-test-<uuid> in any letter case (not an external ID).
 	MemberId string `protobuf:"bytes,4,opt,name=member_id,json=memberId,proto3,oneof"`
 }
 
@@ -934,7 +936,7 @@ var File_authsvc_b2b_v1_sessions_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\n" +
-	"\x1dauthsvc/b2b/v1/sessions.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x84\x04\n" +
+	"\x1dauthsvc/b2b/v1/sessions.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x84\x04\n" +
 	"\"SessionsServiceAuthenticateRequest\x124\n" +
 	"\rsession_token\x18\x01 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
 	"\vsession_jwt\x18\x02 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
@@ -962,15 +964,14 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x12*\n" +
 	"\tmember_id\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bmemberId\"d\n" +
 	"\x1aSessionsServiceGetResponse\x12F\n" +
-	"\x0fmember_sessions\x18\x01 \x03(\v2\x1d.authsvc.b2b.v1.MemberSessionR\x0ememberSessions\"\xf6\x01\n" +
+	"\x0fmember_sessions\x18\x01 \x03(\v2\x1d.authsvc.b2b.v1.MemberSessionR\x0ememberSessions\"\xf5\x01\n" +
 	"\x1cSessionsServiceRevokeRequest\x128\n" +
 	"\x11member_session_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01H\x00R\x0fmemberSessionId\x124\n" +
 	"\rsession_token\x18\x02 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
 	"\vsession_jwt\x18\x03 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
-	"sessionJwt\x12)\n" +
-	"\tmember_id\x18\x04 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x01H\x00R\bmemberIdB\b\n" +
+	"sessionJwt\x12(\n" +
+	"\tmember_id\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x88\xa6'\x01H\x00R\bmemberIdB\b\n" +
 	"\x06target\"\x1f\n" +
 	"\x1dSessionsServiceRevokeResponse\"\xbf\x03\n" +
 	"\x1eSessionsServiceExchangeRequest\x126\n" +

@@ -13,6 +13,7 @@ package m2mv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
+	_ "github.com/authsvc/authsvc/gen/go/authsvc/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -301,7 +302,8 @@ type CreateClientRequest struct {
 	// The scopes the client may request.
 	Scopes []string `protobuf:"bytes,1,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	// Import a client with this ID; empty: Stytch generates one. Must be unique
-	// in the project.
+	// in the project, and 1 to 128 characters from [A-Za-z0-9._~:@|-], not only
+	// dots, because the ID becomes a URL path segment of every later call.
 	ClientId string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	// Import a client with this secret (at least 8 characters, and Stytch's
 	// entropy check); empty: Stytch generates one.
@@ -447,7 +449,8 @@ func (x *CreateClientResponse) GetClientSecret() string {
 // GetClientRequest is the input of M2MService.GetClient.
 type GetClientRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The client to return.
+	// The client to return: its client ID, 1 to 128 characters from
+	// [A-Za-z0-9._~:@|-], not only dots.
 	ClientId      string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -540,7 +543,8 @@ func (x *GetClientResponse) GetM2MClient() *Client {
 // are left unchanged.
 type UpdateClientRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The client to update.
+	// The client to update: its client ID, 1 to 128 characters from
+	// [A-Za-z0-9._~:@|-], not only dots.
 	ClientId string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	// New name; "" clears it.
 	ClientName *string `protobuf:"bytes,2,opt,name=client_name,json=clientName,proto3,oneof" json:"client_name,omitempty"`
@@ -679,7 +683,8 @@ func (x *UpdateClientResponse) GetM2MClient() *Client {
 // DeleteClientRequest is the input of M2MService.DeleteClient.
 type DeleteClientRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The client to delete.
+	// The client to delete: its client ID, 1 to 128 characters from
+	// [A-Za-z0-9._~:@|-], not only dots.
 	ClientId      string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1173,7 +1178,8 @@ func (x *SearchClientsResponse) GetTotal() int32 {
 // RotateSecretStartRequest is the input of M2MService.RotateSecretStart.
 type RotateSecretStartRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The client whose secret to rotate.
+	// The client whose secret to rotate: its client ID, 1 to 128 characters from
+	// [A-Za-z0-9._~:@|-], not only dots.
 	ClientId      string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1275,7 +1281,8 @@ func (x *RotateSecretStartResponse) GetNextClientSecret() string {
 // RotateSecretRequest is the input of M2MService.RotateSecret.
 type RotateSecretRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The client whose rotation to complete.
+	// The client whose rotation to complete: its client ID, 1 to 128 characters from
+	// [A-Za-z0-9._~:@|-], not only dots.
 	ClientId      string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1367,7 +1374,8 @@ func (x *RotateSecretResponse) GetM2MClient() *Client {
 // RotateSecretCancelRequest is the input of M2MService.RotateSecretCancel.
 type RotateSecretCancelRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The client whose rotation to abandon.
+	// The client whose rotation to abandon: its client ID, 1 to 128 characters from
+	// [A-Za-z0-9._~:@|-], not only dots.
 	ClientId      string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1750,7 +1758,7 @@ var File_authsvc_m2m_v1_m2m_proto protoreflect.FileDescriptor
 
 const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"\n" +
-	"\x18authsvc/m2m/v1/m2m.proto\x12\x0eauthsvc.m2m.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x03\n" +
+	"\x18authsvc/m2m/v1/m2m.proto\x12\x0eauthsvc.m2m.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa4\x03\n" +
 	"\x06Client\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12\x1f\n" +
 	"\vclient_name\x18\x02 \x01(\tR\n" +
@@ -1763,10 +1771,10 @@ const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"\x10trusted_metadata\x18\b \x01(\v2\x17.google.protobuf.StructR\x0ftrustedMetadataB\x1f\n" +
 	"\x1d_next_client_secret_last_four\"?\n" +
 	"\x06Scopes\x125\n" +
-	"\x06scopes\x18\x01 \x03(\tB\x1d\xbaH\x1a\x92\x01\x17\x10d\x18\x01\"\x11r\x0f\x10\x01\x18\x80\x012\b^[^\\s]+$R\x06scopes\"\xd2\x02\n" +
+	"\x06scopes\x18\x01 \x03(\tB\x1d\xbaH\x1a\x92\x01\x17\x10d\x18\x01\"\x11r\x0f\x10\x01\x18\x80\x012\b^[^\\s]+$R\x06scopes\"\xd6\x02\n" +
 	"\x13CreateClientRequest\x125\n" +
-	"\x06scopes\x18\x01 \x03(\tB\x1d\xbaH\x1a\x92\x01\x17\x10d\x18\x01\"\x11r\x0f\x10\x01\x18\x80\x012\b^[^\\s]+$R\x06scopes\x12%\n" +
-	"\tclient_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\bclientId\x125\n" +
+	"\x06scopes\x18\x01 \x03(\tB\x1d\xbaH\x1a\x92\x01\x17\x10d\x18\x01\"\x11r\x0f\x10\x01\x18\x80\x012\b^[^\\s]+$R\x06scopes\x12)\n" +
+	"\tclient_id\x18\x02 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\xa8\xa6'\x01R\bclientId\x125\n" +
 	"\rclient_secret\x18\x03 \x01(\tB\x10\xbaH\n" +
 	"\xd8\x01\x01r\x05\x10\b\x18\x80\x04\x80\x01\x01R\fclientSecret\x12)\n" +
 	"\vclient_name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\n" +
@@ -1776,14 +1784,14 @@ const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"\x14CreateClientResponse\x125\n" +
 	"\n" +
 	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\x12(\n" +
-	"\rclient_secret\x18\x02 \x01(\tB\x03\x80\x01\x01R\fclientSecret\">\n" +
-	"\x10GetClientRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"J\n" +
+	"\rclient_secret\x18\x02 \x01(\tB\x03\x80\x01\x01R\fclientSecret\"=\n" +
+	"\x10GetClientRequest\x12)\n" +
+	"\tclient_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa8\xa6'\x01R\bclientId\"J\n" +
 	"\x11GetClientResponse\x125\n" +
 	"\n" +
-	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"\x8a\x03\n" +
-	"\x13UpdateClientRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\x12.\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"\x89\x03\n" +
+	"\x13UpdateClientRequest\x12)\n" +
+	"\tclient_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa8\xa6'\x01R\bclientId\x12.\n" +
 	"\vclient_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02H\x00R\n" +
 	"clientName\x88\x01\x01\x12<\n" +
 	"\x12client_description\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bH\x01R\x11clientDescription\x88\x01\x01\x12>\n" +
@@ -1794,9 +1802,9 @@ const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"\x13_client_description\"M\n" +
 	"\x14UpdateClientResponse\x125\n" +
 	"\n" +
-	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"A\n" +
-	"\x13DeleteClientRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"3\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"@\n" +
+	"\x13DeleteClientRequest\x12)\n" +
+	"\tclient_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa8\xa6'\x01R\bclientId\"3\n" +
 	"\x14DeleteClientResponse\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\"\xa4\x01\n" +
 	"\x11ClientSearchQuery\x12D\n" +
@@ -1824,20 +1832,20 @@ const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"m2mClients\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
 	"nextCursor\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x05R\x05total\"F\n" +
-	"\x18RotateSecretStartRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"\x85\x01\n" +
+	"\x05total\x18\x03 \x01(\x05R\x05total\"E\n" +
+	"\x18RotateSecretStartRequest\x12)\n" +
+	"\tclient_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa8\xa6'\x01R\bclientId\"\x85\x01\n" +
 	"\x19RotateSecretStartResponse\x125\n" +
 	"\n" +
 	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\x121\n" +
-	"\x12next_client_secret\x18\x02 \x01(\tB\x03\x80\x01\x01R\x10nextClientSecret\"A\n" +
-	"\x13RotateSecretRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"M\n" +
+	"\x12next_client_secret\x18\x02 \x01(\tB\x03\x80\x01\x01R\x10nextClientSecret\"@\n" +
+	"\x13RotateSecretRequest\x12)\n" +
+	"\tclient_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa8\xa6'\x01R\bclientId\"M\n" +
 	"\x14RotateSecretResponse\x125\n" +
 	"\n" +
-	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"G\n" +
-	"\x19RotateSecretCancelRequest\x12*\n" +
-	"\tclient_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\bclientId\"S\n" +
+	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"F\n" +
+	"\x19RotateSecretCancelRequest\x12)\n" +
+	"\tclient_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa8\xa6'\x01R\bclientId\"S\n" +
 	"\x1aRotateSecretCancelResponse\x125\n" +
 	"\n" +
 	"m2m_client\x18\x01 \x01(\v2\x16.authsvc.m2m.v1.ClientR\tm2mClient\"\xad\x01\n" +
