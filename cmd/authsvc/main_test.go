@@ -102,3 +102,35 @@ func TestProductionWithoutCredentialsIsRefused(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(strings.TrimSpace(string(out)), "\n")+1, "one line: %s", out)
 	assert.Contains(t, string(out), "STYTCH_PROJECT_ID")
 }
+
+// Dev mode on a non-loopback address without the opt-in is refused before anything listens, with
+// one line naming the variable and the opt-in.
+func TestDevModeOnTheNetworkNeedsOptIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	cmd := exec.CommandContext(t.Context(), bin, "-http-addr", "0.0.0.0:8080")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "want a non-zero exit")
+	assert.Equal(t, 2, exit.ExitCode())
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(string(out)), "\n")+1, "one line: %s", out)
+	assert.Contains(t, string(out), "AUTHSVC_HTTP_ADDR")
+	assert.Contains(t, string(out), "AUTHSVC_DEV_LISTEN_PUBLIC")
+}
+
+// -help prints the usage, every setting with its variable, and exits 0.
+func TestHelpExitsZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	cmd := exec.CommandContext(t.Context(), bin, "-help")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "-http-addr")
+	assert.Contains(t, string(out), "$AUTHSVC_DEV_LISTEN_PUBLIC")
+}
