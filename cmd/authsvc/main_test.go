@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -85,6 +86,17 @@ func TestDevModeStartsAndStopsOnSIGTERM(t *testing.T) {
 	err = cmd.Wait()
 	require.NoError(t, err, "authsvc must exit 0 after SIGTERM; logs:\n%s", strings.Join(logs, "\n"))
 	assert.Contains(t, strings.Join(logs, "\n"), `"authsvc stopped"`)
+	// Durations carry their unit ("12ms"), not slog's bare nanoseconds.
+	for _, line := range logs {
+		if strings.Contains(line, `"authsvc stopped"`) {
+			var rec map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+			took, ok := rec["took"].(string)
+			require.True(t, ok, "took must be a string with a unit: %s", line)
+			_, err := time.ParseDuration(took)
+			require.NoError(t, err, line)
+		}
+	}
 }
 
 // Production without Stytch credentials is refused at startup with one line naming the variable.
