@@ -122,7 +122,11 @@ func TestDevModeOnTheNetworkNeedsOptIn(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	cmd := exec.CommandContext(t.Context(), bin, "-http-addr", "0.0.0.0:8080")
+	// A bound, not a timing assertion: a binary that starts serving instead of refusing would
+	// otherwise keep the test waiting until go test's own timeout.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-http-addr", "0.0.0.0:8080")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
