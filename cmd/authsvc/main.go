@@ -4,8 +4,10 @@
 //
 //	go run ./cmd/authsvc
 //
-// works on a fresh machine with no Stytch account. Configuration is by environment variable or the
-// flag of the same meaning (authsvc -help lists both).
+// works on a fresh machine with no Stytch account. Dev mode listens on 127.0.0.1 only (it serves
+// login tokens at /dev/outbox); another address needs AUTHSVC_DEV_LISTEN_PUBLIC and is warned about.
+// Configuration is by environment variable or the flag of the same meaning (authsvc -help lists
+// both).
 package main
 
 import (
@@ -13,8 +15,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/authsvc/authsvc/internal/app"
@@ -46,9 +50,39 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "authsvc: startup:", err)
 		return 1
 	}
+	warnDevExposure(a.Logger(), cfg)
 	if err := a.Run(ctx); err != nil {
 		a.Logger().Error("authsvc exited with an error", "error", err)
 		return 1
 	}
 	return 0
+}
+
+// devExposure says what the dev-mode listener of the setting env serves to whoever can reach it.
+func devExposure(env string) string {
+	switch env {
+	case "AUTHSVC_HTTP_ADDR":
+		return "REST: login tokens and codes at GET /dev/outbox, unauthenticated M2M client creation at POST /dev/m2m/clients"
+	case "AUTHSVC_GRPC_ADDR":
+		return "gRPC: the API against the embedded emulator"
+	default:
+		return "admin: /metrics and /debug/pprof"
+	}
+}
+
+// warnDevExposure logs one loud line when dev mode listens beyond loopback (allowed only with
+// AUTHSVC_DEV_LISTEN_PUBLIC), naming each exposed address and what it serves.
+func warnDevExposure(log *slog.Logger, cfg *config.Config) {
+	exposed := cfg.ExposedDevAddrs()
+	if len(exposed) == 0 {
+		return
+	}
+	what := make([]string, 0, len(exposed))
+	for _, e := range exposed {
+		name, addr, _ := strings.Cut(e, "=")
+		what = append(what, addr+" ("+devExposure(name)+")")
+	}
+	log.Warn("DEV MODE ON THE NETWORK: AUTHSVC_DEV_LISTEN_PUBLIC is set, so anyone who can reach "+
+		strings.Join(what, "; ")+" can use it. Never do this on a shared or public network.",
+		slog.Any("exposed", exposed))
 }

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -85,6 +86,17 @@ func TestDevModeStartsAndStopsOnSIGTERM(t *testing.T) {
 	err = cmd.Wait()
 	require.NoError(t, err, "authsvc must exit 0 after SIGTERM; logs:\n%s", strings.Join(logs, "\n"))
 	assert.Contains(t, strings.Join(logs, "\n"), `"authsvc stopped"`)
+	// Durations carry their unit ("12ms"), not slog's bare nanoseconds.
+	for _, line := range logs {
+		if strings.Contains(line, `"authsvc stopped"`) {
+			var rec map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+			took, ok := rec["took"].(string)
+			require.True(t, ok, "took must be a string with a unit: %s", line)
+			_, err := time.ParseDuration(took)
+			require.NoError(t, err, line)
+		}
+	}
 }
 
 // Production without Stytch credentials is refused at startup with one line naming the variable.
@@ -101,4 +113,40 @@ func TestProductionWithoutCredentialsIsRefused(t *testing.T) {
 	assert.Equal(t, 2, exit.ExitCode())
 	assert.Equal(t, 1, strings.Count(strings.TrimSpace(string(out)), "\n")+1, "one line: %s", out)
 	assert.Contains(t, string(out), "STYTCH_PROJECT_ID")
+}
+
+// Dev mode on a non-loopback address without the opt-in is refused before anything listens, with
+// one line naming the variable and the opt-in.
+func TestDevModeOnTheNetworkNeedsOptIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	// A bound, not a timing assertion: a binary that starts serving instead of refusing would
+	// otherwise keep the test waiting until go test's own timeout.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-http-addr", "0.0.0.0:8080")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "want a non-zero exit")
+	assert.Equal(t, 2, exit.ExitCode())
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(string(out)), "\n")+1, "one line: %s", out)
+	assert.Contains(t, string(out), "AUTHSVC_HTTP_ADDR")
+	assert.Contains(t, string(out), "AUTHSVC_DEV_LISTEN_PUBLIC")
+}
+
+// -help prints the usage, every setting with its variable, and exits 0.
+func TestHelpExitsZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	cmd := exec.CommandContext(t.Context(), bin, "-help")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "-http-addr")
+	assert.Contains(t, string(out), "$AUTHSVC_DEV_LISTEN_PUBLIC")
 }

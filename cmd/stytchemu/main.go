@@ -57,13 +57,28 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "stytchemu:", err)
-		stop()
-		os.Exit(1) //nolint:gocritic // stop() already ran
+	code := exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitCode is the process's exit status for run's error: 0 for success and for -help (the usage has
+// been printed, as asked), 2 for other flag errors (flag's own convention), 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errFlags):
+		fmt.Fprintln(stderr, "stytchemu:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "stytchemu:", err)
+		return 1
 	}
 }
+
+// errFlags marks a command-line error.
+var errFlags = errors.New("flags")
 
 // run starts the emulator and serves until ctx is done.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -82,7 +97,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	redirect := fs.String("redirect-url", stytchemu.DefaultRedirectURL, "default magic-link redirect URL")
 	verbose := fs.Bool("v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("flags: %w", err)
+		return fmt.Errorf("%w: %w", errFlags, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errFlags, fs.Arg(0))
 	}
 	level := slog.LevelInfo
 	if *verbose {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,6 +76,31 @@ func TestCurlWalkthrough(t *testing.T) {
 }
 
 func TestBadFlag(t *testing.T) {
-	err := serve(context.Background(), []string{"-nope"}, io.Discard, io.Discard, nil)
-	require.Error(t, err)
+	for _, args := range [][]string{{"-nope"}, {"-addr", "127.0.0.1:0", "extra"}} {
+		var stderr bytes.Buffer
+		err := serve(context.Background(), args, io.Discard, io.Discard, nil)
+		require.Error(t, err)
+		assert.Equal(t, 2, exitCode(err, &stderr), "%v", args)
+		assert.True(t, strings.HasPrefix(stderr.String(), "stytchemu: flags: "), stderr.String())
+	}
+}
+
+// -help prints the usage and exits 0, as the binary does.
+func TestHelpExitsZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "stytchemu")
+	out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	for _, arg := range []string{"-help", "-h"} {
+		cmd := exec.CommandContext(t.Context(), bin, arg)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.NoError(t, cmd.Run(), "%s must exit 0; stderr: %s", arg, stderr.String())
+		assert.Contains(t, stderr.String(), "-addr")
+		assert.Contains(t, stderr.String(), "-seed-sandbox")
+		assert.NotContains(t, stderr.String(), "stytchemu: flags", "help is not an error")
+		assert.Empty(t, stdout.String(), "no banner: nothing was started")
+	}
 }

@@ -283,8 +283,15 @@ func gatewayOptions(cfg *config.Config) []runtime.ServeMuxOption {
 	return append(opts, gateway.ErrorOptions()...)
 }
 
-// ready: authsvc can do useful work when it can verify sessions locally (JWKS loaded) or reach Stytch.
+// ready: authsvc can do useful work when it can verify sessions locally (JWKS loaded) or reach Stytch;
+// Redis, when configured, is reported and fails readiness only where the policy requires it
+// (readiness.go).
 func (a *App) ready(ctx context.Context) error {
+	// A server.Degraded joined with a real failure is not ready (internal/server).
+	return errors.Join(a.stytchReady(ctx), redisReadiness(ctx, a.cfg, a.shared.redisPing()))
+}
+
+func (a *App) stytchReady(ctx context.Context) error {
 	if a.jwks.Ready() {
 		return nil
 	}

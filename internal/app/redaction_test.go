@@ -184,12 +184,12 @@ func (l *lockedBuffer) String() string {
 func startKeepingTelemetry(t *testing.T) *keptEnv {
 	t.Helper()
 	vars := map[string]string{
-		"AUTHSVC_GRPC_ADDR": "127.0.0.1:0", "AUTHSVC_HTTP_ADDR": "127.0.0.1:0", "AUTHSVC_ADMIN_ADDR": "127.0.0.1:0",
 		"AUTHSVC_ALLOWED_REDIRECT_URLS": apptest.DefaultRedirectURL, "AUTHSVC_INSECURE_COOKIES": "true",
 		"AUTHSVC_SHUTDOWN_GRACE": "5s", "AUTHSVC_LOG_LEVEL": "debug",
 	}
 	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
 	require.NoError(t, err)
+	apptest.EphemeralPorts(cfg)
 	emu, err := stytchemu.Start(stytchemu.WithSandbox())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = emu.Close() })

@@ -74,9 +74,6 @@ func WithEmulator(emu *stytchemu.Server) Option {
 func Start(t testing.TB, opts ...Option) *Env {
 	t.Helper()
 	s := settings{env: map[string]string{
-		"AUTHSVC_GRPC_ADDR":             "127.0.0.1:0",
-		"AUTHSVC_HTTP_ADDR":             "127.0.0.1:0",
-		"AUTHSVC_ADMIN_ADDR":            "127.0.0.1:0",
 		"AUTHSVC_ALLOWED_REDIRECT_URLS": DefaultRedirectURL + ",http://localhost:3000/discovery",
 		"AUTHSVC_INSECURE_COOKIES":      "true",
 		"AUTHSVC_SHUTDOWN_GRACE":        "5s",
@@ -87,6 +84,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 	cfg, err := config.Load(nil, func(k string) string { return s.env[k] }, io.Discard)
 	require.NoError(t, err)
+	EphemeralPorts(cfg)
 
 	emu := s.emu
 	if emu == nil {
@@ -130,6 +128,13 @@ func Start(t testing.TB, opts ...Option) *Env {
 	// Tests count calls to Stytch; the JWKS cache's first load is one, so let it happen first.
 	require.NoError(t, a.WaitKeys(t.Context()))
 	return e
+}
+
+// EphemeralPorts makes cfg listen on free loopback ports. Any free port is a test's need, not a
+// setting: config.Load refuses port 0 (an operator needs a known port), so tests set it on the
+// loaded Config.
+func EphemeralPorts(cfg *config.Config) {
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 }
 
 // Logs returns everything authsvc logged so far.

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -28,9 +27,13 @@ type Config struct {
 	// StytchBaseURL overrides the base URL derived from the project ID (custom domains, an emulator).
 	StytchBaseURL string
 
+	// GRPCAddr, HTTPAddr and AdminAddr are the listen addresses (see listen.go in this package):
+	// loopback by default in dev mode, every interface otherwise.
 	GRPCAddr  string
 	HTTPAddr  string
 	AdminAddr string
+	// DevListenPublic lets dev mode listen on non-loopback addresses (AUTHSVC_DEV_LISTEN_PUBLIC).
+	DevListenPublic bool
 
 	// AllowedRedirectURLs is the allowlist for magic-link and discovery redirect URLs; the first entry
 	// is the default used when a request omits one.
@@ -91,15 +94,13 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		secretFile, redirects, origins, grace, insecureCook string
 		adm                                                 admissionRaw
 		tlsr                                                tlsRaw
+		lis                                                 listenRaw
 	)
 	settings := []setting{
 		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID, false},
 		{"STYTCH_SECRET", "stytch-secret", "", "Stytch project secret (prefer STYTCH_SECRET_FILE)", &c.StytchSecret, false},
 		{"STYTCH_SECRET_FILE", "stytch-secret-file", "", "file holding the Stytch project secret", &secretFile, false},
 		{"STYTCH_BASE_URL", "stytch-base-url", "", "Stytch API base URL; default derived from the project ID", &c.StytchBaseURL, false},
-		{"AUTHSVC_GRPC_ADDR", "grpc-addr", ":9090", "gRPC listen address", &c.GRPCAddr, false},
-		{"AUTHSVC_HTTP_ADDR", "http-addr", ":8080", "REST gateway listen address", &c.HTTPAddr, false},
-		{"AUTHSVC_ADMIN_ADDR", "admin-addr", ":9091", "internal admin address (/metrics, pprof)", &c.AdminAddr, false},
 		{"AUTHSVC_ALLOWED_REDIRECT_URLS", "allowed-redirect-urls", "", "comma-separated redirect URL allowlist; the first is the default", &redirects, false},
 		{"AUTHSVC_CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed by CORS", &origins, false},
 		{"AUTHSVC_REDIS_URL", "redis-url", "", "Redis URL for state shared between replicas (redis://host:6379/0)", &c.RedisURL, false},
@@ -108,6 +109,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		{"AUTHSVC_SHUTDOWN_GRACE", "shutdown-grace", "20s", "how long in-flight calls may finish on shutdown", &grace, false},
 		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "", "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", &insecureCook, true},
 	}
+	settings = append(settings, lis.settings()...)
 	settings = append(settings, adm.settings()...)
 	settings = append(settings, tlsr.settings()...)
 
@@ -146,6 +148,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		return nil, fmt.Errorf("AUTHSVC_INSECURE_COOKIES: %q is not a boolean", insecureCook)
 	}
 	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.loadListen(lis); err != nil {
 		return nil, err
 	}
 	if err := c.loadAdmission(adm); err != nil {
@@ -201,10 +206,10 @@ func (c *Config) validate() error {
 		if err := checkURL(c.StytchBaseURL, false); err != nil {
 			return fmt.Errorf("STYTCH_BASE_URL: %w", err)
 		}
-	}
-	for name, addr := range map[string]string{"AUTHSVC_GRPC_ADDR": c.GRPCAddr, "AUTHSVC_HTTP_ADDR": c.HTTPAddr, "AUTHSVC_ADMIN_ADDR": c.AdminAddr} {
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return fmt.Errorf("%s: %q is not host:port", name, addr)
+		// Every request to Stytch carries the project secret; a local emulator over plain HTTP is
+		// fine in development only.
+		if c.Env == EnvProduction && !strings.HasPrefix(strings.ToLower(c.StytchBaseURL), "https://") {
+			return errors.New("STYTCH_BASE_URL: http:// is refused when AUTHSVC_ENV=production (the Stytch secret would travel in clear); use https://")
 		}
 	}
 	for _, u := range c.AllowedRedirectURLs {

@@ -20,9 +20,9 @@ func TestLoadDefaultsIsDevMode(t *testing.T) {
 	c, err := Load(nil, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.DevMode())
-	assert.Equal(t, ":9090", c.GRPCAddr)
-	assert.Equal(t, ":8080", c.HTTPAddr)
-	assert.Equal(t, ":9091", c.AdminAddr)
+	assert.Equal(t, "127.0.0.1:9090", c.GRPCAddr)
+	assert.Equal(t, "127.0.0.1:8080", c.HTTPAddr)
+	assert.Equal(t, "127.0.0.1:9091", c.AdminAddr)
 	assert.Equal(t, EnvDevelopment, c.Env)
 	assert.Equal(t, 20*time.Second, c.ShutdownGrace)
 }
@@ -116,4 +116,94 @@ func TestBoolFlagAlone(t *testing.T) {
 	c, err := Load([]string{"-insecure-cookies"}, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.InsecureCookies)
+}
+
+// Plain HTTP to Stytch would send the project secret in clear: refused in production, allowed in
+// development (a local emulator).
+func TestProductionRefusesPlainHTTPBaseURL(t *testing.T) {
+	creds := map[string]string{"STYTCH_PROJECT_ID": "project-live-1", "STYTCH_SECRET": "s"}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range creds {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, u := range []string{"http://api.stytch.com", "HTTP://api.stytch.com", "http://127.0.0.1:4010"} {
+		_, err := Load(nil, envOf(with("AUTHSVC_ENV", "production", "STYTCH_BASE_URL", u)), io.Discard)
+		require.Error(t, err, u)
+		assert.Regexp(t, "^STYTCH_BASE_URL: ", err.Error())
+		assert.NotContains(t, err.Error(), "\n")
+	}
+	c, err := Load(nil, envOf(with("AUTHSVC_ENV", "production", "STYTCH_BASE_URL", "https://auth.example.com")), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "https://auth.example.com", c.StytchBaseURL)
+	c, err = Load(nil, envOf(with("STYTCH_BASE_URL", "http://127.0.0.1:4010")), io.Discard)
+	require.NoError(t, err, "development may use a local emulator over plain HTTP")
+	assert.Equal(t, "http://127.0.0.1:4010", c.StytchBaseURL)
+}
+
+// Dev mode serves login tokens at /dev/outbox: its default addresses are loopback, while a
+// deployment with credentials listens on every interface.
+func TestListenDefaultsDependOnMode(t *testing.T) {
+	c, err := Load(nil, envOf(map[string]string{"STYTCH_PROJECT_ID": "project-test-1", "STYTCH_SECRET": "s"}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []string{":9090", ":8080", ":9091"}, []string{c.GRPCAddr, c.HTTPAddr, c.AdminAddr})
+	assert.Empty(t, c.ExposedDevAddrs())
+}
+
+func TestDevModeNonLoopbackNeedsOptIn(t *testing.T) {
+	for _, v := range []string{"AUTHSVC_GRPC_ADDR", "AUTHSVC_HTTP_ADDR", "AUTHSVC_ADMIN_ADDR"} {
+		for _, addr := range []string{":8080", "0.0.0.0:8080", "[::]:8080", "192.0.2.10:8080", "authsvc.internal:8080"} {
+			t.Run(v+"="+addr, func(t *testing.T) {
+				_, err := Load(nil, envOf(map[string]string{v: addr}), io.Discard)
+				require.Error(t, err)
+				assert.Regexp(t, "^"+v+": ", err.Error())
+				assert.Contains(t, err.Error(), "AUTHSVC_DEV_LISTEN_PUBLIC")
+
+				c, err := Load(nil, envOf(map[string]string{v: addr, "AUTHSVC_DEV_LISTEN_PUBLIC": "true"}), io.Discard)
+				require.NoError(t, err)
+				assert.True(t, c.DevListenPublic)
+				assert.Equal(t, []string{v + "=" + addr}, c.ExposedDevAddrs())
+
+				c, err = Load([]string{"-dev-listen-public"}, envOf(map[string]string{v: addr}), io.Discard)
+				require.NoError(t, err, "the flag alone opts in")
+				assert.Equal(t, []string{v + "=" + addr}, c.ExposedDevAddrs())
+			})
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:8080", "127.0.0.2:8080", "localhost:8080", "[::1]:8080", "[::ffff:127.0.0.1]:8080"} {
+		c, err := Load(nil, envOf(map[string]string{"AUTHSVC_HTTP_ADDR": addr}), io.Discard)
+		require.NoError(t, err, addr)
+		assert.Empty(t, c.ExposedDevAddrs(), addr)
+	}
+	_, err := Load(nil, envOf(map[string]string{"AUTHSVC_DEV_LISTEN_PUBLIC": "yes please"}), io.Discard)
+	require.Error(t, err)
+	assert.Regexp(t, "^AUTHSVC_DEV_LISTEN_PUBLIC: ", err.Error())
+}
+
+// A port outside 1-65535 fails naming the variable, whatever the mode. Port 0 ("any free port")
+// is refused too: see loadListen.
+func TestListenPortsOutOfRange(t *testing.T) {
+	for _, v := range []string{"AUTHSVC_GRPC_ADDR", "AUTHSVC_HTTP_ADDR", "AUTHSVC_ADMIN_ADDR"} {
+		for _, port := range []string{"0", "65536", "99999", "-1", "+80", "http", ""} {
+			for _, creds := range []map[string]string{nil, {"STYTCH_PROJECT_ID": "project-test-1", "STYTCH_SECRET": "s"}} {
+				env := map[string]string{v: "127.0.0.1:" + port}
+				for k, val := range creds {
+					env[k] = val
+				}
+				_, err := Load(nil, envOf(env), io.Discard)
+				require.Error(t, err, "%s port %q", v, port)
+				assert.Regexp(t, "^"+v+": ", err.Error())
+			}
+		}
+		c, err := Load(nil, envOf(map[string]string{v: "127.0.0.1:65535"}), io.Discard)
+		require.NoError(t, err)
+		assert.Contains(t, []string{c.GRPCAddr, c.HTTPAddr, c.AdminAddr}, "127.0.0.1:65535")
+		_, err = Load(nil, envOf(map[string]string{v: "127.0.0.1:1"}), io.Discard)
+		require.NoError(t, err)
+	}
 }

@@ -106,11 +106,16 @@ func (s *Server) httpHandler(gw *runtime.ServeMux) http.Handler {
 }
 
 // readyz answers 200 when the gRPC server is serving and the readiness check passes (JWKS loaded or
-// Stytch reachable), 503 otherwise. The reason is operator information, never a secret.
+// Stytch reachable) or reports only a [Degraded] dependency, 503 otherwise. The reason is operator
+// information, never a secret.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.ready(r.Context()); err != nil {
+		if onlyDegraded(err) {
+			_, _ = w.Write([]byte("ok, degraded: " + err.Error() + "\n"))
+			return
+		}
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
 		return

@@ -2,7 +2,7 @@
 // B2B and M2M endpoints authsvc uses, for tests, authsvc dev mode and
 // frontend teams (cmd/stytchemu).
 //
-// It speaks the real wire protocol (../shared/stytch/openapi.json): Stytch's
+// It speaks the real wire protocol (Stytch's OpenAPI document): Stytch's
 // paths, JSON field names, status codes, error bodies {status_code,
 // request_id, error_type, error_message, error_url} and HTTP Basic auth
 // project_id:secret. State is real: organizations and members persist,

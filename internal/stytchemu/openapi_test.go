@@ -1,8 +1,14 @@
 package stytchemu_test
 
 // Every response the emulator produces in this package's tests passes
-// through validator.wrap and is checked against ../shared/stytch/openapi.json
-// with kin-openapi's openapi3filter.ValidateResponse.
+// through validator.wrap and is checked against Stytch's OpenAPI document
+// with kin-openapi's openapi3filter.ValidateResponse. The document is
+// Stytch's, not ours, so it is not in the repository: its path comes from
+// $STYTCH_OPENAPI (CI's .ci/run sets it and fails when the file is missing).
+// With the variable unset, the tests that need the document skip, and the
+// other tests still check every error body against errorSchema and the token
+// endpoint's bodies against the OAuth2 shapes, but not 2xx bodies against
+// Stytch's schemas.
 //
 // Decision for error bodies: the spec documents only 200/400/401/429/500 and
 // gives error bodies as inline examples without a schema, so kin-openapi
@@ -12,7 +18,7 @@ package stytchemu_test
 // integer equal to the HTTP status, as the catalogue and Stytch's error
 // object say; the spec's examples quote it as a string). The M2M token
 // endpoint is not in the spec: its bodies are checked against the OAuth2
-// shapes of SEMANTICS.md. /emulator/ control paths are not Stytch and are
+// shapes of RFC 6749 section 5. /emulator/ control paths are not Stytch and are
 // not validated.
 
 import (
@@ -24,7 +30,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -43,19 +48,24 @@ var (
 	specErr error
 )
 
-// specPath finds openapi.json: $STYTCH_OPENAPI, else the shared docs beside
-// the checkout.
-func specPath() string {
-	if p := os.Getenv("STYTCH_OPENAPI"); p != "" {
-		return p
-	}
-	return filepath.Join("..", "..", "..", "shared", "stytch", "openapi.json")
-}
+// specEnv names the variable holding the path of Stytch's openapi.json.
+const specEnv = "STYTCH_OPENAPI"
 
+// noSpecReason is the one line printed by TestMain and by each skipped test
+// when $STYTCH_OPENAPI is unset.
+const noSpecReason = specEnv + " is unset: set it to the path of Stytch's openapi.json to validate the emulator against it"
+
+// loadSpec reads the document named by $STYTCH_OPENAPI; it returns nil, nil
+// when the variable is unset. A path that is set but unreadable is an error,
+// never a skip, so a wrong path cannot quietly turn the validation off.
 func loadSpec() (*openapi3.T, error) {
-	raw, err := os.ReadFile(specPath())
+	path := os.Getenv(specEnv)
+	if path == "" {
+		return nil, nil //nolint:nilnil // no document is a valid state: its tests skip
+	}
+	raw, err := os.ReadFile(path) //nolint:gosec // the developer names the file on purpose
 	if err != nil {
-		return nil, fmt.Errorf("read spec: %w", err)
+		return nil, fmt.Errorf("read %s: %w", specEnv, err)
 	}
 	doc, err := openapi3.NewLoader().LoadFromData(raw)
 	if err != nil {
@@ -147,6 +157,9 @@ func validateExchange(ctx context.Context, r *http.Request, status int, header h
 		}
 		return fmt.Errorf("response %d for unrouted %s %s", status, r.Method, r.URL.Path)
 	}
+	if specDoc == nil {
+		return nil // $STYTCH_OPENAPI unset: Stytch's schemas are not available
+	}
 	item := specDoc.Paths.Find(path)
 	if item == nil {
 		return fmt.Errorf("%s is not in openapi.json", pattern)
@@ -222,14 +235,24 @@ func (v *validator) check(t *testing.T) {
 	assert.Empty(t, v.failures, "responses that violate openapi.json")
 }
 
+// requireSpec skips a test that cannot run without Stytch's OpenAPI document.
+func requireSpec(t *testing.T) {
+	t.Helper()
+	if specDoc == nil {
+		t.Skip(noSpecReason)
+	}
+}
+
 func TestSpecLoadsAndValidates(t *testing.T) {
+	requireSpec(t)
 	require.NoError(t, specDoc.Validate(context.Background()))
 	assert.Len(t, specDoc.Paths.Map(), 171)
 }
 
 // TestEveryRouteIsInSpec: each emulated endpoint exists in openapi.json with
-// the same method (the token endpoint is documented only in SEMANTICS.md).
+// the same method (the token endpoint is not in Stytch's OpenAPI document).
 func TestEveryRouteIsInSpec(t *testing.T) {
+	requireSpec(t)
 	emu, err := stytchemu.New(stytchemu.WithSigningKey(testKey))
 	require.NoError(t, err)
 	for _, rt := range emu.Routes() {
@@ -255,34 +278,38 @@ func TestValidatorRejects(t *testing.T) {
 	}
 	jsonHeader := http.Header{"Content-Type": []string{"application/json"}}
 	cases := []struct {
-		name   string
-		r      *http.Request
-		status int
-		body   string
+		name      string
+		r         *http.Request
+		status    int
+		body      string
+		needsSpec bool // checked against Stytch's schemas, not our own error shapes
 	}{
 		{
 			"missing required field", req("GET /v1/m2m/clients/{client_id}", "/v1/m2m/clients/x"), 200,
-			`{"request_id":"r","status_code":200,"m2m_client":{"client_id":"x"}}`,
+			`{"request_id":"r","status_code":200,"m2m_client":{"client_id":"x"}}`, true,
 		},
 		{
 			"null where an array is required", req("POST /v1/b2b/organizations/search", "/v1/b2b/organizations/search"), 200,
-			`{"request_id":"r","status_code":200,"organizations":null,"results_metadata":{"total":0}}`,
+			`{"request_id":"r","status_code":200,"organizations":null,"results_metadata":{"total":0}}`, true,
 		},
 		{
 			"error without error_url", req("POST /v1/b2b/sessions/authenticate", "/v1/b2b/sessions/authenticate"), 404,
-			`{"status_code":404,"request_id":"request-id-test-00000000-0000-0000-0000-000000000000","error_type":"session_not_found","error_message":"x"}`,
+			`{"status_code":404,"request_id":"request-id-test-00000000-0000-0000-0000-000000000000","error_type":"session_not_found","error_message":"x"}`, false,
 		},
 		{
 			"status_code differs from HTTP status", req("POST /v1/b2b/sessions/authenticate", "/v1/b2b/sessions/authenticate"), 403,
-			`{"status_code":404,"request_id":"request-id-test-00000000-0000-0000-0000-000000000000","error_type":"session_not_found","error_message":"x","error_url":"https://stytch.com/docs/api/errors/404"}`,
+			`{"status_code":404,"request_id":"request-id-test-00000000-0000-0000-0000-000000000000","error_type":"session_not_found","error_message":"x","error_url":"https://stytch.com/docs/api/errors/404"}`, false,
 		},
 		{
 			"token reply without expires_in", req(tokenTemplate, "/v1/public/p/oauth2/token"), 200,
-			`{"access_token":"a","token_type":"bearer"}`,
+			`{"access_token":"a","token_type":"bearer"}`, false,
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.needsSpec {
+				requireSpec(t)
+			}
 			assert.Error(t, validateExchange(context.Background(), tc.r, tc.status, jsonHeader, []byte(tc.body)))
 		})
 	}

@@ -39,7 +39,8 @@ func ParseLevel(s string) (slog.Level, error) {
 }
 
 // NewLogHandler returns authsvc's log handler: slog JSON to w at level, with [RedactAttr] applied to
-// every attribute and trace_id/span_id added from the record's context when it carries a valid span.
+// every attribute, durations written with their unit, and trace_id/span_id added from the record's
+// context when it carries a valid span.
 func NewLogHandler(w io.Writer, level slog.Leveler) slog.Handler {
 	root := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: (&redactor{}).replace})
 	return &traceHandler{root: root, current: root}
@@ -105,4 +106,24 @@ func (h *traceHandler) with(op func(slog.Handler) slog.Handler, group bool) *tra
 		ops:     append(ops, op),
 		grouped: h.grouped || group,
 	}
+}
+
+// durationWithUnit writes a time.Duration as Go's duration text ("1.5s", "20ms") instead of slog's
+// JSON default, a bare integer of nanoseconds that a reader takes for seconds or milliseconds.
+func durationWithUnit(a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
+}
+
+// RedisLogger writes go-redis's own log lines (a failed dial, a pool problem), which it otherwise
+// prints to stderr as plain text, as WARN records of logger with component=redis. [Setup] installs
+// it with redis.SetLogger when Config.SetGlobals is set: go-redis has one logger per process.
+type RedisLogger struct{ Logger *slog.Logger }
+
+// Printf implements go-redis's logging interface.
+func (l RedisLogger) Printf(ctx context.Context, format string, v ...any) {
+	msg := strings.TrimSpace(strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
+	l.Logger.LogAttrs(ctx, slog.LevelWarn, msg, slog.String("component", "redis"))
 }

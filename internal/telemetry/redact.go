@@ -68,7 +68,7 @@ func (r *redactor) replace(groups []string, a slog.Attr) slog.Attr {
 	if a.Value.Kind() == slog.KindString && looksLikeEmail(a.Value.String()) {
 		return slog.String(a.Key, RedactEmail(a.Value.String()))
 	}
-	return a
+	return durationWithUnit(a)
 }
 
 // Redacted replaces the value of an attribute whose key names a secret.

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/otlptranslator"
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel"
 	promexporter "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/propagation"
@@ -42,7 +43,8 @@ type Config struct {
 	LogOutput io.Writer
 
 	// SetGlobals installs the tracer provider, meter provider, propagator and an OpenTelemetry error
-	// handler that logs through Logger as the process-wide otel globals. The binary sets it; tests
+	// handler that logs through Logger as the process-wide otel globals, and Logger as go-redis's
+	// process-wide logger ([RedisLogger]). The binary sets it; tests
 	// leave it false so parallel tests do not share state.
 	SetGlobals bool
 
@@ -192,6 +194,7 @@ func Setup(ctx context.Context, cfg Config) (_ *Telemetry, err error) {
 		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 			logger.Warn("opentelemetry error", slog.Any("error", err))
 		}))
+		redis.SetLogger(RedisLogger{Logger: logger})
 	}
 	return t, nil
 }
