@@ -11,80 +11,46 @@ import (
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
-// credKind is what a presented credential looks like before it is verified.
-type credKind uint8
-
-const (
-	credNone         credKind = iota // nothing presented
-	credMalformed                    // something presented that cannot be a Stytch credential
-	credSessionToken                 // an opaque session token (only Stytch can check it)
-	credSessionJWT                   // a JWT with the Stytch session claim
-	credM2M                          // a JWT with scope and no session claim
-)
-
-func (k credKind) String() string {
-	switch k {
-	case credMalformed:
-		return "malformed"
-	case credSessionToken:
-		return "session_token"
-	case credSessionJWT:
-		return "session_jwt"
-	case credM2M:
-		return "m2m_token"
-	default:
-		return "none"
-	}
-}
-
-// credential is what the caller presented.
-type credential struct {
-	kind   credKind
-	token  string
-	cookie bool // from the REST session cookies, not an authorization header
-	// fallbackToken is the stytch_session cookie when the JWT cookie was used first: a JWT cookie
-	// that no longer verifies (a rotated key) must not lock out a browser whose session lives.
-	fallbackToken string
-}
-
 // maxOpaqueToken bounds an opaque session token, as the API does for session_token fields. Anything
 // longer is not a Stytch token and is refused without a call to Stytch.
 const maxOpaqueToken = 256
 
 const claimSession = "https://stytch.com/session"
 
-// credentialFrom reads the caller's credential: the authorization header when present (it wins, so
-// an API client's explicit choice is never overridden by a stray cookie), else the session cookies
-// the gateway passed on.
-func credentialFrom(ctx context.Context) credential {
+// credentialFrom reads the caller's credential, the one place that does: the authorization header
+// when present (it wins, so an API client's explicit choice is never overridden by a stray
+// cookie), else the session cookies, which only this process's REST gateway can assert
+// (callmeta.ForwardedFrom).
+func credentialFrom(ctx context.Context) Credential {
 	md, _ := metadata.FromIncomingContext(ctx)
 	if vals := md.Get("authorization"); len(vals) > 0 {
 		if len(vals) > 1 {
-			return credential{kind: credMalformed}
+			return Credential{Kind: CredentialMalformed}
 		}
 		tok, ok := bearerToken(vals[0])
 		if !ok {
-			return credential{kind: credMalformed}
+			return Credential{Kind: CredentialMalformed}
 		}
-		return credential{kind: classifyBearer(tok), token: tok}
+		return Credential{Kind: classifyBearer(tok), Token: tok}
 	}
-	token, jwtCookie := callmeta.SessionCookies(ctx)
+	f, _ := callmeta.ForwardedFrom(ctx)
+	token, jwtCookie := f.SessionToken, f.SessionJWT
 	switch {
 	case jwtCookie != "" && looksLikeJWT(jwtCookie):
-		c := credential{kind: credSessionJWT, token: jwtCookie, cookie: true}
+		c := Credential{Kind: CredentialSessionJWT, Token: jwtCookie, Cookie: true}
 		if opaqueTokenOK(token) {
-			c.fallbackToken = token
+			c.FallbackToken = token
 		}
 		return c
 	case token != "":
 		if !opaqueTokenOK(token) {
-			return credential{kind: credMalformed, cookie: true}
+			return Credential{Kind: CredentialMalformed, Cookie: true}
 		}
-		return credential{kind: credSessionToken, token: token, cookie: true}
+		return Credential{Kind: CredentialSessionToken, Token: token, Cookie: true}
 	case jwtCookie != "":
-		return credential{kind: credMalformed, cookie: true}
+		return Credential{Kind: CredentialMalformed, Cookie: true}
 	}
-	return credential{kind: credNone}
+	return Credential{Kind: CredentialNone}
 }
 
 // bearerToken takes the token out of an authorization header value. The scheme is matched without
@@ -105,27 +71,27 @@ func bearerToken(h string) (string, bool) {
 // decision only routes: the chosen verifier checks the signature and the token kind again, so a
 // forged claim set gains nothing but a refusal. A JWT-shaped token whose claims cannot be read is
 // malformed, never "opaque": junk must not turn into calls to Stytch.
-func classifyBearer(tok string) credKind {
+func classifyBearer(tok string) CredentialKind {
 	if tok == "" || len(tok) > verify.MaxTokenBytes {
-		return credMalformed
+		return CredentialMalformed
 	}
 	if strings.Count(tok, ".") != 2 {
 		if opaqueTokenOK(tok) {
-			return credSessionToken
+			return CredentialSessionToken
 		}
-		return credMalformed
+		return CredentialMalformed
 	}
 	claims := jwt.MapClaims{}
 	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
-		return credMalformed
+		return CredentialMalformed
 	}
 	if _, ok := claims[claimSession]; ok {
-		return credSessionJWT
+		return CredentialSessionJWT
 	}
 	if _, ok := claims["scope"]; ok {
-		return credM2M
+		return CredentialM2M
 	}
-	return credMalformed
+	return CredentialMalformed
 }
 
 func looksLikeJWT(tok string) bool {

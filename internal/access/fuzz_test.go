@@ -20,8 +20,8 @@ func FuzzBearerClassify(f *testing.F) {
 		tok, ok := bearerToken(header)
 		switch {
 		case !ok:
-			if c.kind != credMalformed {
-				t.Fatalf("unparseable header %q classified %v", header, c.kind)
+			if c.Kind != CredentialMalformed {
+				t.Fatalf("unparseable header %q classified %v", header, c.Kind)
 			}
 			return
 		case tok == "" || strings.ContainsAny(tok, " \t"):
@@ -29,21 +29,21 @@ func FuzzBearerClassify(f *testing.F) {
 		case !strings.EqualFold(header[:len("bearer")], "bearer"):
 			t.Fatalf("accepted scheme of %q", header)
 		}
-		if c.token != tok || c.kind != classifyBearer(tok) {
+		if c.Token != tok || c.Kind != classifyBearer(tok) {
 			t.Fatalf("credentialFrom and classifyBearer disagree on %q", header)
 		}
-		switch c.kind {
-		case credSessionJWT, credM2M:
+		switch c.Kind {
+		case CredentialSessionJWT, CredentialM2M:
 			if strings.Count(tok, ".") != 2 || len(tok) > verify.MaxTokenBytes {
 				t.Fatalf("%q routed to a JWT verifier", tok)
 			}
-		case credSessionToken:
+		case CredentialSessionToken:
 			if strings.Contains(tok, ".") || !opaqueTokenOK(tok) {
 				t.Fatalf("%q routed to Stytch as an opaque token", tok)
 			}
-		case credMalformed:
+		case CredentialMalformed:
 		default:
-			t.Fatalf("unexpected kind %v for %q", c.kind, tok)
+			t.Fatalf("unexpected kind %v for %q", c.Kind, tok)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1" // registers the rules under test
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/callmeta"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -30,7 +31,7 @@ type harness struct {
 	emu      *stytchemu.Server
 	client   *stytchclient.Client
 	verifier *verify.Verifier
-	sessions *stytchclient.SessionAuthenticator
+	checker  *session.Checker
 	acc      *Interceptor
 }
 
@@ -45,10 +46,10 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cache.Close() })
 	require.NoError(t, cache.WaitReady(t.Context()))
-	v, err := verify.NewVerifier(verify.VerifierConfig{ProjectID: emu.ProjectID(), Keys: cache, BaseURL: emu.URL, Now: emu.Now})
+	checker, err := session.New(session.Config{ProjectID: emu.ProjectID(), Keys: cache, BaseURL: emu.URL, Now: emu.Now, Remote: client})
 	require.NoError(t, err)
-	h := &harness{emu: emu, client: client, verifier: v, sessions: stytchclient.NewSessionAuthenticator(client, v, emu.Now)}
-	h.acc, err = New(Config{Sessions: h.sessions, M2M: v, Logger: slog.New(slog.DiscardHandler)})
+	h := &harness{emu: emu, client: client, verifier: checker.Verifier(), checker: checker}
+	h.acc, err = New(Config{Checker: checker, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	return h
 }
@@ -94,21 +95,33 @@ type call struct {
 	err       error
 	reached   bool
 	principal Principal
-	acting    callmeta.MemberSession
+	acting    stytchclient.MemberSession
 	fields    logging.Fields
 }
 
 // call runs the unary interceptor for method with req and incoming metadata md (key, value pairs).
+// The session cookie keys stand for cookies the REST gateway forwarded (callmeta.Forwarded).
 func (h *harness) call(t *testing.T, method string, req any, md ...string) call {
 	t.Helper()
-	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs(md...))
+	in := metadata.Pairs(md...)
+	ctx := metadata.NewIncomingContext(t.Context(), in)
+	if tok, jwt := in.Get(callmeta.CookieSessionToken), in.Get(callmeta.CookieSessionJWT); len(tok)+len(jwt) > 0 {
+		f := callmeta.Forwarded{}
+		if len(tok) > 0 {
+			f.SessionToken = tok[0]
+		}
+		if len(jwt) > 0 {
+			f.SessionJWT = jwt[0]
+		}
+		ctx = callmeta.WithForwarded(ctx, f)
+	}
 	// The logging interceptor puts a fields holder in the context; the access interceptor adds to it.
 	ctx = logging.InjectFields(ctx, logging.Fields{})
 	var c call
 	_, c.err = h.acc.Unary()(ctx, req, &grpc.UnaryServerInfo{FullMethod: method}, func(ctx context.Context, _ any) (any, error) {
 		c.reached = true
-		c.principal, _ = PrincipalFrom(ctx)
-		c.acting, _ = callmeta.MemberSessionFrom(ctx)
+		c.principal = From(ctx)
+		c.acting = c.principal.Acting()
 		return "ok", nil
 	})
 	c.fields = logging.ExtractFields(ctx)

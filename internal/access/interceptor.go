@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -24,29 +22,24 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/authsvc/authsvc/internal/callmeta"
+	"github.com/authsvc/authsvc/internal/rpcerr"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
-// SessionAuthenticator checks member sessions; *stytchclient.SessionAuthenticator implements it
-// (local for a fresh JWT, Stytch for an opaque token or an expired JWT).
-type SessionAuthenticator interface {
-	AuthenticateSession(ctx context.Context, p stytchclient.AuthenticateSessionParams) (*stytchclient.AuthenticateSessionResult, error)
-}
-
-// M2MVerifier checks M2M access tokens locally with required scopes; *verify.Verifier implements it.
-type M2MVerifier interface {
-	VerifyM2M(ctx context.Context, token string, required []string) (*verify.M2MClaims, error)
+// Checker verifies session credentials and M2M access tokens; *session.Checker is the one
+// production implementation (local JWT first, revocations, remote only where the rules allow).
+type Checker interface {
+	Check(ctx context.Context, req session.Request) (*session.Result, error)
+	CheckM2M(ctx context.Context, token string, required []string) (*verify.M2MClaims, error)
 }
 
 // Config configures [New].
 type Config struct {
-	// Sessions and M2M verify the credentials. Required.
-	Sessions SessionAuthenticator
-	M2M      M2MVerifier
+	// Checker verifies the credentials. Required.
+	Checker Checker
 	// Files holds the service descriptors to read access rules from; nil means
 	// protoregistry.GlobalFiles.
 	Files *protoregistry.Files
@@ -60,10 +53,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// ErrorInfo domain and reasons of the access layer's refusals. They say that the access layer
-// refused, never why: the why is in the access log.
+// ErrorInfo reasons (domain rpcerr.Domain) of the access layer's refusals. They say that the access
+// layer refused, never why: the why is in the access log.
 const (
-	ErrorDomain              = "authsvc"
 	ReasonCredentialsMissing = "credentials_required"
 	ReasonAccessDenied       = "access_denied"
 	ReasonVerifierDown       = "credentials_unverifiable"
@@ -71,11 +63,10 @@ const (
 
 // Interceptor enforces the access rules. Build it with [New].
 type Interceptor struct {
-	rules    map[string]*rule
-	open     map[string]bool
-	sessions SessionAuthenticator
-	m2m      M2MVerifier
-	log      *slog.Logger
+	rules   map[string]*rule
+	open    map[string]bool
+	checker Checker
+	log     *slog.Logger
 }
 
 // New reads the access rule of every governed RPC and returns the interceptor. It fails when a rule
@@ -87,8 +78,8 @@ type Interceptor struct {
 // Splitting the decision across two interceptors would spread one policy over two places; so this
 // is one hand-written interceptor, and only the stream wrapping comes from go-grpc-middleware.
 func New(cfg Config) (*Interceptor, error) {
-	if cfg.Sessions == nil || cfg.M2M == nil {
-		return nil, errors.New("access: Config.Sessions and Config.M2M are required")
+	if cfg.Checker == nil {
+		return nil, errors.New("access: Config.Checker is required")
 	}
 	if cfg.Files == nil {
 		cfg.Files = protoregistry.GlobalFiles
@@ -110,7 +101,7 @@ func New(cfg Config) (*Interceptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := &Interceptor{rules: rules, open: map[string]bool{}, sessions: cfg.Sessions, m2m: cfg.M2M, log: cfg.Logger}
+	i := &Interceptor{rules: rules, open: map[string]bool{}, checker: cfg.Checker, log: cfg.Logger}
 	for _, s := range cfg.OpenServices {
 		i.open[s] = true
 	}
@@ -178,32 +169,32 @@ func (i *Interceptor) authorize(ctx context.Context, method string, req any) (co
 		msg = pm.ProtoReflect()
 	}
 
-	// Public RPCs ignore whatever credential came along: a stale cookie must not fail a login.
+	cred := credentialFrom(ctx)
+	anonymous := Principal{Kind: KindPublic, Credential: cred}
+	// Public RPCs do not verify whatever credential came along: a stale cookie must not fail a login.
 	if r.public {
-		return i.admit(ctx, outcome{kind: KindPublic, via: "public", p: Principal{Kind: KindPublic}}), nil
+		return i.admit(ctx, outcome{kind: KindPublic, via: "public", p: anonymous}), nil
 	}
 	if msg != nil && r.credentialInRequest(msg) {
-		return i.admit(ctx, outcome{kind: KindPublic, via: "credential_field", p: Principal{Kind: KindPublic}}), nil
+		return i.admit(ctx, outcome{kind: KindPublic, via: "credential_field", p: anonymous}), nil
 	}
-
-	cred := credentialFrom(ctx)
-	switch cred.kind {
-	case credNone:
+	switch cred.Kind {
+	case CredentialNone:
 		return ctx, i.refuse(ctx, outcome{kind: KindNone, reason: "no_credentials"}, codes.Unauthenticated)
-	case credMalformed:
+	case CredentialMalformed:
 		return ctx, i.refuse(ctx, outcome{kind: KindNone, via: via(cred), reason: "malformed_credentials"}, codes.Unauthenticated)
-	case credM2M:
+	case CredentialM2M:
 		return i.service(ctx, r, cred)
 	default:
 		return i.member(ctx, r, cred, msg)
 	}
 }
 
-func (i *Interceptor) service(ctx context.Context, r *rule, cred credential) (context.Context, error) {
+func (i *Interceptor) service(ctx context.Context, r *rule, cred Credential) (context.Context, error) {
 	o := outcome{kind: KindService, via: via(cred)}
-	claims, err := i.m2m.VerifyM2M(ctx, cred.token, r.scopes)
+	claims, err := i.checker.CheckM2M(ctx, cred.Token, r.scopes)
 	if claims != nil {
-		o.p = Principal{Kind: KindService, ClientID: claims.ClientID, Scopes: claims.Scopes}
+		o.p = Principal{Kind: KindService, Credential: cred, ClientID: claims.ClientID, Scopes: claims.Scopes}
 	}
 	switch {
 	case errors.Is(err, verify.ErrInsufficientScope):
@@ -212,21 +203,26 @@ func (i *Interceptor) service(ctx context.Context, r *rule, cred credential) (co
 	case err != nil:
 		return ctx, i.verifyFailure(ctx, o, err)
 	case len(r.scopes) == 0:
-		// VerifyM2M with no required scopes only proved the token genuine.
+		// CheckM2M with no required scopes only proved the token genuine.
 		o.reason = "services_not_admitted"
 		return ctx, i.refuse(ctx, o, codes.PermissionDenied)
 	}
 	return i.admit(ctx, o), nil
 }
 
-func (i *Interceptor) member(ctx context.Context, r *rule, cred credential, msg protoreflect.Message) (context.Context, error) {
+func (i *Interceptor) member(ctx context.Context, r *rule, cred Credential, msg protoreflect.Message) (context.Context, error) {
 	o := outcome{kind: KindMember, via: via(cred)}
-	res, acting, err := i.authenticateSession(ctx, cred)
+	req := session.Request{Token: cred.Token}
+	if cred.Kind == CredentialSessionJWT {
+		req = session.Request{JWT: cred.Token, FallbackToken: cred.FallbackToken}
+	}
+	res, err := i.checker.Check(ctx, req)
 	if err != nil {
 		return ctx, i.verifyFailure(ctx, o, err)
 	}
 	s := res.Session
-	o.p = Principal{Kind: KindMember, MemberID: s.MemberID, OrganizationID: s.OrganizationID, SessionID: s.MemberSessionID, Roles: s.Roles}
+	o.p = Principal{Kind: KindMember, Credential: cred, Session: res.Credential,
+		MemberID: s.MemberID, OrganizationID: s.OrganizationID, SessionID: s.MemberSessionID, Roles: s.Roles}
 	switch {
 	case !r.member:
 		o.reason = "members_not_admitted"
@@ -238,62 +234,37 @@ func (i *Interceptor) member(ctx context.Context, r *rule, cred credential, msg 
 	if o.reason != "" {
 		return ctx, i.refuse(ctx, o, codes.PermissionDenied)
 	}
-	return callmeta.WithMemberSession(i.admit(ctx, o), acting), nil
-}
-
-// authenticateSession verifies a member session credential and returns the session to forward to
-// Stytch: the caller's own token, or its JWT (Stytch's refreshed one when the JWT had expired).
-func (i *Interceptor) authenticateSession(ctx context.Context, cred credential) (*stytchclient.AuthenticateSessionResult, callmeta.MemberSession, error) {
-	p := stytchclient.AuthenticateSessionParams{SessionToken: cred.token}
-	if cred.kind == credSessionJWT {
-		p = stytchclient.AuthenticateSessionParams{SessionJWT: cred.token}
-	}
-	res, err := i.sessions.AuthenticateSession(ctx, p)
-	if err != nil && cred.fallbackToken != "" && classifyFailure(ctx, err) == codes.Unauthenticated {
-		p = stytchclient.AuthenticateSessionParams{SessionToken: cred.fallbackToken}
-		res, err = i.sessions.AuthenticateSession(ctx, p)
-	}
-	if err != nil {
-		return nil, callmeta.MemberSession{}, err
-	}
-	if p.SessionToken != "" {
-		return res, callmeta.MemberSession{Token: p.SessionToken}, nil
-	}
-	jwt := p.SessionJWT
-	if res.SessionJWT != "" {
-		jwt = res.SessionJWT
-	}
-	return res, callmeta.MemberSession{JWT: jwt}, nil
+	return i.admit(ctx, o), nil
 }
 
 // classifyFailure maps a verification error to the code the caller gets: UNAUTHENTICATED when the
-// credential itself is bad; UNAVAILABLE when it could not be checked (keys not loaded, Stytch down or
-// rate limiting authsvc) - telling such a caller its credential is bad would log users out during an
-// outage; CANCELED / DEADLINE_EXCEEDED when the caller gave up (a timeout inside the Stytch client is
-// Stytch being slow, not the caller leaving).
+// credential itself is bad; UNAVAILABLE when it could not be checked (keys not loaded, Stytch down,
+// rate limiting or refusing authsvc itself) - telling such a caller its credential is bad would log
+// users out during an outage; RESOURCE_EXHAUSTED when authsvc's own budget of remote checks is
+// spent; CANCELED / DEADLINE_EXCEEDED when the caller gave up (a timeout inside the Stytch client
+// is Stytch being slow, not the caller leaving).
 func classifyFailure(ctx context.Context, err error) codes.Code {
 	if cerr := ctx.Err(); cerr != nil {
 		return status.FromContextError(cerr).Code()
 	}
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, verify.ErrKeysNotLoaded), stytchclient.IsUnavailable(err), stytchclient.IsRateLimited(err):
-		return codes.Unavailable
-	}
 	if se, ok := stytchclient.AsError(err); ok {
-		switch se.StatusCode {
-		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusNotFound:
+		switch se.Code() {
+		case codes.InvalidArgument, codes.Unauthenticated, codes.NotFound:
 			return codes.Unauthenticated
 		default:
-			// Stytch refused authsvc itself (its project credentials, its request): not the caller's
-			// fault, and not something the caller can fix.
 			return codes.Unavailable
 		}
 	}
-	if verify.Reason(err) == "other" {
+	st, ok := rpcerr.StatusOf(err)
+	if !ok {
 		return codes.Unavailable
 	}
-	return codes.Unauthenticated
+	switch c := st.Code(); c {
+	case codes.Unauthenticated, codes.ResourceExhausted:
+		return c
+	default:
+		return codes.Unavailable
+	}
 }
 
 func (i *Interceptor) verifyFailure(ctx context.Context, o outcome, err error) error {
@@ -309,16 +280,16 @@ func (i *Interceptor) verifyFailure(ctx context.Context, o outcome, err error) e
 	case codes.Canceled, codes.DeadlineExceeded:
 		i.record(ctx, o)
 		return status.FromContextError(ctx.Err()).Err()
+	case codes.ResourceExhausted:
+		o.reason = "remote_checks_exhausted"
+		i.record(ctx, o)
+		return err
 	case codes.Unavailable:
 		// The error text names endpoints and reasons, never a token (stytchclient and verify keep
 		// credentials out of their messages).
 		i.log.WarnContext(ctx, "access: credentials could not be verified", "error", err.Error())
 		i.record(ctx, o)
-		st, _ := status.New(codes.Unavailable, "credentials cannot be verified right now; retry later").WithDetails(
-			&errdetails.ErrorInfo{Reason: ReasonVerifierDown, Domain: ErrorDomain},
-			&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Second)},
-		)
-		return st.Err()
+		return rpcerr.New(codes.Unavailable, ReasonVerifierDown, "credentials cannot be verified right now; retry later").WithRetry(time.Second)
 	}
 	return i.refuse(ctx, o, codes.Unauthenticated)
 }
@@ -327,15 +298,10 @@ func (i *Interceptor) verifyFailure(ctx context.Context, o outcome, err error) e
 // PERMISSION_DENIED).
 func (i *Interceptor) refuse(ctx context.Context, o outcome, code codes.Code) error {
 	i.record(ctx, o)
-	msg, reason := "this method requires credentials", ReasonCredentialsMissing
 	if code == codes.PermissionDenied {
-		msg, reason = "the caller is not allowed to call this method", ReasonAccessDenied
+		return rpcerr.New(code, ReasonAccessDenied, "the caller is not allowed to call this method")
 	}
-	st, err := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain})
-	if err != nil {
-		return status.Error(code, msg)
-	}
-	return st.Err()
+	return rpcerr.New(code, ReasonCredentialsMissing, "this method requires credentials")
 }
 
 func (i *Interceptor) admit(ctx context.Context, o outcome) context.Context {
@@ -370,11 +336,11 @@ func (i *Interceptor) record(ctx context.Context, o outcome) {
 	trace.SpanFromContext(ctx).SetAttributes(attrs...)
 }
 
-func via(c credential) string {
-	if c.cookie {
+func via(c Credential) string {
+	if c.Cookie {
 		return "cookie"
 	}
-	return c.kind.String()
+	return c.Kind.String()
 }
 
 func hasAll(have, want []string) bool {

@@ -21,6 +21,8 @@ import (
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/callmeta"
+	"github.com/authsvc/authsvc/internal/rpcerr"
+	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
@@ -58,7 +60,7 @@ func requireRefused(t *testing.T, c call, code codes.Code) {
 	ei, ok := st.Details()[0].(*errdetails.ErrorInfo)
 	require.True(t, ok)
 	assert.Equal(t, wantReason, ei.GetReason())
-	assert.Equal(t, ErrorDomain, ei.GetDomain())
+	assert.Equal(t, rpcerr.Domain, ei.GetDomain())
 	assert.Empty(t, ei.GetMetadata())
 }
 
@@ -139,10 +141,10 @@ func TestM2MTokens(t *testing.T) {
 
 	c := h.call(t, createClient, &m2mv1.CreateClientRequest{}, "authorization", "Bearer "+writeM2M)
 	require.NoError(t, c.err)
-	assert.Equal(t, Principal{Kind: KindService, ClientID: clientID, Scopes: []string{"write:m2m_clients"}}, c.principal)
+	assert.Equal(t, Principal{Kind: KindService, Credential: Credential{Kind: CredentialM2M, Token: writeM2M}, ClientID: clientID, Scopes: []string{"write:m2m_clients"}}, c.principal)
 	assert.Equal(t, "service", c.field("caller.kind"))
 	assert.Equal(t, clientID, c.field("caller.client_id"))
-	assert.True(t, c.acting.IsZero(), "a service has no member session to forward")
+	assert.Zero(t, c.acting, "a service has no member session to forward")
 
 	require.NoError(t, h.call(t, createClient, &m2mv1.CreateClientRequest{}, "authorization", "bearer "+wildcard).err, "scheme is case-insensitive; write:* meets write:m2m_clients")
 
@@ -200,7 +202,7 @@ func TestMemberSessions(t *testing.T) {
 		assert.Equal(t, admin.MemberID, c.principal.MemberID)
 		assert.Equal(t, sandboxOrg, c.principal.OrganizationID)
 		assert.Equal(t, admin.ID, c.principal.SessionID)
-		assert.Equal(t, callmeta.MemberSession{JWT: admin.JWT}, c.acting)
+		assert.Equal(t, stytchclient.MemberSession{JWT: admin.JWT}, c.acting)
 		assert.Equal(t, "member", c.field("caller.kind"))
 		assert.Equal(t, admin.MemberID, c.field("caller.member_id"))
 	})
@@ -212,7 +214,7 @@ func TestMemberSessions(t *testing.T) {
 	t.Run("no role needed: Stytch RBAC decides", func(t *testing.T) {
 		c := h.call(t, membersUpdate, updateReq(sandboxOrg), "authorization", "Bearer "+plain.JWT)
 		require.NoError(t, c.err)
-		assert.Equal(t, callmeta.MemberSession{JWT: plain.JWT}, c.acting)
+		assert.Equal(t, stytchclient.MemberSession{JWT: plain.JWT}, c.acting)
 	})
 	t.Run("other organization", func(t *testing.T) {
 		c := h.call(t, membersGet, getReq(sandboxOrg), "authorization", "Bearer "+foreign.JWT)
@@ -239,7 +241,7 @@ func TestMemberSessions(t *testing.T) {
 		c := h.call(t, membersGet, getReq(sandboxOrg), "authorization", "Bearer "+admin.Token)
 		require.NoError(t, c.err)
 		assert.Equal(t, before+1, h.emu.Requests("POST /v1/b2b/sessions/authenticate"))
-		assert.Equal(t, callmeta.MemberSession{Token: admin.Token}, c.acting)
+		assert.Equal(t, stytchclient.MemberSession{Token: admin.Token}, c.acting)
 		assert.Equal(t, admin.MemberID, c.principal.MemberID)
 	})
 	t.Run("unknown session token", func(t *testing.T) {
@@ -254,7 +256,7 @@ func TestMemberSessions(t *testing.T) {
 		c := h.call(t, membersGet, getReq(sandboxOrg), callmeta.CookieSessionJWT, admin.JWT, callmeta.CookieSessionToken, admin.Token)
 		require.NoError(t, c.err)
 		assert.Equal(t, "cookie", c.field("access.via"))
-		assert.Equal(t, callmeta.MemberSession{JWT: admin.JWT}, c.acting)
+		assert.Equal(t, stytchclient.MemberSession{JWT: admin.JWT}, c.acting)
 	})
 	t.Run("bearer wins over cookies", func(t *testing.T) {
 		c := h.call(t, membersGet, getReq(sandboxOrg), "authorization", "Bearer "+plain.JWT, callmeta.CookieSessionJWT, admin.JWT)
@@ -282,7 +284,7 @@ func TestStaleJWTCookieFallsBackToTheTokenCookie(t *testing.T) {
 	stale := admin.JWT[:len(admin.JWT)-4] + "AAAA"
 	c := h.call(t, membersGet, getReq(sandboxOrg), callmeta.CookieSessionJWT, stale, callmeta.CookieSessionToken, admin.Token)
 	require.NoError(t, c.err)
-	assert.Equal(t, callmeta.MemberSession{Token: admin.Token}, c.acting)
+	assert.Equal(t, stytchclient.MemberSession{Token: admin.Token}, c.acting)
 
 	// Without the token cookie the stale JWT is simply refused.
 	requireRefused(t, h.call(t, membersGet, getReq(sandboxOrg), callmeta.CookieSessionJWT, stale), codes.Unauthenticated)
@@ -317,9 +319,7 @@ func TestStreamInterceptorDecidesBeforeTheHandler(t *testing.T) {
 		reached := false
 		err := h.acc.Stream()(nil, fakeStream{ctx: ctx}, &grpc.StreamServerInfo{FullMethod: method}, func(_ any, ss grpc.ServerStream) error { //nolint:contextcheck // the stream carries its context
 			reached = true
-			p, ok := PrincipalFrom(ss.Context())
-			assert.True(t, ok)
-			assert.Equal(t, KindService, p.Kind)
+			assert.Equal(t, KindService, From(ss.Context()).Kind)
 			return nil
 		})
 		return reached, err

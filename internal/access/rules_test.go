@@ -73,7 +73,7 @@ func TestInvalidRulesStopStartup(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := New(Config{Sessions: h.sessions, M2M: h.verifier, Files: testFiles(t, []*accessv1.AccessRule{tt.rule}, tt.streaming)})
+			_, err := New(Config{Checker: h.checker, Files: testFiles(t, []*accessv1.AccessRule{tt.rule}, tt.streaming)})
 			require.ErrorIs(t, err, ErrInvalidRule)
 		})
 	}
@@ -83,9 +83,9 @@ func TestRPCWithoutRuleIsDeniedAndLoggedAsADefect(t *testing.T) {
 	h := newHarness(t)
 	var logs bytes.Buffer
 	acc, err := New(Config{
-		Sessions: h.sessions, M2M: h.verifier,
-		Files:  testFiles(t, []*accessv1.AccessRule{nil, {Public: true}}),
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Checker: h.checker,
+		Files:   testFiles(t, []*accessv1.AccessRule{nil, {Public: true}}),
+		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	require.NoError(t, err)
 	assert.Contains(t, logs.String(), "/authsvc.test.v1.Svc/M0", "the defect shows at startup")

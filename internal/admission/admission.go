@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/authsvc/authsvc/internal/telemetry"
@@ -146,7 +147,7 @@ func (c *Controller) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 		if !ok {
 			return handler(ctx, req)
 		}
-		pending, err := c.admit(ctx, rule, msg)
+		pending, err := c.admit(ctx, rule.limits, msg.ProtoReflect())
 		if err != nil {
 			return nil, err
 		}
@@ -176,15 +177,15 @@ const (
 	opPeek
 )
 
-// admit spends the call's budgets in table order and returns the failure attempts it reserved.
-// On refusal it gives those back and returns the status to send.
-func (c *Controller) admit(ctx context.Context, rule compiledRule, msg proto.Message) ([]reservation, error) {
-	m := msg.ProtoReflect()
+// admit spends limits in order and returns the failure attempts it reserved. On refusal it gives
+// those back and returns the status to send. m is the request; nil when the limits take their keys
+// from the call alone (client IP, caller).
+func (c *Controller) admit(ctx context.Context, limits []Apply, m protoreflect.Message) ([]reservation, error) {
 	ip := c.ips.ClientIP(ctx)
 	caller := c.caller(ctx)
 	var reserved []reservation
-	for i := range rule.limits {
-		a := &rule.limits[i]
+	for i := range limits {
+		a := &limits[i]
 		v, ok := a.Key.extract(m, ip, caller, c.policy.PhonePrefixDigits)
 		if !ok {
 			continue
@@ -329,6 +330,31 @@ func unavailable() error {
 		st = d
 	}
 	return st.Err()
+}
+
+// remoteSessionLimits are spent before every remote session check, whichever RPC makes it.
+var remoteSessionLimits = []Apply{
+	{Limit: LimitSessionRemoteFailuresIP, Key: ByIP()},
+	{Limit: LimitSessionRemoteFailuresCaller, Key: ByCaller()},
+}
+
+// RemoteSessionChecks is the budget of remote session checks (internal/session's Budget): failures
+// per client IP and per caller, reserved before the check and kept when Stytch rejects the
+// credential, so that concurrent random tokens cannot overrun the budget either.
+type RemoteSessionChecks struct{ c *Controller }
+
+// RemoteSessionChecks returns the controller's budget of remote session checks.
+func (c *Controller) RemoteSessionChecks() *RemoteSessionChecks { return &RemoteSessionChecks{c: c} }
+
+// Admit reserves the check's budgets or refuses with RESOURCE_EXHAUSTED and RetryInfo. The
+// returned function settles them: a failed check keeps its reservation, any other outcome gives it
+// back.
+func (r *RemoteSessionChecks) Admit(ctx context.Context) (func(failed bool), error) {
+	pending, err := r.c.admit(ctx, remoteSessionLimits, nil)
+	if err != nil {
+		return nil, err
+	}
+	return func(failed bool) { r.c.settle(ctx, pending, failed) }, nil
 }
 
 // Idempotent reports whether the table marks the RPC as honouring idempotency keys.

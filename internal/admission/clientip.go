@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+
+	"github.com/authsvc/authsvc/internal/callmeta"
 )
 
 // maxForwardedHops bounds how much of a X-Forwarded-For chain is read: a client can send any
@@ -17,17 +19,18 @@ const maxForwardedHops = 16
 // IPResolver finds the client IP of a call.
 //
 // A direct gRPC caller's IP is the connection's peer address. A call that passed through trusted
-// proxies carries the chain in x-forwarded-for metadata: the REST gateway turns the HTTP request's
-// X-Forwarded-For into that metadata and appends the HTTP peer address (grpc-gateway does this
-// itself), and then dials the gRPC port over loopback. So the chain is read from the right,
+// proxies carries the chain of addresses: the REST gateway turns the HTTP request's
+// X-Forwarded-For into that chain and appends the HTTP peer address (grpc-gateway does this
+// itself), and asserts it on its own calls only (callmeta.Forwarded); a gRPC caller behind a
+// configured proxy carries it in x-forwarded-for metadata. The chain is read from the right,
 // skipping every hop that is trusted, and the first untrusted address is the client. Anything left
 // of it was written by the client and is ignored, so a client cannot choose its own key.
 //
-// A loopback gRPC peer is trusted as the gateway's own hop (any other process that can reach the
-// gRPC port over loopback shares authsvc's network namespace). Further hops are trusted only when
-// configured: list the load balancers, ingress proxies and sidecars in front of the REST port
-// (127.0.0.1/32 for a sidecar proxy). With none, a REST client's IP is the HTTP peer address and
-// every X-Forwarded-For entry the client sent is ignored.
+// The gateway's own hop is trusted because only it can assert callmeta.Forwarded; a gRPC peer on
+// loopback is not trusted by being on loopback. Further hops are trusted only when configured:
+// list the load balancers, ingress proxies and sidecars in front of authsvc (127.0.0.1/32 for a
+// sidecar proxy). With none, a REST client's IP is the HTTP peer address and every
+// X-Forwarded-For entry the client sent is ignored.
 type IPResolver struct {
 	trusted []netip.Prefix
 }
@@ -55,11 +58,16 @@ func (r *IPResolver) ClientIP(ctx context.Context) netip.Addr {
 		return netip.Addr{}
 	}
 	client := parseHop(p.Addr.String())
-	if !client.IsValid() || (!client.IsLoopback() && !r.isTrusted(client)) {
+	var chain []string
+	if f, ok := callmeta.ForwardedFrom(ctx); ok {
+		chain = f.ForwardedFor
+	} else if client.IsValid() && r.isTrusted(client) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		chain = md.Get("x-forwarded-for")
+	} else {
 		return client
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	hops := forwardedHops(md.Get("x-forwarded-for"))
+	hops := forwardedHops(chain)
 	for i := len(hops) - 1; i >= 0; i-- {
 		a := parseHop(hops[i])
 		if !a.IsValid() {

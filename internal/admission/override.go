@@ -17,7 +17,9 @@ import (
 //	send_ip, send_email, send_phone,            EVENTS/PERIOD, e.g. send_email=10/10m
 //	send_phone_prefix, send_caller, check_ip    (PERIOD is a Go duration: 30s, 10m, 1h)
 //	NAME.burst                                  the rate's burst, e.g. send_ip.burst=200
-//	check_failures_target, check_failures_ip    MAX/WINDOW, e.g. check_failures_target=5/15m
+//	check_failures_target, check_failures_ip,   MAX/WINDOW, e.g. check_failures_target=5/15m
+//	session_remote_failures_ip,
+//	session_remote_failures_caller
 //	phone_prefix_digits                         a number of leading digits, 1 to 15
 //
 // Limits not named keep their value. Setting a rate keeps its burst unless NAME.burst is given
@@ -88,16 +90,9 @@ func (p *Policy) set(name, value string) error {
 		p.PhonePrefixDigits = n
 		return nil
 	}
-	r := p.ratePtr(name)
-	var f *Failures
-	switch name {
-	case LimitCheckFailuresTarget:
-		f = &p.CheckFailuresPerTarget
-	case LimitCheckFailuresIP:
-		f = &p.CheckFailuresPerIP
-	}
+	r, f := p.ratePtr(name), p.failuresPtr(name)
 	if r == nil && f == nil {
-		known := slices.Concat(rateLimits, []string{LimitCheckFailuresTarget, LimitCheckFailuresIP, "phone_prefix_digits"})
+		known := slices.Concat(rateLimits, failureLimits, []string{"phone_prefix_digits"})
 		return fmt.Errorf("no such limit (known: %s)", strings.Join(known, ", "))
 	}
 	n, d, err := parsePerPeriod(value)

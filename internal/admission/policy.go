@@ -19,6 +19,11 @@ const (
 	LimitCheckIP             = "check_ip"
 	LimitCheckFailuresTarget = "check_failures_target"
 	LimitCheckFailuresIP     = "check_failures_ip"
+	// Remote session checks: a session credential that only Stytch can decide (an opaque token, an
+	// expired JWT), counted when Stytch rejects it, so random tokens cannot become unthrottled
+	// calls to Stytch.
+	LimitSessionRemoteFailuresIP     = "session_remote_failures_ip"
+	LimitSessionRemoteFailuresCaller = "session_remote_failures_caller"
 )
 
 // Class is the kind of call a limit protects; each class has its own Redis failure policy.
@@ -134,6 +139,11 @@ type Policy struct {
 	// CheckFailuresPerIP bounds failed checks from one client IP over all targets (link tokens have
 	// no target to lock).
 	CheckFailuresPerIP Failures
+	// SessionRemoteFailuresPerIP and SessionRemoteFailuresPerCaller bound the session credentials
+	// Stytch rejects, per client IP and per authenticated caller, whichever RPC checks them (the
+	// session checker spends them before each remote check; see internal/session).
+	SessionRemoteFailuresPerIP     Failures
+	SessionRemoteFailuresPerCaller Failures
 
 	// OnStoreError says what each class of call does when Redis cannot answer.
 	SendsOnStoreError  FailMode
@@ -151,22 +161,26 @@ type Policy struct {
 //	check_ip               120 per minute         (all checks, failed or not)
 //	check_failures_target  5 failures / 10 minutes per member, email address or M2M client+IP
 //	check_failures_ip      50 failures / 10 minutes per IP
+//	session_remote_failures_ip      30 rejected session credentials / 10 minutes per IP
+//	session_remote_failures_caller  30 rejected session credentials / 10 minutes per caller
 //
 // When Redis fails, sends fail closed (an outage must not become an SMS bill) and checks fall back
 // to per-replica limits (logins keep working; brute force stays bounded per replica).
 func DefaultPolicy() Policy {
 	return Policy{
-		SendPerIP:              Rate{Events: 60, Per: time.Minute},
-		SendPerEmail:           Rate{Events: 5, Per: 10 * time.Minute},
-		SendPerPhone:           Rate{Events: 3, Per: 10 * time.Minute},
-		SendPerPhonePrefix:     Rate{Events: 30, Per: 10 * time.Minute},
-		PhonePrefixDigits:      6,
-		SendPerCaller:          Rate{Events: 120, Per: time.Minute},
-		CheckPerIP:             Rate{Events: 120, Per: time.Minute},
-		CheckFailuresPerTarget: Failures{Max: 5, Window: 10 * time.Minute},
-		CheckFailuresPerIP:     Failures{Max: 50, Window: 10 * time.Minute},
-		SendsOnStoreError:      FailClosed,
-		ChecksOnStoreError:     FailLocal,
+		SendPerIP:                      Rate{Events: 60, Per: time.Minute},
+		SendPerEmail:                   Rate{Events: 5, Per: 10 * time.Minute},
+		SendPerPhone:                   Rate{Events: 3, Per: 10 * time.Minute},
+		SendPerPhonePrefix:             Rate{Events: 30, Per: 10 * time.Minute},
+		PhonePrefixDigits:              6,
+		SendPerCaller:                  Rate{Events: 120, Per: time.Minute},
+		CheckPerIP:                     Rate{Events: 120, Per: time.Minute},
+		CheckFailuresPerTarget:         Failures{Max: 5, Window: 10 * time.Minute},
+		CheckFailuresPerIP:             Failures{Max: 50, Window: 10 * time.Minute},
+		SessionRemoteFailuresPerIP:     Failures{Max: 30, Window: 10 * time.Minute},
+		SessionRemoteFailuresPerCaller: Failures{Max: 30, Window: 10 * time.Minute},
+		SendsOnStoreError:              FailClosed,
+		ChecksOnStoreError:             FailLocal,
 	}
 }
 
@@ -181,7 +195,8 @@ func (p Policy) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	for name, f := range map[string]Failures{LimitCheckFailuresTarget: p.CheckFailuresPerTarget, LimitCheckFailuresIP: p.CheckFailuresPerIP} {
+	for _, name := range failureLimits {
+		f, _ := p.failures(name)
 		if err := f.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
@@ -207,19 +222,34 @@ func (p Policy) rate(limit string) (Rate, bool) {
 
 // failures returns the Failures of a lockout limit by name.
 func (p Policy) failures(limit string) (Failures, bool) {
-	switch limit {
-	case LimitCheckFailuresTarget:
-		return p.CheckFailuresPerTarget, true
-	case LimitCheckFailuresIP:
-		return p.CheckFailuresPerIP, true
+	if f := p.failuresPtr(limit); f != nil {
+		return *f, true
 	}
 	return Failures{}, false
+}
+
+// failureLimits are the names of the lockout budgets, in the order error messages list them.
+var failureLimits = []string{LimitCheckFailuresTarget, LimitCheckFailuresIP, LimitSessionRemoteFailuresIP, LimitSessionRemoteFailuresCaller}
+
+// failuresPtr is the one switch from a lockout limit's name to its budget.
+func (p *Policy) failuresPtr(name string) *Failures {
+	switch name {
+	case LimitCheckFailuresTarget:
+		return &p.CheckFailuresPerTarget
+	case LimitCheckFailuresIP:
+		return &p.CheckFailuresPerIP
+	case LimitSessionRemoteFailuresIP:
+		return &p.SessionRemoteFailuresPerIP
+	case LimitSessionRemoteFailuresCaller:
+		return &p.SessionRemoteFailuresPerCaller
+	}
+	return nil
 }
 
 // classOf is the class of a limit.
 func classOf(limit string) Class {
 	switch limit {
-	case LimitCheckIP, LimitCheckFailuresTarget, LimitCheckFailuresIP:
+	case LimitCheckIP, LimitCheckFailuresTarget, LimitCheckFailuresIP, LimitSessionRemoteFailuresIP, LimitSessionRemoteFailuresCaller:
 		return ClassCheck
 	default:
 		return ClassSend

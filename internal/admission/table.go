@@ -121,6 +121,9 @@ func (p keyPart) value(msg protoreflect.Message, ip netip.Addr, caller string, p
 	case partCaller:
 		return caller
 	}
+	if msg == nil {
+		return ""
+	}
 	fd := msg.Descriptor().Fields().ByName(p.field)
 	if fd == nil || !msg.Has(fd) {
 		return ""

@@ -32,6 +32,7 @@ import (
 	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/gateway"
+	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
@@ -391,7 +392,7 @@ func newMessage(t *testing.T, md protoreflect.MessageDescriptor) proto.Message {
 // the access interceptor, as opposed to the handler's (or Stytch RBAC's) own answer.
 func accessRefusal(details []any) bool {
 	for _, d := range details {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetDomain() == access.ErrorDomain &&
+		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetDomain() == rpcerr.Domain &&
 			(ei.GetReason() == access.ReasonCredentialsMissing || ei.GetReason() == access.ReasonAccessDenied) {
 			return true
 		}
@@ -487,7 +488,7 @@ func restCall(t *testing.T, env *apptest.Env, md protoreflect.MethodDescriptor, 
 	}
 	if json.Unmarshal(b, &st) == nil {
 		for _, d := range st.Details {
-			if strings.HasSuffix(d.Type, "google.rpc.ErrorInfo") && d.Domain == access.ErrorDomain &&
+			if strings.HasSuffix(d.Type, "google.rpc.ErrorInfo") && d.Domain == rpcerr.Domain &&
 				(d.Reason == access.ReasonCredentialsMissing || d.Reason == access.ReasonAccessDenied) {
 				res.refused = true
 			}

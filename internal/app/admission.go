@@ -1,129 +1,72 @@
 package app
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"time"
+	"log/slog"
 
-	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
 
-	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/idempotency"
-	"github.com/authsvc/authsvc/internal/revocation"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/telemetry"
 )
 
-// sharedState is the state replicas share when AUTHSVC_REDIS_URL is set (budgets, idempotency
-// records, revoked sessions) and keep per replica otherwise.
-type sharedState struct {
-	redis       *redis.Client // nil without AUTHSVC_REDIS_URL
-	revocations *revocation.List
-	now         func() time.Time
+// admissionParts are what admission control adds to the request path: idempotency keys and rate
+// limits (chain steps) and the budget of remote session checks (spent by the session checker).
+type admissionParts struct {
+	idempotency  *idempotency.Interceptor
+	limits       grpc.UnaryServerInterceptor // nil when AUTHSVC_ADMISSION=off
+	remoteChecks session.Budget              // nil when AUTHSVC_ADMISSION=off
 }
 
-// openShared connects (lazily: an unreachable Redis does not stop startup) and builds the
-// revocation list, which the verifier needs before the services exist.
-func openShared(cfg *config.Config, now func() time.Time, tel *telemetry.Telemetry) (*sharedState, error) {
-	s := &sharedState{now: now}
-	if cfg.RedisURL != "" {
-		var err error
-		if s.redis, err = admission.NewRedisClient(cfg.RedisURL, now); err != nil {
-			return nil, fmt.Errorf("AUTHSVC_REDIS_URL: %w", err)
-		}
-	}
-	var rdb redis.UniversalClient
-	if s.redis != nil {
-		rdb = s.redis
-	}
-	revs, err := revocation.New(revocation.Config{
-		Redis:         rdb,
-		Now:           now,
-		Logger:        tel.Logger.With("component", "revocation"),
-		MeterProvider: tel.MeterProvider,
-	})
-	if err != nil {
-		return nil, errors.Join(err, s.close())
-	}
-	s.revocations = revs
-	return s, nil
-}
-
-func (s *sharedState) close() error {
-	if s == nil || s.redis == nil {
-		return nil
-	}
-	return s.redis.Close()
-}
-
-// admissionInterceptors returns, in order, idempotency keys (a replay spends no budget) and rate
-// limits, both before any call to Stytch. They run after caller access, whose principal scopes
-// idempotency keys and per-caller budgets.
-func (a *App) admissionInterceptors(_ context.Context, cfg *config.Config, _ serviceDeps) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor, error) {
-	acfg := admission.Config{
-		IPs:           admission.NewIPResolver(cfg.Admission.TrustedProxies),
-		Caller:        callerIdentity,
-		Now:           a.shared.now,
-		Logger:        a.log.With("component", "admission"),
-		Metrics:       a.tel.Auth,
-		MeterProvider: a.tel.MeterProvider,
-	}
+func newAdmission(cfg *config.Config, shared *sharedState, log *slog.Logger, tel *telemetry.Telemetry) (*admissionParts, error) {
 	policy := admission.DefaultPolicy()
 	var err error
 	if policy.SendsOnStoreError, err = admission.ParseFailMode(cfg.Admission.RedisFailSends); err != nil {
-		return nil, nil, fmt.Errorf("AUTHSVC_REDIS_FAIL_SENDS: %w", err)
+		return nil, fmt.Errorf("AUTHSVC_REDIS_FAIL_SENDS: %w", err)
 	}
 	if policy.ChecksOnStoreError, err = admission.ParseFailMode(cfg.Admission.RedisFailChecks); err != nil {
-		return nil, nil, fmt.Errorf("AUTHSVC_REDIS_FAIL_CHECKS: %w", err)
+		return nil, fmt.Errorf("AUTHSVC_REDIS_FAIL_CHECKS: %w", err)
 	}
 	if err := policy.Override(cfg.Admission.Limits); err != nil {
-		return nil, nil, fmt.Errorf("AUTHSVC_ADMISSION_LIMITS: %w", err)
+		return nil, fmt.Errorf("AUTHSVC_ADMISSION_LIMITS: %w", err)
 	}
-	acfg.Policy = policy
+	acfg := admission.Config{
+		Policy:        policy,
+		IPs:           admission.NewIPResolver(cfg.Admission.TrustedProxies),
+		Caller:        callerIdentity,
+		Now:           shared.now,
+		Logger:        log.With("component", "admission"),
+		Metrics:       tel.Auth,
+		MeterProvider: tel.MeterProvider,
+	}
 	var idemStore idempotency.Store
-	if a.shared.redis != nil {
-		acfg.Store = admission.NewRedisStore(a.shared.redis)
-		idemStore = idempotency.NewRedisStore(a.shared.redis)
+	if shared.redis != nil {
+		acfg.Store = admission.NewRedisStore(shared.redis)
+		idemStore = idempotency.NewRedisStore(shared.redis)
 	}
 	ctl, err := admission.New(acfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	idem, err := idempotency.New(idempotency.Config{
 		Store:   idemStore,
 		Applies: ctl.Idempotent,
 		Caller:  callerIdentity,
-		Now:     a.shared.now,
-		Logger:  a.log.With("component", "idempotency"),
+		Now:     shared.now,
+		Logger:  log.With("component", "idempotency"),
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	unary := []grpc.UnaryServerInterceptor{idem.UnaryServerInterceptor()}
+	parts := &admissionParts{idempotency: idem}
 	if cfg.Admission.Off {
-		a.log.Warn("AUTHSVC_ADMISSION=off: rate limits are disabled (load tests only)")
-	} else {
-		unary = append(unary, ctl.UnaryServerInterceptor())
+		log.Warn("AUTHSVC_ADMISSION=off: rate limits are disabled (load tests only)")
+		return parts, nil
 	}
-	// authsvc has no streaming RPCs of its own (health Watch is not limited).
-	return unary, nil, nil
-}
-
-// callerIdentity names the authenticated caller for per-caller budgets and idempotency scopes.
-func callerIdentity(ctx context.Context) string {
-	p, ok := access.PrincipalFrom(ctx)
-	if !ok {
-		return ""
-	}
-	switch p.Kind {
-	case access.KindMember:
-		return "member:" + p.MemberID
-	case access.KindService:
-		return "service:" + p.ClientID
-	default:
-		return ""
-	}
+	parts.limits = ctl.UnaryServerInterceptor()
+	parts.remoteChecks = ctl.RemoteSessionChecks()
+	return parts, nil
 }

@@ -19,10 +19,12 @@ import (
 	"github.com/authsvc/authsvc/gen"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+	"github.com/authsvc/authsvc/internal/callmeta"
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/gateway"
 	"github.com/authsvc/authsvc/internal/server"
 	"github.com/authsvc/authsvc/internal/service"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -122,34 +124,35 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if a.shared, err = openShared(cfg, opts.Now, tel); err != nil {
 		return nil, err
 	}
-	verifier, err := verify.NewVerifier(verify.VerifierConfig{
-		ProjectID:       projectID,
-		IsRevoked:       a.shared.revocations.IsRevoked,
-		IsMemberRevoked: a.shared.revocations.IsMemberRevoked,
-		Keys:            a.jwks,
-		BaseURL:         a.stytch.BaseURL(),
-		Now:             opts.Now,
-		TracerProvider:  tel.TracerProvider,
-		Observe:         observeLocalVerification(tel.Auth),
+	admit, err := newAdmission(cfg, a.shared, a.log, tel)
+	if err != nil {
+		return nil, err
+	}
+	checker, err := session.New(session.Config{
+		ProjectID:      projectID,
+		Keys:           a.jwks,
+		BaseURL:        a.stytch.BaseURL(),
+		Now:            opts.Now,
+		TracerProvider: tel.TracerProvider,
+		Remote:         a.stytch,
+		Revocations:    a.shared.revocations,
+		Budget:         admit.remoteChecks,
+		Metrics:        tel.Auth,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("verifier: %w", err)
+		return nil, fmt.Errorf("session checker: %w", err)
 	}
 	redirects, err := service.NewRedirectPolicy(cfg.AllowedRedirectURLs)
 	if err != nil {
 		return nil, fmt.Errorf("AUTHSVC_ALLOWED_REDIRECT_URLS: %w", err)
 	}
-	deps := serviceDeps{
-		stytch: a.stytch,
-		sessions: stytchclient.NewSessionAuthenticator(a.stytch, verifier, opts.Now,
-			stytchclient.WithRemoteObserver(observeRemoteVerification(tel.Auth))),
-		tokens:      a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup}),
-		verifier:    verifier,
-		jwks:        a.jwks,
-		redirects:   redirects,
-		revocations: a.shared.revocations,
-		now:         opts.Now,
-		logger:      tel.Logger,
+	gw, err := callmeta.NewGateway()
+	if err != nil {
+		return nil, err
+	}
+	mw, err := a.middleware(gw, checker, admit)
+	if err != nil {
+		return nil, err
 	}
 
 	extra := map[string]http.Handler{}
@@ -157,77 +160,43 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		extra["GET /dev/outbox"] = devOutbox(a.emu)
 		extra["POST /dev/m2m/clients"] = devCreateM2MClient(a.emu)
 	}
-	unary, stream, err := a.callerInterceptors(ctx, cfg, deps)
+	httpMW, err := httpMiddleware(cfg)
 	if err != nil {
 		return nil, err
 	}
-	middleware, err := httpMiddleware(cfg)
-	if err != nil {
-		return nil, err
-	}
+	tokens := a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup})
+	log := tel.Logger
 	a.srv, err = server.New(ctx, server.Config{
-		GRPCAddr:           cfg.GRPCAddr,
-		HTTPAddr:           cfg.HTTPAddr,
-		AdminAddr:          cfg.AdminAddr,
-		Services:           services(deps),
-		UnaryInterceptors:  unary,
-		StreamInterceptors: stream,
-		GatewayOptions:     gatewayOptions(cfg),
-		HTTPMiddleware:     middleware,
-		TLS:                server.TLSConfig{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, ClientCAFile: cfg.TLS.ClientCAFile},
-		ExtraRoutes:        extra,
-		OpenAPI:            gen.OpenAPI,
-		Ready:              a.ready,
-		MetricsHandler:     tel.MetricsHandler,
-		ShutdownGrace:      cfg.ShutdownGrace,
-		Logger:             tel.Logger,
-		TracerProvider:     tel.TracerProvider,
-		MeterProvider:      tel.MeterProvider,
-		Propagators:        tel.Propagator,
+		GRPCAddr:  cfg.GRPCAddr,
+		HTTPAddr:  cfg.HTTPAddr,
+		AdminAddr: cfg.AdminAddr,
+		Services: []server.Service{
+			{Desc: &b2bv1.MagicLinksService_ServiceDesc, Impl: service.NewMagicLinks(a.stytch, redirects, log), RegisterGateway: b2bv1.RegisterMagicLinksServiceHandler},
+			{Desc: &b2bv1.OTPsService_ServiceDesc, Impl: service.NewOTPs(a.stytch, checker, log), RegisterGateway: b2bv1.RegisterOTPsServiceHandler},
+			{Desc: &b2bv1.SessionsService_ServiceDesc, Impl: service.NewSessions(a.stytch, checker, a.jwks, a.shared.revocations, opts.Now, log), RegisterGateway: b2bv1.RegisterSessionsServiceHandler},
+			{Desc: &b2bv1.MembersService_ServiceDesc, Impl: service.NewMembers(a.stytch, a.shared.revocations, opts.Now, log), RegisterGateway: b2bv1.RegisterMembersServiceHandler},
+			{Desc: &b2bv1.DiscoveryService_ServiceDesc, Impl: service.NewDiscovery(a.stytch, log), RegisterGateway: b2bv1.RegisterDiscoveryServiceHandler},
+			{Desc: &m2mv1.M2MService_ServiceDesc, Impl: service.NewM2M(a.stytch, tokens, checker, opts.Now, log), RegisterGateway: m2mv1.RegisterM2MServiceHandler},
+		},
+		Middleware:     mw,
+		Gateway:        gw,
+		GatewayOptions: gatewayOptions(cfg),
+		HTTPMiddleware: httpMW,
+		TLS:            server.TLSConfig{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, ClientCAFile: cfg.TLS.ClientCAFile},
+		ExtraRoutes:    extra,
+		OpenAPI:        gen.OpenAPI,
+		Ready:          a.ready,
+		MetricsHandler: tel.MetricsHandler,
+		ShutdownGrace:  cfg.ShutdownGrace,
+		Logger:         tel.Logger,
+		TracerProvider: tel.TracerProvider,
+		MeterProvider:  tel.MeterProvider,
+		Propagators:    tel.Propagator,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
-}
-
-// observeLocalVerification counts the verifier's decisions (local: signature checked; cache: a token
-// verified before) in authsvc_session_verifications_total. Remote decisions are counted by
-// observeRemoteVerification, so each decision is counted once, where it is made.
-func observeLocalVerification(m *telemetry.AuthMetrics) func(context.Context, string, string, error) {
-	return func(ctx context.Context, kind, path string, err error) {
-		p := telemetry.PathLocal
-		if path == verify.PathCache {
-			p = telemetry.PathCache
-		}
-		reason := verify.Reason(err)
-		outcome := telemetry.OutcomeInvalid
-		switch reason {
-		case "ok":
-			outcome = telemetry.OutcomeValid
-		case "keys_not_loaded", "canceled", "other":
-			outcome = telemetry.OutcomeError // could not decide; says nothing about the credential
-		}
-		m.CredentialVerified(ctx, kind, p, outcome, reason)
-	}
-}
-
-// observeRemoteVerification counts Stytch's session decisions; reason is why the check went remote
-// (opaque_token, expired, too_old, authorization_check, session_change, max_age_zero). Stytch
-// refusing the session (400/401/404) is invalid; anything else (outage, rate limit, a refusal of
-// authsvc's own credentials) is error.
-func observeRemoteVerification(m *telemetry.AuthMetrics) func(context.Context, string, error) {
-	return func(ctx context.Context, reason string, err error) {
-		outcome := telemetry.OutcomeValid
-		if err != nil {
-			outcome = telemetry.OutcomeError
-			if se, ok := stytchclient.AsError(err); ok && !stytchclient.IsRateLimited(err) &&
-				(se.StatusCode == http.StatusBadRequest || se.StatusCode == http.StatusUnauthorized || se.StatusCode == http.StatusNotFound) {
-				outcome = telemetry.OutcomeInvalid
-			}
-		}
-		m.SessionVerified(ctx, telemetry.PathRemote, outcome, reason)
-	}
 }
 
 // startEmulator runs the embedded Stytch emulator for dev mode, seeded with Stytch's sandbox
@@ -338,42 +307,6 @@ func (a *App) closeDeps(ctx context.Context) error {
 		errs = append(errs, a.tel.Shutdown(ctx))
 	}
 	return errors.Join(errs...)
-}
-
-// serviceDeps is what the API services are built from.
-type serviceDeps struct {
-	stytch      *stytchclient.Client
-	sessions    *stytchclient.SessionAuthenticator
-	tokens      *stytchclient.TokenSource
-	verifier    *verify.Verifier
-	jwks        *verify.JWKSCache
-	redirects   service.RedirectPolicy
-	revocations service.Revocations
-	now         func() time.Time
-	logger      *slog.Logger
-}
-
-// services lists the API services with their gateway registrations.
-func services(d serviceDeps) []server.Service {
-	sd := service.Deps{
-		Stytch:      d.stytch,
-		Sessions:    d.sessions,
-		Tokens:      d.tokens,
-		Verifier:    d.verifier,
-		JWKS:        d.jwks,
-		Redirects:   d.redirects,
-		Revocations: d.revocations,
-		Now:         d.now,
-		Logger:      d.logger,
-	}
-	return []server.Service{
-		{Desc: &b2bv1.MagicLinksService_ServiceDesc, Impl: service.NewMagicLinks(sd), RegisterGateway: b2bv1.RegisterMagicLinksServiceHandler},
-		{Desc: &b2bv1.OTPsService_ServiceDesc, Impl: service.NewOTPs(sd), RegisterGateway: b2bv1.RegisterOTPsServiceHandler},
-		{Desc: &b2bv1.SessionsService_ServiceDesc, Impl: service.NewSessions(sd), RegisterGateway: b2bv1.RegisterSessionsServiceHandler},
-		{Desc: &b2bv1.MembersService_ServiceDesc, Impl: service.NewMembers(sd), RegisterGateway: b2bv1.RegisterMembersServiceHandler},
-		{Desc: &b2bv1.DiscoveryService_ServiceDesc, Impl: service.NewDiscovery(sd), RegisterGateway: b2bv1.RegisterDiscoveryServiceHandler},
-		{Desc: &m2mv1.M2MService_ServiceDesc, Impl: service.NewM2M(sd), RegisterGateway: m2mv1.RegisterM2MServiceHandler},
-	}
 }
 
 func httpMiddleware(cfg *config.Config) ([]func(http.Handler) http.Handler, error) {

@@ -35,6 +35,7 @@ func CookieOptions(cfg CookieConfig) []runtime.ServeMuxOption {
 	}
 	return []runtime.ServeMuxOption{
 		runtime.WithMetadata(cookiesToMetadata),
+		runtime.WithMiddlewares(markCookieAuthenticated),
 		runtime.WithForwardResponseOption(cfg.setCookies),
 	}
 }
@@ -52,16 +53,19 @@ func cookiesToMetadata(_ context.Context, r *http.Request) metadata.MD {
 	return md
 }
 
-// setCookies looks at every successful response: one whose handler ended the cookie session
-// (callmeta.ClearSessionCookies header metadata) clears the cookies; one that carries a session (a
-// session_token or session_jwt next to a member_session with expires_at) sets them.
+// setCookies is the one place session cookies are set and cleared, decided by the response alone:
+// a response that says the caller's own session was revoked (caller_session_revoked) clears them
+// when the request was authenticated by them; one that carries a session (a session_token or
+// session_jwt next to a member_session with expires_at) sets them.
 func (cfg CookieConfig) setCookies(ctx context.Context, w http.ResponseWriter, resp proto.Message) error {
-	if md, ok := runtime.ServerMetadataFromContext(ctx); ok && len(md.HeaderMD.Get(callmeta.ClearSessionCookies)) > 0 {
-		cfg.write(w, SessionTokenCookie, "", -1)
-		cfg.write(w, SessionJWTCookie, "", -1)
+	m := resp.ProtoReflect()
+	if boolField(m, "caller_session_revoked") {
+		if cookieAuthenticated(ctx) {
+			cfg.write(w, SessionTokenCookie, "", -1)
+			cfg.write(w, SessionJWTCookie, "", -1)
+		}
 		return nil
 	}
-	m := resp.ProtoReflect()
 	token := stringField(m, "session_token")
 	jwt := stringField(m, "session_jwt")
 	if token == "" && jwt == "" {
@@ -99,6 +103,31 @@ func (cfg CookieConfig) write(w http.ResponseWriter, name, value string, maxAge 
 		Secure:   !cfg.Insecure,
 		SameSite: http.SameSiteLaxMode,
 	})
+}
+
+func boolField(m protoreflect.Message, name protoreflect.Name) bool {
+	fd := m.Descriptor().Fields().ByName(name)
+	return fd != nil && fd.Kind() == protoreflect.BoolKind && !fd.IsList() && m.Get(fd).Bool()
+}
+
+// cookieAuthenticatedKey marks a request whose credential came from the session cookies (it had
+// cookies and no Authorization header, which would win over them).
+type cookieAuthenticatedKey struct{}
+
+// markCookieAuthenticated records in the request's context (which the gateway's response options
+// see) whether the session cookies were the call's credential.
+func markCookieAuthenticated(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if r.Header.Get("Authorization") == "" && hasSessionCookie(r) {
+			r = r.WithContext(context.WithValue(r.Context(), cookieAuthenticatedKey{}, true))
+		}
+		next(w, r, params)
+	}
+}
+
+func cookieAuthenticated(ctx context.Context) bool {
+	v, _ := ctx.Value(cookieAuthenticatedKey{}).(bool)
+	return v
 }
 
 func stringField(m protoreflect.Message, name protoreflect.Name) string {

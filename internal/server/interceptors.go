@@ -18,47 +18,76 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// chain builds the interceptor chain, outermost first: logging (one access line per RPC), the caller's
-// interceptors (access, admission), validation, recovery. Tracing and metrics run before all of them as
-// the otelgrpc stats handler, so every log record can carry the trace ID.
-//
-// Recovery sits innermost so that a panic in a handler becomes codes.Internal and still passes logging
-// (which records the failed call) instead of killing the connection.
-func chain(cfg Config, log *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
-	validator, err := protovalidate.New()
-	if err != nil {
-		// protovalidate.New only fails on invalid options; none are passed.
-		panic(fmt.Sprintf("protovalidate: %v", err))
+// Middleware is one named step of the gRPC server's interceptor chain. The chain is built from an
+// ordered list of them (internal/app's middleware function), outermost first; the names are what
+// the README's request-path picture shows and what the chain-order test checks.
+type Middleware struct {
+	Name   string
+	Unary  grpc.UnaryServerInterceptor
+	Stream grpc.StreamServerInterceptor // nil: the step does not apply to streams
+}
+
+// chain turns the ordered middleware into gRPC server options.
+func chain(mw []Middleware) []grpc.ServerOption {
+	var unary []grpc.UnaryServerInterceptor
+	var stream []grpc.StreamServerInterceptor
+	for _, m := range mw {
+		if m.Unary != nil {
+			unary = append(unary, m.Unary)
+		}
+		if m.Stream != nil {
+			stream = append(stream, m.Stream)
+		}
 	}
-	logOpts := []logging.Option{
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...)}
+}
+
+// AccessLog writes one access line per RPC (go-grpc-middleware's logging through slog), with the
+// fields the later steps add (caller kind, access reason). Health probes arrive every few seconds
+// from every kubelet and load balancer; a line each would bury the calls that matter, so they are
+// skipped.
+func AccessLog(log *slog.Logger) Middleware {
+	opts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 		logging.WithLevels(accessLogLevel),
 	}
+	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
+		return c.Service != healthpb.Health_ServiceDesc.ServiceName
+	})
+	return Middleware{
+		Name:   "access-log",
+		Unary:  selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogAdapter(log), opts...), notHealth),
+		Stream: selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogAdapter(log), opts...), notHealth),
+	}
+}
+
+// Validate checks every request against its protovalidate rules (declared in the proto):
+// INVALID_ARGUMENT naming the field, before any handler runs.
+func Validate() (Middleware, error) {
+	validator, err := protovalidate.New()
+	if err != nil {
+		return Middleware{}, fmt.Errorf("protovalidate: %w", err)
+	}
+	return Middleware{
+		Name:   "validate",
+		Unary:  protovalidatemw.UnaryServerInterceptor(validator),
+		Stream: protovalidatemw.StreamServerInterceptor(validator),
+	}, nil
+}
+
+// Recover turns a panic in a handler into INTERNAL instead of a dropped connection. It sits
+// innermost so that the failed call still passes the access log.
+func Recover(log *slog.Logger) Middleware {
 	rec := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		// The panic value may hold request data (a token, an email); log only its type and the stack.
 		log.ErrorContext(ctx, "panic in RPC handler", "panic_type", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
 	})
-
-	// Health probes arrive every few seconds from every kubelet and load balancer; an access-log line
-	// each would bury the calls that matter.
-	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
-		return c.Service != healthpb.Health_ServiceDesc.ServiceName
-	})
-	unary := []grpc.UnaryServerInterceptor{selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogAdapter(log), logOpts...), notHealth)}
-	unary = append(unary, cfg.UnaryInterceptors...)
-	unary = append(unary,
-		protovalidatemw.UnaryServerInterceptor(validator),
-		recovery.UnaryServerInterceptor(rec),
-	)
-
-	stream := []grpc.StreamServerInterceptor{selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogAdapter(log), logOpts...), notHealth)}
-	stream = append(stream, cfg.StreamInterceptors...)
-	stream = append(stream,
-		protovalidatemw.StreamServerInterceptor(validator),
-		recovery.StreamServerInterceptor(rec),
-	)
-	return unary, stream
+	return Middleware{
+		Name:   "recover",
+		Unary:  recovery.UnaryServerInterceptor(rec),
+		Stream: recovery.StreamServerInterceptor(rec),
+	}
 }
 
 // accessLogLevel logs successful and client-caused outcomes at info and server-side failures at error,

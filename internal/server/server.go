@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/stats"
+
+	"github.com/authsvc/authsvc/internal/callmeta"
 )
 
 // Service is one gRPC service served by authsvc and exposed through the REST gateway.
@@ -49,10 +51,13 @@ type Config struct {
 	// Services are registered on the gRPC server, the gateway and the health service.
 	Services []Service
 
-	// UnaryInterceptors and StreamInterceptors run after logging and before validation and recovery:
-	// the place for caller access and admission control.
-	UnaryInterceptors  []grpc.UnaryServerInterceptor
-	StreamInterceptors []grpc.StreamServerInterceptor
+	// Middleware is the interceptor chain, outermost first (see Middleware). The otelgrpc stats
+	// handler runs before all of it, so every step and log record sees the trace.
+	Middleware []Middleware
+	// Gateway identifies the REST gateway's own calls to the gRPC server (callmeta.Gateway); the
+	// chain's first step trusts it. Nil: a new identity that no step trusts (tests of the servers
+	// alone).
+	Gateway *callmeta.Gateway
 
 	// GatewayOptions are added to the REST gateway's ServeMux (cookies, error handling).
 	GatewayOptions []runtime.ServeMuxOption
@@ -120,6 +125,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Propagators == nil {
 		cfg.Propagators = otel.GetTextMapPropagator()
 	}
+	if cfg.Gateway == nil {
+		g, err := callmeta.NewGateway()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Gateway = g
+	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 20 * time.Second
 	}
@@ -176,28 +188,22 @@ func (s *Server) GRPCAddr() string  { return s.grpcLis.Addr().String() }
 func (s *Server) HTTPAddr() string  { return s.httpLis.Addr().String() }
 func (s *Server) AdminAddr() string { return s.adminLis.Addr().String() }
 
-// Health exposes the health server so callers can mark services NOT_SERVING.
-func (s *Server) Health() *health.Server { return s.health }
-
-// isHealthCheck keeps health probes out of traces and metrics: they run every few seconds per pod and
-// would drown real traffic.
-func isHealthCheck(info *stats.RPCTagInfo) bool {
+// traced keeps health probes out of traces and metrics (it is otelgrpc's filter: true means
+// record): they run every few seconds per pod and would drown real traffic.
+func traced(info *stats.RPCTagInfo) bool {
 	return info.FullMethodName != healthpb.Health_Check_FullMethodName &&
 		info.FullMethodName != healthpb.Health_Watch_FullMethodName &&
 		info.FullMethodName != healthpb.Health_List_FullMethodName
 }
 
 func (s *Server) newGRPCServer() *grpc.Server {
-	unary, stream := chain(s.cfg, s.log)
 	opts := []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
 			otelgrpc.WithPropagators(s.cfg.Propagators),
-			otelgrpc.WithFilter(isHealthCheck),
+			otelgrpc.WithFilter(traced),
 		)),
-		grpc.ChainUnaryInterceptor(unary...),
-		grpc.ChainStreamInterceptor(stream...),
 		// Clients (ours in client/ among them) keep idle connections alive through load balancers
 		// with pings; grpc-go's default policy would answer pings more often than every 5 minutes with
 		// GOAWAY too_many_pings. Connections are recycled now and then so that new replicas behind a
@@ -210,6 +216,7 @@ func (s *Server) newGRPCServer() *grpc.Server {
 			Timeout:               20 * time.Second,
 		}),
 	}
+	opts = append(opts, chain(s.cfg.Middleware)...)
 	if s.tls != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls.grpc)))
 	}
@@ -233,11 +240,12 @@ func (s *Server) newGateway(ctx context.Context) error {
 	// trace reads gateway server span -> gRPC client span -> gRPC server span.
 	conn, err := grpc.NewClient(dialTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(creds),
+		s.cfg.Gateway.DialOption(),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
 			otelgrpc.WithPropagators(s.cfg.Propagators),
-			otelgrpc.WithFilter(isHealthCheck),
+			otelgrpc.WithFilter(traced),
 		)),
 	)
 	if err != nil {

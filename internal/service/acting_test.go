@@ -11,7 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
-	"github.com/authsvc/authsvc/internal/callmeta"
+	"github.com/authsvc/authsvc/internal/access"
+	"github.com/authsvc/authsvc/internal/revocation"
 	"github.com/authsvc/authsvc/internal/service"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -26,7 +27,12 @@ func TestActingMemberIsForwarded(t *testing.T) {
 	t.Cleanup(func() { _ = emu.Close() })
 	sc, err := stytchclient.New(stytchclient.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
 	require.NoError(t, err)
-	members := service.NewMembers(service.Deps{Stytch: sc})
+	revs, err := revocation.New(revocation.Config{})
+	require.NoError(t, err)
+	members := service.NewMembers(sc, revs, emu.Now, nil)
+	actingAs := func(s stytchclient.MemberSession) context.Context {
+		return access.WithPrincipal(context.Background(), access.Principal{Kind: access.KindMember, Session: s})
+	}
 
 	org, err := emu.CreateOrganization(stytchemu.OrganizationParams{Name: "Acme"})
 	require.NoError(t, err)
@@ -47,9 +53,9 @@ func TestActingMemberIsForwarded(t *testing.T) {
 		code codes.Code
 	}{
 		{"a service (no member session)", context.Background(), codes.OK},
-		{"an admin's session JWT", callmeta.WithMemberSession(context.Background(), callmeta.MemberSession{JWT: adminSess.JWT}), codes.OK},
-		{"an admin's session token", callmeta.WithMemberSession(context.Background(), callmeta.MemberSession{Token: adminSess.Token}), codes.OK},
-		{"a plain member acting on someone else", callmeta.WithMemberSession(context.Background(), callmeta.MemberSession{JWT: plainSess.JWT}), codes.PermissionDenied},
+		{"an admin's session JWT", actingAs(stytchclient.MemberSession{JWT: adminSess.JWT}), codes.OK},
+		{"an admin's session token", actingAs(stytchclient.MemberSession{Token: adminSess.Token}), codes.OK},
+		{"a plain member acting on someone else", actingAs(stytchclient.MemberSession{JWT: plainSess.JWT}), codes.PermissionDenied},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := members.Update(tc.ctx, &b2bv1.MembersServiceUpdateRequest{OrganizationId: org.ID, MemberId: target.ID, Name: new("renamed")})

@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"log/slog"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/access"
+	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 )
 
@@ -11,12 +14,15 @@ import (
 type Discovery struct {
 	b2bv1.UnimplementedDiscoveryServiceServer
 	base
+	stytch *stytchclient.Client
 }
 
 var _ b2bv1.DiscoveryServiceServer = (*Discovery)(nil)
 
-// NewDiscovery returns the DiscoveryService. It needs d.Stytch.
-func NewDiscovery(d Deps) *Discovery { return &Discovery{base: newBase(d)} }
+// NewDiscovery returns the DiscoveryService.
+func NewDiscovery(stytch *stytchclient.Client, log *slog.Logger) *Discovery {
+	return &Discovery{base: newBase(log), stytch: stytch}
+}
 
 // failDiscovery collapses a rejected IST or session: both say "your proof is not valid".
 var failDiscovery = &authFailure{
@@ -32,13 +38,13 @@ func (s *Discovery) ListOrganizations(ctx context.Context, req *b2bv1.DiscoveryS
 		SessionJWT:               req.GetSessionJwt(),
 	}
 	if p.IntermediateSessionToken == "" && p.SessionToken == "" && p.SessionJWT == "" {
-		p.SessionToken, p.SessionJWT = callerSession(ctx)
+		p.SessionToken, p.SessionJWT = access.From(ctx).OwnSession()
 	}
 	if p.IntermediateSessionToken == "" && p.SessionToken == "" && p.SessionJWT == "" {
-		return nil, invalidArgument("intermediate_session_token", "missing_credential",
+		return nil, rpcerr.InvalidArgument("intermediate_session_token", "missing_credential",
 			"one of intermediate_session_token, session_token or session_jwt is required")
 	}
-	res, err := s.d.Stytch.DiscoveryListOrganizations(ctx, p)
+	res, err := s.stytch.DiscoveryListOrganizations(ctx, p)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failDiscovery)
 	}
@@ -80,7 +86,7 @@ func (s *Discovery) CreateOrganization(ctx context.Context, req *b2bv1.Discovery
 			p.AllowedMFAMethods = append(p.AllowedMFAMethods, name)
 		}
 	}
-	res, err := s.d.Stytch.DiscoveryCreateOrganization(ctx, p)
+	res, err := s.stytch.DiscoveryCreateOrganization(ctx, p)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failIST)
 	}
@@ -101,7 +107,7 @@ func (s *Discovery) CreateOrganization(ctx context.Context, req *b2bv1.Discovery
 
 // ExchangeIntermediateSession exchanges an IST for a session in one organization.
 func (s *Discovery) ExchangeIntermediateSession(ctx context.Context, req *b2bv1.DiscoveryServiceExchangeIntermediateSessionRequest) (*b2bv1.DiscoveryServiceExchangeIntermediateSessionResponse, error) {
-	res, err := s.d.Stytch.DiscoveryExchangeIntermediateSession(ctx, stytchclient.DiscoveryExchangeIntermediateSessionParams{
+	res, err := s.stytch.DiscoveryExchangeIntermediateSession(ctx, stytchclient.DiscoveryExchangeIntermediateSessionParams{
 		IntermediateSessionToken: req.GetIntermediateSessionToken(),
 		OrganizationID:           req.GetOrganizationId(),
 		SessionDurationMinutes:   req.GetSessionDurationMinutes(),

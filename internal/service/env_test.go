@@ -27,7 +27,7 @@ import (
 
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/apptest"
-	"github.com/authsvc/authsvc/internal/service"
+	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
@@ -301,7 +301,7 @@ func assertStytchRequestID(t *testing.T, st *status.Status) {
 	t.Helper()
 	ei := errorInfo(st)
 	require.NotNil(t, ei)
-	assert.Equal(t, service.DomainStytch, ei.GetDomain())
-	assert.True(t, strings.HasPrefix(ei.GetMetadata()[service.MetadataStytchRequestID], "request-"),
-		"stytch_request_id %q", ei.GetMetadata()[service.MetadataStytchRequestID])
+	assert.Equal(t, stytchclient.DomainStytch, ei.GetDomain())
+	assert.True(t, strings.HasPrefix(ei.GetMetadata()[stytchclient.MetadataRequestID], "request-"),
+		"stytch_request_id %q", ei.GetMetadata()[stytchclient.MetadataRequestID])
 }

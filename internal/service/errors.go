@@ -6,30 +6,25 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
-	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/protoadapt"
-	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/stytchclient"
-	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
-// ErrorInfo domains. Reasons in DomainStytch are Stytch's error_type values, unchanged; reasons in
-// DomainAuthsvc are authsvc's own:
+// ErrorInfo reasons in the authsvc domain (rpcerr.Domain) that this package or the packages under
+// it produce; reasons in the stytch.com domain are Stytch's error_type values, unchanged:
 //
 //   - stytch_unavailable: Stytch could not be reached, timed out or answered 5xx without a Stytch
 //     error body (UNAVAILABLE); a 5xx with one keeps Stytch's type (internal_server_error).
 //   - stytch_http_<status>: Stytch answered an unexpected status without a Stytch error body.
-//   - stytch_misconfigured: Stytch refused authsvc's own project credentials or request (INTERNAL).
 //   - keys_not_loaded: no signing keys are loaded yet, so nothing can be verified locally (UNAVAILABLE).
 //   - expired, too_old, bad_signature, malformed, unknown_key, wrong_issuer, wrong_audience,
 //     not_yet_valid, revoked: why a JWT was rejected locally (UNAUTHENTICATED).
+//   - rejected_recently: Stytch rejected the same session credential moments ago (UNAUTHENTICATED).
 //   - insufficient_scope: a valid M2M token lacks a required scope (PERMISSION_DENIED).
 //   - invalid_redirect_url: a redirect URL is not on the allowlist (INVALID_ARGUMENT).
 //   - session_member_mismatch: OTPs.SmsSend names another member than its session JWT (PERMISSION_DENIED).
@@ -37,16 +32,10 @@ import (
 //   - missing_credential, too_many_credentials: the request names no session or two (INVALID_ARGUMENT).
 //   - invalid_path_segment: an ID that would not be exactly one segment of the Stytch URL path
 //     (INVALID_ARGUMENT naming the field; the proto rules normally refuse it first).
-const (
-	DomainStytch  = "stytch.com"
-	DomainAuthsvc = "authsvc"
-)
-
-// MetadataStytchRequestID is the ErrorInfo metadata key holding Stytch's request ID.
-const MetadataStytchRequestID = "stytch_request_id"
-
-// defaultRetryDelay is the RetryInfo hint when Stytch sends no Retry-After.
-const defaultRetryDelay = time.Second
+//
+// Each error is mapped to its status where it is made (rpcerr.Error, stytchclient.Error,
+// verify's reasons); toStatus only passes statuses on, applies the caller's cancellation and the
+// anonymous-caller rule below, and logs.
 
 // authFailure says how an RPC that redeems a credential for an anonymous caller reports a rejected
 // credential. Stytch answers 404 for an unknown member, link, code or intermediate session and 401
@@ -76,208 +65,69 @@ var (
 	failClient    = &authFailure{reason: "invalid_client", message: "invalid client credentials"}
 )
 
-// stytchMessages are authsvc's messages for Stytch error types; they never contain user input.
-var stytchMessages = map[string]string{
-	"duplicate_email":                        "a member with this email address already exists in the organization",
-	"email_invites_not_allowed":              "the organization does not allow this email invite",
-	"intermediate_session_not_found":         "the intermediate session is invalid or expired",
-	"invalid_email":                          "the email address is invalid",
-	"invalid_phone_number":                   "the phone number is invalid",
-	"m2m_client_id_already_used":             "an M2M client with this ID already exists",
-	"m2m_client_not_found":                   "M2M client not found",
-	"m2m_client_secret_rotation_not_started": "no secret rotation is in progress for this M2M client",
-	"member_already_active":                  "the member is already active",
-	"member_not_found":                       "member not found",
-	"member_password_not_found":              "member password not found",
-	"member_phone_number_already_set":        "the member already has an MFA phone number; delete it first",
-	"member_phone_number_not_found":          "the member has no MFA phone number",
-	"organization_not_found":                 "organization not found",
-	"organization_slug_already_used":         "the organization slug is already in use",
-	"pkce_mismatch":                          "the PKCE code verifier does not match",
-	"session_authorization_error":            "the member is not authorized to perform this action",
-	"session_authorization_tenancy_error":    "the member session belongs to another organization",
-	"session_not_found":                      "the session is invalid or expired",
-	"too_many_requests":                      "too many requests to Stytch; retry later",
-	"too_many_session_arguments":             "pass either a session token or a session JWT, not both",
-	"invalid_scope":                          "a requested scope is not granted to this client",
-	"invalid_client":                         "invalid client credentials",
-}
-
-// codeMessages are the fallbacks per code.
-var codeMessages = map[codes.Code]string{
-	codes.InvalidArgument:   "the request was rejected as invalid",
-	codes.Unauthenticated:   "not authenticated",
-	codes.PermissionDenied:  "permission denied",
-	codes.NotFound:          "not found",
-	codes.AlreadyExists:     "already exists",
-	codes.ResourceExhausted: "too many requests; retry later",
-	codes.Unavailable:       "the identity provider is unavailable; retry later",
-	codes.Internal:          "internal error",
-}
-
-// toStatus is the error boundary of every handler: it turns err into a gRPC status error and logs
-// the raw cause. Errors that already are statuses pass through. af, when set, collapses credential
-// rejections of anonymous RPCs (see authFailure).
+// toStatus is the error boundary of every handler: it returns err's status and logs the raw cause.
+// af, when set, collapses credential rejections of anonymous RPCs (see authFailure).
 //
-// Mapping: Stytch 400 → INVALID_ARGUMENT, 401 → UNAUTHENTICATED, 403 → PERMISSION_DENIED,
-// 404 → NOT_FOUND, 409 → ALREADY_EXISTS, 429 → RESOURCE_EXHAUSTED with RetryInfo, 5xx, transport
-// failures and Stytch timeouts → UNAVAILABLE (with RetryInfo); the caller's cancellation → CANCELED
-// and its deadline → DEADLINE_EXCEEDED. A 401 unauthorized_credentials means authsvc's own project
-// secret was refused, which is not the caller's fault: INTERNAL.
+// The caller's own context decides first: a Stytch call cut short by the caller is not Stytch's
+// failure (CANCELED / DEADLINE_EXCEEDED). An error that carries no status is a defect: INTERNAL.
 func (b *base) toStatus(ctx context.Context, err error, af *authFailure) error {
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
-	method, _ := grpc.Method(ctx)
-	log := b.log.With("rpc", method)
-
-	// The caller's own context decides first: a Stytch call cut short by the caller is not Stytch's
-	// failure.
 	if cerr := ctx.Err(); cerr != nil {
-		if errors.Is(cerr, context.DeadlineExceeded) {
-			return status.Error(codes.DeadlineExceeded, "deadline exceeded")
-		}
-		return status.Error(codes.Canceled, "request canceled")
+		return status.FromContextError(cerr).Err()
 	}
 	if errors.Is(err, context.Canceled) {
 		return status.Error(codes.Canceled, "request canceled")
 	}
-
-	if se, ok := stytchclient.AsError(err); ok {
-		return b.stytchStatus(ctx, log, se, af)
-	}
-	if stytchclient.IsUnavailable(err) {
-		log.WarnContext(ctx, "stytch unavailable", "error", err.Error())
-		return withDetails(codes.Unavailable, codeMessages[codes.Unavailable],
-			&errdetails.ErrorInfo{Reason: "stytch_unavailable", Domain: DomainAuthsvc},
-			&errdetails.RetryInfo{RetryDelay: durationpb.New(defaultRetryDelay)})
-	}
-	if errors.Is(err, verify.ErrKeysNotLoaded) {
-		log.WarnContext(ctx, "session keys not loaded", "error", err.Error())
-		return withDetails(codes.Unavailable, "signing keys are not loaded yet; retry later",
-			&errdetails.ErrorInfo{Reason: "keys_not_loaded", Domain: DomainAuthsvc},
-			&errdetails.RetryInfo{RetryDelay: durationpb.New(defaultRetryDelay)})
-	}
-	if errors.Is(err, verify.ErrInsufficientScope) {
-		return withDetails(codes.PermissionDenied, "the token lacks a required scope",
-			&errdetails.ErrorInfo{Reason: "insufficient_scope", Domain: DomainAuthsvc})
-	}
-	if reason := verify.Reason(err); reason != "other" && reason != "ok" && reason != "canceled" {
-		// A JWT rejected locally. The reason (expired, bad_signature, ...) describes the token the
-		// caller already holds, so it discloses nothing.
-		log.DebugContext(ctx, "token rejected locally", "reason", reason)
-		msg := "the token is invalid"
-		if af != nil {
-			msg = af.message
-		}
-		return withDetails(codes.Unauthenticated, msg, &errdetails.ErrorInfo{Reason: reason, Domain: DomainAuthsvc})
-	}
-	var pe *stytchclient.PathParamError
-	if errors.As(err, &pe) {
-		// The Stytch client refused to build the URL, so nothing was sent. Its parameter names are
-		// Stytch's path placeholders, which are the request fields' names.
-		return invalidArgument(pe.Param, "invalid_path_segment", pe.Param+" "+pe.Reason)
-	}
-	if errors.Is(err, stytchclient.ErrTooManySessionArguments) {
-		return withDetails(codes.InvalidArgument, "pass either a session token or a session JWT, not both",
-			&errdetails.ErrorInfo{Reason: "too_many_credentials", Domain: DomainAuthsvc})
-	}
-	log.ErrorContext(ctx, "unexpected error", "error", err.Error())
-	return status.Error(codes.Internal, codeMessages[codes.Internal])
-}
-
-func (b *base) stytchStatus(ctx context.Context, log *slog.Logger, se *stytchclient.Error, af *authFailure) error {
-	code := stytchCode(se)
-	reason := se.ErrorType
-	msg, ok := stytchMessages[reason]
+	st, ok := rpcerr.StatusOf(err)
 	if !ok {
-		msg = codeMessages[code]
+		method, _ := grpc.Method(ctx)
+		b.log.ErrorContext(ctx, "unexpected error", "rpc", method, "error", err.Error())
+		return status.Error(codes.Internal, "internal error")
 	}
-	if af.applies(se) && code != codes.Internal {
-		code, msg = codes.Unauthenticated, af.message
-		if af.reason != "" {
-			reason = af.reason
-		}
+	se, isStytch := stytchclient.AsError(err)
+	switch {
+	case isStytch && af.applies(se) && st.Code() != codes.Internal:
+		st = collapse(st, af.message, af.reason)
+	case !isStytch && af != nil && st.Code() == codes.Unauthenticated:
+		// A JWT rejected locally: its reason describes the token the caller holds, so only the
+		// message becomes the RPC's one answer.
+		st = collapse(st, af.message, "")
 	}
-	domain := DomainStytch
-	if reason == "" {
-		// Not a Stytch error body (a proxy's page, an empty body): the reason is authsvc's.
-		domain = DomainAuthsvc
-		reason = "stytch_http_" + strconv.Itoa(se.StatusCode)
-		if code == codes.Unavailable {
-			reason = "stytch_unavailable"
-		}
-	}
-	info := &errdetails.ErrorInfo{Reason: reason, Domain: domain}
-	if se.RequestID != "" {
-		info.Metadata = map[string]string{MetadataStytchRequestID: se.RequestID}
-	}
-	details := []protoadapt.MessageV1{info}
-
-	// se.Error() names the endpoint template, status, type and request ID only: safe to log.
-	attrs := []any{"error", se.Error(), "stytch_status", se.StatusCode, "stytch_error_type", se.ErrorType, "stytch_request_id", se.RequestID}
-	switch code {
-	case codes.ResourceExhausted, codes.Unavailable:
-		delay := se.RetryAfter
-		if delay <= 0 {
-			delay = defaultRetryDelay
-		}
-		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(delay)})
-		log.WarnContext(ctx, "stytch call failed", attrs...)
-	case codes.Internal:
-		msg = codeMessages[codes.Internal]
-		log.ErrorContext(ctx, "stytch refused authsvc's request", attrs...)
-	default:
-		log.DebugContext(ctx, "stytch call failed", attrs...)
-	}
-	return withDetails(code, msg, details...)
-}
-
-// stytchCode maps a Stytch HTTP status to a gRPC code.
-func stytchCode(se *stytchclient.Error) codes.Code {
-	switch s := se.StatusCode; {
-	case s == http.StatusBadRequest, s == http.StatusUnprocessableEntity:
-		return codes.InvalidArgument
-	case s == http.StatusUnauthorized:
-		if se.ErrorType == "unauthorized_credentials" {
-			return codes.Internal
-		}
-		return codes.Unauthenticated
-	case s == http.StatusForbidden:
-		return codes.PermissionDenied
-	case s == http.StatusNotFound:
-		return codes.NotFound
-	case s == http.StatusConflict:
-		return codes.AlreadyExists
-	case s == http.StatusTooManyRequests:
-		return codes.ResourceExhausted
-	case s == http.StatusRequestTimeout, s >= 500:
-		return codes.Unavailable
-	default:
-		// Any other status means authsvc and Stytch disagree about the API.
-		return codes.Internal
-	}
-}
-
-// withDetails builds a status error with details. Attaching well-formed details cannot fail; if it
-// did, the status without details is still correct.
-func withDetails(code codes.Code, msg string, details ...protoadapt.MessageV1) error {
-	st := status.New(code, msg)
-	if len(details) > 0 {
-		if withD, err := st.WithDetails(details...); err == nil {
-			st = withD
-		}
-	}
+	b.logFailure(ctx, st, err, se)
 	return st.Err()
 }
 
-// invalidArgument reports a bad request field with an authsvc reason and a BadRequest detail naming
-// the field.
-func invalidArgument(field, reason, msg string) error {
-	return withDetails(codes.InvalidArgument, msg,
-		&errdetails.ErrorInfo{Reason: reason, Domain: DomainAuthsvc},
-		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: msg}}})
+// collapse rewrites a credential rejection of an anonymous RPC into the RPC's one answer: msg, and
+// reason when not empty.
+func collapse(st *status.Status, msg, reason string) *status.Status {
+	p := st.Proto()
+	p.Code = int32(codes.Unauthenticated)
+	p.Message = msg
+	out := status.FromProto(p)
+	if info := rpcerr.ErrorInfo(out); info != nil && reason != "" {
+		info.Reason = reason
+		out = rpcerr.ReplaceErrorInfo(out, info)
+	}
+	return out
+}
+
+// logFailure logs the raw cause at a level by the code: server-side failures (Stytch down, Stytch
+// refusing authsvc itself) at warn and error, the caller's own mistakes at debug. A Stytch error's
+// text names the endpoint template, status, type and request ID only: safe to log.
+func (b *base) logFailure(ctx context.Context, st *status.Status, err error, se *stytchclient.Error) {
+	method, _ := grpc.Method(ctx)
+	attrs := []any{"rpc", method, "code", st.Code().String(), "error", err.Error()}
+	if se != nil {
+		attrs = append(attrs, "stytch_status", se.StatusCode, "stytch_error_type", se.ErrorType, "stytch_request_id", se.RequestID)
+	}
+	level := slog.LevelDebug
+	switch st.Code() {
+	case codes.ResourceExhausted, codes.Unavailable:
+		level = slog.LevelWarn
+	case codes.Internal, codes.Unknown, codes.DataLoss:
+		level = slog.LevelError
+	}
+	b.log.Log(ctx, level, "call failed", attrs...)
 }

@@ -21,7 +21,7 @@ import (
 // becomes a status with ErrorInfo (and RetryInfo) details, and is logged by the production JSON
 // handler at info level (writing to io.Discard, so the cost is encoding, not I/O).
 func BenchmarkToStatus(b *testing.B) {
-	bs := newBase(Deps{Logger: slog.New(telemetry.NewLogHandler(io.Discard, slog.LevelInfo))})
+	bs := newBase(slog.New(telemetry.NewLogHandler(io.Discard, slog.LevelInfo)))
 	ctx := context.Background()
 	stytchError := func(code int, typ string) *stytchclient.Error {
 		return &stytchclient.Error{Endpoint: "POST /v1/b2b/sessions/authenticate", StatusCode: code, RequestID: "request-id-bench-0001", ErrorType: typ}

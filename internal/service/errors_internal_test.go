@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
@@ -61,37 +62,37 @@ func TestToStatus(t *testing.T) {
 		retry     time.Duration // 0: no RetryInfo
 		requestID bool
 	}{
-		{name: "400", err: stytchErr(400, "invalid_email"), code: codes.InvalidArgument, reason: "invalid_email", domain: DomainStytch, requestID: true},
-		{name: "401", err: stytchErr(401, "unable_to_auth_otp_code"), code: codes.Unauthenticated, reason: "unable_to_auth_otp_code", domain: DomainStytch, requestID: true},
-		{name: "401 for authsvc's own credentials", err: stytchErr(401, "unauthorized_credentials"), code: codes.Internal, reason: "unauthorized_credentials", domain: DomainStytch, requestID: true},
-		{name: "403", err: stytchErr(403, "session_authorization_error"), code: codes.PermissionDenied, reason: "session_authorization_error", domain: DomainStytch, requestID: true},
-		{name: "404", err: stytchErr(404, "member_not_found"), code: codes.NotFound, reason: "member_not_found", domain: DomainStytch, requestID: true},
-		{name: "409", err: stytchErr(409, "conflict"), code: codes.AlreadyExists, reason: "conflict", domain: DomainStytch, requestID: true},
-		{name: "429 with Retry-After", err: rateLimited, code: codes.ResourceExhausted, reason: "too_many_requests", domain: DomainStytch, retry: 7 * time.Second, requestID: true},
-		{name: "429 without Retry-After", err: stytchErr(429, "too_many_requests"), code: codes.ResourceExhausted, reason: "too_many_requests", domain: DomainStytch, retry: time.Second, requestID: true},
-		{name: "500", err: stytchErr(500, "internal_server_error"), code: codes.Unavailable, reason: "internal_server_error", domain: DomainStytch, retry: time.Second, requestID: true},
-		{name: "502 without a Stytch body", err: &stytchclient.Error{StatusCode: 502}, code: codes.Unavailable, reason: "stytch_unavailable", domain: DomainAuthsvc, retry: time.Second},
-		{name: "unexpected 4xx", err: &stytchclient.Error{StatusCode: 405}, code: codes.Internal, reason: "stytch_http_405", domain: DomainAuthsvc},
-		{name: "wrapped", err: fmt.Errorf("calling: %w", stytchErr(404, "member_not_found")), code: codes.NotFound, reason: "member_not_found", domain: DomainStytch, requestID: true},
-		{name: "transport failure", err: &stytchclient.TransportError{Endpoint: "GET /x", Err: errors.New("connection refused")}, code: codes.Unavailable, reason: "stytch_unavailable", domain: DomainAuthsvc, retry: time.Second},
-		{name: "Stytch timeout", err: &stytchclient.TransportError{Endpoint: "GET /x", Timeout: true, Err: context.DeadlineExceeded}, code: codes.Unavailable, reason: "stytch_unavailable", domain: DomainAuthsvc, retry: time.Second},
+		{name: "400", err: stytchErr(400, "invalid_email"), code: codes.InvalidArgument, reason: "invalid_email", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "401", err: stytchErr(401, "unable_to_auth_otp_code"), code: codes.Unauthenticated, reason: "unable_to_auth_otp_code", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "401 for authsvc's own credentials", err: stytchErr(401, "unauthorized_credentials"), code: codes.Internal, reason: "unauthorized_credentials", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "403", err: stytchErr(403, "session_authorization_error"), code: codes.PermissionDenied, reason: "session_authorization_error", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "404", err: stytchErr(404, "member_not_found"), code: codes.NotFound, reason: "member_not_found", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "409", err: stytchErr(409, "conflict"), code: codes.AlreadyExists, reason: "conflict", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "429 with Retry-After", err: rateLimited, code: codes.ResourceExhausted, reason: "too_many_requests", domain: stytchclient.DomainStytch, retry: 7 * time.Second, requestID: true},
+		{name: "429 without Retry-After", err: stytchErr(429, "too_many_requests"), code: codes.ResourceExhausted, reason: "too_many_requests", domain: stytchclient.DomainStytch, retry: time.Second, requestID: true},
+		{name: "500", err: stytchErr(500, "internal_server_error"), code: codes.Unavailable, reason: "internal_server_error", domain: stytchclient.DomainStytch, retry: time.Second, requestID: true},
+		{name: "502 without a Stytch body", err: &stytchclient.Error{StatusCode: 502}, code: codes.Unavailable, reason: "stytch_unavailable", domain: rpcerr.Domain, retry: time.Second},
+		{name: "unexpected 4xx", err: &stytchclient.Error{StatusCode: 405}, code: codes.Internal, reason: "stytch_http_405", domain: rpcerr.Domain},
+		{name: "wrapped", err: fmt.Errorf("calling: %w", stytchErr(404, "member_not_found")), code: codes.NotFound, reason: "member_not_found", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "transport failure", err: &stytchclient.TransportError{Endpoint: "GET /x", Err: errors.New("connection refused")}, code: codes.Unavailable, reason: "stytch_unavailable", domain: rpcerr.Domain, retry: time.Second},
+		{name: "Stytch timeout", err: &stytchclient.TransportError{Endpoint: "GET /x", Timeout: true, Err: context.DeadlineExceeded}, code: codes.Unavailable, reason: "stytch_unavailable", domain: rpcerr.Domain, retry: time.Second},
 		{name: "caller canceled", ctx: canceled, err: &stytchclient.TransportError{Err: context.Canceled}, code: codes.Canceled},
 		{name: "caller deadline", ctx: expired, err: &stytchclient.TransportError{Err: context.DeadlineExceeded}, code: codes.DeadlineExceeded},
-		{name: "local JWT rejection", err: fmt.Errorf("x: %w", verify.ErrBadSignature), code: codes.Unauthenticated, reason: "bad_signature", domain: DomainAuthsvc},
-		{name: "keys not loaded", err: fmt.Errorf("x: %w", verify.ErrKeysNotLoaded), code: codes.Unavailable, reason: "keys_not_loaded", domain: DomainAuthsvc, retry: time.Second},
-		{name: "insufficient scope", err: fmt.Errorf("x: %w", verify.ErrInsufficientScope), code: codes.PermissionDenied, reason: "insufficient_scope", domain: DomainAuthsvc},
+		{name: "local JWT rejection", err: fmt.Errorf("x: %w", verify.ErrBadSignature), code: codes.Unauthenticated, reason: "bad_signature", domain: rpcerr.Domain},
+		{name: "keys not loaded", err: fmt.Errorf("x: %w", verify.ErrKeysNotLoaded), code: codes.Unavailable, reason: "keys_not_loaded", domain: rpcerr.Domain, retry: time.Second},
+		{name: "insufficient scope", err: fmt.Errorf("x: %w", verify.ErrInsufficientScope), code: codes.PermissionDenied, reason: "insufficient_scope", domain: rpcerr.Domain},
 		{name: "status passes through", err: status.Error(codes.FailedPrecondition, "kept"), code: codes.FailedPrecondition},
 		{name: "anything else", err: errors.New("boom"), code: codes.Internal},
-		{name: "anonymous: 404 collapses", err: stytchErr(404, "member_not_found"), af: failOTP, code: codes.Unauthenticated, reason: "unable_to_auth_otp_code", domain: DomainStytch, requestID: true},
-		{name: "anonymous: 401 collapses", err: stytchErr(401, "unable_to_auth_otp_code"), af: failOTP, code: codes.Unauthenticated, reason: "unable_to_auth_otp_code", domain: DomainStytch, requestID: true},
-		{name: "anonymous: 400 stays", err: stytchErr(400, "invalid_email"), af: failOTP, code: codes.InvalidArgument, reason: "invalid_email", domain: DomainStytch, requestID: true},
-		{name: "anonymous: misconfiguration stays internal", err: stytchErr(401, "unauthorized_credentials"), af: failOTP, code: codes.Internal, reason: "unauthorized_credentials", domain: DomainStytch, requestID: true},
-		{name: "type filter: listed type collapses", err: stytchErr(404, "session_not_found"), af: failSession, code: codes.Unauthenticated, reason: "session_not_found", domain: DomainStytch, requestID: true},
-		{name: "type filter: other 404 stays", err: stytchErr(404, "organization_not_found"), af: failSession, code: codes.NotFound, reason: "organization_not_found", domain: DomainStytch, requestID: true},
+		{name: "anonymous: 404 collapses", err: stytchErr(404, "member_not_found"), af: failOTP, code: codes.Unauthenticated, reason: "unable_to_auth_otp_code", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "anonymous: 401 collapses", err: stytchErr(401, "unable_to_auth_otp_code"), af: failOTP, code: codes.Unauthenticated, reason: "unable_to_auth_otp_code", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "anonymous: 400 stays", err: stytchErr(400, "invalid_email"), af: failOTP, code: codes.InvalidArgument, reason: "invalid_email", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "anonymous: misconfiguration stays internal", err: stytchErr(401, "unauthorized_credentials"), af: failOTP, code: codes.Internal, reason: "unauthorized_credentials", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "type filter: listed type collapses", err: stytchErr(404, "session_not_found"), af: failSession, code: codes.Unauthenticated, reason: "session_not_found", domain: stytchclient.DomainStytch, requestID: true},
+		{name: "type filter: other 404 stays", err: stytchErr(404, "organization_not_found"), af: failSession, code: codes.NotFound, reason: "organization_not_found", domain: stytchclient.DomainStytch, requestID: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			b := newBase(Deps{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			b := newBase(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 			ctx := tc.ctx
 			if ctx == nil {
 				ctx = context.Background()
@@ -109,7 +110,7 @@ func TestToStatus(t *testing.T) {
 				assert.Equal(t, tc.domain, ei.GetDomain())
 			}
 			if tc.requestID {
-				assert.Equal(t, "request-id-1", ei.GetMetadata()[MetadataStytchRequestID])
+				assert.Equal(t, "request-id-1", ei.GetMetadata()[stytchclient.MetadataRequestID])
 				assert.Contains(t, logs.String(), "request-id-1", "the raw cause is logged")
 			}
 			if tc.retry > 0 {
@@ -123,7 +124,7 @@ func TestToStatus(t *testing.T) {
 }
 
 func TestAnonymousRejectionsAreIdentical(t *testing.T) {
-	b := newBase(Deps{})
+	b := newBase(nil)
 	ctx := context.Background()
 	for _, af := range []*authFailure{failMagicLink, failOTP, failIST, failClient} {
 		unknown := status.Convert(b.toStatus(ctx, stytchErr(404, "member_not_found"), af))

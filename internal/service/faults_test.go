@@ -11,7 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
-	"github.com/authsvc/authsvc/internal/service"
+	"github.com/authsvc/authsvc/internal/rpcerr"
+	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
@@ -40,10 +41,10 @@ func TestStytchFailures(t *testing.T) {
 		reason string
 		domain string
 	}{
-		{"rate limited", stytchemu.Fault{Pattern: sendRoute, Status: http.StatusTooManyRequests}, codes.ResourceExhausted, http.StatusTooManyRequests, "too_many_requests", service.DomainStytch},
-		{"5xx", stytchemu.Fault{Pattern: sendRoute, Status: http.StatusServiceUnavailable}, codes.Unavailable, http.StatusServiceUnavailable, "internal_server_error", service.DomainStytch},
-		{"proxy HTML 502", stytchemu.Fault{Pattern: sendRoute, Status: http.StatusBadGateway, Body: "<html>bad gateway</html>"}, codes.Unavailable, http.StatusServiceUnavailable, "stytch_unavailable", service.DomainAuthsvc},
-		{"connection reset", stytchemu.Fault{Pattern: sendRoute, Reset: true}, codes.Unavailable, http.StatusServiceUnavailable, "stytch_unavailable", service.DomainAuthsvc},
+		{"rate limited", stytchemu.Fault{Pattern: sendRoute, Status: http.StatusTooManyRequests}, codes.ResourceExhausted, http.StatusTooManyRequests, "too_many_requests", stytchclient.DomainStytch},
+		{"5xx", stytchemu.Fault{Pattern: sendRoute, Status: http.StatusServiceUnavailable}, codes.Unavailable, http.StatusServiceUnavailable, "internal_server_error", stytchclient.DomainStytch},
+		{"proxy HTML 502", stytchemu.Fault{Pattern: sendRoute, Status: http.StatusBadGateway, Body: "<html>bad gateway</html>"}, codes.Unavailable, http.StatusServiceUnavailable, "stytch_unavailable", rpcerr.Domain},
+		{"connection reset", stytchemu.Fault{Pattern: sendRoute, Reset: true}, codes.Unavailable, http.StatusServiceUnavailable, "stytch_unavailable", rpcerr.Domain},
 	} {
 		t.Run(tc.name+"/grpc", func(t *testing.T) {
 			id, err := e.Emu.AddFault(tc.fault)

@@ -2,12 +2,15 @@ package service
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+	"github.com/authsvc/authsvc/internal/rpcerr"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
@@ -19,6 +22,10 @@ const m2mTokenLifetime = time.Hour
 type M2M struct {
 	m2mv1.UnimplementedM2MServiceServer
 	base
+	stytch  *stytchclient.Client
+	tokens  *stytchclient.TokenSource
+	checker *session.Checker
+	now     func() time.Time
 
 	// changed records when each client's credentials last changed (secret rotated or rotation
 	// cancelled, client updated or deleted) through this service. TokenSource has no way to drop
@@ -30,8 +37,11 @@ type M2M struct {
 
 var _ m2mv1.M2MServiceServer = (*M2M)(nil)
 
-// NewM2M returns the M2MService. It needs d.Stytch, d.Tokens and d.Verifier.
-func NewM2M(d Deps) *M2M { return &M2M{base: newBase(d), changed: make(map[string]time.Time)} }
+// NewM2M returns the M2MService: tokens issues and caches access tokens, checker verifies them
+// locally, now is the verifier's clock.
+func NewM2M(stytch *stytchclient.Client, tokens *stytchclient.TokenSource, checker *session.Checker, now func() time.Time, log *slog.Logger) *M2M {
+	return &M2M{base: newBase(log), stytch: stytch, tokens: tokens, checker: checker, now: now, changed: make(map[string]time.Time)}
+}
 
 func (s *M2M) credentialsChanged(clientID string) {
 	now := s.now()
@@ -84,7 +94,7 @@ func toClient(c *stytchclient.M2MClient) *m2mv1.Client {
 
 // CreateClient creates an M2M client and returns its secret, once.
 func (s *M2M) CreateClient(ctx context.Context, req *m2mv1.CreateClientRequest) (*m2mv1.CreateClientResponse, error) {
-	res, err := s.d.Stytch.M2MClientCreate(ctx, stytchclient.M2MClientCreateParams{
+	res, err := s.stytch.M2MClientCreate(ctx, stytchclient.M2MClientCreateParams{
 		Scopes:            append([]string{}, req.GetScopes()...), // Stytch wants [] rather than null
 		ClientID:          req.GetClientId(),
 		ClientSecret:      req.GetClientSecret(),
@@ -100,7 +110,7 @@ func (s *M2M) CreateClient(ctx context.Context, req *m2mv1.CreateClientRequest) 
 
 // GetClient returns a client without its secret.
 func (s *M2M) GetClient(ctx context.Context, req *m2mv1.GetClientRequest) (*m2mv1.GetClientResponse, error) {
-	res, err := s.d.Stytch.M2MClientGet(ctx, req.GetClientId())
+	res, err := s.stytch.M2MClientGet(ctx, req.GetClientId())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -121,7 +131,7 @@ func (s *M2M) UpdateClient(ctx context.Context, req *m2mv1.UpdateClientRequest) 
 	if sc := req.GetScopes(); sc != nil {
 		p.Scopes = append([]string{}, sc.GetScopes()...)
 	}
-	res, err := s.d.Stytch.M2MClientUpdate(ctx, p)
+	res, err := s.stytch.M2MClientUpdate(ctx, p)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -133,7 +143,7 @@ func (s *M2M) UpdateClient(ctx context.Context, req *m2mv1.UpdateClientRequest) 
 
 // DeleteClient deletes a client. Tokens already issued stay valid until they expire.
 func (s *M2M) DeleteClient(ctx context.Context, req *m2mv1.DeleteClientRequest) (*m2mv1.DeleteClientResponse, error) {
-	res, err := s.d.Stytch.M2MClientDelete(ctx, req.GetClientId())
+	res, err := s.stytch.M2MClientDelete(ctx, req.GetClientId())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -149,7 +159,7 @@ func (s *M2M) SearchClients(ctx context.Context, req *m2mv1.SearchClientsRequest
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.d.Stytch.M2MClientSearch(ctx, stytchclient.SearchParams{Cursor: req.GetCursor(), Limit: req.GetLimit(), Query: query})
+	res, err := s.stytch.M2MClientSearch(ctx, stytchclient.SearchParams{Cursor: req.GetCursor(), Limit: req.GetLimit(), Query: query})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -192,7 +202,7 @@ func clientQuery(q *m2mv1.ClientSearchQuery) (*stytchclient.SearchQuery, map[m2m
 			op("scopes", f.Scopes.GetValues())
 		case *m2mv1.ClientSearchOperand_Statuses:
 			if operator == "OR" {
-				return nil, nil, invalidArgument("query.operands.statuses", "unsupported_filter",
+				return nil, nil, rpcerr.InvalidArgument("query.operands.statuses", "unsupported_filter",
 					"the statuses filter can only be combined with AND")
 			}
 			if statuses == nil {
@@ -218,7 +228,7 @@ func clientQuery(q *m2mv1.ClientSearchQuery) (*stytchclient.SearchQuery, map[m2m
 
 // RotateSecretStart creates a next secret; both work until RotateSecret or RotateSecretCancel.
 func (s *M2M) RotateSecretStart(ctx context.Context, req *m2mv1.RotateSecretStartRequest) (*m2mv1.RotateSecretStartResponse, error) {
-	res, err := s.d.Stytch.M2MSecretRotateStart(ctx, req.GetClientId())
+	res, err := s.stytch.M2MSecretRotateStart(ctx, req.GetClientId())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -228,7 +238,7 @@ func (s *M2M) RotateSecretStart(ctx context.Context, req *m2mv1.RotateSecretStar
 // RotateSecret completes a rotation; the old secret stops working at once, in authsvc's token cache
 // too.
 func (s *M2M) RotateSecret(ctx context.Context, req *m2mv1.RotateSecretRequest) (*m2mv1.RotateSecretResponse, error) {
-	res, err := s.d.Stytch.M2MSecretRotate(ctx, req.GetClientId())
+	res, err := s.stytch.M2MSecretRotate(ctx, req.GetClientId())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -238,7 +248,7 @@ func (s *M2M) RotateSecret(ctx context.Context, req *m2mv1.RotateSecretRequest) 
 
 // RotateSecretCancel abandons a rotation; the next secret stops working.
 func (s *M2M) RotateSecretCancel(ctx context.Context, req *m2mv1.RotateSecretCancelRequest) (*m2mv1.RotateSecretCancelResponse, error) {
-	res, err := s.d.Stytch.M2MSecretRotateCancel(ctx, req.GetClientId())
+	res, err := s.stytch.M2MSecretRotateCancel(ctx, req.GetClientId())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -249,11 +259,11 @@ func (s *M2M) RotateSecretCancel(ctx context.Context, req *m2mv1.RotateSecretCan
 // IssueToken exchanges client credentials for an access token through the token cache.
 func (s *M2M) IssueToken(ctx context.Context, req *m2mv1.IssueTokenRequest) (*m2mv1.IssueTokenResponse, error) {
 	p := stytchclient.M2MTokenParams{ClientID: req.GetClientId(), ClientSecret: req.GetClientSecret(), Scopes: req.GetScopes()}
-	tok, err := s.d.Tokens.Token(ctx, p)
+	tok, err := s.tokens.Token(ctx, p)
 	if err == nil {
 		if t, ok := s.changedAt(p.ClientID); ok && !tok.IssuedAt.After(t) {
 			// Cached before the client's credentials changed: let Stytch check the secret again.
-			tok, err = s.d.Stytch.M2MTokenRaw(ctx, p)
+			tok, err = s.stytch.M2MTokenRaw(ctx, p)
 			if err == nil && tok.IssuedAt.IsZero() {
 				tok.IssuedAt = s.now()
 			}
@@ -273,7 +283,7 @@ func (s *M2M) IssueToken(ctx context.Context, req *m2mv1.IssueTokenRequest) (*m2
 // AuthenticateToken verifies an access token locally and checks its scopes: an invalid token is
 // UNAUTHENTICATED, a valid one without a required scope PERMISSION_DENIED. No call to Stytch.
 func (s *M2M) AuthenticateToken(ctx context.Context, req *m2mv1.AuthenticateTokenRequest) (*m2mv1.AuthenticateTokenResponse, error) {
-	c, err := s.d.Verifier.VerifyM2M(ctx, req.GetAccessToken(), req.GetRequiredScopes())
+	c, err := s.checker.CheckM2M(ctx, req.GetAccessToken(), req.GetRequiredScopes())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}

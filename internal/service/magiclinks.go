@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"log/slog"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 )
 
@@ -11,24 +13,28 @@ import (
 type MagicLinks struct {
 	b2bv1.UnimplementedMagicLinksServiceServer
 	base
+	stytch    *stytchclient.Client
+	redirects RedirectPolicy
 }
 
 var _ b2bv1.MagicLinksServiceServer = (*MagicLinks)(nil)
 
-// NewMagicLinks returns the MagicLinksService. It needs d.Stytch and d.Redirects.
-func NewMagicLinks(d Deps) *MagicLinks { return &MagicLinks{base: newBase(d)} }
+// NewMagicLinks returns the MagicLinksService; redirects decides the links' redirect URLs.
+func NewMagicLinks(stytch *stytchclient.Client, redirects RedirectPolicy, log *slog.Logger) *MagicLinks {
+	return &MagicLinks{base: newBase(log), stytch: stytch, redirects: redirects}
+}
 
 // LoginOrSignup emails a login or sign-up link.
 func (s *MagicLinks) LoginOrSignup(ctx context.Context, req *b2bv1.MagicLinksServiceLoginOrSignupRequest) (*b2bv1.MagicLinksServiceLoginOrSignupResponse, error) {
-	login, err := s.d.Redirects.Resolve("login_redirect_url", req.GetLoginRedirectUrl())
+	login, err := s.redirects.Resolve("login_redirect_url", req.GetLoginRedirectUrl())
 	if err != nil {
 		return nil, err
 	}
-	signup, err := s.d.Redirects.Resolve("signup_redirect_url", req.GetSignupRedirectUrl())
+	signup, err := s.redirects.Resolve("signup_redirect_url", req.GetSignupRedirectUrl())
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.d.Stytch.MagicLinkLoginOrSignup(ctx, stytchclient.MagicLinkLoginOrSignupParams{
+	res, err := s.stytch.MagicLinkLoginOrSignup(ctx, stytchclient.MagicLinkLoginOrSignupParams{
 		OrganizationID:          req.GetOrganizationId(),
 		EmailAddress:            req.GetEmailAddress(),
 		LoginRedirectURL:        login,
@@ -53,11 +59,11 @@ func (s *MagicLinks) LoginOrSignup(ctx context.Context, req *b2bv1.MagicLinksSer
 
 // Invite invites a member by email, acting as the calling member when there is one.
 func (s *MagicLinks) Invite(ctx context.Context, req *b2bv1.MagicLinksServiceInviteRequest) (*b2bv1.MagicLinksServiceInviteResponse, error) {
-	redirect, err := s.d.Redirects.Resolve("invite_redirect_url", req.GetInviteRedirectUrl())
+	redirect, err := s.redirects.Resolve("invite_redirect_url", req.GetInviteRedirectUrl())
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.d.Stytch.MagicLinkInvite(ctx, stytchclient.MagicLinkInviteParams{
+	res, err := s.stytch.MagicLinkInvite(ctx, stytchclient.MagicLinkInviteParams{
 		OrganizationID:          req.GetOrganizationId(),
 		EmailAddress:            req.GetEmailAddress(),
 		InviteRedirectURL:       redirect,
@@ -69,7 +75,7 @@ func (s *MagicLinks) Invite(ctx context.Context, req *b2bv1.MagicLinksServiceInv
 		Locale:                  locale(req.GetLocale()),
 		Roles:                   req.GetRoles(),
 		InviteExpirationMinutes: req.GetInviteExpirationMinutes(),
-		ActingMember:            acting(ctx),
+		ActingMember:            access.From(ctx).Acting(),
 	})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
@@ -84,11 +90,11 @@ func (s *MagicLinks) Invite(ctx context.Context, req *b2bv1.MagicLinksServiceInv
 // DiscoverySend emails a discovery link. The answer is empty whether or not the address belongs to
 // anyone.
 func (s *MagicLinks) DiscoverySend(ctx context.Context, req *b2bv1.MagicLinksServiceDiscoverySendRequest) (*b2bv1.MagicLinksServiceDiscoverySendResponse, error) {
-	redirect, err := s.d.Redirects.Resolve("discovery_redirect_url", req.GetDiscoveryRedirectUrl())
+	redirect, err := s.redirects.Resolve("discovery_redirect_url", req.GetDiscoveryRedirectUrl())
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.d.Stytch.MagicLinkDiscoverySend(ctx, stytchclient.MagicLinkDiscoverySendParams{
+	_, err = s.stytch.MagicLinkDiscoverySend(ctx, stytchclient.MagicLinkDiscoverySendParams{
 		EmailAddress:               req.GetEmailAddress(),
 		DiscoveryRedirectURL:       redirect,
 		PKCECodeChallenge:          req.GetPkceCodeChallenge(),
@@ -105,7 +111,7 @@ func (s *MagicLinks) DiscoverySend(ctx context.Context, req *b2bv1.MagicLinksSer
 // Authenticate redeems a magic-link token. Every rejection of the token (unknown, used, expired,
 // or for an unknown member) is the same UNAUTHENTICATED answer.
 func (s *MagicLinks) Authenticate(ctx context.Context, req *b2bv1.MagicLinksServiceAuthenticateRequest) (*b2bv1.MagicLinksServiceAuthenticateResponse, error) {
-	res, err := s.d.Stytch.MagicLinkAuthenticate(ctx, stytchclient.MagicLinkAuthenticateParams{
+	res, err := s.stytch.MagicLinkAuthenticate(ctx, stytchclient.MagicLinkAuthenticateParams{
 		MagicLinksToken:          req.GetMagicLinksToken(),
 		PKCECodeVerifier:         req.GetPkceCodeVerifier(),
 		SessionToken:             req.GetSessionToken(),
@@ -137,7 +143,7 @@ func (s *MagicLinks) Authenticate(ctx context.Context, req *b2bv1.MagicLinksServ
 
 // DiscoveryAuthenticate redeems a discovery magic-link token.
 func (s *MagicLinks) DiscoveryAuthenticate(ctx context.Context, req *b2bv1.MagicLinksServiceDiscoveryAuthenticateRequest) (*b2bv1.MagicLinksServiceDiscoveryAuthenticateResponse, error) {
-	res, err := s.d.Stytch.MagicLinkDiscoveryAuthenticate(ctx, stytchclient.MagicLinkDiscoveryAuthenticateParams{
+	res, err := s.stytch.MagicLinkDiscoveryAuthenticate(ctx, stytchclient.MagicLinkDiscoveryAuthenticateParams{
 		DiscoveryMagicLinksToken: req.GetDiscoveryMagicLinksToken(),
 		PKCECodeVerifier:         req.GetPkceCodeVerifier(),
 	})

@@ -2,8 +2,11 @@ package service
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 )
 
@@ -12,12 +15,17 @@ import (
 type Members struct {
 	b2bv1.UnimplementedMembersServiceServer
 	base
+	stytch  *stytchclient.Client
+	revoked revoker
 }
 
 var _ b2bv1.MembersServiceServer = (*Members)(nil)
 
-// NewMembers returns the MembersService. It needs d.Stytch; d.Revocations is optional.
-func NewMembers(d Deps) *Members { return &Members{base: newBase(d)} }
+// NewMembers returns the MembersService. Deleting a member revokes its session JWTs in revocations
+// (now is the clock of the cut-off: the verifier's).
+func NewMembers(stytch *stytchclient.Client, revocations Revocations, now func() time.Time, log *slog.Logger) *Members {
+	return &Members{base: newBase(log), stytch: stytch, revoked: revoker{list: revocations, now: now}}
+}
 
 func memberOrgResult(r *stytchclient.MemberOrgResult) (string, *b2bv1.Member, *b2bv1.Organization) {
 	id := r.MemberID
@@ -29,7 +37,7 @@ func memberOrgResult(r *stytchclient.MemberOrgResult) (string, *b2bv1.Member, *b
 
 // Create adds a member without sending any email.
 func (s *Members) Create(ctx context.Context, req *b2bv1.MembersServiceCreateRequest) (*b2bv1.MembersServiceCreateResponse, error) {
-	res, err := s.d.Stytch.MemberCreate(ctx, stytchclient.MemberCreateParams{
+	res, err := s.stytch.MemberCreate(ctx, stytchclient.MemberCreateParams{
 		OrganizationID:        req.GetOrganizationId(),
 		EmailAddress:          req.GetEmailAddress(),
 		Name:                  req.GetName(),
@@ -41,7 +49,7 @@ func (s *Members) Create(ctx context.Context, req *b2bv1.MembersServiceCreateReq
 		MFAEnrolled:           req.GetMfaEnrolled(),
 		Roles:                 req.GetRoles(),
 		ExternalID:            req.GetExternalId(),
-		ActingMember:          acting(ctx),
+		ActingMember:          access.From(ctx).Acting(),
 	})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
@@ -52,7 +60,7 @@ func (s *Members) Create(ctx context.Context, req *b2bv1.MembersServiceCreateReq
 
 // Get returns a member by ID (or external ID) or by email address.
 func (s *Members) Get(ctx context.Context, req *b2bv1.MembersServiceGetRequest) (*b2bv1.MembersServiceGetResponse, error) {
-	res, err := s.d.Stytch.MemberGet(ctx, stytchclient.MemberGetParams{
+	res, err := s.stytch.MemberGet(ctx, stytchclient.MemberGetParams{
 		OrganizationID: req.GetOrganizationId(),
 		MemberID:       req.GetMemberId(),
 		EmailAddress:   req.GetEmailAddress(),
@@ -77,7 +85,7 @@ func (s *Members) Update(ctx context.Context, req *b2bv1.MembersServiceUpdateReq
 		MFAEnrolled:       req.MfaEnrolled,
 		EmailAddress:      req.EmailAddress,
 		ExternalID:        req.ExternalId,
-		ActingMember:      acting(ctx),
+		ActingMember:      access.From(ctx).Acting(),
 	}
 	if r := req.GetRoles(); r != nil {
 		// Non-nil even when empty: "remove every explicit role".
@@ -92,7 +100,7 @@ func (s *Members) Update(ctx context.Context, req *b2bv1.MembersServiceUpdateReq
 	if req.GetUnlinkEmail() {
 		p.UnlinkEmail = new(true)
 	}
-	res, err := s.d.Stytch.MemberUpdate(ctx, p)
+	res, err := s.stytch.MemberUpdate(ctx, p)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -103,24 +111,24 @@ func (s *Members) Update(ctx context.Context, req *b2bv1.MembersServiceUpdateReq
 // Delete deletes a member. Stytch revokes the member's sessions; authsvc remembers them as revoked
 // too, so their JWTs stop verifying locally at once.
 func (s *Members) Delete(ctx context.Context, req *b2bv1.MembersServiceDeleteRequest) (*b2bv1.MembersServiceDeleteResponse, error) {
-	res, err := s.d.Stytch.MemberDelete(ctx, req.GetOrganizationId(), req.GetMemberId(), acting(ctx))
+	res, err := s.stytch.MemberDelete(ctx, req.GetOrganizationId(), req.GetMemberId(), access.From(ctx).Acting())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
 	// Stytch revoked the member's sessions; their JWTs would verify locally for up to 5 more
 	// minutes unless remembered.
-	s.forgetMember(ctx, req.GetMemberId())
+	s.revoked.member(ctx, req.GetMemberId())
 	return &b2bv1.MembersServiceDeleteResponse{MemberId: res.MemberID}, nil
 }
 
 // Search finds members, a page at a time.
 func (s *Members) Search(ctx context.Context, req *b2bv1.MembersServiceSearchRequest) (*b2bv1.MembersServiceSearchResponse, error) {
-	res, err := s.d.Stytch.MemberSearch(ctx, stytchclient.MemberSearchParams{
+	res, err := s.stytch.MemberSearch(ctx, stytchclient.MemberSearchParams{
 		OrganizationIDs: req.GetOrganizationIds(),
 		Cursor:          req.GetCursor(),
 		Limit:           req.GetLimit(),
 		Query:           memberQuery(req.GetQuery()),
-		ActingMember:    acting(ctx),
+		ActingMember:    access.From(ctx).Acting(),
 	})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
@@ -192,7 +200,7 @@ func memberQuery(q *b2bv1.MemberSearchQuery) *stytchclient.SearchQuery {
 
 // Reactivate brings a deleted member back.
 func (s *Members) Reactivate(ctx context.Context, req *b2bv1.MembersServiceReactivateRequest) (*b2bv1.MembersServiceReactivateResponse, error) {
-	res, err := s.d.Stytch.MemberReactivate(ctx, req.GetOrganizationId(), req.GetMemberId(), acting(ctx))
+	res, err := s.stytch.MemberReactivate(ctx, req.GetOrganizationId(), req.GetMemberId(), access.From(ctx).Acting())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -202,7 +210,7 @@ func (s *Members) Reactivate(ctx context.Context, req *b2bv1.MembersServiceReact
 
 // DeleteMfaPhoneNumber removes a member's MFA phone number.
 func (s *Members) DeleteMfaPhoneNumber(ctx context.Context, req *b2bv1.MembersServiceDeleteMfaPhoneNumberRequest) (*b2bv1.MembersServiceDeleteMfaPhoneNumberResponse, error) {
-	res, err := s.d.Stytch.MemberDeleteMFAPhoneNumber(ctx, req.GetOrganizationId(), req.GetMemberId(), acting(ctx))
+	res, err := s.stytch.MemberDeleteMFAPhoneNumber(ctx, req.GetOrganizationId(), req.GetMemberId(), access.From(ctx).Acting())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -212,7 +220,7 @@ func (s *Members) DeleteMfaPhoneNumber(ctx context.Context, req *b2bv1.MembersSe
 
 // DeletePassword removes a member's password.
 func (s *Members) DeletePassword(ctx context.Context, req *b2bv1.MembersServiceDeletePasswordRequest) (*b2bv1.MembersServiceDeletePasswordResponse, error) {
-	res, err := s.d.Stytch.MemberDeletePassword(ctx, req.GetOrganizationId(), req.GetMemberPasswordId(), acting(ctx))
+	res, err := s.stytch.MemberDeletePassword(ctx, req.GetOrganizationId(), req.GetMemberPasswordId(), access.From(ctx).Acting())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -222,7 +230,7 @@ func (s *Members) DeletePassword(ctx context.Context, req *b2bv1.MembersServiceD
 
 // DangerouslyGet returns a member by ID across organizations.
 func (s *Members) DangerouslyGet(ctx context.Context, req *b2bv1.MembersServiceDangerouslyGetRequest) (*b2bv1.MembersServiceDangerouslyGetResponse, error) {
-	res, err := s.d.Stytch.MemberDangerouslyGet(ctx, req.GetMemberId(), req.GetIncludeDeleted())
+	res, err := s.stytch.MemberDangerouslyGet(ctx, req.GetMemberId(), req.GetIncludeDeleted())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}

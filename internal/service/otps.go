@@ -2,11 +2,13 @@ package service
 
 import (
 	"context"
+	"log/slog"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/rpcerr"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
@@ -15,16 +17,21 @@ import (
 type OTPs struct {
 	b2bv1.UnimplementedOTPsServiceServer
 	base
+	stytch   *stytchclient.Client
+	sessions *session.Checker
 }
 
 var _ b2bv1.OTPsServiceServer = (*OTPs)(nil)
 
-// NewOTPs returns the OTPsService. It needs d.Stytch.
-func NewOTPs(d Deps) *OTPs { return &OTPs{base: newBase(d)} }
+// NewOTPs returns the OTPsService; sessions checks the session JWT an MFA send names before anyone
+// is texted.
+func NewOTPs(stytch *stytchclient.Client, sessions *session.Checker, log *slog.Logger) *OTPs {
+	return &OTPs{base: newBase(log), stytch: stytch, sessions: sessions}
+}
 
 // EmailLoginOrSignup emails a login or sign-up code.
 func (s *OTPs) EmailLoginOrSignup(ctx context.Context, req *b2bv1.OTPsServiceEmailLoginOrSignupRequest) (*b2bv1.OTPsServiceEmailLoginOrSignupResponse, error) {
-	res, err := s.d.Stytch.OTPEmailLoginOrSignup(ctx, stytchclient.OTPEmailLoginOrSignupParams{
+	res, err := s.stytch.OTPEmailLoginOrSignup(ctx, stytchclient.OTPEmailLoginOrSignupParams{
 		OrganizationID:          req.GetOrganizationId(),
 		EmailAddress:            req.GetEmailAddress(),
 		LoginTemplateID:         req.GetLoginTemplateId(),
@@ -47,7 +54,7 @@ func (s *OTPs) EmailLoginOrSignup(ctx context.Context, req *b2bv1.OTPsServiceEma
 // EmailAuthenticate checks an email code. An unknown member, a missing code and a wrong code give
 // the same UNAUTHENTICATED answer.
 func (s *OTPs) EmailAuthenticate(ctx context.Context, req *b2bv1.OTPsServiceEmailAuthenticateRequest) (*b2bv1.OTPsServiceEmailAuthenticateResponse, error) {
-	res, err := s.d.Stytch.OTPEmailAuthenticate(ctx, stytchclient.OTPEmailAuthenticateParams{
+	res, err := s.stytch.OTPEmailAuthenticate(ctx, stytchclient.OTPEmailAuthenticateParams{
 		OrganizationID:           req.GetOrganizationId(),
 		EmailAddress:             req.GetEmailAddress(),
 		Code:                     req.GetCode(),
@@ -80,7 +87,7 @@ func (s *OTPs) EmailAuthenticate(ctx context.Context, req *b2bv1.OTPsServiceEmai
 
 // EmailDiscoverySend emails a discovery code; the answer says nothing about the address.
 func (s *OTPs) EmailDiscoverySend(ctx context.Context, req *b2bv1.OTPsServiceEmailDiscoverySendRequest) (*b2bv1.OTPsServiceEmailDiscoverySendResponse, error) {
-	_, err := s.d.Stytch.OTPEmailDiscoverySend(ctx, stytchclient.OTPEmailDiscoverySendParams{
+	_, err := s.stytch.OTPEmailDiscoverySend(ctx, stytchclient.OTPEmailDiscoverySendParams{
 		EmailAddress:               req.GetEmailAddress(),
 		LoginTemplateID:            req.GetLoginTemplateId(),
 		Locale:                     locale(req.GetLocale()),
@@ -94,7 +101,7 @@ func (s *OTPs) EmailDiscoverySend(ctx context.Context, req *b2bv1.OTPsServiceEma
 
 // EmailDiscoveryAuthenticate checks a discovery code.
 func (s *OTPs) EmailDiscoveryAuthenticate(ctx context.Context, req *b2bv1.OTPsServiceEmailDiscoveryAuthenticateRequest) (*b2bv1.OTPsServiceEmailDiscoveryAuthenticateResponse, error) {
-	res, err := s.d.Stytch.OTPEmailDiscoveryAuthenticate(ctx, stytchclient.OTPEmailDiscoveryAuthenticateParams{
+	res, err := s.stytch.OTPEmailDiscoveryAuthenticate(ctx, stytchclient.OTPEmailDiscoveryAuthenticateParams{
 		EmailAddress: req.GetEmailAddress(),
 		Code:         req.GetCode(),
 	})
@@ -115,22 +122,21 @@ func (s *OTPs) SmsSend(ctx context.Context, req *b2bv1.OTPsServiceSmsSendRequest
 	if req.GetIntermediateSessionToken() == "" && req.GetSessionToken() == "" && req.GetSessionJwt() == "" {
 		// protovalidate rejects this before the handler; checked again because sending without a
 		// credential would let anyone text any member.
-		return nil, invalidArgument("credential", "missing_credential",
+		return nil, rpcerr.InvalidArgument("credential", "missing_credential",
 			"one of intermediate_session_token, session_token or session_jwt is required")
 	}
-	if jwt := req.GetSessionJwt(); jwt != "" && s.d.Verifier != nil {
+	if jwt := req.GetSessionJwt(); jwt != "" {
 		// A session JWT can be checked here for free: refuse a junk one, or one of another member,
 		// without texting anyone.
-		c, err := s.d.Verifier.VerifySession(ctx, jwt)
+		c, err := s.sessions.Verifier().VerifySession(ctx, jwt)
 		switch {
 		case err != nil && !verify.Refreshable(err):
 			return nil, s.toStatus(ctx, err, failSession)
 		case err == nil && (c.MemberID != req.GetMemberId() || c.OrganizationID != req.GetOrganizationId()):
-			return nil, withDetails(codes.PermissionDenied, "the session belongs to another member",
-				&errdetails.ErrorInfo{Reason: "session_member_mismatch", Domain: DomainAuthsvc})
+			return nil, rpcerr.New(codes.PermissionDenied, "session_member_mismatch", "the session belongs to another member")
 		}
 	}
-	res, err := s.d.Stytch.OTPSMSSend(ctx, stytchclient.OTPSMSSendParams{
+	res, err := s.stytch.OTPSMSSend(ctx, stytchclient.OTPSMSSendParams{
 		OrganizationID:           req.GetOrganizationId(),
 		MemberID:                 req.GetMemberId(),
 		MFAPhoneNumber:           req.GetMfaPhoneNumber(),
@@ -156,7 +162,7 @@ var mfaEnrollments = map[b2bv1.MfaEnrollment]string{
 
 // SmsAuthenticate checks an MFA code and completes the session.
 func (s *OTPs) SmsAuthenticate(ctx context.Context, req *b2bv1.OTPsServiceSmsAuthenticateRequest) (*b2bv1.OTPsServiceSmsAuthenticateResponse, error) {
-	res, err := s.d.Stytch.OTPSMSAuthenticate(ctx, stytchclient.OTPSMSAuthenticateParams{
+	res, err := s.stytch.OTPSMSAuthenticate(ctx, stytchclient.OTPSMSAuthenticateParams{
 		OrganizationID:           req.GetOrganizationId(),
 		MemberID:                 req.GetMemberId(),
 		Code:                     req.GetCode(),

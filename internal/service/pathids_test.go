@@ -22,6 +22,7 @@ import (
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+	"github.com/authsvc/authsvc/internal/revocation"
 	"github.com/authsvc/authsvc/internal/service"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -92,19 +93,29 @@ func idFields(org, member string) []idField {
 				return &b2bv1.MembersServiceGetRequest{OrganizationId: org, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: v}}
 			}},
 		{rpc: membersSvc + "Update", field: "organization_id", kind: inPath, verb: http.MethodPut, rest: orgs("/members/" + member), body: `{}`,
-			req: func(v string) proto.Message { return &b2bv1.MembersServiceUpdateRequest{OrganizationId: v, MemberId: member} }},
+			req: func(v string) proto.Message {
+				return &b2bv1.MembersServiceUpdateRequest{OrganizationId: v, MemberId: member}
+			}},
 		{rpc: membersSvc + "Update", field: "member_id", kind: inPath, verb: http.MethodPut, rest: members("", ""), body: `{}`,
-			req: func(v string) proto.Message { return &b2bv1.MembersServiceUpdateRequest{OrganizationId: org, MemberId: v} }},
+			req: func(v string) proto.Message {
+				return &b2bv1.MembersServiceUpdateRequest{OrganizationId: org, MemberId: v}
+			}},
 		{rpc: membersSvc + "Delete", field: "organization_id", kind: inPath, verb: http.MethodDelete, rest: orgs("/members/" + member),
-			req: func(v string) proto.Message { return &b2bv1.MembersServiceDeleteRequest{OrganizationId: v, MemberId: member} }},
+			req: func(v string) proto.Message {
+				return &b2bv1.MembersServiceDeleteRequest{OrganizationId: v, MemberId: member}
+			}},
 		{rpc: membersSvc + "Delete", field: "member_id", kind: inPath, verb: http.MethodDelete, rest: members("", ""),
-			req: func(v string) proto.Message { return &b2bv1.MembersServiceDeleteRequest{OrganizationId: org, MemberId: v} }},
+			req: func(v string) proto.Message {
+				return &b2bv1.MembersServiceDeleteRequest{OrganizationId: org, MemberId: v}
+			}},
 		{rpc: membersSvc + "Reactivate", field: "organization_id", kind: inPath, verb: http.MethodPut, rest: orgs("/members/" + member + "/reactivate"), body: `{}`,
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceReactivateRequest{OrganizationId: v, MemberId: member}
 			}},
 		{rpc: membersSvc + "Reactivate", field: "member_id", kind: inPath, verb: http.MethodPut, rest: members("", "/reactivate"), body: `{}`,
-			req: func(v string) proto.Message { return &b2bv1.MembersServiceReactivateRequest{OrganizationId: org, MemberId: v} }},
+			req: func(v string) proto.Message {
+				return &b2bv1.MembersServiceReactivateRequest{OrganizationId: org, MemberId: v}
+			}},
 		{rpc: membersSvc + "DeleteMfaPhoneNumber", field: "organization_id", kind: inPath, verb: http.MethodDelete, rest: orgs("/members/mfa_phone_numbers/" + member),
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceDeleteMfaPhoneNumberRequest{OrganizationId: v, MemberId: member}
@@ -338,8 +349,10 @@ func TestStytchClientRefusalIsInvalidArgument(t *testing.T) {
 	t.Cleanup(func() { _ = emu.Close() })
 	sc, err := stytchclient.New(stytchclient.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
 	require.NoError(t, err)
-	members := service.NewMembers(service.Deps{Stytch: sc})
-	m2m := service.NewM2M(service.Deps{Stytch: sc})
+	revs, err := revocation.New(revocation.Config{})
+	require.NoError(t, err)
+	members := service.NewMembers(sc, revs, emu.Now, nil)
+	m2m := service.NewM2M(sc, sc.TokenSource(stytchclient.TokenSourceConfig{}), nil, emu.Now, nil)
 	org, err := emu.CreateOrganization(stytchemu.OrganizationParams{Name: "Acme"})
 	require.NoError(t, err)
 	ctx := context.Background()

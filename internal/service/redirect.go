@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/authsvc/authsvc/internal/rpcerr"
 )
 
 // RedirectPolicy decides which redirect URL a magic link carries. authsvc never forwards an arbitrary
@@ -61,7 +63,7 @@ func (p RedirectPolicy) Resolve(field, requested string) (string, error) {
 		return p.Default(), nil
 	}
 	if len(p.entries) == 0 {
-		return "", invalidArgument(field, "invalid_redirect_url",
+		return "", rpcerr.InvalidArgument(field, "invalid_redirect_url",
 			field+" cannot be set: no redirect URLs are configured; omit it to use the project's default")
 	}
 	key, err := redirectKey(requested)
@@ -73,7 +75,7 @@ func (p RedirectPolicy) Resolve(field, requested string) (string, error) {
 		}
 	}
 	// The message names the field, never the URL: it is caller input.
-	return "", invalidArgument(field, "invalid_redirect_url", field+" is not an allowed redirect URL")
+	return "", rpcerr.InvalidArgument(field, "invalid_redirect_url", field+" is not an allowed redirect URL")
 }
 
 var errBadRedirect = errors.New("not an absolute http(s) URL without user info or fragment")

@@ -2,164 +2,95 @@ package service
 
 import (
 	"context"
-	"sync"
+	"log/slog"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
-
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
-	"github.com/authsvc/authsvc/internal/callmeta"
+	"github.com/authsvc/authsvc/internal/access"
+	"github.com/authsvc/authsvc/internal/rpcerr"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
-)
-
-const (
-	// revokeFor is how long a revoked session is remembered locally: a Stytch session JWT lives
-	// 5 minutes, and after a revocation Stytch mints no new ones, so every JWT of the session has
-	// expired by then (the minute covers the verifier's clock-skew leeway).
-	revokeFor = 6 * time.Minute
-	// jwksMaxAge bounds how long GetJWKS serves its copy of the key set without refetching.
-	jwksMaxAge = 5 * time.Minute
 )
 
 // Sessions implements b2bv1.SessionsServiceServer.
 type Sessions struct {
 	b2bv1.UnimplementedSessionsServiceServer
 	base
-
-	jwksFlight singleflight.Group
-	jwksMu     sync.Mutex
-	jwks       []*b2bv1.Jwk
-	jwksAt     time.Time
+	stytch  *stytchclient.Client
+	checker *session.Checker
+	keys    *verify.JWKSCache
+	revoked revoker
 }
 
 var _ b2bv1.SessionsServiceServer = (*Sessions)(nil)
 
-// NewSessions returns the SessionsService. It needs d.Stytch, d.Sessions and d.Verifier; d.JWKS,
-// d.MaxTokenAge and d.Revocations are optional.
-func NewSessions(d Deps) *Sessions { return &Sessions{base: newBase(d)} }
+// NewSessions returns the SessionsService. checker decides session checks; keys is the one JWKS
+// cache of the project, which GetJWKS serves; revocations records sessions revoked here (now is the
+// verifier's clock).
+func NewSessions(stytch *stytchclient.Client, checker *session.Checker, keys *verify.JWKSCache, revocations Revocations, now func() time.Time, log *slog.Logger) *Sessions {
+	return &Sessions{base: newBase(log), stytch: stytch, checker: checker, keys: keys, revoked: revoker{list: revocations, now: now}}
+}
 
-// Authenticate checks a session token or JWT. A JWT is verified locally; Stytch is asked only when
-// the JWT is genuine but expired or older than the allowed age, or when the request changes the
-// session (duration, custom claims) or asks an authorization check. A JWT that fails locally for
-// any other reason (forged, malformed, revoked, unknown key) is UNAUTHENTICATED without any call.
+// Authenticate checks a session token or JWT (over REST by default the caller's own, from the
+// cookies). The session checker decides: a JWT locally, Stytch only when the JWT is genuine but
+// expired or older than max_token_age_seconds, or when the request changes the session (duration,
+// custom claims) or asks an authorization check. A JWT that fails locally for any other reason
+// (forged, malformed, revoked, unknown key) is UNAUTHENTICATED without any call.
 func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceAuthenticateRequest) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
-	token, jwt := req.GetSessionToken(), req.GetSessionJwt()
-	if token == "" && jwt == "" {
-		// Over REST the browser's cookies stand in for the body; the JWT is preferred because it
-		// can be checked without Stytch.
-		ct, cj := callmeta.SessionCookies(ctx)
-		if cj != "" {
-			jwt = cj
-		} else {
-			token = ct
+	sr := session.Request{
+		Token:                  req.GetSessionToken(),
+		JWT:                    req.GetSessionJwt(),
+		SessionDurationMinutes: req.GetSessionDurationMinutes(),
+		CustomClaims:           fromStruct(req.GetSessionCustomClaims()),
+	}
+	if sr.Token == "" && sr.JWT == "" {
+		cred := access.From(ctx).Credential
+		switch cred.Kind {
+		case access.CredentialSessionJWT:
+			sr.JWT, sr.FallbackToken = cred.Token, cred.FallbackToken
+		case access.CredentialSessionToken:
+			sr.Token = cred.Token
+		default:
+			return nil, rpcerr.InvalidArgument("session_token", "missing_credential", "a session_token or session_jwt is required")
 		}
 	}
-	if token == "" && jwt == "" {
-		return nil, invalidArgument("session_token", "missing_credential", "a session_token or session_jwt is required")
-	}
-
-	// remoteReason says why Stytch must decide (a label of the verification metric); "" lets a JWT
-	// be checked locally first.
-	var remoteReason string
-	maxAge := s.d.MaxTokenAge
 	if req.MaxTokenAgeSeconds != nil {
-		asked := time.Duration(req.GetMaxTokenAgeSeconds()) * time.Second
-		switch {
-		case asked == 0:
-			remoteReason = "max_age_zero"
-		case maxAge == 0 || asked < maxAge:
-			// A caller may tighten the configured maximum, never loosen it.
-			maxAge = asked
-		}
+		sr.MaxTokenAge = time.Duration(req.GetMaxTokenAgeSeconds()) * time.Second
+		sr.Fresh = sr.MaxTokenAge == 0
 	}
-	switch {
-	case token != "":
-		remoteReason = "opaque_token"
-	case req.GetAuthorizationCheck() != nil:
-		remoteReason = "authorization_check"
-	case req.SessionDurationMinutes != nil || req.GetSessionCustomClaims() != nil:
-		remoteReason = "session_change"
+	if ac := req.GetAuthorizationCheck(); ac != nil {
+		sr.AuthorizationCheck = &stytchclient.AuthorizationCheck{OrganizationID: ac.GetOrganizationId(), ResourceID: ac.GetResourceId(), Action: ac.GetAction()}
 	}
-
-	if remoteReason != "" {
-		if jwt != "" {
-			// Even when the call must reach Stytch, junk and revoked JWTs are refused locally so that
-			// they cost no upstream call.
-			c, err := s.d.Verifier.VerifySession(ctx, jwt)
-			if err != nil && !verify.Refreshable(err) {
-				return nil, s.toStatus(ctx, err, failSession)
-			}
-			if err == nil && s.revokedClaims(ctx, c) {
-				return nil, s.toStatus(ctx, verify.ErrRevoked, failSession)
-			}
-		}
-		return s.remoteAuthenticate(ctx, req, token, jwt, remoteReason)
-	}
-
-	res, err := s.d.Sessions.AuthenticateSession(ctx, stytchclient.AuthenticateSessionParams{
-		SessionJWT:  jwt,
-		MaxTokenAge: maxAge,
-	})
+	res, err := s.checker.Check(ctx, sr)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failSession)
-	}
-	if res.Path == stytchclient.PathLocal && s.revokedClaims(ctx, res.Claims) {
-		// Also checked here, not only through the verifier's IsRevoked hook, so that a revocation
-		// made through this service holds even where the verifier was built without the hook.
-		return nil, s.toStatus(ctx, verify.ErrRevoked, failSession)
 	}
 	out := &b2bv1.SessionsServiceAuthenticateResponse{
 		MemberSession: toMemberSession(&res.Session),
-		Member:        toMember(res.Member),
-		Organization:  toOrganization(res.Organization),
-		SessionJwt:    jwt,
+		SessionJwt:    res.Credential.JWT,
 		VerifiedBy:    b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL,
 	}
-	if res.Path == stytchclient.PathRemote {
+	if st := res.Stytch; st != nil {
 		out.VerifiedBy = b2bv1.SessionVerifier_SESSION_VERIFIER_REMOTE
-		out.SessionJwt = res.SessionJWT
-	}
-	return out, nil
-}
-
-func (s *Sessions) remoteAuthenticate(ctx context.Context, req *b2bv1.SessionsServiceAuthenticateRequest, token, jwt, reason string) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
-	p := stytchclient.SessionsAuthenticateParams{
-		SessionToken:           token,
-		SessionJWT:             jwt,
-		SessionDurationMinutes: req.GetSessionDurationMinutes(),
-		SessionCustomClaims:    fromStruct(req.GetSessionCustomClaims()),
-	}
-	if ac := req.GetAuthorizationCheck(); ac != nil {
-		p.AuthorizationCheck = &stytchclient.AuthorizationCheck{OrganizationID: ac.GetOrganizationId(), ResourceID: ac.GetResourceId(), Action: ac.GetAction()}
-	}
-	res, err := s.d.Sessions.AuthenticateRemote(ctx, p, reason)
-	if err != nil {
-		return nil, s.toStatus(ctx, err, failSession)
-	}
-	out := &b2bv1.SessionsServiceAuthenticateResponse{
-		MemberSession: toMemberSession(&res.MemberSession),
-		Member:        toMember(&res.Member),
-		Organization:  toOrganization(&res.Organization),
-		SessionJwt:    res.SessionJWT,
-		VerifiedBy:    b2bv1.SessionVerifier_SESSION_VERIFIER_REMOTE,
-	}
-	// The token is handed back only to whoever presented it: a JWT holder does not get the
-	// long-lived opaque token.
-	if token != "" {
-		out.SessionToken = res.SessionToken
-	}
-	if v := res.Verdict; v != nil {
-		out.Verdict = &b2bv1.AuthorizationVerdict{Authorized: v.Authorized, GrantingRoles: v.GrantingRoles}
+		out.Member = toMember(&st.Member)
+		out.Organization = toOrganization(&st.Organization)
+		out.SessionJwt = st.SessionJWT
+		// The token is handed back only to whoever presented it: a JWT holder does not get the
+		// long-lived opaque token.
+		if res.Credential.Token != "" {
+			out.SessionToken = st.SessionToken
+		}
+		if v := st.Verdict; v != nil {
+			out.Verdict = &b2bv1.AuthorizationVerdict{Authorized: v.Authorized, GrantingRoles: v.GrantingRoles}
+		}
 	}
 	return out, nil
 }
 
 // Get lists a member's active sessions.
 func (s *Sessions) Get(ctx context.Context, req *b2bv1.SessionsServiceGetRequest) (*b2bv1.SessionsServiceGetResponse, error) {
-	res, err := s.d.Stytch.SessionsGet(ctx, stytchclient.SessionsGetParams{OrganizationID: req.GetOrganizationId(), MemberID: req.GetMemberId()})
+	res, err := s.stytch.SessionsGet(ctx, stytchclient.SessionsGetParams{OrganizationID: req.GetOrganizationId(), MemberID: req.GetMemberId()})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
@@ -170,23 +101,18 @@ func (s *Sessions) Get(ctx context.Context, req *b2bv1.SessionsServiceGetRequest
 	return out, nil
 }
 
-// Revoke ends a session (by ID, token or JWT; over REST by default the one in the cookies) or all of
-// a member's sessions. It is idempotent: Stytch's 404 for an unknown or already revoked session is
-// success. Revoked sessions are remembered (Deps.Revocations) so their JWTs stop verifying locally
-// at once instead of up to 5 minutes later.
+// Revoke ends a session (by ID, token or JWT; by default the caller's own) or all of a member's
+// sessions. It is idempotent: Stytch's 404 for an unknown or already revoked session is success.
+// Revoked sessions are recorded in the revocation list so their JWTs stop verifying locally at
+// once instead of up to 5 minutes later.
 func (s *Sessions) Revoke(ctx context.Context, req *b2bv1.SessionsServiceRevokeRequest) (*b2bv1.SessionsServiceRevokeResponse, error) {
 	sessionID, token, jwt, memberID := req.GetMemberSessionId(), req.GetSessionToken(), req.GetSessionJwt(), req.GetMemberId()
-	cookieToken, cookieJWT := callmeta.SessionCookies(ctx)
+	caller := access.From(ctx)
 	if sessionID == "" && token == "" && jwt == "" && memberID == "" {
-		token, jwt = cookieToken, cookieJWT
+		token, jwt = caller.OwnSession()
 	}
 	if sessionID == "" && token == "" && jwt == "" && memberID == "" {
-		return nil, invalidArgument("target", "missing_credential", "one of member_session_id, session_token, session_jwt or member_id is required")
-	}
-	// A logout of the session the browser's cookies hold clears them (on REST); revoking another
-	// session (an admin acting on a member) leaves the caller's own cookies alone.
-	if (token != "" && token == cookieToken) || (jwt != "" && jwt == cookieJWT) {
-		_ = grpc.SetHeader(ctx, metadata.Pairs(callmeta.ClearSessionCookies, "1"))
+		return nil, rpcerr.InvalidArgument("target", "missing_credential", "one of member_session_id, session_token, session_jwt or member_id is required")
 	}
 
 	// Learn which session IDs to remember before they are gone.
@@ -202,7 +128,7 @@ func (s *Sessions) Revoke(ctx context.Context, req *b2bv1.SessionsServiceRevokeR
 			return nil, s.toStatus(ctx, err, nil)
 		}
 		if gone {
-			return &b2bv1.SessionsServiceRevokeResponse{}, nil
+			return &b2bv1.SessionsServiceRevokeResponse{CallerSessionRevoked: ownSession(caller, token, jwt, "")}, nil
 		}
 		if id != "" {
 			revoked = []string{id}
@@ -212,40 +138,56 @@ func (s *Sessions) Revoke(ctx context.Context, req *b2bv1.SessionsServiceRevokeR
 	p := stytchclient.SessionsRevokeParams{}
 	switch {
 	case sessionID != "":
-		p.MemberSessionID, p.ActingMember = sessionID, acting(ctx)
+		p.MemberSessionID, p.ActingMember = sessionID, caller.Acting()
 	case token != "":
 		// The opaque token identifies the session even when the JWT has expired.
 		p.SessionToken = token
 	case jwt != "":
 		p.SessionJWT = jwt
 	default:
-		p.MemberID, p.ActingMember = memberID, acting(ctx)
+		p.MemberID, p.ActingMember = memberID, caller.Acting()
 	}
-	_, err := s.d.Stytch.SessionsRevoke(ctx, p)
+	_, err := s.stytch.SessionsRevoke(ctx, p)
 	alreadyGone := stytchclient.IsNotFound(err) && memberID == ""
 	if err != nil && !alreadyGone {
 		return nil, s.toStatus(ctx, err, nil)
 	}
-	s.remember(ctx, revoked)
-	return &b2bv1.SessionsServiceRevokeResponse{}, nil
+	s.revoked.sessions(ctx, revoked)
+	own := ownSession(caller, token, jwt, sessionID)
+	if memberID != "" && memberID == caller.MemberID {
+		own = true
+	}
+	return &b2bv1.SessionsServiceRevokeResponse{CallerSessionRevoked: own}, nil
+}
+
+// ownSession reports whether a revoked target (a token, a JWT or a session ID) is the caller's own
+// session.
+func ownSession(caller access.Principal, token, jwt, sessionID string) bool {
+	c := caller.Credential
+	switch {
+	case sessionID != "":
+		return sessionID == caller.SessionID
+	case token != "":
+		return token == c.Token || token == c.FallbackToken || token == caller.Session.Token
+	case jwt != "":
+		return jwt == c.Token || jwt == caller.Session.JWT
+	}
+	return false
 }
 
 // sessionIDOf finds the session ID behind a token or JWT. gone reports that Stytch no longer knows
 // the session (nothing to revoke). A JWT that verifies locally names its session without a call;
-// only an opaque token (with revocations remembered) costs a sessions/authenticate.
+// only an opaque token costs a sessions/authenticate.
 func (s *Sessions) sessionIDOf(ctx context.Context, token, jwt string) (id string, gone bool, err error) {
-	if s.d.Revocations == nil {
-		return "", false, nil
-	}
-	if jwt != "" && s.d.Verifier != nil {
-		if c, verr := s.d.Verifier.VerifySession(ctx, jwt); verr == nil {
+	if jwt != "" {
+		if c, verr := s.checker.Verifier().VerifySession(ctx, jwt); verr == nil {
 			return c.SessionID, false, nil
 		}
 	}
 	if token == "" {
 		return "", false, nil
 	}
-	res, err := s.d.Stytch.SessionsAuthenticate(ctx, stytchclient.SessionsAuthenticateParams{SessionToken: token})
+	res, err := s.stytch.SessionsAuthenticate(ctx, stytchclient.SessionsAuthenticateParams{SessionToken: token})
 	switch {
 	case stytchclient.IsNotFound(err):
 		return "", true, nil
@@ -258,15 +200,12 @@ func (s *Sessions) sessionIDOf(ctx context.Context, token, jwt string) (id strin
 // memberSessionIDs lists a member's sessions so that revoking them all can be remembered locally.
 // Best effort: without it the JWTs still expire within 5 minutes.
 func (s *Sessions) memberSessionIDs(ctx context.Context, memberID string) []string {
-	if s.d.Revocations == nil {
-		return nil
-	}
-	m, err := s.d.Stytch.MemberDangerouslyGet(ctx, memberID, false)
+	m, err := s.stytch.MemberDangerouslyGet(ctx, memberID, false)
 	if err != nil {
 		s.log.WarnContext(ctx, "revoke: cannot look up the member's organization", "error", err.Error())
 		return nil
 	}
-	res, err := s.d.Stytch.SessionsGet(ctx, stytchclient.SessionsGetParams{OrganizationID: m.Member.OrganizationID, MemberID: memberID})
+	res, err := s.stytch.SessionsGet(ctx, stytchclient.SessionsGetParams{OrganizationID: m.Member.OrganizationID, MemberID: memberID})
 	if err != nil {
 		s.log.WarnContext(ctx, "revoke: cannot list the member's sessions", "error", err.Error())
 		return nil
@@ -278,16 +217,17 @@ func (s *Sessions) memberSessionIDs(ctx context.Context, memberID string) []stri
 	return ids
 }
 
-// Exchange moves a session to another organization of the same person.
+// Exchange moves a session (by default the caller's own) to another organization of the same
+// person.
 func (s *Sessions) Exchange(ctx context.Context, req *b2bv1.SessionsServiceExchangeRequest) (*b2bv1.SessionsServiceExchangeResponse, error) {
 	token, jwt := req.GetSessionToken(), req.GetSessionJwt()
 	if token == "" && jwt == "" {
-		token, jwt = callerSession(ctx)
+		token, jwt = access.From(ctx).OwnSession()
 	}
 	if token == "" && jwt == "" {
-		return nil, invalidArgument("session_token", "missing_credential", "a session_token or session_jwt is required")
+		return nil, rpcerr.InvalidArgument("session_token", "missing_credential", "a session_token or session_jwt is required")
 	}
-	res, err := s.d.Stytch.SessionsExchange(ctx, stytchclient.SessionsExchangeParams{
+	res, err := s.stytch.SessionsExchange(ctx, stytchclient.SessionsExchangeParams{
 		OrganizationID:         req.GetOrganizationId(),
 		SessionToken:           token,
 		SessionJWT:             jwt,
@@ -313,68 +253,21 @@ func (s *Sessions) Exchange(ctx context.Context, req *b2bv1.SessionsServiceExcha
 	}, nil
 }
 
-// callerSession is the caller's own session when a request names none: the one the access layer
-// verified, else (REST) the session cookies. Exactly one of the two is returned; the opaque token is
-// preferred because Stytch accepts it for as long as the session lives, while the cookie JWT may
-// have expired.
-func callerSession(ctx context.Context) (token, jwt string) {
-	if s, ok := callmeta.MemberSessionFrom(ctx); ok {
-		if s.Token != "" {
-			return s.Token, ""
-		}
-		return "", s.JWT
-	}
-	token, jwt = callmeta.SessionCookies(ctx)
-	if token != "" {
-		return token, ""
-	}
-	return "", jwt
-}
-
-// GetJWKS returns the project's public signing keys. It serves a copy refreshed at most every
-// jwksMaxAge, and at once when the verifier's key cache has refreshed since (a rotation); when
-// Stytch cannot be reached it keeps serving the last copy.
+// GetJWKS returns the project's public signing keys from the one JWKS cache that local
+// verification uses: the keys served are exactly the keys authsvc accepts. When the copy is older
+// than jwksMaxAge the cache is refreshed first (a service behind authsvc asks after seeing an
+// unknown kid); when Stytch cannot be reached the last copy is served.
 func (s *Sessions) GetJWKS(ctx context.Context, _ *b2bv1.SessionsServiceGetJWKSRequest) (*b2bv1.SessionsServiceGetJWKSResponse, error) {
-	s.jwksMu.Lock()
-	keys, at := s.jwks, s.jwksAt
-	s.jwksMu.Unlock()
-	fresh := keys != nil && s.now().Sub(at) < jwksMaxAge
-	if fresh && s.d.JWKS != nil && s.d.JWKS.LastRefresh().After(at) {
-		fresh = false
+	keys, err := s.keys.Published(ctx, jwksMaxAge)
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
 	}
-	if fresh {
-		return &b2bv1.SessionsServiceGetJWKSResponse{Keys: keys, ProjectId: s.d.Stytch.ProjectID()}, nil
+	out := make([]*b2bv1.Jwk, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, &b2bv1.Jwk{Kty: k.KTY, Use: k.Use, KeyOps: k.KeyOps, Alg: k.Alg, Kid: k.KID, X5C: k.X5C, X5TS256: k.X5TS256, N: k.N, E: k.E})
 	}
-
-	ch := s.jwksFlight.DoChan("jwks", func() (any, error) {
-		// Detached from this caller's cancellation: other callers may wait for the same fetch.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		res, err := s.d.Stytch.GetJWKS(fctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]*b2bv1.Jwk, 0, len(res.Keys))
-		for _, k := range res.Keys {
-			out = append(out, &b2bv1.Jwk{Kty: k.KTY, Use: k.Use, KeyOps: k.KeyOps, Alg: k.Alg, Kid: k.KID, X5C: k.X5C, X5TS256: k.X5TS256, N: k.N, E: k.E})
-		}
-		s.jwksMu.Lock()
-		s.jwks, s.jwksAt = out, s.now()
-		s.jwksMu.Unlock()
-		return out, nil
-	})
-	select {
-	case <-ctx.Done():
-		return nil, s.toStatus(ctx, ctx.Err(), nil)
-	case r := <-ch:
-		if r.Err != nil {
-			if keys != nil {
-				s.log.WarnContext(ctx, "jwks refresh failed; serving the previous keys", "error", r.Err.Error())
-				return &b2bv1.SessionsServiceGetJWKSResponse{Keys: keys, ProjectId: s.d.Stytch.ProjectID()}, nil
-			}
-			return nil, s.toStatus(ctx, r.Err, nil)
-		}
-		fetched, _ := r.Val.([]*b2bv1.Jwk)
-		return &b2bv1.SessionsServiceGetJWKSResponse{Keys: fetched, ProjectId: s.d.Stytch.ProjectID()}, nil
-	}
+	return &b2bv1.SessionsServiceGetJWKSResponse{Keys: out, ProjectId: s.stytch.ProjectID()}, nil
 }
+
+// jwksMaxAge bounds how old a key set GetJWKS serves without asking Stytch first.
+const jwksMaxAge = 5 * time.Minute

@@ -3,6 +3,12 @@ package verify
 import (
 	"context"
 	"errors"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/authsvc/authsvc/internal/rpcerr"
 )
 
 // Reasons a token is rejected. Every error returned by [Verifier] wraps
@@ -11,35 +17,35 @@ var (
 	// ErrMalformed: not a JWT, a required claim or header (kid, exp, iat, iss,
 	// aud, sub, the session claim, scope) is missing or has the wrong type, or the token
 	// is of the other kind (an M2M token presented as a session or the reverse).
-	ErrMalformed = errors.New("malformed token")
+	ErrMalformed = &reasonError{msg: "malformed token"}
 	// ErrBadSignature: the signature does not verify, or the algorithm is not
 	// RS256 (alg none, HS256, ...).
-	ErrBadSignature = errors.New("bad signature")
+	ErrBadSignature = &reasonError{msg: "bad signature"}
 	// ErrUnknownKey: the token's kid is not in the project's JWKS, even after
 	// the refetch that an unknown kid may trigger once per window.
-	ErrUnknownKey = errors.New("unknown signing key")
+	ErrUnknownKey = &reasonError{msg: "unknown signing key"}
 	// ErrKeysNotLoaded: no JWKS has been loaded yet (Stytch unreachable since
 	// startup), so nothing can be verified locally.
-	ErrKeysNotLoaded = errors.New("signing keys not loaded")
+	ErrKeysNotLoaded = &reasonError{msg: "signing keys not loaded"}
 	// ErrWrongIssuer: iss is neither stytch.com/{project_id} nor the
 	// configured base URL.
-	ErrWrongIssuer = errors.New("wrong issuer")
+	ErrWrongIssuer = &reasonError{msg: "wrong issuer"}
 	// ErrWrongAudience: aud does not contain the project ID.
-	ErrWrongAudience = errors.New("wrong audience")
+	ErrWrongAudience = &reasonError{msg: "wrong audience"}
 	// ErrNotYetValid: nbf or iat lies in the future beyond the leeway.
-	ErrNotYetValid = errors.New("token not yet valid")
+	ErrNotYetValid = &reasonError{msg: "token not yet valid"}
 	// ErrExpired: exp has passed (beyond the leeway). The signature was valid,
 	// so Stytch may still refresh the session.
-	ErrExpired = errors.New("token expired")
+	ErrExpired = &reasonError{msg: "token expired"}
 	// ErrTooOld: iat is older than the configured MaxTokenAge. The signature
 	// was valid, so Stytch may still confirm the session.
-	ErrTooOld = errors.New("token too old")
+	ErrTooOld = &reasonError{msg: "token too old"}
 	// ErrRevoked: the token verified but the IsRevoked hook says its session
 	// was revoked.
-	ErrRevoked = errors.New("session revoked")
+	ErrRevoked = &reasonError{msg: "session revoked"}
 	// ErrInsufficientScope: a valid M2M token that lacks a required scope.
 	// This is an authorization failure, not an invalid token.
-	ErrInsufficientScope = errors.New("insufficient scope")
+	ErrInsufficientScope = &reasonError{msg: "insufficient scope"}
 )
 
 // reasons is ordered: Reason reports the first match.
@@ -87,4 +93,25 @@ func Reason(err error) string {
 // traffic never turns into upstream calls.
 func Refreshable(err error) bool {
 	return errors.Is(err, ErrExpired) || errors.Is(err, ErrTooOld)
+}
+
+// reasonError is one rejection reason. Each carries the status a caller gets, so a verification
+// failure needs no mapping anywhere else.
+type reasonError struct{ msg string }
+
+func (e *reasonError) Error() string { return e.msg }
+
+// GRPCStatus is the status a caller gets for a token rejected for this reason: UNAUTHENTICATED with
+// the reason label (it describes the token the caller already holds, so it discloses nothing),
+// except that a token that could not be checked (no keys yet) is UNAVAILABLE and a valid M2M token
+// lacking a scope is PERMISSION_DENIED.
+func (e *reasonError) GRPCStatus() *status.Status {
+	switch e {
+	case ErrKeysNotLoaded:
+		return rpcerr.New(codes.Unavailable, "keys_not_loaded", "signing keys are not loaded yet; retry later").WithRetry(time.Second).GRPCStatus()
+	case ErrInsufficientScope:
+		return rpcerr.New(codes.PermissionDenied, "insufficient_scope", "the token lacks a required scope").GRPCStatus()
+	default:
+		return rpcerr.New(codes.Unauthenticated, Reason(e), "the token is invalid").GRPCStatus()
+	}
 }

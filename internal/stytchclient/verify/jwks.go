@@ -71,7 +71,17 @@ type JWKSCacheConfig struct {
 // keySet is immutable once published; readers load it without locks.
 type keySet struct {
 	byKID     map[string]*rsa.PublicKey
+	published []PublicJWK // the usable keys, as served by Published
 	fetchedAt time.Time
+}
+
+// PublicJWK is one usable signing key in JWK form (RFC 7517), as the JWKS document had it.
+type PublicJWK struct {
+	KTY, Use, Alg, KID string
+	KeyOps             []string
+	X5C                []string
+	X5TS256            string
+	N, E               string
 }
 
 // JWKSCache holds a project's RSA signing keys by kid. It is safe for
@@ -93,18 +103,18 @@ type JWKSCache struct {
 
 	mu            sync.Mutex // guards the fields below
 	closed        bool
-	lastUnknown   time.Time // start of the last unknown-kid refetch
-	unknownFetch  *refetch  // in-flight unknown-kid refetch, or nil
+	lastRefetch   time.Time      // start of the last on-demand refetch
+	inflight      *inflightFetch // the on-demand refetch in progress, or nil
 	metricReg     metric.Registration
 	refreshCount  metric.Int64Counter
 	refreshResult [2]metric.AddOption // [ok, error]
 }
 
-// refetch is one unknown-kid fetch that callers join. This is singleflight
+// inflightFetch is one on-demand fetch that callers join. This is singleflight
 // written out by hand: whether a caller may start a fetch (the window) must be
 // decided under the same lock that lets it join one already running, and
 // Close must be able to wait for the fetch goroutine.
-type refetch struct {
+type inflightFetch struct {
 	done chan struct{}
 }
 
@@ -336,11 +346,20 @@ func (c *JWKSCache) parse(ctx context.Context, raw []byte) (*keySet, error) {
 			continue
 		}
 		ks.byKID[m.KID] = pub
+		ks.published = append(ks.published, publicJWK(m))
 	}
 	if len(ks.byKID) == 0 {
 		return nil, errors.New("verify: jwks has no usable RS256 key")
 	}
 	return ks, nil
+}
+
+func publicJWK(m jwkset.JWKMarshal) PublicJWK {
+	k := PublicJWK{KTY: string(m.KTY), Use: string(m.USE), Alg: string(m.ALG), KID: m.KID, X5C: m.X5C, X5TS256: m.X5TS256, N: m.N, E: m.E}
+	for _, op := range m.KEYOPS {
+		k.KeyOps = append(k.KeyOps, string(op))
+	}
+	return k
 }
 
 // publish swaps in ks. A kid whose key is unchanged keeps the previous
@@ -414,7 +433,7 @@ func (c *JWKSCache) Key(ctx context.Context, kid string) (*rsa.PublicKey, error)
 			return k, nil
 		}
 	}
-	waitErr := c.refetchUnknown(ctx)
+	waitErr := c.refetch(ctx, "unknown_kid")
 	ks := c.keys.Load()
 	if ks == nil {
 		if waitErr != nil {
@@ -436,34 +455,53 @@ var (
 	errCacheClosed  = errors.New("jwks cache closed")
 )
 
-// refetchUnknown joins the in-flight unknown-kid refetch or starts one if the
-// window allows. It returns nil when a fetch completed (whatever its outcome:
-// the caller re-reads the key set), errWindowClosed or errCacheClosed when
-// no fetch was allowed, or the ctx error when the caller stopped waiting.
-func (c *JWKSCache) refetchUnknown(ctx context.Context) error {
+// Published returns the usable keys of the current set in JWK form: exactly
+// the keys verification accepts. When the set is older than maxAge (or none is
+// loaded yet) it first refetches, sharing the unknown-kid refetch and its
+// window, so a service that fetches keys from authsvc after seeing a new kid
+// gets the rotated set within maxAge. When the refetch fails the previous set
+// is served; with none, the error is ErrKeysNotLoaded.
+func (c *JWKSCache) Published(ctx context.Context, maxAge time.Duration) ([]PublicJWK, error) {
+	ks := c.keys.Load()
+	if ks == nil || c.cfg.Now().Sub(ks.fetchedAt) > maxAge {
+		_ = c.refetch(ctx, "stale") // whatever happened, the caller re-reads the key set
+		ks = c.keys.Load()
+	}
+	if ks == nil {
+		return nil, ErrKeysNotLoaded
+	}
+	return ks.published, nil
+}
+
+// refetch joins the in-flight refetch (caused by an unknown kid or a stale
+// Published set) or starts one if the window allows. It returns nil when a
+// fetch completed (whatever its outcome: the caller re-reads the key set),
+// errWindowClosed or errCacheClosed when no fetch was allowed, or the ctx
+// error when the caller stopped waiting.
+func (c *JWKSCache) refetch(ctx context.Context, trigger string) error {
 	c.mu.Lock()
-	f := c.unknownFetch
+	f := c.inflight
 	if f == nil {
 		now := c.cfg.Now()
 		if c.closed {
 			c.mu.Unlock()
 			return errCacheClosed
 		}
-		if !c.lastUnknown.IsZero() && now.Sub(c.lastUnknown) < c.cfg.UnknownKIDWindow {
+		if !c.lastRefetch.IsZero() && now.Sub(c.lastRefetch) < c.cfg.UnknownKIDWindow {
 			c.mu.Unlock()
 			return errWindowClosed
 		}
-		c.lastUnknown = now
-		f = &refetch{done: make(chan struct{})}
-		c.unknownFetch = f
+		c.lastRefetch = now
+		f = &inflightFetch{done: make(chan struct{})}
+		c.inflight = f
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
 			// Detached from the caller's ctx: the fetch serves every caller
 			// joined to it, so one caller giving up must not cancel it.
-			_ = c.refresh(c.ctx, "unknown_kid") // logged and counted inside; callers re-read the key set
+			_ = c.refresh(c.ctx, trigger) // logged and counted inside; callers re-read the key set
 			c.mu.Lock()
-			c.unknownFetch = nil
+			c.inflight = nil
 			c.mu.Unlock()
 			close(f.done)
 		}()

@@ -546,9 +546,15 @@ func (*SessionsServiceRevokeRequest_MemberId) isSessionsServiceRevokeRequest_Tar
 
 // SessionsServiceRevokeResponse is the output of SessionsService.Revoke.
 type SessionsServiceRevokeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when the revoked session is the caller's own: the one the call
+	// presented (its Authorization header or, over REST, its session cookies),
+	// named by the request or implied by an empty one. The caller has logged
+	// itself out; the REST gateway clears the session cookies. An admin revoking
+	// another member's session gets false and keeps their own cookies.
+	CallerSessionRevoked bool `protobuf:"varint,1,opt,name=caller_session_revoked,json=callerSessionRevoked,proto3" json:"caller_session_revoked,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *SessionsServiceRevokeResponse) Reset() {
@@ -579,6 +585,13 @@ func (x *SessionsServiceRevokeResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use SessionsServiceRevokeResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceRevokeResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SessionsServiceRevokeResponse) GetCallerSessionRevoked() bool {
+	if x != nil {
+		return x.CallerSessionRevoked
+	}
+	return false
 }
 
 // SessionsServiceExchangeRequest is the input of SessionsService.Exchange.
@@ -972,8 +985,9 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\vsession_jwt\x18\x03 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
 	"sessionJwt\x12(\n" +
 	"\tmember_id\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x88\xa6'\x01H\x00R\bmemberIdB\b\n" +
-	"\x06target\"\x1f\n" +
-	"\x1dSessionsServiceRevokeResponse\"\xbf\x03\n" +
+	"\x06target\"U\n" +
+	"\x1dSessionsServiceRevokeResponse\x124\n" +
+	"\x16caller_session_revoked\x18\x01 \x01(\bR\x14callerSessionRevoked\"\xbf\x03\n" +
 	"\x1eSessionsServiceExchangeRequest\x126\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x124\n" +
 	"\rsession_token\x18\x02 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +

@@ -1,4 +1,4 @@
-package stytchclient_test
+package session_test
 
 import (
 	"crypto/rand"
@@ -12,46 +12,66 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
+	"github.com/authsvc/authsvc/internal/session"
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
+	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
 type sessionHarness struct {
-	*harness
-	auth     *sc.SessionAuthenticator
+	emu      *stytchemu.Server
+	client   *sc.Client
+	keys     *verify.JWKSCache
+	auth     *session.Checker
+	orgID    string
 	memberID string
 	jwt      string
 	token    string
 }
 
-// newSessionHarness wires client → JWKS cache → verifier → authenticator
-// exactly as production does, with the emulator's clock everywhere, and
-// logs a member in with a 60-minute session.
-func newSessionHarness(t *testing.T) *sessionHarness {
+// newSessionHarness wires client → JWKS cache → checker exactly as production does, with the
+// emulator's clock everywhere, and logs a member in with a 60-minute session. cfg adjusts the
+// checker's configuration.
+func newSessionHarness(t *testing.T, cfg ...func(*session.Config)) *sessionHarness {
 	t.Helper()
-	h := newHarness(t)
+	emu, err := stytchemu.Start(stytchemu.WithStartTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, emu.Close()) })
+	client, err := sc.New(sc.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
+	require.NoError(t, err)
 	ctx := t.Context()
-	cache, err := verify.NewJWKSCache(verify.JWKSCacheConfig{Fetch: h.client.FetchJWKS, Now: h.emu.Now})
+	cache, err := verify.NewJWKSCache(verify.JWKSCacheConfig{Fetch: client.FetchJWKS, Now: emu.Now})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, cache.Close()) })
 	require.NoError(t, cache.WaitReady(ctx))
-	v, err := verify.NewVerifier(verify.VerifierConfig{ProjectID: h.emu.ProjectID(), Keys: cache, BaseURL: h.emu.URL, Now: h.emu.Now})
+	c := session.Config{ProjectID: emu.ProjectID(), Keys: cache, BaseURL: emu.URL, Now: emu.Now, Remote: client}
+	for _, f := range cfg {
+		f(&c)
+	}
+	checker, err := session.New(c)
 	require.NoError(t, err)
 
-	org := newOrg(t, h.client)
-	m, err := h.client.MemberCreate(ctx, sc.MemberCreateParams{OrganizationID: org.OrganizationID, EmailAddress: "dana@example.com"})
+	org, err := client.OrganizationCreate(ctx, sc.OrganizationCreateParams{OrganizationName: "Sessions", OrganizationSlug: "sessions-org"})
 	require.NoError(t, err)
-	_, err = h.client.MagicLinkLoginOrSignup(ctx, sc.MagicLinkLoginOrSignupParams{OrganizationID: org.OrganizationID, EmailAddress: "dana@example.com"})
+	m, err := client.MemberCreate(ctx, sc.MemberCreateParams{OrganizationID: org.Organization.OrganizationID, EmailAddress: "dana@example.com"})
 	require.NoError(t, err)
-	msg, ok := h.emu.LastMessage("dana@example.com")
+	_, err = client.MagicLinkLoginOrSignup(ctx, sc.MagicLinkLoginOrSignupParams{OrganizationID: org.Organization.OrganizationID, EmailAddress: "dana@example.com"})
+	require.NoError(t, err)
+	msg, ok := emu.LastMessage("dana@example.com")
 	require.True(t, ok)
-	res, err := h.client.MagicLinkAuthenticate(ctx, sc.MagicLinkAuthenticateParams{MagicLinksToken: msg.Token, SessionDurationMinutes: 60})
+	res, err := client.MagicLinkAuthenticate(ctx, sc.MagicLinkAuthenticateParams{MagicLinksToken: msg.Token, SessionDurationMinutes: 60})
 	require.NoError(t, err)
-	h.emu.ResetRequests()
+	emu.ResetRequests()
 	return &sessionHarness{
-		harness:  h,
-		auth:     sc.NewSessionAuthenticator(h.client, v, h.emu.Now),
+		emu:      emu,
+		client:   client,
+		keys:     cache,
+		auth:     checker,
+		orgID:    org.Organization.OrganizationID,
 		memberID: m.MemberID,
 		jwt:      res.SessionJWT,
 		token:    res.SessionToken,
@@ -60,15 +80,15 @@ func newSessionHarness(t *testing.T) *sessionHarness {
 
 func TestAuthenticateSessionValidJWTIsLocal(t *testing.T) {
 	s := newSessionHarness(t)
-	res, err := s.auth.AuthenticateSession(t.Context(), sc.AuthenticateSessionParams{SessionJWT: s.jwt})
+	res, err := s.auth.Check(t.Context(), session.Request{JWT: s.jwt})
 	require.NoError(t, err)
-	assert.Equal(t, sc.PathLocal, res.Path)
+	assert.Equal(t, session.PathLocal, res.Path)
 	assert.Equal(t, "ok", res.Reason)
 	assert.Equal(t, s.memberID, res.Session.MemberID)
 	assert.NotEmpty(t, res.Session.MemberSessionID)
 	require.NotNil(t, res.Claims)
-	assert.Nil(t, res.Member, "the local path has no member object")
-	assert.Empty(t, res.SessionJWT)
+	assert.Nil(t, res.Stytch, "the local path has no member object and no refreshed JWT")
+	assert.Equal(t, sc.MemberSession{JWT: s.jwt}, res.Credential, "the JWT that proved the session is forwarded as is")
 	assert.Equal(t, 0, s.emu.Requests("*"))
 }
 
@@ -89,10 +109,10 @@ func TestAuthenticateSessionForgedJWTsNeverReachStytch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := s.auth.AuthenticateSession(t.Context(), sc.AuthenticateSessionParams{SessionJWT: tt.token})
+			res, err := s.auth.Check(t.Context(), session.Request{JWT: tt.token})
 			require.ErrorIs(t, err, tt.reason)
 			require.NotNil(t, res)
-			assert.Equal(t, sc.PathLocal, res.Path)
+			assert.Equal(t, session.PathLocal, res.Path)
 			assert.Equal(t, 0, s.emu.Requests("*"))
 		})
 	}
@@ -102,22 +122,22 @@ func TestAuthenticateSessionExpiredJWTIsRefreshedRemotely(t *testing.T) {
 	s := newSessionHarness(t)
 	s.emu.Advance(6 * time.Minute) // JWTs live 5 min; the session 60
 
-	res, err := s.auth.AuthenticateSession(t.Context(), sc.AuthenticateSessionParams{SessionJWT: s.jwt})
+	res, err := s.auth.Check(t.Context(), session.Request{JWT: s.jwt})
 	require.NoError(t, err)
-	assert.Equal(t, sc.PathRemote, res.Path)
+	assert.Equal(t, session.PathRemote, res.Path)
 	assert.Equal(t, "expired", res.Reason)
 	assert.Equal(t, 1, s.emu.Requests("POST /v1/b2b/sessions/authenticate"))
 	assert.Equal(t, 1, s.emu.Requests("*"))
-	require.NotNil(t, res.Member)
-	assert.Equal(t, s.memberID, res.Member.MemberID)
+	require.NotNil(t, res.Stytch)
+	assert.Equal(t, s.memberID, res.Stytch.Member.MemberID)
 	assert.Equal(t, s.memberID, res.Session.MemberID)
-	require.NotEmpty(t, res.SessionJWT)
-	assert.NotEqual(t, s.jwt, res.SessionJWT)
+	require.NotEmpty(t, res.Credential.JWT)
+	assert.NotEqual(t, s.jwt, res.Credential.JWT)
 
 	// The refreshed JWT is good locally again: no further calls.
-	again, err := s.auth.AuthenticateSession(t.Context(), sc.AuthenticateSessionParams{SessionJWT: res.SessionJWT})
+	again, err := s.auth.Check(t.Context(), session.Request{JWT: res.Credential.JWT})
 	require.NoError(t, err)
-	assert.Equal(t, sc.PathLocal, again.Path)
+	assert.Equal(t, session.PathLocal, again.Path)
 	assert.Equal(t, 1, s.emu.Requests("*"))
 }
 
@@ -128,10 +148,10 @@ func TestAuthenticateSessionExpiredJWTOfRevokedSession(t *testing.T) {
 	s.emu.Advance(6 * time.Minute)
 	s.emu.ResetRequests()
 
-	res, err := s.auth.AuthenticateSession(t.Context(), sc.AuthenticateSessionParams{SessionJWT: s.jwt})
+	res, err := s.auth.Check(t.Context(), session.Request{JWT: s.jwt})
 	require.Error(t, err)
 	assert.True(t, sc.IsNotFound(err), "got %v", err)
-	assert.Equal(t, sc.PathRemote, res.Path)
+	assert.Equal(t, session.PathRemote, res.Path)
 	assert.Equal(t, 1, s.emu.Requests("*"))
 }
 
@@ -139,14 +159,14 @@ func TestAuthenticateSessionMaxTokenAge(t *testing.T) {
 	s := newSessionHarness(t)
 	s.emu.Advance(2 * time.Minute) // still within exp
 
-	res, err := s.auth.AuthenticateSession(t.Context(), sc.AuthenticateSessionParams{SessionJWT: s.jwt, MaxTokenAge: 3 * time.Minute})
+	res, err := s.auth.Check(t.Context(), session.Request{JWT: s.jwt, MaxTokenAge: 3 * time.Minute})
 	require.NoError(t, err)
-	assert.Equal(t, sc.PathLocal, res.Path)
+	assert.Equal(t, session.PathLocal, res.Path)
 	assert.Equal(t, 0, s.emu.Requests("*"))
 
-	res, err = s.auth.AuthenticateSession(t.Context(), sc.AuthenticateSessionParams{SessionJWT: s.jwt, MaxTokenAge: time.Minute})
+	res, err = s.auth.Check(t.Context(), session.Request{JWT: s.jwt, MaxTokenAge: time.Minute})
 	require.NoError(t, err)
-	assert.Equal(t, sc.PathRemote, res.Path)
+	assert.Equal(t, session.PathRemote, res.Path)
 	assert.Equal(t, "too_old", res.Reason)
 	assert.Equal(t, 1, s.emu.Requests("*"))
 }
@@ -154,16 +174,16 @@ func TestAuthenticateSessionMaxTokenAge(t *testing.T) {
 func TestAuthenticateSessionArguments(t *testing.T) {
 	s := newSessionHarness(t)
 	t.Run("session token goes remote", func(t *testing.T) {
-		res, err := s.auth.AuthenticateSession(t.Context(), sc.AuthenticateSessionParams{SessionToken: s.token})
+		res, err := s.auth.Check(t.Context(), session.Request{Token: s.token})
 		require.NoError(t, err)
-		assert.Equal(t, sc.PathRemote, res.Path)
+		assert.Equal(t, session.PathRemote, res.Path)
 		assert.Equal(t, "opaque_token", res.Reason)
 	})
 	t.Run("both or neither is refused locally", func(t *testing.T) {
 		s.emu.ResetRequests()
-		for _, p := range []sc.AuthenticateSessionParams{{}, {SessionToken: s.token, SessionJWT: s.jwt}} {
-			_, err := s.auth.AuthenticateSession(t.Context(), p)
-			require.ErrorIs(t, err, sc.ErrTooManySessionArguments)
+		for _, p := range []session.Request{{}, {Token: s.token, JWT: s.jwt}} {
+			_, err := s.auth.Check(t.Context(), p)
+			require.ErrorIs(t, err, session.ErrTooManySessionArguments)
 		}
 		assert.Equal(t, 0, s.emu.Requests("*"))
 	})
@@ -211,4 +231,11 @@ func resign(t *testing.T, token string, key *rsa.PrivateKey) string {
 	s, err := tok.SignedString(key)
 	require.NoError(t, err)
 	return s
+}
+
+func mustKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	return k
 }

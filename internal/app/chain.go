@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+
+	"github.com/authsvc/authsvc/internal/access"
+	"github.com/authsvc/authsvc/internal/callmeta"
+	"github.com/authsvc/authsvc/internal/server"
+	"github.com/authsvc/authsvc/internal/session"
+)
+
+// middleware is the gRPC interceptor chain, in the order every call (gRPC and REST alike) passes
+// it, outermost first. It is the one place the order is decided; chain_test.go pins it and checks
+// the README's request-path picture against it.
+//
+//   - gateway-trust: the REST gateway's forwarded facts (cookies, client address) are believed only
+//     on the gateway's own calls (internal/callmeta);
+//   - access-log: one line per RPC, with what the later steps add;
+//   - access: who the caller is (one Principal) and whether the RPC's rule admits them;
+//   - idempotency: a call with a known idempotency key is replayed, spending no budget;
+//   - admission: rate limits, before any call to Stytch;
+//   - validate: protovalidate rules, INVALID_ARGUMENT naming the field;
+//   - recover: a panic becomes INTERNAL.
+func (a *App) middleware(gw *callmeta.Gateway, checker *session.Checker, admit *admissionParts) ([]server.Middleware, error) {
+	acc, err := access.New(access.Config{Checker: checker, Logger: a.log.With("component", "access")})
+	if err != nil {
+		return nil, err
+	}
+	validate, err := server.Validate()
+	if err != nil {
+		return nil, err
+	}
+	mw := []server.Middleware{
+		{Name: "gateway-trust", Unary: gw.UnaryServerInterceptor(), Stream: gw.StreamServerInterceptor()},
+		server.AccessLog(a.log),
+		{Name: "access", Unary: acc.Unary(), Stream: acc.Stream()},
+		{Name: "idempotency", Unary: admit.idempotency.UnaryServerInterceptor()},
+		{Name: "admission", Unary: admit.limits},
+		validate,
+		server.Recover(a.log),
+	}
+	return mw, nil
+}
+
+// callerIdentity names the authenticated caller for per-caller budgets and idempotency scopes.
+func callerIdentity(ctx context.Context) string {
+	p := access.From(ctx)
+	switch p.Kind {
+	case access.KindMember:
+		return "member:" + p.MemberID
+	case access.KindService:
+		return "service:" + p.ClientID
+	default:
+		return ""
+	}
+}

@@ -1,0 +1,175 @@
+package stytchclient
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/authsvc/authsvc/internal/rpcerr"
+)
+
+// Stytch errors become gRPC statuses here, once, from Stytch's error_type: every handler passes a
+// Stytch error on as it is (it implements GRPCStatus), so no other package maps Stytch errors.
+//
+// The status carries google.rpc.ErrorInfo{reason: error_type, domain: "stytch.com", metadata:
+// {stytch_request_id}}, a message of authsvc's own (Stytch's error_message may repeat the email
+// address or other input, and tells anonymous callers whether an account exists), and RetryInfo
+// when retrying can help (429, 5xx, transport failures).
+
+// DomainStytch is the ErrorInfo domain of reasons that are Stytch's error types, unchanged.
+const DomainStytch = "stytch.com"
+
+// MetadataRequestID is the ErrorInfo metadata key holding Stytch's request ID.
+const MetadataRequestID = "stytch_request_id"
+
+// defaultRetryDelay is the RetryInfo hint when Stytch sends no Retry-After.
+const defaultRetryDelay = time.Second
+
+// errorType is what authsvc knows about one of Stytch's error types: the HTTP status Stytch
+// answers it with, and a message that never contains user input.
+type errorType struct {
+	status  int
+	message string
+}
+
+// errorTypes are the Stytch error types authsvc can meet (Stytch's public error reference, the
+// OAuth2 errors of the M2M token endpoint, and those the embedded emulator produces). A type
+// missing here still maps by its HTTP status, with a generic message.
+var errorTypes = map[string]errorType{
+	"attribute_mismatch":                     {http.StatusUnauthorized, "the session does not match the request"},
+	"bad_request":                            {http.StatusBadRequest, "the request was rejected as invalid"},
+	"captcha_failed":                         {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
+	"duplicate_email":                        {http.StatusBadRequest, "a member with this email address already exists in the organization"},
+	"email_invites_not_allowed":              {http.StatusForbidden, "the organization does not allow this email invite"},
+	"intermediate_session_not_found":         {http.StatusNotFound, "the intermediate session is invalid or expired"},
+	"internal_server_error":                  {http.StatusInternalServerError, "the identity provider is unavailable; retry later"},
+	"invalid_client":                         {http.StatusUnauthorized, "invalid client credentials"},
+	"invalid_email":                          {http.StatusBadRequest, "the email address is invalid"},
+	"invalid_phone_number":                   {http.StatusBadRequest, "the phone number is invalid"},
+	"invalid_scope":                          {http.StatusBadRequest, "a requested scope is not granted to this client"},
+	"invalid_session_jwt":                    {http.StatusUnauthorized, "the session is invalid or expired"},
+	"m2m_authorization_error":                {http.StatusForbidden, "the client is not authorized to perform this action"},
+	"m2m_client_id_already_used":             {http.StatusBadRequest, "an M2M client with this ID already exists"},
+	"m2m_client_not_found":                   {http.StatusNotFound, "M2M client not found"},
+	"m2m_client_secret_rotation_not_started": {http.StatusBadRequest, "no secret rotation is in progress for this M2M client"},
+	"magic_link_not_found":                   {http.StatusNotFound, "the magic link is invalid, expired or already used"},
+	"member_already_active":                  {http.StatusBadRequest, "the member is already active"},
+	"member_not_found":                       {http.StatusNotFound, "member not found"},
+	"member_password_not_found":              {http.StatusNotFound, "member password not found"},
+	"member_phone_number_already_set":        {http.StatusBadRequest, "the member already has an MFA phone number; delete it first"},
+	"member_phone_number_not_found":          {http.StatusNotFound, "the member has no MFA phone number"},
+	"organization_not_found":                 {http.StatusNotFound, "organization not found"},
+	"organization_slug_already_used":         {http.StatusBadRequest, "the organization slug is already in use"},
+	"otp_code_not_found":                     {http.StatusNotFound, "the code is invalid, expired or already used"},
+	"pkce_mismatch":                          {http.StatusBadRequest, "the PKCE code verifier does not match"},
+	"route_not_found":                        {http.StatusNotFound, "internal error"},
+	"session_authorization_error":            {http.StatusForbidden, "the member is not authorized to perform this action"},
+	"session_authorization_tenancy_error":    {http.StatusForbidden, "the member session belongs to another organization"},
+	"session_not_found":                      {http.StatusNotFound, "the session is invalid or expired"},
+	"too_few_tokens_authenticated":           {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
+	"too_many_requests":                      {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
+	"too_many_session_arguments":             {http.StatusBadRequest, "pass either a session token or a session JWT, not both"},
+	"unable_to_auth_magic_link":              {http.StatusUnauthorized, "the magic link is invalid, expired or already used"},
+	"unable_to_auth_otp_code":                {http.StatusUnauthorized, "the code is invalid, expired or already used"},
+	"unauthorized_credentials":               {http.StatusUnauthorized, "internal error"},
+	"user_not_found":                         {http.StatusNotFound, "user not found"},
+}
+
+// internalTypes are error types that mean authsvc itself is wrong, whatever their HTTP status:
+// Stytch refused authsvc's own project credentials, or has no such route. The caller cannot fix
+// that, so they are INTERNAL (and logged at error level).
+var internalTypes = map[string]bool{"unauthorized_credentials": true, "route_not_found": true}
+
+// codeMessages are the messages of statuses whose Stytch error type is unknown.
+var codeMessages = map[codes.Code]string{
+	codes.InvalidArgument:   "the request was rejected as invalid",
+	codes.Unauthenticated:   "not authenticated",
+	codes.PermissionDenied:  "permission denied",
+	codes.NotFound:          "not found",
+	codes.AlreadyExists:     "already exists",
+	codes.ResourceExhausted: "too many requests to Stytch; retry later",
+	codes.Unavailable:       "the identity provider is unavailable; retry later",
+	codes.Internal:          "internal error",
+}
+
+// CodeForHTTPStatus maps a Stytch HTTP status to a gRPC code: 400 and 422 INVALID_ARGUMENT, 401
+// UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND, 409 ALREADY_EXISTS, 429
+// RESOURCE_EXHAUSTED, 408 and 5xx UNAVAILABLE; any other status means authsvc and Stytch disagree
+// about the API: INTERNAL.
+func CodeForHTTPStatus(s int) codes.Code {
+	switch {
+	case s == http.StatusBadRequest, s == http.StatusUnprocessableEntity:
+		return codes.InvalidArgument
+	case s == http.StatusUnauthorized:
+		return codes.Unauthenticated
+	case s == http.StatusForbidden:
+		return codes.PermissionDenied
+	case s == http.StatusNotFound:
+		return codes.NotFound
+	case s == http.StatusConflict:
+		return codes.AlreadyExists
+	case s == http.StatusTooManyRequests:
+		return codes.ResourceExhausted
+	case s == http.StatusRequestTimeout, s >= 500:
+		return codes.Unavailable
+	default:
+		return codes.Internal
+	}
+}
+
+// Code is the gRPC code of e: by its error type where Stytch sent one, else by its HTTP status.
+func (e *Error) Code() codes.Code {
+	if internalTypes[e.ErrorType] {
+		return codes.Internal
+	}
+	return CodeForHTTPStatus(e.StatusCode)
+}
+
+// GRPCStatus is the status a caller of authsvc gets for this Stytch error.
+func (e *Error) GRPCStatus() *status.Status {
+	return e.apiError().GRPCStatus()
+}
+
+func (e *Error) apiError() *rpcerr.Error {
+	code := e.Code()
+	out := &rpcerr.Error{Code: code, Reason: e.ErrorType, Domain: DomainStytch, Message: codeMessages[code]}
+	if t, ok := errorTypes[e.ErrorType]; ok {
+		out.Message = t.message
+	}
+	if out.Message == "" {
+		out.Message = codeMessages[codes.Internal]
+	}
+	if e.ErrorType == "" {
+		// Not a Stytch error body (a proxy's page, an empty body): the reason is authsvc's.
+		out.Domain = rpcerr.Domain
+		out.Reason = "stytch_http_" + strconv.Itoa(e.StatusCode)
+		if code == codes.Unavailable {
+			out.Reason = "stytch_unavailable"
+		}
+	}
+	if e.RequestID != "" {
+		out.Metadata = map[string]string{MetadataRequestID: e.RequestID}
+	}
+	if code == codes.ResourceExhausted || code == codes.Unavailable {
+		out.RetryAfter = e.RetryAfter
+		if out.RetryAfter <= 0 {
+			out.RetryAfter = defaultRetryDelay
+		}
+	}
+	return out
+}
+
+// GRPCStatus: Stytch could not be reached or did not answer in time.
+func (e *TransportError) GRPCStatus() *status.Status {
+	return rpcerr.New(codes.Unavailable, "stytch_unavailable", codeMessages[codes.Unavailable]).
+		WithRetry(defaultRetryDelay).GRPCStatus()
+}
+
+// GRPCStatus: a path parameter that is not one URL path segment is the caller's bad input; its
+// name is the request field's (Stytch's placeholders are named after the fields).
+func (e *PathParamError) GRPCStatus() *status.Status {
+	return rpcerr.InvalidArgument(e.Param, "invalid_path_segment", e.Param+" "+e.Reason).GRPCStatus()
+}
