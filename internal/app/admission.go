@@ -94,6 +94,7 @@ func (a *App) admissionInterceptors(_ context.Context, cfg *config.Config, _ ser
 	}
 	idem, err := idempotency.New(idempotency.Config{
 		Store:   idemStore,
+		Keys:    cfg.Idempotency.Keys,
 		Applies: ctl.Idempotent,
 		Caller:  callerIdentity,
 		Now:     a.shared.now,
@@ -101,6 +102,9 @@ func (a *App) admissionInterceptors(_ context.Context, cfg *config.Config, _ ser
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if !idem.Encrypts() {
+		a.log.Warn("AUTHSVC_IDEMPOTENCY_KEYS_FILE is not set while records are shared in Redis: idempotency keys are refused on RPCs whose responses carry a secret (M2M CreateClient, Discovery CreateOrganization), and other responses are stored unencrypted")
 	}
 	unary := []grpc.UnaryServerInterceptor{idem.UnaryServerInterceptor()}
 	if cfg.Admission.Off {
