@@ -139,7 +139,7 @@ type objects struct {
 	deployment      *appsv1.Deployment
 	services        []*corev1.Service
 	configMap       *corev1.ConfigMap
-	secret          *corev1.Secret
+	secrets         map[string]*corev1.Secret // by name: the examples of the Secrets authsvc mounts
 	serviceAccount  *corev1.ServiceAccount
 	hpa             *autoscalingv2.HorizontalPodAutoscaler
 	pdb             *policyv1.PodDisruptionBudget
@@ -153,7 +153,7 @@ func loadK8s(t *testing.T) *objects {
 	files, err := filepath.Glob(filepath.Join("k8s", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
-	o := &objects{fileOf: map[any]string{}}
+	o := &objects{fileOf: map[any]string{}, secrets: map[string]*corev1.Secret{}}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
@@ -174,7 +174,7 @@ func loadK8s(t *testing.T) *objects {
 			case *corev1.ConfigMap:
 				o.configMap = v
 			case *corev1.Secret:
-				o.secret = v
+				o.secrets[v.Name] = v
 			case *corev1.ServiceAccount:
 				o.serviceAccount = v
 			case *autoscalingv2.HorizontalPodAutoscaler:
@@ -188,12 +188,13 @@ func loadK8s(t *testing.T) *objects {
 	}
 	for name, v := range map[string]any{
 		"Kustomization": o.kustomization, "Deployment": o.deployment, "ConfigMap": o.configMap,
-		"Secret": o.secret, "ServiceAccount": o.serviceAccount, "HorizontalPodAutoscaler": o.hpa,
+		"ServiceAccount": o.serviceAccount, "HorizontalPodAutoscaler": o.hpa,
 		"PodDisruptionBudget": o.pdb, "NetworkPolicy": o.networkPolicy,
 	} {
 		require.NotNilf(t, v, "no %s in deploy/k8s", name)
 	}
 	require.NotEmpty(t, o.services)
+	require.NotEmpty(t, o.secrets, "no Secret in deploy/k8s")
 	return o
 }
 
@@ -276,7 +277,10 @@ func TestKustomizationListsEveryManifest(t *testing.T) {
 		assert.Contains(t, k.Resources, f)
 	}
 	assert.NotContains(t, k.Resources, "secret.example.yaml")
-	assert.Equal(t, "true", o.secret.Annotations["authsvc.io/placeholder"], "the example secret must be marked as a placeholder")
+	for name, sec := range o.secrets {
+		assert.Equal(t, "true", sec.Annotations["authsvc.io/placeholder"], "the example secret %s must be marked as a placeholder", name)
+		assert.Equal(t, "secret.example.yaml", o.fileOf[sec], "example secrets live in the file that is never applied")
+	}
 	require.Len(t, k.Images, 1)
 	assert.True(t, strings.HasPrefix(o.container(t).Image, k.Images[0].Name+":"), "kustomize image name must match the container image")
 }
@@ -468,38 +472,48 @@ func TestConfigAndSecretWiring(t *testing.T) {
 	}
 	assert.Equal(t, []string{o.configMap.Name}, fromConfigMap)
 	for k := range o.configMap.Data {
-		assert.NotContains(t, []string{"STYTCH_SECRET", "STYTCH_SECRET_FILE"}, k, "the secret does not belong in the ConfigMap")
+		assert.NotContains(t, []string{"STYTCH_SECRET", "STYTCH_SECRET_FILE", "AUTHSVC_IDEMPOTENCY_KEYS_FILE"}, k, "secrets and their mounts do not belong in the ConfigMap")
 	}
 
 	env := map[string]corev1.EnvVar{}
 	for _, e := range c.Env {
 		env[e.Name] = e
 	}
-	secretFile := env["STYTCH_SECRET_FILE"].Value
-	require.NotEmpty(t, secretFile, "STYTCH_SECRET_FILE must be set")
+	// Each secret is a file: the variable naming it, a read-only mount of a Secret whose example
+	// has the projected key, and nothing in the environment itself.
+	secretFiles := map[string]string{}
+	for _, name := range []string{"STYTCH_SECRET_FILE", "AUTHSVC_IDEMPOTENCY_KEYS_FILE"} {
+		require.NotEmptyf(t, env[name].Value, "%s must be set", name)
+		secretFiles[env[name].Value] = name
+	}
 
 	volumes := map[string]corev1.Volume{}
 	for _, v := range spec.Volumes {
 		volumes[v.Name] = v
 	}
-	found := false
+	mounted := map[string]bool{}
 	for _, m := range c.VolumeMounts {
 		v, ok := volumes[m.Name]
 		require.Truef(t, ok, "mount %s has no volume", m.Name)
 		if v.Secret == nil {
 			continue
 		}
-		found = true
 		assert.True(t, m.ReadOnly)
-		assert.Equal(t, o.secret.Name, v.Secret.SecretName)
+		example, ok := o.secrets[v.Secret.SecretName]
+		require.Truef(t, ok, "volume %s mounts Secret %s, which secret.example.yaml does not show", v.Name, v.Secret.SecretName)
 		require.NotNil(t, v.Secret.DefaultMode)
 		assert.Equal(t, int32(0o440), *v.Secret.DefaultMode, "secret readable by owner and fsGroup only")
 		require.Len(t, v.Secret.Items, 1)
 		item := v.Secret.Items[0]
-		assert.Contains(t, o.secret.StringData, item.Key, "the example Secret must have the key the volume projects")
-		assert.Equal(t, filepath.Join(m.MountPath, item.Path), secretFile)
+		assert.Contains(t, example.StringData, item.Key, "the example Secret must have the key the volume projects")
+		path := filepath.Join(m.MountPath, item.Path)
+		name, ok := secretFiles[path]
+		assert.Truef(t, ok, "%s is mounted but no *_FILE variable names it", path)
+		mounted[name] = true
 	}
-	assert.True(t, found, "the Stytch secret must be mounted as a file")
+	for _, name := range secretFiles {
+		assert.Truef(t, mounted[name], "%s must name a mounted Secret file", name)
+	}
 
 	// Shutdown ordering: preStop pause + the server's grace fit inside the kubelet's grace period.
 	grace, err := time.ParseDuration(o.configMap.Data["AUTHSVC_SHUTDOWN_GRACE"])

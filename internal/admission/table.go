@@ -19,7 +19,9 @@ type Rule struct {
 	// victim's per-email budget.
 	Limits []Apply
 	// Idempotent: the RPC has a side effect (an email, an SMS, a created resource) and honours an
-	// idempotency-key (see internal/idempotency).
+	// idempotency-key (see internal/idempotency). Whether its response carries a secret, and so
+	// may only be stored encrypted, is not declared here: internal/idempotency reads it from the
+	// response type's debug_redact fields.
 	Idempotent bool
 	// Exempt says why an RPC has no limits. A rule has Limits or Exempt, never neither, so that
 	// every RPC's absence of limits is a decision someone wrote down.

@@ -53,6 +53,7 @@ func newAdmission(cfg *config.Config, shared *sharedState, log *slog.Logger, tel
 	}
 	idem, err := idempotency.New(idempotency.Config{
 		Store:   idemStore,
+		Keys:    cfg.Idempotency.Keys,
 		Applies: ctl.Idempotent,
 		Caller:  callerIdentity,
 		Now:     shared.now,
@@ -60,6 +61,9 @@ func newAdmission(cfg *config.Config, shared *sharedState, log *slog.Logger, tel
 	})
 	if err != nil {
 		return nil, err
+	}
+	if !idem.Encrypts() {
+		log.Warn("AUTHSVC_IDEMPOTENCY_KEYS_FILE is not set while records are shared in Redis: idempotency keys are refused on RPCs whose responses carry a secret (M2M CreateClient, Discovery CreateOrganization), and other responses are stored unencrypted")
 	}
 	parts := &admissionParts{idempotency: idem}
 	if cfg.Admission.Off {

@@ -249,6 +249,7 @@ func gatewayOptions(cfg *config.Config) []runtime.ServeMuxOption {
 		Insecure: cfg.InsecureCookies,
 	})
 	opts = append(opts, gateway.HeaderOptions()...)
+	opts = append(opts, gateway.IdempotencyKeyOptions()...)
 	return append(opts, gateway.ErrorOptions()...)
 }
 

@@ -56,6 +56,8 @@ type Config struct {
 	Admission Admission
 	// TLS settings of the public ports (see tls.go in this package).
 	TLS TLS
+	// Idempotency settings (internal/idempotency; see idempotency.go in this package).
+	Idempotency Idempotency
 }
 
 // DevMode reports whether authsvc should run against the embedded Stytch emulator.
@@ -95,6 +97,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		adm                                                 admissionRaw
 		tlsr                                                tlsRaw
 		lis                                                 listenRaw
+		idem                                                idempotencyRaw
 	)
 	settings := []setting{
 		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID, false},
@@ -112,6 +115,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 	settings = append(settings, lis.settings()...)
 	settings = append(settings, adm.settings()...)
 	settings = append(settings, tlsr.settings()...)
+	settings = append(settings, idem.settings()...)
 
 	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -157,6 +161,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		return nil, err
 	}
 	if err := c.loadTLS(tlsr); err != nil {
+		return nil, err
+	}
+	if err := c.loadIdempotency(idem); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -1,15 +1,21 @@
 package idempotency_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -17,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/idempotency"
 	"github.com/authsvc/authsvc/internal/redistest"
 )
@@ -211,41 +218,254 @@ func TestExpiry(t *testing.T) {
 	assert.Equal(t, 2, h.count(), "runs again after 24 h")
 }
 
+// A present key is one value of 1 to 255 characters 0x21-0x7E; anything else is refused with
+// INVALID_ARGUMENT naming the header and the metadata key, and the call does not run.
 func TestKeyValidation(t *testing.T) {
 	clk := &clock{t: time.Now()}
 	ic := newInterceptor(t, nil, clk, "")
 	h := &handler{}
-	for _, k := range []string{"has space", "ümlaut", strings.Repeat("a", 129), "semi;colon"} {
-		_, _, err := invoke(t.Context(), ic, h, send, k, "a@example.com")
-		assert.Equal(t, codes.InvalidArgument, status.Code(err), "%q", k)
+	call := func(md metadata.MD) error {
+		ctx := metadata.NewIncomingContext(t.Context(), md)
+		_, err := ic(ctx, &b2bv1.OTPsServiceEmailLoginOrSignupRequest{OrganizationId: "org", EmailAddress: "a@example.com"}, &grpc.UnaryServerInfo{FullMethod: send}, h.handle)
+		return err
 	}
-	for _, k := range []string{"a", "0f8fad5b-d9cb-469f-a165-70867728950e", "ns:op.1_2", strings.Repeat("a", 128)} {
-		_, _, err := invoke(t.Context(), ic, h, send, k, "a@example.com")
-		require.NoError(t, err, "%q", k)
+	key := func(vals ...string) metadata.MD {
+		md := metadata.MD{}
+		md.Append(idempotency.MetadataKey, vals...)
+		return md
 	}
-	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs(idempotency.MetadataKey, "a", idempotency.MetadataKey, "b"))
-	_, err := ic(ctx, &b2bv1.OTPsServiceEmailLoginOrSignupRequest{}, &grpc.UnaryServerInfo{FullMethod: send}, h.handle)
-	assert.Equal(t, codes.InvalidArgument, status.Code(err), "two keys")
+	for name, md := range map[string]metadata.MD{
+		"space":           key("has space"),
+		"non-ASCII":       key("ümlaut"),
+		"control":         key("tab\there"),
+		"DEL":             key("del\x7f"),
+		"256 characters":  key(strings.Repeat("a", 256)),
+		"empty":           key(""),
+		"two values":      key("a", "b"),
+		"binary":          {idempotency.BinaryMetadataKey: {"ümlaut"}},
+		"binary ASCII":    {idempotency.BinaryMetadataKey: {"abc"}},
+		"text and binary": {idempotency.MetadataKey: {"abc"}, idempotency.BinaryMetadataKey: {"ü"}},
+		"two binary":      {idempotency.BinaryMetadataKey: {"\xff", "\xfe"}},
+	} {
+		err := call(md)
+		require.Equal(t, codes.InvalidArgument, status.Code(err), name)
+		assert.Contains(t, status.Convert(err).Message(), "Idempotency-Key", name)
+		assert.Contains(t, status.Convert(err).Message(), "idempotency-key", name)
+		assert.Equal(t, idempotency.ReasonKeyInvalid, reason(err), name)
+		assert.NotContains(t, status.Convert(err).Message(), "ümlaut", "%s: the key is not echoed", name)
+	}
+	assert.Zero(t, h.count(), "no refused call ran")
+	for _, k := range []string{"a", "0f8fad5b-d9cb-469f-a165-70867728950e", "ns:op.1_2", "semi;colon", `"quoted"`, "~!@#$%^&*()", strings.Repeat("a", 255)} {
+		require.NoError(t, call(key(k)), "%q", k)
+	}
+	assert.Equal(t, 7, h.count())
 }
 
-// A response holding a secret (debug_redact) is never stored: the key is released.
-func TestSecretsAreNotStored(t *testing.T) {
-	clk := &clock{t: time.Now()}
-	store := idempotency.NewMemoryStore(0, clk.Now)
-	const method = b2bv1.DiscoveryService_CreateOrganization_FullMethodName
-	i, err := idempotency.New(idempotency.Config{Store: store, Applies: func(string) bool { return true }, Now: clk.Now})
-	require.NoError(t, err)
-	calls := 0
-	h := func(context.Context, any) (any, error) {
-		calls++
-		return &b2bv1.DiscoveryServiceCreateOrganizationResponse{MemberId: "m", SessionToken: "secret-token"}, nil
+func reason(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			return ei.GetReason()
+		}
 	}
-	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs(idempotency.MetadataKey, "k"))
-	for range 2 {
-		_, err := i.UnaryServerInterceptor()(ctx, &b2bv1.DiscoveryServiceCreateOrganizationRequest{IntermediateSessionToken: "ist"}, &grpc.UnaryServerInfo{FullMethod: method}, h)
+	return ""
+}
+
+const createClient = m2mv1.M2MService_CreateClient_FullMethodName
+
+// secretHandler answers CreateClient with a new secret per call, so that a replay is visible.
+type secretHandler struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (h *secretHandler) handle(context.Context, any) (any, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls++
+	return &m2mv1.CreateClientResponse{
+		M2MClient:    &m2mv1.Client{ClientId: fmt.Sprintf("m2m-client-%d", h.calls), ClientName: "svc"},
+		ClientSecret: fmt.Sprintf("plaintext-secret-%d-%s", h.calls, strings.Repeat("s", 24)),
+	}, nil
+}
+
+func (h *secretHandler) count() int { h.mu.Lock(); defer h.mu.Unlock(); return h.calls }
+
+func callCreate(ctx context.Context, t *testing.T, ic grpc.UnaryServerInterceptor, h *secretHandler, key, name string) (*m2mv1.CreateClientResponse, error) {
+	t.Helper()
+	ctx = metadata.NewIncomingContext(ctx, metadata.Pairs(idempotency.MetadataKey, key))
+	ctx = grpc.NewContextWithServerTransportStream(ctx, &serverStream{})
+	resp, err := ic(ctx, &m2mv1.CreateClientRequest{ClientName: name, Scopes: []string{"read:x"}}, &grpc.UnaryServerInfo{FullMethod: createClient}, h.handle)
+	r, _ := resp.(*m2mv1.CreateClientResponse)
+	return r, err
+}
+
+func newKeyed(t *testing.T, store idempotency.Store, keys string) grpc.UnaryServerInterceptor {
+	t.Helper()
+	cfg := idempotency.Config{Store: store, Applies: func(string) bool { return true }}
+	if keys != "" {
+		k, err := idempotency.ParseKeyring(keys)
 		require.NoError(t, err)
+		cfg.Keys = k
 	}
-	assert.Equal(t, 2, calls, "not replayed: the response held a session token")
+	i, err := idempotency.New(cfg)
+	require.NoError(t, err)
+	return i.UnaryServerInterceptor()
+}
+
+func testKey(b byte) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, idempotency.KeySize))
+}
+
+// rawRecords returns every idempotency record in Redis as stored.
+func rawRecords(t *testing.T, c *redis.Client) map[string]string {
+	t.Helper()
+	keys, err := c.Keys(t.Context(), "authsvc:idempotency:*").Result()
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, k := range keys {
+		v, err := c.Get(t.Context(), k).Result()
+		require.NoError(t, err)
+		out[k] = v
+	}
+	return out
+}
+
+// assertNoPlaintext checks a raw record for secret, as is and inside any base64 JSON string.
+func assertNoPlaintext(t *testing.T, raw, secret string) {
+	t.Helper()
+	assert.NotContains(t, raw, secret)
+	var fields map[string]any
+	require.NoError(t, json.Unmarshal([]byte(raw), &fields))
+	for name, v := range fields {
+		if s, ok := v.(string); ok {
+			if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+				assert.NotContains(t, string(b), secret, "field %s", name)
+			}
+		}
+	}
+}
+
+// A response that carries a secret (CreateClient's client_secret) is replayed, stored encrypted:
+// in memory with the process's own key, in Redis with the configured key, never in the clear.
+func TestSecretBearingReplays(t *testing.T) {
+	for name, mk := range map[string]func(t *testing.T) (idempotency.Store, *redis.Client){
+		"memory": func(*testing.T) (idempotency.Store, *redis.Client) { return idempotency.NewMemoryStore(0, nil), nil },
+		"redis": func(t *testing.T) (idempotency.Store, *redis.Client) {
+			c := redistest.Start(t).Client(t)
+			return idempotency.NewRedisStore(c), c
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			store, rdb := mk(t)
+			keys := ""
+			if rdb != nil {
+				keys = "k1:" + testKey(1)
+			}
+			ic := newKeyed(t, store, keys)
+			h := &secretHandler{}
+			first, err := callCreate(t.Context(), t, ic, h, "k", "svc")
+			require.NoError(t, err)
+			again, err := callCreate(t.Context(), t, ic, h, "k", "svc")
+			require.NoError(t, err)
+			assert.True(t, proto.Equal(first, again), "the same client and secret are replayed")
+			assert.Equal(t, 1, h.count())
+			if rdb == nil {
+				return
+			}
+			recs := rawRecords(t, rdb)
+			require.Len(t, recs, 1)
+			for _, raw := range recs {
+				assertNoPlaintext(t, raw, first.GetClientSecret())
+				assertNoPlaintext(t, raw, first.GetM2MClient().GetClientId())
+				assert.Contains(t, raw, `"k":"k1"`, "the key ID is stored with the record")
+			}
+		})
+	}
+}
+
+// With a shared store and no configured key, a secret-bearing RPC refuses an idempotency key
+// before running (FAILED_PRECONDITION naming the header and the missing setting), rather than
+// running again on every retry; other RPCs keep replaying, stored in the clear.
+func TestSecretBearingRefusedWithoutKey(t *testing.T) {
+	srv := redistest.Start(t)
+	ic := newKeyed(t, idempotency.NewRedisStore(srv.Client(t)), "")
+	h := &secretHandler{}
+	_, err := callCreate(t.Context(), t, ic, h, "k", "svc")
+	require.Equal(t, codes.FailedPrecondition, status.Code(err), "%v", err)
+	assert.Contains(t, status.Convert(err).Message(), "Idempotency-Key")
+	assert.Contains(t, status.Convert(err).Message(), "AUTHSVC_IDEMPOTENCY_KEYS")
+	assert.Equal(t, idempotency.ReasonNotSupported, reason(err))
+	assert.Zero(t, h.count())
+
+	sends := &handler{}
+	first, _, err := invoke(t.Context(), ic, sends, send, "k", "a@example.com")
+	require.NoError(t, err)
+	again, _, err := invoke(t.Context(), ic, sends, send, "k", "a@example.com")
+	require.NoError(t, err)
+	assert.True(t, proto.Equal(first, again))
+	assert.Equal(t, 1, sends.count())
+}
+
+// Keys rotate without losing records: a record written with key A replays once the keyring is
+// "B,A" (B now encrypts), and a record is unreadable, never replayed wrongly or run again, once
+// its key is gone.
+func TestKeyRotation(t *testing.T) {
+	c := redistest.Start(t).Client(t)
+	store := idempotency.NewRedisStore(c)
+	a, b := "a:"+testKey(0xa), "b:"+testKey(0xb)
+	h := &secretHandler{}
+
+	first, err := callCreate(t.Context(), t, newKeyed(t, store, a), h, "k-a", "svc")
+	require.NoError(t, err)
+
+	rotated := newKeyed(t, store, b+"\n"+a)
+	again, err := callCreate(t.Context(), t, rotated, h, "k-a", "svc")
+	require.NoError(t, err)
+	assert.True(t, proto.Equal(first, again), "a record written with A replays after B,A")
+	assert.Equal(t, 1, h.count())
+
+	_, err = callCreate(t.Context(), t, rotated, h, "k-b", "svc")
+	require.NoError(t, err)
+	var ids []string
+	for _, raw := range rawRecords(t, c) {
+		var rec struct {
+			K string `json:"k"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(raw), &rec))
+		ids = append(ids, rec.K)
+	}
+	assert.ElementsMatch(t, []string{"a", "b"}, ids, "new records are encrypted with the first key")
+
+	_, err = callCreate(t.Context(), t, newKeyed(t, store, b), h, "k-a", "svc")
+	assert.Equal(t, codes.Internal, status.Code(err), "A was removed too early: %v", err)
+	assert.Equal(t, 2, h.count(), "not run again")
+}
+
+// An encrypted record is bound to where it is stored: copied under another key it does not
+// decrypt, so a Redis writer cannot hand one caller's stored response to another.
+func TestRecordsAreBoundToTheirKey(t *testing.T) {
+	c := redistest.Start(t).Client(t)
+	ic := newKeyed(t, idempotency.NewRedisStore(c), "a:"+testKey(0xa))
+	h := &secretHandler{}
+	_, err := callCreate(t.Context(), t, ic, h, "k-1", "svc")
+	require.NoError(t, err)
+	before := rawRecords(t, c)
+	_, err = callCreate(t.Context(), t, ic, h, "k-2", "svc")
+	require.NoError(t, err)
+	var first, second string
+	for k, v := range rawRecords(t, c) {
+		if _, ok := before[k]; ok {
+			first = v
+		} else {
+			second = k
+		}
+	}
+	require.NotEmpty(t, first)
+	require.NotEmpty(t, second)
+	require.NoError(t, c.Set(t.Context(), second, first, time.Hour).Err())
+	_, err = callCreate(t.Context(), t, ic, h, "k-2", "svc")
+	assert.Equal(t, codes.Internal, status.Code(err), "%v", err)
+	assert.Equal(t, 2, h.count())
 }
 
 func TestRedisDownFailsClosed(t *testing.T) {

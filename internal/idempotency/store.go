@@ -13,11 +13,13 @@ import (
 )
 
 // Record is what is stored under a key: the hash of the request that claimed it and, once done,
-// the serialized response.
+// the serialized response, encrypted with the key KeyID names (or in the clear when KeyID is
+// empty).
 type Record struct {
 	Hash     []byte `json:"h"`
 	Done     bool   `json:"d,omitempty"`
 	Response []byte `json:"r,omitempty"`
+	KeyID    string `json:"k,omitempty"`
 }
 
 // Store keeps records.
