@@ -45,6 +45,9 @@ type Config struct {
 	LogLevel string
 	// ShutdownGrace bounds graceful shutdown before in-flight RPCs are cut.
 	ShutdownGrace time.Duration
+	// DrainDelay is how long shutdown keeps serving, not ready, before the listeners close (see
+	// shutdown.go in this package).
+	DrainDelay time.Duration
 	// InsecureCookies drops the Secure attribute from session cookies, for plain-HTTP local development
 	// only (the default in dev mode); refused in production.
 	InsecureCookies bool
@@ -91,6 +94,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		secretFile, redirects, origins, grace, insecureCook string
 		adm                                                 admissionRaw
 		tlsr                                                tlsRaw
+		drain                                               drainRaw
 	)
 	settings := []setting{
 		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID, false},
@@ -110,6 +114,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 	}
 	settings = append(settings, adm.settings()...)
 	settings = append(settings, tlsr.settings()...)
+	settings = append(settings, drain.settings()...)
 
 	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -152,6 +157,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		return nil, err
 	}
 	if err := c.loadTLS(tlsr); err != nil {
+		return nil, err
+	}
+	if err := c.loadDrain(drain); err != nil {
 		return nil, err
 	}
 	return &c, nil
