@@ -100,7 +100,8 @@ type Server struct {
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	adminLis net.Listener
-	tls      *tlsSetup // nil: plain TCP
+	tls      *tlsSetup   // nil: plain TCP
+	routes   *routeProbe // the gateway's routes, for 405's Allow
 	stopOnce sync.Once
 	stopErr  error
 
@@ -251,17 +252,21 @@ func (s *Server) newGateway(ctx context.Context) error {
 	}
 	s.conn = conn
 
-	opts := append(gatewayOptions(), runtime.WithHealthEndpointAt(healthpb.NewHealthClient(conn), "/healthz"))
+	healthz := runtime.WithHealthEndpointAt(healthpb.NewHealthClient(conn), "/healthz")
+	opts := append(gatewayOptions(), healthz, runtime.WithRoutingErrorHandler(s.routingError),
+		// A form POST to a GET route would be served as the GET (and X-HTTP-Method-Override honoured):
+		// a wrong method is a 405, not a guess.
+		runtime.WithDisablePathLengthFallback())
 	opts = append(opts, s.cfg.GatewayOptions...)
 	mux := runtime.NewServeMux(opts...)
-	for _, svc := range s.cfg.Services {
-		if svc.RegisterGateway == nil {
-			continue
-		}
-		if err := svc.RegisterGateway(ctx, mux, conn); err != nil {
-			_ = conn.Close()
-			return fmt.Errorf("gateway: register %s: %w", svc.Desc.ServiceName, err)
-		}
+	register := s.registerGateway(conn)
+	if err := register(ctx, mux); err != nil {
+		_ = conn.Close()
+		return err
+	}
+	if s.routes, err = newRouteProbe(ctx, register, healthz); err != nil {
+		_ = conn.Close()
+		return err
 	}
 	s.http = &http.Server{
 		Handler:           s.httpHandler(mux),
