@@ -18,5 +18,6 @@
 // the end.
 //
 // REST routing errors keep the gateway's JSON error body: a wrong method on a known path is 405 with an
-// Allow header computed from the registered routes, a body over 64 KiB is 413.
+// Allow header computed from the registered routes, a body over 64 KiB is 413; TLS responses carry
+// HSTS.
 package server

@@ -94,7 +94,7 @@ func (s *Server) httpHandler(gw *runtime.ServeMux) http.Handler {
 	for i := len(s.cfg.HTTPMiddleware) - 1; i >= 0; i-- {
 		h = s.cfg.HTTPMiddleware[i](h)
 	}
-	h = s.closeWhenDraining(h)
+	h = s.closeWhenDraining(hstsOnTLS(h))
 	return otelhttp.NewHandler(h, "authsvc.http",
 		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
 		otelhttp.WithMeterProvider(s.cfg.MeterProvider),
