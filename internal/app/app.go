@@ -187,6 +187,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		OpenAPI:        gen.OpenAPI,
 		Ready:          a.ready,
 		MetricsHandler: tel.MetricsHandler,
+		DrainDelay:     cfg.DrainDelay,
 		ShutdownGrace:  cfg.ShutdownGrace,
 		Logger:         tel.Logger,
 		TracerProvider: tel.TracerProvider,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -76,22 +77,25 @@ const maxRequestBody = 64 << 10
 func (s *Server) httpHandler(gw *runtime.ServeMux) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", gw)
+	own := maps.Clone(s.cfg.ExtraRoutes)
+	if own == nil {
+		own = map[string]http.Handler{}
+	}
 	if len(s.cfg.OpenAPI) > 0 {
 		spec := s.cfg.OpenAPI
-		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		own["GET /openapi.json"] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(spec)
 		})
 	}
-	mux.HandleFunc("GET /readyz", s.readyz)
-	for pattern, h := range s.cfg.ExtraRoutes {
-		mux.Handle(pattern, h)
-	}
+	own["GET /readyz"] = http.HandlerFunc(s.readyz)
+	ownRoutes(mux, gw, own)
 
-	h := http.MaxBytesHandler(uncleanPathsToGateway(mux, gw), maxRequestBody)
+	h := limitBody(uncleanPathsToGateway(mux, gw), gw)
 	for i := len(s.cfg.HTTPMiddleware) - 1; i >= 0; i-- {
 		h = s.cfg.HTTPMiddleware[i](h)
 	}
+	h = s.closeWhenDraining(hstsOnTLS(h))
 	return otelhttp.NewHandler(h, "authsvc.http",
 		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
 		otelhttp.WithMeterProvider(s.cfg.MeterProvider),
