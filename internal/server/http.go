@@ -51,7 +51,10 @@ func (m oneDocumentJSON) NewDecoder(r io.Reader) runtime.Decoder {
 		if !json.Valid(b) {
 			return errors.New("the request body is not a single JSON document")
 		}
-		return m.JSONPb.NewDecoder(bytes.NewReader(b)).Decode(v)
+		if err := m.JSONPb.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
+			return explainJSON(b, v, m.UnmarshalOptions)
+		}
+		return nil
 	})
 }
 

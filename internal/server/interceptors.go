@@ -18,18 +18,21 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// chain builds the interceptor chain, outermost first: logging (one access line per RPC), the caller's
-// interceptors (access, admission), validation, recovery. Tracing and metrics run before all of them as
+// chain builds the interceptor chain, outermost first: logging (one access line per RPC), the check
+// for requests the codec could not decode (INVALID_ARGUMENT before anything reads them; see
+// decodeFailures), the caller's interceptors (access, admission), validation (protovalidate and
+// MaxJSONDepth), recovery. Tracing and metrics run before all of them as
 // the otelgrpc stats handler, so every log record can carry the trace ID.
 //
 // Recovery sits innermost so that a panic in a handler becomes codes.Internal and still passes logging
 // (which records the failed call) instead of killing the connection.
-func chain(cfg Config, log *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
-	validator, err := protovalidate.New()
+func chain(cfg Config, log *slog.Logger, decode *decodeFailures) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+	pv, err := protovalidate.New()
 	if err != nil {
 		// protovalidate.New only fails on invalid options; none are passed.
 		panic(fmt.Sprintf("protovalidate: %v", err))
 	}
+	validator := depthValidator{pv}
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 		logging.WithLevels(accessLogLevel),
@@ -45,14 +48,20 @@ func chain(cfg Config, log *slog.Logger) ([]grpc.UnaryServerInterceptor, []grpc.
 	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
 		return c.Service != healthpb.Health_ServiceDesc.ServiceName
 	})
-	unary := []grpc.UnaryServerInterceptor{selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogAdapter(log), logOpts...), notHealth)}
+	unary := []grpc.UnaryServerInterceptor{
+		selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogAdapter(log), logOpts...), notHealth),
+		decode.unaryCheck(),
+	}
 	unary = append(unary, cfg.UnaryInterceptors...)
 	unary = append(unary,
 		protovalidatemw.UnaryServerInterceptor(validator),
 		recovery.UnaryServerInterceptor(rec),
 	)
 
-	stream := []grpc.StreamServerInterceptor{selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogAdapter(log), logOpts...), notHealth)}
+	stream := []grpc.StreamServerInterceptor{
+		selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogAdapter(log), logOpts...), notHealth),
+		decode.streamCheck(),
+	}
 	stream = append(stream, cfg.StreamInterceptors...)
 	stream = append(stream,
 		protovalidatemw.StreamServerInterceptor(validator),

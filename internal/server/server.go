@@ -188,8 +188,10 @@ func isHealthCheck(info *stats.RPCTagInfo) bool {
 }
 
 func (s *Server) newGRPCServer() *grpc.Server {
-	unary, stream := chain(s.cfg, s.log)
+	decode := newDecodeFailures()
+	unary, stream := chain(s.cfg, s.log, decode)
 	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(decode.codec()),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
@@ -233,6 +235,7 @@ func (s *Server) newGateway(ctx context.Context) error {
 	// trace reads gateway server span -> gRPC client span -> gRPC server span.
 	conn, err := grpc.NewClient(dialTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(creds),
+		grpc.WithChainUnaryInterceptor(gatewayUTF8Check),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
