@@ -20,13 +20,14 @@ import (
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
-	accessv1 "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
@@ -46,6 +47,8 @@ type fuzzApp struct {
 	// bearers[i] is sent as "Authorization: Bearer ..." (none for ""): nothing, an M2M token with
 	// every scope the API declares, an admin member's session JWT and the same session's token.
 	bearers []string
+	// samples holds a valid request per RPC (the access table's), the seeds mutation starts from.
+	samples map[string]proto.Message
 }
 
 func startFuzzApp(f *testing.F) *fuzzApp {
@@ -61,8 +64,24 @@ func startFuzzApp(f *testing.F) *fuzzApp {
 	require.NoError(f, err)
 	s, err := env.Emu.CreateSession(stytchemu.SandboxOrganizationID, m.ID, 0)
 	require.NoError(f, err)
-	return &fuzzApp{env: env, bearers: []string{"", token, s.JWT, s.Token}}
+
+	target, err := env.Emu.CreateMember(stytchemu.SandboxOrganizationID, stytchemu.MemberParams{Email: "fuzz-target@example.com"})
+	require.NoError(f, err)
+	targetSession, err := env.Emu.CreateSession(stytchemu.SandboxOrganizationID, target.ID, 0)
+	require.NoError(f, err)
+	pw, err := env.Emu.AddMemberPassword(stytchemu.SandboxOrganizationID, target.ID)
+	require.NoError(f, err)
+	subject, err := env.Emu.CreateM2MClient("fuzz-subject", []string{"read:widgets"})
+	require.NoError(f, err)
+	samples := sampleRequests(accessFixtures{
+		org: stytchemu.SandboxOrganizationID, target: target, targetSession: targetSession, passwordID: pw,
+		client: subject, accessToken: token,
+	})
+	return &fuzzApp{env: env, bearers: []string{"", token, s.JWT, s.Token}, samples: samples}
 }
+
+// serviceCred is the index in bearers of the M2M token, which every non-public RPC admits.
+const serviceCred = 1
 
 func (a *fuzzApp) bearer(i uint8) string { return a.bearers[int(i)%len(a.bearers)] }
 
@@ -81,8 +100,7 @@ func allServiceScopes(f *testing.F) []string {
 	f.Helper()
 	var scopes []string
 	for _, md := range apiMethods(f) {
-		rule, _ := proto.GetExtension(md.Options(), accessv1.E_Access).(*accessv1.AccessRule)
-		for _, s := range rule.GetServiceScopes() {
+		for _, s := range access.RuleOf(md).GetServiceScopes() {
 			if !slices.Contains(scopes, s) {
 				scopes = append(scopes, s)
 			}
@@ -130,13 +148,52 @@ const fuzzCallTimeout = 10 * time.Second
 
 // restRoute is one REST binding of an RPC.
 type restRoute struct {
+	md       protoreflect.MethodDescriptor
 	method   string // the RPC, for failure messages
 	verb     string
 	template string // with {param} placeholders
 	body     bool   // body "*": the request is the JSON body; else query parameters
 }
 
-var routeParam = regexp.MustCompile(`\{[^}]+\}`)
+var routeParam = regexp.MustCompile(`\{([^}=]+)(=[^}]*)?\}`)
+
+// fillPath puts the values of params ("/"-separated, which no escaped segment contains) into the
+// template's parameters in order, repeating them when there are fewer.
+func fillPath(template, params string) string {
+	values := strings.Split(params, "/")
+	i := 0
+	return routeParam.ReplaceAllStringFunc(template, func(string) string {
+		v := values[i%len(values)]
+		i++
+		return url.PathEscape(v)
+	})
+}
+
+// restSeed turns a sample request into FuzzRESTRoutes arguments for rt: the path parameters'
+// values, and the rest of the request as the JSON body or as a query string.
+func restSeed(f *testing.F, rt restRoute, req proto.Message) (string, []byte) {
+	f.Helper()
+	req = proto.Clone(req)
+	m := req.ProtoReflect()
+	var params []string
+	for _, p := range routeParam.FindAllStringSubmatch(rt.template, -1) {
+		fd := m.Descriptor().Fields().ByName(protoreflect.Name(p[1]))
+		require.NotNil(f, fd, "%s: path parameter %s", rt.method, p[1])
+		params = append(params, m.Get(fd).String())
+		m.Clear(fd)
+	}
+	if rt.body {
+		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(req)
+		require.NoError(f, err)
+		return strings.Join(params, "/"), b
+	}
+	q := url.Values{}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		q.Set(string(fd.Name()), v.String())
+		return true
+	})
+	return strings.Join(params, "/"), []byte(q.Encode())
+}
 
 // restRoutes lists every REST route of the API from the google.api.http options, additional
 // bindings included, so that a new RPC is fuzzed without anyone listing it.
@@ -147,7 +204,7 @@ func restRoutes(f *testing.F) []restRoute {
 		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
 		require.NotNil(f, rule, "%s has no google.api.http option", md.FullName())
 		for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
-			rt := restRoute{method: string(md.FullName()), body: r.GetBody() != ""}
+			rt := restRoute{md: md, method: string(md.FullName()), body: r.GetBody() != ""}
 			switch p := r.GetPattern().(type) {
 			case *annotations.HttpRule_Get:
 				rt.verb, rt.template = http.MethodGet, p.Get
@@ -168,6 +225,11 @@ func restRoutes(f *testing.F) []restRoute {
 	return out
 }
 
+// grpcName is the full gRPC method name of md ("/authsvc.b2b.v1.MembersService/Get").
+func grpcName(md protoreflect.MethodDescriptor) string {
+	return "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
+}
+
 func routeIndex(f *testing.F, routes []restRoute, method string) uint8 {
 	f.Helper()
 	i := slices.IndexFunc(routes, func(r restRoute) bool { return r.method == method })
@@ -185,15 +247,16 @@ func FuzzRESTRoutes(f *testing.F) {
 	require.LessOrEqual(f, len(routes), 256, "the route index is a uint8")
 	app := startFuzzApp(f)
 	org := stytchemu.SandboxOrganizationID
-	// One empty request per route and credential, so that mutation starts from every route (the
-	// fuzzer seldom mutates the route index on its own).
-	for i := range routes {
+	// Every route starts from a valid request (the fuzzer seldom mutates the route index on its own,
+	// and random bytes seldom get past the JSON decoder) and from an empty one.
+	for i, rt := range routes {
+		req, ok := app.samples[grpcName(rt.md)]
+		require.True(f, ok, "%s has no sample request in the access table", rt.method)
+		params, body := restSeed(f, rt, req)
+		f.Add(uint8(i), uint8(serviceCred), params, body)
 		f.Add(uint8(i), uint8(i), "x", []byte{})
 	}
-	f.Add(routeIndex(f, routes, "authsvc.b2b.v1.MagicLinksService.LoginOrSignup"), uint8(0), "",
-		[]byte(`{"organization_id":"`+org+`","email_address":"fuzz@example.com"}`))
-	f.Add(routeIndex(f, routes, "authsvc.b2b.v1.MembersService.Get"), uint8(1), org, []byte("member_id="+stytchemu.SandboxMemberID))
-	f.Add(routeIndex(f, routes, "authsvc.b2b.v1.MembersService.Update"), uint8(2), org,
+	f.Add(routeIndex(f, routes, "authsvc.b2b.v1.MembersService.Update"), uint8(2), org+"/"+stytchemu.SandboxMemberID,
 		[]byte(`{"trusted_metadata":{"plan":{"tier":"gold","seats":[1,2]}}}`))
 	f.Add(routeIndex(f, routes, "authsvc.b2b.v1.SessionsService.Authenticate"), uint8(3), "", []byte(`{"session_custom_claims":{"k":null}}`))
 
@@ -204,7 +267,7 @@ func FuzzRESTRoutes(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, route, cred uint8, param string, body []byte) {
 		rt := routes[int(route)%len(routes)]
-		path := routeParam.ReplaceAllLiteralString(rt.template, url.PathEscape(param))
+		path := fillPath(rt.template, param)
 		var rd io.Reader
 		if rt.body {
 			rd = bytes.NewReader(body)
@@ -288,22 +351,18 @@ func FuzzGRPCMethods(f *testing.F) {
 	app := startFuzzApp(f)
 	methods := servedMethods(f, app.env)
 	require.LessOrEqual(f, len(methods), 256, "the method index is a uint8")
-	// One empty request per method and credential, so that mutation starts from every method (the
-	// fuzzer seldom mutates the method index on its own).
+	// Every method starts from an empty request and every API method from a valid one (the fuzzer
+	// seldom mutates the method index on its own).
 	for i := range methods {
 		f.Add(uint8(i), uint8(i), []byte{})
 	}
-	valid, err := proto.Marshal(&b2bv1.MagicLinksServiceLoginOrSignupRequest{
-		OrganizationId: stytchemu.SandboxOrganizationID, EmailAddress: "fuzz@example.com",
-	})
-	require.NoError(f, err)
-	f.Add(methodIndex(f, methods, b2bv1.MagicLinksService_LoginOrSignup_FullMethodName), uint8(0), valid)
-	valid, err = proto.Marshal(&b2bv1.MembersServiceGetRequest{
-		OrganizationId: stytchemu.SandboxOrganizationID, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: stytchemu.SandboxMemberID},
-	})
-	require.NoError(f, err)
-	f.Add(methodIndex(f, methods, b2bv1.MembersService_Get_FullMethodName), uint8(1), valid)
-	f.Add(methodIndex(f, methods, b2bv1.SessionsService_Authenticate_FullMethodName), uint8(2), []byte{})
+	for i, m := range methods {
+		if req, ok := app.samples[m.name]; ok {
+			b, err := proto.Marshal(req)
+			require.NoError(f, err)
+			f.Add(uint8(i), uint8(serviceCred), b)
+		}
+	}
 	bad := protowire.AppendTag(nil, 1, protowire.BytesType)
 	f.Add(methodIndex(f, methods, b2bv1.MagicLinksService_Authenticate_FullMethodName), uint8(0), protowire.AppendString(bad, "\xff"))
 
