@@ -393,17 +393,17 @@ func rawStream(ctx context.Context, conn *grpc.ClientConn, m grpcMethod, req []b
 	defer cancel()
 	cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: m.clientStream, ServerStreams: m.server}, m.name, grpc.ForceCodecV2(rawCodec{}))
 	if err != nil {
-		return err //nolint:wrapcheck // the status is what is checked
+		return err
 	}
 	if err := cs.SendMsg(&req); err != nil && !errors.Is(err, io.EOF) {
-		return err //nolint:wrapcheck // the status is what is checked
+		return err
 	}
 	if err := cs.CloseSend(); err != nil {
-		return err //nolint:wrapcheck // the status is what is checked
+		return err
 	}
 	var resp []byte
 	if err := cs.RecvMsg(&resp); err != nil && !errors.Is(err, io.EOF) {
-		return err //nolint:wrapcheck // the status is what is checked
+		return err
 	}
 	return nil
 }

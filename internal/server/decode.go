@@ -74,7 +74,7 @@ func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	}
 	m, ok := v.(proto.Message)
 	if !ok {
-		return err //nolint:wrapcheck // not a protobuf message: grpc-go's own handling is right
+		return err
 	}
 	// data is freed when Unmarshal returns; diagnose now, on a copy.
 	c.failures.put(v, undecodable(m, data.Materialize()))
@@ -105,7 +105,7 @@ type checkedStream struct {
 
 func (s checkedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
-		return err //nolint:wrapcheck // a stream status passes through unchanged
+		return err
 	}
 	return s.failures.take(m)
 }
@@ -173,14 +173,14 @@ func fieldViolation(field, description string) error {
 func gatewayUTF8Check(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	err := invoker(ctx, method, req, reply, cc, opts...)
 	if status.Code(err) != codes.Internal {
-		return err //nolint:wrapcheck // statuses pass through unchanged
+		return err
 	}
 	if m, ok := req.(proto.Message); ok {
 		if field, bad := invalidUTF8(m.ProtoReflect(), ""); bad {
 			return fieldViolation(field, "contains a string that is not valid UTF-8")
 		}
 	}
-	return err //nolint:wrapcheck // statuses pass through unchanged
+	return err
 }
 
 // invalidUTF8 finds a string (or string map key) in m that is not UTF-8 and returns its field path

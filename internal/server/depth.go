@@ -31,7 +31,7 @@ func (v depthValidator) Validate(msg proto.Message, opts ...protovalidate.Valida
 	if viol := tooDeep(msg.ProtoReflect(), nil); viol != nil {
 		return &protovalidate.ValidationError{Violations: []*protovalidate.Violation{viol}}
 	}
-	return v.Validator.Validate(msg, opts...) //nolint:wrapcheck // the middleware inspects the ValidationError
+	return v.Validator.Validate(msg, opts...)
 }
 
 // tooDeep returns a violation for the first JSON field in m nested deeper than MaxJSONDepth.
