@@ -99,7 +99,9 @@ func TestDeeplyNestedJSONIsInvalidArgument(t *testing.T) {
 		assert.Equal(t, before+2, env.Emu.Requests(upstream))
 	})
 
-	for _, depth := range []int{server.MaxJSONDepth + 1, 4000} {
+	// 4000 passes protojson at the gateway but not protobuf's decoder on the gRPC server; 20000 is
+	// past encoding/json's and protojson's limits (arrays only: as objects it exceeds 64 KiB).
+	for _, depth := range []int{server.MaxJSONDepth + 1, 4000, 20000} {
 		t.Run(fmt.Sprintf("depth %d", depth), func(t *testing.T) {
 			before := env.Emu.Requests(upstream)
 			_, err := client.Authenticate(t.Context(), &b2bv1.MagicLinksServiceAuthenticateRequest{
@@ -108,6 +110,9 @@ func TestDeeplyNestedJSONIsInvalidArgument(t *testing.T) {
 			assertInvalidField(t, err, "session_custom_claims")
 
 			for _, arrays := range []bool{false, true} {
+				if !arrays && depth > 10000 {
+					continue
+				}
 				r := env.REST(t, http.MethodPost, path, `{"magic_links_token":"no-such-token","session_custom_claims":`+nestedJSON(depth, arrays)+`}`)
 				assertInvalidFieldREST(t, r, "session_custom_claims")
 			}

@@ -20,9 +20,21 @@ import (
 // error. It decodes each top-level member alone to find the culprit; it runs only for bodies that
 // already failed.
 func explainJSON(body []byte, v any, opts protojson.UnmarshalOptions) error {
+	if err := fieldError(body, v, opts); err != nil {
+		return err
+	}
+	if msg, ok := v.(proto.Message); ok {
+		return fmt.Errorf("the request body does not decode as a %s", msg.ProtoReflect().Descriptor().Name())
+	}
+	return errors.New("the request body does not decode")
+}
+
+// fieldError finds the top-level member of body that does not decode into v on its own and says
+// why; nil when no single member is at fault.
+func fieldError(body []byte, v any, opts protojson.UnmarshalOptions) error {
 	msg, ok := v.(proto.Message)
 	if !ok {
-		return errors.New("the request body does not decode")
+		return nil
 	}
 	md := msg.ProtoReflect().Descriptor()
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -70,7 +82,7 @@ func explainJSON(body []byte, v any, opts protojson.UnmarshalOptions) error {
 			return fmt.Errorf("%s: invalid value (want %s)", name, jsonWant(fd))
 		}
 	}
-	return fmt.Errorf("the request body does not decode as a %s", md.Name())
+	return nil
 }
 
 // identifier matches what a field name looks like; an unknown key that does not is not echoed.
