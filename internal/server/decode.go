@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -30,8 +31,11 @@ import (
 // decodeFailures holds the statuses of requests the codec could not decode, keyed by the request
 // message (a pointer the generated handler allocates per call) until the interceptor takes them.
 type decodeFailures struct {
-	mu     sync.Mutex
-	failed map[any]error
+	// pending counts the entries of failed, so that the interceptor answers a request that decoded
+	// (all of them, nearly) with one atomic load rather than a lock every RPC would contend on.
+	pending atomic.Int64
+	mu      sync.Mutex
+	failed  map[any]error
 }
 
 func newDecodeFailures() *decodeFailures {
@@ -42,10 +46,14 @@ func (d *decodeFailures) put(v any, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.failed[v] = err
+	d.pending.Add(1)
 }
 
 // take returns and forgets the status recorded for v, nil if v decoded.
 func (d *decodeFailures) take(v any) error {
+	if d.pending.Load() == 0 {
+		return nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	err, ok := d.failed[v]
@@ -53,6 +61,7 @@ func (d *decodeFailures) take(v any) error {
 		return nil
 	}
 	delete(d.failed, v)
+	d.pending.Add(-1)
 	return err
 }
 
