@@ -150,7 +150,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, err
 	}
-	mw, err := a.middleware(gw, checker, admit)
+	decode := server.NewDecodeFailures()
+	mw, err := a.middleware(gw, decode, checker, admit)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +180,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 			{Desc: &m2mv1.M2MService_ServiceDesc, Impl: service.NewM2M(a.stytch, tokens, checker, opts.Now, log), RegisterGateway: m2mv1.RegisterM2MServiceHandler},
 		},
 		Middleware:     mw,
+		Decode:         decode,
 		Gateway:        gw,
 		GatewayOptions: gatewayOptions(cfg),
 		HTTPMiddleware: httpMW,

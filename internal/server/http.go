@@ -51,9 +51,16 @@ func (m oneDocumentJSON) NewDecoder(r io.Reader) runtime.Decoder {
 			return io.EOF // no body: the gateway's rule is the empty message
 		}
 		if !json.Valid(b) {
+			// A member whose value is broken (or nested past encoding/json's depth limit) is named.
+			if err := fieldError(b, v, m.UnmarshalOptions); err != nil {
+				return err
+			}
 			return errors.New("the request body is not a single JSON document")
 		}
-		return m.JSONPb.NewDecoder(bytes.NewReader(b)).Decode(v)
+		if err := m.JSONPb.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
+			return explainJSON(b, v, m.UnmarshalOptions)
+		}
+		return nil
 	})
 }
 

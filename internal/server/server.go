@@ -55,6 +55,9 @@ type Config struct {
 	// Middleware is the interceptor chain, outermost first (see Middleware). The otelgrpc stats
 	// handler runs before all of it, so every step and log record sees the trace.
 	Middleware []Middleware
+	// Decode records the requests the server's codec could not decode; the chain's DecodeCheck step
+	// answers them. Nil: a new one that no step checks (tests of the servers alone).
+	Decode *DecodeFailures
 	// Gateway identifies the REST gateway's own calls to the gRPC server (callmeta.Gateway); the
 	// chain's first step trusts it. Nil: a new identity that no step trusts (tests of the servers
 	// alone).
@@ -132,6 +135,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Propagators == nil {
 		cfg.Propagators = otel.GetTextMapPropagator()
 	}
+	if cfg.Decode == nil {
+		cfg.Decode = NewDecodeFailures()
+	}
 	if cfg.Gateway == nil {
 		g, err := callmeta.NewGateway()
 		if err != nil {
@@ -205,6 +211,7 @@ func traced(info *stats.RPCTagInfo) bool {
 
 func (s *Server) newGRPCServer() *grpc.Server {
 	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(s.cfg.Decode.codec()),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
@@ -248,6 +255,7 @@ func (s *Server) newGateway(ctx context.Context) error {
 	conn, err := grpc.NewClient(dialTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(creds),
 		s.cfg.Gateway.DialOption(),
+		grpc.WithChainUnaryInterceptor(gatewayUTF8Check),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
