@@ -53,10 +53,17 @@ func openShared(cfg *config.Config, now func() time.Time, tel *telemetry.Telemet
 }
 
 func (s *sharedState) close() error {
-	if s == nil || s.redis == nil {
+	if s == nil {
 		return nil
 	}
-	return s.redis.Close()
+	var errs []error
+	if s.revocations != nil {
+		errs = append(errs, s.revocations.Close()) // its subscription uses the client
+	}
+	if s.redis != nil {
+		errs = append(errs, s.redis.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // admissionInterceptors returns, in order, idempotency keys (a replay spends no budget) and rate
