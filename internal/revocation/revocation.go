@@ -48,6 +48,9 @@ const (
 type Config struct {
 	// Redis shares the list between replicas; nil keeps it in memory.
 	Redis redis.UniversalClient
+	// Subscriber is the client the subscription to revocations connects with (on the same Redis);
+	// nil means Redis. authsvc passes NewSubscriberClient's, which has no circuit breaker.
+	Subscriber redis.UniversalClient
 	// Now is the clock; give it the verifier's. Nil means time.Now.
 	Now func() time.Time
 	// RecheckAfter is how long a "not revoked" answer from Redis is trusted while the replica is
@@ -159,7 +162,11 @@ func newList(cfg Config, h hooks) (*List, error) {
 		return nil, fmt.Errorf("revocation: %s: %w", MetricStoreErrors, err)
 	}
 	if l.rdb != nil {
-		l.subscribe()
+		sub := cfg.Subscriber
+		if sub == nil {
+			sub = l.rdb
+		}
+		l.subscribe(sub)
 	}
 	return l, nil
 }

@@ -13,29 +13,31 @@ import (
 
 // BenchmarkCrossReplicaRevocation measures the cross-replica revocation delay: from the start of
 // Revoke on replica A to replica B having applied the message (from then on B refuses the session
-// from memory), through a real redis-server on loopback and the production client settings.
+// from memory), through a real redis-server on loopback with the clients authsvc uses.
 // One revocation at a time; reports the delay's p50, p99 and max over the b.N revocations (bounded
 // by -benchtime, each by a 5 s wait).
 func BenchmarkCrossReplicaRevocation(b *testing.B) {
 	srv := redistest.Start(b)
-	rdbA, err := admission.NewRedisClient(srv.URL(), nil)
-	if err != nil {
-		b.Fatal(err)
+	// Each replica's clients as authsvc wires them (internal/app openShared).
+	config := func() revocation.Config {
+		rdb, err := admission.NewRedisClient(srv.URL(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sub, err := revocation.NewSubscriberClient(srv.URL())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = rdb.Close(); _ = sub.Close() })
+		return revocation.Config{Redis: rdb, Subscriber: sub}
 	}
-	b.Cleanup(func() { _ = rdbA.Close() })
-	rdbB, err := admission.NewRedisClient(srv.URL(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = rdbB.Close() })
-
-	a, err := revocation.New(revocation.Config{Redis: rdbA})
+	a, err := revocation.New(config())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = a.Close() })
 	applied := make(chan string, 1)
-	replicaB, err := revocation.NewObserved(revocation.Config{Redis: rdbB}, func(s string) {
+	replicaB, err := revocation.NewObserved(config(), func(s string) {
 		select {
 		case applied <- s:
 		default:

@@ -30,6 +30,8 @@ const (
 	// retryMin and retryMax bound the wait between attempts to subscribe while Redis fails.
 	retryMin = 100 * time.Millisecond
 	retryMax = 5 * time.Second
+	// subscriberDialTimeout bounds NewSubscriberClient's dial.
+	subscriberDialTimeout = 500 * time.Millisecond
 )
 
 // subscription is the List's Redis pub/sub: one goroutine (run) receives; Close ends it.
@@ -38,8 +40,9 @@ const (
 // not be counted or logged) and keeps a silently dead connection until a ping write fails; the
 // loop below uses the lower-level ReceiveTimeout instead.
 type subscription struct {
-	stop chan struct{} // closed by Close
-	done chan struct{} // closed when run returns
+	rdb  redis.UniversalClient // Config.Subscriber, or Config.Redis
+	stop chan struct{}         // closed by Close
+	done chan struct{}         // closed when run returns
 
 	mu     sync.Mutex
 	ps     *redis.PubSub // replaced when its connection is given up as dead
@@ -49,18 +52,37 @@ type subscription struct {
 
 // subscribe starts the subscription. It does not touch the network: the goroutine connects, so
 // an unreachable Redis does not delay startup.
-func (l *List) subscribe() {
+func (l *List) subscribe(rdb redis.UniversalClient) {
 	s := &subscription{
+		rdb:  rdb,
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
-		ps:   l.rdb.Subscribe(context.Background()), // no channel yet: no connection yet
+		ps:   rdb.Subscribe(context.Background()), // no channel yet: no connection yet
 		wake: make(chan struct{}),
 	}
 	l.sub = s
 	go l.run(s)
 }
 
-// Close ends the subscription and waits for its goroutine; it does not close the Redis client.
+// NewSubscriberClient opens a client for url (redis:// or rediss://) for Config.Subscriber: no
+// Limiter, so no circuit breaker (go-redis runs each (re)subscription's handshake through the
+// client's Limiter; the request path's breaker, admission.NewRedisClient's, must neither hold the
+// subscription back, which has its own backoff, nor be opened by a slow handshake on this
+// background connection, which would refuse sends for a second); a short dial, tried once, so
+// that Close never waits long for one in progress; no command retries (the loop retries). It
+// connects lazily, like the request path's client.
+func NewSubscriberClient(url string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	opt.DialTimeout = subscriberDialTimeout
+	opt.DialerRetries = 1
+	opt.MaxRetries = -1
+	return redis.NewClient(opt), nil
+}
+
+// Close ends the subscription and waits for its goroutine; it closes neither Redis client.
 // Close is safe to call more than once, and on a List without Redis.
 func (l *List) Close() error {
 	s := l.sub
@@ -152,7 +174,7 @@ func (l *List) run(s *subscription) {
 					continue
 				default:
 					err = fmt.Errorf("no reply from Redis within %s of a ping", deadAfter)
-					if ps = s.replace(l.rdb); ps == nil {
+					if ps = s.replace(); ps == nil {
 						return
 					}
 					register, pingedAt = true, time.Time{}
@@ -283,14 +305,14 @@ func (l *List) setSubscribed(v bool) {
 }
 
 // replace gives up ps for a new PubSub (not yet connected); nil once closed.
-func (s *subscription) replace(rdb redis.UniversalClient) *redis.PubSub {
+func (s *subscription) replace() *redis.PubSub {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil
 	}
 	_ = s.ps.Close()
-	s.ps = rdb.Subscribe(context.Background())
+	s.ps = s.rdb.Subscribe(context.Background())
 	return s.ps
 }
 

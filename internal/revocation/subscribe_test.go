@@ -327,6 +327,33 @@ func TestSilentSubscriptionIsReplaced(t *testing.T) {
 	assert.Contains(t, b.logs.String(), "no reply from Redis")
 }
 
+// With NewSubscriberClient as Subscriber (as authsvc wires it), the subscription neither waits
+// for nor trips the request path's circuit breaker (the Redis client's Limiter): with the breaker
+// open it still subscribes, and its handshakes report nothing to it, while lookups still go
+// through it.
+func TestSubscriptionBypassesTheBreaker(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := &clock{t: time.Now()}
+	open := &openBreaker{}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, Limiter: open})
+	t.Cleanup(func() { _ = rdb.Close() })
+	sub, err := revocation.NewSubscriberClient(srv.URL())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sub.Close() })
+	b := observedReplica(t, rdb, clk, func(c *revocation.Config) { c.Subscriber = sub })
+
+	assert.Zero(t, open.reports.Load(), "the subscription reported nothing to the breaker")
+	assert.False(t, b.IsRevoked(t.Context(), "s1"))
+	assert.Equal(t, int64(1), b.storeErrors(t, "check"), "the lookup was refused by the breaker")
+}
+
+// openBreaker is a go-redis Limiter that refuses everything, as admission's breaker does for a
+// second after an outage.
+type openBreaker struct{ reports atomic.Int64 }
+
+func (o *openBreaker) Allow() error         { return admission.ErrRedisCoolingDown }
+func (o *openBreaker) ReportResult(_ error) { o.reports.Add(1) }
+
 // proxy forwards TCP to Redis and can silence the connections that subscribed: they stay open
 // but carry nothing either way, as a partitioned network would.
 type proxy struct {
