@@ -332,7 +332,10 @@ func decodeEntry(s string) (entry, error) {
 func (l *List) remember(t *table, subject string, e entry, now time.Time, learned bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !now.Before(t.pruneAt) || len(t.revoked) >= l.capacity {
+	// A full table is pruned at once for this replica's own revocations, but for learned ones only
+	// when due: every replica hears every revocation, and a scan of the whole table per message
+	// would cost the most exactly when revocations pour in.
+	if !now.Before(t.pruneAt) || (!learned && len(t.revoked) >= l.capacity) {
 		for id, old := range t.revoked {
 			if !now.Before(old.until) {
 				delete(t.revoked, id)
