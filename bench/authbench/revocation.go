@@ -39,11 +39,14 @@ func revocationVerdict(micro []byte) verdict {
 			worst = r
 		}
 	}
-	v.Measured = fmt.Sprintf("p50 %.3f ms, p99 %.3f ms, max %.3f ms over %d revocations (%s", worst.p50, worst.p99, worst.max, worst.n, revocationBench)
+	v.Measured = fmt.Sprintf("p50 %.3f ms, p99 %.3f ms, max %.3f ms over %d revocations (%s", worst.p50, worst.p99, worst.max, worst.n-worst.errors, revocationBench)
 	if len(runs) > 1 {
 		v.Measured += fmt.Sprintf(", the worst p99 of %d runs", len(runs))
 	}
 	v.Measured += ")"
+	if worst.errors > 0 {
+		v.Measured += fmt.Sprintf("; %d more that replica A could not write to Redis are not counted", worst.errors)
+	}
 	v.Result = met
 	if worst.p99 >= revocationTargetP99 {
 		v.Result = missed("by %.1f ms", worst.p99-revocationTargetP99)
@@ -54,10 +57,12 @@ func revocationVerdict(micro []byte) verdict {
 type revocationRun struct {
 	n             int
 	p50, p99, max float64 // ms
+	errors        int     // revoke-errors: iterations that published nothing, among n
 }
 
 // parseRevocationBench reads lines such as
-// "BenchmarkCrossReplicaRevocation-2  5000  190000 ns/op  1.2 max-ms  0.1 p50-ms  0.5 p99-ms".
+// "BenchmarkCrossReplicaRevocation-2  5000  190000 ns/op  1.2 max-ms  0.1 p50-ms  0.5 p99-ms
+// 0 revoke-errors".
 func parseRevocationBench(out []byte) []revocationRun {
 	var runs []revocationRun
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -84,6 +89,8 @@ func parseRevocationBench(out []byte) []revocationRun {
 				r.p99, seen = x, seen|2
 			case "max-ms":
 				r.max, seen = x, seen|4
+			case "revoke-errors":
+				r.errors = int(x)
 			}
 		}
 		if seen == 7 {
