@@ -281,6 +281,13 @@ func (a *App) stytchReady(ctx context.Context) error {
 // count of calls to Stytch.
 func (a *App) WaitKeys(ctx context.Context) error { return a.jwks.WaitReady(ctx) }
 
+// WaitRevocations blocks until this replica hears the revocations other replicas publish through
+// Redis (or ctx ends); without AUTHSVC_REDIS_URL it returns at once. authsvc never needs it to
+// serve; tests use it so that a revocation on another replica is certain to arrive as a message.
+func (a *App) WaitRevocations(ctx context.Context) error {
+	return a.shared.revocations.WaitSubscribed(ctx)
+}
+
 // GRPCAddr, HTTPAddr and AdminAddr are the bound addresses.
 func (a *App) GRPCAddr() string  { return a.srv.GRPCAddr() }
 func (a *App) HTTPAddr() string  { return a.srv.HTTPAddr() }
