@@ -47,7 +47,8 @@ lint: $(GOLANGCI_LINT) ## go vet, golangci-lint (gofumpt, errorlint, gosec, test
 # FUZZTIME bounds each fuzz target (CI uses the default). A count of executions (Nx), not a
 # duration: with a duration, Go 1.26's fuzz coordinator can report a spurious "context deadline
 # exceeded" failure when the time is up while a worker is busy (golang/go#75804, fixed in Go 1.27).
-# 20000 executions take roughly 3-15 s per target here.
+# 20000 executions take roughly 3-15 s per target here, up to ~30 s for the whole-app targets in
+# internal/app (FuzzRESTRoutes, FuzzGRPCMethods) on 2 busy cores.
 FUZZTIME ?= 20000x
 
 .PHONY: fuzz

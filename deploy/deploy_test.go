@@ -515,16 +515,18 @@ func TestConfigAndSecretWiring(t *testing.T) {
 		assert.Truef(t, mounted[name], "%s must name a mounted Secret file", name)
 	}
 
-	// Shutdown ordering: preStop pause + the server's grace fit inside the kubelet's grace period.
+	// Shutdown ordering: authsvc drains itself (not ready, still serving) for AUTHSVC_DRAIN_DELAY,
+	// then in-flight calls get AUTHSVC_SHUTDOWN_GRACE, and both fit inside the kubelet's grace period
+	// with room for the telemetry flush. A preStop sleep would only add to the drain delay.
+	drain, err := time.ParseDuration(o.configMap.Data["AUTHSVC_DRAIN_DELAY"])
+	require.NoError(t, err)
+	assert.Positive(t, drain, "a deployment behind a load balancer needs a drain delay")
 	grace, err := time.ParseDuration(o.configMap.Data["AUTHSVC_SHUTDOWN_GRACE"])
 	require.NoError(t, err)
-	require.NotNil(t, c.Lifecycle)
-	require.NotNil(t, c.Lifecycle.PreStop)
-	require.NotNil(t, c.Lifecycle.PreStop.Sleep)
-	preStop := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
+	assert.True(t, c.Lifecycle == nil || c.Lifecycle.PreStop == nil, "no preStop hook: AUTHSVC_DRAIN_DELAY does its job")
 	require.NotNil(t, spec.TerminationGracePeriodSeconds)
 	kubelet := time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second
-	assert.Less(t, preStop+grace, kubelet)
+	assert.Less(t, drain+grace, kubelet)
 
 	// The ConfigMap's OTLP settings must reach the collector's receiver (checked in
 	// TestCollectorConfig against its config).

@@ -37,7 +37,7 @@ build() {
 if [[ "${1:-}" == "--build-only" ]]; then
   build
   log "benchmarks compile"
-  go test -run '^$' -bench '^$' ./bench/... ./internal/server/ ./internal/service/ ./internal/stytchclient/verify/ >/dev/null
+  go test -run '^$' -bench '^$' ./bench/... ./internal/server/ ./internal/service/ ./internal/stytchclient/verify/ ./internal/revocation/ >/dev/null
   exit 0
 fi
 
@@ -84,6 +84,9 @@ micro() {
   if [[ -d internal/admission ]] && compgen -G 'internal/admission/*_bench_test.go' >/dev/null; then
     pkgs+=("./internal/admission/:BenchmarkAdmission")
   fi
+  # Cross-replica revocation delay (two lists on one redis-server on loopback); authbench turns its
+  # p50/p99 into a target row.
+  pkgs+=("./internal/revocation/:BenchmarkCrossReplicaRevocation")
   for p in "${pkgs[@]}"; do
     local pkg="${p%%:*}" pat="${p#*:}"
     if ! go test -run '^$' -bench "$pat" -benchmem -benchtime="$benchtime" -count="$count" "$pkg" 2>&1 |

@@ -13,7 +13,8 @@
 //   - samples authsvc's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS) per workload, counts
 //     the emulator's requests around the workloads that must not reach Stytch, captures a CPU
 //     profile of the session check, and times SERVING after start with Stytch unreachable;
-//   - writes the results table and the targets, each MET or MISSED, as Markdown.
+//   - writes the results table and the targets, each MET or MISSED, as Markdown; the
+//     cross-replica revocation delay comes from the micro-benchmarks (revocation.go).
 //
 // The program is a benchmark harness, not part of authsvc: it imports authsvc's generated gRPC
 // clients and its Stytch client only to drive load and to measure the direct-to-Stytch baseline.

@@ -248,7 +248,7 @@ func (b *bench) targets() []verdict {
 	} else {
 		t.Result = notMeasured
 	}
-	return append(v, t)
+	return append(v, t, b.revocationVerdict())
 }
 
 func countOf(r *row) int {

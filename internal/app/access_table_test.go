@@ -379,7 +379,8 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 }
 
 // gatewayDecodeError matches the gateway's own complaints about a request it could not decode.
-var gatewayDecodeError = regexp.MustCompile(`unknown field|invalid character|type mismatch|proto: |unexpected token|syntax error`)
+var gatewayDecodeError = regexp.MustCompile(`unknown field|invalid character|type mismatch|proto: |unexpected token|syntax error|` +
+	`invalid value \(want|given more than once|must be a JSON object|may be set|does not decode|not valid UTF-8`)
 
 func newMessage(t *testing.T, md protoreflect.MessageDescriptor) proto.Message {
 	t.Helper()

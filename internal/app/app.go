@@ -150,7 +150,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, err
 	}
-	mw, err := a.middleware(gw, checker, admit)
+	decode := server.NewDecodeFailures()
+	mw, err := a.middleware(gw, decode, checker, admit)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +180,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 			{Desc: &m2mv1.M2MService_ServiceDesc, Impl: service.NewM2M(a.stytch, tokens, checker, opts.Now, log), RegisterGateway: m2mv1.RegisterM2MServiceHandler},
 		},
 		Middleware:     mw,
+		Decode:         decode,
 		Gateway:        gw,
 		GatewayOptions: gatewayOptions(cfg),
 		HTTPMiddleware: httpMW,
@@ -187,6 +189,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		OpenAPI:        gen.OpenAPI,
 		Ready:          a.ready,
 		MetricsHandler: tel.MetricsHandler,
+		DrainDelay:     cfg.DrainDelay,
 		ShutdownGrace:  cfg.ShutdownGrace,
 		Logger:         tel.Logger,
 		TracerProvider: tel.TracerProvider,
@@ -277,6 +280,13 @@ func (a *App) stytchReady(ctx context.Context) error {
 // start; tests use it so that the JWKS cache's background load does not land in the middle of a
 // count of calls to Stytch.
 func (a *App) WaitKeys(ctx context.Context) error { return a.jwks.WaitReady(ctx) }
+
+// WaitRevocations blocks until this replica hears the revocations other replicas publish through
+// Redis (or ctx ends); without AUTHSVC_REDIS_URL it returns at once. authsvc never needs it to
+// serve; tests use it so that a revocation on another replica is certain to arrive as a message.
+func (a *App) WaitRevocations(ctx context.Context) error {
+	return a.shared.revocations.WaitSubscribed(ctx)
+}
 
 // GRPCAddr, HTTPAddr and AdminAddr are the bound addresses.
 func (a *App) GRPCAddr() string  { return a.srv.GRPCAddr() }

@@ -16,12 +16,14 @@ import (
 //   - gateway-trust: the REST gateway's forwarded facts (cookies, client address) are believed only
 //     on the gateway's own calls (internal/callmeta);
 //   - access-log: one line per RPC, with what the later steps add;
+//   - decode-check: a request that did not decode (not UTF-8, nested too deep) is INVALID_ARGUMENT
+//     naming the field, before anything reads it;
 //   - access: who the caller is (one Principal) and whether the RPC's rule admits them;
 //   - idempotency: a call with a known idempotency key is replayed, spending no budget;
 //   - admission: rate limits, before any call to Stytch;
 //   - validate: protovalidate rules, INVALID_ARGUMENT naming the field;
 //   - recover: a panic becomes INTERNAL.
-func (a *App) middleware(gw *callmeta.Gateway, checker *session.Checker, admit *admissionParts) ([]server.Middleware, error) {
+func (a *App) middleware(gw *callmeta.Gateway, decode *server.DecodeFailures, checker *session.Checker, admit *admissionParts) ([]server.Middleware, error) {
 	acc, err := access.New(access.Config{Checker: checker, Logger: a.log.With("component", "access")})
 	if err != nil {
 		return nil, err
@@ -33,6 +35,7 @@ func (a *App) middleware(gw *callmeta.Gateway, checker *session.Checker, admit *
 	mw := []server.Middleware{
 		{Name: "gateway-trust", Unary: gw.UnaryServerInterceptor(), Stream: gw.StreamServerInterceptor()},
 		server.AccessLog(a.log),
+		server.DecodeCheck(decode),
 		{Name: "access", Unary: acc.Unary(), Stream: acc.Stream()},
 		{Name: "idempotency", Unary: admit.idempotency.UnaryServerInterceptor()},
 		{Name: "admission", Unary: admit.limits},

@@ -17,6 +17,7 @@ import (
 // records, revoked sessions) and keep per replica otherwise.
 type sharedState struct {
 	redis       *redis.Client // nil without AUTHSVC_REDIS_URL
+	subscriber  *redis.Client // the revocation list's subscription's (no circuit breaker); nil likewise
 	revocations *revocation.List
 	now         func() time.Time
 }
@@ -30,13 +31,17 @@ func openShared(cfg *config.Config, now func() time.Time, tel *telemetry.Telemet
 		if s.redis, err = admission.NewRedisClient(cfg.RedisURL, now); err != nil {
 			return nil, fmt.Errorf("AUTHSVC_REDIS_URL: %w", err)
 		}
+		if s.subscriber, err = revocation.NewSubscriberClient(cfg.RedisURL); err != nil {
+			return nil, errors.Join(fmt.Errorf("AUTHSVC_REDIS_URL: %w", err), s.close())
+		}
 	}
-	var rdb redis.UniversalClient
+	var rdb, sub redis.UniversalClient
 	if s.redis != nil {
-		rdb = s.redis
+		rdb, sub = s.redis, s.subscriber
 	}
 	revs, err := revocation.New(revocation.Config{
 		Redis:         rdb,
+		Subscriber:    sub,
 		Now:           now,
 		Logger:        tel.Logger.With("component", "revocation"),
 		MeterProvider: tel.MeterProvider,
@@ -49,8 +54,18 @@ func openShared(cfg *config.Config, now func() time.Time, tel *telemetry.Telemet
 }
 
 func (s *sharedState) close() error {
-	if s == nil || s.redis == nil {
+	if s == nil {
 		return nil
 	}
-	return s.redis.Close()
+	var errs []error
+	if s.revocations != nil {
+		errs = append(errs, s.revocations.Close()) // before the clients it uses
+	}
+	if s.subscriber != nil {
+		errs = append(errs, s.subscriber.Close())
+	}
+	if s.redis != nil {
+		errs = append(errs, s.redis.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -39,6 +39,7 @@ type Env struct {
 	Spans   *tracetest.InMemoryExporter
 	Metrics *sdkmetric.ManualReader
 	logs    *syncBuffer
+	stop    func() error
 }
 
 // Option adjusts the test app.
@@ -102,6 +103,10 @@ func Start(t testing.TB, opts ...Option) *Env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
+	e.stop = sync.OnceValue(func() error {
+		cancel()
+		return <-done
+	})
 
 	conn, err := grpc.NewClient(a.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
@@ -114,8 +119,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	t.Cleanup(func() {
 		_ = conn.Close()
 		e.HTTP.CloseIdleConnections()
-		cancel()
-		if err := <-done; err != nil {
+		if err := e.stop(); err != nil {
 			t.Errorf("authsvc shutdown: %v", err)
 		}
 	})
@@ -130,6 +134,11 @@ func Start(t testing.TB, opts ...Option) *Env {
 func EphemeralPorts(cfg *config.Config) {
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 }
+
+// Stop shuts authsvc down as SIGTERM does (drain delay, graceful stop, telemetry flush) and returns
+// what Run returned. Tests that watch a shutdown call it, usually from a goroutine; otherwise the test's
+// cleanup does.
+func (e *Env) Stop() error { return e.stop() }
 
 // Logs returns everything authsvc logged so far.
 func (e *Env) Logs() string { return e.logs.String() }

@@ -48,6 +48,9 @@ type Config struct {
 	LogLevel string
 	// ShutdownGrace bounds graceful shutdown before in-flight RPCs are cut.
 	ShutdownGrace time.Duration
+	// DrainDelay is how long shutdown keeps serving, not ready, before the listeners close (see
+	// shutdown.go in this package).
+	DrainDelay time.Duration
 	// InsecureCookies drops the Secure attribute from session cookies, for plain-HTTP local development
 	// only (the default in dev mode); refused in production.
 	InsecureCookies bool
@@ -98,6 +101,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		tlsr                                                tlsRaw
 		lis                                                 listenRaw
 		idem                                                idempotencyRaw
+		drain                                               drainRaw
 	)
 	settings := []setting{
 		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID, false},
@@ -116,6 +120,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 	settings = append(settings, adm.settings()...)
 	settings = append(settings, tlsr.settings()...)
 	settings = append(settings, idem.settings()...)
+	settings = append(settings, drain.settings()...)
 
 	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -164,6 +169,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 		return nil, err
 	}
 	if err := c.loadIdempotency(idem); err != nil {
+		return nil, err
+	}
+	if err := c.loadDrain(drain); err != nil {
 		return nil, err
 	}
 	return &c, nil

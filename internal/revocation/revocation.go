@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,11 +22,18 @@ import (
 )
 
 const (
-	// DefaultRecheckAfter is how long a "not revoked" answer from Redis is trusted locally.
+	// DefaultRecheckAfter is how long a "not revoked" answer from Redis is trusted locally while
+	// this replica is not subscribed to revocations (starting, or Redis unreachable).
 	DefaultRecheckAfter = time.Second
+	// DefaultSubscribedRecheckAfter is how long a "not revoked" answer from Redis is trusted while
+	// this replica is subscribed: every revocation then arrives as a message, so the answer only
+	// backs up a message lost in a way the subscription cannot notice.
+	DefaultSubscribedRecheckAfter = 30 * time.Second
 	// DefaultCapacity bounds each local map (revoked sessions; recent "not revoked" answers).
 	DefaultCapacity = 200_000
-	// MetricStoreErrors counts Redis failures. Prometheus: authsvc_revocation_store_errors_total{op}.
+	// MetricStoreErrors counts Redis failures, by op: revoke, check, subscribe (the subscription to
+	// revocations broke or could not be made) and message (a message that could not be read).
+	// Prometheus: authsvc_revocation_store_errors_total{op}.
 	MetricStoreErrors = "authsvc.revocation.store_errors"
 
 	redisTimeout = 150 * time.Millisecond
@@ -40,39 +48,62 @@ const (
 type Config struct {
 	// Redis shares the list between replicas; nil keeps it in memory.
 	Redis redis.UniversalClient
+	// Subscriber is the client the subscription to revocations connects with (on the same Redis);
+	// nil means Redis. authsvc passes NewSubscriberClient's, which has no circuit breaker.
+	Subscriber redis.UniversalClient
 	// Now is the clock; give it the verifier's. Nil means time.Now.
 	Now func() time.Time
-	// RecheckAfter is how long a "not revoked" answer from Redis is trusted; zero means
-	// DefaultRecheckAfter, negative asks Redis on every check of an unknown session.
+	// RecheckAfter is how long a "not revoked" answer from Redis is trusted while the replica is
+	// not subscribed to revocations; zero means DefaultRecheckAfter, negative asks Redis on every
+	// check of an unknown session.
 	RecheckAfter time.Duration
+	// SubscribedRecheckAfter is how long a "not revoked" answer from Redis is trusted while the
+	// replica is subscribed; zero means DefaultSubscribedRecheckAfter, negative asks Redis on every
+	// check of an unknown session.
+	SubscribedRecheckAfter time.Duration
 	// Capacity bounds each local map; zero means DefaultCapacity.
 	Capacity int
-	// Logger receives Redis failures, at most one line per 10 s; nil discards.
+	// Logger receives Redis failures, at most one line per 10 s, and the subscription coming back;
+	// nil discards.
 	Logger *slog.Logger
 	// MeterProvider creates the store-error counter; nil counts nothing.
 	MeterProvider metric.MeterProvider
 }
 
 // List is the revocation list of sessions and members. It fits verify.VerifierConfig.IsRevoked
-// and IsMemberRevoked, and service.Revocations.
+// and IsMemberRevoked, and service.Revocations. With Redis, Close ends its subscription.
 type List struct {
-	rdb      redis.UniversalClient
-	now      func() time.Time
-	recheck  time.Duration
-	capacity int
-	log      *slog.Logger
-	logEvery *rate.Sometimes
-	errs     metric.Int64Counter
-	flight   singleflight.Group
+	rdb          redis.UniversalClient
+	now          func() time.Time
+	recheck      time.Duration
+	subRecheck   time.Duration
+	capacity     int
+	log          *slog.Logger
+	logEvery     *rate.Sometimes
+	errs         metric.Int64Counter
+	flight       singleflight.Group
+	hooks        hooks
+	sub          *subscription // nil without Redis
+	isSubscribed atomic.Bool   // the subscription is confirmed and has not failed since
 
 	mu       sync.RWMutex
 	sessions table // by session ID
 	members  table // by member ID
+	// gen counts the times cached "not revoked" answers were dropped; a lookup that started before
+	// a drop must not cache what Redis told it, which may predate a message this replica missed.
+	gen uint64
+}
+
+// hooks let tests observe the subscription; both are nil in production.
+type hooks struct {
+	applied    func(subject string) // a message was applied (its revocation is visible)
+	subscribed func()               // a subscription was confirmed and cached answers dropped
 }
 
 // table is the local knowledge about one kind of subject (sessions or members), guarded by
 // List.mu.
 type table struct {
+	kind        byte // in messages: kindSession or kindMember
 	redisPrefix string
 	revoked     map[string]entry     // subject -> revocation
 	clean       map[string]time.Time // subject -> when Redis said "not revoked"
@@ -83,27 +114,35 @@ type table struct {
 // expired). A session revocation has at == until: every token of the session.
 type entry struct{ at, until time.Time }
 
-func newTable(redisPrefix string) table {
-	return table{redisPrefix: redisPrefix, revoked: make(map[string]entry), clean: make(map[string]time.Time)}
+func newTable(kind byte, redisPrefix string) table {
+	return table{kind: kind, redisPrefix: redisPrefix, revoked: make(map[string]entry), clean: make(map[string]time.Time)}
 }
 
-// New returns an empty list.
-func New(cfg Config) (*List, error) {
+// New returns an empty list. With Redis it subscribes to revocations in the background (an
+// unreachable Redis does not delay it); Close ends the subscription.
+func New(cfg Config) (*List, error) { return newList(cfg, hooks{}) }
+
+func newList(cfg Config, h hooks) (*List, error) {
 	l := &List{
-		rdb:      cfg.Redis,
-		now:      cfg.Now,
-		recheck:  cfg.RecheckAfter,
-		capacity: cfg.Capacity,
-		log:      cfg.Logger,
-		logEvery: &rate.Sometimes{Interval: 10 * time.Second},
-		sessions: newTable(keyPrefix),
-		members:  newTable(memberKeyPrefix),
+		rdb:        cfg.Redis,
+		now:        cfg.Now,
+		recheck:    cfg.RecheckAfter,
+		subRecheck: cfg.SubscribedRecheckAfter,
+		capacity:   cfg.Capacity,
+		log:        cfg.Logger,
+		logEvery:   &rate.Sometimes{Interval: 10 * time.Second},
+		hooks:      h,
+		sessions:   newTable(kindSession, keyPrefix),
+		members:    newTable(kindMember, memberKeyPrefix),
 	}
 	if l.now == nil {
 		l.now = time.Now
 	}
 	if l.recheck == 0 {
 		l.recheck = DefaultRecheckAfter
+	}
+	if l.subRecheck == 0 {
+		l.subRecheck = DefaultSubscribedRecheckAfter
 	}
 	if l.capacity <= 0 {
 		l.capacity = DefaultCapacity
@@ -122,11 +161,19 @@ func New(cfg Config) (*List, error) {
 	); err != nil {
 		return nil, fmt.Errorf("revocation: %s: %w", MetricStoreErrors, err)
 	}
+	if l.rdb != nil {
+		sub := cfg.Subscriber
+		if sub == nil {
+			sub = l.rdb
+		}
+		l.subscribe(sub)
+	}
 	return l, nil
 }
 
 // Revoke remembers sessionID as revoked until the given time (when its last JWT has expired). It
-// records locally first, so this replica rejects the session even if Redis fails.
+// records locally first, so this replica rejects the session even if Redis fails, then in Redis
+// and, in the same transaction, tells the other replicas.
 func (l *List) Revoke(ctx context.Context, sessionID string, until time.Time) {
 	l.put(ctx, &l.sessions, sessionID, entry{at: until, until: until})
 }
@@ -144,14 +191,20 @@ func (l *List) put(ctx context.Context, t *table, subject string, e entry) {
 	if subject == "" || !e.until.After(now) {
 		return
 	}
-	l.remember(t, subject, e, now)
+	l.remember(t, subject, e, now, false)
 	if l.rdb == nil {
 		return
 	}
 	// The Stytch revocation already happened; a caller hanging up must not skip recording it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), redisTimeout)
 	defer cancel()
-	err := l.rdb.Set(ctx, t.redisPrefix+subject, encodeEntry(e), e.until.Sub(now)).Err()
+	// MULTI: the key (read by replicas that missed the message or start later) and the message
+	// (for the replicas listening now) are written together or not at all.
+	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, t.redisPrefix+subject, encodeEntry(e), e.until.Sub(now))
+		p.Publish(ctx, channel, encodeMessage(t.kind, subject, e))
+		return nil
+	})
 	if err != nil {
 		l.failed(ctx, "revoke", err)
 	}
@@ -183,7 +236,7 @@ func (l *List) lookup(ctx context.Context, t *table, subject string) (entry, boo
 	if revoked && now.Before(e.until) {
 		return e, true
 	}
-	if l.rdb == nil || subject == "" || (clean && now.Sub(checked) < l.recheck) {
+	if l.rdb == nil || subject == "" || (clean && now.Sub(checked) < l.trustFor()) {
 		return entry{}, false
 	}
 	v, _, _ := l.flight.Do(t.redisPrefix+subject, func() (any, error) {
@@ -192,6 +245,14 @@ func (l *List) lookup(ctx context.Context, t *table, subject string) (entry, boo
 	})
 	f := v.(fetched)
 	return f.e, f.ok
+}
+
+// trustFor is how long a "not revoked" answer is trusted now.
+func (l *List) trustFor() time.Duration {
+	if l.isSubscribed.Load() {
+		return l.subRecheck
+	}
+	return l.recheck
 }
 
 type fetched struct {
@@ -203,15 +264,20 @@ type fetched struct {
 func (l *List) fetch(ctx context.Context, t *table, subject string) (entry, bool) {
 	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
 	defer cancel()
+	l.mu.RLock()
+	gen := l.gen
+	l.mu.RUnlock()
 	s, err := l.rdb.Get(ctx, t.redisPrefix+subject).Result()
 	now := l.now()
 	switch {
 	case errors.Is(err, redis.Nil):
 		l.mu.Lock()
-		if len(t.clean) >= l.capacity {
-			clear(t.clean) // every entry is at most RecheckAfter from being stale anyway
+		if l.gen == gen {
+			if len(t.clean) >= l.capacity {
+				clear(t.clean) // costs a Redis GET per session again, no more
+			}
+			t.clean[subject] = now
 		}
-		t.clean[subject] = now
 		l.mu.Unlock()
 		return entry{}, false
 	case err != nil:
@@ -226,7 +292,7 @@ func (l *List) fetch(ctx context.Context, t *table, subject string) (entry, bool
 	if !now.Before(e.until) {
 		return entry{}, false
 	}
-	l.remember(t, subject, e, now)
+	l.remember(t, subject, e, now, true)
 	return e, true
 }
 
@@ -257,10 +323,19 @@ func decodeEntry(s string) (entry, error) {
 	return e, nil
 }
 
-func (l *List) remember(t *table, subject string, e entry, now time.Time) {
+// remember records a live revocation of subject. learned says it came from Redis (a GET or a
+// message), which can tell it again: then, when Capacity live revocations are already held, it is
+// not stored; only the subject's "not revoked" answer is forgotten (and lookups in flight are told
+// not to cache theirs), so the next check asks Redis. Memory stays bounded whatever the other
+// replicas revoke; this replica's own revocations are always kept, since Redis may have failed to
+// record them.
+func (l *List) remember(t *table, subject string, e entry, now time.Time, learned bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !now.Before(t.pruneAt) || len(t.revoked) >= l.capacity {
+	// A full table is pruned at once for this replica's own revocations, but for learned ones only
+	// when due: every replica hears every revocation, and a scan of the whole table per message
+	// would cost the most exactly when revocations pour in.
+	if !now.Before(t.pruneAt) || (!learned && len(t.revoked) >= l.capacity) {
 		for id, old := range t.revoked {
 			if !now.Before(old.until) {
 				delete(t.revoked, id)
@@ -268,7 +343,13 @@ func (l *List) remember(t *table, subject string, e entry, now time.Time) {
 		}
 		t.pruneAt = now.Add(pruneEvery)
 	}
-	if old, ok := t.revoked[subject]; ok && now.Before(old.until) {
+	old, ok := t.revoked[subject]
+	if learned && !ok && len(t.revoked) >= l.capacity {
+		delete(t.clean, subject)
+		l.gen++
+		return
+	}
+	if ok && now.Before(old.until) {
 		// Two revocations of one subject: the later cut-off and the later end both hold.
 		if old.at.After(e.at) {
 			e.at = old.at

@@ -10,8 +10,14 @@
 //
 // The admin port (metrics, pprof) is never served on the public REST port.
 //
-// Shutdown runs in dependency order: readiness and health turn NOT_SERVING, the REST gateway drains
-// (its in-flight calls still need the gRPC server), the gRPC server stops gracefully within the grace
-// period and is then stopped hard, and the admin server goes last so metrics can be scraped until the
-// end.
+// Shutdown runs in dependency order: readiness and health turn NOT_SERVING while both ports keep
+// serving for the drain delay (REST responses asking clients to close their connections), so that load
+// balancers stop routing here before anything is refused; then the REST listener closes and the gateway
+// drains (its in-flight calls still need the gRPC server), the gRPC server stops gracefully within the
+// grace period and is then stopped hard, and the admin server goes last so metrics can be scraped until
+// the end.
+//
+// REST routing errors keep the gateway's JSON error body: a wrong method on a known path is 405 with an
+// Allow header computed from the registered routes, a body over 64 KiB is 413; TLS responses carry
+// HSTS.
 package server

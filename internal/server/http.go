@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -50,9 +51,16 @@ func (m oneDocumentJSON) NewDecoder(r io.Reader) runtime.Decoder {
 			return io.EOF // no body: the gateway's rule is the empty message
 		}
 		if !json.Valid(b) {
+			// A member whose value is broken (or nested past encoding/json's depth limit) is named.
+			if err := fieldError(b, v, m.UnmarshalOptions); err != nil {
+				return err
+			}
 			return errors.New("the request body is not a single JSON document")
 		}
-		return m.JSONPb.NewDecoder(bytes.NewReader(b)).Decode(v)
+		if err := m.JSONPb.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
+			return explainJSON(b, v, m.UnmarshalOptions)
+		}
+		return nil
 	})
 }
 
@@ -76,22 +84,25 @@ const maxRequestBody = 64 << 10
 func (s *Server) httpHandler(gw *runtime.ServeMux) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", gw)
+	own := maps.Clone(s.cfg.ExtraRoutes)
+	if own == nil {
+		own = map[string]http.Handler{}
+	}
 	if len(s.cfg.OpenAPI) > 0 {
 		spec := s.cfg.OpenAPI
-		mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		own["GET /openapi.json"] = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(spec)
 		})
 	}
-	mux.HandleFunc("GET /readyz", s.readyz)
-	for pattern, h := range s.cfg.ExtraRoutes {
-		mux.Handle(pattern, h)
-	}
+	own["GET /readyz"] = http.HandlerFunc(s.readyz)
+	ownRoutes(mux, gw, own)
 
-	h := http.MaxBytesHandler(uncleanPathsToGateway(mux, gw), maxRequestBody)
+	h := limitBody(uncleanPathsToGateway(mux, gw), gw)
 	for i := len(s.cfg.HTTPMiddleware) - 1; i >= 0; i-- {
 		h = s.cfg.HTTPMiddleware[i](h)
 	}
+	h = s.closeWhenDraining(hstsOnTLS(h))
 	return otelhttp.NewHandler(h, "authsvc.http",
 		otelhttp.WithTracerProvider(s.cfg.TracerProvider),
 		otelhttp.WithMeterProvider(s.cfg.MeterProvider),

@@ -61,18 +61,27 @@ func AccessLog(log *slog.Logger) Middleware {
 	}
 }
 
-// Validate checks every request against its protovalidate rules (declared in the proto):
-// INVALID_ARGUMENT naming the field, before any handler runs.
+// Validate checks every request against its protovalidate rules (declared in the proto) and the
+// MaxJSONDepth bound: INVALID_ARGUMENT naming the field, before any handler runs.
 func Validate() (Middleware, error) {
-	validator, err := protovalidate.New()
+	pv, err := protovalidate.New()
 	if err != nil {
 		return Middleware{}, fmt.Errorf("protovalidate: %w", err)
 	}
+	validator := depthValidator{pv}
 	return Middleware{
 		Name:   "validate",
 		Unary:  protovalidatemw.UnaryServerInterceptor(validator),
 		Stream: protovalidatemw.StreamServerInterceptor(validator),
 	}, nil
+}
+
+// DecodeCheck answers a request the server's codec could not decode (a string that is not UTF-8,
+// a Struct nested past protobuf's recursion limit) with INVALID_ARGUMENT naming the field, before
+// anything reads the half-decoded message; see DecodeFailures. The server's codec records those
+// failures: pass the same DecodeFailures to Config.Decode.
+func DecodeCheck(d *DecodeFailures) Middleware {
+	return Middleware{Name: "decode-check", Unary: d.unaryCheck(), Stream: d.streamCheck()}
 }
 
 // Recover turns a panic in a handler into INTERNAL instead of a dropped connection. It sits

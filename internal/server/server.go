@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -54,6 +55,9 @@ type Config struct {
 	// Middleware is the interceptor chain, outermost first (see Middleware). The otelgrpc stats
 	// handler runs before all of it, so every step and log record sees the trace.
 	Middleware []Middleware
+	// Decode records the requests the server's codec could not decode; the chain's DecodeCheck step
+	// answers them. Nil: a new one that no step checks (tests of the servers alone).
+	Decode *DecodeFailures
 	// Gateway identifies the REST gateway's own calls to the gRPC server (callmeta.Gateway); the
 	// chain's first step trusts it. Nil: a new identity that no step trusts (tests of the servers
 	// alone).
@@ -79,7 +83,11 @@ type Config struct {
 	// gRPC); see tlsSetup for how the gateway's loopback connection passes it.
 	TLS TLSConfig
 
-	// ShutdownGrace bounds the graceful phase of shutdown.
+	// DrainDelay is how long Run keeps serving once shutdown begins, with readiness failing and every
+	// REST response closing its connection, before the listeners close: the time load balancers need
+	// to stop routing new requests here. Zero closes the listeners at once.
+	DrainDelay time.Duration
+	// ShutdownGrace bounds the graceful phase of shutdown (after the drain delay).
 	ShutdownGrace time.Duration
 
 	Logger         *slog.Logger
@@ -100,7 +108,8 @@ type Server struct {
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	adminLis net.Listener
-	tls      *tlsSetup // nil: plain TCP
+	tls      *tlsSetup   // nil: plain TCP
+	routes   *routeProbe // the gateway's routes, for 405's Allow
 	stopOnce sync.Once
 	stopErr  error
 
@@ -109,6 +118,7 @@ type Server struct {
 	serveErr error         // first listener failure
 	failed   chan struct{} // closed on the first listener failure
 	draining chan struct{} // closed when health Watch streams must end
+	closing  atomic.Bool   // shutdown has begun: REST responses close their connections
 }
 
 // New builds the servers and opens the listeners; nothing is served until Run.
@@ -124,6 +134,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Propagators == nil {
 		cfg.Propagators = otel.GetTextMapPropagator()
+	}
+	if cfg.Decode == nil {
+		cfg.Decode = NewDecodeFailures()
 	}
 	if cfg.Gateway == nil {
 		g, err := callmeta.NewGateway()
@@ -198,6 +211,7 @@ func traced(info *stats.RPCTagInfo) bool {
 
 func (s *Server) newGRPCServer() *grpc.Server {
 	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(s.cfg.Decode.codec()),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
@@ -241,6 +255,7 @@ func (s *Server) newGateway(ctx context.Context) error {
 	conn, err := grpc.NewClient(dialTarget(s.grpcLis.Addr()),
 		grpc.WithTransportCredentials(creds),
 		s.cfg.Gateway.DialOption(),
+		grpc.WithChainUnaryInterceptor(gatewayUTF8Check),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),
@@ -253,17 +268,21 @@ func (s *Server) newGateway(ctx context.Context) error {
 	}
 	s.conn = conn
 
-	opts := append(gatewayOptions(), runtime.WithHealthEndpointAt(healthpb.NewHealthClient(conn), "/healthz"))
+	healthz := runtime.WithHealthEndpointAt(healthpb.NewHealthClient(conn), "/healthz")
+	opts := append(gatewayOptions(), healthz, runtime.WithRoutingErrorHandler(s.routingError),
+		// A form POST to a GET route would be served as the GET (and X-HTTP-Method-Override honoured):
+		// a wrong method is a 405, not a guess.
+		runtime.WithDisablePathLengthFallback())
 	opts = append(opts, s.cfg.GatewayOptions...)
 	mux := runtime.NewServeMux(opts...)
-	for _, svc := range s.cfg.Services {
-		if svc.RegisterGateway == nil {
-			continue
-		}
-		if err := svc.RegisterGateway(ctx, mux, conn); err != nil {
-			_ = conn.Close()
-			return fmt.Errorf("gateway: register %s: %w", svc.Desc.ServiceName, err)
-		}
+	register := s.registerGateway(conn)
+	if err := register(ctx, mux); err != nil {
+		_ = conn.Close()
+		return err
+	}
+	if s.routes, err = newRouteProbe(ctx, register, healthz); err != nil {
+		_ = conn.Close()
+		return err
 	}
 	s.http = &http.Server{
 		Handler:           s.httpHandler(mux),
@@ -329,6 +348,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-s.failed:
 		s.log.ErrorContext(ctx, "listener failed; shutting down", "error", s.firstServeErr())
 	}
+	s.drain()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownGrace)
 	defer cancel()
 	return s.Shutdown(shutdownCtx)
@@ -366,7 +386,43 @@ func wrapServe(what string, err error) error {
 	return fmt.Errorf("%s server: %w", what, err)
 }
 
+// beginDrain is the first step of shutdown: readiness fails (gRPC health NOT_SERVING, /readyz 503)
+// and every REST request from now on is answered with Connection: close (a GOAWAY on HTTP/2), so that
+// clients holding keep-alive connections reconnect, through the load balancer, to another replica.
+// Idle connections are deliberately not closed here: a client may be sending on one at this very
+// moment, and it would get a reset instead of an answer (the race http.Server.Shutdown has).
+func (s *Server) beginDrain() {
+	s.health.Shutdown()
+	s.closing.Store(true)
+}
+
+// closeWhenDraining answers every REST request that arrives once shutdown has begun with
+// Connection: close (see beginDrain); net/http's HTTP/2 server turns it into a GOAWAY.
+func (s *Server) closeWhenDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.closing.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// drain begins shutdown and keeps serving for the drain delay, so that load balancers and kube-proxy
+// see the pod not ready (or removed from the endpoints) and stop routing new work here before the
+// listeners close; requests still arriving meanwhile are answered normally.
+func (s *Server) drain() {
+	s.beginDrain()
+	if s.cfg.DrainDelay <= 0 {
+		return
+	}
+	s.log.Info("shutting down: not ready; serving for the drain delay before closing the listeners", "drain_delay", s.cfg.DrainDelay.String())
+	t := time.NewTimer(s.cfg.DrainDelay)
+	defer t.Stop()
+	<-t.C
+}
+
 // Shutdown stops the servers in order; ctx bounds the graceful phase. Safe to call more than once.
+// Unlike Run it does not wait for the drain delay.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() { s.stopErr = s.shutdown(ctx) })
 	return s.stopErr
@@ -374,11 +430,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) shutdown(ctx context.Context) error {
 	start := time.Now()
-	// Fail readiness first so load balancers stop sending new work while in-flight calls finish.
-	s.health.Shutdown()
+	// Fail readiness first (a no-op when Run drained already) so load balancers stop sending new work
+	// while in-flight calls finish.
+	s.beginDrain()
 
 	var errs []error
-	// REST first: its in-flight requests are gRPC calls that still need the gRPC server.
+	// REST first: its in-flight requests are gRPC calls that still need the gRPC server. Shutdown
+	// closes the REST listener (new connections are refused from here on) and the idle connections,
+	// then waits for the requests in flight.
 	if err := s.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
 		_ = s.http.Close()

@@ -187,3 +187,33 @@ func TestTLSConfigErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "missing.crt")
 }
+
+// Responses served over TLS carry HSTS (error responses too); plain-HTTP ones never do, since a
+// deployment serving plain HTTP terminates TLS in front of authsvc and sets it there.
+func TestHSTSOnTLSResponsesOnly(t *testing.T) {
+	serverCA := newCA(t, "server CA")
+	secure := start(t, server.Config{TLS: serverTLS(t, serverCA, nil)})
+	plain := start(t, server.Config{})
+	waitServing(t, secure.srv.GRPCAddr(), credentials.NewTLS(&tls.Config{RootCAs: serverCA.pool(), MinVersion: tls.VersionTLS12}))
+	waitServing(t, plain.srv.GRPCAddr(), insecure.NewCredentials())
+
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: serverCA.pool(), MinVersion: tls.VersionTLS12}}}
+	defer c.CloseIdleConnections()
+	header := func(url string) (int, http.Header) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		return resp.StatusCode, resp.Header
+	}
+	for path, want := range map[string]int{"/healthz": http.StatusOK, "/readyz": http.StatusOK, "/no/such/route": http.StatusNotFound} {
+		code, h := header("https://" + secure.srv.HTTPAddr() + path)
+		assert.Equal(t, want, code, path)
+		assert.Equal(t, "max-age=31536000; includeSubDomains", h.Get("Strict-Transport-Security"), path)
+
+		code, h = header("http://" + plain.srv.HTTPAddr() + path)
+		assert.Equal(t, want, code, path)
+		assert.Empty(t, h.Values("Strict-Transport-Security"), path)
+	}
+}
