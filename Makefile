@@ -22,13 +22,13 @@ test: ## Run every test with the race detector (installs redis-server first if m
 	go test -race -count=1 ./...
 
 .PHONY: generate
-generate: ## Regenerate gen/ from proto/ (offline: buf from npm, plugins via go tool).
+generate: ## Regenerate gen/ and docs/access.md from proto/ (offline: buf from npm, plugins via go tool).
 	./scripts/generate.sh
 
 .PHONY: checkgenerate
-checkgenerate: generate ## Fail if gen/ differs from what proto/ generates.
-	@git diff --exit-code --stat -- gen/ || { echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain --untracked-files=all -- gen/)" || { git status --porcelain -- gen/; echo "gen/ has untracked files: run 'make generate' and commit"; exit 1; }
+checkgenerate: generate ## Fail if gen/ or docs/access.md differ from what proto/ generates.
+	@git diff --exit-code --stat -- gen/ docs/access.md || { echo "gen/ or docs/access.md is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- gen/ docs/access.md)" || { git status --porcelain -- gen/ docs/access.md; echo "gen/ or docs/access.md is not committed: run 'make generate' and commit"; exit 1; }
 
 .PHONY: breaking
 breaking: ## Check proto/ for wire/JSON breaking changes against the previous commit of main.

@@ -12,11 +12,10 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	accessv1 "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+	"github.com/authsvc/authsvc/internal/policy"
 )
 
 // ErrNoCredentials is returned by [Client.AccessToken] when the client was built without
@@ -159,16 +158,15 @@ func (c *perRPCCredentials) GetRequestMetadata(ctx context.Context, _ ...string)
 func (c *perRPCCredentials) RequireTransportSecurity() bool { return c.secure }
 
 // serviceMethods returns the full method names ("/package.Service/Method") of the RPCs of services
-// whose authsvc.access.v1.access rule lists service scopes, read from the proto descriptors so the
-// client follows the API definition rather than a copy of it.
+// whose policy's access rule lists service scopes, read from the proto descriptors so the client
+// follows the API definition rather than a copy of it.
 func serviceMethods(services ...protoreflect.ServiceDescriptor) map[string]bool {
 	out := map[string]bool{}
 	for _, sd := range services {
 		ms := sd.Methods()
 		for i := range ms.Len() {
 			m := ms.Get(i)
-			rule, _ := proto.GetExtension(m.Options(), accessv1.E_Access).(*accessv1.AccessRule)
-			if len(rule.GetServiceScopes()) > 0 {
+			if len(policy.Of(m).GetAccess().GetServiceScopes()) > 0 {
 				out["/"+string(sd.FullName())+"/"+string(m.Name())] = true
 			}
 		}

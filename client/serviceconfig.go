@@ -4,29 +4,28 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/authsvc/authsvc/internal/policy"
 )
 
-// retried lists the RPCs that gRPC retries on UNAVAILABLE, with the reason each is safe to repeat.
-// UNAVAILABLE from authsvc does not prove that nothing happened (Stytch may have acted before the
-// reply was lost), so only calls whose repetition changes nothing, or changes nothing that a second
-// identical call would not also change, are listed. Everything else - every send (emails, SMS),
-// every create, update, delete, rotation and single-use redemption - gets exactly one attempt, and
-// the caller decides.
+// retried lists the RPCs that gRPC retries on UNAVAILABLE, with the reason each is safe to repeat,
+// as their policy in the proto declares it (retry_safe_because of the authsvc.access.v1.policy
+// option). UNAVAILABLE from authsvc does not prove that nothing happened (Stytch may have acted
+// before the reply was lost), so only calls whose repetition changes nothing, or changes nothing
+// that a second identical call would not also change, declare a reason. Everything else - every
+// send (emails, SMS), every create, update, delete, rotation and single-use redemption - gets
+// exactly one attempt, and the caller decides.
 func retried() []retriedMethod {
-	return []retriedMethod{
-		{"authsvc.b2b.v1.SessionsService/Authenticate", "checks a session; with a duration or custom claims it sets the same values again"},
-		{"authsvc.b2b.v1.SessionsService/Get", "read"},
-		{"authsvc.b2b.v1.SessionsService/GetJWKS", "read of public keys"},
-		{"authsvc.b2b.v1.SessionsService/Revoke", "documented idempotent, so that a logout can always be retried"},
-		{"authsvc.b2b.v1.MembersService/Get", "read"},
-		{"authsvc.b2b.v1.MembersService/Search", "read (Stytch rate-limits searches; only UNAVAILABLE is retried, never RESOURCE_EXHAUSTED)"},
-		{"authsvc.b2b.v1.MembersService/DangerouslyGet", "read"},
-		{"authsvc.b2b.v1.DiscoveryService/ListOrganizations", "read; the IST or session is not consumed"},
-		{"authsvc.m2m.v1.M2MService/GetClient", "read"},
-		{"authsvc.m2m.v1.M2MService/SearchClients", "read"},
-		{"authsvc.m2m.v1.M2MService/AuthenticateToken", "local verification, no state"},
-		{"authsvc.m2m.v1.M2MService/IssueToken", "served from authsvc's token cache; an extra token changes nothing"},
+	var out []retriedMethod
+	for _, sd := range allServices() {
+		ms := sd.Methods()
+		for i := range ms.Len() {
+			if why := policy.Of(ms.Get(i)).GetRetrySafeBecause(); why != "" {
+				out = append(out, retriedMethod{method: string(sd.FullName()) + "/" + string(ms.Get(i).Name()), why: why})
+			}
+		}
 	}
+	return out
 }
 
 type retriedMethod struct{ method, why string }

@@ -62,9 +62,11 @@ func contractMethods(t *testing.T) []protoreflect.MethodDescriptor {
 func TestEveryRPCDeclaresAccess(t *testing.T) {
 	for _, md := range contractMethods(t) {
 		t.Run(string(md.FullName()), func(t *testing.T) {
-			require.True(t, proto.HasExtension(md.Options(), accessv1.E_Access), "RPC has no (authsvc.access.v1.access) option")
-			rule, ok := proto.GetExtension(md.Options(), accessv1.E_Access).(*accessv1.AccessRule)
+			require.True(t, proto.HasExtension(md.Options(), accessv1.E_Policy), "RPC has no (authsvc.access.v1.policy) option")
+			pol, ok := proto.GetExtension(md.Options(), accessv1.E_Policy).(*accessv1.Policy)
 			require.True(t, ok)
+			rule := pol.GetAccess()
+			require.NotNil(t, rule, "the policy has no access rule")
 
 			admitsSomeone := rule.GetPublic() || rule.GetMemberSession() ||
 				len(rule.GetServiceScopes()) > 0 || len(rule.GetCredentialFields()) > 0

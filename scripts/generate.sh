@@ -13,7 +13,8 @@
 #      grpc-gateway Go module - all at the versions go.mod / package-lock.json
 #      pin, none of them committed, nothing from the BSR;
 #   3. checks formatting (buf format) and lint (buf lint, STANDARD);
-#   4. runs buf generate; the plugins run through `go tool`, pinned by go.mod.
+#   4. runs buf generate; the plugins run through `go tool`, pinned by go.mod;
+#   5. writes docs/access.md (who may call what) from the RPCs' policy options.
 #
 # Usage: scripts/generate.sh [--deps-only]
 #   --deps-only  stop after steps 1 and 2 (used by scripts/breaking.sh).
@@ -142,4 +143,8 @@ log "buf lint"
 # embed) lives outside both and survives.
 log "buf generate"
 "$buf" generate
+
+# 5. The access table of the docs, from the policy option of every RPC (internal/policy).
+log "docs/access.md"
+go run ./internal/policy/docgen docs/access.md
 log "done"

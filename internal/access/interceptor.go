@@ -43,9 +43,6 @@ type Config struct {
 	// Files holds the service descriptors to read access rules from; nil means
 	// protoregistry.GlobalFiles.
 	Files *protoregistry.Files
-	// ServicePrefixes selects the services whose RPCs are governed by access rules (full service
-	// name prefixes); default "authsvc.". An RPC of such a service without a rule is denied.
-	ServicePrefixes []string
 	// OpenServices are served without any check: by default gRPC health and reflection, which carry
 	// no data of anyone. Every other service that has no rules is denied.
 	OpenServices []string
@@ -84,9 +81,6 @@ func New(cfg Config) (*Interceptor, error) {
 	if cfg.Files == nil {
 		cfg.Files = protoregistry.GlobalFiles
 	}
-	if len(cfg.ServicePrefixes) == 0 {
-		cfg.ServicePrefixes = []string{"authsvc."}
-	}
 	if cfg.OpenServices == nil {
 		cfg.OpenServices = []string{
 			healthpb.Health_ServiceDesc.ServiceName,
@@ -97,19 +91,13 @@ func New(cfg Config) (*Interceptor, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	rules, err := loadRules(cfg.Files, cfg.ServicePrefixes)
+	rules, err := loadRules(cfg.Files)
 	if err != nil {
 		return nil, err
 	}
 	i := &Interceptor{rules: rules, open: map[string]bool{}, checker: cfg.Checker, log: cfg.Logger}
 	for _, s := range cfg.OpenServices {
 		i.open[s] = true
-	}
-	for _, r := range rules {
-		if r.missing {
-			// Also denied on every call; said once here so the defect shows at startup.
-			i.log.Error("access: RPC has no authsvc.access.v1.access option and will be denied (defect)", "grpc.method", r.fullMethod)
-		}
 	}
 	return i, nil
 }
@@ -153,10 +141,9 @@ func (i *Interceptor) authorize(ctx context.Context, method string, req any) (co
 		if i.open[serviceOf(method)] {
 			return ctx, nil
 		}
-		r = &rule{fullMethod: method, missing: true}
-	}
-	if r.missing {
-		i.log.ErrorContext(ctx, "access: RPC has no access rule; denied (defect)", "grpc.method", method)
+		// A method this binary serves without a policy cannot exist (New refuses to start); one it
+		// does not serve is answered UNIMPLEMENTED by gRPC after this. Either way, no one is admitted.
+		i.log.ErrorContext(ctx, "access: RPC has no policy; denied", "grpc.method", method)
 		return ctx, i.refuse(ctx, outcome{kind: KindNone, reason: "no_rule"}, codes.PermissionDenied)
 	}
 	var msg protoreflect.Message

@@ -3,13 +3,12 @@ package access
 import (
 	"errors"
 	"fmt"
-	"strings"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	accessv1 "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
+	"github.com/authsvc/authsvc/internal/policy"
 )
 
 // rule is one RPC's AccessRule, resolved against its request message once at construction so that
@@ -17,7 +16,6 @@ import (
 type rule struct {
 	fullMethod string // "/authsvc.b2b.v1.SessionsService/Get"
 	input      protoreflect.FullName
-	missing    bool // the RPC has no access option: a defect, denied
 
 	public     bool
 	member     bool
@@ -30,68 +28,32 @@ type rule struct {
 // needsRequest reports whether deciding needs the request message.
 func (r *rule) needsRequest() bool { return len(r.credFields) > 0 || r.orgField != nil }
 
-// ErrInvalidRule is wrapped by New's error when an access option names a field that does not exist
+// ErrInvalidRule is wrapped by New's error when an access rule names a field that does not exist
 // or cannot be enforced.
 var ErrInvalidRule = errors.New("access: invalid access rule")
 
-// loadRules reads the access option of every method of every service whose full name starts with
-// one of prefixes.
-func loadRules(files *protoregistry.Files, prefixes []string) (map[string]*rule, error) {
-	rules := map[string]*rule{}
+// loadRules reads the access rule of every authsvc RPC from its policy. An RPC without a policy
+// fails here (policy.ErrInvalid), so authsvc does not start.
+func loadRules(files *protoregistry.Files) (map[string]*rule, error) {
+	rpcs, err := policy.Load(files)
+	if err != nil {
+		return nil, err //nolint:wrapcheck // policy's errors name the RPC
+	}
+	rules := make(map[string]*rule, len(rpcs))
 	var errs []error
-	files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
-		svcs := fd.Services()
-		for i := range svcs.Len() {
-			sd := svcs.Get(i)
-			if !hasPrefix(string(sd.FullName()), prefixes) {
-				continue
-			}
-			ms := sd.Methods()
-			for j := range ms.Len() {
-				r, err := compileRule(ms.Get(j))
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				rules[r.fullMethod] = r
-			}
+	for _, r := range rpcs {
+		cr, err := compileRule(r.Method, r.Policy.GetAccess())
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		return true
-	})
+		rules[cr.fullMethod] = cr
+	}
 	return rules, errors.Join(errs...)
 }
 
-func hasPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// FullMethod returns the gRPC method name of md ("/pkg.Service/Method").
-func FullMethod(md protoreflect.MethodDescriptor) string {
-	return "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
-}
-
-// RuleOf returns md's access rule, or nil when it has none.
-func RuleOf(md protoreflect.MethodDescriptor) *accessv1.AccessRule {
-	opts := md.Options()
-	if opts == nil || !proto.HasExtension(opts, accessv1.E_Access) {
-		return nil
-	}
-	r, _ := proto.GetExtension(opts, accessv1.E_Access).(*accessv1.AccessRule)
-	return r
-}
-
-func compileRule(md protoreflect.MethodDescriptor) (*rule, error) {
-	r := &rule{fullMethod: FullMethod(md), input: md.Input().FullName()}
-	ar := RuleOf(md)
-	if ar == nil {
-		r.missing = true
-		return r, nil
-	}
+func compileRule(md protoreflect.MethodDescriptor, ar *accessv1.AccessRule) (*rule, error) {
+	r := &rule{fullMethod: policy.FullMethod(md), input: md.Input().FullName()}
 	r.public = ar.GetPublic()
 	r.member = ar.GetMemberSession()
 	r.roles = ar.GetMemberRoles()

@@ -42,7 +42,7 @@ const (
 type Config struct {
 	// Policy holds the budgets; the zero value means DefaultPolicy().
 	Policy Policy
-	// Table maps RPCs to their limits; nil means DefaultTable().
+	// Table maps RPCs to their limits; nil means DefaultTable() (the RPCs' policies).
 	Table Table
 	// Store keeps budgets; nil means a MemoryStore. With a RedisStore, Local is the fallback of
 	// FailLocal.
@@ -89,7 +89,11 @@ func New(cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("admission policy: %w", err)
 	}
 	if cfg.Table == nil {
-		cfg.Table = DefaultTable()
+		t, err := DefaultTable()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Table = t
 	}
 	rules, err := cfg.Table.compile(cfg.Policy)
 	if err != nil {

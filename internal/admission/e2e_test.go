@@ -29,6 +29,7 @@ import (
 	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/redistest"
+	"github.com/authsvc/authsvc/internal/revocation"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 	"github.com/authsvc/authsvc/internal/telemetry"
 )
@@ -249,8 +250,10 @@ func TestReplicasShareOneRevocationList(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	// B trusted its "not revoked" answer for RecheckAfter; once that has passed it asks Redis.
-	w.emu.Advance(2 * time.Second)
+	// B trusted its "not revoked" answer for at most revocation.DefaultSubscribedRecheckAfter (the
+	// published revocation usually reaches it before that, but under load the message may still be
+	// on its way); once that has passed it asks Redis whatever the subscription did.
+	w.emu.Advance(revocation.DefaultSubscribedRecheckAfter + time.Second)
 	w.emu.ResetRequests()
 	_, err = authB()
 	require.Error(t, err)
@@ -414,8 +417,10 @@ func TestReplicasShareMemberDeletion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, w.emu.Requests("GET /v1/b2b/sessions"), "the deletion listed no sessions")
 
-	// B trusted its "not revoked" answer for RecheckAfter; once that has passed it asks Redis.
-	w.emu.Advance(2 * time.Second)
+	// B trusted its "not revoked" answer for at most revocation.DefaultSubscribedRecheckAfter (the
+	// published revocation usually reaches it before that, but under load the message may still be
+	// on its way); once that has passed it asks Redis whatever the subscription did.
+	w.emu.Advance(revocation.DefaultSubscribedRecheckAfter + time.Second)
 	w.emu.ResetRequests()
 	_, err = authB()
 	require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)

@@ -7,9 +7,6 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
-
-	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
-	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 )
 
 // Rule is what admission control does for one RPC.
@@ -211,104 +208,6 @@ type Table map[string]Rule
 // Idempotent reports whether the RPC honours idempotency keys.
 func (t Table) Idempotent(fullMethod string) bool { return t[fullMethod].Idempotent }
 
-// Exemption reasons, shared by the RPCs they describe.
-const (
-	exemptProof   = "the credential in the request is an unguessable token or a signed JWT; nothing to brute force, and no send"
-	exemptLocal   = "answered locally (JWKS cache, local verification); backends call it for every request, often from one IP"
-	exemptAdmin   = "member or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing"
-	exemptSession = "acts on the caller's own authenticated session; sends nothing"
-)
-
-// DefaultTable is authsvc's admission table: every RPC of every authsvc service, with its limits.
-// A test checks it against the services in the proto registry, so a new RPC cannot be forgotten.
-//
-// Sends spend per-IP, per-caller and per-recipient budgets before Stytch is called; checks spend a
-// per-IP attempt budget and reserve one failure against the target and the IP, given back when the
-// check does not fail.
-func DefaultTable() Table {
-	emailSend := func(field string) Rule {
-		return Rule{Idempotent: true, Limits: []Apply{
-			{Limit: LimitSendIP, Key: ByIP()},
-			{Limit: LimitSendCaller, Key: ByCaller()},
-			{Limit: LimitSendEmail, Key: ByEmail(field)},
-		}}
-	}
-	check := func(target *Key) Rule {
-		r := Rule{Limits: []Apply{{Limit: LimitCheckIP, Key: ByIP()}}}
-		if target != nil {
-			r.Limits = append(r.Limits, Apply{Limit: LimitCheckFailuresTarget, Key: *target})
-		}
-		// Per IP a coarse brake: a NAT's concurrent logins must not refuse each other.
-		r.Limits = append(r.Limits, Apply{Limit: LimitCheckFailuresIP, Key: ByIP(), After: true})
-		return r
-	}
-	ptr := func(k Key) *Key { return &k }
-	orgMember := ByField("organization_id").And(ByField("member_id"))
-
-	return Table{
-		b2bv1.MagicLinksService_LoginOrSignup_FullMethodName: emailSend("email_address"),
-		b2bv1.MagicLinksService_Invite_FullMethodName:        emailSend("email_address"),
-		b2bv1.MagicLinksService_DiscoverySend_FullMethodName: emailSend("email_address"),
-		// A magic-link token has no target to lock (each guess is a different token): the per-IP
-		// failure budget bounds the guessing.
-		b2bv1.MagicLinksService_Authenticate_FullMethodName:          check(nil),
-		b2bv1.MagicLinksService_DiscoveryAuthenticate_FullMethodName: check(nil),
-
-		b2bv1.OTPsService_EmailLoginOrSignup_FullMethodName:         emailSend("email_address"),
-		b2bv1.OTPsService_EmailDiscoverySend_FullMethodName:         emailSend("email_address"),
-		b2bv1.OTPsService_EmailAuthenticate_FullMethodName:          check(ptr(ByField("organization_id").And(ByEmail("email_address")))),
-		b2bv1.OTPsService_EmailDiscoveryAuthenticate_FullMethodName: check(ptr(ByEmail("email_address"))),
-		b2bv1.OTPsService_SmsSend_FullMethodName: {Idempotent: true, Limits: []Apply{
-			{Limit: LimitSendIP, Key: ByIP()},
-			{Limit: LimitSendCaller, Key: ByCaller()},
-			// Without a number the SMS goes to the member's enrolled one: budget the member.
-			{Limit: LimitSendPhone, Key: ByPhone("mfa_phone_number").Or(orgMember)},
-			{Limit: LimitSendPhonePrefix, Key: ByPhonePrefix("mfa_phone_number")},
-		}},
-		b2bv1.OTPsService_SmsAuthenticate_FullMethodName: check(&orgMember),
-
-		b2bv1.SessionsService_Authenticate_FullMethodName: {Exempt: exemptLocal},
-		b2bv1.SessionsService_Get_FullMethodName:          {Exempt: exemptAdmin},
-		b2bv1.SessionsService_Revoke_FullMethodName:       {Exempt: exemptSession},
-		b2bv1.SessionsService_Exchange_FullMethodName:     {Exempt: exemptProof},
-		b2bv1.SessionsService_GetJWKS_FullMethodName:      {Exempt: exemptLocal},
-
-		b2bv1.MembersService_Create_FullMethodName:               {Idempotent: true, Exempt: exemptAdmin},
-		b2bv1.MembersService_Get_FullMethodName:                  {Exempt: exemptAdmin},
-		b2bv1.MembersService_Update_FullMethodName:               {Exempt: exemptAdmin},
-		b2bv1.MembersService_Delete_FullMethodName:               {Exempt: exemptAdmin},
-		b2bv1.MembersService_Search_FullMethodName:               {Exempt: exemptAdmin},
-		b2bv1.MembersService_Reactivate_FullMethodName:           {Exempt: exemptAdmin},
-		b2bv1.MembersService_DeleteMfaPhoneNumber_FullMethodName: {Exempt: exemptAdmin},
-		b2bv1.MembersService_DeletePassword_FullMethodName:       {Exempt: exemptAdmin},
-		b2bv1.MembersService_DangerouslyGet_FullMethodName:       {Exempt: exemptAdmin},
-
-		b2bv1.DiscoveryService_ListOrganizations_FullMethodName: {Exempt: exemptProof},
-		// Consumes its intermediate session token: one organization per IST.
-		b2bv1.DiscoveryService_CreateOrganization_FullMethodName:          {Idempotent: true, Exempt: exemptProof},
-		b2bv1.DiscoveryService_ExchangeIntermediateSession_FullMethodName: {Exempt: exemptProof},
-
-		m2mv1.M2MService_CreateClient_FullMethodName:       {Idempotent: true, Exempt: exemptAdmin},
-		m2mv1.M2MService_GetClient_FullMethodName:          {Exempt: exemptAdmin},
-		m2mv1.M2MService_UpdateClient_FullMethodName:       {Exempt: exemptAdmin},
-		m2mv1.M2MService_DeleteClient_FullMethodName:       {Exempt: exemptAdmin},
-		m2mv1.M2MService_SearchClients_FullMethodName:      {Exempt: exemptAdmin},
-		m2mv1.M2MService_RotateSecretStart_FullMethodName:  {Exempt: exemptAdmin},
-		m2mv1.M2MService_RotateSecret_FullMethodName:       {Exempt: exemptAdmin},
-		m2mv1.M2MService_RotateSecretCancel_FullMethodName: {Exempt: exemptAdmin},
-		// Services behind one egress IP share it, so no per-IP attempt budget; a wrong secret locks
-		// the client ID only from the IP that sent it, so an attacker cannot lock a real service out.
-		// Failures are counted after the fact: a service starting 50 workers issues 50 concurrent
-		// calls for one client (one reaches Stytch, the token cache answers the rest), and a client
-		// secret is not guessable, so strict reservations would only refuse legitimate callers.
-		m2mv1.M2MService_IssueToken_FullMethodName: {Limits: []Apply{
-			{Limit: LimitCheckFailuresTarget, Key: ByField("client_id").And(ByIP()), After: true},
-			{Limit: LimitCheckFailuresIP, Key: ByIP(), After: true},
-		}},
-		m2mv1.M2MService_AuthenticateToken_FullMethodName: {Exempt: exemptLocal},
-	}
-}
-
 // compiledRule is a Rule checked against its request message.
 type compiledRule struct {
 	limits     []Apply
@@ -362,3 +261,10 @@ func inputOf(fullMethod string) (protoreflect.MessageDescriptor, error) {
 	}
 	return md.Input(), nil
 }
+
+// ByOrganization keys by an organization field. Until organizations are resolved to one canonical
+// identity, it is the field as is.
+func ByOrganization(name string) Key { return ByField(name) }
+
+// ByMember keys by a member ID field. Until member IDs are canonicalised, it is the field as is.
+func ByMember(name string) Key { return ByField(name) }

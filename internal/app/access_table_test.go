@@ -32,6 +32,7 @@ import (
 	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/gateway"
+	"github.com/authsvc/authsvc/internal/policy"
 	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -219,7 +220,7 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 	methods := authsvcMethods(t)
 	var allScopes []string
 	for _, md := range methods {
-		for _, s := range access.RuleOf(md).GetServiceScopes() {
+		for _, s := range policy.Of(md).GetAccess().GetServiceScopes() {
 			if !slices.Contains(allScopes, s) {
 				allScopes = append(allScopes, s)
 			}
@@ -241,7 +242,7 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 		return tokens[key]
 	}
 	ruleScopes := func(md protoreflect.MethodDescriptor) []string {
-		if s := access.RuleOf(md).GetServiceScopes(); len(s) > 0 {
+		if s := policy.Of(md).GetAccess().GetServiceScopes(); len(s) > 0 {
 			return s
 		}
 		return allScopes
@@ -271,8 +272,8 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 
 	seen := map[codes.Code]int{}
 	for _, md := range methods {
-		method := access.FullMethod(md)
-		rule := access.RuleOf(md)
+		method := policy.FullMethod(md)
+		rule := policy.Of(md).GetAccess()
 		require.NotNil(t, rule, "%s has no authsvc.access.v1.access option", method)
 		req, ok := samples[method]
 		require.True(t, ok, "no sample request for %s: add one to sampleRequests", method)
@@ -338,7 +339,7 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 	byName := map[string]protoreflect.MethodDescriptor{}
 	for _, md := range authsvcMethods(t) {
-		byName[access.FullMethod(md)] = md
+		byName[policy.FullMethod(md)] = md
 	}
 	s := &stytchemu.Session{}
 	org := "organization-test-1"
@@ -373,7 +374,7 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {
 			md := byName[tt.method]
 			require.NotNil(t, md)
-			assert.Equal(t, tt.want, expected(access.RuleOf(md), samples[tt.method], tt.c, tt.org))
+			assert.Equal(t, tt.want, expected(policy.Of(md).GetAccess(), samples[tt.method], tt.c, tt.org))
 		})
 	}
 }

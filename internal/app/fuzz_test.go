@@ -27,8 +27,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
-	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/apptest"
+	"github.com/authsvc/authsvc/internal/policy"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
@@ -100,7 +100,7 @@ func allServiceScopes(f *testing.F) []string {
 	f.Helper()
 	var scopes []string
 	for _, md := range apiMethods(f) {
-		for _, s := range access.RuleOf(md).GetServiceScopes() {
+		for _, s := range policy.Of(md).GetAccess().GetServiceScopes() {
 			if !slices.Contains(scopes, s) {
 				scopes = append(scopes, s)
 			}

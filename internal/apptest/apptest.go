@@ -46,9 +46,8 @@ type Env struct {
 type Option func(*settings)
 
 type settings struct {
-	env     map[string]string
-	emuOpts []stytchemu.Option
-	emu     *stytchemu.Server
+	env map[string]string
+	emu *stytchemu.Server
 }
 
 // WithEnv sets configuration variables (as the environment would) on top of the test defaults.
@@ -58,11 +57,6 @@ func WithEnv(kv map[string]string) Option {
 			s.env[k] = v
 		}
 	}
-}
-
-// WithEmulatorOptions passes options to the emulator.
-func WithEmulatorOptions(o ...stytchemu.Option) Option {
-	return func(s *settings) { s.emuOpts = append(s.emuOpts, o...) }
 }
 
 // WithEmulator runs the app against an emulator the test started (for example one shared by two
@@ -89,7 +83,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 
 	emu := s.emu
 	if emu == nil {
-		emu, err = stytchemu.Start(append([]stytchemu.Option{stytchemu.WithSandbox()}, s.emuOpts...)...)
+		emu, err = stytchemu.Start(stytchemu.WithSandbox())
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = emu.Close() })
 	}

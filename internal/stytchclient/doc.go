@@ -32,8 +32,9 @@
 // error_details and Retry-After. The token endpoint's OAuth2 errors use the
 // same type, ErrorType holding the OAuth2 "error". Transport failures and
 // timeouts are *TransportError. IsNotFound, IsRateLimited, IsUnauthorized,
-// IsForbidden, IsBadRequest, IsConflict, IsUnavailable (5xx, transport,
-// timeouts; also errors.Is(err, ErrUnavailable)) and IsTimeout classify.
+// IsUnavailable (5xx, transport, timeouts; also errors.Is(err, ErrUnavailable))
+// and IsTimeout classify; every one of them carries its gRPC status
+// (GRPCStatus, status.go), mapped from Stytch's error_type.
 // Error() strings name the endpoint template, status, error type and
 // request ID only: never the error_message (Stytch echoes emails there),
 // the URL (member get by email carries it in the query), or secrets.

@@ -113,20 +113,11 @@ func hasStatus(err error, code int) bool {
 	return ok && e.StatusCode == code
 }
 
-// IsBadRequest reports a 400 from Stytch (validation, too_many_session_arguments, ...).
-func IsBadRequest(err error) bool { return hasStatus(err, http.StatusBadRequest) }
-
 // IsUnauthorized reports a 401 (bad credentials, failed authenticate, invalid_client).
 func IsUnauthorized(err error) bool { return hasStatus(err, http.StatusUnauthorized) }
 
-// IsForbidden reports a 403 (RBAC: session_authorization_error, ...).
-func IsForbidden(err error) bool { return hasStatus(err, http.StatusForbidden) }
-
 // IsNotFound reports a 404 (member_not_found, session_not_found, ...).
 func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
-
-// IsConflict reports a 409.
-func IsConflict(err error) bool { return hasStatus(err, http.StatusConflict) }
 
 // IsRateLimited reports a 429; see Error.RetryAfter for Stytch's hint.
 func IsRateLimited(err error) bool { return hasStatus(err, http.StatusTooManyRequests) }

@@ -20,7 +20,7 @@
 //	defer srv.Close()
 //	srv.URL, srv.ProjectID(), srv.Secret()
 //
-// Options: WithProjectID, WithSecret, WithClock, WithStartTime, WithLogger,
+// Options: WithProjectID, WithSecret, WithStartTime, WithLogger,
 // WithSandbox, WithRedirectURL.
 //
 // Test helpers (the HTTP API does all of this too): CreateOrganization,

@@ -46,7 +46,6 @@ const DefaultRedirectURL = "http://localhost:3000/authenticate"
 type config struct {
 	projectID   string
 	secret      string
-	now         func() time.Time
 	frozen      *time.Time
 	logger      *slog.Logger
 	sandbox     bool
@@ -62,10 +61,6 @@ func WithProjectID(id string) Option { return func(c *config) { c.projectID = id
 
 // WithSecret sets the project secret (default: a fresh "secret-test-..." value).
 func WithSecret(secret string) Option { return func(c *config) { c.secret = secret } }
-
-// WithClock sets the base time source. Advance and SetNow still work on top
-// of it. Default: time.Now.
-func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithStartTime freezes the clock at t; only Advance and SetNow move it. Use
 // it for fully deterministic expiry tests.
@@ -116,7 +111,7 @@ type Emulator struct {
 
 // New builds an emulator. The only error source is key generation.
 func New(opts ...Option) (*Emulator, error) {
-	cfg := config{now: time.Now, redirectURL: DefaultRedirectURL}
+	cfg := config{redirectURL: DefaultRedirectURL}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -135,7 +130,7 @@ func New(opts ...Option) (*Emulator, error) {
 		logger:      cfg.logger,
 		sandbox:     cfg.sandbox,
 		redirectURL: cfg.redirectURL,
-		clock:       newClock(cfg.now, cfg.frozen),
+		clock:       newClock(time.Now, cfg.frozen),
 		st:          newStore(),
 		counts:      map[string]int{},
 	}

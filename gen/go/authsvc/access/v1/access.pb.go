@@ -4,12 +4,17 @@
 // 	protoc        (unknown)
 // source: authsvc/access/v1/access.proto
 
-// Package authsvc.access.v1 declares who may call each authsvc RPC.
+// Package authsvc.access.v1 declares, on each authsvc RPC, everything authsvc
+// decides about a call before its handler runs: who may call it, which
+// admission budgets it spends, whether it honours an idempotency key, and
+// whether a client may retry it.
 //
-// The rule lives on the RPC itself (a method option) so that the policy is
-// read from the API definition, not from a table somewhere else that can
-// drift: internal/access enforces it for gRPC and REST alike, and a test
-// walks every method descriptor and fails when an RPC carries no rule.
+// The policy lives on the RPC itself (one method option) so that it is read
+// from the API definition, not from tables elsewhere that can drift:
+// internal/policy loads and checks it at startup (an authsvc RPC without a
+// policy stops startup), internal/access, internal/admission,
+// internal/idempotency and the Go client apply it, and docs/access.md is
+// generated from it (make generate).
 
 package accessv1
 
@@ -29,6 +34,368 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// Policy is everything authsvc decides about one RPC before its handler runs.
+type Policy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Who may call. Required.
+	Access *AccessRule `protobuf:"bytes,1,opt,name=access,proto3" json:"access,omitempty"`
+	// The admission budgets a call spends before any call to Stytch, in order:
+	// put the widest key (the client IP) first, because a call refused by one
+	// budget spends none of the later ones, so a blocked IP cannot exhaust a
+	// victim's per-email budget. The limit names and their sizes are the
+	// admission policy's (AUTHSVC_ADMISSION_LIMITS).
+	Budgets []*Budget `protobuf:"bytes,2,rep,name=budgets,proto3" json:"budgets,omitempty"`
+	// Why the RPC spends no budget. An RPC has budgets or this reason, never
+	// neither, so that every absence of limits is a decision written down.
+	UnlimitedBecause string `protobuf:"bytes,3,opt,name=unlimited_because,json=unlimitedBecause,proto3" json:"unlimited_because,omitempty"`
+	// The RPC has a side effect (an email, an SMS, a created resource) and
+	// replays its first answer to a retry that carries the same idempotency
+	// key (Idempotency-Key header, idempotency-key metadata) for 24 hours.
+	Idempotent bool `protobuf:"varint,4,opt,name=idempotent,proto3" json:"idempotent,omitempty"`
+	// Why a client may retry the RPC on UNAVAILABLE (the Go client's service
+	// config is built from it). Empty: never retried automatically, because
+	// UNAVAILABLE does not prove that nothing happened.
+	RetrySafeBecause string `protobuf:"bytes,5,opt,name=retry_safe_because,json=retrySafeBecause,proto3" json:"retry_safe_because,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Policy) Reset() {
+	*x = Policy{}
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Policy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Policy) ProtoMessage() {}
+
+func (x *Policy) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Policy.ProtoReflect.Descriptor instead.
+func (*Policy) Descriptor() ([]byte, []int) {
+	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Policy) GetAccess() *AccessRule {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
+func (x *Policy) GetBudgets() []*Budget {
+	if x != nil {
+		return x.Budgets
+	}
+	return nil
+}
+
+func (x *Policy) GetUnlimitedBecause() string {
+	if x != nil {
+		return x.UnlimitedBecause
+	}
+	return ""
+}
+
+func (x *Policy) GetIdempotent() bool {
+	if x != nil {
+		return x.Idempotent
+	}
+	return false
+}
+
+func (x *Policy) GetRetrySafeBecause() string {
+	if x != nil {
+		return x.RetrySafeBecause
+	}
+	return ""
+}
+
+// Budget is one admission limit applied to a key taken from the call.
+type Budget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The limit's name: send_ip, send_email, send_phone, send_phone_prefix,
+	// send_caller, check_ip, check_failures_target, check_failures_ip (the
+	// label of authsvc_admission_rejections_total).
+	Limit string `protobuf:"bytes,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	// The key's parts; the budget applies to their combination, and a call
+	// that lacks one of them skips it (or uses or_key).
+	Key []*KeyPart `protobuf:"bytes,2,rep,name=key,proto3" json:"key,omitempty"`
+	// Used instead of key when one of key's parts is empty (for example the
+	// member an SMS goes to when the request names no phone number).
+	OrKey []*KeyPart `protobuf:"bytes,3,rep,name=or_key,json=orKey,proto3" json:"or_key,omitempty"`
+	// For a failure budget: count failures once they happen instead of
+	// reserving an attempt before the call. Reserving is strict (concurrent
+	// guesses cannot overrun the budget) but refuses legitimate concurrency
+	// beyond it; count after where concurrent identical calls are normal and
+	// the secret is not guessable, or for coarse per-IP brakes.
+	CountAfter    bool `protobuf:"varint,4,opt,name=count_after,json=countAfter,proto3" json:"count_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Budget) Reset() {
+	*x = Budget{}
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Budget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Budget) ProtoMessage() {}
+
+func (x *Budget) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Budget.ProtoReflect.Descriptor instead.
+func (*Budget) Descriptor() ([]byte, []int) {
+	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Budget) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
+func (x *Budget) GetKey() []*KeyPart {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *Budget) GetOrKey() []*KeyPart {
+	if x != nil {
+		return x.OrKey
+	}
+	return nil
+}
+
+func (x *Budget) GetCountAfter() bool {
+	if x != nil {
+		return x.CountAfter
+	}
+	return false
+}
+
+// KeyPart is one part of a budget's key.
+type KeyPart struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Part:
+	//
+	//	*KeyPart_Ip
+	//	*KeyPart_Caller
+	//	*KeyPart_Field
+	//	*KeyPart_EmailField
+	//	*KeyPart_PhoneField
+	//	*KeyPart_PhonePrefixField
+	//	*KeyPart_OrganizationField
+	//	*KeyPart_MemberField
+	Part          isKeyPart_Part `protobuf_oneof:"part"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyPart) Reset() {
+	*x = KeyPart{}
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyPart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyPart) ProtoMessage() {}
+
+func (x *KeyPart) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyPart.ProtoReflect.Descriptor instead.
+func (*KeyPart) Descriptor() ([]byte, []int) {
+	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *KeyPart) GetPart() isKeyPart_Part {
+	if x != nil {
+		return x.Part
+	}
+	return nil
+}
+
+func (x *KeyPart) GetIp() bool {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_Ip); ok {
+			return x.Ip
+		}
+	}
+	return false
+}
+
+func (x *KeyPart) GetCaller() bool {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_Caller); ok {
+			return x.Caller
+		}
+	}
+	return false
+}
+
+func (x *KeyPart) GetField() string {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_Field); ok {
+			return x.Field
+		}
+	}
+	return ""
+}
+
+func (x *KeyPart) GetEmailField() string {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_EmailField); ok {
+			return x.EmailField
+		}
+	}
+	return ""
+}
+
+func (x *KeyPart) GetPhoneField() string {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_PhoneField); ok {
+			return x.PhoneField
+		}
+	}
+	return ""
+}
+
+func (x *KeyPart) GetPhonePrefixField() string {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_PhonePrefixField); ok {
+			return x.PhonePrefixField
+		}
+	}
+	return ""
+}
+
+func (x *KeyPart) GetOrganizationField() string {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_OrganizationField); ok {
+			return x.OrganizationField
+		}
+	}
+	return ""
+}
+
+func (x *KeyPart) GetMemberField() string {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_MemberField); ok {
+			return x.MemberField
+		}
+	}
+	return ""
+}
+
+type isKeyPart_Part interface {
+	isKeyPart_Part()
+}
+
+type KeyPart_Ip struct {
+	// The client IP (IPv6: its /64), through trusted proxies only.
+	Ip bool `protobuf:"varint,1,opt,name=ip,proto3,oneof"`
+}
+
+type KeyPart_Caller struct {
+	// The authenticated caller (a member or an M2M client); calls without one
+	// skip the budget.
+	Caller bool `protobuf:"varint,2,opt,name=caller,proto3,oneof"`
+}
+
+type KeyPart_Field struct {
+	// A string field of the request, as it is.
+	Field string `protobuf:"bytes,3,opt,name=field,proto3,oneof"`
+}
+
+type KeyPart_EmailField struct {
+	// An email address field, normalised (case, +tags) so that one mailbox is
+	// one budget.
+	EmailField string `protobuf:"bytes,4,opt,name=email_field,json=emailField,proto3,oneof"`
+}
+
+type KeyPart_PhoneField struct {
+	// An E.164 phone number field, as digits.
+	PhoneField string `protobuf:"bytes,5,opt,name=phone_field,json=phoneField,proto3,oneof"`
+}
+
+type KeyPart_PhonePrefixField struct {
+	// The leading digits of an E.164 phone number field (the number's range).
+	PhonePrefixField string `protobuf:"bytes,6,opt,name=phone_prefix_field,json=phonePrefixField,proto3,oneof"`
+}
+
+type KeyPart_OrganizationField struct {
+	// An organization field (ID in any letter case, slug or external ID),
+	// as the organization it names, so that every spelling is one budget.
+	OrganizationField string `protobuf:"bytes,7,opt,name=organization_field,json=organizationField,proto3,oneof"`
+}
+
+type KeyPart_MemberField struct {
+	// A member ID field, in any letter case, as one budget.
+	MemberField string `protobuf:"bytes,8,opt,name=member_field,json=memberField,proto3,oneof"`
+}
+
+func (*KeyPart_Ip) isKeyPart_Part() {}
+
+func (*KeyPart_Caller) isKeyPart_Part() {}
+
+func (*KeyPart_Field) isKeyPart_Part() {}
+
+func (*KeyPart_EmailField) isKeyPart_Part() {}
+
+func (*KeyPart_PhoneField) isKeyPart_Part() {}
+
+func (*KeyPart_PhonePrefixField) isKeyPart_Part() {}
+
+func (*KeyPart_OrganizationField) isKeyPart_Part() {}
+
+func (*KeyPart_MemberField) isKeyPart_Part() {}
 
 // AccessRule says which callers are admitted to one RPC.
 //
@@ -93,7 +460,7 @@ type AccessRule struct {
 
 func (x *AccessRule) Reset() {
 	*x = AccessRule{}
-	mi := &file_authsvc_access_v1_access_proto_msgTypes[0]
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -105,7 +472,7 @@ func (x *AccessRule) String() string {
 func (*AccessRule) ProtoMessage() {}
 
 func (x *AccessRule) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_access_v1_access_proto_msgTypes[0]
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -118,7 +485,7 @@ func (x *AccessRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessRule.ProtoReflect.Descriptor instead.
 func (*AccessRule) Descriptor() ([]byte, []int) {
-	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{0}
+	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *AccessRule) GetPublic() bool {
@@ -166,29 +533,56 @@ func (x *AccessRule) GetMemberOrganizationField() string {
 var file_authsvc_access_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
-		ExtensionType: (*AccessRule)(nil),
-		Field:         58301,
-		Name:          "authsvc.access.v1.access",
-		Tag:           "bytes,58301,opt,name=access",
+		ExtensionType: (*Policy)(nil),
+		Field:         58302,
+		Name:          "authsvc.access.v1.policy",
+		Tag:           "bytes,58302,opt,name=policy",
 		Filename:      "authsvc/access/v1/access.proto",
 	},
 }
 
 // Extension fields to descriptorpb.MethodOptions.
 var (
-	// Who may call this RPC. Every authsvc RPC MUST set it; an RPC without a
-	// rule is a defect caught by a test (and denied at runtime), never "open".
-	// 58301 is in the 50000-99999 range reserved for in-house options.
+	// The RPC's whole policy. Every authsvc RPC MUST set it; authsvc refuses to
+	// start when one does not. 58302 is in the 50000-99999 range reserved for
+	// in-house options (58301 was the access rule alone, before the policy held
+	// everything).
 	//
-	// optional authsvc.access.v1.AccessRule access = 58301;
-	E_Access = &file_authsvc_access_v1_access_proto_extTypes[0]
+	// optional authsvc.access.v1.Policy policy = 58302;
+	E_Policy = &file_authsvc_access_v1_access_proto_extTypes[0]
 )
 
 var File_authsvc_access_v1_access_proto protoreflect.FileDescriptor
 
 const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\n" +
-	"\x1eauthsvc/access/v1/access.proto\x12\x11authsvc.access.v1\x1a google/protobuf/descriptor.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xfe\x01\n" +
+	"\x1eauthsvc/access/v1/access.proto\x12\x11authsvc.access.v1\x1a google/protobuf/descriptor.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xef\x01\n" +
+	"\x06Policy\x125\n" +
+	"\x06access\x18\x01 \x01(\v2\x1d.authsvc.access.v1.AccessRuleR\x06access\x123\n" +
+	"\abudgets\x18\x02 \x03(\v2\x19.authsvc.access.v1.BudgetR\abudgets\x12+\n" +
+	"\x11unlimited_because\x18\x03 \x01(\tR\x10unlimitedBecause\x12\x1e\n" +
+	"\n" +
+	"idempotent\x18\x04 \x01(\bR\n" +
+	"idempotent\x12,\n" +
+	"\x12retry_safe_because\x18\x05 \x01(\tR\x10retrySafeBecause\"\xa0\x01\n" +
+	"\x06Budget\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\tR\x05limit\x12,\n" +
+	"\x03key\x18\x02 \x03(\v2\x1a.authsvc.access.v1.KeyPartR\x03key\x121\n" +
+	"\x06or_key\x18\x03 \x03(\v2\x1a.authsvc.access.v1.KeyPartR\x05orKey\x12\x1f\n" +
+	"\vcount_after\x18\x04 \x01(\bR\n" +
+	"countAfter\"\xa1\x02\n" +
+	"\aKeyPart\x12\x10\n" +
+	"\x02ip\x18\x01 \x01(\bH\x00R\x02ip\x12\x18\n" +
+	"\x06caller\x18\x02 \x01(\bH\x00R\x06caller\x12\x16\n" +
+	"\x05field\x18\x03 \x01(\tH\x00R\x05field\x12!\n" +
+	"\vemail_field\x18\x04 \x01(\tH\x00R\n" +
+	"emailField\x12!\n" +
+	"\vphone_field\x18\x05 \x01(\tH\x00R\n" +
+	"phoneField\x12.\n" +
+	"\x12phone_prefix_field\x18\x06 \x01(\tH\x00R\x10phonePrefixField\x12/\n" +
+	"\x12organization_field\x18\a \x01(\tH\x00R\x11organizationField\x12#\n" +
+	"\fmember_field\x18\b \x01(\tH\x00R\vmemberFieldB\x06\n" +
+	"\x04part\"\xfe\x01\n" +
 	"\n" +
 	"AccessRule\x12\x16\n" +
 	"\x06public\x18\x01 \x01(\bR\x06public\x12%\n" +
@@ -196,8 +590,8 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\fmember_roles\x18\x03 \x03(\tR\vmemberRoles\x12%\n" +
 	"\x0eservice_scopes\x18\x04 \x03(\tR\rserviceScopes\x12+\n" +
 	"\x11credential_fields\x18\x05 \x03(\tR\x10credentialFields\x12:\n" +
-	"\x19member_organization_field\x18\x06 \x01(\tR\x17memberOrganizationField:W\n" +
-	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xbd\xc7\x03 \x01(\v2\x1d.authsvc.access.v1.AccessRuleR\x06accessB\xf3\x04\x92A\xb1\x04\x12\xb7\x03\n" +
+	"\x19member_organization_field\x18\x06 \x01(\tR\x17memberOrganizationField:S\n" +
+	"\x06policy\x12\x1e.google.protobuf.MethodOptions\x18\xbe\xc7\x03 \x01(\v2\x19.authsvc.access.v1.PolicyR\x06policyB\xf3\x04\x92A\xb1\x04\x12\xb7\x03\n" +
 	"\aauthsvc\x12\xa7\x03REST view of authsvc, a service in front of Stytch (B2B and M2M). Every operation says under \"Access\" who may call it: public; a member session (authorization: Bearer <session JWT or token>, or the stytch_session / stytch_session_jwt cookies); or a service holding an M2M access token with the named scopes (authorization: Bearer <access token>). JSON field names are the proto field names (snake_case), as in Stytch's API.2\x02v1Zu\n" +
 	"s\n" +
 	"\x06bearer\x12i\b\x02\x12T\"Bearer \" followed by a member session JWT or session token, or an M2M access token.\x1a\rauthorization \x02Z<github.com/authsvc/authsvc/gen/go/authsvc/access/v1;accessv1b\x06proto3"
@@ -214,19 +608,26 @@ func file_authsvc_access_v1_access_proto_rawDescGZIP() []byte {
 	return file_authsvc_access_v1_access_proto_rawDescData
 }
 
-var file_authsvc_access_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_authsvc_access_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_authsvc_access_v1_access_proto_goTypes = []any{
-	(*AccessRule)(nil),                 // 0: authsvc.access.v1.AccessRule
-	(*descriptorpb.MethodOptions)(nil), // 1: google.protobuf.MethodOptions
+	(*Policy)(nil),                     // 0: authsvc.access.v1.Policy
+	(*Budget)(nil),                     // 1: authsvc.access.v1.Budget
+	(*KeyPart)(nil),                    // 2: authsvc.access.v1.KeyPart
+	(*AccessRule)(nil),                 // 3: authsvc.access.v1.AccessRule
+	(*descriptorpb.MethodOptions)(nil), // 4: google.protobuf.MethodOptions
 }
 var file_authsvc_access_v1_access_proto_depIdxs = []int32{
-	1, // 0: authsvc.access.v1.access:extendee -> google.protobuf.MethodOptions
-	0, // 1: authsvc.access.v1.access:type_name -> authsvc.access.v1.AccessRule
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	1, // [1:2] is the sub-list for extension type_name
-	0, // [0:1] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	3, // 0: authsvc.access.v1.Policy.access:type_name -> authsvc.access.v1.AccessRule
+	1, // 1: authsvc.access.v1.Policy.budgets:type_name -> authsvc.access.v1.Budget
+	2, // 2: authsvc.access.v1.Budget.key:type_name -> authsvc.access.v1.KeyPart
+	2, // 3: authsvc.access.v1.Budget.or_key:type_name -> authsvc.access.v1.KeyPart
+	4, // 4: authsvc.access.v1.policy:extendee -> google.protobuf.MethodOptions
+	0, // 5: authsvc.access.v1.policy:type_name -> authsvc.access.v1.Policy
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	5, // [5:6] is the sub-list for extension type_name
+	4, // [4:5] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_access_v1_access_proto_init() }
@@ -234,13 +635,23 @@ func file_authsvc_access_v1_access_proto_init() {
 	if File_authsvc_access_v1_access_proto != nil {
 		return
 	}
+	file_authsvc_access_v1_access_proto_msgTypes[2].OneofWrappers = []any{
+		(*KeyPart_Ip)(nil),
+		(*KeyPart_Caller)(nil),
+		(*KeyPart_Field)(nil),
+		(*KeyPart_EmailField)(nil),
+		(*KeyPart_PhoneField)(nil),
+		(*KeyPart_PhonePrefixField)(nil),
+		(*KeyPart_OrganizationField)(nil),
+		(*KeyPart_MemberField)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_access_v1_access_proto_rawDesc), len(file_authsvc_access_v1_access_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   4,
 			NumExtensions: 1,
 			NumServices:   0,
 		},

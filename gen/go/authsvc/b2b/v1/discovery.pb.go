@@ -841,11 +841,14 @@ const file_authsvc_b2b_v1_discovery_proto_rawDesc = "" +
 	"\forganization\x18\b \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\x12>\n" +
 	"\fmfa_required\x18\t \x01(\v2\x1b.authsvc.b2b.v1.MfaRequiredR\vmfaRequired\x12J\n" +
 	"\x10primary_required\x18\n" +
-	" \x01(\v2\x1f.authsvc.b2b.v1.PrimaryRequiredR\x0fprimaryRequired2\x82\x05\n" +
-	"\x10DiscoveryService\x12\xba\x01\n" +
-	"\x11ListOrganizations\x128.authsvc.b2b.v1.DiscoveryServiceListOrganizationsRequest\x1a9.authsvc.b2b.v1.DiscoveryServiceListOrganizationsResponse\"0\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/b2b/discovery/organizations\x12\xc4\x01\n" +
-	"\x12CreateOrganization\x129.authsvc.b2b.v1.DiscoveryServiceCreateOrganizationRequest\x1a:.authsvc.b2b.v1.DiscoveryServiceCreateOrganizationResponse\"7\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/b2b/discovery/organizations/create\x12\xe9\x01\n" +
-	"\x1bExchangeIntermediateSession\x12B.authsvc.b2b.v1.DiscoveryServiceExchangeIntermediateSessionRequest\x1aC.authsvc.b2b.v1.DiscoveryServiceExchangeIntermediateSessionResponse\"A\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x025:\x01*\"0/v1/b2b/discovery/intermediate_sessions/exchangeB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	" \x01(\v2\x1f.authsvc.b2b.v1.PrimaryRequiredR\x0fprimaryRequired2\xc5\b\n" +
+	"\x10DiscoveryService\x12\xd4\x02\n" +
+	"\x11ListOrganizations\x128.authsvc.b2b.v1.DiscoveryServiceListOrganizationsRequest\x1a9.authsvc.b2b.v1.DiscoveryServiceListOrganizationsResponse\"\xc9\x01\xf2\xbb\x1c\x9a\x01\n" +
+	"\x02\b\x01\x1ajthe credential in the request is an unguessable token or a signed JWT; nothing to brute force, and no send*(read; the IST or session is not consumed\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/b2b/discovery/organizations\x12\xfe\x02\n" +
+	"\x12CreateOrganization\x129.authsvc.b2b.v1.DiscoveryServiceCreateOrganizationRequest\x1a:.authsvc.b2b.v1.DiscoveryServiceCreateOrganizationResponse\"\xf0\x01\xf2\xbb\x1c\xba\x01\n" +
+	"\x02\b\x01\x1a\xb1\x01the credential in the request is an unguessable token or a signed JWT; nothing to brute force, and no send (it consumes its intermediate session token: one organization per IST) \x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/b2b/discovery/organizations/create\x12\xd8\x02\n" +
+	"\x1bExchangeIntermediateSession\x12B.authsvc.b2b.v1.DiscoveryServiceExchangeIntermediateSessionRequest\x1aC.authsvc.b2b.v1.DiscoveryServiceExchangeIntermediateSessionResponse\"\xaf\x01\xf2\xbb\x1cp\n" +
+	"\x02\b\x01\x1ajthe credential in the request is an unguessable token or a signed JWT; nothing to brute force, and no send\x82\xd3\xe4\x93\x025:\x01*\"0/v1/b2b/discovery/intermediate_sessions/exchangeB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_discovery_proto_rawDescOnce sync.Once

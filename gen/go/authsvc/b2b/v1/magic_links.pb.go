@@ -1075,13 +1075,34 @@ const file_authsvc_b2b_v1_magic_links_proto_rawDesc = "" +
 	".MagicLinksServiceDiscoveryAuthenticateResponse\x12A\n" +
 	"\x1aintermediate_session_token\x18\x01 \x01(\tB\x03\x80\x01\x01R\x18intermediateSessionToken\x12#\n" +
 	"\remail_address\x18\x02 \x01(\tR\femailAddress\x12a\n" +
-	"\x18discovered_organizations\x18\x03 \x03(\v2&.authsvc.b2b.v1.DiscoveredOrganizationR\x17discoveredOrganizations2\xd2\a\n" +
-	"\x11MagicLinksService\x12\xba\x01\n" +
-	"\rLoginOrSignup\x125.authsvc.b2b.v1.MagicLinksServiceLoginOrSignupRequest\x1a6.authsvc.b2b.v1.MagicLinksServiceLoginOrSignupResponse\":\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02.:\x01*\")/v1/b2b/magic_links/email/login_or_signup\x12\xbc\x01\n" +
-	"\x06Invite\x12..authsvc.b2b.v1.MagicLinksServiceInviteRequest\x1a/.authsvc.b2b.v1.MagicLinksServiceInviteResponse\"Q\xea\xbb\x1c\"\x10\x01\"\rwrite:members2\x0forganization_id\x82\xd3\xe4\x93\x02%:\x01*\" /v1/b2b/magic_links/email/invite\x12\xb9\x01\n" +
-	"\rDiscoverySend\x125.authsvc.b2b.v1.MagicLinksServiceDiscoverySendRequest\x1a6.authsvc.b2b.v1.MagicLinksServiceDiscoverySendResponse\"9\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/b2b/magic_links/email/discovery/send\x12\xae\x01\n" +
-	"\fAuthenticate\x124.authsvc.b2b.v1.MagicLinksServiceAuthenticateRequest\x1a5.authsvc.b2b.v1.MagicLinksServiceAuthenticateResponse\"1\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02%:\x01*\" /v1/b2b/magic_links/authenticate\x12\xd3\x01\n" +
-	"\x15DiscoveryAuthenticate\x12=.authsvc.b2b.v1.MagicLinksServiceDiscoveryAuthenticateRequest\x1a>.authsvc.b2b.v1.MagicLinksServiceDiscoveryAuthenticateResponse\";\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/b2b/magic_links/discovery/authenticateB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	"\x18discovered_organizations\x18\x03 \x03(\v2&.authsvc.b2b.v1.DiscoveredOrganizationR\x17discoveredOrganizations2\xfc\t\n" +
+	"\x11MagicLinksService\x12\xff\x01\n" +
+	"\rLoginOrSignup\x125.authsvc.b2b.v1.MagicLinksServiceLoginOrSignupRequest\x1a6.authsvc.b2b.v1.MagicLinksServiceLoginOrSignupResponse\"\x7f\xf2\xbb\x1cG\n" +
+	"\x02\b\x01\x12\r\n" +
+	"\asend_ip\x12\x02\b\x01\x12\x11\n" +
+	"\vsend_caller\x12\x02\x10\x01\x12\x1d\n" +
+	"\n" +
+	"send_email\x12\x0f\"\remail_address \x01\x82\xd3\xe4\x93\x02.:\x01*\")/v1/b2b/magic_links/email/login_or_signup\x12\x82\x02\n" +
+	"\x06Invite\x12..authsvc.b2b.v1.MagicLinksServiceInviteRequest\x1a/.authsvc.b2b.v1.MagicLinksServiceInviteResponse\"\x96\x01\xf2\xbb\x1cg\n" +
+	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x12\r\n" +
+	"\asend_ip\x12\x02\b\x01\x12\x11\n" +
+	"\vsend_caller\x12\x02\x10\x01\x12\x1d\n" +
+	"\n" +
+	"send_email\x12\x0f\"\remail_address \x01\x82\xd3\xe4\x93\x02%:\x01*\" /v1/b2b/magic_links/email/invite\x12\xfe\x01\n" +
+	"\rDiscoverySend\x125.authsvc.b2b.v1.MagicLinksServiceDiscoverySendRequest\x1a6.authsvc.b2b.v1.MagicLinksServiceDiscoverySendResponse\"~\xf2\xbb\x1cG\n" +
+	"\x02\b\x01\x12\r\n" +
+	"\asend_ip\x12\x02\b\x01\x12\x11\n" +
+	"\vsend_caller\x12\x02\x10\x01\x12\x1d\n" +
+	"\n" +
+	"send_email\x12\x0f\"\remail_address \x01\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/b2b/magic_links/email/discovery/send\x12\xdb\x01\n" +
+	"\fAuthenticate\x124.authsvc.b2b.v1.MagicLinksServiceAuthenticateRequest\x1a5.authsvc.b2b.v1.MagicLinksServiceAuthenticateResponse\"^\xf2\xbb\x1c/\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02%:\x01*\" /v1/b2b/magic_links/authenticate\x12\x80\x02\n" +
+	"\x15DiscoveryAuthenticate\x12=.authsvc.b2b.v1.MagicLinksServiceDiscoveryAuthenticateRequest\x1a>.authsvc.b2b.v1.MagicLinksServiceDiscoveryAuthenticateResponse\"h\xf2\xbb\x1c/\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/b2b/magic_links/discovery/authenticateB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_magic_links_proto_rawDescOnce sync.Once

@@ -2086,18 +2086,27 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"\x0eSearchOperator\x12\x1f\n" +
 	"\x1bSEARCH_OPERATOR_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13SEARCH_OPERATOR_AND\x10\x01\x12\x16\n" +
-	"\x12SEARCH_OPERATOR_OR\x10\x022\xc9\x0f\n" +
-	"\x0eMembersService\x12\xc5\x01\n" +
-	"\x06Create\x12+.authsvc.b2b.v1.MembersServiceCreateRequest\x1a,.authsvc.b2b.v1.MembersServiceCreateResponse\"`\xea\xbb\x1c\"\x10\x01\"\rwrite:members2\x0forganization_id\x82\xd3\xe4\x93\x024:\x01*\"//v1/b2b/organizations/{organization_id}/members\x12\xc5\x01\n" +
-	"\x03Get\x12(.authsvc.b2b.v1.MembersServiceGetRequest\x1a).authsvc.b2b.v1.MembersServiceGetResponse\"i\xea\xbb\x1c/\x10\x01\x1a\fstytch_admin\"\fread:members2\x0forganization_id\x82\xd3\xe4\x93\x020\x12./v1/b2b/organizations/{organization_id}/member\x12\xd1\x01\n" +
-	"\x06Update\x12+.authsvc.b2b.v1.MembersServiceUpdateRequest\x1a,.authsvc.b2b.v1.MembersServiceUpdateResponse\"l\xea\xbb\x1c\"\x10\x01\"\rwrite:members2\x0forganization_id\x82\xd3\xe4\x93\x02@:\x01*\x1a;/v1/b2b/organizations/{organization_id}/members/{member_id}\x12\xce\x01\n" +
-	"\x06Delete\x12+.authsvc.b2b.v1.MembersServiceDeleteRequest\x1a,.authsvc.b2b.v1.MembersServiceDeleteResponse\"i\xea\xbb\x1c\"\x10\x01\"\rwrite:members2\x0forganization_id\x82\xd3\xe4\x93\x02=*;/v1/b2b/organizations/{organization_id}/members/{member_id}\x12\xba\x01\n" +
-	"\x06Search\x12+.authsvc.b2b.v1.MembersServiceSearchRequest\x1a,.authsvc.b2b.v1.MembersServiceSearchResponse\"U\xea\xbb\x1c\"\x10\x01\"\fread:members2\x10organization_ids\x82\xd3\xe4\x93\x02):\x01*\"$/v1/b2b/organizations/members/search\x12\xe8\x01\n" +
+	"\x12SEARCH_OPERATOR_OR\x10\x022\xcf\x18\n" +
+	"\x0eMembersService\x12\xbc\x02\n" +
+	"\x06Create\x12+.authsvc.b2b.v1.MembersServiceCreateRequest\x1a,.authsvc.b2b.v1.MembersServiceCreateResponse\"\xd6\x01\xf2\xbb\x1c\x97\x01\n" +
+	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing \x01\x82\xd3\xe4\x93\x024:\x01*\"//v1/b2b/organizations/{organization_id}/members\x12\xc0\x02\n" +
+	"\x03Get\x12(.authsvc.b2b.v1.MembersServiceGetRequest\x1a).authsvc.b2b.v1.MembersServiceGetResponse\"\xe3\x01\xf2\xbb\x1c\xa8\x01\n" +
+	"/\x10\x01\x1a\fstytch_admin\"\fread:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x020\x12./v1/b2b/organizations/{organization_id}/member\x12\xc6\x02\n" +
+	"\x06Update\x12+.authsvc.b2b.v1.MembersServiceUpdateRequest\x1a,.authsvc.b2b.v1.MembersServiceUpdateResponse\"\xe0\x01\xf2\xbb\x1c\x95\x01\n" +
+	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02@:\x01*\x1a;/v1/b2b/organizations/{organization_id}/members/{member_id}\x12\xc3\x02\n" +
+	"\x06Delete\x12+.authsvc.b2b.v1.MembersServiceDeleteRequest\x1a,.authsvc.b2b.v1.MembersServiceDeleteResponse\"\xdd\x01\xf2\xbb\x1c\x95\x01\n" +
+	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02=*;/v1/b2b/organizations/{organization_id}/members/{member_id}\x12\x8a\x03\n" +
+	"\x06Search\x12+.authsvc.b2b.v1.MembersServiceSearchRequest\x1a,.authsvc.b2b.v1.MembersServiceSearchResponse\"\xa4\x02\xf2\xbb\x1c\xf0\x01\n" +
+	"\"\x10\x01\"\fread:members2\x10organization_ids\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*Yread (Stytch rate-limits searches; only UNAVAILABLE is retried, never RESOURCE_EXHAUSTED)\x82\xd3\xe4\x93\x02):\x01*\"$/v1/b2b/organizations/members/search\x12\xdd\x02\n" +
 	"\n" +
-	"Reactivate\x12/.authsvc.b2b.v1.MembersServiceReactivateRequest\x1a0.authsvc.b2b.v1.MembersServiceReactivateResponse\"w\xea\xbb\x1c\"\x10\x01\"\rwrite:members2\x0forganization_id\x82\xd3\xe4\x93\x02K:\x01*\x1aF/v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate\x12\x8a\x02\n" +
-	"\x14DeleteMfaPhoneNumber\x129.authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberRequest\x1a:.authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse\"{\xea\xbb\x1c\"\x10\x01\"\rwrite:members2\x0forganization_id\x82\xd3\xe4\x93\x02O*M/v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}\x12\xf9\x01\n" +
-	"\x0eDeletePassword\x123.authsvc.b2b.v1.MembersServiceDeletePasswordRequest\x1a4.authsvc.b2b.v1.MembersServiceDeletePasswordResponse\"|\xea\xbb\x1c\"\x10\x01\"\rwrite:members2\x0forganization_id\x82\xd3\xe4\x93\x02P*N/v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}\x12\xd0\x01\n" +
-	"\x0eDangerouslyGet\x123.authsvc.b2b.v1.MembersServiceDangerouslyGetRequest\x1a4.authsvc.b2b.v1.MembersServiceDangerouslyGetResponse\"S\xea\xbb\x1c\x0e\"\fread:members\x82\xd3\xe4\x93\x02;\x129/v1/b2b/organizations/members/dangerously_get/{member_id}B8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	"Reactivate\x12/.authsvc.b2b.v1.MembersServiceReactivateRequest\x1a0.authsvc.b2b.v1.MembersServiceReactivateResponse\"\xeb\x01\xf2\xbb\x1c\x95\x01\n" +
+	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02K:\x01*\x1aF/v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate\x12\xff\x02\n" +
+	"\x14DeleteMfaPhoneNumber\x129.authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberRequest\x1a:.authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse\"\xef\x01\xf2\xbb\x1c\x95\x01\n" +
+	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02O*M/v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}\x12\xee\x02\n" +
+	"\x0eDeletePassword\x123.authsvc.b2b.v1.MembersServiceDeletePasswordRequest\x1a4.authsvc.b2b.v1.MembersServiceDeletePasswordResponse\"\xf0\x01\xf2\xbb\x1c\x95\x01\n" +
+	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02P*N/v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}\x12\xcb\x02\n" +
+	"\x0eDangerouslyGet\x123.authsvc.b2b.v1.MembersServiceDangerouslyGetRequest\x1a4.authsvc.b2b.v1.MembersServiceDangerouslyGetResponse\"\xcd\x01\xf2\xbb\x1c\x87\x01\n" +
+	"\x0e\"\fread:members\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x02;\x129/v1/b2b/organizations/members/dangerously_get/{member_id}B8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_members_proto_rawDescOnce sync.Once

@@ -1020,13 +1020,18 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\x0fSessionVerifier\x12 \n" +
 	"\x1cSESSION_VERIFIER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SESSION_VERIFIER_LOCAL\x10\x01\x12\x1b\n" +
-	"\x17SESSION_VERIFIER_REMOTE\x10\x022\xd0\x06\n" +
-	"\x0fSessionsService\x12\xa7\x01\n" +
-	"\fAuthenticate\x122.authsvc.b2b.v1.SessionsServiceAuthenticateRequest\x1a3.authsvc.b2b.v1.SessionsServiceAuthenticateResponse\".\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/sessions/authenticate\x12\xaa\x01\n" +
-	"\x03Get\x12).authsvc.b2b.v1.SessionsServiceGetRequest\x1a*.authsvc.b2b.v1.SessionsServiceGetResponse\"L\xea\xbb\x1c0\x10\x01\x1a\fstytch_admin\"\rread:sessions2\x0forganization_id\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/b2b/sessions\x12\xbb\x01\n" +
-	"\x06Revoke\x12,.authsvc.b2b.v1.SessionsServiceRevokeRequest\x1a-.authsvc.b2b.v1.SessionsServiceRevokeResponse\"T\xea\xbb\x1c.\x10\x01\"\x0ewrite:sessions*\rsession_token*\vsession_jwt\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/b2b/sessions/revoke\x12\x97\x01\n" +
-	"\bExchange\x12..authsvc.b2b.v1.SessionsServiceExchangeRequest\x1a/.authsvc.b2b.v1.SessionsServiceExchangeResponse\"*\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/b2b/sessions/exchange\x12\x8d\x01\n" +
-	"\aGetJWKS\x12-.authsvc.b2b.v1.SessionsServiceGetJWKSRequest\x1a..authsvc.b2b.v1.SessionsServiceGetJWKSResponse\"#\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/b2b/sessions/jwksB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	"\x17SESSION_VERIFIER_REMOTE\x10\x022\xc3\f\n" +
+	"\x0fSessionsService\x12\xab\x03\n" +
+	"\fAuthenticate\x122.authsvc.b2b.v1.SessionsServiceAuthenticateRequest\x1a3.authsvc.b2b.v1.SessionsServiceAuthenticateResponse\"\xb1\x02\xf2\xbb\x1c\x84\x02\n" +
+	"\x02\b\x01\x1a\xab\x01answered locally (JWKS cache, local verification); backends call it for every request, often from one IP; a remote check spends the session_remote_failures budgets instead*Pchecks a session; with a duration or custom claims it sets the same values again\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/sessions/authenticate\x12\xa5\x02\n" +
+	"\x03Get\x12).authsvc.b2b.v1.SessionsServiceGetRequest\x1a*.authsvc.b2b.v1.SessionsServiceGetResponse\"\xc6\x01\xf2\xbb\x1c\xa9\x01\n" +
+	"0\x10\x01\x1a\fstytch_admin\"\rread:sessions2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/b2b/sessions\x12\xbd\x02\n" +
+	"\x06Revoke\x12,.authsvc.b2b.v1.SessionsServiceRevokeRequest\x1a-.authsvc.b2b.v1.SessionsServiceRevokeResponse\"\xd5\x01\xf2\xbb\x1c\xae\x01\n" +
+	".\x10\x01\"\x0ewrite:sessions*\rsession_token*\vsession_jwt\x1a=acts on the caller's own authenticated session; sends nothing*=documented idempotent, so that a logout can always be retried\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/b2b/sessions/revoke\x12\x86\x02\n" +
+	"\bExchange\x12..authsvc.b2b.v1.SessionsServiceExchangeRequest\x1a/.authsvc.b2b.v1.SessionsServiceExchangeResponse\"\x98\x01\xf2\xbb\x1cp\n" +
+	"\x02\b\x01\x1ajthe credential in the request is an unguessable token or a signed JWT; nothing to brute force, and no send\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/b2b/sessions/exchange\x12\x90\x02\n" +
+	"\aGetJWKS\x12-.authsvc.b2b.v1.SessionsServiceGetJWKSRequest\x1a..authsvc.b2b.v1.SessionsServiceGetJWKSResponse\"\xa5\x01\xf2\xbb\x1c\x83\x01\n" +
+	"\x02\b\x01\x1ahanswered locally (JWKS cache, local verification); backends call it for every request, often from one IP*\x13read of public keys\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/b2b/sessions/jwksB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_sessions_proto_rawDescOnce sync.Once

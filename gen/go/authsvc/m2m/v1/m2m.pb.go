@@ -1880,20 +1880,32 @@ const file_authsvc_m2m_v1_m2m_proto_rawDesc = "" +
 	"\x0eSearchOperator\x12\x1f\n" +
 	"\x1bSEARCH_OPERATOR_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13SEARCH_OPERATOR_AND\x10\x01\x12\x16\n" +
-	"\x12SEARCH_OPERATOR_OR\x10\x022\xa7\f\n" +
+	"\x12SEARCH_OPERATOR_OR\x10\x022\xf8\x15\n" +
 	"\n" +
-	"M2MService\x12\x8c\x01\n" +
-	"\fCreateClient\x12#.authsvc.m2m.v1.CreateClientRequest\x1a$.authsvc.m2m.v1.CreateClientResponse\"1\xea\xbb\x1c\x13\"\x11write:m2m_clients\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/m2m/clients\x12\x8b\x01\n" +
-	"\tGetClient\x12 .authsvc.m2m.v1.GetClientRequest\x1a!.authsvc.m2m.v1.GetClientResponse\"9\xea\xbb\x1c\x12\"\x10read:m2m_clients\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/m2m/clients/{client_id}\x12\x98\x01\n" +
-	"\fUpdateClient\x12#.authsvc.m2m.v1.UpdateClientRequest\x1a$.authsvc.m2m.v1.UpdateClientResponse\"=\xea\xbb\x1c\x13\"\x11write:m2m_clients\x82\xd3\xe4\x93\x02 :\x01*\x1a\x1b/v1/m2m/clients/{client_id}\x12\x95\x01\n" +
-	"\fDeleteClient\x12#.authsvc.m2m.v1.DeleteClientRequest\x1a$.authsvc.m2m.v1.DeleteClientResponse\":\xea\xbb\x1c\x13\"\x11write:m2m_clients\x82\xd3\xe4\x93\x02\x1d*\x1b/v1/m2m/clients/{client_id}\x12\x95\x01\n" +
-	"\rSearchClients\x12$.authsvc.m2m.v1.SearchClientsRequest\x1a%.authsvc.m2m.v1.SearchClientsResponse\"7\xea\xbb\x1c\x12\"\x10read:m2m_clients\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/m2m/clients/search\x12\xbc\x01\n" +
-	"\x11RotateSecretStart\x12(.authsvc.m2m.v1.RotateSecretStartRequest\x1a).authsvc.m2m.v1.RotateSecretStartResponse\"R\xea\xbb\x1c\x13\"\x11write:m2m_clients\x82\xd3\xe4\x93\x025:\x01*\"0/v1/m2m/clients/{client_id}/secrets/rotate/start\x12\xa7\x01\n" +
-	"\fRotateSecret\x12#.authsvc.m2m.v1.RotateSecretRequest\x1a$.authsvc.m2m.v1.RotateSecretResponse\"L\xea\xbb\x1c\x13\"\x11write:m2m_clients\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/m2m/clients/{client_id}/secrets/rotate\x12\xc0\x01\n" +
-	"\x12RotateSecretCancel\x12).authsvc.m2m.v1.RotateSecretCancelRequest\x1a*.authsvc.m2m.v1.RotateSecretCancelResponse\"S\xea\xbb\x1c\x13\"\x11write:m2m_clients\x82\xd3\xe4\x93\x026:\x01*\"1/v1/m2m/clients/{client_id}/secrets/rotate/cancel\x12s\n" +
+	"M2MService\x12\x83\x02\n" +
+	"\fCreateClient\x12#.authsvc.m2m.v1.CreateClientRequest\x1a$.authsvc.m2m.v1.CreateClientResponse\"\xa7\x01\xf2\xbb\x1c\x88\x01\n" +
+	"\x13\"\x11write:m2m_clients\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing \x01\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/m2m/clients\x12\x86\x02\n" +
+	"\tGetClient\x12 .authsvc.m2m.v1.GetClientRequest\x1a!.authsvc.m2m.v1.GetClientResponse\"\xb3\x01\xf2\xbb\x1c\x8b\x01\n" +
+	"\x12\"\x10read:m2m_clients\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/m2m/clients/{client_id}\x12\x8d\x02\n" +
+	"\fUpdateClient\x12#.authsvc.m2m.v1.UpdateClientRequest\x1a$.authsvc.m2m.v1.UpdateClientResponse\"\xb1\x01\xf2\xbb\x1c\x86\x01\n" +
+	"\x13\"\x11write:m2m_clients\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02 :\x01*\x1a\x1b/v1/m2m/clients/{client_id}\x12\x8a\x02\n" +
+	"\fDeleteClient\x12#.authsvc.m2m.v1.DeleteClientRequest\x1a$.authsvc.m2m.v1.DeleteClientResponse\"\xae\x01\xf2\xbb\x1c\x86\x01\n" +
+	"\x13\"\x11write:m2m_clients\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02\x1d*\x1b/v1/m2m/clients/{client_id}\x12\x90\x02\n" +
+	"\rSearchClients\x12$.authsvc.m2m.v1.SearchClientsRequest\x1a%.authsvc.m2m.v1.SearchClientsResponse\"\xb1\x01\xf2\xbb\x1c\x8b\x01\n" +
+	"\x12\"\x10read:m2m_clients\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/m2m/clients/search\x12\xb1\x02\n" +
+	"\x11RotateSecretStart\x12(.authsvc.m2m.v1.RotateSecretStartRequest\x1a).authsvc.m2m.v1.RotateSecretStartResponse\"\xc6\x01\xf2\xbb\x1c\x86\x01\n" +
+	"\x13\"\x11write:m2m_clients\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x025:\x01*\"0/v1/m2m/clients/{client_id}/secrets/rotate/start\x12\x9c\x02\n" +
+	"\fRotateSecret\x12#.authsvc.m2m.v1.RotateSecretRequest\x1a$.authsvc.m2m.v1.RotateSecretResponse\"\xc0\x01\xf2\xbb\x1c\x86\x01\n" +
+	"\x13\"\x11write:m2m_clients\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/m2m/clients/{client_id}/secrets/rotate\x12\xb5\x02\n" +
+	"\x12RotateSecretCancel\x12).authsvc.m2m.v1.RotateSecretCancelRequest\x1a*.authsvc.m2m.v1.RotateSecretCancelResponse\"\xc7\x01\xf2\xbb\x1c\x86\x01\n" +
+	"\x13\"\x11write:m2m_clients\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x026:\x01*\"1/v1/m2m/clients/{client_id}/secrets/rotate/cancel\x12\x81\x02\n" +
 	"\n" +
-	"IssueToken\x12!.authsvc.m2m.v1.IssueTokenRequest\x1a\".authsvc.m2m.v1.IssueTokenResponse\"\x1e\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/m2m/token\x12\x8f\x01\n" +
-	"\x11AuthenticateToken\x12(.authsvc.m2m.v1.AuthenticateTokenRequest\x1a).authsvc.m2m.v1.AuthenticateTokenResponse\"%\xea\xbb\x1c\x02\b\x01\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/m2m/authenticateB8Z6github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1;m2mv1b\x06proto3"
+	"IssueToken\x12!.authsvc.m2m.v1.IssueTokenRequest\x1a\".authsvc.m2m.v1.IssueTokenResponse\"\xab\x01\xf2\xbb\x1c\x8e\x01\n" +
+	"\x02\b\x01\x12*\n" +
+	"\x15check_failures_target\x12\v\x1a\tclient_id\x12\x02\b\x01 \x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01*Aserved from authsvc's token cache; an extra token changes nothing\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/m2m/token\x12\x9b\x02\n" +
+	"\x11AuthenticateToken\x12(.authsvc.m2m.v1.AuthenticateTokenRequest\x1a).authsvc.m2m.v1.AuthenticateTokenResponse\"\xb0\x01\xf2\xbb\x1c\x8c\x01\n" +
+	"\x02\b\x01\x1ahanswered locally (JWKS cache, local verification); backends call it for every request, often from one IP*\x1clocal verification, no state\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/m2m/authenticateB8Z6github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1;m2mv1b\x06proto3"
 
 var (
 	file_authsvc_m2m_v1_m2m_proto_rawDescOnce sync.Once
