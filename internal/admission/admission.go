@@ -55,6 +55,10 @@ type Config struct {
 	// Caller returns an identity for the authenticated caller (a member, an M2M client), "" for
 	// none. Nil: no per-caller limits.
 	Caller func(ctx context.Context) string
+	// Resolver resolves organization slugs and external IDs, and member external IDs, to the IDs
+	// budgets are keyed on; nil resolves nothing (IDs are still canonicalised, other references
+	// key by their fallback; see Resolver).
+	Resolver *Resolver
 	// Now is the clock of the in-memory stores; nil means time.Now.
 	Now func() time.Time
 	// Logger receives store failures, at most one line per 10 seconds. Nil discards.
@@ -74,6 +78,7 @@ type Controller struct {
 	shared   bool // store is not local: failures follow the fail policy
 	ips      *IPResolver
 	caller   func(context.Context) string
+	ids      *Resolver
 	log      *slog.Logger
 	logEvery *rate.Sometimes
 	metrics  *telemetry.AuthMetrics
@@ -106,6 +111,7 @@ func New(cfg Config) (*Controller, error) {
 		local:    cfg.Local,
 		ips:      cfg.IPs,
 		caller:   cfg.Caller,
+		ids:      cfg.Resolver,
 		log:      cfg.Logger,
 		logEvery: &rate.Sometimes{Interval: 10 * time.Second},
 		metrics:  cfg.Metrics,
@@ -183,14 +189,15 @@ const (
 
 // admit spends limits in order and returns the failure attempts it reserved. On refusal it gives
 // those back and returns the status to send. m is the request; nil when the limits take their keys
-// from the call alone (client IP, caller).
+// from the call alone (client IP, caller). A limit's key is taken only once the limits before it
+// have admitted the call, so a key that needs a lookup (an organization slug) is not looked up
+// for a call its per-IP limits refuse.
 func (c *Controller) admit(ctx context.Context, limits []Apply, m protoreflect.Message) ([]reservation, error) {
-	ip := c.ips.ClientIP(ctx)
-	caller := c.caller(ctx)
+	ci := &callInfo{ip: c.ips.ClientIP(ctx), caller: c.caller(ctx), prefixDigits: c.policy.PhonePrefixDigits, ids: c.ids}
 	var reserved []reservation
 	for i := range limits {
 		a := &limits[i]
-		v, ok := a.Key.extract(m, ip, caller, c.policy.PhonePrefixDigits)
+		v, ok := a.Key.extract(ctx, m, ci)
 		if !ok {
 			continue
 		}

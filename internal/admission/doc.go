@@ -8,6 +8,15 @@
 // authenticated caller. A refusal is RESOURCE_EXHAUSTED with google.rpc.RetryInfo (REST: 429 and
 // Retry-After) and is counted in authsvc_admission_rejections_total{limit}.
 //
+// Keys are canonical identities, so that no spelling Stytch accepts for one target opens a fresh
+// budget: an organization is the ID that its ID (in any letter case), slug or external ID names, a
+// member its lower-case member ID (an external ID resolved), an email address is lower-cased
+// without its +tag, a phone number is its digits. IDs are canonicalised locally; slugs and
+// external IDs are resolved by a Resolver (Stytch's organization and member lookups, a bounded
+// cache of answers and misses on the app's clock, a per-replica lookup rate), asked only once the
+// per-IP limits have admitted the call. A reference it cannot resolve (unknown, Stytch failing)
+// keys by its lower-cased value in a namespace of its own: still a limit, never "no limit".
+//
 // DefaultPolicy holds the budgets; an operator changes them with AUTHSVC_ADMISSION_LIMITS
 // (Policy.Override), naming each by the same word the rejection metric's limit label uses.
 //

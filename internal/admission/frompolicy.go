@@ -68,8 +68,8 @@ func keyOf(parts []*accessv1.KeyPart) (Key, error) {
 			part = ByPhonePrefix(p.PhonePrefixField)
 		case *accessv1.KeyPart_OrganizationField:
 			part = ByOrganization(p.OrganizationField)
-		case *accessv1.KeyPart_MemberField:
-			part = ByMember(p.MemberField)
+		case *accessv1.KeyPart_Member:
+			part = ByMember(p.Member.GetOrganizationField(), p.Member.GetField())
 		default:
 			return Key{}, errors.New("a key part with no kind")
 		}

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -38,6 +39,11 @@ type Apply struct {
 }
 
 // Key says where a limit's key comes from. Parts are joined; Or is used when a part is empty.
+//
+// A budget must not be escapable by spelling its target differently, so every part is canonical:
+// an organization is the ID Stytch resolves it to (ByOrganization), a member its lower-case member
+// ID (ByMember), an email address is normalized (ByEmail), a phone number is its digits (ByPhone).
+// ByField takes a value as it is: use it only for values Stytch itself compares exactly.
 type Key struct {
 	parts []keyPart
 	or    *Key
@@ -52,11 +58,25 @@ const (
 	partEmail
 	partPhone
 	partPhonePrefix
+	partOrganization
+	partMember
 )
 
 type keyPart struct {
 	kind  partKind
 	field protoreflect.Name
+	// org is the organization field a member part is resolved in.
+	org protoreflect.Name
+}
+
+// callInfo is what a key may be taken from besides the request.
+type callInfo struct {
+	ip           netip.Addr
+	caller       string
+	prefixDigits int
+	// ids resolves organization and member references that are not IDs; nil: no lookups, such
+	// references key by their fallback (see Resolver).
+	ids *Resolver
 }
 
 // ByIP keys by the client IP (see ClientIP).
@@ -65,7 +85,8 @@ func ByIP() Key { return Key{parts: []keyPart{{kind: partIP}}} }
 // ByCaller keys by the authenticated caller; calls without one skip the limit.
 func ByCaller() Key { return Key{parts: []keyPart{{kind: partCaller}}} }
 
-// ByField keys by a string field of the request, as is.
+// ByField keys by a string field of the request, as is. Not for organization or member
+// references: Stytch resolves those in several spellings (ByOrganization, ByMember).
 func ByField(name string) Key {
 	return Key{parts: []keyPart{{kind: partField, field: protoreflect.Name(name)}}}
 }
@@ -74,6 +95,20 @@ func ByField(name string) Key {
 // budget (a+1@x and A@X reach the same mailbox).
 func ByEmail(name string) Key {
 	return Key{parts: []keyPart{{kind: partEmail, field: protoreflect.Name(name)}}}
+}
+
+// ByOrganization keys by an organization reference field (Stytch takes an organization ID in any
+// letter case, its slug or its external ID) as the one organization it names: the lower-cased ID,
+// or what the Resolver finds for a slug or external ID (see Resolver for when it cannot).
+func ByOrganization(field string) Key {
+	return Key{parts: []keyPart{{kind: partOrganization, field: protoreflect.Name(field)}}}
+}
+
+// ByMember keys by the member a member reference field names (a member ID in any letter case, or
+// the member's external ID within the organization orgField names): its lower-case member ID.
+// Member IDs are unique across organizations, so the organization's spelling does not matter.
+func ByMember(orgField, memberField string) Key {
+	return Key{parts: []keyPart{{kind: partMember, field: protoreflect.Name(memberField), org: protoreflect.Name(orgField)}}}
 }
 
 // ByPhone keys by an E.164 phone number field (digits only).
@@ -94,14 +129,16 @@ func (k Key) And(o Key) Key {
 // Or uses o when k is empty (e.g. the phone number, else the member it would be sent to).
 func (k Key) Or(o Key) Key { k.or = &o; return k }
 
-// extract returns the key's value for a call, or false when the call has none.
-func (k *Key) extract(msg protoreflect.Message, ip netip.Addr, caller string, prefixDigits int) (string, bool) {
+// extract returns the key's value for a call, or false when the call has none. It may ask Stytch
+// (through ci.ids) what an organization or member reference names; admit extracts each limit's key
+// only when the limits before it have admitted the call.
+func (k *Key) extract(ctx context.Context, msg protoreflect.Message, ci *callInfo) (string, bool) {
 	var b strings.Builder
 	for i, p := range k.parts {
-		v := p.value(msg, ip, caller, prefixDigits)
+		v := p.value(ctx, msg, ci)
 		if v == "" {
 			if k.or != nil {
-				return k.or.extract(msg, ip, caller, prefixDigits)
+				return k.or.extract(ctx, msg, ci)
 			}
 			return "", false
 		}
@@ -113,21 +150,17 @@ func (k *Key) extract(msg protoreflect.Message, ip netip.Addr, caller string, pr
 	return b.String(), true
 }
 
-func (p keyPart) value(msg protoreflect.Message, ip netip.Addr, caller string, prefixDigits int) string {
+func (p keyPart) value(ctx context.Context, msg protoreflect.Message, ci *callInfo) string {
 	switch p.kind {
 	case partIP:
-		return ipKey(ip)
+		return ipKey(ci.ip)
 	case partCaller:
-		return caller
+		return ci.caller
 	}
-	if msg == nil {
+	v := field(msg, p.field)
+	if v == "" {
 		return ""
 	}
-	fd := msg.Descriptor().Fields().ByName(p.field)
-	if fd == nil || !msg.Has(fd) {
-		return ""
-	}
-	v := msg.Get(fd).String()
 	switch p.kind {
 	case partEmail:
 		return normalizeEmail(v)
@@ -135,13 +168,30 @@ func (p keyPart) value(msg protoreflect.Message, ip netip.Addr, caller string, p
 		return phoneDigits(v)
 	case partPhonePrefix:
 		d := phoneDigits(v)
-		if len(d) > prefixDigits {
-			d = d[:prefixDigits]
+		if len(d) > ci.prefixDigits {
+			d = d[:ci.prefixDigits]
 		}
 		return d
+	case partOrganization:
+		org, _ := ci.ids.Organization(ctx, v)
+		return org
+	case partMember:
+		return ci.ids.Member(ctx, field(msg, p.org), v)
 	default:
 		return v
 	}
+}
+
+// field returns a string field of msg, "" when msg is nil or the field is unset.
+func field(msg protoreflect.Message, name protoreflect.Name) string {
+	if msg == nil {
+		return ""
+	}
+	fd := msg.Descriptor().Fields().ByName(name)
+	if fd == nil || !msg.Has(fd) {
+		return ""
+	}
+	return msg.Get(fd).String()
 }
 
 // check verifies that every field the key names is a string field of in.
@@ -150,12 +200,18 @@ func (k *Key) check(in protoreflect.MessageDescriptor) error {
 		if p.kind == partIP || p.kind == partCaller {
 			continue
 		}
-		fd := in.Fields().ByName(p.field)
-		if fd == nil {
-			return fmt.Errorf("%s has no field %q", in.FullName(), p.field)
+		names := []protoreflect.Name{p.field}
+		if p.kind == partMember {
+			names = append(names, p.org)
 		}
-		if fd.Kind() != protoreflect.StringKind || fd.IsList() || fd.IsMap() {
-			return fmt.Errorf("%s.%s is not a singular string", in.FullName(), p.field)
+		for _, name := range names {
+			fd := in.Fields().ByName(name)
+			if fd == nil {
+				return fmt.Errorf("%s has no field %q", in.FullName(), name)
+			}
+			if fd.Kind() != protoreflect.StringKind || fd.IsList() || fd.IsMap() {
+				return fmt.Errorf("%s.%s is not a singular string", in.FullName(), name)
+			}
 		}
 	}
 	if k.or != nil {
@@ -261,10 +317,3 @@ func inputOf(fullMethod string) (protoreflect.MessageDescriptor, error) {
 	}
 	return md.Input(), nil
 }
-
-// ByOrganization keys by an organization field. Until organizations are resolved to one canonical
-// identity, it is the field as is.
-func ByOrganization(name string) Key { return ByField(name) }
-
-// ByMember keys by a member ID field. Until member IDs are canonicalised, it is the field as is.
-func ByMember(name string) Key { return ByField(name) }

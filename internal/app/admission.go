@@ -10,6 +10,7 @@ import (
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/idempotency"
 	"github.com/authsvc/authsvc/internal/session"
+	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/telemetry"
 )
 
@@ -21,7 +22,7 @@ type admissionParts struct {
 	remoteChecks session.Budget              // nil when AUTHSVC_ADMISSION=off
 }
 
-func newAdmission(cfg *config.Config, shared *sharedState, log *slog.Logger, tel *telemetry.Telemetry) (*admissionParts, error) {
+func newAdmission(cfg *config.Config, shared *sharedState, stytch *stytchclient.Client, log *slog.Logger, tel *telemetry.Telemetry) (*admissionParts, error) {
 	policy := admission.DefaultPolicy()
 	var err error
 	if policy.SendsOnStoreError, err = admission.ParseFailMode(cfg.Admission.RedisFailSends); err != nil {
@@ -33,8 +34,19 @@ func newAdmission(cfg *config.Config, shared *sharedState, log *slog.Logger, tel
 	if err := policy.Override(cfg.Admission.Limits); err != nil {
 		return nil, fmt.Errorf("AUTHSVC_ADMISSION_LIMITS: %w", err)
 	}
+	// Budgets are keyed on the organization an ID, slug or external ID names (one budget per
+	// member, however the request spells it); the resolver asks Stytch for slugs and external IDs.
+	ids, err := admission.NewResolver(admission.ResolverConfig{
+		Directory: stytch,
+		Now:       shared.now,
+		Logger:    log.With("component", "admission"),
+	})
+	if err != nil {
+		return nil, err
+	}
 	acfg := admission.Config{
 		Policy:        policy,
+		Resolver:      ids,
 		IPs:           admission.NewIPResolver(cfg.Admission.TrustedProxies),
 		Caller:        callerIdentity,
 		Now:           shared.now,

@@ -124,7 +124,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if a.shared, err = openShared(cfg, opts.Now, tel); err != nil {
 		return nil, err
 	}
-	admit, err := newAdmission(cfg, a.shared, a.log, tel)
+	admit, err := newAdmission(cfg, a.shared, a.stytch, a.log, tel)
 	if err != nil {
 		return nil, err
 	}

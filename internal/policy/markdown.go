@@ -151,8 +151,8 @@ func keyText(parts []*accessv1.KeyPart) string {
 			out = append(out, "phone prefix `"+p.PhonePrefixField+"`")
 		case *accessv1.KeyPart_OrganizationField:
 			out = append(out, "organization `"+p.OrganizationField+"`")
-		case *accessv1.KeyPart_MemberField:
-			out = append(out, "member `"+p.MemberField+"`")
+		case *accessv1.KeyPart_Member:
+			out = append(out, "member `"+p.Member.GetField()+"`")
 		}
 	}
 	return strings.Join(out, " + ")

@@ -208,6 +208,12 @@ func (x *Budget) GetCountAfter() bool {
 }
 
 // KeyPart is one part of a budget's key.
+//
+// A budget must not be escapable by spelling its target differently, so the
+// parts that name a target are canonical: an organization is the ID Stytch
+// resolves it to, a member its lower-case member ID, an email address is
+// normalised, a phone number is its digits. field takes a value as it is: use
+// it only for values Stytch itself compares exactly.
 type KeyPart struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Part:
@@ -219,7 +225,7 @@ type KeyPart struct {
 	//	*KeyPart_PhoneField
 	//	*KeyPart_PhonePrefixField
 	//	*KeyPart_OrganizationField
-	//	*KeyPart_MemberField
+	//	*KeyPart_Member
 	Part          isKeyPart_Part `protobuf_oneof:"part"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -325,13 +331,13 @@ func (x *KeyPart) GetOrganizationField() string {
 	return ""
 }
 
-func (x *KeyPart) GetMemberField() string {
+func (x *KeyPart) GetMember() *MemberKey {
 	if x != nil {
-		if x, ok := x.Part.(*KeyPart_MemberField); ok {
-			return x.MemberField
+		if x, ok := x.Part.(*KeyPart_Member); ok {
+			return x.Member
 		}
 	}
-	return ""
+	return nil
 }
 
 type isKeyPart_Part interface {
@@ -376,9 +382,9 @@ type KeyPart_OrganizationField struct {
 	OrganizationField string `protobuf:"bytes,7,opt,name=organization_field,json=organizationField,proto3,oneof"`
 }
 
-type KeyPart_MemberField struct {
-	// A member ID field, in any letter case, as one budget.
-	MemberField string `protobuf:"bytes,8,opt,name=member_field,json=memberField,proto3,oneof"`
+type KeyPart_Member struct {
+	// A member field, as the member it names.
+	Member *MemberKey `protobuf:"bytes,9,opt,name=member,proto3,oneof"`
 }
 
 func (*KeyPart_Ip) isKeyPart_Part() {}
@@ -395,7 +401,65 @@ func (*KeyPart_PhonePrefixField) isKeyPart_Part() {}
 
 func (*KeyPart_OrganizationField) isKeyPart_Part() {}
 
-func (*KeyPart_MemberField) isKeyPart_Part() {}
+func (*KeyPart_Member) isKeyPart_Part() {}
+
+// MemberKey names a member reference in the request.
+type MemberKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member field: a member ID in any letter case, or the member's
+	// external ID within the organization organization_field names. Member IDs
+	// are unique across organizations, so the organization's spelling does not
+	// split the budget.
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// The organization field an external ID is resolved in.
+	OrganizationField string `protobuf:"bytes,2,opt,name=organization_field,json=organizationField,proto3" json:"organization_field,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *MemberKey) Reset() {
+	*x = MemberKey{}
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberKey) ProtoMessage() {}
+
+func (x *MemberKey) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberKey.ProtoReflect.Descriptor instead.
+func (*MemberKey) Descriptor() ([]byte, []int) {
+	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *MemberKey) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *MemberKey) GetOrganizationField() string {
+	if x != nil {
+		return x.OrganizationField
+	}
+	return ""
+}
 
 // AccessRule says which callers are admitted to one RPC.
 //
@@ -460,7 +524,7 @@ type AccessRule struct {
 
 func (x *AccessRule) Reset() {
 	*x = AccessRule{}
-	mi := &file_authsvc_access_v1_access_proto_msgTypes[3]
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +536,7 @@ func (x *AccessRule) String() string {
 func (*AccessRule) ProtoMessage() {}
 
 func (x *AccessRule) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_access_v1_access_proto_msgTypes[3]
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +549,7 @@ func (x *AccessRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessRule.ProtoReflect.Descriptor instead.
 func (*AccessRule) Descriptor() ([]byte, []int) {
-	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{3}
+	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AccessRule) GetPublic() bool {
@@ -570,7 +634,7 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\x03key\x18\x02 \x03(\v2\x1a.authsvc.access.v1.KeyPartR\x03key\x121\n" +
 	"\x06or_key\x18\x03 \x03(\v2\x1a.authsvc.access.v1.KeyPartR\x05orKey\x12\x1f\n" +
 	"\vcount_after\x18\x04 \x01(\bR\n" +
-	"countAfter\"\xa1\x02\n" +
+	"countAfter\"\xc8\x02\n" +
 	"\aKeyPart\x12\x10\n" +
 	"\x02ip\x18\x01 \x01(\bH\x00R\x02ip\x12\x18\n" +
 	"\x06caller\x18\x02 \x01(\bH\x00R\x06caller\x12\x16\n" +
@@ -580,9 +644,12 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\vphone_field\x18\x05 \x01(\tH\x00R\n" +
 	"phoneField\x12.\n" +
 	"\x12phone_prefix_field\x18\x06 \x01(\tH\x00R\x10phonePrefixField\x12/\n" +
-	"\x12organization_field\x18\a \x01(\tH\x00R\x11organizationField\x12#\n" +
-	"\fmember_field\x18\b \x01(\tH\x00R\vmemberFieldB\x06\n" +
-	"\x04part\"\xfe\x01\n" +
+	"\x12organization_field\x18\a \x01(\tH\x00R\x11organizationField\x126\n" +
+	"\x06member\x18\t \x01(\v2\x1c.authsvc.access.v1.MemberKeyH\x00R\x06memberB\x06\n" +
+	"\x04partJ\x04\b\b\x10\tR\fmember_field\"P\n" +
+	"\tMemberKey\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12-\n" +
+	"\x12organization_field\x18\x02 \x01(\tR\x11organizationField\"\xfe\x01\n" +
 	"\n" +
 	"AccessRule\x12\x16\n" +
 	"\x06public\x18\x01 \x01(\bR\x06public\x12%\n" +
@@ -608,26 +675,28 @@ func file_authsvc_access_v1_access_proto_rawDescGZIP() []byte {
 	return file_authsvc_access_v1_access_proto_rawDescData
 }
 
-var file_authsvc_access_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_authsvc_access_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_authsvc_access_v1_access_proto_goTypes = []any{
 	(*Policy)(nil),                     // 0: authsvc.access.v1.Policy
 	(*Budget)(nil),                     // 1: authsvc.access.v1.Budget
 	(*KeyPart)(nil),                    // 2: authsvc.access.v1.KeyPart
-	(*AccessRule)(nil),                 // 3: authsvc.access.v1.AccessRule
-	(*descriptorpb.MethodOptions)(nil), // 4: google.protobuf.MethodOptions
+	(*MemberKey)(nil),                  // 3: authsvc.access.v1.MemberKey
+	(*AccessRule)(nil),                 // 4: authsvc.access.v1.AccessRule
+	(*descriptorpb.MethodOptions)(nil), // 5: google.protobuf.MethodOptions
 }
 var file_authsvc_access_v1_access_proto_depIdxs = []int32{
-	3, // 0: authsvc.access.v1.Policy.access:type_name -> authsvc.access.v1.AccessRule
+	4, // 0: authsvc.access.v1.Policy.access:type_name -> authsvc.access.v1.AccessRule
 	1, // 1: authsvc.access.v1.Policy.budgets:type_name -> authsvc.access.v1.Budget
 	2, // 2: authsvc.access.v1.Budget.key:type_name -> authsvc.access.v1.KeyPart
 	2, // 3: authsvc.access.v1.Budget.or_key:type_name -> authsvc.access.v1.KeyPart
-	4, // 4: authsvc.access.v1.policy:extendee -> google.protobuf.MethodOptions
-	0, // 5: authsvc.access.v1.policy:type_name -> authsvc.access.v1.Policy
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	5, // [5:6] is the sub-list for extension type_name
-	4, // [4:5] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	3, // 4: authsvc.access.v1.KeyPart.member:type_name -> authsvc.access.v1.MemberKey
+	5, // 5: authsvc.access.v1.policy:extendee -> google.protobuf.MethodOptions
+	0, // 6: authsvc.access.v1.policy:type_name -> authsvc.access.v1.Policy
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	6, // [6:7] is the sub-list for extension type_name
+	5, // [5:6] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_access_v1_access_proto_init() }
@@ -643,7 +712,7 @@ func file_authsvc_access_v1_access_proto_init() {
 		(*KeyPart_PhoneField)(nil),
 		(*KeyPart_PhonePrefixField)(nil),
 		(*KeyPart_OrganizationField)(nil),
-		(*KeyPart_MemberField)(nil),
+		(*KeyPart_Member)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -651,7 +720,7 @@ func file_authsvc_access_v1_access_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_access_v1_access_proto_rawDesc), len(file_authsvc_access_v1_access_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 1,
 			NumServices:   0,
 		},

@@ -1383,9 +1383,9 @@ const file_authsvc_b2b_v1_otps_proto_rawDesc = "" +
 	"send_email\x12\x0f\"\remail_address \x01\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/b2b/otps/email/login_or_signup\x12\x9b\x02\n" +
 	"\x11EmailAuthenticate\x123.authsvc.b2b.v1.OTPsServiceEmailAuthenticateRequest\x1a4.authsvc.b2b.v1.OTPsServiceEmailAuthenticateResponse\"\x9a\x01\xf2\xbb\x1cl\n" +
 	"\x02\b\x01\x12\x0e\n" +
-	"\bcheck_ip\x12\x02\b\x01\x12;\n" +
-	"\x15check_failures_target\x12\x11:\x0forganization_id\x12\x0f\"\remail_address\x12\x19\n" +
-	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/b2b/otps/email/authenticate\x12\xfa\x01\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x12;\n" +
+	"\x15check_failures_target\x12\x11:\x0forganization_id\x12\x0f\"\remail_address\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/b2b/otps/email/authenticate\x12\xfa\x01\n" +
 	"\x12EmailDiscoverySend\x124.authsvc.b2b.v1.OTPsServiceEmailDiscoverySendRequest\x1a5.authsvc.b2b.v1.OTPsServiceEmailDiscoverySendResponse\"w\xf2\xbb\x1cG\n" +
 	"\x02\b\x01\x12\r\n" +
 	"\asend_ip\x12\x02\b\x01\x12\x11\n" +
@@ -1394,21 +1394,23 @@ const file_authsvc_b2b_v1_otps_proto_rawDesc = "" +
 	"send_email\x12\x0f\"\remail_address \x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/b2b/otps/email/discovery/send\x12\xad\x02\n" +
 	"\x1aEmailDiscoveryAuthenticate\x12<.authsvc.b2b.v1.OTPsServiceEmailDiscoveryAuthenticateRequest\x1a=.authsvc.b2b.v1.OTPsServiceEmailDiscoveryAuthenticateResponse\"\x91\x01\xf2\xbb\x1cY\n" +
 	"\x02\b\x01\x12\x0e\n" +
-	"\bcheck_ip\x12\x02\b\x01\x12(\n" +
-	"\x15check_failures_target\x12\x0f\"\remail_address\x12\x19\n" +
-	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02.:\x01*\")/v1/b2b/otps/email/discovery/authenticate\x12\x9b\x02\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x12(\n" +
+	"\x15check_failures_target\x12\x0f\"\remail_address\x82\xd3\xe4\x93\x02.:\x01*\")/v1/b2b/otps/email/discovery/authenticate\x12\x9b\x02\n" +
 	"\aSmsSend\x12).authsvc.b2b.v1.OTPsServiceSmsSendRequest\x1a*.authsvc.b2b.v1.OTPsServiceSmsSendResponse\"\xb8\x01\xf2\xbb\x1c\x93\x01\n" +
 	"\x02\b\x01\x12\r\n" +
 	"\asend_ip\x12\x02\b\x01\x12\x11\n" +
 	"\vsend_caller\x12\x02\x10\x01\x12@\n" +
 	"\n" +
-	"send_phone\x12\x12*\x10mfa_phone_number\x1a\x11:\x0forganization_id\x1a\vB\tmember_id\x12'\n" +
+	"send_phone\x12\x12*\x10mfa_phone_number\x1a\x1eJ\x1c\n" +
+	"\tmember_id\x12\x0forganization_id\x12'\n" +
 	"\x11send_phone_prefix\x12\x122\x10mfa_phone_number \x01\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/b2b/otps/sms/send\x12\x8f\x02\n" +
 	"\x0fSmsAuthenticate\x121.authsvc.b2b.v1.OTPsServiceSmsAuthenticateRequest\x1a2.authsvc.b2b.v1.OTPsServiceSmsAuthenticateResponse\"\x94\x01\xf2\xbb\x1ch\n" +
 	"\x02\b\x01\x12\x0e\n" +
-	"\bcheck_ip\x12\x02\b\x01\x127\n" +
-	"\x15check_failures_target\x12\x11:\x0forganization_id\x12\vB\tmember_id\x12\x19\n" +
-	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/otps/sms/authenticateB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x127\n" +
+	"\x15check_failures_target\x12\x1eJ\x1c\n" +
+	"\tmember_id\x12\x0forganization_id\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/otps/sms/authenticateB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_otps_proto_rawDescOnce sync.Once
