@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -63,7 +64,8 @@ type App struct {
 	ownEmu bool
 	jwks   *verify.JWKSCache
 	stytch *stytchclient.Client
-	shared *sharedState // budgets, idempotency records, revocations (admission.go)
+	shared *sharedState // budgets, idempotency records, revocations (shared.go)
+	chain  []string     // the interceptor chain's step names, outermost first
 }
 
 // New builds authsvc from cfg. It opens the listeners but serves nothing until Run. It never calls
@@ -154,6 +156,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	mw, err := a.middleware(gw, decode, checker, admit)
 	if err != nil {
 		return nil, err
+	}
+	for _, m := range mw {
+		a.chain = append(a.chain, m.Name)
 	}
 
 	extra := map[string]http.Handler{}
@@ -287,6 +292,9 @@ func (a *App) WaitKeys(ctx context.Context) error { return a.jwks.WaitReady(ctx)
 func (a *App) WaitRevocations(ctx context.Context) error {
 	return a.shared.revocations.WaitSubscribed(ctx)
 }
+
+// Chain returns the names of the gRPC interceptor chain's steps, outermost first (chain.go).
+func (a *App) Chain() []string { return slices.Clone(a.chain) }
 
 // GRPCAddr, HTTPAddr and AdminAddr are the bound addresses.
 func (a *App) GRPCAddr() string  { return a.srv.GRPCAddr() }

@@ -205,27 +205,26 @@ func (c *Checker) Check(ctx context.Context, req Request) (*Result, error) {
 		return &Result{Path: PathLocal, Reason: "malformed"}, ErrTooManySessionArguments
 	}
 	reason := remoteReason(req)
-	if req.Token != "" {
-		return c.checkRemote(ctx, req, reason)
-	}
-	claims, err := c.verifySession(ctx, req.JWT, req.MaxTokenAge)
-	switch {
-	case err == nil && reason == "":
-		return &Result{Path: PathLocal, Reason: "ok", Session: sessionFromClaims(claims), Claims: claims,
-			Credential: stytchclient.MemberSession{JWT: req.JWT}}, nil
-	case err == nil:
-		// Valid, but the request needs Stytch.
-	case verify.Refreshable(err):
-		if reason == "" {
-			reason = verify.Reason(err)
+	if req.JWT != "" {
+		claims, err := c.verifySession(ctx, req.JWT, req.MaxTokenAge)
+		switch {
+		case err == nil && reason == "":
+			return &Result{Path: PathLocal, Reason: "ok", Session: sessionFromClaims(claims), Claims: claims,
+				Credential: stytchclient.MemberSession{JWT: req.JWT}}, nil
+		case err == nil:
+			// Valid, but the request needs Stytch.
+		case verify.Refreshable(err):
+			if reason == "" {
+				reason = verify.Reason(err)
+			}
+		case req.FallbackToken != "" && invalid(err):
+			req.JWT, req.Token, req.FallbackToken = "", req.FallbackToken, ""
+			reason = remoteReason(req)
+		default:
+			// Forged, malformed, unknown key, revoked, or keys not loaded: decided
+			// here, so junk never becomes a call to Stytch.
+			return &Result{Path: PathLocal, Reason: verify.Reason(err)}, err
 		}
-	case req.FallbackToken != "" && invalid(err):
-		return c.Check(ctx, Request{Token: req.FallbackToken, MaxTokenAge: req.MaxTokenAge, Fresh: req.Fresh,
-			SessionDurationMinutes: req.SessionDurationMinutes, CustomClaims: req.CustomClaims, AuthorizationCheck: req.AuthorizationCheck})
-	default:
-		// Forged, malformed, unknown key, revoked, or keys not loaded: decided
-		// here, so junk never becomes a call to Stytch.
-		return &Result{Path: PathLocal, Reason: verify.Reason(err)}, err
 	}
 	return c.checkRemote(ctx, req, reason)
 }

@@ -73,8 +73,8 @@
 //
 // # Compared with the official Go SDK
 //
-// SEMANTICS.md ("What the official Go SDK does") and STYLE.md list its
-// weak points; each is handled here:
+// docs/stytch.md ("What authsvc does better than calling Stytch's Go SDK")
+// lists its weak points; each is handled here:
 //
 //   - No default timeout (http.Client{}): here dial 5 s, TLS 5 s, response
 //     headers 15 s and 20 s per attempt by default, plus the caller's context.

@@ -132,8 +132,8 @@ func (c *Client) FetchJWKS(ctx context.Context) ([]byte, error) {
 
 // FetchConsumerJWKS returns the raw consumer JWKS JSON of the configured project
 // (GET /v1/sessions/jwks/{project_id}), for a verify.JWKSCache that checks
-// consumer session JWTs. authsvc fronts a B2B project today; the consumer
-// services (DESIGN.md, "later") use this one.
+// consumer session JWTs. authsvc fronts a B2B project today; consumer
+// projects will use this one.
 func (c *Client) FetchConsumerJWKS(ctx context.Context) ([]byte, error) {
 	var raw []byte
 	err := c.do(ctx, call{

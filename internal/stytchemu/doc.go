@@ -74,10 +74,10 @@
 //     rotate only the new one; inactive or deleted clients get invalid_client.
 //     Errors use the OAuth2 shape {error, error_description, error_uri}.
 //   - Email OTP: every unexpired code sent is valid once; SMS OTP: a new send
-//     invalidates the previous code (SEMANTICS.md).
+//     invalidates the previous code (docs/stytch.md).
 //   - login_or_signup creates a pending member whatever the organization's
 //     email_jit_provisioning says (Stytch's exact refusal is not documented).
-//   - Sandbox values (SEMANTICS.md) work only with WithSandbox, which also
+//   - Sandbox values (docs/stytch.md) work only with WithSandbox, which also
 //     seeds the sandbox organization (email invites allowed, JIT by the
 //     stytch.com domain) with sandbox@stytch.com as stytch_admin.
 //   - RBAC is Stytch's default policy only: stytch_admin may do everything,

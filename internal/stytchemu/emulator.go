@@ -26,7 +26,7 @@ const SandboxMemberID = "member-test-32fc5024-9c09-4da3-bd2e-c9ce4da9375f"
 // nothing.
 const SandboxEmail = "sandbox@stytch.com"
 
-// Sandbox tokens documented by Stytch (SEMANTICS.md, "Sandbox values").
+// Sandbox tokens documented by Stytch (docs/stytch.md, "Sandbox values").
 // They are public test fixtures, not credentials.
 //
 //nolint:gosec // G101: Stytch's published sandbox values.
@@ -74,7 +74,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 
 // WithSandbox seeds Stytch's sandbox organization (SandboxOrganizationID) with
 // its member sandbox@stytch.com and turns on the sandbox values of
-// SEMANTICS.md (fixed tokens, "nothing sent" addresses). authsvc dev mode uses it.
+// docs/stytch.md (fixed tokens, "nothing sent" addresses). authsvc dev mode uses it.
 func WithSandbox() Option { return func(c *config) { c.sandbox = true } }
 
 // WithSigningKey makes the emulator sign with key instead of a fresh 2048-bit

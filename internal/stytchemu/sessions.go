@@ -10,7 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// reservedClaims are ignored in session_custom_claims (SEMANTICS.md).
+// reservedClaims are ignored in session_custom_claims (docs/stytch.md, "Sessions and their JWTs").
 var reservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 
 const maxCustomClaimsBytes = 4096
@@ -133,7 +133,7 @@ func nonNilFactors(f []factor) []factor {
 	return f
 }
 
-// sessionJWT mints the 5-minute JWT for a session with SEMANTICS.md's claims.
+// sessionJWT mints the 5-minute JWT for a session with the claims docs/stytch.md lists.
 func (e *Emulator) sessionJWT(ss *memberSession, now time.Time) (string, error) {
 	claims := jwt.MapClaims{}
 	maps.Copy(claims, ss.customClaims)

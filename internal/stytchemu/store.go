@@ -28,7 +28,7 @@ const (
 	statusInactive = "inactive"
 )
 
-// Session and token lifetimes from SEMANTICS.md.
+// Session and token lifetimes (docs/stytch.md).
 const (
 	jwtLifetime          = 5 * time.Minute
 	defaultSessionMins   = 60

@@ -17,7 +17,7 @@ import (
 )
 
 // Error types used by the emulator. Names come from Stytch's public error
-// reference (see SEMANTICS.md); errBadRequest is the emulator's generic type
+// reference (see docs/stytch.md, "Errors"); errBadRequest is the emulator's generic type
 // for malformed input where Stytch's exact per-field type is not documented.
 const (
 	errUnauthorized           = "unauthorized_credentials"

@@ -13,7 +13,7 @@ func TestScopesSatisfied(t *testing.T) {
 		required []string
 		want     bool
 	}{
-		// Rows of SEMANTICS.md, "Scope rule used by every Stytch SDK".
+		// The scope rule of docs/stytch.md ("M2M"), row by row.
 		{"same action and resource", []string{"read:users"}, []string{"read:users"}, true},
 		{"resource wildcard meets any resource of the action", []string{"read:*"}, []string{"read:users"}, true},
 		{"other resource does not meet", []string{"read:books"}, []string{"read:users"}, false},
