@@ -16,17 +16,18 @@ import (
 
 	"github.com/authsvc/authsvc/client"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	"github.com/authsvc/authsvc/internal/session"
+	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
 // Authenticator verifies the credentials of incoming requests. It is safe for concurrent use;
 // build one per process with [New] and Close it on shutdown.
 type Authenticator struct {
-	sessions b2bv1.SessionsServiceClient
-	jwks     *verify.JWKSCache
-	verifier *verify.Verifier
-	realm    string
-	log      *slog.Logger
+	jwks    *verify.JWKSCache
+	checker *session.Checker // the same session checker authsvc runs, with authsvc as its remote
+	realm   string
+	log     *slog.Logger
 }
 
 // Option configures [New].
@@ -124,7 +125,10 @@ func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator,
 	if err != nil {
 		return nil, fmt.Errorf("authn: %w", err)
 	}
-	v, err := verify.NewVerifier(verify.VerifierConfig{
+	// authsvc's own session checker: local first, authsvc asked only for a genuine JWT that has
+	// expired or is older than WithMaxTokenAge. Services keep no revocation list (authsvc's JWTs
+	// live 5 minutes) and spend no budget (authsvc limits its own remote checks).
+	checker, err := session.New(session.Config{
 		ProjectID:      s.projectID,
 		Keys:           jwks,
 		BaseURL:        s.issuer,
@@ -132,12 +136,14 @@ func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator,
 		MaxTokenAge:    s.maxTokenAge,
 		Now:            s.now,
 		TracerProvider: s.tracerProvider,
+		Remote:         authsvcRemote{sessions: sessions},
+		RejectedTTL:    -1,
 	})
 	if err != nil {
 		_ = jwks.Close()
 		return nil, fmt.Errorf("authn: %w", err)
 	}
-	return &Authenticator{sessions: sessions, jwks: jwks, verifier: v, realm: s.realm, log: s.logger}, nil
+	return &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger}, nil
 }
 
 // WaitReady blocks until the signing keys are loaded or ctx ends. Call it before reporting ready.
@@ -165,21 +171,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	if token == "" {
 		return nil, newError(ErrUnauthenticated, "no credentials", false)
 	}
-	sc, err := a.verifier.VerifySession(ctx, token)
-	if err == nil {
-		return memberFromClaims(sc), nil
-	}
-	if errors.Is(err, verify.ErrMalformed) {
+	res, err := a.checker.Check(ctx, session.Request{JWT: token})
+	switch {
+	case err == nil && res.Path == session.PathLocal:
+		return memberFromClaims(res.Claims), nil
+	case err == nil:
+		return memberFromSession(&res.Session), nil
+	case errors.Is(err, verify.ErrMalformed):
 		// Not a session JWT: perhaps an M2M access token (the verifier tells the kinds apart by
 		// their claims, after the signature). Scopes are checked by the rules, not here.
-		mc, mErr := a.verifier.VerifyM2M(ctx, token, nil)
+		mc, mErr := a.checker.CheckM2M(ctx, token, nil)
 		if mErr == nil {
 			return serviceFromClaims(mc), nil
 		}
 		return nil, a.fromVerify(mErr)
-	}
-	if verify.Refreshable(err) {
-		return a.remote(ctx, token)
+	case res.Path == session.PathRemote:
+		return nil, a.fromRemote(ctx, err)
 	}
 	return nil, a.fromVerify(err)
 }
@@ -195,35 +202,59 @@ func (a *Authenticator) fromVerify(err error) *Error {
 	return newError(ErrUnauthenticated, reason, true)
 }
 
-// remote asks authsvc about a genuine session JWT that is expired or too old: Stytch knows whether
-// the session behind it is still alive.
-func (a *Authenticator) remote(ctx context.Context, jwt string) (*Principal, error) {
-	resp, err := a.sessions.Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
-		Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: jwt},
+// fromRemote reports authsvc's answer about a genuine session JWT that was expired or too old:
+// Stytch (through authsvc) knows whether the session behind it is still alive.
+func (a *Authenticator) fromRemote(ctx context.Context, err error) *Error {
+	switch code := status.Code(err); code {
+	case codes.Unauthenticated, codes.NotFound, codes.InvalidArgument, codes.PermissionDenied:
+		return newError(ErrUnauthenticated, "session ended", true)
+	default:
+		a.log.WarnContext(ctx, "authn: authsvc session check failed", "code", code.String())
+		return newError(ErrUnavailable, "authsvc unavailable", true)
+	}
+}
+
+// authsvcRemote is the session checker's remote: authsvc's Sessions.Authenticate with the JWT,
+// answered in the shape of Stytch's sessions/authenticate.
+type authsvcRemote struct {
+	sessions b2bv1.SessionsServiceClient
+}
+
+func (r authsvcRemote) SessionsAuthenticate(ctx context.Context, p stytchclient.SessionsAuthenticateParams) (*stytchclient.SessionsAuthenticateResult, error) {
+	resp, err := r.sessions.Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
+		Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: p.SessionJWT},
 	})
 	if err != nil {
-		switch code := status.Code(err); code {
-		case codes.Unauthenticated, codes.NotFound, codes.InvalidArgument, codes.PermissionDenied:
-			return nil, newError(ErrUnauthenticated, "session ended", true)
-		default:
-			a.log.WarnContext(ctx, "authn: authsvc session check failed", "code", code.String())
-			return nil, newError(ErrUnavailable, "authsvc unavailable", true)
-		}
+		return nil, err //nolint:wrapcheck // a gRPC status, read by fromRemote
 	}
 	ms := resp.GetMemberSession()
 	if ms.GetMemberId() == "" {
-		return nil, newError(ErrUnauthenticated, "session ended", true)
+		return nil, status.Error(codes.Unauthenticated, "session ended")
 	}
+	return &stytchclient.SessionsAuthenticateResult{
+		MemberSession: stytchclient.MemberSessionInfo{
+			MemberSessionID:  ms.GetMemberSessionId(),
+			MemberID:         ms.GetMemberId(),
+			OrganizationID:   ms.GetOrganizationId(),
+			OrganizationSlug: ms.GetOrganizationSlug(),
+			Roles:            ms.GetRoles(),
+			ExpiresAt:        stytchclient.Timestamp{Time: ms.GetExpiresAt().AsTime()},
+		},
+		SessionJWT: resp.GetSessionJwt(),
+	}, nil
+}
+
+func memberFromSession(ms *stytchclient.MemberSessionInfo) *Principal {
 	return &Principal{
 		Kind:             KindMember,
-		MemberID:         ms.GetMemberId(),
-		OrganizationID:   ms.GetOrganizationId(),
-		OrganizationSlug: ms.GetOrganizationSlug(),
-		SessionID:        ms.GetMemberSessionId(),
-		Roles:            slices.Clone(ms.GetRoles()),
-		ExpiresAt:        ms.GetExpiresAt().AsTime(),
+		MemberID:         ms.MemberID,
+		OrganizationID:   ms.OrganizationID,
+		OrganizationSlug: ms.OrganizationSlug,
+		SessionID:        ms.MemberSessionID,
+		Roles:            slices.Clone(ms.Roles),
+		ExpiresAt:        ms.ExpiresAt.Time,
 		VerifiedBy:       VerifiedRemotely,
-	}, nil
+	}
 }
 
 func memberFromClaims(c *verify.SessionClaims) *Principal {

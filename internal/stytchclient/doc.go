@@ -2,12 +2,13 @@
 // for the B2B (magic links, OTPs, sessions, discovery, organizations,
 // members) and M2M (clients, secrets, token) endpoints, with errors,
 // retries and tracing designed for a service that must keep answering when
-// Stytch misbehaves. It knows HTTP and JSON, never protobuf.
+// Stytch misbehaves. It knows HTTP and JSON, and protobuf only where its
+// errors carry their gRPC status (status.go).
 //
 // Local token verification (JWKS cache, session JWT and M2M verifiers,
 // scope rule) lives in the verify subpackage; Client.FetchJWKS feeds its
-// key cache, and SessionAuthenticator joins the two into a local-first
-// session check.
+// key cache, and internal/session joins the two into a local-first session
+// check.
 //
 // # Calls
 //
@@ -87,13 +88,13 @@
 //   - Startup fails when Stytch is down: New makes no network call; the
 //     JWKS cache in verify loads in the background.
 //   - Remote fallback on any local JWT failure, so forged or garbage tokens
-//     become upstream calls: AuthenticateSession goes remote only for a
-//     genuine token that is expired or too old (verify.Refreshable).
-//   - A local success returns no member and no sign of which path ran:
-//     AuthenticateSessionResult.Path and Reason say so, and Session is filled
-//     on both paths.
-//   - maxTokenAge == 0 means three things in three methods: MaxTokenAge here
-//     has one meaning (iat older than it → ask Stytch; zero = no limit).
+//     become upstream calls: internal/session's checker goes remote only for
+//     a genuine token that is expired or too old (verify.Refreshable).
+//   - A local success returns no member and no sign of which path ran: the
+//     checker's Result says which path decided and why, and Session is
+//     filled on both paths.
+//   - maxTokenAge == 0 means three things in three methods: MaxTokenAge has
+//     one meaning (iat older than it → ask Stytch; zero = no limit).
 //   - The unknown-kid JWKS fetch blocks callers and ignores their context,
 //     and there is zero leeway with exp optional: handled in verify (context-
 //     bounded shared refetch, RS256 pinned, kid/exp/iat required, leeway).

@@ -52,7 +52,7 @@ type SessionsAuthenticateResult struct {
 
 // SessionsAuthenticate checks a session remotely (and extends it when
 // SessionDurationMinutes is set). Never retried once written. Prefer
-// SessionAuthenticator.AuthenticateSession, which verifies JWTs locally.
+// internal/session's Checker, which verifies JWTs locally first.
 func (c *Client) SessionsAuthenticate(ctx context.Context, p SessionsAuthenticateParams) (*SessionsAuthenticateResult, error) {
 	var out SessionsAuthenticateResult
 	err := c.do(ctx, call{
