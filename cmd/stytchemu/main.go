@@ -69,10 +69,10 @@ func exitCode(err error, stderr io.Writer) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errFlags):
-		fmt.Fprintln(stderr, "stytchemu:", err)
+		_, _ = fmt.Fprintln(stderr, "stytchemu:", err)
 		return 2
 	default:
-		fmt.Fprintln(stderr, "stytchemu:", err)
+		_, _ = fmt.Fprintln(stderr, "stytchemu:", err)
 		return 1
 	}
 }

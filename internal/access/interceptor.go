@@ -208,8 +208,10 @@ func (i *Interceptor) member(ctx context.Context, r *rule, cred Credential, msg 
 		return ctx, i.verifyFailure(ctx, o, err)
 	}
 	s := res.Session
-	o.p = Principal{Kind: KindMember, Credential: cred, Session: res.Credential,
-		MemberID: s.MemberID, OrganizationID: s.OrganizationID, SessionID: s.MemberSessionID, Roles: s.Roles}
+	o.p = Principal{
+		Kind: KindMember, Credential: cred, Session: res.Credential,
+		MemberID: s.MemberID, OrganizationID: s.OrganizationID, SessionID: s.MemberSessionID, Roles: s.Roles,
+	}
 	switch {
 	case !r.member:
 		o.reason = "members_not_admitted"

@@ -123,7 +123,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("jwks cache: %w", err)
 	}
-	if a.shared, err = openShared(cfg, opts.Now, tel); err != nil {
+	if a.shared, err = openShared(cfg, opts.Now, tel); err != nil { //nolint:contextcheck // the revocation subscription lives as long as the app, not as long as the startup context
 		return nil, err
 	}
 	admit, err := newAdmission(cfg, a.shared, a.stytch, a.log, tel)

@@ -46,13 +46,15 @@ func TestRandomSessionTokensAreThrottled(t *testing.T) {
 		}},
 		{"gRPC Sessions.Authenticate", func(t *testing.T, env *apptest.Env, token string) (codes.Code, bool) {
 			_, err := b2bv1.NewSessionsServiceClient(env.Conn).Authenticate(t.Context(), &b2bv1.SessionsServiceAuthenticateRequest{
-				Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionToken{SessionToken: token}})
+				Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionToken{SessionToken: token},
+			})
 			return status.Code(err), hasRetryInfo(err)
 		}},
 		{"gRPC member RPC with a bearer token", func(t *testing.T, env *apptest.Env, token string) (codes.Code, bool) {
 			ctx := metadata.NewOutgoingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+token))
 			_, err := b2bv1.NewMembersServiceClient(env.Conn).Get(ctx, &b2bv1.MembersServiceGetRequest{
-				OrganizationId: stytchemu.SandboxOrganizationID, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: "member-test-00000000-0000-4000-8000-000000000000"}})
+				OrganizationId: stytchemu.SandboxOrganizationID, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: "member-test-00000000-0000-4000-8000-000000000000"},
+			})
 			return status.Code(err), hasRetryInfo(err)
 		}},
 		{"REST member RPC with a session cookie", func(t *testing.T, env *apptest.Env, token string) (codes.Code, bool) {
@@ -119,4 +121,3 @@ func hasRetryInfo(err error) bool {
 	}
 	return false
 }
-

@@ -5,6 +5,7 @@ package revocation_test
 // never expires: only the message from the revoking replica can make the other one refuse.
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -47,21 +48,21 @@ func startCluster(t *testing.T) *cluster {
 
 // session starts a session for a new member and has B verify its JWT locally once, so that B
 // caches "not revoked" for it.
-func (c *cluster) session(t *testing.T, name string) stytchemu.Session {
+func (c *cluster) session(ctx context.Context, t *testing.T, name string) stytchemu.Session {
 	t.Helper()
 	m, err := c.emu.CreateMember(c.org.ID, stytchemu.MemberParams{Email: name + "@example.com"})
 	require.NoError(t, err)
 	sess, err := c.emu.CreateSession(c.org.ID, m.ID, time.Hour)
 	require.NoError(t, err)
-	res, err := c.authB(t, sess)
+	res, err := c.authB(ctx, t, sess)
 	require.NoError(t, err)
 	require.Equal(t, b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL, res.GetVerifiedBy())
 	return sess
 }
 
-func (c *cluster) authB(t *testing.T, sess stytchemu.Session) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
+func (c *cluster) authB(ctx context.Context, t *testing.T, sess stytchemu.Session) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
 	t.Helper()
-	return b2bv1.NewSessionsServiceClient(c.b.Conn).Authenticate(t.Context(), &b2bv1.SessionsServiceAuthenticateRequest{
+	return b2bv1.NewSessionsServiceClient(c.b.Conn).Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
 		Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
 	})
 }
@@ -73,20 +74,20 @@ func TestRevokedOnOneReplicaRefusedByAnotherAtOnce(t *testing.T) {
 	ctx := t.Context()
 
 	t.Run("grpc", func(t *testing.T) {
-		sess := c.session(t, "grpc")
+		sess := c.session(ctx, t, "grpc")
 		_, err := b2bv1.NewSessionsServiceClient(c.a.Conn).Revoke(ctx, &b2bv1.SessionsServiceRevokeRequest{
 			Target: &b2bv1.SessionsServiceRevokeRequest_SessionJwt{SessionJwt: sess.JWT},
 		})
 		require.NoError(t, err)
 		c.emu.ResetRequests()
-		_, err = c.authB(t, sess)
+		_, err = c.authB(ctx, t, sess)
 		require.Error(t, err)
 		assert.Contains(t, []codes.Code{codes.Unauthenticated, codes.NotFound}, status.Code(err), "%v", err)
 		assert.Zero(t, c.emu.Requests(upstreamSessionCheck), "refused locally, without asking Stytch")
 	})
 
 	t.Run("rest", func(t *testing.T) {
-		sess := c.session(t, "rest")
+		sess := c.session(t.Context(), t, "rest")
 		origin := func(env *apptest.Env) http.Header { return http.Header{"Origin": {env.BaseURL}} }
 		r := c.a.RESTWithHeaders(t, http.MethodPost, "/v1/b2b/sessions/revoke", map[string]any{"session_jwt": sess.JWT}, origin(c.a))
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
@@ -101,7 +102,7 @@ func TestRevokedOnOneReplicaRefusedByAnotherAtOnce(t *testing.T) {
 func TestMemberDeletedOnOneReplicaRefusedByAnotherAtOnce(t *testing.T) {
 	c := startCluster(t)
 	ctx := t.Context()
-	sess := c.session(t, "deleted")
+	sess := c.session(ctx, t, "deleted")
 	admin, err := c.emu.CreateM2MClient("deleter", []string{"write:members"})
 	require.NoError(t, err)
 	tok, err := m2mv1.NewM2MServiceClient(c.a.Conn).IssueToken(ctx, &m2mv1.IssueTokenRequest{ClientId: admin.ClientID, ClientSecret: admin.ClientSecret})
@@ -112,7 +113,7 @@ func TestMemberDeletedOnOneReplicaRefusedByAnotherAtOnce(t *testing.T) {
 		&b2bv1.MembersServiceDeleteRequest{OrganizationId: c.org.ID, MemberId: sess.MemberID})
 	require.NoError(t, err)
 	c.emu.ResetRequests()
-	_, err = c.authB(t, sess)
+	_, err = c.authB(ctx, t, sess)
 	require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
 	assert.Zero(t, c.emu.Requests(upstreamSessionCheck), "refused locally, without asking Stytch")
 }

@@ -46,7 +46,7 @@ func fieldError(body []byte, v any, opts protojson.UnmarshalOptions) error {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			break
+			return nil //nolint:nilerr // the body breaks between members: no single member is at fault (explainJSON says so)
 		}
 		key, _ := tok.(string)
 		var raw json.RawMessage

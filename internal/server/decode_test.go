@@ -70,6 +70,6 @@ func TestJSONDepthRule(t *testing.T) {
 		require.ErrorAs(t, err, &verr)
 		require.Len(t, verr.Violations, 1)
 		assert.Equal(t, "untrusted_metadata", protovalidate.FieldPathString(verr.Violations[0].Proto.GetField()))
-		assert.Equal(t, RuleJSONDepth, verr.Violations[0].Proto.GetRuleId())
+		assert.Equal(t, RuleJSONDepth, verr.Violations[0].Proto.GetRuleId()) //nolint:testifylint // a rule id that names JSON, not a JSON document
 	}
 }

@@ -80,90 +80,138 @@ func idFields(org, member string) []idField {
 		return func(seg string) string { return "/v1/m2m/clients/" + seg + suffix }
 	}
 	return []idField{
-		{rpc: membersSvc + "Create", field: "organization_id", kind: inPath, verb: http.MethodPost, rest: orgs("/members"), body: `{"email_address":"ada@example.com"}`,
+		{
+			rpc: membersSvc + "Create", field: "organization_id", kind: inPath, verb: http.MethodPost, rest: orgs("/members"), body: `{"email_address":"ada@example.com"}`,
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceCreateRequest{OrganizationId: v, EmailAddress: "ada@example.com"}
-			}},
-		{rpc: membersSvc + "Get", field: "organization_id", kind: inPath, verb: http.MethodGet, rest: func(seg string) string { return orgs("/member")(seg) + "?member_id=" + member },
+			},
+		},
+		{
+			rpc: membersSvc + "Get", field: "organization_id", kind: inPath, verb: http.MethodGet, rest: func(seg string) string { return orgs("/member")(seg) + "?member_id=" + member },
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceGetRequest{OrganizationId: v, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: member}}
-			}},
-		{rpc: membersSvc + "Get", field: "member_id", kind: inQuery, verb: http.MethodGet, rest: fixedPath("/v1/b2b/organizations/" + org + "/member"),
+			},
+		},
+		{
+			rpc: membersSvc + "Get", field: "member_id", kind: inQuery, verb: http.MethodGet, rest: fixedPath("/v1/b2b/organizations/" + org + "/member"),
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceGetRequest{OrganizationId: org, Lookup: &b2bv1.MembersServiceGetRequest_MemberId{MemberId: v}}
-			}},
-		{rpc: membersSvc + "Update", field: "organization_id", kind: inPath, verb: http.MethodPut, rest: orgs("/members/" + member), body: `{}`,
+			},
+		},
+		{
+			rpc: membersSvc + "Update", field: "organization_id", kind: inPath, verb: http.MethodPut, rest: orgs("/members/" + member), body: `{}`,
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceUpdateRequest{OrganizationId: v, MemberId: member}
-			}},
-		{rpc: membersSvc + "Update", field: "member_id", kind: inPath, verb: http.MethodPut, rest: members("", ""), body: `{}`,
+			},
+		},
+		{
+			rpc: membersSvc + "Update", field: "member_id", kind: inPath, verb: http.MethodPut, rest: members("", ""), body: `{}`,
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceUpdateRequest{OrganizationId: org, MemberId: v}
-			}},
-		{rpc: membersSvc + "Delete", field: "organization_id", kind: inPath, verb: http.MethodDelete, rest: orgs("/members/" + member),
+			},
+		},
+		{
+			rpc: membersSvc + "Delete", field: "organization_id", kind: inPath, verb: http.MethodDelete, rest: orgs("/members/" + member),
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceDeleteRequest{OrganizationId: v, MemberId: member}
-			}},
-		{rpc: membersSvc + "Delete", field: "member_id", kind: inPath, verb: http.MethodDelete, rest: members("", ""),
+			},
+		},
+		{
+			rpc: membersSvc + "Delete", field: "member_id", kind: inPath, verb: http.MethodDelete, rest: members("", ""),
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceDeleteRequest{OrganizationId: org, MemberId: v}
-			}},
-		{rpc: membersSvc + "Reactivate", field: "organization_id", kind: inPath, verb: http.MethodPut, rest: orgs("/members/" + member + "/reactivate"), body: `{}`,
+			},
+		},
+		{
+			rpc: membersSvc + "Reactivate", field: "organization_id", kind: inPath, verb: http.MethodPut, rest: orgs("/members/" + member + "/reactivate"), body: `{}`,
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceReactivateRequest{OrganizationId: v, MemberId: member}
-			}},
-		{rpc: membersSvc + "Reactivate", field: "member_id", kind: inPath, verb: http.MethodPut, rest: members("", "/reactivate"), body: `{}`,
+			},
+		},
+		{
+			rpc: membersSvc + "Reactivate", field: "member_id", kind: inPath, verb: http.MethodPut, rest: members("", "/reactivate"), body: `{}`,
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceReactivateRequest{OrganizationId: org, MemberId: v}
-			}},
-		{rpc: membersSvc + "DeleteMfaPhoneNumber", field: "organization_id", kind: inPath, verb: http.MethodDelete, rest: orgs("/members/mfa_phone_numbers/" + member),
+			},
+		},
+		{
+			rpc: membersSvc + "DeleteMfaPhoneNumber", field: "organization_id", kind: inPath, verb: http.MethodDelete, rest: orgs("/members/mfa_phone_numbers/" + member),
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceDeleteMfaPhoneNumberRequest{OrganizationId: v, MemberId: member}
-			}},
-		{rpc: membersSvc + "DeleteMfaPhoneNumber", field: "member_id", kind: inPath, verb: http.MethodDelete, rest: members("mfa_phone_numbers/", ""),
+			},
+		},
+		{
+			rpc: membersSvc + "DeleteMfaPhoneNumber", field: "member_id", kind: inPath, verb: http.MethodDelete, rest: members("mfa_phone_numbers/", ""),
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceDeleteMfaPhoneNumberRequest{OrganizationId: org, MemberId: v}
-			}},
-		{rpc: membersSvc + "DeletePassword", field: "organization_id", kind: inPath, verb: http.MethodDelete, rest: orgs("/members/passwords/member-password-test-00000000-0000-0000-0000-000000000000"),
+			},
+		},
+		{
+			rpc: membersSvc + "DeletePassword", field: "organization_id", kind: inPath, verb: http.MethodDelete, rest: orgs("/members/passwords/member-password-test-00000000-0000-0000-0000-000000000000"),
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: v, MemberPasswordId: "member-password-test-00000000-0000-0000-0000-000000000000"}
-			}},
-		{rpc: membersSvc + "DeletePassword", field: "member_password_id", kind: inPath, verb: http.MethodDelete, rest: members("passwords/", ""),
+			},
+		},
+		{
+			rpc: membersSvc + "DeletePassword", field: "member_password_id", kind: inPath, verb: http.MethodDelete, rest: members("passwords/", ""),
 			req: func(v string) proto.Message {
 				return &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org, MemberPasswordId: v}
-			}},
-		{rpc: membersSvc + "DangerouslyGet", field: "member_id", kind: inPath, verb: http.MethodGet,
+			},
+		},
+		{
+			rpc: membersSvc + "DangerouslyGet", field: "member_id", kind: inPath, verb: http.MethodGet,
 			rest: func(seg string) string { return "/v1/b2b/organizations/members/dangerously_get/" + seg },
-			req:  func(v string) proto.Message { return &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: v} }},
+			req:  func(v string) proto.Message { return &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: v} },
+		},
 		// member_id is a path segment of the member lookup that remembers the revoked sessions.
-		{rpc: sessionsSvc + "Revoke", field: "member_id", kind: inBody, verb: http.MethodPost, rest: fixedPath("/v1/b2b/sessions/revoke"),
+		{
+			rpc: sessionsSvc + "Revoke", field: "member_id", kind: inBody, verb: http.MethodPost, rest: fixedPath("/v1/b2b/sessions/revoke"),
 			req: func(v string) proto.Message {
 				return &b2bv1.SessionsServiceRevokeRequest{Target: &b2bv1.SessionsServiceRevokeRequest_MemberId{MemberId: v}}
-			}},
+			},
+		},
 		// A slug or external ID chosen here is usable as organization_id later.
-		{rpc: discoverySvc + "CreateOrganization", field: "organization_slug", kind: inBody, verb: http.MethodPost, rest: fixedPath("/v1/b2b/discovery/organizations/create"), optional: true,
+		{
+			rpc: discoverySvc + "CreateOrganization", field: "organization_slug", kind: inBody, verb: http.MethodPost, rest: fixedPath("/v1/b2b/discovery/organizations/create"), optional: true,
 			req: func(v string) proto.Message {
 				return &b2bv1.DiscoveryServiceCreateOrganizationRequest{IntermediateSessionToken: "ist", OrganizationSlug: v}
-			}},
-		{rpc: discoverySvc + "CreateOrganization", field: "organization_external_id", kind: inBody, verb: http.MethodPost, rest: fixedPath("/v1/b2b/discovery/organizations/create"), optional: true,
+			},
+		},
+		{
+			rpc: discoverySvc + "CreateOrganization", field: "organization_external_id", kind: inBody, verb: http.MethodPost, rest: fixedPath("/v1/b2b/discovery/organizations/create"), optional: true,
 			req: func(v string) proto.Message {
 				return &b2bv1.DiscoveryServiceCreateOrganizationRequest{IntermediateSessionToken: "ist", OrganizationExternalId: v}
-			}},
+			},
+		},
 		// A client ID chosen at creation is a path segment of every later call.
-		{rpc: m2mSvc + "CreateClient", field: "client_id", kind: inBody, verb: http.MethodPost, rest: fixedPath("/v1/m2m/clients"), optional: true,
-			req: func(v string) proto.Message { return &m2mv1.CreateClientRequest{ClientId: v} }},
-		{rpc: m2mSvc + "GetClient", field: "client_id", kind: inPath, verb: http.MethodGet, rest: clients(""),
-			req: func(v string) proto.Message { return &m2mv1.GetClientRequest{ClientId: v} }},
-		{rpc: m2mSvc + "UpdateClient", field: "client_id", kind: inPath, verb: http.MethodPut, rest: clients(""), body: `{}`,
-			req: func(v string) proto.Message { return &m2mv1.UpdateClientRequest{ClientId: v} }},
-		{rpc: m2mSvc + "DeleteClient", field: "client_id", kind: inPath, verb: http.MethodDelete, rest: clients(""),
-			req: func(v string) proto.Message { return &m2mv1.DeleteClientRequest{ClientId: v} }},
-		{rpc: m2mSvc + "RotateSecretStart", field: "client_id", kind: inPath, verb: http.MethodPost, rest: clients("/secrets/rotate/start"), body: `{}`,
-			req: func(v string) proto.Message { return &m2mv1.RotateSecretStartRequest{ClientId: v} }},
-		{rpc: m2mSvc + "RotateSecret", field: "client_id", kind: inPath, verb: http.MethodPost, rest: clients("/secrets/rotate"), body: `{}`,
-			req: func(v string) proto.Message { return &m2mv1.RotateSecretRequest{ClientId: v} }},
-		{rpc: m2mSvc + "RotateSecretCancel", field: "client_id", kind: inPath, verb: http.MethodPost, rest: clients("/secrets/rotate/cancel"), body: `{}`,
-			req: func(v string) proto.Message { return &m2mv1.RotateSecretCancelRequest{ClientId: v} }},
+		{
+			rpc: m2mSvc + "CreateClient", field: "client_id", kind: inBody, verb: http.MethodPost, rest: fixedPath("/v1/m2m/clients"), optional: true,
+			req: func(v string) proto.Message { return &m2mv1.CreateClientRequest{ClientId: v} },
+		},
+		{
+			rpc: m2mSvc + "GetClient", field: "client_id", kind: inPath, verb: http.MethodGet, rest: clients(""),
+			req: func(v string) proto.Message { return &m2mv1.GetClientRequest{ClientId: v} },
+		},
+		{
+			rpc: m2mSvc + "UpdateClient", field: "client_id", kind: inPath, verb: http.MethodPut, rest: clients(""), body: `{}`,
+			req: func(v string) proto.Message { return &m2mv1.UpdateClientRequest{ClientId: v} },
+		},
+		{
+			rpc: m2mSvc + "DeleteClient", field: "client_id", kind: inPath, verb: http.MethodDelete, rest: clients(""),
+			req: func(v string) proto.Message { return &m2mv1.DeleteClientRequest{ClientId: v} },
+		},
+		{
+			rpc: m2mSvc + "RotateSecretStart", field: "client_id", kind: inPath, verb: http.MethodPost, rest: clients("/secrets/rotate/start"), body: `{}`,
+			req: func(v string) proto.Message { return &m2mv1.RotateSecretStartRequest{ClientId: v} },
+		},
+		{
+			rpc: m2mSvc + "RotateSecret", field: "client_id", kind: inPath, verb: http.MethodPost, rest: clients("/secrets/rotate"), body: `{}`,
+			req: func(v string) proto.Message { return &m2mv1.RotateSecretRequest{ClientId: v} },
+		},
+		{
+			rpc: m2mSvc + "RotateSecretCancel", field: "client_id", kind: inPath, verb: http.MethodPost, rest: clients("/secrets/rotate/cancel"), body: `{}`,
+			req: func(v string) proto.Message { return &m2mv1.RotateSecretCancelRequest{ClientId: v} },
+		},
 	}
 }
 

@@ -209,8 +209,10 @@ func (c *Checker) Check(ctx context.Context, req Request) (*Result, error) {
 		claims, err := c.verifySession(ctx, req.JWT, req.MaxTokenAge)
 		switch {
 		case err == nil && reason == "":
-			return &Result{Path: PathLocal, Reason: "ok", Session: sessionFromClaims(claims), Claims: claims,
-				Credential: stytchclient.MemberSession{JWT: req.JWT}}, nil
+			return &Result{
+				Path: PathLocal, Reason: "ok", Session: sessionFromClaims(claims), Claims: claims,
+				Credential: stytchclient.MemberSession{JWT: req.JWT},
+			}, nil
 		case err == nil:
 			// Valid, but the request needs Stytch.
 		case verify.Refreshable(err):

@@ -81,7 +81,7 @@ func TestErrorTypesOfTheSpec(t *testing.T) {
 		et, ok := errorTypes[typ]
 		if assert.True(t, ok, "the spec's error type %q is not in the table", typ) {
 			assert.Equal(t, status, et.status, "%s: the spec answers it with HTTP %d", typ, status)
-			assert.NotEqual(t, http.StatusText(et.status), "", typ)
+			assert.NotEmpty(t, http.StatusText(et.status), "%s: %d is an HTTP status", typ, et.status)
 		}
 	}
 }
