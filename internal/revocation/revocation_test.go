@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,29 +11,20 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
 	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/revocation"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).reaper"))
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 func TestMemory(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	l, err := revocation.New(revocation.Config{Now: clk.Now})
 	require.NoError(t, err)
 	ctx := t.Context()
@@ -54,7 +44,7 @@ func TestMemory(t *testing.T) {
 }
 
 // replica is one authsvc replica's list on the shared Redis.
-func replica(t *testing.T, srv *redistest.Server, clk *clock) *revocation.List {
+func replica(t *testing.T, srv *redistest.Server, clk *testkit.Clock) *revocation.List {
 	t.Helper()
 	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
 	require.NoError(t, err)
@@ -69,7 +59,7 @@ func replica(t *testing.T, srv *redistest.Server, clk *clock) *revocation.List {
 // session, through the Redis key (the message is covered in subscribe_test.go).
 func TestSharedThroughRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	a, b := replica(t, srv, clk), replica(t, srv, clk)
 	ctx := t.Context()
 
@@ -86,11 +76,11 @@ func TestSharedThroughRedis(t *testing.T) {
 // blocks.
 func TestRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = rdb.Close() })
-	var logs syncBuffer // the subscription's goroutine logs too
+	var logs testkit.LogBuffer // the subscription's goroutine logs too
 	reader := sdkmetric.NewManualReader()
 	l, err := revocation.New(revocation.Config{
 		Redis: rdb, Now: clk.Now,
@@ -110,24 +100,8 @@ func TestRedisDown(t *testing.T) {
 	assert.True(t, l.IsMemberRevoked(ctx, "m1", clk.Now().Add(-time.Second)), "the revoking replica still knows the member")
 
 	assert.Equal(t, 1, strings.Count(logs.String(), "Redis unavailable"), "logged at most every 10 s")
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, reader.Collect(ctx, &rm))
-	var revokeErrs, checkErrs int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != revocation.MetricStoreErrors {
-				continue
-			}
-			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				switch v, _ := dp.Attributes.Value(attribute.Key("op")); v.AsString() {
-				case "revoke":
-					revokeErrs += dp.Value
-				case "check":
-					checkErrs += dp.Value
-				}
-			}
-		}
-	}
+	revokeErrs := testkit.CounterSum(t, reader, revocation.MetricStoreErrors, attribute.String("op", "revoke"))
+	checkErrs := testkit.CounterSum(t, reader, revocation.MetricStoreErrors, attribute.String("op", "check"))
 	assert.Equal(t, int64(2), revokeErrs)
 	assert.Equal(t, int64(2), checkErrs)
 }
@@ -135,7 +109,7 @@ func TestRedisDown(t *testing.T) {
 // A member revocation rejects the member's JWTs issued before its cut-off, not the sessions the
 // member starts afterwards, and lapses when the last such JWT has expired.
 func TestMemberRevocation(t *testing.T) {
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	l, err := revocation.New(revocation.Config{Now: clk.Now})
 	require.NoError(t, err)
 	ctx := t.Context()
@@ -165,7 +139,7 @@ func TestMemberRevocation(t *testing.T) {
 // the plain Redis form older replicas read.
 func TestMemberRevocationSharedThroughRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	a, b := replica(t, srv, clk), replica(t, srv, clk)
 	ctx := t.Context()
 	at := clk.Now()

@@ -13,6 +13,7 @@ import (
 
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 const tokenPattern = "POST /v1/public/{project_id}/oauth2/token"
@@ -189,16 +190,13 @@ func TestTokenSourceWaiterHonoursItsContext(t *testing.T) {
 //
 //	go test -run '^$' -bench BenchmarkTokenSourceHit -benchmem ./internal/stytchclient/
 func BenchmarkTokenSourceHit(b *testing.B) {
-	emu, err := stytchemu.Start(stytchemu.WithStartTime(testStart))
-	require.NoError(b, err)
-	defer func() { require.NoError(b, emu.Close()) }()
-	c, err := sc.New(sc.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
-	require.NoError(b, err)
+	emu := testkit.Emulator(b, stytchemu.WithStartTime(testStart))
+	c := testkit.Client(b, emu)
 	creds := m2mClient(b, c, "read:users", "write:users")
 	creds.Scopes = []string{"write:users", "read:users"}
 	ts := c.TokenSource(sc.TokenSourceConfig{Now: emu.Now})
 	ctx := context.Background()
-	_, err = ts.Token(ctx, creds)
+	_, err := ts.Token(ctx, creds)
 	require.NoError(b, err)
 
 	b.ReportAllocs()
