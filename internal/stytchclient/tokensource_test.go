@@ -206,3 +206,28 @@ func BenchmarkTokenSourceHit(b *testing.B) {
 		}
 	}
 }
+
+// A full cache drops the token fetched longest ago (the closest to expiry, all tokens living an
+// hour), however often it was used since.
+func TestTokenSourceDropsTheOldestToken(t *testing.T) {
+	h := newHarness(t)
+	a, b, c := m2mClient(t, h.client, "read:users"), m2mClient(t, h.client, "read:users"), m2mClient(t, h.client, "read:users")
+	ts := h.client.TokenSource(sc.TokenSourceConfig{Now: h.emu.Now, MaxEntries: 2})
+	ctx := t.Context()
+	token := func(p sc.M2MTokenParams) {
+		t.Helper()
+		_, err := ts.Token(ctx, p)
+		require.NoError(t, err)
+	}
+	token(a)
+	h.emu.Advance(time.Minute)
+	token(b)
+	token(a) // a hit: a is still the token fetched longest ago
+	require.Equal(t, uint64(2), ts.Stats().Fetches)
+
+	token(c) // over capacity: a goes
+	token(b)
+	assert.Equal(t, uint64(3), ts.Stats().Fetches, "b is still cached")
+	token(a)
+	assert.Equal(t, uint64(4), ts.Stats().Fetches, "a was dropped and is fetched again")
+}
