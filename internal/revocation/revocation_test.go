@@ -1,12 +1,15 @@
 package revocation_test
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
@@ -159,4 +162,47 @@ func TestMemberRevocationSharedThroughRedis(t *testing.T) {
 	// An entry in the plain form (written by an older replica) still reads.
 	require.NoError(t, rc.Set(ctx, "authsvc:revoked:s2", strconv.FormatInt(at.Add(time.Minute).UnixMilli(), 10), time.Minute).Err())
 	assert.True(t, b.IsRevoked(ctx, "s2"))
+}
+
+// getCounter counts the GETs a Redis client sends.
+type getCounter struct{ n atomic.Int64 }
+
+func (*getCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (g *getCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "get" {
+			g.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (*getCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// The cached "not revoked" answers are bounded by Capacity: beyond it the answer stored longest
+// ago is dropped (its session costs a Redis GET again), and the others are kept.
+func TestNotRevokedAnswersDropTheOldest(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := testkit.NewClock(time.Now()) // never moves: no answer grows stale
+	rdb := srv.Client(t)
+	gets := &getCounter{}
+	rdb.AddHook(gets)
+	l, err := revocation.New(revocation.Config{Redis: rdb, Now: clk.Now, Capacity: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, l.Close()) })
+	ctx := t.Context()
+	require.NoError(t, l.WaitSubscribed(ctx)) // a (re)subscription drops every cached answer
+
+	for _, id := range []string{"s1", "s2", "s3"} {
+		require.False(t, l.IsRevoked(ctx, id))
+	}
+	require.Equal(t, int64(3), gets.n.Load())
+	assert.False(t, l.IsRevoked(ctx, "s2"))
+	assert.False(t, l.IsRevoked(ctx, "s3"))
+	assert.Equal(t, int64(3), gets.n.Load(), "the two latest answers are kept")
+	assert.False(t, l.IsRevoked(ctx, "s1"))
+	assert.Equal(t, int64(4), gets.n.Load(), "the oldest answer was dropped")
 }

@@ -233,8 +233,8 @@ func (l *List) subscribed(ctx context.Context, again bool, lastErr error) {
 func (l *List) dropClean() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	clear(l.sessions.clean)
-	clear(l.members.clean)
+	l.sessions.clean.Purge()
+	l.members.clean.Purge()
 	l.gen++
 }
 
