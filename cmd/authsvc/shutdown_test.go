@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // The scenario with the real binary and a real SIGTERM: a REST call is waiting on a slow
@@ -32,9 +33,7 @@ func TestSIGTERMDrainsAnInFlightRESTCall(t *testing.T) {
 	bin := buildBinary(t)
 
 	// Stytch is the emulator behind a gate that holds the login call until the test lets it go.
-	emu, err := stytchemu.Start(stytchemu.WithSandbox())
-	require.NoError(t, err)
-	defer emu.Close()
+	emu := testkit.Emulator(t, stytchemu.WithSandbox())
 	const route = "/v1/b2b/magic_links/email/login_or_signup"
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	var releaseOnce sync.Once

@@ -19,6 +19,8 @@ import (
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
+	"github.com/authsvc/authsvc/internal/testkit/sessionkit"
 )
 
 func TestMain(m *testing.M) {
@@ -37,18 +39,11 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	emu, err := stytchemu.Start(stytchemu.WithSandbox())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
-	client, err := stytchclient.New(stytchclient.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
-	require.NoError(t, err)
-	cache, err := verify.NewJWKSCache(verify.JWKSCacheConfig{Fetch: client.FetchJWKS, Now: emu.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cache.Close() })
-	require.NoError(t, cache.WaitReady(t.Context()))
-	checker, err := session.New(session.Config{ProjectID: emu.ProjectID(), Keys: cache, BaseURL: emu.URL, Now: emu.Now, Remote: client})
-	require.NoError(t, err)
+	emu := testkit.Emulator(t, stytchemu.WithSandbox())
+	client := testkit.Client(t, emu)
+	checker := sessionkit.Checker(t, emu, client, sessionkit.JWKS(t, emu, client))
 	h := &harness{emu: emu, client: client, verifier: checker.Verifier(), checker: checker}
+	var err error
 	h.acc, err = New(Config{Checker: checker, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	return h
@@ -57,11 +52,7 @@ func newHarness(t *testing.T) *harness {
 // member creates a member of org with roles and a live session.
 func (h *harness) member(t *testing.T, org, email string, roles ...string) stytchemu.Session {
 	t.Helper()
-	m, err := h.emu.CreateMember(org, stytchemu.MemberParams{Email: email, Roles: roles})
-	require.NoError(t, err)
-	s, err := h.emu.CreateSession(org, m.ID, time.Hour)
-	require.NoError(t, err)
-	return s
+	return testkit.MemberSession(t, h.emu, org, stytchemu.MemberParams{Email: email, Roles: roles})
 }
 
 // m2m mints an access token for a new client holding scopes, signed by the emulator's current key

@@ -16,8 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -32,6 +30,7 @@ import (
 	"github.com/authsvc/authsvc/internal/revocation"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 	"github.com/authsvc/authsvc/internal/telemetry"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 const (
@@ -55,9 +54,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	emu, err := stytchemu.Start(stytchemu.WithSandbox())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
+	emu := testkit.Emulator(t, stytchemu.WithSandbox())
 	org, err := emu.CreateOrganization(stytchemu.OrganizationParams{Name: fmt.Sprintf("Org %d", uniq.Add(1))})
 	require.NoError(t, err)
 	m, err := emu.CreateMember(org.ID, stytchemu.MemberParams{Email: newEmail("member")})
@@ -113,35 +110,6 @@ func wrongCode(code string) string {
 	return "000001"
 }
 
-// counter sums a counter's data points whose attributes include attrs.
-func counter(t *testing.T, r *sdkmetric.ManualReader, name string, attrs ...attribute.KeyValue) int64 {
-	t.Helper()
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, r.Collect(t.Context(), &rm))
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != name {
-				continue
-			}
-			sum, ok := m.Data.(metricdata.Sum[int64])
-			require.True(t, ok, "%s is not an int64 sum", name)
-			for _, dp := range sum.DataPoints {
-				match := true
-				for _, kv := range attrs {
-					if v, ok := dp.Attributes.Value(kv.Key); !ok || v != kv.Value {
-						match = false
-					}
-				}
-				if match {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
-}
-
 func backends(t *testing.T) map[string]func(t *testing.T) string {
 	t.Helper()
 	return map[string]func(t *testing.T) string{
@@ -178,7 +146,7 @@ func TestBruteForceRefusedBeforeStytch(t *testing.T) {
 			err = otpCheck(ctx, env, w.org.ID, "  "+upper(w.member.Email), msg.Code)
 			requireRateLimited(t, err, admission.LimitCheckFailuresTarget)
 			assert.Equal(t, max, w.emu.Requests(upstreamOTPAuth), "refused checks must not reach Stytch")
-			assert.Equal(t, int64(2), counter(t, env.Metrics, telemetry.MetricAdmissionRejections, telemetry.AttrLimit.String(admission.LimitCheckFailuresTarget)))
+			assert.Equal(t, int64(2), testkit.CounterSum(t, env.Metrics, telemetry.MetricAdmissionRejections, telemetry.AttrLimit.String(admission.LimitCheckFailuresTarget)))
 
 			// Another member of the same organization is not affected.
 			other, err := w.emu.CreateMember(w.org.ID, stytchemu.MemberParams{Email: newEmail("other")})
@@ -289,9 +257,9 @@ func TestRedisDown(t *testing.T) {
 	require.NoError(t, otpCheck(ctx, env, w.org.ID, w.member.Email, code.Code), "the right code still logs in")
 
 	assert.Contains(t, env.Logs(), "admission: shared store unavailable")
-	assert.Equal(t, int64(1), counter(t, env.Metrics, admission.MetricStoreErrors, attribute.String("class", "send"), attribute.String("mode", "closed")))
-	assert.GreaterOrEqual(t, counter(t, env.Metrics, admission.MetricStoreErrors, attribute.String("class", "check"), attribute.String("mode", "local")), int64(2))
-	assert.Equal(t, int64(1), counter(t, env.Metrics, telemetry.MetricAdmissionRejections, telemetry.AttrLimit.String("store_unavailable")))
+	assert.Equal(t, int64(1), testkit.CounterSum(t, env.Metrics, admission.MetricStoreErrors, attribute.String("class", "send"), attribute.String("mode", "closed")))
+	assert.GreaterOrEqual(t, testkit.CounterSum(t, env.Metrics, admission.MetricStoreErrors, attribute.String("class", "check"), attribute.String("mode", "local")), int64(2))
+	assert.Equal(t, int64(1), testkit.CounterSum(t, env.Metrics, telemetry.MetricAdmissionRejections, telemetry.AttrLimit.String("store_unavailable")))
 
 	redis.Restart(t)
 	w.emu.Advance(2 * time.Second) // past the client's one-second breaker cooldown

@@ -1,13 +1,13 @@
 package admission
 
 import (
-	"container/list"
 	"context"
 	"hash/maphash"
 	"math"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
 )
 
@@ -18,9 +18,11 @@ const (
 )
 
 // MemoryStore keeps budgets in this process: token buckets from golang.org/x/time/rate and failure
-// counters, in a bounded map per shard that evicts the least recently used key when full. An
+// counters, in a golang-lru LRU per shard that evicts the least recently used key when full. An
 // evicted key starts again with a full budget; the bound is large enough that only a flood of
-// distinct keys (itself limited per IP) evicts anything.
+// distinct keys (itself limited per IP) evicts anything. The shards are simplelru's (not
+// thread-safe) under the shard's own mutex, because every operation reads and updates an entry
+// in one critical section.
 type MemoryStore struct {
 	now    func() time.Time
 	seed   maphash.Seed
@@ -29,13 +31,10 @@ type MemoryStore struct {
 
 type memoryShard struct {
 	mu      sync.Mutex
-	cap     int
-	entries map[string]*list.Element
-	lru     list.List // front: most recently used; values are *memoryEntry
+	entries *simplelru.LRU[string, *memoryEntry]
 }
 
 type memoryEntry struct {
-	key string
 	lim *rate.Limiter // rate budgets
 	// failure budgets
 	count   int
@@ -54,8 +53,8 @@ func NewMemoryStore(capacity int, now func() time.Time) *MemoryStore {
 	s := &MemoryStore{now: now, seed: maphash.MakeSeed()}
 	per := max(capacity/memoryShards, 1)
 	for i := range s.shards {
-		s.shards[i].cap = per
-		s.shards[i].entries = make(map[string]*list.Element)
+		// simplelru.NewLRU fails only for a size below 1, which per cannot be.
+		s.shards[i].entries, _ = simplelru.NewLRU[string, *memoryEntry](per, nil)
 	}
 	return s
 }
@@ -68,19 +67,11 @@ func (s *MemoryStore) shard(key string) *memoryShard {
 
 // get returns key's entry, creating it with mk, and marks it used. The caller holds sh.mu.
 func (sh *memoryShard) get(key string, mk func() *memoryEntry) *memoryEntry {
-	if el, ok := sh.entries[key]; ok {
-		sh.lru.MoveToFront(el)
-		return el.Value.(*memoryEntry)
-	}
-	if len(sh.entries) >= sh.cap {
-		if oldest := sh.lru.Back(); oldest != nil {
-			delete(sh.entries, oldest.Value.(*memoryEntry).key)
-			sh.lru.Remove(oldest)
-		}
+	if e, ok := sh.entries.Get(key); ok {
+		return e
 	}
 	e := mk()
-	e.key = key
-	sh.entries[key] = sh.lru.PushFront(e)
+	sh.entries.Add(key, e)
 	return e
 }
 
@@ -127,8 +118,8 @@ func (s *MemoryStore) Peek(_ context.Context, key string, f Failures) (Decision,
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if el, ok := sh.entries[key]; ok {
-		if e := el.Value.(*memoryEntry); now.Before(e.resetAt) && e.count >= f.Max {
+	if e, ok := sh.entries.Peek(key); ok {
+		if now.Before(e.resetAt) && e.count >= f.Max {
 			return Decision{RetryAfter: e.resetAt.Sub(now)}, nil
 		}
 	}
@@ -155,8 +146,8 @@ func (s *MemoryStore) Refund(_ context.Context, key string, _ Failures) error {
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if el, ok := sh.entries[key]; ok {
-		if e := el.Value.(*memoryEntry); e.count > 0 && now.Before(e.resetAt) {
+	if e, ok := sh.entries.Peek(key); ok {
+		if e.count > 0 && now.Before(e.resetAt) {
 			e.count--
 		}
 	}
@@ -168,7 +159,7 @@ func (s *MemoryStore) Len() int {
 	n := 0
 	for i := range s.shards {
 		s.shards[i].mu.Lock()
-		n += len(s.shards[i].entries)
+		n += s.shards[i].entries.Len()
 		s.shards[i].mu.Unlock()
 	}
 	return n

@@ -9,9 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authsvc/authsvc/internal/redistest"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
-func newRedisStore(t *testing.T, clk *clock) (*RedisStore, *redistest.Server) {
+func newRedisStore(t *testing.T, clk *testkit.Clock) (*RedisStore, *redistest.Server) {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb, err := NewRedisClient(srv.URL(), clk.Now)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // m2mToken asks the emulator's OAuth2 token endpoint (as a service would ask Stytch) for an access
@@ -45,9 +46,5 @@ func m2mToken(t *testing.T, env *apptest.Env, c stytchemu.M2MClient, scopes []st
 // live session for it.
 func memberSession(t *testing.T, env *apptest.Env, orgID, email string, roles ...string) stytchemu.Session {
 	t.Helper()
-	m, err := env.Emu.CreateMember(orgID, stytchemu.MemberParams{Email: email, Roles: roles})
-	require.NoError(t, err)
-	s, err := env.Emu.CreateSession(orgID, m.ID, 0)
-	require.NoError(t, err)
-	return s
+	return testkit.MemberSession(t, env.Emu, orgID, stytchemu.MemberParams{Email: email, Roles: roles})
 }

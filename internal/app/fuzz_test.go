@@ -30,6 +30,7 @@ import (
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/policy"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // The fuzz targets drive the whole app (apptest: gRPC, gateway, interceptors, services, the Stytch
@@ -60,10 +61,7 @@ func startFuzzApp(f *testing.F) *fuzzApp {
 	c, err := env.Emu.CreateM2MClient("fuzz", allServiceScopes(f))
 	require.NoError(f, err)
 	token := fuzzM2MToken(f, env, c)
-	m, err := env.Emu.CreateMember(stytchemu.SandboxOrganizationID, stytchemu.MemberParams{Email: "fuzz-admin@example.com", Roles: []string{"stytch_admin"}})
-	require.NoError(f, err)
-	s, err := env.Emu.CreateSession(stytchemu.SandboxOrganizationID, m.ID, 0)
-	require.NoError(f, err)
+	s := testkit.MemberSession(f, env.Emu, stytchemu.SandboxOrganizationID, stytchemu.MemberParams{Email: "fuzz-admin@example.com", Roles: []string{"stytch_admin"}})
 
 	target, err := env.Emu.CreateMember(stytchemu.SandboxOrganizationID, stytchemu.MemberParams{Email: "fuzz-target@example.com"})
 	require.NoError(f, err)

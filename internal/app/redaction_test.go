@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // A full login flow with debug logs and every span captured: magic link send, the link from the
@@ -154,30 +154,13 @@ func TestNoSecretReachesLogsOrSpans(t *testing.T) {
 type keptEnv struct {
 	*apptest.Env
 	spans *tracetest.InMemoryExporter
-	logs  *lockedBuffer
+	logs  *testkit.LogBuffer
 	stop  func()
 }
 
 type keepSpans struct{ *tracetest.InMemoryExporter }
 
 func (keepSpans) Shutdown(context.Context) error { return nil }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // startKeepingTelemetry runs the production constructor as apptest does (dev mode, debug logs, the
 // emulator's clock), with telemetry captured in memory until the test reads it.
@@ -190,10 +173,8 @@ func startKeepingTelemetry(t *testing.T) *keptEnv {
 	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
 	require.NoError(t, err)
 	apptest.EphemeralPorts(cfg)
-	emu, err := stytchemu.Start(stytchemu.WithSandbox())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
-	k := &keptEnv{spans: tracetest.NewInMemoryExporter(), logs: &lockedBuffer{}}
+	emu := testkit.Emulator(t, stytchemu.WithSandbox())
+	k := &keptEnv{spans: tracetest.NewInMemoryExporter(), logs: &testkit.LogBuffer{}}
 	a, err := app.New(t.Context(), cfg, app.Options{
 		Version: "test", LogOutput: k.logs, SpanExporter: keepSpans{k.spans}, Emulator: emu, Now: emu.Now,
 	})

@@ -20,6 +20,7 @@ import (
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // stytchGate stands between authsvc and the emulator and holds every request to one endpoint until
@@ -51,9 +52,7 @@ func (g *stytchGate) open() { g.once.Do(func() { close(g.release) }) }
 // gate on route, with the given drain delay.
 func startGated(t *testing.T, route, drainDelay string) (*apptest.Env, *stytchGate) {
 	t.Helper()
-	emu, err := stytchemu.Start(stytchemu.WithSandbox())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
+	emu := testkit.Emulator(t, stytchemu.WithSandbox())
 	g := &stytchGate{next: emu, route: route, entered: make(chan struct{}, 8), release: make(chan struct{})}
 	stytch := httptest.NewServer(g)
 	t.Cleanup(stytch.Close)

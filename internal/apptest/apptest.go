@@ -23,6 +23,7 @@ import (
 	"github.com/authsvc/authsvc/internal/app"
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // DefaultRedirectURL is the first (default) entry of the redirect allowlist the test app runs with.
@@ -38,7 +39,7 @@ type Env struct {
 	HTTP    *http.Client     // with a cookie jar, as a browser
 	Spans   *tracetest.InMemoryExporter
 	Metrics *sdkmetric.ManualReader
-	logs    *syncBuffer
+	logs    *testkit.LogBuffer
 	stop    func() error
 }
 
@@ -83,12 +84,10 @@ func Start(t testing.TB, opts ...Option) *Env {
 
 	emu := s.emu
 	if emu == nil {
-		emu, err = stytchemu.Start(stytchemu.WithSandbox())
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = emu.Close() })
+		emu = testkit.Emulator(t, stytchemu.WithSandbox())
 	}
 
-	e := &Env{Emu: emu, Config: cfg, Spans: tracetest.NewInMemoryExporter(), Metrics: sdkmetric.NewManualReader(), logs: &syncBuffer{}}
+	e := &Env{Emu: emu, Config: cfg, Spans: tracetest.NewInMemoryExporter(), Metrics: sdkmetric.NewManualReader(), logs: &testkit.LogBuffer{}}
 	a, err := app.New(t.Context(), cfg, app.Options{
 		Version:       "test",
 		LogOutput:     e.logs,
@@ -194,21 +193,4 @@ func (e *Env) RESTWithHeaders(t testing.TB, method, path string, body any, heade
 	_ = resp.Body.Close()
 	require.NoError(t, err)
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/authsvc/authsvc/internal/idempotency"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 var uniq atomic.Int64
@@ -142,11 +143,8 @@ func (w *world) requests() map[string]func(t *testing.T) (proto.Message, string)
 		},
 		b2bv1.OTPsService_SmsSend_FullMethodName: func(t *testing.T) (proto.Message, string) {
 			phone := fmt.Sprintf("+1555%07d", uniq.Add(1))
-			m, err := w.env.Emu.CreateMember(w.org.ID, stytchemu.MemberParams{Email: newEmail("sms"), MFAPhoneNumber: phone})
-			require.NoError(t, err)
-			s, err := w.env.Emu.CreateSession(w.org.ID, m.ID, time.Hour)
-			require.NoError(t, err)
-			return &b2bv1.OTPsServiceSmsSendRequest{OrganizationId: w.org.ID, MemberId: m.ID, Credential: &b2bv1.OTPsServiceSmsSendRequest_SessionJwt{SessionJwt: s.JWT}}, ""
+			s := testkit.MemberSession(t, w.env.Emu, w.org.ID, stytchemu.MemberParams{Email: newEmail("sms"), MFAPhoneNumber: phone})
+			return &b2bv1.OTPsServiceSmsSendRequest{OrganizationId: w.org.ID, MemberId: s.MemberID, Credential: &b2bv1.OTPsServiceSmsSendRequest_SessionJwt{SessionJwt: s.JWT}}, ""
 		},
 		b2bv1.MembersService_Create_FullMethodName: func(*testing.T) (proto.Message, string) {
 			return &b2bv1.MembersServiceCreateRequest{OrganizationId: w.org.ID, EmailAddress: newEmail("new")}, w.token
@@ -388,9 +386,7 @@ func TestSecretBearingRefusedOnRedisWithoutKey(t *testing.T) {
 // CreateClient stored by the first replays on the second with the same client and secret.
 func TestRotationAcrossReplicas(t *testing.T) {
 	srv := redistest.Start(t)
-	emu, err := stytchemu.Start(stytchemu.WithSandbox())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
+	emu := testkit.Emulator(t, stytchemu.WithSandbox())
 	a, b := "a:"+testKey(0xa1), "b:"+testKey(0xb2)
 	replica := func(entries ...string) *apptest.Env {
 		return apptest.Start(t, apptest.WithEmulator(emu), apptest.WithEnv(map[string]string{

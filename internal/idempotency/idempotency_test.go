@@ -26,6 +26,7 @@ import (
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/idempotency"
 	"github.com/authsvc/authsvc/internal/redistest"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -33,15 +34,6 @@ func TestMain(m *testing.M) {
 }
 
 const send = b2bv1.OTPsService_EmailLoginOrSignup_FullMethodName
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
 // handler counts its calls and answers with a member ID per call, so that a replay is visible.
 type handler struct {
@@ -73,7 +65,7 @@ func (h *handler) handle(context.Context, any) (any, error) {
 
 func (h *handler) count() int { h.mu.Lock(); defer h.mu.Unlock(); return h.calls }
 
-func newInterceptor(t *testing.T, store idempotency.Store, clk *clock, caller string) grpc.UnaryServerInterceptor {
+func newInterceptor(t *testing.T, store idempotency.Store, clk *testkit.Clock, caller string) grpc.UnaryServerInterceptor {
 	t.Helper()
 	i, err := idempotency.New(idempotency.Config{
 		Store:   store,
@@ -113,7 +105,7 @@ func invoke(ctx context.Context, ic grpc.UnaryServerInterceptor, h *handler, met
 	return r, ss.header, err
 }
 
-func stores(t *testing.T, clk *clock) map[string]func(t *testing.T) idempotency.Store {
+func stores(t *testing.T, clk *testkit.Clock) map[string]func(t *testing.T) idempotency.Store {
 	t.Helper()
 	return map[string]func(t *testing.T) idempotency.Store{
 		"memory": func(*testing.T) idempotency.Store { return idempotency.NewMemoryStore(0, clk.Now) },
@@ -124,7 +116,7 @@ func stores(t *testing.T, clk *clock) map[string]func(t *testing.T) idempotency.
 }
 
 func TestReplay(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	for name, mk := range stores(t, clk) {
 		t.Run(name, func(t *testing.T) {
 			store := mk(t)
@@ -160,7 +152,7 @@ func TestReplay(t *testing.T) {
 }
 
 func TestFailureReleasesTheKey(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	for name, mk := range stores(t, clk) {
 		t.Run(name, func(t *testing.T) {
 			ic := newInterceptor(t, mk(t), clk, "")
@@ -179,7 +171,7 @@ func TestFailureReleasesTheKey(t *testing.T) {
 }
 
 func TestConcurrentDuplicateIsAborted(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	for name, mk := range stores(t, clk) {
 		t.Run(name, func(t *testing.T) {
 			ic := newInterceptor(t, mk(t), clk, "")
@@ -203,7 +195,7 @@ func TestConcurrentDuplicateIsAborted(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	ic := newInterceptor(t, idempotency.NewMemoryStore(0, clk.Now), clk, "")
 	h := &handler{}
 	_, _, err := invoke(t.Context(), ic, h, send, "k-4", "a@example.com")
@@ -221,7 +213,7 @@ func TestExpiry(t *testing.T) {
 // A present key is one value of 1 to 255 characters 0x21-0x7E; anything else is refused with
 // INVALID_ARGUMENT naming the header and the metadata key, and the call does not run.
 func TestKeyValidation(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	ic := newInterceptor(t, nil, clk, "")
 	h := &handler{}
 	call := func(md metadata.MD) error {
@@ -471,7 +463,7 @@ func TestRecordsAreBoundToTheirKey(t *testing.T) {
 func TestRedisDownFailsClosed(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	ic := newInterceptor(t, idempotency.NewRedisStore(c), clk, "")
 	srv.Stop(t)
 	h := &handler{}

@@ -1,7 +1,6 @@
 package idempotency
 
 import (
-	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -36,22 +36,20 @@ type Store interface {
 // DefaultMemoryCapacity bounds a MemoryStore's records.
 const DefaultMemoryCapacity = 50_000
 
-// MemoryStore keeps records in this process, at most capacity of them; when full, the record
-// closest to expiry is dropped.
+// MemoryStore keeps records in this process, at most capacity of them, in a golang-lru LRU: when
+// full, the record least recently claimed, completed or read is dropped. Each record carries its
+// expiry and counts as absent once past it (golang-lru's expirable LRU would drop it on time, but
+// runs a goroutine that nothing can stop).
 type MemoryStore struct {
-	now      func() time.Time
-	capacity int
+	now func() time.Time
 
 	mu      sync.Mutex
-	records map[string]*memRecord
-	expiry  expiryHeap
+	records *simplelru.LRU[string, memRecord] // not thread-safe: guarded by mu
 }
 
 type memRecord struct {
-	key     string
 	rec     Record
 	expires time.Time
-	index   int // in expiry
 }
 
 // NewMemoryStore returns an empty store; capacity zero means DefaultMemoryCapacity; now nil means
@@ -63,7 +61,9 @@ func NewMemoryStore(capacity int, now func() time.Time) *MemoryStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryStore{now: now, capacity: capacity, records: make(map[string]*memRecord)}
+	// simplelru.NewLRU fails only for a size below 1, which capacity cannot be.
+	records, _ := simplelru.NewLRU[string, memRecord](capacity, nil)
+	return &MemoryStore{now: now, records: records}
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -73,17 +73,10 @@ func (s *MemoryStore) Begin(_ context.Context, key string, h []byte, inFlight ti
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.expire(now)
-	if r, ok := s.records[key]; ok {
+	if r, ok := s.records.Get(key); ok && now.Before(r.expires) {
 		return r.rec, false, nil
 	}
-	if len(s.records) >= s.capacity {
-		r := heap.Pop(&s.expiry).(*memRecord)
-		delete(s.records, r.key)
-	}
-	r := &memRecord{key: key, rec: Record{Hash: h}, expires: now.Add(inFlight)}
-	s.records[key] = r
-	heap.Push(&s.expiry, r)
+	s.records.Add(key, memRecord{rec: Record{Hash: h}, expires: now.Add(inFlight)})
 	return Record{}, true, nil
 }
 
@@ -92,16 +85,7 @@ func (s *MemoryStore) Complete(_ context.Context, key string, rec Record, ttl ti
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.records[key]
-	if !ok {
-		r = &memRecord{key: key}
-		s.records[key] = r
-		r.rec, r.expires = rec, now.Add(ttl)
-		heap.Push(&s.expiry, r)
-		return nil
-	}
-	r.rec, r.expires = rec, now.Add(ttl)
-	heap.Fix(&s.expiry, r.index)
+	s.records.Add(key, memRecord{rec: rec, expires: now.Add(ttl)})
 	return nil
 }
 
@@ -109,42 +93,8 @@ func (s *MemoryStore) Complete(_ context.Context, key string, rec Record, ttl ti
 func (s *MemoryStore) Release(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, ok := s.records[key]; ok {
-		heap.Remove(&s.expiry, r.index)
-		delete(s.records, key)
-	}
+	s.records.Remove(key)
 	return nil
-}
-
-func (s *MemoryStore) expire(now time.Time) {
-	for len(s.expiry) > 0 && !now.Before(s.expiry[0].expires) {
-		r := heap.Pop(&s.expiry).(*memRecord)
-		delete(s.records, r.key)
-	}
-}
-
-// expiryHeap orders records by expiry (container/heap).
-type expiryHeap []*memRecord
-
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
-func (h expiryHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-
-func (h *expiryHeap) Push(x any) {
-	r := x.(*memRecord)
-	r.index = len(*h)
-	*h = append(*h, r)
-}
-
-func (h *expiryHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return r
 }
 
 // RedisStore keeps records in Redis under "authsvc:idempotency:<hash>", shared by every replica.

@@ -8,7 +8,6 @@ import (
 	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,6 +20,7 @@ import (
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 const upstreamSessionCheck = "POST /v1/b2b/sessions/authenticate"
@@ -35,11 +35,10 @@ type cluster struct {
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
 	srv := redistest.Start(t)
-	emu, err := stytchemu.Start(stytchemu.WithSandbox())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
+	emu := testkit.Emulator(t, stytchemu.WithSandbox())
 	env := apptest.WithEnv(map[string]string{"AUTHSVC_REDIS_URL": srv.URL()})
 	c := &cluster{emu: emu, a: apptest.Start(t, apptest.WithEmulator(emu), env), b: apptest.Start(t, apptest.WithEmulator(emu), env)}
+	var err error
 	c.org, err = emu.CreateOrganization(stytchemu.OrganizationParams{Name: "Revocation Org"})
 	require.NoError(t, err)
 	require.NoError(t, c.b.App.WaitRevocations(t.Context()))
@@ -50,10 +49,7 @@ func startCluster(t *testing.T) *cluster {
 // caches "not revoked" for it.
 func (c *cluster) session(ctx context.Context, t *testing.T, name string) stytchemu.Session {
 	t.Helper()
-	m, err := c.emu.CreateMember(c.org.ID, stytchemu.MemberParams{Email: name + "@example.com"})
-	require.NoError(t, err)
-	sess, err := c.emu.CreateSession(c.org.ID, m.ID, time.Hour)
-	require.NoError(t, err)
+	sess := testkit.MemberSession(t, c.emu, c.org.ID, stytchemu.MemberParams{Email: name + "@example.com"})
 	res, err := c.authB(ctx, t, sess)
 	require.NoError(t, err)
 	require.Equal(t, b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL, res.GetVerifiedBy())

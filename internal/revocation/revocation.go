@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -102,11 +103,19 @@ type hooks struct {
 
 // table is the local knowledge about one kind of subject (sessions or members), guarded by
 // List.mu.
+//
+// revoked is a plain map, written by hand, because it is no cache: an entry must hold until its
+// JWTs have expired (pruned then), this replica's own revocations are never dropped, and a learned
+// one that finds the table full is refused rather than pushing an older one out (see remember). An
+// LRU would silently un-revoke sessions. clean, the "not revoked" answers, is a cache: a dropped
+// answer costs one Redis GET, so it is golang-lru's LRU. Its simplelru is not thread-safe: it is
+// read with Peek under List.mu's read lock (Peek only reads, which is how golang-lru's own
+// thread-safe Cache calls it) and written under the write lock.
 type table struct {
 	kind        byte // in messages: kindSession or kindMember
 	redisPrefix string
-	revoked     map[string]entry     // subject -> revocation
-	clean       map[string]time.Time // subject -> when Redis said "not revoked"
+	revoked     map[string]entry                  // subject -> revocation
+	clean       *simplelru.LRU[string, time.Time] // subject -> when Redis said "not revoked"
 	pruneAt     time.Time
 }
 
@@ -114,8 +123,10 @@ type table struct {
 // expired). A session revocation has at == until: every token of the session.
 type entry struct{ at, until time.Time }
 
-func newTable(kind byte, redisPrefix string) table {
-	return table{kind: kind, redisPrefix: redisPrefix, revoked: make(map[string]entry), clean: make(map[string]time.Time)}
+func newTable(kind byte, redisPrefix string, capacity int) table {
+	// simplelru.NewLRU fails only for a size below 1, which capacity cannot be.
+	clean, _ := simplelru.NewLRU[string, time.Time](capacity, nil)
+	return table{kind: kind, redisPrefix: redisPrefix, revoked: make(map[string]entry), clean: clean}
 }
 
 // New returns an empty list. With Redis it subscribes to revocations in the background (an
@@ -132,8 +143,6 @@ func newList(cfg Config, h hooks) (*List, error) {
 		log:        cfg.Logger,
 		logEvery:   &rate.Sometimes{Interval: 10 * time.Second},
 		hooks:      h,
-		sessions:   newTable(kindSession, keyPrefix),
-		members:    newTable(kindMember, memberKeyPrefix),
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -147,6 +156,8 @@ func newList(cfg Config, h hooks) (*List, error) {
 	if l.capacity <= 0 {
 		l.capacity = DefaultCapacity
 	}
+	l.sessions = newTable(kindSession, keyPrefix, l.capacity)
+	l.members = newTable(kindMember, memberKeyPrefix, l.capacity)
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -231,7 +242,7 @@ func (l *List) lookup(ctx context.Context, t *table, subject string) (entry, boo
 	now := l.now()
 	l.mu.RLock()
 	e, revoked := t.revoked[subject]
-	checked, clean := t.clean[subject]
+	checked, clean := t.clean.Peek(subject)
 	l.mu.RUnlock()
 	if revoked && now.Before(e.until) {
 		return e, true
@@ -273,10 +284,7 @@ func (l *List) fetch(ctx context.Context, t *table, subject string) (entry, bool
 	case errors.Is(err, redis.Nil):
 		l.mu.Lock()
 		if l.gen == gen {
-			if len(t.clean) >= l.capacity {
-				clear(t.clean) // costs a Redis GET per session again, no more
-			}
-			t.clean[subject] = now
+			t.clean.Add(subject, now) // when full, the answer stored longest ago goes
 		}
 		l.mu.Unlock()
 		return entry{}, false
@@ -345,7 +353,7 @@ func (l *List) remember(t *table, subject string, e entry, now time.Time, learne
 	}
 	old, ok := t.revoked[subject]
 	if learned && !ok && len(t.revoked) >= l.capacity {
-		delete(t.clean, subject)
+		t.clean.Remove(subject)
 		l.gen++
 		return
 	}
@@ -359,7 +367,7 @@ func (l *List) remember(t *table, subject string, e entry, now time.Time, learne
 		}
 	}
 	t.revoked[subject] = e
-	delete(t.clean, subject)
+	t.clean.Remove(subject)
 }
 
 func (l *List) failed(ctx context.Context, op string, err error) {

@@ -8,11 +8,11 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/revocation"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // BenchmarkCrossReplicaRevocation measures the cross-replica revocation delay: from the start of
@@ -76,7 +76,7 @@ func BenchmarkCrossReplicaRevocation(b *testing.B) {
 		id := "bench-" + strconv.Itoa(i)
 		start := time.Now()
 		a.Revoke(ctx, id, start.Add(6*time.Minute))
-		if n := revokeErrors(b, reader); n > errs {
+		if n := testkit.CounterSum(b, reader, revocation.MetricStoreErrors, attribute.String("op", "revoke")); n > errs {
 			errs = n
 			continue
 		}
@@ -107,26 +107,4 @@ func BenchmarkCrossReplicaRevocation(b *testing.B) {
 	b.ReportMetric(at(99), "p99-ms")
 	b.ReportMetric(at(100), "max-ms")
 	b.ReportMetric(float64(errs), "revoke-errors")
-}
-
-// revokeErrors is store_errors{op=revoke} so far.
-func revokeErrors(b *testing.B, reader *sdkmetric.ManualReader) int64 {
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(b.Context(), &rm); err != nil {
-		b.Fatal(err)
-	}
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != revocation.MetricStoreErrors {
-				continue
-			}
-			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				if v, _ := dp.Attributes.Value(attribute.Key("op")); v.AsString() == "revoke" {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
 }

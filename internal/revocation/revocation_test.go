@@ -1,40 +1,33 @@
 package revocation_test
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
 	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/revocation"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).reaper"))
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
 func TestMemory(t *testing.T) {
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	l, err := revocation.New(revocation.Config{Now: clk.Now})
 	require.NoError(t, err)
 	ctx := t.Context()
@@ -54,7 +47,7 @@ func TestMemory(t *testing.T) {
 }
 
 // replica is one authsvc replica's list on the shared Redis.
-func replica(t *testing.T, srv *redistest.Server, clk *clock) *revocation.List {
+func replica(t *testing.T, srv *redistest.Server, clk *testkit.Clock) *revocation.List {
 	t.Helper()
 	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
 	require.NoError(t, err)
@@ -69,7 +62,7 @@ func replica(t *testing.T, srv *redistest.Server, clk *clock) *revocation.List {
 // session, through the Redis key (the message is covered in subscribe_test.go).
 func TestSharedThroughRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	a, b := replica(t, srv, clk), replica(t, srv, clk)
 	ctx := t.Context()
 
@@ -86,11 +79,11 @@ func TestSharedThroughRedis(t *testing.T) {
 // blocks.
 func TestRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = rdb.Close() })
-	var logs syncBuffer // the subscription's goroutine logs too
+	var logs testkit.LogBuffer // the subscription's goroutine logs too
 	reader := sdkmetric.NewManualReader()
 	l, err := revocation.New(revocation.Config{
 		Redis: rdb, Now: clk.Now,
@@ -110,24 +103,8 @@ func TestRedisDown(t *testing.T) {
 	assert.True(t, l.IsMemberRevoked(ctx, "m1", clk.Now().Add(-time.Second)), "the revoking replica still knows the member")
 
 	assert.Equal(t, 1, strings.Count(logs.String(), "Redis unavailable"), "logged at most every 10 s")
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, reader.Collect(ctx, &rm))
-	var revokeErrs, checkErrs int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != revocation.MetricStoreErrors {
-				continue
-			}
-			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				switch v, _ := dp.Attributes.Value(attribute.Key("op")); v.AsString() {
-				case "revoke":
-					revokeErrs += dp.Value
-				case "check":
-					checkErrs += dp.Value
-				}
-			}
-		}
-	}
+	revokeErrs := testkit.CounterSum(t, reader, revocation.MetricStoreErrors, attribute.String("op", "revoke"))
+	checkErrs := testkit.CounterSum(t, reader, revocation.MetricStoreErrors, attribute.String("op", "check"))
 	assert.Equal(t, int64(2), revokeErrs)
 	assert.Equal(t, int64(2), checkErrs)
 }
@@ -135,7 +112,7 @@ func TestRedisDown(t *testing.T) {
 // A member revocation rejects the member's JWTs issued before its cut-off, not the sessions the
 // member starts afterwards, and lapses when the last such JWT has expired.
 func TestMemberRevocation(t *testing.T) {
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	l, err := revocation.New(revocation.Config{Now: clk.Now})
 	require.NoError(t, err)
 	ctx := t.Context()
@@ -165,7 +142,7 @@ func TestMemberRevocation(t *testing.T) {
 // the plain Redis form older replicas read.
 func TestMemberRevocationSharedThroughRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	a, b := replica(t, srv, clk), replica(t, srv, clk)
 	ctx := t.Context()
 	at := clk.Now()
@@ -185,4 +162,47 @@ func TestMemberRevocationSharedThroughRedis(t *testing.T) {
 	// An entry in the plain form (written by an older replica) still reads.
 	require.NoError(t, rc.Set(ctx, "authsvc:revoked:s2", strconv.FormatInt(at.Add(time.Minute).UnixMilli(), 10), time.Minute).Err())
 	assert.True(t, b.IsRevoked(ctx, "s2"))
+}
+
+// getCounter counts the GETs a Redis client sends.
+type getCounter struct{ n atomic.Int64 }
+
+func (*getCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (g *getCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "get" {
+			g.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (*getCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// The cached "not revoked" answers are bounded by Capacity: beyond it the answer stored longest
+// ago is dropped (its session costs a Redis GET again), and the others are kept.
+func TestNotRevokedAnswersDropTheOldest(t *testing.T) {
+	srv := redistest.Start(t)
+	clk := testkit.NewClock(time.Now()) // never moves: no answer grows stale
+	rdb := srv.Client(t)
+	gets := &getCounter{}
+	rdb.AddHook(gets)
+	l, err := revocation.New(revocation.Config{Redis: rdb, Now: clk.Now, Capacity: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, l.Close()) })
+	ctx := t.Context()
+	require.NoError(t, l.WaitSubscribed(ctx)) // a (re)subscription drops every cached answer
+
+	for _, id := range []string{"s1", "s2", "s3"} {
+		require.False(t, l.IsRevoked(ctx, id))
+	}
+	require.Equal(t, int64(3), gets.n.Load())
+	assert.False(t, l.IsRevoked(ctx, "s2"))
+	assert.False(t, l.IsRevoked(ctx, "s3"))
+	assert.Equal(t, int64(3), gets.n.Load(), "the two latest answers are kept")
+	assert.False(t, l.IsRevoked(ctx, "s1"))
+	assert.Equal(t, int64(4), gets.n.Load(), "the oldest answer was dropped")
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/authsvc/authsvc/internal/backoff"
 )
 
 const (
@@ -40,9 +42,10 @@ const (
 // not be counted or logged) and keeps a silently dead connection until a ping write fails; the
 // loop below uses the lower-level ReceiveTimeout instead.
 type subscription struct {
-	rdb  redis.UniversalClient // Config.Subscriber, or Config.Redis
-	stop chan struct{}         // closed by Close
-	done chan struct{}         // closed when run returns
+	rdb     redis.UniversalClient // Config.Subscriber, or Config.Redis
+	closing context.Context       // done once Close is called
+	cancel  context.CancelFunc    // ends closing
+	done    chan struct{}         // closed when run returns
 
 	mu     sync.Mutex
 	ps     *redis.PubSub // replaced when its connection is given up as dead
@@ -55,11 +58,11 @@ type subscription struct {
 func (l *List) subscribe(rdb redis.UniversalClient) {
 	s := &subscription{
 		rdb:  rdb,
-		stop: make(chan struct{}),
 		done: make(chan struct{}),
 		ps:   rdb.Subscribe(context.Background()), // no channel yet: no connection yet
 		wake: make(chan struct{}),
 	}
+	s.closing, s.cancel = context.WithCancel(context.Background())
 	l.sub = s
 	go l.run(s)
 }
@@ -95,7 +98,7 @@ func (l *List) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.stop)
+	s.cancel()
 	ps := s.ps
 	s.mu.Unlock()
 	err := ps.Close() // unblocks a receive in progress
@@ -124,7 +127,7 @@ func (l *List) WaitSubscribed(ctx context.Context) error {
 		}
 		select {
 		case <-wake:
-		case <-s.stop:
+		case <-s.closing.Done():
 			return errors.New("revocation: list closed")
 		case <-ctx.Done():
 			return fmt.Errorf("revocation: wait for the subscription: %w", ctx.Err())
@@ -189,7 +192,7 @@ func (l *List) run(s *subscription) {
 			lastErr = err
 			l.setSubscribed(false)
 			l.failed(ctx, "subscribe", err)
-			if !s.sleep(backoff(failures)) {
+			if backoff.Sleep(s.closing, resubscribeWait(failures)) != nil {
 				return
 			}
 			continue
@@ -233,8 +236,8 @@ func (l *List) subscribed(ctx context.Context, again bool, lastErr error) {
 func (l *List) dropClean() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	clear(l.sessions.clean)
-	clear(l.members.clean)
+	l.sessions.clean.Purge()
+	l.members.clean.Purge()
 	l.gen++
 }
 
@@ -316,38 +319,16 @@ func (s *subscription) replace() *redis.PubSub {
 	return s.ps
 }
 
-func (s *subscription) stopped() bool {
-	select {
-	case <-s.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (s *subscription) stopped() bool { return s.closing.Err() != nil }
 
-// sleep waits d, or returns false at once when Close is called.
-func (s *subscription) sleep(d time.Duration) bool {
-	if d <= 0 {
-		return !s.stopped()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-s.stop:
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// backoff is the wait before attempt n+1 after n consecutive failures: none after the first (go-redis
-// has usually reconnected already, as after a Redis restart), then doubling from retryMin to
-// retryMax. Hand-written: five lines, where a backoff library would bring its own timer loop.
-func backoff(failures int) time.Duration {
+// resubscribeWait is the wait before attempt n+1 after n consecutive failures: none after the
+// first (go-redis has usually reconnected already, as after a Redis restart), then doubling from
+// retryMin to retryMax.
+func resubscribeWait(failures int) time.Duration {
 	if failures <= 1 {
 		return 0
 	}
-	return min(retryMin<<min(failures-2, 16), retryMax)
+	return backoff.Policy{Min: retryMin, Max: retryMax}.Delay(failures - 1)
 }
 
 func isTimeout(err error) bool {

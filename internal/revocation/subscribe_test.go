@@ -16,12 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
 	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/revocation"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // channel is where replicas publish revocations (revocation.channel).
@@ -36,17 +36,17 @@ type observed struct {
 	*revocation.List
 	applied    chan string   // subject of each message processed ("" when unreadable)
 	subscribed chan struct{} // each confirmed subscription
-	logs       *syncBuffer
+	logs       *testkit.LogBuffer
 	metrics    *sdkmetric.ManualReader
 }
 
 // observedReplica builds a list on rdb and waits until it is subscribed.
-func observedReplica(t *testing.T, rdb redis.UniversalClient, clk *clock, adjust func(*revocation.Config)) *observed {
+func observedReplica(t *testing.T, rdb redis.UniversalClient, clk *testkit.Clock, adjust func(*revocation.Config)) *observed {
 	t.Helper()
 	o := &observed{
 		applied:    make(chan string, 256),
 		subscribed: make(chan struct{}, 16),
-		logs:       &syncBuffer{},
+		logs:       &testkit.LogBuffer{},
 		metrics:    sdkmetric.NewManualReader(),
 	}
 	cfg := revocation.Config{
@@ -105,25 +105,10 @@ func (o *observed) waitApplied(t *testing.T, subject string) {
 
 func (o *observed) storeErrors(t *testing.T, op string) int64 {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	require.NoError(t, o.metrics.Collect(t.Context(), &rm))
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != revocation.MetricStoreErrors {
-				continue
-			}
-			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-				if v, _ := dp.Attributes.Value(attribute.Key("op")); v.AsString() == op {
-					n += dp.Value
-				}
-			}
-		}
-	}
-	return n
+	return testkit.CounterSum(t, o.metrics, revocation.MetricStoreErrors, attribute.String("op", op))
 }
 
-func client(t *testing.T, srv *redistest.Server, clk *clock) *redis.Client {
+func client(t *testing.T, srv *redistest.Server, clk *testkit.Clock) *redis.Client {
 	t.Helper()
 	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
 	require.NoError(t, err)
@@ -136,7 +121,7 @@ func client(t *testing.T, srv *redistest.Server, clk *clock) *redis.Client {
 // can tell it. B then answers from memory, with Redis gone.
 func TestRevocationReachesOtherReplicaByMessage(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	a := replica(t, srv, clk)
 	b := observedReplica(t, client(t, srv, clk), clk, nil)
 	ctx := t.Context()
@@ -154,7 +139,7 @@ func TestRevocationReachesOtherReplicaByMessage(t *testing.T) {
 // A member revoked on A is revoked on B the same way, cut-off included.
 func TestMemberRevocationReachesOtherReplicaByMessage(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
 	a := replica(t, srv, clk)
 	b := observedReplica(t, client(t, srv, clk), clk, nil)
 	ctx := t.Context()
@@ -174,7 +159,7 @@ func TestMemberRevocationReachesOtherReplicaByMessage(t *testing.T) {
 // it) is read again.
 func TestSubscribedReplicaTrustsItsAnswersLonger(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	b := observedReplica(t, client(t, srv, clk), clk, nil)
 	ctx := t.Context()
 
@@ -191,7 +176,7 @@ func TestSubscribedReplicaTrustsItsAnswersLonger(t *testing.T) {
 // instead of trusting them. The failure is counted and the recovery logged.
 func TestResubscriptionDropsCachedAnswers(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	// A plain client: admission's breaker would, on this frozen clock, stay open after the restart.
 	b := observedReplica(t, srv.Client(t), clk, nil)
 	ctx := t.Context()
@@ -215,7 +200,7 @@ func TestResubscriptionDropsCachedAnswers(t *testing.T) {
 // counts the message.
 func TestUnreadableMessageDropsCachedAnswers(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	b := observedReplica(t, client(t, srv, clk), clk, nil)
 	ctx := t.Context()
 
@@ -231,7 +216,7 @@ func TestUnreadableMessageDropsCachedAnswers(t *testing.T) {
 // beyond it a message only drops the cached answer, and the key in Redis answers.
 func TestMessagesKeepMemoryBounded(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	a := replica(t, srv, clk)
 	b := observedReplica(t, client(t, srv, clk), clk, func(c *revocation.Config) { c.Capacity = 2 })
 	ctx := t.Context()
@@ -252,7 +237,7 @@ func TestMessagesKeepMemoryBounded(t *testing.T) {
 // unreachable Redis, and may be called twice; WaitSubscribed gives up with its context.
 func TestCloseEndsTheSubscription(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	before := goleak.IgnoreCurrent()
 
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
@@ -286,24 +271,6 @@ func setKey(t *testing.T, srv *redistest.Server, key string, until time.Time) {
 	require.NoError(t, srv.Client(t).Set(t.Context(), key, strconv.FormatInt(until.UnixMilli(), 10), time.Hour).Err())
 }
 
-// syncBuffer is a bytes.Buffer safe for the subscription's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A subscription whose connection goes silent (no reset: a partition, a dead NAT entry) is given
 // up when Redis does not answer a ping, and replaced; the new subscription drops the answers B
 // cached, since a message may have been lost meanwhile. Takes a few seconds: the ping waits for
@@ -311,7 +278,7 @@ func (s *syncBuffer) String() string {
 func TestSilentSubscriptionIsReplaced(t *testing.T) {
 	srv := redistest.Start(t)
 	proxy := startProxy(t, srv.Addr)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	a := replica(t, srv, clk)
 	rdb := redis.NewClient(&redis.Options{Addr: proxy.addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
@@ -333,7 +300,7 @@ func TestSilentSubscriptionIsReplaced(t *testing.T) {
 // through it.
 func TestSubscriptionBypassesTheBreaker(t *testing.T) {
 	srv := redistest.Start(t)
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	open := &openBreaker{}
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, Limiter: open})
 	t.Cleanup(func() { _ = rdb.Close() })

@@ -16,17 +16,15 @@ import (
 	"github.com/authsvc/authsvc/internal/service"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // TestActingMemberIsForwarded calls the handler directly (the access interceptor that puts the
 // caller's session in the context is not what is tested here): a member's writes carry the member's
 // session to Stytch, whose RBAC then decides.
 func TestActingMemberIsForwarded(t *testing.T) {
-	emu, err := stytchemu.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
-	sc, err := stytchclient.New(stytchclient.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
-	require.NoError(t, err)
+	emu := testkit.Emulator(t)
+	sc := testkit.Client(t, emu)
 	revs, err := revocation.New(revocation.Config{})
 	require.NoError(t, err)
 	members := service.NewMembers(sc, revs, emu.Now, nil)

@@ -40,103 +40,6 @@ func fromStruct(s *structpb.Struct) stytchclient.Metadata {
 	return s.AsMap()
 }
 
-var localeNames = map[b2bv1.Locale]string{
-	b2bv1.Locale_LOCALE_EN:      "en",
-	b2bv1.Locale_LOCALE_ES:      "es",
-	b2bv1.Locale_LOCALE_PT_BR:   "pt-br",
-	b2bv1.Locale_LOCALE_FR:      "fr",
-	b2bv1.Locale_LOCALE_IT:      "it",
-	b2bv1.Locale_LOCALE_DE_DE:   "de-DE",
-	b2bv1.Locale_LOCALE_ZH_HANS: "zh-Hans",
-	b2bv1.Locale_LOCALE_CA_ES:   "ca-ES",
-}
-
-func locale(l b2bv1.Locale) string { return localeNames[l] }
-
-var memberStatuses = map[string]b2bv1.MemberStatus{
-	"active":  b2bv1.MemberStatus_MEMBER_STATUS_ACTIVE,
-	"invited": b2bv1.MemberStatus_MEMBER_STATUS_INVITED,
-	"pending": b2bv1.MemberStatus_MEMBER_STATUS_PENDING,
-	"deleted": b2bv1.MemberStatus_MEMBER_STATUS_DELETED,
-}
-
-func memberStatusName(s b2bv1.MemberStatus) string {
-	for k, v := range memberStatuses {
-		if v == s {
-			return k
-		}
-	}
-	return ""
-}
-
-var mfaMethods = map[string]b2bv1.MfaMethod{
-	"sms_otp": b2bv1.MfaMethod_MFA_METHOD_SMS_OTP,
-	"totp":    b2bv1.MfaMethod_MFA_METHOD_TOTP,
-}
-
-func mfaMethodName(m b2bv1.MfaMethod) string {
-	for k, v := range mfaMethods {
-		if v == m {
-			return k
-		}
-	}
-	return ""
-}
-
-var orgSettings = map[string]b2bv1.OrganizationSetting{
-	"ALL_ALLOWED": b2bv1.OrganizationSetting_ORGANIZATION_SETTING_ALL_ALLOWED,
-	"RESTRICTED":  b2bv1.OrganizationSetting_ORGANIZATION_SETTING_RESTRICTED,
-	"NOT_ALLOWED": b2bv1.OrganizationSetting_ORGANIZATION_SETTING_NOT_ALLOWED,
-}
-
-func orgSettingName(s b2bv1.OrganizationSetting) string {
-	for k, v := range orgSettings {
-		if v == s {
-			return k
-		}
-	}
-	return ""
-}
-
-var mfaPolicies = map[string]b2bv1.MfaPolicy{
-	"REQUIRED_FOR_ALL": b2bv1.MfaPolicy_MFA_POLICY_REQUIRED_FOR_ALL,
-	"OPTIONAL":         b2bv1.MfaPolicy_MFA_POLICY_OPTIONAL,
-}
-
-func mfaPolicyName(p b2bv1.MfaPolicy) string {
-	for k, v := range mfaPolicies {
-		if v == p {
-			return k
-		}
-	}
-	return ""
-}
-
-var factorTypes = map[string]b2bv1.AuthenticationFactorType{
-	"magic_link":          b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_MAGIC_LINK,
-	"otp":                 b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_OTP,
-	"email_otp":           b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_EMAIL_OTP,
-	"oauth":               b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_OAUTH,
-	"sso":                 b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_SSO,
-	"password":            b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_PASSWORD,
-	"totp":                b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_TOTP,
-	"recovery_codes":      b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_RECOVERY_CODES,
-	"webauthn":            b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_WEBAUTHN,
-	"imported":            b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_IMPORTED,
-	"impersonated":        b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_IMPERSONATED,
-	"trusted_auth_token":  b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_TRUSTED_AUTH_TOKEN,
-	"crypto":              b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_CRYPTO,
-	"signature_challenge": b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_SIGNATURE_CHALLENGE,
-}
-
-var membershipTypes = map[string]b2bv1.MembershipType{
-	"active_member":                    b2bv1.MembershipType_MEMBERSHIP_TYPE_ACTIVE_MEMBER,
-	"pending_member":                   b2bv1.MembershipType_MEMBERSHIP_TYPE_PENDING_MEMBER,
-	"invited_member":                   b2bv1.MembershipType_MEMBERSHIP_TYPE_INVITED_MEMBER,
-	"eligible_to_join_by_email_domain": b2bv1.MembershipType_MEMBERSHIP_TYPE_ELIGIBLE_TO_JOIN_BY_EMAIL_DOMAIN,
-	"eligible_to_join_by_oauth_tenant": b2bv1.MembershipType_MEMBERSHIP_TYPE_ELIGIBLE_TO_JOIN_BY_OAUTH_TENANT,
-}
-
 func toMember(m *stytchclient.Member) *b2bv1.Member {
 	if m == nil || m.MemberID == "" {
 		return nil
@@ -146,14 +49,14 @@ func toMember(m *stytchclient.Member) *b2bv1.Member {
 		MemberId:               m.MemberID,
 		EmailAddress:           m.EmailAddress,
 		EmailAddressVerified:   m.EmailAddressVerified,
-		Status:                 memberStatuses[m.Status],
+		Status:                 memberStatuses.value(m.Status),
 		Name:                   m.Name,
 		IsBreakglass:           m.IsBreakglass,
 		MemberPasswordId:       m.MemberPasswordID,
 		MfaPhoneNumber:         m.MFAPhoneNumber,
 		MfaPhoneNumberVerified: m.MFAPhoneNumberVerified,
 		MfaEnrolled:            m.MFAEnrolled,
-		DefaultMfaMethod:       mfaMethods[m.DefaultMFAMethod],
+		DefaultMfaMethod:       mfaMethods.value(m.DefaultMFAMethod),
 		TotpRegistrationId:     m.TOTPRegistrationID,
 		IsAdmin:                m.IsAdmin,
 		TrustedMetadata:        toStruct(m.TrustedMetadata),
@@ -206,25 +109,25 @@ func toOrganization(o *stytchclient.Organization) *b2bv1.Organization {
 		CreatedAt:                            ts(o.CreatedAt),
 		UpdatedAt:                            ts(o.UpdatedAt),
 		EmailAllowedDomains:                  o.EmailAllowedDomains,
-		EmailJitProvisioning:                 orgSettings[o.EmailJITProvisioning],
-		EmailInvites:                         orgSettings[o.EmailInvites],
-		AuthMethods:                          orgSettings[o.AuthMethods],
+		EmailJitProvisioning:                 orgSettings.value(o.EmailJITProvisioning),
+		EmailInvites:                         orgSettings.value(o.EmailInvites),
+		AuthMethods:                          orgSettings.value(o.AuthMethods),
 		AllowedAuthMethods:                   o.AllowedAuthMethods,
-		MfaPolicy:                            mfaPolicies[o.MFAPolicy],
-		MfaMethods:                           orgSettings[o.MFAMethods],
-		SsoJitProvisioning:                   orgSettings[o.SSOJITProvisioning],
+		MfaPolicy:                            mfaPolicies.value(o.MFAPolicy),
+		MfaMethods:                           orgSettings.value(o.MFAMethods),
+		SsoJitProvisioning:                   orgSettings.value(o.SSOJITProvisioning),
 		SsoJitProvisioningAllowedConnections: o.SSOJITProvisioningAllowedConnections,
 		SsoDefaultConnectionId:               o.SSODefaultConnectionID,
-		OauthTenantJitProvisioning:           orgSettings[o.OAuthTenantJITProvisioning],
+		OauthTenantJitProvisioning:           orgSettings.value(o.OAuthTenantJITProvisioning),
 		AllowedOauthTenants:                  toStruct(o.AllowedOAuthTenants),
 		ClaimedEmailDomains:                  o.ClaimedEmailDomains,
-		FirstPartyConnectedAppsAllowedType:   orgSettings[o.FirstPartyConnectedAppsAllowedType],
+		FirstPartyConnectedAppsAllowedType:   orgSettings.value(o.FirstPartyConnectedAppsAllowedType),
 		AllowedFirstPartyConnectedApps:       o.AllowedFirstPartyConnectedApps,
-		ThirdPartyConnectedAppsAllowedType:   orgSettings[o.ThirdPartyConnectedAppsAllowedType],
+		ThirdPartyConnectedAppsAllowedType:   orgSettings.value(o.ThirdPartyConnectedAppsAllowedType),
 		AllowedThirdPartyConnectedApps:       o.AllowedThirdPartyConnectedApps,
 	}
 	for _, m := range o.AllowedMFAMethods {
-		if v, ok := mfaMethods[m]; ok {
+		if v, ok := mfaMethods.lookup(m); ok {
 			out.AllowedMfaMethods = append(out.AllowedMfaMethods, v)
 		}
 	}
@@ -275,7 +178,7 @@ func toMemberSession(s *stytchclient.MemberSessionInfo) *b2bv1.MemberSession {
 
 func toFactor(f *stytchclient.AuthenticationFactor) *b2bv1.AuthenticationFactor {
 	out := &b2bv1.AuthenticationFactor{
-		Type:                factorTypes[f.Type],
+		Type:                factorTypes.value(f.Type),
 		DeliveryMethod:      f.DeliveryMethod,
 		LastAuthenticatedAt: ts(f.LastAuthenticatedAt),
 		CreatedAt:           ts(f.CreatedAt),
@@ -325,7 +228,7 @@ func toMfaRequired(m *stytchclient.MFARequired) *b2bv1.MfaRequired {
 	if m == nil {
 		return nil
 	}
-	out := &b2bv1.MfaRequired{SecondaryAuthInitiated: mfaMethods[m.SecondaryAuthInitiated]}
+	out := &b2bv1.MfaRequired{SecondaryAuthInitiated: mfaMethods.value(m.SecondaryAuthInitiated)}
 	if o := m.MemberOptions; o != nil {
 		out.MemberOptions = &b2bv1.MfaMemberOptions{MfaPhoneNumber: o.MFAPhoneNumber, TotpRegistrationId: o.TOTPRegistrationID}
 	}
@@ -350,46 +253,9 @@ func toDiscovered(list []stytchclient.DiscoveredOrganization) []*b2bv1.Discovere
 			MfaRequired:         toMfaRequired(d.MFARequired),
 		}
 		if m := d.Membership; m != nil {
-			o.Membership = &b2bv1.Membership{Type: membershipTypes[m.Type], Details: toStruct(m.Details), Member: toMember(m.Member)}
+			o.Membership = &b2bv1.Membership{Type: membershipTypes.value(m.Type), Details: toStruct(m.Details), Member: toMember(m.Member)}
 		}
 		out = append(out, o)
 	}
 	return out
-}
-
-// authOutcome is the common part of the responses of RPCs that end a primary authentication
-// (magic link, email OTP, session exchange, discovery exchange and create): either a session or an
-// intermediate session token with what is still required.
-type authOutcome struct {
-	MemberID                 string
-	MemberAuthenticated      bool
-	MemberSession            *b2bv1.MemberSession
-	SessionToken             string
-	SessionJWT               string
-	IntermediateSessionToken string
-	Member                   *b2bv1.Member
-	Organization             *b2bv1.Organization
-	MfaRequired              *b2bv1.MfaRequired
-	PrimaryRequired          *b2bv1.PrimaryRequired
-}
-
-func toAuthOutcome(r *stytchclient.B2BAuthenticateResult) authOutcome {
-	o := authOutcome{
-		MemberID:            r.MemberID,
-		MemberAuthenticated: r.MemberAuthenticated,
-		Member:              toMember(&r.Member),
-		Organization:        toOrganization(&r.Organization),
-	}
-	if r.MemberAuthenticated {
-		o.MemberSession = toMemberSession(r.MemberSession)
-		o.SessionToken, o.SessionJWT = r.SessionToken, r.SessionJWT
-	} else {
-		o.IntermediateSessionToken = r.IntermediateSessionToken
-		o.MfaRequired = toMfaRequired(r.MFARequired)
-		o.PrimaryRequired = toPrimaryRequired(r.PrimaryRequired)
-	}
-	if o.MemberID == "" && o.Member != nil {
-		o.MemberID = o.Member.GetMemberId()
-	}
-	return o
 }

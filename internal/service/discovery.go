@@ -67,22 +67,22 @@ func (s *Discovery) CreateOrganization(ctx context.Context, req *b2bv1.Discovery
 		OrganizationExternalID:     req.GetOrganizationExternalId(),
 		OrganizationLogoURL:        req.GetOrganizationLogoUrl(),
 		TrustedMetadata:            fromStruct(req.GetTrustedMetadata()),
-		SSOJITProvisioning:         orgSettingName(req.GetSsoJitProvisioning()),
+		SSOJITProvisioning:         orgSettings.name(req.GetSsoJitProvisioning()),
 		EmailAllowedDomains:        req.GetEmailAllowedDomains(),
-		EmailJITProvisioning:       orgSettingName(req.GetEmailJitProvisioning()),
-		EmailInvites:               orgSettingName(req.GetEmailInvites()),
-		AuthMethods:                orgSettingName(req.GetAuthMethods()),
+		EmailJITProvisioning:       orgSettings.name(req.GetEmailJitProvisioning()),
+		EmailInvites:               orgSettings.name(req.GetEmailInvites()),
+		AuthMethods:                orgSettings.name(req.GetAuthMethods()),
 		AllowedAuthMethods:         req.GetAllowedAuthMethods(),
-		MFAPolicy:                  mfaPolicyName(req.GetMfaPolicy()),
-		MFAMethods:                 orgSettingName(req.GetMfaMethods()),
-		OAuthTenantJITProvisioning: orgSettingName(req.GetOauthTenantJitProvisioning()),
+		MFAPolicy:                  mfaPolicies.name(req.GetMfaPolicy()),
+		MFAMethods:                 orgSettings.name(req.GetMfaMethods()),
+		OAuthTenantJITProvisioning: orgSettings.name(req.GetOauthTenantJitProvisioning()),
 		AllowedOAuthTenants:        fromStruct(req.GetAllowedOauthTenants()),
 	}
 	for _, a := range req.GetRbacEmailImplicitRoleAssignments() {
 		p.RBACEmailImplicitRoleAssignments = append(p.RBACEmailImplicitRoleAssignments, stytchclient.EmailImplicitRoleAssignment{Domain: a.GetDomain(), RoleID: a.GetRoleId()})
 	}
 	for _, m := range req.GetAllowedMfaMethods() {
-		if name := mfaMethodName(m); name != "" {
+		if name := mfaMethods.name(m); name != "" {
 			p.AllowedMFAMethods = append(p.AllowedMFAMethods, name)
 		}
 	}
@@ -90,19 +90,7 @@ func (s *Discovery) CreateOrganization(ctx context.Context, req *b2bv1.Discovery
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failIST)
 	}
-	o := toAuthOutcome(res)
-	return &b2bv1.DiscoveryServiceCreateOrganizationResponse{
-		MemberId:                 o.MemberID,
-		MemberAuthenticated:      o.MemberAuthenticated,
-		MemberSession:            o.MemberSession,
-		SessionToken:             o.SessionToken,
-		SessionJwt:               o.SessionJWT,
-		IntermediateSessionToken: o.IntermediateSessionToken,
-		Member:                   o.Member,
-		Organization:             o.Organization,
-		MfaRequired:              o.MfaRequired,
-		PrimaryRequired:          o.PrimaryRequired,
-	}, nil
+	return newAuthResponse[b2bv1.DiscoveryServiceCreateOrganizationResponse](res), nil
 }
 
 // ExchangeIntermediateSession exchanges an IST for a session in one organization.
@@ -112,22 +100,10 @@ func (s *Discovery) ExchangeIntermediateSession(ctx context.Context, req *b2bv1.
 		OrganizationID:           req.GetOrganizationId(),
 		SessionDurationMinutes:   req.GetSessionDurationMinutes(),
 		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
-		Locale:                   locale(req.GetLocale()),
+		Locale:                   locales.name(req.GetLocale()),
 	})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failDiscovery)
 	}
-	o := toAuthOutcome(res)
-	return &b2bv1.DiscoveryServiceExchangeIntermediateSessionResponse{
-		MemberId:                 o.MemberID,
-		MemberAuthenticated:      o.MemberAuthenticated,
-		MemberSession:            o.MemberSession,
-		SessionToken:             o.SessionToken,
-		SessionJwt:               o.SessionJWT,
-		IntermediateSessionToken: o.IntermediateSessionToken,
-		Member:                   o.Member,
-		Organization:             o.Organization,
-		MfaRequired:              o.MfaRequired,
-		PrimaryRequired:          o.PrimaryRequired,
-	}, nil
+	return newAuthResponse[b2bv1.DiscoveryServiceExchangeIntermediateSessionResponse](res), nil
 }

@@ -62,26 +62,12 @@ func (s *M2M) changedAt(clientID string) (time.Time, bool) {
 	return t, ok
 }
 
-var clientStatuses = map[string]m2mv1.ClientStatus{
-	"active":   m2mv1.ClientStatus_CLIENT_STATUS_ACTIVE,
-	"inactive": m2mv1.ClientStatus_CLIENT_STATUS_INACTIVE,
-}
-
-func clientStatusName(st m2mv1.ClientStatus) string {
-	for k, v := range clientStatuses {
-		if v == st {
-			return k
-		}
-	}
-	return ""
-}
-
 func toClient(c *stytchclient.M2MClient) *m2mv1.Client {
 	out := &m2mv1.Client{
 		ClientId:             c.ClientID,
 		ClientName:           c.ClientName,
 		ClientDescription:    c.ClientDescription,
-		Status:               clientStatuses[c.Status],
+		Status:               clientStatuses.value(c.Status),
 		Scopes:               c.Scopes,
 		ClientSecretLastFour: c.ClientSecretLastFour,
 		TrustedMetadata:      toStruct(c.TrustedMetadata),
@@ -125,7 +111,7 @@ func (s *M2M) UpdateClient(ctx context.Context, req *m2mv1.UpdateClientRequest) 
 		ClientDescription: req.ClientDescription,
 		TrustedMetadata:   fromStruct(req.GetTrustedMetadata()),
 	}
-	if st := clientStatusName(req.GetStatus()); st != "" {
+	if st := clientStatuses.name(req.GetStatus()); st != "" {
 		p.Status = &st
 	}
 	if sc := req.GetScopes(); sc != nil {

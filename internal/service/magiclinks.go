@@ -42,7 +42,7 @@ func (s *MagicLinks) LoginOrSignup(ctx context.Context, req *b2bv1.MagicLinksSer
 		PKCECodeChallenge:       req.GetPkceCodeChallenge(),
 		LoginTemplateID:         req.GetLoginTemplateId(),
 		SignupTemplateID:        req.GetSignupTemplateId(),
-		Locale:                  locale(req.GetLocale()),
+		Locale:                  locales.name(req.GetLocale()),
 		LoginExpirationMinutes:  req.GetLoginExpirationMinutes(),
 		SignupExpirationMinutes: req.GetSignupExpirationMinutes(),
 	})
@@ -72,7 +72,7 @@ func (s *MagicLinks) Invite(ctx context.Context, req *b2bv1.MagicLinksServiceInv
 		TrustedMetadata:         fromStruct(req.GetTrustedMetadata()),
 		UntrustedMetadata:       fromStruct(req.GetUntrustedMetadata()),
 		InviteTemplateID:        req.GetInviteTemplateId(),
-		Locale:                  locale(req.GetLocale()),
+		Locale:                  locales.name(req.GetLocale()),
 		Roles:                   req.GetRoles(),
 		InviteExpirationMinutes: req.GetInviteExpirationMinutes(),
 		ActingMember:            access.From(ctx).Acting(),
@@ -99,7 +99,7 @@ func (s *MagicLinks) DiscoverySend(ctx context.Context, req *b2bv1.MagicLinksSer
 		DiscoveryRedirectURL:       redirect,
 		PKCECodeChallenge:          req.GetPkceCodeChallenge(),
 		LoginTemplateID:            req.GetLoginTemplateId(),
-		Locale:                     locale(req.GetLocale()),
+		Locale:                     locales.name(req.GetLocale()),
 		DiscoveryExpirationMinutes: req.GetDiscoveryExpirationMinutes(),
 	})
 	if err != nil {
@@ -119,26 +119,14 @@ func (s *MagicLinks) Authenticate(ctx context.Context, req *b2bv1.MagicLinksServ
 		IntermediateSessionToken: req.GetIntermediateSessionToken(),
 		SessionDurationMinutes:   req.GetSessionDurationMinutes(),
 		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
-		Locale:                   locale(req.GetLocale()),
+		Locale:                   locales.name(req.GetLocale()),
 	})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failMagicLink)
 	}
-	o := toAuthOutcome(res)
-	return &b2bv1.MagicLinksServiceAuthenticateResponse{
-		MemberId:                 o.MemberID,
-		OrganizationId:           res.OrganizationID,
-		MethodId:                 res.MethodID,
-		MemberAuthenticated:      o.MemberAuthenticated,
-		MemberSession:            o.MemberSession,
-		SessionToken:             o.SessionToken,
-		SessionJwt:               o.SessionJWT,
-		IntermediateSessionToken: o.IntermediateSessionToken,
-		Member:                   o.Member,
-		Organization:             o.Organization,
-		MfaRequired:              o.MfaRequired,
-		PrimaryRequired:          o.PrimaryRequired,
-	}, nil
+	out := newAuthResponse[b2bv1.MagicLinksServiceAuthenticateResponse](res)
+	out.OrganizationId, out.MethodId = res.OrganizationID, res.MethodID
+	return out, nil
 }
 
 // DiscoveryAuthenticate redeems a discovery magic-link token.

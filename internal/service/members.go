@@ -94,7 +94,7 @@ func (s *Members) Update(ctx context.Context, req *b2bv1.MembersServiceUpdateReq
 	if req.GetPreserveExistingSessions() {
 		p.PreserveExistingSessions = new(true)
 	}
-	if m := mfaMethodName(req.GetDefaultMfaMethod()); m != "" {
+	if m := mfaMethods.name(req.GetDefaultMfaMethod()); m != "" {
 		p.DefaultMFAMethod = &m
 	}
 	if req.GetUnlinkEmail() {
@@ -180,7 +180,7 @@ func memberQuery(q *b2bv1.MemberSearchQuery) *stytchclient.SearchQuery {
 		case *b2bv1.MemberSearchOperand_Statuses:
 			names := make([]string, 0, len(f.Statuses.GetValues()))
 			for _, st := range f.Statuses.GetValues() {
-				names = append(names, memberStatusName(st))
+				names = append(names, memberStatuses.name(st))
 			}
 			op("statuses", names)
 		case *b2bv1.MemberSearchOperand_MemberIsBreakglass:

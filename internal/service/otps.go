@@ -36,7 +36,7 @@ func (s *OTPs) EmailLoginOrSignup(ctx context.Context, req *b2bv1.OTPsServiceEma
 		EmailAddress:            req.GetEmailAddress(),
 		LoginTemplateID:         req.GetLoginTemplateId(),
 		SignupTemplateID:        req.GetSignupTemplateId(),
-		Locale:                  locale(req.GetLocale()),
+		Locale:                  locales.name(req.GetLocale()),
 		LoginExpirationMinutes:  req.GetLoginExpirationMinutes(),
 		SignupExpirationMinutes: req.GetSignupExpirationMinutes(),
 	})
@@ -63,26 +63,14 @@ func (s *OTPs) EmailAuthenticate(ctx context.Context, req *b2bv1.OTPsServiceEmai
 		IntermediateSessionToken: req.GetIntermediateSessionToken(),
 		SessionDurationMinutes:   req.GetSessionDurationMinutes(),
 		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
-		Locale:                   locale(req.GetLocale()),
+		Locale:                   locales.name(req.GetLocale()),
 	})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failOTP)
 	}
-	o := toAuthOutcome(res)
-	return &b2bv1.OTPsServiceEmailAuthenticateResponse{
-		MemberId:                 o.MemberID,
-		OrganizationId:           res.OrganizationID,
-		MethodId:                 res.MethodID,
-		MemberAuthenticated:      o.MemberAuthenticated,
-		MemberSession:            o.MemberSession,
-		SessionToken:             o.SessionToken,
-		SessionJwt:               o.SessionJWT,
-		IntermediateSessionToken: o.IntermediateSessionToken,
-		Member:                   o.Member,
-		Organization:             o.Organization,
-		MfaRequired:              o.MfaRequired,
-		PrimaryRequired:          o.PrimaryRequired,
-	}, nil
+	out := newAuthResponse[b2bv1.OTPsServiceEmailAuthenticateResponse](res)
+	out.OrganizationId, out.MethodId = res.OrganizationID, res.MethodID
+	return out, nil
 }
 
 // EmailDiscoverySend emails a discovery code; the answer says nothing about the address.
@@ -90,7 +78,7 @@ func (s *OTPs) EmailDiscoverySend(ctx context.Context, req *b2bv1.OTPsServiceEma
 	_, err := s.stytch.OTPEmailDiscoverySend(ctx, stytchclient.OTPEmailDiscoverySendParams{
 		EmailAddress:               req.GetEmailAddress(),
 		LoginTemplateID:            req.GetLoginTemplateId(),
-		Locale:                     locale(req.GetLocale()),
+		Locale:                     locales.name(req.GetLocale()),
 		DiscoveryExpirationMinutes: req.GetDiscoveryExpirationMinutes(),
 	})
 	if err != nil {
@@ -140,7 +128,7 @@ func (s *OTPs) SmsSend(ctx context.Context, req *b2bv1.OTPsServiceSmsSendRequest
 		OrganizationID:           req.GetOrganizationId(),
 		MemberID:                 req.GetMemberId(),
 		MFAPhoneNumber:           req.GetMfaPhoneNumber(),
-		Locale:                   locale(req.GetLocale()),
+		Locale:                   locales.name(req.GetLocale()),
 		IntermediateSessionToken: req.GetIntermediateSessionToken(),
 		SessionToken:             req.GetSessionToken(),
 		SessionJWT:               req.GetSessionJwt(),
@@ -155,11 +143,6 @@ func (s *OTPs) SmsSend(ctx context.Context, req *b2bv1.OTPsServiceSmsSendRequest
 	}, nil
 }
 
-var mfaEnrollments = map[b2bv1.MfaEnrollment]string{
-	b2bv1.MfaEnrollment_MFA_ENROLLMENT_ENROLL:   "enroll",
-	b2bv1.MfaEnrollment_MFA_ENROLLMENT_UNENROLL: "unenroll",
-}
-
 // SmsAuthenticate checks an MFA code and completes the session.
 func (s *OTPs) SmsAuthenticate(ctx context.Context, req *b2bv1.OTPsServiceSmsAuthenticateRequest) (*b2bv1.OTPsServiceSmsAuthenticateResponse, error) {
 	res, err := s.stytch.OTPSMSAuthenticate(ctx, stytchclient.OTPSMSAuthenticateParams{
@@ -171,7 +154,7 @@ func (s *OTPs) SmsAuthenticate(ctx context.Context, req *b2bv1.OTPsServiceSmsAut
 		SessionJWT:               req.GetSessionJwt(),
 		SessionDurationMinutes:   req.GetSessionDurationMinutes(),
 		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
-		SetMFAEnrollment:         mfaEnrollments[req.GetSetMfaEnrollment()],
+		SetMFAEnrollment:         mfaEnrollments.name(req.GetSetMfaEnrollment()),
 		SetDefaultMFA:            req.GetSetDefaultMfa(),
 	})
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/authsvc/authsvc/internal/service"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // fieldKind says where a field travels over REST.
@@ -392,11 +393,8 @@ func TestIDsInAnyLetterCaseSlugsAndExternalIDsStillWork(t *testing.T) {
 // refuses a value that is not one path segment, and the handler answers INVALID_ARGUMENT naming
 // the field, not INTERNAL, without any request. The handlers are called directly, past validation.
 func TestStytchClientRefusalIsInvalidArgument(t *testing.T) {
-	emu, err := stytchemu.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = emu.Close() })
-	sc, err := stytchclient.New(stytchclient.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
-	require.NoError(t, err)
+	emu := testkit.Emulator(t)
+	sc := testkit.Client(t, emu)
 	revs, err := revocation.New(revocation.Config{})
 	require.NoError(t, err)
 	members := service.NewMembers(sc, revs, emu.Now, nil)

@@ -233,24 +233,12 @@ func (s *Sessions) Exchange(ctx context.Context, req *b2bv1.SessionsServiceExcha
 		SessionJWT:             jwt,
 		SessionDurationMinutes: req.GetSessionDurationMinutes(),
 		SessionCustomClaims:    fromStruct(req.GetSessionCustomClaims()),
-		Locale:                 locale(req.GetLocale()),
+		Locale:                 locales.name(req.GetLocale()),
 	})
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failSession)
 	}
-	o := toAuthOutcome(res)
-	return &b2bv1.SessionsServiceExchangeResponse{
-		MemberId:                 o.MemberID,
-		MemberAuthenticated:      o.MemberAuthenticated,
-		MemberSession:            o.MemberSession,
-		SessionToken:             o.SessionToken,
-		SessionJwt:               o.SessionJWT,
-		IntermediateSessionToken: o.IntermediateSessionToken,
-		Member:                   o.Member,
-		Organization:             o.Organization,
-		MfaRequired:              o.MfaRequired,
-		PrimaryRequired:          o.PrimaryRequired,
-	}, nil
+	return newAuthResponse[b2bv1.SessionsServiceExchangeResponse](res), nil
 }
 
 // GetJWKS returns the project's public signing keys from the one JWKS cache that local

@@ -18,6 +18,8 @@ import (
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
+	"github.com/authsvc/authsvc/internal/testkit/sessionkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -38,22 +40,11 @@ type sessionHarness struct {
 // checker's configuration.
 func newSessionHarness(t *testing.T, cfg ...func(*session.Config)) *sessionHarness {
 	t.Helper()
-	emu, err := stytchemu.Start(stytchemu.WithStartTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, emu.Close()) })
-	client, err := sc.New(sc.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
-	require.NoError(t, err)
+	emu := testkit.Emulator(t, stytchemu.WithStartTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+	client := testkit.Client(t, emu)
+	cache := sessionkit.JWKS(t, emu, client)
+	checker := sessionkit.Checker(t, emu, client, cache, cfg...)
 	ctx := t.Context()
-	cache, err := verify.NewJWKSCache(verify.JWKSCacheConfig{Fetch: client.FetchJWKS, Now: emu.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, cache.Close()) })
-	require.NoError(t, cache.WaitReady(ctx))
-	c := session.Config{ProjectID: emu.ProjectID(), Keys: cache, BaseURL: emu.URL, Now: emu.Now, Remote: client}
-	for _, f := range cfg {
-		f(&c)
-	}
-	checker, err := session.New(c)
-	require.NoError(t, err)
 
 	org, err := client.OrganizationCreate(ctx, sc.OrganizationCreateParams{OrganizationName: "Sessions", OrganizationSlug: "sessions-org"})
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 const htmlBadGateway = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>"
@@ -24,9 +25,7 @@ func newOrg(t *testing.T, c *sc.Client) sc.Organization {
 }
 
 func TestNonJSONErrorKeepsStatusAndHeaderRequestID(t *testing.T) {
-	emu, err := stytchemu.Start(stytchemu.WithStartTime(testStart))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, emu.Close()) })
+	emu := testkit.Emulator(t, stytchemu.WithStartTime(testStart))
 	base := headerProxy(t, emu, map[string]string{"X-Request-Id": "edge-req-42"})
 
 	tests := []struct {
@@ -200,13 +199,11 @@ func TestWritesAreNeverRetriedOnceWritten(t *testing.T) {
 }
 
 func TestRateLimitReachesCallerWithRetryAfter(t *testing.T) {
-	emu, err := stytchemu.Start(stytchemu.WithStartTime(testStart))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, emu.Close()) })
+	emu := testkit.Emulator(t, stytchemu.WithStartTime(testStart))
 	h := newHarnessFor(t, emu, headerProxy(t, emu, map[string]string{"Retry-After": "7"}))
 
 	const pattern = "GET /v1/b2b/organizations/{organization_id}"
-	_, err = emu.AddFault(stytchemu.Fault{Pattern: pattern, Status: http.StatusTooManyRequests})
+	_, err := emu.AddFault(stytchemu.Fault{Pattern: pattern, Status: http.StatusTooManyRequests})
 	require.NoError(t, err)
 
 	_, err = h.client.OrganizationGet(t.Context(), "org-1")

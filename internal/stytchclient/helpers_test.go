@@ -16,6 +16,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -38,9 +39,7 @@ type harness struct {
 
 func newHarness(t *testing.T, mutate ...func(*stytchclient.Config)) *harness {
 	t.Helper()
-	emu, err := stytchemu.Start(stytchemu.WithStartTime(testStart))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, emu.Close()) })
+	emu := testkit.Emulator(t, stytchemu.WithStartTime(testStart))
 	return newHarnessFor(t, emu, emu.URL, mutate...)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // rawPathRecorder serves emu through a hop that records every request's path as it arrived on the
@@ -40,9 +41,7 @@ func rawPathRecorder(t *testing.T, emu *stytchemu.Server) (baseURL string, paths
 // would route to another endpoint and ".." to the parent resource, at Stytch or at any proxy that
 // normalizes paths; percent-encoded, a proxy that decodes before routing does the same.
 func TestPathParametersThatAreNotOneSegmentAreRefused(t *testing.T) {
-	emu, err := stytchemu.Start(stytchemu.WithStartTime(testStart))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, emu.Close()) })
+	emu := testkit.Emulator(t, stytchemu.WithStartTime(testStart))
 	base, paths := rawPathRecorder(t, emu)
 	h := newHarnessFor(t, emu, base)
 	ctx := t.Context()

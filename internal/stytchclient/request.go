@@ -18,6 +18,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/authsvc/authsvc/internal/backoff"
 )
 
 const instrumentationName = "github.com/authsvc/authsvc/internal/stytchclient"
@@ -169,7 +171,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		if !retry {
 			return err
 		}
-		if sleep(ctx, delay) != nil {
+		if backoff.Sleep(ctx, delay) != nil {
 			return err // the caller's context ended during backoff; the upstream error says more
 		}
 	}

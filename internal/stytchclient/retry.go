@@ -1,10 +1,10 @@
 package stytchclient
 
 import (
-	"context"
-	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/authsvc/authsvc/internal/backoff"
 )
 
 // RetryPolicy bounds automatic retries. Which requests may be retried at all
@@ -38,11 +38,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // done): uniform in [0, min(MaxDelay, BaseDelay·2^(n-1))]. Full jitter keeps
 // replicas that failed together from retrying together.
 func (p RetryPolicy) backoff(n int) time.Duration {
-	ceiling := p.BaseDelay << min(n-1, 20)
-	if ceiling <= 0 || ceiling > p.MaxDelay {
-		ceiling = p.MaxDelay
-	}
-	return rand.N(ceiling + 1) //nolint:gosec // jitter, not a secret
+	return backoff.Policy{Min: p.BaseDelay, Max: p.MaxDelay, Jitter: backoff.FullJitter}.Delay(n)
 }
 
 // retryableStatus reports whether a response status from a read-only
@@ -57,19 +53,4 @@ func retryableStatus(code int) bool {
 		return true
 	}
 	return false
-}
-
-// sleep waits d or until ctx is done, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

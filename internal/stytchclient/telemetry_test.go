@@ -13,6 +13,7 @@ import (
 
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 func TestSpansAreNamedAfterTemplatesAndCarryStytchIDs(t *testing.T) {
@@ -106,14 +107,12 @@ func TestDurationHistogramByEndpointAndStatus(t *testing.T) {
 }
 
 func TestUserAgentAndAuthHeaders(t *testing.T) {
-	emu, err := stytchemu.Start(stytchemu.WithStartTime(testStart))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, emu.Close()) })
+	emu := testkit.Emulator(t, stytchemu.WithStartTime(testStart))
 	seen := make(chan http.Header, 4)
 	srv := headerRecorder(t, emu, seen)
 	h := newHarnessFor(t, emu, srv)
 
-	_, err = h.client.OrganizationSearch(t.Context(), sc.SearchParams{})
+	_, err := h.client.OrganizationSearch(t.Context(), sc.SearchParams{})
 	require.NoError(t, err)
 	hdr := <-seen
 	assert.Equal(t, "authsvc/test", hdr.Get("User-Agent"))

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -22,7 +23,8 @@ type TokenSourceConfig struct {
 	// FetchTimeout bounds one upstream fetch, which runs detached from any
 	// single caller's context. Zero means 30 s.
 	FetchTimeout time.Duration
-	// MaxEntries bounds the cache. Zero means 1024.
+	// MaxEntries bounds the cache; when it is full, the token fetched longest ago is dropped. Zero
+	// means 1024.
 	MaxEntries int
 	// Now is the clock; nil means time.Now. Tests move it.
 	Now func() time.Time
@@ -54,16 +56,19 @@ type TokenSourceStats struct {
 //   - Concurrent misses for one key make one upstream call (singleflight);
 //     each waiter still honours its own context.
 //   - Errors are never cached.
+//   - The cache is a golang-lru LRU ordered by when each token was fetched: hits read it with
+//     Peek (a shared lock) rather than Get (an exclusive one, to move the entry), since every
+//     service call is a hit. A token is stored again at each refresh, and Stytch's tokens all
+//     live an hour, so the entry fetched longest ago, the first dropped, is also the closest to
+//     expiry.
 type TokenSource struct {
 	fetch   TokenFetcher
 	refresh float64
 	timeout time.Duration
-	max     int
 	now     func() time.Time
 	lookup  func(ctx context.Context, hit bool)
 
-	mu      sync.RWMutex
-	entries map[string]*tokenEntry
+	entries *lru.Cache[string, *tokenEntry]
 	group   singleflight.Group
 
 	hits, misses, fetches atomic.Uint64
@@ -81,10 +86,8 @@ func NewTokenSource(fetch TokenFetcher, cfg TokenSourceConfig) *TokenSource {
 		fetch:   fetch,
 		refresh: cfg.RefreshAt,
 		timeout: cfg.FetchTimeout,
-		max:     cfg.MaxEntries,
 		now:     cfg.Now,
 		lookup:  cfg.OnLookup,
-		entries: make(map[string]*tokenEntry),
 	}
 	if ts.refresh <= 0 || ts.refresh >= 1 {
 		ts.refresh = 0.8
@@ -92,9 +95,12 @@ func NewTokenSource(fetch TokenFetcher, cfg TokenSourceConfig) *TokenSource {
 	if ts.timeout <= 0 {
 		ts.timeout = 30 * time.Second
 	}
-	if ts.max <= 0 {
-		ts.max = 1024
+	size := cfg.MaxEntries
+	if size <= 0 {
+		size = 1024
 	}
+	// lru.New fails only for a size below 1.
+	ts.entries, _ = lru.New[string, *tokenEntry](size)
 	if ts.now == nil {
 		ts.now = time.Now
 	}
@@ -113,9 +119,9 @@ func (ts *TokenSource) Token(ctx context.Context, p M2MTokenParams) (*M2MToken, 
 	kb := appendTokenKey(buf[:0], p)
 	now := ts.now()
 
-	ts.mu.RLock()
-	e := ts.entries[string(kb)] // no allocation: the conversion is only for the lookup
-	ts.mu.RUnlock()
+	// The key is viewed in place rather than copied into a string, which would put it on the heap
+	// on every hit: Peek only looks it up, and kb is not changed while it runs.
+	e, _ := ts.entries.Peek(unsafe.String(unsafe.SliceData(kb), len(kb))) //nolint:gosec // read-only view, see above
 	if e != nil && now.Before(e.refreshAt) {
 		ts.hits.Add(1)
 		if ts.lookup != nil {
@@ -155,10 +161,7 @@ func (ts *TokenSource) Token(ctx context.Context, p M2MTokenParams) (*M2MToken, 
 func (ts *TokenSource) fill(ctx context.Context, key string, p M2MTokenParams) (*M2MToken, error) {
 	// Another flight may have filled the key between our cache miss and
 	// this flight starting.
-	ts.mu.RLock()
-	e := ts.entries[key]
-	ts.mu.RUnlock()
-	if e != nil && ts.now().Before(e.refreshAt) {
+	if e, _ := ts.entries.Peek(key); e != nil && ts.now().Before(e.refreshAt) {
 		return e.tok, nil
 	}
 
@@ -177,31 +180,8 @@ func (ts *TokenSource) fill(ctx context.Context, key string, p M2MTokenParams) (
 		refreshAt: issued.Add(time.Duration(float64(life) * ts.refresh)),
 		expiresAt: issued.Add(life),
 	}
-
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if len(ts.entries) >= ts.max {
-		ts.evictLocked(issued)
-	}
-	ts.entries[key] = ne
+	ts.entries.Add(key, ne)
 	return tok, nil
-}
-
-// evictLocked drops expired entries, then arbitrary ones, until there is
-// room. Map iteration order is random, which is good enough here: the cache
-// only overflows if callers invent client/scope combinations.
-func (ts *TokenSource) evictLocked(now time.Time) {
-	for k, e := range ts.entries {
-		if !now.Before(e.expiresAt) {
-			delete(ts.entries, k)
-		}
-	}
-	for k := range ts.entries {
-		if len(ts.entries) < ts.max {
-			return
-		}
-		delete(ts.entries, k)
-	}
 }
 
 // Stats returns hit, miss and fetch counts since creation.

@@ -13,6 +13,7 @@ import (
 
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 const tokenPattern = "POST /v1/public/{project_id}/oauth2/token"
@@ -189,16 +190,13 @@ func TestTokenSourceWaiterHonoursItsContext(t *testing.T) {
 //
 //	go test -run '^$' -bench BenchmarkTokenSourceHit -benchmem ./internal/stytchclient/
 func BenchmarkTokenSourceHit(b *testing.B) {
-	emu, err := stytchemu.Start(stytchemu.WithStartTime(testStart))
-	require.NoError(b, err)
-	defer func() { require.NoError(b, emu.Close()) }()
-	c, err := sc.New(sc.Config{ProjectID: emu.ProjectID(), Secret: emu.Secret(), BaseURL: emu.URL})
-	require.NoError(b, err)
+	emu := testkit.Emulator(b, stytchemu.WithStartTime(testStart))
+	c := testkit.Client(b, emu)
 	creds := m2mClient(b, c, "read:users", "write:users")
 	creds.Scopes = []string{"write:users", "read:users"}
 	ts := c.TokenSource(sc.TokenSourceConfig{Now: emu.Now})
 	ctx := context.Background()
-	_, err = ts.Token(ctx, creds)
+	_, err := ts.Token(ctx, creds)
 	require.NoError(b, err)
 
 	b.ReportAllocs()
@@ -207,4 +205,29 @@ func BenchmarkTokenSourceHit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A full cache drops the token fetched longest ago (the closest to expiry, all tokens living an
+// hour), however often it was used since.
+func TestTokenSourceDropsTheOldestToken(t *testing.T) {
+	h := newHarness(t)
+	a, b, c := m2mClient(t, h.client, "read:users"), m2mClient(t, h.client, "read:users"), m2mClient(t, h.client, "read:users")
+	ts := h.client.TokenSource(sc.TokenSourceConfig{Now: h.emu.Now, MaxEntries: 2})
+	ctx := t.Context()
+	token := func(p sc.M2MTokenParams) {
+		t.Helper()
+		_, err := ts.Token(ctx, p)
+		require.NoError(t, err)
+	}
+	token(a)
+	h.emu.Advance(time.Minute)
+	token(b)
+	token(a) // a hit: a is still the token fetched longest ago
+	require.Equal(t, uint64(2), ts.Stats().Fetches)
+
+	token(c) // over capacity: a goes
+	token(b)
+	assert.Equal(t, uint64(3), ts.Stats().Fetches, "b is still cached")
+	token(a)
+	assert.Equal(t, uint64(4), ts.Stats().Fetches, "a was dropped and is fetched again")
 }

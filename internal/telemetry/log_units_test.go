@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/telemetry"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // slog's JSON handler writes a time.Duration as integer nanoseconds; authsvc's writes it with its
@@ -35,24 +35,6 @@ func TestLogDurationsCarryUnits(t *testing.T) {
 	assert.Equal(t, telemetry.Redacted, recs[2]["token_ttl"], "a secret-named key stays redacted whatever its kind")
 }
 
-// lockedBuffer is written by go-redis's goroutines and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Bytes() *bytes.Buffer {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return bytes.NewBuffer(bytes.Clone(l.b.Bytes()))
-}
-
 // With SetGlobals (as the binary runs), go-redis's own log lines come out as JSON records of the
 // app's logger instead of plain text on stderr. The line checked is the one a dead Redis causes.
 func TestRedisClientLogsAreJSON(t *testing.T) {
@@ -60,7 +42,7 @@ func TestRedisClientLogsAreJSON(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Stop(t)
 
-	logs := &lockedBuffer{}
+	logs := &testkit.LogBuffer{}
 	tel, err := telemetry.Setup(t.Context(), telemetry.Config{LogOutput: logs, SetGlobals: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })

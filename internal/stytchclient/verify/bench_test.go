@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
-func benchVerifier(b *testing.B, mod func(*VerifierConfig)) (*Verifier, testKey, *testClock) {
+func benchVerifier(b *testing.B, mod func(*VerifierConfig)) (*Verifier, testKey, *testkit.Clock) {
 	b.Helper()
 	clock := newTestClock()
 	k := testKey{kid: "kid-1", priv: rsaKey(b, 0)}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // The tests in this file run the verifier against the Stytch emulator over
@@ -39,9 +40,7 @@ type emuEnv struct {
 
 func startEmulator(t *testing.T) (*stytchemu.Server, *http.Client) {
 	t.Helper()
-	srv, err := stytchemu.Start(stytchemu.WithSandbox(), stytchemu.WithStartTime(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, srv.Close()) })
+	srv := testkit.Emulator(t, stytchemu.WithSandbox(), stytchemu.WithStartTime(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)))
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return srv, &http.Client{Transport: tr}

@@ -15,6 +15,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -23,27 +25,9 @@ func TestMain(m *testing.M) {
 
 const testProject = "project-test-11111111-2222-3333-4444-555555555555"
 
-// testClock is a movable clock shared by a test's cache, verifier and
-// token minting.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newTestClock is the movable clock shared by a test's cache, verifier and token minting.
+func newTestClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // testKey is a real RSA signing key with its kid.
@@ -135,7 +119,7 @@ var errStytchDown = errors.New("connection refused")
 
 // newCache builds a JWKSCache over fetch and waits for its first load when
 // the fetcher can succeed.
-func newCache(t testing.TB, fetch Fetcher, clock *testClock, wait bool) *JWKSCache {
+func newCache(t testing.TB, fetch Fetcher, clock *testkit.Clock, wait bool) *JWKSCache {
 	t.Helper()
 	c, err := NewJWKSCache(JWKSCacheConfig{
 		Fetch:    fetch,
@@ -154,7 +138,7 @@ func newCache(t testing.TB, fetch Fetcher, clock *testClock, wait bool) *JWKSCac
 	return c
 }
 
-func newVerifier(t testing.TB, keys KeySource, clock *testClock, mod func(*VerifierConfig)) *Verifier {
+func newVerifier(t testing.TB, keys KeySource, clock *testkit.Clock, mod func(*VerifierConfig)) *Verifier {
 	t.Helper()
 	cfg := VerifierConfig{ProjectID: testProject, Keys: keys, Now: clock.Now}
 	if mod != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +18,8 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/authsvc/authsvc/internal/backoff"
 )
 
 // Why the cache is written here rather than taken from keyfunc/v3 + jwkset's
@@ -223,7 +224,9 @@ func (c *JWKSCache) registerMetrics() error {
 // while the last good keys keep serving.
 func (c *JWKSCache) run() {
 	defer c.wg.Done()
-	backoff := c.cfg.RetryMin
+	// Jitter keeps many replicas from retrying in step.
+	retry := backoff.Policy{Min: c.cfg.RetryMin, Max: c.cfg.RetryMax, Jitter: backoff.EqualJitter}
+	failures := 0
 	for {
 		wait := c.cfg.RefreshInterval
 		trigger := "interval"
@@ -234,18 +237,13 @@ func (c *JWKSCache) run() {
 			if c.ctx.Err() != nil {
 				return
 			}
-			// Jitter keeps many replicas from retrying in step.
-			wait = backoff/2 + rand.N(backoff/2+1) //nolint:gosec // jitter, not a secret
-			backoff = min(backoff*2, c.cfg.RetryMax)
+			failures++
+			wait = retry.Delay(failures)
 		} else {
-			backoff = c.cfg.RetryMin
+			failures = 0
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-c.ctx.Done():
-			t.Stop()
+		if backoff.Sleep(c.ctx, wait) != nil {
 			return
-		case <-t.C:
 		}
 	}
 }

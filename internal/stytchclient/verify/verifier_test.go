@@ -17,11 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // fixture is a verifier over a JWKS cache serving one real RSA key.
 type fixture struct {
-	clock *testClock
+	clock *testkit.Clock
 	jwks  *fakeJWKS
 	cache *JWKSCache
 	key   testKey

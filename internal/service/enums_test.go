@@ -1,0 +1,51 @@
+package service
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
+)
+
+// checkEnumNames: every value of the table has a string of its own and reads back from it; the
+// zero value and an unknown string stay unnamed and unknown.
+func checkEnumNames[E comparable](t *testing.T, name string, tbl enumNames[E]) {
+	t.Run(name, func(t *testing.T) {
+		assert.NotEmpty(t, tbl.names)
+		assert.Len(t, tbl.values, len(tbl.names), "two values share a Stytch string")
+		var zero E
+		for v, n := range tbl.names {
+			assert.NotEqual(t, zero, v, "UNSPECIFIED has no Stytch string")
+			assert.NotEmpty(t, n)
+			assert.Equal(t, n, tbl.name(v))
+			assert.Equal(t, v, tbl.value(n))
+			got, ok := tbl.lookup(n)
+			assert.True(t, ok)
+			assert.Equal(t, v, got)
+		}
+		assert.Empty(t, tbl.name(zero))
+		assert.Equal(t, zero, tbl.value("a-value-stytch-added-later"))
+		_, ok := tbl.lookup("a-value-stytch-added-later")
+		assert.False(t, ok)
+	})
+}
+
+func TestEnumNames(t *testing.T) {
+	checkEnumNames(t, "locales", locales)
+	checkEnumNames(t, "memberStatuses", memberStatuses)
+	checkEnumNames(t, "mfaMethods", mfaMethods)
+	checkEnumNames(t, "mfaEnrollments", mfaEnrollments)
+	checkEnumNames(t, "orgSettings", orgSettings)
+	checkEnumNames(t, "mfaPolicies", mfaPolicies)
+	checkEnumNames(t, "factorTypes", factorTypes)
+	checkEnumNames(t, "membershipTypes", membershipTypes)
+	checkEnumNames(t, "clientStatuses", clientStatuses)
+
+	// A few pairs as Stytch spells them.
+	assert.Equal(t, "pt-br", locales.name(b2bv1.Locale_LOCALE_PT_BR))
+	assert.Equal(t, b2bv1.OrganizationSetting_ORGANIZATION_SETTING_NOT_ALLOWED, orgSettings.value("NOT_ALLOWED"))
+	assert.Equal(t, "inactive", clientStatuses.name(m2mv1.ClientStatus_CLIENT_STATUS_INACTIVE))
+	assert.Equal(t, b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_EMAIL_OTP, factorTypes.value("email_otp"))
+}
