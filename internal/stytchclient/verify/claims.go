@@ -397,7 +397,9 @@ type parsedClaims struct {
 // final type. The payload is decoded as a map, as it always was: top-level
 // names match exactly (encoding/json's struct decoding would also take
 // "ISS" for "iss") and only the last of a repeated name counts. A null
-// payload has no claims, which Validate then reports.
+// payload has no claims, which Validate then reports. Strings in the claims
+// are cut from payload rather than copied one by one, so a cached entry
+// keeps the payload (about the size of its claims) alive.
 func (c *parsedClaims) decode(payload string) error {
 	d := jsonDecoder{s: payload}
 	switch d.peek() {
@@ -458,7 +460,7 @@ func (c *parsedClaims) claim(d *jsonDecoder, key string) error {
 		c.org = nil
 		return decodeStruct(d, &c.org, &c.orgBuf, organizationField)
 	}
-	if key != "scope" && strings.HasPrefix(key, stytchClaimPrefix) {
+	if strings.HasPrefix(key, stytchClaimPrefix) {
 		d.skip(false)
 		return nil
 	}
