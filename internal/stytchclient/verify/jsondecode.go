@@ -11,13 +11,13 @@ import (
 
 // jsonDecoder reads a JWT's header and claims in one pass straight into
 // their typed fields. It is hand-written because encoding/json (v1) costs
-// too much here: on the ~1.4 KB payload of a session JWT, validating the
-// input alone takes it longer than this decoder takes to decode it, and
-// decoding into structs three to four times as long, together more than
-// half an RSA-2048 verify (docs/benchmarks/verify.txt has the figures);
-// encoding/json/v2 needs GOEXPERIMENT, and a faster third-party decoder in
-// the token path would not reproduce encoding/json's semantics, which the
-// verifier's behaviour was defined by.
+// too much here: on the ~1.4 KB payload of a session JWT it takes about as
+// long only to validate the input as this decoder takes to decode it into
+// SessionClaims, and over four times as long to decode it into plain
+// structs, more than half an RSA-2048 verify (BenchmarkDecodeClaims,
+// docs/benchmarks/verify.txt). encoding/json/v2 needs GOEXPERIMENT, and a
+// faster third-party decoder in the token path would not reproduce
+// encoding/json's semantics, which the verifier's behaviour was defined by.
 //
 // It is a strict RFC 8259 scanner whose results are, by design, what the
 // encoding/json decoding it replaced produced: the same inputs rejected,
