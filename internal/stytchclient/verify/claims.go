@@ -499,7 +499,7 @@ func (d *jsonDecoder) numericDate(dst **jwt.NumericDate, buf *jwt.NumericDate) e
 	start := d.i
 	if '0' <= c && c <= '9' {
 		n := d.scanNumber()
-		if d.err != nil {
+		if d.failed() {
 			return nil
 		}
 		// Up to 15 digits are exact in the float64 NumericDate goes through.
@@ -508,7 +508,7 @@ func (d *jsonDecoder) numericDate(dst **jwt.NumericDate, buf *jwt.NumericDate) e
 			*dst = buf
 			return nil
 		}
-	} else if d.skip(false); d.err != nil {
+	} else if d.skip(false); d.failed() {
 		return nil
 	}
 	if err := buf.UnmarshalJSON([]byte(d.s[start:d.i])); err != nil {
@@ -526,7 +526,7 @@ func (d *jsonDecoder) audience(dst *jwt.ClaimStrings) error {
 	switch c {
 	case '"':
 		raw, plain := d.scanString()
-		if d.err == nil {
+		if !d.failed() {
 			*dst = jwt.ClaimStrings{stringValue(raw, plain)}
 		}
 		return nil
@@ -540,11 +540,11 @@ func (d *jsonDecoder) audience(dst *jwt.ClaimStrings) error {
 				continue
 			}
 			raw, plain := d.scanString()
-			if d.err == nil {
+			if !d.failed() {
 				aud = append(aud, stringValue(raw, plain))
 			}
 		}
-		if d.err != nil {
+		if d.failed() {
 			return nil
 		}
 		if allStrings {
@@ -552,7 +552,7 @@ func (d *jsonDecoder) audience(dst *jwt.ClaimStrings) error {
 			return nil
 		}
 	default:
-		if d.skip(false); d.err != nil {
+		if d.skip(false); d.failed() {
 			return nil
 		}
 	}

@@ -51,11 +51,15 @@ var (
 
 // fail records a syntax error at the current offset and ends the scan.
 func (d *jsonDecoder) fail() {
-	if d.err == nil {
+	if !d.failed() {
 		d.err = errJSONSyntax
 	}
 	d.i = len(d.s)
 }
+
+// failed reports whether a syntax error has ended the scan; the error is
+// reported once, by end (or by whoever reads err).
+func (d *jsonDecoder) failed() bool { return d.err != nil }
 
 // peek skips whitespace and returns the next byte, or 0 at the end.
 func (d *jsonDecoder) peek() byte {
@@ -272,7 +276,7 @@ func (d *jsonDecoder) skip(numbers bool) (numberErr bool) {
 			d.literal()
 		case c == '-' || '0' <= c && c <= '9':
 			n := d.scanNumber()
-			if numbers && d.err == nil {
+			if numbers && !d.failed() {
 				if _, err := strconv.ParseFloat(n, 64); err != nil {
 					numberErr = true
 				}
@@ -280,7 +284,7 @@ func (d *jsonDecoder) skip(numbers bool) (numberErr bool) {
 		default:
 			d.fail()
 		}
-		if d.err != nil {
+		if d.failed() {
 			return numberErr
 		}
 		// After a value: close containers until a comma opens the next one.
@@ -315,7 +319,7 @@ func (d *jsonDecoder) colonAfterKey() bool {
 		return false
 	}
 	d.scanString()
-	if d.err != nil || d.peek() != ':' {
+	if d.failed() || d.peek() != ':' {
 		d.fail()
 		return false
 	}
@@ -348,7 +352,7 @@ func (d *jsonDecoder) openObject() bool {
 		d.i++
 		return false
 	}
-	return d.err == nil
+	return !d.failed()
 }
 
 // openArray consumes the '[' that comes next and reports whether an
@@ -360,7 +364,7 @@ func (d *jsonDecoder) openArray() bool {
 		d.i++
 		return false
 	}
-	return d.err == nil
+	return !d.failed()
 }
 
 // key reads a member's name (unescaped) and its colon.
@@ -370,7 +374,7 @@ func (d *jsonDecoder) key() string {
 		return ""
 	}
 	raw, plain := d.scanString()
-	if d.err != nil || d.peek() != ':' {
+	if d.failed() || d.peek() != ':' {
 		d.fail()
 		return ""
 	}
@@ -381,7 +385,7 @@ func (d *jsonDecoder) key() string {
 // more consumes what follows a member or an element: true after a comma,
 // false after the closing bracket or on a syntax error.
 func (d *jsonDecoder) more(closing byte) bool {
-	if d.err != nil {
+	if d.failed() {
 		return false
 	}
 	switch d.peek() {
@@ -407,7 +411,7 @@ func (d *jsonDecoder) str(dst *string) error {
 	switch d.peek() {
 	case '"':
 		raw, plain := d.scanString()
-		if d.err == nil {
+		if !d.failed() {
 			*dst = stringValue(raw, plain)
 		}
 		return nil
@@ -471,7 +475,7 @@ func (d *jsonDecoder) decodeAny(depth int) (any, error) {
 	switch c := d.peek(); {
 	case c == '"':
 		raw, plain := d.scanString()
-		if d.err != nil {
+		if d.failed() {
 			return nil, nil
 		}
 		return stringValue(raw, plain), nil
@@ -514,7 +518,7 @@ func (d *jsonDecoder) decodeAny(depth int) (any, error) {
 		return nil, nil
 	case c == '-' || '0' <= c && c <= '9':
 		n := d.scanNumber()
-		if d.err != nil {
+		if d.failed() {
 			return nil, nil
 		}
 		f, err := strconv.ParseFloat(n, 64)
@@ -532,7 +536,7 @@ func (d *jsonDecoder) decodeAny(depth int) (any, error) {
 // lets encoding/json decode it.
 func (d *jsonDecoder) anyByEncodingJSON() (any, error) {
 	raw := d.span()
-	if d.err != nil {
+	if d.failed() {
 		return nil, nil
 	}
 	var v any
