@@ -2,8 +2,10 @@ package verify
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -98,11 +100,11 @@ type Verifier struct {
 	now       func() time.Time
 	tracer    trace.Tracer
 	observe   func(ctx context.Context, kind, path string, err error)
-	parser    *jwt.Parser
+	validator *jwt.Validator
 	cache     *tokenCache // nil when disabled
 
-	// signatureChecks counts RSA verifications attempted (keys handed to
-	// golang-jwt); tests use it to prove a cache hit did no RSA work.
+	// signatureChecks counts RSA verifications attempted; tests use it to
+	// prove a cache hit did no RSA work.
 	signatureChecks atomic.Uint64
 }
 
@@ -161,8 +163,7 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 		}
 		v.cache = newTokenCache(size)
 	}
-	v.parser = jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+	v.validator = jwt.NewValidator(
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithAudience(cfg.ProjectID),
@@ -298,12 +299,17 @@ func (v *Verifier) verify(ctx context.Context, token string, kind tokenKind) (*c
 	return e, pathLocal, v.checkRevoked(ctx, e, kind)
 }
 
-// tokenHash is the cache key. []byte(token) would copy the token (about
-// 1.4 KB for a session JWT) to the heap on every call, a quarter of the cached
-// path's cost; viewing the string's bytes in place is safe because sha256
-// only reads its input and the slice does not outlive the call.
+// tokenHash is the cache key.
 func tokenHash(token string) [sha256.Size]byte {
-	return sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token))) //nolint:gosec // read-only view, see above
+	return sha256Of(token)
+}
+
+// sha256Of hashes s without copying it. []byte(s) would copy it (about
+// 1.4 KB for a session JWT) to the heap on every call, a quarter of the
+// cached path's cost; viewing the string's bytes in place is safe because
+// sha256 only reads its input and the slice does not outlive the call.
+func sha256Of(s string) [sha256.Size]byte {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s))) //nolint:gosec // read-only view, see above
 }
 
 // keyStillServed drops a cached verification whose key has left the JWKS
@@ -340,48 +346,100 @@ func (v *Verifier) checkRevoked(ctx context.Context, e *cacheEntry, kind tokenKi
 	return nil
 }
 
-// parse is the full path: signature and every claim.
+// parse is the full path: signature and every claim. The token is split,
+// decoded and checked in the order golang-jwt's Parser used, so that a token
+// with several faults is rejected for the same reason as before (a payload
+// that does not decode is malformed whatever its signature; a forged token
+// is forged however expired). The signature is checked with crypto/rsa
+// directly and the registered claims by golang-jwt's Validator.
 func (v *Verifier) parse(ctx context.Context, token string, kind tokenKind, now time.Time) (*cacheEntry, error) {
-	claims := &parsedClaims{v: v, kind: kind, now: now}
-	e := &cacheEntry{}
-	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
-		// WithValidMethods already refused every other alg; this makes the
-		// pin independent of parser options.
-		if t.Method != jwt.SigningMethodRS256 {
-			return nil, ErrBadSignature
-		}
-		kid, _ := t.Header["kid"].(string)
-		if kid == "" {
-			return nil, ErrMalformed
-		}
-		key, err := v.keys.Key(ctx, kid)
-		if err != nil {
-			if !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrKeysNotLoaded) {
-				// A KeySource of another make: its failure still means "no
-				// key for this kid", never "malformed token".
-				err = fmt.Errorf("%w: %w", ErrUnknownKey, err)
-			}
-			return nil, err
-		}
-		e.kid, e.key = kid, key
-		v.signatureChecks.Add(1)
-		return key, nil
-	})
-	if err != nil {
-		return nil, &verifyError{kind: kind, reason: classify(err), cause: err}
+	fail := func(reason, cause error) (*cacheEntry, error) {
+		return nil, &verifyError{kind: kind, reason: reason, cause: cause}
 	}
-	e.exp, e.iat = claims.ExpiresAt.Time, claims.IssuedAt.Time
+	malformed := func(what string, err error) (*cacheEntry, error) {
+		return fail(ErrMalformed, fmt.Errorf("%w: %s: %w", jwt.ErrTokenMalformed, what, err))
+	}
+	headerPart, rest, ok := strings.Cut(token, ".")
+	payloadPart, sigPart, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.Contains(sigPart, ".") {
+		return fail(ErrMalformed, fmt.Errorf("%w: token contains an invalid number of segments", jwt.ErrTokenMalformed))
+	}
+	// One buffer for the three decoded segments: each is copied out (the
+	// header and payload as the strings the claims are cut from) or used
+	// before the next is decoded.
+	var stackBuf [2048]byte
+	header, err := decodeSegment(stackBuf[:], headerPart)
+	if err != nil {
+		return malformed("could not base64 decode header", err)
+	}
+	alg, algIsString, kid, err := decodeHeader(string(header))
+	if err != nil {
+		return malformed("could not JSON decode header", err)
+	}
+	payload, err := decodeSegment(stackBuf[:], payloadPart)
+	if err != nil {
+		return malformed("could not base64 decode claim", err)
+	}
+	claims := &parsedClaims{v: v, kind: kind, now: now}
+	if err := claims.decode(string(payload)); err != nil {
+		return malformed("could not JSON decode claim", err)
+	}
+	// An alg golang-jwt does not know is malformed; one it knows other than
+	// RS256 (none, HS256 with the public key as secret, ...) is a forgery.
+	if !algIsString || jwt.GetSigningMethod(alg) == nil {
+		return fail(ErrMalformed, fmt.Errorf("%w: signing method (alg) is unspecified or unavailable", jwt.ErrTokenUnverifiable))
+	}
+	sig, err := decodeSegment(stackBuf[:], sigPart)
+	if err != nil {
+		return malformed("could not base64 decode signature", err)
+	}
+	if alg != jwt.SigningMethodRS256.Alg() {
+		return fail(ErrBadSignature, fmt.Errorf("%w: signing method %s is invalid", jwt.ErrTokenSignatureInvalid, alg))
+	}
+	if kid == "" {
+		return fail(ErrMalformed, errors.New("kid is required"))
+	}
+	key, err := v.keys.Key(ctx, kid)
+	if err != nil {
+		if !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrKeysNotLoaded) {
+			// A KeySource of another make: its failure still means "no key
+			// for this kid", never "malformed token".
+			err = fmt.Errorf("%w: %w", ErrUnknownKey, err)
+		}
+		return fail(classify(err), err)
+	}
+	v.signatureChecks.Add(1)
+	digest := sha256Of(token[:len(headerPart)+1+len(payloadPart)])
+	if err := rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], sig); err != nil {
+		return fail(ErrBadSignature, fmt.Errorf("%w: %w", jwt.ErrTokenSignatureInvalid, err))
+	}
+	if err := v.validator.Validate(claims); err != nil {
+		err = fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err)
+		return fail(classify(err), err)
+	}
+	e := &cacheEntry{kid: kid, key: key, exp: claims.ExpiresAt.Time, iat: claims.IssuedAt.Time}
 	switch kind {
 	case kindSession:
 		s, err := claims.sessionClaims()
 		if err != nil {
-			return nil, &verifyError{kind: kind, reason: ErrMalformed, cause: err}
+			return fail(ErrMalformed, err)
 		}
 		e.session = s
 	case kindM2M:
 		e.m2m = claims.m2mClaims()
 	}
 	return e, nil
+}
+
+// decodeSegment base64url-decodes a JWT segment (as golang-jwt does: no
+// padding, line breaks ignored) into buf when it fits, else into a new
+// buffer.
+func decodeSegment(buf []byte, seg string) ([]byte, error) {
+	if n := base64.RawURLEncoding.DecodedLen(len(seg)); n > len(buf) {
+		buf = make([]byte, n)
+	}
+	n, err := base64.RawURLEncoding.Decode(buf, []byte(seg))
+	return buf[:n], err //nolint:wrapcheck // wrapped by the caller
 }
 
 // classify picks the one reason that matters most from golang-jwt's joined
