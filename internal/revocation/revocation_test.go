@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
-	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/revocation"
 )
@@ -56,10 +55,7 @@ func TestMemory(t *testing.T) {
 // replica is one authsvc replica's list on the shared Redis.
 func replica(t *testing.T, srv *redistest.Server, clk *clock) *revocation.List {
 	t.Helper()
-	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = rdb.Close() })
-	l, err := revocation.New(revocation.Config{Redis: rdb, Now: clk.Now})
+	l, err := revocation.New(revocation.Config{Redis: client(t, srv, clk), Now: clk.Now})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
 	return l
@@ -87,9 +83,7 @@ func TestSharedThroughRedis(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := &clock{t: time.Now()}
-	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := client(t, srv, clk)
 	var logs syncBuffer // the subscription's goroutine logs too
 	reader := sdkmetric.NewManualReader()
 	l, err := revocation.New(revocation.Config{
