@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/authsvc/authsvc/internal/redisclient"
 	"github.com/authsvc/authsvc/internal/telemetry"
 )
 
@@ -335,7 +336,8 @@ func exhausted(limit string, retry time.Duration) error {
 func unavailable() error {
 	st := status.New(codes.Unavailable, "temporarily unavailable; retry later")
 	if d, err := st.WithDetails(
-		&errdetails.RetryInfo{RetryDelay: durationpb.New(redisCooldown)},
+		// Sooner than the Redis client's cooldown, the retry would meet the breaker again.
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(redisclient.Cooldown)},
 		&errdetails.ErrorInfo{Reason: ReasonUnavailable, Domain: errorDomain},
 	); err == nil {
 		st = d

@@ -33,12 +33,7 @@ func BenchmarkAdmissionCheck(b *testing.B) {
 	stores := map[string]func(b *testing.B) Store{
 		"memory": func(*testing.B) Store { return NewMemoryStore(0, nil) },
 		"redis": func(b *testing.B) Store {
-			rdb, err := NewRedisClient(redistest.Start(b).URL(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = rdb.Close() })
-			return NewRedisStore(rdb)
+			return NewRedisStore(openRedis(b, redistest.Start(b).URL(), nil))
 		},
 	}
 	var n atomic.Int64

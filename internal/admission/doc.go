@@ -18,11 +18,13 @@
 // keys by its lower-cased value in a namespace of its own: still a limit, never "no limit".
 //
 // DefaultPolicy holds the budgets; an operator changes them with AUTHSVC_ADMISSION_LIMITS
-// (Policy.Override), naming each by the same word the rejection metric's limit label uses.
+// (Policy.Override), naming each by the same word the rejection metric's limit label uses. Conf
+// (conf.go) is the package's configuration section: the limits, the fail modes, the trusted
+// proxies and AUTHSVC_ADMISSION, parsed once into the Policy and prefixes New takes.
 //
 // Budgets live in a MemoryStore (golang.org/x/time/rate, bounded, per replica) or, with
 // AUTHSVC_REDIS_URL, in a RedisStore (GCRA from github.com/go-redis/redis_rate) shared by every
-// replica. When Redis cannot answer, each class of call follows its FailMode: by default sends
+// replica, on the client internal/redisclient builds (one server, a Cluster or Sentinel alike). When Redis cannot answer, each class of call follows its FailMode: by default sends
 // fail closed (UNAVAILABLE) and checks fall back to per-replica memory budgets; either way the
 // failure is logged (at most every 10 s) and counted in authsvc_admission_store_errors_total.
 package admission

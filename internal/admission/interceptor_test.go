@@ -161,9 +161,7 @@ func TestMethodsOutsideTheTablePass(t *testing.T) {
 func TestFailModes(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := newClock()
-	rdb, err := NewRedisClient(srv.URL(), clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := openRedis(t, srv.URL(), clk.Now)
 	srv.Stop(t)
 
 	for name, tc := range map[string]struct {

@@ -5,82 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
-// Redis client settings: admission control sits in front of every send and check, so a slow or
-// dead Redis must cost milliseconds, not the default seconds.
-const (
-	redisDialTimeout = 250 * time.Millisecond
-	redisIOTimeout   = 100 * time.Millisecond
-	// DefaultRedisOpTimeout bounds one store operation, dial included.
-	DefaultRedisOpTimeout = 150 * time.Millisecond
-	// redisCooldown is how long callers skip Redis after it failed, so that an outage costs one
-	// timeout per cooldown rather than one per call.
-	redisCooldown = time.Second
-)
-
-// ErrRedisCoolingDown is returned without contacting Redis for a short while after it failed.
-var ErrRedisCoolingDown = errors.New("redis: cooling down after a failure")
-
-// NewRedisClient opens a client for url (redis:// or rediss://) with short timeouts, no command
-// retries and a breaker that skips Redis for a second after a connection failure. now is the
-// breaker's clock (nil: time.Now). The client connects lazily: an unreachable Redis does not stop
-// authsvc from starting. admission, idempotency and revocation share it.
-func NewRedisClient(url string, now func() time.Time) (*redis.Client, error) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
-	}
-	if now == nil {
-		now = time.Now
-	}
-	opt.DialTimeout = redisDialTimeout
-	opt.DialerRetries = 1
-	opt.ReadTimeout = redisIOTimeout
-	opt.WriteTimeout = redisIOTimeout
-	opt.PoolTimeout = redisIOTimeout
-	opt.ContextTimeoutEnabled = true
-	opt.MaxRetries = -1
-	opt.Limiter = &breaker{now: now, cooldown: redisCooldown}
-	return redis.NewClient(opt), nil
-}
-
-// breaker is a minimal circuit breaker on the go-redis Limiter hook. Hand-written because it is a
-// dozen lines and the hook is go-redis's own; a breaker library would add a dependency for less
-// control over which errors count (a Redis error reply or a cancelled caller is not an outage).
-type breaker struct {
-	now       func() time.Time
-	cooldown  time.Duration
-	openUntil atomic.Int64 // unix nanoseconds
-}
-
-func (b *breaker) Allow() error {
-	if b.now().UnixNano() < b.openUntil.Load() {
-		return ErrRedisCoolingDown
-	}
-	return nil
-}
-
-func (b *breaker) ReportResult(err error) {
-	if isOutage(err) {
-		b.openUntil.Store(b.now().Add(b.cooldown).UnixNano())
-	}
-}
-
-// isOutage tells connection trouble (refused, reset, timed out) from answers: a nil reply, an
-// error reply from the server, or the caller giving up.
-func isOutage(err error) bool {
-	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var reply redis.Error
-	return !errors.As(err, &reply)
-}
+// DefaultRedisOpTimeout bounds one store operation, dial included; the client's own timeouts
+// (internal/redisclient) are shorter still.
+const DefaultRedisOpTimeout = 150 * time.Millisecond
 
 // RedisStore shares budgets between replicas through Redis: rate budgets with
 // github.com/go-redis/redis_rate (GCRA, one atomic script per call, Redis's clock), failure budgets
@@ -94,7 +27,8 @@ type RedisStore struct {
 
 var _ Store = (*RedisStore)(nil)
 
-// NewRedisStore keeps budgets in rdb under keys starting "authsvc:admission:".
+// NewRedisStore keeps budgets in rdb (internal/redisclient's request-path client) under keys
+// starting "authsvc:admission:".
 func NewRedisStore(rdb redis.UniversalClient) *RedisStore {
 	return &RedisStore{rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "authsvc:admission:", timeout: DefaultRedisOpTimeout}
 }

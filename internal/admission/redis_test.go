@@ -5,20 +5,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authsvc/authsvc/internal/redisclient"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/testkit"
 )
 
+// openRedis is the request path's client of authsvc (internal/redisclient) for url, closed when the
+// test ends; now is its breaker's clock.
+func openRedis(t testing.TB, url string, now func() time.Time) redis.UniversalClient {
+	t.Helper()
+	c, err := redisclient.OpenURL(url, redisclient.Options{Now: now})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c.Redis()
+}
+
 func newRedisStore(t *testing.T, clk *testkit.Clock) (*RedisStore, *redistest.Server) {
 	t.Helper()
 	srv := redistest.Start(t)
-	rdb, err := NewRedisClient(srv.URL(), clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = rdb.Close() })
-	return NewRedisStore(rdb), srv
+	return NewRedisStore(openRedis(t, srv.URL(), clk.Now)), srv
 }
 
 func TestRedisTake(t *testing.T) {
@@ -107,12 +116,12 @@ func TestRedisBreaker(t *testing.T) {
 	_, err = s.Take(t.Context(), "k", r)
 	require.Error(t, err)
 	_, err = s.Take(t.Context(), "k", r)
-	require.ErrorIs(t, err, ErrRedisCoolingDown)
+	require.ErrorIs(t, err, redisclient.ErrCoolingDown)
 
 	srv.Restart(t)
 	_, err = s.Take(t.Context(), "k", r)
-	require.ErrorIs(t, err, ErrRedisCoolingDown, "still cooling down: the clock has not moved")
-	clk.Advance(redisCooldown)
+	require.ErrorIs(t, err, redisclient.ErrCoolingDown, "still cooling down: the clock has not moved")
+	clk.Advance(redisclient.Cooldown)
 	d, err := s.Take(t.Context(), "k", r)
 	require.NoError(t, err)
 	assert.True(t, d.Allowed)

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"log/slog"
 
 	"google.golang.org/grpc"
@@ -23,17 +22,6 @@ type admissionParts struct {
 }
 
 func newAdmission(cfg *config.Config, shared *sharedState, stytch *stytchclient.Client, log *slog.Logger, tel *telemetry.Telemetry) (*admissionParts, error) {
-	policy := admission.DefaultPolicy()
-	var err error
-	if policy.SendsOnStoreError, err = admission.ParseFailMode(cfg.Admission.RedisFailSends); err != nil {
-		return nil, fmt.Errorf("AUTHSVC_REDIS_FAIL_SENDS: %w", err)
-	}
-	if policy.ChecksOnStoreError, err = admission.ParseFailMode(cfg.Admission.RedisFailChecks); err != nil {
-		return nil, fmt.Errorf("AUTHSVC_REDIS_FAIL_CHECKS: %w", err)
-	}
-	if err := policy.Override(cfg.Admission.Limits); err != nil {
-		return nil, fmt.Errorf("AUTHSVC_ADMISSION_LIMITS: %w", err)
-	}
 	// Budgets are keyed on the organization an ID, slug or external ID names (one budget per
 	// member, however the request spells it); the resolver asks Stytch for slugs and external IDs.
 	ids, err := admission.NewResolver(admission.ResolverConfig{
@@ -45,7 +33,7 @@ func newAdmission(cfg *config.Config, shared *sharedState, stytch *stytchclient.
 		return nil, err
 	}
 	acfg := admission.Config{
-		Policy:        policy,
+		Policy:        cfg.Admission.Policy, // limits and fail modes, parsed once by admission.Conf
 		Resolver:      ids,
 		IPs:           admission.NewIPResolver(cfg.Admission.TrustedProxies),
 		Caller:        callerIdentity,
@@ -55,9 +43,9 @@ func newAdmission(cfg *config.Config, shared *sharedState, stytch *stytchclient.
 		MeterProvider: tel.MeterProvider,
 	}
 	var idemStore idempotency.Store
-	if shared.redis != nil {
-		acfg.Store = admission.NewRedisStore(shared.redis)
-		idemStore = idempotency.NewRedisStore(shared.redis)
+	if rdb := shared.store(); rdb != nil {
+		acfg.Store = admission.NewRedisStore(rdb)
+		idemStore = idempotency.NewRedisStore(rdb)
 	}
 	ctl, err := admission.New(acfg)
 	if err != nil {

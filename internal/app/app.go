@@ -76,7 +76,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	}
 	tel, err := telemetry.Setup(ctx, telemetry.Config{
 		ServiceVersion: opts.Version,
-		LogLevel:       cfg.LogLevel,
+		LogLevel:       cfg.Telemetry.LogLevel,
 		LogOutput:      opts.LogOutput,
 		SetGlobals:     opts.SetGlobals,
 		SpanExporter:   opts.SpanExporter,
@@ -173,9 +173,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	tokens := a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup})
 	log := tel.Logger
 	a.srv, err = server.New(ctx, server.Config{
-		GRPCAddr:  cfg.GRPCAddr,
-		HTTPAddr:  cfg.HTTPAddr,
-		AdminAddr: cfg.AdminAddr,
+		GRPCAddr:  cfg.Server.GRPCAddr,
+		HTTPAddr:  cfg.Server.HTTPAddr,
+		AdminAddr: cfg.Server.AdminAddr,
 		Services: []server.Service{
 			{Desc: &b2bv1.MagicLinksService_ServiceDesc, Impl: service.NewMagicLinks(a.stytch, redirects, log), RegisterGateway: b2bv1.RegisterMagicLinksServiceHandler},
 			{Desc: &b2bv1.OTPsService_ServiceDesc, Impl: service.NewOTPs(a.stytch, checker, log), RegisterGateway: b2bv1.RegisterOTPsServiceHandler},
@@ -189,13 +189,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		Gateway:        gw,
 		GatewayOptions: gatewayOptions(cfg),
 		HTTPMiddleware: httpMW,
-		TLS:            server.TLSConfig{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, ClientCAFile: cfg.TLS.ClientCAFile},
+		TLS:            cfg.Server.TLS,
 		ExtraRoutes:    extra,
 		OpenAPI:        gen.OpenAPI,
 		Ready:          a.ready,
 		MetricsHandler: tel.MetricsHandler,
-		DrainDelay:     cfg.DrainDelay,
-		ShutdownGrace:  cfg.ShutdownGrace,
+		DrainDelay:     cfg.Server.DrainDelay,
+		ShutdownGrace:  cfg.Server.ShutdownGrace,
 		Logger:         tel.Logger,
 		TracerProvider: tel.TracerProvider,
 		MeterProvider:  tel.MeterProvider,

@@ -3,15 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
-	"time"
 
+	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/server"
 )
-
-// redisReadyTimeout bounds the readiness PING; the client's own dial and I/O timeouts (a few hundred
-// milliseconds, internal/admission) normally end it sooner.
-const redisReadyTimeout = time.Second
 
 // redisReadiness is the Redis part of /readyz: nil without AUTHSVC_REDIS_URL or with Redis
 // answering. With Redis down it is an error (not ready) when the policy requires Redis, and a
@@ -20,14 +16,12 @@ func redisReadiness(ctx context.Context, cfg *config.Config, ping func(context.C
 	if ping == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, redisReadyTimeout)
-	defer cancel()
 	err := ping(ctx)
 	if err == nil {
 		return nil
 	}
 	if redisRequired(cfg) {
-		return fmt.Errorf("redis unreachable and AUTHSVC_REDIS_FAIL_CHECKS=closed: %w", err)
+		return fmt.Errorf("redis unreachable and %s=closed: %w", admission.EnvFailChecks, err)
 	}
 	return &server.Degraded{Reason: "redis unreachable: " + err.Error()}
 }
@@ -39,12 +33,15 @@ func redisReadiness(ctx context.Context, cfg *config.Config, ping func(context.C
 // Redis still verifies sessions and checks codes under per-replica limits, which is worth more than
 // no replica at all. An operator who declared checks closed has said that without Redis there is
 // nothing to serve.
-func redisRequired(cfg *config.Config) bool { return cfg.Admission.RedisFailChecks == "closed" }
+func redisRequired(cfg *config.Config) bool {
+	return cfg.Admission.Policy.ChecksOnStoreError == admission.FailClosed
+}
 
-// redisPing is the readiness probe of the shared Redis client; nil without Redis.
+// redisPing is the readiness probe of the shared Redis client (bounded by
+// redisclient.ReadyTimeout); nil without Redis.
 func (s *sharedState) redisPing() func(context.Context) error {
 	if s == nil || s.redis == nil {
 		return nil
 	}
-	return func(ctx context.Context) error { return s.redis.Ping(ctx).Err() }
+	return s.redis.Ping
 }

@@ -131,7 +131,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 // setting: config.Load refuses port 0 (an operator needs a known port), so tests set it on the
 // loaded Config.
 func EphemeralPorts(cfg *config.Config) {
-	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Server.GRPCAddr, cfg.Server.HTTPAddr, cfg.Server.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 }
 
 // Stop shuts authsvc down as SIGTERM does (drain delay, graceful stop, telemetry flush) and returns

@@ -10,6 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authsvc/authsvc/internal/admission"
+	"github.com/authsvc/authsvc/internal/config/setting"
+	"github.com/authsvc/authsvc/internal/idempotency"
+	"github.com/authsvc/authsvc/internal/redisclient"
+	"github.com/authsvc/authsvc/internal/server"
+	"github.com/authsvc/authsvc/internal/telemetry"
 )
 
 // Environment names accepted by AUTHSVC_ENV.
@@ -18,7 +25,14 @@ const (
 	EnvProduction  = "production"
 )
 
-// Config is authsvc's validated configuration.
+// defaultProductionDrainDelay is long enough for Kubernetes' endpoint controllers, kube-proxy and
+// ingress controllers to stop sending new connections to a terminating pod (a few seconds in
+// practice). A process run by hand or by tests stops at once (internal/server's default).
+const defaultProductionDrainDelay = 5 * time.Second
+
+// Config is authsvc's validated configuration: the settings that decide the mode (Stytch, the
+// environment) and the REST surface, which this package owns, and one section per package that
+// has settings, which that package owns (its conf.go).
 type Config struct {
 	// StytchProjectID is the Stytch project; empty means dev mode (embedded emulator).
 	StytchProjectID string
@@ -26,55 +40,42 @@ type Config struct {
 	StytchSecret string
 	// StytchBaseURL overrides the base URL derived from the project ID (custom domains, an emulator).
 	StytchBaseURL string
-
-	// GRPCAddr, HTTPAddr and AdminAddr are the listen addresses (see listen.go in this package):
-	// loopback by default in dev mode, every interface otherwise.
-	GRPCAddr  string
-	HTTPAddr  string
-	AdminAddr string
-	// DevListenPublic lets dev mode listen on non-loopback addresses (AUTHSVC_DEV_LISTEN_PUBLIC).
+	// DevListenPublic lets dev mode listen on non-loopback addresses (AUTHSVC_DEV_LISTEN_PUBLIC;
+	// see listen.go in this package).
 	DevListenPublic bool
-
 	// AllowedRedirectURLs is the allowlist for magic-link and discovery redirect URLs; the first entry
 	// is the default used when a request omits one.
 	AllowedRedirectURLs []string
 	// CORSOrigins lists the browser origins allowed to call the REST API.
 	CORSOrigins []string
-	// RedisURL, when set, moves shared state (limits, revocations, idempotency keys) to Redis.
-	RedisURL string
 	// Env is development or production; production refuses dev mode.
 	Env string
-	// LogLevel is debug, info, warn or error.
-	LogLevel string
-	// ShutdownGrace bounds graceful shutdown before in-flight RPCs are cut.
-	ShutdownGrace time.Duration
-	// DrainDelay is how long shutdown keeps serving, not ready, before the listeners close (see
-	// shutdown.go in this package).
-	DrainDelay time.Duration
 	// InsecureCookies drops the Secure attribute from session cookies, for plain-HTTP local development
 	// only (the default in dev mode); refused in production.
 	InsecureCookies bool
 
-	// Admission settings (internal/admission; see admission.go in this package).
-	Admission Admission
-	// TLS settings of the public ports (see tls.go in this package).
-	TLS TLS
-	// Idempotency settings (internal/idempotency; see idempotency.go in this package).
-	Idempotency Idempotency
+	// Server: listen addresses, TLS, shutdown (internal/server).
+	Server server.Conf
+	// Telemetry: the log level (internal/telemetry).
+	Telemetry telemetry.Conf
+	// Redis: the deployment shared state lives in, if any (internal/redisclient).
+	Redis redisclient.Conf
+	// Admission: rate limits, trusted proxies, fail modes without Redis (internal/admission).
+	Admission admission.Conf
+	// Idempotency: the keys that encrypt stored responses (internal/idempotency).
+	Idempotency idempotency.Conf
 }
 
 // DevMode reports whether authsvc should run against the embedded Stytch emulator.
 func (c *Config) DevMode() bool { return c.StytchProjectID == "" }
 
-// setting describes one configuration value: its environment variable, flag and default.
-type setting struct {
-	env, flag, def, usage string
-	dst                   *string
-	isBool                bool // -flag alone means true
+// sections are the packages' sections, in the order they are set and validated.
+func (c *Config) sections() []setting.Section {
+	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency}
 }
 
-// stringFlag stores a flag's raw text so that every value, boolean ones included, is validated in one
-// place with an error that names the environment variable.
+// stringFlag stores a flag's raw text so that every value, boolean ones included, is parsed in one
+// place (its Var's Set) with an error that names the environment variable.
 type stringFlag struct {
 	dst    *string
 	isBool bool
@@ -91,46 +92,43 @@ func (f stringFlag) Set(v string) error { *f.dst = v; return nil }
 
 func (f stringFlag) IsBoolFlag() bool { return f.isBool }
 
+// bound is one setting with the text that applies: the flag's if given, else the variable's.
+type bound struct {
+	v     setting.Var
+	text  string
+	given bool
+}
+
 // Load parses args (without the program name) and the environment given by getenv. Output for -help
 // goes to out. It returns flag.ErrHelp when help was requested.
+//
+// Order: every section's defaults; this package's own settings, which decide the mode; the
+// defaults that depend on the mode (dev mode listens on loopback, production drains); the sections'
+// settings given; each section's Validate; the rules across sections.
 func Load(args []string, getenv func(string) string, out io.Writer) (*Config, error) {
-	var (
-		c                                                   Config
-		secretFile, redirects, origins, grace, insecureCook string
-		adm                                                 admissionRaw
-		tlsr                                                tlsRaw
-		lis                                                 listenRaw
-		idem                                                idempotencyRaw
-		drain                                               drainRaw
-	)
-	settings := []setting{
-		{"STYTCH_PROJECT_ID", "stytch-project-id", "", "Stytch project ID; empty starts the embedded emulator (dev mode)", &c.StytchProjectID, false},
-		{"STYTCH_SECRET", "stytch-secret", "", "Stytch project secret (prefer STYTCH_SECRET_FILE)", &c.StytchSecret, false},
-		{"STYTCH_SECRET_FILE", "stytch-secret-file", "", "file holding the Stytch project secret", &secretFile, false},
-		{"STYTCH_BASE_URL", "stytch-base-url", "", "Stytch API base URL; default derived from the project ID", &c.StytchBaseURL, false},
-		{"AUTHSVC_ALLOWED_REDIRECT_URLS", "allowed-redirect-urls", "", "comma-separated redirect URL allowlist; the first is the default", &redirects, false},
-		{"AUTHSVC_CORS_ORIGINS", "cors-origins", "", "comma-separated browser origins allowed by CORS", &origins, false},
-		{"AUTHSVC_REDIS_URL", "redis-url", "", "Redis URL for state shared between replicas (redis://host:6379/0)", &c.RedisURL, false},
-		{"AUTHSVC_ENV", "env", EnvDevelopment, "development or production", &c.Env, false},
-		{"AUTHSVC_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel, false},
-		{"AUTHSVC_SHUTDOWN_GRACE", "shutdown-grace", "20s", "how long in-flight calls may finish on shutdown", &grace, false},
-		{"AUTHSVC_INSECURE_COOKIES", "insecure-cookies", "", "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", &insecureCook, true},
+	var c Config
+	own := &core{c: &c}
+	all := append([]setting.Section{own}, c.sections()...)
+	if err := setting.Check(all...); err != nil {
+		return nil, err
 	}
-	settings = append(settings, lis.settings()...)
-	settings = append(settings, adm.settings()...)
-	settings = append(settings, tlsr.settings()...)
-	settings = append(settings, idem.settings()...)
-	settings = append(settings, drain.settings()...)
 
 	fs := flag.NewFlagSet("authsvc", flag.ContinueOnError)
 	fs.SetOutput(out)
-	for _, s := range settings {
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
+	bySection := make([][]*bound, len(all))
+	byFlag := map[string]*bound{}
+	for i, s := range all {
+		s.SetDefaults()
+		for _, v := range s.Vars() {
+			g := &bound{v: v, text: v.Default}
+			if e := getenv(v.Env); e != "" {
+				g.text, g.given = e, true
+			}
+			// The flag's default, shown by -help, is the variable's value when set.
+			fs.Var(stringFlag{dst: &g.text, isBool: v.Bool}, v.Flag, v.Usage+" ($"+v.Env+")")
+			bySection[i] = append(bySection[i], g)
+			byFlag[v.Flag] = g
 		}
-		*s.dst = def
-		fs.Var(stringFlag{dst: s.dst, isBool: s.isBool}, s.flag, s.usage+" ($"+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -138,43 +136,116 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	fs.Visit(func(f *flag.Flag) { byFlag[f.Name].given = true })
+	set := func(gs []*bound) error {
+		for _, g := range gs {
+			if g.given {
+				if err := g.v.Set(g.text); err != nil {
+					return setting.Named(g.v.Env, err)
+				}
+			}
+		}
+		return nil
+	}
 
-	c.AllowedRedirectURLs = splitList(redirects)
-	c.CORSOrigins = splitList(origins)
-
-	if err := c.loadSecret(secretFile); err != nil {
+	if err := set(bySection[0]); err != nil {
 		return nil, err
 	}
-	var err error
-	if c.ShutdownGrace, err = time.ParseDuration(grace); err != nil || c.ShutdownGrace < 0 {
-		return nil, fmt.Errorf("AUTHSVC_SHUTDOWN_GRACE: %q is not a non-negative duration such as 20s", grace)
-	}
-	// Dev mode runs on a laptop over plain HTTP, where browsers and curl would drop Secure cookies; a
-	// deployment with real credentials keeps them Secure unless told otherwise.
-	if insecureCook == "" {
-		c.InsecureCookies = c.StytchProjectID == ""
-	} else if c.InsecureCookies, err = strconv.ParseBool(insecureCook); err != nil {
-		return nil, fmt.Errorf("AUTHSVC_INSECURE_COOKIES: %q is not a boolean", insecureCook)
-	}
-	if err := c.validate(); err != nil {
+	if err := own.Validate(); err != nil {
 		return nil, err
 	}
-	if err := c.loadListen(lis); err != nil {
-		return nil, err
+	if c.DevMode() {
+		c.Server.SetDefaultHost(devListenHost)
 	}
-	if err := c.loadAdmission(adm); err != nil {
-		return nil, err
+	if c.Env == EnvProduction {
+		c.Server.DrainDelay = defaultProductionDrainDelay
 	}
-	if err := c.loadTLS(tlsr); err != nil {
-		return nil, err
+	for i, s := range all[1:] {
+		if err := set(bySection[i+1]); err != nil {
+			return nil, err
+		}
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
 	}
-	if err := c.loadIdempotency(idem); err != nil {
-		return nil, err
-	}
-	if err := c.loadDrain(drain); err != nil {
+	if err := c.acrossSections(); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// acrossSections holds the rules that involve more than one section.
+func (c *Config) acrossSections() error {
+	if c.Env == EnvProduction && c.Admission.Off {
+		return errors.New(admission.EnvMode + ": off is refused when AUTHSVC_ENV=production")
+	}
+	return c.checkDevListen()
+}
+
+// core is this package's own section: the settings that decide the mode and the REST surface.
+type core struct {
+	c *Config
+	// secretFile and insecureCookies are resolved by Validate: the file against STYTCH_SECRET,
+	// the cookies' default against the mode.
+	secretFile, insecureCookies string
+}
+
+func (*core) Key() string { return "authsvc" }
+
+func (o *core) Vars() []setting.Var {
+	c := o.c
+	text := func(dst *string) func(string) error { return func(s string) error { *dst = s; return nil } }
+	list := func(dst *[]string) func(string) error {
+		return func(s string) error { *dst = setting.List(s); return nil }
+	}
+	boolean := func(dst *bool) func(string) error {
+		return func(s string) error {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("%q is not a boolean", s)
+			}
+			*dst = b
+			return nil
+		}
+	}
+	return []setting.Var{
+		{Env: "STYTCH_PROJECT_ID", Flag: "stytch-project-id", Usage: "Stytch project ID; empty starts the embedded emulator (dev mode)", Set: text(&c.StytchProjectID)},
+		{Env: "STYTCH_SECRET", Flag: "stytch-secret", Usage: "Stytch project secret (prefer STYTCH_SECRET_FILE)", Set: text(&c.StytchSecret)},
+		{Env: "STYTCH_SECRET_FILE", Flag: "stytch-secret-file", Usage: "file holding the Stytch project secret", Set: text(&o.secretFile)},
+		{Env: "STYTCH_BASE_URL", Flag: "stytch-base-url", Usage: "Stytch API base URL; default derived from the project ID", Set: text(&c.StytchBaseURL)},
+		{Env: "AUTHSVC_ALLOWED_REDIRECT_URLS", Flag: "allowed-redirect-urls", Usage: "comma-separated redirect URL allowlist; the first is the default", Set: list(&c.AllowedRedirectURLs)},
+		{Env: "AUTHSVC_CORS_ORIGINS", Flag: "cors-origins", Usage: "comma-separated browser origins allowed by CORS", Set: list(&c.CORSOrigins)},
+		{Env: "AUTHSVC_ENV", Flag: "env", Default: EnvDevelopment, Usage: "development or production", Set: text(&c.Env)},
+		{Env: "AUTHSVC_INSECURE_COOKIES", Flag: "insecure-cookies", Bool: true, Usage: "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", Set: text(&o.insecureCookies)},
+		{Env: devListenPublicEnv, Flag: "dev-listen-public", Bool: true, Default: "false", Usage: "let dev mode listen on non-loopback addresses, exposing /dev/outbox (login tokens) and /dev/m2m/clients to the network", Set: boolean(&c.DevListenPublic)},
+	}
+}
+
+func (o *core) SetDefaults() {
+	c := o.c
+	c.StytchProjectID, c.StytchSecret, c.StytchBaseURL = "", "", ""
+	c.AllowedRedirectURLs, c.CORSOrigins = nil, nil
+	c.Env, c.InsecureCookies, c.DevListenPublic = EnvDevelopment, false, false
+	o.secretFile, o.insecureCookies = "", ""
+}
+
+func (o *core) Validate() error {
+	c := o.c
+	if err := c.loadSecret(o.secretFile); err != nil {
+		return err
+	}
+	// Dev mode runs on a laptop over plain HTTP, where browsers and curl would drop Secure cookies; a
+	// deployment with real credentials keeps them Secure unless told otherwise.
+	if o.insecureCookies == "" {
+		c.InsecureCookies = c.DevMode()
+	} else {
+		b, err := strconv.ParseBool(o.insecureCookies)
+		if err != nil {
+			return fmt.Errorf("AUTHSVC_INSECURE_COOKIES: %q is not a boolean", o.insecureCookies)
+		}
+		c.InsecureCookies = b
+	}
+	return c.validate()
 }
 
 func (c *Config) loadSecret(file string) error {
@@ -201,11 +272,6 @@ func (c *Config) validate() error {
 	case EnvDevelopment, EnvProduction:
 	default:
 		return fmt.Errorf("AUTHSVC_ENV: %q is neither %q nor %q", c.Env, EnvDevelopment, EnvProduction)
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("AUTHSVC_LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
 	}
 	if c.StytchProjectID == "" {
 		if c.Env == EnvProduction {
@@ -237,12 +303,6 @@ func (c *Config) validate() error {
 			return fmt.Errorf("AUTHSVC_CORS_ORIGINS: %w", err)
 		}
 	}
-	if c.RedisURL != "" {
-		u, err := url.Parse(c.RedisURL)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-			return errors.New("AUTHSVC_REDIS_URL: not a redis:// or rediss:// URL with a host")
-		}
-	}
 	if c.Env == EnvProduction && c.InsecureCookies {
 		return errors.New("AUTHSVC_INSECURE_COOKIES: refused when AUTHSVC_ENV=production")
 	}
@@ -266,14 +326,4 @@ func checkOrigin(raw string) error {
 		return fmt.Errorf("%q is not an origin such as https://app.example.com", raw)
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

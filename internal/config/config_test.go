@@ -20,17 +20,17 @@ func TestLoadDefaultsIsDevMode(t *testing.T) {
 	c, err := Load(nil, envOf(nil), io.Discard)
 	require.NoError(t, err)
 	assert.True(t, c.DevMode())
-	assert.Equal(t, "127.0.0.1:9090", c.GRPCAddr)
-	assert.Equal(t, "127.0.0.1:8080", c.HTTPAddr)
-	assert.Equal(t, "127.0.0.1:9091", c.AdminAddr)
+	assert.Equal(t, "127.0.0.1:9090", c.Server.GRPCAddr)
+	assert.Equal(t, "127.0.0.1:8080", c.Server.HTTPAddr)
+	assert.Equal(t, "127.0.0.1:9091", c.Server.AdminAddr)
 	assert.Equal(t, EnvDevelopment, c.Env)
-	assert.Equal(t, 20*time.Second, c.ShutdownGrace)
+	assert.Equal(t, 20*time.Second, c.Server.ShutdownGrace)
 }
 
 func TestFlagWinsOverEnvironment(t *testing.T) {
 	c, err := Load([]string{"-grpc-addr", "127.0.0.1:7000"}, envOf(map[string]string{"AUTHSVC_GRPC_ADDR": "127.0.0.1:6000"}), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, "127.0.0.1:7000", c.GRPCAddr)
+	assert.Equal(t, "127.0.0.1:7000", c.Server.GRPCAddr)
 }
 
 func TestSecretFile(t *testing.T) {
@@ -151,7 +151,7 @@ func TestProductionRefusesPlainHTTPBaseURL(t *testing.T) {
 func TestListenDefaultsDependOnMode(t *testing.T) {
 	c, err := Load(nil, envOf(map[string]string{"STYTCH_PROJECT_ID": "project-test-1", "STYTCH_SECRET": "s"}), io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, []string{":9090", ":8080", ":9091"}, []string{c.GRPCAddr, c.HTTPAddr, c.AdminAddr})
+	assert.Equal(t, []string{":9090", ":8080", ":9091"}, []string{c.Server.GRPCAddr, c.Server.HTTPAddr, c.Server.AdminAddr})
 	assert.Empty(t, c.ExposedDevAddrs())
 }
 
@@ -202,7 +202,7 @@ func TestListenPortsOutOfRange(t *testing.T) {
 		}
 		c, err := Load(nil, envOf(map[string]string{v: "127.0.0.1:65535"}), io.Discard)
 		require.NoError(t, err)
-		assert.Contains(t, []string{c.GRPCAddr, c.HTTPAddr, c.AdminAddr}, "127.0.0.1:65535")
+		assert.Contains(t, []string{c.Server.GRPCAddr, c.Server.HTTPAddr, c.Server.AdminAddr}, "127.0.0.1:65535")
 		_, err = Load(nil, envOf(map[string]string{v: "127.0.0.1:1"}), io.Discard)
 		require.NoError(t, err)
 	}

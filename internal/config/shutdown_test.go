@@ -27,7 +27,7 @@ func TestDrainDelay(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := Load(tt.args, envOf(tt.env), io.Discard)
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, c.DrainDelay)
+			assert.Equal(t, tt.want, c.Server.DrainDelay)
 		})
 	}
 	for _, bad := range []string{"soon", "-1s", "5"} {

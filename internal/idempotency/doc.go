@@ -46,7 +46,11 @@
 //     RetryInfo of one second, rather than waiting: waiting across replicas would mean polling
 //     Redis, and the client is retrying anyway. An in-flight claim expires after a minute so a
 //     crashed replica cannot hold a key forever.
-//   - Records live in memory (per replica, bounded) or, with AUTHSVC_REDIS_URL, in Redis. When
-//     Redis cannot answer, a call with a key fails closed (UNAVAILABLE): the caller asked for
-//     at-most-once, and a call without a key is not affected.
+//   - Records live in memory (per replica, bounded) or, with AUTHSVC_REDIS_URL, in Redis (the
+//     client internal/redisclient builds). When Redis cannot answer, a call with a key fails
+//     closed (UNAVAILABLE): the caller asked for at-most-once, and a call without a key is not
+//     affected.
+//
+// Conf (conf.go) is the package's configuration section: AUTHSVC_IDEMPOTENCY_KEYS_FILE, read and
+// parsed once at startup.
 package idempotency

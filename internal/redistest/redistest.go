@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +26,12 @@ type Server struct {
 	Addr string
 
 	bin, dir string
+	// conf is the configuration file given first (Sentinel needs one it can write); args come
+	// after the common ones.
+	conf string
+	args []string
+	// cluster: a one-node Redis Cluster, ready once it holds every slot.
+	cluster bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -34,6 +41,13 @@ type Server struct {
 // Start runs redis-server until the test ends. It fails the test with instructions when
 // redis-server is not on PATH.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return run(t, nil)
+}
+
+// run starts a redis-server configured by configure, called with the server (Addr chosen) before
+// each attempt.
+func run(t testing.TB, configure func(*Server) error) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -49,6 +63,11 @@ func Start(t testing.TB) *Server {
 			t.Fatalf("redistest: pick a port: %v", err)
 		}
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if configure != nil {
+			if err := configure(s); err != nil {
+				t.Fatalf("redistest: %v", err)
+			}
+		}
 		if lastErr = s.start(); lastErr == nil {
 			break
 		}
@@ -58,6 +77,65 @@ func Start(t testing.TB) *Server {
 	}
 	t.Cleanup(func() { s.stop() })
 	return s
+}
+
+// StartCluster runs a Redis Cluster of one node, which holds every hash slot, until the test ends:
+// enough for a cluster client (it discovers the node, routes by slot) without six processes.
+func StartCluster(t testing.TB) *Server {
+	t.Helper()
+	return run(t, func(s *Server) error {
+		_, port, _ := net.SplitHostPort(s.Addr)
+		// The node's view of the cluster (its ID, its slots) survives a Restart in this file.
+		s.args = []string{"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(s.dir, "nodes-"+port+".conf")}
+		s.cluster = true
+		return nil
+	})
+}
+
+// waitCluster gives the node every slot unless it has them (a restart), then waits until it
+// declares the cluster usable: CLUSTER INFO is the only signal.
+func waitCluster(addr string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer func() { _ = c.Close() }()
+	info, err := c.ClusterInfo(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("cluster info: %w", err)
+	}
+	if strings.Contains(info, "cluster_slots_assigned:0\r\n") {
+		if err := c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+			return fmt.Errorf("assign the slots: %w", err)
+		}
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		info, err = c.ClusterInfo(ctx).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the cluster did not become ready: %w (last: %w)", ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
+
+// StartSentinel runs a Redis Sentinel that monitors primary under the name master until the test
+// ends.
+func StartSentinel(t testing.TB, primary *Server, master string) *Server {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	return run(t, func(s *Server) error {
+		// Sentinel rewrites its configuration file: one per attempt, in the server's directory.
+		_, own, _ := net.SplitHostPort(s.Addr)
+		s.conf = filepath.Join(s.dir, "sentinel-"+own+".conf")
+		s.args = []string{"--sentinel"}
+		conf := fmt.Sprintf("sentinel monitor %s %s %s 1\n", master, host, port)
+		return os.WriteFile(s.conf, []byte(conf), 0o600)
+	})
 }
 
 // URL is the redis:// URL of the server (database 0).
@@ -89,7 +167,11 @@ func (s *Server) Restart(t testing.TB) {
 func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
 	// The process outlives this call; stop() ends it (SIGINT, then SIGKILL).
-	cmd := exec.CommandContext(context.Background(), s.bin, //nolint:gosec // the binary found on PATH, with fixed arguments
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args,
 		"--bind", "127.0.0.1",
 		"--port", port,
 		"--dir", s.dir,
@@ -99,6 +181,8 @@ func (s *Server) start() error {
 		"--loglevel", "warning",
 		"--logfile", "", // stdout, captured below
 	)
+	args = append(args, s.args...)
+	cmd := exec.CommandContext(context.Background(), s.bin, args...)  //nolint:gosec // the binary found on PATH, with our arguments
 	out, err := os.Create(filepath.Join(s.dir, "redis-"+port+".log")) //nolint:gosec // our own temp dir
 	if err != nil {
 		return fmt.Errorf("create log file: %w", err)
@@ -118,7 +202,11 @@ func (s *Server) start() error {
 	s.cmd, s.done = cmd, done
 	s.mu.Unlock()
 
-	if err := waitReady(s.Addr, done); err != nil {
+	err = waitReady(s.Addr, done)
+	if err == nil && s.cluster {
+		err = waitCluster(s.Addr)
+	}
+	if err != nil {
 		s.stop()
 		log, _ := os.ReadFile(filepath.Join(s.dir, "redis-"+port+".log")) //nolint:gosec // our own temp dir
 		return fmt.Errorf("redis-server on %s did not become ready: %w; its log:\n%s", s.Addr, err, log)

@@ -13,6 +13,7 @@
 // each message to its local list as it arrives, so a revocation reaches the other replicas within
 // the pub/sub delay: BenchmarkCrossReplicaRevocation, which make bench runs, measures it (p50 and
 // p99 in docs/benchmarks/revocation.txt and docs/performance.md).
+// The clients (the request path's and the subscription's) come from internal/redisclient.
 //
 // The keys stay the source of truth, for replicas that start later or missed a message. A replica
 // asks Redis about a session it has no local answer for, then trusts a "not revoked" answer so

@@ -50,7 +50,10 @@ type Config struct {
 	// Redis shares the list between replicas; nil keeps it in memory.
 	Redis redis.UniversalClient
 	// Subscriber is the client the subscription to revocations connects with (on the same Redis);
-	// nil means Redis. authsvc passes NewSubscriberClient's, which has no circuit breaker.
+	// nil means Redis. authsvc passes internal/redisclient's Subscriber, which has no circuit
+	// breaker: the request path's breaker must neither hold the subscription back, which has its
+	// own backoff, nor be opened by a slow handshake on this background connection, which would
+	// refuse sends for a second.
 	Subscriber redis.UniversalClient
 	// Now is the clock; give it the verifier's. Nil means time.Now.
 	Now func() time.Time

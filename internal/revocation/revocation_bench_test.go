@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
-	"github.com/authsvc/authsvc/internal/admission"
+	"github.com/authsvc/authsvc/internal/redisclient"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/revocation"
 	"github.com/authsvc/authsvc/internal/testkit"
@@ -26,16 +26,12 @@ func BenchmarkCrossReplicaRevocation(b *testing.B) {
 	srv := redistest.Start(b)
 	// Each replica's clients as authsvc wires them (internal/app openShared).
 	config := func() revocation.Config {
-		rdb, err := admission.NewRedisClient(srv.URL(), nil)
+		c, err := redisclient.OpenURL(srv.URL(), redisclient.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		sub, err := revocation.NewSubscriberClient(srv.URL())
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = rdb.Close(); _ = sub.Close() })
-		return revocation.Config{Redis: rdb, Subscriber: sub}
+		b.Cleanup(func() { _ = c.Close() })
+		return revocation.Config{Redis: c.Redis(), Subscriber: c.Subscriber()}
 	}
 	cfgA := config()
 	reader := sdkmetric.NewManualReader()

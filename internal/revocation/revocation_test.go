@@ -16,7 +16,6 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.uber.org/goleak"
 
-	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/revocation"
 	"github.com/authsvc/authsvc/internal/testkit"
@@ -49,10 +48,7 @@ func TestMemory(t *testing.T) {
 // replica is one authsvc replica's list on the shared Redis.
 func replica(t *testing.T, srv *redistest.Server, clk *testkit.Clock) *revocation.List {
 	t.Helper()
-	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = rdb.Close() })
-	l, err := revocation.New(revocation.Config{Redis: rdb, Now: clk.Now})
+	l, err := revocation.New(revocation.Config{Redis: client(t, srv, clk), Now: clk.Now})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, l.Close()) })
 	return l
@@ -80,9 +76,7 @@ func TestSharedThroughRedis(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := testkit.NewClock(time.Now())
-	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := client(t, srv, clk)
 	var logs testkit.LogBuffer // the subscription's goroutine logs too
 	reader := sdkmetric.NewManualReader()
 	l, err := revocation.New(revocation.Config{

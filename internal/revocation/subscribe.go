@@ -32,8 +32,6 @@ const (
 	// retryMin and retryMax bound the wait between attempts to subscribe while Redis fails.
 	retryMin = 100 * time.Millisecond
 	retryMax = 5 * time.Second
-	// subscriberDialTimeout bounds NewSubscriberClient's dial.
-	subscriberDialTimeout = 500 * time.Millisecond
 )
 
 // subscription is the List's Redis pub/sub: one goroutine (run) receives; Close ends it.
@@ -65,24 +63,6 @@ func (l *List) subscribe(rdb redis.UniversalClient) {
 	s.closing, s.cancel = context.WithCancel(context.Background())
 	l.sub = s
 	go l.run(s)
-}
-
-// NewSubscriberClient opens a client for url (redis:// or rediss://) for Config.Subscriber: no
-// Limiter, so no circuit breaker (go-redis runs each (re)subscription's handshake through the
-// client's Limiter; the request path's breaker, admission.NewRedisClient's, must neither hold the
-// subscription back, which has its own backoff, nor be opened by a slow handshake on this
-// background connection, which would refuse sends for a second); a short dial, tried once, so
-// that Close never waits long for one in progress; no command retries (the loop retries). It
-// connects lazily, like the request path's client.
-func NewSubscriberClient(url string) (*redis.Client, error) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
-	}
-	opt.DialTimeout = subscriberDialTimeout
-	opt.DialerRetries = 1
-	opt.MaxRetries = -1
-	return redis.NewClient(opt), nil
 }
 
 // Close ends the subscription and waits for its goroutine; it closes neither Redis client.

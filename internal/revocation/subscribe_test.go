@@ -18,7 +18,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.uber.org/goleak"
 
-	"github.com/authsvc/authsvc/internal/admission"
+	"github.com/authsvc/authsvc/internal/redisclient"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/revocation"
 	"github.com/authsvc/authsvc/internal/testkit"
@@ -108,12 +108,18 @@ func (o *observed) storeErrors(t *testing.T, op string) int64 {
 	return testkit.CounterSum(t, o.metrics, revocation.MetricStoreErrors, attribute.String("op", op))
 }
 
-func client(t *testing.T, srv *redistest.Server, clk *testkit.Clock) *redis.Client {
+// client is the request path's client of authsvc (internal/redisclient), with its breaker on clk.
+func client(t *testing.T, srv *redistest.Server, clk *testkit.Clock) redis.UniversalClient {
 	t.Helper()
-	rdb, err := admission.NewRedisClient(srv.URL(), clk.Now)
+	return openClient(t, srv, clk).Redis()
+}
+
+func openClient(t *testing.T, srv *redistest.Server, clk *testkit.Clock) *redisclient.Client {
+	t.Helper()
+	c, err := redisclient.OpenURL(srv.URL(), redisclient.Options{Now: clk.Now})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = rdb.Close() })
-	return rdb
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // A session revoked on A is revoked on B as soon as B has the message, although B had just found
@@ -177,7 +183,7 @@ func TestSubscribedReplicaTrustsItsAnswersLonger(t *testing.T) {
 func TestResubscriptionDropsCachedAnswers(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := testkit.NewClock(time.Now())
-	// A plain client: admission's breaker would, on this frozen clock, stay open after the restart.
+	// A plain client: authsvc's breaker would, on this frozen clock, stay open after the restart.
 	b := observedReplica(t, srv.Client(t), clk, nil)
 	ctx := t.Context()
 
@@ -294,19 +300,17 @@ func TestSilentSubscriptionIsReplaced(t *testing.T) {
 	assert.Contains(t, b.logs.String(), "no reply from Redis")
 }
 
-// With NewSubscriberClient as Subscriber (as authsvc wires it), the subscription neither waits
-// for nor trips the request path's circuit breaker (the Redis client's Limiter): with the breaker
-// open it still subscribes, and its handshakes report nothing to it, while lookups still go
-// through it.
+// With internal/redisclient's Subscriber (as authsvc wires it), the subscription neither waits
+// for nor trips the request path's circuit breaker (here a go-redis Limiter that refuses
+// everything, standing in for internal/redisclient's): with the breaker open it still subscribes,
+// and its handshakes report nothing to it, while lookups still go through it.
 func TestSubscriptionBypassesTheBreaker(t *testing.T) {
 	srv := redistest.Start(t)
 	clk := testkit.NewClock(time.Now())
 	open := &openBreaker{}
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, Limiter: open})
 	t.Cleanup(func() { _ = rdb.Close() })
-	sub, err := revocation.NewSubscriberClient(srv.URL())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sub.Close() })
+	sub := openClient(t, srv, clk).Subscriber()
 	b := observedReplica(t, rdb, clk, func(c *revocation.Config) { c.Subscriber = sub })
 
 	assert.Zero(t, open.reports.Load(), "the subscription reported nothing to the breaker")
@@ -314,11 +318,11 @@ func TestSubscriptionBypassesTheBreaker(t *testing.T) {
 	assert.Equal(t, int64(1), b.storeErrors(t, "check"), "the lookup was refused by the breaker")
 }
 
-// openBreaker is a go-redis Limiter that refuses everything, as admission's breaker does for a
+// openBreaker is a go-redis Limiter that refuses everything, as authsvc's breaker does for a
 // second after an outage.
 type openBreaker struct{ reports atomic.Int64 }
 
-func (o *openBreaker) Allow() error         { return admission.ErrRedisCoolingDown }
+func (o *openBreaker) Allow() error         { return redisclient.ErrCoolingDown }
 func (o *openBreaker) ReportResult(_ error) { o.reports.Add(1) }
 
 // proxy forwards TCP to Redis and can silence the connections that subscribed: they stay open

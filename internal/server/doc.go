@@ -20,4 +20,8 @@
 // REST routing errors keep the gateway's JSON error body: a wrong method on a known path is 405 with an
 // Allow header computed from the registered routes, a body over 64 KiB is 413; TLS responses carry
 // HSTS.
+//
+// Conf (conf.go) is the package's configuration section: the listen addresses, TLS files, drain
+// delay and shutdown grace, with their variables; internal/config composes it with the rules that
+// depend on the mode.
 package server

@@ -9,4 +9,7 @@
 // Logs are JSON with trace_id and span_id on every record emitted inside a span, and a ReplaceAttr
 // ([RedactAttr]) masks attributes whose key names a secret, token, code, password or email as a second
 // line of defence: callers must still not log such values.
+//
+// Conf (conf.go) is the package's configuration section: AUTHSVC_LOG_LEVEL, checked by the parser
+// Setup uses.
 package telemetry
