@@ -22,8 +22,8 @@ const claimSession = "https://stytch.com/session"
 // cookie), else the session cookies, which only this process's REST gateway can assert
 // (callmeta.ForwardedFrom).
 func credentialFrom(ctx context.Context) Credential {
-	md, _ := metadata.FromIncomingContext(ctx)
-	if vals := md.Get("authorization"); len(vals) > 0 {
+	// The one key, not metadata.FromIncomingContext's copy of every key and value of the call.
+	if vals := metadata.ValueFromIncomingContext(ctx, "authorization"); len(vals) > 0 {
 		if len(vals) > 1 {
 			return Credential{Kind: CredentialMalformed}
 		}

@@ -91,19 +91,20 @@ func (c gatewayCreds) GetRequestMetadata(context.Context, ...string) (map[string
 
 func (gatewayCreds) RequireTransportSecurity() bool { return false }
 
-// fromGateway reports whether md presents this process's gateway secret.
-func (g *Gateway) fromGateway(md metadata.MD) bool {
-	v := md.Get(gatewayKey)
+// presents reports whether v, the values of the gateway key, is this process's gateway secret.
+func (g *Gateway) presents(v []string) bool {
 	return len(v) == 1 && subtle.ConstantTimeCompare([]byte(v[0]), []byte(g.secret)) == 1
 }
 
 // Trust puts the gateway's forwarded facts into the context of calls that come from the gateway,
 // and nothing into others.
 func (g *Gateway) Trust(ctx context.Context) context.Context {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok || !g.fromGateway(md) {
+	// One key first: metadata.FromIncomingContext copies every key and value of the call, which
+	// only the gateway's own calls need.
+	if !g.presents(metadata.ValueFromIncomingContext(ctx, gatewayKey)) {
 		return ctx
 	}
+	md, _ := metadata.FromIncomingContext(ctx)
 	return WithForwarded(ctx, Forwarded{
 		SessionToken: first(md, CookieSessionToken),
 		SessionJWT:   first(md, CookieSessionJWT),
