@@ -81,7 +81,7 @@ func (g *Gateway) DialOption() grpc.DialOption {
 	return grpc.WithPerRPCCredentials(gatewayCreds{secret: g.secret})
 }
 
-// gatewayCreds is the secret as per-call credentials. The connection is loopback (or TLS with the
+// gatewayCreds is the secret as per-call credentials. The connection is in memory (or TLS with the
 // gateway's in-memory identity), so the secret may travel without transport security.
 type gatewayCreds struct{ secret string }
 

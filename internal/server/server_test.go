@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	"github.com/authsvc/authsvc/internal/server"
 )
 
@@ -152,4 +155,56 @@ func TestShutdownIsCleanAndStopsServing(t *testing.T) {
 func TestListenFailureIsReported(t *testing.T) {
 	_, err := server.New(t.Context(), server.Config{GRPCAddr: "256.0.0.1:1", HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0"})
 	require.ErrorContains(t, err, "listen gRPC")
+}
+
+// countingListener counts the connections accepted on the gRPC port.
+type countingListener struct {
+	net.Listener
+	accepted atomic.Int32
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.accepted.Add(1)
+	}
+	return c, err
+}
+
+// The REST gateway reaches the gRPC server in memory: REST calls (the API through the gateway, and
+// /healthz, a gRPC health check) are answered without a single TCP connection to the gRPC port,
+// while a gRPC client on that port is served as before.
+func TestGatewayReachesTheGRPCServerWithoutTheGRPCPort(t *testing.T) {
+	var lc net.ListenConfig
+	tcp, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	lis := &countingListener{Listener: tcp}
+	r := start(t, server.Config{
+		GRPCListener: lis,
+		Services: []server.Service{{
+			Desc: &b2bv1.SessionsService_ServiceDesc, Impl: emptyJWKS{}, RegisterGateway: b2bv1.RegisterSessionsServiceHandler,
+		}},
+	})
+	base := "http://" + r.srv.HTTPAddr()
+	require.Eventually(t, func() bool { code, _ := get(t, base+"/healthz"); return code == http.StatusOK }, 10*time.Second, 10*time.Millisecond)
+	code, body := get(t, base+"/v1/b2b/sessions/jwks")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.JSONEq(t, `{}`, body)
+	assert.Zero(t, lis.accepted.Load(), "REST calls must not dial the gRPC port")
+
+	conn, err := grpc.NewClient(r.srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = b2bv1.NewSessionsServiceClient(conn).GetJWKS(t.Context(), &b2bv1.SessionsServiceGetJWKSRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), lis.accepted.Load(), "a gRPC client on the port")
+}
+
+// emptyJWKS answers GetJWKS with no keys.
+type emptyJWKS struct {
+	b2bv1.UnimplementedSessionsServiceServer
+}
+
+func (emptyJWKS) GetJWKS(context.Context, *b2bv1.SessionsServiceGetJWKSRequest) (*b2bv1.SessionsServiceGetJWKSResponse, error) {
+	return &b2bv1.SessionsServiceGetJWKSResponse{}, nil
 }
