@@ -99,16 +99,14 @@ func (g *Gateway) presents(v []string) bool {
 // Trust puts the gateway's forwarded facts into the context of calls that come from the gateway,
 // and nothing into others.
 func (g *Gateway) Trust(ctx context.Context) context.Context {
-	// One key first: metadata.FromIncomingContext copies every key and value of the call, which
-	// only the gateway's own calls need.
+	// Key by key: metadata.FromIncomingContext would copy every key and value of the call.
 	if !g.presents(metadata.ValueFromIncomingContext(ctx, gatewayKey)) {
 		return ctx
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
 	return WithForwarded(ctx, Forwarded{
-		SessionToken: first(md, CookieSessionToken),
-		SessionJWT:   first(md, CookieSessionJWT),
-		ForwardedFor: md.Get(forwardedFor),
+		SessionToken: first(ctx, CookieSessionToken),
+		SessionJWT:   first(ctx, CookieSessionJWT),
+		ForwardedFor: metadata.ValueFromIncomingContext(ctx, forwardedFor),
 	})
 }
 
@@ -137,8 +135,8 @@ type serverStream struct {
 
 func (s *serverStream) Context() context.Context { return s.ctx }
 
-func first(md metadata.MD, key string) string {
-	if v := md.Get(key); len(v) > 0 {
+func first(ctx context.Context, key string) string {
+	if v := metadata.ValueFromIncomingContext(ctx, key); len(v) > 0 {
 		return v[0]
 	}
 	return ""
