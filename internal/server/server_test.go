@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"golang.org/x/net/http2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -207,4 +210,69 @@ type emptyJWKS struct {
 
 func (emptyJWKS) GetJWKS(context.Context, *b2bv1.SessionsServiceGetJWKSRequest) (*b2bv1.SessionsServiceGetJWKSResponse, error) {
 	return &b2bv1.SessionsServiceGetJWKSResponse{}, nil
+}
+
+// recordingConn keeps a copy of everything the server sent on a client connection.
+type recordingConn struct {
+	net.Conn
+	mu   sync.Mutex
+	read bytes.Buffer
+}
+
+func (c *recordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.read.Write(p[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+// The gRPC server keeps static flow-control windows: it sends no BDP-estimation PING after the
+// calls of a quiet connection (grpc-go's dynamic windows ping after the first data of nearly every
+// call, an extra write, read and wake-up per RPC).
+func TestGRPCServerSendsNoBDPPings(t *testing.T) {
+	r := start(t, server.Config{Services: []server.Service{{Desc: &b2bv1.SessionsService_ServiceDesc, Impl: emptyJWKS{}}}})
+	var rec *recordingConn
+	conn, err := grpc.NewClient("passthrough:///"+r.srv.GRPCAddr(),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			rec = &recordingConn{Conn: c}
+			return rec, nil
+		}))
+	require.NoError(t, err)
+	defer conn.Close()
+	client := b2bv1.NewSessionsServiceClient(conn)
+	for range 20 {
+		_, err := client.GetJWKS(t.Context(), &b2bv1.SessionsServiceGetJWKSRequest{})
+		require.NoError(t, err)
+	}
+	require.NoError(t, conn.Close())
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	fr := http2.NewFramer(io.Discard, bytes.NewReader(rec.read.Bytes()))
+	responses, pings := 0, 0
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			break // the end of what was recorded
+		}
+		switch f := f.(type) {
+		case *http2.HeadersFrame:
+			if f.StreamEnded() {
+				responses++ // the trailers of a call
+			}
+		case *http2.PingFrame:
+			if !f.IsAck() {
+				pings++
+			}
+		}
+	}
+	assert.Equal(t, 20, responses, "every call's trailers were recorded")
+	assert.Zero(t, pings, "the server pinged the client")
 }
