@@ -284,12 +284,14 @@ func (b *bench) startEmulator(ctx context.Context) error {
 }
 
 // authsvcEnv is authsvc's environment: the Stytch project on the emulator, loopback addresses, and any
-// AUTHSVC_* / OTEL_* variables of the harness's own environment (so `AUTHSVC_X=... make bench` reaches
-// authsvc), the addresses always winning.
+// AUTHSVC_* / OTEL_* variables and Go runtime settings of the harness's own environment (so
+// `AUTHSVC_X=... make bench` reaches authsvc), the addresses always winning.
 func (b *bench) authsvcEnv(baseURL, grpcAddr, httpAddr, adminAddr string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AUTHSVC_") || strings.HasPrefix(kv, "OTEL_") {
+		if v, ok := strings.CutPrefix(kv, goRuntimePrefix); ok {
+			env = append(env, v)
+		} else if passedOn(kv) {
 			env = append(env, kv)
 		}
 	}
@@ -333,6 +335,16 @@ func (b *bench) dialConns(n int) error {
 }
 
 func (b *bench) conn(i int64) *grpc.ClientConn { return b.conns[int(i%int64(len(b.conns)))] }
+
+// goRuntimePrefix passes Go runtime settings to the benchmarked authsvc only, not to the harness:
+// AUTHSVC_GO_GOMAXPROCS=1 runs authsvc with GOMAXPROCS=1.
+const goRuntimePrefix = "AUTHSVC_GO_"
+
+// passedOn reports whether the environment entry kv is handed to the benchmarked authsvc as is: its
+// own settings (AUTHSVC_*) and OpenTelemetry's (OTEL_*).
+func passedOn(kv string) bool {
+	return strings.HasPrefix(kv, "AUTHSVC_") || strings.HasPrefix(kv, "OTEL_")
+}
 
 // bearer adds the M2M token that service RPCs (Members.Get: read:members) require.
 func (b *bench) bearer(ctx context.Context) context.Context {
