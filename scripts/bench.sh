@@ -2,7 +2,7 @@
 # make bench: authsvc's load benchmarks and micro-benchmarks, written to docs/performance.md.
 #
 #   make bench                     full run (< 15 min on 2 cores), rewrites docs/performance.md and
-#                                  docs/profiles/session-check.top.txt
+#                                  docs/profiles/session-check.top.txt and stytch-bound.top.txt
 #   BENCH_QUICK=1 make bench       tiny counts, a smoke test of the harness; writes under .cache/bench/
 #   scripts/bench.sh --build-only  install nothing, run nothing: check that everything builds (CI)
 #

@@ -14,8 +14,9 @@
 //   - sends 300 random session tokens from one client to a fresh authsvc with admission control on
 //     and counts the calls that reached Stytch (randomtokens.go);
 //   - samples authsvc's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS) per workload, counts
-//     the emulator's requests around the workloads that must not reach Stytch, captures a CPU
-//     profile of the session check, and times SERVING after start with Stytch unreachable;
+//     the emulator's requests around the workloads that must not reach Stytch, captures CPU
+//     profiles of the session check and of a Stytch-bound RPC from authsvc's admin port, and times
+//     SERVING after start with Stytch unreachable;
 //   - writes the results table and the issues' targets, each MET or MISSED beside the first wave's
 //     figure (wave1.go), as Markdown; the cross-replica revocation delay (revocation.go) and the
 //     allocation budgets of the hottest RPCs (allocs.go, bench/budgets.txt) come from the

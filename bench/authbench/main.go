@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string) error {
 	fs.DurationVar(&c.latency, "stytch-latency", 20*time.Millisecond, "latency added to every emulated Stytch call")
 	profileSecs := fs.Int("profile-seconds", 0, "length of the CPU profile (0: 10 s, quick 2 s)")
 	requests := fs.Int("requests", 0, "requests per local (CPU-bound) workload; 0: 40000, quick 2000")
-	only := fs.String("only", "", "comma-separated workload IDs (W1,W2b,...) and steps (profile, misses, startup, random-tokens) to run; empty runs everything")
+	only := fs.String("only", "", "comma-separated workload IDs (W1,W2b,...) and steps (profile, stytch-profile, misses, startup, random-tokens) to run; empty runs everything")
 	fs.BoolVar(&c.hold, "hold", false, "seed the emulator, start authsvc, print the addresses and a session JWT, and wait for ^C (for profiling by hand)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -177,6 +177,7 @@ type bench struct {
 	soak               *soakResult
 	startupUnreachable []time.Duration
 	profileTop         string
+	stytchProfileTop   string // the same during Stytch-bound load (Members.Get)
 	fixtureTime        time.Duration
 	rowsByID           map[string]*row
 	only               map[string]bool // nil: everything (-only)
@@ -560,6 +561,9 @@ func (b *bench) workloads(ctx context.Context) {
 		b.ghz(ctx, "w4-member-get", ghzRun{Call: callMember, Data: b.memberData(), Metadata: map[string]string{"authorization": "Bearer " + fx.m2mToken}, Concurrency: stytchConc, Total: sz.stytchBound}))
 
 	b.pairedWorkloads(ctx)
+	if b.want("stytch-profile") {
+		b.stytchProfile(ctx)
+	}
 
 	issue := map[string]string{"client_id": fx.clientID, "client_secret": fx.clientSecret}
 	b.measure(ctx, row{ID: "W5a", Name: "M2M IssueToken, cache hit", Tool: "ghz", Concurrency: localConc}, true,
@@ -670,24 +674,40 @@ func (b *bench) concurrentMisses(ctx context.Context, rounds int, into *[]sfResu
 }
 
 // profile captures a CPU profile of authsvc during a repeated-JWT load (not one of the measured
-// runs, so the profiler's overhead stays out of the table) and writes pprof's top tables.
+// runs, so the profiler's overhead stays out of the table) and keeps pprof's top tables.
 func (b *bench) profile(ctx context.Context, repeated map[string]string, rps float64) {
+	total := int(max(rps, 2000) * float64(b.sz.profileSeconds+3))
+	b.profileTop = b.profileDuring(ctx, "session-check", ghzRun{Call: callAuth, Data: repeated, Concurrency: localConc, Total: total})
+}
+
+// stytchProfile does the same during Stytch-bound load: Members.Get at the W9 concurrency.
+func (b *bench) stytchProfile(ctx context.Context) {
+	total := 600 * (b.sz.profileSeconds + 3) // more than 10 callers of 20 ms calls can send
+	b.stytchProfileTop = b.profileDuring(ctx, "stytch-bound", ghzRun{
+		Call: callMember, Data: b.memberData(), Metadata: map[string]string{"authorization": "Bearer " + b.fx.m2mToken},
+		Concurrency: stytchConc, Total: total,
+	})
+}
+
+// profileDuring runs load with ghz, fetches a CPU profile of authsvc from the admin port while it
+// runs, and returns pprof's flat and cumulative top tables ("" on failure, with a note).
+func (b *bench) profileDuring(ctx context.Context, name string, load ghzRun) string {
 	secs := b.sz.profileSeconds
-	total := int(max(rps, 2000) * float64(secs+3))
+	load.Bound = time.Duration(secs+60) * time.Second
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := b.ghz(ctx, "profile-load", ghzRun{Call: callAuth, Data: repeated, Concurrency: localConc, Total: total, Bound: time.Duration(secs+60) * time.Second})()
+		_, _, err := b.ghz(ctx, name+"-profile-load", load)()
 		done <- err
 	}()
 	time.Sleep(time.Second)
-	path := filepath.Join(b.cfg.workDir, "session-check.cpu.pprof")
+	path := filepath.Join(b.cfg.workDir, name+".cpu.pprof")
 	err := fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", b.adminAddr, secs), path)
 	if lerr := <-done; lerr != nil {
-		b.note("profile load: " + lerr.Error())
+		b.note(name + " profile load: " + lerr.Error())
 	}
 	if err != nil {
-		b.note("CPU profile: " + err.Error())
-		return
+		b.note(name + " CPU profile: " + err.Error())
+		return ""
 	}
 	var sb strings.Builder
 	for _, extra := range [][]string{{"-top", "-nodecount=35"}, {"-top", "-cum", "-nodecount=45"}} {
@@ -696,11 +716,11 @@ func (b *bench) profile(ctx context.Context, repeated map[string]string, rps flo
 		out, err := exec.CommandContext(ctx, "go", args...).CombinedOutput() //nolint:gosec // go tool pprof on the harness's own files
 		if err != nil {
 			b.note("pprof: " + err.Error())
-			return
+			return ""
 		}
-		fmt.Fprintf(&sb, "$ go tool pprof %s authsvc session-check.cpu.pprof\n%s\n", strings.Join(extra, " "), out)
+		fmt.Fprintf(&sb, "$ go tool pprof %s authsvc %s.cpu.pprof\n%s\n", strings.Join(extra, " "), name, out)
 	}
-	b.profileTop = sb.String()
+	return sb.String()
 }
 
 func fetch(ctx context.Context, url, path string) error {

@@ -62,7 +62,7 @@ func TestStytchBoundVerdicts(t *testing.T) {
 
 	b.rowsByID["W9a"] = paired("W9a", 20*ms, 20*ms, 0.350)
 	cpu = byTarget(b.stytchBoundVerdicts(get), "authsvc CPU per Stytch-bound call over gRPC")
-	assert.Equal(t, missed("by 50 µs (utime+stime over the workload, 10 ms ticks; see profiles/session-check.md)"), cpu.Result)
+	assert.Equal(t, missed("by 50 µs (utime+stime over the workload, 10 ms ticks; see profiles/request-path.md)"), cpu.Result)
 
 	delete(b.rowsByID, "W9c")
 	assert.Equal(t, notMeasured, byTarget(b.stytchBoundVerdicts(get), "Sessions.Authenticate with a session token over REST").Result)
