@@ -114,8 +114,10 @@ BenchmarkRPC/MembersService.Get-2   1000  100 ns/op  28000 authsvc-B/op  375.4 a
 // The report prints every target beside wave 1's figure.
 func TestReportShowsWave1BesideEachTarget(t *testing.T) {
 	dir := t.TempDir()
-	b := &bench{cfg: config{out: filepath.Join(dir, "performance.md"), profileDir: dir, command: "make bench"}, started: time.Now(),
-		rowsByID: map[string]*row{"W9a": paired("W9a", 21*time.Millisecond, 20*time.Millisecond, 0.3)}}
+	b := &bench{
+		cfg: config{out: filepath.Join(dir, "performance.md"), profileDir: dir, command: "make bench"}, started: time.Now(),
+		rowsByID: map[string]*row{"W9a": paired("W9a", 21*time.Millisecond, 20*time.Millisecond, 0.3)},
+	}
 	b.rows = []row{*b.rowsByID["W9a"]}
 	require.NoError(t, b.writeReport())
 	report, err := os.ReadFile(b.cfg.out)

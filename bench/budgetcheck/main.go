@@ -52,10 +52,11 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
 	rows, failed := budgets.Compare(list, results, *allocMargin, *byteMargin)
+	// tabwriter buffers until Flush, whose error is the one that tells.
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RPC\tallocs/op budget\tmeasured\tlimit\tB/op budget\tmeasured\tlimit\tresult")
+	_, _ = fmt.Fprintln(tw, "RPC\tallocs/op budget\tmeasured\tlimit\tB/op budget\tmeasured\tlimit\tresult")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name,
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name,
 			num(r.Budget.Allocs), num(r.Got.Allocs), num(r.AllocLimit),
 			num(r.Budget.Bytes), num(r.Got.Bytes), num(r.ByteLimit), r.Verdict)
 	}

@@ -173,8 +173,10 @@ func Compare(budgets []Budget, results map[string]Figures, allocMargin, byteMarg
 	}
 	slices.Sort(extra)
 	for _, name := range extra {
-		rows = append(rows, Row{Name: name, Got: results[name], Budget: nan,
-			AllocLimit: math.NaN(), ByteLimit: math.NaN(), Verdict: NoBudget, Failed: true})
+		rows = append(rows, Row{
+			Name: name, Got: results[name], Budget: nan,
+			AllocLimit: math.NaN(), ByteLimit: math.NaN(), Verdict: NoBudget, Failed: true,
+		})
 		failed = true
 	}
 	return rows, failed

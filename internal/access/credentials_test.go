@@ -98,8 +98,10 @@ func BenchmarkClassifyBearer(b *testing.B) {
 // each with the raw value a decoded map would hold (the last of duplicates). Seeds:
 // testdata/fuzz/FuzzObjectMembers.
 func FuzzObjectMembers(f *testing.F) {
-	for _, s := range []string{`{}`, `null`, `[]`, `"x"`, `{"a":1,"b":[1,{"c":"}"}],"a":"\"q\\"}`, ` { "alg" : "RS256" , "k\u0069d":null } `,
-		`{"https:\/\/stytch.com\/session":{"x":[]},"scope":"a b"}`, `{"n":-1.5e+10,"t":true,"f":false}`} {
+	for _, s := range []string{
+		`{}`, `null`, `[]`, `"x"`, `{"a":1,"b":[1,{"c":"}"}],"a":"\"q\\"}`, ` { "alg" : "RS256" , "k\u0069d":null } `,
+		`{"https:\/\/stytch.com\/session":{"x":[]},"scope":"a b"}`, `{"n":-1.5e+10,"t":true,"f":false}`,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

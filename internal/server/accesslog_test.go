@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-		"log/slog"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -160,8 +160,10 @@ func TestAccessLogUnaryWritesTheLibrarysLine(t *testing.T) {
 
 // grpc.time_ms is written exactly as the library writes it.
 func TestDurationMillisMatchesTheLibrary(t *testing.T) {
-	for _, d := range []time.Duration{0, 999, time.Microsecond, 771 * time.Microsecond, 21288 * time.Microsecond,
-		time.Second, 90 * time.Second, 1234567 * time.Millisecond, 3*time.Hour + 7*time.Nanosecond} {
+	for _, d := range []time.Duration{
+		0, 999, time.Microsecond, 771 * time.Microsecond, 21288 * time.Microsecond,
+		time.Second, 90 * time.Second, 1234567 * time.Millisecond, 3*time.Hour + 7*time.Nanosecond,
+	} {
 		want := logging.DurationToTimeMillisFields(d)
 		assert.Equal(t, want[1], durationMillis(d), d.String())
 	}

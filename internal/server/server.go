@@ -233,8 +233,8 @@ func (s *Server) newGRPCServer() *grpc.Server {
 		// an extra write, read and wake-up per RPC at the request rates authsvc sees. Requests are
 		// small (a REST body is at most 64 KiB), so a fixed window of that size per stream, and of
 		// 1 MiB per connection, never holds a caller back.
-		grpc.StaticStreamWindowSize(64<<10),
-		grpc.StaticConnWindowSize(1<<20),
+		grpc.StaticStreamWindowSize(64 << 10),
+		grpc.StaticConnWindowSize(1 << 20),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.cfg.TracerProvider),
 			otelgrpc.WithMeterProvider(s.cfg.MeterProvider),

@@ -156,7 +156,7 @@ func TestDurationIsTheOnlyMetric(t *testing.T) {
 				for _, dp := range hist.DataPoints {
 					ep, _ := dp.Attributes.Value(attribute.Key("stytch.endpoint"))
 					st, _ := dp.Attributes.Value(attribute.Key("http.response.status_code"))
-					points[ep.AsString()+" "+st.Emit()] += dp.Count
+					points[ep.AsString()+" "+st.String()] += dp.Count
 				}
 			}
 		}
