@@ -65,6 +65,22 @@ fuzz: ## Run every fuzz target (found by name, seeds in testdata/fuzz) for FUZZT
 bench: ## Run the benchmarks and regenerate docs/performance.md.
 	./scripts/bench.sh
 
+# The allocation benchmark of the hottest RPCs (bench/allocs) at a fixed count: allocation counts
+# per call are then reproducible to a fraction of a percent, on a busy machine too.
+BENCH_ALLOCS = go test -run '^$$' -bench '^BenchmarkRPC$$' -benchtime=1000x -count=1 ./bench/allocs/
+
+.PHONY: bench-check
+bench-check: ## Fail if an RPC allocates more than its budget in bench/budgets.txt allows (+20%; ~20 s).
+	@mkdir -p .cache
+	$(BENCH_ALLOCS) | tee .cache/bench-allocs.txt
+	go run ./bench/budgetcheck -budgets bench/budgets.txt < .cache/bench-allocs.txt
+
+.PHONY: bench-budgets
+bench-budgets: ## Rewrite bench/budgets.txt from a run of the allocation benchmark (commit it with the reason).
+	@mkdir -p .cache
+	$(BENCH_ALLOCS) | tee .cache/bench-allocs.txt
+	go run ./bench/budgetcheck -budgets bench/budgets.txt -update < .cache/bench-allocs.txt
+
 .PHONY: build
 build: ## Build the binaries into ./bin.
 	CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/...

@@ -2,7 +2,7 @@
 # make bench: authsvc's load benchmarks and micro-benchmarks, written to docs/performance.md.
 #
 #   make bench                     full run (< 15 min on 2 cores), rewrites docs/performance.md and
-#                                  docs/profiles/session-check.top.txt
+#                                  docs/profiles/session-check.top.txt and stytch-bound.top.txt
 #   BENCH_QUICK=1 make bench       tiny counts, a smoke test of the harness; writes under .cache/bench/
 #   scripts/bench.sh --build-only  install nothing, run nothing: check that everything builds (CI)
 #
@@ -87,6 +87,12 @@ micro() {
   # Cross-replica revocation delay (two lists on one redis-server on loopback); authbench turns its
   # p50/p99 into a target row.
   pkgs+=("./internal/revocation/:BenchmarkCrossReplicaRevocation")
+  # The allocation budgets (bench/allocs at make bench-check's fixed count); authbench compares them
+  # with bench/budgets.txt.
+  if ! go test -run '^$' -bench '^BenchmarkRPC$' -benchtime=1000x -count=1 ./bench/allocs/ 2>&1 |
+    grep -E '^(Benchmark|pkg:|cpu:|ok|FAIL|---)' >>"$out"; then
+    echo "(./bench/allocs/: benchmarks did not run)" >>"$out"
+  fi
   for p in "${pkgs[@]}"; do
     local pkg="${p%%:*}" pat="${p#*:}"
     if ! go test -run '^$' -bench "$pat" -benchmem -benchtime="$benchtime" -count="$count" "$pkg" 2>&1 |
@@ -112,6 +118,6 @@ export AUTHSVC_ADMISSION="${AUTHSVC_ADMISSION:-off}"
 log "load (report: $out; AUTHSVC_ADMISSION=$AUTHSVC_ADMISSION)"
 "$BIN/authbench" "${flags[@]}" \
   -authsvc "$BIN/authsvc" -stytchemu "$BIN/stytchemu" -ghz "$GHZ" -hey "$HEY" \
-  -work "$WORK/run" -out "$out" -profile-dir "$profiles" -micro "$WORK/micro.txt" \
+  -work "$WORK/run" -out "$out" -profile-dir "$profiles" -micro "$WORK/micro.txt" -budgets bench/budgets.txt \
   -command "$cmd" -note "${BENCH_NOTE:-}"
 log "done: $out"

@@ -8,13 +8,19 @@
 //   - adds a fixed latency to every Stytch endpoint of the emulator (the network to Stytch);
 //   - starts authsvc as a separate process pointed at the emulator and waits for gRPC health SERVING;
 //   - runs each workload with ghz (single-RPC gRPC loads), hey (REST) or its own closed-loop driver
-//     (mixed workloads, the 5-minute soak, the Stytch client calling the emulator directly), every
-//     load bounded both in request count and in wall time;
+//     (mixed workloads, the 5-minute soak, the Stytch-bound RPCs over gRPC and REST paired with the
+//     Stytch client calling the emulator directly), every load bounded both in request count and in
+//     wall time;
+//   - sends 300 random session tokens from one client to a fresh authsvc with admission control on
+//     and counts the calls that reached Stytch (randomtokens.go);
 //   - samples authsvc's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS) per workload, counts
-//     the emulator's requests around the workloads that must not reach Stytch, captures a CPU
-//     profile of the session check, and times SERVING after start with Stytch unreachable;
-//   - writes the results table and the targets, each MET or MISSED, as Markdown; the
-//     cross-replica revocation delay comes from the micro-benchmarks (revocation.go).
+//     the emulator's requests around the workloads that must not reach Stytch, captures CPU
+//     profiles of the session check and of a Stytch-bound RPC from authsvc's admin port, and times
+//     SERVING after start with Stytch unreachable;
+//   - writes the results table and the issues' targets, each MET or MISSED beside the first wave's
+//     figure (wave1.go), as Markdown; the cross-replica revocation delay (revocation.go) and the
+//     allocation budgets of the hottest RPCs (allocs.go, bench/budgets.txt) come from the
+//     micro-benchmarks.
 //
 // The program is a benchmark harness, not part of authsvc: it imports authsvc's generated gRPC
 // clients and its Stytch client only to drive load and to measure the direct-to-Stytch baseline.

@@ -26,7 +26,6 @@ import (
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
-	"github.com/authsvc/authsvc/internal/stytchclient"
 )
 
 func main() {
@@ -44,6 +43,7 @@ type config struct {
 	authsvcBin, emuBin, ghz, hey string
 	workDir, out, profileDir     string
 	microFile, command, note     string
+	budgetsFile                  string
 	quick, hold                  bool
 	latency                      time.Duration
 }
@@ -88,13 +88,14 @@ func run(ctx context.Context, args []string) error {
 	fs.StringVar(&c.out, "out", "docs/performance.md", "Markdown report to write")
 	fs.StringVar(&c.profileDir, "profile-dir", "docs/profiles", "where the CPU profile's text summary goes")
 	fs.StringVar(&c.microFile, "micro", "", "go test -bench output to include in the report")
+	fs.StringVar(&c.budgetsFile, "budgets", "bench/budgets.txt", "allocation budgets to compare bench/allocs' results in the micro output with")
 	fs.StringVar(&c.command, "command", "make bench", "the command that produced the report, as printed in it")
 	fs.StringVar(&c.note, "note", "", "a note printed at the top of the report (for example: machine shared)")
 	fs.BoolVar(&c.quick, "quick", false, "tiny counts: a smoke test of the harness, numbers meaningless")
 	fs.DurationVar(&c.latency, "stytch-latency", 20*time.Millisecond, "latency added to every emulated Stytch call")
 	profileSecs := fs.Int("profile-seconds", 0, "length of the CPU profile (0: 10 s, quick 2 s)")
 	requests := fs.Int("requests", 0, "requests per local (CPU-bound) workload; 0: 40000, quick 2000")
-	only := fs.String("only", "", "comma-separated workload IDs (W1,W2b,...) and steps (profile, misses, startup) to run; empty runs everything")
+	only := fs.String("only", "", "comma-separated workload IDs (W1,W2b,...) and steps (profile, stytch-profile, misses, startup, random-tokens) to run; empty runs everything")
 	fs.BoolVar(&c.hold, "hold", false, "seed the emulator, start authsvc, print the addresses and a session JWT, and wait for ^C (for profiling by hand)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -172,9 +173,11 @@ type bench struct {
 	singleflight       []sfResult
 	// singleflightAdm is the same check against an authsvc with admission control on.
 	singleflightAdm    []sfResult
+	randomTokens       *randomTokenResult // nil: not run
 	soak               *soakResult
 	startupUnreachable []time.Duration
 	profileTop         string
+	stytchProfileTop   string // the same during Stytch-bound load (Members.Get)
 	fixtureTime        time.Duration
 	rowsByID           map[string]*row
 	only               map[string]bool // nil: everything (-only)
@@ -238,6 +241,9 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if b.want("misses") {
 		b.missesWithAdmission(ctx)
 	}
+	if b.want("random-tokens") {
+		b.randomTokenRun(ctx)
+	}
 	return ctx.Err()
 }
 
@@ -279,12 +285,14 @@ func (b *bench) startEmulator(ctx context.Context) error {
 }
 
 // authsvcEnv is authsvc's environment: the Stytch project on the emulator, loopback addresses, and any
-// AUTHSVC_* / OTEL_* variables of the harness's own environment (so `AUTHSVC_X=... make bench` reaches
-// authsvc), the addresses always winning.
+// AUTHSVC_* / OTEL_* variables and Go runtime settings of the harness's own environment (so
+// `AUTHSVC_X=... make bench` reaches authsvc), the addresses always winning.
 func (b *bench) authsvcEnv(baseURL, grpcAddr, httpAddr, adminAddr string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AUTHSVC_") || strings.HasPrefix(kv, "OTEL_") {
+		if v, ok := strings.CutPrefix(kv, goRuntimePrefix); ok {
+			env = append(env, v)
+		} else if passedOn(kv) {
 			env = append(env, kv)
 		}
 	}
@@ -328,6 +336,16 @@ func (b *bench) dialConns(n int) error {
 }
 
 func (b *bench) conn(i int64) *grpc.ClientConn { return b.conns[int(i%int64(len(b.conns)))] }
+
+// goRuntimePrefix passes Go runtime settings to the benchmarked authsvc only, not to the harness:
+// AUTHSVC_GO_GOMAXPROCS=1 runs authsvc with GOMAXPROCS=1.
+const goRuntimePrefix = "AUTHSVC_GO_"
+
+// passedOn reports whether the environment entry kv is handed to the benchmarked authsvc as is: its
+// own settings (AUTHSVC_*) and OpenTelemetry's (OTEL_*).
+func passedOn(kv string) bool {
+	return strings.HasPrefix(kv, "AUTHSVC_") || strings.HasPrefix(kv, "OTEL_")
+}
 
 // bearer adds the M2M token that service RPCs (Members.Get: read:members) require.
 func (b *bench) bearer(ctx context.Context) context.Context {
@@ -542,39 +560,9 @@ func (b *bench) workloads(ctx context.Context) {
 	b.measure(ctx, row{ID: "W4", Name: "Members.Get by member ID (Stytch-bound, M2M Bearer read:members)", Tool: "ghz", Concurrency: stytchConc}, false,
 		b.ghz(ctx, "w4-member-get", ghzRun{Call: callMember, Data: b.memberData(), Metadata: map[string]string{"authorization": "Bearer " + fx.m2mToken}, Concurrency: stytchConc, Total: sz.stytchBound}))
 
-	// The direct baseline runs in the same driver as the calls through authsvc, alternating request by
-	// request, so both see the same machine at the same moment and the same client-side overhead.
-	direct, err := stytchclient.New(stytchclient.Config{ProjectID: b.projectID, Secret: b.secret, BaseURL: b.emuURL, Version: "authbench-direct"})
-	if err != nil {
-		b.note("direct Stytch client: " + err.Error())
-		return
-	}
-	alternate := func(i int64) int { return int(i % 2) }
-	w9a := &row{}
-	r := b.measure(ctx, row{ID: "W9a", Name: "Paired: session-token check through authsvc vs the Stytch client straight at the emulator, alternating", Tool: "authbench", Concurrency: stytchConc}, false,
-		b.driven(ctx, driveSpec{Concurrency: stytchConc, Total: 2 * int64(sz.stytchBound), MaxDuration: 2 * time.Minute, ClassOf: alternate, Ops: []op{
-			func(ctx context.Context, i int64) error { return b.tokenCheck(ctx, i/2) },
-			func(ctx context.Context, i int64) error {
-				_, err := direct.SessionsAuthenticate(ctx, stytchclient.SessionsAuthenticateParams{SessionToken: fx.sessions[int((i/2)%int64(b.stytchSessions()))].Token})
-				return err
-			},
-		}}, []string{"through authsvc (gRPC Sessions.Authenticate)", "direct (Stytch client → emulator)"}, w9a))
-	r.Classes = w9a.Classes
-	if len(r.Classes) > 0 {
-		r.AuthsvcRequests = r.Classes[0].Lat.Count
-	}
-	w9b := &row{}
-	r = b.measure(ctx, row{ID: "W9b", Name: "Paired: Members.Get through authsvc vs the Stytch client straight at the emulator, alternating", Tool: "authbench", Concurrency: stytchConc}, false,
-		b.driven(ctx, driveSpec{Concurrency: stytchConc, Total: 2 * int64(sz.stytchBound), MaxDuration: 2 * time.Minute, ClassOf: alternate, Ops: []op{
-			func(ctx context.Context, i int64) error { return b.memberGet(ctx, i/2) },
-			func(ctx context.Context, i int64) error {
-				_, err := direct.MemberGet(ctx, stytchclient.MemberGetParams{OrganizationID: fx.orgID, MemberID: fx.sessions[int((i/2)%int64(b.stytchSessions()))].MemberID})
-				return err
-			},
-		}}, []string{"through authsvc (gRPC Members.Get)", "direct (Stytch client → emulator)"}, w9b))
-	r.Classes = w9b.Classes
-	if len(r.Classes) > 0 {
-		r.AuthsvcRequests = r.Classes[0].Lat.Count
+	b.pairedWorkloads(ctx)
+	if b.want("stytch-profile") {
+		b.stytchProfile(ctx)
 	}
 
 	issue := map[string]string{"client_id": fx.clientID, "client_secret": fx.clientSecret}
@@ -686,24 +674,40 @@ func (b *bench) concurrentMisses(ctx context.Context, rounds int, into *[]sfResu
 }
 
 // profile captures a CPU profile of authsvc during a repeated-JWT load (not one of the measured
-// runs, so the profiler's overhead stays out of the table) and writes pprof's top tables.
+// runs, so the profiler's overhead stays out of the table) and keeps pprof's top tables.
 func (b *bench) profile(ctx context.Context, repeated map[string]string, rps float64) {
+	total := int(max(rps, 2000) * float64(b.sz.profileSeconds+3))
+	b.profileTop = b.profileDuring(ctx, "session-check", ghzRun{Call: callAuth, Data: repeated, Concurrency: localConc, Total: total})
+}
+
+// stytchProfile does the same during Stytch-bound load: Members.Get at the W9 concurrency.
+func (b *bench) stytchProfile(ctx context.Context) {
+	total := 600 * (b.sz.profileSeconds + 3) // more than 10 callers of 20 ms calls can send
+	b.stytchProfileTop = b.profileDuring(ctx, "stytch-bound", ghzRun{
+		Call: callMember, Data: b.memberData(), Metadata: map[string]string{"authorization": "Bearer " + b.fx.m2mToken},
+		Concurrency: stytchConc, Total: total,
+	})
+}
+
+// profileDuring runs load with ghz, fetches a CPU profile of authsvc from the admin port while it
+// runs, and returns pprof's flat and cumulative top tables ("" on failure, with a note).
+func (b *bench) profileDuring(ctx context.Context, name string, load ghzRun) string {
 	secs := b.sz.profileSeconds
-	total := int(max(rps, 2000) * float64(secs+3))
+	load.Bound = time.Duration(secs+60) * time.Second
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := b.ghz(ctx, "profile-load", ghzRun{Call: callAuth, Data: repeated, Concurrency: localConc, Total: total, Bound: time.Duration(secs+60) * time.Second})()
+		_, _, err := b.ghz(ctx, name+"-profile-load", load)()
 		done <- err
 	}()
 	time.Sleep(time.Second)
-	path := filepath.Join(b.cfg.workDir, "session-check.cpu.pprof")
+	path := filepath.Join(b.cfg.workDir, name+".cpu.pprof")
 	err := fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", b.adminAddr, secs), path)
 	if lerr := <-done; lerr != nil {
-		b.note("profile load: " + lerr.Error())
+		b.note(name + " profile load: " + lerr.Error())
 	}
 	if err != nil {
-		b.note("CPU profile: " + err.Error())
-		return
+		b.note(name + " CPU profile: " + err.Error())
+		return ""
 	}
 	var sb strings.Builder
 	for _, extra := range [][]string{{"-top", "-nodecount=35"}, {"-top", "-cum", "-nodecount=45"}} {
@@ -712,11 +716,11 @@ func (b *bench) profile(ctx context.Context, repeated map[string]string, rps flo
 		out, err := exec.CommandContext(ctx, "go", args...).CombinedOutput() //nolint:gosec // go tool pprof on the harness's own files
 		if err != nil {
 			b.note("pprof: " + err.Error())
-			return
+			return ""
 		}
-		fmt.Fprintf(&sb, "$ go tool pprof %s authsvc session-check.cpu.pprof\n%s\n", strings.Join(extra, " "), out)
+		fmt.Fprintf(&sb, "$ go tool pprof %s authsvc %s.cpu.pprof\n%s\n", strings.Join(extra, " "), name, out)
 	}
-	b.profileTop = sb.String()
+	return sb.String()
 }
 
 func fetch(ctx context.Context, url, path string) error {
@@ -777,24 +781,33 @@ func (b *bench) startupRuns(ctx context.Context) {
 // control on (the load runs have it off): IssueToken spends a per-client failure budget whose
 // attempts are reserved while they are in flight.
 func (b *bench) missesWithAdmission(ctx context.Context) {
+	b.withFreshAuthsvc(ctx, "authsvc-admission-on", []string{"AUTHSVC_ADMISSION=on"}, func() {
+		b.concurrentMisses(ctx, 1, &b.singleflightAdm)
+	})
+}
+
+// withFreshAuthsvc starts another authsvc against the same emulator, with env added to its
+// environment, and runs fn with the driver's connections (b.conns, b.grpcAddr) pointing at it; the
+// load authsvc's connections are restored afterwards.
+func (b *bench) withFreshAuthsvc(ctx context.Context, name string, env []string, fn func()) {
 	if ctx.Err() != nil || b.fx == nil {
 		return
 	}
 	ports, err := freePorts(ctx, 3)
 	if err != nil {
-		b.note("admission-on run: " + err.Error())
+		b.note(name + " run: " + err.Error())
 		return
 	}
 	g := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	env := append(b.authsvcEnv(b.emuURL, g, fmt.Sprintf("127.0.0.1:%d", ports[1]), fmt.Sprintf("127.0.0.1:%d", ports[2])), "AUTHSVC_ADMISSION=on")
-	p, err := startProc("authsvc-admission-on", b.cfg.authsvcBin, nil, env, filepath.Join(b.cfg.workDir, "authsvc-admission-on.log"))
+	env = append(b.authsvcEnv(b.emuURL, g, fmt.Sprintf("127.0.0.1:%d", ports[1]), fmt.Sprintf("127.0.0.1:%d", ports[2])), env...)
+	p, err := startProc(name, b.cfg.authsvcBin, nil, env, filepath.Join(b.cfg.workDir, name+".log"))
 	if err != nil {
-		b.note("admission-on run: " + err.Error())
+		b.note(name + " run: " + err.Error())
 		return
 	}
 	defer func() { _ = p.stop() }()
 	if _, err := waitServing(ctx, g, time.Now(), 15*time.Second, p); err != nil {
-		b.note("admission-on run: " + err.Error())
+		b.note(name + " run: " + err.Error())
 		return
 	}
 	saved := b.conns
@@ -809,10 +822,10 @@ func (b *bench) missesWithAdmission(ctx context.Context) {
 	b.grpcAddr = g
 	defer func() { b.grpcAddr = grpcAddr }()
 	if err := b.dialConns(grpcConns); err != nil {
-		b.note("admission-on run: " + err.Error())
+		b.note(name + " run: " + err.Error())
 		return
 	}
-	b.concurrentMisses(ctx, 1, &b.singleflightAdm)
+	fn()
 }
 
 // want reports whether the workload or step id is selected (-only).

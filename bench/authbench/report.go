@@ -62,14 +62,15 @@ func describeMachine() machine {
 	return m
 }
 
-// verdict is one target's outcome.
+// verdict is one target's outcome; Wave1 is the first wave's figure for it (wave1.go).
 type verdict struct {
-	Target, Measured, Result string
+	Target, Wave1, Measured, Result string
 }
 
 const (
 	met         = "**MET**"
 	notMeasured = "NOT MEASURED"
+	information = "information"
 )
 
 func missed(format string, a ...any) string { return "**MISSED** — " + fmt.Sprintf(format, a...) }
@@ -78,7 +79,15 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
 
-// targets evaluates issue 9's targets against this run.
+// Targets of the Stytch-bound path (issue "Faster on the same path"): what authsvc may add at p50 to
+// a Stytch call, and the CPU it may spend on one.
+const (
+	stytchOverheadGRPC = 500 * time.Microsecond
+	stytchOverheadREST = 800 * time.Microsecond
+	stytchCPUPerCall   = 300 * time.Microsecond
+)
+
+// targets evaluates the issues' targets against this run.
 func (b *bench) targets() []verdict {
 	get := func(id string) *row {
 		r := b.rowsByID[id]
@@ -90,7 +99,7 @@ func (b *bench) targets() []verdict {
 	var v []verdict
 
 	w1, w2a, w2b, w2c, w2d := get("W1"), get("W2a"), get("W2b"), get("W2c"), get("W2d")
-	t := verdict{Target: "Repeated valid JWT: ≥ 70% of the no-op baseline's throughput (W2b / W1)"}
+	t := verdict{Target: "Repeated valid JWT: ≥ 70% of the no-op baseline's throughput (W2b / W1)", Wave1: wave1JWTThroughput}
 	if w1 != nil && w2b != nil {
 		ratio := w2b.RPS / w1.RPS
 		t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", w2b.RPS, w1.RPS, ratio*100)
@@ -105,13 +114,17 @@ func (b *bench) targets() []verdict {
 
 	// "p99 under 5 ms at 50 concurrent callers": 50 callers that never pause keep 50 requests in the
 	// server, so at full speed latency is set by Little's law (callers / throughput), not by the work
-	// per check. Both readings are reported: 50 callers paced below saturation (W2c) and at full
+	// per check. Both readings are reported: 50 callers paced below saturation (W2c, W2d) and at full
 	// speed (W2b).
 	for _, c := range []struct {
-		r    *row
-		what string
-	}{{w2d, "paced at 1000 rps (W2d)"}, {w2c, "paced at half the full-speed throughput (W2c)"}, {w2b, "at full speed (W2b, closed loop)"}} {
-		t = verdict{Target: "Repeated valid JWT: p99 < 5 ms at 50 concurrent callers, " + c.what}
+		r           *row
+		what, wave1 string
+	}{
+		{w2d, "paced at 1000 rps (W2d)", wave1JWTPaced1000},
+		{w2c, "paced at half the full-speed throughput (W2c)", wave1JWTPacedHalf},
+		{w2b, "at full speed (W2b, closed loop)", wave1JWTFullSpeed},
+	} {
+		t = verdict{Target: "Repeated valid JWT: p99 < 5 ms at 50 concurrent callers, " + c.what, Wave1: c.wave1}
 		if c.r == nil {
 			t.Result = notMeasured
 			v = append(v, t)
@@ -122,16 +135,16 @@ func (b *bench) targets() []verdict {
 		if c.r.Lat.P99 >= 5*time.Millisecond {
 			t.Result = missed("by %.2f ms", ms(c.r.Lat.P99)-5)
 			if c.r.PacedRPS == 0 {
-				t.Result += fmt.Sprintf(": 50 requests always queued, so mean latency = 50 / throughput = %.1f ms at %.0f rps, with the load generator on the same 2 cores", 50/c.r.RPS*1000, c.r.RPS)
+				t.Result += fmt.Sprintf(": 50 requests always queued, so mean latency = 50 / throughput = %.1f ms at %.0f rps, with the load generator on the same %d cores", 50/c.r.RPS*1000, c.r.RPS, b.machine.CPUs)
 			} else {
-				t.Result += fmt.Sprintf(": p50 %s ms and p95 %s ms, but with authsvc (%.0f%% of a core) and ghz sharing 2 cores the last percent waits for GC cycles and for the run queue; at a lighter rate it holds (see the 1000 rps row); per-check CPU is cut in profiles/session-check.md",
-					fmtDur(c.r.Lat.P50), fmtDur(c.r.Lat.P95), c.r.CPU)
+				t.Result += fmt.Sprintf(": p50 %s ms and p95 %s ms; authsvc (%.0f%% of a core, %s µs per check) and ghz share %d cores, and the last percent waits for the run queue and GC cycles (see profiles/request-path.md)",
+					fmtDur(c.r.Lat.P50), fmtDur(c.r.Lat.P95), c.r.CPU, perRequestCPU(c.r), b.machine.CPUs)
 			}
 		}
 		v = append(v, t)
 	}
 
-	t = verdict{Target: "JWT checks make zero calls to Stytch (emulator request counter around W2a–W2d)"}
+	t = verdict{Target: "JWT checks make zero calls to Stytch (emulator request counter around W2a–W2d)", Wave1: wave1JWTNoStytch}
 	if w2a != nil && w2b != nil && w2a.Upstream >= 0 && w2b.Upstream >= 0 {
 		n := w2a.Upstream + w2b.Upstream
 		for _, r := range []*row{w2c, w2d} {
@@ -150,7 +163,7 @@ func (b *bench) targets() []verdict {
 	v = append(v, t)
 
 	w6a, w6b := get("W6a"), get("W6b")
-	t = verdict{Target: "Session check over REST: ≥ 50% of its gRPC throughput (W6a / W6b)"}
+	t = verdict{Target: "Session check over REST: ≥ 50% of its gRPC throughput (W6a / W6b)", Wave1: wave1RESTRatio}
 	if w6a != nil && w6b != nil {
 		ratio := w6a.RPS / w6b.RPS
 		t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", w6a.RPS, w6b.RPS, ratio*100)
@@ -163,25 +176,10 @@ func (b *bench) targets() []verdict {
 	}
 	v = append(v, t)
 
-	for _, pair := range [][2]string{{"W9a", "Sessions.Authenticate with a session token"}, {"W9b", "Members.Get"}} {
-		t = verdict{Target: fmt.Sprintf("%s adds < 1 ms at p50 over the Stytch client calling the emulator directly (%s: the two alternate in one driver)", pair[1], pair[0])}
-		if r := get(pair[0]); r != nil && len(r.Classes) == 2 {
-			via, direct := r.Classes[0].Lat, r.Classes[1].Lat
-			add := via.P50 - direct.P50
-			t.Measured = fmt.Sprintf("p50 %s − %s = %+.2f ms (p99 %s vs %s)", fmtDur(via.P50), fmtDur(direct.P50), ms(add), fmtDur(via.P99), fmtDur(direct.P99))
-			t.Result = met
-			if add >= time.Millisecond {
-				t.Result = missed("by %.2f ms: authsvc spends %.0f µs of CPU on each such call (access log, decoding Stytch's JSON, spans and metrics) and adds a loopback hop; see profiles/session-check.md §7",
-					ms(add)-1, r.CPUSec/float64(max(r.AuthsvcRequests, 1))*1e6)
-			}
-		} else {
-			t.Result = notMeasured
-		}
-		v = append(v, t)
-	}
+	v = append(v, b.stytchBoundVerdicts(get)...)
 
 	w5a, w5b := get("W5a"), get("W5b")
-	t = verdict{Target: "M2M IssueToken on a cache hit: p50 < 1 ms (W5b: 10 callers at 1000 rps)"}
+	t = verdict{Target: "M2M IssueToken on a cache hit: p50 < 1 ms (W5b: 10 callers at 1000 rps)", Wave1: wave1IssueTokenHit}
 	if w5b != nil {
 		t.Measured = fmt.Sprintf("p50 %s ms", fmtDur(w5b.Lat.P50))
 		if w5a != nil {
@@ -196,7 +194,7 @@ func (b *bench) targets() []verdict {
 	}
 	v = append(v, t)
 
-	t = verdict{Target: "Concurrent IssueToken misses for one client make one upstream call"}
+	t = verdict{Target: "Concurrent IssueToken misses for one client make one upstream call", Wave1: wave1Singleflight}
 	if len(b.singleflight) > 0 {
 		var parts []string
 		ok := true
@@ -222,8 +220,9 @@ func (b *bench) targets() []verdict {
 		s := b.singleflightAdm[0]
 		t = verdict{
 			Target:   "… the same with admission control on (`AUTHSVC_ADMISSION=on`, a fresh authsvc; not part of the issue's target)",
+			Wave1:    wave1SingleflightAdm,
 			Measured: fmt.Sprintf("%d callers → %d token request(s), %d refused (%q)", s.Callers, s.Upstream, s.Errors, s.FirstError),
-			Result:   "information",
+			Result:   information,
 		}
 		if s.Errors > 0 {
 			t.Result = "callers refused: see profiles/session-check.md, admission"
@@ -233,7 +232,7 @@ func (b *bench) targets() []verdict {
 
 	v = append(v, b.soakVerdicts()...)
 
-	t = verdict{Target: "SERVING within 500 ms of process start with Stytch unreachable"}
+	t = verdict{Target: "SERVING within 500 ms of process start with Stytch unreachable", Wave1: wave1Startup}
 	if len(b.startupUnreachable) > 0 {
 		worst := slices.Max(b.startupUnreachable)
 		var parts []string
@@ -248,7 +247,83 @@ func (b *bench) targets() []verdict {
 	} else {
 		t.Result = notMeasured
 	}
-	return append(v, t, b.revocationVerdict())
+	return append(v, t, b.revocationVerdict(), b.randomTokenVerdict(), b.allocVerdict())
+}
+
+// stytchBoundVerdicts are the targets of the paired Stytch-bound workloads (W9a–W9d): latency
+// added at p50 over gRPC and REST, and authsvc's CPU per call.
+func (b *bench) stytchBoundVerdicts(get func(string) *row) []verdict {
+	var v []verdict
+	for _, pair := range []struct {
+		id, what, wave1 string
+		limit           time.Duration
+	}{
+		{"W9a", "Sessions.Authenticate with a session token over gRPC", wave1TokenGRPC, stytchOverheadGRPC},
+		{"W9b", "Members.Get over gRPC", wave1MemberGRPC, stytchOverheadGRPC},
+		{"W9c", "Sessions.Authenticate with a session token over REST", wave1TokenREST, stytchOverheadREST},
+		{"W9d", "Members.Get over REST", wave1MemberREST, stytchOverheadREST},
+	} {
+		t := verdict{
+			Target: fmt.Sprintf("%s adds < %.1f ms at p50 over the Stytch client calling the emulator directly (%s: the two alternate in one driver)", pair.what, ms(pair.limit), pair.id),
+			Wave1:  pair.wave1,
+		}
+		r := get(pair.id)
+		if r == nil || len(r.Classes) != 2 {
+			t.Result = notMeasured
+			v = append(v, t)
+			continue
+		}
+		via, direct := r.Classes[0].Lat, r.Classes[1].Lat
+		add := via.P50 - direct.P50
+		t.Measured = fmt.Sprintf("p50 %+.2f ms (%s − %s; p99 %s vs %s)", ms(add), fmtDur(via.P50), fmtDur(direct.P50), fmtDur(via.P99), fmtDur(direct.P99))
+		t.Result = met
+		if add >= pair.limit {
+			t.Result = missed("by %.2f ms, with authsvc spending %s µs of CPU per call; see profiles/request-path.md", ms(add-pair.limit), perRequestCPU(r))
+		}
+		v = append(v, t)
+	}
+	for _, c := range []struct {
+		ids, what, wave1 string
+		target           bool
+	}{
+		{"W9a,W9b", "over gRPC", wave1CPUGRPC, true},
+		{"W9c,W9d", "over REST (not part of the issue's target)", wave1CPUREST, false},
+	} {
+		t := verdict{Target: fmt.Sprintf("authsvc CPU per Stytch-bound call %s < %.0f µs (%s)", c.what, float64(stytchCPUPerCall)/float64(time.Microsecond), c.ids), Wave1: c.wave1}
+		var parts []string
+		worst := -1.0
+		for _, id := range strings.Split(c.ids, ",") {
+			r := get(id)
+			if r == nil || r.AuthsvcRequests == 0 {
+				continue
+			}
+			us := r.CPUSec / float64(r.AuthsvcRequests) * 1e6
+			worst = max(worst, us)
+			parts = append(parts, fmt.Sprintf("%s %.0f µs", id, us))
+		}
+		switch {
+		case len(parts) == 0:
+			t.Result = notMeasured
+		case !c.target:
+			t.Measured, t.Result = strings.Join(parts, ", "), information
+		case worst < float64(stytchCPUPerCall)/float64(time.Microsecond):
+			t.Measured, t.Result = strings.Join(parts, ", "), met
+		default:
+			t.Measured = strings.Join(parts, ", ")
+			t.Result = missed("by %.0f µs (utime+stime over the workload, 10 ms ticks; see profiles/request-path.md)", worst-float64(stytchCPUPerCall)/float64(time.Microsecond))
+		}
+		v = append(v, t)
+	}
+	return v
+}
+
+// perRequestCPU is authsvc's CPU per request of r in microseconds, as text.
+func perRequestCPU(r *row) string {
+	n := cmp.Or(r.AuthsvcRequests, r.Lat.Count)
+	if n == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f", r.CPUSec/float64(n)*1e6)
 }
 
 func countOf(r *row) int {
@@ -261,14 +336,14 @@ func countOf(r *row) int {
 func (b *bench) soakVerdicts() []verdict {
 	s := b.soak
 	if s == nil || len(s.Samples) == 0 {
-		return []verdict{{Target: "Soak (RSS < 100 MB, no growth after the first minute, goroutines back to baseline)", Result: notMeasured}}
+		return []verdict{{Target: "Soak (RSS < 100 MB, no growth after the first minute, goroutines back to baseline)", Wave1: wave1RSS, Result: notMeasured}}
 	}
 	var v []verdict
 	peak := int64(0)
 	for _, x := range s.Samples {
 		peak = max(peak, x.RSS)
 	}
-	t := verdict{Target: fmt.Sprintf("RSS < 100 MB through the %s mixed run at %d callers", s.Duration, s.Concurrency), Measured: fmt.Sprintf("peak sampled VmRSS %.1f MB", mb(peak))}
+	t := verdict{Target: fmt.Sprintf("RSS < 100 MB through the %s mixed run at %d callers", s.Duration, s.Concurrency), Wave1: wave1RSS, Measured: fmt.Sprintf("peak sampled VmRSS %.1f MB", mb(peak))}
 	if w8 := b.rowsByID["W8"]; w8 != nil && w8.RSS > peak {
 		t.Measured = fmt.Sprintf("peak VmRSS %.1f MB (sampled every 0.5 s)", mb(w8.RSS))
 		peak = w8.RSS
@@ -281,7 +356,7 @@ func (b *bench) soakVerdicts() []verdict {
 
 	// "No growth after the first minute": the largest RSS after the first minute may exceed the RSS at
 	// one minute by at most 10% (GC cycles move RSS by a few MB either way).
-	t = verdict{Target: "No RSS growth after the first minute (largest later sample ≤ 1.10 × the sample at 1 min)"}
+	t = verdict{Target: "No RSS growth after the first minute (largest later sample ≤ 1.10 × the sample at 1 min)", Wave1: wave1RSSGrowth}
 	var atMin int64 = -1
 	var later int64
 	for _, x := range s.Samples {
@@ -306,6 +381,7 @@ func (b *bench) soakVerdicts() []verdict {
 
 	t = verdict{
 		Target: "Goroutine count returns to its pre-load baseline after the soak",
+		Wave1:  wave1Goroutines,
 		Measured: fmt.Sprintf("idle after start %d; just before the soak %d; peak during %d; 1 s after the load %d; %s after %d",
 			b.idleGoroutines, s.GoroutinesBefore, peakGoroutines(s.Samples), s.GoroutinesJustAfter, s.AfterWait, s.GoroutinesAfter),
 	}
@@ -328,7 +404,7 @@ func (b *bench) writeReport() error {
 	p("# authsvc performance\n\n")
 	p("Generated by `%s` (scripts/bench.sh → bench/authbench) in %s; regenerate it the same way, do not edit by hand.\n",
 		b.cfg.command, time.Since(b.started).Round(time.Second))
-	p("Analysis of the session-check CPU profile: [profiles/session-check.md](profiles/session-check.md).\n\n")
+	p("Analysis of the session-check CPU profile: [profiles/session-check.md](profiles/session-check.md); what the second wave changed on the request path, with each change's measured effect: [profiles/request-path.md](profiles/request-path.md).\n\n")
 	if b.cfg.quick {
 		p("> **QUICK MODE (BENCH_QUICK=1): tiny counts to smoke-test the harness. The numbers mean nothing.**\n\n")
 	}
@@ -385,14 +461,18 @@ func (b *bench) writeReport() error {
 		}
 	}
 	p("\nStytch calls = requests the emulator served on its Stytch endpoints during the workload (its `/emulator/requests` counter; `–` = not counted because the workload is Stytch-bound by design). ")
-	p("W9a/W9b run the same Stytch client authsvc uses, in the harness process, straight at the emulator: the floor authsvc's Stytch-bound RPCs are compared with. ")
+	p("W9a–W9d run the same Stytch client authsvc uses, in the harness process, straight at the emulator: the floor authsvc's Stytch-bound RPCs are compared with, over gRPC (W9a, W9b) and REST (W9c, W9d; one keep-alive HTTP/1.1 connection per caller). ")
 	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits).\n\n")
 
-	p("## Targets (issue 9)\n\n| target | measured | result |\n|---|---|---|\n")
+	p("## Targets\n\n")
+	p("Each target with this run's figure and the first wave's (the report of 2026-11-22 07:40 UTC, quiet machine), side by side.\n\n")
+	p("| target | wave 1 | this run | result |\n|---|---|---|---|\n")
 	for _, t := range b.targets() {
-		p("| %s | %s | %s |\n", t.Target, t.Measured, t.Result)
+		p("| %s | %s | %s | %s |\n", t.Target, t.Wave1, t.Measured, t.Result)
 	}
 	p("\n")
+
+	b.writeAllocTable(p)
 
 	if s := b.soak; s != nil {
 		p("## Soak samples (W8)\n\n| t | VmRSS MB | goroutines |\n|--:|--:|--:|\n")
@@ -411,7 +491,7 @@ func (b *bench) writeReport() error {
 	if b.cfg.microFile != "" {
 		if mic, err := os.ReadFile(b.cfg.microFile); err == nil && len(mic) > 0 {
 			p("## Micro-benchmarks (go test -bench, -benchmem)\n\n")
-			p("Run by scripts/bench.sh before the load, on the same machine. Hot-path pieces in process: the interceptor chain (internal/server), ")
+			p("Run by scripts/bench.sh before the load, on the same machine. The allocation benchmark of the hottest RPCs (bench/allocs, compared above with bench/budgets.txt); hot-path pieces in process: the interceptor chain (internal/server), ")
 			p("the admission check (internal/admission), error mapping (internal/service); JWT verification and the verified-token cache are internal/stytchclient/verify's own benchmarks.\n\n")
 			p("```\n%s```\n\n", mic)
 		}
@@ -434,13 +514,21 @@ func (b *bench) writeReport() error {
 	if err := os.WriteFile(b.cfg.out, []byte(w.String()), 0o644); err != nil { //nolint:gosec // a documentation file
 		return err
 	}
-	if b.profileTop != "" {
+	for _, pr := range []struct{ top, file, what string }{
+		{b.profileTop, "session-check.top.txt", fmt.Sprintf("the repeated-JWT load (W2b's shape: %d callers, ghz)", localConc)},
+		{b.stytchProfileTop, "stytch-bound.top.txt", fmt.Sprintf("Stytch-bound load (Members.Get with an M2M token, %d callers, ghz, %s added to every Stytch call)", stytchConc, b.cfg.latency)},
+	} {
+		if pr.top == "" {
+			continue
+		}
 		if err := os.MkdirAll(b.cfg.profileDir, 0o750); err != nil {
 			return err
 		}
-		head := fmt.Sprintf("CPU profile of authsvc during the repeated-JWT load (W2b's shape: %d callers, ghz), %d s, %s.\nGenerated by %s; findings in session-check.md.\n\n",
-			localConc, b.sz.profileSeconds, b.started.UTC().Format("2006-01-02"), b.cfg.command)
-		return os.WriteFile(filepath.Join(b.cfg.profileDir, "session-check.top.txt"), []byte(head+b.profileTop), 0o644) //nolint:gosec // a documentation file
+		head := fmt.Sprintf("CPU profile of authsvc during %s, %d s, %s.\nGenerated by %s; findings in session-check.md and request-path.md.\n\n",
+			pr.what, b.sz.profileSeconds, b.started.UTC().Format("2006-01-02"), b.cfg.command)
+		if err := os.WriteFile(filepath.Join(b.cfg.profileDir, pr.file), []byte(head+pr.top), 0o644); err != nil { //nolint:gosec // a documentation file
+			return err
+		}
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (b *bench) revocationVerdict() verdict {
 }
 
 func revocationVerdict(micro []byte) verdict {
-	v := verdict{Target: fmt.Sprintf("Cross-replica revocation: revoked on replica A → refused by replica B (Redis pub/sub, loopback) p99 < %.0f ms", revocationTargetP99)}
+	v := verdict{Target: fmt.Sprintf("Cross-replica revocation: revoked on replica A → refused by replica B (Redis pub/sub, loopback) p99 < %.0f ms", revocationTargetP99), Wave1: wave1Revocation}
 	runs := parseRevocationBench(micro)
 	if len(runs) == 0 {
 		v.Result = notMeasured

@@ -81,7 +81,7 @@ func (g *Gateway) DialOption() grpc.DialOption {
 	return grpc.WithPerRPCCredentials(gatewayCreds{secret: g.secret})
 }
 
-// gatewayCreds is the secret as per-call credentials. The connection is loopback (or TLS with the
+// gatewayCreds is the secret as per-call credentials. The connection is in memory (or TLS with the
 // gateway's in-memory identity), so the secret may travel without transport security.
 type gatewayCreds struct{ secret string }
 
@@ -91,23 +91,22 @@ func (c gatewayCreds) GetRequestMetadata(context.Context, ...string) (map[string
 
 func (gatewayCreds) RequireTransportSecurity() bool { return false }
 
-// fromGateway reports whether md presents this process's gateway secret.
-func (g *Gateway) fromGateway(md metadata.MD) bool {
-	v := md.Get(gatewayKey)
+// presents reports whether v, the values of the gateway key, is this process's gateway secret.
+func (g *Gateway) presents(v []string) bool {
 	return len(v) == 1 && subtle.ConstantTimeCompare([]byte(v[0]), []byte(g.secret)) == 1
 }
 
 // Trust puts the gateway's forwarded facts into the context of calls that come from the gateway,
 // and nothing into others.
 func (g *Gateway) Trust(ctx context.Context) context.Context {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok || !g.fromGateway(md) {
+	// Key by key: metadata.FromIncomingContext would copy every key and value of the call.
+	if !g.presents(metadata.ValueFromIncomingContext(ctx, gatewayKey)) {
 		return ctx
 	}
 	return WithForwarded(ctx, Forwarded{
-		SessionToken: first(md, CookieSessionToken),
-		SessionJWT:   first(md, CookieSessionJWT),
-		ForwardedFor: md.Get(forwardedFor),
+		SessionToken: first(ctx, CookieSessionToken),
+		SessionJWT:   first(ctx, CookieSessionJWT),
+		ForwardedFor: metadata.ValueFromIncomingContext(ctx, forwardedFor),
 	})
 }
 
@@ -136,8 +135,8 @@ type serverStream struct {
 
 func (s *serverStream) Context() context.Context { return s.ctx }
 
-func first(md metadata.MD, key string) string {
-	if v := md.Get(key); len(v) > 0 {
+func first(ctx context.Context, key string) string {
+	if v := metadata.ValueFromIncomingContext(ctx, key); len(v) > 0 {
 		return v[0]
 	}
 	return ""

@@ -1,11 +1,12 @@
 // Package server runs authsvc's three listeners: the gRPC API, the REST gateway in front of it, and an
 // internal admin port.
 //
-// gRPC and REST are on separate ports, and the gateway reaches the API by dialing the gRPC port over
-// loopback (Register*Handler with a client connection) rather than calling handlers in process
-// (Register*HandlerServer). That costs one loopback hop per REST call and buys the guarantee that a REST
-// request passes exactly the same interceptor chain as a gRPC one: tracing, logging, caller access,
-// admission control, validation and panic recovery. Keeping the ports apart also lets each be exposed,
+// gRPC and REST are on separate ports, and the gateway reaches the API as a gRPC client of the same
+// server (Register*Handler with a client connection, over an in-memory listener the gRPC server
+// serves besides its port) rather than by calling handlers in process (Register*HandlerServer). That
+// costs one in-memory HTTP/2 hop per REST call and buys the guarantee that a REST request passes
+// exactly the same interceptor chain as a gRPC one: tracing, logging, caller access, admission
+// control, validation and panic recovery. Keeping the ports apart also lets each be exposed,
 // secured and load-balanced on its own (HTTP/1.1 browsers versus HTTP/2 services).
 //
 // The admin port (metrics, pprof) is never served on the public REST port.

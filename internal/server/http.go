@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // gatewayOptions are the REST behaviours every deployment gets: Stytch-style snake_case JSON (proto field
@@ -57,7 +58,15 @@ func (m oneDocumentJSON) NewDecoder(r io.Reader) runtime.Decoder {
 			}
 			return errors.New("the request body is not a single JSON document")
 		}
-		if err := m.JSONPb.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
+		if msg, ok := v.(proto.Message); ok {
+			// What runtime.JSONPb's decoder does with a message, without its encoding/json pass that
+			// copies the document out first: b is one JSON document (json.Valid; protojson alone
+			// accepts some text that is not JSON), and protojson skips the whitespace around it.
+			err = m.UnmarshalOptions.Unmarshal(b, msg)
+		} else {
+			err = m.JSONPb.NewDecoder(bytes.NewReader(b)).Decode(v)
+		}
+		if err != nil {
 			return explainJSON(b, v, m.UnmarshalOptions)
 		}
 		return nil

@@ -42,22 +42,18 @@ func chain(mw []Middleware) []grpc.ServerOption {
 	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...)}
 }
 
-// AccessLog writes one access line per RPC (go-grpc-middleware's logging through slog), with the
-// fields the later steps add (caller kind, access reason). Health probes arrive every few seconds
-// from every kubelet and load balancer; a line each would bury the calls that matter, so they are
-// skipped.
+// AccessLog writes one access line per RPC (go-grpc-middleware's logging fields through slog; unary
+// calls through accessLogUnary, its cheaper equivalent), with the fields the later steps add
+// (caller kind, access reason). Health probes arrive every few seconds from every kubelet and load
+// balancer; a line each would bury the calls that matter, so they are skipped.
 func AccessLog(log *slog.Logger) Middleware {
-	opts := []logging.Option{
-		logging.WithLogOnEvents(logging.FinishCall),
-		logging.WithLevels(accessLogLevel),
-	}
 	notHealth := selector.MatchFunc(func(_ context.Context, c interceptors.CallMeta) bool {
 		return c.Service != healthpb.Health_ServiceDesc.ServiceName
 	})
 	return Middleware{
 		Name:   "access-log",
-		Unary:  selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(slogAdapter(log), opts...), notHealth),
-		Stream: selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogAdapter(log), opts...), notHealth),
+		Unary:  accessLogUnary(log),
+		Stream: selector.StreamServerInterceptor(logging.StreamServerInterceptor(slogAdapter(log), accessLogOptions()...), notHealth),
 	}
 }
 
@@ -97,6 +93,12 @@ func Recover(log *slog.Logger) Middleware {
 		Unary:  recovery.UnaryServerInterceptor(rec),
 		Stream: recovery.StreamServerInterceptor(rec),
 	}
+}
+
+// accessLogOptions are go-grpc-middleware's logging options of the access line: one line when the
+// call finishes, at accessLogLevel.
+func accessLogOptions() []logging.Option {
+	return []logging.Option{logging.WithLogOnEvents(logging.FinishCall), logging.WithLevels(accessLogLevel)}
 }
 
 // accessLogLevel logs successful and client-caused outcomes at info and server-side failures at error,

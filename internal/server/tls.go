@@ -24,19 +24,19 @@ type TLSConfig struct {
 	ClientCAFile string
 }
 
-// loopbackServerName is the server name the REST gateway asks for when it dials the gRPC port. It
+// loopbackServerName is the server name the REST gateway asks for when it dials the gRPC server. It
 // is not a DNS name (.invalid, RFC 2606) and selects the in-memory loopback certificate.
 const loopbackServerName = "gateway.authsvc.invalid"
 
 // tlsSetup is the TLS configuration of the three parties: the gRPC server, the REST server, and the
 // gateway's connection to the gRPC server.
 //
-// How the gateway gets through TLS and mutual TLS on its own loopback connection: at startup authsvc
-// makes a throwaway key and self-signed certificate that never leave memory. The gRPC port serves
+// How the gateway gets through TLS and mutual TLS on its own (in-memory) connection: at startup authsvc
+// makes a throwaway key and self-signed certificate that never leave memory. The gRPC server serves
 // that certificate to a client asking for loopbackServerName (everyone else gets the configured
 // certificate), and, with mutual TLS, accepts it as a client certificate next to the configured
 // client CAs. The gateway trusts only that certificate and presents it. So REST traffic passes the
-// same TLS listener, interceptors and client authentication as any gRPC caller, without a
+// same TLS handshake, interceptors and client authentication as any gRPC caller, without a
 // plain-text side door: a separate loopback-only plain listener would admit anything else sharing
 // the pod's network namespace (sidecars) without a client certificate.
 type tlsSetup struct {

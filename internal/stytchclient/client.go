@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -72,6 +75,8 @@ type Client struct {
 	retry     RetryPolicy
 	maxBody   int64
 	duration  metric.Float64Histogram
+	labelSets sync.Map // recordLabels -> metric.RecordOption
+	labelSetN atomic.Int32
 }
 
 // New validates cfg and returns a Client. It makes no network call, so it
@@ -122,10 +127,14 @@ func New(cfg Config) (*Client, error) {
 	// email_address=...). annotate, below it, restores the real query,
 	// buffers the capped body, and exposes the live span so Stytch's
 	// request ID and error type are set before otelhttp ends it.
+	//
+	// otelhttp's own client metrics are not recorded (a no-op meter): stytch.client.duration below
+	// is the client's latency metric, by endpoint template, and otelhttp's histograms would repeat it
+	// per host at a cost on every call.
 	rt := otelhttp.NewTransport(
 		&annotate{next: baseRT, maxBody: maxBody},
 		otelhttp.WithTracerProvider(tp),
-		otelhttp.WithMeterProvider(mp),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelhttp.WithSpanNameFormatter(spanName),
 	)
 

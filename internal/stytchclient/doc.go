@@ -63,7 +63,9 @@
 // http.request.resend_count on retries, stytch.request_id and
 // stytch.error_type. url.full carries the query with every value replaced
 // by REDACTED. The histogram stytch.client.duration (seconds) records every
-// attempt by stytch.endpoint and http.response.status_code or error.type.
+// attempt by stytch.endpoint and http.response.status_code or error.type; it
+// is the client's only metric (otelhttp's HTTP client histograms would repeat
+// it without the endpoint template, so they are not recorded).
 //
 // # M2M tokens
 //

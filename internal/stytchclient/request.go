@@ -307,15 +307,39 @@ func tagSpan(span trace.Span, requestID, errorType string) {
 }
 
 func (c *Client) record(ctx context.Context, a *attempt, d time.Duration, status int, errKind string) {
+	c.duration.Record(ctx, d.Seconds(), c.labels(recordLabels{endpoint: a.endpoint, status: status, errKind: errKind}))
+}
+
+// recordLabels are the labels of one stytch.client.duration sample.
+type recordLabels struct {
+	endpoint string
+	status   int
+	errKind  string
+}
+
+// maxLabelSets bounds the cache of label sets; the labels come from fixed sets (endpoint templates,
+// status codes, error kinds), so it is never reached in practice.
+const maxLabelSets = 1024
+
+// labels returns the record option for l, built once: an attribute set is sorted and allocated
+// when it is made, and every call to Stytch records one.
+func (c *Client) labels(l recordLabels) metric.RecordOption {
+	if o, ok := c.labelSets.Load(l); ok {
+		return o.(metric.RecordOption) //nolint:forcetypeassert // only labels stores, always this type
+	}
 	attrs := make([]attribute.KeyValue, 0, 3)
-	attrs = append(attrs, attrEndpoint.String(a.endpoint))
-	if status != 0 {
-		attrs = append(attrs, attrStatus.Int(status))
+	attrs = append(attrs, attrEndpoint.String(l.endpoint))
+	if l.status != 0 {
+		attrs = append(attrs, attrStatus.Int(l.status))
 	}
-	if errKind != "" {
-		attrs = append(attrs, attrErrType.String(errKind))
+	if l.errKind != "" {
+		attrs = append(attrs, attrErrType.String(l.errKind))
 	}
-	c.duration.Record(ctx, d.Seconds(), metric.WithAttributes(attrs...))
+	o := metric.WithAttributeSet(attribute.NewSet(attrs...))
+	if c.labelSetN.Add(1) <= maxLabelSets {
+		c.labelSets.Store(l, o)
+	}
+	return o
 }
 
 func isTimeout(err error) bool {

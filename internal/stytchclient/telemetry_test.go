@@ -131,3 +131,38 @@ func TestUserAgentAndAuthHeaders(t *testing.T) {
 	assert.Empty(t, hdr.Get("Authorization"), "the token endpoint takes no project credentials")
 	assert.Equal(t, "application/x-www-form-urlencoded", hdr.Get("Content-Type"))
 }
+
+// stytch.client.duration is the client's only metric: repeated calls land on one series per
+// endpoint and status, and otelhttp's own HTTP client histograms, which would repeat it without
+// the endpoint template, are not recorded.
+func TestDurationIsTheOnlyMetric(t *testing.T) {
+	h := newHarness(t)
+	for range 3 {
+		_, err := h.client.OrganizationGet(t.Context(), "organization-test-missing")
+		require.Error(t, err)
+	}
+	_, err := h.client.SessionsAuthenticate(t.Context(), sc.SessionsAuthenticateParams{SessionToken: stytchemu.SandboxSessionTokenNotFound})
+	require.Error(t, err)
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, h.reader.Collect(t.Context(), &rm))
+	var names []string
+	points := map[string]uint64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			names = append(names, m.Name)
+			if hist, ok := m.Data.(metricdata.Histogram[float64]); ok && m.Name == "stytch.client.duration" {
+				for _, dp := range hist.DataPoints {
+					ep, _ := dp.Attributes.Value(attribute.Key("stytch.endpoint"))
+					st, _ := dp.Attributes.Value(attribute.Key("http.response.status_code"))
+					points[ep.AsString()+" "+st.String()] += dp.Count
+				}
+			}
+		}
+	}
+	assert.Equal(t, []string{"stytch.client.duration"}, names)
+	assert.Equal(t, map[string]uint64{
+		"GET /v1/b2b/organizations/{organization_id} 404": 3,
+		"POST /v1/b2b/sessions/authenticate 404":          1,
+	}, points)
+}
