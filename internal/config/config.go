@@ -79,11 +79,17 @@ func (c *Config) sections() []setting.Section {
 type stringFlag struct {
 	dst    *string
 	isBool bool
+	// redact is the Var's Redact: how String, which the flag package prints as the default in
+	// -help, shows a value that can hold a secret.
+	redact func(string) string
 }
 
 func (f stringFlag) String() string {
-	if f.dst == nil {
+	if f.dst == nil || *f.dst == "" {
 		return ""
+	}
+	if f.redact != nil {
+		return f.redact(*f.dst)
 	}
 	return *f.dst
 }
@@ -124,8 +130,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (*Config, er
 			if e := getenv(v.Env); e != "" {
 				g.text, g.given = e, true
 			}
-			// The flag's default, shown by -help, is the variable's value when set.
-			fs.Var(stringFlag{dst: &g.text, isBool: v.Bool}, v.Flag, v.Usage+" ($"+v.Env+")")
+			// The flag's default, shown by -help, is the variable's value when set (redacted for
+			// a setting that can hold a secret).
+			fs.Var(stringFlag{dst: &g.text, isBool: v.Bool, redact: v.Redact}, v.Flag, v.Usage+" ($"+v.Env+")")
 			bySection[i] = append(bySection[i], g)
 			byFlag[v.Flag] = g
 		}
@@ -210,7 +217,7 @@ func (o *core) Vars() []setting.Var {
 	}
 	return []setting.Var{
 		{Env: "STYTCH_PROJECT_ID", Flag: "stytch-project-id", Usage: "Stytch project ID; empty starts the embedded emulator (dev mode)", Set: text(&c.StytchProjectID)},
-		{Env: "STYTCH_SECRET", Flag: "stytch-secret", Usage: "Stytch project secret (prefer STYTCH_SECRET_FILE)", Set: text(&c.StytchSecret)},
+		{Env: "STYTCH_SECRET", Flag: "stytch-secret", Usage: "Stytch project secret (prefer STYTCH_SECRET_FILE)", Redact: setting.Hidden, Set: text(&c.StytchSecret)},
 		{Env: "STYTCH_SECRET_FILE", Flag: "stytch-secret-file", Usage: "file holding the Stytch project secret", Set: text(&o.secretFile)},
 		{Env: "STYTCH_BASE_URL", Flag: "stytch-base-url", Usage: "Stytch API base URL; default derived from the project ID", Set: text(&c.StytchBaseURL)},
 		{Env: "AUTHSVC_ALLOWED_REDIRECT_URLS", Flag: "allowed-redirect-urls", Usage: "comma-separated redirect URL allowlist; the first is the default", Set: list(&c.AllowedRedirectURLs)},

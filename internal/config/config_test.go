@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +97,26 @@ func TestSecretNeverInErrors(t *testing.T) {
 func TestHelp(t *testing.T) {
 	_, err := Load([]string{"-help"}, envOf(nil), io.Discard)
 	require.ErrorIs(t, err, flag.ErrHelp)
+}
+
+// -help prints each flag's default, which is the environment's value when set: a secret given in
+// the environment must not be printed (help output lands in terminals, CI logs and tickets).
+func TestHelpShowsNoSecretFromTheEnvironment(t *testing.T) {
+	var out strings.Builder
+	_, err := Load([]string{"-help"}, envOf(map[string]string{
+		"STYTCH_PROJECT_ID": "project-live-1234",
+		"STYTCH_SECRET":     "secret-live-do-not-print",
+		"AUTHSVC_REDIS_URL": "redis+sentinel://sentineluser:sentinel-pw-do-not-print@s1:26379?master_name=m&password=primary-pw-do-not-print",
+	}), &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	help := out.String()
+	for _, secret := range []string{"secret-live-do-not-print", "sentinel-pw-do-not-print", "primary-pw-do-not-print"} {
+		assert.NotContains(t, help, secret)
+	}
+	// What is not secret still helps the operator see what applies.
+	assert.Contains(t, help, "project-live-1234")
+	assert.Contains(t, help, "s1:26379")
+	assert.Contains(t, help, "(set; not shown)")
 }
 
 func TestCookiesAreSecureUnlessDevMode(t *testing.T) {

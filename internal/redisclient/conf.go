@@ -59,7 +59,9 @@ func (c *Conf) Vars() []setting.Var {
 		Env:   EnvURL,
 		Flag:  "redis-url",
 		Usage: "Redis URL for state shared between replicas (redis://host:6379/0; redis+cluster:// and redis+sentinel:// for Cluster and Sentinel)",
-		Set:   c.SetURL,
+		// A URL can carry passwords, in its user part and (Sentinel) in its query.
+		Redact: redactURL,
+		Set:    c.SetURL,
 	}}
 }
 
@@ -145,4 +147,22 @@ func parseURL(raw string) (*target, error) {
 		return nil, fmt.Errorf("%s URL: %w", topology, err)
 	}
 	return t, nil
+}
+
+// redactURL is how -help shows AUTHSVC_REDIS_URL: the user part's password and the value of every
+// query parameter whose name holds "password" (Sentinel's password=, for the primary) become
+// "xxxxx"; text that does not parse as a URL is not shown at all.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return setting.Hidden(raw)
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.Redacted()
 }

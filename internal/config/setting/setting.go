@@ -28,11 +28,18 @@ type Var struct {
 	Default string
 	// Bool makes the flag alone mean true (-dev-listen-public).
 	Bool bool
+	// Redact, when set, is how -help shows a value given in the environment: the setting can hold
+	// a secret (STYTCH_SECRET; a password in AUTHSVC_REDIS_URL), and -help output lands in
+	// terminals, CI logs and support tickets. Hidden shows nothing; nil shows the value as is.
+	Redact func(text string) string
 	// Set parses text the operator gave (the flag's, else the variable's) into the section. It is
 	// the one place that text is read; it is not called when neither was given. Its error does not
 	// name the variable: the loader puts the name first.
 	Set func(text string) error
 }
+
+// Hidden is the Redact of a setting that is a secret as a whole: -help says it is set, no more.
+func Hidden(string) string { return "(set; not shown)" }
 
 // Section is one package's settings. The loader calls SetDefaults, then Set for each Var given,
 // then Validate.
