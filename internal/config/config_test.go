@@ -116,7 +116,7 @@ func TestHelpShowsNoSecretFromTheEnvironment(t *testing.T) {
 	// What is not secret still helps the operator see what applies.
 	assert.Contains(t, help, "project-live-1234")
 	assert.Contains(t, help, "s1:26379")
-	assert.Contains(t, help, "(set; not shown)")
+	assert.Contains(t, help, "(default <hidden>)")
 }
 
 func TestCookiesAreSecureUnlessDevMode(t *testing.T) {

@@ -39,7 +39,7 @@ type Var struct {
 }
 
 // Hidden is the Redact of a setting that is a secret as a whole: -help says it is set, no more.
-func Hidden(string) string { return "(set; not shown)" }
+func Hidden(string) string { return "<hidden>" }
 
 // Section is one package's settings. The loader calls SetDefaults, then Set for each Var given,
 // then Validate.
