@@ -1,44 +1,17 @@
 package server_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/authsvc/authsvc/internal/config/setting"
 	"github.com/authsvc/authsvc/internal/server"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
-
-// writeConfCert writes a self-signed certificate and its key as PEM files and returns their paths.
-func writeConfCert(t *testing.T, dir, name string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
-	return certFile, keyFile
-}
 
 func loadServerConf(env map[string]string) (server.Conf, error) {
 	var c server.Conf
@@ -49,9 +22,9 @@ func loadServerConf(env map[string]string) (server.Conf, error) {
 // The flags, which internal/config adds, are tested there (tls_test.go).
 func TestTLSSettings(t *testing.T) {
 	dir := t.TempDir()
-	cert, key := writeConfCert(t, dir, "server")
-	ca, _ := writeConfCert(t, dir, "clients")
-	_, otherKey := writeConfCert(t, dir, "other")
+	cert, key := testkit.WriteSelfSignedCert(t, dir, "server")
+	ca, _ := testkit.WriteSelfSignedCert(t, dir, "clients")
+	_, otherKey := testkit.WriteSelfSignedCert(t, dir, "other")
 	junk := filepath.Join(dir, "junk.pem")
 	require.NoError(t, os.WriteFile(junk, []byte("not pem"), 0o600))
 
