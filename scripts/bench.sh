@@ -10,10 +10,10 @@
 # passed on to the benchmarked authsvc.
 #
 # It installs its tools when missing (ghz through the Go module proxy into .cache/bin, hey from Debian
-# or the Go module proxy), builds authsvc and stytchemu, runs the micro-benchmarks, then hands over to
-# bench/authbench, which starts the emulator with 20 ms added to every Stytch call, starts authsvc
-# against it, runs every workload on loopback (each bounded in requests and in time) and writes the
-# report. See bench/authbench/doc.go.
+# or the Go module proxy, redis-server through scripts/test-deps.sh), builds authsvc and stytchemu,
+# runs the micro-benchmarks, then hands over to bench/authbench, which starts the emulator with 20 ms
+# added to every Stytch call, starts authsvc against it, runs every workload on loopback (each bounded
+# in requests and in time) and writes the report. See bench/authbench/doc.go.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -104,6 +104,9 @@ micro() {
 
 install_ghz
 install_hey
+# redis-server for the Redis-backed micro-benchmarks (admission, cross-replica revocation); the same
+# script make test uses.
+./scripts/test-deps.sh
 build
 micro
 
