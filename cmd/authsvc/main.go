@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -34,7 +33,6 @@ func main() {
 }
 
 func run() int {
-	defaultGCPercent(os.Getenv)
 	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -58,22 +56,6 @@ func run() int {
 		return 1
 	}
 	return 0
-}
-
-// gcPercent is authsvc's default for the Go runtime's GOGC. authsvc's live heap is small (a few MB:
-// keys, caches, limits) while every call allocates ~20 KB, so with Go's default of 100 the collector
-// ran 25 times a second under load, and a check that met a collection waited for it: the p99 of
-// session checks at half of peak throughput. At 200 the collector runs half as often, the CPU per
-// check fell ~8% and that p99 by ~1.5 ms, and the 5-minute soak at 200 callers peaked at 87 MB RSS
-// (docs/profiles/request-path.md).
-const gcPercent = 200
-
-// defaultGCPercent applies gcPercent unless the operator set GOGC, which the runtime has already
-// applied (GOMEMLIMIT, set or not, is left to the runtime).
-func defaultGCPercent(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
 }
 
 // devExposure says what the dev-mode listener of the setting env serves to whoever can reach it.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -150,52 +149,4 @@ func TestHelpExitsZero(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "-http-addr")
 	assert.Contains(t, string(out), "$AUTHSVC_DEV_LISTEN_PUBLIC")
-}
-
-// gogcPercent starts the binary with env and returns the GOGC the Go runtime reports on /metrics.
-func gogcPercent(t *testing.T, bin string, env ...string) string {
-	t.Helper()
-	admin := freePort(t)
-	cmd := exec.CommandContext(t.Context(), bin, "-grpc-addr", freePort(t), "-http-addr", freePort(t), "-admin-addr", admin)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), `"authsvc serving"`) {
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, stderr) }()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+admin+"/metrics", nil)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	for line := range strings.Lines(string(body)) {
-		if v, ok := strings.CutPrefix(line, "go_gc_gogc_percent "); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("no go_gc_gogc_percent on /metrics")
-	return ""
-}
-
-// The collector runs at GOGC=200 unless the operator sets GOGC.
-func TestGOGCDefaultsTo200AndTheEnvironmentWins(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := buildBinary(t)
-	assert.Equal(t, "200", gogcPercent(t, bin))
-	assert.Equal(t, "50", gogcPercent(t, bin, "GOGC=50"))
 }
