@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,6 +222,15 @@ func TestMemberSessions(t *testing.T) {
 		requireRefused(t, c, codes.PermissionDenied)
 		assert.Equal(t, "organization_mismatch", c.field("access.reason"))
 		requireRefused(t, h.call(t, membersGet, getReq(""), "authorization", "Bearer "+admin.JWT), codes.PermissionDenied)
+	})
+	t.Run("own organization ID in another letter case", func(t *testing.T) {
+		// Stytch resolves an organization ID in any case to the same organization.
+		require.NoError(t, h.call(t, membersGet, getReq(strings.ToUpper(sandboxOrg)), "authorization", "Bearer "+admin.JWT).err)
+		search := &b2bv1.MembersServiceSearchRequest{OrganizationIds: []string{strings.ToUpper(sandboxOrg), sandboxOrg}}
+		require.NoError(t, h.call(t, membersSearch, search, "authorization", "Bearer "+plain.JWT).err)
+		c := h.call(t, membersGet, getReq(strings.ToUpper(other.ID)), "authorization", "Bearer "+admin.JWT)
+		requireRefused(t, c, codes.PermissionDenied)
+		assert.Equal(t, "organization_mismatch", c.field("access.reason"))
 	})
 	t.Run("list organization field", func(t *testing.T) {
 		search := func(orgs ...string) *b2bv1.MembersServiceSearchRequest {

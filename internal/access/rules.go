@@ -3,6 +3,7 @@ package access
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -91,22 +92,24 @@ func (r *rule) credentialInRequest(m protoreflect.Message) bool {
 	return false
 }
 
-// organizationsMatch reports whether every organization the request names is org. A request that
-// names none does not match: the tenancy check must never pass vacuously.
+// organizationsMatch reports whether every organization the request names is org. IDs compare in
+// any letter case, as Stytch resolves them (admission keys them the same way); a slug or external
+// ID does not match, since only Stytch could resolve it. A request that names none does not match:
+// the tenancy check must never pass vacuously.
 func (r *rule) organizationsMatch(m protoreflect.Message, org string) bool {
 	if org == "" {
 		return false
 	}
 	v := m.Get(r.orgField)
 	if !r.orgField.IsList() {
-		return v.String() == org
+		return strings.EqualFold(v.String(), org)
 	}
 	l := v.List()
 	if l.Len() == 0 {
 		return false
 	}
 	for i := range l.Len() {
-		if l.Get(i).String() != org {
+		if !strings.EqualFold(l.Get(i).String(), org) {
 			return false
 		}
 	}

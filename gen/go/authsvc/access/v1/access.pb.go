@@ -511,9 +511,9 @@ type AccessRule struct {
 	CredentialFields []string `protobuf:"bytes,5,rep,name=credential_fields,json=credentialFields,proto3" json:"credential_fields,omitempty"`
 	// Proto field name of the request field (string or repeated string) that
 	// names the organization(s) the RPC acts on. A member session is admitted
-	// only when every value equals the session's organization_id (compared as
-	// IDs: a member acting in the UI must use the organization_id, not the slug
-	// or external ID). This keeps tenants apart locally even for Stytch
+	// only when every value is the session's organization_id (compared as IDs,
+	// in any letter case as Stytch compares them: a member acting in the UI must
+	// use the organization_id, not the slug or external ID). This keeps tenants apart locally even for Stytch
 	// endpoints that apply no member RBAC (e.g. Members.Get). Empty: no local
 	// tenancy check. Only meaningful with member_session; a Go test checks
 	// that the field exists.
