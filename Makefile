@@ -31,7 +31,7 @@ checkgenerate: generate ## Fail if gen/ or docs/access.md differ from what proto
 	@test -z "$$(git status --porcelain --untracked-files=all -- gen/ docs/access.md)" || { git status --porcelain -- gen/ docs/access.md; echo "gen/ or docs/access.md is not committed: run 'make generate' and commit"; exit 1; }
 
 .PHONY: breaking
-breaking: ## Check proto/ for wire/JSON breaking changes against the previous commit of main.
+breaking: ## Check proto/ for wire/JSON breaking changes against the previous commit and the API baseline (proto/api-baseline).
 	./scripts/breaking.sh
 
 $(GOLANGCI_LINT):
