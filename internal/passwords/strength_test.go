@@ -2,6 +2,7 @@ package passwords
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -160,5 +161,34 @@ func BenchmarkNewChecker(b *testing.B) {
 		if _, err := NewChecker(DefaultPolicy()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCheckIsSafeForConcurrentUse runs one Checker from many goroutines
+// (the emulator serves requests in parallel); -race checks the zxcvbn port's
+// shared matchers too.
+func TestCheckIsSafeForConcurrentUse(t *testing.T) {
+	c := newChecker(t, DefaultPolicy())
+	inputs := []string{"kitchen7", "$3cr3t2025!", "tangerine Orbit 42 velvet", "edcvfrtgb", "aaaaaaaaaaaa"}
+	want := make([]Result, len(inputs))
+	for i, pw := range inputs {
+		want[i] = c.Check(pw, "jane.doe@example.com")
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(inputs))
+	for range 8 {
+		wg.Go(func() {
+			for i, pw := range inputs {
+				got := c.Check(pw, "jane.doe@example.com")
+				if got.Score != want[i].Score || got.ValidPassword != want[i].ValidPassword || got.Feedback.Warning != want[i].Feedback.Warning {
+					errs <- pw
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for pw := range errs {
+		t.Errorf("concurrent Check of %q differs from the sequential one", pw)
 	}
 }
