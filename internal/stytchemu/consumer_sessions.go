@@ -373,8 +373,10 @@ func (e *Emulator) sandboxUserSession(now time.Time) *userSession {
 		}
 	}
 	ts := rfc3339(now)
-	f := factor{Type: "magic_link", DeliveryMethod: "email", LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
-		EmailFactor: &emailFactor{EmailAddress: SandboxEmail}}
+	f := factor{
+		Type: "magic_link", DeliveryMethod: "email", LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
+		EmailFactor: &emailFactor{EmailAddress: SandboxEmail},
+	}
 	if u := e.cs.users[SandboxUserID]; u != nil && len(u.emails) > 0 {
 		f.EmailFactor.EmailID = u.emails[0].EmailID
 	}

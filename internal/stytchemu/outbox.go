@@ -39,9 +39,9 @@ type Message struct {
 	OrganizationID string    `json:"organization_id,omitempty"`
 	MemberID       string    `json:"member_id,omitempty"`
 	UserID         string    `json:"user_id,omitempty"` // consumer projects
-	Token          string    `json:"token,omitempty"` // magic-link token
-	URL            string    `json:"url,omitempty"`   // redirect URL with the token appended
-	Code           string    `json:"code,omitempty"`  // OTP code
+	Token          string    `json:"token,omitempty"`   // magic-link token
+	URL            string    `json:"url,omitempty"`     // redirect URL with the token appended
+	Code           string    `json:"code,omitempty"`    // OTP code
 	SentAt         time.Time `json:"sent_at"`
 	ExpiresAt      time.Time `json:"expires_at"`
 }

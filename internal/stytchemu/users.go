@@ -136,7 +136,6 @@ func newConsumerStore() *consumerStore {
 	}
 }
 
-
 func userNotFound() *apiError {
 	return newErr(http.StatusNotFound, errUserNotFound, "User could not be found.")
 }
@@ -667,10 +666,12 @@ func userFilters(_ time.Time) map[string]filterFunc {
 			}
 			return out
 		}),
-		"phone_verified":  boolFilter(func(u *user) bool { return anyPhone(func(p *userPhone) bool { return p.Verified })(u) }),
-		"full_name_fuzzy": fuzzyFilter(func(u *user) []string { return []string{u.name.FirstName + " " + u.name.MiddleName + " " + u.name.LastName} }),
-		"password_exists": boolFilter(func(u *user) bool { return u.passwordID != "" }),
-		"roles": listFilter(func(u *user, v string) bool { return slices.Contains(u.roleIDs(), v) }),
+		"phone_verified": boolFilter(func(u *user) bool { return anyPhone(func(p *userPhone) bool { return p.Verified })(u) }),
+		"full_name_fuzzy": fuzzyFilter(func(u *user) []string {
+			return []string{u.name.FirstName + " " + u.name.MiddleName + " " + u.name.LastName}
+		}),
+		"password_exists":         boolFilter(func(u *user) bool { return u.passwordID != "" }),
+		"roles":                   listFilter(func(u *user, v string) bool { return slices.Contains(u.roleIDs(), v) }),
 		"created_at_greater_than": timeFilter(true),
 		"created_at_less_than":    timeFilter(false),
 	}

@@ -54,22 +54,22 @@ const (
 	// Consumer projects. user_not_found, email_not_found and
 	// phone_number_not_found are in Stytch's published list; the rest are the
 	// emulator's own.
-	errUserNotFound           = "user_not_found"
-	errEmailNotFound          = "email_not_found"
-	errPhoneNotFound          = "phone_number_not_found"
-	errDuplicatePhone         = "duplicate_phone_number"
-	errDuplicateExternalID    = "duplicate_external_id"
-	errTooManyFactors         = "too_many_factors"
-	errUserAlreadyActive      = "user_already_active"
-	errInviteNotFound         = "invite_not_found"
-	errInvalidAccessToken     = "invalid_access_token"
-	errInvalidMigrationToken  = "invalid_migration_token"
-	errPasswordNotFound       = "password_not_found"
-	errTOTPNotFound           = "totp_not_found"
-	errWebAuthnNotFound       = "webauthn_registration_not_found"
-	errOAuthNotFound          = "oauth_user_registration_not_found"
-	errCryptoWalletNotFound   = "crypto_wallet_not_found"
-	errBiometricNotFound      = "biometric_registration_not_found"
+	errUserNotFound          = "user_not_found"
+	errEmailNotFound         = "email_not_found"
+	errPhoneNotFound         = "phone_number_not_found"
+	errDuplicatePhone        = "duplicate_phone_number"
+	errDuplicateExternalID   = "duplicate_external_id"
+	errTooManyFactors        = "too_many_factors"
+	errUserAlreadyActive     = "user_already_active"
+	errInviteNotFound        = "invite_not_found"
+	errInvalidAccessToken    = "invalid_access_token"
+	errInvalidMigrationToken = "invalid_migration_token"
+	errPasswordNotFound      = "password_not_found"
+	errTOTPNotFound          = "totp_not_found"
+	errWebAuthnNotFound      = "webauthn_registration_not_found"
+	errOAuthNotFound         = "oauth_user_registration_not_found"
+	errCryptoWalletNotFound  = "crypto_wallet_not_found"
+	errBiometricNotFound     = "biometric_registration_not_found"
 )
 
 // apiError is a Stytch error body plus its HTTP status.
