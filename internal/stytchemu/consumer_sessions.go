@@ -377,7 +377,7 @@ func (e *Emulator) sandboxUserSession(now time.Time) *userSession {
 		Type: "magic_link", DeliveryMethod: "email", LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
 		EmailFactor: &emailFactor{EmailAddress: SandboxEmail},
 	}
-	if u := e.cs.users[SandboxUserID]; u != nil && len(u.emails) > 0 {
+	if u := e.sandboxUser(now); len(u.emails) > 0 {
 		f.EmailFactor.EmailID = u.emails[0].EmailID
 	}
 	ss := &userSession{

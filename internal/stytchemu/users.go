@@ -528,7 +528,11 @@ func (e *Emulator) userExchangePrimaryFactor(rq *request) (any, error) {
 	case in.PhoneNumber != "" && !validPhone(in.PhoneNumber):
 		return nil, invalidPhone()
 	}
-	if n := len(u.emails) + len(u.phones) + len(u.factors) + min(len(u.passwordID), 1); n != 1 {
+	n := len(u.emails) + len(u.phones) + len(u.factors)
+	if u.passwordID != "" {
+		n++
+	}
+	if n != 1 {
 		return nil, badRequest("exchange_primary_factor works only for a user with exactly one factor; this user has %d.", n).withType(errTooManyFactors)
 	}
 	if in.EmailAddress != "" {
