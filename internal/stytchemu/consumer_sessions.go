@@ -362,7 +362,7 @@ func (e *Emulator) userSessionsExchangeAccessToken(rq *request) (any, error) {
 	if _, aerr := sessionDuration(in.SessionDurationMinutes); aerr != nil {
 		return nil, aerr
 	}
-	return nil, newErr(http.StatusUnauthorized, errInvalidAccessToken, "The access token is invalid, expired or already exchanged.")
+	return nil, newErr(http.StatusNotFound, errAccessTokenNotFound, "The access token could not be found.")
 }
 
 // sandboxUserSession returns the always-valid consumer sandbox session.

@@ -817,7 +817,7 @@ func TestConsumerSessionEndpoints(t *testing.T) {
 
 		{"exchange_access_token answers as for an unknown token", func(_ *testing.T, _ *cworld) call {
 			return post("/v1/sessions/exchange_access_token", map[string]any{"access_token": "eyJ.any.token"})
-		}, 401, "invalid_access_token", nil},
+		}, 404, "idp_access_token_not_found", nil},
 		{"exchange_access_token without a token", func(_ *testing.T, _ *cworld) call {
 			return post("/v1/sessions/exchange_access_token", map[string]any{})
 		}, 400, "bad_request", nil},

@@ -51,9 +51,11 @@ const (
 	errNoMFAPhone             = "member_phone_number_not_found"
 	errPhoneAlreadySet        = "member_phone_number_already_set"
 
-	// Consumer projects. user_not_found, email_not_found and
-	// phone_number_not_found are in Stytch's published list; the rest are the
-	// emulator's own.
+	// Consumer projects. user_not_found, email_not_found,
+	// crypto_wallet_not_found, biometric_registration_not_found and
+	// idp_access_token_not_found are in Stytch's published consumer list; the
+	// other not-found types follow its naming but were not checked against
+	// it, and the rest are the emulator's own.
 	errUserNotFound          = "user_not_found"
 	errEmailNotFound         = "email_not_found"
 	errPhoneNotFound         = "phone_number_not_found"
@@ -62,7 +64,7 @@ const (
 	errTooManyFactors        = "too_many_factors"
 	errUserAlreadyActive     = "user_already_active"
 	errInviteNotFound        = "invite_not_found"
-	errInvalidAccessToken    = "invalid_access_token"
+	errAccessTokenNotFound   = "idp_access_token_not_found"
 	errInvalidMigrationToken = "invalid_migration_token"
 	errPasswordNotFound      = "password_not_found"
 	errTOTPNotFound          = "totp_not_found"
