@@ -2,7 +2,9 @@ package stytchemu_test
 
 // Every response the emulator produces in this package's tests passes
 // through validator.wrap and is checked against Stytch's OpenAPI document
-// with kin-openapi's openapi3filter.ValidateResponse. The document is
+// with kin-openapi's openapi3filter.ValidateResponse: B2B projects
+// (newWorld), consumer projects (newConsumerWorld) and both behind one Multi
+// (newMultiHarness) alike, since the route template names the operation. The document is
 // Stytch's, not ours, so it is not in the repository: its path comes from
 // $STYTCH_OPENAPI (CI's .ci/run sets it and fails when the file is missing).
 // With the variable unset, the tests that need the document skip, and the
