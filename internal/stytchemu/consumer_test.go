@@ -785,7 +785,7 @@ func TestConsumerSessionEndpoints(t *testing.T) {
 		{"revoke by token", func(_ *testing.T, w *cworld) call {
 			return post("/v1/sessions/revoke", map[string]any{"session_token": w.aliceSes.Token})
 		}, 200, "", func(t *testing.T, w *cworld, _ response) {
-			assert.Empty(t, w.h.do(get("/v1/sessions?user_id="+w.alice.ID)).body["sessions"])
+			assert.Empty(t, w.h.do(get("/v1/sessions?user_id=" + w.alice.ID)).body["sessions"])
 		}},
 		{"revoke with two identifiers", func(_ *testing.T, w *cworld) call {
 			return post("/v1/sessions/revoke", map[string]any{"session_id": w.aliceSes.ID, "session_token": w.aliceSes.Token})
