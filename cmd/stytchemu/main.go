@@ -189,7 +189,10 @@ func banner(w io.Writer, srv *stytchemu.Server, projects []*stytchemu.Emulator, 
 			fmt.Fprintf(&b, "  sandbox user: %s (%s, %s)\n", stytchemu.SandboxUserID, stytchemu.SandboxEmail, stytchemu.SandboxPhoneNumber)
 		}
 	}
-	fmt.Fprintf(&b, "  outbox:     %s/emulator/outbox (?project_id=<consumer project ID> for the consumer project)\n", srv.URL)
+	fmt.Fprintf(&b, "  outbox:     %s/emulator/outbox\n", srv.URL)
+	if len(projects) > 1 {
+		fmt.Fprintf(&b, "  (control endpoints act on the B2B project; add ?project_id=<consumer project ID> for the consumer one)\n")
+	}
 	fmt.Fprintf(&b, "  try: curl -s -u '%s:%s' %s/v1/b2b/organizations/search -H 'Content-Type: application/json' -d '{}'\n",
 		srv.ProjectID(), srv.Secret(), srv.URL)
 	if _, err := io.WriteString(w, b.String()); err != nil {

@@ -130,6 +130,25 @@ func TestConsumerWalkthrough(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, st)
 }
 
+// -consumer=false serves the B2B project alone.
+func TestNoConsumer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *stytchemu.Server, 1)
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-consumer=false", "-consumer-project-id", "project-test-unused"}, &out, io.Discard, ready)
+	}()
+	srv := <-ready
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	assert.Nil(t, srv.Project("project-test-unused"))
+	assert.Equal(t, stytchemu.ProjectB2B, srv.ProjectType())
+	assert.NotContains(t, out.String(), "consumer project ID")
+}
+
 // Two projects with one ID is a flag error.
 func TestSameProjectIDs(t *testing.T) {
 	err := serve(context.Background(), []string{"-addr", "127.0.0.1:0", "-project-id", "p", "-consumer-project-id", "p"}, io.Discard, io.Discard, nil)

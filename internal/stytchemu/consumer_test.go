@@ -1066,3 +1066,19 @@ func TestConsumerSessionJWT(t *testing.T) {
 	require.Equal(t, http.StatusOK, c.do(post("/v1/sessions/revoke", map[string]any{"session_jwt": r.str("session_jwt")})).status)
 	assert.Equal(t, http.StatusNotFound, c.do(post("/v1/sessions/authenticate", map[string]any{"session_jwt": r.str("session_jwt")})).status)
 }
+
+// Faults and request counters work on consumer routes as on B2B ones.
+func TestConsumerFaultsAndCounters(t *testing.T) {
+	w := newConsumerWorld(t)
+	_, err := w.h.emu.AddFault(stytchemu.Fault{Pattern: "POST /v1/otps/*", Status: http.StatusTooManyRequests, Times: 1})
+	require.NoError(t, err)
+	r := w.h.do(post("/v1/otps/sms/send", map[string]any{"phone_number": w.alice.Phone}))
+	assert.Equal(t, http.StatusTooManyRequests, r.status)
+	assert.Equal(t, "too_many_requests", r.str("error_type"))
+	_, sent := w.h.emu.LastMessage(w.alice.Phone)
+	assert.False(t, sent, "a faulted send delivers nothing")
+	r = w.h.do(post("/v1/otps/sms/send", map[string]any{"phone_number": w.alice.Phone}))
+	assert.Equal(t, http.StatusOK, r.status, "the fault fired once")
+	assert.Equal(t, 2, w.h.emu.Requests("POST /v1/otps/sms/send"))
+	assert.Equal(t, 2, w.h.emu.Requests("* /v1/otps/*"))
+}

@@ -217,6 +217,8 @@
 //   - sessions/exchange_access_token needs Stytch Connected Apps, which the
 //     emulator does not have: every token is refused as an unknown one, 404
 //     idp_access_token_not_found.
+//   - attributes, options (IP and user-agent matching), locale, template IDs
+//     and telemetry_id are accepted and ignored.
 //   - exchange_primary_factor works only for a user with exactly one factor
 //     (400 too_many_factors otherwise); it replaces that factor.
 //   - User search operands are {filter_name, filter_value}: user_id, status,
