@@ -1,16 +1,22 @@
 // Command stytchemu runs the Stytch emulator (internal/stytchemu) as a
-// standalone server for frontend teams and manual testing. It prints its
-// base URL, project ID and secret; point a Stytch SDK or authsvc
-// (STYTCH_BASE_URL, STYTCH_PROJECT_ID, STYTCH_SECRET) at it.
+// standalone server for frontend teams and manual testing. It serves a B2B
+// project and, unless -consumer=false, a consumer project on the same
+// address (stytchemu.Multi: requests go to the project named by their Basic
+// auth). It prints the base URL and each project's ID and secret; point a
+// Stytch SDK or authsvc (STYTCH_BASE_URL, STYTCH_PROJECT_ID, STYTCH_SECRET)
+// at it.
 //
 // Flags:
 //
-//	-addr          listen address (default 127.0.0.1:4010; use 127.0.0.1:0 for any free port)
-//	-project-id    project ID (default: a fresh project-test-<uuid>)
-//	-secret        project secret (default: a fresh secret-test-...)
-//	-seed-sandbox  seed Stytch's sandbox organization and sandbox values (default true)
-//	-redirect-url  default magic-link redirect URL
-//	-v             log every request (method, route, status; never bodies)
+//	-addr                 listen address (default 127.0.0.1:4010; use 127.0.0.1:0 for any free port)
+//	-project-id           B2B project ID (default: a fresh project-test-<uuid>)
+//	-secret               B2B project secret (default: a fresh secret-test-...)
+//	-consumer             also serve a consumer project (default true)
+//	-consumer-project-id  consumer project ID (default: a fresh project-test-<uuid>)
+//	-consumer-secret      consumer project secret (default: a fresh secret-test-...)
+//	-seed-sandbox         seed Stytch's sandbox organization, sandbox user and sandbox values (default true)
+//	-redirect-url         default magic-link redirect URL
+//	-v                    log every request (method, route, status; never bodies)
 //
 // A login with curl (values from the banner; jq optional):
 //
@@ -34,6 +40,12 @@
 //	curl -s -u "$P:$S" -H 'Content-Type: application/json' -d '{"session_token":"<from step 3>"}' \
 //	  $URL/v1/b2b/sessions/authenticate
 //	curl -s $URL/v1/b2b/sessions/jwks/$P
+//
+// A consumer login works the same way with the consumer credentials
+// (C=consumer project ID, CS=its secret): POST /v1/magic_links/email/login_or_create
+// {"email": ...}, then GET /emulator/outbox?project_id=$C&to=..., then
+// POST /v1/magic_links/authenticate {"token": ..., "session_duration_minutes": 60};
+// its JWKS is GET /v1/sessions/jwks/$C.
 //
 // Control endpoints (/emulator/outbox, /emulator/faults, /emulator/clock/advance,
 // /emulator/keys/rotate, /emulator/requests) are described in package stytchemu.
@@ -93,7 +105,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	addr := fs.String("addr", "127.0.0.1:4010", "listen address (127.0.0.1:0 picks a free port)")
 	projectID := fs.String("project-id", "", "project ID (default: generated project-test-<uuid>)")
 	secret := fs.String("secret", "", "project secret (default: generated)")
-	sandbox := fs.Bool("seed-sandbox", true, "seed Stytch's sandbox organization and sandbox values")
+	consumer := fs.Bool("consumer", true, "also serve a consumer project on the same address")
+	consumerID := fs.String("consumer-project-id", "", "consumer project ID (default: generated project-test-<uuid>)")
+	consumerSecret := fs.String("consumer-secret", "", "consumer project secret (default: generated)")
+	sandbox := fs.Bool("seed-sandbox", true, "seed Stytch's sandbox organization, sandbox user and sandbox values")
 	redirect := fs.String("redirect-url", stytchemu.DefaultRedirectURL, "default magic-link redirect URL")
 	verbose := fs.Bool("v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
@@ -106,24 +121,45 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	opts := []stytchemu.Option{
-		stytchemu.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))),
-		stytchemu.WithRedirectURL(*redirect),
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	project := func(t stytchemu.ProjectType, id, secret string) (*stytchemu.Emulator, error) {
+		opts := []stytchemu.Option{
+			stytchemu.WithProjectType(t),
+			stytchemu.WithLogger(logger.With("project", string(t))),
+			stytchemu.WithRedirectURL(*redirect),
+		}
+		if id != "" {
+			opts = append(opts, stytchemu.WithProjectID(id))
+		}
+		if secret != "" {
+			opts = append(opts, stytchemu.WithSecret(secret))
+		}
+		if *sandbox {
+			opts = append(opts, stytchemu.WithSandbox())
+		}
+		return stytchemu.New(opts...) //nolint:wrapcheck // already prefixed "stytchemu:"
 	}
-	if *projectID != "" {
-		opts = append(opts, stytchemu.WithProjectID(*projectID))
+	b2b, err := project(stytchemu.ProjectB2B, *projectID, *secret)
+	if err != nil {
+		return err
 	}
-	if *secret != "" {
-		opts = append(opts, stytchemu.WithSecret(*secret))
+	projects := []*stytchemu.Emulator{b2b}
+	if *consumer {
+		c, err := project(stytchemu.ProjectConsumer, *consumerID, *consumerSecret)
+		if err != nil {
+			return err
+		}
+		projects = append(projects, c)
 	}
-	if *sandbox {
-		opts = append(opts, stytchemu.WithSandbox())
+	multi, err := stytchemu.NewMulti(projects...)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errFlags, err)
 	}
-	srv, err := stytchemu.Listen(ctx, *addr, opts...)
+	srv, err := multi.Listen(ctx, *addr)
 	if err != nil {
 		return err //nolint:wrapcheck // already says "stytchemu: listen ..."
 	}
-	if err := banner(stdout, srv, *sandbox); err != nil {
+	if err := banner(stdout, srv, projects, *sandbox); err != nil {
 		_ = srv.Close()
 		return err
 	}
@@ -137,7 +173,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	return nil
 }
 
-func banner(w io.Writer, srv *stytchemu.Server, sandbox bool) error {
+func banner(w io.Writer, srv *stytchemu.Server, projects []*stytchemu.Emulator, sandbox bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Stytch emulator listening (fake credentials, not for production)\n")
 	fmt.Fprintf(&b, "  base URL:   %s\n", srv.URL)
@@ -146,7 +182,17 @@ func banner(w io.Writer, srv *stytchemu.Server, sandbox bool) error {
 	if sandbox {
 		fmt.Fprintf(&b, "  sandbox organization: %s (member %s)\n", stytchemu.SandboxOrganizationID, stytchemu.SandboxEmail)
 	}
+	for _, p := range projects[1:] {
+		fmt.Fprintf(&b, "  consumer project ID: %s\n", p.ProjectID())
+		fmt.Fprintf(&b, "  consumer secret:     %s\n", p.Secret())
+		if sandbox {
+			fmt.Fprintf(&b, "  sandbox user: %s (%s, %s)\n", stytchemu.SandboxUserID, stytchemu.SandboxEmail, stytchemu.SandboxPhoneNumber)
+		}
+	}
 	fmt.Fprintf(&b, "  outbox:     %s/emulator/outbox\n", srv.URL)
+	if len(projects) > 1 {
+		fmt.Fprintf(&b, "  (control endpoints act on the B2B project; add ?project_id=<consumer project ID> for the consumer one)\n")
+	}
 	fmt.Fprintf(&b, "  try: curl -s -u '%s:%s' %s/v1/b2b/organizations/search -H 'Content-Type: application/json' -d '{}'\n",
 		srv.ProjectID(), srv.Secret(), srv.URL)
 	if _, err := io.WriteString(w, b.String()); err != nil {

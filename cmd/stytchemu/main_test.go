@@ -75,6 +75,87 @@ func TestCurlWalkthrough(t *testing.T) {
 	assert.Len(t, jwks["keys"], 1)
 }
 
+// TestConsumerWalkthrough: the same binary serves a consumer project on the
+// same address, reached with its own credentials.
+func TestConsumerWalkthrough(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *stytchemu.Server, 1)
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{
+			"-addr", "127.0.0.1:0", "-project-id", "project-test-cli", "-secret", "secret-test-cli",
+			"-consumer-project-id", "project-test-cli-consumer", "-consumer-secret", "secret-test-cli-consumer",
+		}, &out, io.Discard, ready)
+	}()
+	srv := <-ready
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	assert.Contains(t, out.String(), "consumer project ID: project-test-cli-consumer")
+	assert.Contains(t, out.String(), "consumer secret:     secret-test-cli-consumer")
+	require.NotNil(t, srv.Project("project-test-cli-consumer"))
+
+	do := func(method, path, body string, auth bool) (int, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if auth {
+			req.SetBasicAuth("project-test-cli-consumer", "secret-test-cli-consumer")
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var m map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&m))
+		return res.StatusCode, m
+	}
+	st, _ := do(http.MethodPost, "/v1/magic_links/email/login_or_create", `{"email":"ada@example.com"}`, true)
+	require.Equal(t, http.StatusOK, st)
+	st, box := do(http.MethodGet, "/emulator/outbox?project_id=project-test-cli-consumer&to="+url.QueryEscape("ada@example.com"), "", false)
+	require.Equal(t, http.StatusOK, st)
+	msgs := box["messages"].([]any)
+	require.Len(t, msgs, 1)
+	token := msgs[0].(map[string]any)["token"].(string)
+	st, auth := do(http.MethodPost, "/v1/magic_links/authenticate", `{"token":"`+token+`","session_duration_minutes":60}`, true)
+	require.Equal(t, http.StatusOK, st, "%v", auth)
+	require.NotEmpty(t, auth["session_jwt"])
+	st, jwks := do(http.MethodGet, "/v1/sessions/jwks/project-test-cli-consumer", "", false)
+	require.Equal(t, http.StatusOK, st)
+	assert.Len(t, jwks["keys"], 1)
+	// B2B routes refuse the consumer credentials.
+	st, _ = do(http.MethodPost, "/v1/b2b/organizations/search", `{}`, true)
+	assert.Equal(t, http.StatusUnauthorized, st)
+}
+
+// -consumer=false serves the B2B project alone.
+func TestNoConsumer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *stytchemu.Server, 1)
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-consumer=false", "-consumer-project-id", "project-test-unused"}, &out, io.Discard, ready)
+	}()
+	srv := <-ready
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	assert.Nil(t, srv.Project("project-test-unused"))
+	assert.Equal(t, stytchemu.ProjectB2B, srv.ProjectType())
+	assert.NotContains(t, out.String(), "consumer project ID")
+}
+
+// Two projects with one ID is a flag error.
+func TestSameProjectIDs(t *testing.T) {
+	err := serve(context.Background(), []string{"-addr", "127.0.0.1:0", "-project-id", "p", "-consumer-project-id", "p"}, io.Discard, io.Discard, nil)
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err, io.Discard))
+}
+
 func TestBadFlag(t *testing.T) {
 	for _, args := range [][]string{{"-nope"}, {"-addr", "127.0.0.1:0", "extra"}} {
 		var stderr bytes.Buffer
@@ -100,6 +181,7 @@ func TestHelpExitsZero(t *testing.T) {
 		require.NoError(t, cmd.Run(), "%s must exit 0; stderr: %s", arg, stderr.String())
 		assert.Contains(t, stderr.String(), "-addr")
 		assert.Contains(t, stderr.String(), "-seed-sandbox")
+		assert.Contains(t, stderr.String(), "-consumer-project-id")
 		assert.NotContains(t, stderr.String(), "stytchemu: flags", "help is not an error")
 		assert.Empty(t, stdout.String(), "no banner: nothing was started")
 	}

@@ -1,6 +1,6 @@
 // Package stytchemu is an in-memory Stytch: a faithful emulator of the Stytch
-// B2B and M2M endpoints authsvc uses, for tests, authsvc dev mode and
-// frontend teams (cmd/stytchemu).
+// B2B, consumer and M2M endpoints authsvc uses, for tests, authsvc dev mode
+// and frontend teams (cmd/stytchemu).
 //
 // It speaks the real wire protocol (Stytch's OpenAPI document): Stytch's
 // paths, JSON field names, status codes, error bodies {status_code,
@@ -21,7 +21,67 @@
 //	srv.URL, srv.ProjectID(), srv.Secret()
 //
 // Options: WithProjectID, WithSecret, WithStartTime, WithLogger,
-// WithSandbox, WithRedirectURL.
+// WithSandbox, WithRedirectURL, WithSigningKey, WithProjectType (ProjectB2B,
+// the default, or ProjectConsumer) and its shorthand WithConsumer.
+//
+// # Projects: one Emulator is one project of one type
+//
+// A Stytch project is either B2B or consumer, with its own project ID,
+// secret and signing keys; a deployment that fronts both holds two credential
+// sets. The emulator models exactly that: an Emulator is one project, built
+// with WithProjectType, and Multi serves several on one address:
+//
+//	b2b, _ := stytchemu.New()
+//	consumer, _ := stytchemu.New(stytchemu.WithConsumer())
+//	m, _ := stytchemu.NewMulti(b2b, consumer)  // http.Handler; the first is the default
+//	srv, _ := m.Listen(ctx, "127.0.0.1:4010") // srv.Emulator is b2b; srv.Project(id) finds either
+//
+// Multi sends a request to the project named by its Basic-auth user (the
+// project ID); without Basic auth, to the project named by the {project_id}
+// of a JWKS or M2M token path, or by ?project_id= on an /emulator/ control
+// call; otherwise (and for unknown credentials) to the default project, which
+// answers as Stytch answers unknown credentials. cmd/stytchemu serves a B2B
+// and a consumer project this way.
+//
+// Every project routes every endpoint; a B2B project serves /v1/b2b/..., a
+// consumer project /v1/users, /v1/magic_links, /v1/otps and /v1/sessions,
+// both serve M2M (/v1/m2m/..., the token endpoint) and GET
+// /v1/sessions/jwks/{project_id} (with their own keys). Routes lists the
+// templates of the project's own type.
+//
+// # Consumer routes
+//
+//	POST   /v1/users                       POST /v1/users/search
+//	GET    /v1/users/{user_id}             PUT  /v1/users/{user_id}
+//	DELETE /v1/users/{user_id}             PUT  /v1/users/{user_id}/exchange_primary_factor
+//	DELETE /v1/users/emails/{email_id}     DELETE /v1/users/phone_numbers/{phone_id}
+//	DELETE /v1/users/passwords/{password_id}
+//	DELETE /v1/users/totps/{totp_id}       DELETE /v1/users/webauthn_registrations/{webauthn_registration_id}
+//	DELETE /v1/users/oauth/{oauth_user_registration_id}
+//	DELETE /v1/users/crypto_wallets/{crypto_wallet_id}
+//	DELETE /v1/users/biometric_registrations/{biometric_registration_id}
+//	POST   /v1/magic_links (embeddable: returns the token, sends nothing)
+//	POST   /v1/magic_links/authenticate    (token, code_verifier for PKCE)
+//	POST   /v1/magic_links/email/send | login_or_create | invite | revoke_invite
+//	POST   /v1/otps/sms/send | sms/login_or_create | whatsapp/send | whatsapp/login_or_create
+//	POST   /v1/otps/email/send | email/login_or_create
+//	POST   /v1/otps/authenticate           (method_id + code)
+//	GET    /v1/sessions?user_id=           POST /v1/sessions/authenticate | revoke | migrate | exchange_access_token
+//	GET    /v1/sessions/jwks/{project_id}
+//
+// Password routes (/v1/passwords/...) are not emulated. Consumer session JWTs
+// carry iss stytch.com/{project_id}, aud [project_id], sub = user ID, iat, nbf,
+// exp (5 minutes), the https://stytch.com/session claim (id, times,
+// attributes, authentication_factors, roles) and the custom claims; there is
+// no organization claim. They are signed with the consumer project's keys, so
+// they do not verify against a B2B project's JWKS.
+//
+// Consumer test helpers: CreateUser(UserParams), CreateUserSession /
+// CreateUserSessionWithClaims (a live session and its JWT without the HTTP
+// login), SeedUserFactor (a password, TOTP, WebAuthn, OAuth, crypto-wallet or
+// biometric record, so the factor deletes are testable: the emulator has no
+// flows that create them), AddMigrationToken (an external identity provider
+// token that sessions/migrate accepts). They fail on a B2B project.
 //
 // Test helpers (the HTTP API does all of this too): CreateOrganization,
 // CreateMember, CreateSession / CreateSessionWithClaims (a live session and
@@ -35,9 +95,9 @@
 // overlap), RetireOldKeys ends the overlap, KeyIDs lists the served kids.
 //
 // Outbox: Outbox, LastMessage(recipient), ClearOutbox. A Message holds the
-// recipient, kind (email/sms), method (magic_link/otp), template
+// recipient, kind (email/sms/whatsapp), method (magic_link/otp), template
 // (login/signup/invite/discovery/mfa), token and URL or code, organization,
-// member and times.
+// member (B2B) or user (consumer) and times.
 //
 // Faults: AddFault(Fault{Pattern, Latency, Status, Body, ContentType, Reset,
 // Times}), RemoveFault, ClearFaults. Patterns are route templates or globs
@@ -108,4 +168,67 @@
 //     member_email_fuzzy, allowed_domains, allowed_domain_fuzzy. M2M:
 //     client_id, client_name, scopes. AND and OR both work; cursors are opaque
 //     offsets; next_cursor is absent on the last page.
+//
+// # Decisions for consumer projects
+//
+//   - A route of the other project type (a consumer route on a B2B project
+//     or the reverse) is 401 unauthorized_credentials: Stytch documents no
+//     error for it, and the closest documented one says these credentials are
+//     not valid for this API. It is answered after the Basic-auth check and
+//     counted under the route's template like any request.
+//   - Users hold the role stytch_user (plus explicit roles). authorization_check
+//     on sessions/authenticate: an explicit stytch_admin may do everything,
+//     stytch_user only acts on the stytch.self resource; otherwise 403
+//     session_authorization_error.
+//   - Authenticate calls without session_duration_minutes create no session:
+//     session_token and session_jwt are "" (the spec requires both fields) and
+//     session is absent. With session_token or session_jwt, the factor joins
+//     that session (which must be the same user's, else 400 bad_request) and
+//     a duration extends it. reset_sessions is always false.
+//   - Magic links: send needs an existing address (404 email_not_found) unless
+//     user_id or a session names the user, in which case a new address is
+//     added unverified and becomes verified when a link to it is
+//     authenticated (Stytch's 5-minute removal of unverified addresses is not
+//     emulated). A pending user gets a sign-up link, an active one a login
+//     link; login_or_create sends a sign-up link to a user it creates. Invite
+//     creates a pending user; inviting an active user is 400
+//     user_already_active. revoke_invite spends the address's live invite
+//     links (404 invite_not_found when there is none). An embeddable link
+//     verifies nothing; its factor is delivery_method "embedded" and its
+//     method_id is "". The redirect token type is magic_links.
+//   - PKCE: a link sent with code_challenge needs the matching code_verifier
+//     (400 pkce_mismatch otherwise); a refused attempt does not spend it.
+//   - OTPs: six digits; one live code per method_id (a new send replaces the
+//     previous code, so the old one is 401 unable_to_auth_otp_code); a
+//     method_id with no code is 404 otp_code_not_found; a wrong code is 401
+//     and, as for B2B, does not burn the live code (no attempt counter).
+//     Authenticating marks the email or phone verified and a pending user
+//     active. Sends to an unknown phone or address are 404
+//     phone_number_not_found / email_not_found.
+//   - Sandbox (WithSandbox on a consumer project): the sandbox user
+//     SandboxUserID holds sandbox@stytch.com and +10000000000; sends to them
+//     answer 200 with its IDs and deliver nothing; code 000000 authenticates
+//     with their method_id; the three sandbox magic-link tokens and the two
+//     sandbox session tokens behave as documented.
+//   - sessions/migrate: Stytch asks the project's UserInfo endpoint; the
+//     emulator accepts only tokens registered with AddMigrationToken (else 401
+//     invalid_migration_token) and finds or creates the user by email; the
+//     factor is type "imported".
+//   - sessions/exchange_access_token needs Stytch Connected Apps, which the
+//     emulator does not have: every token is refused as an unknown one, 404
+//     idp_access_token_not_found.
+//   - attributes, options (IP and user-agent matching), locale, template IDs
+//     and telemetry_id are accepted and ignored.
+//   - exchange_primary_factor works only for a user with exactly one factor
+//     (400 too_many_factors otherwise); it replaces that factor.
+//   - User search operands are {filter_name, filter_value}: user_id, status,
+//     email_address, email_id, email_domain, email_address_fuzzy,
+//     email_verified, phone_number, phone_id, phone_number_fuzzy,
+//     phone_verified, full_name_fuzzy, password_exists, roles,
+//     created_at_greater_than, created_at_less_than (RFC 3339).
+//   - Emulator-own consumer error types (marked in wire.go):
+//     duplicate_phone_number, duplicate_external_id, too_many_factors,
+//     user_already_active, invite_not_found, invalid_migration_token; the
+//     phone-number, password, TOTP, WebAuthn and OAuth not-found types follow
+//     Stytch's naming without having been checked against its list.
 package stytchemu

@@ -51,6 +51,7 @@ type config struct {
 	sandbox     bool
 	redirectURL string
 	signingKey  *rsa.PrivateKey
+	projectType ProjectType
 }
 
 // Option configures an Emulator.
@@ -89,6 +90,7 @@ func WithRedirectURL(u string) Option { return func(c *config) { c.redirectURL =
 // Emulator is an in-memory Stytch project. It implements http.Handler and is
 // safe for concurrent use.
 type Emulator struct {
+	projectType ProjectType
 	projectID   string
 	secret      string
 	logger      *slog.Logger
@@ -103,6 +105,7 @@ type Emulator struct {
 	mu       sync.Mutex
 	keys     *keyring
 	st       *store
+	cs       *consumerStore
 	outbox   []Message
 	faults   []*faultEntry
 	faultSeq int
@@ -121,10 +124,17 @@ func New(opts ...Option) (*Emulator, error) {
 	if cfg.secret == "" {
 		cfg.secret = "secret-test-" + randToken(24)
 	}
+	if cfg.projectType == "" {
+		cfg.projectType = ProjectB2B
+	}
+	if cfg.projectType != ProjectB2B && cfg.projectType != ProjectConsumer {
+		return nil, fmt.Errorf("stytchemu: unknown project type %q", cfg.projectType)
+	}
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	e := &Emulator{
+		projectType: cfg.projectType,
 		projectID:   cfg.projectID,
 		secret:      cfg.secret,
 		logger:      cfg.logger,
@@ -132,6 +142,7 @@ func New(opts ...Option) (*Emulator, error) {
 		redirectURL: cfg.redirectURL,
 		clock:       newClock(time.Now, cfg.frozen),
 		st:          newStore(),
+		cs:          newConsumerStore(),
 		counts:      map[string]int{},
 	}
 	k, err := newKeyring(e.clock.Now(), cfg.signingKey)
@@ -141,7 +152,11 @@ func New(opts ...Option) (*Emulator, error) {
 	e.keys = k
 	e.mux = e.routes()
 	if cfg.sandbox {
-		e.seedSandbox()
+		if e.projectType == ProjectConsumer {
+			e.seedConsumerSandbox()
+		} else {
+			e.seedSandbox()
+		}
 	}
 	return e, nil
 }
@@ -168,8 +183,9 @@ type Server struct {
 	// URL is the base URL, e.g. "http://127.0.0.1:41234" (no trailing slash).
 	URL string
 
-	srv  *http.Server
-	done chan struct{}
+	multi *Multi
+	srv   *http.Server
+	done  chan struct{}
 }
 
 // Start runs a new emulator on 127.0.0.1 with an OS-chosen port.
@@ -194,11 +210,44 @@ func Listen(ctx context.Context, addr string, opts ...Option) (*Server, error) {
 
 // Serve serves e on ln until the returned Server is closed.
 func (e *Emulator) Serve(ln net.Listener) *Server {
+	return serveHandler(e, e, nil, ln)
+}
+
+// Serve serves every project of m on ln until the returned Server is closed.
+// The Server's Emulator is the default (first) project; Project finds the others.
+func (m *Multi) Serve(ln net.Listener) *Server {
+	return serveHandler(m, m.projects[0], m, ln)
+}
+
+// Listen runs m on addr (host:port). ctx bounds only the listen call.
+func (m *Multi) Listen(ctx context.Context, addr string) (*Server, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("stytchemu: listen %s: %w", addr, err)
+	}
+	return m.Serve(ln), nil
+}
+
+// Project returns the served project with the given ID (nil if none): the
+// Server's own Emulator, or another project of a Multi.
+func (s *Server) Project(id string) *Emulator {
+	if s.multi != nil {
+		return s.multi.Project(id)
+	}
+	if s.projectID == id {
+		return s.Emulator
+	}
+	return nil
+}
+
+func serveHandler(h http.Handler, e *Emulator, m *Multi, ln net.Listener) *Server {
 	s := &Server{
 		Emulator: e,
 		URL:      "http://" + ln.Addr().String(),
+		multi:    m,
 		srv: &http.Server{
-			Handler:           e,
+			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 		},
 		done: make(chan struct{}),

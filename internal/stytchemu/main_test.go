@@ -20,12 +20,17 @@ import (
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
-// testKey is generated once so each test's emulator skips RSA key generation.
-var testKey *rsa.PrivateKey
+// testKey is generated once so each test's emulator skips RSA key generation;
+// testKey2 signs for the second project where a test needs two distinct keys.
+var testKey, testKey2 *rsa.PrivateKey
 
 func TestMain(m *testing.M) {
 	var err error
 	if testKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		fmt.Fprintln(os.Stderr, "generate test key:", err)
+		os.Exit(1)
+	}
+	if testKey2, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
 		fmt.Fprintln(os.Stderr, "generate test key:", err)
 		os.Exit(1)
 	}

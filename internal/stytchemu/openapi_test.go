@@ -2,7 +2,9 @@ package stytchemu_test
 
 // Every response the emulator produces in this package's tests passes
 // through validator.wrap and is checked against Stytch's OpenAPI document
-// with kin-openapi's openapi3filter.ValidateResponse. The document is
+// with kin-openapi's openapi3filter.ValidateResponse: B2B projects
+// (newWorld), consumer projects (newConsumerWorld) and both behind one Multi
+// (newMultiHarness) alike, since the route template names the operation. The document is
 // Stytch's, not ours, so it is not in the repository: its path comes from
 // $STYTCH_OPENAPI (CI's .ci/run sets it and fails when the file is missing).
 // With the variable unset, the tests that need the document skip, and the
@@ -253,16 +255,18 @@ func TestSpecLoadsAndValidates(t *testing.T) {
 // the same method (the token endpoint is not in Stytch's OpenAPI document).
 func TestEveryRouteIsInSpec(t *testing.T) {
 	requireSpec(t)
-	emu, err := stytchemu.New(stytchemu.WithSigningKey(testKey))
-	require.NoError(t, err)
-	for _, rt := range emu.Routes() {
-		if rt == tokenTemplate {
-			continue
-		}
-		method, path, _ := strings.Cut(rt, " ")
-		item := specDoc.Paths.Value(path)
-		if assert.NotNil(t, item, rt) {
-			assert.NotNil(t, item.GetOperation(method), rt)
+	for _, pt := range []stytchemu.ProjectType{stytchemu.ProjectB2B, stytchemu.ProjectConsumer} {
+		emu, err := stytchemu.New(stytchemu.WithSigningKey(testKey), stytchemu.WithProjectType(pt))
+		require.NoError(t, err)
+		for _, rt := range emu.Routes() {
+			if rt == tokenTemplate {
+				continue
+			}
+			method, path, _ := strings.Cut(rt, " ")
+			item := specDoc.Paths.Value(path)
+			if assert.NotNil(t, item, rt) {
+				assert.NotNil(t, item.GetOperation(method), rt)
+			}
 		}
 	}
 }
@@ -299,6 +303,14 @@ func TestValidatorRejects(t *testing.T) {
 		{
 			"status_code differs from HTTP status", req("POST /v1/b2b/sessions/authenticate", "/v1/b2b/sessions/authenticate"), 403,
 			`{"status_code":404,"request_id":"request-id-test-00000000-0000-0000-0000-000000000000","error_type":"session_not_found","error_message":"x","error_url":"https://stytch.com/docs/api/errors/404"}`, false,
+		},
+		{
+			"consumer user without emails", req("GET /v1/users/{user_id}", "/v1/users/u"), 200,
+			`{"request_id":"r","status_code":200,"user_id":"u","status":"active","phone_numbers":[],"webauthn_registrations":[],"providers":[],"totps":[],"crypto_wallets":[],"biometric_registrations":[],"is_locked":false,"roles":[]}`, true,
+		},
+		{
+			"consumer session without roles", req("POST /v1/sessions/authenticate", "/v1/sessions/authenticate"), 200,
+			`{"request_id":"r","status_code":200,"session_token":"t","session_jwt":"j","user":{"user_id":"u","emails":[],"status":"active","phone_numbers":[],"webauthn_registrations":[],"providers":[],"totps":[],"crypto_wallets":[],"biometric_registrations":[],"is_locked":false,"roles":[]},"session":{"session_id":"s","user_id":"u","authentication_factors":[]}}`, true,
 		},
 		{
 			"token reply without expires_in", req(tokenTemplate, "/v1/public/p/oauth2/token"), 200,

@@ -9,6 +9,8 @@ import (
 const (
 	KindEmail = "email"
 	KindSMS   = "sms"
+	// KindWhatsApp is a consumer WhatsApp OTP.
+	KindWhatsApp = "whatsapp"
 )
 
 // Message templates.
@@ -30,15 +32,16 @@ const (
 // credentials (tokens, codes): it is test and dev-tool data, never log it.
 type Message struct {
 	ID             string    `json:"id"`
-	Kind           string    `json:"kind"`     // KindEmail or KindSMS
+	Kind           string    `json:"kind"`     // KindEmail, KindSMS or KindWhatsApp
 	Method         string    `json:"method"`   // MethodMagicLink or MethodOTP
 	Template       string    `json:"template"` // TemplateLogin, TemplateSignup, ...
 	To             string    `json:"to"`       // email address or E.164 phone number
 	OrganizationID string    `json:"organization_id,omitempty"`
 	MemberID       string    `json:"member_id,omitempty"`
-	Token          string    `json:"token,omitempty"` // magic-link token
-	URL            string    `json:"url,omitempty"`   // redirect URL with the token appended
-	Code           string    `json:"code,omitempty"`  // OTP code
+	UserID         string    `json:"user_id,omitempty"` // consumer projects
+	Token          string    `json:"token,omitempty"`   // magic-link token
+	URL            string    `json:"url,omitempty"`     // redirect URL with the token appended
+	Code           string    `json:"code,omitempty"`    // OTP code
 	SentAt         time.Time `json:"sent_at"`
 	ExpiresAt      time.Time `json:"expires_at"`
 }

@@ -31,7 +31,7 @@ func (e *Emulator) routes() *http.ServeMux {
 }
 
 func (e *Emulator) stytchRoutes() []route {
-	return []route{
+	return append([]route{
 		// B2B magic links
 		{"POST /v1/b2b/magic_links/email/login_or_signup", authRequired, e.mlLoginOrSignup},
 		{"POST /v1/b2b/magic_links/email/invite", authRequired, e.mlInvite},
@@ -82,16 +82,19 @@ func (e *Emulator) stytchRoutes() []route {
 		{"POST /v1/m2m/clients/{client_id}/secrets/rotate", authRequired, e.m2mRotate},
 		{"POST /v1/m2m/clients/{client_id}/secrets/rotate/cancel", authRequired, e.m2mRotateCancel},
 		{"POST /v1/public/{project_id}/oauth2/token", authNone, e.m2mToken},
-	}
+	}, e.consumerRoutes()...)
 }
 
-// Routes returns the endpoint templates the emulator serves, e.g.
-// "POST /v1/b2b/sessions/authenticate".
+// Routes returns the endpoint templates the emulator serves for its project
+// type, e.g. "POST /v1/b2b/sessions/authenticate". Routes of the other
+// project type are routed too, but only to answer wrongProjectType.
 func (e *Emulator) Routes() []string {
 	rts := e.stytchRoutes()
 	out := make([]string, 0, len(rts))
 	for _, rt := range rts {
-		out = append(out, rt.pattern)
+		if e.serves(kindOf(rt.pattern)) {
+			out = append(out, rt.pattern)
+		}
 	}
 	return out
 }

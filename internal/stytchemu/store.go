@@ -176,6 +176,13 @@ type factor struct {
 	UpdatedAt           string       `json:"updated_at"`
 	EmailFactor         *emailFactor `json:"email_factor,omitempty"`
 	PhoneNumberFactor   *phoneFactor `json:"phone_number_factor,omitempty"`
+
+	EmbeddableMagicLinkFactor *embeddedFactor `json:"embeddable_magic_link_factor,omitempty"`
+}
+
+// embeddedFactor is the factor of a consumer embeddable magic link.
+type embeddedFactor struct {
+	EmbeddedID string `json:"embedded_id"`
 }
 
 func (f factor) isMFA() bool { return f.Type == "otp" && f.DeliveryMethod == "sms" }

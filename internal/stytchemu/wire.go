@@ -50,6 +50,28 @@ const (
 	errPKCEMismatch           = "pkce_mismatch"
 	errNoMFAPhone             = "member_phone_number_not_found"
 	errPhoneAlreadySet        = "member_phone_number_already_set"
+
+	// Consumer projects. user_not_found, email_not_found,
+	// crypto_wallet_not_found, biometric_registration_not_found and
+	// idp_access_token_not_found are in Stytch's published consumer list; the
+	// other not-found types follow its naming but were not checked against
+	// it, and the rest are the emulator's own.
+	errUserNotFound          = "user_not_found"
+	errEmailNotFound         = "email_not_found"
+	errPhoneNotFound         = "phone_number_not_found"
+	errDuplicatePhone        = "duplicate_phone_number"
+	errDuplicateExternalID   = "duplicate_external_id"
+	errTooManyFactors        = "too_many_factors"
+	errUserAlreadyActive     = "user_already_active"
+	errInviteNotFound        = "invite_not_found"
+	errAccessTokenNotFound   = "idp_access_token_not_found"
+	errInvalidMigrationToken = "invalid_migration_token"
+	errPasswordNotFound      = "password_not_found"
+	errTOTPNotFound          = "totp_not_found"
+	errWebAuthnNotFound      = "webauthn_registration_not_found"
+	errOAuthNotFound         = "oauth_user_registration_not_found"
+	errCryptoWalletNotFound  = "crypto_wallet_not_found"
+	errBiometricNotFound     = "biometric_registration_not_found"
 )
 
 // apiError is a Stytch error body plus its HTTP status.
@@ -175,6 +197,7 @@ func (e *Emulator) checkBasic(r *http.Request, mode authMode) bool {
 // serveRoute is the common path of every Stytch endpoint: count, fault,
 // auth, run the handler under the state lock, write.
 func (e *Emulator) serveRoute(rt route) http.HandlerFunc {
+	ownType := e.serves(kindOf(rt.pattern))
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		e.count(rt.pattern)
@@ -185,6 +208,11 @@ func (e *Emulator) serveRoute(rt route) http.HandlerFunc {
 		}
 		if !e.checkBasic(r, rt.auth) {
 			writeAPIError(w, requestID, newErr(http.StatusUnauthorized, errUnauthorized, "Unauthorized credentials."))
+			e.logRequest(r, rt.pattern, http.StatusUnauthorized, start)
+			return
+		}
+		if !ownType {
+			writeAPIError(w, requestID, e.wrongProjectType())
 			e.logRequest(r, rt.pattern, http.StatusUnauthorized, start)
 			return
 		}
