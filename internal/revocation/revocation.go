@@ -32,8 +32,9 @@ const (
 	DefaultSubscribedRecheckAfter = 30 * time.Second
 	// DefaultCapacity bounds each local map (revoked sessions; recent "not revoked" answers).
 	DefaultCapacity = 200_000
-	// MetricStoreErrors counts Redis failures, by op: revoke, check, subscribe (the subscription to
-	// revocations broke or could not be made) and message (a message that could not be read).
+	// MetricStoreErrors counts Redis failures, by op: revoke, revoke_retry (a revocation Redis did
+	// not take, written again in the background until it does), check, subscribe (the subscription
+	// to revocations broke or could not be made) and message (a message that could not be read).
 	// Prometheus: authsvc_revocation_store_errors_total{op}.
 	MetricStoreErrors = "authsvc.revocation.store_errors"
 
@@ -88,6 +89,7 @@ type List struct {
 	flight       singleflight.Group
 	hooks        hooks
 	sub          *subscription // nil without Redis
+	retry        *retrier      // nil without Redis
 	isSubscribed atomic.Bool   // the subscription is confirmed and has not failed since
 
 	mu       sync.RWMutex
@@ -176,6 +178,7 @@ func newList(cfg Config, h hooks) (*List, error) {
 		return nil, fmt.Errorf("revocation: %s: %w", MetricStoreErrors, err)
 	}
 	if l.rdb != nil {
+		l.retry = newRetrier()
 		sub := cfg.Subscriber
 		if sub == nil {
 			sub = l.rdb
@@ -187,7 +190,8 @@ func newList(cfg Config, h hooks) (*List, error) {
 
 // Revoke remembers sessionID as revoked until the given time (when its last JWT has expired). It
 // records locally first, so this replica rejects the session even if Redis fails, then in Redis
-// and, in the same transaction, tells the other replicas.
+// and, in the same transaction, tells the other replicas. A write Redis does not take is retried
+// in the background until it does or the revocation lapses (retry.go).
 func (l *List) Revoke(ctx context.Context, sessionID string, until time.Time) {
 	l.put(ctx, &l.sessions, sessionID, entry{at: until, until: until})
 }
@@ -209,18 +213,9 @@ func (l *List) put(ctx context.Context, t *table, subject string, e entry) {
 	if l.rdb == nil {
 		return
 	}
-	// The Stytch revocation already happened; a caller hanging up must not skip recording it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), redisTimeout)
-	defer cancel()
-	// MULTI: the key (read by replicas that missed the message or start later) and the message
-	// (for the replicas listening now) are written together or not at all.
-	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, t.redisPrefix+subject, encodeEntry(e), e.until.Sub(now))
-		p.Publish(ctx, channel, encodeMessage(t.kind, subject, e))
-		return nil
-	})
-	if err != nil {
+	if err := l.write(ctx, t, subject, e, now); err != nil {
 		l.failed(ctx, "revoke", err)
+		l.retryLater(t, subject) //nolint:contextcheck // the retries outlive the request that revoked
 	}
 }
 

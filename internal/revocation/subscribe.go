@@ -65,9 +65,13 @@ func (l *List) subscribe(rdb redis.UniversalClient) {
 	go l.run(s)
 }
 
-// Close ends the subscription and waits for its goroutine; it closes neither Redis client.
+// Close ends the subscription and the retries of revocations Redis refused, and waits for their
+// goroutines; it closes neither Redis client.
 // Close is safe to call more than once, and on a List without Redis.
 func (l *List) Close() error {
+	if l.retry != nil {
+		l.retry.close()
+	}
 	s := l.sub
 	if s == nil {
 		return nil
