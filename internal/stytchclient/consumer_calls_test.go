@@ -560,7 +560,7 @@ func TestConsumerRetries(t *testing.T) {
 			_, err := h.client.ConsumerSessionsGet(ctx, sc.ConsumerSessionsGetParams{UserID: u.ID})
 			return err
 		},
-		"POST /v1/users/search": func() error { _, err := h.client.UserSearch(ctx, sc.UserSearchParams{}); return err },
+		"POST /v1/users/search":              func() error { _, err := h.client.UserSearch(ctx, sc.UserSearchParams{}); return err },
 		"GET /v1/sessions/jwks/{project_id}": func() error { _, err := h.client.FetchJWKS(ctx); return err },
 	}
 	for pattern, call := range reads {

@@ -55,6 +55,7 @@ func pkce(verifier string) (string, string) {
 // earlier ones, so a failure stops the walk.
 func TestConsumerEndpoints(t *testing.T) {
 	h := newConsumerHarness(t)
+	b2b := newHarness(t) // another project, whose keys must not verify consumer JWTs
 	ctx := t.Context()
 	c := h.client
 	emu := h.emu
@@ -483,7 +484,6 @@ func TestConsumerEndpoints(t *testing.T) {
 		assert.NotContains(t, claims, "https://stytch.com/organization")
 
 		// A B2B project's keys are another project's: the consumer JWT does not verify against them.
-		b2b := newHarness(t)
 		other, err := b2b.client.GetJWKS(ctx)
 		require.NoError(t, err)
 		_, err = jwt.Parse(sessionJWT, keyFromJWKS(t, other.Keys), jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(emu.Now))
@@ -532,18 +532,30 @@ func TestConsumerEndpoints(t *testing.T) {
 			gone    func(sc.User) bool
 			errType string
 		}{
-			{stytchemu.FactorPassword, func(id string) (*sc.UserResult, error) { return c.UserDeletePassword(ctx, id) },
-				func(u sc.User) bool { return u.Password == nil }, "password_not_found"},
-			{stytchemu.FactorTOTP, func(id string) (*sc.UserResult, error) { return c.UserDeleteTOTP(ctx, id) },
-				func(u sc.User) bool { return len(u.TOTPs) == 0 }, "totp_not_found"},
-			{stytchemu.FactorWebAuthn, func(id string) (*sc.UserResult, error) { return c.UserDeleteWebAuthnRegistration(ctx, id) },
-				func(u sc.User) bool { return len(u.WebAuthnRegistrations) == 0 }, "webauthn_registration_not_found"},
-			{stytchemu.FactorOAuth, func(id string) (*sc.UserResult, error) { return c.UserDeleteOAuthRegistration(ctx, id) },
-				func(u sc.User) bool { return len(u.Providers) == 0 }, "oauth_user_registration_not_found"},
-			{stytchemu.FactorCrypto, func(id string) (*sc.UserResult, error) { return c.UserDeleteCryptoWallet(ctx, id) },
-				func(u sc.User) bool { return len(u.CryptoWallets) == 0 }, "crypto_wallet_not_found"},
-			{stytchemu.FactorBiometric, func(id string) (*sc.UserResult, error) { return c.UserDeleteBiometricRegistration(ctx, id) },
-				func(u sc.User) bool { return len(u.BiometricRegistrations) == 0 }, "biometric_registration_not_found"},
+			{
+				stytchemu.FactorPassword, func(id string) (*sc.UserResult, error) { return c.UserDeletePassword(ctx, id) },
+				func(u sc.User) bool { return u.Password == nil }, "password_not_found",
+			},
+			{
+				stytchemu.FactorTOTP, func(id string) (*sc.UserResult, error) { return c.UserDeleteTOTP(ctx, id) },
+				func(u sc.User) bool { return len(u.TOTPs) == 0 }, "totp_not_found",
+			},
+			{
+				stytchemu.FactorWebAuthn, func(id string) (*sc.UserResult, error) { return c.UserDeleteWebAuthnRegistration(ctx, id) },
+				func(u sc.User) bool { return len(u.WebAuthnRegistrations) == 0 }, "webauthn_registration_not_found",
+			},
+			{
+				stytchemu.FactorOAuth, func(id string) (*sc.UserResult, error) { return c.UserDeleteOAuthRegistration(ctx, id) },
+				func(u sc.User) bool { return len(u.Providers) == 0 }, "oauth_user_registration_not_found",
+			},
+			{
+				stytchemu.FactorCrypto, func(id string) (*sc.UserResult, error) { return c.UserDeleteCryptoWallet(ctx, id) },
+				func(u sc.User) bool { return len(u.CryptoWallets) == 0 }, "crypto_wallet_not_found",
+			},
+			{
+				stytchemu.FactorBiometric, func(id string) (*sc.UserResult, error) { return c.UserDeleteBiometricRegistration(ctx, id) },
+				func(u sc.User) bool { return len(u.BiometricRegistrations) == 0 }, "biometric_registration_not_found",
+			},
 		}
 		for _, d := range deletes {
 			t.Run(d.kind, func(t *testing.T) {
