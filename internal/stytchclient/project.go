@@ -51,7 +51,7 @@ func endpointProject(template string) ProjectType {
 		return ""
 	}
 	for _, p := range consumerPrefixes {
-		if template == p || strings.HasPrefix(template, p+"/") {
+		if strings.HasPrefix(template, p) && (len(template) == len(p) || template[len(p)] == '/') {
 			return ProjectConsumer
 		}
 	}
