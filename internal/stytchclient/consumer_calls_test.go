@@ -633,3 +633,60 @@ func TestConsumerSpans(t *testing.T) {
 		}
 	}
 }
+
+// A 429 reaches the caller as RESOURCE_EXHAUSTED and is never retried, whatever the method.
+func TestConsumerRateLimitIsNotRetried(t *testing.T) {
+	h := newConsumerHarness(t)
+	ctx := t.Context()
+	u, err := h.emu.CreateUser(stytchemu.UserParams{Email: "limited@example.com"})
+	require.NoError(t, err)
+	for pattern, call := range map[string]func() error{
+		"POST /v1/otps/sms/send": func() error {
+			_, err := h.client.ConsumerOTPSMSSend(ctx, sc.ConsumerOTPPhoneSendParams{PhoneNumber: somePhone})
+			return err
+		},
+		"GET /v1/users/{user_id}": func() error { _, err := h.client.UserGet(ctx, u.ID); return err },
+	} {
+		_, err := h.emu.AddFault(stytchemu.Fault{Pattern: pattern, Status: http.StatusTooManyRequests, Times: 1})
+		require.NoError(t, err)
+		err = call()
+		requireStytchError(t, err, http.StatusTooManyRequests, "too_many_requests", codes.ResourceExhausted)
+		assert.True(t, sc.IsRateLimited(err))
+		assert.Equal(t, 1, h.emu.Requests(pattern), pattern)
+	}
+}
+
+// The consumer sandbox values (docs/stytch.md) behave through the client as Stytch documents them.
+func TestConsumerSandbox(t *testing.T) {
+	emu := testkit.Emulator(t, stytchemu.WithConsumer(), stytchemu.WithSandbox(), stytchemu.WithStartTime(testStart))
+	h := newHarnessFor(t, emu, emu.URL, consumer)
+	ctx := t.Context()
+	c := h.client
+
+	send, err := c.ConsumerMagicLinkLoginOrCreate(ctx, sc.ConsumerMagicLinkLoginOrCreateParams{Email: stytchemu.SandboxEmail})
+	require.NoError(t, err)
+	assert.Equal(t, stytchemu.SandboxUserID, send.UserID)
+	assert.False(t, send.UserCreated)
+	_, sent := emu.LastMessage(stytchemu.SandboxEmail)
+	assert.False(t, sent, "nothing is delivered to the sandbox address")
+
+	auth, err := c.ConsumerMagicLinkAuthenticate(ctx, sc.ConsumerMagicLinkAuthenticateParams{Token: stytchemu.SandboxMagicLinkToken})
+	require.NoError(t, err)
+	assert.Equal(t, stytchemu.SandboxUserID, auth.UserID)
+	_, err = c.ConsumerMagicLinkAuthenticate(ctx, sc.ConsumerMagicLinkAuthenticateParams{Token: stytchemu.SandboxMagicLinkTokenUnauth})
+	requireStytchError(t, err, http.StatusUnauthorized, "unable_to_auth_magic_link", codes.Unauthenticated)
+	_, err = c.ConsumerMagicLinkAuthenticate(ctx, sc.ConsumerMagicLinkAuthenticateParams{Token: stytchemu.SandboxMagicLinkTokenNotFound})
+	requireStytchError(t, err, http.StatusNotFound, "magic_link_not_found", codes.NotFound)
+
+	sms, err := c.ConsumerOTPSMSSend(ctx, sc.ConsumerOTPPhoneSendParams{PhoneNumber: stytchemu.SandboxPhoneNumber})
+	require.NoError(t, err)
+	otp, err := c.ConsumerOTPAuthenticate(ctx, sc.ConsumerOTPAuthenticateParams{MethodID: sms.PhoneID, Code: "000000"})
+	require.NoError(t, err)
+	assert.Equal(t, stytchemu.SandboxUserID, otp.UserID)
+
+	sess, err := c.ConsumerSessionsAuthenticate(ctx, sc.ConsumerSessionsAuthenticateParams{SessionToken: stytchemu.SandboxSessionToken})
+	require.NoError(t, err)
+	assert.Equal(t, stytchemu.SandboxUserID, sess.User.UserID)
+	_, err = c.ConsumerSessionsAuthenticate(ctx, sc.ConsumerSessionsAuthenticateParams{SessionToken: stytchemu.SandboxSessionTokenNotFound})
+	requireStytchError(t, err, http.StatusNotFound, "session_not_found", codes.NotFound)
+}
