@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
+	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 	"github.com/authsvc/authsvc/internal/testkit"
 )
@@ -689,4 +691,33 @@ func TestConsumerSandbox(t *testing.T) {
 	assert.Equal(t, stytchemu.SandboxUserID, sess.User.UserID)
 	_, err = c.ConsumerSessionsAuthenticate(ctx, sc.ConsumerSessionsAuthenticateParams{SessionToken: stytchemu.SandboxSessionTokenNotFound})
 	requireStytchError(t, err, http.StatusNotFound, "session_not_found", codes.NotFound)
+}
+
+// A consumer client's FetchJWKS feeds the verify package's key cache exactly as a B2B client's
+// does: a consumer session JWT then verifies locally (sub is the user ID, no organization).
+func TestConsumerFetchJWKSFeedsTheKeyCache(t *testing.T) {
+	h := newConsumerHarness(t)
+	u, err := h.emu.CreateUser(stytchemu.UserParams{Email: "local@example.com"})
+	require.NoError(t, err)
+	s, err := h.emu.CreateUserSession(u.ID, time.Hour)
+	require.NoError(t, err)
+
+	cache, err := verify.NewJWKSCache(verify.JWKSCacheConfig{
+		Fetch: h.client.FetchJWKS, Name: "consumer", Now: h.emu.Now,
+		FetchTimeout: 5 * time.Second, RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, cache.Close()) })
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, cache.WaitReady(ctx))
+	assert.Positive(t, h.emu.Requests("GET /v1/sessions/jwks/{project_id}"))
+
+	v, err := verify.NewVerifier(verify.VerifierConfig{ProjectID: h.emu.ProjectID(), Keys: cache, Now: h.emu.Now})
+	require.NoError(t, err)
+	claims, err := v.VerifySession(ctx, s.JWT)
+	require.NoError(t, err)
+	assert.Equal(t, u.ID, claims.MemberID, "the verifier names the subject MemberID; for a consumer JWT it is the user ID")
+	assert.Equal(t, s.ID, claims.SessionID)
+	assert.Empty(t, claims.OrganizationID)
 }
