@@ -6,6 +6,11 @@
 // JSON, and protobuf only where its errors carry their gRPC status
 // (status.go).
 //
+// Local token verification (JWKS cache, session JWT and M2M verifiers,
+// scope rule) lives in the verify subpackage; Client.FetchJWKS feeds its
+// key cache, and internal/session joins the two into a local-first session
+// check.
+//
 // # Projects
 //
 // A Stytch project is either B2B or consumer, each with its own project ID,
@@ -32,11 +37,10 @@
 // UserAuthenticationFactor, UserEmail, UserPhoneNumber, UserName. Types the
 // two kinds share keep one name (Envelope, Metadata, Timestamp, JWK,
 // SearchQuery, ResultsMetadata, DeviceInfo, AuthorizationVerdict).
-//
-// Local token verification (JWKS cache, session JWT and M2M verifiers,
-// scope rule) lives in the verify subpackage; Client.FetchJWKS feeds its
-// key cache, and internal/session joins the two into a local-first session
-// check.
+// Endpoints with one request or response shape share its type: SMS and
+// WhatsApp sends take ConsumerOTPPhoneSendParams, magic-link and OTP
+// authenticate return ConsumerAuthenticateResult, the factor deletes and
+// exchange_primary_factor return UserResult.
 //
 // # Calls
 //
