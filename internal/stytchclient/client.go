@@ -62,21 +62,27 @@ type Config struct {
 	// MaxResponseBytes caps how much of a response body is read; zero means
 	// DefaultMaxResponseBytes. A larger success body is an error.
 	MaxResponseBytes int64
+	// ProjectType says which kind of Stytch project ProjectID is: ProjectB2B (empty means B2B)
+	// or ProjectConsumer. It picks the JWKS endpoint (GetJWKS, FetchJWKS) and makes a method
+	// of the other kind fail with *ProjectTypeError before any request.
+	ProjectType ProjectType
 }
 
-// Client is a typed Stytch B2B + M2M REST client. It is safe for concurrent
-// use. Construct it with New.
+// Client is a typed Stytch REST client for one project, B2B or consumer
+// (Config.ProjectType), with the M2M endpoints both kinds have. It is safe for
+// concurrent use. Construct it with New.
 type Client struct {
-	projectID string
-	secret    string
-	baseURL   string
-	userAgent string
-	http      *http.Client
-	retry     RetryPolicy
-	maxBody   int64
-	duration  metric.Float64Histogram
-	labelSets sync.Map // recordLabels -> metric.RecordOption
-	labelSetN atomic.Int32
+	projectID   string
+	projectType ProjectType
+	secret      string
+	baseURL     string
+	userAgent   string
+	http        *http.Client
+	retry       RetryPolicy
+	maxBody     int64
+	duration    metric.Float64Histogram
+	labelSets   sync.Map // recordLabels -> metric.RecordOption
+	labelSetN   atomic.Int32
 }
 
 // New validates cfg and returns a Client. It makes no network call, so it
@@ -92,6 +98,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Secret == "" {
 		return nil, errors.New("stytchclient: Config.Secret is required")
+	}
+	projectType, err := resolveProjectType(cfg.ProjectType)
+	if err != nil {
+		return nil, err
 	}
 	base, err := resolveBaseURL(cfg.ProjectID, cfg.BaseURL)
 	if err != nil {
@@ -148,10 +158,11 @@ func New(cfg Config) (*Client, error) {
 	}
 
 	return &Client{
-		projectID: cfg.ProjectID,
-		secret:    cfg.Secret,
-		baseURL:   base,
-		userAgent: "authsvc/" + version,
+		projectID:   cfg.ProjectID,
+		projectType: projectType,
+		secret:      cfg.Secret,
+		baseURL:     base,
+		userAgent:   "authsvc/" + version,
 		http: &http.Client{
 			Transport: rt,
 			Timeout:   hc.Timeout,
@@ -169,6 +180,9 @@ func New(cfg Config) (*Client, error) {
 
 // ProjectID returns the configured project ID.
 func (c *Client) ProjectID() string { return c.projectID }
+
+// ProjectType returns the configured project type (ProjectB2B when Config.ProjectType was empty).
+func (c *Client) ProjectType() ProjectType { return c.projectType }
 
 // BaseURL returns the API base URL in use (no trailing slash).
 func (c *Client) BaseURL() string { return c.baseURL }

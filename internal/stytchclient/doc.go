@@ -1,14 +1,46 @@
 // Package stytchclient is authsvc's only way to Stytch: a typed REST client
 // for the B2B (magic links, OTPs, sessions, discovery, organizations,
-// members) and M2M (clients, secrets, token) endpoints, with errors,
-// retries and tracing designed for a service that must keep answering when
-// Stytch misbehaves. It knows HTTP and JSON, and protobuf only where its
-// errors carry their gRPC status (status.go).
+// members), consumer (users, magic links, OTPs, sessions) and M2M (clients,
+// secrets, token) endpoints, with errors, retries and tracing designed for a
+// service that must keep answering when Stytch misbehaves. It knows HTTP and
+// JSON, and protobuf only where its errors carry their gRPC status
+// (status.go).
 //
 // Local token verification (JWKS cache, session JWT and M2M verifiers,
 // scope rule) lives in the verify subpackage; Client.FetchJWKS feeds its
 // key cache, and internal/session joins the two into a local-first session
 // check.
+//
+// # Projects
+//
+// A Stytch project is either B2B or consumer, each with its own project ID,
+// secret and signing keys. One Client talks to one project, of the type
+// Config.ProjectType names (ProjectB2B, the default when it is empty, or
+// ProjectConsumer); a deployment that fronts both builds two clients. The
+// type decides two things: which JWKS GetJWKS and FetchJWKS fetch (B2B GET
+// /v1/b2b/sessions/jwks/{project_id}, consumer GET
+// /v1/sessions/jwks/{project_id}), and which methods may run: a B2B method
+// on a consumer client, or a consumer method on a B2B client, fails with
+// *ProjectTypeError before any request (Stytch would answer 401
+// unauthorized_credentials, which looks like a wrong secret). M2M methods
+// and FetchConsumerJWKS run on either.
+//
+// Names: B2B methods and types keep their names (MagicLinkAuthenticate,
+// SessionsAuthenticate, Member, MemberSessionInfo, AuthenticationFactor).
+// Consumer methods and their Params and Result types start with Consumer
+// (ConsumerMagicLinkSend with ConsumerMagicLinkSendParams,
+// ConsumerOTPAuthenticate, ConsumerSessionsAuthenticate with
+// ConsumerSessionsAuthenticateResult), except the users endpoints, which
+// only consumer projects have: UserCreate, UserGet, UserSearch,
+// UserDeleteEmail... with UserCreateParams and so on. Stytch's consumer
+// objects are named after the user: User, UserSession (a consumer session),
+// UserAuthenticationFactor, UserEmail, UserPhoneNumber, UserName. Types the
+// two kinds share keep one name (Envelope, Metadata, Timestamp, JWK,
+// SearchQuery, ResultsMetadata, DeviceInfo, AuthorizationVerdict).
+// Endpoints with one request or response shape share its type: SMS and
+// WhatsApp sends take ConsumerOTPPhoneSendParams, magic-link and OTP
+// authenticate return ConsumerAuthenticateResult, the factor deletes and
+// exchange_primary_factor return UserResult.
 //
 // # Calls
 //
@@ -46,8 +78,8 @@
 // See (*Client).do for the classification. In short: an attempt is
 // repeated only when replaying it cannot cause anything the first did not —
 // the attempt never got a connection (httptrace GotConn never fired: DNS,
-// dial, TLS failures), or the endpoint is read-only (GETs; the search POSTs and
-// discovery organization list) and the failure is a transport error,
+// dial, TLS failures), or the endpoint is read-only (GETs; the search POSTs,
+// users search included, and the discovery organization list) and the failure is a transport error,
 // timeout or 500/502/503/504. Sends, authenticates, creates, exchanges,
 // token issuance, PUTs and DELETEs are never repeated once they may have been sent. 429 is
 // never retried: the caller gets IsRateLimited with RetryAfter. Backoff is
@@ -58,7 +90,8 @@
 //
 // Each attempt is an otelhttp client span named after the endpoint template
 // ("POST /v1/b2b/sessions/authenticate", "GET
-// /v1/b2b/organizations/{organization_id}/member"), never a URL with IDs,
+// /v1/b2b/organizations/{organization_id}/member", "GET /v1/users/{user_id}"),
+// never a URL with IDs,
 // with HTTP semantic-convention attributes, url.template,
 // http.request.resend_count on retries, stytch.request_id and
 // stytch.error_type. url.full carries the query with every value replaced

@@ -166,3 +166,22 @@ func TestBuildPath(t *testing.T) {
 	_, err = buildPath("GET /v1/m2m/clients", []string{"a"})
 	require.ErrorIs(t, err, errPlaceholders)
 }
+
+func TestEndpointProject(t *testing.T) {
+	for template, want := range map[string]ProjectType{
+		"/v1/b2b/sessions/authenticate":        ProjectB2B,
+		"/v1/b2b/sessions/jwks/{project_id}":   ProjectB2B,
+		"/v1/users":                            ProjectConsumer,
+		"/v1/users/{user_id}":                  ProjectConsumer,
+		"/v1/magic_links":                      ProjectConsumer,
+		"/v1/otps/authenticate":                ProjectConsumer,
+		"/v1/sessions":                         ProjectConsumer,
+		"/v1/sessions/authenticate":            ProjectConsumer,
+		"/v1/sessions/jwks/{project_id}":       "", // both kinds may fetch it
+		"/v1/m2m/clients":                      "",
+		"/v1/public/{project_id}/oauth2/token": "",
+		"/v1/usersearch":                       "", // a prefix match is a whole segment
+	} {
+		assert.Equal(t, want, endpointProject(template), template)
+	}
+}

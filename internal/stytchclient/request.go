@@ -127,6 +127,9 @@ func spanName(_ string, r *http.Request) string {
 // never retried (see retryableStatus).
 func (c *Client) do(ctx context.Context, cl call, out any) error {
 	method, template, _ := strings.Cut(cl.endpoint, " ")
+	if err := c.checkProject(cl.endpoint, template); err != nil {
+		return err // before any request, like a bad path parameter
+	}
 	path, err := buildPath(cl.endpoint, cl.params)
 	if err != nil {
 		return err // before any request: nothing to record or retry

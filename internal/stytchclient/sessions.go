@@ -104,13 +104,15 @@ func (c *Client) SessionsExchange(ctx context.Context, p SessionsExchangeParams)
 	return ptrOrNil(&out, err)
 }
 
-// JWKSResult is the project's B2B JSON Web Key Set.
+// JWKSResult is the project's JSON Web Key Set.
 type JWKSResult struct {
 	Envelope
 	Keys []JWK `json:"keys"`
 }
 
-// GetJWKS fetches and decodes the B2B JWKS of the configured project.
+// GetJWKS fetches and decodes the JWKS of the configured project: GET
+// /v1/b2b/sessions/jwks/{project_id} for a B2B project, GET
+// /v1/sessions/jwks/{project_id} for a consumer one (Config.ProjectType).
 // Read-only: retried on transport failures and 5xx.
 func (c *Client) GetJWKS(ctx context.Context) (*JWKSResult, error) {
 	var out JWKSResult
@@ -118,10 +120,12 @@ func (c *Client) GetJWKS(ctx context.Context) (*JWKSResult, error) {
 	return ptrOrNil(&out, err)
 }
 
-// FetchJWKS returns the raw B2B JWKS JSON ({"keys": [...], ...}) of the
-// configured project. Its signature fits the verify package's key-cache
-// fetcher (func(context.Context) ([]byte, error)); the body is returned
-// as received so a JWK library parses exactly what Stytch sent.
+// FetchJWKS returns the raw JWKS JSON ({"keys": [...], ...}) of the configured
+// project, from the endpoint of its type (see GetJWKS). Its signature fits the
+// verify package's key-cache fetcher (func(context.Context) ([]byte, error));
+// the body is returned as received so a JWK library parses exactly what Stytch
+// sent. A consumer client's FetchJWKS is how consumer session JWTs get their
+// keys, exactly as a B2B client's is for member session JWTs.
 func (c *Client) FetchJWKS(ctx context.Context) ([]byte, error) {
 	var raw []byte
 	if err := c.do(ctx, c.jwksCall(), &raw); err != nil {
@@ -131,24 +135,29 @@ func (c *Client) FetchJWKS(ctx context.Context) ([]byte, error) {
 }
 
 // FetchConsumerJWKS returns the raw consumer JWKS JSON of the configured project
-// (GET /v1/sessions/jwks/{project_id}), for a verify.JWKSCache that checks
-// consumer session JWTs. authsvc fronts a B2B project today; consumer
-// projects will use this one.
+// (GET /v1/sessions/jwks/{project_id}) whatever Config.ProjectType says. On a
+// consumer client it is FetchJWKS; prefer FetchJWKS, which follows the project type.
 func (c *Client) FetchConsumerJWKS(ctx context.Context) ([]byte, error) {
 	var raw []byte
-	err := c.do(ctx, call{
-		endpoint: "GET /v1/sessions/jwks/{project_id}",
-		params:   []string{c.projectID},
-	}, &raw)
-	if err != nil {
+	if err := c.do(ctx, consumerJWKSCall(c.projectID), &raw); err != nil {
 		return nil, err
 	}
 	return raw, nil
 }
 
 func (c *Client) jwksCall() call {
+	if c.projectType == ProjectConsumer {
+		return consumerJWKSCall(c.projectID)
+	}
 	return call{
 		endpoint: "GET /v1/b2b/sessions/jwks/{project_id}",
 		params:   []string{c.projectID},
+	}
+}
+
+func consumerJWKSCall(projectID string) call {
+	return call{
+		endpoint: "GET /v1/sessions/jwks/{project_id}",
+		params:   []string{projectID},
 	}
 }

@@ -35,22 +35,31 @@ type errorType struct {
 	message string
 }
 
-// errorTypes are the Stytch error types authsvc can meet (Stytch's public error reference, the
-// OAuth2 errors of the M2M token endpoint, and those the embedded emulator produces). A type
-// missing here still maps by its HTTP status, with a generic message.
+// errorTypes are the Stytch error types authsvc can meet, B2B and consumer (Stytch's public error
+// reference, the OAuth2 errors of the M2M token endpoint, and those the embedded emulator produces).
+// A type missing here still maps by its HTTP status, with a generic message. Messages name no
+// project type where the error type is shared ("an account", "the session").
 var errorTypes = map[string]errorType{
 	"attribute_mismatch":                     {http.StatusUnauthorized, "the session does not match the request"},
 	"bad_request":                            {http.StatusBadRequest, "the request was rejected as invalid"},
+	"biometric_registration_not_found":       {http.StatusNotFound, "biometric registration not found"},
 	"captcha_failed":                         {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
-	"duplicate_email":                        {http.StatusBadRequest, "a member with this email address already exists in the organization"},
+	"crypto_wallet_not_found":                {http.StatusNotFound, "crypto wallet not found"},
+	"duplicate_email":                        {http.StatusBadRequest, "an account with this email address already exists"},
+	"duplicate_external_id":                  {http.StatusBadRequest, "another account already has this external ID"},
+	"duplicate_phone_number":                 {http.StatusBadRequest, "an account with this phone number already exists"},
 	"email_invites_not_allowed":              {http.StatusForbidden, "the organization does not allow this email invite"},
+	"email_not_found":                        {http.StatusNotFound, "email address not found"},
+	"idp_access_token_not_found":             {http.StatusNotFound, "the access token is invalid, expired or already used"},
 	"intermediate_session_not_found":         {http.StatusNotFound, "the intermediate session is invalid or expired"},
 	"internal_server_error":                  {http.StatusInternalServerError, "the identity provider is unavailable; retry later"},
 	"invalid_client":                         {http.StatusUnauthorized, "invalid client credentials"},
 	"invalid_email":                          {http.StatusBadRequest, "the email address is invalid"},
+	"invalid_migration_token":                {http.StatusUnauthorized, "the identity provider did not accept the session token"},
 	"invalid_phone_number":                   {http.StatusBadRequest, "the phone number is invalid"},
 	"invalid_scope":                          {http.StatusBadRequest, "a requested scope is not granted to this client"},
 	"invalid_session_jwt":                    {http.StatusUnauthorized, "the session is invalid or expired"},
+	"invite_not_found":                       {http.StatusNotFound, "there is no pending invite for this email address"},
 	"m2m_authorization_error":                {http.StatusForbidden, "the client is not authorized to perform this action"},
 	"m2m_client_id_already_used":             {http.StatusBadRequest, "an M2M client with this ID already exists"},
 	"m2m_client_not_found":                   {http.StatusNotFound, "M2M client not found"},
@@ -61,21 +70,28 @@ var errorTypes = map[string]errorType{
 	"member_password_not_found":              {http.StatusNotFound, "member password not found"},
 	"member_phone_number_already_set":        {http.StatusBadRequest, "the member already has an MFA phone number; delete it first"},
 	"member_phone_number_not_found":          {http.StatusNotFound, "the member has no MFA phone number"},
+	"oauth_user_registration_not_found":      {http.StatusNotFound, "OAuth registration not found"},
 	"organization_not_found":                 {http.StatusNotFound, "organization not found"},
 	"organization_slug_already_used":         {http.StatusBadRequest, "the organization slug is already in use"},
 	"otp_code_not_found":                     {http.StatusNotFound, "the code is invalid, expired or already used"},
+	"password_not_found":                     {http.StatusNotFound, "password not found"},
+	"phone_number_not_found":                 {http.StatusNotFound, "phone number not found"},
 	"pkce_mismatch":                          {http.StatusBadRequest, "the PKCE code verifier does not match"},
 	"route_not_found":                        {http.StatusNotFound, "internal error"},
-	"session_authorization_error":            {http.StatusForbidden, "the member is not authorized to perform this action"},
+	"session_authorization_error":            {http.StatusForbidden, "the session is not authorized to perform this action"},
 	"session_authorization_tenancy_error":    {http.StatusForbidden, "the member session belongs to another organization"},
 	"session_not_found":                      {http.StatusNotFound, "the session is invalid or expired"},
 	"too_few_tokens_authenticated":           {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
+	"too_many_factors":                       {http.StatusBadRequest, "the user has more than one factor; only a user with exactly one can exchange it"},
 	"too_many_requests":                      {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
 	"too_many_session_arguments":             {http.StatusBadRequest, "pass either a session token or a session JWT, not both"},
+	"totp_not_found":                         {http.StatusNotFound, "TOTP registration not found"},
 	"unable_to_auth_magic_link":              {http.StatusUnauthorized, "the magic link is invalid, expired or already used"},
 	"unable_to_auth_otp_code":                {http.StatusUnauthorized, "the code is invalid, expired or already used"},
 	"unauthorized_credentials":               {http.StatusUnauthorized, "internal error"},
+	"user_already_active":                    {http.StatusBadRequest, "the user is already active"},
 	"user_not_found":                         {http.StatusNotFound, "user not found"},
+	"webauthn_registration_not_found":        {http.StatusNotFound, "WebAuthn registration not found"},
 }
 
 // internalTypes are error types that mean authsvc itself is wrong, whatever their HTTP status:
