@@ -91,35 +91,17 @@ func (e *Emulator) liveUserSession(id string, now time.Time) *userSession {
 // resolveUserSession finds the live consumer session behind a token or JWT,
 // with the same rules as resolveSession.
 func (e *Emulator) resolveUserSession(token, sessionJWT string, now time.Time) (*userSession, *apiError) {
+	id, sandbox, err := e.sessionIDOf(token, sessionJWT, e.cs.sessionByToken)
 	switch {
-	case token != "" && sessionJWT != "":
-		return nil, newErr(http.StatusBadRequest, errTooManySessionArgs, "Only one of session_token or session_jwt may be provided.")
-	case token != "":
-		if e.sandbox && token == SandboxSessionToken {
-			return e.sandboxUserSession(now), nil
-		}
-		id, ok := e.cs.sessionByToken[token]
-		if !ok {
-			return nil, sessionNotFound()
-		}
-		if ss := e.liveUserSession(id, now); ss != nil {
-			return ss, nil
-		}
-		return nil, sessionNotFound()
-	case sessionJWT != "":
-		claims, err := e.keys.parse(sessionJWT, e.projectID)
-		if err != nil {
-			return nil, sessionNotFound()
-		}
-		sc, _ := claims["https://stytch.com/session"].(map[string]any)
-		id, _ := sc["id"].(string)
-		if ss := e.liveUserSession(id, now); ss != nil {
-			return ss, nil
-		}
-		return nil, sessionNotFound()
-	default:
-		return nil, badRequest("One of session_token or session_jwt is required.")
+	case err != nil:
+		return nil, err
+	case sandbox:
+		return e.sandboxUserSession(now), nil
 	}
+	if ss := e.liveUserSession(id, now); ss != nil {
+		return ss, nil
+	}
+	return nil, sessionNotFound()
 }
 
 // userSessionResult is the session part of consumer responses; ss nil means

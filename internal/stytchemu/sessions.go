@@ -188,34 +188,47 @@ func sessionNotFound() *apiError {
 // one); a JWT that does not verify against the served keys, or whose
 // session is gone, is session_not_found.
 func (e *Emulator) resolveSession(token, sessionJWT string, now time.Time) (*memberSession, *apiError) {
+	id, sandbox, err := e.sessionIDOf(token, sessionJWT, e.st.sessionByToken)
+	switch {
+	case err != nil:
+		return nil, err
+	case sandbox:
+		return e.sandboxSession(now), nil
+	}
+	if ss := e.liveSession(id, now); ss != nil {
+		return ss, nil
+	}
+	return nil, sessionNotFound()
+}
+
+// sessionIDOf is the part of resolving a session both project types share:
+// exactly one of token and sessionJWT, the token looked up in byToken, the
+// JWT verified against the served keys (expiry aside) for its session ID.
+// sandbox reports Stytch's sandbox session token, which names no stored
+// session. An unknown token or an unverifiable JWT is session_not_found.
+func (e *Emulator) sessionIDOf(token, sessionJWT string, byToken map[string]string) (id string, sandbox bool, apiErr *apiError) {
 	switch {
 	case token != "" && sessionJWT != "":
-		return nil, newErr(http.StatusBadRequest, errTooManySessionArgs, "Only one of session_token or session_jwt may be provided.")
+		return "", false, newErr(http.StatusBadRequest, errTooManySessionArgs, "Only one of session_token or session_jwt may be provided.")
 	case token != "":
 		if e.sandbox && token == SandboxSessionToken {
-			return e.sandboxSession(now), nil
+			return "", true, nil
 		}
-		id, ok := e.st.sessionByToken[token]
+		id, ok := byToken[token]
 		if !ok {
-			return nil, sessionNotFound()
+			return "", false, sessionNotFound()
 		}
-		if ss := e.liveSession(id, now); ss != nil {
-			return ss, nil
-		}
-		return nil, sessionNotFound()
+		return id, false, nil
 	case sessionJWT != "":
 		claims, err := e.keys.parse(sessionJWT, e.projectID)
 		if err != nil {
-			return nil, sessionNotFound()
+			return "", false, sessionNotFound()
 		}
 		sc, _ := claims["https://stytch.com/session"].(map[string]any)
 		id, _ := sc["id"].(string)
-		if ss := e.liveSession(id, now); ss != nil {
-			return ss, nil
-		}
-		return nil, sessionNotFound()
+		return id, false, nil
 	default:
-		return nil, badRequest("One of session_token or session_jwt is required.")
+		return "", false, badRequest("One of session_token or session_jwt is required.")
 	}
 }
 
