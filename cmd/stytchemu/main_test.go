@@ -126,8 +126,9 @@ func TestConsumerWalkthrough(t *testing.T) {
 	require.Equal(t, http.StatusOK, st)
 	assert.Len(t, jwks["keys"], 1)
 	// B2B routes refuse the consumer credentials.
-	st, _ = do(http.MethodPost, "/v1/b2b/organizations/search", `{}`, true)
-	assert.Equal(t, http.StatusUnauthorized, st)
+	st, refused := do(http.MethodPost, "/v1/b2b/organizations/search", `{}`, true)
+	assert.Equal(t, http.StatusBadRequest, st)
+	assert.Equal(t, "invalid_b2b_endpoint", refused["error_type"])
 }
 
 // -consumer=false serves the B2B project alone.

@@ -97,7 +97,7 @@ func TestConsumerEndpoints(t *testing.T) {
 		_, err = c.UserCreate(ctx, sc.UserCreateParams{PhoneNumber: "5550100"})
 		requireStytchError(t, err, http.StatusBadRequest, "invalid_phone_number", codes.InvalidArgument)
 		_, err = c.UserCreate(ctx, sc.UserCreateParams{Email: "other@example.com", ExternalID: "ext-ada"})
-		requireStytchError(t, err, http.StatusBadRequest, "duplicate_external_id", codes.InvalidArgument)
+		requireStytchError(t, err, http.StatusBadRequest, "duplicate_user_external_id", codes.InvalidArgument)
 	})
 
 	t.Run("UserGet by ID and by external ID", func(t *testing.T) {

@@ -60,7 +60,7 @@ func endpointProject(template string) ProjectType {
 
 // ProjectTypeError reports a call to an endpoint of the other project type: a B2B method on a
 // consumer client or the reverse. It is refused before any request (Stytch would answer it with
-// 401 unauthorized_credentials, indistinguishable from a wrong secret), and it always means
+// 400 invalid_b2b_endpoint or invalid_consumer_endpoint), and it always means
 // authsvc is wired wrongly, never that the caller erred.
 type ProjectTypeError struct {
 	// Endpoint is the endpoint template, e.g. "POST /v1/b2b/sessions/authenticate".

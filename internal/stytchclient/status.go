@@ -46,14 +46,16 @@ var errorTypes = map[string]errorType{
 	"captcha_failed":                         {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
 	"crypto_wallet_not_found":                {http.StatusNotFound, "crypto wallet not found"},
 	"duplicate_email":                        {http.StatusBadRequest, "an account with this email address already exists"},
-	"duplicate_external_id":                  {http.StatusBadRequest, "another account already has this external ID"},
 	"duplicate_phone_number":                 {http.StatusBadRequest, "an account with this phone number already exists"},
+	"duplicate_user_external_id":             {http.StatusBadRequest, "another account already has this external ID"},
 	"email_invites_not_allowed":              {http.StatusForbidden, "the organization does not allow this email invite"},
 	"email_not_found":                        {http.StatusNotFound, "email address not found"},
 	"idp_access_token_not_found":             {http.StatusNotFound, "the access token is invalid, expired or already used"},
 	"intermediate_session_not_found":         {http.StatusNotFound, "the intermediate session is invalid or expired"},
 	"internal_server_error":                  {http.StatusInternalServerError, "the identity provider is unavailable; retry later"},
+	"invalid_b2b_endpoint":                   {http.StatusBadRequest, "internal error"},
 	"invalid_client":                         {http.StatusUnauthorized, "invalid client credentials"},
+	"invalid_consumer_endpoint":              {http.StatusBadRequest, "internal error"},
 	"invalid_email":                          {http.StatusBadRequest, "the email address is invalid"},
 	"invalid_migration_token":                {http.StatusUnauthorized, "the identity provider did not accept the session token"},
 	"invalid_phone_number":                   {http.StatusBadRequest, "the phone number is invalid"},
@@ -97,7 +99,11 @@ var errorTypes = map[string]errorType{
 // internalTypes are error types that mean authsvc itself is wrong, whatever their HTTP status:
 // Stytch refused authsvc's own project credentials, or has no such route. The caller cannot fix
 // that, so they are INTERNAL (and logged at error level).
-var internalTypes = map[string]bool{"unauthorized_credentials": true, "route_not_found": true}
+var internalTypes = map[string]bool{
+	"unauthorized_credentials": true, "route_not_found": true,
+	// A method of the other project type: the client refuses it before sending (project.go).
+	"invalid_b2b_endpoint": true, "invalid_consumer_endpoint": true,
+}
 
 // codeMessages are the messages of statuses whose Stytch error type is unknown.
 var codeMessages = map[codes.Code]string{

@@ -184,7 +184,7 @@ func TestConsumerUserEndpoints(t *testing.T) {
 		}, 404, "user_not_found", nil},
 		{"update duplicate external_id", func(_ *testing.T, w *cworld) call {
 			return call{method: http.MethodPut, path: "/v1/users/" + w.bob.ID, body: map[string]any{"external_id": "ext-alice"}}
-		}, 400, "duplicate_external_id", nil},
+		}, 400, "duplicate_user_external_id", nil},
 
 		{"delete revokes sessions", func(_ *testing.T, w *cworld) call {
 			return call{method: http.MethodDelete, path: "/v1/users/" + w.alice.ID}
@@ -899,20 +899,21 @@ func TestConsumerSandbox(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, r.status)
 }
 
-// TestWrongProjectType: each project type answers the other's routes with
-// 401 unauthorized_credentials, and lists only its own routes.
+// TestWrongProjectType: each project type answers the other's routes as
+// Stytch does (400 invalid_consumer_endpoint / invalid_b2b_endpoint), and
+// lists only its own routes.
 func TestWrongProjectType(t *testing.T) {
 	b2b := newWorld(t)
 	r := b2b.h.do(post("/v1/users", map[string]any{"email": "a@example.test"}))
-	assert.Equal(t, http.StatusUnauthorized, r.status)
-	assert.Equal(t, "unauthorized_credentials", r.str("error_type"))
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Equal(t, "invalid_consumer_endpoint", r.str("error_type"))
 	assert.Contains(t, r.str("error_message"), "B2B project")
 	assert.Equal(t, 1, b2b.h.emu.Requests("POST /v1/users"))
 
 	c := newConsumerWorld(t)
 	r = c.h.do(post("/v1/b2b/organizations/search", map[string]any{}))
-	assert.Equal(t, http.StatusUnauthorized, r.status)
-	assert.Equal(t, "unauthorized_credentials", r.str("error_type"))
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Equal(t, "invalid_b2b_endpoint", r.str("error_type"))
 	assert.Contains(t, r.str("error_message"), "consumer project")
 
 	// M2M exists in both project types.
@@ -963,7 +964,8 @@ func TestMultiDispatch(t *testing.T) {
 	r = b.do(post("/v1/b2b/organizations/search", map[string]any{}))
 	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
 	r = b.do(post("/v1/users", map[string]any{"email": "multi@example.test"}))
-	assert.Equal(t, http.StatusUnauthorized, r.status, "B2B credentials reach the B2B project")
+	assert.Equal(t, http.StatusBadRequest, r.status, "B2B credentials reach the B2B project")
+	assert.Equal(t, "invalid_consumer_endpoint", r.str("error_type"))
 
 	// JWKS without credentials: the project in the path answers.
 	cj := c.do(call{method: http.MethodGet, path: "/v1/sessions/jwks/project-test-consumer", noAuth: true})

@@ -171,11 +171,11 @@
 //
 // # Decisions for consumer projects
 //
-//   - A route of the other project type (a consumer route on a B2B project
-//     or the reverse) is 401 unauthorized_credentials: Stytch documents no
-//     error for it, and the closest documented one says these credentials are
-//     not valid for this API. It is answered after the Basic-auth check and
-//     counted under the route's template like any request.
+//   - A route of the other project type is answered as Stytch answers it:
+//     400 invalid_consumer_endpoint for a consumer route on a B2B project,
+//     400 invalid_b2b_endpoint for a B2B route on a consumer project. It is
+//     answered after the Basic-auth check and counted under the route's
+//     template like any request.
 //   - Users hold the role stytch_user (plus explicit roles). authorization_check
 //     on sessions/authenticate: an explicit stytch_admin may do everything,
 //     stytch_user only acts on the stytch.self resource; otherwise 403
@@ -226,9 +226,7 @@
 //     email_verified, phone_number, phone_id, phone_number_fuzzy,
 //     phone_verified, full_name_fuzzy, password_exists, roles,
 //     created_at_greater_than, created_at_less_than (RFC 3339).
-//   - Emulator-own consumer error types (marked in wire.go):
-//     duplicate_phone_number, duplicate_external_id, too_many_factors,
-//     user_already_active, invite_not_found, invalid_migration_token; the
-//     phone-number, password, TOTP, WebAuthn and OAuth not-found types follow
-//     Stytch's naming without having been checked against its list.
+//   - Emulator-own consumer error types (marked in wire.go): too_many_factors,
+//     user_already_active, invite_not_found, invalid_migration_token. The
+//     other consumer types it answers are Stytch's.
 package stytchemu

@@ -66,17 +66,16 @@ func (e *Emulator) serves(k routeKind) bool {
 	}
 }
 
-// wrongProjectType is the answer to a route of the other project type. Stytch
-// documents no error for it; the closest documented one is
-// unauthorized_credentials (401): these credentials are not valid for this
-// API (see doc.go, "Decisions").
+// wrongProjectType is the answer to a route of the other project type, as
+// Stytch gives it: 400 invalid_consumer_endpoint for a consumer route called
+// with a B2B project's credentials, 400 invalid_b2b_endpoint for the reverse.
 func (e *Emulator) wrongProjectType() *apiError {
-	want := "B2B"
 	if e.projectType == ProjectConsumer {
-		want = "consumer"
+		return newErr(http.StatusBadRequest, errInvalidB2BEndpoint,
+			"This endpoint is only available to B2B projects; this is a consumer project.")
 	}
-	return newErr(http.StatusUnauthorized, errUnauthorized,
-		"Unauthorized credentials. This is a %s project and the endpoint belongs to the other project type.", want)
+	return newErr(http.StatusBadRequest, errInvalidConsumerEnd,
+		"This endpoint is only available to consumer projects; this is a B2B project.")
 }
 
 // Multi serves several emulated projects (typically one B2B and one consumer

@@ -51,16 +51,21 @@ const (
 	errNoMFAPhone             = "member_phone_number_not_found"
 	errPhoneAlreadySet        = "member_phone_number_already_set"
 
-	// Consumer projects. user_not_found, email_not_found,
-	// crypto_wallet_not_found, biometric_registration_not_found and
-	// idp_access_token_not_found are in Stytch's published consumer list; the
-	// other not-found types follow its naming but were not checked against
-	// it, and the rest are the emulator's own.
+	// Consumer projects. user_not_found, email_not_found, phone_number_not_found,
+	// duplicate_phone_number, duplicate_user_external_id, password_not_found,
+	// totp_not_found, webauthn_registration_not_found,
+	// oauth_user_registration_not_found, crypto_wallet_not_found,
+	// biometric_registration_not_found, idp_access_token_not_found and the two
+	// wrong-project-type errors (invalid_b2b_endpoint, invalid_consumer_endpoint)
+	// are among Stytch's error types; too_many_factors, user_already_active,
+	// invite_not_found and invalid_migration_token are the emulator's own.
 	errUserNotFound          = "user_not_found"
 	errEmailNotFound         = "email_not_found"
 	errPhoneNotFound         = "phone_number_not_found"
 	errDuplicatePhone        = "duplicate_phone_number"
-	errDuplicateExternalID   = "duplicate_external_id"
+	errDuplicateExternalID   = "duplicate_user_external_id"
+	errInvalidB2BEndpoint    = "invalid_b2b_endpoint"
+	errInvalidConsumerEnd    = "invalid_consumer_endpoint"
 	errTooManyFactors        = "too_many_factors"
 	errUserAlreadyActive     = "user_already_active"
 	errInviteNotFound        = "invite_not_found"
