@@ -258,9 +258,9 @@ func (e *Emulator) sandboxSession(now time.Time) *memberSession {
 		m = &member{MemberID: SandboxMemberID, OrganizationID: SandboxOrganizationID, EmailAddress: SandboxEmail}
 	}
 	ss := &memberSession{
-		id: "member-session-test-" + newUUID(), token: SandboxSessionToken, memberID: SandboxMemberID,
-		orgID: SandboxOrganizationID, startedAt: now, lastAccessedAt: now, expiresAt: now.Add(defaultSessionMins * time.Minute),
-		factors: []factor{emailFactorFor("magic_link", m, now)},
+		sessionBase: startSession("member-session-test-"+newUUID(), SandboxSessionToken,
+			[]factor{emailFactorFor("magic_link", m, now)}, defaultSessionMins*time.Minute, nil, now),
+		memberID: SandboxMemberID, orgID: SandboxOrganizationID,
 	}
 	e.st.sessions[ss.id] = ss
 	e.st.sessionByToken[ss.token] = ss.id

@@ -1,13 +1,9 @@
 package stytchemu
 
 import (
-	"maps"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // userSessionArgs are the session inputs of consumer authenticate calls.
@@ -21,9 +17,8 @@ type userSessionArgs struct {
 // newUserSession creates a consumer session. Caller holds e.mu.
 func (e *Emulator) newUserSession(u *user, factors []factor, d time.Duration, claims map[string]any, now time.Time) *userSession {
 	ss := &userSession{
-		id: consumerSessionIDPrefix + newUUID(), token: randToken(33), userID: u.id,
-		startedAt: now, lastAccessedAt: now, expiresAt: now.Add(d),
-		factors: slices.Clone(factors), customClaims: claims,
+		sessionBase: startSession(consumerSessionIDPrefix+newUUID(), randToken(33), slices.Clone(factors), d, claims, now),
+		userID:      u.id,
 	}
 	e.cs.sessions[ss.id] = ss
 	e.cs.sessionByToken[ss.token] = ss.id
@@ -56,24 +51,7 @@ func (e *Emulator) userSessionWire(ss *userSession) obj {
 // ID, the session claim carries the factors and roles, and there is no
 // organization claim.
 func (e *Emulator) userSessionJWT(ss *userSession, now time.Time) (string, error) {
-	claims := jwt.MapClaims{}
-	maps.Copy(claims, ss.customClaims)
-	claims["iss"] = "stytch.com/" + e.projectID
-	claims["aud"] = []string{e.projectID}
-	claims["sub"] = ss.userID
-	claims["iat"] = now.Unix()
-	claims["nbf"] = now.Unix()
-	claims["exp"] = now.Add(jwtLifetime).Unix()
-	claims["https://stytch.com/session"] = map[string]any{
-		"id":                     ss.id,
-		"started_at":             rfc3339(ss.startedAt),
-		"last_accessed_at":       rfc3339(ss.lastAccessedAt),
-		"expires_at":             rfc3339(ss.expiresAt),
-		"attributes":             map[string]any{"ip_address": "", "user_agent": ""},
-		"authentication_factors": nonNilFactors(ss.factors),
-		"roles":                  e.userRoles(ss.userID),
-	}
-	return e.keys.sign(claims)
+	return e.keys.sign(e.sessionClaims(&ss.sessionBase, ss.userID, e.userRoles(ss.userID), now))
 }
 
 func (e *Emulator) liveUserSession(id string, now time.Time) *userSession {
@@ -184,12 +162,7 @@ func (e *Emulator) userSessionsGet(rq *request) (any, error) {
 			live = append(live, ss)
 		}
 	}
-	slices.SortFunc(live, func(a, b *userSession) int {
-		if c := a.startedAt.Compare(b.startedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
+	slices.SortFunc(live, func(a, b *userSession) int { return a.compare(&b.sessionBase) })
 	out := make([]obj, 0, len(live))
 	for _, ss := range live {
 		out = append(out, e.userSessionWire(ss))
@@ -363,9 +336,8 @@ func (e *Emulator) sandboxUserSession(now time.Time) *userSession {
 		f.EmailFactor.EmailID = u.emails[0].EmailID
 	}
 	ss := &userSession{
-		id: consumerSessionIDPrefix + newUUID(), token: SandboxSessionToken, userID: SandboxUserID,
-		startedAt: now, lastAccessedAt: now, expiresAt: now.Add(defaultSessionMins * time.Minute),
-		factors: []factor{f},
+		sessionBase: startSession(consumerSessionIDPrefix+newUUID(), SandboxSessionToken, []factor{f}, defaultSessionMins*time.Minute, nil, now),
+		userID:      SandboxUserID,
 	}
 	e.cs.sessions[ss.id] = ss
 	e.cs.sessionByToken[ss.token] = ss.id

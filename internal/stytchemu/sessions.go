@@ -87,15 +87,9 @@ func addFactors(have []factor, add ...factor) []factor {
 // newSession creates a member session. Caller holds e.mu.
 func (e *Emulator) newSession(m *member, factors []factor, d time.Duration, claims map[string]any, now time.Time) *memberSession {
 	ss := &memberSession{
-		id:             "member-session-test-" + newUUID(),
-		token:          randToken(33),
-		memberID:       m.MemberID,
-		orgID:          m.OrganizationID,
-		startedAt:      now,
-		lastAccessedAt: now,
-		expiresAt:      now.Add(d),
-		factors:        slices.Clone(factors),
-		customClaims:   claims,
+		sessionBase: startSession("member-session-test-"+newUUID(), randToken(33), slices.Clone(factors), d, claims, now),
+		memberID:    m.MemberID,
+		orgID:       m.OrganizationID,
 	}
 	e.st.sessions[ss.id] = ss
 	e.st.sessionByToken[ss.token] = ss.id
@@ -133,21 +127,15 @@ func nonNilFactors(f []factor) []factor {
 	return f
 }
 
-// sessionJWT mints the 5-minute JWT for a session with the claims docs/stytch.md lists.
-func (e *Emulator) sessionJWT(ss *memberSession, now time.Time) (string, error) {
+// sessionClaims are the claims of every session JWT, B2B or consumer: the
+// custom claims, then the registered claims (sub is the member or user) and
+// the session claim over them. The JWT lives 5 minutes.
+func (e *Emulator) sessionClaims(ss *sessionBase, sub string, roles []string, now time.Time) jwt.MapClaims {
 	claims := jwt.MapClaims{}
 	maps.Copy(claims, ss.customClaims)
-	roles := []string{}
-	if m := e.st.members[ss.memberID]; m != nil {
-		roles = e.st.roleIDs(m)
-	}
-	slug := ""
-	if org := e.st.orgs[ss.orgID]; org != nil {
-		slug = org.OrganizationSlug
-	}
 	claims["iss"] = "stytch.com/" + e.projectID
 	claims["aud"] = []string{e.projectID}
-	claims["sub"] = ss.memberID
+	claims["sub"] = sub
 	claims["iat"] = now.Unix()
 	claims["nbf"] = now.Unix()
 	claims["exp"] = now.Add(jwtLifetime).Unix()
@@ -160,6 +148,21 @@ func (e *Emulator) sessionJWT(ss *memberSession, now time.Time) (string, error) 
 		"authentication_factors": nonNilFactors(ss.factors),
 		"roles":                  roles,
 	}
+	return claims
+}
+
+// sessionJWT mints the JWT of a member session with the claims docs/stytch.md lists: the
+// session claims and the organization claim.
+func (e *Emulator) sessionJWT(ss *memberSession, now time.Time) (string, error) {
+	roles := []string{}
+	if m := e.st.members[ss.memberID]; m != nil {
+		roles = e.st.roleIDs(m)
+	}
+	slug := ""
+	if org := e.st.orgs[ss.orgID]; org != nil {
+		slug = org.OrganizationSlug
+	}
+	claims := e.sessionClaims(&ss.sessionBase, ss.memberID, roles, now)
 	claims["https://stytch.com/organization"] = map[string]any{
 		"organization_id": ss.orgID,
 		"slug":            slug,

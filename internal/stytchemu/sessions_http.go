@@ -3,7 +3,6 @@ package stytchemu
 import (
 	"net/http"
 	"slices"
-	"strings"
 )
 
 func (e *Emulator) sessionsGet(rq *request) (any, error) {
@@ -25,12 +24,7 @@ func (e *Emulator) sessionsGet(rq *request) (any, error) {
 			live = append(live, ss)
 		}
 	}
-	slices.SortFunc(live, func(a, b *memberSession) int {
-		if c := a.startedAt.Compare(b.startedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
+	slices.SortFunc(live, func(a, b *memberSession) int { return a.compare(&b.sessionBase) })
 	out := make([]obj, 0, len(live))
 	for _, ss := range live {
 		out = append(out, e.sessionWire(ss))

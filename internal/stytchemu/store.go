@@ -188,15 +188,38 @@ type embeddedFactor struct {
 func (f factor) isMFA() bool { return f.Type == "otp" && f.DeliveryMethod == "sms" }
 
 type memberSession struct {
+	sessionBase
+	memberID string
+	orgID    string
+}
+
+// sessionBase is what member and user sessions share: the parts of Stytch's
+// session object and of its JWT's session claim that do not depend on the
+// project type.
+type sessionBase struct {
 	id             string
 	token          string
-	memberID       string
-	orgID          string
 	startedAt      time.Time
 	lastAccessedAt time.Time
 	expiresAt      time.Time
 	factors        []factor
 	customClaims   map[string]any
+}
+
+// startSession is a session that starts at now and lasts d.
+func startSession(id, token string, factors []factor, d time.Duration, claims map[string]any, now time.Time) sessionBase {
+	return sessionBase{
+		id: id, token: token, startedAt: now, lastAccessedAt: now, expiresAt: now.Add(d),
+		factors: factors, customClaims: claims,
+	}
+}
+
+// compare orders sessions by start, then ID: how session lists are sorted.
+func (s *sessionBase) compare(o *sessionBase) int {
+	if c := s.startedAt.Compare(o.startedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(s.id, o.id)
 }
 
 // intermediateSession is an IST: primary factors collected before MFA or

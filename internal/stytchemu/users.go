@@ -81,14 +81,8 @@ type user struct {
 }
 
 type userSession struct {
-	id             string
-	token          string
-	userID         string
-	startedAt      time.Time
-	lastAccessedAt time.Time
-	expiresAt      time.Time
-	factors        []factor
-	customClaims   map[string]any
+	sessionBase
+	userID string
 }
 
 // userLink is a consumer magic-link token (emailed or embeddable).
