@@ -29,9 +29,11 @@ type retrier struct {
 
 	mu      sync.Mutex
 	pending map[pendingKey]struct{}
-	running bool          // the goroutine is on
-	done    chan struct{} // closed when the current goroutine returns; nil before the first
+	running bool // the goroutine is on
 	closed  bool
+	// runs counts the goroutines not yet returned; one is started only under mu while !closed,
+	// so close's Wait, after it set closed, races no Add.
+	runs sync.WaitGroup
 }
 
 type pendingKey struct {
@@ -56,14 +58,14 @@ func (l *List) retryLater(t *table, subject string) {
 	r.pending[pendingKey{t, subject}] = struct{}{}
 	if !r.running {
 		r.running = true
-		r.done = make(chan struct{})
-		go l.retryLoop(r, r.done)
+		r.runs.Add(1)
+		go l.retryLoop(r)
 	}
 }
 
 // retryLoop writes the pending revocations until none is left or the list closes.
-func (l *List) retryLoop(r *retrier, done chan struct{}) {
-	defer close(done)
+func (l *List) retryLoop(r *retrier) {
+	defer r.runs.Done()
 	ctx := context.Background()
 	written := 0
 	for attempt := 1; ; attempt++ {
@@ -125,11 +127,8 @@ func (r *retrier) close() {
 	r.mu.Lock()
 	r.closed = true
 	r.cancel()
-	done := r.done
 	r.mu.Unlock()
-	if done != nil {
-		<-done
-	}
+	r.runs.Wait()
 }
 
 // current is this replica's revocation of subject in t, if it has not lapsed.
