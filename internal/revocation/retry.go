@@ -82,7 +82,7 @@ func (l *List) retryLoop(r *retrier) {
 				l.failed(ctx, "revoke_retry", err)
 				break
 			}
-			r.forget(k)
+			l.forgetWritten(r, k, e)
 			written++
 		}
 		if r.stopIfEmpty() {
@@ -101,6 +101,19 @@ func (r *retrier) snapshot() []pendingKey {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// forgetWritten drops k once e, which was just written, is still what this replica holds for it.
+// A revocation of the same subject merged since then (its own write may have failed too) keeps k
+// pending for the next attempt. The check and the delete hold r.mu, under which a failed write
+// queues k again, so neither can slip between them.
+func (l *List) forgetWritten(r *retrier, k pendingKey, e entry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur, ok := l.current(k.t, k.subject); ok && (!cur.at.Equal(e.at) || !cur.until.Equal(e.until)) {
+		return
+	}
+	delete(r.pending, k)
 }
 
 func (r *retrier) forget(k pendingKey) {
