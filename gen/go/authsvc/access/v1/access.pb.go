@@ -226,6 +226,7 @@ type KeyPart struct {
 	//	*KeyPart_PhonePrefixField
 	//	*KeyPart_OrganizationField
 	//	*KeyPart_Member
+	//	*KeyPart_UserField
 	Part          isKeyPart_Part `protobuf_oneof:"part"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -340,6 +341,15 @@ func (x *KeyPart) GetMember() *MemberKey {
 	return nil
 }
 
+func (x *KeyPart) GetUserField() string {
+	if x != nil {
+		if x, ok := x.Part.(*KeyPart_UserField); ok {
+			return x.UserField
+		}
+	}
+	return ""
+}
+
 type isKeyPart_Part interface {
 	isKeyPart_Part()
 }
@@ -350,8 +360,8 @@ type KeyPart_Ip struct {
 }
 
 type KeyPart_Caller struct {
-	// The authenticated caller (a member or an M2M client); calls without one
-	// skip the budget.
+	// The authenticated caller (a member, a consumer user or an M2M client);
+	// calls without one skip the budget.
 	Caller bool `protobuf:"varint,2,opt,name=caller,proto3,oneof"`
 }
 
@@ -387,6 +397,12 @@ type KeyPart_Member struct {
 	Member *MemberKey `protobuf:"bytes,9,opt,name=member,proto3,oneof"`
 }
 
+type KeyPart_UserField struct {
+	// A consumer user ID field, in lower case (Stytch compares user IDs in
+	// any letter case), so that every spelling is one budget.
+	UserField string `protobuf:"bytes,10,opt,name=user_field,json=userField,proto3,oneof"`
+}
+
 func (*KeyPart_Ip) isKeyPart_Part() {}
 
 func (*KeyPart_Caller) isKeyPart_Part() {}
@@ -402,6 +418,8 @@ func (*KeyPart_PhonePrefixField) isKeyPart_Part() {}
 func (*KeyPart_OrganizationField) isKeyPart_Part() {}
 
 func (*KeyPart_Member) isKeyPart_Part() {}
+
+func (*KeyPart_UserField) isKeyPart_Part() {}
 
 // MemberKey names a member reference in the request.
 type MemberKey struct {
@@ -518,8 +536,22 @@ type AccessRule struct {
 	// tenancy check. Only meaningful with member_session; a Go test checks
 	// that the field exists.
 	MemberOrganizationField string `protobuf:"bytes,6,opt,name=member_organization_field,json=memberOrganizationField,proto3" json:"member_organization_field,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// A caller holding a valid consumer user session (a consumer project's
+	// session JWT or session token, as a Bearer header or the consumer session
+	// cookies on REST) may call. It is checked by the same code as a member
+	// session (local JWT first, revocations, Stytch only where needed), against
+	// the consumer project's keys. A member session never satisfies it, nor a
+	// user session member_session.
+	UserSession bool `protobuf:"varint,7,opt,name=user_session,json=userSession,proto3" json:"user_session,omitempty"`
+	// Proto field name of the request's string field that names the user the
+	// RPC acts on. A user session is admitted only when the field is empty (the
+	// handler then acts on the session's own user) or equals the session's
+	// user_id, so that a user can act on their own account and never on
+	// another's. Only meaningful with user_session; a Go test checks that the
+	// field exists.
+	UserField     string `protobuf:"bytes,8,opt,name=user_field,json=userField,proto3" json:"user_field,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AccessRule) Reset() {
@@ -594,6 +626,20 @@ func (x *AccessRule) GetMemberOrganizationField() string {
 	return ""
 }
 
+func (x *AccessRule) GetUserSession() bool {
+	if x != nil {
+		return x.UserSession
+	}
+	return false
+}
+
+func (x *AccessRule) GetUserField() string {
+	if x != nil {
+		return x.UserField
+	}
+	return ""
+}
+
 var file_authsvc_access_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -634,7 +680,7 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\x03key\x18\x02 \x03(\v2\x1a.authsvc.access.v1.KeyPartR\x03key\x121\n" +
 	"\x06or_key\x18\x03 \x03(\v2\x1a.authsvc.access.v1.KeyPartR\x05orKey\x12\x1f\n" +
 	"\vcount_after\x18\x04 \x01(\bR\n" +
-	"countAfter\"\xc8\x02\n" +
+	"countAfter\"\xe9\x02\n" +
 	"\aKeyPart\x12\x10\n" +
 	"\x02ip\x18\x01 \x01(\bH\x00R\x02ip\x12\x18\n" +
 	"\x06caller\x18\x02 \x01(\bH\x00R\x06caller\x12\x16\n" +
@@ -645,11 +691,14 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"phoneField\x12.\n" +
 	"\x12phone_prefix_field\x18\x06 \x01(\tH\x00R\x10phonePrefixField\x12/\n" +
 	"\x12organization_field\x18\a \x01(\tH\x00R\x11organizationField\x126\n" +
-	"\x06member\x18\t \x01(\v2\x1c.authsvc.access.v1.MemberKeyH\x00R\x06memberB\x06\n" +
+	"\x06member\x18\t \x01(\v2\x1c.authsvc.access.v1.MemberKeyH\x00R\x06member\x12\x1f\n" +
+	"\n" +
+	"user_field\x18\n" +
+	" \x01(\tH\x00R\tuserFieldB\x06\n" +
 	"\x04partJ\x04\b\b\x10\tR\fmember_field\"P\n" +
 	"\tMemberKey\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12-\n" +
-	"\x12organization_field\x18\x02 \x01(\tR\x11organizationField\"\xfe\x01\n" +
+	"\x12organization_field\x18\x02 \x01(\tR\x11organizationField\"\xc0\x02\n" +
 	"\n" +
 	"AccessRule\x12\x16\n" +
 	"\x06public\x18\x01 \x01(\bR\x06public\x12%\n" +
@@ -657,7 +706,10 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\fmember_roles\x18\x03 \x03(\tR\vmemberRoles\x12%\n" +
 	"\x0eservice_scopes\x18\x04 \x03(\tR\rserviceScopes\x12+\n" +
 	"\x11credential_fields\x18\x05 \x03(\tR\x10credentialFields\x12:\n" +
-	"\x19member_organization_field\x18\x06 \x01(\tR\x17memberOrganizationField:S\n" +
+	"\x19member_organization_field\x18\x06 \x01(\tR\x17memberOrganizationField\x12!\n" +
+	"\fuser_session\x18\a \x01(\bR\vuserSession\x12\x1d\n" +
+	"\n" +
+	"user_field\x18\b \x01(\tR\tuserField:S\n" +
 	"\x06policy\x12\x1e.google.protobuf.MethodOptions\x18\xbe\xc7\x03 \x01(\v2\x19.authsvc.access.v1.PolicyR\x06policyB\xf3\x04\x92A\xb1\x04\x12\xb7\x03\n" +
 	"\aauthsvc\x12\xa7\x03REST view of authsvc, a service in front of Stytch (B2B and M2M). Every operation says under \"Access\" who may call it: public; a member session (authorization: Bearer <session JWT or token>, or the stytch_session / stytch_session_jwt cookies); or a service holding an M2M access token with the named scopes (authorization: Bearer <access token>). JSON field names are the proto field names (snake_case), as in Stytch's API.2\x02v1Zu\n" +
 	"s\n" +
@@ -713,6 +765,7 @@ func file_authsvc_access_v1_access_proto_init() {
 		(*KeyPart_PhonePrefixField)(nil),
 		(*KeyPart_OrganizationField)(nil),
 		(*KeyPart_Member)(nil),
+		(*KeyPart_UserField)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
