@@ -34,12 +34,25 @@ const defaultProductionDrainDelay = 5 * time.Second
 // environment) and the REST surface, which this package owns, and one section per package that
 // has settings, which that package owns (its conf.go).
 type Config struct {
-	// StytchProjectID is the Stytch project; empty means dev mode (embedded emulator).
+	// StytchProjectID is the Stytch B2B project; empty (with StytchConsumerProjectID empty too)
+	// means dev mode (embedded emulator).
 	StytchProjectID string
-	// StytchSecret is the project secret, from STYTCH_SECRET or the file named by STYTCH_SECRET_FILE.
+	// StytchSecret is the B2B project secret, from STYTCH_SECRET or the file named by
+	// STYTCH_SECRET_FILE.
 	StytchSecret string
-	// StytchBaseURL overrides the base URL derived from the project ID (custom domains, an emulator).
+	// StytchBaseURL overrides the base URL derived from the B2B project ID (custom domains, an
+	// emulator).
 	StytchBaseURL string
+	// StytchConsumerProjectID is the Stytch consumer project; empty turns the consumer API off
+	// outside dev mode.
+	StytchConsumerProjectID string
+	// StytchConsumerSecret is the consumer project secret, from STYTCH_CONSUMER_SECRET or the file
+	// named by STYTCH_CONSUMER_SECRET_FILE.
+	StytchConsumerSecret string
+	// StytchConsumerBaseURL overrides the base URL derived from the consumer project ID.
+	StytchConsumerBaseURL string
+	// Cookies are the session cookies' names per project and their Domain attribute.
+	Cookies Cookies
 	// DevListenPublic lets dev mode listen on non-loopback addresses (AUTHSVC_DEV_LISTEN_PUBLIC;
 	// see listen.go in this package).
 	DevListenPublic bool
@@ -66,8 +79,34 @@ type Config struct {
 	Idempotency idempotency.Conf
 }
 
-// DevMode reports whether authsvc should run against the embedded Stytch emulator.
-func (c *Config) DevMode() bool { return c.StytchProjectID == "" }
+// Cookies are the names of the session cookies the REST gateway reads and sets, per project, and
+// the Domain attribute they are set with.
+type Cookies struct {
+	// Session and SessionJWT name the B2B member session's cookies (AUTHSVC_SESSION_COOKIE,
+	// AUTHSVC_SESSION_JWT_COOKIE).
+	Session, SessionJWT string
+	// ConsumerSession and ConsumerSessionJWT name the consumer user session's cookies
+	// (AUTHSVC_CONSUMER_SESSION_COOKIE, AUTHSVC_CONSUMER_SESSION_JWT_COOKIE).
+	ConsumerSession, ConsumerSessionJWT string
+	// Domain is the cookies' Domain attribute (AUTHSVC_COOKIE_DOMAIN); empty sets host-only cookies.
+	Domain string
+}
+
+// Default cookie names: Stytch's frontend SDKs use them, for either kind of project.
+const (
+	DefaultSessionCookie    = "stytch_session" //nolint:gosec // a cookie name, not a credential
+	DefaultSessionJWTCookie = "stytch_session_jwt"
+)
+
+// DevMode reports whether authsvc should run against the embedded Stytch emulator: neither project
+// is configured. Dev mode serves both the B2B and the consumer API.
+func (c *Config) DevMode() bool { return c.StytchProjectID == "" && c.StytchConsumerProjectID == "" }
+
+// B2BOn reports whether the B2B API is served: its project is configured, or dev mode.
+func (c *Config) B2BOn() bool { return c.StytchProjectID != "" || c.DevMode() }
+
+// ConsumerOn reports whether the consumer API is served: its project is configured, or dev mode.
+func (c *Config) ConsumerOn() bool { return c.StytchConsumerProjectID != "" || c.DevMode() }
 
 // sections are the packages' sections, in the order they are set and validated.
 func (c *Config) sections() []setting.Section {
@@ -192,9 +231,9 @@ func (c *Config) acrossSections() error {
 // core is this package's own section: the settings that decide the mode and the REST surface.
 type core struct {
 	c *Config
-	// secretFile and insecureCookies are resolved by Validate: the file against STYTCH_SECRET,
-	// the cookies' default against the mode.
-	secretFile, insecureCookies string
+	// secretFile, consumerSecretFile and insecureCookies are resolved by Validate: each file
+	// against its secret variable, the cookies' default against the mode.
+	secretFile, consumerSecretFile, insecureCookies string
 }
 
 func (*core) Key() string { return "authsvc" }
@@ -216,10 +255,19 @@ func (o *core) Vars() []setting.Var {
 		}
 	}
 	return []setting.Var{
-		{Env: "STYTCH_PROJECT_ID", Flag: "stytch-project-id", Usage: "Stytch project ID; empty starts the embedded emulator (dev mode)", Set: text(&c.StytchProjectID)},
-		{Env: "STYTCH_SECRET", Flag: "stytch-secret", Usage: "Stytch project secret (prefer STYTCH_SECRET_FILE)", Redact: setting.Hidden, Set: text(&c.StytchSecret)},
-		{Env: "STYTCH_SECRET_FILE", Flag: "stytch-secret-file", Usage: "file holding the Stytch project secret", Set: text(&o.secretFile)},
-		{Env: "STYTCH_BASE_URL", Flag: "stytch-base-url", Usage: "Stytch API base URL; default derived from the project ID", Set: text(&c.StytchBaseURL)},
+		{Env: "STYTCH_PROJECT_ID", Flag: "stytch-project-id", Usage: "Stytch B2B project ID; with no consumer project either, starts the embedded emulator (dev mode)", Set: text(&c.StytchProjectID)},
+		{Env: "STYTCH_SECRET", Flag: "stytch-secret", Usage: "Stytch B2B project secret (prefer STYTCH_SECRET_FILE)", Redact: setting.Hidden, Set: text(&c.StytchSecret)},
+		{Env: "STYTCH_SECRET_FILE", Flag: "stytch-secret-file", Usage: "file holding the Stytch B2B project secret", Set: text(&o.secretFile)},
+		{Env: "STYTCH_BASE_URL", Flag: "stytch-base-url", Usage: "Stytch API base URL of the B2B project; default derived from the project ID", Set: text(&c.StytchBaseURL)},
+		{Env: "STYTCH_CONSUMER_PROJECT_ID", Flag: "stytch-consumer-project-id", Usage: "Stytch consumer project ID; empty turns the consumer API off (outside dev mode)", Set: text(&c.StytchConsumerProjectID)},
+		{Env: "STYTCH_CONSUMER_SECRET", Flag: "stytch-consumer-secret", Usage: "Stytch consumer project secret (prefer STYTCH_CONSUMER_SECRET_FILE)", Redact: setting.Hidden, Set: text(&c.StytchConsumerSecret)},
+		{Env: "STYTCH_CONSUMER_SECRET_FILE", Flag: "stytch-consumer-secret-file", Usage: "file holding the Stytch consumer project secret", Set: text(&o.consumerSecretFile)},
+		{Env: "STYTCH_CONSUMER_BASE_URL", Flag: "stytch-consumer-base-url", Usage: "Stytch API base URL of the consumer project; default derived from its project ID", Set: text(&c.StytchConsumerBaseURL)},
+		{Env: "AUTHSVC_SESSION_COOKIE", Flag: "session-cookie", Default: DefaultSessionCookie, Usage: "name of the B2B session token cookie", Set: text(&c.Cookies.Session)},
+		{Env: "AUTHSVC_SESSION_JWT_COOKIE", Flag: "session-jwt-cookie", Default: DefaultSessionJWTCookie, Usage: "name of the B2B session JWT cookie", Set: text(&c.Cookies.SessionJWT)},
+		{Env: "AUTHSVC_CONSUMER_SESSION_COOKIE", Flag: "consumer-session-cookie", Default: DefaultSessionCookie, Usage: "name of the consumer session token cookie", Set: text(&c.Cookies.ConsumerSession)},
+		{Env: "AUTHSVC_CONSUMER_SESSION_JWT_COOKIE", Flag: "consumer-session-jwt-cookie", Default: DefaultSessionJWTCookie, Usage: "name of the consumer session JWT cookie", Set: text(&c.Cookies.ConsumerSessionJWT)},
+		{Env: "AUTHSVC_COOKIE_DOMAIN", Flag: "cookie-domain", Usage: "Domain attribute of the session cookies (e.g. example.com, shared with its subdomains); empty: host-only cookies", Set: text(&c.Cookies.Domain)},
 		{Env: "AUTHSVC_ALLOWED_REDIRECT_URLS", Flag: "allowed-redirect-urls", Usage: "comma-separated redirect URL allowlist; the first is the default", Set: list(&c.AllowedRedirectURLs)},
 		{Env: "AUTHSVC_CORS_ORIGINS", Flag: "cors-origins", Usage: "comma-separated browser origins allowed by CORS", Set: list(&c.CORSOrigins)},
 		{Env: "AUTHSVC_ENV", Flag: "env", Default: EnvDevelopment, Usage: "development or production", Set: text(&c.Env)},
@@ -231,14 +279,22 @@ func (o *core) Vars() []setting.Var {
 func (o *core) SetDefaults() {
 	c := o.c
 	c.StytchProjectID, c.StytchSecret, c.StytchBaseURL = "", "", ""
+	c.StytchConsumerProjectID, c.StytchConsumerSecret, c.StytchConsumerBaseURL = "", "", ""
+	c.Cookies = Cookies{
+		Session: DefaultSessionCookie, SessionJWT: DefaultSessionJWTCookie,
+		ConsumerSession: DefaultSessionCookie, ConsumerSessionJWT: DefaultSessionJWTCookie,
+	}
 	c.AllowedRedirectURLs, c.CORSOrigins = nil, nil
 	c.Env, c.InsecureCookies, c.DevListenPublic = EnvDevelopment, false, false
-	o.secretFile, o.insecureCookies = "", ""
+	o.secretFile, o.consumerSecretFile, o.insecureCookies = "", "", ""
 }
 
 func (o *core) Validate() error {
 	c := o.c
-	if err := c.loadSecret(o.secretFile); err != nil {
+	if err := loadSecret(&c.StytchSecret, "STYTCH_SECRET", o.secretFile); err != nil {
+		return err
+	}
+	if err := loadSecret(&c.StytchConsumerSecret, "STYTCH_CONSUMER_SECRET", o.consumerSecretFile); err != nil {
 		return err
 	}
 	// Dev mode runs on a laptop over plain HTTP, where browsers and curl would drop Secure cookies; a
@@ -255,21 +311,22 @@ func (o *core) Validate() error {
 	return c.validate()
 }
 
-func (c *Config) loadSecret(file string) error {
+// loadSecret reads the secret variable env's _FILE variant into dst.
+func loadSecret(dst *string, env, file string) error {
 	if file == "" {
 		return nil
 	}
-	if c.StytchSecret != "" {
-		return errors.New("STYTCH_SECRET_FILE: set either STYTCH_SECRET or STYTCH_SECRET_FILE, not both")
+	if *dst != "" {
+		return fmt.Errorf("%s_FILE: set either %s or %s_FILE, not both", env, env, env)
 	}
 	b, err := os.ReadFile(file) //nolint:gosec // the operator names the file on purpose
 	if err != nil {
 		// The path is operator configuration, not a secret; the content is never printed.
-		return fmt.Errorf("STYTCH_SECRET_FILE: cannot read %q: %w", file, errors.Unwrap(err))
+		return fmt.Errorf("%s_FILE: cannot read %q: %w", env, file, errors.Unwrap(err))
 	}
-	c.StytchSecret = strings.TrimSpace(string(b))
-	if c.StytchSecret == "" {
-		return fmt.Errorf("STYTCH_SECRET_FILE: %q is empty", file)
+	*dst = strings.TrimSpace(string(b))
+	if *dst == "" {
+		return fmt.Errorf("%s_FILE: %q is empty", env, file)
 	}
 	return nil
 }
@@ -280,25 +337,36 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("AUTHSVC_ENV: %q is neither %q nor %q", c.Env, EnvDevelopment, EnvProduction)
 	}
-	if c.StytchProjectID == "" {
-		if c.Env == EnvProduction {
-			return errors.New("STYTCH_PROJECT_ID: required when AUTHSVC_ENV=production (dev mode with the embedded emulator is refused in production)")
-		}
-		if c.StytchSecret != "" {
-			return errors.New("STYTCH_PROJECT_ID: a Stytch secret is set but no project ID")
-		}
-	} else if c.StytchSecret == "" {
-		return errors.New("STYTCH_SECRET: required with STYTCH_PROJECT_ID (or set STYTCH_SECRET_FILE)")
+	if c.DevMode() && c.Env == EnvProduction {
+		return errors.New("STYTCH_PROJECT_ID: required when AUTHSVC_ENV=production, or STYTCH_CONSUMER_PROJECT_ID, or both (dev mode with the embedded emulator is refused in production)")
 	}
-	if c.StytchBaseURL != "" {
-		if err := checkURL(c.StytchBaseURL, false); err != nil {
-			return fmt.Errorf("STYTCH_BASE_URL: %w", err)
+	// Each project is configured completely or not at all; a half-configured one names what is
+	// missing.
+	for _, p := range []struct{ id, secret, idEnv, secretEnv, baseURL, baseURLEnv string }{
+		{c.StytchProjectID, c.StytchSecret, "STYTCH_PROJECT_ID", "STYTCH_SECRET", c.StytchBaseURL, "STYTCH_BASE_URL"},
+		{c.StytchConsumerProjectID, c.StytchConsumerSecret, "STYTCH_CONSUMER_PROJECT_ID", "STYTCH_CONSUMER_SECRET", c.StytchConsumerBaseURL, "STYTCH_CONSUMER_BASE_URL"},
+	} {
+		switch {
+		case p.id == "" && p.secret != "":
+			return fmt.Errorf("%s: a Stytch secret is set (%s) but no project ID", p.idEnv, p.secretEnv)
+		case p.id != "" && p.secret == "":
+			return fmt.Errorf("%s: required with %s (or set %s_FILE)", p.secretEnv, p.idEnv, p.secretEnv)
+		case p.id == "" && p.baseURL != "" && !c.DevMode():
+			return fmt.Errorf("%s: set without %s", p.baseURLEnv, p.idEnv)
 		}
-		// Every request to Stytch carries the project secret; a local emulator over plain HTTP is
-		// fine in development only.
-		if c.Env == EnvProduction && !strings.HasPrefix(strings.ToLower(c.StytchBaseURL), "https://") {
-			return errors.New("STYTCH_BASE_URL: http:// is refused when AUTHSVC_ENV=production (the Stytch secret would travel in clear); use https://")
+		if p.baseURL != "" {
+			if err := checkURL(p.baseURL, false); err != nil {
+				return fmt.Errorf("%s: %w", p.baseURLEnv, err)
+			}
+			// Every request to Stytch carries the project secret; a local emulator over plain HTTP
+			// is fine in development only.
+			if c.Env == EnvProduction && !strings.HasPrefix(strings.ToLower(p.baseURL), "https://") {
+				return fmt.Errorf("%s: http:// is refused when AUTHSVC_ENV=production (the Stytch secret would travel in clear); use https://", p.baseURLEnv)
+			}
 		}
+	}
+	if err := c.Cookies.validate(c.B2BOn() && c.ConsumerOn()); err != nil {
+		return err
 	}
 	for _, u := range c.AllowedRedirectURLs {
 		if err := checkURL(u, true); err != nil {
@@ -314,6 +382,61 @@ func (c *Config) validate() error {
 		return errors.New("AUTHSVC_INSECURE_COOKIES: refused when AUTHSVC_ENV=production")
 	}
 	return nil
+}
+
+// validate checks the cookie names and, when both projects are served, that their cookies cannot
+// overwrite each other.
+//
+// Without a Domain attribute the cookies are host-only: a B2B and a consumer frontend that reach
+// authsvc through different host names (b2b-auth.example.com, auth.example.com) keep separate
+// cookies even under equal names, which is why both projects default to Stytch's names. With
+// AUTHSVC_COOKIE_DOMAIN every host under the domain shares one cookie jar, so equal names would make
+// one project's login overwrite the other's session: refused.
+func (k Cookies) validate(bothProjects bool) error {
+	for _, n := range []struct{ env, name string }{
+		{"AUTHSVC_SESSION_COOKIE", k.Session},
+		{"AUTHSVC_SESSION_JWT_COOKIE", k.SessionJWT},
+		{"AUTHSVC_CONSUMER_SESSION_COOKIE", k.ConsumerSession},
+		{"AUTHSVC_CONSUMER_SESSION_JWT_COOKIE", k.ConsumerSessionJWT},
+	} {
+		if !validCookieName(n.name) {
+			return fmt.Errorf("%s: %q is not a cookie name (letters, digits and ! # $ %% & ' * + - . ^ _ ` | ~)", n.env, n.name)
+		}
+	}
+	if k.Session == k.SessionJWT {
+		return errors.New("AUTHSVC_SESSION_JWT_COOKIE: must differ from AUTHSVC_SESSION_COOKIE")
+	}
+	if k.ConsumerSession == k.ConsumerSessionJWT {
+		return errors.New("AUTHSVC_CONSUMER_SESSION_JWT_COOKIE: must differ from AUTHSVC_CONSUMER_SESSION_COOKIE")
+	}
+	if k.Domain != "" && strings.ContainsAny(k.Domain, " ;,/:") {
+		return fmt.Errorf("AUTHSVC_COOKIE_DOMAIN: %q is not a domain", k.Domain)
+	}
+	if bothProjects && k.Domain != "" {
+		b2b := []string{k.Session, k.SessionJWT}
+		for _, n := range []string{k.ConsumerSession, k.ConsumerSessionJWT} {
+			if n == b2b[0] || n == b2b[1] {
+				return fmt.Errorf("AUTHSVC_CONSUMER_SESSION_COOKIE / AUTHSVC_CONSUMER_SESSION_JWT_COOKIE: %q is also a B2B cookie name, and with AUTHSVC_COOKIE_DOMAIN set both projects' cookies share one jar, so one login would overwrite the other's session; give the consumer cookies other names (e.g. stytch_consumer_session)", n)
+			}
+		}
+	}
+	return nil
+}
+
+// validCookieName reports whether s is an RFC 6265 cookie name (an HTTP token).
+func validCookieName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("!#$%&'*+-.^_`|~", r):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func checkURL(raw string, allowQuery bool) error {
