@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -14,11 +16,33 @@ import (
 	"github.com/authsvc/authsvc/internal/callmeta"
 )
 
-// Cookie names, as Stytch's frontend SDKs use them, so a frontend that already knows Stytch works as is.
+// Default cookie names, as Stytch's frontend SDKs use them, so a frontend that already knows Stytch
+// works as is.
 const (
 	SessionTokenCookie = "stytch_session" //nolint:gosec // a cookie name, not a credential
 	SessionJWTCookie   = "stytch_session_jwt"
 )
+
+// consumerRPCPrefix starts the full method name of every consumer API RPC; their cookies are the
+// consumer project's.
+const consumerRPCPrefix = "/authsvc.consumer."
+
+// CookieNames name one project's session cookies.
+type CookieNames struct {
+	// Session holds the session token, SessionJWT the session JWT.
+	Session, SessionJWT string
+}
+
+// orDefault fills empty names with Stytch's.
+func (n CookieNames) orDefault() CookieNames {
+	if n.Session == "" {
+		n.Session = SessionTokenCookie
+	}
+	if n.SessionJWT == "" {
+		n.SessionJWT = SessionJWTCookie
+	}
+	return n
+}
 
 // CookieConfig controls the session cookies.
 type CookieConfig struct {
@@ -26,6 +50,32 @@ type CookieConfig struct {
 	Insecure bool
 	// Domain and Path scope the cookies; Path defaults to "/".
 	Domain, Path string
+	// B2B names the cookies of every RPC outside the consumer API (member sessions); empty names
+	// default to Stytch's.
+	B2B CookieNames
+	// Consumer names the cookies of the consumer API's RPCs (authsvc.consumer.v1, user sessions);
+	// empty names default to Stytch's.
+	Consumer CookieNames
+}
+
+// names returns the cookie names of the RPC the gateway is calling (runtime.RPCMethod), so that each
+// project's frontend reads and gets its own cookies.
+func (cfg CookieConfig) names(ctx context.Context) CookieNames {
+	if m, ok := runtime.RPCMethod(ctx); ok && strings.HasPrefix(m, consumerRPCPrefix) {
+		return cfg.Consumer
+	}
+	return cfg.B2B
+}
+
+// allNames lists every session cookie name, both projects', once each.
+func (cfg CookieConfig) allNames() []string {
+	var out []string
+	for _, n := range []string{cfg.B2B.Session, cfg.B2B.SessionJWT, cfg.Consumer.Session, cfg.Consumer.SessionJWT} {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // CookieOptions returns the gateway options that move session cookies between browser and API.
@@ -33,36 +83,41 @@ func CookieOptions(cfg CookieConfig) []runtime.ServeMuxOption {
 	if cfg.Path == "" {
 		cfg.Path = "/"
 	}
+	cfg.B2B, cfg.Consumer = cfg.B2B.orDefault(), cfg.Consumer.orDefault()
+	names := cfg.allNames()
 	return []runtime.ServeMuxOption{
-		runtime.WithMetadata(cookiesToMetadata),
-		runtime.WithMiddlewares(markCookieAuthenticated),
+		runtime.WithMetadata(cfg.cookiesToMetadata),
+		runtime.WithMiddlewares(markCookieAuthenticated(names)),
 		runtime.WithForwardResponseOption(cfg.setCookies),
 	}
 }
 
-// cookiesToMetadata hands the session cookies to the API as metadata. Handlers use them only when the
-// request body carries no token.
-func cookiesToMetadata(_ context.Context, r *http.Request) metadata.MD {
+// cookiesToMetadata hands the called project's session cookies to the API as metadata. Handlers use
+// them only when the request body carries no token.
+func (cfg CookieConfig) cookiesToMetadata(ctx context.Context, r *http.Request) metadata.MD {
+	names := cfg.names(ctx)
 	md := metadata.MD{}
-	if c, err := r.Cookie(SessionTokenCookie); err == nil && c.Value != "" {
+	if c, err := r.Cookie(names.Session); err == nil && c.Value != "" {
 		md.Set(callmeta.CookieSessionToken, c.Value)
 	}
-	if c, err := r.Cookie(SessionJWTCookie); err == nil && c.Value != "" {
+	if c, err := r.Cookie(names.SessionJWT); err == nil && c.Value != "" {
 		md.Set(callmeta.CookieSessionJWT, c.Value)
 	}
 	return md
 }
 
-// setCookies is the one place session cookies are set and cleared, decided by the response alone:
-// a response that says the caller's own session was revoked (caller_session_revoked) clears them
-// when the request was authenticated by them; one that carries a session (a session_token or
-// session_jwt next to a member_session with expires_at) sets them.
+// setCookies is the one place session cookies are set and cleared, decided by the response alone
+// and named by the called RPC's project: a response that says the caller's own session was revoked
+// (caller_session_revoked) clears them when the request was authenticated by them; one that carries
+// a session (a session_token or session_jwt next to a member_session or consumer session with
+// expires_at) sets them.
 func (cfg CookieConfig) setCookies(ctx context.Context, w http.ResponseWriter, resp proto.Message) error {
 	m := resp.ProtoReflect()
+	names := cfg.names(ctx)
 	if boolField(m, "caller_session_revoked") {
 		if cookieAuthenticated(ctx) {
-			cfg.write(w, SessionTokenCookie, "", -1)
-			cfg.write(w, SessionJWTCookie, "", -1)
+			cfg.write(w, names.Session, "", -1)
+			cfg.write(w, names.SessionJWT, "", -1)
 		}
 		return nil
 	}
@@ -76,10 +131,10 @@ func (cfg CookieConfig) setCookies(ctx context.Context, w http.ResponseWriter, r
 		return nil // no expiry known: do not create a cookie that outlives the session
 	}
 	if token != "" {
-		cfg.write(w, SessionTokenCookie, token, maxAge)
+		cfg.write(w, names.Session, token, maxAge)
 	}
 	if jwt != "" {
-		cfg.write(w, SessionJWTCookie, jwt, maxAge)
+		cfg.write(w, names.SessionJWT, jwt, maxAge)
 	}
 	return nil
 }
@@ -115,13 +170,15 @@ func boolField(m protoreflect.Message, name protoreflect.Name) bool {
 type cookieAuthenticatedKey struct{}
 
 // markCookieAuthenticated records in the request's context (which the gateway's response options
-// see) whether the session cookies were the call's credential.
-func markCookieAuthenticated(next runtime.HandlerFunc) runtime.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		if r.Header.Get("Authorization") == "" && hasSessionCookie(r) {
-			r = r.WithContext(context.WithValue(r.Context(), cookieAuthenticatedKey{}, true))
+// see) whether session cookies (any of names) were the call's credential.
+func markCookieAuthenticated(names []string) runtime.Middleware {
+	return func(next runtime.HandlerFunc) runtime.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+			if r.Header.Get("Authorization") == "" && hasSessionCookie(r, names) {
+				r = r.WithContext(context.WithValue(r.Context(), cookieAuthenticatedKey{}, true))
+			}
+			next(w, r, params)
 		}
-		next(w, r, params)
 	}
 }
 
@@ -138,9 +195,13 @@ func stringField(m protoreflect.Message, name protoreflect.Name) string {
 	return m.Get(fd).String()
 }
 
-// sessionMaxAge reads member_session.expires_at and returns the seconds left, or 0.
+// sessionMaxAge reads the session's expires_at (member_session in the B2B API, session in the
+// consumer API) and returns the seconds left, or 0.
 func sessionMaxAge(m protoreflect.Message) int {
 	fd := m.Descriptor().Fields().ByName("member_session")
+	if fd == nil {
+		fd = m.Descriptor().Fields().ByName("session")
+	}
 	if fd == nil || fd.Message() == nil || !m.Has(fd) {
 		return 0
 	}

@@ -19,7 +19,13 @@ import (
 // SameSite=Lax cookies already stop most cross-site POSTs; this also covers what Lax lets through
 // (same-site but cross-origin pages such as another subdomain). Requests authenticated by an
 // Authorization header, or without a session cookie, are not cookie-authenticated and are not checked.
-func CSRF(allowedOrigins []string) (func(http.Handler) http.Handler, error) {
+//
+// cookieNames are the session cookies of every served project (config's cookie names); none means
+// Stytch's default names.
+func CSRF(allowedOrigins []string, cookieNames ...string) (func(http.Handler) http.Handler, error) {
+	if len(cookieNames) == 0 {
+		cookieNames = []string{SessionTokenCookie, SessionJWTCookie}
+	}
 	cop := http.NewCrossOriginProtection()
 	for _, o := range allowedOrigins {
 		if err := cop.AddTrustedOrigin(strings.TrimRight(o, "/")); err != nil {
@@ -28,7 +34,7 @@ func CSRF(allowedOrigins []string) (func(http.Handler) http.Handler, error) {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") != "" || !hasSessionCookie(r) {
+			if r.Header.Get("Authorization") != "" || !hasSessionCookie(r, cookieNames) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -44,8 +50,8 @@ func CSRF(allowedOrigins []string) (func(http.Handler) http.Handler, error) {
 	}, nil
 }
 
-func hasSessionCookie(r *http.Request) bool {
-	for _, name := range []string{SessionTokenCookie, SessionJWTCookie} {
+func hasSessionCookie(r *http.Request, names []string) bool {
+	for _, name := range names {
 		if c, err := r.Cookie(name); err == nil && c.Value != "" {
 			return true
 		}
