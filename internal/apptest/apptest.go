@@ -31,24 +31,28 @@ const DefaultRedirectURL = "http://localhost:3000/authenticate"
 
 // Env is a running authsvc with its emulator.
 type Env struct {
-	App     *app.App
-	Emu     *stytchemu.Server
-	Config  *config.Config
-	Conn    *grpc.ClientConn // to the gRPC port
-	BaseURL string           // the REST port, e.g. http://127.0.0.1:41234
-	HTTP    *http.Client     // with a cookie jar, as a browser
-	Spans   *tracetest.InMemoryExporter
-	Metrics *sdkmetric.ManualReader
-	logs    *testkit.LogBuffer
-	stop    func() error
+	App *app.App
+	// Emu is the emulator; its own project is the B2B one.
+	Emu *stytchemu.Server
+	// Consumer is the consumer project Emu also serves (nil when the test's own emulator has none).
+	Consumer *stytchemu.Emulator
+	Config   *config.Config
+	Conn     *grpc.ClientConn // to the gRPC port
+	BaseURL  string           // the REST port, e.g. http://127.0.0.1:41234
+	HTTP     *http.Client     // with a cookie jar, as a browser
+	Spans    *tracetest.InMemoryExporter
+	Metrics  *sdkmetric.ManualReader
+	logs     *testkit.LogBuffer
+	stop     func() error
 }
 
 // Option adjusts the test app.
 type Option func(*settings)
 
 type settings struct {
-	env map[string]string
-	emu *stytchemu.Server
+	env      map[string]string
+	emu      *stytchemu.Server
+	consumer *stytchemu.Emulator
 }
 
 // WithEnv sets configuration variables (as the environment would) on top of the test defaults.
@@ -61,9 +65,32 @@ func WithEnv(kv map[string]string) Option {
 }
 
 // WithEmulator runs the app against an emulator the test started (for example one shared by two
-// authsvc instances, as two replicas share one Stytch project). The test closes it.
+// authsvc instances, as two replicas share one Stytch project). The test closes it. Unless
+// WithConsumerProject names the consumer project it also serves, the app serves no consumer API.
 func WithEmulator(emu *stytchemu.Server) Option {
 	return func(s *settings) { s.emu = emu }
+}
+
+// WithConsumerProject names the consumer project that the WithEmulator emulator also serves.
+func WithConsumerProject(p *stytchemu.Emulator) Option {
+	return func(s *settings) { s.consumer = p }
+}
+
+// DevEmulator starts what dev mode runs: a B2B and a consumer project, both seeded with Stytch's
+// sandbox values, on one loopback address (stytchemu.Multi), closed when the test ends. The
+// server's own project is the B2B one.
+func DevEmulator(t testing.TB) (*stytchemu.Server, *stytchemu.Emulator) {
+	t.Helper()
+	b2b, err := stytchemu.New(stytchemu.WithSandbox())
+	require.NoError(t, err)
+	consumer, err := stytchemu.New(stytchemu.WithConsumer(), stytchemu.WithSandbox())
+	require.NoError(t, err)
+	multi, err := stytchemu.NewMulti(b2b, consumer)
+	require.NoError(t, err)
+	srv, err := multi.Listen(context.Background(), "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, srv.Close()) })
+	return srv, consumer
 }
 
 // Start runs authsvc until the test ends.
@@ -82,19 +109,20 @@ func Start(t testing.TB, opts ...Option) *Env {
 	require.NoError(t, err)
 	EphemeralPorts(cfg)
 
-	emu := s.emu
+	emu, consumer := s.emu, s.consumer
 	if emu == nil {
-		emu = testkit.Emulator(t, stytchemu.WithSandbox())
+		emu, consumer = DevEmulator(t)
 	}
 
-	e := &Env{Emu: emu, Config: cfg, Spans: tracetest.NewInMemoryExporter(), Metrics: sdkmetric.NewManualReader(), logs: &testkit.LogBuffer{}}
+	e := &Env{Emu: emu, Consumer: consumer, Config: cfg, Spans: tracetest.NewInMemoryExporter(), Metrics: sdkmetric.NewManualReader(), logs: &testkit.LogBuffer{}}
 	a, err := app.New(t.Context(), cfg, app.Options{
-		Version:       "test",
-		LogOutput:     e.logs,
-		SpanExporter:  e.Spans,
-		MetricReaders: []sdkmetric.Reader{e.Metrics},
-		Emulator:      emu,
-		Now:           emu.Now,
+		Version:         "test",
+		LogOutput:       e.logs,
+		SpanExporter:    e.Spans,
+		MetricReaders:   []sdkmetric.Reader{e.Metrics},
+		Emulator:        emu,
+		ConsumerProject: consumer,
+		Now:             emu.Now,
 	})
 	require.NoError(t, err)
 	e.App = a

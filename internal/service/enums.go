@@ -2,6 +2,7 @@ package service
 
 import (
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 )
 
@@ -104,5 +105,37 @@ var (
 	clientStatuses = newEnumNames(map[m2mv1.ClientStatus]string{
 		m2mv1.ClientStatus_CLIENT_STATUS_ACTIVE:   "active",
 		m2mv1.ClientStatus_CLIENT_STATUS_INACTIVE: "inactive",
+	})
+
+	// The consumer API's tables (authsvc.consumer.v1).
+
+	consumerLocales = newEnumNames(map[consumerv1.Locale]string{
+		consumerv1.Locale_LOCALE_EN:    "en",
+		consumerv1.Locale_LOCALE_ES:    "es",
+		consumerv1.Locale_LOCALE_PT_BR: "pt-br",
+		consumerv1.Locale_LOCALE_FR:    "fr",
+	})
+
+	userStatuses = newEnumNames(map[consumerv1.UserStatus]string{
+		consumerv1.UserStatus_USER_STATUS_ACTIVE:  "active",
+		consumerv1.UserStatus_USER_STATUS_PENDING: "pending",
+	})
+
+	userFactorTypes = newEnumNames(map[consumerv1.AuthenticationFactorType]string{
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_MAGIC_LINK:            "magic_link",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_OTP:                   "otp",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_EMAIL_OTP:             "email_otp",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_OAUTH:                 "oauth",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_PASSWORD:              "password",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_TOTP:                  "totp",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_RECOVERY_CODES:        "recovery_codes",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_WEBAUTHN:              "webauthn",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_IMPORTED:              "imported",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_IMPERSONATED:          "impersonated",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_TRUSTED_AUTH_TOKEN:    "trusted_auth_token",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_CRYPTO:                "crypto",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_SIGNATURE_CHALLENGE:   "signature_challenge",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_BIOMETRIC:             "biometric",
+		consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_EMBEDDABLE_MAGIC_LINK: "embeddable_magic_link",
 	})
 )

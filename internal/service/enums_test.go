@@ -42,6 +42,9 @@ func TestEnumNames(t *testing.T) {
 	checkEnumNames(t, "factorTypes", factorTypes)
 	checkEnumNames(t, "membershipTypes", membershipTypes)
 	checkEnumNames(t, "clientStatuses", clientStatuses)
+	checkEnumNames(t, "consumerLocales", consumerLocales)
+	checkEnumNames(t, "userStatuses", userStatuses)
+	checkEnumNames(t, "userFactorTypes", userFactorTypes)
 
 	// A few pairs as Stytch spells them.
 	assert.Equal(t, "pt-br", locales.name(b2bv1.Locale_LOCALE_PT_BR))

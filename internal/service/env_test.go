@@ -96,7 +96,10 @@ func (e *testEnv) session(t *testing.T, orgID, memberID string) stytchemu.Sessio
 }
 
 // adminScopes are what the tests' back-office service holds.
-var adminScopes = []string{"read:members", "write:members", "read:sessions", "write:sessions", "read:m2m_clients", "write:m2m_clients"}
+var adminScopes = []string{
+	"read:members", "write:members", "read:sessions", "write:sessions", "read:m2m_clients", "write:m2m_clients",
+	"read:users", "write:users",
+}
 
 // svcToken returns an M2M access token holding adminScopes, for RPCs that only services (or members)
 // may call.
