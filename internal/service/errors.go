@@ -32,6 +32,12 @@ import (
 //   - missing_credential, too_many_credentials: the request names no session or two (INVALID_ARGUMENT).
 //   - invalid_path_segment: an ID that would not be exactly one segment of the Stytch URL path
 //     (INVALID_ARGUMENT naming the field; the proto rules normally refuse it first).
+//   - field_not_allowed_for_user: a consumer user's Users.Update sets a field only a service may
+//     set (PERMISSION_DENIED naming the field).
+//   - factor_not_owned, session_not_owned: a consumer user names a factor or session ID that is not
+//     of their own account, or does not exist (PERMISSION_DENIED, the same answer either way).
+//   - missing_user: consumer Sessions.Get names no user and the caller is no user (INVALID_ARGUMENT).
+//   - invalid_access_token: a Connected Apps access token Stytch refuses (UNAUTHENTICATED).
 //
 // Each error is mapped to its status where it is made (rpcerr.Error, stytchclient.Error,
 // verify's reasons); toStatus only passes statuses on, applies the caller's cancellation and the
