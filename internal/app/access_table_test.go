@@ -448,6 +448,20 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:*"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"*:*"}}, "", codes.PermissionDenied},
+		// The consumer API: login flows public, administration by service scopes only, a member
+		// session (of the B2B project) never admitted.
+		{consumerv1.MagicLinksService_Send_FullMethodName, none, "", codes.OK},
+		{consumerv1.PasswordsService_Authenticate_FullMethodName, none, "", codes.OK},
+		{consumerv1.MagicLinksService_Invite_FullMethodName, caller{m2mScopes: []string{"write:users"}}, "", codes.OK},
+		{consumerv1.MagicLinksService_Invite_FullMethodName, none, "", codes.Unauthenticated},
+		{consumerv1.UsersService_Create_FullMethodName, admin, org, codes.PermissionDenied},
+		{consumerv1.UsersService_Get_FullMethodName, caller{m2mScopes: []string{"read:users"}}, "", codes.OK},
+		{consumerv1.UsersService_Get_FullMethodName, caller{m2mScopes: []string{"write:users"}}, "", codes.PermissionDenied},
+		{consumerv1.UsersService_Search_FullMethodName, readMembers, "", codes.PermissionDenied},
+		{consumerv1.SessionsService_Revoke_FullMethodName, none, "", codes.Unauthenticated},
+		{consumerv1.SessionsService_Migrate_FullMethodName, caller{m2mScopes: []string{"write:sessions"}}, "", codes.OK},
+		{consumerv1.PasswordsService_SessionReset_FullMethodName, none, "", codes.Unauthenticated},
+		{consumerv1.PasswordsService_Migrate_FullMethodName, member, org, codes.PermissionDenied},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {

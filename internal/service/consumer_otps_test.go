@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
+	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
@@ -160,4 +162,48 @@ func TestConsumerOTPs(t *testing.T) {
 			checkSt: func(t *testing.T, st *status.Status) { assertFieldViolation(t, st, "method_id") },
 		},
 	})
+}
+
+// Guessing one method's code is refused before Stytch: with 3 failures allowed per target, the 4th
+// wrong code for one phone is RESOURCE_EXHAUSTED and never reaches Stytch, while another method's
+// budget is untouched.
+func TestConsumerOTPGuessingRefusedBeforeStytch(t *testing.T) {
+	e := startEnv(t, apptest.WithEnv(map[string]string{"AUTHSVC_ADMISSION_LIMITS": "check_failures_target=3/10m"}))
+	u := e.user(t, stytchemu.UserParams{Email: email("guess"), Phone: phone(), Verified: true})
+	st := e.grpcCall(t, consumerOTPsSvc+"SmsSend", &consumerv1.OTPsServiceSmsSendRequest{PhoneNumber: u.Phone}, &consumerv1.OTPsServiceSmsSendResponse{})
+	require.Equal(t, codes.OK, st.Code(), st.Message())
+	code := e.consumerMessage(t, u.Phone, stytchemu.MethodOTP).Code
+	wrong := &consumerv1.OTPsServiceAuthenticateRequest{MethodId: u.PhoneID, Code: wrongCode(code)}
+	for range 3 {
+		st := e.grpcCall(t, consumerOTPsSvc+"Authenticate", wrong, &consumerv1.OTPsServiceAuthenticateResponse{})
+		require.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+	}
+	before := e.consumer(t).Requests("POST /v1/otps/authenticate")
+	st = e.grpcCall(t, consumerOTPsSvc+"Authenticate", wrong, &consumerv1.OTPsServiceAuthenticateResponse{})
+	assert.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
+	r := e.restCallNoCookies(t, "POST", "/v1/otps/authenticate", &consumerv1.OTPsServiceAuthenticateRequest{MethodId: u.PhoneID, Code: code}, nil)
+	assert.Equal(t, http.StatusTooManyRequests, r.HTTP, "even the right code, once the budget is spent: %s", r.Body)
+	assert.Equal(t, before, e.consumer(t).Requests("POST /v1/otps/authenticate"), "refused before Stytch")
+
+	// The email method of the same user has its own budget.
+	st = e.grpcCall(t, consumerOTPsSvc+"Authenticate", &consumerv1.OTPsServiceAuthenticateRequest{MethodId: u.EmailID, Code: "123456"}, &consumerv1.OTPsServiceAuthenticateResponse{})
+	assert.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+}
+
+// SMS and WhatsApp sends spend a budget per phone-number prefix (toll fraud spreads over one
+// premium range): with 2 sends allowed per prefix, a third number in the range is refused, whichever
+// channel it uses, before Stytch sends anything.
+func TestConsumerSMSSendsBudgetedPerPrefix(t *testing.T) {
+	e := startEnv(t, apptest.WithEnv(map[string]string{"AUTHSVC_ADMISSION_LIMITS": "send_phone_prefix=2/10m,phone_prefix_digits=6"}))
+	for _, n := range []string{"+447700900101", "+447700900202"} {
+		st := e.grpcCall(t, consumerOTPsSvc+"SmsLoginOrCreate", &consumerv1.OTPsServiceSmsLoginOrCreateRequest{PhoneNumber: n}, &consumerv1.OTPsServiceSmsLoginOrCreateResponse{})
+		require.Equal(t, codes.OK, st.Code(), st.Message())
+	}
+	sent := len(e.consumer(t).Outbox())
+	st := e.grpcCall(t, consumerOTPsSvc+"WhatsAppLoginOrCreate", &consumerv1.OTPsServiceWhatsAppLoginOrCreateRequest{PhoneNumber: "+447700900303"}, &consumerv1.OTPsServiceWhatsAppLoginOrCreateResponse{})
+	assert.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
+	assert.Len(t, e.consumer(t).Outbox(), sent, "nothing sent")
+	// Another range is not affected.
+	st = e.grpcCall(t, consumerOTPsSvc+"SmsLoginOrCreate", &consumerv1.OTPsServiceSmsLoginOrCreateRequest{PhoneNumber: "+14155550123"}, &consumerv1.OTPsServiceSmsLoginOrCreateResponse{})
+	assert.Equal(t, codes.OK, st.Code(), st.Message())
 }
