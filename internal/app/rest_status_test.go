@@ -36,10 +36,10 @@ func assertStatusBody(t *testing.T, r apptest.Response, code codes.Code) {
 // in the API, handler not landed yet).
 func unservedTemplates(t *testing.T, env *apptest.Env) map[string]bool {
 	t.Helper()
-	served := servedServices(t, env)
+	served := env.ServedServices(t)
 	out := map[string]bool{}
 	for _, md := range authsvcMethods(t) {
-		if served[md.Parent().FullName()] {
+		if served[string(md.Parent().FullName())] {
 			continue
 		}
 		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	"github.com/authsvc/authsvc/internal/app"
 	"github.com/authsvc/authsvc/internal/config"
@@ -166,6 +167,44 @@ func EphemeralPorts(cfg *config.Config) {
 // what Run returned. Tests that watch a shutdown call it, usually from a goroutine; otherwise the test's
 // cleanup does.
 func (e *Env) Stop() error { return e.stop() }
+
+// ServedServices lists the services the app's gRPC server serves (by server reflection), so that a
+// test enumerating the declared API can tell a service that is declared but not served yet.
+func (e *Env) ServedServices(t testing.TB) map[string]bool {
+	t.Helper()
+	stream, err := reflectionpb.NewServerReflectionClient(e.Conn).ServerReflectionInfo(t.Context())
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+	}))
+	resp, err := stream.Recv()
+	require.NoError(t, err)
+	require.NoError(t, stream.CloseSend())
+	out := map[string]bool{}
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		out[s.GetName()] = true
+	}
+	return out
+}
+
+// StytchCalls counts the calls the emulator's projects (B2B and consumer) have answered for
+// pattern (stytchemu's Requests).
+func (e *Env) StytchCalls(pattern string) int {
+	n := e.Emu.Requests(pattern)
+	if e.Consumer != nil {
+		n += e.Consumer.Requests(pattern)
+	}
+	return n
+}
+
+// Deliveries counts the messages the emulator's projects have sent.
+func (e *Env) Deliveries() int {
+	n := len(e.Emu.Outbox())
+	if e.Consumer != nil {
+		n += len(e.Consumer.Outbox())
+	}
+	return n
+}
 
 // Logs returns everything authsvc logged so far.
 func (e *Env) Logs() string { return e.logs.String() }
