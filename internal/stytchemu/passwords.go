@@ -359,23 +359,23 @@ func (e *Emulator) passwordStrengthCheck(rq *request) (any, error) {
 // first authenticate, which then stores a native hash in its place.
 func (e *Emulator) passwordMigrate(rq *request) (any, error) {
 	var in struct {
-		Email                  string                  `json:"email"`
-		Hash                   string                  `json:"hash"`
-		HashType               string                  `json:"hash_type"`
-		MD5                    *saltConfigJSON         `json:"md_5_config"`
-		SHA1                   *saltConfigJSON         `json:"sha_1_config"`
-		SHA512                 *saltConfigJSON         `json:"sha_512_config"`
-		Argon2                 *argon2ConfigJSON       `json:"argon_2_config"`
-		Scrypt                 *scryptConfigJSON       `json:"scrypt_config"`
-		PBKDF2                 *pbkdf2ConfigJSON       `json:"pbkdf_2_config"`
-		Name                   *userName               `json:"name"`
-		TrustedMetadata        map[string]any          `json:"trusted_metadata"`
-		UntrustedMetadata      map[string]any          `json:"untrusted_metadata"`
-		SetEmailVerified       bool                    `json:"set_email_verified"`
-		PhoneNumber            string                  `json:"phone_number"`
-		SetPhoneNumberVerified bool                    `json:"set_phone_number_verified"`
-		ExternalID             string                  `json:"external_id"`
-		Roles                  []string                `json:"roles"`
+		Email                  string            `json:"email"`
+		Hash                   string            `json:"hash"`
+		HashType               string            `json:"hash_type"`
+		MD5                    *saltConfigJSON   `json:"md_5_config"`
+		SHA1                   *saltConfigJSON   `json:"sha_1_config"`
+		SHA512                 *saltConfigJSON   `json:"sha_512_config"`
+		Argon2                 *argon2ConfigJSON `json:"argon_2_config"`
+		Scrypt                 *scryptConfigJSON `json:"scrypt_config"`
+		PBKDF2                 *pbkdf2ConfigJSON `json:"pbkdf_2_config"`
+		Name                   *userName         `json:"name"`
+		TrustedMetadata        map[string]any    `json:"trusted_metadata"`
+		UntrustedMetadata      map[string]any    `json:"untrusted_metadata"`
+		SetEmailVerified       bool              `json:"set_email_verified"`
+		PhoneNumber            string            `json:"phone_number"`
+		SetPhoneNumberVerified bool              `json:"set_phone_number_verified"`
+		ExternalID             string            `json:"external_id"`
+		Roles                  []string          `json:"roles"`
 	}
 	if err := rq.decode(&in); err != nil {
 		return nil, err
