@@ -2,7 +2,6 @@ package stytchclient_test
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -199,14 +198,14 @@ func TestConsumerPasswordSecretsStayOutOfErrorsAndSpans(t *testing.T) {
 	require.NotEmpty(t, spans)
 	for _, s := range spans {
 		for _, kv := range s.Attributes {
-			v := kv.Value.Emit()
+			v := kv.Value.String()
 			for _, secret := range []string{pwFirst, pwSecond, email, token} {
-				assert.False(t, strings.Contains(v, secret), "span %s attribute %s", s.Name, kv.Key)
+				assert.NotContains(t, v, secret, "span %s attribute %s", s.Name, kv.Key)
 			}
 		}
 		for _, ev := range s.Events {
 			for _, kv := range ev.Attributes {
-				assert.NotContains(t, kv.Value.Emit(), pwSecond, "span %s event %s", s.Name, ev.Name)
+				assert.NotContains(t, kv.Value.String(), pwSecond, "span %s event %s", s.Name, ev.Name)
 			}
 		}
 	}

@@ -168,6 +168,8 @@ func (e *Error) wrongPassword() bool {
 }
 
 // wrongPasswordMessage names neither which of the two was wrong nor whether the account exists.
+//
+//nolint:gosec // G101: a message about a password, not a credential
 const wrongPasswordMessage = "the email address or password is incorrect"
 
 func (e *Error) apiError() *rpcerr.Error {
