@@ -76,13 +76,13 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker *se
 		// CONSUMER SESSION CHECKER: the consumer user-session checker (a session.Checker on
 		// a.consumerJWKS and the consumer project) is wired here, into the access layer (chain.go)
 		// and the consumer SessionsService (which asks Stytch for every check until then), once
-		// internal/session serves consumer projects. The PasswordsService is registered once its
-		// handler exists.
+		// internal/session serves consumer projects.
 		out.on = append(out.on,
 			server.Service{Desc: &consumerv1.MagicLinksService_ServiceDesc, Impl: service.NewConsumerMagicLinks(a.consumer, redirects, log), RegisterGateway: consumerv1.RegisterMagicLinksServiceHandler},
 			server.Service{Desc: &consumerv1.OTPsService_ServiceDesc, Impl: service.NewConsumerOTPs(a.consumer, log), RegisterGateway: consumerv1.RegisterOTPsServiceHandler},
 			server.Service{Desc: &consumerv1.SessionsService_ServiceDesc, Impl: service.NewConsumerSessions(a.consumer, a.consumerJWKS, a.shared.revocations, now, log), RegisterGateway: consumerv1.RegisterSessionsServiceHandler},
 			server.Service{Desc: &consumerv1.UsersService_ServiceDesc, Impl: service.NewUsers(a.consumer, log), RegisterGateway: consumerv1.RegisterUsersServiceHandler},
+			server.Service{Desc: &consumerv1.PasswordsService_ServiceDesc, Impl: service.NewPasswords(a.consumer, redirects, log), RegisterGateway: consumerv1.RegisterPasswordsServiceHandler},
 		)
 	} else {
 		out.off = append(out.off, newOffAPI(consumerOff, consumerDescs))

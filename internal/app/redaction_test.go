@@ -150,7 +150,8 @@ func TestNoSecretReachesLogsOrSpans(t *testing.T) {
 }
 
 // The consumer API's flows, as TestNoSecretReachesLogsOrSpans does for B2B: a magic-link sign-up,
-// an email OTP (wrong code, then right), an SMS OTP, session checks by token, JWT and cookies, a
+// an email OTP (wrong code, then right), an SMS OTP, a password sign-up and login (a wrong password
+// first), session checks by token, JWT and cookies, a
 // user read by a service, junk credentials and a logout. No email address, phone number, code,
 // token or secret may appear in the logs or spans.
 func TestNoConsumerSecretReachesLogsOrSpans(t *testing.T) {
@@ -226,6 +227,19 @@ func TestNoConsumerSecretReachesLogsOrSpans(t *testing.T) {
 	r = post("/v1/otps/authenticate", map[string]any{"method_id": phoneID, "code": sms.Code, "session_duration_minutes": 60})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	secrets["SMS session token"], _ = r.JSON(t)["session_token"].(string)
+
+	// Password: sign up, a wrong password, the right one.
+	const password = "tangerine-Kayak-47-orbit"
+	secrets["password"], secrets["wrong password"] = password, "wrong-"+password
+	pwEmail := "pat.password@example.com"
+	secrets["password user's email address"] = pwEmail
+	passwords := consumerv1.NewPasswordsServiceClient(env.Conn)
+	_, err = passwords.Create(ctx, &consumerv1.PasswordsServiceCreateRequest{Email: pwEmail, Password: password})
+	require.NoError(t, err)
+	_, err = passwords.Authenticate(ctx, &consumerv1.PasswordsServiceAuthenticateRequest{Email: pwEmail, Password: secrets["wrong password"]})
+	require.Error(t, err)
+	r = post("/v1/passwords/authenticate", map[string]any{"email": pwEmail, "password": password, "session_duration_minutes": 60})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 
 	// A service reads and searches the user (the answers carry the address and number).
 	client, err := env.Emu.CreateM2MClient("support", []string{"read:users"})

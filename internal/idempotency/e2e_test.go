@@ -207,6 +207,17 @@ func (w *world) consumerRequests() map[string]func(t *testing.T) (proto.Message,
 		consumerv1.UsersService_Create_FullMethodName: func(*testing.T) (proto.Message, string) {
 			return &consumerv1.UsersServiceCreateRequest{Email: newEmail("cuser")}, w.token
 		},
+		consumerv1.PasswordsService_Create_FullMethodName: func(*testing.T) (proto.Message, string) {
+			return &consumerv1.PasswordsServiceCreateRequest{Email: newEmail("cpw"), Password: "tangerine-Kayak-47-orbit", SessionDurationMinutes: proto.Int32(60)}, ""
+		},
+		consumerv1.PasswordsService_Migrate_FullMethodName: func(*testing.T) (proto.Message, string) {
+			return &consumerv1.PasswordsServiceMigrateRequest{
+				Email: newEmail("cpwm"), Hash: "5f4dcc3b5aa765d61d8327deb882cf99", HashType: consumerv1.HashType_HASH_TYPE_MD_5,
+			}, w.token
+		},
+		consumerv1.PasswordsService_EmailResetStart_FullMethodName: func(t *testing.T) (proto.Message, string) {
+			return &consumerv1.PasswordsServiceEmailResetStartRequest{Email: user(t, stytchemu.UserParams{Email: newEmail("cpwr")}).Email}, ""
+		},
 		consumerv1.SessionsService_Migrate_FullMethodName: func(t *testing.T) (proto.Message, string) {
 			tok := fmt.Sprintf("external-idp-token-%d", uniq.Add(1))
 			require.NoError(t, w.env.Consumer.AddMigrationToken(tok, newEmail("cmig")))

@@ -74,6 +74,24 @@ func smsOTPLogin(t *testing.T, e *testEnv, rest bool, to string) (bool, string, 
 	return sent.GetUserCreated(), auth.GetUserId(), auth.GetSessionToken(), auth.GetSessionJwt(), r
 }
 
+// passwordLogin signs the address up with a password the first time (PasswordsService.Create) and
+// logs in with it afterwards (Authenticate).
+func passwordLogin(signedUp map[string]bool) consumerLogin {
+	return func(t *testing.T, e *testEnv, rest bool, to string) (bool, string, string, string, restResult) {
+		if !signedUp[to] {
+			signedUp[to] = true
+			cr := &consumerv1.PasswordsServiceCreateResponse{}
+			r := e.consumerCall(t, rest, passwordsSvc+"Create", "/v1/passwords",
+				&consumerv1.PasswordsServiceCreateRequest{Email: to, Password: strongPassword, SessionDurationMinutes: proto.Int32(60)}, cr)
+			return true, cr.GetUserId(), cr.GetSessionToken(), cr.GetSessionJwt(), r
+		}
+		auth := &consumerv1.PasswordsServiceAuthenticateResponse{}
+		r := e.consumerCall(t, rest, passwordsSvc+"Authenticate", "/v1/passwords/authenticate",
+			&consumerv1.PasswordsServiceAuthenticateRequest{Email: to, Password: strongPassword, SessionDurationMinutes: proto.Int32(60)}, auth)
+		return false, auth.GetUserId(), auth.GetSessionToken(), auth.GetSessionJwt(), r
+	}
+}
+
 func TestConsumerFlowsSignUpAndLogIn(t *testing.T) {
 	e := startEnv(t)
 	flows := []struct {
@@ -84,6 +102,7 @@ func TestConsumerFlowsSignUpAndLogIn(t *testing.T) {
 		{"magic link", magicLinkLogin, func() string { return email("ml") }},
 		{"email OTP", emailOTPLogin, func() string { return email("otp") }},
 		{"SMS OTP", smsOTPLogin, phone},
+		{"password", passwordLogin(map[string]bool{}), func() string { return email("pw-flow") }},
 	}
 	for _, f := range flows {
 		for _, rest := range []bool{true, false} {
