@@ -23,9 +23,14 @@ import (
 )
 
 const (
-	someEmail = "someone@example.com"
-	somePhone = "+15555550177"
+	someEmail    = "someone@example.com"
+	somePhone    = "+15555550177"
+	somePassword = "marble Otter 81 quietly"
 )
+
+// endUserCredentialCalls are the methods whose 401 unauthorized_credentials is taken as the end
+// user's wrong password, not authsvc's wrong secret (Error.EndUserCredentials).
+var endUserCredentialCalls = map[string]bool{"ConsumerPasswordAuthenticate": true, "ConsumerPasswordExistingPasswordReset": true}
 
 // consumerCalls is every consumer method with minimal arguments, by name.
 func consumerCalls(c *sc.Client) map[string]func(ctx context.Context) error {
@@ -102,6 +107,40 @@ func consumerCalls(c *sc.Client) map[string]func(ctx context.Context) error {
 			_, err := c.ConsumerSessionsExchangeAccessToken(ctx, sc.ConsumerSessionsExchangeAccessTokenParams{AccessToken: "t"})
 			return err
 		},
+		"ConsumerPasswordCreate": func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordCreate(ctx, sc.ConsumerPasswordCreateParams{Email: someEmail, Password: somePassword})
+			return err
+		},
+		"ConsumerPasswordAuthenticate": func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordAuthenticate(ctx, sc.ConsumerPasswordAuthenticateParams{Email: someEmail, Password: somePassword})
+			return err
+		},
+		"ConsumerPasswordStrengthCheck": func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordStrengthCheck(ctx, sc.ConsumerPasswordStrengthCheckParams{Password: somePassword})
+			return err
+		},
+		"ConsumerPasswordMigrate": func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordMigrate(ctx, sc.ConsumerPasswordMigrateParams{Email: someEmail, Hash: "h", HashType: "bcrypt"})
+			return err
+		},
+		"ConsumerPasswordEmailResetStart": func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordEmailResetStart(ctx, sc.ConsumerPasswordEmailResetStartParams{Email: someEmail})
+			return err
+		},
+		"ConsumerPasswordEmailReset": func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordEmailReset(ctx, sc.ConsumerPasswordEmailResetParams{Token: "t", Password: somePassword})
+			return err
+		},
+		"ConsumerPasswordExistingPasswordReset": func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordExistingPasswordReset(ctx, sc.ConsumerPasswordExistingPasswordResetParams{
+				Email: someEmail, ExistingPassword: somePassword, NewPassword: somePassword + "!",
+			})
+			return err
+		},
+		"ConsumerPasswordSessionReset": func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordSessionReset(ctx, sc.ConsumerPasswordSessionResetParams{SessionToken: "t", Password: somePassword})
+			return err
+		},
 		"UserCreate": func(ctx context.Context) error {
 			_, err := c.UserCreate(ctx, sc.UserCreateParams{Email: someEmail})
 			return err
@@ -163,27 +202,35 @@ func consumerCalls(c *sc.Client) map[string]func(ctx context.Context) error {
 
 // TestEveryConsumerMethodReportsStytchErrors calls every consumer method with a wrong secret: each
 // must return *Error with 401 unauthorized_credentials (INTERNAL for callers: authsvc's own
-// credentials are wrong), Stytch's request ID, and a message free of the request's inputs.
+// credentials are wrong), Stytch's request ID, and a message free of the request's inputs. The two
+// password-checking methods cannot tell a wrong secret from a wrong password (Stytch answers both
+// alike) and report UNAUTHENTICATED.
 func TestEveryConsumerMethodReportsStytchErrors(t *testing.T) {
 	h := newConsumerHarness(t, func(c *sc.Config) { c.Secret = "secret-test-wrong" })
 	calls := consumerCalls(h.client)
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
 			err := call(t.Context())
-			requireStytchError(t, err, http.StatusUnauthorized, "unauthorized_credentials", codes.Internal)
+			want := codes.Internal
+			if endUserCredentialCalls[name] {
+				want = codes.Unauthenticated
+			}
+			requireStytchError(t, err, http.StatusUnauthorized, "unauthorized_credentials", want)
 			e, _ := sc.AsError(err)
 			assert.NotEmpty(t, e.ErrorURL)
 			assert.True(t, sc.IsUnauthorized(err))
 			assert.False(t, sc.IsUnavailable(err))
 			assert.NotContains(t, err.Error(), someEmail)
 			assert.NotContains(t, err.Error(), somePhone)
+			assert.NotContains(t, err.Error(), somePassword)
+			assert.NotContains(t, status.Convert(err).Message(), somePassword)
 			assert.NotContains(t, err.Error(), "secret-test-wrong")
 			assert.NotContains(t, status.Convert(err).Message(), someEmail)
 		})
 	}
 	// Every consumer endpoint the emulator routes, the JWKS aside, was called exactly once.
 	assert.Equal(t, len(calls), h.emu.Requests("*"))
-	assert.Len(t, calls, 32)
+	assert.Len(t, calls, 40)
 }
 
 // A consumer path parameter that is not exactly one segment never leaves the client.
@@ -377,6 +424,40 @@ func TestConsumerRequestBodiesCarryExactlyTheFieldsSet(t *testing.T) {
 			_, err := c.ConsumerSessionsExchangeAccessToken(ctx, sc.ConsumerSessionsExchangeAccessTokenParams{AccessToken: "at"})
 			return err
 		}, "POST /v1/sessions/exchange_access_token", "", `{"access_token":"at"}`},
+		{"ConsumerPasswordCreate", func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordCreate(ctx, sc.ConsumerPasswordCreateParams{Email: someEmail, Password: "pw", SessionDurationMinutes: 30, UntrustedMetadata: sc.Metadata{}})
+			return err
+		}, "POST /v1/passwords", "", `{"email":"someone@example.com","password":"pw","session_duration_minutes":30,"untrusted_metadata":{}}`},
+		{"ConsumerPasswordAuthenticate", func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordAuthenticate(ctx, sc.ConsumerPasswordAuthenticateParams{Email: someEmail, Password: "pw", SessionJWT: "jwt"})
+			return err
+		}, "POST /v1/passwords/authenticate", "", `{"email":"someone@example.com","password":"pw","session_jwt":"jwt"}`},
+		{"ConsumerPasswordStrengthCheck", func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordStrengthCheck(ctx, sc.ConsumerPasswordStrengthCheckParams{Password: "pw"})
+			return err
+		}, "POST /v1/passwords/strength_check", "", `{"password":"pw"}`},
+		{"ConsumerPasswordMigrate", func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordMigrate(ctx, sc.ConsumerPasswordMigrateParams{
+				Email: someEmail, Hash: "h", HashType: "md_5", MD5Config: &sc.PasswordSaltConfig{PrependSalt: "a"}, SetEmailVerified: true,
+			})
+			return err
+		}, "POST /v1/passwords/migrate", "", `{"email":"someone@example.com","hash":"h","hash_type":"md_5","md_5_config":{"prepend_salt":"a","append_salt":""},"set_email_verified":true}`},
+		{"ConsumerPasswordEmailResetStart", func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordEmailResetStart(ctx, sc.ConsumerPasswordEmailResetStartParams{Email: someEmail, ResetPasswordExpirationMinutes: 15, CodeChallenge: "ch"})
+			return err
+		}, "POST /v1/passwords/email/reset/start", "", `{"email":"someone@example.com","reset_password_expiration_minutes":15,"code_challenge":"ch"}`},
+		{"ConsumerPasswordEmailReset", func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordEmailReset(ctx, sc.ConsumerPasswordEmailResetParams{Token: "tok", Password: "pw", CodeVerifier: "ver"})
+			return err
+		}, "POST /v1/passwords/email/reset", "", `{"token":"tok","password":"pw","code_verifier":"ver"}`},
+		{"ConsumerPasswordExistingPasswordReset", func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordExistingPasswordReset(ctx, sc.ConsumerPasswordExistingPasswordResetParams{Email: someEmail, ExistingPassword: "old", NewPassword: "new"})
+			return err
+		}, "POST /v1/passwords/existing_password/reset", "", `{"email":"someone@example.com","existing_password":"old","new_password":"new"}`},
+		{"ConsumerPasswordSessionReset", func(ctx context.Context) error {
+			_, err := c.ConsumerPasswordSessionReset(ctx, sc.ConsumerPasswordSessionResetParams{Password: "pw", SessionToken: "st", SessionDurationMinutes: 60})
+			return err
+		}, "POST /v1/passwords/session/reset", "", `{"password":"pw","session_token":"st","session_duration_minutes":60}`},
 		{"UserCreate", func(ctx context.Context) error {
 			_, err := c.UserCreate(ctx, sc.UserCreateParams{PhoneNumber: somePhone, Roles: []string{}})
 			return err

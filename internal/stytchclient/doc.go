@@ -39,8 +39,10 @@
 // SearchQuery, ResultsMetadata, DeviceInfo, AuthorizationVerdict).
 // Endpoints with one request or response shape share its type: SMS and
 // WhatsApp sends take ConsumerOTPPhoneSendParams, magic-link and OTP
-// authenticate return ConsumerAuthenticateResult, the factor deletes and
-// exchange_primary_factor return UserResult.
+// authenticate return ConsumerAuthenticateResult, the password calls that
+// may start a session return ConsumerSessionResult, the factor deletes and
+// exchange_primary_factor return UserResult. Passwords are the Consumer
+// password methods (ConsumerPasswordCreate ... ConsumerPasswordSessionReset).
 //
 // # Calls
 //
@@ -67,7 +69,11 @@
 // timeouts are *TransportError. IsNotFound, IsRateLimited, IsUnauthorized,
 // IsUnavailable (5xx, transport, timeouts; also errors.Is(err, ErrUnavailable))
 // and IsTimeout classify; every one of them carries its gRPC status
-// (GRPCStatus, status.go), mapped from Stytch's error_type.
+// (GRPCStatus, status.go), mapped from Stytch's error_type. One exception:
+// Stytch answers a wrong end-user password with the 401
+// unauthorized_credentials it also uses for a wrong project secret, so on
+// ConsumerPasswordAuthenticate and ConsumerPasswordExistingPasswordReset
+// (Error.EndUserCredentials) it is UNAUTHENTICATED, not INTERNAL.
 // Error() strings name the endpoint template, status, error type and
 // request ID only: never the error_message (Stytch echoes emails there),
 // the URL (member get by email carries it in the query), or secrets.
@@ -79,7 +85,8 @@
 // repeated only when replaying it cannot cause anything the first did not —
 // the attempt never got a connection (httptrace GotConn never fired: DNS,
 // dial, TLS failures), or the endpoint is read-only (GETs; the search POSTs,
-// users search included, and the discovery organization list) and the failure is a transport error,
+// users search included, the discovery organization list and the password
+// strength check) and the failure is a transport error,
 // timeout or 500/502/503/504. Sends, authenticates, creates, exchanges,
 // token issuance, PUTs and DELETEs are never repeated once they may have been sent. 429 is
 // never retried: the caller gets IsRateLimited with RetryAfter. Backoff is

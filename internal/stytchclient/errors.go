@@ -43,6 +43,12 @@ type Error struct {
 	Details json.RawMessage
 	// RetryAfter is the delay from a Retry-After header, zero when absent.
 	RetryAfter time.Duration
+	// EndUserCredentials is set for the endpoints that check an end user's password (password
+	// authenticate and existing_password/reset). Stytch answers a wrong password there with the
+	// same 401 unauthorized_credentials as a wrong project secret; on these endpoints it is taken
+	// as the end user's mistake (UNAUTHENTICATED), not authsvc's (INTERNAL). A wrong project
+	// secret still shows as INTERNAL on every other call.
+	EndUserCredentials bool
 }
 
 // Error implements error without user-supplied text (see type doc).

@@ -177,6 +177,8 @@ func TestEndpointProject(t *testing.T) {
 		"/v1/otps/authenticate":                ProjectConsumer,
 		"/v1/sessions":                         ProjectConsumer,
 		"/v1/sessions/authenticate":            ProjectConsumer,
+		"/v1/passwords":                        ProjectConsumer,
+		"/v1/passwords/email/reset/start":      ProjectConsumer,
 		"/v1/sessions/jwks/{project_id}":       "", // both kinds may fetch it
 		"/v1/m2m/clients":                      "",
 		"/v1/public/{project_id}/oauth2/token": "",

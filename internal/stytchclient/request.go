@@ -62,6 +62,9 @@ type call struct {
 	readOnly bool
 	// noAuth omits the project Basic auth (token endpoint).
 	noAuth bool
+	// endUserCredentials marks an endpoint that checks an end user's password: its 401
+	// unauthorized_credentials means that password was wrong (see Error.EndUserCredentials).
+	endUserCredentials bool
 }
 
 // attempt is per-attempt state shared, through the request context, between
@@ -252,6 +255,7 @@ func (c *Client) attempt(ctx context.Context, cl call, a *attempt, method, u str
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := newError(cl.endpoint, resp.StatusCode, resp.Header, a.body, time.Now())
+		e.EndUserCredentials = cl.endUserCredentials
 		tagSpan(a.span, e.RequestID, e.ErrorType)
 		if safe && retryableStatus(resp.StatusCode) {
 			return retryable{e}

@@ -43,6 +43,7 @@ var errorTypes = map[string]errorType{
 	"attribute_mismatch":                     {http.StatusUnauthorized, "the session does not match the request"},
 	"bad_request":                            {http.StatusBadRequest, "the request was rejected as invalid"},
 	"biometric_registration_not_found":       {http.StatusNotFound, "biometric registration not found"},
+	"breached_password":                      {http.StatusBadRequest, "the password appears in a data breach; choose another"},
 	"captcha_failed":                         {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
 	"crypto_wallet_not_found":                {http.StatusNotFound, "crypto wallet not found"},
 	"duplicate_email":                        {http.StatusBadRequest, "an account with this email address already exists"},
@@ -79,10 +80,12 @@ var errorTypes = map[string]errorType{
 	"password_not_found":                     {http.StatusNotFound, "password not found"},
 	"phone_number_not_found":                 {http.StatusNotFound, "phone number not found"},
 	"pkce_mismatch":                          {http.StatusBadRequest, "the PKCE code verifier does not match"},
+	"reset_password":                         {http.StatusBadRequest, "the password must be reset before it can be used"},
 	"route_not_found":                        {http.StatusNotFound, "internal error"},
 	"session_authorization_error":            {http.StatusForbidden, "the session is not authorized to perform this action"},
 	"session_authorization_tenancy_error":    {http.StatusForbidden, "the member session belongs to another organization"},
 	"session_not_found":                      {http.StatusNotFound, "the session is invalid or expired"},
+	"session_too_old_to_reset_password":      {http.StatusBadRequest, "the session must have authenticated by email or password in the last 5 minutes"},
 	"too_few_tokens_authenticated":           {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
 	"too_many_factors":                       {http.StatusBadRequest, "the user has more than one factor; only a user with exactly one can exchange it"},
 	"too_many_requests":                      {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
@@ -93,6 +96,7 @@ var errorTypes = map[string]errorType{
 	"unauthorized_credentials":               {http.StatusUnauthorized, "internal error"},
 	"user_already_active":                    {http.StatusBadRequest, "the user is already active"},
 	"user_not_found":                         {http.StatusNotFound, "user not found"},
+	"weak_password":                          {http.StatusBadRequest, "the password is too weak"},
 	"webauthn_registration_not_found":        {http.StatusNotFound, "WebAuthn registration not found"},
 }
 
@@ -144,6 +148,9 @@ func CodeForHTTPStatus(s int) codes.Code {
 
 // Code is the gRPC code of e: by its error type where Stytch sent one, else by its HTTP status.
 func (e *Error) Code() codes.Code {
+	if e.wrongPassword() {
+		return codes.Unauthenticated
+	}
 	if internalTypes[e.ErrorType] {
 		return codes.Internal
 	}
@@ -155,11 +162,24 @@ func (e *Error) GRPCStatus() *status.Status {
 	return e.apiError().GRPCStatus()
 }
 
+// wrongPassword reports an end user's wrong password (see Error.EndUserCredentials).
+func (e *Error) wrongPassword() bool {
+	return e.EndUserCredentials && e.StatusCode == http.StatusUnauthorized && e.ErrorType == "unauthorized_credentials"
+}
+
+// wrongPasswordMessage names neither which of the two was wrong nor whether the account exists.
+//
+//nolint:gosec // G101: a message about a password, not a credential
+const wrongPasswordMessage = "the email address or password is incorrect"
+
 func (e *Error) apiError() *rpcerr.Error {
 	code := e.Code()
 	out := &rpcerr.Error{Code: code, Reason: e.ErrorType, Domain: DomainStytch, Message: codeMessages[code]}
 	if t, ok := errorTypes[e.ErrorType]; ok {
 		out.Message = t.message
+	}
+	if e.wrongPassword() {
+		out.Message = wrongPasswordMessage
 	}
 	if out.Message == "" {
 		out.Message = codeMessages[codes.Internal]

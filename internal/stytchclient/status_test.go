@@ -103,9 +103,8 @@ func TestErrorTypesNamedInTheSpecsProse(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &doc))
 	// "`name` error" or "error ... `name`" within one clause.
 	named := regexp.MustCompile("`([a-z0-9_]+)`\\s+error|error[^.`]{0,40}`([a-z0-9_]+)`")
-	// Password-authenticate outcomes: this client does not call the password endpoints, and the
-	// spec states no status for them.
-	notCalled := map[string]bool{"reset_password": true, "member_reset_password": true}
+	// The B2B password-authenticate outcome: this client does not call the B2B password endpoints.
+	notCalled := map[string]bool{"member_reset_password": true}
 	seen := map[string]string{}
 	for p, item := range doc.Paths {
 		for method, rawOp := range item {
@@ -131,4 +130,23 @@ func TestErrorTypesNamedInTheSpecsProse(t *testing.T) {
 		_, ok := errorTypes[typ]
 		assert.True(t, ok, "%s names error type %q, which is not in the table", where, typ)
 	}
+}
+
+// On the endpoints that check an end user's password, unauthorized_credentials is that password
+// being wrong: UNAUTHENTICATED, with a message that says neither which input was wrong nor whether
+// the account exists. Elsewhere it stays INTERNAL (authsvc's own secret is wrong).
+func TestWrongPasswordIsUnauthenticated(t *testing.T) {
+	e := &Error{StatusCode: http.StatusUnauthorized, ErrorType: "unauthorized_credentials", RequestID: "r", EndUserCredentials: true}
+	st := e.GRPCStatus()
+	assert.Equal(t, codes.Unauthenticated, st.Code())
+	assert.Equal(t, wrongPasswordMessage, st.Message())
+
+	e.EndUserCredentials = false
+	assert.Equal(t, codes.Internal, e.GRPCStatus().Code())
+
+	// Other errors of those endpoints keep their own mapping.
+	e = &Error{StatusCode: http.StatusNotFound, ErrorType: "email_not_found", EndUserCredentials: true}
+	assert.Equal(t, codes.NotFound, e.GRPCStatus().Code())
+	e = &Error{StatusCode: http.StatusBadRequest, ErrorType: "reset_password", EndUserCredentials: true}
+	assert.Equal(t, codes.InvalidArgument, e.GRPCStatus().Code())
 }

@@ -369,13 +369,16 @@ func (e *Emulator) peekUserLink(tok, verifier string, now time.Time) (*userLink,
 	if l.used || !now.Before(l.expiresAt) {
 		return nil, linkUnusable()
 	}
-	if l.pkce != "" {
-		sum := sha256.Sum256([]byte(verifier))
-		if verifier == "" || base64.RawURLEncoding.EncodeToString(sum[:]) != strings.TrimRight(l.pkce, "=") {
-			return nil, badRequest("code_verifier does not match the code_challenge of the magic link.").withType(errPKCEMismatch)
-		}
+	if l.pkce != "" && !pkceMatches(verifier, l.pkce) {
+		return nil, badRequest("code_verifier does not match the code_challenge of the magic link.").withType(errPKCEMismatch)
 	}
 	return l, nil
+}
+
+// pkceMatches reports whether verifier hashes to challenge (S256).
+func pkceMatches(verifier, challenge string) bool {
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier != "" && base64.RawURLEncoding.EncodeToString(sum[:]) == strings.TrimRight(challenge, "=")
 }
 
 func (e *Emulator) userMLAuthenticate(rq *request) (any, error) {

@@ -34,6 +34,15 @@ func (e *Emulator) consumerRoutes() []route {
 		{"POST /v1/otps/email/send", authRequired, e.otpEmailSend(false)},
 		{"POST /v1/otps/email/login_or_create", authRequired, e.otpEmailSend(true)},
 		{"POST /v1/otps/authenticate", authRequired, e.userOTPAuthenticate},
+		// passwords
+		{"POST /v1/passwords", authRequired, e.passwordCreate},
+		{"POST /v1/passwords/authenticate", authRequired, e.passwordAuthenticate},
+		{"POST /v1/passwords/strength_check", authRequired, e.passwordStrengthCheck},
+		{"POST /v1/passwords/migrate", authRequired, e.passwordMigrate},
+		{"POST /v1/passwords/email/reset/start", authRequired, e.passwordResetStart},
+		{"POST /v1/passwords/email/reset", authRequired, e.passwordResetByEmail},
+		{"POST /v1/passwords/existing_password/reset", authRequired, e.passwordResetExisting},
+		{"POST /v1/passwords/session/reset", authRequired, e.passwordResetBySession},
 		// sessions (the JWKS path is in stytchRoutes: both project types serve it)
 		{"GET /v1/sessions", authRequired, e.userSessionsGet},
 		{"POST /v1/sessions/authenticate", authRequired, e.userSessionsAuthenticate},

@@ -68,8 +68,11 @@
 //	POST   /v1/otps/authenticate           (method_id + code)
 //	GET    /v1/sessions?user_id=           POST /v1/sessions/authenticate | revoke | migrate | exchange_access_token
 //	GET    /v1/sessions/jwks/{project_id}
+//	POST   /v1/passwords | passwords/authenticate | strength_check | migrate
+//	POST   /v1/passwords/email/reset/start | email/reset
+//	POST   /v1/passwords/existing_password/reset | session/reset
 //
-// Password routes (/v1/passwords/...) are not emulated. Consumer session JWTs
+// Consumer session JWTs
 // carry iss stytch.com/{project_id}, aud [project_id], sub = user ID, iat, nbf,
 // exp (5 minutes), the https://stytch.com/session claim (id, times,
 // attributes, authentication_factors, roles) and the custom claims; there is
@@ -226,6 +229,28 @@
 //     email_verified, phone_number, phone_id, phone_number_fuzzy,
 //     phone_verified, full_name_fuzzy, password_exists, roles,
 //     created_at_greater_than, created_at_less_than (RFC 3339).
+//   - Passwords (passwords.go) use internal/passwords: argon2id hashes
+//     (WithPasswordHashParams, default passwords.TestParams), the strength
+//     policy of WithPasswordPolicy (default zxcvbn with breach detection, as
+//     Stytch's default). create and the three resets refuse a password on the
+//     breached list with 400 breached_password and one below the policy (or
+//     containing the email's local part) with 400 weak_password. migrate
+//     stores the imported hash (any of the nine hash types, verified for
+//     real) on the user with that email, creating it when there is none; the
+//     first successful authenticate replaces it with a native hash. A wrong
+//     password, or a user without one, is 401 unauthorized_credentials; an
+//     unknown address is 404 email_not_found (as Stytch answers both). A
+//     correct password that is on the breached list is 400 reset_password and
+//     sets user.password.requires_reset; only a reset clears it. reset/start
+//     mails a single-use token (Message template TemplateResetPassword,
+//     method MethodMagicLink; 5 to 10080 minutes, default 30; PKCE as for
+//     magic links); a failed reset (weak password, PKCE) leaves it usable.
+//     Every reset revokes the user's other sessions; session/reset keeps the
+//     session it was called with and needs a password, email magic-link or
+//     email OTP factor from the last 5 minutes in it (400
+//     session_too_old_to_reset_password). Password factors are type
+//     "password", delivery_method "knowledge". reset_password's HTTP status is
+//     not documented; the emulator answers 400.
 //   - Emulator-own consumer error types (marked in wire.go): too_many_factors,
 //     user_already_active, invite_not_found, invalid_migration_token. The
 //     other consumer types it answers are Stytch's.

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/authsvc/authsvc/internal/passwords"
 )
 
 // SandboxOrganizationID is the organization Stytch documents for sandbox
@@ -52,6 +54,8 @@ type config struct {
 	redirectURL string
 	signingKey  *rsa.PrivateKey
 	projectType ProjectType
+	pwPolicy    *passwords.Policy
+	pwParams    *passwords.Params
 }
 
 // Option configures an Emulator.
@@ -110,9 +114,13 @@ type Emulator struct {
 	faults   []*faultEntry
 	faultSeq int
 	counts   map[string]int
+
+	// pw is the password machinery of a consumer project (passwords.go).
+	pw *passwordKit
 }
 
-// New builds an emulator. The only error source is key generation.
+// New builds an emulator. Errors come from key generation and from invalid
+// password options (WithPasswordPolicy, WithPasswordHashParams).
 func New(opts ...Option) (*Emulator, error) {
 	cfg := config{redirectURL: DefaultRedirectURL}
 	for _, o := range opts {
@@ -150,6 +158,9 @@ func New(opts ...Option) (*Emulator, error) {
 		return nil, fmt.Errorf("stytchemu: generate signing key: %w", err)
 	}
 	e.keys = k
+	if e.pw, err = newPasswordKit(cfg.pwPolicy, cfg.pwParams); err != nil {
+		return nil, err
+	}
 	e.mux = e.routes()
 	if cfg.sandbox {
 		if e.projectType == ProjectConsumer {

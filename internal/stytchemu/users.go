@@ -73,6 +73,7 @@ type user struct {
 	emails            []*userEmail
 	phones            []*userPhone
 	passwordID        string
+	password          *storedPassword // nil for a seeded password (SeedUserFactor)
 	factors           []seededFactor
 	roles             []string
 	trustedMetadata   map[string]any
@@ -117,6 +118,7 @@ type consumerStore struct {
 	links          map[string]*userLink
 	otps           map[string]*userOTP // by method_id
 	migrations     map[string]string   // external token -> email
+	resets         map[string]*passwordReset
 }
 
 func newConsumerStore() *consumerStore {
@@ -127,6 +129,7 @@ func newConsumerStore() *consumerStore {
 		links:          map[string]*userLink{},
 		otps:           map[string]*userOTP{},
 		migrations:     map[string]string{},
+		resets:         map[string]*passwordReset{},
 	}
 }
 
@@ -212,6 +215,11 @@ func (s *consumerStore) deleteUser(u *user) {
 			delete(s.otps, id)
 		}
 	}
+	for tok, r := range s.resets {
+		if r.userID == u.id {
+			delete(s.resets, tok)
+		}
+	}
 }
 
 func (s *consumerStore) deleteSessionsOf(userID string) {
@@ -287,7 +295,7 @@ func (u *user) wire() obj {
 		o["external_id"] = u.externalID
 	}
 	if u.passwordID != "" {
-		o["password"] = obj{"password_id": u.passwordID, "requires_reset": false}
+		o["password"] = obj{"password_id": u.passwordID, "requires_reset": u.password != nil && u.password.requiresReset}
 	}
 	return o
 }
@@ -489,7 +497,7 @@ func (u *user) removeFactor(kind, id string) bool {
 		return len(u.phones) != n
 	case FactorPassword:
 		if u.passwordID != "" && strings.EqualFold(u.passwordID, id) {
-			u.passwordID = ""
+			u.passwordID, u.password = "", nil
 			return true
 		}
 		return false
@@ -533,12 +541,12 @@ func (e *Emulator) userExchangePrimaryFactor(rq *request) (any, error) {
 		if o, _ := e.cs.userByEmail(in.EmailAddress); o != nil && o != u {
 			return nil, newErr(http.StatusBadRequest, errDuplicateEmail, "A user with this email already exists.")
 		}
-		u.emails, u.phones, u.factors, u.passwordID = []*userEmail{newEmail(in.EmailAddress)}, nil, nil, ""
+		u.emails, u.phones, u.factors, u.passwordID, u.password = []*userEmail{newEmail(in.EmailAddress)}, nil, nil, "", nil
 	} else {
 		if o, _ := e.cs.userByPhone(in.PhoneNumber); o != nil && o != u {
 			return nil, newErr(http.StatusBadRequest, errDuplicatePhone, "A user with this phone number already exists.")
 		}
-		u.emails, u.phones, u.factors, u.passwordID = nil, []*userPhone{newPhone(in.PhoneNumber)}, nil, ""
+		u.emails, u.phones, u.factors, u.passwordID, u.password = nil, []*userPhone{newPhone(in.PhoneNumber)}, nil, "", nil
 	}
 	for id, c := range e.cs.otps {
 		if c.userID == u.id {
