@@ -10,7 +10,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/dynamicpb"
@@ -224,4 +228,26 @@ func TestCallerKey(t *testing.T) {
 	assert.Equal(t, "user:user-test-1", Principal{Kind: KindUser, UserID: "user-test-1"}.CallerKey())
 	assert.Equal(t, "service:m2m-client-test-1", Principal{Kind: KindService, ClientID: "m2m-client-test-1"}.CallerKey())
 	assert.Empty(t, Principal{Kind: KindPublic, UserID: "user-test-1"}.CallerKey())
+}
+
+// The RPC's span names the user (never a token).
+func TestUserCallerOnTheSpan(t *testing.T) {
+	h := newUserHarness(t)
+	uma := h.user(t, "uma@example.com")
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	ctx, span := tp.Tracer("test").Start(t.Context(), "rpc")
+	ctx = metadata.NewIncomingContext(ctx, metadata.Pairs("authorization", "Bearer "+uma.JWT))
+	_, err := h.acc.Unary()(ctx, h.req(t, ""), &grpc.UnaryServerInfo{FullMethod: userAny}, func(context.Context, any) (any, error) { return "ok", nil })
+	require.NoError(t, err)
+	span.End()
+	require.Len(t, rec.Ended(), 1)
+	attrs := map[string]string{}
+	for _, a := range rec.Ended()[0].Attributes() {
+		attrs[string(a.Key)] = a.Value.String()
+		assert.NotContains(t, a.Value.String(), uma.JWT[:40])
+	}
+	assert.Equal(t, "user", attrs["authsvc.caller.kind"])
+	assert.Equal(t, uma.UserID, attrs["authsvc.caller.user_id"])
+	assert.NotContains(t, attrs, "authsvc.caller.member_id")
 }
