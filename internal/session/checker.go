@@ -326,7 +326,7 @@ func (c *Checker) checkRemote(ctx context.Context, req Request, reason string) (
 	key := sha256.Sum256([]byte(cred))
 	failed := &Result{Path: PathRemote, Reason: reason}
 	if err := c.recentlyRejected(key); err != nil {
-		c.metrics.SessionVerified(ctx, telemetry.PathRemote, telemetry.OutcomeInvalid, reasonNegativeCache)
+		c.metrics.CredentialVerified(ctx, c.sessionKind(), telemetry.PathRemote, telemetry.OutcomeInvalid, reasonNegativeCache)
 		return failed, err
 	}
 	if err := c.checkAuthorizationKind(req); err != nil {
@@ -341,7 +341,7 @@ func (c *Checker) checkRemote(ctx context.Context, req Request, reason string) (
 	}
 	out, refreshedJWT, err := c.authenticate(ctx, req)
 	outcome := remoteOutcome(err)
-	c.metrics.SessionVerified(ctx, telemetry.PathRemote, outcome, reason)
+	c.metrics.CredentialVerified(ctx, c.sessionKind(), telemetry.PathRemote, outcome, reason)
 	if done != nil {
 		done(outcome == telemetry.OutcomeInvalid)
 	}
@@ -465,6 +465,15 @@ func (c *Checker) CheckM2M(ctx context.Context, token string, required []string)
 	return c.verifier.VerifyM2M(ctx, token, required) //nolint:wrapcheck // verify's errors carry their status
 }
 
+// sessionKind is the kind label of the checker's session verifications: a consumer project's
+// user sessions are counted apart from member sessions.
+func (c *Checker) sessionKind() string {
+	if c.consumer {
+		return telemetry.KindUserSession
+	}
+	return telemetry.KindSession
+}
+
 // observeLocal counts the verifier's decisions (local: signature checked;
 // cache: a token verified before, rechecked).
 func (c *Checker) observeLocal(ctx context.Context, kind, path string, err error) {
@@ -479,6 +488,9 @@ func (c *Checker) observeLocal(ctx context.Context, kind, path string, err error
 		outcome = telemetry.OutcomeValid
 	case "keys_not_loaded", "canceled", "other":
 		outcome = telemetry.OutcomeError // could not decide; says nothing about the credential
+	}
+	if kind == verify.KindSession {
+		kind = c.sessionKind()
 	}
 	c.metrics.CredentialVerified(ctx, kind, p, outcome, reason)
 }

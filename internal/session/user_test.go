@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -13,6 +14,7 @@ import (
 	sc "github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/telemetry"
 	"github.com/authsvc/authsvc/internal/testkit"
 	"github.com/authsvc/authsvc/internal/testkit/sessionkit"
 )
@@ -158,4 +160,24 @@ func TestNewRequiresTheRemoteOfItsProjectType(t *testing.T) {
 	require.ErrorContains(t, err, "UserRemote")
 	_, err = session.New(session.Config{ProjectID: "p", UserRemote: &sc.Client{}})
 	require.ErrorContains(t, err, "Remote")
+}
+
+// A consumer checker's decisions are counted in the same metric, with kind user_session.
+func TestUserSessionsAreCountedApart(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	metrics, err := telemetry.NewAuthMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"))
+	require.NoError(t, err)
+	h := newUserHarness(t, func(c *session.Config) { c.Metrics = metrics })
+
+	_, err = h.auth.Check(t.Context(), session.Request{JWT: h.s.JWT})
+	require.NoError(t, err)
+	_, err = h.auth.Check(t.Context(), session.Request{Token: h.s.Token})
+	require.NoError(t, err)
+
+	kind := telemetry.AttrKind.String(telemetry.KindUserSession)
+	local := testkit.CounterSum(t, reader, telemetry.MetricSessionVerifications, kind, telemetry.AttrPath.String(string(telemetry.PathLocal)))
+	remote := testkit.CounterSum(t, reader, telemetry.MetricSessionVerifications, kind, telemetry.AttrPath.String(string(telemetry.PathRemote)))
+	assert.Equal(t, int64(1), local)
+	assert.Equal(t, int64(1), remote)
+	assert.Zero(t, testkit.CounterSum(t, reader, telemetry.MetricSessionVerifications, telemetry.AttrKind.String(telemetry.KindSession)))
 }
