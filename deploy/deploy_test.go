@@ -588,7 +588,7 @@ func TestCheckPromQLCatchesMistakes(t *testing.T) {
 }
 
 // grafanaVars replaces Grafana's template variables by values PromQL accepts.
-var grafanaVars = strings.NewReplacer("$__rate_interval", "5m", "$__interval", "1m", "$__range", "1h", "$job", ".*")
+var grafanaVars = strings.NewReplacer("$__rate_interval", "5m", "$__interval", "1m", "$__range", "1h", "$job", ".*", "$api", "(b2b|consumer)")
 
 type grafanaPanel struct {
 	ID         int    `json:"id"`
@@ -685,6 +685,51 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
+// TestDashboardOffersEveryAPI: the dashboard's api variable filters the RPC panels by API package
+// (authsvc.<api>.v1); a package served by authsvc but missing from the variable's options would
+// vanish from those panels once an operator picks APIs. The packages are the directories of
+// gen/go/authsvc that hold gRPC services.
+func TestDashboardOffersEveryAPI(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("grafana", "authsvc.json"))
+	require.NoError(t, err)
+	var dash struct {
+		Templating struct {
+			List []struct {
+				Name    string          `json:"name"`
+				Query   json.RawMessage `json:"query"` // a string for a custom variable, an object for a query one
+				Options []struct {
+					Value string `json:"value"`
+				} `json:"options"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	require.NoError(t, json.Unmarshal(data, &dash))
+	var offered []string
+	for _, v := range dash.Templating.List {
+		if v.Name != "api" {
+			continue
+		}
+		for _, o := range v.Options {
+			offered = append(offered, o.Value)
+		}
+		var query string
+		require.NoError(t, json.Unmarshal(v.Query, &query), "the api variable is not a custom one")
+		assert.Equal(t, strings.Join(offered, ","), query, "the api variable's query and options differ")
+	}
+	require.NotEmpty(t, offered, "the dashboard has no api variable")
+
+	services, err := filepath.Glob(filepath.Join("..", "gen", "go", "authsvc", "*", "v1", "*_grpc.pb.go"))
+	require.NoError(t, err)
+	served := map[string]bool{}
+	for _, f := range services {
+		served[filepath.Base(filepath.Dir(filepath.Dir(f)))] = true
+	}
+	require.Contains(t, served, "b2b", "no generated services found: is the glob right?")
+	for api := range served {
+		assert.Contains(t, offered, api, "the dashboard's api variable lacks authsvc.%s.v1", api)
+	}
+}
+
 func TestAlertRules(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("prometheus", "alerts.yaml"))
 	require.NoError(t, err)
@@ -703,7 +748,7 @@ func TestAlertRules(t *testing.T) {
 			assert.NotEmpty(t, r.Annotations["summary"], r.Alert)
 		}
 	}
-	for _, want := range []string{"AuthsvcHighErrorRate", "AuthsvcStytchSlow", "AuthsvcJWKSStale"} {
+	for _, want := range []string{"AuthsvcHighErrorRate", "AuthsvcStytchSlow", "AuthsvcJWKSStale", "AuthsvcSMSPumping", "AuthsvcCredentialStuffing"} {
 		assert.Contains(t, alerts, want)
 	}
 }
