@@ -26,8 +26,12 @@ import (
 type Authenticator struct {
 	jwks    *verify.JWKSCache
 	checker *session.Checker // the same session checker authsvc runs, with authsvc as its remote
-	realm   string
-	log     *slog.Logger
+	// userJWKS and users check consumer user sessions, the same way against the consumer
+	// project's keys; nil unless a consumer project is configured.
+	userJWKS *verify.JWKSCache
+	users    *session.Checker
+	realm    string
+	log      *slog.Logger
 }
 
 // Option configures [New].
@@ -43,6 +47,14 @@ type settings struct {
 	realm           string
 	logger          *slog.Logger
 	tracerProvider  trace.TracerProvider
+	consumer        *consumerSettings
+}
+
+// consumerSettings says where a consumer project's keys and remote checks come from.
+type consumerSettings struct {
+	projectID string
+	keys      verify.Fetcher
+	remote    session.UserRemote
 }
 
 // WithProjectID sets the Stytch project ID that tokens must be issued for (their aud, and the
@@ -143,7 +155,52 @@ func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator,
 		_ = jwks.Close()
 		return nil, fmt.Errorf("authn: %w", err)
 	}
-	return &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger}, nil
+	a := &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger}
+	if s.consumer != nil {
+		if err := a.addUsers(&s); err != nil {
+			_ = jwks.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// addUsers builds the consumer project's key cache and session checker, as New builds the B2B
+// project's: one Checker type, configured with the project type.
+func (a *Authenticator) addUsers(s *settings) error {
+	cs := s.consumer
+	if cs.projectID == "" {
+		return errors.New("authn: the consumer project's ID is required")
+	}
+	jwks, err := verify.NewJWKSCache(verify.JWKSCacheConfig{
+		Fetch:           cs.keys,
+		Name:            "authsvc-consumer",
+		RefreshInterval: s.refreshInterval,
+		Now:             s.now,
+		Logger:          s.logger,
+		TracerProvider:  s.tracerProvider,
+	})
+	if err != nil {
+		return fmt.Errorf("authn: %w", err)
+	}
+	users, err := session.New(session.Config{
+		ProjectType:    verify.ProjectConsumer,
+		ProjectID:      cs.projectID,
+		Keys:           jwks,
+		BaseURL:        s.issuer,
+		Leeway:         s.leeway,
+		MaxTokenAge:    s.maxTokenAge,
+		Now:            s.now,
+		TracerProvider: s.tracerProvider,
+		UserRemote:     cs.remote,
+		RejectedTTL:    -1,
+	})
+	if err != nil {
+		_ = jwks.Close()
+		return fmt.Errorf("authn: %w", err)
+	}
+	a.userJWKS, a.users = jwks, users
+	return nil
 }
 
 // WaitReady blocks until the signing keys are loaded or ctx ends. Call it before reporting ready.
@@ -151,15 +208,27 @@ func (a *Authenticator) WaitReady(ctx context.Context) error {
 	if err := a.jwks.WaitReady(ctx); err != nil {
 		return fmt.Errorf("authn: signing keys: %w", err)
 	}
+	if a.userJWKS != nil {
+		if err := a.userJWKS.WaitReady(ctx); err != nil {
+			return fmt.Errorf("authn: consumer signing keys: %w", err)
+		}
+	}
 	return nil
 }
 
-// Ready reports whether the signing keys are loaded (for a readiness probe).
-func (a *Authenticator) Ready() bool { return a.jwks.Ready() }
+// Ready reports whether the signing keys (of every configured project) are loaded (for a
+// readiness probe).
+func (a *Authenticator) Ready() bool {
+	return a.jwks.Ready() && (a.userJWKS == nil || a.userJWKS.Ready())
+}
 
 // Close stops the background key refresh.
 func (a *Authenticator) Close() error {
-	if err := a.jwks.Close(); err != nil {
+	err := a.jwks.Close()
+	if a.userJWKS != nil {
+		err = errors.Join(err, a.userJWKS.Close())
+	}
+	if err != nil {
 		return fmt.Errorf("authn: %w", err)
 	}
 	return nil
@@ -167,14 +236,26 @@ func (a *Authenticator) Close() error {
 
 // Authenticate verifies token (a session JWT or an M2M access token, without "Bearer ") and
 // returns the caller. Errors are [*Error]s matching [ErrUnauthenticated] or [ErrUnavailable].
+//
+// A session JWT is a member's (B2B project) or, with WithConsumerSessions, a user's (consumer
+// project): the two differ in their claims (a user's sub is the user ID, and it has no
+// organization), and the B2B check refuses a user's JWT for exactly that before any key is looked
+// up, so it then goes to the consumer project's check.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
 	if token == "" {
 		return nil, newError(ErrUnauthenticated, "no credentials", false)
 	}
 	res, err := a.checker.Check(ctx, session.Request{JWT: token})
+	if a.users != nil && errors.Is(err, verify.ErrWrongProjectType) {
+		res, err = a.users.Check(ctx, session.Request{JWT: token})
+	}
 	switch {
+	case err == nil && res.Path == session.PathLocal && res.Claims.UserID != "":
+		return userFromClaims(res.Claims), nil
 	case err == nil && res.Path == session.PathLocal:
 		return memberFromClaims(res.Claims), nil
+	case err == nil && res.UserSession.UserID != "":
+		return userFromSession(&res.UserSession), nil
 	case err == nil:
 		return memberFromSession(&res.Session), nil
 	case errors.Is(err, verify.ErrMalformed):
@@ -270,6 +351,28 @@ func memberFromClaims(c *verify.SessionClaims) *Principal {
 	}
 }
 
+func userFromSession(us *stytchclient.UserSession) *Principal {
+	return &Principal{
+		Kind:       KindUser,
+		UserID:     us.UserID,
+		SessionID:  us.SessionID,
+		Roles:      slices.Clone(us.Roles),
+		ExpiresAt:  us.ExpiresAt.Time,
+		VerifiedBy: VerifiedRemotely,
+	}
+}
+
+func userFromClaims(c *verify.SessionClaims) *Principal {
+	return &Principal{
+		Kind:       KindUser,
+		UserID:     c.UserID,
+		SessionID:  c.SessionID,
+		Roles:      slices.Clone(c.Roles), // the verifier's claims are shared: never hand them out
+		ExpiresAt:  c.Expiry,
+		VerifiedBy: VerifiedLocally,
+	}
+}
+
 func serviceFromClaims(c *verify.M2MClaims) *Principal {
 	return &Principal{
 		Kind:       KindService,
@@ -330,4 +433,12 @@ func projectFromClient(ctx context.Context, c *client.Client) (string, error) {
 		return "", errors.New("authn: authsvc's GetJWKS names no project; set WithProjectID")
 	}
 	return res.GetProjectId(), nil
+}
+
+// withConsumer checks consumer user sessions too: keys from fetch, remote checks by remote. The
+// exported option fetches both from authsvc's consumer SessionsService.
+func withConsumer(projectID string, fetch verify.Fetcher, remote session.UserRemote) Option {
+	return func(s *settings) {
+		s.consumer = &consumerSettings{projectID: projectID, keys: fetch, remote: remote}
+	}
 }
