@@ -19,6 +19,7 @@ import (
 	"github.com/authsvc/authsvc/gen"
 	accessv1 "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 )
 
@@ -54,8 +55,9 @@ func contractMethods(t *testing.T) []protoreflect.MethodDescriptor {
 			}
 		}
 	}
-	// 5 + 6 + 5 + 9 + 3 B2B RPCs and 10 M2M RPCs (issue 5).
-	require.Len(t, methods, 38)
+	// 5 + 6 + 5 + 9 + 3 B2B RPCs, 10 M2M RPCs (issue 5) and 6 + 7 + 6 + 14 + 8
+	// consumer RPCs (issue 15).
+	require.Len(t, methods, 79)
 	return methods
 }
 
@@ -68,12 +70,23 @@ func TestEveryRPCDeclaresAccess(t *testing.T) {
 			rule := pol.GetAccess()
 			require.NotNil(t, rule, "the policy has no access rule")
 
-			admitsSomeone := rule.GetPublic() || rule.GetMemberSession() ||
+			admitsSomeone := rule.GetPublic() || rule.GetMemberSession() || rule.GetUserSession() ||
 				len(rule.GetServiceScopes()) > 0 || len(rule.GetCredentialFields()) > 0
 			assert.True(t, admitsSomeone, "rule admits nobody")
 			if rule.GetPublic() {
-				assert.False(t, rule.GetMemberSession() || len(rule.GetServiceScopes()) > 0 || len(rule.GetCredentialFields()) > 0,
-					"public makes every other way redundant")
+				assert.False(t, rule.GetMemberSession() || rule.GetUserSession() || len(rule.GetServiceScopes()) > 0 ||
+					len(rule.GetCredentialFields()) > 0, "public makes every other way redundant")
+			}
+			if rule.GetUserField() != "" {
+				assert.True(t, rule.GetUserSession(), "user_field needs user_session")
+			}
+			// A session of one project never satisfies the other's rule, so a
+			// package's RPCs admit only that package's kind of session.
+			switch md.ParentFile().Package() {
+			case "authsvc.consumer.v1":
+				assert.False(t, rule.GetMemberSession(), "a consumer RPC admits no member session")
+			default:
+				assert.False(t, rule.GetUserSession(), "only consumer RPCs admit user sessions")
 			}
 			if len(rule.GetMemberRoles()) > 0 || rule.GetMemberOrganizationField() != "" {
 				assert.True(t, rule.GetMemberSession(), "member_roles / member_organization_field need member_session")
@@ -89,6 +102,9 @@ func TestEveryRPCDeclaresAccess(t *testing.T) {
 			}
 			if name := rule.GetMemberOrganizationField(); name != "" {
 				assertStringField(t, in, name, true)
+			}
+			if name := rule.GetUserField(); name != "" {
+				assertStringField(t, in, name, false)
 			}
 		})
 	}
@@ -286,6 +302,39 @@ func TestValidationRejectsBadInput(t *testing.T) {
 		{"m2m search limit above 1000", &m2mv1.SearchClientsRequest{
 			Limit: proto.Int32(1001),
 		}, "limit"},
+		{"consumer login_or_create", &consumerv1.MagicLinksServiceLoginOrCreateRequest{Email: "ada@example.com"}, ""},
+		{"consumer magic link bad email", &consumerv1.MagicLinksServiceSendRequest{Email: "ada"}, "email"},
+		{"consumer magic link expiration above 10080", &consumerv1.MagicLinksServiceLoginOrCreateRequest{
+			Email:                  "ada@example.com",
+			LoginExpirationMinutes: proto.Int32(10081),
+		}, "login_expiration_minutes"},
+		{"consumer otp expiration above 10", &consumerv1.OTPsServiceSmsLoginOrCreateRequest{
+			PhoneNumber:       "+14155550123",
+			ExpirationMinutes: proto.Int32(11),
+		}, "expiration_minutes"},
+		{"consumer phone not E.164", &consumerv1.OTPsServiceWhatsAppSendRequest{PhoneNumber: "4155550123"}, "phone_number"},
+		{"consumer otp method_id in upper case", &consumerv1.OTPsServiceAuthenticateRequest{
+			MethodId: "PHONE-NUMBER-TEST-D5A3B680-E8A3-40C0-B815-AB79986666D0",
+			Code:     "000000",
+		}, "method_id"},
+		{"consumer otp authenticate", &consumerv1.OTPsServiceAuthenticateRequest{
+			MethodId: "phone-number-test-d5a3b680-e8a3-40c0-b815-ab79986666d0",
+			Code:     "000000",
+		}, ""},
+		{"user create with a phone number only", &consumerv1.UsersServiceCreateRequest{PhoneNumber: "+14155550123"}, ""},
+		{"user get path traversal", &consumerv1.UsersServiceGetRequest{UserId: ".."}, "user_id"},
+		{"user factor delete needs a Stytch ID", &consumerv1.UsersServiceDeleteEmailRequest{EmailId: "email/1"}, "email_id"},
+		{"user search fuzzy too short", &consumerv1.UsersServiceSearchRequest{
+			Query: &consumerv1.UserSearchQuery{Operands: []*consumerv1.UserSearchOperand{
+				{Filter: &consumerv1.UserSearchOperand_EmailAddressFuzzy{EmailAddressFuzzy: "ad"}},
+			}},
+		}, "query.operands[0].email_address_fuzzy"},
+		{"exchange primary factor needs one", &consumerv1.UsersServiceExchangePrimaryFactorRequest{UserId: "user-test-1"}, "factor"},
+		{"password migrate without hash type", &consumerv1.PasswordsServiceMigrateRequest{
+			Email: "ada@example.com",
+			Hash:  "$2a$10$abc",
+		}, "hash_type"},
+		{"empty password", &consumerv1.PasswordsServiceAuthenticateRequest{Email: "ada@example.com"}, "password"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,8 +355,10 @@ func TestValidationRejectsBadInput(t *testing.T) {
 }
 
 // secretField matches field names that carry a credential: tokens, JWTs,
-// secrets, OTP codes and PKCE verifiers (not the public PKCE challenge).
-var secretField = regexp.MustCompile(`(^|_)(token|jwt|secret|code|code_verifier)$`)
+// secrets, OTP codes, PKCE verifiers (not the public PKCE challenge),
+// passwords and password hashes. Only string fields carry the secret itself
+// (User.password is the password's metadata, valid_password a verdict).
+var secretField = regexp.MustCompile(`(^|_)(token|jwt|secret|code|code_verifier|password|hash)$`)
 
 // Fields carrying credentials are marked debug_redact, so that code which
 // logs or records messages (interceptors, span attributes) can find and drop
@@ -325,7 +376,7 @@ func TestSecretFieldsAreMarkedDebugRedact(t *testing.T) {
 					f := md.Fields().Get(j)
 					opts, _ := f.Options().(*descriptorpb.FieldOptions)
 					redact := opts.GetDebugRedact()
-					if secretField.MatchString(string(f.Name())) {
+					if f.Kind() == protoreflect.StringKind && secretField.MatchString(string(f.Name())) {
 						assert.True(t, redact, "%s carries a credential but is not marked debug_redact", f.FullName())
 					}
 					if redact {

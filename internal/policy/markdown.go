@@ -30,7 +30,9 @@ start when an RPC has none. This page is generated from those options.
 - **Who may call**: the ways a caller is admitted (any one is enough). *public*: anyone. *member*: a
   Stytch member session (` + "`Authorization: Bearer`" + ` session JWT or token, or the session cookies), with the
   roles listed, in the organization the named field gives; the session is forwarded to Stytch so
-  its RBAC decides too. *service*: an M2M access token holding every scope listed. *holder of*: a
+  its RBAC decides too. *user*: a consumer user session (the same ways, the consumer project's
+  cookies), acting on its own user only: the named field must be empty or the session's user ID.
+  *service*: an M2M access token holding every scope listed. *holder of*: a
   request that carries that credential itself acts on it. Missing or bad credentials are
   ` + "`UNAUTHENTICATED`" + `/401, insufficient ones ` + "`PERMISSION_DENIED`" + `/403.
 - **Budgets**: the admission limits a call spends before any call to Stytch, in order (sizes in
@@ -103,6 +105,13 @@ func who(a *accessv1.AccessRule) string {
 		}
 		ways = append(ways, w)
 	}
+	if a.GetUserSession() {
+		w := "user"
+		if f := a.GetUserField(); f != "" {
+			w += " (own `" + f + "`)"
+		}
+		ways = append(ways, w)
+	}
 	if s := a.GetServiceScopes(); len(s) > 0 {
 		ways = append(ways, "service "+codeList(s))
 	}
@@ -153,6 +162,8 @@ func keyText(parts []*accessv1.KeyPart) string {
 			out = append(out, "organization `"+p.OrganizationField+"`")
 		case *accessv1.KeyPart_Member:
 			out = append(out, "member `"+p.Member.GetField()+"`")
+		case *accessv1.KeyPart_UserField:
+			out = append(out, "user `"+p.UserField+"`")
 		}
 	}
 	return strings.Join(out, " + ")

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1" // the services whose policies are rendered
+	_ "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/policy"
 )

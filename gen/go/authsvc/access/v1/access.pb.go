@@ -710,10 +710,10 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\fuser_session\x18\a \x01(\bR\vuserSession\x12\x1d\n" +
 	"\n" +
 	"user_field\x18\b \x01(\tR\tuserField:S\n" +
-	"\x06policy\x12\x1e.google.protobuf.MethodOptions\x18\xbe\xc7\x03 \x01(\v2\x19.authsvc.access.v1.PolicyR\x06policyB\xf3\x04\x92A\xb1\x04\x12\xb7\x03\n" +
-	"\aauthsvc\x12\xa7\x03REST view of authsvc, a service in front of Stytch (B2B and M2M). Every operation says under \"Access\" who may call it: public; a member session (authorization: Bearer <session JWT or token>, or the stytch_session / stytch_session_jwt cookies); or a service holding an M2M access token with the named scopes (authorization: Bearer <access token>). JSON field names are the proto field names (snake_case), as in Stytch's API.2\x02v1Zu\n" +
-	"s\n" +
-	"\x06bearer\x12i\b\x02\x12T\"Bearer \" followed by a member session JWT or session token, or an M2M access token.\x1a\rauthorization \x02Z<github.com/authsvc/authsvc/gen/go/authsvc/access/v1;accessv1b\x06proto3"
+	"\x06policy\x12\x1e.google.protobuf.MethodOptions\x18\xbe\xc7\x03 \x01(\v2\x19.authsvc.access.v1.PolicyR\x06policyB\xc3\x05\x92A\x81\x05\x12\xff\x03\n" +
+	"\aauthsvc\x12\xef\x03REST view of authsvc, a service in front of Stytch (B2B, consumer and M2M). Every operation says under \"Access\" who may call it: public; a B2B member session or a consumer user session (authorization: Bearer <session JWT or token>, or that project's session cookies, by default stytch_session / stytch_session_jwt); or a service holding an M2M access token with the named scopes (authorization: Bearer <access token>). JSON field names are the proto field names (snake_case), as in Stytch's API.2\x02v1Z}\n" +
+	"{\n" +
+	"\x06bearer\x12q\b\x02\x12\\\"Bearer \" followed by a member or user session JWT or session token, or an M2M access token.\x1a\rauthorization \x02Z<github.com/authsvc/authsvc/gen/go/authsvc/access/v1;accessv1b\x06proto3"
 
 var (
 	file_authsvc_access_v1_access_proto_rawDescOnce sync.Once
