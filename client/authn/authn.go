@@ -16,6 +16,7 @@ import (
 
 	"github.com/authsvc/authsvc/client"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
@@ -50,11 +51,24 @@ type settings struct {
 	consumer        *consumerSettings
 }
 
-// consumerSettings says where a consumer project's keys and remote checks come from.
+// consumerSettings says where a consumer project's keys and remote checks come from. fromClient:
+// from authsvc's consumer SessionsService through the client New gets (keys and remote nil until
+// New fills them in).
 type consumerSettings struct {
-	projectID string
-	keys      verify.Fetcher
-	remote    session.UserRemote
+	projectID  string
+	keys       verify.Fetcher
+	remote     session.UserRemote
+	fromClient bool
+}
+
+// WithConsumerSessions also accepts the session JWTs of the consumer project authsvc fronts (its
+// users: [KindUser]), verified the same way as member sessions, with keys from authsvc's
+// authsvc.consumer.v1.SessionsService.GetJWKS and remote checks by its Authenticate. projectID is
+// the consumer project's ID; empty asks authsvc (GetJWKS names it), bounded by New's context.
+func WithConsumerSessions(projectID string) Option {
+	return func(s *settings) {
+		s.consumer = &consumerSettings{projectID: projectID, fromClient: true}
+	}
 }
 
 // WithProjectID sets the Stytch project ID that tokens must be issued for (their aud, and the
@@ -156,6 +170,12 @@ func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator,
 		return nil, fmt.Errorf("authn: %w", err)
 	}
 	a := &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger}
+	if cs := s.consumer; cs != nil && cs.fromClient {
+		if err := consumerFromClient(ctx, c, cs); err != nil {
+			_ = jwks.Close()
+			return nil, err
+		}
+	}
 	if s.consumer != nil {
 		if err := a.addUsers(&s); err != nil {
 			_ = jwks.Close()
@@ -395,7 +415,74 @@ func jwksFetcher(sessions b2bv1.SessionsServiceClient) verify.Fetcher {
 	}
 }
 
-func marshalJWKS(keys []*b2bv1.Jwk) ([]byte, error) {
+// consumerFromClient points cs at authsvc's consumer SessionsService: its keys, its remote checks
+// and, when cs names no project, the project GetJWKS names.
+func consumerFromClient(ctx context.Context, c *client.Client, cs *consumerSettings) error {
+	sessions := c.Consumer().Sessions()
+	if cs.projectID == "" {
+		res, err := sessions.GetJWKS(ctx, &consumerv1.SessionsServiceGetJWKSRequest{})
+		if err != nil {
+			return fmt.Errorf("authn: learning the consumer project from authsvc's consumer GetJWKS (or pass its ID to WithConsumerSessions): %w", err)
+		}
+		if res.GetProjectId() == "" {
+			return errors.New("authn: authsvc's consumer GetJWKS names no project; pass its ID to WithConsumerSessions")
+		}
+		cs.projectID = res.GetProjectId()
+	}
+	cs.keys = func(ctx context.Context) ([]byte, error) {
+		resp, err := sessions.GetJWKS(ctx, &consumerv1.SessionsServiceGetJWKSRequest{})
+		if err != nil {
+			return nil, fmt.Errorf("authsvc consumer GetJWKS: %w", err)
+		}
+		return marshalJWKS(resp.GetKeys())
+	}
+	cs.remote = authsvcUserRemote{sessions: sessions}
+	return nil
+}
+
+// authsvcUserRemote asks authsvc's consumer Sessions.Authenticate about a user session JWT the
+// local check could not decide (expired, too old), as authsvcRemote does for member sessions.
+type authsvcUserRemote struct {
+	sessions consumerv1.SessionsServiceClient
+}
+
+func (r authsvcUserRemote) ConsumerSessionsAuthenticate(ctx context.Context, p stytchclient.ConsumerSessionsAuthenticateParams) (*stytchclient.ConsumerSessionsAuthenticateResult, error) {
+	resp, err := r.sessions.Authenticate(ctx, &consumerv1.SessionsServiceAuthenticateRequest{
+		Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: p.SessionJWT},
+	})
+	if err != nil {
+		return nil, err //nolint:wrapcheck // a gRPC status, read by fromRemote
+	}
+	us := resp.GetSession()
+	if us.GetUserId() == "" {
+		return nil, status.Error(codes.Unauthenticated, "session ended")
+	}
+	return &stytchclient.ConsumerSessionsAuthenticateResult{
+		Session: stytchclient.UserSession{
+			SessionID: us.GetSessionId(),
+			UserID:    us.GetUserId(),
+			Roles:     us.GetRoles(),
+			ExpiresAt: stytchclient.Timestamp{Time: us.GetExpiresAt().AsTime()},
+		},
+		SessionJWT: resp.GetSessionJwt(),
+	}, nil
+}
+
+// jwkFields is what marshalJWKS reads of a key: the B2B and consumer packages each generate a Jwk message
+// with the same fields.
+type jwkFields interface {
+	GetKty() string
+	GetUse() string
+	GetKeyOps() []string
+	GetAlg() string
+	GetKid() string
+	GetX5C() []string
+	GetX5TS256() string
+	GetN() string
+	GetE() string
+}
+
+func marshalJWKS[K jwkFields](keys []K) ([]byte, error) {
 	type jwk struct {
 		Kty     string   `json:"kty"`
 		Use     string   `json:"use,omitempty"`
@@ -435,8 +522,8 @@ func projectFromClient(ctx context.Context, c *client.Client) (string, error) {
 	return res.GetProjectId(), nil
 }
 
-// withConsumer checks consumer user sessions too: keys from fetch, remote checks by remote. The
-// exported option fetches both from authsvc's consumer SessionsService.
+// withConsumer checks consumer user sessions too: keys from fetch, remote checks by remote
+// (tests stand an emulator in for authsvc). [WithConsumerSessions] gets both from authsvc.
 func withConsumer(projectID string, fetch verify.Fetcher, remote session.UserRemote) Option {
 	return func(s *settings) {
 		s.consumer = &consumerSettings{projectID: projectID, keys: fetch, remote: remote}
