@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 )
 
@@ -29,7 +30,37 @@ type Client struct {
 	members    b2bv1.MembersServiceClient
 	discovery  b2bv1.DiscoveryServiceClient
 	m2m        m2mv1.M2MServiceClient
+	consumer   *Consumer
 }
+
+// Consumer holds the clients of authsvc's consumer API (authsvc.consumer.v1: users of a Stytch
+// consumer project), on the same connection as the B2B and M2M ones. authsvc answers its RPCs only
+// when it fronts a consumer project; otherwise they fail with UNIMPLEMENTED naming the setting.
+type Consumer struct {
+	magicLinks consumerv1.MagicLinksServiceClient
+	otps       consumerv1.OTPsServiceClient
+	sessions   consumerv1.SessionsServiceClient
+	users      consumerv1.UsersServiceClient
+	passwords  consumerv1.PasswordsServiceClient
+}
+
+// MagicLinks is authsvc.consumer.v1.MagicLinksService: email login and sign-up links, invites,
+// embeddable links.
+func (c *Consumer) MagicLinks() consumerv1.MagicLinksServiceClient { return c.magicLinks }
+
+// OTPs is authsvc.consumer.v1.OTPsService: SMS, WhatsApp and email one-time codes.
+func (c *Consumer) OTPs() consumerv1.OTPsServiceClient { return c.otps }
+
+// Sessions is authsvc.consumer.v1.SessionsService: user session checks, listing, revocation,
+// migration, JWKS.
+func (c *Consumer) Sessions() consumerv1.SessionsServiceClient { return c.sessions }
+
+// Users is authsvc.consumer.v1.UsersService: the project's users and their factors.
+func (c *Consumer) Users() consumerv1.UsersServiceClient { return c.users }
+
+// Passwords is authsvc.consumer.v1.PasswordsService: password sign-up, login, resets, migration
+// and strength checks.
+func (c *Consumer) Passwords() consumerv1.PasswordsServiceClient { return c.passwords }
 
 // New returns a client for the authsvc gRPC API at target (a gRPC target: "authsvc.ns.svc:9090",
 // "dns:///authsvc-headless.ns.svc:9090", "localhost:9090").
@@ -102,6 +133,13 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	c.members = b2bv1.NewMembersServiceClient(conn)
 	c.discovery = b2bv1.NewDiscoveryServiceClient(conn)
 	c.m2m = m2mv1.NewM2MServiceClient(conn)
+	c.consumer = &Consumer{
+		magicLinks: consumerv1.NewMagicLinksServiceClient(conn),
+		otps:       consumerv1.NewOTPsServiceClient(conn),
+		sessions:   consumerv1.NewSessionsServiceClient(conn),
+		users:      consumerv1.NewUsersServiceClient(conn),
+		passwords:  consumerv1.NewPasswordsServiceClient(conn),
+	}
 	if c.tokens != nil {
 		c.tokens.issue = func(ctx context.Context, req *m2mv1.IssueTokenRequest) (*m2mv1.IssueTokenResponse, error) {
 			return c.m2m.IssueToken(ctx, req)
@@ -110,7 +148,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// allServices returns the descriptors of the six authsvc services.
+// allServices returns the descriptors of the authsvc API services (B2B, consumer, M2M).
 func allServices() []protoreflect.ServiceDescriptor {
 	return []protoreflect.ServiceDescriptor{
 		b2bv1.File_authsvc_b2b_v1_magic_links_proto.Services().Get(0),
@@ -118,6 +156,11 @@ func allServices() []protoreflect.ServiceDescriptor {
 		b2bv1.File_authsvc_b2b_v1_sessions_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_members_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_discovery_proto.Services().Get(0),
+		consumerv1.File_authsvc_consumer_v1_magic_links_proto.Services().Get(0),
+		consumerv1.File_authsvc_consumer_v1_otps_proto.Services().Get(0),
+		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
+		consumerv1.File_authsvc_consumer_v1_users_proto.Services().Get(0),
+		consumerv1.File_authsvc_consumer_v1_passwords_proto.Services().Get(0),
 		m2mv1.File_authsvc_m2m_v1_m2m_proto.Services().Get(0),
 	}
 }
@@ -136,6 +179,9 @@ func (c *Client) Members() b2bv1.MembersServiceClient { return c.members }
 
 // Discovery is authsvc.b2b.v1.DiscoveryService: organizations a person can enter or create.
 func (c *Client) Discovery() b2bv1.DiscoveryServiceClient { return c.discovery }
+
+// Consumer is authsvc's consumer API (authsvc.consumer.v1), for a Stytch consumer project's users.
+func (c *Client) Consumer() *Consumer { return c.consumer }
 
 // M2M is authsvc.m2m.v1.M2MService: M2M clients, their tokens and token verification.
 func (c *Client) M2M() m2mv1.M2MServiceClient { return c.m2m }

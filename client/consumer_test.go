@@ -31,6 +31,7 @@ import (
 	"google.golang.org/grpc"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/client"
 	"github.com/authsvc/authsvc/client/authn"
@@ -58,18 +59,24 @@ func main() {
 		_ b2bv1.MembersServiceClient    = c.Members()
 		_ b2bv1.DiscoveryServiceClient  = c.Discovery()
 		_ m2mv1.M2MServiceClient        = c.M2M()
+		_ *client.Consumer              = c.Consumer()
+		_ consumerv1.MagicLinksServiceClient = c.Consumer().MagicLinks()
+		_ consumerv1.OTPsServiceClient       = c.Consumer().OTPs()
+		_ consumerv1.SessionsServiceClient   = c.Consumer().Sessions()
+		_ consumerv1.UsersServiceClient      = c.Consumer().Users()
+		_ consumerv1.PasswordsServiceClient  = c.Consumer().Passwords()
 		_ *grpc.ClientConn              = c.Conn()
 		_ []string                      = client.RetriedMethods()
 		_ func(context.Context) (string, error) = c.AccessToken
 	)
 
 	var a *authn.Authenticator
-	a, err = authn.New(ctx, c, authn.WithProjectID("project-test-1"), authn.WithClock(time.Now), authn.WithRealm("orders"))
+	a, err = authn.New(ctx, c, authn.WithProjectID("project-test-1"), authn.WithClock(time.Now), authn.WithRealm("orders"), authn.WithConsumerSessions("project-test-2"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer a.Close()
-	var mw func(http.Handler) http.Handler = a.Middleware(authn.Members("stytch_admin"), authn.Services("read:orders"))
+	var mw func(http.Handler) http.Handler = a.Middleware(authn.Members("stytch_admin"), authn.Users(), authn.Services("read:orders"))
 	var ui grpc.UnaryServerInterceptor = a.UnaryServerInterceptor()
 	var si grpc.StreamServerInterceptor = a.StreamServerInterceptor()
 	_, _, _ = mw, ui, si

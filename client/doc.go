@@ -3,9 +3,10 @@
 //
 // # Calling authsvc
 //
-// [New] dials authsvc once and exposes all six API services as their generated gRPC clients
-// ([Client.MagicLinks], [Client.OTPs], [Client.Sessions], [Client.Members], [Client.Discovery],
-// [Client.M2M]). The connection comes configured the way a production caller needs it:
+// [New] dials authsvc once and exposes its API services as their generated gRPC clients: the B2B
+// ones ([Client.MagicLinks], [Client.OTPs], [Client.Sessions], [Client.Members],
+// [Client.Discovery]), the consumer ones under [Client.Consumer] (magic links, OTPs, sessions, users,
+// passwords) and [Client.M2M]. The connection comes configured the way a production caller needs it:
 //
 //   - transport security by default (system roots); [WithTLS], [WithMutualTLS], or an explicit
 //     [WithInsecure] for local development;

@@ -143,6 +143,8 @@ type row struct {
 	AuthsvcRequests int
 	RSS             int64 // authsvc's largest RSS during the workload
 	Upstream        int64 // emulator requests during the workload; -1 when not counted
+	// UpstreamProject is the emulator project whose requests Upstream counts; empty: the B2B one.
+	UpstreamProject string
 	Err             string
 	Classes         []classRow
 }
@@ -164,7 +166,9 @@ type bench struct {
 	grpcAddr, httpAddr string
 	adminAddr          string
 	projectID, secret  string
-	fx                 *fixture
+	// consumerID and consumerSecret are the emulator's consumer project, which authsvc also fronts.
+	consumerID, consumerSecret string
+	fx                         *fixture
 	conns              []*grpc.ClientConn
 	startupReachable   time.Duration
 	rows               []row
@@ -273,10 +277,13 @@ func (b *bench) startEmulator(ctx context.Context) error {
 	r := randHex(16)
 	b.projectID = fmt.Sprintf("project-test-%s-%s-%s-%s-%s", r[0:8], r[8:12], r[12:16], r[16:20], r[20:32])
 	b.secret = "secret-test-" + randHex(18)
+	r = randHex(16)
+	b.consumerID = fmt.Sprintf("project-test-%s-%s-%s-%s-%s", r[0:8], r[8:12], r[12:16], r[16:20], r[20:32])
+	b.consumerSecret = "secret-test-" + randHex(18)
 	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 	b.emuURL = "http://" + addr
 	b.emu, err = startProc("stytchemu", b.cfg.emuBin,
-		[]string{"-addr", addr, "-project-id", b.projectID, "-secret", b.secret, "-seed-sandbox=false"},
+		[]string{"-addr", addr, "-project-id", b.projectID, "-secret", b.secret, "-consumer-project-id", b.consumerID, "-consumer-secret", b.consumerSecret, "-seed-sandbox=false"},
 		nil, filepath.Join(b.cfg.workDir, "stytchemu.log"))
 	if err != nil {
 		return err
@@ -300,6 +307,9 @@ func (b *bench) authsvcEnv(baseURL, grpcAddr, httpAddr, adminAddr string) []stri
 		"STYTCH_PROJECT_ID="+b.projectID,
 		"STYTCH_SECRET="+b.secret,
 		"STYTCH_BASE_URL="+baseURL,
+		"STYTCH_CONSUMER_PROJECT_ID="+b.consumerID,
+		"STYTCH_CONSUMER_SECRET="+b.consumerSecret,
+		"STYTCH_CONSUMER_BASE_URL="+baseURL,
 		"AUTHSVC_GRPC_ADDR="+grpcAddr,
 		"AUTHSVC_HTTP_ADDR="+httpAddr,
 		"AUTHSVC_ADMIN_ADDR="+adminAddr,
@@ -452,7 +462,7 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 	r.Upstream = -1
 	var up0 int64
 	if countUpstream {
-		up0, _ = upstreamCount(ctx, b.emuURL, "*")
+		up0, _ = upstreamCount(ctx, b.emuURL, "*", r.UpstreamProject)
 	}
 	ticks0, _ := cpuTicks(pid)
 	s := sampleRSS(pid, 500*time.Millisecond)
@@ -462,7 +472,7 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 	ticks1, _ := cpuTicks(pid)
 	r.RSS = s.stop()
 	if countUpstream {
-		up1, uerr := upstreamCount(ctx, b.emuURL, "*")
+		up1, uerr := upstreamCount(ctx, b.emuURL, "*", r.UpstreamProject)
 		if uerr == nil {
 			r.Upstream = up1 - up0
 		}
@@ -515,6 +525,7 @@ func (b *bench) driven(ctx context.Context, s driveSpec, names []string, into *r
 const (
 	callJWKS     = "authsvc.b2b.v1.SessionsService/GetJWKS"
 	callAuth     = "authsvc.b2b.v1.SessionsService/Authenticate"
+	callUserAuth = "authsvc.consumer.v1.SessionsService/Authenticate"
 	callMember   = "authsvc.b2b.v1.MembersService/Get"
 	callIssue    = "authsvc.m2m.v1.M2MService/IssueToken"
 	callAuthTok  = "authsvc.m2m.v1.M2MService/AuthenticateToken"
@@ -554,6 +565,7 @@ func (b *bench) workloads(ctx context.Context) {
 	if b.want("profile") {
 		b.profile(ctx, repeated, w2b.RPS)
 	}
+	b.consumerWorkloads(ctx)
 
 	b.measure(ctx, row{ID: "W3", Name: "Sessions.Authenticate, session token (Stytch-bound)", Tool: "ghz", Concurrency: stytchConc}, false,
 		b.ghz(ctx, "w3-token", ghzRun{Call: callAuth, Data: b.tokenData(), Concurrency: stytchConc, Total: sz.stytchBound}))
@@ -641,7 +653,7 @@ func (b *bench) concurrentMisses(ctx context.Context, rounds int, into *[]sfResu
 			b.note("concurrent-miss client: " + err.Error())
 			return
 		}
-		up0, err0 := upstreamCount(ctx, b.emuURL, patternToken)
+		up0, err0 := upstreamCount(ctx, b.emuURL, patternToken, "")
 		gate := make(chan struct{})
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -664,7 +676,7 @@ func (b *bench) concurrentMisses(ctx context.Context, rounds int, into *[]sfResu
 		}
 		close(gate)
 		wg.Wait()
-		up1, err1 := upstreamCount(ctx, b.emuURL, patternToken)
+		up1, err1 := upstreamCount(ctx, b.emuURL, patternToken, "")
 		if err := errors.Join(err0, err1); err != nil {
 			b.note("concurrent-miss count: " + err.Error())
 			return

@@ -42,7 +42,7 @@ func (b *bench) randomTokenRun(ctx context.Context) {
 	fmt.Printf("authbench: %d random session tokens from one client (admission on) ...\n", randomTokenCount)
 	b.withFreshAuthsvc(ctx, "authsvc-random-tokens", []string{"AUTHSVC_ADMISSION=on"}, func() {
 		res := &randomTokenResult{}
-		up0, err0 := upstreamCount(ctx, b.emuURL, patternSessionsCheck)
+		up0, err0 := upstreamCount(ctx, b.emuURL, patternSessionsCheck, "")
 		client := b2bv1.NewSessionsServiceClient(b.conns[0])
 		work := make(chan string)
 		var mu sync.Mutex
@@ -77,7 +77,7 @@ func (b *bench) randomTokenRun(ctx context.Context) {
 		}
 		close(work)
 		wg.Wait()
-		up1, err1 := upstreamCount(ctx, b.emuURL, patternSessionsCheck)
+		up1, err1 := upstreamCount(ctx, b.emuURL, patternSessionsCheck, "")
 		if err0 != nil || err1 != nil {
 			b.note(fmt.Sprintf("random tokens: emulator request count: %v %v", err0, err1))
 			return

@@ -162,6 +162,8 @@ func (b *bench) targets() []verdict {
 	}
 	v = append(v, t)
 
+	v = append(v, consumerVerdicts(w1, get("C2a"), get("C2b"), get("C2c"))...)
+
 	w6a, w6b := get("W6a"), get("W6b")
 	t = verdict{Target: "Session check over REST: ≥ 50% of its gRPC throughput (W6a / W6b)", Wave1: wave1RESTRatio}
 	if w6a != nil && w6b != nil {
@@ -462,7 +464,7 @@ func (b *bench) writeReport() error {
 	}
 	p("\nStytch calls = requests the emulator served on its Stytch endpoints during the workload (its `/emulator/requests` counter; `–` = not counted because the workload is Stytch-bound by design). ")
 	p("W9a–W9d run the same Stytch client authsvc uses, in the harness process, straight at the emulator: the floor authsvc's Stytch-bound RPCs are compared with, over gRPC (W9a, W9b) and REST (W9c, W9d; one keep-alive HTTP/1.1 connection per caller). ")
-	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits).\n\n")
+	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits). C2a–C2c are the same for a consumer project's user session (authsvc.consumer.v1), against the same targets.\n\n")
 
 	p("## Targets\n\n")
 	p("Each target with this run's figure and the first wave's (the report of 2026-11-22 07:40 UTC, quiet machine), side by side.\n\n")
@@ -562,4 +564,51 @@ func peakGoroutines(samples []soakSample) int {
 		n = max(n, x.Goroutines)
 	}
 	return n
+}
+
+// consumerVerdicts holds the consumer session check (C2a–C2c) to the B2B check's targets: the
+// consumer half must be as fast (issue 15). Wave 1 had no consumer API.
+func consumerVerdicts(w1, c2a, c2b, c2c *row) []verdict {
+	const wave1 = "– (no consumer API)"
+	var v []verdict
+	t := verdict{Target: "Consumer: repeated valid user JWT: ≥ 70% of the no-op baseline's throughput (C2b / W1)", Wave1: wave1}
+	if w1 != nil && c2b != nil {
+		ratio := c2b.RPS / w1.RPS
+		t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", c2b.RPS, w1.RPS, ratio*100)
+		t.Result = met
+		if ratio < 0.70 {
+			t.Result = missed("%.0f points short", (0.70-ratio)*100)
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	v = append(v, t)
+
+	t = verdict{Target: "Consumer: repeated valid user JWT: p99 < 5 ms at 50 concurrent callers, paced at half the full-speed throughput (C2c)", Wave1: wave1}
+	if c2c != nil {
+		t.Measured = fmt.Sprintf("p99 %s ms at %.0f rps", fmtDur(c2c.Lat.P99), c2c.RPS)
+		t.Result = met
+		if c2c.Lat.P99 >= 5*time.Millisecond {
+			t.Result = missed("by %.2f ms (p50 %s ms, p95 %s ms)", ms(c2c.Lat.P99)-5, fmtDur(c2c.Lat.P50), fmtDur(c2c.Lat.P95))
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	v = append(v, t)
+
+	t = verdict{Target: "Consumer: user JWT checks make zero calls to Stytch (the consumer project's request counter around C2a–C2c)", Wave1: wave1}
+	if c2a != nil && c2b != nil && c2a.Upstream >= 0 && c2b.Upstream >= 0 {
+		n := c2a.Upstream + c2b.Upstream
+		if c2c != nil && c2c.Upstream > 0 {
+			n += c2c.Upstream
+		}
+		t.Measured = fmt.Sprintf("%d calls during %d checks", n, c2a.Lat.Count+c2b.Lat.Count+countOf(c2c))
+		t.Result = met
+		if n != 0 {
+			t.Result = missed("%d upstream calls", n)
+		}
+	} else {
+		t.Result = notMeasured
+	}
+	return append(v, t)
 }

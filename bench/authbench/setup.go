@@ -72,12 +72,17 @@ func emuControl(ctx context.Context, method, u string, body any, out any) error 
 	return nil
 }
 
-// upstreamCount is the number of requests the emulator served on its Stytch endpoints so far.
-func upstreamCount(ctx context.Context, emuURL, pattern string) (int64, error) {
+// upstreamCount is the number of requests the emulator served on its Stytch endpoints so far, for
+// the project projectID (empty: the B2B project).
+func upstreamCount(ctx context.Context, emuURL, pattern, projectID string) (int64, error) {
 	var r struct {
 		Count int64 `json:"count"`
 	}
-	err := emuControl(ctx, http.MethodGet, emuURL+"/emulator/requests?pattern="+url.QueryEscape(pattern), nil, &r)
+	u := emuURL + "/emulator/requests?pattern=" + url.QueryEscape(pattern)
+	if projectID != "" {
+		u += "&project_id=" + url.QueryEscape(projectID)
+	}
+	err := emuControl(ctx, http.MethodGet, u, nil, &r)
 	return r.Count, err
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/authsvc/authsvc/client"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
@@ -26,8 +27,12 @@ import (
 type Authenticator struct {
 	jwks    *verify.JWKSCache
 	checker *session.Checker // the same session checker authsvc runs, with authsvc as its remote
-	realm   string
-	log     *slog.Logger
+	// userJWKS and users check consumer user sessions, the same way against the consumer
+	// project's keys; nil unless a consumer project is configured.
+	userJWKS *verify.JWKSCache
+	users    *session.Checker
+	realm    string
+	log      *slog.Logger
 }
 
 // Option configures [New].
@@ -43,6 +48,27 @@ type settings struct {
 	realm           string
 	logger          *slog.Logger
 	tracerProvider  trace.TracerProvider
+	consumer        *consumerSettings
+}
+
+// consumerSettings says where a consumer project's keys and remote checks come from. fromClient:
+// from authsvc's consumer SessionsService through the client New gets (keys and remote nil until
+// New fills them in).
+type consumerSettings struct {
+	projectID  string
+	keys       verify.Fetcher
+	remote     session.UserRemote
+	fromClient bool
+}
+
+// WithConsumerSessions also accepts the session JWTs of the consumer project authsvc fronts (its
+// users: [KindUser]), verified the same way as member sessions, with keys from authsvc's
+// authsvc.consumer.v1.SessionsService.GetJWKS and remote checks by its Authenticate. projectID is
+// the consumer project's ID; empty asks authsvc (GetJWKS names it), bounded by New's context.
+func WithConsumerSessions(projectID string) Option {
+	return func(s *settings) {
+		s.consumer = &consumerSettings{projectID: projectID, fromClient: true}
+	}
 }
 
 // WithProjectID sets the Stytch project ID that tokens must be issued for (their aud, and the
@@ -143,7 +169,58 @@ func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator,
 		_ = jwks.Close()
 		return nil, fmt.Errorf("authn: %w", err)
 	}
-	return &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger}, nil
+	a := &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger}
+	if cs := s.consumer; cs != nil && cs.fromClient {
+		if err := consumerFromClient(ctx, c, cs); err != nil {
+			_ = jwks.Close()
+			return nil, err
+		}
+	}
+	if s.consumer != nil {
+		if err := a.addUsers(&s); err != nil {
+			_ = jwks.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// addUsers builds the consumer project's key cache and session checker, as New builds the B2B
+// project's: one Checker type, configured with the project type.
+func (a *Authenticator) addUsers(s *settings) error {
+	cs := s.consumer
+	if cs.projectID == "" {
+		return errors.New("authn: the consumer project's ID is required")
+	}
+	jwks, err := verify.NewJWKSCache(verify.JWKSCacheConfig{
+		Fetch:           cs.keys,
+		Name:            "authsvc-consumer",
+		RefreshInterval: s.refreshInterval,
+		Now:             s.now,
+		Logger:          s.logger,
+		TracerProvider:  s.tracerProvider,
+	})
+	if err != nil {
+		return fmt.Errorf("authn: %w", err)
+	}
+	users, err := session.New(session.Config{
+		ProjectType:    verify.ProjectConsumer,
+		ProjectID:      cs.projectID,
+		Keys:           jwks,
+		BaseURL:        s.issuer,
+		Leeway:         s.leeway,
+		MaxTokenAge:    s.maxTokenAge,
+		Now:            s.now,
+		TracerProvider: s.tracerProvider,
+		UserRemote:     cs.remote,
+		RejectedTTL:    -1,
+	})
+	if err != nil {
+		_ = jwks.Close()
+		return fmt.Errorf("authn: %w", err)
+	}
+	a.userJWKS, a.users = jwks, users
+	return nil
 }
 
 // WaitReady blocks until the signing keys are loaded or ctx ends. Call it before reporting ready.
@@ -151,15 +228,27 @@ func (a *Authenticator) WaitReady(ctx context.Context) error {
 	if err := a.jwks.WaitReady(ctx); err != nil {
 		return fmt.Errorf("authn: signing keys: %w", err)
 	}
+	if a.userJWKS != nil {
+		if err := a.userJWKS.WaitReady(ctx); err != nil {
+			return fmt.Errorf("authn: consumer signing keys: %w", err)
+		}
+	}
 	return nil
 }
 
-// Ready reports whether the signing keys are loaded (for a readiness probe).
-func (a *Authenticator) Ready() bool { return a.jwks.Ready() }
+// Ready reports whether the signing keys (of every configured project) are loaded (for a
+// readiness probe).
+func (a *Authenticator) Ready() bool {
+	return a.jwks.Ready() && (a.userJWKS == nil || a.userJWKS.Ready())
+}
 
 // Close stops the background key refresh.
 func (a *Authenticator) Close() error {
-	if err := a.jwks.Close(); err != nil {
+	err := a.jwks.Close()
+	if a.userJWKS != nil {
+		err = errors.Join(err, a.userJWKS.Close())
+	}
+	if err != nil {
 		return fmt.Errorf("authn: %w", err)
 	}
 	return nil
@@ -167,14 +256,26 @@ func (a *Authenticator) Close() error {
 
 // Authenticate verifies token (a session JWT or an M2M access token, without "Bearer ") and
 // returns the caller. Errors are [*Error]s matching [ErrUnauthenticated] or [ErrUnavailable].
+//
+// A session JWT is a member's (B2B project) or, with WithConsumerSessions, a user's (consumer
+// project): the two differ in their claims (a user's sub is the user ID, and it has no
+// organization), and the B2B check refuses a user's JWT for exactly that before any key is looked
+// up, so it then goes to the consumer project's check.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
 	if token == "" {
 		return nil, newError(ErrUnauthenticated, "no credentials", false)
 	}
 	res, err := a.checker.Check(ctx, session.Request{JWT: token})
+	if a.users != nil && errors.Is(err, verify.ErrWrongProjectType) {
+		res, err = a.users.Check(ctx, session.Request{JWT: token})
+	}
 	switch {
+	case err == nil && res.Path == session.PathLocal && res.Claims.UserID != "":
+		return userFromClaims(res.Claims), nil
 	case err == nil && res.Path == session.PathLocal:
 		return memberFromClaims(res.Claims), nil
+	case err == nil && res.UserSession.UserID != "":
+		return userFromSession(&res.UserSession), nil
 	case err == nil:
 		return memberFromSession(&res.Session), nil
 	case errors.Is(err, verify.ErrMalformed):
@@ -270,6 +371,28 @@ func memberFromClaims(c *verify.SessionClaims) *Principal {
 	}
 }
 
+func userFromSession(us *stytchclient.UserSession) *Principal {
+	return &Principal{
+		Kind:       KindUser,
+		UserID:     us.UserID,
+		SessionID:  us.SessionID,
+		Roles:      slices.Clone(us.Roles),
+		ExpiresAt:  us.ExpiresAt.Time,
+		VerifiedBy: VerifiedRemotely,
+	}
+}
+
+func userFromClaims(c *verify.SessionClaims) *Principal {
+	return &Principal{
+		Kind:       KindUser,
+		UserID:     c.UserID,
+		SessionID:  c.SessionID,
+		Roles:      slices.Clone(c.Roles), // the verifier's claims are shared: never hand them out
+		ExpiresAt:  c.Expiry,
+		VerifiedBy: VerifiedLocally,
+	}
+}
+
 func serviceFromClaims(c *verify.M2MClaims) *Principal {
 	return &Principal{
 		Kind:       KindService,
@@ -292,7 +415,74 @@ func jwksFetcher(sessions b2bv1.SessionsServiceClient) verify.Fetcher {
 	}
 }
 
-func marshalJWKS(keys []*b2bv1.Jwk) ([]byte, error) {
+// consumerFromClient points cs at authsvc's consumer SessionsService: its keys, its remote checks
+// and, when cs names no project, the project GetJWKS names.
+func consumerFromClient(ctx context.Context, c *client.Client, cs *consumerSettings) error {
+	sessions := c.Consumer().Sessions()
+	if cs.projectID == "" {
+		res, err := sessions.GetJWKS(ctx, &consumerv1.SessionsServiceGetJWKSRequest{})
+		if err != nil {
+			return fmt.Errorf("authn: learning the consumer project from authsvc's consumer GetJWKS (or pass its ID to WithConsumerSessions): %w", err)
+		}
+		if res.GetProjectId() == "" {
+			return errors.New("authn: authsvc's consumer GetJWKS names no project; pass its ID to WithConsumerSessions")
+		}
+		cs.projectID = res.GetProjectId()
+	}
+	cs.keys = func(ctx context.Context) ([]byte, error) {
+		resp, err := sessions.GetJWKS(ctx, &consumerv1.SessionsServiceGetJWKSRequest{})
+		if err != nil {
+			return nil, fmt.Errorf("authsvc consumer GetJWKS: %w", err)
+		}
+		return marshalJWKS(resp.GetKeys())
+	}
+	cs.remote = authsvcUserRemote{sessions: sessions}
+	return nil
+}
+
+// authsvcUserRemote asks authsvc's consumer Sessions.Authenticate about a user session JWT the
+// local check could not decide (expired, too old), as authsvcRemote does for member sessions.
+type authsvcUserRemote struct {
+	sessions consumerv1.SessionsServiceClient
+}
+
+func (r authsvcUserRemote) ConsumerSessionsAuthenticate(ctx context.Context, p stytchclient.ConsumerSessionsAuthenticateParams) (*stytchclient.ConsumerSessionsAuthenticateResult, error) {
+	resp, err := r.sessions.Authenticate(ctx, &consumerv1.SessionsServiceAuthenticateRequest{
+		Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: p.SessionJWT},
+	})
+	if err != nil {
+		return nil, err //nolint:wrapcheck // a gRPC status, read by fromRemote
+	}
+	us := resp.GetSession()
+	if us.GetUserId() == "" {
+		return nil, status.Error(codes.Unauthenticated, "session ended")
+	}
+	return &stytchclient.ConsumerSessionsAuthenticateResult{
+		Session: stytchclient.UserSession{
+			SessionID: us.GetSessionId(),
+			UserID:    us.GetUserId(),
+			Roles:     us.GetRoles(),
+			ExpiresAt: stytchclient.Timestamp{Time: us.GetExpiresAt().AsTime()},
+		},
+		SessionJWT: resp.GetSessionJwt(),
+	}, nil
+}
+
+// jwkFields is what marshalJWKS reads of a key: the B2B and consumer packages each generate a Jwk message
+// with the same fields.
+type jwkFields interface {
+	GetKty() string
+	GetUse() string
+	GetKeyOps() []string
+	GetAlg() string
+	GetKid() string
+	GetX5C() []string
+	GetX5TS256() string
+	GetN() string
+	GetE() string
+}
+
+func marshalJWKS[K jwkFields](keys []K) ([]byte, error) {
 	type jwk struct {
 		Kty     string   `json:"kty"`
 		Use     string   `json:"use,omitempty"`
@@ -330,4 +520,12 @@ func projectFromClient(ctx context.Context, c *client.Client) (string, error) {
 		return "", errors.New("authn: authsvc's GetJWKS names no project; set WithProjectID")
 	}
 	return res.GetProjectId(), nil
+}
+
+// withConsumer checks consumer user sessions too: keys from fetch, remote checks by remote
+// (tests stand an emulator in for authsvc). [WithConsumerSessions] gets both from authsvc.
+func withConsumer(projectID string, fetch verify.Fetcher, remote session.UserRemote) Option {
+	return func(s *settings) {
+		s.consumer = &consumerSettings{projectID: projectID, keys: fetch, remote: remote}
+	}
 }

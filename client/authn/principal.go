@@ -16,15 +16,20 @@ const (
 	KindMember Kind = iota + 1
 	// KindService is an M2M client (another service), authenticated by an access token.
 	KindService
+	// KindUser is a user of a Stytch consumer project, authenticated by a session JWT of that
+	// project (see WithConsumerSessions).
+	KindUser
 )
 
-// String returns "member" or "service".
+// String returns "member", "service" or "user".
 func (k Kind) String() string {
 	switch k {
 	case KindMember:
 		return "member"
 	case KindService:
 		return "service"
+	case KindUser:
+		return "user"
 	}
 	return "unknown"
 }
@@ -56,20 +61,23 @@ func (v Verifier) String() string {
 // MarshalText writes "local" or "remote".
 func (v Verifier) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
-// Principal is an authenticated caller. Member fields are set for [KindMember], service fields for
-// [KindService]. It holds no credential, so it is safe to log (member IDs are pseudonymous IDs, not
-// personal data).
+// Principal is an authenticated caller. Member fields are set for [KindMember], user fields for
+// [KindUser], service fields for [KindService]. It holds no credential, so it is safe to log (member
+// and user IDs are pseudonymous IDs, not personal data).
 type Principal struct {
 	Kind Kind `json:"kind"`
 
 	// MemberID, OrganizationID, OrganizationSlug, SessionID and Roles describe a member: the Stytch
 	// member, the organization the session is for, the member session, and the RBAC role IDs the
 	// member holds in that session (e.g. "stytch_member", "stytch_admin").
-	MemberID         string   `json:"member_id,omitempty"`
-	OrganizationID   string   `json:"organization_id,omitempty"`
-	OrganizationSlug string   `json:"organization_slug,omitempty"`
-	SessionID        string   `json:"member_session_id,omitempty"`
-	Roles            []string `json:"roles,omitempty"`
+	MemberID         string `json:"member_id,omitempty"`
+	OrganizationID   string `json:"organization_id,omitempty"`
+	OrganizationSlug string `json:"organization_slug,omitempty"`
+	// UserID describes a consumer user: the Stytch user. SessionID and Roles are then the user's
+	// session and roles (e.g. "stytch_user"). (SessionID keeps its JSON name for either kind.)
+	UserID    string   `json:"user_id,omitempty"`
+	SessionID string   `json:"member_session_id,omitempty"`
+	Roles     []string `json:"roles,omitempty"`
 
 	// ClientID and Scopes describe a service: the M2M client and the scopes its token holds.
 	ClientID string   `json:"client_id,omitempty"`
@@ -87,8 +95,20 @@ func (p *Principal) HasRoles(roles ...string) bool {
 	if p == nil || p.Kind != KindMember {
 		return false
 	}
+	return hasAll(p.Roles, roles)
+}
+
+// HasUserRoles reports whether p is a consumer user holding every one of roles.
+func (p *Principal) HasUserRoles(roles ...string) bool {
+	if p == nil || p.Kind != KindUser {
+		return false
+	}
+	return hasAll(p.Roles, roles)
+}
+
+func hasAll(have, roles []string) bool {
 	for _, r := range roles {
-		if !slices.Contains(p.Roles, r) {
+		if !slices.Contains(have, r) {
 			return false
 		}
 	}
@@ -118,7 +138,7 @@ func NewContext(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-// Rule admits a kind of caller; see [Members] and [Services]. The zero Rule admits nobody.
+// Rule admits a kind of caller; see [Members], [Users] and [Services]. The zero Rule admits nobody.
 type Rule struct {
 	kind  Kind
 	needs []string
@@ -128,6 +148,10 @@ type Rule struct {
 // no roles, any member.
 func Members(roles ...string) Rule { return Rule{kind: KindMember, needs: slices.Clone(roles)} }
 
+// Users admits consumer users who hold every one of roles (Stytch role IDs); with no roles, any
+// user. Only an Authenticator built WithConsumerSessions has users to admit.
+func Users(roles ...string) Rule { return Rule{kind: KindUser, needs: slices.Clone(roles)} }
+
 // Services admits services whose token holds every one of scopes (e.g. "read:orders"); with no
 // scopes, any service.
 func Services(scopes ...string) Rule { return Rule{kind: KindService, needs: slices.Clone(scopes)} }
@@ -136,6 +160,8 @@ func (r Rule) admits(p *Principal) bool {
 	switch r.kind {
 	case KindMember:
 		return p.HasRoles(r.needs...)
+	case KindUser:
+		return p.HasUserRoles(r.needs...)
 	case KindService:
 		return p.HasScopes(r.needs...)
 	}

@@ -29,17 +29,28 @@ import (
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
-// Checker verifies session credentials and M2M access tokens; *session.Checker is the one
+// SessionChecker verifies session credentials of one Stytch project; *session.Checker is the one
 // production implementation (local JWT first, revocations, remote only where the rules allow).
-type Checker interface {
+type SessionChecker interface {
 	Check(ctx context.Context, req session.Request) (*session.Result, error)
+}
+
+// Checker verifies the member sessions of a B2B project and M2M access tokens.
+type Checker interface {
+	SessionChecker
 	CheckM2M(ctx context.Context, token string, required []string) (*verify.M2MClaims, error)
 }
 
 // Config configures [New].
 type Config struct {
-	// Checker verifies the credentials. Required.
+	// Checker verifies M2M access tokens and the session credentials presented to member_session
+	// RPCs (and to RPCs that admit no session, which then refuse the member): the B2B project's
+	// session.Checker. Required.
 	Checker Checker
+	// UserChecker verifies the session credentials presented to user_session RPCs: the consumer
+	// project's session.Checker (Config.ProjectType verify.ProjectConsumer). Nil when no consumer
+	// project is configured: user_session then admits no session (New logs it once).
+	UserChecker SessionChecker
 	// Files holds the service descriptors to read access rules from; nil means
 	// protoregistry.GlobalFiles.
 	Files *protoregistry.Files
@@ -63,6 +74,7 @@ type Interceptor struct {
 	rules   map[string]*rule
 	open    map[string]bool
 	checker Checker
+	users   SessionChecker // nil: no consumer project
 	log     *slog.Logger
 }
 
@@ -70,8 +82,9 @@ type Interceptor struct {
 // names a request field that does not exist, so a broken policy stops startup instead of being
 // enforced wrongly.
 //
-// Why not go-grpc-middleware's auth interceptor: its AuthFunc sees only the context, while two parts
-// of the rule (credential_fields, member_organization_field) are decided by the request message.
+// Why not go-grpc-middleware's auth interceptor: its AuthFunc sees only the context, while parts of
+// the rule (credential_fields, member_organization_field, user_field) are decided by the request
+// message.
 // Splitting the decision across two interceptors would spread one policy over two places; so this
 // is one hand-written interceptor, and only the stream wrapping comes from go-grpc-middleware.
 func New(cfg Config) (*Interceptor, error) {
@@ -95,9 +108,22 @@ func New(cfg Config) (*Interceptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := &Interceptor{rules: rules, open: map[string]bool{}, checker: cfg.Checker, log: cfg.Logger}
+	i := &Interceptor{rules: rules, open: map[string]bool{}, checker: cfg.Checker, users: cfg.UserChecker, log: cfg.Logger}
 	for _, s := range cfg.OpenServices {
 		i.open[s] = true
+	}
+	if i.users == nil {
+		var userRPCs []string
+		for m, r := range rules {
+			if r.user {
+				userRPCs = append(userRPCs, m)
+			}
+		}
+		if len(userRPCs) > 0 {
+			slices.Sort(userRPCs)
+			i.log.Warn("access: no consumer project is configured, so RPCs that admit user sessions admit none",
+				"rpcs", len(userRPCs), "first", userRPCs[0])
+		}
 	}
 	return i, nil
 }
@@ -172,9 +198,20 @@ func (i *Interceptor) authorize(ctx context.Context, method string, req any) (co
 		return ctx, i.refuse(ctx, outcome{kind: KindNone, via: via(cred), reason: "malformed_credentials"}, codes.Unauthenticated)
 	case CredentialM2M:
 		return i.service(ctx, r, cred)
-	default:
-		return i.member(ctx, r, cred, msg)
 	}
+	// A session credential is checked against the keys of the project the rule names.
+	if r.user {
+		return i.user(ctx, r, cred, msg)
+	}
+	return i.member(ctx, r, cred, msg)
+}
+
+// sessionRequest is the check of a presented session credential.
+func sessionRequest(cred Credential) session.Request {
+	if cred.Kind == CredentialSessionJWT {
+		return session.Request{JWT: cred.Token, FallbackToken: cred.FallbackToken}
+	}
+	return session.Request{Token: cred.Token}
 }
 
 func (i *Interceptor) service(ctx context.Context, r *rule, cred Credential) (context.Context, error) {
@@ -199,11 +236,7 @@ func (i *Interceptor) service(ctx context.Context, r *rule, cred Credential) (co
 
 func (i *Interceptor) member(ctx context.Context, r *rule, cred Credential, msg protoreflect.Message) (context.Context, error) {
 	o := outcome{kind: KindMember, via: via(cred)}
-	req := session.Request{Token: cred.Token}
-	if cred.Kind == CredentialSessionJWT {
-		req = session.Request{JWT: cred.Token, FallbackToken: cred.FallbackToken}
-	}
-	res, err := i.checker.Check(ctx, req)
+	res, err := i.checker.Check(ctx, sessionRequest(cred))
 	if err != nil {
 		return ctx, i.verifyFailure(ctx, o, err)
 	}
@@ -213,12 +246,41 @@ func (i *Interceptor) member(ctx context.Context, r *rule, cred Credential, msg 
 		MemberID: s.MemberID, OrganizationID: s.OrganizationID, SessionID: s.MemberSessionID, Roles: s.Roles,
 	}
 	switch {
+	case s.MemberID == "":
+		// Not a member's session (a checker of a consumer project passed as Checker): never a
+		// member without an ID.
+		o.reason = "not_a_member_session"
 	case !r.member:
 		o.reason = "members_not_admitted"
 	case !hasAll(s.Roles, r.roles):
 		o.reason = "missing_role"
 	case r.orgField != nil && !r.organizationsMatch(msg, s.OrganizationID):
 		o.reason = "organization_mismatch"
+	}
+	if o.reason != "" {
+		return ctx, i.refuse(ctx, o, codes.PermissionDenied)
+	}
+	return i.admit(ctx, o), nil
+}
+
+func (i *Interceptor) user(ctx context.Context, r *rule, cred Credential, msg protoreflect.Message) (context.Context, error) {
+	o := outcome{kind: KindUser, via: via(cred)}
+	if i.users == nil {
+		o.reason = "no_consumer_project"
+		return ctx, i.refuse(ctx, o, codes.PermissionDenied)
+	}
+	res, err := i.users.Check(ctx, sessionRequest(cred))
+	if err != nil {
+		return ctx, i.verifyFailure(ctx, o, err)
+	}
+	s := res.UserSession
+	o.p = Principal{Kind: KindUser, Credential: cred, Session: res.Credential, UserID: s.UserID, SessionID: s.SessionID, Roles: s.Roles}
+	switch {
+	case s.UserID == "":
+		// Not a user's session (a B2B checker passed as UserChecker): never a user without an ID.
+		o.reason = "not_a_user_session"
+	case r.userField != nil && !r.userMatches(msg, s.UserID):
+		o.reason = "user_mismatch"
 	}
 	if o.reason != "" {
 		return ctx, i.refuse(ctx, o, codes.PermissionDenied)
@@ -313,6 +375,10 @@ func (i *Interceptor) record(ctx context.Context, o outcome) {
 	if o.p.MemberID != "" {
 		f = append(f, "caller.member_id", o.p.MemberID, "caller.organization_id", o.p.OrganizationID)
 		attrs = append(attrs, attribute.String("authsvc.caller.member_id", o.p.MemberID), attribute.String("authsvc.caller.organization_id", o.p.OrganizationID))
+	}
+	if o.p.UserID != "" {
+		f = append(f, "caller.user_id", o.p.UserID)
+		attrs = append(attrs, attribute.String("authsvc.caller.user_id", o.p.UserID))
 	}
 	if o.p.ClientID != "" {
 		f = append(f, "caller.client_id", o.p.ClientID)

@@ -34,15 +34,19 @@ type Principal struct {
 	// Credential is what the call presented: the Authorization header's bearer token, or on REST
 	// the session cookies. For an anonymous caller it was not verified.
 	Credential Credential
-	// Session is the verified member session to forward to Stytch on the member's behalf
-	// (X-Stytch-Member-Session[JWT], so Stytch's RBAC decides): the JWT (Stytch's refreshed one
-	// when the check went remote) or the opaque token. Zero unless KindMember.
+	// Session is the verified session credential: the JWT (Stytch's refreshed one when the check
+	// went remote) or the opaque token. A member's is forwarded to Stytch on the member's behalf
+	// (X-Stytch-Member-Session[JWT], so Stytch's RBAC decides; see Acting); a user's is the user's
+	// own session for handlers acting on it (see OwnSession). Zero unless KindMember or KindUser.
 	Session stytchclient.MemberSession
-	// MemberID, OrganizationID, SessionID and Roles describe a member caller.
+	// MemberID and OrganizationID describe a member caller (KindMember).
 	MemberID       string
 	OrganizationID string
-	SessionID      string
-	Roles          []string
+	// UserID describes a consumer user caller (KindUser).
+	UserID string
+	// SessionID and Roles describe a member's or a user's session.
+	SessionID string
+	Roles     []string
 	// ClientID and Scopes describe a service caller (KindService).
 	ClientID string
 	Scopes   []string
@@ -88,12 +92,12 @@ type Credential struct {
 }
 
 // OwnSession returns the caller's own session credential for a request that names none: the
-// verified member session, else the session credential presented (an anonymous caller's, checked
-// by whatever the handler does with it). Exactly one of token and jwt is set, or neither; the
-// opaque token is preferred because Stytch accepts it for as long as the session lives, while a
-// JWT may have expired.
+// verified member or user session, else the session credential presented (an anonymous caller's,
+// checked by whatever the handler does with it). Exactly one of token and jwt is set, or neither;
+// the opaque token is preferred because Stytch accepts it for as long as the session lives, while
+// a JWT may have expired.
 func (p Principal) OwnSession() (token, jwt string) {
-	if p.Kind == KindMember {
+	if p.Kind == KindMember || p.Kind == KindUser {
 		return p.Session.Token, p.Session.JWT
 	}
 	switch p.Credential.Kind {
@@ -108,8 +112,25 @@ func (p Principal) OwnSession() (token, jwt string) {
 	return "", ""
 }
 
+// CallerKey names the authenticated caller for per-caller budgets and idempotency scopes:
+// "member:<member ID>", "user:<user ID>" or "service:<client ID>"; "" for an anonymous caller.
+// The kind prefix keeps a member, a user and a service apart even if their IDs were alike.
+func (p Principal) CallerKey() string {
+	switch p.Kind {
+	case KindMember:
+		return "member:" + p.MemberID
+	case KindUser:
+		return "user:" + p.UserID
+	case KindService:
+		return "service:" + p.ClientID
+	default:
+		return ""
+	}
+}
+
 // Acting returns the member session to forward to Stytch so that its RBAC decides what the caller
-// may do; zero when the caller is not a member (a service acts with the project's own rights).
+// may do; zero when the caller is not a member (a service acts with the project's own rights; a
+// consumer user's session has no such header: consumer endpoints take it in the request).
 func (p Principal) Acting() stytchclient.MemberSession {
 	if p.Kind != KindMember {
 		return stytchclient.MemberSession{}

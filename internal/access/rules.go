@@ -20,14 +20,18 @@ type rule struct {
 
 	public     bool
 	member     bool
+	user       bool
 	roles      []string
 	scopes     []string
 	credFields []protoreflect.FieldDescriptor
 	orgField   protoreflect.FieldDescriptor
+	userField  protoreflect.FieldDescriptor
 }
 
 // needsRequest reports whether deciding needs the request message.
-func (r *rule) needsRequest() bool { return len(r.credFields) > 0 || r.orgField != nil }
+func (r *rule) needsRequest() bool {
+	return len(r.credFields) > 0 || r.orgField != nil || r.userField != nil
+}
 
 // ErrInvalidRule is wrapped by New's error when an access rule names a field that does not exist
 // or cannot be enforced.
@@ -57,6 +61,12 @@ func compileRule(md protoreflect.MethodDescriptor, ar *accessv1.AccessRule) (*ru
 	r := &rule{fullMethod: policy.FullMethod(md), input: md.Input().FullName()}
 	r.public = ar.GetPublic()
 	r.member = ar.GetMemberSession()
+	r.user = ar.GetUserSession()
+	if r.member && r.user {
+		// A session credential is checked against one project's keys; which one is decided by the
+		// rule, so a rule cannot name both.
+		return nil, fmt.Errorf("%w: %s: member_session and user_session cannot both be set", ErrInvalidRule, r.fullMethod)
+	}
 	r.roles = ar.GetMemberRoles()
 	r.scopes = ar.GetServiceScopes()
 	fields := md.Input().Fields()
@@ -74,10 +84,17 @@ func compileRule(md protoreflect.MethodDescriptor, ar *accessv1.AccessRule) (*ru
 		}
 		r.orgField = fd
 	}
+	if name := ar.GetUserField(); name != "" {
+		fd := fields.ByName(protoreflect.Name(name))
+		if fd == nil || fd.Kind() != protoreflect.StringKind || fd.IsList() || fd.IsMap() {
+			return nil, fmt.Errorf("%w: %s: user_field %q is not a string field of %s", ErrInvalidRule, r.fullMethod, name, r.input)
+		}
+		r.userField = fd
+	}
 	// A stream's request messages arrive after the call is admitted, so a rule that looks into the
 	// request cannot be enforced on one; refuse to start rather than enforce half a rule.
 	if (md.IsStreamingClient() || md.IsStreamingServer()) && r.needsRequest() {
-		return nil, fmt.Errorf("%w: %s: streaming RPCs cannot use credential_fields or member_organization_field", ErrInvalidRule, r.fullMethod)
+		return nil, fmt.Errorf("%w: %s: streaming RPCs cannot use credential_fields, member_organization_field or user_field", ErrInvalidRule, r.fullMethod)
 	}
 	return r, nil
 }
@@ -114,4 +131,11 @@ func (r *rule) organizationsMatch(m protoreflect.Message, org string) bool {
 		}
 	}
 	return true
+}
+
+// userMatches reports whether the request acts on user: its user field is empty (the handler then
+// acts on the session's own user) or names user, in any letter case as Stytch compares user IDs.
+func (r *rule) userMatches(m protoreflect.Message, user string) bool {
+	v := m.Get(r.userField).String()
+	return v == "" || user != "" && strings.EqualFold(v, user)
 }

@@ -50,6 +50,7 @@ func testFiles(t *testing.T, rules []*accessv1.AccessRule, streaming ...bool) *p
 				{Name: proto.String("token"), Number: proto.Int32(1), Type: str, Label: opt, JsonName: proto.String("token")},
 				{Name: proto.String("org_ids"), Number: proto.Int32(2), Type: str, Label: rep, JsonName: proto.String("orgIds")},
 				{Name: proto.String("count"), Number: proto.Int32(3), Type: i64, Label: opt, JsonName: proto.String("count")},
+				{Name: proto.String("user_id"), Number: proto.Int32(4), Type: str, Label: opt, JsonName: proto.String("userId")},
 			},
 		}},
 		Service: []*descriptorpb.ServiceDescriptorProto{svc},
@@ -71,6 +72,11 @@ func TestInvalidRulesStopStartup(t *testing.T) {
 		"unknown organization field":    {rule: &accessv1.AccessRule{MemberSession: true, MemberOrganizationField: "nope"}},
 		"non-string organization field": {rule: &accessv1.AccessRule{MemberSession: true, MemberOrganizationField: "count"}},
 		"request rule on a stream":      {rule: &accessv1.AccessRule{CredentialFields: []string{"token"}}, streaming: true},
+		"member and user session":       {rule: &accessv1.AccessRule{MemberSession: true, UserSession: true}},
+		"unknown user field":            {rule: &accessv1.AccessRule{UserSession: true, UserField: "nope"}},
+		"non-string user field":         {rule: &accessv1.AccessRule{UserSession: true, UserField: "count"}},
+		"repeated user field":           {rule: &accessv1.AccessRule{UserSession: true, UserField: "org_ids"}},
+		"user field on a stream":        {rule: &accessv1.AccessRule{UserSession: true, UserField: "user_id"}, streaming: true},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -53,8 +53,8 @@ type Config struct {
 	Local *MemoryStore
 	// IPs finds the client IP; nil trusts no proxy but loopback.
 	IPs *IPResolver
-	// Caller returns an identity for the authenticated caller (a member, an M2M client), "" for
-	// none. Nil: no per-caller limits.
+	// Caller returns an identity for the authenticated caller (a member, a consumer user, an M2M
+	// client; access.Principal.CallerKey names each), "" for none. Nil: no per-caller limits.
 	Caller func(ctx context.Context) string
 	// Resolver resolves organization slugs and external IDs, and member external IDs, to the IDs
 	// budgets are keyed on; nil resolves nothing (IDs are still canonicalised, other references

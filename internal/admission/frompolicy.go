@@ -70,6 +70,8 @@ func keyOf(parts []*accessv1.KeyPart) (Key, error) {
 			part = ByOrganization(p.OrganizationField)
 		case *accessv1.KeyPart_Member:
 			part = ByMember(p.Member.GetOrganizationField(), p.Member.GetField())
+		case *accessv1.KeyPart_UserField:
+			part = ByUser(p.UserField)
 		default:
 			return Key{}, errors.New("a key part with no kind")
 		}

@@ -42,7 +42,8 @@ type Apply struct {
 //
 // A budget must not be escapable by spelling its target differently, so every part is canonical:
 // an organization is the ID Stytch resolves it to (ByOrganization), a member its lower-case member
-// ID (ByMember), an email address is normalized (ByEmail), a phone number is its digits (ByPhone).
+// ID (ByMember), a consumer user its lower-case user ID (ByUser), an email address is normalized
+// (ByEmail), a phone number is its digits (ByPhone).
 // ByField takes a value as it is: use it only for values Stytch itself compares exactly.
 type Key struct {
 	parts []keyPart
@@ -60,6 +61,7 @@ const (
 	partPhonePrefix
 	partOrganization
 	partMember
+	partUser
 )
 
 type keyPart struct {
@@ -109,6 +111,13 @@ func ByOrganization(field string) Key {
 // Member IDs are unique across organizations, so the organization's spelling does not matter.
 func ByMember(orgField, memberField string) Key {
 	return Key{parts: []keyPart{{kind: partMember, field: protoreflect.Name(memberField), org: protoreflect.Name(orgField)}}}
+}
+
+// ByUser keys by a consumer user ID field, lower-cased: Stytch takes a user ID in any letter case,
+// so every spelling of one user is one budget. (A user's own calls are keyed by ByCaller, whose
+// caller names the user by the ID in the verified session.)
+func ByUser(field string) Key {
+	return Key{parts: []keyPart{{kind: partUser, field: protoreflect.Name(field)}}}
 }
 
 // ByPhone keys by an E.164 phone number field (digits only).
@@ -177,6 +186,8 @@ func (p keyPart) value(ctx context.Context, msg protoreflect.Message, ci *callIn
 		return org
 	case partMember:
 		return ci.ids.Member(ctx, field(msg, p.org), v)
+	case partUser:
+		return strings.ToLower(v)
 	default:
 		return v
 	}

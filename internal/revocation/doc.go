@@ -1,10 +1,11 @@
-// Package revocation remembers member sessions revoked through authsvc until their JWTs can no
-// longer verify, so that local JWT verification (verify.VerifierConfig.IsRevoked) rejects them at
-// once instead of up to five minutes later: on the replica that revoked, and on the others as soon
-// as the revocation's message arrives (below). It also remembers members whose
-// every session ended at once (a deleted member: RevokeMember), as a cut-off on the JWTs' iat
-// (verify.VerifierConfig.IsMemberRevoked), so that their sessions need not be listed one by one
-// and a session started afterwards is not affected.
+// Package revocation remembers sessions (a B2B member's or a consumer user's) revoked through
+// authsvc until their JWTs can no longer verify, so that local JWT verification
+// (verify.VerifierConfig.IsRevoked) rejects them at once instead of up to five minutes later: on
+// the replica that revoked, and on the others as soon as the revocation's message arrives (below).
+// It also remembers members whose every session ended at once (a deleted member: RevokeMember), as
+// a cut-off on the JWTs' iat (verify.VerifierConfig.IsMemberRevoked), so that their sessions need
+// not be listed one by one and a session started afterwards is not affected. A consumer user is
+// remembered the same way, by user ID (member and user IDs never collide).
 //
 // Without Redis the list is in memory: exact on the replica that revoked, unknown to the others.
 // With Redis (AUTHSVC_REDIS_URL) every revocation is written there, as a key that expires with the

@@ -197,6 +197,9 @@ func (l *List) Revoke(ctx context.Context, sessionID string, until time.Time) {
 }
 
 // RevokeMember revokes every session JWT of memberID issued before at (by its iat), until the
+// given time. memberID may as well be a consumer user's ID (a deleted user, "log out everywhere"):
+// the verifier asks about a user session's JWT by its user ID, and Stytch's member and user IDs
+// never collide (member-... and user-...), so one list serves both. Revoked until the
 // given time (when the last such JWT has expired). Sessions the member starts afterwards are not
 // affected; at == until revokes every JWT of the member until then (a deleted member). Like
 // Revoke it records locally first.
@@ -227,7 +230,8 @@ func (l *List) IsRevoked(ctx context.Context, sessionID string) bool {
 	return ok
 }
 
-// IsMemberRevoked reports whether a session JWT of memberID issued at issuedAt is revoked by a
+// IsMemberRevoked (asked with a member ID, or a consumer user's ID; see RevokeMember) reports
+// whether a session JWT of memberID issued at issuedAt is revoked by a
 // RevokeMember. It fits verify.VerifierConfig.IsMemberRevoked and costs what IsRevoked costs.
 func (l *List) IsMemberRevoked(ctx context.Context, memberID string, issuedAt time.Time) bool {
 	e, ok := l.lookup(ctx, &l.members, memberID)

@@ -103,6 +103,20 @@ func TestRedisDown(t *testing.T) {
 	assert.Equal(t, int64(2), checkErrs)
 }
 
+// A consumer user is revoked by the same list, by user ID, and apart from any member.
+func TestUserRevocationByUserID(t *testing.T) {
+	clk := testkit.NewClock(time.Now().Truncate(time.Second))
+	l, err := revocation.New(revocation.Config{Now: clk.Now})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, l.Close()) })
+	ctx := t.Context()
+	at := clk.Now()
+	l.RevokeMember(ctx, "user-test-1", at, at.Add(6*time.Minute))
+	assert.True(t, l.IsMemberRevoked(ctx, "user-test-1", at.Add(-time.Second)), "the user's older JWTs are revoked")
+	assert.False(t, l.IsMemberRevoked(ctx, "user-test-1", at.Add(time.Second)), "a session started afterwards is not")
+	assert.False(t, l.IsMemberRevoked(ctx, "member-test-1", at.Add(-time.Second)), "no member is touched")
+}
+
 // A member revocation rejects the member's JWTs issued before its cut-off, not the sessions the
 // member starts afterwards, and lapses when the last such JWT has expired.
 func TestMemberRevocation(t *testing.T) {

@@ -18,15 +18,23 @@ import (
 	"github.com/authsvc/authsvc/internal/telemetry"
 )
 
-// Remote is the authority that checks a session when a JWT cannot: Stytch's
-// sessions/authenticate (*stytchclient.Client) for authsvc; authsvc's own
-// Sessions.Authenticate for client/authn.
+// Remote is the authority that checks a member session when a JWT cannot:
+// Stytch's B2B sessions/authenticate (*stytchclient.Client) for authsvc;
+// authsvc's own Sessions.Authenticate for client/authn.
 type Remote interface {
 	SessionsAuthenticate(ctx context.Context, p stytchclient.SessionsAuthenticateParams) (*stytchclient.SessionsAuthenticateResult, error)
 }
 
+// UserRemote is the authority that checks a consumer user session when a JWT
+// cannot: Stytch's consumer sessions/authenticate (a *stytchclient.Client of
+// a consumer project).
+type UserRemote interface {
+	ConsumerSessionsAuthenticate(ctx context.Context, p stytchclient.ConsumerSessionsAuthenticateParams) (*stytchclient.ConsumerSessionsAuthenticateResult, error)
+}
+
 // Revocations is the revocation list the checker consults on every local
-// verification, cached or not (*revocation.List implements it).
+// verification, cached or not (*revocation.List implements it). In a
+// consumer project IsMemberRevoked is asked with the user ID.
 type Revocations interface {
 	IsRevoked(ctx context.Context, sessionID string) bool
 	IsMemberRevoked(ctx context.Context, memberID string, issuedAt time.Time) bool
@@ -40,8 +48,14 @@ type Budget interface {
 	Admit(ctx context.Context) (done func(failed bool), err error)
 }
 
-// Config configures [New]. ProjectID, Keys and Remote are required.
+// Config configures [New]. ProjectID, Keys and the Remote of the project
+// type (Remote for B2B, UserRemote for consumer) are required.
 type Config struct {
+	// ProjectType is the project whose sessions the checker checks:
+	// verify.ProjectB2B (the default, member sessions) or
+	// verify.ProjectConsumer (user sessions). A session JWT of the other
+	// type is refused locally (verify.ErrWrongProjectType).
+	ProjectType verify.ProjectType
 	// ProjectID, Keys, BaseURL, Leeway, MaxTokenAge, CacheSize, Now and
 	// TracerProvider configure the local verifier (see verify.VerifierConfig).
 	ProjectID      string
@@ -53,8 +67,12 @@ type Config struct {
 	Now            func() time.Time
 	TracerProvider trace.TracerProvider
 
-	// Remote checks what the JWT cannot decide. Required.
+	// Remote checks what a member session's JWT cannot decide. Required for
+	// a B2B project, unused for a consumer one.
 	Remote Remote
+	// UserRemote checks what a user session's JWT cannot decide. Required
+	// for a consumer project, unused for a B2B one.
+	UserRemote UserRemote
 	// Revocations, when set, rejects the JWTs of revoked sessions and members
 	// at once, on the cached path too. Nil: revocations are Stytch's alone.
 	Revocations Revocations
@@ -68,11 +86,15 @@ type Config struct {
 	Metrics *telemetry.AuthMetrics
 }
 
-// Checker checks member session credentials and M2M access tokens. Build it
-// with [New]; it is safe for concurrent use and holds no goroutines.
+// Checker checks the session credentials of one project (member sessions of
+// a B2B project, or user sessions of a consumer project) and M2M access
+// tokens. Build it with [New]; it is safe for concurrent use and holds no
+// goroutines.
 type Checker struct {
 	verifier    *verify.Verifier
+	consumer    bool
 	remote      Remote
+	userRemote  UserRemote
 	budget      Budget
 	rejected    *lru.Cache[[sha256.Size]byte, rejection] // nil when disabled
 	rejectedTTL time.Duration
@@ -94,14 +116,22 @@ const (
 
 // New builds a Checker and its verifier. It does no I/O.
 func New(cfg Config) (*Checker, error) {
-	if cfg.Remote == nil {
+	consumer := cfg.ProjectType == verify.ProjectConsumer
+	switch {
+	case consumer && cfg.UserRemote == nil:
+		return nil, errors.New("session: Config.UserRemote is required for a consumer project")
+	case !consumer && cfg.Remote == nil:
 		return nil, errors.New("session: Config.Remote is required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Checker{remote: cfg.Remote, budget: cfg.Budget, now: cfg.Now, metrics: cfg.Metrics, rejectedTTL: cfg.RejectedTTL}
+	c := &Checker{
+		consumer: consumer, remote: cfg.Remote, userRemote: cfg.UserRemote,
+		budget: cfg.Budget, now: cfg.Now, metrics: cfg.Metrics, rejectedTTL: cfg.RejectedTTL,
+	}
 	vc := verify.VerifierConfig{
+		ProjectType:    cfg.ProjectType,
 		ProjectID:      cfg.ProjectID,
 		Keys:           cfg.Keys,
 		BaseURL:        cfg.BaseURL,
@@ -135,8 +165,10 @@ func New(cfg Config) (*Checker, error) {
 // a token it holds, such as naming the session behind a JWT being revoked).
 func (c *Checker) Verifier() *verify.Verifier { return c.verifier }
 
-// Request asks whether a member session is valid. Set exactly one of Token
-// and JWT.
+// ProjectType returns the project type whose sessions c checks.
+func (c *Checker) ProjectType() verify.ProjectType { return c.verifier.ProjectType() }
+
+// Request asks whether a session is valid. Set exactly one of Token and JWT.
 type Request struct {
 	// Token is an opaque session token: only Stytch can check it.
 	Token string
@@ -156,8 +188,11 @@ type Request struct {
 	// Stytch (which extends it and mints a new JWT).
 	SessionDurationMinutes int32
 	CustomClaims           stytchclient.Metadata
-	// AuthorizationCheck asks Stytch's RBAC: it needs Stytch.
+	// AuthorizationCheck asks Stytch's B2B RBAC: it needs Stytch. B2B only.
 	AuthorizationCheck *stytchclient.AuthorizationCheck
+	// UserAuthorizationCheck asks Stytch's consumer RBAC: it needs Stytch.
+	// Consumer only.
+	UserAuthorizationCheck *stytchclient.ConsumerAuthorizationCheck
 }
 
 // Path says which path decided a check.
@@ -176,17 +211,33 @@ type Result struct {
 	// "session_change", "max_age_zero") or "ok" on the local path.
 	Path   Path
 	Reason string
-	// Session is the member session in Stytch's shape, whichever path decided.
+	// Session is the member session in Stytch's shape, whichever path
+	// decided (B2B only; zero for a user session).
 	Session stytchclient.MemberSessionInfo
+	// UserSession is the user session in Stytch's shape, whichever path
+	// decided (consumer only; zero for a member session).
+	UserSession stytchclient.UserSession
 	// Claims are the verified JWT claims (local path only; read-only).
 	Claims *verify.SessionClaims
 	// Stytch is the Remote's full answer: member, organization, refreshed
-	// token and JWT, authorization verdict (remote path only).
+	// token and JWT, authorization verdict (B2B remote path only).
 	Stytch *stytchclient.SessionsAuthenticateResult
+	// UserStytch is the UserRemote's full answer: user, refreshed token and
+	// JWT, authorization verdict (consumer remote path only).
+	UserStytch *stytchclient.ConsumerSessionsAuthenticateResult
 	// Credential is the credential that proved the session, to forward to
-	// Stytch on the member's behalf: the JWT (Stytch's refreshed one when the
-	// check went remote) or the opaque token.
+	// Stytch on the member's or user's behalf: the JWT (Stytch's refreshed
+	// one when the check went remote) or the opaque token. (A user's
+	// credential travels in the same Token/JWT pair.)
 	Credential stytchclient.MemberSession
+}
+
+// SessionID is the checked session's ID, a member's or a user's.
+func (r *Result) SessionID() string {
+	if r.UserSession.SessionID != "" {
+		return r.UserSession.SessionID
+	}
+	return r.Session.MemberSessionID
 }
 
 // ErrTooManySessionArguments: both or neither of Request.Token and
@@ -209,10 +260,13 @@ func (c *Checker) Check(ctx context.Context, req Request) (*Result, error) {
 		claims, err := c.verifySession(ctx, req.JWT, req.MaxTokenAge)
 		switch {
 		case err == nil && reason == "":
-			return &Result{
-				Path: PathLocal, Reason: "ok", Session: sessionFromClaims(claims), Claims: claims,
-				Credential: stytchclient.MemberSession{JWT: req.JWT},
-			}, nil
+			res := &Result{Path: PathLocal, Reason: "ok", Claims: claims, Credential: stytchclient.MemberSession{JWT: req.JWT}}
+			if c.consumer {
+				res.UserSession = userSessionFromClaims(claims)
+			} else {
+				res.Session = sessionFromClaims(claims)
+			}
+			return res, nil
 		case err == nil:
 			// Valid, but the request needs Stytch.
 		case verify.Refreshable(err):
@@ -236,7 +290,7 @@ func remoteReason(req Request) string {
 	switch {
 	case req.Token != "":
 		return "opaque_token"
-	case req.AuthorizationCheck != nil:
+	case req.AuthorizationCheck != nil || req.UserAuthorizationCheck != nil:
 		return "authorization_check"
 	case req.SessionDurationMinutes != 0 || req.CustomClaims != nil:
 		return "session_change"
@@ -272,7 +326,10 @@ func (c *Checker) checkRemote(ctx context.Context, req Request, reason string) (
 	key := sha256.Sum256([]byte(cred))
 	failed := &Result{Path: PathRemote, Reason: reason}
 	if err := c.recentlyRejected(key); err != nil {
-		c.metrics.SessionVerified(ctx, telemetry.PathRemote, telemetry.OutcomeInvalid, reasonNegativeCache)
+		c.metrics.CredentialVerified(ctx, c.sessionKind(), telemetry.PathRemote, telemetry.OutcomeInvalid, reasonNegativeCache)
+		return failed, err
+	}
+	if err := c.checkAuthorizationKind(req); err != nil {
 		return failed, err
 	}
 	var done func(bool)
@@ -282,16 +339,9 @@ func (c *Checker) checkRemote(ctx context.Context, req Request, reason string) (
 			return failed, err
 		}
 	}
-	p := stytchclient.SessionsAuthenticateParams{
-		SessionToken:           req.Token,
-		SessionJWT:             req.JWT,
-		SessionDurationMinutes: req.SessionDurationMinutes,
-		SessionCustomClaims:    req.CustomClaims,
-		AuthorizationCheck:     req.AuthorizationCheck,
-	}
-	res, err := c.remote.SessionsAuthenticate(ctx, p)
+	out, refreshedJWT, err := c.authenticate(ctx, req)
 	outcome := remoteOutcome(err)
-	c.metrics.SessionVerified(ctx, telemetry.PathRemote, outcome, reason)
+	c.metrics.CredentialVerified(ctx, c.sessionKind(), telemetry.PathRemote, outcome, reason)
 	if done != nil {
 		done(outcome == telemetry.OutcomeInvalid)
 	}
@@ -301,16 +351,59 @@ func (c *Checker) checkRemote(ctx context.Context, req Request, reason string) (
 		}
 		return failed, err
 	}
-	out := &Result{Path: PathRemote, Reason: reason, Session: res.MemberSession, Stytch: res}
+	out.Path, out.Reason = PathRemote, reason
 	switch {
 	case req.Token != "":
 		out.Credential = stytchclient.MemberSession{Token: req.Token}
-	case res.SessionJWT != "":
-		out.Credential = stytchclient.MemberSession{JWT: res.SessionJWT}
+	case refreshedJWT != "":
+		out.Credential = stytchclient.MemberSession{JWT: refreshedJWT}
 	default:
 		out.Credential = stytchclient.MemberSession{JWT: req.JWT}
 	}
 	return out, nil
+}
+
+// ErrAuthorizationCheckOfOtherProject: the request carries the authorization
+// check of the other project type (a B2B check to a consumer checker or the
+// reverse). No call was made.
+var ErrAuthorizationCheckOfOtherProject = rpcerr.New(codes.InvalidArgument, "authorization_check_project_type",
+	"the authorization check is of the other Stytch project type")
+
+func (c *Checker) checkAuthorizationKind(req Request) error {
+	if c.consumer && req.AuthorizationCheck != nil || !c.consumer && req.UserAuthorizationCheck != nil {
+		return ErrAuthorizationCheckOfOtherProject
+	}
+	return nil
+}
+
+// authenticate asks the project's remote: the one place the two project
+// types' remote calls differ. It returns the session in the project's shape
+// and Stytch's refreshed JWT.
+func (c *Checker) authenticate(ctx context.Context, req Request) (*Result, string, error) {
+	if c.consumer {
+		res, err := c.userRemote.ConsumerSessionsAuthenticate(ctx, stytchclient.ConsumerSessionsAuthenticateParams{
+			SessionToken:           req.Token,
+			SessionJWT:             req.JWT,
+			SessionDurationMinutes: req.SessionDurationMinutes,
+			SessionCustomClaims:    req.CustomClaims,
+			AuthorizationCheck:     req.UserAuthorizationCheck,
+		})
+		if err != nil {
+			return nil, "", err //nolint:wrapcheck // the Stytch client's errors carry their status
+		}
+		return &Result{UserSession: res.Session, UserStytch: res}, res.SessionJWT, nil
+	}
+	res, err := c.remote.SessionsAuthenticate(ctx, stytchclient.SessionsAuthenticateParams{
+		SessionToken:           req.Token,
+		SessionJWT:             req.JWT,
+		SessionDurationMinutes: req.SessionDurationMinutes,
+		SessionCustomClaims:    req.CustomClaims,
+		AuthorizationCheck:     req.AuthorizationCheck,
+	})
+	if err != nil {
+		return nil, "", err //nolint:wrapcheck // the Stytch client's errors carry their status
+	}
+	return &Result{Session: res.MemberSession, Stytch: res}, res.SessionJWT, nil
 }
 
 // remoteOutcome classifies a remote decision: Stytch refusing the session
@@ -372,6 +465,15 @@ func (c *Checker) CheckM2M(ctx context.Context, token string, required []string)
 	return c.verifier.VerifyM2M(ctx, token, required) //nolint:wrapcheck // verify's errors carry their status
 }
 
+// sessionKind is the kind label of the checker's session verifications: a consumer project's
+// user sessions are counted apart from member sessions.
+func (c *Checker) sessionKind() string {
+	if c.consumer {
+		return telemetry.KindUserSession
+	}
+	return telemetry.KindSession
+}
+
 // observeLocal counts the verifier's decisions (local: signature checked;
 // cache: a token verified before, rechecked).
 func (c *Checker) observeLocal(ctx context.Context, kind, path string, err error) {
@@ -387,7 +489,35 @@ func (c *Checker) observeLocal(ctx context.Context, kind, path string, err error
 	case "keys_not_loaded", "canceled", "other":
 		outcome = telemetry.OutcomeError // could not decide; says nothing about the credential
 	}
+	if kind == verify.KindSession {
+		kind = c.sessionKind()
+	}
 	c.metrics.CredentialVerified(ctx, kind, p, outcome, reason)
+}
+
+// userSessionFromClaims presents a user session JWT's claims in the shape of
+// Stytch's consumer session object, so callers handle one type whichever
+// path decided.
+func userSessionFromClaims(c *verify.SessionClaims) stytchclient.UserSession {
+	s := stytchclient.UserSession{
+		SessionID:      c.SessionID,
+		UserID:         c.UserID,
+		Roles:          c.Roles,
+		StartedAt:      stytchclient.Timestamp{Time: c.StartedAt},
+		LastAccessedAt: stytchclient.Timestamp{Time: c.LastAccessedAt},
+		ExpiresAt:      stytchclient.Timestamp{Time: c.ExpiresAt},
+		CustomClaims:   c.CustomClaims,
+	}
+	if c.Attributes != (verify.SessionAttributes{}) {
+		s.Attributes = &stytchclient.Attributes{IPAddress: c.Attributes.IPAddress, UserAgent: c.Attributes.UserAgent}
+	}
+	if len(c.AuthenticationFactors) > 0 {
+		s.AuthenticationFactors = make([]stytchclient.UserAuthenticationFactor, 0, len(c.AuthenticationFactors))
+		for _, f := range c.AuthenticationFactors {
+			s.AuthenticationFactors = append(s.AuthenticationFactors, stytchclient.UserAuthenticationFactor{AuthenticationFactor: factorFromClaims(f)})
+		}
+	}
+	return s
 }
 
 // sessionFromClaims presents JWT claims in the shape of Stytch's session
@@ -407,21 +537,27 @@ func sessionFromClaims(c *verify.SessionClaims) stytchclient.MemberSessionInfo {
 	if len(c.AuthenticationFactors) > 0 {
 		s.AuthenticationFactors = make([]stytchclient.AuthenticationFactor, 0, len(c.AuthenticationFactors))
 		for _, f := range c.AuthenticationFactors {
-			af := stytchclient.AuthenticationFactor{
-				Type:                f.Type,
-				DeliveryMethod:      f.DeliveryMethod,
-				LastAuthenticatedAt: stytchclient.Timestamp{Time: f.LastAuthenticatedAt},
-				CreatedAt:           stytchclient.Timestamp{Time: f.CreatedAt},
-				UpdatedAt:           stytchclient.Timestamp{Time: f.UpdatedAt},
-			}
-			if f.EmailFactor != nil {
-				af.EmailFactor = &stytchclient.EmailFactor{EmailID: f.EmailFactor.EmailID, EmailAddress: f.EmailFactor.EmailAddress}
-			}
-			if f.PhoneNumberFactor != nil {
-				af.PhoneNumberFactor = &stytchclient.PhoneNumberFactor{PhoneID: f.PhoneNumberFactor.PhoneID, PhoneNumber: f.PhoneNumberFactor.PhoneNumber}
-			}
-			s.AuthenticationFactors = append(s.AuthenticationFactors, af)
+			s.AuthenticationFactors = append(s.AuthenticationFactors, factorFromClaims(f))
 		}
 	}
 	return s
+}
+
+// factorFromClaims is one factor of a session JWT in Stytch's shape (members'
+// and users' factors share it).
+func factorFromClaims(f verify.AuthenticationFactor) stytchclient.AuthenticationFactor {
+	af := stytchclient.AuthenticationFactor{
+		Type:                f.Type,
+		DeliveryMethod:      f.DeliveryMethod,
+		LastAuthenticatedAt: stytchclient.Timestamp{Time: f.LastAuthenticatedAt},
+		CreatedAt:           stytchclient.Timestamp{Time: f.CreatedAt},
+		UpdatedAt:           stytchclient.Timestamp{Time: f.UpdatedAt},
+	}
+	if f.EmailFactor != nil {
+		af.EmailFactor = &stytchclient.EmailFactor{EmailID: f.EmailFactor.EmailID, EmailAddress: f.EmailFactor.EmailAddress}
+	}
+	if f.PhoneNumberFactor != nil {
+		af.PhoneNumberFactor = &stytchclient.PhoneNumberFactor{PhoneID: f.PhoneNumberFactor.PhoneID, PhoneNumber: f.PhoneNumberFactor.PhoneNumber}
+	}
+	return af
 }

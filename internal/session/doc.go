@@ -1,6 +1,12 @@
-// Package session decides whether a Stytch member session credential is valid, in one place, for
-// every caller: the SessionsService handlers, the access layer (a member calling any RPC) and the
-// client/authn middleware of services behind authsvc.
+// Package session decides whether a Stytch session credential is valid, in one place, for
+// every caller: the SessionsService handlers, the access layer (a member or user calling any RPC)
+// and the client/authn middleware of services behind authsvc.
+//
+// One Checker serves one project: a B2B project's member sessions (Config.Remote asks Stytch's B2B
+// sessions/authenticate) or, with Config.ProjectType verify.ProjectConsumer, a consumer project's
+// user sessions (Config.UserRemote asks the consumer sessions/authenticate). Both kinds take the
+// same path below; only the remote call and the shape of the result (Result.Session or
+// Result.UserSession) differ. A deployment fronting both projects builds two Checkers.
 //
 // The decision runs in one order:
 //

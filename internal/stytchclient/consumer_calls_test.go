@@ -794,11 +794,20 @@ func TestConsumerFetchJWKSFeedsTheKeyCache(t *testing.T) {
 	require.NoError(t, cache.WaitReady(ctx))
 	assert.Positive(t, h.emu.Requests("GET /v1/sessions/jwks/{project_id}"))
 
-	v, err := verify.NewVerifier(verify.VerifierConfig{ProjectID: h.emu.ProjectID(), Keys: cache, Now: h.emu.Now})
+	v, err := verify.NewVerifier(verify.VerifierConfig{
+		ProjectID: h.emu.ProjectID(), ProjectType: verify.ProjectType(sc.ProjectConsumer), Keys: cache, Now: h.emu.Now,
+	})
 	require.NoError(t, err)
 	claims, err := v.VerifySession(ctx, s.JWT)
 	require.NoError(t, err)
-	assert.Equal(t, u.ID, claims.MemberID, "the verifier names the subject MemberID; for a consumer JWT it is the user ID")
+	assert.Equal(t, u.ID, claims.UserID, "a consumer verifier names the subject UserID")
+	assert.Empty(t, claims.MemberID)
 	assert.Equal(t, s.ID, claims.SessionID)
 	assert.Empty(t, claims.OrganizationID)
+
+	// A verifier of the B2B kind refuses the consumer JWT for what it is, even with these keys.
+	b2b, err := verify.NewVerifier(verify.VerifierConfig{ProjectID: h.emu.ProjectID(), Keys: cache, Now: h.emu.Now})
+	require.NoError(t, err)
+	_, err = b2b.VerifySession(ctx, s.JWT)
+	require.ErrorIs(t, err, verify.ErrWrongProjectType)
 }

@@ -56,8 +56,9 @@ type Outcome string
 
 // Credential kinds of a verification.
 const (
-	KindSession = "session" // a member session (JWT or opaque token)
-	KindM2M     = "m2m"     // an M2M access token
+	KindSession     = "session"      // a member session (JWT or opaque token)
+	KindUserSession = "user_session" // a consumer user session (JWT or opaque token)
+	KindM2M         = "m2m"          // an M2M access token
 )
 
 // Verification outcomes.
@@ -129,7 +130,8 @@ func (m *AuthMetrics) SessionVerified(ctx context.Context, path VerifyPath, outc
 	m.CredentialVerified(ctx, KindSession, path, outcome, reason)
 }
 
-// CredentialVerified counts one verification of a credential of kind ([KindSession], [KindM2M]);
+// CredentialVerified counts one verification of a credential of kind ([KindSession],
+// [KindUserSession], [KindM2M]);
 // reason is a short fixed word (verify.Reason's labels, or why a check went remote).
 func (m *AuthMetrics) CredentialVerified(ctx context.Context, kind string, path VerifyPath, outcome Outcome, reason string) {
 	if m == nil {

@@ -57,6 +57,79 @@ func BenchmarkVerifySessionFirstTime(b *testing.B) {
 	b.ReportMetric(float64(len(toks[0])), "token_bytes")
 }
 
+// BenchmarkVerifyUserSessionFirstTime is BenchmarkVerifySessionFirstTime for
+// a consumer project's verifier and user session JWTs.
+func BenchmarkVerifyUserSessionFirstTime(b *testing.B) {
+	v, k, clock := benchVerifier(b, func(c *VerifierConfig) {
+		c.CacheSize = 1 << 20
+		c.ProjectType = ProjectConsumer
+	})
+	now := clock.Now()
+	const distinct = 2048
+	toks := make([]string, distinct)
+	for i := range toks {
+		c := userSessionClaims(now)
+		c["n"] = i
+		toks[i] = sign(b, k, c)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%distinct == 0 && i > 0 {
+			b.StopTimer()
+			v.cache.Purge()
+			b.StartTimer()
+		}
+		if _, err := v.VerifySession(ctx, toks[i%distinct]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(toks[0])), "token_bytes")
+}
+
+// BenchmarkVerifyUserSessionCached is BenchmarkVerifySessionCached for a
+// consumer project's verifier: the same user session JWT again, with the
+// revocation hooks (the per-subject one asked with the user ID).
+func BenchmarkVerifyUserSessionCached(b *testing.B) {
+	v, k, clock := benchVerifier(b, func(c *VerifierConfig) {
+		c.MaxTokenAge = time.Hour
+		c.ProjectType = ProjectConsumer
+		c.IsRevoked = func(context.Context, string) bool { return false }
+		c.IsMemberRevoked = func(context.Context, string, time.Time) bool { return false }
+	})
+	tok := sign(b, k, userSessionClaims(clock.Now()))
+	ctx := context.Background()
+	_, err := v.VerifySession(ctx, tok)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.VerifySession(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	require.Equal(b, uint64(1), v.signatureChecks.Load())
+	b.ReportMetric(float64(len(tok)), "token_bytes")
+}
+
+// BenchmarkVerifySessionWrongProjectType is another project's session JWT
+// (a consumer user's given to a B2B verifier): refused from its claims, with
+// no key lookup and no RSA work.
+func BenchmarkVerifySessionWrongProjectType(b *testing.B) {
+	v, k, clock := benchVerifier(b, nil)
+	tok := sign(b, k, userSessionClaims(clock.Now()))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := v.VerifySession(ctx, tok); err == nil {
+			b.Fatal("a consumer JWT was accepted by a B2B verifier")
+		}
+	}
+}
+
 // BenchmarkVerifySessionCached is the same token again: hash, cache lookup,
 // key-still-served check, exp/max-age recheck, revocation hook.
 func BenchmarkVerifySessionCached(b *testing.B) {
@@ -236,6 +309,18 @@ func (r rsaOnly) verify(pub *rsa.PublicKey) error {
 	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], r.sig) //nolint:wrapcheck // benchmark
 }
 
+// emulatorUserSessionClaims is emulatorSessionClaims as a consumer project
+// issues it: a user as sub, no organization claim.
+func emulatorUserSessionClaims(now time.Time, n int) jwt.MapClaims {
+	c := emulatorSessionClaims(now, n)
+	delete(c, claimOrganization)
+	c["sub"] = "user-test-0f8c1d2e-3a4b-4c5d-8e9f-a0b1c2d3e4f5"
+	s := c[claimSession].(map[string]any)
+	s["id"] = fmt.Sprintf("session-test-1a2b3c4d-5e6f-4a7b-8c9d-%012d", n)
+	s["roles"] = []string{"stytch_user"}
+	return c
+}
+
 // BenchmarkVerifySessionFirstSightVsRSA measures first-sight verification of
 // an emulator-shaped session JWT against a bare RSA verify of the same
 // token, interleaved in each iteration so that load on a shared machine
@@ -248,9 +333,21 @@ func (r rsaOnly) verify(pub *rsa.PublicKey) error {
 // time with the cache enabled, as production sees a new token (token hash
 // and cache insert included).
 func BenchmarkVerifySessionFirstSightVsRSA(b *testing.B) {
+	benchFirstSightVsRSA(b, ProjectB2B, emulatorSessionClaims)
+}
+
+// BenchmarkVerifyUserSessionFirstSightVsRSA is
+// BenchmarkVerifySessionFirstSightVsRSA for a consumer project's verifier
+// and user session JWTs.
+func BenchmarkVerifyUserSessionFirstSightVsRSA(b *testing.B) {
+	benchFirstSightVsRSA(b, ProjectConsumer, emulatorUserSessionClaims)
+}
+
+func benchFirstSightVsRSA(b *testing.B, pt ProjectType, claims func(time.Time, int) jwt.MapClaims) {
 	for _, withCache := range []bool{false, true} {
 		b.Run(fmt.Sprintf("cache=%s", map[bool]string{false: "off", true: "on"}[withCache]), func(b *testing.B) {
 			v, k, clock := benchVerifier(b, func(c *VerifierConfig) {
+				c.ProjectType = pt
 				c.CacheSize = -1
 				if withCache {
 					c.CacheSize = 1 << 20
@@ -264,7 +361,7 @@ func BenchmarkVerifySessionFirstSightVsRSA(b *testing.B) {
 			toks := make([]string, distinct)
 			raw := make([]rsaOnly, distinct)
 			for i := range toks {
-				toks[i] = sign(b, k, emulatorSessionClaims(now, i))
+				toks[i] = sign(b, k, claims(now, i))
 				raw[i] = splitForRSA(b, toks[i])
 			}
 			pub := &k.priv.PublicKey
@@ -351,7 +448,7 @@ func BenchmarkDecodeClaims(b *testing.B) {
 			if err := c.decode(s); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := c.sessionClaims(); err != nil {
+			if _, err := c.sessionClaims(false); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -364,7 +461,7 @@ func BenchmarkDecodeClaims(b *testing.B) {
 			if err := json.Unmarshal(payload, c); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := c.sessionClaims(); err != nil {
+			if _, err := c.sessionClaims(false); err != nil {
 				b.Fatal(err)
 			}
 		}

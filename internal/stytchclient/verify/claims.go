@@ -10,19 +10,22 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// SessionClaims is a verified B2B member session JWT. Values returned by
+// SessionClaims is a verified session JWT: a B2B member's or, from a
+// consumer project's verifier, a consumer user's. Values returned by
 // [Verifier.VerifySession] may be shared with other callers through the
 // verified-token cache: treat them, including slices and maps, as read-only.
 type SessionClaims struct {
-	// MemberID is the token's sub.
+	// MemberID is the token's sub in a B2B project; empty in a consumer one.
 	MemberID string
-	// SessionID is the member session's ID (https://stytch.com/session id).
+	// UserID is the token's sub in a consumer project; empty in a B2B one.
+	UserID string
+	// SessionID is the session's ID (https://stytch.com/session id).
 	SessionID string
 	// OrganizationID and OrganizationSlug come from
-	// https://stytch.com/organization.
+	// https://stytch.com/organization (B2B only).
 	OrganizationID   string
 	OrganizationSlug string
-	// Roles are the member's RBAC roles at issuance.
+	// Roles are the member's or user's RBAC roles at issuance.
 	Roles []string
 	// AuthenticationFactors are the factors the session was authenticated with.
 	AuthenticationFactors []AuthenticationFactor
@@ -666,10 +669,26 @@ func (p *timeParser) parse(field, s string) (time.Time, error) {
 	return t, nil
 }
 
-func (c *parsedClaims) sessionClaims() (*SessionClaims, error) {
+// Subject is the session's member ID (B2B) or user ID (consumer): the
+// token's sub, whichever the project type.
+func (c *SessionClaims) Subject() string {
+	if c.UserID != "" {
+		return c.UserID
+	}
+	return c.MemberID
+}
+
+// otherProject reports a session token of the other project type than the
+// verifier's: the organization claim is what a B2B session JWT has and a
+// consumer one lacks. A payload without a session claim is left to Validate,
+// which finds it is no session token at all.
+func (c *parsedClaims) otherProject(consumer bool) bool {
+	return c.session != nil && (c.org != nil) == consumer
+}
+
+func (c *parsedClaims) sessionClaims(consumer bool) (*SessionClaims, error) {
 	s := c.session
 	out := &SessionClaims{
-		MemberID:     c.Subject,
 		SessionID:    s.ID,
 		Roles:        s.Roles,
 		Issuer:       c.Issuer,
@@ -677,6 +696,11 @@ func (c *parsedClaims) sessionClaims() (*SessionClaims, error) {
 		NotBefore:    numericTime(c.NotBefore),
 		Expiry:       numericTime(c.ExpiresAt),
 		CustomClaims: nilIfEmpty(c.custom),
+	}
+	if consumer {
+		out.UserID = c.Subject
+	} else {
+		out.MemberID = c.Subject
 	}
 	if c.org != nil {
 		out.OrganizationID, out.OrganizationSlug = c.org.OrganizationID, c.org.Slug

@@ -1,5 +1,11 @@
-// Package verify checks Stytch-issued JWTs locally: B2B member session JWTs
-// and M2M access tokens, against the project's JWKS.
+// Package verify checks Stytch-issued JWTs locally: session JWTs and M2M
+// access tokens, against the project's JWKS.
+//
+// A Verifier serves one project, of one type (VerifierConfig.ProjectType): a
+// B2B project's session JWTs name a member (SessionClaims.MemberID) and an
+// organization, a consumer project's name a user (SessionClaims.UserID) and
+// none. Both are decoded by the same code into the same typed claims; a
+// session JWT of the other type is refused with [ErrWrongProjectType].
 //
 // It has three parts:
 //

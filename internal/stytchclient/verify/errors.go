@@ -43,6 +43,12 @@ var (
 	// ErrRevoked: the token verified but the IsRevoked hook says its session
 	// was revoked.
 	ErrRevoked = &reasonError{msg: "session revoked"}
+	// ErrWrongProjectType: a session JWT of the other kind of Stytch project:
+	// a consumer user's JWT (no organization claim) given to a B2B verifier,
+	// or a B2B member's JWT (with one) given to a consumer verifier. Decided
+	// from the claims before any key is looked up, so such a token neither
+	// triggers a JWKS refetch nor reads as malformed.
+	ErrWrongProjectType = &reasonError{msg: "session of the other project type"}
 	// ErrInsufficientScope: a valid M2M token that lacks a required scope.
 	// This is an authorization failure, not an invalid token.
 	ErrInsufficientScope = &reasonError{msg: "insufficient scope"}
@@ -63,13 +69,15 @@ var reasons = [...]struct {
 	{ErrExpired, "expired"},
 	{ErrTooOld, "too_old"},
 	{ErrRevoked, "revoked"},
+	{ErrWrongProjectType, "wrong_project_type"},
 	{ErrInsufficientScope, "insufficient_scope"},
 }
 
 // Reason returns a short, stable label for err, for metrics and span
 // attributes: "ok" for nil, one of "malformed", "bad_signature",
 // "unknown_key", "keys_not_loaded", "wrong_issuer", "wrong_audience",
-// "not_yet_valid", "expired", "too_old", "revoked", "insufficient_scope",
+// "not_yet_valid", "expired", "too_old", "revoked", "wrong_project_type",
+// "insufficient_scope",
 // "canceled" for a context error, and "other" for anything else.
 func Reason(err error) string {
 	if err == nil {

@@ -26,6 +26,7 @@ func TestReasonAndRefreshable(t *testing.T) {
 		{ErrExpired, "expired", true},
 		{ErrTooOld, "too_old", true},
 		{ErrRevoked, "revoked", false},
+		{ErrWrongProjectType, "wrong_project_type", false},
 		{ErrInsufficientScope, "insufficient_scope", false},
 		{&verifyError{kind: kindSession, reason: ErrExpired, cause: errors.New("x")}, "expired", true},
 		{fmt.Errorf("wrapped: %w", ErrTooOld), "too_old", true},

@@ -189,6 +189,19 @@ func sessionClaims(now time.Time) jwt.MapClaims {
 	}
 }
 
+// userSessionClaims returns the claims Stytch puts in a consumer project's
+// session JWT: sessionClaims' shape with a user as sub and no organization
+// claim.
+func userSessionClaims(now time.Time) jwt.MapClaims {
+	c := sessionClaims(now)
+	delete(c, claimOrganization)
+	c["sub"] = "user-test-aaaa"
+	s := c[claimSession].(map[string]any)
+	s["id"] = "session-test-bbbb"
+	s["roles"] = []string{"stytch_user"}
+	return c
+}
+
 func m2mClaims(now time.Time, scope string) jwt.MapClaims {
 	return jwt.MapClaims{
 		"iss":   "stytch.com/" + testProject,

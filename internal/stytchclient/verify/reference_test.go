@@ -51,6 +51,9 @@ func refParse(ctx context.Context, v *Verifier, token string, kind tokenKind, no
 		if kid == "" {
 			return nil, ErrMalformed
 		}
+		if kind == kindSession && claims.session != nil && (claims.org != nil) == v.consumer {
+			return nil, ErrWrongProjectType
+		}
 		key, err := v.keys.Key(ctx, kid)
 		if err != nil {
 			if !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrKeysNotLoaded) {
@@ -69,7 +72,7 @@ func refParse(ctx context.Context, v *Verifier, token string, kind tokenKind, no
 	e.exp, e.iat = claims.ExpiresAt.Time, claims.IssuedAt.Time
 	switch kind {
 	case kindSession:
-		s, err := claims.sessionClaims()
+		s, err := claims.sessionClaims(v.consumer)
 		if err != nil {
 			return nil, &verifyError{kind: kind, reason: ErrMalformed, cause: err}
 		}
@@ -224,10 +227,9 @@ func refParseTime(field, s string) (time.Time, error) {
 	return t, nil
 }
 
-func (c *refParsedClaims) sessionClaims() (*SessionClaims, error) {
+func (c *refParsedClaims) sessionClaims(consumer bool) (*SessionClaims, error) {
 	s := c.session
 	out := &SessionClaims{
-		MemberID:     c.Subject,
 		SessionID:    s.ID,
 		Roles:        s.Roles,
 		Issuer:       c.Issuer,
@@ -238,6 +240,11 @@ func (c *refParsedClaims) sessionClaims() (*SessionClaims, error) {
 	}
 	if c.org != nil {
 		out.OrganizationID, out.OrganizationSlug = c.org.OrganizationID, c.org.Slug
+	}
+	if consumer {
+		out.UserID = c.Subject
+	} else {
+		out.MemberID = c.Subject
 	}
 	if s.Attributes != nil {
 		out.Attributes = SessionAttributes{IPAddress: s.Attributes.IPAddress, UserAgent: s.Attributes.UserAgent}
@@ -350,7 +357,8 @@ func (c *refParsedClaims) m2mClaims() *M2MClaims {
 // implementation it replaced (above): a token made of any header and any
 // payload, signed by the project key or not (or any string at all), is
 // rejected by both for the same reason or accepted by both with the same
-// claims, as a session token and as an M2M token.
+// claims, as a session token and as an M2M token, by a B2B and by a consumer
+// project's verifier.
 func FuzzVerifyMatchesReference(f *testing.F) {
 	clock := newTestClock()
 	// A key of its own, 1024 bits so that signing each input stays cheap
@@ -363,11 +371,15 @@ func FuzzVerifyMatchesReference(f *testing.F) {
 		}
 		return &priv.PublicKey, nil
 	})
-	v := newVerifier(f, keys, clock, func(c *VerifierConfig) {
-		c.CacheSize = -1
-		c.BaseURL = "https://test.stytch.com"
-		c.MaxTokenAge = time.Hour
-	})
+	verifiers := map[ProjectType]*Verifier{}
+	for _, pt := range []ProjectType{ProjectB2B, ProjectConsumer} {
+		verifiers[pt] = newVerifier(f, keys, clock, func(c *VerifierConfig) {
+			c.CacheSize = -1
+			c.BaseURL = "https://test.stytch.com"
+			c.MaxTokenAge = time.Hour
+			c.ProjectType = pt
+		})
+	}
 
 	now := clock.Now()
 	header := `{"alg":"RS256","kid":"ref-key","typ":"JWT"}`
@@ -418,18 +430,20 @@ func FuzzVerifyMatchesReference(f *testing.F) {
 		if len(tok) > MaxTokenBytes {
 			return // refused before parsing, by both
 		}
-		for _, kind := range []tokenKind{kindSession, kindM2M} {
-			got, gotErr := v.parse(t.Context(), tok, kind, clock.Now())
-			want, wantErr := refParse(t.Context(), v, tok, kind, clock.Now())
-			if Reason(gotErr) != Reason(wantErr) {
-				t.Fatalf("%v: reason %q (%v), reference %q (%v)\ntoken %q\nheader %q\npayload %q",
-					kind, Reason(gotErr), gotErr, Reason(wantErr), wantErr, tok, header, payload)
-			}
-			if wantErr != nil {
-				continue
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("%v: claims differ\ngot  %s\nwant %s\npayload %q", kind, dump(got), dump(want), payload)
+		for pt, v := range verifiers {
+			for _, kind := range []tokenKind{kindSession, kindM2M} {
+				got, gotErr := v.parse(t.Context(), tok, kind, clock.Now())
+				want, wantErr := refParse(t.Context(), v, tok, kind, clock.Now())
+				if Reason(gotErr) != Reason(wantErr) {
+					t.Fatalf("%s %v: reason %q (%v), reference %q (%v)\ntoken %q\nheader %q\npayload %q",
+						pt, kind, Reason(gotErr), gotErr, Reason(wantErr), wantErr, tok, header, payload)
+				}
+				if wantErr != nil {
+					continue
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s %v: claims differ\ngot  %s\nwant %s\npayload %q", pt, kind, dump(got), dump(want), payload)
+				}
 			}
 		}
 	})

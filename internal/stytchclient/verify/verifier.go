@@ -31,11 +31,32 @@ type KeySource interface {
 
 var _ KeySource = (*JWKSCache)(nil)
 
+// ProjectType is the kind of Stytch project a [Verifier] verifies session
+// JWTs of. A B2B project's session belongs to a member of an organization
+// (sub is the member ID, an organization claim sits beside the session
+// claim); a consumer project's belongs to a user (sub is the user ID, no
+// organization claim). The values match stytchclient.ProjectType's, so one
+// converts to the other.
+type ProjectType string
+
+// Project types.
+const (
+	// ProjectB2B verifies member sessions into [SessionClaims].MemberID. It
+	// is the default.
+	ProjectB2B ProjectType = "b2b"
+	// ProjectConsumer verifies user sessions into [SessionClaims].UserID.
+	ProjectConsumer ProjectType = "consumer"
+)
+
 // VerifierConfig configures a [Verifier]. ProjectID and Keys are required.
 type VerifierConfig struct {
 	// ProjectID is the Stytch project; aud must contain it and the issuer
 	// stytch.com/{ProjectID} is always accepted.
 	ProjectID string
+	// ProjectType is the project's kind; empty means ProjectB2B. A session
+	// JWT of the other kind is refused with [ErrWrongProjectType]. M2M
+	// tokens look alike in both kinds and are verified the same way.
+	ProjectType ProjectType
 	// Keys resolves signing keys, normally a *JWKSCache.
 	Keys KeySource
 	// BaseURL, when set, is accepted as an issuer too: Stytch issues
@@ -60,10 +81,11 @@ type VerifierConfig struct {
 	// must be fast and decide itself whether to fail open or closed.
 	IsRevoked func(ctx context.Context, sessionID string) bool
 	// IsMemberRevoked, when set, is consulted like IsRevoked with the
-	// session's member ID and the token's iat; true rejects with
-	// [ErrRevoked]. It serves revocations of every session of a member
-	// issued before some moment (a deleted member, "log out everywhere"),
-	// which cannot always name the sessions one by one.
+	// session's subject (the member ID, or in a consumer project the user ID:
+	// [SessionClaims.Subject]) and the token's iat; true rejects with
+	// [ErrRevoked]. It serves revocations of every session of a member or
+	// user issued before some moment (a deleted member or user, "log out
+	// everywhere"), which cannot always name the sessions one by one.
 	IsMemberRevoked func(ctx context.Context, memberID string, issuedAt time.Time) bool
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -91,6 +113,7 @@ const (
 // safe for concurrent use and holds no goroutines.
 type Verifier struct {
 	projectID string
+	consumer  bool // ProjectConsumer
 	issuers   []string
 	keys      KeySource
 	leeway    time.Duration
@@ -131,8 +154,14 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Keys == nil {
 		return nil, errors.New("verify: VerifierConfig.Keys is required")
 	}
+	switch cfg.ProjectType {
+	case "", ProjectB2B, ProjectConsumer:
+	default:
+		return nil, fmt.Errorf("verify: unknown VerifierConfig.ProjectType %q (want %q or %q)", cfg.ProjectType, ProjectB2B, ProjectConsumer)
+	}
 	v := &Verifier{
 		projectID: cfg.ProjectID,
+		consumer:  cfg.ProjectType == ProjectConsumer,
 		issuers:   []string{"stytch.com/" + cfg.ProjectID},
 		keys:      cfg.Keys,
 		maxAge:    max(cfg.MaxTokenAge, 0),
@@ -182,8 +211,17 @@ func (v *Verifier) issuerOK(iss string) bool {
 	return false
 }
 
-// VerifySession verifies a B2B member session JWT and returns its claims.
-// On failure the error wraps exactly one reason (see [Reason]); only
+// ProjectType returns the kind of project whose session JWTs v verifies.
+func (v *Verifier) ProjectType() ProjectType {
+	if v.consumer {
+		return ProjectConsumer
+	}
+	return ProjectB2B
+}
+
+// VerifySession verifies a session JWT of the verifier's project type (a
+// B2B member's or a consumer user's) and returns its claims; a session JWT of
+// the other type fails with [ErrWrongProjectType]. On failure the error wraps exactly one reason (see [Reason]); only
 // [ErrExpired] and [ErrTooOld] are worth a remote call ([Refreshable]).
 // A token verified before is answered from the cache without RSA work,
 // still rechecked against exp, MaxTokenAge, key presence and IsRevoked.
@@ -340,7 +378,7 @@ func (v *Verifier) checkRevoked(ctx context.Context, e *cacheEntry, kind tokenKi
 		return nil
 	}
 	if v.isRevoked != nil && v.isRevoked(ctx, e.session.SessionID) ||
-		v.memberRev != nil && v.memberRev(ctx, e.session.MemberID, e.iat) {
+		v.memberRev != nil && v.memberRev(ctx, e.session.Subject(), e.iat) {
 		return &verifyError{kind: kind, reason: ErrRevoked}
 	}
 	return nil
@@ -399,6 +437,11 @@ func (v *Verifier) parse(ctx context.Context, token string, kind tokenKind, now 
 	if kid == "" {
 		return fail(ErrMalformed, errors.New("kid is required"))
 	}
+	// Before the key: another project's token names a kid this project's
+	// JWKS lacks, and must not cost a refetch to be refused.
+	if kind == kindSession && claims.otherProject(v.consumer) {
+		return fail(ErrWrongProjectType, nil)
+	}
 	key, err := v.keys.Key(ctx, kid)
 	if err != nil {
 		if !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrKeysNotLoaded) {
@@ -420,7 +463,7 @@ func (v *Verifier) parse(ctx context.Context, token string, kind tokenKind, now 
 	e := &cacheEntry{kid: kid, key: key, exp: claims.ExpiresAt.Time, iat: claims.IssuedAt.Time}
 	switch kind {
 	case kindSession:
-		s, err := claims.sessionClaims()
+		s, err := claims.sessionClaims(v.consumer)
 		if err != nil {
 			return fail(ErrMalformed, err)
 		}
@@ -451,6 +494,8 @@ func classify(err error) error {
 		return ErrKeysNotLoaded
 	case errors.Is(err, ErrUnknownKey):
 		return ErrUnknownKey
+	case errors.Is(err, ErrWrongProjectType):
+		return ErrWrongProjectType
 	case errors.Is(err, ErrMalformed),
 		errors.Is(err, jwt.ErrTokenMalformed),
 		errors.Is(err, jwt.ErrTokenRequiredClaimMissing):

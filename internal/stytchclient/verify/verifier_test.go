@@ -413,6 +413,86 @@ func TestMemberRevocationHook(t *testing.T) {
 	assert.Len(t, asked, 3, "M2M tokens carry no member and are not asked about")
 }
 
+func consumer(c *VerifierConfig) { c.ProjectType = ProjectConsumer }
+
+func TestVerifyUserSessionReturnsClaims(t *testing.T) {
+	f := newFixture(t, consumer)
+	now := f.clock.Now()
+	assert.Equal(t, ProjectConsumer, f.v.ProjectType())
+
+	got, err := f.v.VerifySession(t.Context(), sign(t, f.key, userSessionClaims(now)))
+	require.NoError(t, err)
+	assert.Equal(t, "user-test-aaaa", got.UserID)
+	assert.Empty(t, got.MemberID, "a user is not a member")
+	assert.Equal(t, "user-test-aaaa", got.Subject())
+	assert.Equal(t, "session-test-bbbb", got.SessionID)
+	assert.Empty(t, got.OrganizationID)
+	assert.Equal(t, []string{"stytch_user"}, got.Roles)
+	assert.True(t, now.Add(23*time.Hour).Equal(got.ExpiresAt))
+	assert.Equal(t, map[string]any{"team": "blue", "tier": float64(3)}, got.CustomClaims)
+	require.Len(t, got.AuthenticationFactors, 2)
+	assert.Equal(t, "magic_link", got.AuthenticationFactors[0].Type)
+}
+
+// A session JWT of the other project type is refused for that reason, before any key is looked up
+// (so not even a kid this project's JWKS lacks costs a refetch), and is no case for Stytch.
+func TestVerifySessionRefusesTheOtherProjectType(t *testing.T) {
+	tests := []struct {
+		name   string
+		mod    func(*VerifierConfig)
+		claims func(time.Time) jwt.MapClaims
+	}{
+		{"consumer JWT to a B2B verifier", nil, userSessionClaims},
+		{"B2B JWT to a consumer verifier", consumer, sessionClaims},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.mod)
+			fetches := f.jwks.calls.Load()
+			for _, kid := range []string{f.key.kid, "kid-of-the-other-project"} {
+				tok := sign(t, testKey{kid: kid, priv: f.key.priv}, tt.claims(f.clock.Now()))
+				got, err := f.v.VerifySession(t.Context(), tok)
+				require.ErrorIs(t, err, ErrWrongProjectType)
+				assert.Nil(t, got)
+				assert.Equal(t, "wrong_project_type", Reason(err))
+				assert.False(t, Refreshable(err))
+				require.NotErrorIs(t, err, ErrMalformed)
+			}
+			assert.Equal(t, fetches, f.jwks.calls.Load(), "no JWKS refetch for another project's token")
+			assert.Zero(t, f.v.signatureChecks.Load())
+		})
+	}
+}
+
+// A consumer project's M2M tokens verify as in a B2B project.
+func TestConsumerVerifierVerifiesM2M(t *testing.T) {
+	f := newFixture(t, consumer)
+	got, err := f.v.VerifyM2M(t.Context(), sign(t, f.key, m2mClaims(f.clock.Now(), "read:users")), []string{"read:users"})
+	require.NoError(t, err)
+	assert.Equal(t, "m2m-client-test-eeee", got.ClientID)
+}
+
+// The per-subject revocation hook is asked with the user ID in a consumer project, on the miss and
+// the cached path alike.
+func TestUserRevocationHook(t *testing.T) {
+	var cutoff time.Time
+	var asked []string
+	f := newFixture(t, func(c *VerifierConfig) {
+		consumer(c)
+		c.IsMemberRevoked = func(_ context.Context, subject string, issuedAt time.Time) bool {
+			asked = append(asked, subject)
+			return subject == "user-test-aaaa" && issuedAt.Before(cutoff)
+		}
+	})
+	tok := sign(t, f.key, userSessionClaims(f.clock.Now()))
+	_, err := f.v.VerifySession(t.Context(), tok)
+	require.NoError(t, err)
+	cutoff = f.clock.Now().Add(time.Second)
+	_, err = f.v.VerifySession(t.Context(), tok)
+	require.ErrorIs(t, err, ErrRevoked)
+	assert.Equal(t, []string{"user-test-aaaa", "user-test-aaaa"}, asked)
+}
+
 func TestVerifySpans(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
@@ -465,6 +545,8 @@ func TestNewVerifierAndCacheRejectBadConfig(t *testing.T) {
 	require.Error(t, err)
 	_, err = NewVerifier(VerifierConfig{ProjectID: testProject})
 	require.Error(t, err)
+	_, err = NewVerifier(VerifierConfig{ProjectID: testProject, Keys: keySourceFunc(nil), ProjectType: "enterprise"})
+	require.ErrorContains(t, err, "ProjectType")
 	_, err = NewJWKSCache(JWKSCacheConfig{})
 	require.Error(t, err)
 }

@@ -41,3 +41,23 @@ func Checker(t testing.TB, emu *stytchemu.Server, client *stytchclient.Client, k
 	require.NoError(t, err)
 	return c
 }
+
+// Consumer makes a Checker's configuration a consumer project's: user sessions, checked remotely
+// through client (a consumer project's client) when a check needs Stytch.
+func Consumer(client *stytchclient.Client) func(*session.Config) {
+	return func(c *session.Config) {
+		c.ProjectType = verify.ProjectConsumer
+		c.Remote, c.UserRemote = nil, client
+	}
+}
+
+// UserSession creates an active user with email and a live session of the given length in a
+// consumer project's emulator.
+func UserSession(t testing.TB, emu *stytchemu.Server, email string, d time.Duration) stytchemu.UserSession {
+	t.Helper()
+	u, err := emu.CreateUser(stytchemu.UserParams{Email: email, Verified: true})
+	require.NoError(t, err)
+	s, err := emu.CreateUserSession(u.ID, d)
+	require.NoError(t, err)
+	return s
+}
