@@ -63,6 +63,19 @@ func TestConsumerHandlersRefuseAUserWhatIsNotTheirs(t *testing.T) {
 	_, err = users.DeleteTOTP(asService, &consumerv1.UsersServiceDeleteTOTPRequest{TotpId: totp})
 	require.NoError(t, err)
 
+	// With the caller's user ID known: its own factor may go, another user's may not.
+	other, err := consumer.CreateUser(stytchemu.UserParams{Email: "other@example.com"})
+	require.NoError(t, err)
+	otherTOTP, err := consumer.SeedUserFactor(other.ID, stytchemu.FactorTOTP)
+	require.NoError(t, err)
+	ownTOTP, err := consumer.SeedUserFactor(u.ID, stytchemu.FactorTOTP)
+	require.NoError(t, err)
+	asOwner := access.WithPrincipal(context.Background(), access.Principal{Kind: access.KindUser, UserID: u.ID, SessionID: sess.ID})
+	_, err = users.DeleteTOTP(asOwner, &consumerv1.UsersServiceDeleteTOTPRequest{TotpId: otherTOTP})
+	assert.Equal(t, codes.PermissionDenied, status.Code(err), "another user's factor")
+	_, err = users.DeleteTOTP(asOwner, &consumerv1.UsersServiceDeleteTOTPRequest{TotpId: ownTOTP})
+	require.NoError(t, err, "the caller's own factor")
+
 	sessions := service.NewConsumerSessions(client, nil, nopRevocations{}, emu.Now, nil)
 	_, err = sessions.Revoke(asUser, &consumerv1.SessionsServiceRevokeRequest{Target: &consumerv1.SessionsServiceRevokeRequest_SessionId{SessionId: sess.ID}})
 	st = status.Convert(err)

@@ -36,14 +36,14 @@ func NewUsers(stytch *stytchclient.Client, log *slog.Logger) *Users {
 // callerUser says whether the caller acts as a consumer user (a verified user session,
 // access.KindUser) and which one.
 //
-// CONSUMER USER ID: the access layer resolves user sessions, with the user's ID in the Principal,
-// once the consumer session checker lands (h/usersess); until then no caller is a user, and a user
-// caller whose ID is unknown is refused by every check below (fail closed).
+// The access layer resolves a user session into a KindUser Principal with the user's ID once the
+// app gives it the consumer session checker; a user caller whose ID is unknown is refused by every
+// check below (fail closed).
 func callerUser(p access.Principal) (userID string, isUser bool) {
 	if p.Kind != access.KindUser {
 		return "", false
 	}
-	return "", true
+	return p.UserID, true
 }
 
 // errUserField refuses a field that only a service may set.
