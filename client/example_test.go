@@ -84,6 +84,13 @@ func ExampleRetriedMethods() {
 	// authsvc.b2b.v1.SessionsService/Get
 	// authsvc.b2b.v1.SessionsService/GetJWKS
 	// authsvc.b2b.v1.SessionsService/Revoke
+	// authsvc.consumer.v1.PasswordsService/StrengthCheck
+	// authsvc.consumer.v1.SessionsService/Authenticate
+	// authsvc.consumer.v1.SessionsService/Get
+	// authsvc.consumer.v1.SessionsService/GetJWKS
+	// authsvc.consumer.v1.SessionsService/Revoke
+	// authsvc.consumer.v1.UsersService/Get
+	// authsvc.consumer.v1.UsersService/Search
 	// authsvc.m2m.v1.M2MService/AuthenticateToken
 	// authsvc.m2m.v1.M2MService/GetClient
 	// authsvc.m2m.v1.M2MService/IssueToken

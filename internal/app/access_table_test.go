@@ -239,6 +239,12 @@ func expected(r *accessv1.AccessRule, req proto.Message, c caller, sessionOrg st
 		}
 		return codes.PermissionDenied
 	case c.session != nil:
+		if r.GetUserSession() {
+			// A user-session rule sends session credentials to the consumer project's checker, for
+			// which a B2B member session is no credential at all (wrong project type: its JWT is
+			// not even signature-checked).
+			return codes.Unauthenticated
+		}
 		if !r.GetMemberSession() {
 			return codes.PermissionDenied
 		}

@@ -47,7 +47,7 @@ type offAPI struct {
 
 // apis builds the services of every project that is on (projects.go). The M2M API is always on,
 // on the M2M project.
-func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker *session.Checker, tokens *stytchclient.TokenSource, now func() time.Time) *apiSet {
+func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, users *session.Checker, tokens *stytchclient.TokenSource, now func() time.Time) *apiSet {
 	log := a.log
 	out := &apiSet{}
 	b2bDescs := []*grpc.ServiceDesc{
@@ -73,14 +73,12 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker *se
 		&consumerv1.UsersService_ServiceDesc, &consumerv1.PasswordsService_ServiceDesc,
 	}
 	if set.consumer != nil {
-		// CONSUMER SESSION CHECKER: the consumer user-session checker (a session.Checker on
-		// a.consumerJWKS and the consumer project) is wired here, into the access layer (chain.go)
-		// and the consumer SessionsService (which asks Stytch for every check until then), once
-		// internal/session serves consumer projects.
+		// users checks user sessions for the access layer (chain.go) and the consumer
+		// SessionsService alike.
 		out.on = append(out.on,
 			server.Service{Desc: &consumerv1.MagicLinksService_ServiceDesc, Impl: service.NewConsumerMagicLinks(a.consumer, redirects, log), RegisterGateway: consumerv1.RegisterMagicLinksServiceHandler},
 			server.Service{Desc: &consumerv1.OTPsService_ServiceDesc, Impl: service.NewConsumerOTPs(a.consumer, log), RegisterGateway: consumerv1.RegisterOTPsServiceHandler},
-			server.Service{Desc: &consumerv1.SessionsService_ServiceDesc, Impl: service.NewConsumerSessions(a.consumer, a.consumerJWKS, a.shared.revocations, now, log), RegisterGateway: consumerv1.RegisterSessionsServiceHandler},
+			server.Service{Desc: &consumerv1.SessionsService_ServiceDesc, Impl: service.NewConsumerSessions(a.consumer, users, a.consumerJWKS, a.shared.revocations, now, log), RegisterGateway: consumerv1.RegisterSessionsServiceHandler},
 			server.Service{Desc: &consumerv1.UsersService_ServiceDesc, Impl: service.NewUsers(a.consumer, log), RegisterGateway: consumerv1.RegisterUsersServiceHandler},
 			server.Service{Desc: &consumerv1.PasswordsService_ServiceDesc, Impl: service.NewPasswords(a.consumer, redirects, log), RegisterGateway: consumerv1.RegisterPasswordsServiceHandler},
 		)

@@ -133,6 +133,26 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("session checker: %w", err)
 	}
+	// The consumer project's user sessions: the same Checker type on the consumer project's keys,
+	// revocation list, remote-check budget and metrics; nil when the consumer project is off.
+	var users *session.Checker
+	if projects.consumer != nil {
+		users, err = session.New(session.Config{
+			ProjectType:    verify.ProjectConsumer,
+			ProjectID:      projects.consumer.id,
+			Keys:           a.consumerJWKS,
+			BaseURL:        a.consumer.BaseURL(),
+			Now:            opts.Now,
+			TracerProvider: tel.TracerProvider,
+			UserRemote:     a.consumer,
+			Revocations:    a.shared.revocations,
+			Budget:         admit.remoteChecks,
+			Metrics:        tel.Auth,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("consumer session checker: %w", err)
+		}
+	}
 	redirects, err := service.NewRedirectPolicy(cfg.AllowedRedirectURLs)
 	if err != nil {
 		return nil, fmt.Errorf("AUTHSVC_ALLOWED_REDIRECT_URLS: %w", err)
@@ -142,7 +162,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		return nil, err
 	}
 	decode := server.NewDecodeFailures()
-	mw, err := a.middleware(gw, decode, checker, admit)
+	mw, err := a.middleware(gw, decode, checker, users, admit)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +175,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		extra["GET /dev/outbox"] = devOutbox(a.emu, a.emuConsumer)
 		extra["POST /dev/m2m/clients"] = devCreateM2MClient(a.emu)
 	}
-	apis := a.apis(projects, redirects, checker, a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup}), opts.Now)
+	apis := a.apis(projects, redirects, checker, users, a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup}), opts.Now)
 	httpMW, err := httpMiddleware(cfg, apis)
 	if err != nil {
 		return nil, err

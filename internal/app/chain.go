@@ -23,8 +23,12 @@ import (
 //   - admission: rate limits, before any call to Stytch;
 //   - validate: protovalidate rules, INVALID_ARGUMENT naming the field;
 //   - recover: a panic becomes INTERNAL.
-func (a *App) middleware(gw *callmeta.Gateway, decode *server.DecodeFailures, checker *session.Checker, admit *admissionParts) ([]server.Middleware, error) {
-	acc, err := access.New(access.Config{Checker: checker, Logger: a.log.With("component", "access")})
+func (a *App) middleware(gw *callmeta.Gateway, decode *server.DecodeFailures, checker, users *session.Checker, admit *admissionParts) ([]server.Middleware, error) {
+	cfg := access.Config{Checker: checker, Logger: a.log.With("component", "access")}
+	if users != nil { // a nil *session.Checker must not become a non-nil interface
+		cfg.UserChecker = users
+	}
+	acc, err := access.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -45,15 +49,6 @@ func (a *App) middleware(gw *callmeta.Gateway, decode *server.DecodeFailures, ch
 	return mw, nil
 }
 
-// callerIdentity names the authenticated caller for per-caller budgets and idempotency scopes.
-func callerIdentity(ctx context.Context) string {
-	p := access.From(ctx)
-	switch p.Kind {
-	case access.KindMember:
-		return "member:" + p.MemberID
-	case access.KindService:
-		return "service:" + p.ClientID
-	default:
-		return ""
-	}
-}
+// callerIdentity names the authenticated caller (member, user or service) for per-caller budgets
+// and idempotency scopes.
+func callerIdentity(ctx context.Context) string { return access.From(ctx).CallerKey() }

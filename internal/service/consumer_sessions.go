@@ -11,19 +11,19 @@ import (
 	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/rpcerr"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
 // ConsumerSessions implements consumerv1.SessionsServiceServer on a consumer project's client.
-//
-// CONSUMER SESSION CHECKER: Authenticate asks Stytch for every check (verified_by REMOTE) until
-// internal/session checks consumer sessions; it then takes the checker, as the B2B Sessions does,
-// and verifies JWTs locally first.
+// Authenticate goes through the consumer project's session checker, as the B2B Sessions does
+// through the B2B one: a JWT locally first, Stytch only where the checker's rules require.
 type ConsumerSessions struct {
 	consumerv1.UnimplementedSessionsServiceServer
 	base
 	stytch  *stytchclient.Client
+	checker *session.Checker
 	keys    *verify.JWKSCache
 	revoked revoker
 }
@@ -31,10 +31,10 @@ type ConsumerSessions struct {
 var _ consumerv1.SessionsServiceServer = (*ConsumerSessions)(nil)
 
 // NewConsumerSessions returns the consumer SessionsService: stytch is the consumer project's
-// client, keys its JWKS cache (which GetJWKS serves), revocations records sessions revoked here
-// (now is the verifier's clock).
-func NewConsumerSessions(stytch *stytchclient.Client, keys *verify.JWKSCache, revocations Revocations, now func() time.Time, log *slog.Logger) *ConsumerSessions {
-	return &ConsumerSessions{base: newBase(log), stytch: stytch, keys: keys, revoked: revoker{list: revocations, now: now}}
+// client, checker its user-session checker, keys its JWKS cache (which GetJWKS serves),
+// revocations records sessions revoked here (now is the verifier's clock).
+func NewConsumerSessions(stytch *stytchclient.Client, checker *session.Checker, keys *verify.JWKSCache, revocations Revocations, now func() time.Time, log *slog.Logger) *ConsumerSessions {
+	return &ConsumerSessions{base: newBase(log), stytch: stytch, checker: checker, keys: keys, revoked: revoker{list: revocations, now: now}}
 }
 
 // errMissingSession answers a request that names no session and presents none.
@@ -43,48 +43,51 @@ var errMissingSession = rpcerr.InvalidArgument("session_token", "missing_credent
 // Authenticate checks a session token or JWT (over REST by default the caller's own, from the
 // consumer session cookies).
 func (s *ConsumerSessions) Authenticate(ctx context.Context, req *consumerv1.SessionsServiceAuthenticateRequest) (*consumerv1.SessionsServiceAuthenticateResponse, error) {
-	token, jwt := req.GetSessionToken(), req.GetSessionJwt()
-	if token == "" && jwt == "" {
+	sr := session.Request{
+		Token:                  req.GetSessionToken(),
+		JWT:                    req.GetSessionJwt(),
+		SessionDurationMinutes: req.GetSessionDurationMinutes(),
+		CustomClaims:           fromStruct(req.GetSessionCustomClaims()),
+	}
+	if sr.Token == "" && sr.JWT == "" {
 		cred := access.From(ctx).Credential
 		switch cred.Kind {
 		case access.CredentialSessionJWT:
-			jwt = cred.Token
-			if cred.FallbackToken != "" {
-				// The token cookie outlives the JWT cookie's signature (a rotated key).
-				token, jwt = cred.FallbackToken, ""
-			}
+			sr.JWT, sr.FallbackToken = cred.Token, cred.FallbackToken
 		case access.CredentialSessionToken:
-			token = cred.Token
+			sr.Token = cred.Token
 		default:
 			return nil, errMissingSession
 		}
 	}
-	p := stytchclient.ConsumerSessionsAuthenticateParams{
-		SessionToken:           token,
-		SessionJWT:             jwt,
-		SessionDurationMinutes: req.GetSessionDurationMinutes(),
-		SessionCustomClaims:    fromStruct(req.GetSessionCustomClaims()),
+	if req.MaxTokenAgeSeconds != nil {
+		sr.MaxTokenAge = time.Duration(req.GetMaxTokenAgeSeconds()) * time.Second
+		sr.Fresh = sr.MaxTokenAge == 0
 	}
 	if ac := req.GetAuthorizationCheck(); ac != nil {
-		p.AuthorizationCheck = &stytchclient.ConsumerAuthorizationCheck{ResourceID: ac.GetResourceId(), Action: ac.GetAction()}
+		sr.UserAuthorizationCheck = &stytchclient.ConsumerAuthorizationCheck{ResourceID: ac.GetResourceId(), Action: ac.GetAction()}
 	}
-	res, err := s.stytch.ConsumerSessionsAuthenticate(ctx, p)
+	res, err := s.checker.Check(ctx, sr)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failSession)
 	}
 	out := &consumerv1.SessionsServiceAuthenticateResponse{
-		Session:    toUserSession(&res.Session),
-		User:       toUser(&res.User),
-		SessionJwt: res.SessionJWT,
-		VerifiedBy: consumerv1.SessionVerifier_SESSION_VERIFIER_REMOTE,
+		Session:    toUserSession(&res.UserSession),
+		SessionJwt: res.Credential.JWT,
+		VerifiedBy: consumerv1.SessionVerifier_SESSION_VERIFIER_LOCAL,
 	}
-	// The token is handed back only to whoever presented it: a JWT holder does not get the
-	// long-lived opaque token.
-	if token != "" {
-		out.SessionToken = res.SessionToken
-	}
-	if v := res.Verdict; v != nil {
-		out.Verdict = &consumerv1.AuthorizationVerdict{Authorized: v.Authorized, GrantingRoles: v.GrantingRoles}
+	if st := res.UserStytch; st != nil {
+		out.VerifiedBy = consumerv1.SessionVerifier_SESSION_VERIFIER_REMOTE
+		out.User = toUser(&st.User)
+		out.SessionJwt = st.SessionJWT
+		// The token is handed back only to whoever presented it: a JWT holder does not get the
+		// long-lived opaque token.
+		if res.Credential.Token != "" {
+			out.SessionToken = st.SessionToken
+		}
+		if v := st.Verdict; v != nil {
+			out.Verdict = &consumerv1.AuthorizationVerdict{Authorized: v.Authorized, GrantingRoles: v.GrantingRoles}
+		}
 	}
 	return out, nil
 }

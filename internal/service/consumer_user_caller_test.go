@@ -76,7 +76,7 @@ func TestConsumerHandlersRefuseAUserWhatIsNotTheirs(t *testing.T) {
 	_, err = users.DeleteTOTP(asOwner, &consumerv1.UsersServiceDeleteTOTPRequest{TotpId: ownTOTP})
 	require.NoError(t, err, "the caller's own factor")
 
-	sessions := service.NewConsumerSessions(client, nil, nopRevocations{}, emu.Now, nil)
+	sessions := service.NewConsumerSessions(client, nil, nil, nopRevocations{}, emu.Now, nil) // Revoke by session ID needs neither checker nor keys
 	_, err = sessions.Revoke(asUser, &consumerv1.SessionsServiceRevokeRequest{Target: &consumerv1.SessionsServiceRevokeRequest_SessionId{SessionId: sess.ID}})
 	st = status.Convert(err)
 	assert.Equal(t, codes.PermissionDenied, st.Code())
