@@ -169,12 +169,12 @@ type bench struct {
 	// consumerID and consumerSecret are the emulator's consumer project, which authsvc also fronts.
 	consumerID, consumerSecret string
 	fx                         *fixture
-	conns              []*grpc.ClientConn
-	startupReachable   time.Duration
-	rows               []row
-	notesMu            sync.Mutex
-	notes              []string
-	singleflight       []sfResult
+	conns                      []*grpc.ClientConn
+	startupReachable           time.Duration
+	rows                       []row
+	notesMu                    sync.Mutex
+	notes                      []string
+	singleflight               []sfResult
 	// singleflightAdm is the same check against an authsvc with admission control on.
 	singleflightAdm    []sfResult
 	randomTokens       *randomTokenResult // nil: not run
