@@ -37,32 +37,12 @@ func NewConsumerSessions(stytch *stytchclient.Client, checker *session.Checker, 
 	return &ConsumerSessions{base: newBase(log), stytch: stytch, checker: checker, keys: keys, revoked: revoker{list: revocations, now: now}}
 }
 
-// errMissingSession answers a request that names no session and presents none.
-var errMissingSession = rpcerr.InvalidArgument("session_token", "missing_credential", "a session_token or session_jwt is required")
-
 // Authenticate checks a session token or JWT (over REST by default the caller's own, from the
 // consumer session cookies).
 func (s *ConsumerSessions) Authenticate(ctx context.Context, req *consumerv1.SessionsServiceAuthenticateRequest) (*consumerv1.SessionsServiceAuthenticateResponse, error) {
-	sr := session.Request{
-		Token:                  req.GetSessionToken(),
-		JWT:                    req.GetSessionJwt(),
-		SessionDurationMinutes: req.GetSessionDurationMinutes(),
-		CustomClaims:           fromStruct(req.GetSessionCustomClaims()),
-	}
-	if sr.Token == "" && sr.JWT == "" {
-		cred := access.From(ctx).Credential
-		switch cred.Kind {
-		case access.CredentialSessionJWT:
-			sr.JWT, sr.FallbackToken = cred.Token, cred.FallbackToken
-		case access.CredentialSessionToken:
-			sr.Token = cred.Token
-		default:
-			return nil, errMissingSession
-		}
-	}
-	if req.MaxTokenAgeSeconds != nil {
-		sr.MaxTokenAge = time.Duration(req.GetMaxTokenAgeSeconds()) * time.Second
-		sr.Fresh = sr.MaxTokenAge == 0
+	sr, err := checkRequest(ctx, req.GetSessionToken(), req.GetSessionJwt(), req.GetSessionDurationMinutes(), req.GetSessionCustomClaims(), req.MaxTokenAgeSeconds)
+	if err != nil {
+		return nil, err
 	}
 	if ac := req.GetAuthorizationCheck(); ac != nil {
 		sr.UserAuthorizationCheck = &stytchclient.ConsumerAuthorizationCheck{ResourceID: ac.GetResourceId(), Action: ac.GetAction()}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"google.golang.org/protobuf/types/known/structpb"
+
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/rpcerr"
@@ -38,26 +40,9 @@ func NewSessions(stytch *stytchclient.Client, checker *session.Checker, keys *ve
 // custom claims) or asks an authorization check. A JWT that fails locally for any other reason
 // (forged, malformed, revoked, unknown key) is UNAUTHENTICATED without any call.
 func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceAuthenticateRequest) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
-	sr := session.Request{
-		Token:                  req.GetSessionToken(),
-		JWT:                    req.GetSessionJwt(),
-		SessionDurationMinutes: req.GetSessionDurationMinutes(),
-		CustomClaims:           fromStruct(req.GetSessionCustomClaims()),
-	}
-	if sr.Token == "" && sr.JWT == "" {
-		cred := access.From(ctx).Credential
-		switch cred.Kind {
-		case access.CredentialSessionJWT:
-			sr.JWT, sr.FallbackToken = cred.Token, cred.FallbackToken
-		case access.CredentialSessionToken:
-			sr.Token = cred.Token
-		default:
-			return nil, rpcerr.InvalidArgument("session_token", "missing_credential", "a session_token or session_jwt is required")
-		}
-	}
-	if req.MaxTokenAgeSeconds != nil {
-		sr.MaxTokenAge = time.Duration(req.GetMaxTokenAgeSeconds()) * time.Second
-		sr.Fresh = sr.MaxTokenAge == 0
+	sr, err := checkRequest(ctx, req.GetSessionToken(), req.GetSessionJwt(), req.GetSessionDurationMinutes(), req.GetSessionCustomClaims(), req.MaxTokenAgeSeconds)
+	if err != nil {
+		return nil, err
 	}
 	if ac := req.GetAuthorizationCheck(); ac != nil {
 		sr.AuthorizationCheck = &stytchclient.AuthorizationCheck{OrganizationID: ac.GetOrganizationId(), ResourceID: ac.GetResourceId(), Action: ac.GetAction()}
@@ -86,6 +71,32 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 		}
 	}
 	return out, nil
+}
+
+// errMissingSession answers a request that names no session and presents none.
+var errMissingSession = rpcerr.InvalidArgument("session_token", "missing_credential", "a session_token or session_jwt is required")
+
+// checkRequest is the session check a Sessions.Authenticate request asks for (B2B and consumer
+// alike): the token or JWT it names, else the caller's own credential (over REST the session
+// cookies), with the session change and token age it sets.
+func checkRequest(ctx context.Context, token, jwt string, duration int32, claims *structpb.Struct, maxTokenAgeSeconds *int32) (session.Request, error) {
+	sr := session.Request{Token: token, JWT: jwt, SessionDurationMinutes: duration, CustomClaims: fromStruct(claims)}
+	if sr.Token == "" && sr.JWT == "" {
+		cred := access.From(ctx).Credential
+		switch cred.Kind {
+		case access.CredentialSessionJWT:
+			sr.JWT, sr.FallbackToken = cred.Token, cred.FallbackToken
+		case access.CredentialSessionToken:
+			sr.Token = cred.Token
+		default:
+			return sr, errMissingSession
+		}
+	}
+	if maxTokenAgeSeconds != nil {
+		sr.MaxTokenAge = time.Duration(*maxTokenAgeSeconds) * time.Second
+		sr.Fresh = sr.MaxTokenAge == 0
+	}
+	return sr, nil
 }
 
 // Get lists a member's active sessions.
