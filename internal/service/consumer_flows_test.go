@@ -123,6 +123,7 @@ func TestConsumerFlowsSignUpAndLogIn(t *testing.T) {
 					r := e.restCall(t, "POST", "/v1/sessions/authenticate", &consumerv1.SessionsServiceAuthenticateRequest{}, sess)
 					require.Equal(t, http.StatusOK, r.HTTP, "body: %s", r.Body)
 					assert.Equal(t, userID, sess.GetSession().GetUserId())
+					assert.Equal(t, consumerv1.SessionVerifier_SESSION_VERIFIER_LOCAL, sess.GetVerifiedBy(), "a fresh session JWT cookie is checked without Stytch")
 				}
 
 				again, againID, token2, _, _ := f.login(t, e, rest, to)
@@ -130,10 +131,15 @@ func TestConsumerFlowsSignUpAndLogIn(t *testing.T) {
 				assert.Equal(t, userID, againID)
 				assert.NotEqual(t, token, token2, "a new session")
 
-				// Logout with the session's own token.
+				// Logout: a browser with its cookies alone (the second login's), a service with the
+				// session's own token.
 				out := &consumerv1.SessionsServiceRevokeResponse{}
-				e.consumerCall(t, rest, consumerSessionsSvc+"Revoke", "/v1/sessions/revoke",
-					&consumerv1.SessionsServiceRevokeRequest{Target: &consumerv1.SessionsServiceRevokeRequest_SessionToken{SessionToken: token2}}, out)
+				logout := &consumerv1.SessionsServiceRevokeRequest{Target: &consumerv1.SessionsServiceRevokeRequest_SessionToken{SessionToken: token2}}
+				if rest {
+					logout = &consumerv1.SessionsServiceRevokeRequest{}
+				}
+				e.consumerCall(t, rest, consumerSessionsSvc+"Revoke", "/v1/sessions/revoke", logout, out)
+				assert.True(t, out.GetCallerSessionRevoked() || !rest, "a cookie logout revokes the caller's own session")
 				st := e.grpcCall(t, consumerSessionsSvc+"Authenticate", &consumerv1.SessionsServiceAuthenticateRequest{
 					Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionToken{SessionToken: token2},
 				}, &consumerv1.SessionsServiceAuthenticateResponse{})

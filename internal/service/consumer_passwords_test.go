@@ -3,6 +3,7 @@ package service_test
 import (
 	"crypto/md5" //nolint:gosec // the legacy hash being migrated, not ours
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -211,6 +212,25 @@ func TestConsumerPasswordGuessingRefusedBeforeStytch(t *testing.T) {
 	// The same address in another spelling is the same budget.
 	r := e.restCallNoCookies(t, "POST", "/v1/passwords/authenticate", &consumerv1.PasswordsServiceAuthenticateRequest{Email: strings.ToUpper(addr), Password: strongPassword}, nil)
 	assert.Equal(t, http.StatusTooManyRequests, r.HTTP, "body: %s", r.Body)
+	assert.Equal(t, before, e.consumer(t).Requests("POST /v1/passwords/authenticate"), "refused before Stytch")
+}
+
+// Credential stuffing: wrong passwords for many addresses from one client IP spend one per-IP
+// failure budget, and the next attempt, for yet another address, is refused before Stytch.
+func TestConsumerPasswordStuffingFromOneIPRefusedBeforeStytch(t *testing.T) {
+	e := startEnv(t, apptest.WithEnv(map[string]string{"AUTHSVC_ADMISSION_LIMITS": "check_failures_ip=3/10m"}))
+	for i := range 3 {
+		st := e.grpcCall(t, passwordsSvc+"Authenticate", &consumerv1.PasswordsServiceAuthenticateRequest{
+			Email: fmt.Sprintf("stuffed-%d@example.com", i), Password: "wrong-" + strongPassword,
+		}, &consumerv1.PasswordsServiceAuthenticateResponse{})
+		require.NotEqual(t, codes.OK, st.Code())
+		require.NotEqual(t, codes.ResourceExhausted, st.Code(), "attempt %d: %s", i, st.Message())
+	}
+	before := e.consumer(t).Requests("POST /v1/passwords/authenticate")
+	st := e.grpcCall(t, passwordsSvc+"Authenticate", &consumerv1.PasswordsServiceAuthenticateRequest{
+		Email: "stuffed-next@example.com", Password: "wrong-" + strongPassword,
+	}, &consumerv1.PasswordsServiceAuthenticateResponse{})
+	assert.Equal(t, codes.ResourceExhausted, st.Code(), st.Message())
 	assert.Equal(t, before, e.consumer(t).Requests("POST /v1/passwords/authenticate"), "refused before Stytch")
 }
 
