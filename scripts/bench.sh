@@ -4,6 +4,8 @@
 #   make bench                     full run (< 15 min on 2 cores), rewrites docs/performance.md and
 #                                  docs/profiles/session-check.top.txt and stytch-bound.top.txt
 #   BENCH_QUICK=1 make bench       tiny counts, a smoke test of the harness; writes under .cache/bench/
+#   BENCH_ONLY=W1,W2b,C2b make bench  only those workloads (IDs as in the report), full counts, no
+#                                  micro-benchmarks; writes .cache/bench/performance-only.md
 #   scripts/bench.sh --build-only  install nothing, run nothing: check that everything builds (CI)
 #
 # Optional: BENCH_NOTE="text" is printed at the top of the report; AUTHSVC_* and OTEL_* variables are
@@ -24,6 +26,7 @@ WORK="$PWD/.cache/bench"
 BIN="$WORK/bin"
 GHZ="$TOOLS_BIN/ghz-$GHZ_VERSION"
 QUICK="${BENCH_QUICK:-0}"
+ONLY="${BENCH_ONLY:-}"
 
 log() { printf '=== bench: %s (%ss)\n' "$*" "$SECONDS"; }
 
@@ -108,9 +111,16 @@ install_hey
 # script make test uses.
 ./scripts/test-deps.sh
 build
-micro
+if [[ -n "$ONLY" ]]; then
+  mkdir -p "$WORK" && : >"$WORK/micro.txt"
+else
+  micro
+fi
 
-if [[ "$QUICK" == "1" ]]; then
+if [[ -n "$ONLY" ]]; then
+  out="$WORK/performance-only.md" profiles="$WORK/profiles" cmd="BENCH_ONLY=$ONLY make bench" flags=(-only "$ONLY")
+  if [[ "$QUICK" == "1" ]]; then flags+=(-quick); fi
+elif [[ "$QUICK" == "1" ]]; then
   out="$WORK/performance-quick.md" profiles="$WORK/profiles" cmd="BENCH_QUICK=1 make bench" flags=(-quick)
 else
   out="docs/performance.md" profiles="docs/profiles" cmd="make bench" flags=()
