@@ -79,7 +79,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 			server.Service{Desc: &consumerv1.MagicLinksService_ServiceDesc, Impl: service.NewConsumerMagicLinks(a.consumer, redirects, log), RegisterGateway: consumerv1.RegisterMagicLinksServiceHandler},
 			server.Service{Desc: &consumerv1.OTPsService_ServiceDesc, Impl: service.NewConsumerOTPs(a.consumer, log), RegisterGateway: consumerv1.RegisterOTPsServiceHandler},
 			server.Service{Desc: &consumerv1.SessionsService_ServiceDesc, Impl: service.NewConsumerSessions(a.consumer, users, a.consumerJWKS, a.shared.revocations, now, log), RegisterGateway: consumerv1.RegisterSessionsServiceHandler},
-			server.Service{Desc: &consumerv1.UsersService_ServiceDesc, Impl: service.NewUsers(a.consumer, log), RegisterGateway: consumerv1.RegisterUsersServiceHandler},
+			server.Service{Desc: &consumerv1.UsersService_ServiceDesc, Impl: service.NewUsers(a.consumer, a.shared.revocations, now, log), RegisterGateway: consumerv1.RegisterUsersServiceHandler},
 			server.Service{Desc: &consumerv1.PasswordsService_ServiceDesc, Impl: service.NewPasswords(a.consumer, redirects, log), RegisterGateway: consumerv1.RegisterPasswordsServiceHandler},
 		)
 	} else {

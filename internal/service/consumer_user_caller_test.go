@@ -38,7 +38,7 @@ func TestConsumerHandlersRefuseAUserWhatIsNotTheirs(t *testing.T) {
 
 	asUser := access.WithPrincipal(context.Background(), access.Principal{Kind: access.KindUser, SessionID: sess.ID})
 	asService := access.WithPrincipal(context.Background(), access.Principal{Kind: access.KindService, ClientID: "ops"})
-	users := service.NewUsers(client, nil)
+	users := service.NewUsers(client, nopRevocations{}, emu.Now, nil)
 
 	for field, req := range map[string]*consumerv1.UsersServiceUpdateRequest{
 		"trusted_metadata": {UserId: u.ID, TrustedMetadata: mustStruct(t, map[string]any{"plan": "gold"})},

@@ -23,14 +23,16 @@ import (
 type Users struct {
 	consumerv1.UnimplementedUsersServiceServer
 	base
-	stytch *stytchclient.Client
+	stytch  *stytchclient.Client
+	revoked revoker
 }
 
 var _ consumerv1.UsersServiceServer = (*Users)(nil)
 
-// NewUsers returns the UsersService; stytch is the consumer project's client.
-func NewUsers(stytch *stytchclient.Client, log *slog.Logger) *Users {
-	return &Users{base: newBase(log), stytch: stytch}
+// NewUsers returns the UsersService; stytch is the consumer project's client, revocations records
+// the sessions of deleted users (now is the verifier's clock).
+func NewUsers(stytch *stytchclient.Client, revocations Revocations, now func() time.Time, log *slog.Logger) *Users {
+	return &Users{base: newBase(log), stytch: stytch, revoked: revoker{list: revocations, now: now}}
 }
 
 // callerUser says whether the caller acts as a consumer user (a verified user session,
@@ -122,6 +124,9 @@ func (s *Users) Delete(ctx context.Context, req *consumerv1.UsersServiceDeleteRe
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
+	// Stytch ended the user's sessions; their JWTs would verify locally for up to 5 more minutes,
+	// on every replica, unless remembered as revoked (by user ID, Stytch's spelling of it).
+	s.revoked.member(ctx, res.UserID)
 	return &consumerv1.UsersServiceDeleteResponse{UserId: res.UserID}, nil
 }
 

@@ -234,3 +234,30 @@ func TestConsumerUsers(t *testing.T) {
 	}
 	runCases(t, e, cases)
 }
+
+// A deleted user's session JWTs stop verifying at once, on the local path too: Stytch ended the
+// sessions, and authsvc remembers them as revoked by user ID instead of trusting the JWTs' last
+// minutes.
+func TestConsumerDeletedUsersJWTIsRefusedLocally(t *testing.T) {
+	e := startEnvNoLimits(t)
+	u := e.user(t, stytchemu.UserParams{})
+	sess := e.userSession(t, u.ID)
+	check := func() (*consumerv1.SessionsServiceAuthenticateResponse, *status.Status) {
+		out := &consumerv1.SessionsServiceAuthenticateResponse{}
+		st := e.grpcCall(t, consumerSessionsSvc+"Authenticate", &consumerv1.SessionsServiceAuthenticateRequest{
+			Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
+		}, out)
+		return out, st
+	}
+	out, st := check()
+	require.Equal(t, codes.OK, st.Code(), st.Message())
+	require.Equal(t, consumerv1.SessionVerifier_SESSION_VERIFIER_LOCAL, out.GetVerifiedBy())
+
+	st = e.grpcSvc(t, "/authsvc.consumer.v1.UsersService/Delete", &consumerv1.UsersServiceDeleteRequest{UserId: u.ID}, &consumerv1.UsersServiceDeleteResponse{})
+	require.Equal(t, codes.OK, st.Code(), st.Message())
+
+	before := e.consumer(t).Requests("POST /v1/sessions/authenticate")
+	_, st = check()
+	assert.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+	assert.Equal(t, before, e.consumer(t).Requests("POST /v1/sessions/authenticate"), "decided locally, without Stytch")
+}
