@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,6 +47,8 @@ type caller struct {
 	m2mScopes []string // an M2M token holding these scopes
 	session   *stytchemu.Session
 	roles     []string // the session's roles
+	// user is a consumer user session (its JWT is presented like a member's).
+	user *stytchemu.UserSession
 	// bearer and cookie are filled per method (the right-scope token depends on the rule).
 }
 
@@ -238,6 +241,19 @@ func expected(r *accessv1.AccessRule, req proto.Message, c caller, sessionOrg st
 			return codes.OK
 		}
 		return codes.PermissionDenied
+	case c.user != nil:
+		if !r.GetUserSession() {
+			// A rule without user_session sends session credentials to the B2B checker, for which
+			// a consumer user's JWT is no credential at all (wrong project type).
+			return codes.Unauthenticated
+		}
+		if f := r.GetUserField(); f != "" {
+			v := m.Get(m.Descriptor().Fields().ByName(protoreflect.Name(f))).String()
+			if v != "" && !strings.EqualFold(v, c.user.UserID) {
+				return codes.PermissionDenied
+			}
+		}
+		return codes.OK
 	case c.session != nil:
 		if r.GetUserSession() {
 			// A user-session rule sends session credentials to the consumer project's checker, for
@@ -273,8 +289,9 @@ func expected(r *accessv1.AccessRule, req proto.Message, c caller, sessionOrg st
 }
 
 // The access table: every RPC (from the descriptors), over gRPC and REST, with no credentials, an M2M
-// token with a wrong scope, one with the rule's scopes, and member sessions of each default role (and
-// an admin of another organization), checked against what the proto option says.
+// token with a wrong scope, one with the rule's scopes, member sessions of each default role (and
+// an admin of another organization), and consumer user sessions (the user the request names, and
+// another user), checked against what the proto option says.
 func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 	env := apptest.Start(t)
 	org := stytchemu.SandboxOrganizationID
@@ -292,6 +309,15 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 	pw, err := env.Emu.AddMemberPassword(org, target.ID)
 	require.NoError(t, err)
 	subject, err := env.Emu.CreateM2MClient("subject", []string{"read:widgets"})
+	require.NoError(t, err)
+
+	// Consumer users: the one the sample requests name (Stytch's sandbox user), and another.
+	require.NotNil(t, env.Consumer, "the test environment serves a consumer project")
+	ownUser, err := env.Consumer.CreateUserSession(stytchemu.SandboxUserID, time.Hour)
+	require.NoError(t, err)
+	other, err := env.Consumer.CreateUser(stytchemu.UserParams{Email: "other-user@example.com"})
+	require.NoError(t, err)
+	otherUser, err := env.Consumer.CreateUserSession(other.ID, time.Hour)
 	require.NoError(t, err)
 
 	methods := authsvcMethods(t)
@@ -345,6 +371,8 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 		{caller: caller{name: "member stytch_admin", session: &admin, roles: []string{"stytch_admin", "stytch_member"}}, org: org},
 		{caller: caller{name: "member stytch_member", session: &plain, roles: []string{"stytch_member"}}, org: org},
 		{caller: caller{name: "stytch_admin of another organization", session: &foreignAdmin, roles: []string{"stytch_admin", "stytch_member"}}, org: otherOrg.ID},
+		{caller: caller{name: "user own session", user: &ownUser}},
+		{caller: caller{name: "another user's session", user: &otherUser}},
 	}
 
 	served := env.ServedServices(t)
@@ -377,6 +405,9 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 				}
 				if cc.session != nil {
 					jwtCookie = cc.session.JWT
+				}
+				if cc.user != nil {
+					jwtCookie = cc.user.JWT
 				}
 
 				// gRPC: the session as a Bearer JWT.
