@@ -17,6 +17,7 @@ import (
 
 	"github.com/authsvc/authsvc/client"
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -63,6 +64,35 @@ func TestEveryServiceIsReachable(t *testing.T) {
 			resp, err := c.M2M().GetClient(ctx, &m2mv1.GetClientRequest{ClientId: mc.ClientID})
 			if err == nil {
 				assert.Equal(t, mc.ClientID, resp.GetM2MClient().GetClientId())
+			}
+			return err
+		}},
+		{"consumer MagicLinksService", func(ctx context.Context) error {
+			_, err := c.Consumer().MagicLinks().LoginOrCreate(ctx, &consumerv1.MagicLinksServiceLoginOrCreateRequest{Email: testEmailAddress})
+			return err
+		}},
+		{"consumer OTPsService", func(ctx context.Context) error {
+			_, err := c.Consumer().OTPs().EmailLoginOrCreate(ctx, &consumerv1.OTPsServiceEmailLoginOrCreateRequest{Email: testEmailAddress})
+			return err
+		}},
+		{"consumer SessionsService", func(ctx context.Context) error {
+			resp, err := c.Consumer().Sessions().GetJWKS(ctx, &consumerv1.SessionsServiceGetJWKSRequest{})
+			if err == nil && len(resp.GetKeys()) == 0 {
+				t.Error("consumer GetJWKS returned no keys")
+			}
+			return err
+		}},
+		{"consumer UsersService", func(ctx context.Context) error {
+			resp, err := c.Consumer().Users().Get(ctx, &consumerv1.UsersServiceGetRequest{UserId: stytchemu.SandboxUserID})
+			if err == nil {
+				assert.Equal(t, stytchemu.SandboxUserID, resp.GetUser().GetUserId())
+			}
+			return err
+		}},
+		{"consumer PasswordsService", func(ctx context.Context) error {
+			resp, err := c.Consumer().Passwords().StrengthCheck(ctx, &consumerv1.PasswordsServiceStrengthCheckRequest{Password: "password"})
+			if err == nil {
+				assert.False(t, resp.GetValidPassword(), "a weak password")
 			}
 			return err
 		}},

@@ -490,3 +490,41 @@ func algNone(t *testing.T, token string) string {
 	require.NoError(t, err)
 	return base64.RawURLEncoding.EncodeToString(hb) + "." + parts[1] + "."
 }
+
+// WithConsumerSessions against a real authsvc: the consumer project is learned from authsvc's
+// consumer GetJWKS, a user's session JWT verifies locally against the keys authsvc serves, a forged
+// one does not, and the member and user rules keep the two kinds apart.
+func TestConsumerSessionsThroughAuthsvc(t *testing.T) {
+	env := apptest.Start(t)
+	require.NotNil(t, env.Consumer)
+	c, err := client.New(t.Context(), env.App.GRPCAddr(), client.WithInsecure(), client.WithClock(env.Emu.Now))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, c.Close()) })
+	a, err := authn.New(t.Context(), c, authn.WithClock(env.Emu.Now), authn.WithConsumerSessions(""))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, a.Close()) })
+	require.NoError(t, a.WaitReady(t.Context()))
+
+	us, err := env.Consumer.CreateUserSession(stytchemu.SandboxUserID, time.Hour)
+	require.NoError(t, err)
+	p, err := a.Authenticate(t.Context(), us.JWT)
+	require.NoError(t, err, "verifies only if the learned consumer project matches the JWT's aud and iss")
+	assert.Equal(t, authn.KindUser, p.Kind)
+	assert.Equal(t, stytchemu.SandboxUserID, p.UserID)
+	assert.Equal(t, authn.VerifiedLocally, p.VerifiedBy)
+	assert.NoError(t, authn.Authorize(p, authn.Users()))
+	assert.Error(t, authn.Authorize(p, authn.Members()), "a user is not a member")
+
+	ms, err := env.Emu.CreateSession(sandboxOrg, sandboxMember, time.Hour)
+	require.NoError(t, err)
+	mp, err := a.Authenticate(t.Context(), ms.JWT)
+	require.NoError(t, err)
+	assert.Equal(t, authn.KindMember, mp.Kind)
+	assert.Error(t, authn.Authorize(mp, authn.Users()), "a member is not a user")
+
+	parts := strings.Split(us.JWT, ".")
+	require.Len(t, parts, 3)
+	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString([]byte("not the signature"))
+	_, err = a.Authenticate(t.Context(), forged)
+	assert.ErrorIs(t, err, authn.ErrUnauthenticated)
+}
