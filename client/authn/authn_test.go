@@ -512,15 +512,15 @@ func TestConsumerSessionsThroughAuthsvc(t *testing.T) {
 	assert.Equal(t, authn.KindUser, p.Kind)
 	assert.Equal(t, stytchemu.SandboxUserID, p.UserID)
 	assert.Equal(t, authn.VerifiedLocally, p.VerifiedBy)
-	assert.NoError(t, authn.Authorize(p, authn.Users()))
-	assert.Error(t, authn.Authorize(p, authn.Members()), "a user is not a member")
+	require.NoError(t, authn.Authorize(p, authn.Users()))
+	require.Error(t, authn.Authorize(p, authn.Members()), "a user is not a member")
 
 	ms, err := env.Emu.CreateSession(sandboxOrg, sandboxMember, time.Hour)
 	require.NoError(t, err)
 	mp, err := a.Authenticate(t.Context(), ms.JWT)
 	require.NoError(t, err)
 	assert.Equal(t, authn.KindMember, mp.Kind)
-	assert.Error(t, authn.Authorize(mp, authn.Users()), "a member is not a user")
+	require.Error(t, authn.Authorize(mp, authn.Users()), "a member is not a user")
 
 	parts := strings.Split(us.JWT, ".")
 	require.Len(t, parts, 3)
