@@ -99,18 +99,8 @@ func (b *bench) targets() []verdict {
 	var v []verdict
 
 	w1, w2a, w2b, w2c, w2d := get("W1"), get("W2a"), get("W2b"), get("W2c"), get("W2d")
-	t := verdict{Target: "Repeated valid JWT: ≥ 70% of the no-op baseline's throughput (W2b / W1)", Wave1: wave1JWTThroughput}
-	if w1 != nil && w2b != nil {
-		ratio := w2b.RPS / w1.RPS
-		t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", w2b.RPS, w1.RPS, ratio*100)
-		t.Result = met
-		if ratio < 0.70 {
-			t.Result = missed("%.0f points short", (0.70-ratio)*100)
-		}
-	} else {
-		t.Result = notMeasured
-	}
-	v = append(v, t)
+	v = append(v, throughputVerdict("Repeated valid JWT: ≥ 70% of the no-op baseline's throughput (W2b / W1)", wave1JWTThroughput, w2b, w1, 0.70))
+	var t verdict
 
 	// "p99 under 5 ms at 50 concurrent callers": 50 callers that never pause keep 50 requests in the
 	// server, so at full speed latency is set by Little's law (callers / throughput), not by the work
@@ -144,39 +134,12 @@ func (b *bench) targets() []verdict {
 		v = append(v, t)
 	}
 
-	t = verdict{Target: "JWT checks make zero calls to Stytch (emulator request counter around W2a–W2d)", Wave1: wave1JWTNoStytch}
-	if w2a != nil && w2b != nil && w2a.Upstream >= 0 && w2b.Upstream >= 0 {
-		n := w2a.Upstream + w2b.Upstream
-		for _, r := range []*row{w2c, w2d} {
-			if r != nil && r.Upstream > 0 {
-				n += r.Upstream
-			}
-		}
-		t.Measured = fmt.Sprintf("%d calls during %d checks", n, w2a.Lat.Count+w2b.Lat.Count+countOf(w2c)+countOf(w2d))
-		t.Result = met
-		if n != 0 {
-			t.Result = missed("%d upstream calls", n)
-		}
-	} else {
-		t.Result = notMeasured
-	}
-	v = append(v, t)
+	v = append(v, noStytchCallsVerdict("JWT checks make zero calls to Stytch (emulator request counter around W2a–W2d)", wave1JWTNoStytch, w2a, w2b, w2c, w2d))
 
 	v = append(v, consumerVerdicts(w1, get("C2a"), get("C2b"), get("C2c"))...)
 
 	w6a, w6b := get("W6a"), get("W6b")
-	t = verdict{Target: "Session check over REST: ≥ 50% of its gRPC throughput (W6a / W6b)", Wave1: wave1RESTRatio}
-	if w6a != nil && w6b != nil {
-		ratio := w6a.RPS / w6b.RPS
-		t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", w6a.RPS, w6b.RPS, ratio*100)
-		t.Result = met
-		if ratio < 0.5 {
-			t.Result = missed("%.0f points short", (0.5-ratio)*100)
-		}
-	} else {
-		t.Result = notMeasured
-	}
-	v = append(v, t)
+	v = append(v, throughputVerdict("Session check over REST: ≥ 50% of its gRPC throughput (W6a / W6b)", wave1RESTRatio, w6a, w6b, 0.5))
 
 	v = append(v, b.stytchBoundVerdicts(get)...)
 
@@ -570,21 +533,7 @@ func peakGoroutines(samples []soakSample) int {
 // consumer half must be as fast (issue 15). Wave 1 had no consumer API.
 func consumerVerdicts(w1, c2a, c2b, c2c *row) []verdict {
 	const wave1 = "– (no consumer API)"
-	var v []verdict
-	t := verdict{Target: "Consumer: repeated valid user JWT: ≥ 70% of the no-op baseline's throughput (C2b / W1)", Wave1: wave1}
-	if w1 != nil && c2b != nil {
-		ratio := c2b.RPS / w1.RPS
-		t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", c2b.RPS, w1.RPS, ratio*100)
-		t.Result = met
-		if ratio < 0.70 {
-			t.Result = missed("%.0f points short", (0.70-ratio)*100)
-		}
-	} else {
-		t.Result = notMeasured
-	}
-	v = append(v, t)
-
-	t = verdict{Target: "Consumer: repeated valid user JWT: p99 < 5 ms at 50 concurrent callers, paced at half the full-speed throughput (C2c)", Wave1: wave1}
+	t := verdict{Target: "Consumer: repeated valid user JWT: p99 < 5 ms at 50 concurrent callers, paced at half the full-speed throughput (C2c)", Wave1: wave1}
 	if c2c != nil {
 		t.Measured = fmt.Sprintf("p99 %s ms at %.0f rps", fmtDur(c2c.Lat.P99), c2c.RPS)
 		t.Result = met
@@ -594,21 +543,46 @@ func consumerVerdicts(w1, c2a, c2b, c2c *row) []verdict {
 	} else {
 		t.Result = notMeasured
 	}
-	v = append(v, t)
-
-	t = verdict{Target: "Consumer: user JWT checks make zero calls to Stytch (the consumer project's request counter around C2a–C2c)", Wave1: wave1}
-	if c2a != nil && c2b != nil && c2a.Upstream >= 0 && c2b.Upstream >= 0 {
-		n := c2a.Upstream + c2b.Upstream
-		if c2c != nil && c2c.Upstream > 0 {
-			n += c2c.Upstream
-		}
-		t.Measured = fmt.Sprintf("%d calls during %d checks", n, c2a.Lat.Count+c2b.Lat.Count+countOf(c2c))
-		t.Result = met
-		if n != 0 {
-			t.Result = missed("%d upstream calls", n)
-		}
-	} else {
-		t.Result = notMeasured
+	return []verdict{
+		throughputVerdict("Consumer: repeated valid user JWT: ≥ 70% of the no-op baseline's throughput (C2b / W1)", wave1, c2b, w1, 0.70),
+		t,
+		noStytchCallsVerdict("Consumer: user JWT checks make zero calls to Stytch (the consumer project's request counter around C2a–C2c)", wave1, c2a, c2b, c2c),
 	}
-	return append(v, t)
+}
+
+// throughputVerdict: r's throughput is at least min (a fraction) of base's.
+func throughputVerdict(target, wave1 string, r, base *row, minRatio float64) verdict {
+	t := verdict{Target: target, Wave1: wave1, Result: notMeasured}
+	if r == nil || base == nil {
+		return t
+	}
+	ratio := r.RPS / base.RPS
+	t.Measured = fmt.Sprintf("%.0f / %.0f rps = %.0f%%", r.RPS, base.RPS, ratio*100)
+	t.Result = met
+	if ratio < minRatio {
+		t.Result = missed("%.0f points short", (minRatio-ratio)*100)
+	}
+	return t
+}
+
+// noStytchCallsVerdict: the local checks of first and repeated (both required) and of the paced
+// rows (counted when run) made no call to Stytch.
+func noStytchCallsVerdict(target, wave1 string, first, repeated *row, paced ...*row) verdict {
+	t := verdict{Target: target, Wave1: wave1, Result: notMeasured}
+	if first == nil || repeated == nil || first.Upstream < 0 || repeated.Upstream < 0 {
+		return t
+	}
+	n, checks := first.Upstream+repeated.Upstream, first.Lat.Count+repeated.Lat.Count
+	for _, r := range paced {
+		if r != nil && r.Upstream > 0 {
+			n += r.Upstream
+		}
+		checks += countOf(r)
+	}
+	t.Measured = fmt.Sprintf("%d calls during %d checks", n, checks)
+	t.Result = met
+	if n != 0 {
+		t.Result = missed("%d upstream calls", n)
+	}
+	return t
 }
