@@ -33,6 +33,7 @@ type Authenticator struct {
 	users    *session.Checker
 	realm    string
 	log      *slog.Logger
+	now      func() time.Time
 }
 
 // Option configures [New].
@@ -169,7 +170,7 @@ func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator,
 		_ = jwks.Close()
 		return nil, fmt.Errorf("authn: %w", err)
 	}
-	a := &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger}
+	a := &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger, now: s.now}
 	if cs := s.consumer; cs != nil && cs.fromClient {
 		if err := consumerFromClient(ctx, c, cs); err != nil {
 			_ = jwks.Close()
@@ -262,6 +263,14 @@ func (a *Authenticator) Close() error {
 // organization), and the B2B check refuses a user's JWT for exactly that before any key is looked
 // up, so it then goes to the consumer project's check.
 func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	p, err := a.authenticate(ctx, token)
+	if p != nil {
+		p.checkedAt = a.now()
+	}
+	return p, err
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, token string) (*Principal, error) {
 	if token == "" {
 		return nil, newError(ErrUnauthenticated, "no credentials", false)
 	}
@@ -334,12 +343,13 @@ func (r authsvcRemote) SessionsAuthenticate(ctx context.Context, p stytchclient.
 	}
 	return &stytchclient.SessionsAuthenticateResult{
 		MemberSession: stytchclient.MemberSessionInfo{
-			MemberSessionID:  ms.GetMemberSessionId(),
-			MemberID:         ms.GetMemberId(),
-			OrganizationID:   ms.GetOrganizationId(),
-			OrganizationSlug: ms.GetOrganizationSlug(),
-			Roles:            ms.GetRoles(),
-			ExpiresAt:        stytchclient.Timestamp{Time: ms.GetExpiresAt().AsTime()},
+			MemberSessionID:       ms.GetMemberSessionId(),
+			MemberID:              ms.GetMemberId(),
+			OrganizationID:        ms.GetOrganizationId(),
+			OrganizationSlug:      ms.GetOrganizationSlug(),
+			Roles:                 ms.GetRoles(),
+			ExpiresAt:             stytchclient.Timestamp{Time: ms.GetExpiresAt().AsTime()},
+			AuthenticationFactors: factorsFromProto(ms.GetAuthenticationFactors()),
 		},
 		SessionJWT: resp.GetSessionJwt(),
 	}, nil
@@ -355,6 +365,7 @@ func memberFromSession(ms *stytchclient.MemberSessionInfo) *Principal {
 		Roles:            slices.Clone(ms.Roles),
 		ExpiresAt:        ms.ExpiresAt.Time,
 		VerifiedBy:       VerifiedRemotely,
+		Factors:          factorsFromSession(ms.AuthenticationFactors),
 	}
 }
 
@@ -368,6 +379,7 @@ func memberFromClaims(c *verify.SessionClaims) *Principal {
 		Roles:            slices.Clone(c.Roles), // the verifier's claims are shared: never hand them out
 		ExpiresAt:        c.Expiry,
 		VerifiedBy:       VerifiedLocally,
+		Factors:          factorsFromClaims(c.AuthenticationFactors),
 	}
 }
 
@@ -379,6 +391,7 @@ func userFromSession(us *stytchclient.UserSession) *Principal {
 		Roles:      slices.Clone(us.Roles),
 		ExpiresAt:  us.ExpiresAt.Time,
 		VerifiedBy: VerifiedRemotely,
+		Factors:    userFactors(us.AuthenticationFactors),
 	}
 }
 
@@ -390,6 +403,7 @@ func userFromClaims(c *verify.SessionClaims) *Principal {
 		Roles:      slices.Clone(c.Roles), // the verifier's claims are shared: never hand them out
 		ExpiresAt:  c.Expiry,
 		VerifiedBy: VerifiedLocally,
+		Factors:    factorsFromClaims(c.AuthenticationFactors),
 	}
 }
 
@@ -459,10 +473,11 @@ func (r authsvcUserRemote) ConsumerSessionsAuthenticate(ctx context.Context, p s
 	}
 	return &stytchclient.ConsumerSessionsAuthenticateResult{
 		Session: stytchclient.UserSession{
-			SessionID: us.GetSessionId(),
-			UserID:    us.GetUserId(),
-			Roles:     us.GetRoles(),
-			ExpiresAt: stytchclient.Timestamp{Time: us.GetExpiresAt().AsTime()},
+			SessionID:             us.GetSessionId(),
+			UserID:                us.GetUserId(),
+			Roles:                 us.GetRoles(),
+			ExpiresAt:             stytchclient.Timestamp{Time: us.GetExpiresAt().AsTime()},
+			AuthenticationFactors: asUserFactors(factorsFromProto(us.GetAuthenticationFactors())),
 		},
 		SessionJWT: resp.GetSessionJwt(),
 	}, nil

@@ -522,6 +522,19 @@ func TestConsumerSessionsThroughAuthsvc(t *testing.T) {
 	assert.Equal(t, authn.KindMember, mp.Kind)
 	require.Error(t, authn.Authorize(mp, authn.Users()), "a member is not a user")
 
+	// Once the JWT has expired, authsvc's consumer Sessions.Authenticate answers, factors included:
+	// a step-up rule decides the same on the remote path.
+	env.Consumer.Advance(6 * time.Minute)
+	env.Emu.Advance(6 * time.Minute)
+	rp, err := a.Authenticate(t.Context(), us.JWT)
+	require.NoError(t, err)
+	assert.Equal(t, authn.VerifiedRemotely, rp.VerifiedBy)
+	require.Len(t, rp.Factors, 1)
+	assert.Equal(t, authn.Factor{Type: "magic_link", DeliveryMethod: "email", LastAuthenticatedAt: rp.Factors[0].LastAuthenticatedAt}, rp.Factors[0])
+	assert.WithinDuration(t, env.Emu.Now().Add(-6*time.Minute), rp.Factors[0].LastAuthenticatedAt, time.Second, "when the user signed in")
+	require.NoError(t, authn.Authorize(rp, authn.Users().WithFactor("magic_link", 10*time.Minute)))
+	require.ErrorIs(t, authn.Authorize(rp, authn.Users().WithFactor("webauthn", 0)), authn.ErrPermissionDenied)
+
 	parts := strings.Split(us.JWT, ".")
 	require.Len(t, parts, 3)
 	forged := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString([]byte("not the signature"))

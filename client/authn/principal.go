@@ -88,6 +88,13 @@ type Principal struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	// VerifiedBy says which path decided.
 	VerifiedBy Verifier `json:"verified_by"`
+
+	// Factors are the factors a member's or user's session was authenticated with (see
+	// [Principal.HasFactor] and [Rule.WithFactor]); none for a service.
+	Factors []Factor `json:"factors,omitempty"`
+
+	// checkedAt is when the credential was verified, the clock for HasFactor (zero: time.Now).
+	checkedAt time.Time
 }
 
 // HasRoles reports whether p is a member holding every one of roles.
@@ -140,8 +147,9 @@ func NewContext(ctx context.Context, p *Principal) context.Context {
 
 // Rule admits a kind of caller; see [Members], [Users] and [Services]. The zero Rule admits nobody.
 type Rule struct {
-	kind  Kind
-	needs []string
+	kind    Kind
+	needs   []string
+	factors []factorNeed // see WithFactor
 }
 
 // Members admits members who hold every one of roles (Stytch role IDs such as "stytch_admin"); with
@@ -156,7 +164,18 @@ func Users(roles ...string) Rule { return Rule{kind: KindUser, needs: slices.Clo
 // scopes, any service.
 func Services(scopes ...string) Rule { return Rule{kind: KindService, needs: slices.Clone(scopes)} }
 
-func (r Rule) admits(p *Principal) bool {
+// admits reports whether r admits p, and whether p is refused only for want of r's factors.
+func (r Rule) admits(p *Principal) (ok, lacksFactor bool) {
+	if !r.admitsKind(p) {
+		return false, false
+	}
+	if !r.factorsHeld(p) {
+		return false, true
+	}
+	return true, false
+}
+
+func (r Rule) admitsKind(p *Principal) bool {
 	switch r.kind {
 	case KindMember:
 		return p.HasRoles(r.needs...)
@@ -180,13 +199,19 @@ func Authorize(p *Principal, rules ...Rule) error {
 		return nil
 	}
 	var scopes []string
+	lacksFactor := false
 	for _, r := range rules {
-		if r.admits(p) {
+		ok, lacks := r.admits(p)
+		if ok {
 			return nil
 		}
+		lacksFactor = lacksFactor || lacks
 		if r.kind == KindService && p.Kind == KindService {
 			scopes = append(scopes, r.needs...)
 		}
+	}
+	if lacksFactor {
+		return newError(ErrPermissionDenied, "session_factor_required", false)
 	}
 	e := newError(ErrPermissionDenied, "the caller is not admitted to this operation", false)
 	e.scopes = scopes

@@ -101,3 +101,51 @@ func TestUserJWTWithoutConsumerSessionsIsRefused(t *testing.T) {
 	_, err = f.auth.Authenticate(t.Context(), s.JWT)
 	require.ErrorIs(t, err, authn.ErrUnauthenticated)
 }
+
+// A step-up rule (a factor within a window) is decided from the session the JWT carries, on both
+// paths: the emulator's sessions are signed in by email magic link when they are created.
+func TestFactorRulesAreDecidedFromTheSession(t *testing.T) {
+	f := newUserFixture(t)
+	uma := f.userSession(t, "uma@example.com")
+	recent := authn.Users().WithFactor("magic_link", 10*time.Minute)
+	passkey := authn.Users().WithFactor("webauthn", 0)
+
+	check := func(t *testing.T, want authn.Verifier) {
+		t.Helper()
+		p, err := f.auth.Authenticate(t.Context(), uma.JWT)
+		require.NoError(t, err)
+		assert.Equal(t, want, p.VerifiedBy)
+		require.Len(t, p.Factors, 1)
+		assert.Equal(t, "magic_link", p.Factors[0].Type)
+		assert.Equal(t, "email", p.Factors[0].DeliveryMethod)
+		assert.True(t, p.HasFactor("magic_link", 10*time.Minute))
+		require.NoError(t, authn.Authorize(p, recent))
+		err = authn.Authorize(p, passkey)
+		require.ErrorIs(t, err, authn.ErrPermissionDenied)
+		var ae *authn.Error
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, "session_factor_required", ae.Reason())
+		// Any rule that admits wins, as for roles.
+		require.NoError(t, authn.Authorize(p, passkey, recent))
+		assert.False(t, p.HasFactor("magic_link", time.Minute), "signed in more than a minute ago")
+	}
+	f.cemu.Advance(2 * time.Minute)
+	f.env.Emu.Advance(2 * time.Minute) // the authenticator's clock
+	t.Run("local", func(t *testing.T) { check(t, authn.VerifiedLocally) })
+
+	f.cemu.Advance(5 * time.Minute) // the JWT has expired: the session is asked for remotely
+	f.env.Emu.Advance(5 * time.Minute)
+	t.Run("remote", func(t *testing.T) { check(t, authn.VerifiedRemotely) })
+
+	f.cemu.Advance(5 * time.Minute) // 12 minutes since the sign-in
+	f.env.Emu.Advance(5 * time.Minute)
+	t.Run("too long ago", func(t *testing.T) {
+		p, err := f.auth.Authenticate(t.Context(), uma.JWT)
+		require.NoError(t, err)
+		require.ErrorIs(t, authn.Authorize(p, recent), authn.ErrPermissionDenied)
+		require.NoError(t, authn.Authorize(p, authn.Users().WithFactor("magic_link", 0)))
+	})
+	t.Run("services hold no factors", func(t *testing.T) {
+		assert.False(t, (&authn.Principal{Kind: authn.KindService}).HasFactor("magic_link", 0))
+	})
+}

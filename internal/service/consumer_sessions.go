@@ -47,6 +47,7 @@ func (s *ConsumerSessions) Authenticate(ctx context.Context, req *consumerv1.Ses
 	if ac := req.GetAuthorizationCheck(); ac != nil {
 		sr.UserAuthorizationCheck = &stytchclient.ConsumerAuthorizationCheck{ResourceID: ac.GetResourceId(), Action: ac.GetAction()}
 	}
+	sr.Factors = requiredFactors(req.GetRequiredFactors(), userFactorTypes)
 	res, err := s.checker.Check(ctx, sr)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failSession)

@@ -6,9 +6,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
+	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
@@ -47,6 +49,55 @@ func TestConsumerSessions(t *testing.T) {
 				assert.Equal(t, sess.ID, r.GetSession().GetSessionId())
 				assert.Empty(t, r.GetSessionToken())
 			},
+		},
+		{
+			name: "Authenticate requiring the factor the session holds is decided locally", method: consumerSessionsSvc + "Authenticate", verb: "POST", path: fixed("/v1/sessions/authenticate"),
+			req: func(t *testing.T) proto.Message {
+				sess = e.userSession(t, u.ID) // signed in by email magic link just now
+				return &consumerv1.SessionsServiceAuthenticateRequest{
+					Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
+					RequiredFactors: []*consumerv1.RequiredFactor{{
+						Type: consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_MAGIC_LINK, DeliveryMethod: "email", WithinSeconds: proto.Int32(600),
+					}},
+				}
+			},
+			resp: authResp, code: codes.OK,
+			check: func(t *testing.T, msg proto.Message) {
+				r := msg.(*consumerv1.SessionsServiceAuthenticateResponse)
+				assert.Equal(t, sess.ID, r.GetSession().GetSessionId())
+				assert.Equal(t, consumerv1.SessionVerifier_SESSION_VERIFIER_LOCAL, r.GetVerifiedBy())
+			},
+		},
+		{
+			name: "Authenticate requiring a passkey the session lacks is PERMISSION_DENIED naming it", method: consumerSessionsSvc + "Authenticate", verb: "POST", path: fixed("/v1/sessions/authenticate"),
+			req: func(t *testing.T) proto.Message {
+				sess = e.userSession(t, u.ID)
+				return &consumerv1.SessionsServiceAuthenticateRequest{
+					Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
+					RequiredFactors: []*consumerv1.RequiredFactor{
+						{Type: consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_MAGIC_LINK},
+						{Type: consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_WEBAUTHN, WithinSeconds: proto.Int32(600)},
+					},
+				}
+			},
+			resp: authResp, code: codes.PermissionDenied, reason: "session_factor_required",
+			checkSt: func(t *testing.T, st *status.Status) {
+				md := rpcerr.ErrorInfo(st).GetMetadata()
+				assert.Equal(t, "webauthn", md["factor_type"])
+				assert.Equal(t, "600", md["within_seconds"])
+			},
+		},
+		{
+			name: "Authenticate with an unspecified required factor names the field", method: consumerSessionsSvc + "Authenticate", verb: "POST", path: fixed("/v1/sessions/authenticate"),
+			req: func(t *testing.T) proto.Message {
+				sess = e.userSession(t, u.ID)
+				return &consumerv1.SessionsServiceAuthenticateRequest{
+					Credential:      &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
+					RequiredFactors: []*consumerv1.RequiredFactor{{WithinSeconds: proto.Int32(600)}},
+				}
+			},
+			resp: authResp, code: codes.InvalidArgument,
+			checkSt: func(t *testing.T, st *status.Status) { assertFieldViolation(t, st, "required_factors[0].type") },
 		},
 		{
 			name: "Authenticate an unknown token", method: consumerSessionsSvc + "Authenticate", verb: "POST", path: fixed("/v1/sessions/authenticate"),

@@ -47,6 +47,7 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 	if ac := req.GetAuthorizationCheck(); ac != nil {
 		sr.AuthorizationCheck = &stytchclient.AuthorizationCheck{OrganizationID: ac.GetOrganizationId(), ResourceID: ac.GetResourceId(), Action: ac.GetAction()}
 	}
+	sr.Factors = requiredFactors(req.GetRequiredFactors(), factorTypes)
 	res, err := s.checker.Check(ctx, sr)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, failSession)
@@ -97,6 +98,30 @@ func checkRequest(ctx context.Context, token, jwt string, duration int32, claims
 		sr.Fresh = sr.MaxTokenAge == 0
 	}
 	return sr, nil
+}
+
+// requiredFactor is a RequiredFactor of either API (b2bv1 or consumerv1).
+type requiredFactor[E comparable] interface {
+	GetType() E
+	GetDeliveryMethod() string
+	GetWithinSeconds() int32
+}
+
+// requiredFactors are a Sessions.Authenticate request's step-up requirements in the session
+// checker's terms (Stytch's factor type names from types).
+func requiredFactors[E comparable, F requiredFactor[E]](in []F, types enumNames[E]) []session.FactorRequirement {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]session.FactorRequirement, 0, len(in))
+	for _, f := range in {
+		out = append(out, session.FactorRequirement{
+			Type:           types.name(f.GetType()),
+			DeliveryMethod: f.GetDeliveryMethod(),
+			Within:         time.Duration(f.GetWithinSeconds()) * time.Second,
+		})
+	}
+	return out
 }
 
 // Get lists a member's active sessions.

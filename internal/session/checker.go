@@ -193,6 +193,9 @@ type Request struct {
 	// UserAuthorizationCheck asks Stytch's consumer RBAC: it needs Stytch.
 	// Consumer only.
 	UserAuthorizationCheck *stytchclient.ConsumerAuthorizationCheck
+	// Factors are step-up requirements decided from the valid session's
+	// authentication_factors (see factors.go); they never need Stytch.
+	Factors []FactorRequirement
 }
 
 // Path says which path decided a check.
@@ -252,6 +255,16 @@ var ErrTooManySessionArguments = rpcerr.New(codes.InvalidArgument, "too_many_cre
 // "expired" or "revoked", or Stytch's error type), an undecidable one
 // UNAVAILABLE, a refused remote check RESOURCE_EXHAUSTED.
 func (c *Checker) Check(ctx context.Context, req Request) (*Result, error) {
+	res, err := c.check(ctx, req)
+	if err == nil && len(req.Factors) > 0 {
+		if err := requireFactors(res.factors(), req.Factors, c.now()); err != nil {
+			return &Result{Path: res.Path, Reason: reasonFactorRequired}, err
+		}
+	}
+	return res, err
+}
+
+func (c *Checker) check(ctx context.Context, req Request) (*Result, error) {
 	if (req.Token == "") == (req.JWT == "") {
 		return &Result{Path: PathLocal, Reason: "malformed"}, ErrTooManySessionArguments
 	}

@@ -110,8 +110,16 @@ type SessionsServiceAuthenticateRequest struct {
 	// Also check that the member may perform an RBAC action (forces a call to
 	// Stytch); a denied check fails with PERMISSION_DENIED.
 	AuthorizationCheck *AuthorizationCheck `protobuf:"bytes,6,opt,name=authorization_check,json=authorizationCheck,proto3" json:"authorization_check,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Step-up: factors the session must hold, each optionally authenticated
+	// within the last within_seconds (e.g. a passkey in the last 10 minutes
+	// before a sensitive change). Decided from the session itself (locally for
+	// a JWT: no call to Stytch); a valid session that lacks one fails with
+	// PERMISSION_DENIED, ErrorInfo reason "session_factor_required" and the
+	// missing factor in its metadata (factor_type, delivery_method,
+	// within_seconds), so a frontend can ask the member to authenticate again.
+	RequiredFactors []*RequiredFactor `protobuf:"bytes,7,rep,name=required_factors,json=requiredFactors,proto3" json:"required_factors,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SessionsServiceAuthenticateRequest) Reset() {
@@ -197,6 +205,13 @@ func (x *SessionsServiceAuthenticateRequest) GetAuthorizationCheck() *Authorizat
 	return nil
 }
 
+func (x *SessionsServiceAuthenticateRequest) GetRequiredFactors() []*RequiredFactor {
+	if x != nil {
+		return x.RequiredFactors
+	}
+	return nil
+}
+
 type isSessionsServiceAuthenticateRequest_Credential interface {
 	isSessionsServiceAuthenticateRequest_Credential()
 }
@@ -215,6 +230,73 @@ func (*SessionsServiceAuthenticateRequest_SessionToken) isSessionsServiceAuthent
 }
 
 func (*SessionsServiceAuthenticateRequest_SessionJwt) isSessionsServiceAuthenticateRequest_Credential() {
+}
+
+// RequiredFactor is one step-up requirement of SessionsService.Authenticate.
+type RequiredFactor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The kind of factor.
+	Type AuthenticationFactorType `protobuf:"varint,1,opt,name=type,proto3,enum=authsvc.b2b.v1.AuthenticationFactorType" json:"type,omitempty"`
+	// Also require this delivery method, as Stytch names it in
+	// AuthenticationFactor.delivery_method (e.g. "oauth_google",
+	// "authenticator_app", "webauthn_registration", "sms"). Empty: any.
+	DeliveryMethod string `protobuf:"bytes,2,opt,name=delivery_method,json=deliveryMethod,proto3" json:"delivery_method,omitempty"`
+	// How recently the factor must have been authenticated, in seconds (1 to
+	// 30 days). Unset: at any time during the session.
+	WithinSeconds *int32 `protobuf:"varint,3,opt,name=within_seconds,json=withinSeconds,proto3,oneof" json:"within_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequiredFactor) Reset() {
+	*x = RequiredFactor{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequiredFactor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequiredFactor) ProtoMessage() {}
+
+func (x *RequiredFactor) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequiredFactor.ProtoReflect.Descriptor instead.
+func (*RequiredFactor) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RequiredFactor) GetType() AuthenticationFactorType {
+	if x != nil {
+		return x.Type
+	}
+	return AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_UNSPECIFIED
+}
+
+func (x *RequiredFactor) GetDeliveryMethod() string {
+	if x != nil {
+		return x.DeliveryMethod
+	}
+	return ""
+}
+
+func (x *RequiredFactor) GetWithinSeconds() int32 {
+	if x != nil && x.WithinSeconds != nil {
+		return *x.WithinSeconds
+	}
+	return 0
 }
 
 // SessionsServiceAuthenticateResponse is the output of
@@ -242,7 +324,7 @@ type SessionsServiceAuthenticateResponse struct {
 
 func (x *SessionsServiceAuthenticateResponse) Reset() {
 	*x = SessionsServiceAuthenticateResponse{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[1]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -254,7 +336,7 @@ func (x *SessionsServiceAuthenticateResponse) String() string {
 func (*SessionsServiceAuthenticateResponse) ProtoMessage() {}
 
 func (x *SessionsServiceAuthenticateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[1]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -267,7 +349,7 @@ func (x *SessionsServiceAuthenticateResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use SessionsServiceAuthenticateResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceAuthenticateResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{1}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SessionsServiceAuthenticateResponse) GetMemberSession() *MemberSession {
@@ -332,7 +414,7 @@ type SessionsServiceGetRequest struct {
 
 func (x *SessionsServiceGetRequest) Reset() {
 	*x = SessionsServiceGetRequest{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[2]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -344,7 +426,7 @@ func (x *SessionsServiceGetRequest) String() string {
 func (*SessionsServiceGetRequest) ProtoMessage() {}
 
 func (x *SessionsServiceGetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[2]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -357,7 +439,7 @@ func (x *SessionsServiceGetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceGetRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceGetRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{2}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SessionsServiceGetRequest) GetOrganizationId() string {
@@ -385,7 +467,7 @@ type SessionsServiceGetResponse struct {
 
 func (x *SessionsServiceGetResponse) Reset() {
 	*x = SessionsServiceGetResponse{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[3]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +479,7 @@ func (x *SessionsServiceGetResponse) String() string {
 func (*SessionsServiceGetResponse) ProtoMessage() {}
 
 func (x *SessionsServiceGetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[3]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +492,7 @@ func (x *SessionsServiceGetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceGetResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceGetResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{3}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SessionsServiceGetResponse) GetMemberSessions() []*MemberSession {
@@ -440,7 +522,7 @@ type SessionsServiceRevokeRequest struct {
 
 func (x *SessionsServiceRevokeRequest) Reset() {
 	*x = SessionsServiceRevokeRequest{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[4]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -452,7 +534,7 @@ func (x *SessionsServiceRevokeRequest) String() string {
 func (*SessionsServiceRevokeRequest) ProtoMessage() {}
 
 func (x *SessionsServiceRevokeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[4]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -465,7 +547,7 @@ func (x *SessionsServiceRevokeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceRevokeRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceRevokeRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{4}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SessionsServiceRevokeRequest) GetTarget() isSessionsServiceRevokeRequest_Target {
@@ -559,7 +641,7 @@ type SessionsServiceRevokeResponse struct {
 
 func (x *SessionsServiceRevokeResponse) Reset() {
 	*x = SessionsServiceRevokeResponse{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[5]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -571,7 +653,7 @@ func (x *SessionsServiceRevokeResponse) String() string {
 func (*SessionsServiceRevokeResponse) ProtoMessage() {}
 
 func (x *SessionsServiceRevokeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[5]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -584,7 +666,7 @@ func (x *SessionsServiceRevokeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceRevokeResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceRevokeResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{5}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SessionsServiceRevokeResponse) GetCallerSessionRevoked() bool {
@@ -621,7 +703,7 @@ type SessionsServiceExchangeRequest struct {
 
 func (x *SessionsServiceExchangeRequest) Reset() {
 	*x = SessionsServiceExchangeRequest{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[6]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -633,7 +715,7 @@ func (x *SessionsServiceExchangeRequest) String() string {
 func (*SessionsServiceExchangeRequest) ProtoMessage() {}
 
 func (x *SessionsServiceExchangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[6]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +728,7 @@ func (x *SessionsServiceExchangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceExchangeRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceExchangeRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{6}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SessionsServiceExchangeRequest) GetOrganizationId() string {
@@ -750,7 +832,7 @@ type SessionsServiceExchangeResponse struct {
 
 func (x *SessionsServiceExchangeResponse) Reset() {
 	*x = SessionsServiceExchangeResponse{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[7]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -762,7 +844,7 @@ func (x *SessionsServiceExchangeResponse) String() string {
 func (*SessionsServiceExchangeResponse) ProtoMessage() {}
 
 func (x *SessionsServiceExchangeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[7]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -775,7 +857,7 @@ func (x *SessionsServiceExchangeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceExchangeResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceExchangeResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{7}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SessionsServiceExchangeResponse) GetMemberId() string {
@@ -857,7 +939,7 @@ type SessionsServiceGetJWKSRequest struct {
 
 func (x *SessionsServiceGetJWKSRequest) Reset() {
 	*x = SessionsServiceGetJWKSRequest{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[8]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +951,7 @@ func (x *SessionsServiceGetJWKSRequest) String() string {
 func (*SessionsServiceGetJWKSRequest) ProtoMessage() {}
 
 func (x *SessionsServiceGetJWKSRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[8]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +964,7 @@ func (x *SessionsServiceGetJWKSRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceGetJWKSRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceGetJWKSRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{8}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{9}
 }
 
 // SessionsServiceGetJWKSResponse is the output of SessionsService.GetJWKS.
@@ -903,7 +985,7 @@ type SessionsServiceGetJWKSResponse struct {
 
 func (x *SessionsServiceGetJWKSResponse) Reset() {
 	*x = SessionsServiceGetJWKSResponse{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[9]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -915,7 +997,7 @@ func (x *SessionsServiceGetJWKSResponse) String() string {
 func (*SessionsServiceGetJWKSResponse) ProtoMessage() {}
 
 func (x *SessionsServiceGetJWKSResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[9]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -928,7 +1010,7 @@ func (x *SessionsServiceGetJWKSResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceGetJWKSResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceGetJWKSResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{9}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SessionsServiceGetJWKSResponse) GetKeys() []*Jwk {
@@ -949,7 +1031,7 @@ var File_authsvc_b2b_v1_sessions_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\n" +
-	"\x1dauthsvc/b2b/v1/sessions.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x84\x04\n" +
+	"\x1dauthsvc/b2b/v1/sessions.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xd9\x04\n" +
 	"\"SessionsServiceAuthenticateRequest\x124\n" +
 	"\rsession_token\x18\x01 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
 	"\vsession_jwt\x18\x02 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
@@ -958,11 +1040,18 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\x15session_custom_claims\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaims\x12B\n" +
 	"\x15max_token_age_seconds\x18\x05 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\x90\x1c(\x00H\x02R\x12maxTokenAgeSeconds\x88\x01\x01\x12S\n" +
-	"\x13authorization_check\x18\x06 \x01(\v2\".authsvc.b2b.v1.AuthorizationCheckR\x12authorizationCheckB\f\n" +
+	"\x13authorization_check\x18\x06 \x01(\v2\".authsvc.b2b.v1.AuthorizationCheckR\x12authorizationCheck\x12S\n" +
+	"\x10required_factors\x18\a \x03(\v2\x1e.authsvc.b2b.v1.RequiredFactorB\b\xbaH\x05\x92\x01\x02\x10\bR\x0frequiredFactorsB\f\n" +
 	"\n" +
 	"credentialB\x1b\n" +
 	"\x19_session_duration_minutesB\x18\n" +
-	"\x16_max_token_age_seconds\"\xaf\x03\n" +
+	"\x16_max_token_age_seconds\"\xe7\x01\n" +
+	"\x0eRequiredFactor\x12H\n" +
+	"\x04type\x18\x01 \x01(\x0e2(.authsvc.b2b.v1.AuthenticationFactorTypeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04type\x12>\n" +
+	"\x0fdelivery_method\x18\x02 \x01(\tB\x15\xbaH\x12r\x10\x18@2\f^[a-z0-9_]*$R\x0edeliveryMethod\x128\n" +
+	"\x0ewithin_seconds\x18\x03 \x01(\x05B\f\xbaH\t\x1a\a\x18\x80\x9a\x9e\x01(\x01H\x00R\rwithinSeconds\x88\x01\x01B\x11\n" +
+	"\x0f_within_seconds\"\xaf\x03\n" +
 	"#SessionsServiceAuthenticateResponse\x12D\n" +
 	"\x0emember_session\x18\x01 \x01(\v2\x1d.authsvc.b2b.v1.MemberSessionR\rmemberSession\x12.\n" +
 	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
@@ -1046,62 +1135,66 @@ func file_authsvc_b2b_v1_sessions_proto_rawDescGZIP() []byte {
 }
 
 var file_authsvc_b2b_v1_sessions_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_authsvc_b2b_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_authsvc_b2b_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_authsvc_b2b_v1_sessions_proto_goTypes = []any{
 	(SessionVerifier)(0),                        // 0: authsvc.b2b.v1.SessionVerifier
 	(*SessionsServiceAuthenticateRequest)(nil),  // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest
-	(*SessionsServiceAuthenticateResponse)(nil), // 2: authsvc.b2b.v1.SessionsServiceAuthenticateResponse
-	(*SessionsServiceGetRequest)(nil),           // 3: authsvc.b2b.v1.SessionsServiceGetRequest
-	(*SessionsServiceGetResponse)(nil),          // 4: authsvc.b2b.v1.SessionsServiceGetResponse
-	(*SessionsServiceRevokeRequest)(nil),        // 5: authsvc.b2b.v1.SessionsServiceRevokeRequest
-	(*SessionsServiceRevokeResponse)(nil),       // 6: authsvc.b2b.v1.SessionsServiceRevokeResponse
-	(*SessionsServiceExchangeRequest)(nil),      // 7: authsvc.b2b.v1.SessionsServiceExchangeRequest
-	(*SessionsServiceExchangeResponse)(nil),     // 8: authsvc.b2b.v1.SessionsServiceExchangeResponse
-	(*SessionsServiceGetJWKSRequest)(nil),       // 9: authsvc.b2b.v1.SessionsServiceGetJWKSRequest
-	(*SessionsServiceGetJWKSResponse)(nil),      // 10: authsvc.b2b.v1.SessionsServiceGetJWKSResponse
-	(*structpb.Struct)(nil),                     // 11: google.protobuf.Struct
-	(*AuthorizationCheck)(nil),                  // 12: authsvc.b2b.v1.AuthorizationCheck
-	(*MemberSession)(nil),                       // 13: authsvc.b2b.v1.MemberSession
-	(*Member)(nil),                              // 14: authsvc.b2b.v1.Member
-	(*Organization)(nil),                        // 15: authsvc.b2b.v1.Organization
-	(*AuthorizationVerdict)(nil),                // 16: authsvc.b2b.v1.AuthorizationVerdict
-	(Locale)(0),                                 // 17: authsvc.b2b.v1.Locale
-	(*MfaRequired)(nil),                         // 18: authsvc.b2b.v1.MfaRequired
-	(*PrimaryRequired)(nil),                     // 19: authsvc.b2b.v1.PrimaryRequired
-	(*Jwk)(nil),                                 // 20: authsvc.b2b.v1.Jwk
+	(*RequiredFactor)(nil),                      // 2: authsvc.b2b.v1.RequiredFactor
+	(*SessionsServiceAuthenticateResponse)(nil), // 3: authsvc.b2b.v1.SessionsServiceAuthenticateResponse
+	(*SessionsServiceGetRequest)(nil),           // 4: authsvc.b2b.v1.SessionsServiceGetRequest
+	(*SessionsServiceGetResponse)(nil),          // 5: authsvc.b2b.v1.SessionsServiceGetResponse
+	(*SessionsServiceRevokeRequest)(nil),        // 6: authsvc.b2b.v1.SessionsServiceRevokeRequest
+	(*SessionsServiceRevokeResponse)(nil),       // 7: authsvc.b2b.v1.SessionsServiceRevokeResponse
+	(*SessionsServiceExchangeRequest)(nil),      // 8: authsvc.b2b.v1.SessionsServiceExchangeRequest
+	(*SessionsServiceExchangeResponse)(nil),     // 9: authsvc.b2b.v1.SessionsServiceExchangeResponse
+	(*SessionsServiceGetJWKSRequest)(nil),       // 10: authsvc.b2b.v1.SessionsServiceGetJWKSRequest
+	(*SessionsServiceGetJWKSResponse)(nil),      // 11: authsvc.b2b.v1.SessionsServiceGetJWKSResponse
+	(*structpb.Struct)(nil),                     // 12: google.protobuf.Struct
+	(*AuthorizationCheck)(nil),                  // 13: authsvc.b2b.v1.AuthorizationCheck
+	(AuthenticationFactorType)(0),               // 14: authsvc.b2b.v1.AuthenticationFactorType
+	(*MemberSession)(nil),                       // 15: authsvc.b2b.v1.MemberSession
+	(*Member)(nil),                              // 16: authsvc.b2b.v1.Member
+	(*Organization)(nil),                        // 17: authsvc.b2b.v1.Organization
+	(*AuthorizationVerdict)(nil),                // 18: authsvc.b2b.v1.AuthorizationVerdict
+	(Locale)(0),                                 // 19: authsvc.b2b.v1.Locale
+	(*MfaRequired)(nil),                         // 20: authsvc.b2b.v1.MfaRequired
+	(*PrimaryRequired)(nil),                     // 21: authsvc.b2b.v1.PrimaryRequired
+	(*Jwk)(nil),                                 // 22: authsvc.b2b.v1.Jwk
 }
 var file_authsvc_b2b_v1_sessions_proto_depIdxs = []int32{
-	11, // 0: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	12, // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.authorization_check:type_name -> authsvc.b2b.v1.AuthorizationCheck
-	13, // 2: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	14, // 3: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
-	15, // 4: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	0,  // 5: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verified_by:type_name -> authsvc.b2b.v1.SessionVerifier
-	16, // 6: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verdict:type_name -> authsvc.b2b.v1.AuthorizationVerdict
-	13, // 7: authsvc.b2b.v1.SessionsServiceGetResponse.member_sessions:type_name -> authsvc.b2b.v1.MemberSession
-	11, // 8: authsvc.b2b.v1.SessionsServiceExchangeRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	17, // 9: authsvc.b2b.v1.SessionsServiceExchangeRequest.locale:type_name -> authsvc.b2b.v1.Locale
-	13, // 10: authsvc.b2b.v1.SessionsServiceExchangeResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	14, // 11: authsvc.b2b.v1.SessionsServiceExchangeResponse.member:type_name -> authsvc.b2b.v1.Member
-	15, // 12: authsvc.b2b.v1.SessionsServiceExchangeResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	18, // 13: authsvc.b2b.v1.SessionsServiceExchangeResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
-	19, // 14: authsvc.b2b.v1.SessionsServiceExchangeResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
-	20, // 15: authsvc.b2b.v1.SessionsServiceGetJWKSResponse.keys:type_name -> authsvc.b2b.v1.Jwk
-	1,  // 16: authsvc.b2b.v1.SessionsService.Authenticate:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateRequest
-	3,  // 17: authsvc.b2b.v1.SessionsService.Get:input_type -> authsvc.b2b.v1.SessionsServiceGetRequest
-	5,  // 18: authsvc.b2b.v1.SessionsService.Revoke:input_type -> authsvc.b2b.v1.SessionsServiceRevokeRequest
-	7,  // 19: authsvc.b2b.v1.SessionsService.Exchange:input_type -> authsvc.b2b.v1.SessionsServiceExchangeRequest
-	9,  // 20: authsvc.b2b.v1.SessionsService.GetJWKS:input_type -> authsvc.b2b.v1.SessionsServiceGetJWKSRequest
-	2,  // 21: authsvc.b2b.v1.SessionsService.Authenticate:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateResponse
-	4,  // 22: authsvc.b2b.v1.SessionsService.Get:output_type -> authsvc.b2b.v1.SessionsServiceGetResponse
-	6,  // 23: authsvc.b2b.v1.SessionsService.Revoke:output_type -> authsvc.b2b.v1.SessionsServiceRevokeResponse
-	8,  // 24: authsvc.b2b.v1.SessionsService.Exchange:output_type -> authsvc.b2b.v1.SessionsServiceExchangeResponse
-	10, // 25: authsvc.b2b.v1.SessionsService.GetJWKS:output_type -> authsvc.b2b.v1.SessionsServiceGetJWKSResponse
-	21, // [21:26] is the sub-list for method output_type
-	16, // [16:21] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	12, // 0: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	13, // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.authorization_check:type_name -> authsvc.b2b.v1.AuthorizationCheck
+	2,  // 2: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.required_factors:type_name -> authsvc.b2b.v1.RequiredFactor
+	14, // 3: authsvc.b2b.v1.RequiredFactor.type:type_name -> authsvc.b2b.v1.AuthenticationFactorType
+	15, // 4: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	16, // 5: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
+	17, // 6: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	0,  // 7: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verified_by:type_name -> authsvc.b2b.v1.SessionVerifier
+	18, // 8: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verdict:type_name -> authsvc.b2b.v1.AuthorizationVerdict
+	15, // 9: authsvc.b2b.v1.SessionsServiceGetResponse.member_sessions:type_name -> authsvc.b2b.v1.MemberSession
+	12, // 10: authsvc.b2b.v1.SessionsServiceExchangeRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	19, // 11: authsvc.b2b.v1.SessionsServiceExchangeRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	15, // 12: authsvc.b2b.v1.SessionsServiceExchangeResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	16, // 13: authsvc.b2b.v1.SessionsServiceExchangeResponse.member:type_name -> authsvc.b2b.v1.Member
+	17, // 14: authsvc.b2b.v1.SessionsServiceExchangeResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	20, // 15: authsvc.b2b.v1.SessionsServiceExchangeResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
+	21, // 16: authsvc.b2b.v1.SessionsServiceExchangeResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
+	22, // 17: authsvc.b2b.v1.SessionsServiceGetJWKSResponse.keys:type_name -> authsvc.b2b.v1.Jwk
+	1,  // 18: authsvc.b2b.v1.SessionsService.Authenticate:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateRequest
+	4,  // 19: authsvc.b2b.v1.SessionsService.Get:input_type -> authsvc.b2b.v1.SessionsServiceGetRequest
+	6,  // 20: authsvc.b2b.v1.SessionsService.Revoke:input_type -> authsvc.b2b.v1.SessionsServiceRevokeRequest
+	8,  // 21: authsvc.b2b.v1.SessionsService.Exchange:input_type -> authsvc.b2b.v1.SessionsServiceExchangeRequest
+	10, // 22: authsvc.b2b.v1.SessionsService.GetJWKS:input_type -> authsvc.b2b.v1.SessionsServiceGetJWKSRequest
+	3,  // 23: authsvc.b2b.v1.SessionsService.Authenticate:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateResponse
+	5,  // 24: authsvc.b2b.v1.SessionsService.Get:output_type -> authsvc.b2b.v1.SessionsServiceGetResponse
+	7,  // 25: authsvc.b2b.v1.SessionsService.Revoke:output_type -> authsvc.b2b.v1.SessionsServiceRevokeResponse
+	9,  // 26: authsvc.b2b.v1.SessionsService.Exchange:output_type -> authsvc.b2b.v1.SessionsServiceExchangeResponse
+	11, // 27: authsvc.b2b.v1.SessionsService.GetJWKS:output_type -> authsvc.b2b.v1.SessionsServiceGetJWKSResponse
+	23, // [23:28] is the sub-list for method output_type
+	18, // [18:23] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_b2b_v1_sessions_proto_init() }
@@ -1114,13 +1207,14 @@ func file_authsvc_b2b_v1_sessions_proto_init() {
 		(*SessionsServiceAuthenticateRequest_SessionToken)(nil),
 		(*SessionsServiceAuthenticateRequest_SessionJwt)(nil),
 	}
-	file_authsvc_b2b_v1_sessions_proto_msgTypes[4].OneofWrappers = []any{
+	file_authsvc_b2b_v1_sessions_proto_msgTypes[1].OneofWrappers = []any{}
+	file_authsvc_b2b_v1_sessions_proto_msgTypes[5].OneofWrappers = []any{
 		(*SessionsServiceRevokeRequest_MemberSessionId)(nil),
 		(*SessionsServiceRevokeRequest_SessionToken)(nil),
 		(*SessionsServiceRevokeRequest_SessionJwt)(nil),
 		(*SessionsServiceRevokeRequest_MemberId)(nil),
 	}
-	file_authsvc_b2b_v1_sessions_proto_msgTypes[6].OneofWrappers = []any{
+	file_authsvc_b2b_v1_sessions_proto_msgTypes[7].OneofWrappers = []any{
 		(*SessionsServiceExchangeRequest_SessionToken)(nil),
 		(*SessionsServiceExchangeRequest_SessionJwt)(nil),
 	}
@@ -1130,7 +1224,7 @@ func file_authsvc_b2b_v1_sessions_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_b2b_v1_sessions_proto_rawDesc), len(file_authsvc_b2b_v1_sessions_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -109,8 +109,16 @@ type SessionsServiceAuthenticateRequest struct {
 	// Also check that the user may perform an RBAC action (forces a call to
 	// Stytch); a denied check fails with PERMISSION_DENIED.
 	AuthorizationCheck *AuthorizationCheck `protobuf:"bytes,6,opt,name=authorization_check,json=authorizationCheck,proto3" json:"authorization_check,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Step-up: factors the session must hold, each optionally authenticated
+	// within the last within_seconds (e.g. a passkey in the last 10 minutes
+	// before a sensitive change). Decided from the session itself (locally for
+	// a JWT: no call to Stytch); a valid session that lacks one fails with
+	// PERMISSION_DENIED, ErrorInfo reason "session_factor_required" and the
+	// missing factor in its metadata (factor_type, delivery_method,
+	// within_seconds), so a frontend can ask the user to authenticate again.
+	RequiredFactors []*RequiredFactor `protobuf:"bytes,7,rep,name=required_factors,json=requiredFactors,proto3" json:"required_factors,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *SessionsServiceAuthenticateRequest) Reset() {
@@ -196,6 +204,13 @@ func (x *SessionsServiceAuthenticateRequest) GetAuthorizationCheck() *Authorizat
 	return nil
 }
 
+func (x *SessionsServiceAuthenticateRequest) GetRequiredFactors() []*RequiredFactor {
+	if x != nil {
+		return x.RequiredFactors
+	}
+	return nil
+}
+
 type isSessionsServiceAuthenticateRequest_Credential interface {
 	isSessionsServiceAuthenticateRequest_Credential()
 }
@@ -214,6 +229,73 @@ func (*SessionsServiceAuthenticateRequest_SessionToken) isSessionsServiceAuthent
 }
 
 func (*SessionsServiceAuthenticateRequest_SessionJwt) isSessionsServiceAuthenticateRequest_Credential() {
+}
+
+// RequiredFactor is one step-up requirement of SessionsService.Authenticate.
+type RequiredFactor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The kind of factor.
+	Type AuthenticationFactorType `protobuf:"varint,1,opt,name=type,proto3,enum=authsvc.consumer.v1.AuthenticationFactorType" json:"type,omitempty"`
+	// Also require this delivery method, as Stytch names it in
+	// AuthenticationFactor.delivery_method (e.g. "oauth_google",
+	// "authenticator_app", "webauthn_registration", "sms"). Empty: any.
+	DeliveryMethod string `protobuf:"bytes,2,opt,name=delivery_method,json=deliveryMethod,proto3" json:"delivery_method,omitempty"`
+	// How recently the factor must have been authenticated, in seconds (1 to
+	// 30 days). Unset: at any time during the session.
+	WithinSeconds *int32 `protobuf:"varint,3,opt,name=within_seconds,json=withinSeconds,proto3,oneof" json:"within_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequiredFactor) Reset() {
+	*x = RequiredFactor{}
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequiredFactor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequiredFactor) ProtoMessage() {}
+
+func (x *RequiredFactor) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequiredFactor.ProtoReflect.Descriptor instead.
+func (*RequiredFactor) Descriptor() ([]byte, []int) {
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RequiredFactor) GetType() AuthenticationFactorType {
+	if x != nil {
+		return x.Type
+	}
+	return AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_UNSPECIFIED
+}
+
+func (x *RequiredFactor) GetDeliveryMethod() string {
+	if x != nil {
+		return x.DeliveryMethod
+	}
+	return ""
+}
+
+func (x *RequiredFactor) GetWithinSeconds() int32 {
+	if x != nil && x.WithinSeconds != nil {
+		return *x.WithinSeconds
+	}
+	return 0
 }
 
 // SessionsServiceAuthenticateResponse is the output of
@@ -239,7 +321,7 @@ type SessionsServiceAuthenticateResponse struct {
 
 func (x *SessionsServiceAuthenticateResponse) Reset() {
 	*x = SessionsServiceAuthenticateResponse{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[1]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -251,7 +333,7 @@ func (x *SessionsServiceAuthenticateResponse) String() string {
 func (*SessionsServiceAuthenticateResponse) ProtoMessage() {}
 
 func (x *SessionsServiceAuthenticateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[1]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -264,7 +346,7 @@ func (x *SessionsServiceAuthenticateResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use SessionsServiceAuthenticateResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceAuthenticateResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{1}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SessionsServiceAuthenticateResponse) GetSession() *Session {
@@ -322,7 +404,7 @@ type SessionsServiceGetRequest struct {
 
 func (x *SessionsServiceGetRequest) Reset() {
 	*x = SessionsServiceGetRequest{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[2]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -334,7 +416,7 @@ func (x *SessionsServiceGetRequest) String() string {
 func (*SessionsServiceGetRequest) ProtoMessage() {}
 
 func (x *SessionsServiceGetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[2]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -347,7 +429,7 @@ func (x *SessionsServiceGetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceGetRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceGetRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{2}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SessionsServiceGetRequest) GetUserId() string {
@@ -368,7 +450,7 @@ type SessionsServiceGetResponse struct {
 
 func (x *SessionsServiceGetResponse) Reset() {
 	*x = SessionsServiceGetResponse{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[3]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -380,7 +462,7 @@ func (x *SessionsServiceGetResponse) String() string {
 func (*SessionsServiceGetResponse) ProtoMessage() {}
 
 func (x *SessionsServiceGetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[3]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -393,7 +475,7 @@ func (x *SessionsServiceGetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceGetResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceGetResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{3}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SessionsServiceGetResponse) GetSessions() []*Session {
@@ -422,7 +504,7 @@ type SessionsServiceRevokeRequest struct {
 
 func (x *SessionsServiceRevokeRequest) Reset() {
 	*x = SessionsServiceRevokeRequest{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[4]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -434,7 +516,7 @@ func (x *SessionsServiceRevokeRequest) String() string {
 func (*SessionsServiceRevokeRequest) ProtoMessage() {}
 
 func (x *SessionsServiceRevokeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[4]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -447,7 +529,7 @@ func (x *SessionsServiceRevokeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceRevokeRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceRevokeRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{4}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SessionsServiceRevokeRequest) GetTarget() isSessionsServiceRevokeRequest_Target {
@@ -523,7 +605,7 @@ type SessionsServiceRevokeResponse struct {
 
 func (x *SessionsServiceRevokeResponse) Reset() {
 	*x = SessionsServiceRevokeResponse{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[5]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +617,7 @@ func (x *SessionsServiceRevokeResponse) String() string {
 func (*SessionsServiceRevokeResponse) ProtoMessage() {}
 
 func (x *SessionsServiceRevokeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[5]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,7 +630,7 @@ func (x *SessionsServiceRevokeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceRevokeResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceRevokeResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{5}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SessionsServiceRevokeResponse) GetCallerSessionRevoked() bool {
@@ -567,7 +649,7 @@ type SessionsServiceGetJWKSRequest struct {
 
 func (x *SessionsServiceGetJWKSRequest) Reset() {
 	*x = SessionsServiceGetJWKSRequest{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[6]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +661,7 @@ func (x *SessionsServiceGetJWKSRequest) String() string {
 func (*SessionsServiceGetJWKSRequest) ProtoMessage() {}
 
 func (x *SessionsServiceGetJWKSRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[6]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +674,7 @@ func (x *SessionsServiceGetJWKSRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceGetJWKSRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceGetJWKSRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{6}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{7}
 }
 
 // SessionsServiceGetJWKSResponse is the output of SessionsService.GetJWKS.
@@ -612,7 +694,7 @@ type SessionsServiceGetJWKSResponse struct {
 
 func (x *SessionsServiceGetJWKSResponse) Reset() {
 	*x = SessionsServiceGetJWKSResponse{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[7]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +706,7 @@ func (x *SessionsServiceGetJWKSResponse) String() string {
 func (*SessionsServiceGetJWKSResponse) ProtoMessage() {}
 
 func (x *SessionsServiceGetJWKSResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[7]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +719,7 @@ func (x *SessionsServiceGetJWKSResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceGetJWKSResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceGetJWKSResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{7}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SessionsServiceGetJWKSResponse) GetKeys() []*Jwk {
@@ -671,7 +753,7 @@ type SessionsServiceMigrateRequest struct {
 
 func (x *SessionsServiceMigrateRequest) Reset() {
 	*x = SessionsServiceMigrateRequest{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[8]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +765,7 @@ func (x *SessionsServiceMigrateRequest) String() string {
 func (*SessionsServiceMigrateRequest) ProtoMessage() {}
 
 func (x *SessionsServiceMigrateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[8]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +778,7 @@ func (x *SessionsServiceMigrateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceMigrateRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceMigrateRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{8}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SessionsServiceMigrateRequest) GetSessionToken() string {
@@ -739,7 +821,7 @@ type SessionsServiceMigrateResponse struct {
 
 func (x *SessionsServiceMigrateResponse) Reset() {
 	*x = SessionsServiceMigrateResponse{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[9]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +833,7 @@ func (x *SessionsServiceMigrateResponse) String() string {
 func (*SessionsServiceMigrateResponse) ProtoMessage() {}
 
 func (x *SessionsServiceMigrateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[9]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +846,7 @@ func (x *SessionsServiceMigrateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionsServiceMigrateResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceMigrateResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{9}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SessionsServiceMigrateResponse) GetUserId() string {
@@ -818,7 +900,7 @@ type SessionsServiceExchangeAccessTokenRequest struct {
 
 func (x *SessionsServiceExchangeAccessTokenRequest) Reset() {
 	*x = SessionsServiceExchangeAccessTokenRequest{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[10]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +912,7 @@ func (x *SessionsServiceExchangeAccessTokenRequest) String() string {
 func (*SessionsServiceExchangeAccessTokenRequest) ProtoMessage() {}
 
 func (x *SessionsServiceExchangeAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[10]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +925,7 @@ func (x *SessionsServiceExchangeAccessTokenRequest) ProtoReflect() protoreflect.
 
 // Deprecated: Use SessionsServiceExchangeAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceExchangeAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{10}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SessionsServiceExchangeAccessTokenRequest) GetAccessToken() string {
@@ -887,7 +969,7 @@ type SessionsServiceExchangeAccessTokenResponse struct {
 
 func (x *SessionsServiceExchangeAccessTokenResponse) Reset() {
 	*x = SessionsServiceExchangeAccessTokenResponse{}
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[11]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +981,7 @@ func (x *SessionsServiceExchangeAccessTokenResponse) String() string {
 func (*SessionsServiceExchangeAccessTokenResponse) ProtoMessage() {}
 
 func (x *SessionsServiceExchangeAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[11]
+	mi := &file_authsvc_consumer_v1_sessions_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +994,7 @@ func (x *SessionsServiceExchangeAccessTokenResponse) ProtoReflect() protoreflect
 
 // Deprecated: Use SessionsServiceExchangeAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceExchangeAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{11}
+	return file_authsvc_consumer_v1_sessions_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SessionsServiceExchangeAccessTokenResponse) GetUserId() string {
@@ -954,7 +1036,7 @@ var File_authsvc_consumer_v1_sessions_proto protoreflect.FileDescriptor
 
 const file_authsvc_consumer_v1_sessions_proto_rawDesc = "" +
 	"\n" +
-	"\"authsvc/consumer/v1/sessions.proto\x12\x13authsvc.consumer.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a authsvc/consumer/v1/common.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\x89\x04\n" +
+	"\"authsvc/consumer/v1/sessions.proto\x12\x13authsvc.consumer.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a authsvc/consumer/v1/common.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xe3\x04\n" +
 	"\"SessionsServiceAuthenticateRequest\x124\n" +
 	"\rsession_token\x18\x01 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
 	"\vsession_jwt\x18\x02 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
@@ -963,11 +1045,18 @@ const file_authsvc_consumer_v1_sessions_proto_rawDesc = "" +
 	"\x15session_custom_claims\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaims\x12B\n" +
 	"\x15max_token_age_seconds\x18\x05 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\x90\x1c(\x00H\x02R\x12maxTokenAgeSeconds\x88\x01\x01\x12X\n" +
-	"\x13authorization_check\x18\x06 \x01(\v2'.authsvc.consumer.v1.AuthorizationCheckR\x12authorizationCheckB\f\n" +
+	"\x13authorization_check\x18\x06 \x01(\v2'.authsvc.consumer.v1.AuthorizationCheckR\x12authorizationCheck\x12X\n" +
+	"\x10required_factors\x18\a \x03(\v2#.authsvc.consumer.v1.RequiredFactorB\b\xbaH\x05\x92\x01\x02\x10\bR\x0frequiredFactorsB\f\n" +
 	"\n" +
 	"credentialB\x1b\n" +
 	"\x19_session_duration_minutesB\x18\n" +
-	"\x16_max_token_age_seconds\"\xe8\x02\n" +
+	"\x16_max_token_age_seconds\"\xec\x01\n" +
+	"\x0eRequiredFactor\x12M\n" +
+	"\x04type\x18\x01 \x01(\x0e2-.authsvc.consumer.v1.AuthenticationFactorTypeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04type\x12>\n" +
+	"\x0fdelivery_method\x18\x02 \x01(\tB\x15\xbaH\x12r\x10\x18@2\f^[a-z0-9_]*$R\x0edeliveryMethod\x128\n" +
+	"\x0ewithin_seconds\x18\x03 \x01(\x05B\f\xbaH\t\x1a\a\x18\x80\x9a\x9e\x01(\x01H\x00R\rwithinSeconds\x88\x01\x01B\x11\n" +
+	"\x0f_within_seconds\"\xe8\x02\n" +
 	"#SessionsServiceAuthenticateResponse\x126\n" +
 	"\asession\x18\x01 \x01(\v2\x1c.authsvc.consumer.v1.SessionR\asession\x12-\n" +
 	"\x04user\x18\x02 \x01(\v2\x19.authsvc.consumer.v1.UserR\x04user\x12(\n" +
@@ -1050,60 +1139,64 @@ func file_authsvc_consumer_v1_sessions_proto_rawDescGZIP() []byte {
 }
 
 var file_authsvc_consumer_v1_sessions_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_authsvc_consumer_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_authsvc_consumer_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_authsvc_consumer_v1_sessions_proto_goTypes = []any{
 	(SessionVerifier)(0),                               // 0: authsvc.consumer.v1.SessionVerifier
 	(*SessionsServiceAuthenticateRequest)(nil),         // 1: authsvc.consumer.v1.SessionsServiceAuthenticateRequest
-	(*SessionsServiceAuthenticateResponse)(nil),        // 2: authsvc.consumer.v1.SessionsServiceAuthenticateResponse
-	(*SessionsServiceGetRequest)(nil),                  // 3: authsvc.consumer.v1.SessionsServiceGetRequest
-	(*SessionsServiceGetResponse)(nil),                 // 4: authsvc.consumer.v1.SessionsServiceGetResponse
-	(*SessionsServiceRevokeRequest)(nil),               // 5: authsvc.consumer.v1.SessionsServiceRevokeRequest
-	(*SessionsServiceRevokeResponse)(nil),              // 6: authsvc.consumer.v1.SessionsServiceRevokeResponse
-	(*SessionsServiceGetJWKSRequest)(nil),              // 7: authsvc.consumer.v1.SessionsServiceGetJWKSRequest
-	(*SessionsServiceGetJWKSResponse)(nil),             // 8: authsvc.consumer.v1.SessionsServiceGetJWKSResponse
-	(*SessionsServiceMigrateRequest)(nil),              // 9: authsvc.consumer.v1.SessionsServiceMigrateRequest
-	(*SessionsServiceMigrateResponse)(nil),             // 10: authsvc.consumer.v1.SessionsServiceMigrateResponse
-	(*SessionsServiceExchangeAccessTokenRequest)(nil),  // 11: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenRequest
-	(*SessionsServiceExchangeAccessTokenResponse)(nil), // 12: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenResponse
-	(*structpb.Struct)(nil),                            // 13: google.protobuf.Struct
-	(*AuthorizationCheck)(nil),                         // 14: authsvc.consumer.v1.AuthorizationCheck
-	(*Session)(nil),                                    // 15: authsvc.consumer.v1.Session
-	(*User)(nil),                                       // 16: authsvc.consumer.v1.User
-	(*AuthorizationVerdict)(nil),                       // 17: authsvc.consumer.v1.AuthorizationVerdict
-	(*Jwk)(nil),                                        // 18: authsvc.consumer.v1.Jwk
+	(*RequiredFactor)(nil),                             // 2: authsvc.consumer.v1.RequiredFactor
+	(*SessionsServiceAuthenticateResponse)(nil),        // 3: authsvc.consumer.v1.SessionsServiceAuthenticateResponse
+	(*SessionsServiceGetRequest)(nil),                  // 4: authsvc.consumer.v1.SessionsServiceGetRequest
+	(*SessionsServiceGetResponse)(nil),                 // 5: authsvc.consumer.v1.SessionsServiceGetResponse
+	(*SessionsServiceRevokeRequest)(nil),               // 6: authsvc.consumer.v1.SessionsServiceRevokeRequest
+	(*SessionsServiceRevokeResponse)(nil),              // 7: authsvc.consumer.v1.SessionsServiceRevokeResponse
+	(*SessionsServiceGetJWKSRequest)(nil),              // 8: authsvc.consumer.v1.SessionsServiceGetJWKSRequest
+	(*SessionsServiceGetJWKSResponse)(nil),             // 9: authsvc.consumer.v1.SessionsServiceGetJWKSResponse
+	(*SessionsServiceMigrateRequest)(nil),              // 10: authsvc.consumer.v1.SessionsServiceMigrateRequest
+	(*SessionsServiceMigrateResponse)(nil),             // 11: authsvc.consumer.v1.SessionsServiceMigrateResponse
+	(*SessionsServiceExchangeAccessTokenRequest)(nil),  // 12: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenRequest
+	(*SessionsServiceExchangeAccessTokenResponse)(nil), // 13: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenResponse
+	(*structpb.Struct)(nil),                            // 14: google.protobuf.Struct
+	(*AuthorizationCheck)(nil),                         // 15: authsvc.consumer.v1.AuthorizationCheck
+	(AuthenticationFactorType)(0),                      // 16: authsvc.consumer.v1.AuthenticationFactorType
+	(*Session)(nil),                                    // 17: authsvc.consumer.v1.Session
+	(*User)(nil),                                       // 18: authsvc.consumer.v1.User
+	(*AuthorizationVerdict)(nil),                       // 19: authsvc.consumer.v1.AuthorizationVerdict
+	(*Jwk)(nil),                                        // 20: authsvc.consumer.v1.Jwk
 }
 var file_authsvc_consumer_v1_sessions_proto_depIdxs = []int32{
-	13, // 0: authsvc.consumer.v1.SessionsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	14, // 1: authsvc.consumer.v1.SessionsServiceAuthenticateRequest.authorization_check:type_name -> authsvc.consumer.v1.AuthorizationCheck
-	15, // 2: authsvc.consumer.v1.SessionsServiceAuthenticateResponse.session:type_name -> authsvc.consumer.v1.Session
-	16, // 3: authsvc.consumer.v1.SessionsServiceAuthenticateResponse.user:type_name -> authsvc.consumer.v1.User
-	0,  // 4: authsvc.consumer.v1.SessionsServiceAuthenticateResponse.verified_by:type_name -> authsvc.consumer.v1.SessionVerifier
-	17, // 5: authsvc.consumer.v1.SessionsServiceAuthenticateResponse.verdict:type_name -> authsvc.consumer.v1.AuthorizationVerdict
-	15, // 6: authsvc.consumer.v1.SessionsServiceGetResponse.sessions:type_name -> authsvc.consumer.v1.Session
-	18, // 7: authsvc.consumer.v1.SessionsServiceGetJWKSResponse.keys:type_name -> authsvc.consumer.v1.Jwk
-	13, // 8: authsvc.consumer.v1.SessionsServiceMigrateRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	15, // 9: authsvc.consumer.v1.SessionsServiceMigrateResponse.session:type_name -> authsvc.consumer.v1.Session
-	16, // 10: authsvc.consumer.v1.SessionsServiceMigrateResponse.user:type_name -> authsvc.consumer.v1.User
-	13, // 11: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	15, // 12: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenResponse.session:type_name -> authsvc.consumer.v1.Session
-	16, // 13: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenResponse.user:type_name -> authsvc.consumer.v1.User
-	1,  // 14: authsvc.consumer.v1.SessionsService.Authenticate:input_type -> authsvc.consumer.v1.SessionsServiceAuthenticateRequest
-	3,  // 15: authsvc.consumer.v1.SessionsService.Get:input_type -> authsvc.consumer.v1.SessionsServiceGetRequest
-	5,  // 16: authsvc.consumer.v1.SessionsService.Revoke:input_type -> authsvc.consumer.v1.SessionsServiceRevokeRequest
-	7,  // 17: authsvc.consumer.v1.SessionsService.GetJWKS:input_type -> authsvc.consumer.v1.SessionsServiceGetJWKSRequest
-	9,  // 18: authsvc.consumer.v1.SessionsService.Migrate:input_type -> authsvc.consumer.v1.SessionsServiceMigrateRequest
-	11, // 19: authsvc.consumer.v1.SessionsService.ExchangeAccessToken:input_type -> authsvc.consumer.v1.SessionsServiceExchangeAccessTokenRequest
-	2,  // 20: authsvc.consumer.v1.SessionsService.Authenticate:output_type -> authsvc.consumer.v1.SessionsServiceAuthenticateResponse
-	4,  // 21: authsvc.consumer.v1.SessionsService.Get:output_type -> authsvc.consumer.v1.SessionsServiceGetResponse
-	6,  // 22: authsvc.consumer.v1.SessionsService.Revoke:output_type -> authsvc.consumer.v1.SessionsServiceRevokeResponse
-	8,  // 23: authsvc.consumer.v1.SessionsService.GetJWKS:output_type -> authsvc.consumer.v1.SessionsServiceGetJWKSResponse
-	10, // 24: authsvc.consumer.v1.SessionsService.Migrate:output_type -> authsvc.consumer.v1.SessionsServiceMigrateResponse
-	12, // 25: authsvc.consumer.v1.SessionsService.ExchangeAccessToken:output_type -> authsvc.consumer.v1.SessionsServiceExchangeAccessTokenResponse
-	20, // [20:26] is the sub-list for method output_type
-	14, // [14:20] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	14, // 0: authsvc.consumer.v1.SessionsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	15, // 1: authsvc.consumer.v1.SessionsServiceAuthenticateRequest.authorization_check:type_name -> authsvc.consumer.v1.AuthorizationCheck
+	2,  // 2: authsvc.consumer.v1.SessionsServiceAuthenticateRequest.required_factors:type_name -> authsvc.consumer.v1.RequiredFactor
+	16, // 3: authsvc.consumer.v1.RequiredFactor.type:type_name -> authsvc.consumer.v1.AuthenticationFactorType
+	17, // 4: authsvc.consumer.v1.SessionsServiceAuthenticateResponse.session:type_name -> authsvc.consumer.v1.Session
+	18, // 5: authsvc.consumer.v1.SessionsServiceAuthenticateResponse.user:type_name -> authsvc.consumer.v1.User
+	0,  // 6: authsvc.consumer.v1.SessionsServiceAuthenticateResponse.verified_by:type_name -> authsvc.consumer.v1.SessionVerifier
+	19, // 7: authsvc.consumer.v1.SessionsServiceAuthenticateResponse.verdict:type_name -> authsvc.consumer.v1.AuthorizationVerdict
+	17, // 8: authsvc.consumer.v1.SessionsServiceGetResponse.sessions:type_name -> authsvc.consumer.v1.Session
+	20, // 9: authsvc.consumer.v1.SessionsServiceGetJWKSResponse.keys:type_name -> authsvc.consumer.v1.Jwk
+	14, // 10: authsvc.consumer.v1.SessionsServiceMigrateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	17, // 11: authsvc.consumer.v1.SessionsServiceMigrateResponse.session:type_name -> authsvc.consumer.v1.Session
+	18, // 12: authsvc.consumer.v1.SessionsServiceMigrateResponse.user:type_name -> authsvc.consumer.v1.User
+	14, // 13: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	17, // 14: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenResponse.session:type_name -> authsvc.consumer.v1.Session
+	18, // 15: authsvc.consumer.v1.SessionsServiceExchangeAccessTokenResponse.user:type_name -> authsvc.consumer.v1.User
+	1,  // 16: authsvc.consumer.v1.SessionsService.Authenticate:input_type -> authsvc.consumer.v1.SessionsServiceAuthenticateRequest
+	4,  // 17: authsvc.consumer.v1.SessionsService.Get:input_type -> authsvc.consumer.v1.SessionsServiceGetRequest
+	6,  // 18: authsvc.consumer.v1.SessionsService.Revoke:input_type -> authsvc.consumer.v1.SessionsServiceRevokeRequest
+	8,  // 19: authsvc.consumer.v1.SessionsService.GetJWKS:input_type -> authsvc.consumer.v1.SessionsServiceGetJWKSRequest
+	10, // 20: authsvc.consumer.v1.SessionsService.Migrate:input_type -> authsvc.consumer.v1.SessionsServiceMigrateRequest
+	12, // 21: authsvc.consumer.v1.SessionsService.ExchangeAccessToken:input_type -> authsvc.consumer.v1.SessionsServiceExchangeAccessTokenRequest
+	3,  // 22: authsvc.consumer.v1.SessionsService.Authenticate:output_type -> authsvc.consumer.v1.SessionsServiceAuthenticateResponse
+	5,  // 23: authsvc.consumer.v1.SessionsService.Get:output_type -> authsvc.consumer.v1.SessionsServiceGetResponse
+	7,  // 24: authsvc.consumer.v1.SessionsService.Revoke:output_type -> authsvc.consumer.v1.SessionsServiceRevokeResponse
+	9,  // 25: authsvc.consumer.v1.SessionsService.GetJWKS:output_type -> authsvc.consumer.v1.SessionsServiceGetJWKSResponse
+	11, // 26: authsvc.consumer.v1.SessionsService.Migrate:output_type -> authsvc.consumer.v1.SessionsServiceMigrateResponse
+	13, // 27: authsvc.consumer.v1.SessionsService.ExchangeAccessToken:output_type -> authsvc.consumer.v1.SessionsServiceExchangeAccessTokenResponse
+	22, // [22:28] is the sub-list for method output_type
+	16, // [16:22] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_consumer_v1_sessions_proto_init() }
@@ -1116,20 +1209,21 @@ func file_authsvc_consumer_v1_sessions_proto_init() {
 		(*SessionsServiceAuthenticateRequest_SessionToken)(nil),
 		(*SessionsServiceAuthenticateRequest_SessionJwt)(nil),
 	}
-	file_authsvc_consumer_v1_sessions_proto_msgTypes[4].OneofWrappers = []any{
+	file_authsvc_consumer_v1_sessions_proto_msgTypes[1].OneofWrappers = []any{}
+	file_authsvc_consumer_v1_sessions_proto_msgTypes[5].OneofWrappers = []any{
 		(*SessionsServiceRevokeRequest_SessionId)(nil),
 		(*SessionsServiceRevokeRequest_SessionToken)(nil),
 		(*SessionsServiceRevokeRequest_SessionJwt)(nil),
 	}
-	file_authsvc_consumer_v1_sessions_proto_msgTypes[8].OneofWrappers = []any{}
-	file_authsvc_consumer_v1_sessions_proto_msgTypes[10].OneofWrappers = []any{}
+	file_authsvc_consumer_v1_sessions_proto_msgTypes[9].OneofWrappers = []any{}
+	file_authsvc_consumer_v1_sessions_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_consumer_v1_sessions_proto_rawDesc), len(file_authsvc_consumer_v1_sessions_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
