@@ -20,10 +20,10 @@ import (
 	httpoptsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
-	securityv1beta1 "istio.io/api/security/v1beta1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
+	securityv1beta1 "istio.io/api/security/v1beta1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/authsvc/authsvc/internal/edge/rules"
@@ -66,7 +66,7 @@ func TestProtoFromYAMLIsStrict(t *testing.T) {
 	require.NoError(t, protoFromYAML([]byte("node: {id: x}\n"), &b), "the valid document must decode, or the cases below prove nothing")
 	require.Error(t, protoFromYAML([]byte("node: {idd: x}\n"), &b), "unknown field")
 	require.Error(t, protoFromYAML([]byte("node: {id: x}\nnode: {id: y}\n"), &b), "duplicate key")
-	require.Error(t, protoFromYAML([]byte("node:\n  metadata: {\"@type\": type.googleapis.com/no.Such}\n"), &b), "unknown Any type")
+	require.Error(t, protoFromYAML([]byte("static_resources:\n  listeners:\n    - filter_chains:\n        - filters:\n            - typed_config: {\"@type\": type.googleapis.com/no.Such}\n"), &b), "unknown Any type")
 }
 
 // TestEnvoyConfig decodes deploy/envoy/envoy.yaml into Envoy's bootstrap type, runs Envoy's own
