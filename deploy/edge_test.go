@@ -310,4 +310,3 @@ func TestNginxConfig(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, string(out), "auth_requestset")
 }
-
