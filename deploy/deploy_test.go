@@ -545,6 +545,7 @@ func buildKnownMetrics() map[string]bool {
 	for _, h := range []string{
 		"rpc_server_call_duration_seconds", "rpc_client_call_duration_seconds",
 		"http_server_request_duration_seconds", "stytch_client_duration_seconds",
+		"authsvc_edge_decision_duration_seconds",
 	} {
 		for _, s := range []string{"_bucket", "_count", "_sum"} {
 			known[h+s] = true
@@ -554,6 +555,7 @@ func buildKnownMetrics() map[string]bool {
 		"stytch_jwks_keys", "stytch_jwks_refresh_age_seconds", "stytch_jwks_refreshes_total",
 		"authsvc_session_verifications_total", "authsvc_admission_rejections_total",
 		"authsvc_m2m_token_source_lookups_total", "up",
+		"authsvc_edge_decisions_total", "authsvc_edge_rules_reloads_total",
 	} {
 		known[m] = true
 	}
@@ -680,6 +682,9 @@ func TestDashboard(t *testing.T) {
 		"error_type!=",                       // error rate
 		"authsvc_admission_rejections_total",
 		"stytch_jwks_refresh_age_seconds",
+		// The edge row: decisions by rule and reason, and their latency.
+		"sum by (rule, decision, reason) (rate(authsvc_edge_decisions_total",
+		"histogram_quantile(0.99, sum by (le, rule) (rate(authsvc_edge_decision_duration_seconds_bucket",
 	} {
 		assert.Contains(t, joined, want)
 	}
@@ -748,7 +753,7 @@ func TestAlertRules(t *testing.T) {
 			assert.NotEmpty(t, r.Annotations["summary"], r.Alert)
 		}
 	}
-	for _, want := range []string{"AuthsvcHighErrorRate", "AuthsvcStytchSlow", "AuthsvcJWKSStale", "AuthsvcSMSPumping", "AuthsvcCredentialStuffing"} {
+	for _, want := range []string{"AuthsvcHighErrorRate", "AuthsvcStytchSlow", "AuthsvcJWKSStale", "AuthsvcSMSPumping", "AuthsvcCredentialStuffing", "AuthsvcEdgeDenialSpike", "AuthsvcEdgeRulesReloadFailed"} {
 		assert.Contains(t, alerts, want)
 	}
 }

@@ -257,6 +257,32 @@ func TestNginxEdge(t *testing.T) {
 		assert.Contains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, p.status, p.body)
 		assert.Nil(t, p.upstream)
 	})
+	// The decisions above are on /metrics under the names the dashboard and alerts use
+	// (knownMetrics), with the labels they group by.
+	t.Run("metrics", func(t *testing.T) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+env.App.AdminAddr()+"/metrics", nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		for _, want := range []string{
+			`authsvc_edge_decisions_total{decision="allow",`,
+			`reason="no_credentials"`,
+			`rule="app"`,
+			`authsvc_edge_decision_duration_seconds_bucket{`,
+		} {
+			assert.Contains(t, string(body), want)
+		}
+		for _, line := range strings.Split(string(body), "\n") {
+			if strings.HasPrefix(line, "authsvc_edge_") {
+				name, _, _ := strings.Cut(line, "{")
+				name, _, _ = strings.Cut(name, " ")
+				assert.True(t, knownMetrics[name], "%s is not in knownMetrics", name)
+			}
+		}
+	})
 }
 
 // m2mAccessToken asks the emulator's OAuth2 token endpoint, as a service asks Stytch, for an
