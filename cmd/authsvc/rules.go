@@ -25,13 +25,13 @@ const rulesUsage = `usage:
 // validate, 2 a usage error).
 func rulesCommand(args []string, out, errOut io.Writer) int {
 	if len(args) < 2 {
-		fmt.Fprint(errOut, rulesUsage)
+		_, _ = fmt.Fprint(errOut, rulesUsage)
 		return 2
 	}
 	switch args[0] {
 	case "check":
 		if len(args) != 2 {
-			fmt.Fprint(errOut, rulesUsage)
+			_, _ = fmt.Fprint(errOut, rulesUsage)
 			return 2
 		}
 		set, err := rules.LoadFile(args[1])
@@ -39,16 +39,16 @@ func rulesCommand(args []string, out, errOut io.Writer) int {
 			printProblems(errOut, err)
 			return 1
 		}
-		fmt.Fprintf(out, "%s: %d rules, valid\n", args[1], len(set.Rules()))
+		_, _ = fmt.Fprintf(out, "%s: %d rules, valid\n", args[1], len(set.Rules()))
 		return 0
 	case "test":
 		if len(args) < 4 {
-			fmt.Fprint(errOut, rulesUsage)
+			_, _ = fmt.Fprint(errOut, rulesUsage)
 			return 2
 		}
 		return rulesTest(args[1], args[2], args[3], args[4:], out, errOut)
 	default:
-		fmt.Fprint(errOut, rulesUsage)
+		_, _ = fmt.Fprint(errOut, rulesUsage)
 		return 2
 	}
 }
@@ -56,11 +56,11 @@ func rulesCommand(args []string, out, errOut io.Writer) int {
 func printProblems(w io.Writer, err error) {
 	if re, ok := err.(*rules.Error); ok { //nolint:errorlint // LoadFile returns it unwrapped
 		for _, p := range re.Problems {
-			fmt.Fprintln(w, (&rules.Error{File: re.File, Problems: []rules.Problem{p}}).Error())
+			_, _ = fmt.Fprintln(w, (&rules.Error{File: re.File, Problems: []rules.Problem{p}}).Error())
 		}
 		return
 	}
-	fmt.Fprintln(w, err)
+	_, _ = fmt.Fprintln(w, err)
 }
 
 func rulesTest(file, method, rawURL string, headers []string, out, errOut io.Writer) int {
@@ -74,7 +74,7 @@ func rulesTest(file, method, rawURL string, headers []string, out, errOut io.Wri
 	for _, h := range headers {
 		k, v, ok := strings.Cut(h, ":")
 		if !ok {
-			fmt.Fprintf(errOut, "header %q: expected \"Name: value\"\n", h)
+			_, _ = fmt.Fprintf(errOut, "header %q: expected \"Name: value\"\n", h)
 			return 2
 		}
 		hdr[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
@@ -82,7 +82,7 @@ func rulesTest(file, method, rawURL string, headers []string, out, errOut io.Wri
 	if strings.HasPrefix(rawURL, "http://") || strings.HasPrefix(rawURL, "https://") {
 		u, err := url.Parse(rawURL)
 		if err != nil {
-			fmt.Fprintf(errOut, "URL %q: %v\n", rawURL, err)
+			_, _ = fmt.Fprintf(errOut, "URL %q: %v\n", rawURL, err)
 			return 2
 		}
 		in.Scheme, in.Host, in.Target = u.Scheme, u.Host, u.RequestURI()
@@ -97,29 +97,29 @@ func rulesTest(file, method, rawURL string, headers []string, out, errOut io.Wri
 
 	path, err := rules.SplitPath(in.Target)
 	if err != nil {
-		fmt.Fprintf(out, "%s %s%s: the path is ambiguous (dot segments or encoded slashes): denied 400 before any rule\n", in.Method, in.Host, in.Target)
+		_, _ = fmt.Fprintf(out, "%s %s%s: the path is ambiguous (dot segments or encoded slashes): denied 400 before any rule\n", in.Method, in.Host, in.Target)
 		return 0
 	}
 	req := rules.Request{Method: in.Method, Host: in.Host, Path: path}
-	fmt.Fprintf(out, "request: %s host=%q path=%s\n", in.Method, in.Host, path)
+	_, _ = fmt.Fprintf(out, "request: %s host=%q path=%s\n", in.Method, in.Host, path)
 	for _, line := range set.Explain(req) {
-		fmt.Fprintln(out, "  "+line)
+		_, _ = fmt.Fprintln(out, "  "+line)
 	}
 	if r, params := set.Find(req); r != nil {
-		fmt.Fprintf(out, "rule %q admits: %s\n", r.Name, describe(r, params))
+		_, _ = fmt.Fprintf(out, "rule %q admits: %s\n", r.Name, describe(r, params))
 	}
 
 	// The anonymous decision is the engine's own: with no credential it never reaches a checker.
 	engine, err := edge.NewEngine(edge.Config{Rules: set, M2M: offline{}})
 	if err != nil {
-		fmt.Fprintln(errOut, err)
+		_, _ = fmt.Fprintln(errOut, err)
 		return 1
 	}
 	d := engine.Decide(context.Background(), in)
-	fmt.Fprintf(out, "without credentials: %s\n", describeDecision(d))
+	_, _ = fmt.Fprintf(out, "without credentials: %s\n", describeDecision(d))
 	if len(hdr["authorization"]) > 0 || len(hdr["cookie"]) > 0 {
 		c := access.ReadCredential(nonEmpty(hdr["authorization"]), "", "")
-		fmt.Fprintf(out, "the credentials given (%s) are verified only by a running authsvc (this tool has no keys)\n", c.Kind)
+		_, _ = fmt.Fprintf(out, "the credentials given (%s) are verified only by a running authsvc (this tool has no keys)\n", c.Kind)
 	}
 	return 0
 }
