@@ -62,7 +62,7 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := forwardedInput(r)
-	d := f.engine.Decide(forwardedContext(r), in)
+	d := f.engine.Decide(forwardedContext(r.Context(), r), in)
 	if d.Allowed {
 		for _, kv := range f.engine.Headers().Values(d) {
 			w.Header().Set(kv[0], kv[1])
@@ -82,7 +82,7 @@ func (f *ForwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(Body(d))
+	_, _ = w.Write(Body(d)) //nolint:gosec // JSON of fixed words and a rule name, served as application/json
 }
 
 func forwardedInput(r *http.Request) Input {
@@ -114,8 +114,7 @@ func forwardedInput(r *http.Request) Input {
 // forwardedContext tells the remote-check budget who the end client is, as the REST gateway does
 // for the API: the X-Forwarded-For chain with the connection's peer appended, read right to left
 // through the proxies AUTHSVC_TRUSTED_PROXIES trusts.
-func forwardedContext(r *http.Request) context.Context {
-	ctx := r.Context()
+func forwardedContext(ctx context.Context, r *http.Request) context.Context {
 	addr, err := net.ResolveTCPAddr("tcp", r.RemoteAddr)
 	if err != nil {
 		return ctx

@@ -41,8 +41,13 @@ func (h *HeaderNames) fields() []struct {
 		key string
 		dst *string
 	}{
-		{"subject", &h.Subject}, {"organization", &h.Organization}, {"roles", &h.Roles}, {"scopes", &h.Scopes},
-		{"session", &h.Session}, {"kind", &h.Kind}, {"rule", &h.Rule},
+		{"subject", &h.Subject},
+		{"organization", &h.Organization},
+		{"roles", &h.Roles},
+		{"scopes", &h.Scopes},
+		{"session", &h.Session},
+		{"kind", &h.Kind},
+		{"rule", &h.Rule},
 	}
 }
 

@@ -93,7 +93,7 @@ func LoadFile(path string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("rules: read %s: %w", path, err)

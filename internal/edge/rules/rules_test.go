@@ -1,7 +1,6 @@
 package rules_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -168,7 +167,7 @@ func TestValidationNamesLineAndField(t *testing.T) {
 func TestEveryProblemIsReported(t *testing.T) {
 	_, err := rules.Parse("r.yaml", []byte("rules:\n  - name: a\n    session: {kind: x}\n  - name: b\n    m2m: {}\n"))
 	var re *rules.Error
-	require.True(t, errors.As(err, &re))
+	require.ErrorAs(t, err, &re)
 	assert.Len(t, re.Problems, 2)
 }
 
