@@ -187,7 +187,9 @@ func TestNginxEdge(t *testing.T) {
 	t.Run("no cookie: 401, the service never asked", func(t *testing.T) {
 		p := get(t, anonymous, "/app/dashboard", nil)
 		assert.Equal(t, http.StatusUnauthorized, p.status, p.body)
+		assert.Len(t, p.header.Values("WWW-Authenticate"), 1)
 		assert.Contains(t, p.header.Get("WWW-Authenticate"), "Bearer")
+		assert.Equal(t, "application/json", p.header.Get("Content-Type"))
 		assert.Nil(t, p.upstream)
 	})
 	t.Run("forged identity headers without a session: still 401", func(t *testing.T) {
@@ -225,7 +227,10 @@ func TestNginxEdge(t *testing.T) {
 	t.Run("browser route without a session: redirect to the login page", func(t *testing.T) {
 		p := get(t, anonymous, "/orgs/"+org+"/reports", http.Header{"Accept": {"text/html"}})
 		require.Equal(t, http.StatusFound, p.status, p.body)
-		assert.True(t, strings.HasPrefix(p.header.Get("Location"), "http://localhost:3000/login"), p.header.Get("Location"))
+		loc, err := url.Parse(p.header.Get("Location"))
+		require.NoError(t, err)
+		assert.Equal(t, "http://localhost:3000/login", loc.Scheme+"://"+loc.Host+loc.Path)
+		assert.Equal(t, base+"/orgs/"+org+"/reports", loc.Query().Get("return_to"), "back to the page asked for, port included")
 		assert.Nil(t, p.upstream)
 	})
 	t.Run("M2M route: the scope's token 200, another scope 403, none 401", func(t *testing.T) {
