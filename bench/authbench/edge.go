@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,8 +90,8 @@ func (b *bench) checkAllowed(ctx context.Context, path string, headers map[strin
 	if err != nil {
 		return err
 	}
-	if c := codes.Code(resp.GetStatus().GetCode()); c != codes.OK {
-		return errors.New("denied: " + c.String() + " " + resp.GetStatus().GetMessage())
+	if c := resp.GetStatus().GetCode(); c != int32(codes.OK) {
+		return fmt.Errorf("denied: code %d %s", c, resp.GetStatus().GetMessage())
 	}
 	return nil
 }
