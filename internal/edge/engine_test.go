@@ -172,7 +172,7 @@ func TestDecisionsAreCountedAndTraced(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, map[string]int64{"svc/deny/wrong_credential_kind": 1, "none/deny/no_rule": 1}, counts)
+	assert.Equal(t, map[string]int64{"svc/allow/m2m": 1, "none/deny/no_rule": 1}, counts)
 	assert.True(t, histogramSeen)
 	ended := spans.Ended()
 	require.Len(t, ended, 2)
@@ -222,3 +222,16 @@ func TestWatcherKeepsTheLastGoodRules(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A bearer JWT goes straight to the verifier of the rule's kind; only its refusal as malformed
+// reads the claims, to tell a credential of the other kind (403) from junk (401).
+func TestWrongKindIsToldOnlyAfterTheVerifierRefuses(t *testing.T) {
+	e := newEngine(t, edge.Config{M2M: fakeM2M{err: verify.ErrMalformed}, Members: &fakeChecker{err: verify.ErrMalformed}})
+	d := e.Decide(t.Context(), edge.Input{Method: "GET", Target: "/svc", Authorization: []string{"Bearer " + someJWT}})
+	assert.Equal(t, http.StatusForbidden, d.Status)
+	assert.Equal(t, "wrong_credential_kind", d.Reason)
+
+	d = e.Decide(t.Context(), edge.Input{Method: "GET", Target: "/m", Authorization: []string{"Bearer junk.junk.junk"}})
+	assert.Equal(t, http.StatusUnauthorized, d.Status)
+	assert.Equal(t, "malformed", d.Reason)
+}
