@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/metric"
@@ -234,4 +236,38 @@ func TestWrongKindIsToldOnlyAfterTheVerifierRefuses(t *testing.T) {
 	d = e.Decide(t.Context(), edge.Input{Method: "GET", Target: "/m", Authorization: []string{"Bearer junk.junk.junk"}})
 	assert.Equal(t, http.StatusUnauthorized, d.Status)
 	assert.Equal(t, "malformed", d.Reason)
+}
+
+// Envoy with encode_raw_headers sends header_map instead of headers: the same request decides alike.
+func TestCheckReadsTheRawHeaderMap(t *testing.T) {
+	members := &fakeChecker{res: memberResult()}
+	a := edge.NewAuthorization(newEngine(t, edge.Config{Members: members}))
+	req := &authv3.CheckRequest{Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{
+		Http: &authv3.AttributeContext_HttpRequest{Method: "GET", Path: "/m/x", HeaderMap: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{
+			{Key: "Cookie", RawValue: []byte("a=1")},
+			{Key: "cookie", RawValue: []byte("stytch_session_jwt=" + someJWT)},
+			{Key: "x-authsvc-subject", RawValue: []byte("forged")},
+		}}},
+	}}}
+	resp, err := a.Check(t.Context(), req)
+	require.NoError(t, err)
+	ok := resp.GetOkResponse()
+	require.NotNil(t, ok, "%v", resp)
+	assert.Contains(t, ok.GetHeadersToRemove(), "x-authsvc-subject")
+	set := map[string]string{}
+	for _, h := range ok.GetHeaders() {
+		set[h.GetHeader().GetKey()] = h.GetHeader().GetValue()
+	}
+	assert.Equal(t, "member-1", set["x-authsvc-subject"])
+	assert.Equal(t, 1, members.calls)
+
+	// Without credentials: denied by Envoy with the JSON body and the challenge.
+	req.GetAttributes().GetRequest().GetHttp().HeaderMap = nil
+	resp, err = a.Check(t.Context(), req)
+	require.NoError(t, err)
+	denied := resp.GetDeniedResponse()
+	require.NotNil(t, denied)
+	assert.Equal(t, int32(codes.Unauthenticated), resp.GetStatus().GetCode())
+	assert.EqualValues(t, http.StatusUnauthorized, denied.GetStatus().GetCode())
+	assert.JSONEq(t, `{"code":"unauthenticated","reason":"no_credentials","rule":"members"}`, denied.GetBody())
 }
