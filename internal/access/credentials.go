@@ -65,6 +65,21 @@ func ReadCredential(authorization []string, token, jwtCookie string) Credential 
 	return Credential{Kind: CredentialNone}
 }
 
+// BearerJWT returns the token of an Authorization header that is one bearer JWT (three segments,
+// at most verify.MaxTokenBytes), without reading its claims: for a caller that hands the token to a
+// verifier that checks its kind anyway (the edge, whose rule says which kind it expects), the
+// claims scan of ReadCredential is work done twice on the hot path.
+func BearerJWT(authorization []string) (string, bool) {
+	if len(authorization) != 1 {
+		return "", false
+	}
+	tok, ok := bearerToken(authorization[0])
+	if !ok || !looksLikeJWT(tok) {
+		return "", false
+	}
+	return tok, true
+}
+
 // bearerToken takes the token out of an authorization header value. The scheme is matched without
 // regard to case (RFC 9110 11.1); anything but exactly one token after it is refused.
 func bearerToken(h string) (string, bool) {

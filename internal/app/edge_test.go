@@ -466,3 +466,28 @@ func TestEdgeRefusesToStartOnABadRulesFile(t *testing.T) {
 	assert.Contains(t, err.Error(), "AUTHSVC_EDGE_RULES")
 	assert.Contains(t, err.Error(), "rules.yaml:5: rules[0].session.max_age")
 }
+
+// The names the dashboard and alerts query: decisions by rule and reason, their latency, and the
+// span of each decision under the Check RPC's.
+func TestEdgeDecisionsOnMetricsAndTraces(t *testing.T) {
+	env, _ := startEdge(t, edgeRules)
+	checkOverGRPC(t, env, edgeCall{method: "GET", host: "h", path: "/public/x"})
+	checkOverGRPC(t, env, edgeCall{method: "GET", host: "h", path: "/me"})
+	forwardOverHTTP(t, env, edgeCall{method: "GET", host: "h", path: "/nowhere"})
+
+	fams := scrapeAdmin(t, env)
+	assert.InDelta(t, 1, counterValue(fams, "authsvc_edge_decisions_total", map[string]string{"rule": "public", "decision": "allow", "reason": "public"}), 0)
+	assert.InDelta(t, 1, counterValue(fams, "authsvc_edge_decisions_total", map[string]string{"rule": "me", "decision": "deny", "reason": "no_credentials"}), 0)
+	assert.InDelta(t, 1, counterValue(fams, "authsvc_edge_decisions_total", map[string]string{"rule": "none", "decision": "deny", "reason": "no_rule"}), 0)
+	require.Contains(t, fams, "authsvc_edge_decision_duration_seconds")
+	assert.Len(t, fams["authsvc_edge_decision_duration_seconds"].GetMetric(), 3)
+
+	require.Eventually(t, func() bool {
+		for _, s := range env.Spans.GetSpans() {
+			if s.Name == "edge.Decide" && s.Parent.IsValid() {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 20*time.Millisecond, "a span per decision, a child of the request's")
+}

@@ -235,8 +235,15 @@ func codeOf(status int) string {
 }
 
 func (e *Engine) service(ctx context.Context, rule *rules.Rule, in Input) Decision {
-	// Cookies are a browser's; an M2M route reads only the Authorization header.
-	cred := access.ReadCredential(in.Authorization, "", "")
+	// Cookies are a browser's; an M2M route reads only the Authorization header. A bearer JWT goes
+	// straight to the M2M verifier, which checks its kind: the claims are read for routing only
+	// when it is refused (to say a session JWT is the wrong kind of credential).
+	var cred access.Credential
+	if tok, ok := access.BearerJWT(in.Authorization); ok {
+		cred = access.Credential{Kind: access.CredentialM2M, Token: tok}
+	} else {
+		cred = access.ReadCredential(in.Authorization, "", "")
+	}
 	switch cred.Kind {
 	case access.CredentialNone:
 		return deny(http.StatusUnauthorized, "no_credentials", rule.Name)
@@ -248,6 +255,8 @@ func (e *Engine) service(ctx context.Context, rule *rules.Rule, in Input) Decisi
 	}
 	claims, err := e.m2m.CheckM2M(ctx, cred.Token, rule.M2M.Scopes)
 	switch {
+	case errors.Is(err, verify.ErrMalformed) && wrongKind(in.Authorization, access.CredentialM2M):
+		return deny(http.StatusForbidden, "wrong_credential_kind", rule.Name)
 	case errors.Is(err, verify.ErrInsufficientScope):
 		return deny(http.StatusForbidden, "missing_scope", rule.Name)
 	case err != nil:
@@ -270,15 +279,12 @@ type checked struct {
 func (e *Engine) sessionDecision(ctx context.Context, rule *rules.Rule, params rules.Params, in Input) Decision {
 	s := rule.Session
 	var cred access.Credential
-	switch s.Kind {
-	case rules.KindMember:
-		cred = e.credential(in, 0)
-	case rules.KindUser:
-		cred = e.credential(in, 1)
-	default:
-		if cred = e.credential(in, 0); cred.Kind == access.CredentialNone {
-			cred = e.credential(in, 1)
-		}
+	if tok, ok := access.BearerJWT(in.Authorization); ok {
+		// The session checker verifies the kind itself (an M2M token is malformed to it); the
+		// claims are read for routing only when it refuses the token.
+		cred = access.Credential{Kind: access.CredentialSessionJWT, Token: tok}
+	} else {
+		cred = e.sessionCredential(in, s.Kind)
 	}
 	switch cred.Kind {
 	case access.CredentialNone:
@@ -289,6 +295,9 @@ func (e *Engine) sessionDecision(ctx context.Context, rule *rules.Rule, params r
 		return deny(http.StatusForbidden, "wrong_credential_kind", rule.Name)
 	}
 	c, err := e.checkSession(ctx, s.Kind, cred)
+	if errors.Is(err, verify.ErrMalformed) && wrongKind(in.Authorization, access.CredentialSessionJWT) {
+		return deny(http.StatusForbidden, "wrong_credential_kind", rule.Name)
+	}
 	if err != nil {
 		return e.failure(ctx, err, rule.Name)
 	}
@@ -302,6 +311,30 @@ func (e *Engine) sessionDecision(ctx context.Context, rule *rules.Rule, params r
 		Allowed: true, Status: http.StatusOK, Code: "ok", Reason: "session", Rule: rule.Name, Kind: c.kind,
 		Identity: Identity{Subject: c.subject, Organization: c.organization, Session: c.session, Roles: c.roles},
 	}
+}
+
+// wrongKind reports whether a bearer JWT that a verifier refused as malformed is a well-formed
+// credential of another kind than want (a session JWT on an M2M rule, or the reverse).
+func wrongKind(authorization []string, want access.CredentialKind) bool {
+	k := access.ReadCredential(authorization, "", "").Kind
+	return k != want && (k == access.CredentialM2M || k == access.CredentialSessionJWT)
+}
+
+// sessionCredential reads the session credential of a request without a bearer JWT: the
+// Authorization header's opaque token, else the cookies of the rule's kind's project.
+func (e *Engine) sessionCredential(in Input, kind string) access.Credential {
+	var cred access.Credential
+	switch kind {
+	case rules.KindMember:
+		cred = e.credential(in, 0)
+	case rules.KindUser:
+		cred = e.credential(in, 1)
+	default:
+		if cred = e.credential(in, 0); cred.Kind == access.CredentialNone {
+			cred = e.credential(in, 1)
+		}
+	}
+	return cred
 }
 
 // credential reads the request's credential with the session cookies of project p (0 member, 1

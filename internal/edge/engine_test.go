@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/metric"
@@ -172,7 +174,7 @@ func TestDecisionsAreCountedAndTraced(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, map[string]int64{"svc/deny/wrong_credential_kind": 1, "none/deny/no_rule": 1}, counts)
+	assert.Equal(t, map[string]int64{"svc/allow/m2m": 1, "none/deny/no_rule": 1}, counts)
 	assert.True(t, histogramSeen)
 	ended := spans.Ended()
 	require.Len(t, ended, 2)
@@ -222,3 +224,50 @@ func TestWatcherKeepsTheLastGoodRules(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A bearer JWT goes straight to the verifier of the rule's kind; only its refusal as malformed
+// reads the claims, to tell a credential of the other kind (403) from junk (401).
+func TestWrongKindIsToldOnlyAfterTheVerifierRefuses(t *testing.T) {
+	e := newEngine(t, edge.Config{M2M: fakeM2M{err: verify.ErrMalformed}, Members: &fakeChecker{err: verify.ErrMalformed}})
+	d := e.Decide(t.Context(), edge.Input{Method: "GET", Target: "/svc", Authorization: []string{"Bearer " + someJWT}})
+	assert.Equal(t, http.StatusForbidden, d.Status)
+	assert.Equal(t, "wrong_credential_kind", d.Reason)
+
+	d = e.Decide(t.Context(), edge.Input{Method: "GET", Target: "/m", Authorization: []string{"Bearer junk.junk.junk"}})
+	assert.Equal(t, http.StatusUnauthorized, d.Status)
+	assert.Equal(t, "malformed", d.Reason)
+}
+
+// Envoy with encode_raw_headers sends header_map instead of headers: the same request decides alike.
+func TestCheckReadsTheRawHeaderMap(t *testing.T) {
+	members := &fakeChecker{res: memberResult()}
+	a := edge.NewAuthorization(newEngine(t, edge.Config{Members: members}))
+	req := &authv3.CheckRequest{Attributes: &authv3.AttributeContext{Request: &authv3.AttributeContext_Request{
+		Http: &authv3.AttributeContext_HttpRequest{Method: "GET", Path: "/m/x", HeaderMap: &corev3.HeaderMap{Headers: []*corev3.HeaderValue{
+			{Key: "Cookie", RawValue: []byte("a=1")},
+			{Key: "cookie", RawValue: []byte("stytch_session_jwt=" + someJWT)},
+			{Key: "x-authsvc-subject", RawValue: []byte("forged")},
+		}}},
+	}}}
+	resp, err := a.Check(t.Context(), req)
+	require.NoError(t, err)
+	ok := resp.GetOkResponse()
+	require.NotNil(t, ok, "%v", resp)
+	assert.Contains(t, ok.GetHeadersToRemove(), "x-authsvc-subject")
+	set := map[string]string{}
+	for _, h := range ok.GetHeaders() {
+		set[h.GetHeader().GetKey()] = h.GetHeader().GetValue()
+	}
+	assert.Equal(t, "member-1", set["x-authsvc-subject"])
+	assert.Equal(t, 1, members.calls)
+
+	// Without credentials: denied by Envoy with the JSON body and the challenge.
+	req.GetAttributes().GetRequest().GetHttp().HeaderMap = nil
+	resp, err = a.Check(t.Context(), req)
+	require.NoError(t, err)
+	denied := resp.GetDeniedResponse()
+	require.NotNil(t, denied)
+	assert.Equal(t, int32(codes.Unauthenticated), resp.GetStatus().GetCode())
+	assert.EqualValues(t, http.StatusUnauthorized, denied.GetStatus().GetCode())
+	assert.JSONEq(t, `{"code":"unauthenticated","reason":"no_credentials","rule":"members"}`, denied.GetBody())
+}
