@@ -138,8 +138,9 @@ type objects struct {
 	kustomization   *kustomization
 	deployment      *appsv1.Deployment
 	services        []*corev1.Service
-	configMap       *corev1.ConfigMap
-	secrets         map[string]*corev1.Secret // by name: the examples of the Secrets authsvc mounts
+	configMap       *corev1.ConfigMap            // authsvc-config, loaded with envFrom
+	configMaps      map[string]*corev1.ConfigMap // by name: every ConfigMap, authsvc-config included
+	secrets         map[string]*corev1.Secret    // by name: the examples of the Secrets authsvc mounts
 	serviceAccount  *corev1.ServiceAccount
 	hpa             *autoscalingv2.HorizontalPodAutoscaler
 	pdb             *policyv1.PodDisruptionBudget
@@ -153,7 +154,7 @@ func loadK8s(t *testing.T) *objects {
 	files, err := filepath.Glob(filepath.Join("k8s", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
-	o := &objects{fileOf: map[any]string{}, secrets: map[string]*corev1.Secret{}}
+	o := &objects{fileOf: map[any]string{}, secrets: map[string]*corev1.Secret{}, configMaps: map[string]*corev1.ConfigMap{}}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
@@ -172,7 +173,10 @@ func loadK8s(t *testing.T) *objects {
 			case *corev1.Service:
 				o.services = append(o.services, v)
 			case *corev1.ConfigMap:
-				o.configMap = v
+				o.configMaps[v.Name] = v
+				if v.Name == "authsvc-config" {
+					o.configMap = v
+				}
 			case *corev1.Secret:
 				o.secrets[v.Name] = v
 			case *corev1.ServiceAccount:

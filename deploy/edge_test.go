@@ -310,3 +310,39 @@ func TestNginxConfig(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, string(out), "auth_requestset")
 }
+
+// TestK8sEdgeRules: the Deployment gives authsvc the edge rules the proxies above rely on: the
+// ConfigMap's rules validate as authsvc validates them, AUTHSVC_EDGE_RULES names the file in the
+// mount, and the mount is a directory (a subPath mount would never see an update, so a changed
+// ConfigMap would not reload).
+func TestK8sEdgeRules(t *testing.T) {
+	o := loadK8s(t)
+	cm, ok := o.configMaps["authsvc-edge-rules"]
+	require.True(t, ok, "no authsvc-edge-rules ConfigMap in deploy/k8s")
+	_, err := rules.Parse("k8s/edge-rules.yaml", []byte(cm.Data["rules.yaml"]))
+	require.NoError(t, err)
+
+	path := o.configMap.Data["AUTHSVC_EDGE_RULES"]
+	require.NotEmpty(t, path, "authsvc-config must set AUTHSVC_EDGE_RULES")
+	c := o.container(t)
+	volumes := map[string]bool{}
+	for _, v := range o.deployment.Spec.Template.Spec.Volumes {
+		if v.ConfigMap == nil || v.ConfigMap.Name != cm.Name {
+			continue
+		}
+		for _, it := range v.ConfigMap.Items {
+			if it.Key == "rules.yaml" {
+				volumes[v.Name] = true
+				for _, m := range c.VolumeMounts {
+					if m.Name == v.Name {
+						assert.Empty(t, m.SubPath, "a subPath mount never sees ConfigMap updates")
+						assert.True(t, m.ReadOnly)
+						assert.Equal(t, path, filepath.Join(m.MountPath, it.Path), "AUTHSVC_EDGE_RULES names the mounted file")
+						return
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("no mount of ConfigMap %s's rules.yaml (volumes %v)", cm.Name, volumes)
+}
