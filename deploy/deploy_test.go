@@ -138,8 +138,9 @@ type objects struct {
 	kustomization   *kustomization
 	deployment      *appsv1.Deployment
 	services        []*corev1.Service
-	configMap       *corev1.ConfigMap
-	secrets         map[string]*corev1.Secret // by name: the examples of the Secrets authsvc mounts
+	configMap       *corev1.ConfigMap            // authsvc-config, loaded with envFrom
+	configMaps      map[string]*corev1.ConfigMap // by name: every ConfigMap, authsvc-config included
+	secrets         map[string]*corev1.Secret    // by name: the examples of the Secrets authsvc mounts
 	serviceAccount  *corev1.ServiceAccount
 	hpa             *autoscalingv2.HorizontalPodAutoscaler
 	pdb             *policyv1.PodDisruptionBudget
@@ -153,7 +154,7 @@ func loadK8s(t *testing.T) *objects {
 	files, err := filepath.Glob(filepath.Join("k8s", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
-	o := &objects{fileOf: map[any]string{}, secrets: map[string]*corev1.Secret{}}
+	o := &objects{fileOf: map[any]string{}, secrets: map[string]*corev1.Secret{}, configMaps: map[string]*corev1.ConfigMap{}}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
@@ -172,7 +173,10 @@ func loadK8s(t *testing.T) *objects {
 			case *corev1.Service:
 				o.services = append(o.services, v)
 			case *corev1.ConfigMap:
-				o.configMap = v
+				o.configMaps[v.Name] = v
+				if v.Name == "authsvc-config" {
+					o.configMap = v
+				}
 			case *corev1.Secret:
 				o.secrets[v.Name] = v
 			case *corev1.ServiceAccount:
@@ -545,6 +549,7 @@ func buildKnownMetrics() map[string]bool {
 	for _, h := range []string{
 		"rpc_server_call_duration_seconds", "rpc_client_call_duration_seconds",
 		"http_server_request_duration_seconds", "stytch_client_duration_seconds",
+		"authsvc_edge_decision_duration_seconds",
 	} {
 		for _, s := range []string{"_bucket", "_count", "_sum"} {
 			known[h+s] = true
@@ -554,6 +559,7 @@ func buildKnownMetrics() map[string]bool {
 		"stytch_jwks_keys", "stytch_jwks_refresh_age_seconds", "stytch_jwks_refreshes_total",
 		"authsvc_session_verifications_total", "authsvc_admission_rejections_total",
 		"authsvc_m2m_token_source_lookups_total", "up",
+		"authsvc_edge_decisions_total", "authsvc_edge_rules_reloads_total",
 	} {
 		known[m] = true
 	}
@@ -680,6 +686,9 @@ func TestDashboard(t *testing.T) {
 		"error_type!=",                       // error rate
 		"authsvc_admission_rejections_total",
 		"stytch_jwks_refresh_age_seconds",
+		// The edge row: decisions by rule and reason, and their latency.
+		"sum by (rule, decision, reason) (rate(authsvc_edge_decisions_total",
+		"histogram_quantile(0.99, sum by (le, rule) (rate(authsvc_edge_decision_duration_seconds_bucket",
 	} {
 		assert.Contains(t, joined, want)
 	}
@@ -748,7 +757,7 @@ func TestAlertRules(t *testing.T) {
 			assert.NotEmpty(t, r.Annotations["summary"], r.Alert)
 		}
 	}
-	for _, want := range []string{"AuthsvcHighErrorRate", "AuthsvcStytchSlow", "AuthsvcJWKSStale", "AuthsvcSMSPumping", "AuthsvcCredentialStuffing"} {
+	for _, want := range []string{"AuthsvcHighErrorRate", "AuthsvcStytchSlow", "AuthsvcJWKSStale", "AuthsvcSMSPumping", "AuthsvcCredentialStuffing", "AuthsvcEdgeDenialSpike", "AuthsvcEdgeRulesReloadFailed"} {
 		assert.Contains(t, alerts, want)
 	}
 }

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond Go: redis-server, which internal/redistest starts on
-# loopback for the Redis-backed admission, revocation and idempotency tests. Idempotent: does
-# nothing when redis-server is already on PATH. Used by `make test` and CI (.ci/run).
+# Installs what the test suite needs beyond Go, from Debian:
+#   redis-server  internal/redistest starts it on loopback for the Redis-backed admission,
+#                 revocation and idempotency tests;
+#   nginx-light   the edge test (deploy/edge_nginx_test.go) starts the real nginx on loopback with
+#                 auth_request to authsvc, and `nginx -t` checks deploy/nginx/.
+# Idempotent: installs only what is missing from PATH (and /usr/sbin, where Debian puts nginx).
+# Used by `make test`, `make bench` and CI (.ci/run).
 set -euo pipefail
 
-if command -v redis-server >/dev/null 2>&1; then
+have() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]]; }
+
+missing=()
+have redis-server || missing+=(redis-server)
+have nginx || missing+=(nginx-light)
+if [[ ${#missing[@]} -eq 0 ]]; then
 	exit 0
 fi
 
@@ -13,17 +22,18 @@ if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
 		SUDO="sudo"
 	else
-		echo "test-deps: redis-server is missing and this user cannot run apt-get; install redis-server" >&2
+		echo "test-deps: ${missing[*]} missing and this user cannot run apt-get; install ${missing[*]}" >&2
 		exit 1
 	fi
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-	echo "test-deps: redis-server is missing and apt-get is not available; install redis-server" >&2
+	echo "test-deps: ${missing[*]} missing and apt-get is not available; install ${missing[*]}" >&2
 	exit 1
 fi
 
-echo "test-deps: installing redis-server with apt-get" >&2
+echo "test-deps: installing ${missing[*]} with apt-get" >&2
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-command -v redis-server >/dev/null 2>&1 || { echo "test-deps: redis-server still not on PATH after apt-get install" >&2; exit 1; }
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+have redis-server || { echo "test-deps: redis-server still not on PATH after apt-get install" >&2; exit 1; }
+have nginx || { echo "test-deps: nginx still not on PATH after apt-get install" >&2; exit 1; }

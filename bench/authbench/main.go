@@ -206,6 +206,9 @@ func (b *bench) run(ctx context.Context) (err error) {
 		return fmt.Errorf("seed the emulator: %w", err)
 	}
 	b.fixtureTime = time.Since(t0)
+	if err := b.writeEdgeRules(); err != nil {
+		return fmt.Errorf("edge rules: %w", err)
+	}
 	if err := setLatency(ctx, b.emuURL, b.cfg.latency); err != nil {
 		return fmt.Errorf("emulator latency: %w", err)
 	}
@@ -313,6 +316,7 @@ func (b *bench) authsvcEnv(baseURL, grpcAddr, httpAddr, adminAddr string) []stri
 		"AUTHSVC_GRPC_ADDR="+grpcAddr,
 		"AUTHSVC_HTTP_ADDR="+httpAddr,
 		"AUTHSVC_ADMIN_ADDR="+adminAddr,
+		"AUTHSVC_EDGE_RULES="+filepath.Join(b.cfg.workDir, edgeRulesFile),
 	)
 }
 
@@ -566,6 +570,7 @@ func (b *bench) workloads(ctx context.Context) {
 		b.profile(ctx, repeated, w2b.RPS)
 	}
 	b.consumerWorkloads(ctx)
+	b.edgeWorkloads(ctx)
 
 	b.measure(ctx, row{ID: "W3", Name: "Sessions.Authenticate, session token (Stytch-bound)", Tool: "ghz", Concurrency: stytchConc}, false,
 		b.ghz(ctx, "w3-token", ghzRun{Call: callAuth, Data: b.tokenData(), Concurrency: stytchConc, Total: sz.stytchBound}))

@@ -137,6 +137,7 @@ func (b *bench) targets() []verdict {
 	v = append(v, noStytchCallsVerdict("JWT checks make zero calls to Stytch (emulator request counter around W2a–W2d)", wave1JWTNoStytch, w2a, w2b, w2c, w2d))
 
 	v = append(v, consumerVerdicts(w1, get("C2a"), get("C2b"), get("C2c"))...)
+	v = append(v, edgeVerdicts(get("E1"), get("E2"), get("E3"))...)
 
 	w6a, w6b := get("W6a"), get("W6b")
 	v = append(v, throughputVerdict("Session check over REST: ≥ 50% of its gRPC throughput (W6a / W6b)", wave1RESTRatio, w6a, w6b, 0.5))
@@ -427,7 +428,7 @@ func (b *bench) writeReport() error {
 	}
 	p("\nStytch calls = requests the emulator served on its Stytch endpoints during the workload (its `/emulator/requests` counter; `–` = not counted because the workload is Stytch-bound by design). ")
 	p("W9a–W9d run the same Stytch client authsvc uses, in the harness process, straight at the emulator: the floor authsvc's Stytch-bound RPCs are compared with, over gRPC (W9a, W9b) and REST (W9c, W9d; one keep-alive HTTP/1.1 connection per caller). ")
-	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits). C2a–C2c are the same for a consumer project's user session (authsvc.consumer.v1), against the same targets.\n\n")
+	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits). C2a–C2c are the same for a consumer project's user session (authsvc.consumer.v1), against the same targets. E1–E3 are Envoy's ext_authz Check (envoy.service.auth.v3.Authorization/Check) against the bench rules (bench/authbench/edge.go): E1 a public rule (the no-op Check), E2 a member-session rule with one session JWT in the Authorization header, both at full speed in the same run, E3 E2's request paced at half of E2.\n\n")
 
 	p("## Targets\n\n")
 	p("Each target with this run's figure and the first wave's (the report of 2026-11-22 07:40 UTC, quiet machine), side by side.\n\n")

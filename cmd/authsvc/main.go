@@ -10,6 +10,9 @@
 // login tokens at /dev/outbox); another address needs AUTHSVC_DEV_LISTEN_PUBLIC and is warned about.
 // Configuration is by environment variable or the flag of the same meaning (authsvc -help lists
 // both).
+//
+// "authsvc rules check FILE" validates an edge rules file (AUTHSVC_EDGE_RULES); "authsvc rules test
+// FILE METHOD URL [HEADER...]" shows which rule a request matches and why.
 package main
 
 import (
@@ -35,6 +38,9 @@ func main() {
 }
 
 func run() int {
+	if len(os.Args) > 1 && os.Args[1] == "rules" {
+		return rulesCommand(os.Args[2:], os.Stdout, os.Stderr)
+	}
 	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -27,18 +27,26 @@ const claimSession = "https://stytch.com/session"
 // (callmeta.ForwardedFrom).
 func credentialFrom(ctx context.Context) Credential {
 	// The one key, not metadata.FromIncomingContext's copy of every key and value of the call.
-	if vals := metadata.ValueFromIncomingContext(ctx, "authorization"); len(vals) > 0 {
-		if len(vals) > 1 {
+	f, _ := callmeta.ForwardedFrom(ctx)
+	return ReadCredential(metadata.ValueFromIncomingContext(ctx, "authorization"), f.SessionToken, f.SessionJWT)
+}
+
+// ReadCredential classifies, without verifying it, the credential of a request from its
+// Authorization values and its session cookies (token, jwtCookie; empty when absent): the
+// Authorization header wins when present; else the JWT cookie, with the token cookie as its
+// fallback; else the token cookie. The access interceptor and the edge (internal/edge) read
+// credentials through it, so both classify alike.
+func ReadCredential(authorization []string, token, jwtCookie string) Credential {
+	if len(authorization) > 0 {
+		if len(authorization) > 1 {
 			return Credential{Kind: CredentialMalformed}
 		}
-		tok, ok := bearerToken(vals[0])
+		tok, ok := bearerToken(authorization[0])
 		if !ok {
 			return Credential{Kind: CredentialMalformed}
 		}
 		return Credential{Kind: classifyBearer(tok), Token: tok}
 	}
-	f, _ := callmeta.ForwardedFrom(ctx)
-	token, jwtCookie := f.SessionToken, f.SessionJWT
 	switch {
 	case jwtCookie != "" && looksLikeJWT(jwtCookie):
 		c := Credential{Kind: CredentialSessionJWT, Token: jwtCookie, Cookie: true}
@@ -55,6 +63,21 @@ func credentialFrom(ctx context.Context) Credential {
 		return Credential{Kind: CredentialMalformed, Cookie: true}
 	}
 	return Credential{Kind: CredentialNone}
+}
+
+// BearerJWT returns the token of an Authorization header that is one bearer JWT (three segments,
+// at most verify.MaxTokenBytes), without reading its claims: for a caller that hands the token to a
+// verifier that checks its kind anyway (the edge, whose rule says which kind it expects), the
+// claims scan of ReadCredential is work done twice on the hot path.
+func BearerJWT(authorization []string) (string, bool) {
+	if len(authorization) != 1 {
+		return "", false
+	}
+	tok, ok := bearerToken(authorization[0])
+	if !ok || !looksLikeJWT(tok) {
+		return "", false
+	}
+	return tok, true
 }
 
 // bearerToken takes the token out of an authorization header value. The scheme is matched without

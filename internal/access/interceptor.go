@@ -288,13 +288,14 @@ func (i *Interceptor) user(ctx context.Context, r *rule, cred Credential, msg pr
 	return i.admit(ctx, o), nil
 }
 
-// classifyFailure maps a verification error to the code the caller gets: UNAUTHENTICATED when the
+// ClassifyFailure maps a session or M2M verification error to the code the caller gets (the edge,
+// internal/edge, answers with the same): UNAUTHENTICATED when the
 // credential itself is bad; UNAVAILABLE when it could not be checked (keys not loaded, Stytch down,
 // rate limiting or refusing authsvc itself) - telling such a caller its credential is bad would log
 // users out during an outage; RESOURCE_EXHAUSTED when authsvc's own budget of remote checks is
 // spent; CANCELED / DEADLINE_EXCEEDED when the caller gave up (a timeout inside the Stytch client
 // is Stytch being slow, not the caller leaving).
-func classifyFailure(ctx context.Context, err error) codes.Code {
+func ClassifyFailure(ctx context.Context, err error) codes.Code {
 	if cerr := ctx.Err(); cerr != nil {
 		return status.FromContextError(cerr).Code()
 	}
@@ -319,7 +320,7 @@ func classifyFailure(ctx context.Context, err error) codes.Code {
 }
 
 func (i *Interceptor) verifyFailure(ctx context.Context, o outcome, err error) error {
-	code := classifyFailure(ctx, err)
+	code := ClassifyFailure(ctx, err)
 	o.reason = verify.Reason(err)
 	if o.reason == "other" || o.reason == "canceled" {
 		o.reason = stytchclient.ErrorType(err)

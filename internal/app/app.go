@@ -76,6 +76,7 @@ type App struct {
 	b2b, consumer *stytchclient.Client
 	consumerJWKS  *verify.JWKSCache
 	shared        *sharedState // budgets, idempotency records, revocations (shared.go)
+	edge          *edgeParts   // the edge authorizer (edge.go)
 	chain         []string     // the interceptor chain's step names, outermost first
 }
 
@@ -153,6 +154,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 			return nil, fmt.Errorf("consumer session checker: %w", err)
 		}
 	}
+	// The edge checks member sessions only when the B2B project is on: the M2M checker above is a
+	// member-session checker on the consumer project's keys in a consumer-only deployment.
+	var members *session.Checker
+	if projects.b2b != nil {
+		members = checker
+	}
+	if a.edge, err = newEdge(cfg, members, users, checker, tel, opts.Now); err != nil { //nolint:contextcheck // the rules watcher lives as long as the app, not as long as the startup context
+		return nil, err
+	}
 	redirects, err := service.NewRedirectPolicy(cfg.AllowedRedirectURLs)
 	if err != nil {
 		return nil, fmt.Errorf("AUTHSVC_ALLOWED_REDIRECT_URLS: %w", err)
@@ -180,11 +190,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, err
 	}
+	httpMW = append([]func(http.Handler) http.Handler{a.edge.forwardAuth}, httpMW...)
 	a.srv, err = server.New(ctx, server.Config{
 		GRPCAddr:       cfg.Server.GRPCAddr,
 		HTTPAddr:       cfg.Server.HTTPAddr,
 		AdminAddr:      cfg.Server.AdminAddr,
-		Services:       apis.services(),
+		Services:       append(apis.services(), a.edge.service()),
 		Middleware:     mw,
 		Decode:         decode,
 		Gateway:        gw,
@@ -394,6 +405,7 @@ func (a *App) closeDeps(ctx context.Context) error {
 	if a.ownEmu && a.emu != nil {
 		errs = append(errs, a.emu.Close())
 	}
+	errs = append(errs, a.edge.close())
 	errs = append(errs, a.shared.close())
 	if a.tel != nil {
 		errs = append(errs, a.tel.Shutdown(ctx))

@@ -3,6 +3,11 @@ package app
 import (
 	"context"
 
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+
 	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/callmeta"
 	"github.com/authsvc/authsvc/internal/server"
@@ -24,7 +29,17 @@ import (
 //   - validate: protovalidate rules, INVALID_ARGUMENT naming the field;
 //   - recover: a panic becomes INTERNAL.
 func (a *App) middleware(gw *callmeta.Gateway, decode *server.DecodeFailures, checker, users *session.Checker, admit *admissionParts) ([]server.Middleware, error) {
-	cfg := access.Config{Checker: checker, Logger: a.log.With("component", "access")}
+	cfg := access.Config{
+		Checker: checker, Logger: a.log.With("component", "access"),
+		// Open: health and reflection carry no data of anyone; Envoy's Check authorizes the
+		// requests it describes itself (internal/edge), and its caller is the proxy.
+		OpenServices: []string{
+			healthpb.Health_ServiceDesc.ServiceName,
+			reflectionv1.ServerReflection_ServiceDesc.ServiceName,
+			reflectionv1alpha.ServerReflection_ServiceDesc.ServiceName,
+			authv3.Authorization_ServiceDesc.ServiceName,
+		},
+	}
 	if users != nil { // a nil *session.Checker must not become a non-nil interface
 		cfg.UserChecker = users
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -54,9 +56,13 @@ type fuzzApp struct {
 
 func startFuzzApp(f *testing.F) *fuzzApp {
 	f.Helper()
+	// The edge is on, so that Envoy's Check is fuzzed with the API.
+	rulesFile := filepath.Join(f.TempDir(), "rules.yaml")
+	require.NoError(f, os.WriteFile(rulesFile, []byte(edgeRules), 0o600))
 	env := apptest.Start(f, apptest.WithEnv(map[string]string{
-		"AUTHSVC_ADMISSION": "off",
-		"AUTHSVC_LOG_LEVEL": "error", // the logs are kept in memory; 20000 calls' worth of debug lines is waste
+		"AUTHSVC_EDGE_RULES": rulesFile,
+		"AUTHSVC_ADMISSION":  "off",
+		"AUTHSVC_LOG_LEVEL":  "error", // the logs are kept in memory; 20000 calls' worth of debug lines is waste
 	}))
 	c, err := env.Emu.CreateM2MClient("fuzz", allServiceScopes(f))
 	require.NoError(f, err)

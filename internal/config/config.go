@@ -13,6 +13,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/admission"
 	"github.com/authsvc/authsvc/internal/config/setting"
+	"github.com/authsvc/authsvc/internal/edge"
 	"github.com/authsvc/authsvc/internal/idempotency"
 	"github.com/authsvc/authsvc/internal/redisclient"
 	"github.com/authsvc/authsvc/internal/server"
@@ -77,6 +78,8 @@ type Config struct {
 	Admission admission.Conf
 	// Idempotency: the keys that encrypt stored responses (internal/idempotency).
 	Idempotency idempotency.Conf
+	// Edge: the edge authorizer's rules file and identity headers (internal/edge).
+	Edge edge.Conf
 }
 
 // Cookies are the names of the session cookies the REST gateway reads and sets, per project, and
@@ -110,7 +113,7 @@ func (c *Config) ConsumerOn() bool { return c.StytchConsumerProjectID != "" || c
 
 // sections are the packages' sections, in the order they are set and validated.
 func (c *Config) sections() []setting.Section {
-	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency}
+	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency, &c.Edge}
 }
 
 // stringFlag stores a flag's raw text so that every value, boolean ones included, is parsed in one
