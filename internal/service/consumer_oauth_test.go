@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -162,6 +163,27 @@ func TestConsumerOAuthRoundTrip(t *testing.T) {
 			}
 			require.Len(t, del.GetUser().GetProviders(), 1)
 			assert.Equal(t, "GitHub", del.GetUser().GetProviders()[0].GetProviderType())
+		})
+	}
+}
+
+// Every provider of the API completes a flow through authsvc and the emulator, and its session
+// factor carries the registration (oauth_factor) under Stytch's delivery method.
+func TestConsumerOAuthEveryProvider(t *testing.T) {
+	e := startEnvNoLimits(t)
+	values := consumerv1.IdentityProvider(0).Descriptor().Values()
+	for i := 1; i < values.Len(); i++ {
+		p := consumerv1.IdentityProvider(values.Get(i).Number())
+		t.Run(p.String(), func(t *testing.T) {
+			tok := e.oauthToken(t, false, &consumerv1.OAuthServiceStartURLRequest{Provider: p}, email("every"))
+			r, code, _, _ := e.oauthAuthenticate(t, false, &consumerv1.OAuthServiceAuthenticateRequest{Token: tok, SessionDurationMinutes: proto.Int32(5)})
+			require.Equal(t, codes.OK, code)
+			f := r.GetSession().GetAuthenticationFactors()
+			require.Len(t, f, 1)
+			assert.Equal(t, "oauth_"+strings.ToLower(strings.TrimPrefix(p.String(), "IDENTITY_PROVIDER_")), f[0].GetDeliveryMethod())
+			assert.Equal(t, r.GetOauthUserRegistrationId(), f[0].GetOauthFactor().GetId())
+			assert.Equal(t, r.GetProviderSubject(), f[0].GetOauthFactor().GetProviderSubject())
+			assert.Equal(t, r.GetProviderType(), r.GetUser().GetProviders()[0].GetProviderType())
 		})
 	}
 }

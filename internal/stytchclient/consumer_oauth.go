@@ -125,3 +125,41 @@ func (c *Client) ConsumerOAuthAuthenticate(ctx context.Context, p ConsumerOAuthA
 	err := c.do(ctx, call{endpoint: "POST /v1/oauth/authenticate", body: p}, &out)
 	return ptrOrNil(&out, err)
 }
+
+// ConsumerOAuthFactors are the OAuth factor sub-objects of the providers that neither the B2B
+// factor nor the Apple and Facebook fields model; Stytch names one per provider. At most one is
+// set.
+type ConsumerOAuthFactors struct {
+	AmazonOAuthFactor     *OAuthFactor `json:"amazon_oauth_factor,omitempty"`
+	BitbucketOAuthFactor  *OAuthFactor `json:"bitbucket_oauth_factor,omitempty"`
+	CoinbaseOAuthFactor   *OAuthFactor `json:"coinbase_oauth_factor,omitempty"`
+	DiscordOAuthFactor    *OAuthFactor `json:"discord_oauth_factor,omitempty"`
+	FigmaOAuthFactor      *OAuthFactor `json:"figma_oauth_factor,omitempty"`
+	GitLabOAuthFactor     *OAuthFactor `json:"git_lab_oauth_factor,omitempty"`
+	InstagramOAuthFactor  *OAuthFactor `json:"instagram_oauth_factor,omitempty"`
+	LinkedInOAuthFactor   *OAuthFactor `json:"linked_in_oauth_factor,omitempty"`
+	SalesforceOAuthFactor *OAuthFactor `json:"salesforce_oauth_factor,omitempty"`
+	ShopifyOAuthFactor    *OAuthFactor `json:"shopify_oauth_factor,omitempty"`
+	SnapchatOAuthFactor   *OAuthFactor `json:"snapchat_oauth_factor,omitempty"`
+	SpotifyOAuthFactor    *OAuthFactor `json:"spotify_oauth_factor,omitempty"`
+	SteamOAuthFactor      *OAuthFactor `json:"steam_oauth_factor,omitempty"`
+	TikTokOAuthFactor     *OAuthFactor `json:"tik_tok_oauth_factor,omitempty"`
+	TwitchOAuthFactor     *OAuthFactor `json:"twitch_oauth_factor,omitempty"`
+	TwitterOAuthFactor    *OAuthFactor `json:"twitter_oauth_factor,omitempty"`
+	YahooOAuthFactor      *OAuthFactor `json:"yahoo_oauth_factor,omitempty"`
+}
+
+// OtherOAuthFactor returns the sub-object that is set, or nil.
+func (f *ConsumerOAuthFactors) OtherOAuthFactor() *OAuthFactor {
+	for _, o := range []*OAuthFactor{
+		f.AmazonOAuthFactor, f.BitbucketOAuthFactor, f.CoinbaseOAuthFactor, f.DiscordOAuthFactor, f.FigmaOAuthFactor,
+		f.GitLabOAuthFactor, f.InstagramOAuthFactor, f.LinkedInOAuthFactor, f.SalesforceOAuthFactor, f.ShopifyOAuthFactor,
+		f.SnapchatOAuthFactor, f.SpotifyOAuthFactor, f.SteamOAuthFactor, f.TikTokOAuthFactor, f.TwitchOAuthFactor,
+		f.TwitterOAuthFactor, f.YahooOAuthFactor,
+	} {
+		if o != nil {
+			return o
+		}
+	}
+	return nil
+}
