@@ -81,6 +81,8 @@ func TestConsumerOAuthEndpoints(t *testing.T) {
 		assert.Equal(t, regID, f.GoogleOAuthFactor.ID)
 
 		_, err = c.ConsumerOAuthAuthenticate(ctx, sc.ConsumerOAuthAuthenticateParams{Token: tok, CodeVerifier: verifier})
+		requireStytchError(t, err, http.StatusUnauthorized, "unable_to_auth_oauth_token", codes.Unauthenticated)
+		_, err = c.ConsumerOAuthAuthenticate(ctx, sc.ConsumerOAuthAuthenticateParams{Token: "never-issued"})
 		requireStytchError(t, err, http.StatusNotFound, "oauth_token_not_found", codes.NotFound)
 
 		back = testkit.OAuthConsent(t, start(t, sc.ConsumerOAuthStartParams{Provider: "github"}), "other@example.test")

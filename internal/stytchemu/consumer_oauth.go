@@ -195,6 +195,26 @@ func (s *consumerStore) oauthState() *oauthStore {
 	return s.oauth
 }
 
+// prune forgets expired flows, tokens and attach tokens (each start does it, so abandoned flows
+// do not pile up in a long-running emulator).
+func (st *oauthStore) prune(now time.Time) {
+	for k, f := range st.flows {
+		if !now.Before(f.expiresAt) {
+			delete(st.flows, k)
+		}
+	}
+	for k, t := range st.tokens {
+		if !now.Before(t.expiresAt) {
+			delete(st.tokens, k)
+		}
+	}
+	for k, a := range st.attach {
+		if !now.Before(a.expiresAt) {
+			delete(st.attach, k)
+		}
+	}
+}
+
 // PublicToken returns the project's public token, which the OAuth start endpoint requires. It is
 // derived from the project ID, so every emulator of one project ID agrees on it.
 func (e *Emulator) PublicToken() string {
@@ -267,6 +287,7 @@ func (e *Emulator) oauthStart(rq *request) (any, error) {
 		f.scopes = append(f.scopes, s)
 	}
 	st := e.cs.oauthState()
+	st.prune(rq.now)
 	if tok := q.Get("oauth_attach_token"); tok != "" {
 		a, ok := st.attach[tok]
 		if !ok || !rq.now.Before(a.expiresAt) || a.provider.slug != p.slug || e.cs.findUser(a.userID) == nil {
@@ -478,8 +499,7 @@ func (e *Emulator) oauthAuthenticate(rq *request) (any, error) {
 	if ss != nil && ss.userID != u.id {
 		ss = nil // a session of another user is ignored, as Stytch documents
 	}
-	t.used = true
-	delete(st.tokens, in.Token)
+	t.used = true // kept until it expires, so a replay is "already used"
 	var emailID string
 	for _, em := range u.emails {
 		if strings.EqualFold(em.Email, t.email) {

@@ -144,6 +144,9 @@ func TestOAuthRoundTrip(t *testing.T) {
 
 	// The token is single use.
 	r = h.do(post("/v1/oauth/authenticate", map[string]any{"token": tok, "code_verifier": verifier}))
+	require.Equal(t, http.StatusUnauthorized, r.status, "%s", r.raw)
+	assert.Equal(t, "unable_to_auth_oauth_token", r.str("error_type"))
+	r = h.do(post("/v1/oauth/authenticate", map[string]any{"token": "never-issued"}))
 	require.Equal(t, http.StatusNotFound, r.status, "%s", r.raw)
 	assert.Equal(t, "oauth_token_not_found", r.str("error_type"))
 
