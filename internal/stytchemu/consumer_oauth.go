@@ -557,7 +557,7 @@ func (e *Emulator) oauthUser(t *oauthToken, ss *userSession, now time.Time) (*us
 	id := "oauth-user-registration-test-" + newUUID()
 	u.factors = append(u.factors, seededFactor{kind: FactorOAuth, id: id, wire: obj{
 		"provider_type": t.provider.name, "provider_subject": t.subject,
-		"profile_picture_url": "https://example.com/" + t.provider.slug + "/" + t.subject + ".png",
+		"profile_picture_url": "https://example.com/" + t.provider.slug + "/" + url.PathEscape(t.subject) + ".png",
 		"locale":              "en", "oauth_user_registration_id": id,
 	}})
 	return u, &u.factors[len(u.factors)-1], nil

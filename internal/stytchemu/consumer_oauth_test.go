@@ -329,3 +329,34 @@ func TestOAuthProvidersAreStytchs(t *testing.T) {
 		assert.Contains(t, enum, "oauth_"+p)
 	}
 }
+
+// The consent form's subject names the identity at the provider; the same subject is the same
+// registration whatever the address.
+func TestOAuthConsentSubject(t *testing.T) {
+	w := newConsumerWorld(t)
+	h := w.h
+	grant := func(email, subject string) response {
+		c := h.browser()
+		res, html := h.get(t, c, h.startURL("slack", nil))
+		require.Equal(t, http.StatusOK, res.status, html)
+		consent := res.url
+		q := consent.Query()
+		q.Set("email", email)
+		q.Set("subject", subject)
+		q.Set("allow", "true")
+		consent.RawQuery = q.Encode()
+		res, body := h.get(t, c, consent.String())
+		require.Equal(t, http.StatusFound, res.status, body)
+		back, err := url.Parse(res.header.Get("Location"))
+		require.NoError(t, err)
+		r := h.do(post("/v1/oauth/authenticate", map[string]any{"token": back.Query().Get("token")}))
+		require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+		return r
+	}
+	first := grant("sam@example.test", "U 42/x")
+	assert.Equal(t, "U 42/x", first.str("provider_subject"))
+	assert.Contains(t, providersOf(first.obj("user"))[0]["profile_picture_url"], "U%2042%2Fx")
+	again := grant("sam.new@example.test", "U 42/x")
+	assert.Equal(t, first.str("user_id"), again.str("user_id"))
+	assert.Equal(t, first.str("oauth_user_registration_id"), again.str("oauth_user_registration_id"))
+}
