@@ -96,6 +96,13 @@ func TestEveryServiceIsReachable(t *testing.T) {
 			}
 			return err
 		}},
+		{"consumer OAuthService", func(ctx context.Context) error {
+			resp, err := c.Consumer().OAuth().StartURL(ctx, &consumerv1.OAuthServiceStartURLRequest{Provider: consumerv1.IdentityProvider_IDENTITY_PROVIDER_GITHUB})
+			if err == nil {
+				assert.Contains(t, resp.GetUrl(), "/v1/public/oauth/github/start?")
+			}
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {

@@ -185,6 +185,7 @@ func banner(w io.Writer, srv *stytchemu.Server, projects []*stytchemu.Emulator, 
 	for _, p := range projects[1:] {
 		fmt.Fprintf(&b, "  consumer project ID: %s\n", p.ProjectID())
 		fmt.Fprintf(&b, "  consumer secret:     %s\n", p.Secret())
+		fmt.Fprintf(&b, "  consumer public token (OAuth start URLs): %s\n", p.PublicToken())
 		if sandbox {
 			fmt.Fprintf(&b, "  sandbox user: %s (%s, %s)\n", stytchemu.SandboxUserID, stytchemu.SandboxEmail, stytchemu.SandboxPhoneNumber)
 		}

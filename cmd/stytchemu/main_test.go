@@ -96,6 +96,7 @@ func TestConsumerWalkthrough(t *testing.T) {
 	assert.Contains(t, out.String(), "consumer project ID: project-test-cli-consumer")
 	assert.Contains(t, out.String(), "consumer secret:     secret-test-cli-consumer")
 	require.NotNil(t, srv.Project("project-test-cli-consumer"))
+	assert.Contains(t, out.String(), "consumer public token (OAuth start URLs): "+srv.Project("project-test-cli-consumer").PublicToken())
 
 	do := func(method, path, body string, auth bool) (int, map[string]any) {
 		t.Helper()

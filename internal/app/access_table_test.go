@@ -198,6 +198,10 @@ func consumerSampleRequests() map[string]proto.Message {
 			Email: sandbox, ExistingPassword: password, NewPassword: password + "!",
 		},
 		consumerv1.PasswordsService_SessionReset_FullMethodName: &consumerv1.PasswordsServiceSessionResetRequest{Password: password},
+
+		consumerv1.OAuthService_StartURL_FullMethodName:     &consumerv1.OAuthServiceStartURLRequest{Provider: consumerv1.IdentityProvider_IDENTITY_PROVIDER_GOOGLE},
+		consumerv1.OAuthService_Attach_FullMethodName:       &consumerv1.OAuthServiceAttachRequest{Provider: consumerv1.IdentityProvider_IDENTITY_PROVIDER_GITHUB, UserId: user},
+		consumerv1.OAuthService_Authenticate_FullMethodName: &consumerv1.OAuthServiceAuthenticateRequest{Token: "oauth-token-that-does-not-exist-000000000"},
 	}
 }
 
@@ -498,6 +502,12 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{consumerv1.SessionsService_Migrate_FullMethodName, caller{m2mScopes: []string{"write:sessions"}}, "", codes.OK},
 		{consumerv1.PasswordsService_SessionReset_FullMethodName, none, "", codes.Unauthenticated},
 		{consumerv1.PasswordsService_Migrate_FullMethodName, member, org, codes.PermissionDenied},
+		{consumerv1.OAuthService_Authenticate_FullMethodName, none, "", codes.OK},
+		{consumerv1.OAuthService_StartURL_FullMethodName, none, "", codes.OK},
+		{consumerv1.OAuthService_Attach_FullMethodName, none, "", codes.Unauthenticated},
+		{consumerv1.OAuthService_Attach_FullMethodName, caller{m2mScopes: []string{"write:users"}}, "", codes.OK},
+		{consumerv1.OAuthService_Attach_FullMethodName, caller{m2mScopes: []string{"read:users"}}, "", codes.PermissionDenied},
+		{consumerv1.OAuthService_Attach_FullMethodName, member, org, codes.Unauthenticated}, // a member session is no user credential
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {

@@ -24,6 +24,8 @@ import (
 type project struct {
 	id, secret, baseURL string
 	kind                stytchclient.ProjectType
+	// publicToken is a consumer project's public token (OAuth start URLs); empty when unknown.
+	publicToken string
 }
 
 // projectSet is the served projects; nil means that project is off.
@@ -51,7 +53,10 @@ func (a *App) projects(cfg *config.Config, opts Options) (projectSet, error) {
 		a.emu, a.emuConsumer = emu, consumer
 		set.b2b = &project{id: emu.ProjectID(), secret: emu.Secret(), baseURL: emu.URL, kind: stytchclient.ProjectB2B}
 		if consumer != nil {
-			set.consumer = &project{id: consumer.ProjectID(), secret: consumer.Secret(), baseURL: emu.URL, kind: stytchclient.ProjectConsumer}
+			set.consumer = &project{
+				id: consumer.ProjectID(), secret: consumer.Secret(), baseURL: emu.URL, kind: stytchclient.ProjectConsumer,
+				publicToken: consumer.PublicToken(),
+			}
 		}
 		return set, nil
 	}
@@ -61,7 +66,7 @@ func (a *App) projects(cfg *config.Config, opts Options) (projectSet, error) {
 	if cfg.StytchConsumerProjectID != "" {
 		set.consumer = &project{
 			id: cfg.StytchConsumerProjectID, secret: cfg.StytchConsumerSecret, baseURL: cfg.StytchConsumerBaseURL,
-			kind: stytchclient.ProjectConsumer,
+			kind: stytchclient.ProjectConsumer, publicToken: cfg.StytchConsumerPublicToken,
 		}
 	}
 	return set, nil

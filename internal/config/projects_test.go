@@ -72,6 +72,9 @@ func TestHalfConfiguredProjectNamesTheMissingVariable(t *testing.T) {
 		{"consumer base url without project", map[string]string{
 			"STYTCH_PROJECT_ID": "project-test-1", "STYTCH_SECRET": "s", "STYTCH_CONSUMER_BASE_URL": "https://auth.example.com",
 		}, "STYTCH_CONSUMER_BASE_URL"},
+		{"consumer public token without project", map[string]string{
+			"STYTCH_PROJECT_ID": "project-test-1", "STYTCH_SECRET": "s", "STYTCH_CONSUMER_PUBLIC_TOKEN": "public-token-test-1",
+		}, "STYTCH_CONSUMER_PUBLIC_TOKEN"},
 		{"plain-HTTP consumer base url in production", map[string]string{
 			"AUTHSVC_ENV": "production", "STYTCH_CONSUMER_PROJECT_ID": "p", "STYTCH_CONSUMER_SECRET": "c",
 			"STYTCH_CONSUMER_BASE_URL": "http://auth.example.com",
@@ -85,6 +88,17 @@ func TestHalfConfiguredProjectNamesTheMissingVariable(t *testing.T) {
 			assert.NotContains(t, err.Error(), `"c"`, "the secret is never printed")
 		})
 	}
+}
+
+func TestConsumerPublicToken(t *testing.T) {
+	c, err := Load(nil, envOf(map[string]string{
+		"STYTCH_CONSUMER_PROJECT_ID": "project-test-2", "STYTCH_CONSUMER_SECRET": "c", "STYTCH_CONSUMER_PUBLIC_TOKEN": "public-token-test-2",
+	}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "public-token-test-2", c.StytchConsumerPublicToken)
+	c, err = Load([]string{"-stytch-consumer-project-id", "project-test-2", "-stytch-consumer-secret", "c", "-stytch-consumer-public-token", "public-token-test-3"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "public-token-test-3", c.StytchConsumerPublicToken)
 }
 
 func TestCookieNames(t *testing.T) {

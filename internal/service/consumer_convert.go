@@ -153,6 +153,8 @@ func toUserFactor(f *stytchclient.UserAuthenticationFactor) *consumerv1.Authenti
 		out.Details = oauth(f.AppleOAuthFactor)
 	case f.FacebookOAuthFactor != nil:
 		out.Details = oauth(f.FacebookOAuthFactor)
+	case f.OtherOAuthFactor() != nil:
+		out.Details = oauth(f.OtherOAuthFactor())
 	case f.ImpersonatedFactor != nil:
 		out.Details = &consumerv1.AuthenticationFactor_ImpersonatedFactor{ImpersonatedFactor: &consumerv1.ImpersonatedFactor{
 			ImpersonatorId: f.ImpersonatedFactor.ImpersonatorID, ImpersonatorEmailAddress: f.ImpersonatedFactor.ImpersonatorEmailAddress,

@@ -109,8 +109,8 @@ type UserSession struct {
 
 // UserAuthenticationFactor is one factor of a consumer session: the B2B factor's fields (type,
 // delivery method, times, email, phone, TOTP, recovery code, SSO, OAuth, impersonation, token
-// exchange, trusted auth token) plus the factors only consumer projects have. OAuth providers
-// beyond those modelled still say what they are through Type and DeliveryMethod.
+// exchange, trusted auth token) plus the factors only consumer projects have, every OAuth
+// provider's included.
 type UserAuthenticationFactor struct {
 	AuthenticationFactor
 	WebAuthnFactor            *WebAuthnFactor            `json:"webauthn_factor,omitempty"`
@@ -119,6 +119,8 @@ type UserAuthenticationFactor struct {
 	EmbeddableMagicLinkFactor *EmbeddableMagicLinkFactor `json:"embeddable_magic_link_factor,omitempty"`
 	AppleOAuthFactor          *OAuthFactor               `json:"apple_oauth_factor,omitempty"`
 	FacebookOAuthFactor       *OAuthFactor               `json:"facebook_oauth_factor,omitempty"`
+	// The other OAuth providers' factors (consumer_oauth.go).
+	ConsumerOAuthFactors
 }
 
 // WebAuthnFactor is a passkey or security-key factor.

@@ -49,5 +49,9 @@ func (e *Emulator) consumerRoutes() []route {
 		{"POST /v1/sessions/revoke", authRequired, e.userSessionsRevoke},
 		{"POST /v1/sessions/migrate", authRequired, e.userSessionsMigrate},
 		{"POST /v1/sessions/exchange_access_token", authRequired, e.userSessionsExchangeAccessToken},
+		// OAuth (the start endpoint is the browser's: the public token names the project)
+		{OAuthStartTemplate, authNone, e.oauthStart},
+		{"POST /v1/oauth/attach", authRequired, e.oauthAttachToken},
+		{"POST /v1/oauth/authenticate", authRequired, e.oauthAuthenticate},
 	}
 }

@@ -38,8 +38,8 @@
 //
 // Multi sends a request to the project named by its Basic-auth user (the
 // project ID); without Basic auth, to the project named by the {project_id}
-// of a JWKS or M2M token path, or by ?project_id= on an /emulator/ control
-// call; otherwise (and for unknown credentials) to the default project, which
+// of a JWKS or M2M token path, by the ?public_token= of the OAuth start
+// endpoint, or by ?project_id= on an /emulator/ control call; otherwise (and for unknown credentials) to the default project, which
 // answers as Stytch answers unknown credentials. cmd/stytchemu serves a B2B
 // and a consumer project this way.
 //
@@ -71,6 +71,9 @@
 //	POST   /v1/passwords | passwords/authenticate | strength_check | migrate
 //	POST   /v1/passwords/email/reset/start | email/reset
 //	POST   /v1/passwords/existing_password/reset | session/reset
+//	GET    /v1/public/oauth/{provider}/start (no Basic auth: ?public_token=, PublicToken)
+//	GET    /emulator/oauth/{provider}/consent (the stand-in provider's consent page)
+//	POST   /v1/oauth/attach | oauth/authenticate (see consumer_oauth.go for the flow)
 //
 // Consumer session JWTs
 // carry iss stytch.com/{project_id}, aud [project_id], sub = user ID, iat, nbf,

@@ -142,6 +142,9 @@ func validateExchange(ctx context.Context, r *http.Request, status int, header h
 			return fmt.Errorf("%s: status_code %v in body, HTTP %d", pattern, sc, status)
 		}
 	}
+	if pattern == stytchemu.OAuthStartTemplate {
+		return nil // not in Stytch's document: a redirect, or an error body checked above
+	}
 	if pattern == tokenTemplate {
 		if status != http.StatusOK {
 			return nil
@@ -259,8 +262,8 @@ func TestEveryRouteIsInSpec(t *testing.T) {
 		emu, err := stytchemu.New(stytchemu.WithSigningKey(testKey), stytchemu.WithProjectType(pt))
 		require.NoError(t, err)
 		for _, rt := range emu.Routes() {
-			if rt == tokenTemplate {
-				continue
+			if rt == tokenTemplate || rt == stytchemu.OAuthStartTemplate {
+				continue // not in Stytch's OpenAPI document
 			}
 			method, path, _ := strings.Cut(rt, " ")
 			item := specDoc.Paths.Value(path)

@@ -135,6 +135,13 @@ func (m *Multi) pick(r *http.Request) *Emulator {
 		}
 		return m.projects[0]
 	}
+	if strings.HasPrefix(r.URL.Path, "/v1/public/oauth/") { // a browser: the public token names the project
+		for _, p := range m.projects {
+			if p.PublicToken() == r.URL.Query().Get("public_token") {
+				return p
+			}
+		}
+	}
 	if id := pathProjectID(r.URL.Path); id != "" {
 		if p := m.Project(id); p != nil {
 			return p

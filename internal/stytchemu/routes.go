@@ -27,6 +27,7 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.HandleFunc("POST /emulator/clock/advance", e.handleAdvance)
 	mux.HandleFunc("POST /emulator/keys/rotate", e.handleRotateKeys)
 	mux.HandleFunc("POST /emulator/keys/retire", e.handleRetireKeys)
+	mux.HandleFunc("GET /emulator/oauth/{provider}/consent", e.handleOAuthConsent)
 	return mux
 }
 

@@ -178,6 +178,7 @@ type factor struct {
 	PhoneNumberFactor   *phoneFactor `json:"phone_number_factor,omitempty"`
 
 	EmbeddableMagicLinkFactor *embeddedFactor `json:"embeddable_magic_link_factor,omitempty"`
+	OAuthFactor               *oauthFactor    `json:"-"` // written under the provider's name (consumer_oauth.go)
 }
 
 // embeddedFactor is the factor of a consumer embeddable magic link.

@@ -119,6 +119,7 @@ type consumerStore struct {
 	otps           map[string]*userOTP // by method_id
 	migrations     map[string]string   // external token -> email
 	resets         map[string]*passwordReset
+	oauth          *oauthStore // consumer_oauth.go; made on first use
 }
 
 func newConsumerStore() *consumerStore {

@@ -233,7 +233,8 @@ func (e *Emulator) serveRoute(rt route) http.HandlerFunc {
 		rq.now = e.clock.Now()
 		resp, herr := rt.h(rq)
 		var out []byte
-		if herr == nil {
+		raw, isRaw := resp.(rawReply) // a redirect or a page (consumer_oauth.go)
+		if herr == nil && !isRaw {
 			out, herr = encodeSuccess(resp, requestID)
 		}
 		e.mu.Unlock()
@@ -251,6 +252,9 @@ func (e *Emulator) serveRoute(rt route) http.HandlerFunc {
 		case herr != nil:
 			status = http.StatusInternalServerError
 			writeAPIError(w, requestID, newErr(status, errInternal, "Oops, something seems to have gone wrong, please reach out to support@stytch.com to let us know what went wrong."))
+		case isRaw:
+			status = raw.status
+			raw.write(w)
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
