@@ -178,6 +178,9 @@ type factor struct {
 	PhoneNumberFactor   *phoneFactor `json:"phone_number_factor,omitempty"`
 
 	EmbeddableMagicLinkFactor *embeddedFactor `json:"embeddable_magic_link_factor,omitempty"`
+
+	AuthenticatorAppFactor *authenticatorAppFactor `json:"authenticator_app_factor,omitempty"`
+	RecoveryCodeFactor     *recoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
 }
 
 // embeddedFactor is the factor of a consumer embeddable magic link.

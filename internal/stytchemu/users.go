@@ -119,6 +119,7 @@ type consumerStore struct {
 	otps           map[string]*userOTP // by method_id
 	migrations     map[string]string   // external token -> email
 	resets         map[string]*passwordReset
+	totps          map[string]*userTOTP // by user ID (consumer_totps.go)
 }
 
 func newConsumerStore() *consumerStore {
@@ -130,6 +131,7 @@ func newConsumerStore() *consumerStore {
 		otps:           map[string]*userOTP{},
 		migrations:     map[string]string{},
 		resets:         map[string]*passwordReset{},
+		totps:          map[string]*userTOTP{},
 	}
 }
 
