@@ -141,6 +141,22 @@ func consumerCalls(c *sc.Client) map[string]func(ctx context.Context) error {
 			_, err := c.ConsumerPasswordSessionReset(ctx, sc.ConsumerPasswordSessionResetParams{SessionToken: "t", Password: somePassword})
 			return err
 		},
+		"ConsumerTOTPCreate": func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPCreate(ctx, sc.ConsumerTOTPCreateParams{UserID: "u"})
+			return err
+		},
+		"ConsumerTOTPAuthenticate": func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPAuthenticate(ctx, sc.ConsumerTOTPAuthenticateParams{UserID: "u", TOTPCode: "123456"})
+			return err
+		},
+		"ConsumerTOTPRecoveryCodes": func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPRecoveryCodes(ctx, "u")
+			return err
+		},
+		"ConsumerTOTPRecover": func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPRecover(ctx, sc.ConsumerTOTPRecoverParams{UserID: "u", RecoveryCode: "abcd-efgh-ijkl"})
+			return err
+		},
 		"UserCreate": func(ctx context.Context) error {
 			_, err := c.UserCreate(ctx, sc.UserCreateParams{Email: someEmail})
 			return err
@@ -230,7 +246,7 @@ func TestEveryConsumerMethodReportsStytchErrors(t *testing.T) {
 	}
 	// Every consumer endpoint the emulator routes, the JWKS aside, was called exactly once.
 	assert.Equal(t, len(calls), h.emu.Requests("*"))
-	assert.Len(t, calls, 40)
+	assert.Len(t, calls, 44)
 }
 
 // A consumer path parameter that is not exactly one segment never leaves the client.
@@ -458,6 +474,22 @@ func TestConsumerRequestBodiesCarryExactlyTheFieldsSet(t *testing.T) {
 			_, err := c.ConsumerPasswordSessionReset(ctx, sc.ConsumerPasswordSessionResetParams{Password: "pw", SessionToken: "st", SessionDurationMinutes: 60})
 			return err
 		}, "POST /v1/passwords/session/reset", "", `{"password":"pw","session_token":"st","session_duration_minutes":60}`},
+		{"ConsumerTOTPCreate", func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPCreate(ctx, sc.ConsumerTOTPCreateParams{UserID: "u", ExpirationMinutes: 10})
+			return err
+		}, "POST /v1/totps", "", `{"user_id":"u","expiration_minutes":10}`},
+		{"ConsumerTOTPAuthenticate", func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPAuthenticate(ctx, sc.ConsumerTOTPAuthenticateParams{UserID: "u", TOTPCode: "123456", SessionJWT: "j"})
+			return err
+		}, "POST /v1/totps/authenticate", "", `{"user_id":"u","totp_code":"123456","session_jwt":"j"}`},
+		{"ConsumerTOTPRecoveryCodes", func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPRecoveryCodes(ctx, "u")
+			return err
+		}, "POST /v1/totps/recovery_codes", "", `{"user_id":"u"}`},
+		{"ConsumerTOTPRecover", func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPRecover(ctx, sc.ConsumerTOTPRecoverParams{UserID: "u", RecoveryCode: "r", SessionDurationMinutes: 5})
+			return err
+		}, "POST /v1/totps/recover", "", `{"user_id":"u","recovery_code":"r","session_duration_minutes":5}`},
 		{"UserCreate", func(ctx context.Context) error {
 			_, err := c.UserCreate(ctx, sc.UserCreateParams{PhoneNumber: somePhone, Roles: []string{}})
 			return err

@@ -40,6 +40,7 @@ type errorType struct {
 // A type missing here still maps by its HTTP status, with a generic message. Messages name no
 // project type where the error type is shared ("an account", "the session").
 var errorTypes = map[string]errorType{
+	"active_totp_exists":                     {http.StatusBadRequest, "the user already has an active TOTP; delete it before enrolling another"},
 	"attribute_mismatch":                     {http.StatusUnauthorized, "the session does not match the request"},
 	"bad_request":                            {http.StatusBadRequest, "the request was rejected as invalid"},
 	"biometric_registration_not_found":       {http.StatusNotFound, "biometric registration not found"},
@@ -58,10 +59,12 @@ var errorTypes = map[string]errorType{
 	"invalid_client":                         {http.StatusUnauthorized, "invalid client credentials"},
 	"invalid_consumer_endpoint":              {http.StatusBadRequest, "internal error"},
 	"invalid_email":                          {http.StatusBadRequest, "the email address is invalid"},
+	"invalid_expiration":                     {http.StatusBadRequest, "the expiration is out of range"},
 	"invalid_migration_token":                {http.StatusUnauthorized, "the identity provider did not accept the session token"},
 	"invalid_phone_number":                   {http.StatusBadRequest, "the phone number is invalid"},
 	"invalid_scope":                          {http.StatusBadRequest, "a requested scope is not granted to this client"},
 	"invalid_session_jwt":                    {http.StatusUnauthorized, "the session is invalid or expired"},
+	"invalid_totp_code":                      {http.StatusBadRequest, "the TOTP code must be 6 digits"},
 	"invite_not_found":                       {http.StatusNotFound, "there is no pending invite for this email address"},
 	"m2m_authorization_error":                {http.StatusForbidden, "the client is not authorized to perform this action"},
 	"m2m_client_id_already_used":             {http.StatusBadRequest, "an M2M client with this ID already exists"},
@@ -90,9 +93,12 @@ var errorTypes = map[string]errorType{
 	"too_many_factors":                       {http.StatusBadRequest, "the user has more than one factor; only a user with exactly one can exchange it"},
 	"too_many_requests":                      {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
 	"too_many_session_arguments":             {http.StatusBadRequest, "pass either a session token or a session JWT, not both"},
+	"totp_code_already_authenticated":        {http.StatusUnauthorized, "this TOTP code has already been used; wait for the next one"},
 	"totp_not_found":                         {http.StatusNotFound, "TOTP registration not found"},
 	"unable_to_auth_magic_link":              {http.StatusUnauthorized, "the magic link is invalid, expired or already used"},
 	"unable_to_auth_otp_code":                {http.StatusUnauthorized, "the code is invalid, expired or already used"},
+	"unable_to_authenticate_recovery_code":   {http.StatusUnauthorized, "the recovery code is incorrect or already used"},
+	"unable_to_authenticate_totp":            {http.StatusUnauthorized, "the TOTP code is incorrect"},
 	"unauthorized_credentials":               {http.StatusUnauthorized, "internal error"},
 	"user_already_active":                    {http.StatusBadRequest, "the user is already active"},
 	"user_not_found":                         {http.StatusNotFound, "user not found"},
