@@ -42,6 +42,7 @@ type Consumer struct {
 	sessions   consumerv1.SessionsServiceClient
 	users      consumerv1.UsersServiceClient
 	passwords  consumerv1.PasswordsServiceClient
+	totps      consumerv1.TOTPsServiceClient
 }
 
 // MagicLinks is authsvc.consumer.v1.MagicLinksService: email login and sign-up links, invites,
@@ -61,6 +62,10 @@ func (c *Consumer) Users() consumerv1.UsersServiceClient { return c.users }
 // Passwords is authsvc.consumer.v1.PasswordsService: password sign-up, login, resets, migration
 // and strength checks.
 func (c *Consumer) Passwords() consumerv1.PasswordsServiceClient { return c.passwords }
+
+// TOTPs is authsvc.consumer.v1.TOTPsService: authenticator-app enrolment, codes and recovery
+// codes.
+func (c *Consumer) TOTPs() consumerv1.TOTPsServiceClient { return c.totps }
 
 // New returns a client for the authsvc gRPC API at target (a gRPC target: "authsvc.ns.svc:9090",
 // "dns:///authsvc-headless.ns.svc:9090", "localhost:9090").
@@ -139,6 +144,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		sessions:   consumerv1.NewSessionsServiceClient(conn),
 		users:      consumerv1.NewUsersServiceClient(conn),
 		passwords:  consumerv1.NewPasswordsServiceClient(conn),
+		totps:      consumerv1.NewTOTPsServiceClient(conn),
 	}
 	if c.tokens != nil {
 		c.tokens.issue = func(ctx context.Context, req *m2mv1.IssueTokenRequest) (*m2mv1.IssueTokenResponse, error) {
@@ -161,6 +167,7 @@ func allServices() []protoreflect.ServiceDescriptor {
 		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_users_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_passwords_proto.Services().Get(0),
+		consumerv1.File_authsvc_consumer_v1_totps_proto.Services().Get(0),
 		m2mv1.File_authsvc_m2m_v1_m2m_proto.Services().Get(0),
 	}
 }

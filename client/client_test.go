@@ -96,6 +96,13 @@ func TestEveryServiceIsReachable(t *testing.T) {
 			}
 			return err
 		}},
+		{"consumer TOTPsService", func(ctx context.Context) error {
+			resp, err := c.Consumer().TOTPs().RecoveryCodes(ctx, &consumerv1.TOTPsServiceRecoveryCodesRequest{UserId: stytchemu.SandboxUserID})
+			if err == nil {
+				assert.Empty(t, resp.GetTotps(), "the sandbox user has no authenticator app")
+			}
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {

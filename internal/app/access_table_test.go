@@ -198,6 +198,11 @@ func consumerSampleRequests() map[string]proto.Message {
 			Email: sandbox, ExistingPassword: password, NewPassword: password + "!",
 		},
 		consumerv1.PasswordsService_SessionReset_FullMethodName: &consumerv1.PasswordsServiceSessionResetRequest{Password: password},
+
+		consumerv1.TOTPsService_Create_FullMethodName:        &consumerv1.TOTPsServiceCreateRequest{UserId: user},
+		consumerv1.TOTPsService_Authenticate_FullMethodName:  &consumerv1.TOTPsServiceAuthenticateRequest{UserId: user, TotpCode: code},
+		consumerv1.TOTPsService_RecoveryCodes_FullMethodName: &consumerv1.TOTPsServiceRecoveryCodesRequest{UserId: user},
+		consumerv1.TOTPsService_Recover_FullMethodName:       &consumerv1.TOTPsServiceRecoverRequest{UserId: user, RecoveryCode: "abcd-efgh-ijkl"},
 	}
 }
 
@@ -498,6 +503,10 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{consumerv1.SessionsService_Migrate_FullMethodName, caller{m2mScopes: []string{"write:sessions"}}, "", codes.OK},
 		{consumerv1.PasswordsService_SessionReset_FullMethodName, none, "", codes.Unauthenticated},
 		{consumerv1.PasswordsService_Migrate_FullMethodName, member, org, codes.PermissionDenied},
+		{consumerv1.TOTPsService_Authenticate_FullMethodName, none, "", codes.OK},
+		{consumerv1.TOTPsService_Create_FullMethodName, none, "", codes.Unauthenticated},
+		{consumerv1.TOTPsService_RecoveryCodes_FullMethodName, caller{m2mScopes: []string{"read:users"}}, "", codes.OK},
+		{consumerv1.TOTPsService_RecoveryCodes_FullMethodName, member, org, codes.PermissionDenied},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {

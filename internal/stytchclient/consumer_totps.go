@@ -74,15 +74,18 @@ type ConsumerTOTPRecoveryCodesResult struct {
 	TOTPs  []ConsumerTOTPRecoveryCodes `json:"totps"`
 }
 
+// userIDBody is a request body naming a user only.
+type userIDBody struct {
+	UserID string `json:"user_id"`
+}
+
 // ConsumerTOTPRecoveryCodes reads a user's recovery codes; it changes nothing, so it is retried
 // like a read.
 func (c *Client) ConsumerTOTPRecoveryCodes(ctx context.Context, userID string) (*ConsumerTOTPRecoveryCodesResult, error) {
 	var out ConsumerTOTPRecoveryCodesResult
 	err := c.do(ctx, call{
 		endpoint: "POST /v1/totps/recovery_codes",
-		body:     struct {
-			UserID string `json:"user_id"`
-		}{userID},
+		body:     userIDBody{UserID: userID},
 		readOnly: true,
 	}, &out)
 	return ptrOrNil(&out, err)

@@ -842,7 +842,7 @@ const file_authsvc_consumer_v1_totps_proto_rawDesc = "" +
 	"\rsession_token\x18\x04 \x01(\tB\x03\x80\x01\x01R\fsessionToken\x12$\n" +
 	"\vsession_jwt\x18\x05 \x01(\tB\x03\x80\x01\x01R\n" +
 	"sessionJwt\x12-\n" +
-	"\x04user\x18\x06 \x01(\v2\x19.authsvc.consumer.v1.UserR\x04user2\x88\b\n" +
+	"\x04user\x18\x06 \x01(\v2\x19.authsvc.consumer.v1.UserR\x04user2\x8a\b\n" +
 	"\fTOTPsService\x12\x96\x02\n" +
 	"\x06Create\x12..authsvc.consumer.v1.TOTPsServiceCreateRequest\x1a/.authsvc.consumer.v1.TOTPsServiceCreateResponse\"\xaa\x01\xf2\xbb\x1c\x91\x01\n" +
 	"\x18\"\vwrite:users8\x01B\auser_id\x1aua user's own account or service administration: authenticated by the access layer; sends nothing and checks no secret\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/totps\x12\xf3\x01\n" +
@@ -853,12 +853,12 @@ const file_authsvc_consumer_v1_totps_proto_rawDesc = "" +
 	"\x15check_failures_target\x12\tR\auser_id\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/totps/authenticate\x12\x86\x02\n" +
 	"\rRecoveryCodes\x125.authsvc.consumer.v1.TOTPsServiceRecoveryCodesRequest\x1a6.authsvc.consumer.v1.TOTPsServiceRecoveryCodesResponse\"\x85\x01\xf2\xbb\x1c^\n" +
 	"\f\"\n" +
-	"read:users\x1aHservice administration: authenticated by the access layer; sends nothing*\x04read\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/totps/recovery_codes\x12\xdf\x01\n" +
-	"\aRecover\x12/.authsvc.consumer.v1.TOTPsServiceRecoverRequest\x1a0.authsvc.consumer.v1.TOTPsServiceRecoverResponse\"q\xf2\xbb\x1cQ\n" +
+	"read:users\x1aHservice administration: authenticated by the access layer; sends nothing*\x04read\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/totps/recovery_codes\x12\xe1\x01\n" +
+	"\aRecover\x12/.authsvc.consumer.v1.TOTPsServiceRecoverRequest\x1a0.authsvc.consumer.v1.TOTPsServiceRecoverResponse\"s\xf2\xbb\x1cS\n" +
 	"\x02\b\x01\x12\x0e\n" +
 	"\bcheck_ip\x12\x02\b\x01\x12\x17\n" +
-	"\x11check_failures_ip\x12\x02\b\x01\x12\"\n" +
-	"\x15check_failures_target\x12\tR\auser_id\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/totps/recoverBBZ@github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1;consumerv1b\x06proto3"
+	"\x11check_failures_ip\x12\x02\b\x01\x12$\n" +
+	"\x17check_failures_recovery\x12\tR\auser_id\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/totps/recoverBBZ@github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1;consumerv1b\x06proto3"
 
 var (
 	file_authsvc_consumer_v1_totps_proto_rawDescOnce sync.Once

@@ -42,7 +42,8 @@ const (
 // A 6-digit code is guessable by brute force, so Authenticate and Recover
 // reserve a failure budget per IP and per user before Stytch is called: the
 // N+1th wrong code for one user (or from one IP) within the window is
-// refused with RESOURCE_EXHAUSTED without asking Stytch. The user is named
+// refused with RESOURCE_EXHAUSTED without asking Stytch. Wrong recovery
+// codes spend a per-user budget of their own (check_failures_recovery). The user is named
 // by its Stytch user ID (not an external ID), so that every spelling of one
 // user is one budget.
 type TOTPsServiceClient interface {
@@ -75,9 +76,10 @@ type TOTPsServiceClient interface {
 	// session_duration_minutes, starts a session (or adds the factor to the
 	// session in the request).
 	//
-	// Access: public - the recovery code is the proof; budgeted like
-	// Authenticate (failures reserved per IP and per user), since both guard
-	// the same account.
+	// Access: public - the recovery code is the proof. Failures are reserved
+	// per IP and per user; the per-user budget of recovery codes
+	// (check_failures_recovery) is apart from that of codes, so that a user
+	// whose codes an attacker has locked can still recover.
 	Recover(ctx context.Context, in *TOTPsServiceRecoverRequest, opts ...grpc.CallOption) (*TOTPsServiceRecoverResponse, error)
 }
 
@@ -146,7 +148,8 @@ func (c *tOTPsServiceClient) Recover(ctx context.Context, in *TOTPsServiceRecove
 // A 6-digit code is guessable by brute force, so Authenticate and Recover
 // reserve a failure budget per IP and per user before Stytch is called: the
 // N+1th wrong code for one user (or from one IP) within the window is
-// refused with RESOURCE_EXHAUSTED without asking Stytch. The user is named
+// refused with RESOURCE_EXHAUSTED without asking Stytch. Wrong recovery
+// codes spend a per-user budget of their own (check_failures_recovery). The user is named
 // by its Stytch user ID (not an external ID), so that every spelling of one
 // user is one budget.
 type TOTPsServiceServer interface {
@@ -179,9 +182,10 @@ type TOTPsServiceServer interface {
 	// session_duration_minutes, starts a session (or adds the factor to the
 	// session in the request).
 	//
-	// Access: public - the recovery code is the proof; budgeted like
-	// Authenticate (failures reserved per IP and per user), since both guard
-	// the same account.
+	// Access: public - the recovery code is the proof. Failures are reserved
+	// per IP and per user; the per-user budget of recovery codes
+	// (check_failures_recovery) is apart from that of codes, so that a user
+	// whose codes an attacker has locked can still recover.
 	Recover(context.Context, *TOTPsServiceRecoverRequest) (*TOTPsServiceRecoverResponse, error)
 	mustEmbedUnimplementedTOTPsServiceServer()
 }
