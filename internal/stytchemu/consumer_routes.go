@@ -48,6 +48,9 @@ func (e *Emulator) consumerRoutes() []route {
 		{"POST /v1/totps/authenticate", authRequired, e.totpAuthenticate},
 		{"POST /v1/totps/recovery_codes", authRequired, e.totpRecoveryCodes},
 		{"POST /v1/totps/recover", authRequired, e.totpRecover},
+		// crypto wallets
+		{"POST /v1/crypto_wallets/authenticate/start", authRequired, e.walletAuthStart},
+		{"POST /v1/crypto_wallets/authenticate", authRequired, e.walletAuthenticate},
 		// sessions (the JWKS path is in stytchRoutes: both project types serve it)
 		{"GET /v1/sessions", authRequired, e.userSessionsGet},
 		{"POST /v1/sessions/authenticate", authRequired, e.userSessionsAuthenticate},

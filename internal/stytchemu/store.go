@@ -181,6 +181,7 @@ type factor struct {
 
 	AuthenticatorAppFactor *authenticatorAppFactor `json:"authenticator_app_factor,omitempty"`
 	RecoveryCodeFactor     *recoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
+	CryptoWalletFactor     *cryptoWalletFactor     `json:"crypto_wallet_factor,omitempty"`
 }
 
 // embeddedFactor is the factor of a consumer embeddable magic link.

@@ -119,7 +119,8 @@ type consumerStore struct {
 	otps           map[string]*userOTP // by method_id
 	migrations     map[string]string   // external token -> email
 	resets         map[string]*passwordReset
-	totps          map[string]*userTOTP // by user ID (consumer_totps.go)
+	totps          map[string]*userTOTP        // by user ID (consumer_totps.go)
+	walletChalls   map[string]*walletChallenge // by wallet (consumer_crypto_wallets.go)
 }
 
 func newConsumerStore() *consumerStore {
@@ -132,6 +133,7 @@ func newConsumerStore() *consumerStore {
 		migrations:     map[string]string{},
 		resets:         map[string]*passwordReset{},
 		totps:          map[string]*userTOTP{},
+		walletChalls:   map[string]*walletChallenge{},
 	}
 }
 
