@@ -203,6 +203,13 @@ func consumerSampleRequests() map[string]proto.Message {
 		consumerv1.TOTPsService_Authenticate_FullMethodName:  &consumerv1.TOTPsServiceAuthenticateRequest{UserId: user, TotpCode: code},
 		consumerv1.TOTPsService_RecoveryCodes_FullMethodName: &consumerv1.TOTPsServiceRecoveryCodesRequest{UserId: user},
 		consumerv1.TOTPsService_Recover_FullMethodName:       &consumerv1.TOTPsServiceRecoverRequest{UserId: user, RecoveryCode: "abcd-efgh-ijkl"},
+
+		consumerv1.CryptoWalletsService_AuthenticateStart_FullMethodName: &consumerv1.CryptoWalletsServiceAuthenticateStartRequest{
+			CryptoWalletType: consumerv1.CryptoWalletType_CRYPTO_WALLET_TYPE_ETHEREUM, CryptoWalletAddress: "0x52908400098527886E0F7030069857D2E4169EE7",
+		},
+		consumerv1.CryptoWalletsService_Authenticate_FullMethodName: &consumerv1.CryptoWalletsServiceAuthenticateRequest{
+			CryptoWalletType: consumerv1.CryptoWalletType_CRYPTO_WALLET_TYPE_ETHEREUM, CryptoWalletAddress: "0x52908400098527886E0F7030069857D2E4169EE7", Signature: "0x00",
+		},
 	}
 }
 
@@ -507,6 +514,8 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{consumerv1.TOTPsService_Create_FullMethodName, none, "", codes.Unauthenticated},
 		{consumerv1.TOTPsService_RecoveryCodes_FullMethodName, caller{m2mScopes: []string{"read:users"}}, "", codes.OK},
 		{consumerv1.TOTPsService_RecoveryCodes_FullMethodName, member, org, codes.PermissionDenied},
+		{consumerv1.CryptoWalletsService_AuthenticateStart_FullMethodName, none, "", codes.OK},
+		{consumerv1.CryptoWalletsService_Authenticate_FullMethodName, none, "", codes.OK},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {

@@ -26,6 +26,7 @@ const (
 	someEmail    = "someone@example.com"
 	somePhone    = "+15555550177"
 	somePassword = "marble Otter 81 quietly"
+	someWallet   = "0x52908400098527886E0F7030069857D2E4169EE7"
 )
 
 // endUserCredentialCalls are the methods whose 401 unauthorized_credentials is taken as the end
@@ -157,6 +158,14 @@ func consumerCalls(c *sc.Client) map[string]func(ctx context.Context) error {
 			_, err := c.ConsumerTOTPRecover(ctx, sc.ConsumerTOTPRecoverParams{UserID: "u", RecoveryCode: "abcd-efgh-ijkl"})
 			return err
 		},
+		"ConsumerCryptoWalletAuthenticateStart": func(ctx context.Context) error {
+			_, err := c.ConsumerCryptoWalletAuthenticateStart(ctx, sc.ConsumerCryptoWalletStartParams{Type: "ethereum", Address: someWallet})
+			return err
+		},
+		"ConsumerCryptoWalletAuthenticate": func(ctx context.Context) error {
+			_, err := c.ConsumerCryptoWalletAuthenticate(ctx, sc.ConsumerCryptoWalletAuthenticateParams{Type: "ethereum", Address: someWallet, Signature: "0x00"})
+			return err
+		},
 		"UserCreate": func(ctx context.Context) error {
 			_, err := c.UserCreate(ctx, sc.UserCreateParams{Email: someEmail})
 			return err
@@ -246,7 +255,7 @@ func TestEveryConsumerMethodReportsStytchErrors(t *testing.T) {
 	}
 	// Every consumer endpoint the emulator routes, the JWKS aside, was called exactly once.
 	assert.Equal(t, len(calls), h.emu.Requests("*"))
-	assert.Len(t, calls, 44)
+	assert.Len(t, calls, 46)
 }
 
 // A consumer path parameter that is not exactly one segment never leaves the client.
@@ -490,6 +499,16 @@ func TestConsumerRequestBodiesCarryExactlyTheFieldsSet(t *testing.T) {
 			_, err := c.ConsumerTOTPRecover(ctx, sc.ConsumerTOTPRecoverParams{UserID: "u", RecoveryCode: "r", SessionDurationMinutes: 5})
 			return err
 		}, "POST /v1/totps/recover", "", `{"user_id":"u","recovery_code":"r","session_duration_minutes":5}`},
+		{"ConsumerCryptoWalletAuthenticateStart", func(ctx context.Context) error {
+			_, err := c.ConsumerCryptoWalletAuthenticateStart(ctx, sc.ConsumerCryptoWalletStartParams{
+				Type: "ethereum", Address: someWallet, SessionToken: "st", SIWEParams: &sc.SIWEParams{Domain: "d.example", URI: "https://d.example", Resources: []string{}},
+			})
+			return err
+		}, "POST /v1/crypto_wallets/authenticate/start", "", `{"crypto_wallet_type":"ethereum","crypto_wallet_address":"` + someWallet + `","session_token":"st","siwe_params":{"domain":"d.example","uri":"https://d.example","resources":[]}}`},
+		{"ConsumerCryptoWalletAuthenticate", func(ctx context.Context) error {
+			_, err := c.ConsumerCryptoWalletAuthenticate(ctx, sc.ConsumerCryptoWalletAuthenticateParams{Type: "solana", Address: "a", Signature: "s", SessionDurationMinutes: 5})
+			return err
+		}, "POST /v1/crypto_wallets/authenticate", "", `{"crypto_wallet_type":"solana","crypto_wallet_address":"a","signature":"s","session_duration_minutes":5}`},
 		{"UserCreate", func(ctx context.Context) error {
 			_, err := c.UserCreate(ctx, sc.UserCreateParams{PhoneNumber: somePhone, Roles: []string{}})
 			return err

@@ -104,6 +104,22 @@ var errorTypes = map[string]errorType{
 	"user_not_found":                         {http.StatusNotFound, "user not found"},
 	"weak_password":                          {http.StatusBadRequest, "the password is too weak"},
 	"webauthn_registration_not_found":        {http.StatusNotFound, "WebAuthn registration not found"},
+
+	// Crypto wallets (consumer), apart so that their long names do not realign the table above.
+	"crypto_wallet_type_incompatible_with_siwe": {http.StatusBadRequest, "Sign-In with Ethereum parameters are for Ethereum wallets only"},
+	"duplicate_wallet_address":                  {http.StatusBadRequest, "the crypto wallet belongs to another account"},
+	"invalid_ethereum_address":                  {http.StatusBadRequest, "the Ethereum address is invalid"},
+	"invalid_signature":                         {http.StatusBadRequest, "the signature is malformed"},
+	"invalid_siwe_chain_id":                     {http.StatusBadRequest, "the SIWE chain ID is invalid"},
+	"invalid_siwe_domain":                       {http.StatusBadRequest, "the SIWE domain is invalid"},
+	"invalid_siwe_message_request_id":           {http.StatusBadRequest, "the SIWE request ID is invalid"},
+	"invalid_siwe_resource":                     {http.StatusBadRequest, "a SIWE resource is invalid"},
+	"invalid_siwe_statement":                    {http.StatusBadRequest, "the SIWE statement is invalid"},
+	"invalid_siwe_uri":                          {http.StatusBadRequest, "the SIWE URI is invalid"},
+	"invalid_solana_address":                    {http.StatusBadRequest, "the Solana address is invalid"},
+	"invalid_wallet_type":                       {http.StatusBadRequest, "the crypto wallet type is invalid"},
+	"siwe_message_not_valid_yet":                {http.StatusBadRequest, "the SIWE message is not valid yet"},
+	"unable_to_authenticate_crypto_wallet":      {http.StatusUnauthorized, "the crypto wallet signature could not be verified"},
 }
 
 // internalTypes are error types that mean authsvc itself is wrong, whatever their HTTP status:
