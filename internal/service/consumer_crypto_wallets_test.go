@@ -35,7 +35,7 @@ func newTestWallets(t *testing.T) (eth, eth2 *testkit.EthereumWallet, sol, sol2 
 	return eth, eth2, sol, sol2
 }
 
-func (tr transport) walletStart(t *testing.T, w testkit.Wallet, req *consumerv1.CryptoWalletsServiceAuthenticateStartRequest) *consumerv1.CryptoWalletsServiceAuthenticateStartResponse {
+func (tr factorTransport) walletStart(t *testing.T, w testkit.Wallet, req *consumerv1.CryptoWalletsServiceAuthenticateStartRequest) *consumerv1.CryptoWalletsServiceAuthenticateStartResponse {
 	t.Helper()
 	if req == nil {
 		req = &consumerv1.CryptoWalletsServiceAuthenticateStartRequest{}
@@ -47,7 +47,7 @@ func (tr transport) walletStart(t *testing.T, w testkit.Wallet, req *consumerv1.
 	return st
 }
 
-func (tr transport) walletAuth(t *testing.T, w testkit.Wallet, sig string, resp *consumerv1.CryptoWalletsServiceAuthenticateResponse) (codes.Code, string) {
+func (tr factorTransport) walletAuth(t *testing.T, w testkit.Wallet, sig string, resp *consumerv1.CryptoWalletsServiceAuthenticateResponse) (codes.Code, string) {
 	t.Helper()
 	return tr.call(t, "", walletsSvc+"Authenticate", "/v1/crypto_wallets/authenticate", &consumerv1.CryptoWalletsServiceAuthenticateRequest{
 		CryptoWalletType: walletTypeOf[w.Type()], CryptoWalletAddress: w.Address(), Signature: sig, SessionDurationMinutes: proto.Int32(30),
@@ -56,7 +56,7 @@ func (tr transport) walletAuth(t *testing.T, w testkit.Wallet, sig string, resp 
 
 func TestConsumerCryptoWalletSignIn(t *testing.T) {
 	e := startEnvNoLimits(t)
-	bothTransports(t, e, func(t *testing.T, tr transport) {
+	overGRPCAndREST(t, e, func(t *testing.T, tr factorTransport) {
 		eth, eth2, sol, sol2 := newTestWallets(t)
 		for _, tc := range []struct {
 			wallet, other testkit.Wallet
@@ -112,7 +112,7 @@ func TestConsumerCryptoWalletSignIn(t *testing.T) {
 
 func TestConsumerCryptoWalletAttachToSession(t *testing.T) {
 	e := startEnvNoLimits(t)
-	bothTransports(t, e, func(t *testing.T, tr transport) {
+	overGRPCAndREST(t, e, func(t *testing.T, tr factorTransport) {
 		eth, _, _, _ := newTestWallets(t)
 		u := e.user(t, stytchemu.UserParams{})
 		ses := e.userSession(t, u.ID)
@@ -133,11 +133,11 @@ func TestConsumerCryptoWalletAttachToSession(t *testing.T) {
 }
 
 // Failed signatures from one IP spend the per-IP failure budget; the next attempt is refused
-// before Stytch. Each transport gets its own authsvc: both come from the same loopback address.
+// before Stytch. Each factorTransport gets its own authsvc: both come from the same loopback address.
 func TestConsumerCryptoWalletFailuresRefusedBeforeStytch(t *testing.T) {
 	for _, rest := range []bool{false, true} {
 		e := startEnv(t, apptest.WithEnv(map[string]string{"AUTHSVC_ADMISSION_LIMITS": "check_failures_ip=3/10m"}))
-		tr := transport{e: e, rest: rest}
+		tr := factorTransport{e: e, rest: rest}
 		t.Run(tr.String(), func(t *testing.T) {
 			eth, other, _, _ := newTestWallets(t)
 			for i := range 3 {

@@ -22,21 +22,21 @@ import (
 
 const totpsSvc = "/authsvc.consumer.v1.TOTPsService/"
 
-// transport runs one RPC over gRPC or REST (without cookies; bearer as Authorization when set) and
-// returns its gRPC code and the reason of its ErrorInfo, whichever way it went.
-type transport struct {
+// factorTransport runs one RPC over gRPC or REST (without cookies; bearer as Authorization when
+// set) and returns its gRPC code and the reason of its ErrorInfo, whichever way it went.
+type factorTransport struct {
 	e    *testEnv
 	rest bool
 }
 
-func (tr transport) String() string {
+func (tr factorTransport) String() string {
 	if tr.rest {
 		return "REST"
 	}
 	return "gRPC"
 }
 
-func (tr transport) call(t *testing.T, bearer, method, path string, req, resp proto.Message) (codes.Code, string) {
+func (tr factorTransport) call(t *testing.T, bearer, method, path string, req, resp proto.Message) (codes.Code, string) {
 	t.Helper()
 	if tr.rest {
 		r := tr.e.restWith(t, &http.Client{}, bearer, "POST", path, req, resp)
@@ -44,15 +44,15 @@ func (tr transport) call(t *testing.T, bearer, method, path string, req, resp pr
 			return codes.OK, ""
 		}
 		require.NotNil(t, r.Status, "body: %s", r.Body)
-		assert.Equal(t, r.HTTP, restStatusOf(r.Status.Code()), "the HTTP status matches the gRPC code")
-		return r.Status.Code(), reasonOf(r.Status)
+		assert.Equal(t, r.HTTP, httpStatusFor(r.Status.Code()), "the HTTP status matches the gRPC code")
+		return r.Status.Code(), errorReason(r.Status)
 	}
 	st := tr.e.grpcAs(t, bearer, method, req, resp)
-	return st.Code(), reasonOf(st)
+	return st.Code(), errorReason(st)
 }
 
-// restStatusOf is the HTTP status the gateway answers for the codes these tests meet.
-func restStatusOf(c codes.Code) int {
+// httpStatusFor is the HTTP status the gateway answers for the codes these tests meet.
+func httpStatusFor(c codes.Code) int {
 	return map[codes.Code]int{
 		codes.InvalidArgument: http.StatusBadRequest, codes.Unauthenticated: http.StatusUnauthorized,
 		codes.PermissionDenied: http.StatusForbidden, codes.NotFound: http.StatusNotFound,
@@ -60,8 +60,8 @@ func restStatusOf(c codes.Code) int {
 	}[c]
 }
 
-// reasonOf is the reason of a status's ErrorInfo, empty when it has none.
-func reasonOf(st *status.Status) string {
+// errorReason is the reason of a status's ErrorInfo, empty when it has none.
+func errorReason(st *status.Status) string {
 	if info := rpcerr.ErrorInfo(st); info != nil {
 		return info.GetReason()
 	}
@@ -93,7 +93,7 @@ func wrongTOTPCode(t *testing.T, secret string) string {
 }
 
 // enrol creates a user with a session and a TOTP created with that session (the user's own).
-func (tr transport) enrol(t *testing.T) (stytchemu.User, stytchemu.UserSession, *consumerv1.TOTPsServiceCreateResponse) {
+func (tr factorTransport) enrol(t *testing.T) (stytchemu.User, stytchemu.UserSession, *consumerv1.TOTPsServiceCreateResponse) {
 	t.Helper()
 	u := tr.e.user(t, stytchemu.UserParams{})
 	ses := tr.e.userSession(t, u.ID)
@@ -103,16 +103,16 @@ func (tr transport) enrol(t *testing.T) (stytchemu.User, stytchemu.UserSession, 
 	return u, ses, cr
 }
 
-func bothTransports(t *testing.T, e *testEnv, f func(t *testing.T, tr transport)) {
+func overGRPCAndREST(t *testing.T, e *testEnv, f func(t *testing.T, tr factorTransport)) {
 	for _, rest := range []bool{false, true} {
-		tr := transport{e: e, rest: rest}
+		tr := factorTransport{e: e, rest: rest}
 		t.Run(tr.String(), func(t *testing.T) { f(t, tr) })
 	}
 }
 
 func TestConsumerTOTPEnrolAndLogin(t *testing.T) {
 	e := startEnvNoLimits(t)
-	bothTransports(t, e, func(t *testing.T, tr transport) {
+	overGRPCAndREST(t, e, func(t *testing.T, tr factorTransport) {
 		u, _, cr := tr.enrol(t)
 		assert.True(t, strings.HasPrefix(cr.GetQrCode(), "data:image/png;base64,"))
 		assert.Len(t, cr.GetRecoveryCodes(), 10)
@@ -159,7 +159,7 @@ func TestConsumerTOTPEnrolAndLogin(t *testing.T) {
 
 func TestConsumerTOTPRecoveryCodesAreForServices(t *testing.T) {
 	e := startEnvNoLimits(t)
-	bothTransports(t, e, func(t *testing.T, tr transport) {
+	overGRPCAndREST(t, e, func(t *testing.T, tr factorTransport) {
 		u, ses, cr := tr.enrol(t)
 		req := &consumerv1.TOTPsServiceRecoveryCodesRequest{UserId: u.ID}
 		code, _ := tr.call(t, ses.JWT, totpsSvc+"RecoveryCodes", "/v1/totps/recovery_codes", req, &consumerv1.TOTPsServiceRecoveryCodesResponse{})
@@ -178,7 +178,7 @@ func TestConsumerTOTPRecoveryCodesAreForServices(t *testing.T) {
 // with a recovery code, whose second use is refused.
 func TestConsumerTOTPBruteForceThenRecover(t *testing.T) {
 	e := startEnv(t, apptest.WithEnv(map[string]string{"AUTHSVC_ADMISSION_LIMITS": "check_failures_target=3/10m"}))
-	bothTransports(t, e, func(t *testing.T, tr transport) {
+	overGRPCAndREST(t, e, func(t *testing.T, tr factorTransport) {
 		u, _, cr := tr.enrol(t)
 		auth := func(code string) (codes.Code, string) {
 			return tr.call(t, "", totpsSvc+"Authenticate", "/v1/totps/authenticate",
