@@ -43,6 +43,8 @@ type Consumer struct {
 	users      consumerv1.UsersServiceClient
 	passwords  consumerv1.PasswordsServiceClient
 	oauth      consumerv1.OAuthServiceClient
+	totps      consumerv1.TOTPsServiceClient
+	wallets    consumerv1.CryptoWalletsServiceClient
 }
 
 // MagicLinks is authsvc.consumer.v1.MagicLinksService: email login and sign-up links, invites,
@@ -66,6 +68,13 @@ func (c *Consumer) Passwords() consumerv1.PasswordsServiceClient { return c.pass
 // OAuth is authsvc.consumer.v1.OAuthService: OAuth start URLs, attach tokens and the redemption
 // of the token an OAuth flow brings back.
 func (c *Consumer) OAuth() consumerv1.OAuthServiceClient { return c.oauth }
+
+// TOTPs is authsvc.consumer.v1.TOTPsService: authenticator-app enrolment, codes and recovery
+// codes.
+func (c *Consumer) TOTPs() consumerv1.TOTPsServiceClient { return c.totps }
+
+// CryptoWallets is authsvc.consumer.v1.CryptoWalletsService: Ethereum and Solana wallet sign-in.
+func (c *Consumer) CryptoWallets() consumerv1.CryptoWalletsServiceClient { return c.wallets }
 
 // New returns a client for the authsvc gRPC API at target (a gRPC target: "authsvc.ns.svc:9090",
 // "dns:///authsvc-headless.ns.svc:9090", "localhost:9090").
@@ -145,6 +154,8 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		users:      consumerv1.NewUsersServiceClient(conn),
 		passwords:  consumerv1.NewPasswordsServiceClient(conn),
 		oauth:      consumerv1.NewOAuthServiceClient(conn),
+		totps:      consumerv1.NewTOTPsServiceClient(conn),
+		wallets:    consumerv1.NewCryptoWalletsServiceClient(conn),
 	}
 	if c.tokens != nil {
 		c.tokens.issue = func(ctx context.Context, req *m2mv1.IssueTokenRequest) (*m2mv1.IssueTokenResponse, error) {
@@ -167,6 +178,8 @@ func allServices() []protoreflect.ServiceDescriptor {
 		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_users_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_passwords_proto.Services().Get(0),
+		consumerv1.File_authsvc_consumer_v1_totps_proto.Services().Get(0),
+		consumerv1.File_authsvc_consumer_v1_crypto_wallets_proto.Services().Get(0),
 		m2mv1.File_authsvc_m2m_v1_m2m_proto.Services().Get(0),
 	}
 }

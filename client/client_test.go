@@ -103,6 +103,22 @@ func TestEveryServiceIsReachable(t *testing.T) {
 			}
 			return err
 		}},
+		{"consumer TOTPsService", func(ctx context.Context) error {
+			resp, err := c.Consumer().TOTPs().RecoveryCodes(ctx, &consumerv1.TOTPsServiceRecoveryCodesRequest{UserId: stytchemu.SandboxUserID})
+			if err == nil {
+				assert.Empty(t, resp.GetTotps(), "the sandbox user has no authenticator app")
+			}
+			return err
+		}},
+		{"consumer CryptoWalletsService", func(ctx context.Context) error {
+			resp, err := c.Consumer().CryptoWallets().AuthenticateStart(ctx, &consumerv1.CryptoWalletsServiceAuthenticateStartRequest{
+				CryptoWalletType: consumerv1.CryptoWalletType_CRYPTO_WALLET_TYPE_ETHEREUM, CryptoWalletAddress: "0x52908400098527886E0F7030069857D2E4169EE7",
+			})
+			if err == nil {
+				assert.NotEmpty(t, resp.GetChallenge())
+			}
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {

@@ -66,6 +66,8 @@ func main() {
 		_ consumerv1.UsersServiceClient      = c.Consumer().Users()
 		_ consumerv1.PasswordsServiceClient  = c.Consumer().Passwords()
 		_ consumerv1.OAuthServiceClient      = c.Consumer().OAuth()
+		_ consumerv1.TOTPsServiceClient      = c.Consumer().TOTPs()
+		_ consumerv1.CryptoWalletsServiceClient = c.Consumer().CryptoWallets()
 		_ *grpc.ClientConn              = c.Conn()
 		_ []string                      = client.RetriedMethods()
 		_ func(context.Context) (string, error) = c.AccessToken

@@ -89,6 +89,7 @@ func ExampleRetriedMethods() {
 	// authsvc.consumer.v1.SessionsService/Get
 	// authsvc.consumer.v1.SessionsService/GetJWKS
 	// authsvc.consumer.v1.SessionsService/Revoke
+	// authsvc.consumer.v1.TOTPsService/RecoveryCodes
 	// authsvc.consumer.v1.UsersService/Get
 	// authsvc.consumer.v1.UsersService/Search
 	// authsvc.m2m.v1.M2MService/AuthenticateToken

@@ -19,6 +19,10 @@ const (
 	LimitCheckIP             = "check_ip"
 	LimitCheckFailuresTarget = "check_failures_target"
 	LimitCheckFailuresIP     = "check_failures_ip"
+	// LimitCheckFailuresRecovery counts wrong TOTP recovery codes per user apart from
+	// check_failures_target, so that an attacker who spends a user's budget of wrong 6-digit codes
+	// does not also lock the user out of their recovery codes (each a 62-bit secret).
+	LimitCheckFailuresRecovery = "check_failures_recovery"
 	// Remote session checks: a session credential that only Stytch can decide (an opaque token, an
 	// expired JWT), counted when Stytch rejects it, so random tokens cannot become unthrottled
 	// calls to Stytch.
@@ -139,6 +143,8 @@ type Policy struct {
 	// CheckFailuresPerIP bounds failed checks from one client IP over all targets (link tokens have
 	// no target to lock).
 	CheckFailuresPerIP Failures
+	// CheckFailuresPerRecovery locks a user's recovery codes after this many wrong ones.
+	CheckFailuresPerRecovery Failures
 	// SessionRemoteFailuresPerIP and SessionRemoteFailuresPerCaller bound the session credentials
 	// Stytch rejects, per client IP and per authenticated caller, whichever RPC checks them (the
 	// session checker spends them before each remote check; see internal/session).
@@ -161,6 +167,7 @@ type Policy struct {
 //	check_ip               120 per minute         (all checks, failed or not)
 //	check_failures_target  5 failures / 10 minutes per member, email address or M2M client+IP
 //	check_failures_ip      50 failures / 10 minutes per IP
+//	check_failures_recovery  5 wrong TOTP recovery codes / 10 minutes per user
 //	session_remote_failures_ip      30 rejected session credentials / 10 minutes per IP
 //	session_remote_failures_caller  30 rejected session credentials / 10 minutes per caller
 //
@@ -177,6 +184,7 @@ func DefaultPolicy() Policy {
 		CheckPerIP:                     Rate{Events: 120, Per: time.Minute},
 		CheckFailuresPerTarget:         Failures{Max: 5, Window: 10 * time.Minute},
 		CheckFailuresPerIP:             Failures{Max: 50, Window: 10 * time.Minute},
+		CheckFailuresPerRecovery:       Failures{Max: 5, Window: 10 * time.Minute},
 		SessionRemoteFailuresPerIP:     Failures{Max: 30, Window: 10 * time.Minute},
 		SessionRemoteFailuresPerCaller: Failures{Max: 30, Window: 10 * time.Minute},
 		SendsOnStoreError:              FailClosed,
@@ -229,7 +237,7 @@ func (p Policy) failures(limit string) (Failures, bool) {
 }
 
 // failureLimits are the names of the lockout budgets, in the order error messages list them.
-var failureLimits = []string{LimitCheckFailuresTarget, LimitCheckFailuresIP, LimitSessionRemoteFailuresIP, LimitSessionRemoteFailuresCaller}
+var failureLimits = []string{LimitCheckFailuresTarget, LimitCheckFailuresIP, LimitCheckFailuresRecovery, LimitSessionRemoteFailuresIP, LimitSessionRemoteFailuresCaller}
 
 // failuresPtr is the one switch from a lockout limit's name to its budget.
 func (p *Policy) failuresPtr(name string) *Failures {
@@ -238,6 +246,8 @@ func (p *Policy) failuresPtr(name string) *Failures {
 		return &p.CheckFailuresPerTarget
 	case LimitCheckFailuresIP:
 		return &p.CheckFailuresPerIP
+	case LimitCheckFailuresRecovery:
+		return &p.CheckFailuresPerRecovery
 	case LimitSessionRemoteFailuresIP:
 		return &p.SessionRemoteFailuresPerIP
 	case LimitSessionRemoteFailuresCaller:
@@ -249,7 +259,7 @@ func (p *Policy) failuresPtr(name string) *Failures {
 // classOf is the class of a limit.
 func classOf(limit string) Class {
 	switch limit {
-	case LimitCheckIP, LimitCheckFailuresTarget, LimitCheckFailuresIP, LimitSessionRemoteFailuresIP, LimitSessionRemoteFailuresCaller:
+	case LimitCheckIP, LimitCheckFailuresTarget, LimitCheckFailuresIP, LimitCheckFailuresRecovery, LimitSessionRemoteFailuresIP, LimitSessionRemoteFailuresCaller:
 		return ClassCheck
 	default:
 		return ClassSend

@@ -199,9 +199,20 @@ func consumerSampleRequests() map[string]proto.Message {
 		},
 		consumerv1.PasswordsService_SessionReset_FullMethodName: &consumerv1.PasswordsServiceSessionResetRequest{Password: password},
 
-		consumerv1.OAuthService_StartURL_FullMethodName:     &consumerv1.OAuthServiceStartURLRequest{Provider: consumerv1.IdentityProvider_IDENTITY_PROVIDER_GOOGLE},
-		consumerv1.OAuthService_Attach_FullMethodName:       &consumerv1.OAuthServiceAttachRequest{Provider: consumerv1.IdentityProvider_IDENTITY_PROVIDER_GITHUB, UserId: user},
-		consumerv1.OAuthService_Authenticate_FullMethodName: &consumerv1.OAuthServiceAuthenticateRequest{Token: "oauth-token-that-does-not-exist-000000000"},
+		consumerv1.OAuthService_StartURL_FullMethodName:      &consumerv1.OAuthServiceStartURLRequest{Provider: consumerv1.IdentityProvider_IDENTITY_PROVIDER_GOOGLE},
+		consumerv1.OAuthService_Attach_FullMethodName:        &consumerv1.OAuthServiceAttachRequest{Provider: consumerv1.IdentityProvider_IDENTITY_PROVIDER_GITHUB, UserId: user},
+		consumerv1.OAuthService_Authenticate_FullMethodName:  &consumerv1.OAuthServiceAuthenticateRequest{Token: "oauth-token-that-does-not-exist-000000000"},
+		consumerv1.TOTPsService_Create_FullMethodName:        &consumerv1.TOTPsServiceCreateRequest{UserId: user},
+		consumerv1.TOTPsService_Authenticate_FullMethodName:  &consumerv1.TOTPsServiceAuthenticateRequest{UserId: user, TotpCode: code},
+		consumerv1.TOTPsService_RecoveryCodes_FullMethodName: &consumerv1.TOTPsServiceRecoveryCodesRequest{UserId: user},
+		consumerv1.TOTPsService_Recover_FullMethodName:       &consumerv1.TOTPsServiceRecoverRequest{UserId: user, RecoveryCode: "abcd-efgh-ijkl"},
+
+		consumerv1.CryptoWalletsService_AuthenticateStart_FullMethodName: &consumerv1.CryptoWalletsServiceAuthenticateStartRequest{
+			CryptoWalletType: consumerv1.CryptoWalletType_CRYPTO_WALLET_TYPE_ETHEREUM, CryptoWalletAddress: "0x52908400098527886E0F7030069857D2E4169EE7",
+		},
+		consumerv1.CryptoWalletsService_Authenticate_FullMethodName: &consumerv1.CryptoWalletsServiceAuthenticateRequest{
+			CryptoWalletType: consumerv1.CryptoWalletType_CRYPTO_WALLET_TYPE_ETHEREUM, CryptoWalletAddress: "0x52908400098527886E0F7030069857D2E4169EE7", Signature: "0x00",
+		},
 	}
 }
 
@@ -508,6 +519,12 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{consumerv1.OAuthService_Attach_FullMethodName, caller{m2mScopes: []string{"write:users"}}, "", codes.OK},
 		{consumerv1.OAuthService_Attach_FullMethodName, caller{m2mScopes: []string{"read:users"}}, "", codes.PermissionDenied},
 		{consumerv1.OAuthService_Attach_FullMethodName, member, org, codes.Unauthenticated}, // a member session is no user credential
+		{consumerv1.TOTPsService_Authenticate_FullMethodName, none, "", codes.OK},
+		{consumerv1.TOTPsService_Create_FullMethodName, none, "", codes.Unauthenticated},
+		{consumerv1.TOTPsService_RecoveryCodes_FullMethodName, caller{m2mScopes: []string{"read:users"}}, "", codes.OK},
+		{consumerv1.TOTPsService_RecoveryCodes_FullMethodName, member, org, codes.PermissionDenied},
+		{consumerv1.CryptoWalletsService_AuthenticateStart_FullMethodName, none, "", codes.OK},
+		{consumerv1.CryptoWalletsService_Authenticate_FullMethodName, none, "", codes.OK},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {

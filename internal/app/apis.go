@@ -72,6 +72,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 		&consumerv1.MagicLinksService_ServiceDesc, &consumerv1.OTPsService_ServiceDesc, &consumerv1.SessionsService_ServiceDesc,
 		&consumerv1.UsersService_ServiceDesc, &consumerv1.PasswordsService_ServiceDesc,
 		&consumerv1.OAuthService_ServiceDesc,
+		&consumerv1.TOTPsService_ServiceDesc, &consumerv1.CryptoWalletsService_ServiceDesc,
 	}
 	if set.consumer != nil {
 		// users checks user sessions for the access layer (chain.go) and the consumer
@@ -83,6 +84,8 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 			server.Service{Desc: &consumerv1.UsersService_ServiceDesc, Impl: service.NewUsers(a.consumer, a.shared.revocations, now, log), RegisterGateway: consumerv1.RegisterUsersServiceHandler},
 			server.Service{Desc: &consumerv1.PasswordsService_ServiceDesc, Impl: service.NewPasswords(a.consumer, redirects, log), RegisterGateway: consumerv1.RegisterPasswordsServiceHandler},
 			server.Service{Desc: &consumerv1.OAuthService_ServiceDesc, Impl: service.NewConsumerOAuth(a.consumer, set.consumer.publicToken, redirects, log), RegisterGateway: consumerv1.RegisterOAuthServiceHandler},
+			server.Service{Desc: &consumerv1.TOTPsService_ServiceDesc, Impl: service.NewTOTPs(a.consumer, log), RegisterGateway: consumerv1.RegisterTOTPsServiceHandler},
+			server.Service{Desc: &consumerv1.CryptoWalletsService_ServiceDesc, Impl: service.NewCryptoWallets(a.consumer, log), RegisterGateway: consumerv1.RegisterCryptoWalletsServiceHandler},
 		)
 	} else {
 		out.off = append(out.off, newOffAPI(consumerOff, consumerDescs))

@@ -26,6 +26,7 @@ const (
 	someEmail    = "someone@example.com"
 	somePhone    = "+15555550177"
 	somePassword = "marble Otter 81 quietly"
+	someWallet   = "0x52908400098527886E0F7030069857D2E4169EE7"
 )
 
 // endUserCredentialCalls are the methods whose 401 unauthorized_credentials is taken as the end
@@ -141,6 +142,30 @@ func consumerCalls(c *sc.Client) map[string]func(ctx context.Context) error {
 			_, err := c.ConsumerPasswordSessionReset(ctx, sc.ConsumerPasswordSessionResetParams{SessionToken: "t", Password: somePassword})
 			return err
 		},
+		"ConsumerTOTPCreate": func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPCreate(ctx, sc.ConsumerTOTPCreateParams{UserID: "u"})
+			return err
+		},
+		"ConsumerTOTPAuthenticate": func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPAuthenticate(ctx, sc.ConsumerTOTPAuthenticateParams{UserID: "u", TOTPCode: "123456"})
+			return err
+		},
+		"ConsumerTOTPRecoveryCodes": func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPRecoveryCodes(ctx, "u")
+			return err
+		},
+		"ConsumerTOTPRecover": func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPRecover(ctx, sc.ConsumerTOTPRecoverParams{UserID: "u", RecoveryCode: "abcd-efgh-ijkl"})
+			return err
+		},
+		"ConsumerCryptoWalletAuthenticateStart": func(ctx context.Context) error {
+			_, err := c.ConsumerCryptoWalletAuthenticateStart(ctx, sc.ConsumerCryptoWalletStartParams{Type: "ethereum", Address: someWallet})
+			return err
+		},
+		"ConsumerCryptoWalletAuthenticate": func(ctx context.Context) error {
+			_, err := c.ConsumerCryptoWalletAuthenticate(ctx, sc.ConsumerCryptoWalletAuthenticateParams{Type: "ethereum", Address: someWallet, Signature: "0x00"})
+			return err
+		},
 		"UserCreate": func(ctx context.Context) error {
 			_, err := c.UserCreate(ctx, sc.UserCreateParams{Email: someEmail})
 			return err
@@ -230,7 +255,7 @@ func TestEveryConsumerMethodReportsStytchErrors(t *testing.T) {
 	}
 	// Every consumer endpoint the emulator routes, the JWKS aside, was called exactly once.
 	assert.Equal(t, len(calls), h.emu.Requests("*"))
-	assert.Len(t, calls, 40)
+	assert.Len(t, calls, 46)
 }
 
 // A consumer path parameter that is not exactly one segment never leaves the client.
@@ -458,6 +483,32 @@ func TestConsumerRequestBodiesCarryExactlyTheFieldsSet(t *testing.T) {
 			_, err := c.ConsumerPasswordSessionReset(ctx, sc.ConsumerPasswordSessionResetParams{Password: "pw", SessionToken: "st", SessionDurationMinutes: 60})
 			return err
 		}, "POST /v1/passwords/session/reset", "", `{"password":"pw","session_token":"st","session_duration_minutes":60}`},
+		{"ConsumerTOTPCreate", func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPCreate(ctx, sc.ConsumerTOTPCreateParams{UserID: "u", ExpirationMinutes: 10})
+			return err
+		}, "POST /v1/totps", "", `{"user_id":"u","expiration_minutes":10}`},
+		{"ConsumerTOTPAuthenticate", func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPAuthenticate(ctx, sc.ConsumerTOTPAuthenticateParams{UserID: "u", TOTPCode: "123456", SessionJWT: "j"})
+			return err
+		}, "POST /v1/totps/authenticate", "", `{"user_id":"u","totp_code":"123456","session_jwt":"j"}`},
+		{"ConsumerTOTPRecoveryCodes", func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPRecoveryCodes(ctx, "u")
+			return err
+		}, "POST /v1/totps/recovery_codes", "", `{"user_id":"u"}`},
+		{"ConsumerTOTPRecover", func(ctx context.Context) error {
+			_, err := c.ConsumerTOTPRecover(ctx, sc.ConsumerTOTPRecoverParams{UserID: "u", RecoveryCode: "r", SessionDurationMinutes: 5})
+			return err
+		}, "POST /v1/totps/recover", "", `{"user_id":"u","recovery_code":"r","session_duration_minutes":5}`},
+		{"ConsumerCryptoWalletAuthenticateStart", func(ctx context.Context) error {
+			_, err := c.ConsumerCryptoWalletAuthenticateStart(ctx, sc.ConsumerCryptoWalletStartParams{
+				Type: "ethereum", Address: someWallet, SessionToken: "st", SIWEParams: &sc.SIWEParams{Domain: "d.example", URI: "https://d.example", Resources: []string{}},
+			})
+			return err
+		}, "POST /v1/crypto_wallets/authenticate/start", "", `{"crypto_wallet_type":"ethereum","crypto_wallet_address":"` + someWallet + `","session_token":"st","siwe_params":{"domain":"d.example","uri":"https://d.example","resources":[]}}`},
+		{"ConsumerCryptoWalletAuthenticate", func(ctx context.Context) error {
+			_, err := c.ConsumerCryptoWalletAuthenticate(ctx, sc.ConsumerCryptoWalletAuthenticateParams{Type: "solana", Address: "a", Signature: "s", SessionDurationMinutes: 5})
+			return err
+		}, "POST /v1/crypto_wallets/authenticate", "", `{"crypto_wallet_type":"solana","crypto_wallet_address":"a","signature":"s","session_duration_minutes":5}`},
 		{"UserCreate", func(ctx context.Context) error {
 			_, err := c.UserCreate(ctx, sc.UserCreateParams{PhoneNumber: somePhone, Roles: []string{}})
 			return err

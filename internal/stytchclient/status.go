@@ -40,6 +40,7 @@ type errorType struct {
 // A type missing here still maps by its HTTP status, with a generic message. Messages name no
 // project type where the error type is shared ("an account", "the session").
 var errorTypes = map[string]errorType{
+	"active_totp_exists":                     {http.StatusBadRequest, "the user already has an active TOTP; delete it before enrolling another"},
 	"attribute_mismatch":                     {http.StatusUnauthorized, "the session does not match the request"},
 	"bad_request":                            {http.StatusBadRequest, "the request was rejected as invalid"},
 	"biometric_registration_not_found":       {http.StatusNotFound, "biometric registration not found"},
@@ -59,10 +60,12 @@ var errorTypes = map[string]errorType{
 	"invalid_consumer_endpoint":              {http.StatusBadRequest, "internal error"},
 	"invalid_email":                          {http.StatusBadRequest, "the email address is invalid"},
 	"invalid_oauth_provider":                 {http.StatusBadRequest, "the OAuth provider is not supported"},
+	"invalid_expiration":                     {http.StatusBadRequest, "the expiration is out of range"},
 	"invalid_migration_token":                {http.StatusUnauthorized, "the identity provider did not accept the session token"},
 	"invalid_phone_number":                   {http.StatusBadRequest, "the phone number is invalid"},
 	"invalid_scope":                          {http.StatusBadRequest, "a requested scope is not granted to this client"},
 	"invalid_session_jwt":                    {http.StatusUnauthorized, "the session is invalid or expired"},
+	"invalid_totp_code":                      {http.StatusBadRequest, "the TOTP code must be 6 digits"},
 	"invite_not_found":                       {http.StatusNotFound, "there is no pending invite for this email address"},
 	"m2m_authorization_error":                {http.StatusForbidden, "the client is not authorized to perform this action"},
 	"m2m_client_id_already_used":             {http.StatusBadRequest, "an M2M client with this ID already exists"},
@@ -93,15 +96,34 @@ var errorTypes = map[string]errorType{
 	"too_many_requests":                      {http.StatusTooManyRequests, "too many requests to Stytch; retry later"},
 	"too_many_session_arguments":             {http.StatusBadRequest, "pass either a session token or a session JWT, not both"},
 	"too_many_user_identifiers":              {http.StatusBadRequest, "name the user by exactly one of a user ID, a session token or a session JWT"},
+	"totp_code_already_authenticated":        {http.StatusUnauthorized, "this TOTP code has already been used; wait for the next one"},
 	"totp_not_found":                         {http.StatusNotFound, "TOTP registration not found"},
 	"unable_to_auth_magic_link":              {http.StatusUnauthorized, "the magic link is invalid, expired or already used"},
 	"unable_to_auth_oauth_token":             {http.StatusUnauthorized, "the OAuth token is invalid, expired or already used"},
 	"unable_to_auth_otp_code":                {http.StatusUnauthorized, "the code is invalid, expired or already used"},
+	"unable_to_authenticate_recovery_code":   {http.StatusUnauthorized, "the recovery code is incorrect or already used"},
+	"unable_to_authenticate_totp":            {http.StatusUnauthorized, "the TOTP code is incorrect"},
 	"unauthorized_credentials":               {http.StatusUnauthorized, "internal error"},
 	"user_already_active":                    {http.StatusBadRequest, "the user is already active"},
 	"user_not_found":                         {http.StatusNotFound, "user not found"},
 	"weak_password":                          {http.StatusBadRequest, "the password is too weak"},
 	"webauthn_registration_not_found":        {http.StatusNotFound, "WebAuthn registration not found"},
+
+	// Crypto wallets (consumer), apart so that their long names do not realign the table above.
+	"crypto_wallet_type_incompatible_with_siwe": {http.StatusBadRequest, "Sign-In with Ethereum parameters are for Ethereum wallets only"},
+	"duplicate_wallet_address":                  {http.StatusBadRequest, "the crypto wallet belongs to another account"},
+	"invalid_ethereum_address":                  {http.StatusBadRequest, "the Ethereum address is invalid"},
+	"invalid_signature":                         {http.StatusBadRequest, "the signature is malformed"},
+	"invalid_siwe_chain_id":                     {http.StatusBadRequest, "the SIWE chain ID is invalid"},
+	"invalid_siwe_domain":                       {http.StatusBadRequest, "the SIWE domain is invalid"},
+	"invalid_siwe_message_request_id":           {http.StatusBadRequest, "the SIWE request ID is invalid"},
+	"invalid_siwe_resource":                     {http.StatusBadRequest, "a SIWE resource is invalid"},
+	"invalid_siwe_statement":                    {http.StatusBadRequest, "the SIWE statement is invalid"},
+	"invalid_siwe_uri":                          {http.StatusBadRequest, "the SIWE URI is invalid"},
+	"invalid_solana_address":                    {http.StatusBadRequest, "the Solana address is invalid"},
+	"invalid_wallet_type":                       {http.StatusBadRequest, "the crypto wallet type is invalid"},
+	"siwe_message_not_valid_yet":                {http.StatusBadRequest, "the SIWE message is not valid yet"},
+	"unable_to_authenticate_crypto_wallet":      {http.StatusUnauthorized, "the crypto wallet signature could not be verified"},
 }
 
 // internalTypes are error types that mean authsvc itself is wrong, whatever their HTTP status:

@@ -43,6 +43,14 @@ func (e *Emulator) consumerRoutes() []route {
 		{"POST /v1/passwords/email/reset", authRequired, e.passwordResetByEmail},
 		{"POST /v1/passwords/existing_password/reset", authRequired, e.passwordResetExisting},
 		{"POST /v1/passwords/session/reset", authRequired, e.passwordResetBySession},
+		// TOTPs
+		{"POST /v1/totps", authRequired, e.totpCreate},
+		{"POST /v1/totps/authenticate", authRequired, e.totpAuthenticate},
+		{"POST /v1/totps/recovery_codes", authRequired, e.totpRecoveryCodes},
+		{"POST /v1/totps/recover", authRequired, e.totpRecover},
+		// crypto wallets
+		{"POST /v1/crypto_wallets/authenticate/start", authRequired, e.walletAuthStart},
+		{"POST /v1/crypto_wallets/authenticate", authRequired, e.walletAuthenticate},
 		// sessions (the JWKS path is in stytchRoutes: both project types serve it)
 		{"GET /v1/sessions", authRequired, e.userSessionsGet},
 		{"POST /v1/sessions/authenticate", authRequired, e.userSessionsAuthenticate},

@@ -179,6 +179,10 @@ type factor struct {
 
 	EmbeddableMagicLinkFactor *embeddedFactor `json:"embeddable_magic_link_factor,omitempty"`
 	OAuthFactor               *oauthFactor    `json:"-"` // written under the provider's name (consumer_oauth.go)
+
+	AuthenticatorAppFactor *authenticatorAppFactor `json:"authenticator_app_factor,omitempty"`
+	RecoveryCodeFactor     *recoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
+	CryptoWalletFactor     *cryptoWalletFactor     `json:"crypto_wallet_factor,omitempty"`
 }
 
 // embeddedFactor is the factor of a consumer embeddable magic link.

@@ -119,7 +119,9 @@ type consumerStore struct {
 	otps           map[string]*userOTP // by method_id
 	migrations     map[string]string   // external token -> email
 	resets         map[string]*passwordReset
-	oauth          *oauthStore // consumer_oauth.go; made on first use
+	oauth          *oauthStore                 // consumer_oauth.go; made on first use
+	totps          map[string]*userTOTP        // by user ID (consumer_totps.go)
+	walletChalls   map[string]*walletChallenge // by wallet (consumer_crypto_wallets.go)
 }
 
 func newConsumerStore() *consumerStore {
@@ -131,6 +133,8 @@ func newConsumerStore() *consumerStore {
 		otps:           map[string]*userOTP{},
 		migrations:     map[string]string{},
 		resets:         map[string]*passwordReset{},
+		totps:          map[string]*userTOTP{},
+		walletChalls:   map[string]*walletChallenge{},
 	}
 }
 

@@ -130,7 +130,8 @@ func (x *Policy) GetRetrySafeBecause() string {
 type Budget struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The limit's name: send_ip, send_email, send_phone, send_phone_prefix,
-	// send_caller, check_ip, check_failures_target, check_failures_ip (the
+	// send_caller, check_ip, check_failures_target, check_failures_ip,
+	// check_failures_recovery (the
 	// label of authsvc_admission_rejections_total).
 	Limit string `protobuf:"bytes,1,opt,name=limit,proto3" json:"limit,omitempty"`
 	// The key's parts; the budget applies to their combination, and a call
