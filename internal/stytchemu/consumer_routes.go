@@ -43,6 +43,13 @@ func (e *Emulator) consumerRoutes() []route {
 		{"POST /v1/passwords/email/reset", authRequired, e.passwordResetByEmail},
 		{"POST /v1/passwords/existing_password/reset", authRequired, e.passwordResetExisting},
 		{"POST /v1/passwords/session/reset", authRequired, e.passwordResetBySession},
+		// WebAuthn
+		{"POST /v1/webauthn/register/start", authRequired, e.webauthnRegisterStart},
+		{"POST /v1/webauthn/register", authRequired, e.webauthnRegister},
+		{"POST /v1/webauthn/authenticate/start", authRequired, e.webauthnAuthenticateStart},
+		{"POST /v1/webauthn/authenticate", authRequired, e.webauthnAuthenticate},
+		{"PUT /v1/webauthn/{webauthn_registration_id}", authRequired, e.webauthnUpdate},
+		{"GET /v1/webauthn/credentials/{user_id}/{domain}", authRequired, e.webauthnListCredentials},
 		// sessions (the JWKS path is in stytchRoutes: both project types serve it)
 		{"GET /v1/sessions", authRequired, e.userSessionsGet},
 		{"POST /v1/sessions/authenticate", authRequired, e.userSessionsAuthenticate},

@@ -71,6 +71,15 @@
 //	POST   /v1/passwords | passwords/authenticate | strength_check | migrate
 //	POST   /v1/passwords/email/reset/start | email/reset
 //	POST   /v1/passwords/existing_password/reset | session/reset
+//	POST   /v1/webauthn/register/start | register | authenticate/start | authenticate
+//	PUT    /v1/webauthn/{webauthn_registration_id}
+//	GET    /v1/webauthn/credentials/{user_id}/{domain}
+//
+// WebAuthn runs the real ceremony (go-webauthn): single-use challenges, origin and RP ID checks
+// (the domain is the RP ID; https://{domain} and the redirect URL's origin are accepted),
+// attestation none and packed, and a signature counter that must increase. Registrations show
+// in the user's webauthn_registrations and the session factor is webauthn /
+// webauthn_registration.
 //
 // Consumer session JWTs
 // carry iss stytch.com/{project_id}, aud [project_id], sub = user ID, iat, nbf,

@@ -178,6 +178,14 @@ type factor struct {
 	PhoneNumberFactor   *phoneFactor `json:"phone_number_factor,omitempty"`
 
 	EmbeddableMagicLinkFactor *embeddedFactor `json:"embeddable_magic_link_factor,omitempty"`
+	WebAuthnFactor            *webauthnFactor `json:"webauthn_factor,omitempty"`
+}
+
+// webauthnFactor is the factor of a passkey or security key (consumer_webauthn.go).
+type webauthnFactor struct {
+	WebAuthnRegistrationID string `json:"webauthn_registration_id"`
+	Domain                 string `json:"domain"`
+	UserAgent              string `json:"user_agent"`
 }
 
 // embeddedFactor is the factor of a consumer embeddable magic link.

@@ -119,6 +119,7 @@ type consumerStore struct {
 	otps           map[string]*userOTP // by method_id
 	migrations     map[string]string   // external token -> email
 	resets         map[string]*passwordReset
+	webauthn       *webauthnStore // consumer_webauthn.go
 }
 
 func newConsumerStore() *consumerStore {
@@ -130,6 +131,7 @@ func newConsumerStore() *consumerStore {
 		otps:           map[string]*userOTP{},
 		migrations:     map[string]string{},
 		resets:         map[string]*passwordReset{},
+		webauthn:       newWebAuthnStore(),
 	}
 }
 
