@@ -42,6 +42,7 @@ type Consumer struct {
 	sessions   consumerv1.SessionsServiceClient
 	users      consumerv1.UsersServiceClient
 	passwords  consumerv1.PasswordsServiceClient
+	webauthn   consumerv1.WebAuthnServiceClient
 }
 
 // MagicLinks is authsvc.consumer.v1.MagicLinksService: email login and sign-up links, invites,
@@ -61,6 +62,10 @@ func (c *Consumer) Users() consumerv1.UsersServiceClient { return c.users }
 // Passwords is authsvc.consumer.v1.PasswordsService: password sign-up, login, resets, migration
 // and strength checks.
 func (c *Consumer) Passwords() consumerv1.PasswordsServiceClient { return c.passwords }
+
+// WebAuthn is authsvc.consumer.v1.WebAuthnService: passkey and security-key registration and
+// login, renaming and listing credentials.
+func (c *Consumer) WebAuthn() consumerv1.WebAuthnServiceClient { return c.webauthn }
 
 // New returns a client for the authsvc gRPC API at target (a gRPC target: "authsvc.ns.svc:9090",
 // "dns:///authsvc-headless.ns.svc:9090", "localhost:9090").
@@ -139,6 +144,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		sessions:   consumerv1.NewSessionsServiceClient(conn),
 		users:      consumerv1.NewUsersServiceClient(conn),
 		passwords:  consumerv1.NewPasswordsServiceClient(conn),
+		webauthn:   consumerv1.NewWebAuthnServiceClient(conn),
 	}
 	if c.tokens != nil {
 		c.tokens.issue = func(ctx context.Context, req *m2mv1.IssueTokenRequest) (*m2mv1.IssueTokenResponse, error) {

@@ -65,6 +65,7 @@ func main() {
 		_ consumerv1.SessionsServiceClient   = c.Consumer().Sessions()
 		_ consumerv1.UsersServiceClient      = c.Consumer().Users()
 		_ consumerv1.PasswordsServiceClient  = c.Consumer().Passwords()
+		_ consumerv1.WebAuthnServiceClient   = c.Consumer().WebAuthn()
 		_ *grpc.ClientConn              = c.Conn()
 		_ []string                      = client.RetriedMethods()
 		_ func(context.Context) (string, error) = c.AccessToken

@@ -198,6 +198,13 @@ func consumerSampleRequests() map[string]proto.Message {
 			Email: sandbox, ExistingPassword: password, NewPassword: password + "!",
 		},
 		consumerv1.PasswordsService_SessionReset_FullMethodName: &consumerv1.PasswordsServiceSessionResetRequest{Password: password},
+
+		consumerv1.WebAuthnService_RegisterStart_FullMethodName:     &consumerv1.WebAuthnServiceRegisterStartRequest{UserId: user, Domain: "localhost"},
+		consumerv1.WebAuthnService_Register_FullMethodName:          &consumerv1.WebAuthnServiceRegisterRequest{UserId: user, PublicKeyCredential: "{}"},
+		consumerv1.WebAuthnService_AuthenticateStart_FullMethodName: &consumerv1.WebAuthnServiceAuthenticateStartRequest{Domain: "localhost"},
+		consumerv1.WebAuthnService_Authenticate_FullMethodName:      &consumerv1.WebAuthnServiceAuthenticateRequest{PublicKeyCredential: "{}"},
+		consumerv1.WebAuthnService_Update_FullMethodName:            &consumerv1.WebAuthnServiceUpdateRequest{WebauthnRegistrationId: id("webauthn-registration"), Name: "Laptop"},
+		consumerv1.WebAuthnService_ListCredentials_FullMethodName:   &consumerv1.WebAuthnServiceListCredentialsRequest{UserId: user, Domain: "localhost"},
 	}
 }
 
@@ -498,6 +505,9 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{consumerv1.SessionsService_Migrate_FullMethodName, caller{m2mScopes: []string{"write:sessions"}}, "", codes.OK},
 		{consumerv1.PasswordsService_SessionReset_FullMethodName, none, "", codes.Unauthenticated},
 		{consumerv1.PasswordsService_Migrate_FullMethodName, member, org, codes.PermissionDenied},
+		{consumerv1.WebAuthnService_AuthenticateStart_FullMethodName, none, "", codes.OK},
+		{consumerv1.WebAuthnService_Register_FullMethodName, none, "", codes.Unauthenticated},
+		{consumerv1.WebAuthnService_Register_FullMethodName, caller{m2mScopes: []string{"read:users"}}, "", codes.PermissionDenied},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {

@@ -71,6 +71,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 	consumerDescs := []*grpc.ServiceDesc{
 		&consumerv1.MagicLinksService_ServiceDesc, &consumerv1.OTPsService_ServiceDesc, &consumerv1.SessionsService_ServiceDesc,
 		&consumerv1.UsersService_ServiceDesc, &consumerv1.PasswordsService_ServiceDesc,
+		&consumerv1.WebAuthnService_ServiceDesc,
 	}
 	if set.consumer != nil {
 		// users checks user sessions for the access layer (chain.go) and the consumer
@@ -81,6 +82,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 			server.Service{Desc: &consumerv1.SessionsService_ServiceDesc, Impl: service.NewConsumerSessions(a.consumer, users, a.consumerJWKS, a.shared.revocations, now, log), RegisterGateway: consumerv1.RegisterSessionsServiceHandler},
 			server.Service{Desc: &consumerv1.UsersService_ServiceDesc, Impl: service.NewUsers(a.consumer, a.shared.revocations, now, log), RegisterGateway: consumerv1.RegisterUsersServiceHandler},
 			server.Service{Desc: &consumerv1.PasswordsService_ServiceDesc, Impl: service.NewPasswords(a.consumer, redirects, log), RegisterGateway: consumerv1.RegisterPasswordsServiceHandler},
+			server.Service{Desc: &consumerv1.WebAuthnService_ServiceDesc, Impl: service.NewWebAuthn(a.consumer, log), RegisterGateway: consumerv1.RegisterWebAuthnServiceHandler},
 		)
 	} else {
 		out.off = append(out.off, newOffAPI(consumerOff, consumerDescs))
