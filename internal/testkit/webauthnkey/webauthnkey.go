@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -365,4 +366,59 @@ func encMode() cbor.EncMode {
 		panic(err) // the options are constant: an error is a programming mistake
 	}
 	return m
+}
+
+// state is an authenticator saved between processes (MarshalJSON, Load).
+type state struct {
+	Alg        Alg     `json:"alg"`
+	Options    Options `json:"options"`
+	PrivateKey []byte  `json:"private_key"` // PKCS #8
+	CredID     []byte  `json:"credential_id"`
+	UserHandle []byte  `json:"user_handle"`
+	RPID       string  `json:"rp_id"`
+	SignCount  uint32  `json:"sign_count"`
+}
+
+// MarshalJSON saves the authenticator, private key included, so that a later process (Load) can
+// sign with the same credential: the example authenticator keeps it in a file between the
+// register and the login of a walk-through. Test keys only.
+func (a *Authenticator) MarshalJSON() ([]byte, error) {
+	var key any = a.ec
+	if a.alg == RS256 {
+		key = a.rsa
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return json.Marshal(state{
+		Alg: a.alg, Options: a.opts, PrivateKey: der, CredID: a.credID,
+		UserHandle: a.userHandle, RPID: a.rpID, SignCount: a.signCount,
+	})
+}
+
+// Load restores an authenticator saved with MarshalJSON.
+func Load(data []byte) (*Authenticator, error) {
+	var s state
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("webauthnkey: %w", err)
+	}
+	key, err := x509.ParsePKCS8PrivateKey(s.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("webauthnkey: %w", err)
+	}
+	a := &Authenticator{alg: s.Alg, opts: s.Options, credID: s.CredID, userHandle: s.UserHandle, rpID: s.RPID, signCount: s.SignCount}
+	var ok bool
+	switch s.Alg {
+	case ES256:
+		a.ec, ok = key.(*ecdsa.PrivateKey)
+	case RS256:
+		a.rsa, ok = key.(*rsa.PrivateKey)
+	}
+	if !ok || len(a.credID) == 0 {
+		return nil, errors.New("webauthnkey: the saved key does not match its algorithm")
+	}
+	return a, nil
 }
