@@ -271,3 +271,28 @@ func TestConsumerWebAuthnStartValidation(t *testing.T) {
 		}, 200, "", func(t *testing.T, w *cworld, r response) { assert.Equal(t, w.alice.ID, r.str("user_id")) }},
 	})
 }
+
+// A login with a session in the request adds the factor to that session; a session of another
+// user is refused.
+func TestConsumerWebAuthnExtendsSession(t *testing.T) {
+	w := newConsumerWorld(t)
+	key := newKey(t, webauthnkey.ES256, webauthnkey.Options{})
+	require.Equal(t, http.StatusOK, w.waRegister(t, w.alice.ID, key, waOrigin, nil).status)
+	before := len(w.h.do(post("/v1/sessions/authenticate", map[string]any{"session_token": w.aliceSes.Token})).obj("session")["authentication_factors"].([]any))
+
+	r := w.h.do(post("/v1/webauthn/authenticate", map[string]any{
+		"public_key_credential": w.waAssertion(t, w.alice.ID, key, waOrigin), "session_token": w.aliceSes.Token,
+	}))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, w.aliceSes.Token, r.str("session_token"), "the same session")
+	factors, _ := r.obj("session")["authentication_factors"].([]any)
+	require.Len(t, factors, before+1)
+	assert.Equal(t, "webauthn", factors[len(factors)-1].(map[string]any)["type"])
+
+	bobSes, err := w.h.emu.CreateUserSession(w.bob.ID, time.Hour)
+	require.NoError(t, err)
+	r = w.h.do(post("/v1/webauthn/authenticate", map[string]any{
+		"public_key_credential": w.waAssertion(t, w.alice.ID, key, waOrigin), "session_token": bobSes.Token,
+	}))
+	assert.Equal(t, http.StatusBadRequest, r.status, "%s", r.raw)
+}

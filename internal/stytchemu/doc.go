@@ -91,8 +91,8 @@
 // Consumer test helpers: CreateUser(UserParams), CreateUserSession /
 // CreateUserSessionWithClaims (a live session and its JWT without the HTTP
 // login), SeedUserFactor (a password, TOTP, WebAuthn, OAuth, crypto-wallet or
-// biometric record, so the factor deletes are testable: the emulator has no
-// flows that create them), AddMigrationToken (an external identity provider
+// biometric record without its flow, so the factor deletes are testable),
+// AddMigrationToken (an external identity provider
 // token that sessions/migrate accepts). They fail on a B2B project.
 //
 // Test helpers (the HTTP API does all of this too): CreateOrganization,

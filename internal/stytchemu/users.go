@@ -46,8 +46,10 @@ type userPhone struct {
 	Verified    bool   `json:"verified"`
 }
 
-// Factor kinds a user can hold besides emails and phones. Only tests create
-// the last five (SeedUserFactor); the emulator has no flows for them.
+// Factor kinds a user can hold besides emails and phones. WebAuthn
+// registrations come from the WebAuthn routes (consumer_webauthn.go) or, as
+// records with no credential behind them, from SeedUserFactor, which alone
+// creates the other four.
 const (
 	FactorPassword  = "password"
 	FactorTOTP      = "totp"
