@@ -153,6 +153,18 @@ func TestConsumerWebAuthnRegisterAndLogin(t *testing.T) {
 				require.Equal(t, codes.OK, st.Code(), st.Message())
 				require.Len(t, got.GetUser().GetWebauthnRegistrations(), 1)
 
+				// Checked locally from its JWT, the session shows the same factor, details included.
+				chk := &consumerv1.SessionsServiceAuthenticateResponse{}
+				st = e.grpcCall(t, consumerSessionsSvc+"Authenticate", &consumerv1.SessionsServiceAuthenticateRequest{
+					Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: res.GetSessionJwt()},
+				}, chk)
+				require.Equal(t, codes.OK, st.Code(), st.Message())
+				assert.Equal(t, consumerv1.SessionVerifier_SESSION_VERIFIER_LOCAL, chk.GetVerifiedBy())
+				local := chk.GetSession().GetAuthenticationFactors()
+				require.Len(t, local, 1)
+				assert.Equal(t, consumerv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_WEBAUTHN, local[0].GetType())
+				assert.Equal(t, reg.GetWebauthnRegistrationId(), local[0].GetWebauthnFactor().GetWebauthnRegistrationId())
+
 				// Replayed: its challenge was used.
 				_, st = login(t, call, a)
 				requireWebAuthnRefused(t, st)

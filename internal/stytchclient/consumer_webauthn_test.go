@@ -152,3 +152,20 @@ func TestConsumerWebAuthnIsConsumerOnly(t *testing.T) {
 	require.Error(t, err)
 	assert.Zero(t, h.emu.Requests("*"))
 }
+
+// SetDetails reads a factor's detail objects from a session JWT's claim (kept by name by the
+// verifier) and leaves type, method and times alone.
+func TestUserAuthenticationFactorSetDetails(t *testing.T) {
+	f := sc.UserAuthenticationFactor{AuthenticationFactor: sc.AuthenticationFactor{Type: "webauthn", DeliveryMethod: "webauthn_registration"}}
+	require.NoError(t, f.SetDetails(map[string]any{
+		"webauthn_factor": map[string]any{"webauthn_registration_id": "webauthn-registration-test-1", "domain": "example.com"},
+		"unknown_factor":  map[string]any{"x": 1},
+	}))
+	assert.Equal(t, "webauthn", f.Type)
+	assert.Equal(t, "webauthn_registration", f.DeliveryMethod)
+	require.NotNil(t, f.WebAuthnFactor)
+	assert.Equal(t, sc.WebAuthnFactor{WebAuthnRegistrationID: "webauthn-registration-test-1", Domain: "example.com"}, *f.WebAuthnFactor)
+
+	require.Error(t, f.SetDetails(map[string]any{"webauthn_factor": "not an object"}))
+	assert.NotNil(t, f.WebAuthnFactor, "a bad claim changes nothing")
+}
