@@ -470,7 +470,7 @@ func (e *Emulator) webauthnAuthenticate(rq *request) (any, error) {
 	}
 	r.cred.Authenticator.SignCount = cred.Authenticator.SignCount
 	r.cred.Flags = cred.Flags
-	res, err := e.finishUserAuth(u, ss, webauthnFactorOf(r, fmtString(r.wire["user_agent"]), rq.now), in.userSessionArgs, rq.now)
+	res, err := e.finishUserAuth(u, ss, webauthnFactorOf(r, wireString(r.wire["user_agent"]), rq.now), in.userSessionArgs, rq.now)
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +479,8 @@ func (e *Emulator) webauthnAuthenticate(rq *request) (any, error) {
 	return res, nil
 }
 
-func fmtString(v any) string {
+// wireString reads a string member of a wire object.
+func wireString(v any) string {
 	s, _ := v.(string)
 	return s
 }
