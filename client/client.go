@@ -45,6 +45,7 @@ type Consumer struct {
 	oauth      consumerv1.OAuthServiceClient
 	totps      consumerv1.TOTPsServiceClient
 	wallets    consumerv1.CryptoWalletsServiceClient
+	webauthn   consumerv1.WebAuthnServiceClient
 }
 
 // MagicLinks is authsvc.consumer.v1.MagicLinksService: email login and sign-up links, invites,
@@ -75,6 +76,10 @@ func (c *Consumer) TOTPs() consumerv1.TOTPsServiceClient { return c.totps }
 
 // CryptoWallets is authsvc.consumer.v1.CryptoWalletsService: Ethereum and Solana wallet sign-in.
 func (c *Consumer) CryptoWallets() consumerv1.CryptoWalletsServiceClient { return c.wallets }
+
+// WebAuthn is authsvc.consumer.v1.WebAuthnService: passkey and security-key registration and
+// login, renaming and listing credentials.
+func (c *Consumer) WebAuthn() consumerv1.WebAuthnServiceClient { return c.webauthn }
 
 // New returns a client for the authsvc gRPC API at target (a gRPC target: "authsvc.ns.svc:9090",
 // "dns:///authsvc-headless.ns.svc:9090", "localhost:9090").
@@ -156,6 +161,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		oauth:      consumerv1.NewOAuthServiceClient(conn),
 		totps:      consumerv1.NewTOTPsServiceClient(conn),
 		wallets:    consumerv1.NewCryptoWalletsServiceClient(conn),
+		webauthn:   consumerv1.NewWebAuthnServiceClient(conn),
 	}
 	if c.tokens != nil {
 		c.tokens.issue = func(ctx context.Context, req *m2mv1.IssueTokenRequest) (*m2mv1.IssueTokenResponse, error) {

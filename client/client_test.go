@@ -119,6 +119,13 @@ func TestEveryServiceIsReachable(t *testing.T) {
 			}
 			return err
 		}},
+		{"consumer WebAuthnService", func(ctx context.Context) error {
+			resp, err := c.Consumer().WebAuthn().AuthenticateStart(ctx, &consumerv1.WebAuthnServiceAuthenticateStartRequest{Domain: "localhost"})
+			if err == nil {
+				assert.Contains(t, resp.GetPublicKeyCredentialRequestOptions(), `"challenge"`)
+			}
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {

@@ -68,6 +68,7 @@ func main() {
 		_ consumerv1.OAuthServiceClient      = c.Consumer().OAuth()
 		_ consumerv1.TOTPsServiceClient      = c.Consumer().TOTPs()
 		_ consumerv1.CryptoWalletsServiceClient = c.Consumer().CryptoWallets()
+		_ consumerv1.WebAuthnServiceClient   = c.Consumer().WebAuthn()
 		_ *grpc.ClientConn              = c.Conn()
 		_ []string                      = client.RetriedMethods()
 		_ func(context.Context) (string, error) = c.AccessToken

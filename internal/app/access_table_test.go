@@ -213,6 +213,12 @@ func consumerSampleRequests() map[string]proto.Message {
 		consumerv1.CryptoWalletsService_Authenticate_FullMethodName: &consumerv1.CryptoWalletsServiceAuthenticateRequest{
 			CryptoWalletType: consumerv1.CryptoWalletType_CRYPTO_WALLET_TYPE_ETHEREUM, CryptoWalletAddress: "0x52908400098527886E0F7030069857D2E4169EE7", Signature: "0x00",
 		},
+		consumerv1.WebAuthnService_RegisterStart_FullMethodName:     &consumerv1.WebAuthnServiceRegisterStartRequest{UserId: user, Domain: "localhost"},
+		consumerv1.WebAuthnService_Register_FullMethodName:          &consumerv1.WebAuthnServiceRegisterRequest{UserId: user, PublicKeyCredential: "{}"},
+		consumerv1.WebAuthnService_AuthenticateStart_FullMethodName: &consumerv1.WebAuthnServiceAuthenticateStartRequest{Domain: "localhost"},
+		consumerv1.WebAuthnService_Authenticate_FullMethodName:      &consumerv1.WebAuthnServiceAuthenticateRequest{PublicKeyCredential: "{}"},
+		consumerv1.WebAuthnService_Update_FullMethodName:            &consumerv1.WebAuthnServiceUpdateRequest{WebauthnRegistrationId: id("webauthn-registration"), Name: "Laptop"},
+		consumerv1.WebAuthnService_ListCredentials_FullMethodName:   &consumerv1.WebAuthnServiceListCredentialsRequest{UserId: user, Domain: "localhost"},
 	}
 }
 
@@ -525,6 +531,9 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{consumerv1.TOTPsService_RecoveryCodes_FullMethodName, member, org, codes.PermissionDenied},
 		{consumerv1.CryptoWalletsService_AuthenticateStart_FullMethodName, none, "", codes.OK},
 		{consumerv1.CryptoWalletsService_Authenticate_FullMethodName, none, "", codes.OK},
+		{consumerv1.WebAuthnService_AuthenticateStart_FullMethodName, none, "", codes.OK},
+		{consumerv1.WebAuthnService_Register_FullMethodName, none, "", codes.Unauthenticated},
+		{consumerv1.WebAuthnService_Register_FullMethodName, caller{m2mScopes: []string{"read:users"}}, "", codes.PermissionDenied},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s %v", tt.method, tt.want), func(t *testing.T) {

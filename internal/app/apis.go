@@ -73,6 +73,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 		&consumerv1.UsersService_ServiceDesc, &consumerv1.PasswordsService_ServiceDesc,
 		&consumerv1.OAuthService_ServiceDesc,
 		&consumerv1.TOTPsService_ServiceDesc, &consumerv1.CryptoWalletsService_ServiceDesc,
+		&consumerv1.WebAuthnService_ServiceDesc,
 	}
 	if set.consumer != nil {
 		// users checks user sessions for the access layer (chain.go) and the consumer
@@ -86,6 +87,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 			server.Service{Desc: &consumerv1.OAuthService_ServiceDesc, Impl: service.NewConsumerOAuth(a.consumer, set.consumer.publicToken, redirects, log), RegisterGateway: consumerv1.RegisterOAuthServiceHandler},
 			server.Service{Desc: &consumerv1.TOTPsService_ServiceDesc, Impl: service.NewTOTPs(a.consumer, log), RegisterGateway: consumerv1.RegisterTOTPsServiceHandler},
 			server.Service{Desc: &consumerv1.CryptoWalletsService_ServiceDesc, Impl: service.NewCryptoWallets(a.consumer, log), RegisterGateway: consumerv1.RegisterCryptoWalletsServiceHandler},
+			server.Service{Desc: &consumerv1.WebAuthnService_ServiceDesc, Impl: service.NewWebAuthn(a.consumer, log), RegisterGateway: consumerv1.RegisterWebAuthnServiceHandler},
 		)
 	} else {
 		out.off = append(out.off, newOffAPI(consumerOff, consumerDescs))

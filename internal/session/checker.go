@@ -527,7 +527,11 @@ func userSessionFromClaims(c *verify.SessionClaims) stytchclient.UserSession {
 	if len(c.AuthenticationFactors) > 0 {
 		s.AuthenticationFactors = make([]stytchclient.UserAuthenticationFactor, 0, len(c.AuthenticationFactors))
 		for _, f := range c.AuthenticationFactors {
-			s.AuthenticationFactors = append(s.AuthenticationFactors, stytchclient.UserAuthenticationFactor{AuthenticationFactor: factorFromClaims(f)})
+			uf := stytchclient.UserAuthenticationFactor{AuthenticationFactor: factorFromClaims(f)}
+			// The JWT's claim was signed by Stytch, so its details decode; one that does not keeps
+			// the factor's type, method and times, which are what access decisions use.
+			_ = uf.SetDetails(f.Other)
+			s.AuthenticationFactors = append(s.AuthenticationFactors, uf)
 		}
 	}
 	return s

@@ -1,5 +1,7 @@
 package stytchclient
 
+import "encoding/json"
+
 // Consumer project objects (Stytch's api_user_v1_* and api_session_v1_* schemas). Names start
 // with User where Stytch's object is the user's (User, UserSession, UserAuthenticationFactor) so
 // they never collide with the B2B ones (Member, MemberSessionInfo, AuthenticationFactor); see the
@@ -121,6 +123,34 @@ type UserAuthenticationFactor struct {
 	FacebookOAuthFactor       *OAuthFactor               `json:"facebook_oauth_factor,omitempty"`
 	// The other OAuth providers' factors (consumer_oauth.go).
 	ConsumerOAuthFactors
+}
+
+// SetDetails fills the factor's detail objects (webauthn_factor, crypto_wallet_factor,
+// authenticator_app_factor, ...) from details, the factor's other JSON members by name, as a
+// session JWT's claim carries them: so a session checked locally shows the same factor as one
+// Stytch returned. Type, delivery method and times are not touched.
+func (f *UserAuthenticationFactor) SetDetails(details map[string]any) error {
+	if len(details) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	var d UserAuthenticationFactor
+	if err := json.Unmarshal(b, &d); err != nil {
+		return err
+	}
+	d.Type, d.DeliveryMethod = f.Type, f.DeliveryMethod
+	d.LastAuthenticatedAt, d.CreatedAt, d.UpdatedAt = f.LastAuthenticatedAt, f.CreatedAt, f.UpdatedAt
+	if d.EmailFactor == nil {
+		d.EmailFactor = f.EmailFactor
+	}
+	if d.PhoneNumberFactor == nil {
+		d.PhoneNumberFactor = f.PhoneNumberFactor
+	}
+	*f = d
+	return nil
 }
 
 // WebAuthnFactor is a passkey or security-key factor.

@@ -40,7 +40,7 @@ func resolveProjectType(p ProjectType) (ProjectType, error) {
 
 // consumerPrefixes are the path prefixes of consumer-only endpoints. The consumer JWKS path is
 // not among them: a B2B client may fetch it too (FetchConsumerJWKS).
-var consumerPrefixes = []string{"/v1/users", "/v1/magic_links", "/v1/otps", "/v1/sessions", "/v1/passwords", "/v1/totps", "/v1/crypto_wallets"}
+var consumerPrefixes = []string{"/v1/users", "/v1/magic_links", "/v1/otps", "/v1/sessions", "/v1/passwords", "/v1/totps", "/v1/crypto_wallets", "/v1/webauthn", "/v1/oauth"}
 
 // endpointProject returns the project type an endpoint template belongs to, or "" for endpoints
 // both kinds serve (M2M, the token endpoint, the consumer JWKS).

@@ -127,8 +127,9 @@ func (e *Emulator) CreateUserSessionWithClaims(userID string, d time.Duration, c
 	return UserSession{ID: ss.id, Token: ss.token, JWT: j, UserID: u.id, ExpiresAt: ss.expiresAt}, nil
 }
 
-// SeedUserFactor gives a user a factor the emulator has no flow for, so the
-// factor-delete endpoints have something to delete. kind is FactorPassword,
+// SeedUserFactor gives a user a factor record without its flow, so the
+// factor-delete endpoints have something to delete (a seeded WebAuthn
+// registration has no credential: it cannot log in). kind is FactorPassword,
 // FactorTOTP, FactorWebAuthn, FactorOAuth, FactorCrypto or FactorBiometric;
 // it returns the new factor's ID.
 func (e *Emulator) SeedUserFactor(userID, kind string) (string, error) {

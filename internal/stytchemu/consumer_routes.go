@@ -51,6 +51,13 @@ func (e *Emulator) consumerRoutes() []route {
 		// crypto wallets
 		{"POST /v1/crypto_wallets/authenticate/start", authRequired, e.walletAuthStart},
 		{"POST /v1/crypto_wallets/authenticate", authRequired, e.walletAuthenticate},
+		// WebAuthn
+		{"POST /v1/webauthn/register/start", authRequired, e.webauthnRegisterStart},
+		{"POST /v1/webauthn/register", authRequired, e.webauthnRegister},
+		{"POST /v1/webauthn/authenticate/start", authRequired, e.webauthnAuthenticateStart},
+		{"POST /v1/webauthn/authenticate", authRequired, e.webauthnAuthenticate},
+		{"PUT /v1/webauthn/{webauthn_registration_id}", authRequired, e.webauthnUpdate},
+		{"GET /v1/webauthn/credentials/{user_id}/{domain}", authRequired, e.webauthnListCredentials},
 		// sessions (the JWKS path is in stytchRoutes: both project types serve it)
 		{"GET /v1/sessions", authRequired, e.userSessionsGet},
 		{"POST /v1/sessions/authenticate", authRequired, e.userSessionsAuthenticate},

@@ -74,6 +74,15 @@
 //	GET    /v1/public/oauth/{provider}/start (no Basic auth: ?public_token=, PublicToken)
 //	GET    /emulator/oauth/{provider}/consent (the stand-in provider's consent page)
 //	POST   /v1/oauth/attach | oauth/authenticate (see consumer_oauth.go for the flow)
+//	POST   /v1/webauthn/register/start | register | authenticate/start | authenticate
+//	PUT    /v1/webauthn/{webauthn_registration_id}
+//	GET    /v1/webauthn/credentials/{user_id}/{domain}
+//
+// WebAuthn runs the real ceremony (go-webauthn): single-use challenges, origin and RP ID checks
+// (the domain is the RP ID; https://{domain} and the redirect URL's origin are accepted),
+// attestation none and packed, and a signature counter that must increase. Registrations show
+// in the user's webauthn_registrations and the session factor is webauthn /
+// webauthn_registration.
 //
 // Consumer session JWTs
 // carry iss stytch.com/{project_id}, aud [project_id], sub = user ID, iat, nbf,
@@ -85,8 +94,8 @@
 // Consumer test helpers: CreateUser(UserParams), CreateUserSession /
 // CreateUserSessionWithClaims (a live session and its JWT without the HTTP
 // login), SeedUserFactor (a password, TOTP, WebAuthn, OAuth, crypto-wallet or
-// biometric record, so the factor deletes are testable: the emulator has no
-// flows that create them), AddMigrationToken (an external identity provider
+// biometric record without its flow, so the factor deletes are testable),
+// AddMigrationToken (an external identity provider
 // token that sessions/migrate accepts). They fail on a B2B project.
 //
 // Test helpers (the HTTP API does all of this too): CreateOrganization,

@@ -183,6 +183,14 @@ type factor struct {
 	AuthenticatorAppFactor *authenticatorAppFactor `json:"authenticator_app_factor,omitempty"`
 	RecoveryCodeFactor     *recoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
 	CryptoWalletFactor     *cryptoWalletFactor     `json:"crypto_wallet_factor,omitempty"`
+	WebAuthnFactor         *webauthnFactor         `json:"webauthn_factor,omitempty"`
+}
+
+// webauthnFactor is the factor of a passkey or security key (consumer_webauthn.go).
+type webauthnFactor struct {
+	WebAuthnRegistrationID string `json:"webauthn_registration_id"`
+	Domain                 string `json:"domain"`
+	UserAgent              string `json:"user_agent"`
 }
 
 // embeddedFactor is the factor of a consumer embeddable magic link.

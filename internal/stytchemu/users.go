@@ -46,8 +46,10 @@ type userPhone struct {
 	Verified    bool   `json:"verified"`
 }
 
-// Factor kinds a user can hold besides emails and phones. Only tests create
-// the last five (SeedUserFactor); the emulator has no flows for them.
+// Factor kinds a user can hold besides emails and phones. WebAuthn
+// registrations come from the WebAuthn routes (consumer_webauthn.go) or, as
+// records with no credential behind them, from SeedUserFactor, which alone
+// creates the other four.
 const (
 	FactorPassword  = "password"
 	FactorTOTP      = "totp"
@@ -122,6 +124,7 @@ type consumerStore struct {
 	oauth          *oauthStore                 // consumer_oauth.go; made on first use
 	totps          map[string]*userTOTP        // by user ID (consumer_totps.go)
 	walletChalls   map[string]*walletChallenge // by wallet (consumer_crypto_wallets.go)
+	webauthn       *webauthnStore              // consumer_webauthn.go
 }
 
 func newConsumerStore() *consumerStore {
@@ -135,6 +138,7 @@ func newConsumerStore() *consumerStore {
 		resets:         map[string]*passwordReset{},
 		totps:          map[string]*userTOTP{},
 		walletChalls:   map[string]*walletChallenge{},
+		webauthn:       newWebAuthnStore(),
 	}
 }
 

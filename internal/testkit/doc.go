@@ -7,5 +7,7 @@
 // Of authsvc it imports only the emulator and the Stytch client (with what they import), so that
 // the in-package tests of everything else, the verifier's among them, can use it without an
 // import cycle; helpers that need the verifier or the session checker are in
-// internal/testkit/sessionkit. A helper only one package uses stays in that package's tests.
+// internal/testkit/sessionkit. internal/testkit/webauthnkey is a software WebAuthn authenticator
+// (the consumer WebAuthn tests and examples/webauthn-authenticator use it). A helper only one
+// package uses stays in that package's tests.
 package testkit
