@@ -161,6 +161,21 @@ func TestConsumerSessions(t *testing.T) {
 			resp: func() proto.Message { return &consumerv1.SessionsServiceRevokeResponse{} }, code: codes.OK,
 		},
 		{
+			svc: true, name: "Revoke by session JWT: the same JWT is refused at once, not when it expires", method: consumerSessionsSvc + "Revoke", verb: "POST", path: fixed("/v1/sessions/revoke"),
+			req: func(t *testing.T) proto.Message {
+				sess = e.userSession(t, u.ID)
+				return &consumerv1.SessionsServiceRevokeRequest{Target: &consumerv1.SessionsServiceRevokeRequest_SessionJwt{SessionJwt: sess.JWT}}
+			},
+			resp: func() proto.Message { return &consumerv1.SessionsServiceRevokeResponse{} }, code: codes.OK,
+			check: func(t *testing.T, _ proto.Message) {
+				// The JWT's signature and expiry still verify; only the revocation list can refuse it.
+				st := e.grpcCall(t, consumerSessionsSvc+"Authenticate", &consumerv1.SessionsServiceAuthenticateRequest{
+					Credential: &consumerv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: sess.JWT},
+				}, &consumerv1.SessionsServiceAuthenticateResponse{})
+				assert.Equal(t, codes.Unauthenticated, st.Code(), st.Message())
+			},
+		},
+		{
 			name: "GetJWKS", method: consumerSessionsSvc + "GetJWKS", verb: "GET", noBody: true, path: fixed("/v1/sessions/jwks"),
 			req:  func(*testing.T) proto.Message { return &consumerv1.SessionsServiceGetJWKSRequest{} },
 			resp: func() proto.Message { return &consumerv1.SessionsServiceGetJWKSResponse{} }, code: codes.OK,
