@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
@@ -33,8 +34,9 @@ func (p *Principal) HasFactor(typ string, within time.Duration) bool {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	return slices.ContainsFunc(p.Factors, func(f Factor) bool {
-		return f.Type == typ && (within <= 0 || !f.LastAuthenticatedAt.IsZero() && now.Sub(f.LastAuthenticatedAt) <= within)
+	need := session.FactorRequirement{Type: typ, Within: within}
+	return typ != "" && slices.ContainsFunc(p.Factors, func(f Factor) bool {
+		return need.SatisfiedBy(f.Type, f.DeliveryMethod, f.LastAuthenticatedAt, now)
 	})
 }
 
@@ -124,11 +126,12 @@ func userFactors(in []stytchclient.UserAuthenticationFactor) []Factor {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]stytchclient.AuthenticationFactor, 0, len(in))
+	out := make([]Factor, 0, len(in))
 	for i := range in {
-		out = append(out, in[i].AuthenticationFactor)
+		af := &in[i].AuthenticationFactor
+		out = append(out, Factor{Type: af.Type, DeliveryMethod: af.DeliveryMethod, LastAuthenticatedAt: af.LastAuthenticatedAt.Time})
 	}
-	return factorsFromSession(out)
+	return out
 }
 
 func asUserFactors(in []stytchclient.AuthenticationFactor) []stytchclient.UserAuthenticationFactor {

@@ -47,11 +47,14 @@ func (f FactorRequirement) String() string {
 	return s
 }
 
-func (f FactorRequirement) satisfiedBy(af *stytchclient.AuthenticationFactor, now time.Time) bool {
-	if f.Type != "" && af.Type != f.Type || f.DeliveryMethod != "" && af.DeliveryMethod != f.DeliveryMethod {
+// SatisfiedBy reports whether a factor of type typ and delivery method delivery, last authenticated
+// at last, meets f at now. It is the one rule for step-up checks: Sessions.Authenticate applies it
+// here, and client/authn applies it to the factors of a session it verified itself.
+func (f FactorRequirement) SatisfiedBy(typ, delivery string, last, now time.Time) bool {
+	if f.Type != "" && typ != f.Type || f.DeliveryMethod != "" && delivery != f.DeliveryMethod {
 		return false
 	}
-	return f.Within <= 0 || !af.LastAuthenticatedAt.IsZero() && now.Sub(af.LastAuthenticatedAt.Time) <= f.Within
+	return f.Within <= 0 || !last.IsZero() && now.Sub(last) <= f.Within
 }
 
 // requireFactors returns a PERMISSION_DENIED error naming the first
@@ -63,7 +66,7 @@ func requireFactors(have []stytchclient.AuthenticationFactor, want []FactorRequi
 next:
 	for _, f := range want {
 		for i := range have {
-			if f.satisfiedBy(&have[i], now) {
+			if f.SatisfiedBy(have[i].Type, have[i].DeliveryMethod, have[i].LastAuthenticatedAt.Time, now) {
 				continue next
 			}
 		}
