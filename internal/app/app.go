@@ -19,10 +19,14 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/authsvc/authsvc/gen"
 	"github.com/authsvc/authsvc/internal/callmeta"
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/gateway"
+	"github.com/authsvc/authsvc/internal/rbac"
 	"github.com/authsvc/authsvc/internal/server"
 	"github.com/authsvc/authsvc/internal/service"
 	"github.com/authsvc/authsvc/internal/session"
@@ -30,8 +34,6 @@ import (
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 	"github.com/authsvc/authsvc/internal/telemetry"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Options are the parts of the wiring that are not configuration: things tests substitute.
@@ -245,7 +247,14 @@ func (a *App) startEmulator(opts Options) (*stytchemu.Server, *stytchemu.Emulato
 // newDevEmulator starts the B2B and consumer projects of dev mode on one loopback port.
 func (a *App) newDevEmulator() (*stytchemu.Server, *stytchemu.Emulator, error) {
 	log := a.log.With("component", "stytchemu")
-	b2b, err := stytchemu.New(stytchemu.WithSandbox(), stytchemu.WithLogger(log.With("project", "b2b")))
+	policy := rbac.Example()
+	if f := a.cfg.DevRBACPolicy; f != "" {
+		var err error
+		if policy, err = rbac.LoadFile(f); err != nil {
+			return nil, nil, fmt.Errorf("AUTHSVC_DEV_RBAC_POLICY: %w", err)
+		}
+	}
+	b2b, err := stytchemu.New(stytchemu.WithSandbox(), stytchemu.WithRBACPolicy(policy), stytchemu.WithLogger(log.With("project", "b2b")))
 	if err != nil {
 		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
 	}

@@ -15,6 +15,7 @@ package rbac
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -342,4 +343,19 @@ func Parse(b []byte) (*Policy, error) {
 		return nil, err
 	}
 	return New(doc), nil
+}
+
+//go:embed example_policy.json
+var examplePolicy []byte
+
+// Example is the custom policy dev mode runs with unless told otherwise
+// (internal/rbac/example_policy.json merged into Defaults): resources
+// invoices and reports, roles billing_admin (invoices: read, write) and
+// finance (every action), and stytch_admin granted reading reports.
+func Example() *Policy {
+	p, err := Parse(examplePolicy)
+	if err != nil {
+		panic("rbac: the embedded example policy is invalid: " + err.Error())
+	}
+	return p
 }

@@ -147,3 +147,13 @@ func BenchmarkAuthorize(b *testing.B) {
 		}
 	}
 }
+
+func TestExample(t *testing.T) {
+	p := rbac.Example()
+	if !p.Allowed([]string{"billing_admin"}, "invoices", "write") || p.Allowed([]string{"billing_admin"}, "invoices", "void") {
+		t.Error("billing_admin is not invoices: [read, write]")
+	}
+	if !p.Allowed([]string{rbac.RoleAdmin}, "reports", "read") || p.Allowed([]string{rbac.RoleAdmin}, "invoices", "read") {
+		t.Error("stytch_admin is not granted reports: read alone")
+	}
+}
