@@ -109,7 +109,7 @@ func TestRBACOrganizationRoles(t *testing.T) {
 	r = w.h.do(call{method: http.MethodPut, path: path, body: map[string]any{"org_policy": map[string]any{"roles": []any{role}}}})
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	assert.Len(t, r.obj("org_policy")["roles"], 1)
-	assert.Len(t, w.h.do(get("/v1/b2b/organizations/"+w.orgA.ID)).obj("organization")["custom_roles"], 1)
+	assert.Len(t, w.h.do(get("/v1/b2b/organizations/" + w.orgA.ID)).obj("organization")["custom_roles"], 1)
 
 	m, err := w.h.emu.CreateMember(w.orgA.ID, stytchemu.MemberParams{Email: "aud@acme.test", Roles: []string{"acme_auditor"}})
 	require.NoError(t, err)
