@@ -55,9 +55,9 @@ func contractMethods(t *testing.T) []protoreflect.MethodDescriptor {
 			}
 		}
 	}
-	// 5 + 6 + 5 + 9 + 3 B2B RPCs, 10 M2M RPCs (issue 5) and 6 + 7 + 6 + 14 + 8
-	// consumer RPCs (issue 15).
-	require.Len(t, methods, 79)
+	// 5 + 6 + 5 + 9 + 3 B2B RPCs and RBACService.GetPolicy (issue 17), 10 M2M
+	// RPCs (issue 5) and 6 + 7 + 6 + 14 + 8 + 3 consumer RPCs (issue 15, OAuth).
+	require.Len(t, methods, 83)
 	return methods
 }
 

@@ -77,9 +77,12 @@ type App struct {
 	// consumer project's key cache (jwks itself when the consumer project is the M2M project).
 	b2b, consumer *stytchclient.Client
 	consumerJWKS  *verify.JWKSCache
-	shared        *sharedState // budgets, idempotency records, revocations (shared.go)
-	edge          *edgeParts   // the edge authorizer (edge.go)
-	chain         []string     // the interceptor chain's step names, outermost first
+	// policies is the B2B project's RBAC policy cache (nil when the B2B project is off): the session
+	// checker decides authorization checks on JWTs with it and RBACService serves it.
+	policies *stytchclient.PolicyCache
+	shared   *sharedState // budgets, idempotency records, revocations (shared.go)
+	edge     *edgeParts   // the edge authorizer (edge.go)
+	chain    []string     // the interceptor chain's step names, outermost first
 }
 
 // New builds authsvc from cfg. It opens the listeners but serves nothing until Run. It never calls
@@ -121,8 +124,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, err
 	}
+	// The B2B project's RBAC policy, fetched on first use (never at startup).
+	var policies session.Policies
+	if a.b2b != nil {
+		if a.policies, err = stytchclient.NewPolicyCache(stytchclient.PolicyCacheConfig{Source: a.b2b.PolicySource(), Now: opts.Now}); err != nil {
+			return nil, fmt.Errorf("RBAC policy cache: %w", err)
+		}
+		policies = a.policies
+	}
 	// The session checker of member sessions (and M2M tokens) works on the M2M project's keys.
 	checker, err := session.New(session.Config{
+		Policies:       policies,
 		ProjectID:      m2m.id,
 		Keys:           a.jwks,
 		BaseURL:        a.stytch.BaseURL(),

@@ -57,6 +57,9 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 		SessionJwt:    res.Credential.JWT,
 		VerifiedBy:    b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL,
 	}
+	if v := res.Verdict; v != nil {
+		out.Verdict = &b2bv1.AuthorizationVerdict{Authorized: v.Authorized, GrantingRoles: v.GrantingRoles}
+	}
 	if st := res.Stytch; st != nil {
 		out.VerifiedBy = b2bv1.SessionVerifier_SESSION_VERIFIER_REMOTE
 		out.Member = toMember(&st.Member)
