@@ -75,6 +75,7 @@ type PolicyCache struct {
 }
 
 type orgRoles struct {
+	roles     []rbac.Role  // the organization's custom roles
 	policy    *rbac.Policy // the project's policy with the organization's roles
 	base      *rbac.Policy // the project policy it was built on
 	fetchedAt time.Time
@@ -165,18 +166,48 @@ func (pc *PolicyCache) org(organizationID string, base *rbac.Policy) (*rbac.Poli
 	return o.policy, true
 }
 
+// withOrg is base with organizationID's custom roles, fetched unless they
+// were fetched less than MinInterval ago.
 func (pc *PolicyCache) withOrg(ctx context.Context, organizationID string, base *rbac.Policy) (*rbac.Policy, error) {
 	if pc.src.Org == nil || organizationID == "" {
 		return base, nil
 	}
-	if o, ok := pc.org(organizationID, base); ok {
-		pc.mu.RLock()
-		recent := pc.now().Sub(pc.orgs[organizationID].fetchedAt) < pc.minInterval
-		pc.mu.RUnlock()
-		if recent {
-			return o, nil
+	pc.mu.RLock()
+	o, ok := pc.orgs[organizationID]
+	pc.mu.RUnlock()
+	if ok && o.base == base && pc.now().Sub(o.fetchedAt) < pc.minInterval {
+		return o.policy, nil
+	}
+	o, err := pc.fetchOrg(ctx, organizationID, base)
+	if err != nil {
+		return nil, err
+	}
+	return o.policy, nil
+}
+
+// OrgRoles returns an organization's custom roles (cached for MaxAge).
+func (pc *PolicyCache) OrgRoles(ctx context.Context, organizationID string) ([]rbac.Role, error) {
+	if pc.src.Org == nil {
+		return nil, nil
+	}
+	base, err := pc.Policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pc.mu.RLock()
+	o, ok := pc.orgs[organizationID]
+	pc.mu.RUnlock()
+	if !ok || pc.now().Sub(o.fetchedAt) >= pc.maxAge {
+		if o, err = pc.fetchOrg(ctx, organizationID, base); err != nil {
+			return nil, err
 		}
 	}
+	return o.roles, nil
+}
+
+// fetchOrg fetches an organization's custom roles and caches them over
+// base; concurrent fetches for one organization share one.
+func (pc *PolicyCache) fetchOrg(ctx context.Context, organizationID string, base *rbac.Policy) (orgRoles, error) {
 	v, err, _ := pc.group.Do("org\x00"+organizationID, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), policyFetchTimeout)
 		defer cancel()
@@ -184,16 +215,16 @@ func (pc *PolicyCache) withOrg(ctx context.Context, organizationID string, base 
 		if err != nil {
 			return nil, fmt.Errorf("stytch: organization RBAC policy: %w", err)
 		}
-		p := base.WithRoles(roles)
+		o := orgRoles{roles: roles, policy: base.WithRoles(roles), base: base, fetchedAt: pc.now()}
 		pc.mu.Lock()
-		pc.orgs[organizationID] = orgRoles{policy: p, base: base, fetchedAt: pc.now()}
+		pc.orgs[organizationID] = o
 		pc.mu.Unlock()
-		return p, nil
+		return o, nil
 	})
 	if err != nil {
-		return nil, err //nolint:wrapcheck // wrapped inside
+		return orgRoles{}, err //nolint:wrapcheck // wrapped inside
 	}
-	return v.(*rbac.Policy), nil //nolint:forcetypeassert // the function above returns only *rbac.Policy
+	return v.(orgRoles), nil //nolint:forcetypeassert // the function above returns only orgRoles
 }
 
 // refresh fetches the project's policy; concurrent calls share one fetch. A
