@@ -61,6 +61,9 @@ type Config struct {
 	// DevListenPublic lets dev mode listen on non-loopback addresses (AUTHSVC_DEV_LISTEN_PUBLIC;
 	// see listen.go in this package).
 	DevListenPublic bool
+	// DevRBACPolicy is the custom RBAC policy file (JSON, Stytch's policy shape) of dev mode's
+	// emulator (AUTHSVC_DEV_RBAC_POLICY); empty: the example internal/rbac/example_policy.json.
+	DevRBACPolicy string
 	// AllowedRedirectURLs is the allowlist for magic-link and discovery redirect URLs; the first entry
 	// is the default used when a request omits one.
 	AllowedRedirectURLs []string
@@ -281,6 +284,7 @@ func (o *core) Vars() []setting.Var {
 		{Env: "AUTHSVC_ENV", Flag: "env", Default: EnvDevelopment, Usage: "development or production", Set: text(&c.Env)},
 		{Env: "AUTHSVC_INSECURE_COOKIES", Flag: "insecure-cookies", Bool: true, Usage: "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", Set: text(&o.insecureCookies)},
 		{Env: devListenPublicEnv, Flag: "dev-listen-public", Bool: true, Default: "false", Usage: "let dev mode listen on non-loopback addresses, exposing /dev/outbox (login tokens) and /dev/m2m/clients to the network", Set: boolean(&c.DevListenPublic)},
+		{Env: "AUTHSVC_DEV_RBAC_POLICY", Flag: "dev-rbac-policy", Usage: "dev mode: JSON file of the emulator's custom RBAC policy (resources, roles), merged into Stytch's default roles; empty: the example policy (billing_admin, finance)", Set: text(&c.DevRBACPolicy)},
 	}
 }
 
@@ -295,6 +299,7 @@ func (o *core) SetDefaults() {
 	}
 	c.AllowedRedirectURLs, c.CORSOrigins = nil, nil
 	c.Env, c.InsecureCookies, c.DevListenPublic = EnvDevelopment, false, false
+	c.DevRBACPolicy = ""
 	o.secretFile, o.consumerSecretFile, o.insecureCookies = "", "", ""
 }
 

@@ -37,8 +37,9 @@ func NewSessions(stytch *stytchclient.Client, checker *session.Checker, keys *ve
 // Authenticate checks a session token or JWT (over REST by default the caller's own, from the
 // cookies). The session checker decides: a JWT locally, Stytch only when the JWT is genuine but
 // expired or older than max_token_age_seconds, or when the request changes the session (duration,
-// custom claims) or asks an authorization check. A JWT that fails locally for any other reason
-// (forged, malformed, revoked, unknown key) is UNAUTHENTICATED without any call.
+// custom claims). An authorization check on a JWT is decided locally from the cached RBAC policy
+// (internal/session/authorize.go). A JWT that fails locally for any other reason (forged,
+// malformed, revoked, unknown key) is UNAUTHENTICATED without any call.
 func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceAuthenticateRequest) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
 	sr, err := checkRequest(ctx, req.GetSessionToken(), req.GetSessionJwt(), req.GetSessionDurationMinutes(), req.GetSessionCustomClaims(), req.MaxTokenAgeSeconds)
 	if err != nil {
@@ -56,6 +57,9 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 		MemberSession: toMemberSession(&res.Session),
 		SessionJwt:    res.Credential.JWT,
 		VerifiedBy:    b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL,
+	}
+	if v := res.Verdict; v != nil {
+		out.Verdict = &b2bv1.AuthorizationVerdict{Authorized: v.Authorized, GrantingRoles: v.GrantingRoles}
 	}
 	if st := res.Stytch; st != nil {
 		out.VerifiedBy = b2bv1.SessionVerifier_SESSION_VERIFIER_REMOTE

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/internal/passwords"
+	"github.com/authsvc/authsvc/internal/rbac"
 )
 
 // SandboxOrganizationID is the organization Stytch documents for sandbox
@@ -56,6 +57,7 @@ type config struct {
 	projectType ProjectType
 	pwPolicy    *passwords.Policy
 	pwParams    *passwords.Params
+	policy      *rbac.Policy
 }
 
 // Option configures an Emulator.
@@ -115,6 +117,9 @@ type Emulator struct {
 	faultSeq int
 	counts   map[string]int
 
+	// policy is the project's B2B RBAC policy (rbac.go).
+	policy *rbac.Policy
+
 	// pw is the password machinery of a consumer project (passwords.go).
 	pw *passwordKit
 }
@@ -152,6 +157,10 @@ func New(opts ...Option) (*Emulator, error) {
 		st:          newStore(),
 		cs:          newConsumerStore(),
 		counts:      map[string]int{},
+		policy:      cfg.policy,
+	}
+	if e.policy == nil {
+		e.policy = rbac.New(rbac.Defaults())
 	}
 	k, err := newKeyring(e.clock.Now(), cfg.signingKey)
 	if err != nil {
