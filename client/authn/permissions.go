@@ -22,11 +22,6 @@ const (
 // policyWait bounds the first policy fetch when Authorize is called without a context.
 const policyWait = 5 * time.Second
 
-// policies is where a Principal's permission checks get the RBAC policy.
-type policies interface {
-	For(ctx context.Context, organizationID string, roles []string) (*rbac.Policy, error)
-}
-
 // newPolicyCache caches the RBAC policy authsvc's RBACService.GetPolicy serves (the service's
 // credentials need the read:rbac scope), with Stytch's SDK rules: kept 5 minutes, fetched again
 // when a member's session names a role it does not define, an organization's custom roles fetched

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
@@ -98,7 +99,7 @@ type Principal struct {
 	checkedAt time.Time
 	// policies decides a member's permissions (see RequirePermission); nil outside an
 	// Authenticator.
-	policies policies
+	policies session.Policies
 }
 
 // HasRoles reports whether p is a member holding every one of roles.

@@ -183,18 +183,7 @@ func (p *Policy) Authorize(sessionOrg string, roles []string, c Check) (Decision
 	if c.OrganizationID != sessionOrg {
 		return Decision{}, &Error{Reason: ReasonTenancy, Message: "the session belongs to another organization than the check's"}
 	}
-	var granting []string
-	for _, r := range roles {
-		acts := p.grants[r][c.ResourceID]
-		if acts == nil {
-			continue
-		}
-		_, exact := acts[c.Action]
-		_, all := acts[WildcardAction]
-		if (exact || all) && !slices.Contains(granting, r) {
-			granting = append(granting, r)
-		}
-	}
+	granting := p.grantingRoles(roles, c.ResourceID, c.Action)
 	if len(granting) == 0 {
 		return Decision{}, &Error{Reason: ReasonDenied, Message: fmt.Sprintf("no role of the session grants %q on %q", c.Action, c.ResourceID)}
 	}
@@ -204,17 +193,25 @@ func (p *Policy) Authorize(sessionOrg string, roles []string, c Check) (Decision
 // Allowed is Authorize without the tenancy check and the decision: whether
 // roles grant action on resource.
 func (p *Policy) Allowed(roles []string, resource, action string) bool {
+	return len(p.grantingRoles(roles, resource, action)) > 0
+}
+
+// grantingRoles are the roles, each once, that grant action (or every
+// action, "*") on resource.
+func (p *Policy) grantingRoles(roles []string, resource, action string) []string {
+	var granting []string
 	for _, r := range roles {
-		if acts := p.grants[r][resource]; acts != nil {
-			if _, ok := acts[action]; ok {
-				return true
-			}
-			if _, ok := acts[WildcardAction]; ok {
-				return true
-			}
+		acts := p.grants[r][resource]
+		if acts == nil {
+			continue
+		}
+		_, exact := acts[action]
+		_, all := acts[WildcardAction]
+		if (exact || all) && !slices.Contains(granting, r) {
+			granting = append(granting, r)
 		}
 	}
-	return false
+	return granting
 }
 
 func cloneDoc(d Document) Document {
