@@ -219,10 +219,8 @@ func ownSession(caller access.Principal, token, jwt, sessionID string) bool {
 // the session (nothing to revoke). A JWT that verifies locally names its session without a call;
 // only an opaque token costs a sessions/authenticate.
 func (s *Sessions) sessionIDOf(ctx context.Context, token, jwt string) (id string, gone bool, err error) {
-	if jwt != "" {
-		if c, verr := s.checker.Verifier().VerifySession(ctx, jwt); verr == nil {
-			return c.SessionID, false, nil
-		}
+	if id := jwtSessionID(ctx, s.checker, jwt); id != "" {
+		return id, false, nil
 	}
 	if token == "" {
 		return "", false, nil
@@ -235,6 +233,20 @@ func (s *Sessions) sessionIDOf(ctx context.Context, token, jwt string) (id strin
 		return "", false, err
 	}
 	return res.MemberSession.MemberSessionID, false, nil
+}
+
+// jwtSessionID is the session ID of a genuine, unexpired session JWT of checker's project, or "".
+// Revoke learns it before the session ends, to remember the revocation: a revoked session's JWT
+// still verifies until it expires, and only the revocation list refuses it before then.
+func jwtSessionID(ctx context.Context, checker *session.Checker, jwt string) string {
+	if jwt == "" {
+		return ""
+	}
+	c, err := checker.Verifier().VerifySession(ctx, jwt)
+	if err != nil {
+		return ""
+	}
+	return c.SessionID
 }
 
 // memberSessionIDs lists a member's sessions so that revoking them all can be remembered locally.
