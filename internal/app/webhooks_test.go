@@ -156,4 +156,3 @@ func TestWebhookRefusals(t *testing.T) {
 		assert.Equal(t, int64(1), webhookOutcomes(t, env, webhook.OutcomeDuplicate))
 	})
 }
-

@@ -285,7 +285,7 @@ func (s *Server) Close() error {
 			p.closeWebhooks()
 		}
 	} else {
-		s.Emulator.closeWebhooks()
+		s.closeWebhooks()
 	}
 	if err != nil {
 		return fmt.Errorf("stytchemu: close: %w", err)

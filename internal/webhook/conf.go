@@ -13,8 +13,8 @@ import (
 
 // The variables that set the signing secret of Stytch's webhooks.
 const (
-	EnvSecret     = "AUTHSVC_STYTCH_WEBHOOK_SECRET"
-	EnvSecretFile = "AUTHSVC_STYTCH_WEBHOOK_SECRET_FILE"
+	EnvSecret     = "AUTHSVC_STYTCH_WEBHOOK_SECRET"      //nolint:gosec // a variable name, not a credential
+	EnvSecretFile = "AUTHSVC_STYTCH_WEBHOOK_SECRET_FILE" //nolint:gosec // a variable name, not a credential
 )
 
 // Conf is the webhook section of the configuration: the signing secret Stytch's dashboard shows
