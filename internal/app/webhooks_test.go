@@ -2,9 +2,12 @@ package app_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +17,9 @@ import (
 	svix "github.com/svix/svix-webhooks/go"
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/authsvc/authsvc/internal/app"
 	"github.com/authsvc/authsvc/internal/apptest"
+	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 	"github.com/authsvc/authsvc/internal/testkit"
@@ -155,4 +160,42 @@ func TestWebhookRefusals(t *testing.T) {
 		assert.Equal(t, int64(1), webhookOutcomes(t, env, webhook.OutcomeApplied), "applied once")
 		assert.Equal(t, int64(1), webhookOutcomes(t, env, webhook.OutcomeDuplicate))
 	})
+}
+
+// In dev mode the emulator authsvc starts itself is pointed at authsvc's own webhook route.
+func TestDevModeEmulatorSendsWebhooksToAuthsvc(t *testing.T) {
+	cfg, err := config.Load(nil, func(k string) string {
+		return map[string]string{"AUTHSVC_ALLOWED_REDIRECT_URLS": apptest.DefaultRedirectURL}[k]
+	}, io.Discard)
+	require.NoError(t, err)
+	apptest.EphemeralPorts(cfg)
+	logs := &testkit.LogBuffer{}
+	a, err := app.New(t.Context(), cfg, app.Options{Version: "test", LogOutput: logs})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+
+	m := regexp.MustCompile(`"emulator_url":"(http://[^"]+)"`).FindStringSubmatch(logs.String())
+	require.NotNil(t, m, "dev mode logs the emulator's URL")
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, m[1]+"/emulator/webhooks", http.NoBody)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	var got struct {
+		Endpoints []struct {
+			URL    string `json:"url"`
+			Secret string `json:"secret"`
+		} `json:"endpoints"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	require.Len(t, got.Endpoints, 1)
+	assert.Equal(t, "http://"+a.HTTPAddr()+webhook.Path, got.Endpoints[0].URL)
+	assert.Empty(t, got.Endpoints[0].Secret, "the control route never shows a secret")
+	assert.NotContains(t, logs.String(), "whsec_", "the made-up secret is never logged")
 }
