@@ -199,6 +199,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		extra["GET /dev/outbox"] = devOutbox(a.emu, a.emuConsumer)
 		extra["POST /dev/m2m/clients"] = devCreateM2MClient(a.emu)
 	}
+	hookSecret, err := a.webhookRoute(cfg, extra, opts.Now)
+	if err != nil {
+		return nil, err
+	}
 	apis := a.apis(projects, redirects, checker, users, a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup}), opts.Now)
 	httpMW, err := httpMiddleware(cfg, apis)
 	if err != nil {
@@ -228,6 +232,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		Propagators:    tel.Propagator,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := a.devWebhooks(hookSecret); err != nil {
 		return nil, err
 	}
 	return a, nil

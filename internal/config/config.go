@@ -18,6 +18,7 @@ import (
 	"github.com/authsvc/authsvc/internal/redisclient"
 	"github.com/authsvc/authsvc/internal/server"
 	"github.com/authsvc/authsvc/internal/telemetry"
+	"github.com/authsvc/authsvc/internal/webhook"
 )
 
 // Environment names accepted by AUTHSVC_ENV.
@@ -87,6 +88,8 @@ type Config struct {
 	Idempotency idempotency.Conf
 	// Edge: the edge authorizer's rules file and identity headers (internal/edge).
 	Edge edge.Conf
+	// Webhook: the signing secret of Stytch's webhooks (internal/webhook).
+	Webhook webhook.Conf
 }
 
 // Cookies are the names of the session cookies the REST gateway reads and sets, per project, and
@@ -120,7 +123,7 @@ func (c *Config) ConsumerOn() bool { return c.StytchConsumerProjectID != "" || c
 
 // sections are the packages' sections, in the order they are set and validated.
 func (c *Config) sections() []setting.Section {
-	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency, &c.Edge}
+	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency, &c.Edge, &c.Webhook}
 }
 
 // stringFlag stores a flag's raw text so that every value, boolean ones included, is parsed in one

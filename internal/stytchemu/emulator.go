@@ -122,6 +122,8 @@ type Emulator struct {
 
 	// pw is the password machinery of a consumer project (passwords.go).
 	pw *passwordKit
+
+	webhooks webhookHub // endpoints and deliveries (webhooks.go)
 }
 
 // New builds an emulator. Errors come from key generation and from invalid
@@ -282,10 +284,18 @@ func serveHandler(h http.Handler, e *Emulator, m *Multi, ln net.Listener) *Serve
 }
 
 // Close stops the server immediately (open connections, including requests
-// held by a latency fault, are closed) and waits for it to exit.
+// held by a latency fault, are closed), ends the webhook deliveries in
+// flight and waits for both.
 func (s *Server) Close() error {
 	err := s.srv.Close()
 	<-s.done
+	if s.multi != nil {
+		for _, p := range s.multi.projects {
+			p.closeWebhooks()
+		}
+	} else {
+		s.closeWebhooks()
+	}
 	if err != nil {
 		return fmt.Errorf("stytchemu: close: %w", err)
 	}

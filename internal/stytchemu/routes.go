@@ -28,6 +28,9 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.HandleFunc("POST /emulator/keys/rotate", e.handleRotateKeys)
 	mux.HandleFunc("POST /emulator/keys/retire", e.handleRetireKeys)
 	mux.HandleFunc("GET /emulator/oauth/{provider}/consent", e.handleOAuthConsent)
+	mux.HandleFunc("GET /emulator/webhooks", e.handleListWebhooks)
+	mux.HandleFunc("POST /emulator/webhooks", e.handleAddWebhook)
+	mux.HandleFunc("DELETE /emulator/webhooks", e.handleClearWebhooks)
 	return mux
 }
 

@@ -119,6 +119,11 @@ func (e *Emulator) sessionsRevoke(rq *request) (any, error) {
 		if err := e.authorize(act, m.OrganizationID, m.MemberID, "stytch.member", "revoke-sessions"); err != nil {
 			return nil, err
 		}
+		for _, ss := range e.st.sessions {
+			if ss.memberID == m.MemberID {
+				rq.event("session", "DELETE", ss.id, obj{"member_session_id": ss.id, "member_id": ss.memberID, "organization_id": ss.orgID})
+			}
+		}
 		e.st.deleteSessionsOf(m.MemberID)
 		return obj{}, nil
 	}
@@ -135,6 +140,7 @@ func (e *Emulator) sessionsRevoke(rq *request) (any, error) {
 		return nil, err
 	}
 	e.st.deleteSession(ss)
+	rq.event("session", "DELETE", ss.id, obj{"member_session_id": ss.id, "member_id": ss.memberID, "organization_id": ss.orgID})
 	return obj{}, nil
 }
 
