@@ -274,7 +274,7 @@ func waitSentinel(addr, name string, others int) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("not ready: %w (last: %v, %v)", ctx.Err(), m, err)
+			return fmt.Errorf("not ready: %w (last: %v, %w)", ctx.Err(), m, err)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -304,7 +304,7 @@ func waitInfo(addr, section string, want ...string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: INFO %s never showed %v: %w (last: %q, %v)", addr, section, want, ctx.Err(), info, err)
+			return fmt.Errorf("%s: INFO %s never showed %v: %w (last: %q, %w)", addr, section, want, ctx.Err(), info, err)
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
