@@ -492,6 +492,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/rbac/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPolicy returns the project's RBAC policy, and with organization_id
+         *     also that organization's custom roles. Served from authsvc's policy
+         *     cache (refreshed from Stytch every 5 minutes, and when a session names a
+         *     role the cache does not know), so it rarely reaches Stytch.
+         * @description Access: service read:rbac.
+         */
+        get: operations["RBACService_GetPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/sessions": {
         parameters: {
             query?: never;
@@ -528,8 +551,9 @@ export interface paths {
          * Authenticate checks a session token or session JWT and returns the
          *     session. With a JWT it verifies locally and asks Stytch only when the JWT
          *     is expired or older than the allowed age (or when the call must change
-         *     the session: session_duration_minutes, session_custom_claims or
-         *     authorization_check); verified_by says which path decided.
+         *     the session: session_duration_minutes, session_custom_claims);
+         *     verified_by says which path decided. An authorization_check on a JWT
+         *     is decided locally too, from the cached RBAC policy.
          * @description Access: public - the token being checked is itself the proof; callers
          *     authenticate their own sessions from browsers.
          */
@@ -2179,8 +2203,8 @@ export interface components {
             totp_id?: string;
         };
         /**
-         * @description AuthorizationCheck asks Stytch whether the member may perform an action on
-         *     an RBAC resource while authenticating the session.
+         * @description AuthorizationCheck asks whether the member may perform an action on an RBAC
+         *     resource while authenticating the session (decided as Stytch decides it).
          */
         authsvcB2bV1AuthorizationCheck: {
             /** @description The action, e.g. "read". */
@@ -5380,6 +5404,64 @@ export interface components {
              */
             allowed_auth_methods?: string[];
         };
+        /**
+         * @description RBACPermission grants actions on a resource; the action "*" grants every
+         *     action on it.
+         */
+        v1RBACPermission: {
+            /** @description The granted actions, e.g. "read". */
+            actions?: string[];
+            /** @description The resource, e.g. "invoices" or "stytch.member". */
+            resource_id?: string;
+        };
+        /** @description RBACPolicy is Stytch's RBAC policy document. */
+        v1RBACPolicy: {
+            /**
+             * @description The resources: Stytch's (stytch.organization, stytch.member, ...) and
+             *     the project's.
+             */
+            resources?: components["schemas"]["v1RBACResource"][];
+            /** @description The roles: Stytch's stytch_admin and stytch_member, and the project's. */
+            roles?: components["schemas"]["v1RBACRole"][];
+            /** @description The scopes. */
+            scopes?: components["schemas"]["v1RBACScope"][];
+        };
+        /** @description RBACResource is something actions are taken on. */
+        v1RBACResource: {
+            /** @description Every action the resource has. */
+            actions?: string[];
+            /** @description What the resource is. */
+            description?: string;
+            /** @description The resource's ID. */
+            resource_id?: string;
+        };
+        /** @description RBACRole is a named set of permissions. */
+        v1RBACRole: {
+            /** @description What the role is for. */
+            description?: string;
+            /** @description What the role may do. */
+            permissions?: components["schemas"]["v1RBACPermission"][];
+            /** @description The role's ID, e.g. "stytch_admin" or "billing_admin". */
+            role_id?: string;
+        };
+        /** @description RBACScope is a named set of permissions an M2M token's scope grants. */
+        v1RBACScope: {
+            /** @description What the scope is for. */
+            description?: string;
+            /** @description What the scope grants. */
+            permissions?: components["schemas"]["v1RBACPermission"][];
+            /** @description The scope's name. */
+            scope?: string;
+        };
+        /** @description RBACServiceGetPolicyResponse is the output of RBACService.GetPolicy. */
+        v1RBACServiceGetPolicyResponse: {
+            /**
+             * @description The organization's custom roles, which supplement the project's roles
+             *     for its members (empty without organization_id).
+             */
+            organization_roles?: components["schemas"]["v1RBACRole"][];
+            policy?: components["schemas"]["v1RBACPolicy"];
+        };
         /** @description RetiredEmail is an email address a member no longer uses as primary. */
         v1RetiredEmail: {
             /** @description The retired address. */
@@ -7218,6 +7300,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["authsvcB2bV1OTPsServiceSmsSendResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    RBACService_GetPolicy: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Also return this organization's custom roles (an organization ID, slug
+                 *     or external ID). Empty: the project's policy alone.
+                 */
+                organization_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1RBACServiceGetPolicyResponse"];
                 };
             };
             /** @description An unexpected error response. */
