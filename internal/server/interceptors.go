@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"runtime/debug"
 
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	protovalidatemw "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/protovalidate"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -65,11 +67,72 @@ func Validate() (Middleware, error) {
 		return Middleware{}, fmt.Errorf("protovalidate: %w", err)
 	}
 	validator := depthValidator{pv}
+	unary := protovalidatemw.UnaryServerInterceptor(validator)
+	stream := protovalidatemw.StreamServerInterceptor(validator)
 	return Middleware{
-		Name:   "validate",
-		Unary:  protovalidatemw.UnaryServerInterceptor(validator),
-		Stream: protovalidatemw.StreamServerInterceptor(validator),
+		Name: "validate",
+		Unary: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+			reached := false
+			resp, err := unary(ctx, req, info, func(ctx context.Context, req any) (any, error) {
+				reached = true
+				return handler(ctx, req)
+			})
+			if err != nil && !reached {
+				err = withBadRequest(err)
+			}
+			return resp, err
+		},
+		Stream: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+			return stream(srv, ss, info, func(srv any, validated grpc.ServerStream) error {
+				return handler(srv, badRequestStream{validated})
+			})
+		},
 	}, nil
+}
+
+// withBadRequest adds a google.rpc.BadRequest detail to a protovalidate failure, one field
+// violation per buf.validate violation (the field path and the rule's message), and keeps the
+// buf.validate.Violations detail. BadRequest is the detail every other INVALID_ARGUMENT of authsvc
+// carries (internal/rpcerr, the decode check), so a client reads one detail type for all of them;
+// the go-grpc-middleware interceptor attaches only protovalidate's own. Any other error is returned
+// unchanged.
+func withBadRequest(err error) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.InvalidArgument {
+		return err
+	}
+	var fields []*errdetails.BadRequest_FieldViolation
+	for _, d := range st.Details() {
+		switch v := d.(type) {
+		case *errdetails.BadRequest:
+			return err
+		case *validate.Violations:
+			for _, x := range v.GetViolations() {
+				fields = append(fields, &errdetails.BadRequest_FieldViolation{
+					Field:       protovalidate.FieldPathString(x.GetField()),
+					Description: x.GetMessage(),
+				})
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return err
+	}
+	withDetail, derr := st.WithDetails(&errdetails.BadRequest{FieldViolations: fields})
+	if derr != nil {
+		return err
+	}
+	return withDetail.Err()
+}
+
+// badRequestStream gives a streamed message's validation failure the same BadRequest detail.
+type badRequestStream struct{ grpc.ServerStream }
+
+func (s badRequestStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return withBadRequest(err)
+	}
+	return nil
 }
 
 // DecodeCheck answers a request the server's codec could not decode (a string that is not UTF-8,

@@ -30,8 +30,12 @@ test("B2B magic-link login with cookies: login sets them, the session checks wit
   assert.equal(jar.cookies.size, 0, "logout clears the cookies");
   await assert.rejects(client.POST("/v1/b2b/sessions/authenticate", { body: {} }), (err: unknown) => {
     assert.ok(err instanceof AuthsvcError);
-    // With the cookies gone the request carries no session at all (400 names the missing one).
-    assert.ok(err.status === 400 || err.status === 401, `status ${err.status}`);
+    // With the cookies gone the request carries no session at all: like Stytch, authsvc answers
+    // 400 naming the missing credential (not 401: Authenticate is how a frontend asks "am I
+    // signed in?", and the answer names what to send).
+    assert.equal(err.status, 400);
+    assert.equal(err.reason, "missing_credential");
+    assert.deepEqual(err.fieldViolations.map((v) => v.field), ["session_token"]);
     return true;
   });
 

@@ -51,6 +51,8 @@ test("a bad field is a typed 400 INVALID_ARGUMENT naming the field", async () =>
       assert.equal(err.status, 400);
       assert.equal(err.codeName, "INVALID_ARGUMENT");
       assert.match(err.message, /email_address/);
+      // protovalidate's refusals carry the same BadRequest detail as every other INVALID_ARGUMENT.
+      assert.deepEqual(err.fieldViolations.map((v) => v.field), ["email_address"]);
       return true;
     },
   );
