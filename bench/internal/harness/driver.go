@@ -43,7 +43,7 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
-// op is one request of a driven workload; i is the request's sequence number.
+// Op is one request of a driven workload; i is the request's sequence number.
 type Op func(ctx context.Context, i int64) error
 
 // DriveSpec describes a closed-loop load: Concurrency workers, each sending its next request as soon
@@ -74,7 +74,7 @@ func (r DriveResult) RPS() float64 {
 	return float64(r.All.Count) / r.Elapsed.Seconds()
 }
 
-// drive runs a closed-loop load. It is hand-written rather than ghz because ghz sends one RPC per
+// Drive runs a closed-loop load. It is hand-written rather than ghz because ghz sends one RPC per
 // run, and the mixed workloads need several RPC kinds, long runs with JWTs refreshed on the way, and
 // the Stytch client called in process for the direct baseline.
 func Drive(ctx context.Context, s DriveSpec) DriveResult {

@@ -54,7 +54,7 @@ func StartProc(name, bin string, args, env []string, logPath string) (*Proc, err
 
 func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
-// stop sends SIGTERM and waits (SIGKILL after a bound).
+// Stop sends SIGTERM and waits (SIGKILL after a bound).
 func (p *Proc) Stop() error {
 	defer func() { _ = p.log.Close() }()
 	select {
@@ -72,7 +72,14 @@ func (p *Proc) Stop() error {
 	}
 }
 
-// alive reports an early exit.
+// Kill sends SIGKILL (a crash: no shutdown of any kind) and waits for the exit.
+func (p *Proc) Kill() {
+	defer func() { _ = p.log.Close() }()
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// Alive reports an early exit.
 func (p *Proc) Alive() error {
 	select {
 	case err := <-p.done:
@@ -196,7 +203,7 @@ func (s *RSSSampler) Stop() int64 {
 	return s.maxRSS
 }
 
-// goroutines reads the goroutine count from the admin port's pprof endpoint (first line:
+// Goroutines reads the goroutine count from the admin port's pprof endpoint (first line:
 // "goroutine profile: total N").
 func Goroutines(ctx context.Context, adminAddr string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+adminAddr+"/debug/pprof/goroutine?debug=1", nil)

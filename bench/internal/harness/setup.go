@@ -117,7 +117,7 @@ func WaitEmulator(ctx context.Context, emuURL string, p *Proc) error {
 }
 
 // NewFixture creates an organization, n members each with a live Session from a real magic-link
-// login (so every Session JWT differs), and an M2M client with read:members and a token for it.
+// Login (so every Session JWT differs), and an M2M client with read:members and a token for it.
 func NewFixture(ctx context.Context, emuURL, projectID, secret string, n int) (*Fixture, error) {
 	sc, err := stytchclient.New(stytchclient.Config{ProjectID: projectID, Secret: secret, BaseURL: emuURL, Version: "authbench"})
 	if err != nil {
@@ -165,7 +165,7 @@ func NewFixture(ctx context.Context, emuURL, projectID, secret string, n int) (*
 	return f, nil
 }
 
-// login runs login_or_signup, reads the magic link from the outbox and authenticates it.
+// Login runs login_or_signup, reads the magic link from the outbox and authenticates it.
 func (f *Fixture) Login(ctx context.Context, email string) (Session, error) {
 	if _, err := f.SC.MagicLinkLoginOrSignup(ctx, stytchclient.MagicLinkLoginOrSignupParams{OrganizationID: f.OrgID, EmailAddress: email}); err != nil {
 		return Session{}, err
@@ -194,7 +194,7 @@ func (f *Fixture) Login(ctx context.Context, email string) (Session, error) {
 	return Session{MemberID: res.MemberID, Token: res.SessionToken, JWT: res.SessionJWT}, nil
 }
 
-// newM2MClient creates another M2M client (for the concurrent-miss check).
+// NewM2MClient creates another M2M client (for the concurrent-miss check).
 func (f *Fixture) NewM2MClient(ctx context.Context, name string) (id, secret string, err error) {
 	cl, err := f.SC.M2MClientCreate(ctx, stytchclient.M2MClientCreateParams{Scopes: []string{"read:members"}, ClientName: name})
 	if err != nil {
@@ -216,7 +216,7 @@ func (p *JWTPool) Get(i int64) string {
 	return p.jwts[int(i%int64(len(p.jwts)))]
 }
 
-// refresh mints a new JWT for each of sessions.
+// Refresh mints a new JWT for each of sessions.
 func (p *JWTPool) Refresh(ctx context.Context, f *Fixture, sessions []Session) error {
 	fresh := make([]string, len(sessions))
 	g, gctx := errgroup.WithContext(ctx)
