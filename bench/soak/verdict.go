@@ -119,7 +119,7 @@ func verdict(phases []phaseResult, tol tolerance) []string {
 	return fails
 }
 
-func replicaName(i int) string { return string(rune('A' + i)) }
+func replicaName(i int) string { return string("ABCDEFGH"[i%8]) }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
