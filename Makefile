@@ -84,3 +84,10 @@ bench-budgets: ## Rewrite bench/budgets.txt from a run of the allocation benchma
 .PHONY: build
 build: ## Build the binaries into ./bin.
 	CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/...
+
+.PHONY: soak
+soak: ## Faults under load against two replicas, Redis and the emulator (≤ 10 min; SOAK_FLAGS=-short for ~1 min); docs/reliability.md.
+	./scripts/test-deps.sh
+	@mkdir -p .cache/soak/bin
+	CGO_ENABLED=0 go build -trimpath -o .cache/soak/bin/ ./cmd/authsvc ./cmd/stytchemu
+	go run ./bench/soak $(SOAK_FLAGS)

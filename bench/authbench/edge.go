@@ -56,17 +56,17 @@ func (b *bench) edgeWorkloads(ctx context.Context) {
 	}
 	// A session JWT lives 5 minutes: a fresh one, so no check falls back to Stytch.
 	pool := &jwtPool{}
-	if err := pool.refresh(ctx, b.fx, b.fx.sessions[:1]); err != nil {
+	if err := pool.Refresh(ctx, b.fx, b.fx.Sessions[:1]); err != nil {
 		b.note("edge: JWT refresh: " + err.Error())
 		return
 	}
 	public := checkRequest("/public/index.html", nil)
-	member := checkRequest("/app/dashboard", map[string]string{"authorization": "Bearer " + pool.get(0)})
+	member := checkRequest("/app/dashboard", map[string]string{"authorization": "Bearer " + pool.Get(0)})
 	if err := b.checkAllowed(ctx, "/public/index.html", nil); err != nil {
 		b.note("edge: public Check not allowed: " + err.Error())
 		return
 	}
-	if err := b.checkAllowed(ctx, "/app/dashboard", map[string]string{"authorization": "Bearer " + pool.get(0)}); err != nil {
+	if err := b.checkAllowed(ctx, "/app/dashboard", map[string]string{"authorization": "Bearer " + pool.Get(0)}); err != nil {
 		b.note("edge: member Check not allowed: " + err.Error())
 		return
 	}

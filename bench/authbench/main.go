@@ -220,7 +220,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 	}
 	if b.cfg.hold {
 		fmt.Printf("emulator %s\nauthsvc grpc %s http %s admin %s (pid %d)\nsession_jwt %s\nsession_token %s\nm2m_token %s\norganization_id %s member_id %s\n",
-			b.emuURL, b.grpcAddr, b.httpAddr, b.adminAddr, b.svc.pid(), b.fx.sessions[0].JWT, b.fx.sessions[0].Token, b.fx.m2mToken, b.fx.orgID, b.fx.sessions[0].MemberID)
+			b.emuURL, b.grpcAddr, b.httpAddr, b.adminAddr, b.svc.PID(), b.fx.Sessions[0].JWT, b.fx.Sessions[0].Token, b.fx.M2MToken, b.fx.OrgID, b.fx.Sessions[0].MemberID)
 		<-ctx.Done()
 		return nil
 	}
@@ -238,7 +238,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 		_ = cn.Close()
 	}
 	b.conns = nil
-	if err := b.svc.stop(); err != nil {
+	if err := b.svc.Stop(); err != nil {
 		b.note("authsvc stop: " + err.Error())
 	}
 	b.svc = nil
@@ -259,10 +259,10 @@ func (b *bench) cleanup() {
 		_ = cn.Close()
 	}
 	if b.svc != nil {
-		_ = b.svc.stop()
+		_ = b.svc.Stop()
 	}
 	if b.emu != nil {
-		_ = b.emu.stop()
+		_ = b.emu.Stop()
 	}
 }
 
@@ -363,7 +363,7 @@ func passedOn(kv string) bool {
 
 // bearer adds the M2M token that service RPCs (Members.Get: read:members) require.
 func (b *bench) bearer(ctx context.Context) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+b.fx.m2mToken)
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+b.fx.M2MToken)
 }
 
 // Request builders shared by the Go driver and (as JSON) by ghz.
@@ -375,7 +375,7 @@ func (b *bench) jwtCheck(ctx context.Context, i int64, jwt string) error {
 }
 
 func (b *bench) tokenCheck(ctx context.Context, i int64) error {
-	s := b.fx.sessions[int(i%int64(b.stytchSessions()))]
+	s := b.fx.Sessions[int(i%int64(b.stytchSessions()))]
 	_, err := b2bv1.NewSessionsServiceClient(b.conn(i)).Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
 		Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionToken{SessionToken: s.Token},
 	})
@@ -383,16 +383,16 @@ func (b *bench) tokenCheck(ctx context.Context, i int64) error {
 }
 
 func (b *bench) memberGet(ctx context.Context, i int64) error {
-	s := b.fx.sessions[int(i%int64(b.stytchSessions()))]
+	s := b.fx.Sessions[int(i%int64(b.stytchSessions()))]
 	_, err := b2bv1.NewMembersServiceClient(b.conn(i)).Get(b.bearer(ctx), &b2bv1.MembersServiceGetRequest{
-		OrganizationId: b.fx.orgID,
+		OrganizationId: b.fx.OrgID,
 		Lookup:         &b2bv1.MembersServiceGetRequest_MemberId{MemberId: s.MemberID},
 	})
 	return err
 }
 
 // stytchSessions is how many sessions the Stytch-bound workloads rotate through.
-func (b *bench) stytchSessions() int { return min(len(b.fx.sessions), 100) }
+func (b *bench) stytchSessions() int { return min(len(b.fx.Sessions), 100) }
 
 // sanity sends each benchmarked RPC once, so a broken wiring shows as one clear note instead of a
 // table of errors.
@@ -407,15 +407,15 @@ func (b *bench) sanity(ctx context.Context) {
 			_, err := b2bv1.NewSessionsServiceClient(b.conns[0]).GetJWKS(ctx, &b2bv1.SessionsServiceGetJWKSRequest{})
 			return err
 		}},
-		{"SessionsService.Authenticate (JWT)", func() error { return b.jwtCheck(ctx, 0, b.fx.sessions[0].JWT) }},
+		{"SessionsService.Authenticate (JWT)", func() error { return b.jwtCheck(ctx, 0, b.fx.Sessions[0].JWT) }},
 		{"SessionsService.Authenticate (token)", func() error { return b.tokenCheck(ctx, 0) }},
 		{"MembersService.Get", func() error { return b.memberGet(ctx, 0) }},
 		{"M2MService.IssueToken", func() error {
-			_, err := m2mv1.NewM2MServiceClient(b.conns[0]).IssueToken(ctx, &m2mv1.IssueTokenRequest{ClientId: b.fx.clientID, ClientSecret: b.fx.clientSecret})
+			_, err := m2mv1.NewM2MServiceClient(b.conns[0]).IssueToken(ctx, &m2mv1.IssueTokenRequest{ClientId: b.fx.ClientID, ClientSecret: b.fx.ClientSecret})
 			return err
 		}},
 		{"M2MService.AuthenticateToken", func() error {
-			_, err := m2mv1.NewM2MServiceClient(b.conns[0]).AuthenticateToken(ctx, &m2mv1.AuthenticateTokenRequest{AccessToken: b.fx.m2mToken, RequiredScopes: []string{"read:members"}})
+			_, err := m2mv1.NewM2MServiceClient(b.conns[0]).AuthenticateToken(ctx, &m2mv1.AuthenticateTokenRequest{AccessToken: b.fx.M2MToken, RequiredScopes: []string{"read:members"}})
 			return err
 		}},
 	}
@@ -462,7 +462,7 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 		return &row{ID: r.ID}
 	}
 	fmt.Printf("authbench: %-4s %s ...\n", r.ID, r.Name)
-	pid := b.svc.pid()
+	pid := b.svc.PID()
 	r.Upstream = -1
 	var up0 int64
 	if countUpstream {
@@ -474,7 +474,7 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 	lat, rps, err := fn()
 	wall := time.Since(t0)
 	ticks1, _ := cpuTicks(pid)
-	r.RSS = s.stop()
+	r.RSS = s.Stop()
 	if countUpstream {
 		up1, uerr := upstreamCount(ctx, b.emuURL, "*", r.UpstreamProject)
 		if uerr == nil {
@@ -489,7 +489,7 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 	if err != nil {
 		r.Err = err.Error()
 	}
-	if aerr := b.svc.alive(); aerr != nil {
+	if aerr := b.svc.Alive(); aerr != nil {
 		r.Err = strings.TrimSpace(r.Err + " " + aerr.Error())
 	}
 	fmt.Printf("authbench: %-4s %.0f rps, p50 %s ms, p99 %s ms, errors %d %s\n", r.ID, r.RPS, fmtDur(r.Lat.P50), fmtDur(r.Lat.P99), r.Lat.Errors, r.Err)
@@ -548,14 +548,14 @@ func (b *bench) workloads(ctx context.Context) {
 	b.measure(ctx, row{ID: "W1", Name: "No-op baseline: SessionsService.GetJWKS (authsvc's JWKS copy, no Stytch call)", Tool: "ghz", Concurrency: localConc}, true,
 		b.ghz(ctx, "w1-noop", ghzRun{Call: callJWKS, Data: map[string]any{}, Concurrency: localConc, Total: sz.fast}))
 
-	first := make([]map[string]string, len(fx.sessions))
-	for i, s := range fx.sessions {
+	first := make([]map[string]string, len(fx.Sessions))
+	for i, s := range fx.Sessions {
 		first[i] = map[string]string{"session_jwt": s.JWT}
 	}
 	b.measure(ctx, row{ID: "W2a", Name: "Sessions.Authenticate, valid JWT, first sight (every JWT distinct)", Tool: "ghz", Concurrency: localConc}, true,
 		b.ghz(ctx, "w2a-jwt-first", ghzRun{Call: callAuth, Data: first, Concurrency: localConc, Total: len(first)}))
 
-	repeated := map[string]string{"session_jwt": fx.sessions[0].JWT}
+	repeated := map[string]string{"session_jwt": fx.Sessions[0].JWT}
 	w2b := b.measure(ctx, row{ID: "W2b", Name: "Sessions.Authenticate, valid JWT, repeated (one JWT)", Tool: "ghz", Concurrency: localConc}, true,
 		b.ghz(ctx, "w2b-jwt-repeated", ghzRun{Call: callAuth, Data: repeated, Concurrency: localConc, Total: sz.fast}))
 	if w2b.RPS > 0 {
@@ -576,37 +576,37 @@ func (b *bench) workloads(ctx context.Context) {
 	b.measure(ctx, row{ID: "W3", Name: "Sessions.Authenticate, session token (Stytch-bound)", Tool: "ghz", Concurrency: stytchConc}, false,
 		b.ghz(ctx, "w3-token", ghzRun{Call: callAuth, Data: b.tokenData(), Concurrency: stytchConc, Total: sz.stytchBound}))
 	b.measure(ctx, row{ID: "W4", Name: "Members.Get by member ID (Stytch-bound, M2M Bearer read:members)", Tool: "ghz", Concurrency: stytchConc}, false,
-		b.ghz(ctx, "w4-member-get", ghzRun{Call: callMember, Data: b.memberData(), Metadata: map[string]string{"authorization": "Bearer " + fx.m2mToken}, Concurrency: stytchConc, Total: sz.stytchBound}))
+		b.ghz(ctx, "w4-member-get", ghzRun{Call: callMember, Data: b.memberData(), Metadata: map[string]string{"authorization": "Bearer " + fx.M2MToken}, Concurrency: stytchConc, Total: sz.stytchBound}))
 
 	b.pairedWorkloads(ctx)
 	if b.want("stytch-profile") {
 		b.stytchProfile(ctx)
 	}
 
-	issue := map[string]string{"client_id": fx.clientID, "client_secret": fx.clientSecret}
+	issue := map[string]string{"client_id": fx.ClientID, "client_secret": fx.ClientSecret}
 	b.measure(ctx, row{ID: "W5a", Name: "M2M IssueToken, cache hit", Tool: "ghz", Concurrency: localConc}, true,
 		b.ghz(ctx, "w5a-issue", ghzRun{Call: callIssue, Data: issue, Concurrency: localConc, Total: sz.fast}))
 	b.measure(ctx, row{ID: "W5b", Name: "M2M IssueToken, cache hit, paced at 1000 rps", Tool: "ghz", Concurrency: stytchConc, PacedRPS: 1000}, true,
 		b.ghz(ctx, "w5b-issue-paced", ghzRun{Call: callIssue, Data: issue, Concurrency: stytchConc, Total: min(5000, sz.fast), RPS: 1000}))
 	b.measure(ctx, row{ID: "W5c", Name: "M2M AuthenticateToken (local verification, scope read:members)", Tool: "ghz", Concurrency: localConc}, true,
-		b.ghz(ctx, "w5c-authtoken", ghzRun{Call: callAuthTok, Data: map[string]any{"access_token": fx.m2mToken, "required_scopes": []string{"read:members"}}, Concurrency: localConc, Total: sz.fast}))
+		b.ghz(ctx, "w5c-authtoken", ghzRun{Call: callAuthTok, Data: map[string]any{"access_token": fx.M2MToken, "required_scopes": []string{"read:members"}}, Concurrency: localConc, Total: sz.fast}))
 	if b.want("misses") {
 		b.concurrentMisses(ctx, 3, &b.singleflight)
 	}
 
 	// Fresh JWTs for the rest (Stytch session JWTs live 5 minutes).
 	pool := &jwtPool{}
-	if err := pool.refresh(ctx, fx, fx.sessions[:b.stytchSessions()]); err != nil {
+	if err := pool.Refresh(ctx, fx, fx.Sessions[:b.stytchSessions()]); err != nil {
 		b.note("JWT refresh: " + err.Error())
 		return
 	}
-	body := fmt.Appendf(nil, `{"session_jwt":%q}`, pool.get(0))
+	body := fmt.Appendf(nil, `{"session_jwt":%q}`, pool.Get(0))
 	b.measure(ctx, row{ID: "W6a", Name: "REST POST /v1/b2b/sessions/authenticate, repeated JWT", Tool: "hey", Concurrency: localConc}, true,
 		func() (Latencies, float64, error) {
 			return runHey(ctx, b.cfg.hey, b.cfg.workDir, "w6a-rest", heyRun{URL: "http://" + b.httpAddr + "/v1/b2b/sessions/authenticate", Body: body, Concurrency: localConc, Total: sz.fast, Bound: sz.fastBound})
 		})
 	b.measure(ctx, row{ID: "W6b", Name: "gRPC Sessions.Authenticate, same JWT, same run (for the REST ratio)", Tool: "ghz", Concurrency: localConc}, true,
-		b.ghz(ctx, "w6b-grpc", ghzRun{Call: callAuth, Data: map[string]string{"session_jwt": pool.get(0)}, Concurrency: localConc, Total: sz.fast}))
+		b.ghz(ctx, "w6b-grpc", ghzRun{Call: callAuth, Data: map[string]string{"session_jwt": pool.Get(0)}, Concurrency: localConc, Total: sz.fast}))
 
 	w7 := &row{}
 	r7 := b.measure(ctx, row{ID: "W7", Name: "Mixed: 90% JWT checks (100 sessions), 5% session-token checks, 5% Members.Get", Tool: "authbench", Concurrency: localConc}, false,
@@ -620,7 +620,7 @@ func (b *bench) mixedSpec(pool *jwtPool, conc int, total int64, bound time.Durat
 	return driveSpec{
 		Concurrency: conc, Total: total, MaxDuration: bound,
 		Ops: []op{
-			func(ctx context.Context, i int64) error { return b.jwtCheck(ctx, i, pool.get(i)) },
+			func(ctx context.Context, i int64) error { return b.jwtCheck(ctx, i, pool.Get(i)) },
 			b.tokenCheck,
 			b.memberGet,
 		},
@@ -636,7 +636,7 @@ func (b *bench) mixedSpec(pool *jwtPool, conc int, total int64, bound time.Durat
 func (b *bench) tokenData() []map[string]string {
 	out := make([]map[string]string, b.stytchSessions())
 	for i := range out {
-		out[i] = map[string]string{"session_token": b.fx.sessions[i].Token}
+		out[i] = map[string]string{"session_token": b.fx.Sessions[i].Token}
 	}
 	return out
 }
@@ -644,7 +644,7 @@ func (b *bench) tokenData() []map[string]string {
 func (b *bench) memberData() []map[string]string {
 	out := make([]map[string]string, b.stytchSessions())
 	for i := range out {
-		out[i] = map[string]string{"organization_id": b.fx.orgID, "member_id": b.fx.sessions[i].MemberID}
+		out[i] = map[string]string{"organization_id": b.fx.OrgID, "member_id": b.fx.Sessions[i].MemberID}
 	}
 	return out
 }
@@ -654,7 +654,7 @@ func (b *bench) memberData() []map[string]string {
 func (b *bench) concurrentMisses(ctx context.Context, rounds int, into *[]sfResult) {
 	const callers = 50
 	for round := range rounds {
-		id, secret, err := b.fx.newM2MClient(ctx, fmt.Sprintf("authbench-miss-%d-%d", len(*into), round))
+		id, secret, err := b.fx.NewM2MClient(ctx, fmt.Sprintf("authbench-miss-%d-%d", len(*into), round))
 		if err != nil {
 			b.note("concurrent-miss client: " + err.Error())
 			return
@@ -702,7 +702,7 @@ func (b *bench) profile(ctx context.Context, repeated map[string]string, rps flo
 func (b *bench) stytchProfile(ctx context.Context) {
 	total := 600 * (b.sz.profileSeconds + 3) // more than 10 callers of 20 ms calls can send
 	b.stytchProfileTop = b.profileDuring(ctx, "stytch-bound", ghzRun{
-		Call: callMember, Data: b.memberData(), Metadata: map[string]string{"authorization": "Bearer " + b.fx.m2mToken},
+		Call: callMember, Data: b.memberData(), Metadata: map[string]string{"authorization": "Bearer " + b.fx.M2MToken},
 		Concurrency: stytchConc, Total: total,
 	})
 }
@@ -786,7 +786,7 @@ func (b *bench) startupRuns(ctx context.Context) {
 			return
 		}
 		d, err := waitServing(ctx, g, start, 15*time.Second, p)
-		_ = p.stop()
+		_ = p.Stop()
 		if err != nil {
 			b.note("startup run: " + err.Error())
 			return
@@ -823,7 +823,7 @@ func (b *bench) withFreshAuthsvc(ctx context.Context, name string, env []string,
 		b.note(name + " run: " + err.Error())
 		return
 	}
-	defer func() { _ = p.stop() }()
+	defer func() { _ = p.Stop() }()
 	if _, err := waitServing(ctx, g, time.Now(), 15*time.Second, p); err != nil {
 		b.note(name + " run: " + err.Error())
 		return

@@ -32,7 +32,7 @@ func (b *bench) pairedWorkloads(ctx context.Context) {
 		return err
 	}
 	memberDirect := func(ctx context.Context, i int64) error {
-		_, err := direct.MemberGet(ctx, stytchclient.MemberGetParams{OrganizationID: fx.orgID, MemberID: b.stytchSession(i).MemberID})
+		_, err := direct.MemberGet(ctx, stytchclient.MemberGetParams{OrganizationID: fx.OrgID, MemberID: b.stytchSession(i).MemberID})
 		return err
 	}
 	b.paired(ctx, "W9a", "Paired: session-token check through authsvc over gRPC vs the Stytch client straight at the emulator, alternating",
@@ -46,8 +46,8 @@ func (b *bench) pairedWorkloads(ctx context.Context) {
 		}, tokenDirect)
 	b.paired(ctx, "W9d", "Paired: Members.Get through authsvc over REST vs the Stytch client straight at the emulator, alternating",
 		"through authsvc (REST GET /v1/b2b/organizations/{organization_id}/member)", func(ctx context.Context, i int64) error {
-			path := "/v1/b2b/organizations/" + url.PathEscape(fx.orgID) + "/member?member_id=" + url.QueryEscape(b.stytchSession(i).MemberID)
-			return b.rest(ctx, rest, http.MethodGet, path, nil, "Bearer "+fx.m2mToken)
+			path := "/v1/b2b/organizations/" + url.PathEscape(fx.OrgID) + "/member?member_id=" + url.QueryEscape(b.stytchSession(i).MemberID)
+			return b.rest(ctx, rest, http.MethodGet, path, nil, "Bearer "+fx.M2MToken)
 		}, memberDirect)
 }
 
@@ -72,7 +72,7 @@ func (b *bench) paired(ctx context.Context, id, name, via string, through, direc
 
 // stytchSession is the session the i-th Stytch-bound request uses.
 func (b *bench) stytchSession(i int64) session {
-	return b.fx.sessions[int(i%int64(b.stytchSessions()))]
+	return b.fx.Sessions[int(i%int64(b.stytchSessions()))]
 }
 
 // rest sends one REST request to authsvc and reads the whole response; anything but 200 is an error.

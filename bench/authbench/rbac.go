@@ -16,7 +16,7 @@ func (b *bench) authorizationWorkloads(ctx context.Context, plain map[string]str
 	check := map[string]any{
 		"session_jwt": plain["session_jwt"],
 		// Stytch's default policy: every member may act on itself.
-		"authorization_check": map[string]string{"organization_id": b.fx.orgID, "resource_id": "stytch.self", "action": "update.info.name"},
+		"authorization_check": map[string]string{"organization_id": b.fx.OrgID, "resource_id": "stytch.self", "action": "update.info.name"},
 	}
 	if _, _, err := b.ghz(ctx, "r1-warmup", ghzRun{Call: callAuth, Data: check, Concurrency: grpcConns, Total: 100})(); err != nil {
 		fmt.Printf("authbench: R1 warm-up failed: %v\n", err)

@@ -503,7 +503,7 @@ func (b *bench) fixSessions() []session {
 	if b.fx == nil {
 		return nil
 	}
-	return b.fx.sessions
+	return b.fx.Sessions
 }
 
 // passedEnv lists the AUTHSVC_* and OTEL_* settings the harness passed on to authsvc (values of

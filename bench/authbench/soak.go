@@ -43,11 +43,11 @@ func (b *bench) soakRun(ctx context.Context) {
 		return
 	}
 	pool := &jwtPool{}
-	if err := pool.refresh(ctx, b.fx, b.fx.sessions[:b.stytchSessions()]); err != nil {
+	if err := pool.Refresh(ctx, b.fx, b.fx.Sessions[:b.stytchSessions()]); err != nil {
 		b.note("soak JWT refresh: " + err.Error())
 		return
 	}
-	pid := b.svc.pid()
+	pid := b.svc.PID()
 	res := &soakResult{Concurrency: soakConc, Duration: b.sz.soak}
 	var err error
 	if res.GoroutinesBefore, err = goroutines(ctx, b.adminAddr); err != nil {
@@ -66,7 +66,7 @@ func (b *bench) soakRun(ctx context.Context) {
 			case <-loadCtx.Done():
 				return
 			case <-t.C:
-				if err := pool.refresh(loadCtx, b.fx, b.fx.sessions[:b.stytchSessions()]); err != nil && loadCtx.Err() == nil {
+				if err := pool.Refresh(loadCtx, b.fx, b.fx.Sessions[:b.stytchSessions()]); err != nil && loadCtx.Err() == nil {
 					b.note("soak JWT refresh: " + err.Error())
 				}
 			}

@@ -34,6 +34,13 @@ func TestFaults(t *testing.T) {
 		{"429 too_many_requests", stytchemu.Fault{Pattern: "*", Status: 429}, 429, func(t *testing.T, r response) {
 			assert.Equal(t, "too_many_requests", r.str("error_type"))
 		}},
+		{"429 with Retry-After rounded up to whole seconds", stytchemu.Fault{Pattern: "*", Status: 429, RetryAfter: 1500 * time.Millisecond}, 429, func(t *testing.T, r response) {
+			assert.Equal(t, "2", r.header.Get("Retry-After"))
+			assert.Equal(t, "too_many_requests", r.str("error_type"))
+		}},
+		{"no Retry-After unless asked", stytchemu.Fault{Pattern: "*", Status: 503}, 503, func(t *testing.T, r response) {
+			assert.Empty(t, r.header.Get("Retry-After"))
+		}},
 		{"latency then success", stytchemu.Fault{Pattern: "POST " + authPath, Latency: time.Millisecond}, 200, nil},
 		{"other endpoints untouched", stytchemu.Fault{Pattern: "GET /v1/m2m/*", Status: 500}, 200, nil},
 	}
@@ -106,10 +113,12 @@ func TestFaultValidation(t *testing.T) {
 	emu, err := stytchemu.New(stytchemu.WithSigningKey(testKey))
 	require.NoError(t, err)
 	for name, f := range map[string]stytchemu.Fault{
-		"no pattern":    {Status: 500},
-		"no effect":     {Pattern: "*"},
-		"status 200":    {Pattern: "*", Status: 200},
-		"negative wait": {Pattern: "*", Latency: -time.Second},
+		"no pattern":                   {Status: 500},
+		"no effect":                    {Pattern: "*"},
+		"status 200":                   {Pattern: "*", Status: 200},
+		"negative wait":                {Pattern: "*", Latency: -time.Second},
+		"retry-after without a status": {Pattern: "*", Latency: time.Second, RetryAfter: time.Second},
+		"negative retry-after":         {Pattern: "*", Status: 429, RetryAfter: -time.Second},
 	} {
 		_, err := emu.AddFault(f)
 		assert.Error(t, err, name)
@@ -127,13 +136,19 @@ func TestControlEndpoints(t *testing.T) {
 	assert.Equal(t, 200, w.h.do(auth).status)
 	r = w.h.do(call{method: http.MethodPost, path: "/emulator/faults", noAuth: true, body: map[string]any{"pattern": "*", "latency": "soon"}})
 	assert.Equal(t, 400, r.status)
+	r = w.h.do(call{method: http.MethodPost, path: "/emulator/faults", noAuth: true, body: map[string]any{"pattern": "*", "status": 429, "retry_after": "later"}})
+	assert.Equal(t, 400, r.status, "a retry_after that is not a duration is refused")
+	require.Equal(t, 200, w.h.do(call{method: http.MethodPost, path: "/emulator/faults", noAuth: true, body: map[string]any{"pattern": "*", "status": 429, "retry_after": "3s", "times": 1}}).status)
+	limited := w.h.do(auth)
+	assert.Equal(t, 429, limited.status)
+	assert.Equal(t, "3", limited.header.Get("Retry-After"))
 	require.Equal(t, 200, w.h.do(call{method: http.MethodPost, path: "/emulator/faults", noAuth: true, body: map[string]any{"pattern": "*", "status": 503}}).status)
 	assert.Equal(t, 204, w.h.do(call{method: http.MethodDelete, path: "/emulator/faults", noAuth: true}).status)
 	assert.Equal(t, 200, w.h.do(auth).status)
 
 	// Request counters over HTTP.
 	r = w.h.do(call{method: http.MethodGet, path: "/emulator/requests?pattern=POST+/v1/b2b/sessions/authenticate", noAuth: true})
-	assert.InDelta(t, 3, r.body["count"], 0)
+	assert.InDelta(t, 4, r.body["count"], 0, "three calls above plus the rate-limited one")
 
 	// Outbox over HTTP.
 	tok := w.sendLink(t, w.orgA.ID, w.user.Email)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,6 +43,10 @@ type Fault struct {
 	// Times limits the fault to the next N matching requests; 0 means until
 	// removed or cleared.
 	Times int
+	// RetryAfter, when positive, adds a Retry-After header (whole seconds,
+	// rounded up) to the injected status response, as a rate-limiting proxy
+	// or Stytch's edge may send with a 429 or 503.
+	RetryAfter time.Duration
 }
 
 type faultJSON struct {
@@ -54,6 +59,7 @@ type faultJSON struct {
 	Reset       bool   `json:"reset,omitempty"`
 	Times       int    `json:"times,omitempty"`
 	Remaining   int    `json:"remaining,omitempty"`
+	RetryAfter  string `json:"retry_after,omitempty"`
 }
 
 func (f Fault) toJSON() faultJSON {
@@ -63,6 +69,9 @@ func (f Fault) toJSON() faultJSON {
 	}
 	if f.Latency > 0 {
 		j.Latency = f.Latency.String()
+	}
+	if f.RetryAfter > 0 {
+		j.RetryAfter = f.RetryAfter.String()
 	}
 	return j
 }
@@ -79,6 +88,13 @@ func (j faultJSON) toFault() (Fault, error) {
 		}
 		f.Latency = d
 	}
+	if j.RetryAfter != "" {
+		d, err := time.ParseDuration(j.RetryAfter)
+		if err != nil {
+			return Fault{}, fmt.Errorf("retry_after: %w", err)
+		}
+		f.RetryAfter = d
+	}
 	return f, f.validate()
 }
 
@@ -88,8 +104,10 @@ func (f Fault) validate() error {
 		return fmt.Errorf("fault pattern is empty")
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return fmt.Errorf("fault status %d is not a 4xx or 5xx", f.Status)
-	case f.Latency < 0 || f.Times < 0:
-		return fmt.Errorf("fault latency and times must not be negative")
+	case f.Latency < 0 || f.Times < 0 || f.RetryAfter < 0:
+		return fmt.Errorf("fault latency, times and retry_after must not be negative")
+	case f.RetryAfter > 0 && f.Status == 0:
+		return fmt.Errorf("fault retry_after needs a status")
 	case f.Status == 0 && !f.Reset && f.Latency == 0:
 		return fmt.Errorf("fault does nothing: set latency, status or reset")
 	}
@@ -232,6 +250,10 @@ func (e *Emulator) applyFault(w http.ResponseWriter, r *http.Request, template, 
 	}
 	if f.Status == 0 {
 		return false
+	}
+	if f.RetryAfter > 0 {
+		secs := int64((f.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	if f.Body != "" {
 		ct := f.ContentType

@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"bufio"
@@ -21,20 +21,20 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat. It is 100 on every Linux
+// ClockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat. It is 100 on every Linux
 // architecture Go supports (the kernel ABI fixes it; sysconf would need cgo).
-const clockTicks = 100
+const ClockTicks = 100
 
-// proc is a child process of the benchmark.
-type proc struct {
+// Proc is a child process of the benchmark.
+type Proc struct {
 	name string
 	cmd  *exec.Cmd
 	done chan error
 	log  *os.File
 }
 
-// startProc starts name with args and env (added to a minimal environment), output to logPath.
-func startProc(name, bin string, args, env []string, logPath string) (*proc, error) {
+// StartProc starts name with args and env (added to a minimal environment), output to logPath.
+func StartProc(name, bin string, args, env []string, logPath string) (*Proc, error) {
 	f, err := os.Create(logPath) //nolint:gosec // path built by the harness under its work directory
 	if err != nil {
 		return nil, fmt.Errorf("%s: log file: %w", name, err)
@@ -47,15 +47,15 @@ func startProc(name, bin string, args, env []string, logPath string) (*proc, err
 		_ = f.Close()
 		return nil, fmt.Errorf("%s: start: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, done: make(chan error, 1), log: f}
+	p := &Proc{name: name, cmd: cmd, done: make(chan error, 1), log: f}
 	go func() { p.done <- cmd.Wait() }()
 	return p, nil
 }
 
-func (p *proc) pid() int { return p.cmd.Process.Pid }
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
-// stop sends SIGTERM and waits (SIGKILL after a bound).
-func (p *proc) stop() error {
+// Stop sends SIGTERM and waits (SIGKILL after a bound).
+func (p *Proc) Stop() error {
 	defer func() { _ = p.log.Close() }()
 	select {
 	case err := <-p.done:
@@ -72,8 +72,15 @@ func (p *proc) stop() error {
 	}
 }
 
-// alive reports an early exit.
-func (p *proc) alive() error {
+// Kill sends SIGKILL (a crash: no shutdown of any kind) and waits for the exit.
+func (p *Proc) Kill() {
+	defer func() { _ = p.log.Close() }()
+	_ = p.cmd.Process.Kill()
+	<-p.done //nolint:errcheck // the exit status of a killed process says nothing
+}
+
+// Alive reports an early exit.
+func (p *Proc) Alive() error {
 	select {
 	case err := <-p.done:
 		p.done <- err
@@ -83,9 +90,9 @@ func (p *proc) alive() error {
 	}
 }
 
-// freePorts returns n distinct free loopback ports. The listeners are closed before the ports are
+// FreePorts returns n distinct free loopback ports. The listeners are closed before the ports are
 // used, which leaves a small race with other programs; on loopback in a benchmark that is acceptable.
-func freePorts(ctx context.Context, n int) ([]int, error) {
+func FreePorts(ctx context.Context, n int) ([]int, error) {
 	var lc net.ListenConfig
 	ls := make([]net.Listener, 0, n)
 	defer func() {
@@ -105,8 +112,8 @@ func freePorts(ctx context.Context, n int) ([]int, error) {
 	return ports, nil
 }
 
-// cpuTicks returns utime+stime of pid in clock ticks.
-func cpuTicks(pid int) (int64, error) {
+// CPUTicks returns utime+stime of pid in clock ticks.
+func CPUTicks(pid int) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
@@ -115,12 +122,12 @@ func cpuTicks(pid int) (int64, error) {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
+		return 0, errors.New("malformed /Proc stat")
 	}
 	f := strings.Fields(s[i+1:])
 	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
 	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
+		return 0, errors.New("short /Proc stat")
 	}
 	ut, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
@@ -130,17 +137,17 @@ func cpuTicks(pid int) (int64, error) {
 	return ut + st, nil
 }
 
-// rssBytes returns VmRSS of pid.
-func rssBytes(pid int) (int64, error) {
+// RSSBytes returns VmRSS of pid.
+func RSSBytes(pid int) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	defer func() { _ = f.Close() }()
-	return parseVmRSS(f)
+	return ParseVmRSS(f)
 }
 
-func parseVmRSS(r io.Reader) (int64, error) {
+func ParseVmRSS(r io.Reader) (int64, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
@@ -159,27 +166,27 @@ func parseVmRSS(r io.Reader) (int64, error) {
 	return 0, errors.New("no VmRSS line")
 }
 
-// rssSampler records the largest RSS of pid seen while it runs.
-type rssSampler struct {
+// RSSSampler records the largest RSS of pid seen while it runs.
+type RSSSampler struct {
 	stopOnce sync.Once
 	stopCh   chan struct{}
 	done     chan struct{}
 	maxRSS   int64
 }
 
-func sampleRSS(pid int, every time.Duration) *rssSampler {
-	s := &rssSampler{stopCh: make(chan struct{}), done: make(chan struct{})}
+func SampleRSS(pid int, every time.Duration) *RSSSampler {
+	s := &RSSSampler{stopCh: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
-			if v, err := rssBytes(pid); err == nil && v > s.maxRSS {
+			if v, err := RSSBytes(pid); err == nil && v > s.maxRSS {
 				s.maxRSS = v
 			}
 			select {
 			case <-s.stopCh:
-				if v, err := rssBytes(pid); err == nil && v > s.maxRSS {
+				if v, err := RSSBytes(pid); err == nil && v > s.maxRSS {
 					s.maxRSS = v
 				}
 				return
@@ -190,15 +197,15 @@ func sampleRSS(pid int, every time.Duration) *rssSampler {
 	return s
 }
 
-func (s *rssSampler) stop() int64 {
+func (s *RSSSampler) Stop() int64 {
 	s.stopOnce.Do(func() { close(s.stopCh) })
 	<-s.done
 	return s.maxRSS
 }
 
-// goroutines reads the goroutine count from the admin port's pprof endpoint (first line:
+// Goroutines reads the goroutine count from the admin port's pprof endpoint (first line:
 // "goroutine profile: total N").
-func goroutines(ctx context.Context, adminAddr string) (int, error) {
+func Goroutines(ctx context.Context, adminAddr string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+adminAddr+"/debug/pprof/goroutine?debug=1", nil)
 	if err != nil {
 		return 0, err
@@ -212,10 +219,10 @@ func goroutines(ctx context.Context, adminAddr string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("goroutine profile: %w", err)
 	}
-	return parseGoroutineTotal(line)
+	return ParseGoroutineTotal(line)
 }
 
-func parseGoroutineTotal(line string) (int, error) {
+func ParseGoroutineTotal(line string) (int, error) {
 	v, ok := strings.CutPrefix(strings.TrimSpace(line), "goroutine profile: total ")
 	if !ok {
 		return 0, fmt.Errorf("unexpected goroutine profile header %q", line)
@@ -223,15 +230,15 @@ func parseGoroutineTotal(line string) (int, error) {
 	return strconv.Atoi(v)
 }
 
-// waitServing polls gRPC health (overall service "") on addr until it answers SERVING and returns
+// WaitServing polls gRPC health (overall service "") on addr until it answers SERVING and returns
 // the time since start. Each attempt uses a fresh connection: one ClientConn would back off for a
 // second after the first refused dial and blur the measurement.
-func waitServing(ctx context.Context, addr string, start time.Time, bound time.Duration, p *proc) (time.Duration, error) {
+func WaitServing(ctx context.Context, addr string, start time.Time, bound time.Duration, p *Proc) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	var d net.Dialer
 	for {
-		if err := p.alive(); err != nil {
+		if err := p.Alive(); err != nil {
 			return 0, err
 		}
 		if ctx.Err() != nil {
@@ -243,14 +250,14 @@ func waitServing(ctx context.Context, addr string, start time.Time, bound time.D
 			continue
 		}
 		_ = c.Close()
-		if ok := checkServing(ctx, addr); ok {
+		if ok := CheckServing(ctx, addr); ok {
 			return time.Since(start), nil
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
-func checkServing(ctx context.Context, addr string) bool {
+func CheckServing(ctx context.Context, addr string) bool {
 	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return false

@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"context"
@@ -20,21 +20,21 @@ type Latencies struct {
 	FirstError string
 }
 
-// summarize computes nearest-rank percentiles of d (which it sorts in place).
-func summarize(d []time.Duration, errs int, firstErr string) Latencies {
+// Summarize computes nearest-rank percentiles of d (which it sorts in place).
+func Summarize(d []time.Duration, errs int, firstErr string) Latencies {
 	slices.Sort(d)
 	l := Latencies{Count: len(d), Errors: errs, FirstError: firstErr}
 	if len(d) == 0 {
 		return l
 	}
-	l.P50, l.P95, l.P99 = percentile(d, 50), percentile(d, 95), percentile(d, 99)
+	l.P50, l.P95, l.P99 = Percentile(d, 50), Percentile(d, 95), Percentile(d, 99)
 	l.Max = d[len(d)-1]
 	return l
 }
 
-// percentile is the nearest-rank percentile of sorted d: the smallest value with at least p% of the
+// Percentile is the nearest-rank Percentile of sorted d: the smallest value with at least p% of the
 // samples at or below it.
-func percentile(sorted []time.Duration, p float64) time.Duration {
+func Percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
@@ -43,41 +43,41 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
-// op is one request of a driven workload; i is the request's sequence number.
-type op func(ctx context.Context, i int64) error
+// Op is one request of a driven workload; i is the request's sequence number.
+type Op func(ctx context.Context, i int64) error
 
-// driveSpec describes a closed-loop load: Concurrency workers, each sending its next request as soon
+// DriveSpec describes a closed-loop load: Concurrency workers, each sending its next request as soon
 // as the previous one returned, until Total requests were sent or MaxDuration passed.
-type driveSpec struct {
+type DriveSpec struct {
 	Concurrency int
 	Total       int64
 	MaxDuration time.Duration
 	// Ops are the request kinds; ClassOf picks the kind of request i (nil: always 0).
-	Ops     []op
+	Ops     []Op
 	ClassOf func(i int64) int
 	// PerCallTimeout bounds each request.
 	PerCallTimeout time.Duration
 }
 
-// driveResult is the outcome of drive: totals over every request, and per class.
-type driveResult struct {
+// DriveResult is the outcome of drive: totals over every request, and per class.
+type DriveResult struct {
 	Elapsed time.Duration
 	All     Latencies
 	Classes []Latencies
 }
 
 // RPS is the achieved throughput.
-func (r driveResult) RPS() float64 {
+func (r DriveResult) RPS() float64 {
 	if r.Elapsed <= 0 {
 		return 0
 	}
 	return float64(r.All.Count) / r.Elapsed.Seconds()
 }
 
-// drive runs a closed-loop load. It is hand-written rather than ghz because ghz sends one RPC per
+// Drive runs a closed-loop load. It is hand-written rather than ghz because ghz sends one RPC per
 // run, and the mixed workloads need several RPC kinds, long runs with JWTs refreshed on the way, and
 // the Stytch client called in process for the direct baseline.
-func drive(ctx context.Context, s driveSpec) driveResult {
+func Drive(ctx context.Context, s DriveSpec) DriveResult {
 	if s.ClassOf == nil {
 		s.ClassOf = func(int64) int { return 0 }
 	}
@@ -128,7 +128,7 @@ func drive(ctx context.Context, s driveSpec) driveResult {
 		})
 	}
 	wg.Wait()
-	res := driveResult{Elapsed: time.Since(start), Classes: make([]Latencies, len(s.Ops))}
+	res := DriveResult{Elapsed: time.Since(start), Classes: make([]Latencies, len(s.Ops))}
 	var all []time.Duration
 	allErrs, allFirst := 0, ""
 	for c := range s.Ops {
@@ -146,14 +146,14 @@ func drive(ctx context.Context, s driveSpec) driveResult {
 		if allFirst == "" {
 			allFirst = first
 		}
-		res.Classes[c] = summarize(lat, errs, first)
+		res.Classes[c] = Summarize(lat, errs, first)
 	}
-	res.All = summarize(all, allErrs, allFirst)
+	res.All = Summarize(all, allErrs, allFirst)
 	return res
 }
 
-// fmtDur formats a latency in milliseconds with enough digits for sub-millisecond values.
-func fmtDur(d time.Duration) string {
+// FmtDur formats a latency in milliseconds with enough digits for sub-millisecond values.
+func FmtDur(d time.Duration) string {
 	ms := float64(d) / float64(time.Millisecond)
 	switch {
 	case d == 0:
