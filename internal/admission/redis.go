@@ -33,6 +33,15 @@ func NewRedisStore(rdb redis.UniversalClient) *RedisStore {
 	return &RedisStore{rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "authsvc:admission:", timeout: DefaultRedisOpTimeout}
 }
 
+// WithTimeout sets the bound of one store operation (zero keeps DefaultRedisOpTimeout); authsvc
+// passes internal/redisclient's Timeout (AUTHSVC_REDIS_TIMEOUT). It returns s.
+func (s *RedisStore) WithTimeout(d time.Duration) *RedisStore {
+	if d > 0 {
+		s.timeout = d
+	}
+	return s
+}
+
 // Take implements Store.
 func (s *RedisStore) Take(ctx context.Context, key string, r Rate) (Decision, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)

@@ -126,3 +126,38 @@ func TestRedisBreaker(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, d.Allowed)
 }
+
+// An operation waits for Redis as long as the store's timeout (AUTHSVC_REDIS_TIMEOUT) allows: with
+// Redis paused for 400 ms, the default 150 ms gives up and a one-second budget sees the answer.
+func TestRedisStoreTimeout(t *testing.T) {
+	srv := redistest.Start(t)
+	r := Rate{Events: 5, Per: time.Minute}
+	pause := func() {
+		c, err := redisclient.OpenURL(srv.URL(), redisclient.Options{})
+		require.NoError(t, err)
+		defer func() { _ = c.Close() }()
+		require.NoError(t, c.Subscriber().Do(t.Context(), "CLIENT", "PAUSE", "400", "ALL").Err())
+	}
+
+	// Clients whose own I/O timeouts are long, so that only the store's bound is measured; a new
+	// one for each half, as the first one's circuit breaker opens on the failure.
+	client := func() redis.UniversalClient {
+		var conf redisclient.Conf
+		require.NoError(t, conf.SetURL(srv.URL()))
+		require.NoError(t, conf.SetTimeout("3s"))
+		c, err := redisclient.Open(conf, redisclient.Options{})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		return c.Redis()
+	}
+
+	pause()
+	_, err := NewRedisStore(client()).Take(t.Context(), "k", r)
+	require.ErrorContains(t, err, "timeout", "the default bound, %s, is shorter than the pause", DefaultRedisOpTimeout)
+
+	time.Sleep(450 * time.Millisecond) // the pause is over
+	pause()
+	d, err := NewRedisStore(client()).WithTimeout(time.Second).Take(t.Context(), "k", r)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed)
+}

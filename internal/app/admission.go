@@ -44,8 +44,8 @@ func newAdmission(cfg *config.Config, shared *sharedState, stytch *stytchclient.
 	}
 	var idemStore idempotency.Store
 	if rdb := shared.store(); rdb != nil {
-		acfg.Store = admission.NewRedisStore(rdb)
-		idemStore = idempotency.NewRedisStore(rdb)
+		acfg.Store = admission.NewRedisStore(rdb).WithTimeout(shared.redis.Timeout())
+		idemStore = idempotency.NewRedisStore(rdb).WithTimeout(shared.redis.Timeout())
 	}
 	ctl, err := admission.New(acfg)
 	if err != nil {

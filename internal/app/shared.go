@@ -26,16 +26,18 @@ type sharedState struct {
 func openShared(cfg *config.Config, now func() time.Time, tel *telemetry.Telemetry) (*sharedState, error) {
 	s := &sharedState{now: now}
 	var rdb, sub redis.UniversalClient
+	var timeout time.Duration
 	if cfg.Redis.Enabled() {
 		var err error
 		if s.redis, err = redisclient.Open(cfg.Redis, redisclient.Options{Now: now}); err != nil {
 			return nil, fmt.Errorf("%s: %w", redisclient.EnvURL, err)
 		}
-		rdb, sub = s.redis.Redis(), s.redis.Subscriber()
+		rdb, sub, timeout = s.redis.Redis(), s.redis.Subscriber(), s.redis.Timeout()
 	}
 	revs, err := revocation.New(revocation.Config{
 		Redis:         rdb,
 		Subscriber:    sub,
+		RedisTimeout:  timeout,
 		Now:           now,
 		Logger:        tel.Logger.With("component", "revocation"),
 		MeterProvider: tel.MeterProvider,

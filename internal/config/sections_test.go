@@ -28,7 +28,7 @@ func TestHelpDefaultsAreTheDefaults(t *testing.T) {
 			n++
 		}
 	}
-	assert.Equal(t, 11, n, "AUTHSVC_ENV, AUTHSVC_DEV_LISTEN_PUBLIC, the four cookie names, AUTHSVC_LOG_LEVEL, AUTHSVC_SHUTDOWN_GRACE, AUTHSVC_ADMISSION, AUTHSVC_REDIS_FAIL_SENDS and _CHECKS")
+	assert.Equal(t, 12, n, "AUTHSVC_ENV, AUTHSVC_DEV_LISTEN_PUBLIC, the four cookie names, AUTHSVC_LOG_LEVEL, AUTHSVC_SHUTDOWN_GRACE, AUTHSVC_ADMISSION, AUTHSVC_REDIS_FAIL_SENDS and _CHECKS, AUTHSVC_REDIS_TIMEOUT")
 }
 
 // Every variable and flag belongs to one section.

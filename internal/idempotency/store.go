@@ -103,9 +103,21 @@ type RedisStore struct {
 	timeout time.Duration
 }
 
+// DefaultRedisTimeout bounds one store operation unless WithTimeout says otherwise.
+const DefaultRedisTimeout = 150 * time.Millisecond
+
 // NewRedisStore returns a store on rdb.
 func NewRedisStore(rdb redis.UniversalClient) *RedisStore {
-	return &RedisStore{rdb: rdb, timeout: 150 * time.Millisecond}
+	return &RedisStore{rdb: rdb, timeout: DefaultRedisTimeout}
+}
+
+// WithTimeout sets the bound of one store operation (zero keeps DefaultRedisTimeout); authsvc
+// passes internal/redisclient's Timeout (AUTHSVC_REDIS_TIMEOUT). It returns s.
+func (s *RedisStore) WithTimeout(d time.Duration) *RedisStore {
+	if d > 0 {
+		s.timeout = d
+	}
+	return s
 }
 
 var _ Store = (*RedisStore)(nil)

@@ -10,17 +10,18 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Settings of the request path's client: admission control sits in front of every send and
-// check, so a slow or dead Redis must cost milliseconds, not go-redis's default seconds. The store
-// operations bound themselves further (admission.DefaultRedisOpTimeout).
+// Settings of the clients. The request path's timeouts follow the operation budget
+// (Conf.Timeout, AUTHSVC_REDIS_TIMEOUT): admission control sits in front of every send and check,
+// so a slow or dead Redis must cost that budget, not go-redis's default seconds.
 const (
-	dialTimeout = 250 * time.Millisecond
-	ioTimeout   = 100 * time.Millisecond
+	// minDialTimeout is the request path's least dial timeout: a TLS handshake needs more than a
+	// command. A dial is bounded by the operation's budget as well.
+	minDialTimeout = 250 * time.Millisecond
 	// Cooldown is how long the request path's client skips Redis after a connection failure.
 	Cooldown = time.Second
 	// subscriberDialTimeout bounds the subscription client's dial.
 	subscriberDialTimeout = 500 * time.Millisecond
-	// ReadyTimeout bounds the readiness PING; the dial and I/O timeouts above normally end it sooner.
+	// ReadyTimeout bounds the readiness PING; the dial and I/O timeouts normally end it sooner.
 	ReadyTimeout = time.Second
 )
 
@@ -36,6 +37,7 @@ type Options struct {
 // Client is an open Redis deployment: the request path's client and the subscription's.
 type Client struct {
 	rdb, sub redis.UniversalClient
+	timeout  time.Duration
 }
 
 // Open builds the clients for c (see the package documentation). It does not touch the network.
@@ -48,7 +50,9 @@ func Open(c Conf, o Options) (*Client, error) {
 	}
 	newBreaker := func() redis.Hook { return &breaker{now: o.Now, cooldown: Cooldown} }
 	t := c.target
+	requestPath := requestPathTimeouts(c.Timeout())
 	var cl Client
+	cl.timeout = c.Timeout()
 	switch t.topology {
 	case Cluster:
 		rdb := redis.NewClusterClient(clusterOptions(*t.cluster, requestPath))
@@ -92,6 +96,10 @@ func newFailover(o *redis.FailoverOptions) redis.UniversalClient {
 // lookups), with the circuit breaker.
 func (c *Client) Redis() redis.UniversalClient { return c.rdb }
 
+// Timeout is one request-path operation's budget (Conf.Timeout): the stores on Redis() bound each
+// operation by it.
+func (c *Client) Timeout() time.Duration { return c.timeout }
+
 // Subscriber is the client of the revocation list's subscription: same deployment, no breaker.
 func (c *Client) Subscriber() redis.UniversalClient { return c.sub }
 
@@ -118,12 +126,18 @@ type timeouts struct {
 	contextTimeout          bool
 }
 
-var (
-	requestPath = timeouts{dial: dialTimeout, read: ioTimeout, write: ioTimeout, pool: ioTimeout, dialerRetries: 1, maxRetries: -1, contextTimeout: true}
-	// subscription keeps go-redis's I/O defaults: the subscription sets its own receive deadline
-	// and retries itself (the loop in internal/revocation).
-	subscription = timeouts{dial: subscriberDialTimeout, dialerRetries: 1, maxRetries: -1}
-)
+// requestPathTimeouts are the request path's settings for an operation budget op: reads, writes
+// and waits for a pooled connection take two thirds of it (150 ms → 100 ms), so that a slow answer
+// fails inside the budget with go-redis's own error; the dial at least minDialTimeout; no command
+// retries (a retry would spend the budget twice); the caller's context bounds it all.
+func requestPathTimeouts(op time.Duration) timeouts {
+	io := op * 2 / 3
+	return timeouts{dial: max(minDialTimeout, op), read: io, write: io, pool: io, dialerRetries: 1, maxRetries: -1, contextTimeout: true}
+}
+
+// subscription keeps go-redis's I/O defaults: the subscription sets its own receive deadline and
+// retries itself (the loop in internal/revocation).
+var subscription = timeouts{dial: subscriberDialTimeout, dialerRetries: 1, maxRetries: -1}
 
 // serverOptions, clusterOptions and failoverOptions apply t to a copy of the parsed options, so
 // that the two clients of one URL never share them.

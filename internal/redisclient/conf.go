@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -40,7 +41,24 @@ const (
 // so that printing a configuration cannot print a password.
 type Conf struct {
 	target *target
+	// timeout is one request-path operation's budget (AUTHSVC_REDIS_TIMEOUT); zero means
+	// DefaultTimeout.
+	timeout time.Duration
 }
+
+// EnvTimeout is the variable that sets one request-path Redis operation's budget.
+const EnvTimeout = "AUTHSVC_REDIS_TIMEOUT"
+
+// DefaultTimeout is one request-path Redis operation's budget, dial included (an admission
+// budget, an idempotency record, a revocation lookup): Redis on the same network answers in about a
+// millisecond, and admission sits in front of every send and check, so a slow or dead Redis must
+// cost milliseconds. Raise it (AUTHSVC_REDIS_TIMEOUT) for a Redis farther away; MinTimeout and
+// MaxTimeout bound it.
+const (
+	DefaultTimeout = 150 * time.Millisecond
+	MinTimeout     = 10 * time.Millisecond
+	MaxTimeout     = 10 * time.Second
+)
 
 // target is a parsed URL: exactly one of the options is set, per topology.
 type target struct {
@@ -62,11 +80,38 @@ func (c *Conf) Vars() []setting.Var {
 		// A URL can carry passwords, in its user part and (Sentinel) in its query.
 		Redact: redactURL,
 		Set:    c.SetURL,
+	}, {
+		Env:     EnvTimeout,
+		Flag:    "redis-timeout",
+		Usage:   "budget of one Redis operation on the request path, connecting included (rate-limit budgets, idempotency records, revocation lookups); the client's read and write timeouts are two thirds of it",
+		Default: DefaultTimeout.String(),
+		Set:     c.SetTimeout,
 	}}
 }
 
-// SetDefaults implements setting.Section: no Redis.
-func (c *Conf) SetDefaults() { c.target = nil }
+// SetTimeout parses AUTHSVC_REDIS_TIMEOUT, a Go duration between MinTimeout and MaxTimeout.
+func (c *Conf) SetTimeout(raw string) error {
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return fmt.Errorf("not a duration (e.g. 150ms, 1s): %q", raw)
+	}
+	if d < MinTimeout || d > MaxTimeout {
+		return fmt.Errorf("%s is outside %s..%s", d, MinTimeout, MaxTimeout)
+	}
+	c.timeout = d
+	return nil
+}
+
+// Timeout is one request-path operation's budget: the stores bound each operation by it.
+func (c Conf) Timeout() time.Duration {
+	if c.timeout == 0 {
+		return DefaultTimeout
+	}
+	return c.timeout
+}
+
+// SetDefaults implements setting.Section: no Redis, DefaultTimeout.
+func (c *Conf) SetDefaults() { c.target, c.timeout = nil, DefaultTimeout }
 
 // Validate implements setting.Section. A Conf is only ever filled by SetURL, which refuses what
 // it cannot use, so there is nothing left to check.
@@ -97,7 +142,8 @@ func (c Conf) Topology() Topology {
 //	                                               redis.ParseFailoverURL
 //
 // The port defaults to 6379 (give a Sentinel's, usually 26379). Other query parameters are
-// go-redis's (client_name, pool_size, ...); Open sets the timeouts and retries itself. Errors never
+// go-redis's (client_name, pool_size, ...); Open sets the timeouts (from AUTHSVC_REDIS_TIMEOUT) and
+// retries itself. Errors never
 // quote the URL: it may hold a password.
 func (c *Conf) SetURL(raw string) error {
 	if raw == "" {

@@ -3,7 +3,9 @@ package redisclient_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -73,5 +75,38 @@ func TestConfNeverPrintsTheURL(t *testing.T) {
 	for _, format := range []string{"%v", "%+v", "%#v"} {
 		assert.NotContains(t, fmt.Sprintf(format, c), "sekrit")
 		assert.NotContains(t, fmt.Sprintf(format, &c), "sekrit")
+	}
+}
+
+// AUTHSVC_REDIS_TIMEOUT is one request-path operation's budget: the client's read, write and pool
+// timeouts are two thirds of it and its dial at least 250 ms; the subscription keeps its own.
+func TestTimeoutSetting(t *testing.T) {
+	var c redisclient.Conf
+	c.SetDefaults()
+	assert.Equal(t, redisclient.DefaultTimeout, c.Timeout())
+	require.NoError(t, c.SetURL("redis://127.0.0.1:1"))
+	require.NoError(t, c.SetTimeout("600ms"))
+	assert.Equal(t, 600*time.Millisecond, c.Timeout())
+	cl, err := redisclient.Open(c, redisclient.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cl.Close() })
+	assert.Equal(t, 600*time.Millisecond, cl.Timeout())
+	o := cl.Redis().(*redis.Client).Options() //nolint:forcetypeassert // a redis:// URL is one server
+	assert.Equal(t, 400*time.Millisecond, o.ReadTimeout)
+	assert.Equal(t, 400*time.Millisecond, o.WriteTimeout)
+	assert.Equal(t, 400*time.Millisecond, o.PoolTimeout)
+	assert.Equal(t, 600*time.Millisecond, o.DialTimeout)
+	assert.NotEqual(t, 400*time.Millisecond, cl.Subscriber().(*redis.Client).Options().ReadTimeout) //nolint:forcetypeassert // as above
+
+	require.NoError(t, c.SetTimeout("20ms"))
+	cl, err = redisclient.Open(c, redisclient.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cl.Close() })
+	o = cl.Redis().(*redis.Client).Options() //nolint:forcetypeassert // as above
+	assert.Equal(t, 250*time.Millisecond, o.DialTimeout, "a dial gets at least 250 ms")
+
+	for _, bad := range []string{"fast", "150", "5ms", "11s", "-1s"} {
+		var d redisclient.Conf
+		assert.Error(t, d.SetTimeout(bad), bad)
 	}
 }

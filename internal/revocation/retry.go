@@ -160,7 +160,7 @@ func (l *List) current(t *table, subject string) (entry, bool) {
 // written together or not at all.
 func (l *List) write(ctx context.Context, t *table, subject string, e entry, now time.Time) error {
 	// The Stytch revocation already happened; a caller hanging up must not skip recording it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), redisTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.redisTimeout)
 	defer cancel()
 	_, err := l.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, t.redisPrefix+subject, encodeEntry(e), e.until.Sub(now))

@@ -38,8 +38,9 @@ const (
 	// Prometheus: authsvc_revocation_store_errors_total{op}.
 	MetricStoreErrors = "authsvc.revocation.store_errors"
 
-	redisTimeout = 150 * time.Millisecond
-	keyPrefix    = "authsvc:revoked:"
+	// DefaultRedisTimeout bounds one Redis operation when Config.RedisTimeout is zero.
+	DefaultRedisTimeout = 150 * time.Millisecond
+	keyPrefix           = "authsvc:revoked:"
 	// memberKeyPrefix keys member revocations; member IDs and session IDs never collide, but
 	// separate prefixes keep the two readable in Redis.
 	memberKeyPrefix = "authsvc:revoked-member:"
@@ -66,6 +67,9 @@ type Config struct {
 	// replica is subscribed; zero means DefaultSubscribedRecheckAfter, negative asks Redis on every
 	// check of an unknown session.
 	SubscribedRecheckAfter time.Duration
+	// RedisTimeout bounds one Redis operation (a lookup, a write); zero means
+	// DefaultRedisTimeout. authsvc passes internal/redisclient's Timeout (AUTHSVC_REDIS_TIMEOUT).
+	RedisTimeout time.Duration
 	// Capacity bounds each local map; zero means DefaultCapacity.
 	Capacity int
 	// Logger receives Redis failures, at most one line per 10 s, and the subscription coming back;
@@ -83,6 +87,7 @@ type List struct {
 	recheck      time.Duration
 	subRecheck   time.Duration
 	capacity     int
+	redisTimeout time.Duration
 	log          *slog.Logger
 	logEvery     *rate.Sometimes
 	errs         metric.Int64Counter
@@ -140,14 +145,15 @@ func New(cfg Config) (*List, error) { return newList(cfg, hooks{}) }
 
 func newList(cfg Config, h hooks) (*List, error) {
 	l := &List{
-		rdb:        cfg.Redis,
-		now:        cfg.Now,
-		recheck:    cfg.RecheckAfter,
-		subRecheck: cfg.SubscribedRecheckAfter,
-		capacity:   cfg.Capacity,
-		log:        cfg.Logger,
-		logEvery:   &rate.Sometimes{Interval: 10 * time.Second},
-		hooks:      h,
+		rdb:          cfg.Redis,
+		now:          cfg.Now,
+		recheck:      cfg.RecheckAfter,
+		subRecheck:   cfg.SubscribedRecheckAfter,
+		capacity:     cfg.Capacity,
+		redisTimeout: cfg.RedisTimeout,
+		log:          cfg.Logger,
+		logEvery:     &rate.Sometimes{Interval: 10 * time.Second},
+		hooks:        h,
 	}
 	if l.now == nil {
 		l.now = time.Now
@@ -160,6 +166,9 @@ func newList(cfg Config, h hooks) (*List, error) {
 	}
 	if l.capacity <= 0 {
 		l.capacity = DefaultCapacity
+	}
+	if l.redisTimeout <= 0 {
+		l.redisTimeout = DefaultRedisTimeout
 	}
 	l.sessions = newTable(kindSession, keyPrefix, l.capacity)
 	l.members = newTable(kindMember, memberKeyPrefix, l.capacity)
@@ -275,7 +284,7 @@ type fetched struct {
 
 // fetch asks Redis and caches the answer locally.
 func (l *List) fetch(ctx context.Context, t *table, subject string) (entry, bool) {
-	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+	ctx, cancel := context.WithTimeout(ctx, l.redisTimeout)
 	defer cancel()
 	l.mu.RLock()
 	gen := l.gen
