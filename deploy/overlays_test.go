@@ -391,7 +391,9 @@ func TestOverlayChecksCatchMistakes(t *testing.T) {
 			o.deployment.Spec.Template.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 5}}}
 		}, "preStop"},
 		{"grace too short", func(o *objects) { s := int64(20); o.deployment.Spec.Template.Spec.TerminationGracePeriodSeconds = &s }, "terminationGracePeriodSeconds"},
-		{"latest image", func(o *objects) { o.deployment.Spec.Template.Spec.Containers[0].Image = "ghcr.io/authsvc/authsvc:latest" }, "image"},
+		{"latest image", func(o *objects) {
+			o.deployment.Spec.Template.Spec.Containers[0].Image = "ghcr.io/authsvc/authsvc:latest"
+		}, "image"},
 		{"debug logs", func(o *objects) { o.configMap.Data["AUTHSVC_LOG_LEVEL"] = "debug" }, "AUTHSVC_LOG_LEVEL"},
 		{"wrong namespace", func(o *objects) { o.pdb.Namespace = "default" }, "namespace"},
 		{"placeholder Secret applied", func(o *objects) { o.secrets["authsvc-stytch"] = &corev1.Secret{} }, "Secrets"},
