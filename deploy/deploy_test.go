@@ -133,7 +133,7 @@ func stripComments(doc string) string {
 	return b.String()
 }
 
-// objects is everything in deploy/k8s, by type.
+// objects is everything in deploy/k8s/base, by type.
 type objects struct {
 	kustomization   *kustomization
 	deployment      *appsv1.Deployment
@@ -151,7 +151,7 @@ type objects struct {
 
 func loadK8s(t *testing.T) *objects {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("k8s", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("k8s", "base", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	o := newObjects()
@@ -171,10 +171,10 @@ func loadK8s(t *testing.T) *objects {
 		"ServiceAccount": o.serviceAccount, "HorizontalPodAutoscaler": o.hpa,
 		"PodDisruptionBudget": o.pdb, "NetworkPolicy": o.networkPolicy,
 	} {
-		require.NotNilf(t, v, "no %s in deploy/k8s", name)
+		require.NotNilf(t, v, "no %s in deploy/k8s/base", name)
 	}
 	require.NotEmpty(t, o.services)
-	require.NotEmpty(t, o.secrets, "no Secret in deploy/k8s")
+	require.NotEmpty(t, o.secrets, "no Secret in deploy/k8s/base")
 	return o
 }
 
@@ -279,7 +279,7 @@ func TestKustomizationListsEveryManifest(t *testing.T) {
 	k := o.kustomization
 	assert.Equal(t, "authsvc", k.Namespace)
 	for _, r := range k.Resources {
-		_, err := os.Stat(filepath.Join("k8s", r))
+		_, err := os.Stat(filepath.Join("k8s", "base", r))
 		require.NoError(t, err, "kustomization resource %s", r)
 	}
 	// Every manifest is applied, except the kustomization itself and the placeholder secret, which

@@ -32,22 +32,22 @@ type overlayWant struct {
 	minServing int
 	// redisRequired: the Redis Secret must exist for the pod to start (secretKeyRef not optional).
 	redisRequired bool
-	// hardZoneSpread: the zone spread is DoNotSchedule over at least that many zones; 0 allows a
-	// preference (ScheduleAnyway).
-	hardZoneSpread int32
-	// hardNodeSpread: two pods never share a node (DoNotSchedule on the hostname).
-	hardNodeSpread bool
+	// zoneSpread and nodeSpread are what the spreads over zones and nodes do when they cannot be
+	// met; minZones, when set, is the least number of zones the zone spread counts on (minDomains).
+	zoneSpread, nodeSpread corev1.UnsatisfiableConstraintAction
+	minZones               int32
 }
 
 var overlays = []overlayWant{
 	{
 		dir: "staging", namespace: "authsvc-staging", logLevel: "debug",
 		minReplicas: 2, maxReplicas: 4, minServing: 1,
+		zoneSpread: corev1.ScheduleAnyway, nodeSpread: corev1.ScheduleAnyway,
 	},
 	{
 		dir: "production", namespace: "authsvc", logLevel: "info",
 		minReplicas: 3, maxReplicas: 12, minServing: 2,
-		redisRequired: true, hardZoneSpread: 3, hardNodeSpread: true,
+		redisRequired: true, zoneSpread: corev1.DoNotSchedule, nodeSpread: corev1.DoNotSchedule, minZones: 3,
 	},
 }
 
@@ -161,6 +161,10 @@ func checkOverlay(o *objects, w overlayWant) problems {
 	// Topology spread over zones and nodes.
 	spread := map[string]corev1.TopologySpreadConstraint{}
 	for _, tsc := range spec.TopologySpreadConstraints {
+		if _, dup := spread[tsc.TopologyKey]; dup {
+			// What a strategic-merge patch of the list produces: the base's constraint stays.
+			p.addf("two topology spread constraints on %s", tsc.TopologyKey)
+		}
 		spread[tsc.TopologyKey] = tsc
 		checkSelects(&p, "topology spread on "+tsc.TopologyKey, tsc.LabelSelector, pod)
 	}
@@ -169,10 +173,10 @@ func checkOverlay(o *objects, w overlayWant) problems {
 	switch {
 	case !okZone || !okNode:
 		p.addf("topology spread must cover zones and nodes, have %v", slices.Sorted(maps.Keys(spread)))
-	case w.hardZoneSpread > 0 && (zone.WhenUnsatisfiable != corev1.DoNotSchedule || zone.MinDomains == nil || *zone.MinDomains < w.hardZoneSpread):
-		p.addf("zone spread %s minDomains %v, want DoNotSchedule over at least %d zones", zone.WhenUnsatisfiable, zone.MinDomains, w.hardZoneSpread)
-	case w.hardNodeSpread && node.WhenUnsatisfiable != corev1.DoNotSchedule:
-		p.addf("node spread %s, want DoNotSchedule", node.WhenUnsatisfiable)
+	case zone.WhenUnsatisfiable != w.zoneSpread || (w.minZones > 0 && (zone.MinDomains == nil || *zone.MinDomains < w.minZones)):
+		p.addf("zone spread %s minDomains %v, want %s over at least %d zones", zone.WhenUnsatisfiable, zone.MinDomains, w.zoneSpread, w.minZones)
+	case node.WhenUnsatisfiable != w.nodeSpread:
+		p.addf("node spread %s, want %s", node.WhenUnsatisfiable, w.nodeSpread)
 	case zone.MaxSkew != 1 || node.MaxSkew != 1:
 		p.addf("spread maxSkew zone %d node %d, want 1", zone.MaxSkew, node.MaxSkew)
 	}
@@ -353,6 +357,12 @@ func TestOverlayChecksCatchMistakes(t *testing.T) {
 			o.deployment.Spec.Template.Spec.TopologySpreadConstraints[0].WhenUnsatisfiable = corev1.ScheduleAnyway
 			o.deployment.Spec.Template.Spec.TopologySpreadConstraints[1].WhenUnsatisfiable = corev1.ScheduleAnyway
 		}, "spread"},
+		{"spread patched by strategic merge", func(o *objects) {
+			spec := &o.deployment.Spec.Template.Spec
+			soft := spec.TopologySpreadConstraints[0]
+			soft.WhenUnsatisfiable, soft.MinDomains = corev1.ScheduleAnyway, nil
+			spec.TopologySpreadConstraints = append([]corev1.TopologySpreadConstraint{soft}, spec.TopologySpreadConstraints...)
+		}, "two topology spread constraints"},
 		{"no node spread", func(o *objects) {
 			o.deployment.Spec.Template.Spec.TopologySpreadConstraints = slices.DeleteFunc(o.deployment.Spec.Template.Spec.TopologySpreadConstraints,
 				func(c corev1.TopologySpreadConstraint) bool { return c.TopologyKey == "kubernetes.io/hostname" })
