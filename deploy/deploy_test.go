@@ -133,7 +133,7 @@ func stripComments(doc string) string {
 	return b.String()
 }
 
-// objects is everything in deploy/k8s, by type.
+// objects is everything in deploy/k8s/base, by type.
 type objects struct {
 	kustomization   *kustomization
 	deployment      *appsv1.Deployment
@@ -151,10 +151,10 @@ type objects struct {
 
 func loadK8s(t *testing.T) *objects {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("k8s", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("k8s", "base", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
-	o := &objects{fileOf: map[any]string{}, secrets: map[string]*corev1.Secret{}, configMaps: map[string]*corev1.ConfigMap{}}
+	o := newObjects()
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
@@ -163,31 +163,7 @@ func loadK8s(t *testing.T) *objects {
 		require.NotEmpty(t, objs, "%s holds no object", f)
 		o.filesWithObject = append(o.filesWithObject, filepath.Base(f))
 		for _, obj := range objs {
-			o.fileOf[obj] = filepath.Base(f)
-			switch v := obj.(type) {
-			case *kustomization:
-				o.kustomization = v
-			case *appsv1.Deployment:
-				require.Nil(t, o.deployment, "one Deployment expected")
-				o.deployment = v
-			case *corev1.Service:
-				o.services = append(o.services, v)
-			case *corev1.ConfigMap:
-				o.configMaps[v.Name] = v
-				if v.Name == "authsvc-config" {
-					o.configMap = v
-				}
-			case *corev1.Secret:
-				o.secrets[v.Name] = v
-			case *corev1.ServiceAccount:
-				o.serviceAccount = v
-			case *autoscalingv2.HorizontalPodAutoscaler:
-				o.hpa = v
-			case *policyv1.PodDisruptionBudget:
-				o.pdb = v
-			case *networkingv1.NetworkPolicy:
-				o.networkPolicy = v
-			}
+			o.add(t, obj, filepath.Base(f))
 		}
 	}
 	for name, v := range map[string]any{
@@ -195,11 +171,45 @@ func loadK8s(t *testing.T) *objects {
 		"ServiceAccount": o.serviceAccount, "HorizontalPodAutoscaler": o.hpa,
 		"PodDisruptionBudget": o.pdb, "NetworkPolicy": o.networkPolicy,
 	} {
-		require.NotNilf(t, v, "no %s in deploy/k8s", name)
+		require.NotNilf(t, v, "no %s in deploy/k8s/base", name)
 	}
 	require.NotEmpty(t, o.services)
-	require.NotEmpty(t, o.secrets, "no Secret in deploy/k8s")
+	require.NotEmpty(t, o.secrets, "no Secret in deploy/k8s/base")
 	return o
+}
+
+func newObjects() *objects {
+	return &objects{fileOf: map[any]string{}, secrets: map[string]*corev1.Secret{}, configMaps: map[string]*corev1.ConfigMap{}}
+}
+
+// add files one decoded object under its type; file is where it came from.
+func (o *objects) add(t *testing.T, obj any, file string) {
+	t.Helper()
+	o.fileOf[obj] = file
+	switch v := obj.(type) {
+	case *kustomization:
+		o.kustomization = v
+	case *appsv1.Deployment:
+		require.Nil(t, o.deployment, "one Deployment expected")
+		o.deployment = v
+	case *corev1.Service:
+		o.services = append(o.services, v)
+	case *corev1.ConfigMap:
+		o.configMaps[v.Name] = v
+		if v.Name == "authsvc-config" {
+			o.configMap = v
+		}
+	case *corev1.Secret:
+		o.secrets[v.Name] = v
+	case *corev1.ServiceAccount:
+		o.serviceAccount = v
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		o.hpa = v
+	case *policyv1.PodDisruptionBudget:
+		o.pdb = v
+	case *networkingv1.NetworkPolicy:
+		o.networkPolicy = v
+	}
 }
 
 func (o *objects) container(t *testing.T) *corev1.Container {
@@ -269,7 +279,7 @@ func TestKustomizationListsEveryManifest(t *testing.T) {
 	k := o.kustomization
 	assert.Equal(t, "authsvc", k.Namespace)
 	for _, r := range k.Resources {
-		_, err := os.Stat(filepath.Join("k8s", r))
+		_, err := os.Stat(filepath.Join("k8s", "base", r))
 		require.NoError(t, err, "kustomization resource %s", r)
 	}
 	// Every manifest is applied, except the kustomization itself and the placeholder secret, which
@@ -395,6 +405,8 @@ func TestNetworkPolicyOpensOnlyWhatIsNeeded(t *testing.T) {
 			for _, from := range rule.From {
 				require.NotNil(t, from.NamespaceSelector)
 				assert.Equal(t, "monitoring", from.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"])
+				require.NotNil(t, from.PodSelector, "the whole monitoring namespace would reach the admin port")
+				assert.Equal(t, "prometheus", from.PodSelector.MatchLabels["app.kubernetes.io/name"])
 			}
 		}
 	}
@@ -412,8 +424,8 @@ func TestNetworkPolicyOpensOnlyWhatIsNeeded(t *testing.T) {
 			egressPorts = append(egressPorts, p.Port.IntVal)
 		}
 	}
-	// DNS, Stytch (HTTPS), OTLP gRPC + HTTP, Redis.
-	for _, p := range []int32{53, 443, 4317, 4318, 6379} {
+	// DNS, Stytch (HTTPS), OTLP gRPC + HTTP, Redis (server or Cluster node, Sentinel).
+	for _, p := range []int32{53, 443, 4317, 4318, 6379, 26379} {
 		assert.Contains(t, egressPorts, p)
 	}
 }
@@ -476,13 +488,23 @@ func TestConfigAndSecretWiring(t *testing.T) {
 	}
 	assert.Equal(t, []string{o.configMap.Name}, fromConfigMap)
 	for k := range o.configMap.Data {
-		assert.NotContains(t, []string{"STYTCH_SECRET", "STYTCH_SECRET_FILE", "AUTHSVC_IDEMPOTENCY_KEYS_FILE"}, k, "secrets and their mounts do not belong in the ConfigMap")
+		assert.NotContains(t, []string{"STYTCH_SECRET", "STYTCH_SECRET_FILE", "AUTHSVC_IDEMPOTENCY_KEYS_FILE", "AUTHSVC_REDIS_URL"}, k, "secrets and their mounts do not belong in the ConfigMap")
 	}
 
 	env := map[string]corev1.EnvVar{}
 	for _, e := range c.Env {
 		env[e.Name] = e
 	}
+	// The Redis URL can carry passwords: it comes from a Secret whose example has the key, never a
+	// literal value.
+	redisURL := env["AUTHSVC_REDIS_URL"]
+	assert.Empty(t, redisURL.Value)
+	require.NotNil(t, redisURL.ValueFrom, "AUTHSVC_REDIS_URL must come from a Secret")
+	ref := redisURL.ValueFrom.SecretKeyRef
+	require.NotNil(t, ref, "AUTHSVC_REDIS_URL must come from a Secret")
+	require.Contains(t, o.secrets, ref.Name, "secret.example.yaml must show the Redis Secret")
+	assert.Contains(t, o.secrets[ref.Name].StringData, ref.Key)
+
 	// Each secret is a file: the variable naming it, a read-only mount of a Secret whose example
 	// has the projected key, and nothing in the environment itself.
 	secretFiles := map[string]string{}

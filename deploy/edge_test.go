@@ -142,7 +142,7 @@ func decodeCRD(t *testing.T, doc []byte, apiVersion, kind string) (name, namespa
 	return obj.Metadata.Name, obj.Metadata.Namespace, obj.Spec
 }
 
-// authsvcService is the Service of deploy/k8s and its namespace: what the proxies must call.
+// authsvcService is the Service of deploy/k8s/base and its namespace: what the proxies must call.
 func authsvcService(t *testing.T) (host string, ports map[string]int32) {
 	t.Helper()
 	o := loadK8s(t)
@@ -155,7 +155,7 @@ func authsvcService(t *testing.T) (host string, ports map[string]int32) {
 			ports[p.Name] = p.Port
 		}
 	}
-	require.NotEmpty(t, ports, "no Service named authsvc in deploy/k8s")
+	require.NotEmpty(t, ports, "no Service named authsvc in deploy/k8s/base")
 	return "authsvc." + o.kustomization.Namespace + ".svc.cluster.local", ports
 }
 
@@ -318,8 +318,8 @@ func TestNginxConfig(t *testing.T) {
 func TestK8sEdgeRules(t *testing.T) {
 	o := loadK8s(t)
 	cm, ok := o.configMaps["authsvc-edge-rules"]
-	require.True(t, ok, "no authsvc-edge-rules ConfigMap in deploy/k8s")
-	_, err := rules.Parse("k8s/edge-rules.yaml", []byte(cm.Data["rules.yaml"]))
+	require.True(t, ok, "no authsvc-edge-rules ConfigMap in deploy/k8s/base")
+	_, err := rules.Parse("k8s/base/edge-rules.yaml", []byte(cm.Data["rules.yaml"]))
 	require.NoError(t, err)
 
 	path := o.configMap.Data["AUTHSVC_EDGE_RULES"]

@@ -117,6 +117,70 @@ func TestWebhookMemberDeletedAtStytchRevokesOnBothReplicas(t *testing.T) {
 	assert.Equal(t, int64(0), webhookOutcomes(t, b, webhook.OutcomeApplied))
 }
 
+// m2mAccepted asks a replica to authenticate an M2M access token (locally verified).
+func m2mAccepted(t *testing.T, env *apptest.Env, token string) bool {
+	t.Helper()
+	r := env.REST(t, http.MethodPost, "/v1/m2m/authenticate", map[string]any{"access_token": token})
+	return r.Status == http.StatusOK
+}
+
+// The M2M side of the issue's test: an M2M client deleted directly at the emulator (not through
+// authsvc) → the emulator's signed m2m_client.delete webhook reaches replica A → A revokes the
+// client's tokens and the revocation reaches replica B through Redis → both refuse an access token
+// the client obtained from Stytch before the deletion. The delays are printed, never asserted:
+// they depend on the machine.
+func TestWebhookM2MClientDeletedAtStytchRevokesOnBothReplicas(t *testing.T) {
+	rds := redistest.Start(t)
+	emu, consumer := apptest.DevEmulator(t)
+	vars := map[string]string{"AUTHSVC_REDIS_URL": rds.URL(), webhook.EnvSecret: testWebhookSecret}
+	a := apptest.Start(t, apptest.WithEnv(vars), apptest.WithEmulator(emu), apptest.WithConsumerProject(consumer))
+	b := apptest.Start(t, apptest.WithEnv(vars), apptest.WithEmulator(emu), apptest.WithConsumerProject(consumer))
+	require.NoError(t, a.App.WaitRevocations(t.Context()))
+	require.NoError(t, b.App.WaitRevocations(t.Context()))
+	require.NoError(t, emu.AddWebhookEndpoint(a.BaseURL+webhook.Path, testWebhookSecret))
+
+	deletedClient, err := emu.CreateM2MClient("wh-deleted-client", []string{"read:widgets"})
+	require.NoError(t, err)
+	kept, err := emu.CreateM2MClient("wh-kept-client", []string{"read:widgets"})
+	require.NoError(t, err)
+	token, keptToken := m2mToken(t, a, deletedClient, nil), m2mToken(t, a, kept, nil)
+	for name, env := range map[string]*apptest.Env{"A": a, "B": b} {
+		require.True(t, m2mAccepted(t, env, token), "replica %s accepts the live client's token", name)
+	}
+
+	// Delete the client at the emulator, as an admin would in Stytch's dashboard or another service.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodDelete, emu.URL+"/v1/m2m/clients/"+deletedClient.ClientID, http.NoBody)
+	require.NoError(t, err)
+	req.SetBasicAuth(emu.ProjectID(), emu.Secret())
+	deleted := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	refusedBy := func(env *apptest.Env, name string) {
+		t.Helper()
+		require.Eventually(t, func() bool { return !m2mAccepted(t, env, token) }, 10*time.Second, 5*time.Millisecond,
+			"replica %s still accepts the deleted client's access token", name)
+		t.Logf("replica %s refuses the deleted M2M client's access token %v after the deletion at the emulator", name, time.Since(deleted))
+	}
+	refusedBy(a, "A (received the webhook)")
+	refusedBy(b, "B (through Redis)")
+
+	require.Eventually(t, func() bool { return len(emu.WebhookDeliveries()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	d := emu.WebhookDeliveries()[0]
+	assert.True(t, d.Delivered)
+	assert.Equal(t, "direct.m2m_client.delete", d.Type)
+	assert.Equal(t, int64(1), webhookOutcomes(t, a, webhook.OutcomeApplied))
+	assert.Contains(t, a.Logs(), `"event_type":"direct.m2m_client.delete"`)
+	// The revocation is the client's, not everyone's: another client's token still passes on both.
+	assert.True(t, m2mAccepted(t, a, keptToken), "replica A refuses another client's token")
+	assert.True(t, m2mAccepted(t, b, keptToken), "replica B refuses another client's token")
+	for name, env := range map[string]*apptest.Env{"A": a, "B": b} {
+		assert.NotContains(t, env.Logs(), token, "replica %s logged the access token", name)
+	}
+}
+
 // What the route refuses, and what it accepts and ignores, on one replica without Redis.
 func TestWebhookRefusals(t *testing.T) {
 	env := apptest.Start(t, apptest.WithEnv(map[string]string{webhook.EnvSecret: testWebhookSecret}))

@@ -14,6 +14,9 @@
 //     has its own backoff; its handshake must neither wait for the request path's breaker nor
 //     open it), a short dial tried once, so that Close never waits long for one in progress.
 //
+// What each topology's master failure means for authsvc (what it refuses, what it keeps serving,
+// how it recovers without a restart) is described in deploy/README.md, "When a Redis master dies".
+//
 // Both connect lazily: an unreachable Redis does not stop authsvc from starting. go-redis's own log
 // lines go through internal/telemetry (redis.SetLogger), which is process-wide.
 package redisclient
