@@ -36,7 +36,10 @@ func startCluster(t *testing.T) *cluster {
 	t.Helper()
 	srv := redistest.Start(t)
 	emu := testkit.Emulator(t, stytchemu.WithSandbox())
-	env := apptest.WithEnv(map[string]string{"AUTHSVC_REDIS_URL": srv.URL()})
+	// A generous Redis budget: these tests are about propagation, and a Redis write that misses
+	// the default 150 ms on a loaded machine is retried in the background (the declared
+	// exception), which "at once" cannot wait for.
+	env := apptest.WithEnv(map[string]string{"AUTHSVC_REDIS_URL": srv.URL(), "AUTHSVC_REDIS_TIMEOUT": "2s"})
 	c := &cluster{emu: emu, a: apptest.Start(t, apptest.WithEmulator(emu), env), b: apptest.Start(t, apptest.WithEmulator(emu), env)}
 	var err error
 	c.org, err = emu.CreateOrganization(stytchemu.OrganizationParams{Name: "Revocation Org"})
