@@ -59,8 +59,10 @@ func TestEdgePermissionRules(t *testing.T) {
 		return edgeCall{method: http.MethodPost, host: "app.example", path: "/people/new", header: withHeader(authz(tok), "x-org-id", org.ID)}
 	}
 	runEdgeCases(t, env, []edgeCase{
-		{name: "custom role grants invoices write", call: call(biller.JWT, invoices), status: http.StatusOK, rule: "invoices",
-			upstream: map[string]string{"x-authsvc-subject": biller.MemberID, "x-authsvc-organization": org.ID}},
+		{
+			name: "custom role grants invoices write", call: call(biller.JWT, invoices), status: http.StatusOK, rule: "invoices",
+			upstream: map[string]string{"x-authsvc-subject": biller.MemberID, "x-authsvc-organization": org.ID},
+		},
 		{name: "wildcard role", call: call(finance.JWT, invoices), status: http.StatusOK, rule: "invoices"},
 		{name: "stytch_admin lacks invoices write", call: call(admin.JWT, invoices), status: http.StatusForbidden, reason: edge.ReasonMissingPermission, rule: "invoices"},
 		{name: "stytch_member lacks invoices write", call: call(plain.JWT, invoices), status: http.StatusForbidden, reason: edge.ReasonMissingPermission, rule: "invoices"},
