@@ -150,6 +150,9 @@ func describe(r *rules.Rule, params rules.Params) string {
 			parts = append(parts, "of the organization in header "+o.Header)
 		}
 	}
+	if p := s.Permission; p != nil {
+		parts = append(parts, fmt.Sprintf("whose roles grant %q on %q by the RBAC policy (else denied 403 %s)", p.Action, p.Resource, edge.ReasonMissingPermission))
+	}
 	if s.MaxAge > 0 {
 		parts = append(parts, fmt.Sprintf("authenticated within %s", s.MaxAge))
 	}

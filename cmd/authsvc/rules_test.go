@@ -81,3 +81,19 @@ func TestRulesUsage(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `expected "Name: value"`)
 }
+
+func TestRulesTestPrintsThePermission(t *testing.T) {
+	file := writeRules(t, `rules:
+  - name: invoices
+    match: {path_pattern: "/orgs/{org}/invoices/**"}
+    session: {kind: member, permission: {resource: invoices, action: write}, organization_from: {path_param: org}}
+`)
+	code, out, _ := runRules("test", file, "POST", "https://api.example.com/orgs/o1/invoices/9")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, `rule "invoices" admits: member sessions, of the organization in path parameter org ("o1" here), whose roles grant "write" on "invoices" by the RBAC policy (else denied 403 missing_permission)`)
+	assert.Contains(t, out, "without credentials: denied 401 unauthenticated (no_credentials)")
+
+	code, _, errOut := runRules("check", writeRules(t, "rules:\n  - name: a\n    match: {path_prefix: /x}\n    session: {kind: member, permission: {resource: invoices, action: write}}\n"))
+	require.Equal(t, 1, code)
+	assert.Contains(t, errOut, "rules[0].session.permission: a permission holds in one organization")
+}

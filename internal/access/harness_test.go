@@ -35,6 +35,7 @@ type harness struct {
 	verifier *verify.Verifier
 	checker  *session.Checker
 	acc      *Interceptor
+	policies *stytchclient.PolicyCache // the project's RBAC policy, from the emulator
 }
 
 func newHarness(t *testing.T) *harness {
@@ -44,7 +45,9 @@ func newHarness(t *testing.T) *harness {
 	checker := sessionkit.Checker(t, emu, client, sessionkit.JWKS(t, emu, client))
 	h := &harness{emu: emu, client: client, verifier: checker.Verifier(), checker: checker}
 	var err error
-	h.acc, err = New(Config{Checker: checker, Logger: slog.New(slog.DiscardHandler)})
+	h.policies, err = stytchclient.NewPolicyCache(stytchclient.PolicyCacheConfig{Source: client.PolicySource()})
+	require.NoError(t, err)
+	h.acc, err = New(Config{Checker: checker, Policies: h.policies, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	return h
 }

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/authsvc/authsvc/internal/rbac"
 	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
@@ -51,6 +52,10 @@ type Config struct {
 	// project's session.Checker (Config.ProjectType verify.ProjectConsumer). Nil when no consumer
 	// project is configured: user_session then admits no session (New logs it once).
 	UserChecker SessionChecker
+	// Policies gives the B2B project's RBAC policy that decides the rules naming a permission
+	// (*stytchclient.PolicyCache: cached, fetched again when a role is unknown to it). Nil when no
+	// B2B project is configured: such rules then admit no member session (fail closed).
+	Policies session.Policies
 	// Files holds the service descriptors to read access rules from; nil means
 	// protoregistry.GlobalFiles.
 	Files *protoregistry.Files
@@ -67,14 +72,23 @@ const (
 	ReasonCredentialsMissing = "credentials_required"
 	ReasonAccessDenied       = "access_denied"
 	ReasonVerifierDown       = "credentials_unverifiable"
+	// ReasonPolicyUnavailable: a rule names a permission and no RBAC policy could be had to
+	// decide it; the call is refused UNAVAILABLE rather than admitted (fail closed).
+	ReasonPolicyUnavailable = "rbac_policy_unavailable"
 )
+
+// A rule that names a permission refuses a member with the reasons of internal/rbac (the ones
+// Sessions.Authenticate's authorization_check answers with), in authsvc's ErrorInfo domain, since
+// authsvc and not Stytch decided: rbac.ReasonTenancy for a member of another organization,
+// rbac.ReasonDenied for one whose roles do not grant the permission.
 
 // Interceptor enforces the access rules. Build it with [New].
 type Interceptor struct {
 	rules   map[string]*rule
 	open    map[string]bool
 	checker Checker
-	users   SessionChecker // nil: no consumer project
+	users   SessionChecker   // nil: no consumer project
+	pols    session.Policies // nil: no B2B project; permission rules admit no member
 	log     *slog.Logger
 }
 
@@ -108,7 +122,7 @@ func New(cfg Config) (*Interceptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := &Interceptor{rules: rules, open: map[string]bool{}, checker: cfg.Checker, users: cfg.UserChecker, log: cfg.Logger}
+	i := &Interceptor{rules: rules, open: map[string]bool{}, checker: cfg.Checker, users: cfg.UserChecker, pols: cfg.Policies, log: cfg.Logger}
 	for _, s := range cfg.OpenServices {
 		i.open[s] = true
 	}
@@ -255,12 +269,65 @@ func (i *Interceptor) member(ctx context.Context, r *rule, cred Credential, msg 
 	case !hasAll(s.Roles, r.roles):
 		o.reason = "missing_role"
 	case r.orgField != nil && !r.organizationsMatch(msg, s.OrganizationID):
+		if r.permission != nil {
+			// Tenancy needs no policy: refused before any policy is fetched.
+			o.reason = rbac.ReasonTenancy
+			return ctx, i.refusePermission(ctx, o)
+		}
 		o.reason = "organization_mismatch"
 	}
 	if o.reason != "" {
 		return ctx, i.refuse(ctx, o, codes.PermissionDenied)
 	}
+	if r.permission != nil {
+		return i.permitted(ctx, r, o)
+	}
 	return i.admit(ctx, o), nil
+}
+
+// permitted decides a rule's permission for a member whose organization is the request's: one of
+// the session's roles must grant it by the project's policy (with the organization's custom roles),
+// by internal/rbac, the decision Sessions.Authenticate's authorization_check uses. With no policy
+// the member is not admitted: an outage of the policy must not turn into access for everyone.
+func (i *Interceptor) permitted(ctx context.Context, r *rule, o outcome) (context.Context, error) {
+	p := o.p
+	if i.pols == nil {
+		o.reason = "no_rbac_policy"
+		return ctx, i.refuse(ctx, o, codes.PermissionDenied)
+	}
+	pol, err := i.pols.For(ctx, p.OrganizationID, p.Roles)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			i.record(ctx, o)
+			return ctx, status.FromContextError(cerr).Err()
+		}
+		o.reason = ReasonPolicyUnavailable
+		i.log.WarnContext(ctx, "access: the RBAC policy cannot be fetched; permission rules refuse members", "error", err.Error())
+		i.record(ctx, o)
+		return ctx, rpcerr.New(codes.Unavailable, ReasonPolicyUnavailable, "permissions cannot be checked right now; retry later").WithRetry(time.Second)
+	}
+	check := *r.permission
+	check.OrganizationID = p.OrganizationID
+	if _, err := pol.Authorize(p.OrganizationID, p.Roles, check); err != nil {
+		var re *rbac.Error
+		if !errors.As(err, &re) {
+			return ctx, fmt.Errorf("access: %w", err)
+		}
+		o.reason = re.Reason
+		return ctx, i.refusePermission(ctx, o)
+	}
+	return i.admit(ctx, o), nil
+}
+
+// refusePermission records the refusal of a permission rule and returns PERMISSION_DENIED with the
+// RBAC reason (o.reason) as the ErrorInfo reason.
+func (i *Interceptor) refusePermission(ctx context.Context, o outcome) error {
+	i.record(ctx, o)
+	msg := "the member's roles do not grant the permission this method requires"
+	if o.reason == rbac.ReasonTenancy {
+		msg = "the member session belongs to another organization"
+	}
+	return rpcerr.New(codes.PermissionDenied, o.reason, msg)
 }
 
 func (i *Interceptor) user(ctx context.Context, r *rule, cred Credential, msg protoreflect.Message) (context.Context, error) {

@@ -22,6 +22,7 @@ import (
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/callmeta"
+	"github.com/authsvc/authsvc/internal/rbac"
 	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -227,7 +228,7 @@ func TestMemberSessions(t *testing.T) {
 		// Stytch resolves an organization ID in any case to the same organization.
 		require.NoError(t, h.call(t, membersGet, getReq(strings.ToUpper(sandboxOrg)), "authorization", "Bearer "+admin.JWT).err)
 		search := &b2bv1.MembersServiceSearchRequest{OrganizationIds: []string{strings.ToUpper(sandboxOrg), sandboxOrg}}
-		require.NoError(t, h.call(t, membersSearch, search, "authorization", "Bearer "+plain.JWT).err)
+		require.NoError(t, h.call(t, membersSearch, search, "authorization", "Bearer "+admin.JWT).err)
 		c := h.call(t, membersGet, getReq(strings.ToUpper(other.ID)), "authorization", "Bearer "+admin.JWT)
 		requireRefused(t, c, codes.PermissionDenied)
 		assert.Equal(t, "organization_mismatch", c.field("access.reason"))
@@ -236,10 +237,20 @@ func TestMemberSessions(t *testing.T) {
 		search := func(orgs ...string) *b2bv1.MembersServiceSearchRequest {
 			return &b2bv1.MembersServiceSearchRequest{OrganizationIds: orgs}
 		}
-		require.NoError(t, h.call(t, membersSearch, search(sandboxOrg), "authorization", "Bearer "+plain.JWT).err)
-		require.NoError(t, h.call(t, membersSearch, search(sandboxOrg, sandboxOrg), "authorization", "Bearer "+plain.JWT).err)
-		requireRefused(t, h.call(t, membersSearch, search(sandboxOrg, other.ID), "authorization", "Bearer "+plain.JWT), codes.PermissionDenied)
-		requireRefused(t, h.call(t, membersSearch, search(), "authorization", "Bearer "+plain.JWT), codes.PermissionDenied)
+		// Search names a permission (stytch.member search): tenancy is refused with the RBAC reason.
+		require.NoError(t, h.call(t, membersSearch, search(sandboxOrg), "authorization", "Bearer "+admin.JWT).err)
+		require.NoError(t, h.call(t, membersSearch, search(sandboxOrg, sandboxOrg), "authorization", "Bearer "+admin.JWT).err)
+		for _, orgs := range [][]string{{sandboxOrg, other.ID}, {}} {
+			c := h.call(t, membersSearch, search(orgs...), "authorization", "Bearer "+admin.JWT)
+			assert.False(t, c.reached)
+			code, reason := errorReason(t, c.err)
+			assert.Equal(t, codes.PermissionDenied, code)
+			assert.Equal(t, rbac.ReasonTenancy, reason)
+		}
+		// A stytch_member's roles do not grant stytch.member search.
+		code, reason := errorReason(t, h.call(t, membersSearch, search(sandboxOrg), "authorization", "Bearer "+plain.JWT).err)
+		assert.Equal(t, codes.PermissionDenied, code)
+		assert.Equal(t, rbac.ReasonDenied, reason)
 	})
 	t.Run("member on a service-only rule", func(t *testing.T) {
 		c := h.call(t, createClient, &m2mv1.CreateClientRequest{}, "authorization", "Bearer "+admin.JWT)

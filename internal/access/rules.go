@@ -10,6 +10,7 @@ import (
 
 	accessv1 "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
 	"github.com/authsvc/authsvc/internal/policy"
+	"github.com/authsvc/authsvc/internal/rbac"
 )
 
 // rule is one RPC's AccessRule, resolved against its request message once at construction so that
@@ -26,6 +27,9 @@ type rule struct {
 	credFields []protoreflect.FieldDescriptor
 	orgField   protoreflect.FieldDescriptor
 	userField  protoreflect.FieldDescriptor
+	// permission is the RBAC permission a member session must hold (nil: none); its
+	// OrganizationID is filled per call with the session's organization once tenancy holds.
+	permission *rbac.Check
 }
 
 // needsRequest reports whether deciding needs the request message.
@@ -90,6 +94,19 @@ func compileRule(md protoreflect.MethodDescriptor, ar *accessv1.AccessRule) (*ru
 			return nil, fmt.Errorf("%w: %s: user_field %q is not a string field of %s", ErrInvalidRule, r.fullMethod, name, r.input)
 		}
 		r.userField = fd
+	}
+	if p := ar.GetPermission(); p != nil {
+		switch {
+		case p.GetResourceId() == "" || p.GetAction() == "":
+			return nil, fmt.Errorf("%w: %s: permission needs both resource_id and action", ErrInvalidRule, r.fullMethod)
+		case !r.member:
+			return nil, fmt.Errorf("%w: %s: permission is only meaningful with member_session", ErrInvalidRule, r.fullMethod)
+		case r.orgField == nil:
+			// A role grants its permissions in the member's own organization only: without the
+			// request's organization there is nothing to hold the grant to.
+			return nil, fmt.Errorf("%w: %s: a rule with a permission must set member_organization_field", ErrInvalidRule, r.fullMethod)
+		}
+		r.permission = &rbac.Check{ResourceID: p.GetResourceId(), Action: p.GetAction()}
 	}
 	// A stream's request messages arrive after the call is admitted, so a rule that looks into the
 	// request cannot be enforced on one; refuse to start rather than enforce half a rule.

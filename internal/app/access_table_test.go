@@ -35,6 +35,7 @@ import (
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/gateway"
 	"github.com/authsvc/authsvc/internal/policy"
+	"github.com/authsvc/authsvc/internal/rbac"
 	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
@@ -306,6 +307,10 @@ func expected(r *accessv1.AccessRule, req proto.Message, c caller, sessionOrg st
 				return codes.PermissionDenied
 			}
 		}
+		// The test project's policy is Stytch's defaults (docs/rbac.md).
+		if p := r.GetPermission(); p != nil && !rbac.New(rbac.Defaults()).Allowed(c.roles, p.GetResourceId(), p.GetAction()) {
+			return codes.PermissionDenied
+		}
 		return codes.OK
 	}
 	return codes.Unauthenticated
@@ -502,6 +507,15 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{b2bv1.MembersService_Get_FullMethodName, readMembers, "", codes.OK},
 		{b2bv1.MembersService_Update_FullMethodName, readMembers, "", codes.PermissionDenied},
 		{b2bv1.MembersService_Update_FullMethodName, member, org, codes.OK}, // Stytch RBAC decides
+		// Permission rules (stytch.member actions): stytch_admin grants them, stytch_member does not,
+		// never in another organization; services keep their scopes.
+		{b2bv1.MembersService_Create_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_Create_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_Create_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.MembersService_Create_FullMethodName, caller{m2mScopes: []string{"write:members"}}, "", codes.OK},
+		{b2bv1.MembersService_Search_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_Delete_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_Reactivate_FullMethodName, member, org, codes.PermissionDenied},
 		{b2bv1.MembersService_DangerouslyGet_FullMethodName, admin, org, codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, admin, org, codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
@@ -558,11 +572,12 @@ func newMessage(t *testing.T, md protoreflect.MessageDescriptor) proto.Message {
 }
 
 // accessRefusal reports whether the status details carry the access layer's ErrorInfo: a refusal by
-// the access interceptor, as opposed to the handler's (or Stytch RBAC's) own answer.
+// the access interceptor, as opposed to the handler's (or Stytch RBAC's) own answer. A permission
+// rule refuses with the RBAC reasons, in authsvc's domain (Stytch's own refusals are in Stytch's).
 func accessRefusal(details []any) bool {
 	for _, d := range details {
 		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetDomain() == rpcerr.Domain &&
-			(ei.GetReason() == access.ReasonCredentialsMissing || ei.GetReason() == access.ReasonAccessDenied) {
+			slices.Contains([]string{access.ReasonCredentialsMissing, access.ReasonAccessDenied, rbac.ReasonDenied, rbac.ReasonTenancy}, ei.GetReason()) {
 			return true
 		}
 	}
@@ -658,7 +673,7 @@ func restCall(t *testing.T, env *apptest.Env, md protoreflect.MethodDescriptor, 
 	if json.Unmarshal(b, &st) == nil {
 		for _, d := range st.Details {
 			if strings.HasSuffix(d.Type, "google.rpc.ErrorInfo") && d.Domain == rpcerr.Domain &&
-				(d.Reason == access.ReasonCredentialsMissing || d.Reason == access.ReasonAccessDenied) {
+				slices.Contains([]string{access.ReasonCredentialsMissing, access.ReasonAccessDenied, rbac.ReasonDenied, rbac.ReasonTenancy}, d.Reason) {
 				res.refused = true
 			}
 		}

@@ -174,7 +174,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if projects.b2b != nil {
 		members = checker
 	}
-	if a.edge, err = newEdge(cfg, members, users, checker, tel, opts.Now); err != nil { //nolint:contextcheck // the rules watcher lives as long as the app, not as long as the startup context
+	if a.edge, err = newEdge(cfg, members, users, checker, a.policies, tel, opts.Now); err != nil { //nolint:contextcheck // the rules watcher lives as long as the app, not as long as the startup context
 		return nil, err
 	}
 	redirects, err := service.NewRedirectPolicy(cfg.AllowedRedirectURLs)

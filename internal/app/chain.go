@@ -43,6 +43,9 @@ func (a *App) middleware(gw *callmeta.Gateway, decode *server.DecodeFailures, ch
 	if users != nil { // a nil *session.Checker must not become a non-nil interface
 		cfg.UserChecker = users
 	}
+	if a.policies != nil { // likewise a nil *stytchclient.PolicyCache
+		cfg.Policies = a.policies
+	}
 	acc, err := access.New(cfg)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/authsvc/authsvc/internal/edge"
 	"github.com/authsvc/authsvc/internal/server"
 	"github.com/authsvc/authsvc/internal/session"
+	"github.com/authsvc/authsvc/internal/stytchclient"
 	"github.com/authsvc/authsvc/internal/telemetry"
 )
 
@@ -24,8 +25,8 @@ type edgeParts struct {
 // newEdge loads the rules file (a file that does not validate stops startup, naming the line and
 // field) and builds the engine on the SAME session checkers the access layer uses: members is the
 // B2B project's (nil when the B2B project is off), users the consumer project's, m2m the checker
-// of the M2M project's tokens.
-func newEdge(cfg *config.Config, members, users, m2m *session.Checker, tel *telemetry.Telemetry, now nowFunc) (*edgeParts, error) {
+// of the M2M project's tokens, policies the B2B project's RBAC policy cache (nil when it is off).
+func newEdge(cfg *config.Config, members, users, m2m *session.Checker, policies *stytchclient.PolicyCache, tel *telemetry.Telemetry, now nowFunc) (*edgeParts, error) {
 	if cfg.Edge.RulesFile == "" {
 		return &edgeParts{}, nil
 	}
@@ -54,6 +55,9 @@ func newEdge(cfg *config.Config, members, users, m2m *session.Checker, tel *tele
 	}
 	if users != nil {
 		ecfg.Users = users
+	}
+	if policies != nil {
+		ecfg.Policies = policies
 	}
 	engine, err := edge.NewEngine(ecfg)
 	if err != nil {

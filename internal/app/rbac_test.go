@@ -199,7 +199,7 @@ func TestRBACGetPolicy(t *testing.T) {
 	for _, r := range res.GetPolicy().GetRoles() {
 		roles = append(roles, r.GetRoleId())
 	}
-	assert.Equal(t, []string{"stytch_admin", "stytch_member", "billing_admin", "finance"}, roles)
+	assert.Equal(t, []string{"stytch_admin", "stytch_member", "billing_admin", "finance", "member_manager"}, roles)
 	require.Len(t, res.GetOrganizationRoles(), 1)
 	assert.Equal(t, "acme_auditor", res.GetOrganizationRoles()[0].GetRoleId())
 	assert.Equal(t, []string{"read"}, res.GetOrganizationRoles()[0].GetPermissions()[0].GetActions())

@@ -19,6 +19,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/access"
 	"github.com/authsvc/authsvc/internal/edge/rules"
+	"github.com/authsvc/authsvc/internal/rbac"
 	"github.com/authsvc/authsvc/internal/rpcerr"
 	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient"
@@ -48,6 +49,10 @@ type Config struct {
 	Users access.SessionChecker
 	// M2M verifies M2M access tokens (required).
 	M2M M2MChecker
+	// Policies gives the B2B project's RBAC policy for rules naming a permission (the access
+	// layer's *stytchclient.PolicyCache); nil when no B2B project is served, so such rules admit no
+	// one.
+	Policies session.Policies
 	// MemberCookies and UserCookies are the projects' session cookie names (internal/config).
 	MemberCookies, UserCookies CookieNames
 	// Headers are the identity headers' names; zero fields take the defaults.
@@ -69,6 +74,7 @@ type Engine struct {
 	members access.SessionChecker
 	users   access.SessionChecker
 	m2m     M2MChecker
+	pols    session.Policies
 	cookies [2]CookieNames // member, user
 	headers HeaderNames
 	now     func() time.Time
@@ -96,7 +102,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		members: cfg.Members, users: cfg.Users, m2m: cfg.M2M,
+		members: cfg.Members, users: cfg.Users, m2m: cfg.M2M, pols: cfg.Policies,
 		cookies: [2]CookieNames{cfg.MemberCookies, cfg.UserCookies},
 		headers: headers, now: cfg.Now, metrics: cfg.Metrics,
 		tracer: cfg.TracerProvider.Tracer("github.com/authsvc/authsvc/internal/edge"),
@@ -304,8 +310,12 @@ func (e *Engine) sessionDecision(ctx context.Context, rule *rules.Rule, params r
 	if c == nil {
 		return deny(http.StatusForbidden, "no_project", rule.Name)
 	}
-	if reason, status := e.admits(s, c, params, in); reason != "" {
-		return deny(status, reason, rule.Name)
+	if reason, status := e.admits(ctx, s, c, params, in); reason != "" {
+		d := deny(status, reason, rule.Name)
+		if status == http.StatusServiceUnavailable {
+			d.RetryAfter = time.Second
+		}
+		return d
 	}
 	return Decision{
 		Allowed: true, Status: http.StatusOK, Code: "ok", Reason: "session", Rule: rule.Name, Kind: c.kind,
@@ -398,8 +408,9 @@ func memberChecked(res *session.Result) *checked {
 
 // admits applies the rule's conditions to a valid session: the reason and status of a refusal, or
 // "" when admitted. Needing a fresher or stronger authentication is 401 (signing in again cures
-// it); a role or organization the session does not have is 403.
-func (e *Engine) admits(s *rules.Session, c *checked, params rules.Params, in Input) (string, int) {
+// it); a role, organization or permission the session does not have is 403; a permission that
+// cannot be decided for want of the RBAC policy is 503 (fail closed).
+func (e *Engine) admits(ctx context.Context, s *rules.Session, c *checked, params rules.Params, in Input) (string, int) {
 	for _, r := range s.Roles {
 		if !slices.Contains(c.roles, r) {
 			return "missing_role", http.StatusForbidden
@@ -418,6 +429,11 @@ func (e *Engine) admits(s *rules.Session, c *checked, params rules.Params, in In
 			return "wrong_organization", http.StatusForbidden
 		}
 	}
+	if p := s.Permission; p != nil {
+		if reason, status := e.permitted(ctx, p, c); reason != "" {
+			return reason, status
+		}
+	}
 	if s.MaxAge > 0 && e.now().Sub(lastAuthenticated(c)) > s.MaxAge {
 		return "reauthentication_required", http.StatusUnauthorized
 	}
@@ -425,6 +441,36 @@ func (e *Engine) admits(s *rules.Session, c *checked, params rules.Params, in In
 		if !hasFactor(c.factors, f) {
 			return "missing_factor", http.StatusUnauthorized
 		}
+	}
+	return "", 0
+}
+
+// Reasons of a permission rule's refusals.
+const (
+	// ReasonMissingPermission: no role of the member grants the rule's permission.
+	ReasonMissingPermission = "missing_permission"
+	// ReasonPolicyUnavailable: no RBAC policy could be had to decide the permission (503).
+	ReasonPolicyUnavailable = "rbac_policy_unavailable"
+)
+
+// permitted decides a rule's permission for a member whose organization the rule already checked
+// (the parser requires organization_from with a permission), by internal/rbac as the access layer
+// and Sessions.Authenticate's authorization_check decide: one of the session's roles must grant
+// the action, or "*", on the resource by the project's policy with the organization's custom roles.
+func (e *Engine) permitted(ctx context.Context, p *rules.Permission, c *checked) (string, int) {
+	if c.kind != "member" || c.organization == "" {
+		return ReasonMissingPermission, http.StatusForbidden
+	}
+	if e.pols == nil {
+		return "no_rbac_policy", http.StatusForbidden
+	}
+	pol, err := e.pols.For(ctx, c.organization, c.roles)
+	if err != nil {
+		e.log.WarnContext(ctx, "edge: the RBAC policy cannot be fetched; permission rules refuse members", "error", err.Error())
+		return ReasonPolicyUnavailable, http.StatusServiceUnavailable
+	}
+	if _, err := pol.Authorize(c.organization, c.roles, rbac.Check{OrganizationID: c.organization, ResourceID: p.Resource, Action: p.Action}); err != nil {
+		return ReasonMissingPermission, http.StatusForbidden
 	}
 	return "", 0
 }

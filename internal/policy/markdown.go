@@ -29,8 +29,11 @@ start when an RPC has none. This page is generated from those options.
 
 - **Who may call**: the ways a caller is admitted (any one is enough). *public*: anyone. *member*: a
   Stytch member session (` + "`Authorization: Bearer`" + ` session JWT or token, or the session cookies), with the
-  roles listed, in the organization the named field gives; the session is forwarded to Stytch so
-  its RBAC decides too. *user*: a consumer user session (the same ways, the consumer project's
+  roles listed, in the organization the named field gives; with a *permission* (resource, action),
+  one of the session's roles must grant that action on that resource by the project's RBAC policy,
+  decided locally (` + "`docs/rbac.md`" + `; a member of another organization is refused locally, and a
+  policy that cannot be fetched refuses the call ` + "`UNAVAILABLE`" + `); the session is forwarded to
+  Stytch so its RBAC decides too. *user*: a consumer user session (the same ways, the consumer project's
   cookies), acting on its own user only: the named field must be empty or the session's user ID.
   *service*: an M2M access token holding every scope listed. *holder of*: a
   request that carries that credential itself acts on it. Missing or bad credentials are
@@ -96,6 +99,9 @@ func who(a *accessv1.AccessRule) string {
 		var with []string
 		if roles := a.GetMemberRoles(); len(roles) > 0 {
 			with = append(with, "role "+codeList(roles))
+		}
+		if perm := a.GetPermission(); perm != nil {
+			with = append(with, "permission `"+perm.GetResourceId()+"` `"+perm.GetAction()+"`")
 		}
 		if f := a.GetMemberOrganizationField(); f != "" {
 			with = append(with, "organization = `"+f+"`")

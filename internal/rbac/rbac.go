@@ -347,8 +347,9 @@ var examplePolicy []byte
 
 // Example is the custom policy dev mode runs with unless told otherwise
 // (internal/rbac/example_policy.json merged into Defaults): resources
-// invoices and reports, roles billing_admin (invoices: read, write) and
-// finance (every action), and stytch_admin granted reading reports.
+// invoices and reports, roles billing_admin (invoices: read, write),
+// finance (every action), member_manager (stytch.member: create, search,
+// delete), and stytch_admin granted reading reports.
 func Example() *Policy {
 	p, err := Parse(examplePolicy)
 	if err != nil {

@@ -43,6 +43,12 @@ type rawSession struct {
 	OrganizationFrom *rawOrg  `yaml:"organization_from"`
 	MaxAge           string   `yaml:"max_age"`
 	Factors          []string `yaml:"factors"`
+	Permission       *rawPerm `yaml:"permission"`
+}
+
+type rawPerm struct {
+	Resource string `yaml:"resource"`
+	Action   string `yaml:"action"`
 }
 
 type rawOrg struct {
@@ -352,6 +358,18 @@ func (v *validator) session(i int, raw *rawSession, pattern []segment) *Session 
 			v.add(i, "session.organization_from.header", "%q is not a lower-case header name", o.Header)
 		}
 		s.OrganizationFrom = &OrganizationFrom{PathParam: o.PathParam, Header: o.Header}
+	}
+	if p := raw.Permission; p != nil {
+		switch {
+		case p.Resource == "" || p.Action == "":
+			v.add(i, "session.permission", "give both resource and action (e.g. {resource: invoices, action: write})")
+		case raw.Kind != KindMember:
+			v.add(i, "session.permission", "RBAC permissions are B2B member roles' (kind: member)")
+		case raw.OrganizationFrom == nil:
+			// A role grants its permissions in the member's own organization only.
+			v.add(i, "session.permission", "a permission holds in one organization: set organization_from too")
+		}
+		s.Permission = &Permission{Resource: p.Resource, Action: p.Action}
 	}
 	if raw.MaxAge != "" {
 		d, err := time.ParseDuration(raw.MaxAge)

@@ -17,6 +17,12 @@
 //	      max_age: 10m
 //	      factors: [totp]
 //	    redirect_to_login: https://app.example.com/login
+//	  - name: invoices-write
+//	    match: {path_pattern: "/orgs/{org}/invoices/**", methods: [POST]}
+//	    session:
+//	      kind: member
+//	      permission: {resource: invoices, action: write}
+//	      organization_from: {path_param: org}
 //	  - name: reports-api
 //	    match: {path_prefix: /reports/}
 //	    m2m: {scopes: [read:reports]}
@@ -93,6 +99,15 @@ type Session struct {
 	MaxAge time.Duration
 	// Factors are "type" (e.g. totp, sso, magic_link) or "type:delivery_method" (e.g. otp:sms).
 	Factors []string
+	// Permission, when set, is an RBAC permission one of the member's roles must grant by the B2B
+	// project's policy, in the organization OrganizationFrom names (required with it; kind member).
+	Permission *Permission
+}
+
+// Permission is an action on a resource of the project's RBAC policy, in Stytch's names.
+type Permission struct {
+	Resource string
+	Action   string
 }
 
 // OrganizationFrom names where the request states its organization: exactly one of a parameter of

@@ -196,3 +196,35 @@ func TestExplain(t *testing.T) {
 	lines = s.Explain(rules.Request{Method: "GET", Host: "x", Path: "/nothing"})
 	assert.Equal(t, "no rule matches: denied by default", lines[len(lines)-1])
 }
+
+func TestSessionPermission(t *testing.T) {
+	s := mustParse(t, `rules:
+  - name: invoices
+    match: {path_pattern: "/orgs/{org}/invoices/**"}
+    session:
+      kind: member
+      permission: {resource: invoices, action: write}
+      organization_from: {path_param: org}
+`)
+	assert.Equal(t, &rules.Permission{Resource: "invoices", Action: "write"}, s.Rules()[0].Session.Permission)
+
+	bad := map[string]string{
+		"unknown field":   "rules:\n  - name: a\n    match: {path_prefix: /x}\n    session:\n      kind: member\n      organization_from: {header: x-org}\n      permission: {resource: invoices, verb: write}\n",
+		"no action":       "rules:\n  - name: a\n    match: {path_prefix: /x}\n    session:\n      kind: member\n      organization_from: {header: x-org}\n      permission: {resource: invoices}\n",
+		"no organization": "rules:\n  - name: a\n    match: {path_prefix: /x}\n    session:\n      kind: member\n      permission: {resource: invoices, action: write}\n",
+		"not member kind": "rules:\n  - name: a\n    match: {path_prefix: /x}\n    session:\n      kind: any\n      permission: {resource: invoices, action: write}\n",
+	}
+	want := map[string]string{
+		"unknown field":   "rules.yaml:7: field verb is not a known field here",
+		"no action":       "rules.yaml:7: rules[0].session.permission: give both resource and action",
+		"no organization": "rules.yaml:6: rules[0].session.permission: a permission holds in one organization: set organization_from too",
+		"not member kind": "rules.yaml:6: rules[0].session.permission: RBAC permissions are B2B member roles' (kind: member)",
+	}
+	for name, src := range bad {
+		t.Run(name, func(t *testing.T) {
+			_, err := rules.Parse("rules.yaml", []byte(src))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), want[name])
+		})
+	}
+}

@@ -216,7 +216,9 @@ export interface paths {
          * Create adds a member to an organization (active, or pending with
          *     create_member_as_pending) without sending any email. To email the person,
          *     use MagicLinksService.Invite instead.
-         * @description Access: member session (Stytch RBAC decides) or service write:members.
+         * @description Access: a member session of the organization whose roles grant
+         *     stytch.member create (decided locally, then Stytch RBAC decides again)
+         *     or service write:members.
          */
         post: operations["MembersService_Create"];
         delete?: never;
@@ -245,7 +247,9 @@ export interface paths {
          * Delete deletes a member (and revokes a pending invite and the member's
          *     sessions). authsvc also remembers the member's sessions as revoked so
          *     their JWTs stop verifying locally at once.
-         * @description Access: member session (Stytch RBAC decides) or service write:members.
+         * @description Access: a member session of the organization whose roles grant
+         *     stytch.member delete (decided locally, then Stytch RBAC decides again) or
+         *     service write:members.
          */
         delete: operations["MembersService_Delete"];
         options?: never;
@@ -263,7 +267,10 @@ export interface paths {
         get?: never;
         /**
          * Reactivate brings a deleted member back to active.
-         * @description Access: member session (Stytch RBAC decides) or service write:members.
+         * @description Access: a member session of the organization whose roles grant
+         *     stytch.member create (Stytch's list of member actions names none for
+         *     reactivation; bringing a member back is creating them again, so authsvc
+         *     asks for that) or service write:members.
          */
         put: operations["MembersService_Reactivate"];
         post?: never;
@@ -351,8 +358,9 @@ export interface paths {
         /**
          * Search finds members of one or more organizations, a page at a time
          *     (Stytch allows about 100 searches per minute: not for login flows).
-         * @description Access: member session (Stytch RBAC decides; every organization_ids entry
-         *     must be the session's organization) or service read:members.
+         * @description Access: a member session whose roles grant stytch.member search (decided
+         *     locally; every organization_ids entry must be the session's organization)
+         *     or service read:members.
          */
         post: operations["MembersService_Search"];
         delete?: never;

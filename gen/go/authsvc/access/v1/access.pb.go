@@ -488,7 +488,8 @@ func (x *MemberKey) GetOrganizationField() string {
 //   - public: anyone, no credentials at all;
 //   - member_session: a valid Stytch member session (Bearer session JWT or
 //     session token, or the stytch_session / stytch_session_jwt cookies on
-//     REST) that also holds every role in member_roles; the session is
+//     REST) that also holds every role in member_roles and whose roles grant
+//     permission (when set); the session is
 //     forwarded to Stytch as X-Stytch-Member-Session(JWT) so that Stytch's
 //     RBAC decides what the member may do to which resource;
 //   - service_scopes: an M2M access token (authorization: Bearer ...) that
@@ -550,7 +551,22 @@ type AccessRule struct {
 	// user_id, so that a user can act on their own account and never on
 	// another's. Only meaningful with user_session; a Go test checks that the
 	// field exists.
-	UserField     string `protobuf:"bytes,8,opt,name=user_field,json=userField,proto3" json:"user_field,omitempty"`
+	UserField string `protobuf:"bytes,8,opt,name=user_field,json=userField,proto3" json:"user_field,omitempty"`
+	// An RBAC permission (a resource of the project's Stytch RBAC policy and
+	// one of its actions, e.g. stytch.member / create) that the member session
+	// must hold: one of the session's roles (from the verified session: the JWT
+	// claims or Stytch's answer, explicit and implicit assignments alike) must
+	// grant the action, or "*", on the resource by the cached policy, decided by
+	// the same code as Sessions.Authenticate's authorization_check
+	// (internal/rbac). Only meaningful with member_session, and only together
+	// with member_organization_field: a rule with a permission and no tenancy
+	// field stops startup, because a role grants its permissions in the
+	// member's own organization only. A member of another organization is
+	// refused locally (session_authorization_tenancy_error), a member whose
+	// roles do not grant it too (session_authorization_error); when no policy
+	// can be had the call is refused UNAVAILABLE (fail closed). Unset: no
+	// permission is required.
+	Permission    *Permission `protobuf:"bytes,9,opt,name=permission,proto3" json:"permission,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -641,6 +657,69 @@ func (x *AccessRule) GetUserField() string {
 	return ""
 }
 
+func (x *AccessRule) GetPermission() *Permission {
+	if x != nil {
+		return x.Permission
+	}
+	return nil
+}
+
+// Permission is one action on one resource of a Stytch RBAC policy, in
+// Stytch's names.
+type Permission struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource's ID, e.g. "stytch.member" or a custom resource "invoices".
+	ResourceId string `protobuf:"bytes,1,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	// One of the resource's actions, e.g. "create" or "write".
+	Action        string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Permission) Reset() {
+	*x = Permission{}
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Permission) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Permission) ProtoMessage() {}
+
+func (x *Permission) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_access_v1_access_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Permission.ProtoReflect.Descriptor instead.
+func (*Permission) Descriptor() ([]byte, []int) {
+	return file_authsvc_access_v1_access_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Permission) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *Permission) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
 var file_authsvc_access_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -699,7 +778,7 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\x04partJ\x04\b\b\x10\tR\fmember_field\"P\n" +
 	"\tMemberKey\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12-\n" +
-	"\x12organization_field\x18\x02 \x01(\tR\x11organizationField\"\xc0\x02\n" +
+	"\x12organization_field\x18\x02 \x01(\tR\x11organizationField\"\xff\x02\n" +
 	"\n" +
 	"AccessRule\x12\x16\n" +
 	"\x06public\x18\x01 \x01(\bR\x06public\x12%\n" +
@@ -710,7 +789,15 @@ const file_authsvc_access_v1_access_proto_rawDesc = "" +
 	"\x19member_organization_field\x18\x06 \x01(\tR\x17memberOrganizationField\x12!\n" +
 	"\fuser_session\x18\a \x01(\bR\vuserSession\x12\x1d\n" +
 	"\n" +
-	"user_field\x18\b \x01(\tR\tuserField:S\n" +
+	"user_field\x18\b \x01(\tR\tuserField\x12=\n" +
+	"\n" +
+	"permission\x18\t \x01(\v2\x1d.authsvc.access.v1.PermissionR\n" +
+	"permission\"E\n" +
+	"\n" +
+	"Permission\x12\x1f\n" +
+	"\vresource_id\x18\x01 \x01(\tR\n" +
+	"resourceId\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action:S\n" +
 	"\x06policy\x12\x1e.google.protobuf.MethodOptions\x18\xbe\xc7\x03 \x01(\v2\x19.authsvc.access.v1.PolicyR\x06policyB\xc3\x05\x92A\x81\x05\x12\xff\x03\n" +
 	"\aauthsvc\x12\xef\x03REST view of authsvc, a service in front of Stytch (B2B, consumer and M2M). Every operation says under \"Access\" who may call it: public; a B2B member session or a consumer user session (authorization: Bearer <session JWT or token>, or that project's session cookies, by default stytch_session / stytch_session_jwt); or a service holding an M2M access token with the named scopes (authorization: Bearer <access token>). JSON field names are the proto field names (snake_case), as in Stytch's API.2\x02v1Z}\n" +
 	"{\n" +
@@ -728,14 +815,15 @@ func file_authsvc_access_v1_access_proto_rawDescGZIP() []byte {
 	return file_authsvc_access_v1_access_proto_rawDescData
 }
 
-var file_authsvc_access_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_authsvc_access_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_authsvc_access_v1_access_proto_goTypes = []any{
 	(*Policy)(nil),                     // 0: authsvc.access.v1.Policy
 	(*Budget)(nil),                     // 1: authsvc.access.v1.Budget
 	(*KeyPart)(nil),                    // 2: authsvc.access.v1.KeyPart
 	(*MemberKey)(nil),                  // 3: authsvc.access.v1.MemberKey
 	(*AccessRule)(nil),                 // 4: authsvc.access.v1.AccessRule
-	(*descriptorpb.MethodOptions)(nil), // 5: google.protobuf.MethodOptions
+	(*Permission)(nil),                 // 5: authsvc.access.v1.Permission
+	(*descriptorpb.MethodOptions)(nil), // 6: google.protobuf.MethodOptions
 }
 var file_authsvc_access_v1_access_proto_depIdxs = []int32{
 	4, // 0: authsvc.access.v1.Policy.access:type_name -> authsvc.access.v1.AccessRule
@@ -743,13 +831,14 @@ var file_authsvc_access_v1_access_proto_depIdxs = []int32{
 	2, // 2: authsvc.access.v1.Budget.key:type_name -> authsvc.access.v1.KeyPart
 	2, // 3: authsvc.access.v1.Budget.or_key:type_name -> authsvc.access.v1.KeyPart
 	3, // 4: authsvc.access.v1.KeyPart.member:type_name -> authsvc.access.v1.MemberKey
-	5, // 5: authsvc.access.v1.policy:extendee -> google.protobuf.MethodOptions
-	0, // 6: authsvc.access.v1.policy:type_name -> authsvc.access.v1.Policy
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	6, // [6:7] is the sub-list for extension type_name
-	5, // [5:6] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	5, // 5: authsvc.access.v1.AccessRule.permission:type_name -> authsvc.access.v1.Permission
+	6, // 6: authsvc.access.v1.policy:extendee -> google.protobuf.MethodOptions
+	0, // 7: authsvc.access.v1.policy:type_name -> authsvc.access.v1.Policy
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	7, // [7:8] is the sub-list for extension type_name
+	6, // [6:7] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_access_v1_access_proto_init() }
@@ -774,7 +863,7 @@ func file_authsvc_access_v1_access_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_access_v1_access_proto_rawDesc), len(file_authsvc_access_v1_access_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 1,
 			NumServices:   0,
 		},

@@ -2086,21 +2086,25 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"\x0eSearchOperator\x12\x1f\n" +
 	"\x1bSEARCH_OPERATOR_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13SEARCH_OPERATOR_AND\x10\x01\x12\x16\n" +
-	"\x12SEARCH_OPERATOR_OR\x10\x022\xcf\x18\n" +
-	"\x0eMembersService\x12\xbc\x02\n" +
-	"\x06Create\x12+.authsvc.b2b.v1.MembersServiceCreateRequest\x1a,.authsvc.b2b.v1.MembersServiceCreateResponse\"\xd6\x01\xf2\xbb\x1c\x97\x01\n" +
-	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing \x01\x82\xd3\xe4\x93\x024:\x01*\"//v1/b2b/organizations/{organization_id}/members\x12\xc0\x02\n" +
+	"\x12SEARCH_OPERATOR_OR\x10\x022\xb3\x19\n" +
+	"\x0eMembersService\x12\xd5\x02\n" +
+	"\x06Create\x12+.authsvc.b2b.v1.MembersServiceCreateRequest\x1a,.authsvc.b2b.v1.MembersServiceCreateResponse\"\xef\x01\xf2\xbb\x1c\xb0\x01\n" +
+	";\x10\x01\"\rwrite:members2\x0forganization_idJ\x17\n" +
+	"\rstytch.member\x12\x06create\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing \x01\x82\xd3\xe4\x93\x024:\x01*\"//v1/b2b/organizations/{organization_id}/members\x12\xc0\x02\n" +
 	"\x03Get\x12(.authsvc.b2b.v1.MembersServiceGetRequest\x1a).authsvc.b2b.v1.MembersServiceGetResponse\"\xe3\x01\xf2\xbb\x1c\xa8\x01\n" +
 	"/\x10\x01\x1a\fstytch_admin\"\fread:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x020\x12./v1/b2b/organizations/{organization_id}/member\x12\xc6\x02\n" +
 	"\x06Update\x12+.authsvc.b2b.v1.MembersServiceUpdateRequest\x1a,.authsvc.b2b.v1.MembersServiceUpdateResponse\"\xe0\x01\xf2\xbb\x1c\x95\x01\n" +
-	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02@:\x01*\x1a;/v1/b2b/organizations/{organization_id}/members/{member_id}\x12\xc3\x02\n" +
-	"\x06Delete\x12+.authsvc.b2b.v1.MembersServiceDeleteRequest\x1a,.authsvc.b2b.v1.MembersServiceDeleteResponse\"\xdd\x01\xf2\xbb\x1c\x95\x01\n" +
-	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02=*;/v1/b2b/organizations/{organization_id}/members/{member_id}\x12\x8a\x03\n" +
-	"\x06Search\x12+.authsvc.b2b.v1.MembersServiceSearchRequest\x1a,.authsvc.b2b.v1.MembersServiceSearchResponse\"\xa4\x02\xf2\xbb\x1c\xf0\x01\n" +
-	"\"\x10\x01\"\fread:members2\x10organization_ids\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*Yread (Stytch rate-limits searches; only UNAVAILABLE is retried, never RESOURCE_EXHAUSTED)\x82\xd3\xe4\x93\x02):\x01*\"$/v1/b2b/organizations/members/search\x12\xdd\x02\n" +
+	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02@:\x01*\x1a;/v1/b2b/organizations/{organization_id}/members/{member_id}\x12\xdc\x02\n" +
+	"\x06Delete\x12+.authsvc.b2b.v1.MembersServiceDeleteRequest\x1a,.authsvc.b2b.v1.MembersServiceDeleteResponse\"\xf6\x01\xf2\xbb\x1c\xae\x01\n" +
+	";\x10\x01\"\rwrite:members2\x0forganization_idJ\x17\n" +
+	"\rstytch.member\x12\x06delete\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02=*;/v1/b2b/organizations/{organization_id}/members/{member_id}\x12\xa3\x03\n" +
+	"\x06Search\x12+.authsvc.b2b.v1.MembersServiceSearchRequest\x1a,.authsvc.b2b.v1.MembersServiceSearchResponse\"\xbd\x02\xf2\xbb\x1c\x89\x02\n" +
+	";\x10\x01\"\fread:members2\x10organization_idsJ\x17\n" +
+	"\rstytch.member\x12\x06search\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*Yread (Stytch rate-limits searches; only UNAVAILABLE is retried, never RESOURCE_EXHAUSTED)\x82\xd3\xe4\x93\x02):\x01*\"$/v1/b2b/organizations/members/search\x12\xf6\x02\n" +
 	"\n" +
-	"Reactivate\x12/.authsvc.b2b.v1.MembersServiceReactivateRequest\x1a0.authsvc.b2b.v1.MembersServiceReactivateResponse\"\xeb\x01\xf2\xbb\x1c\x95\x01\n" +
-	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02K:\x01*\x1aF/v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate\x12\xff\x02\n" +
+	"Reactivate\x12/.authsvc.b2b.v1.MembersServiceReactivateRequest\x1a0.authsvc.b2b.v1.MembersServiceReactivateResponse\"\x84\x02\xf2\xbb\x1c\xae\x01\n" +
+	";\x10\x01\"\rwrite:members2\x0forganization_idJ\x17\n" +
+	"\rstytch.member\x12\x06create\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02K:\x01*\x1aF/v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate\x12\xff\x02\n" +
 	"\x14DeleteMfaPhoneNumber\x129.authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberRequest\x1a:.authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse\"\xef\x01\xf2\xbb\x1c\x95\x01\n" +
 	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02O*M/v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}\x12\xee\x02\n" +
 	"\x0eDeletePassword\x123.authsvc.b2b.v1.MembersServiceDeletePasswordRequest\x1a4.authsvc.b2b.v1.MembersServiceDeletePasswordResponse\"\xf0\x01\xf2\xbb\x1c\x95\x01\n" +

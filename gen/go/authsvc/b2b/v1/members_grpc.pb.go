@@ -47,7 +47,9 @@ type MembersServiceClient interface {
 	// create_member_as_pending) without sending any email. To email the person,
 	// use MagicLinksService.Invite instead.
 	//
-	// Access: member session (Stytch RBAC decides) or service write:members.
+	// Access: a member session of the organization whose roles grant
+	// stytch.member create (decided locally, then Stytch RBAC decides again)
+	// or service write:members.
 	Create(ctx context.Context, in *MembersServiceCreateRequest, opts ...grpc.CallOption) (*MembersServiceCreateResponse, error)
 	// Get returns a member of an organization by member ID or email address.
 	// Stytch's path is singular ("member") and takes the key as a query
@@ -68,17 +70,23 @@ type MembersServiceClient interface {
 	// sessions). authsvc also remembers the member's sessions as revoked so
 	// their JWTs stop verifying locally at once.
 	//
-	// Access: member session (Stytch RBAC decides) or service write:members.
+	// Access: a member session of the organization whose roles grant
+	// stytch.member delete (decided locally, then Stytch RBAC decides again) or
+	// service write:members.
 	Delete(ctx context.Context, in *MembersServiceDeleteRequest, opts ...grpc.CallOption) (*MembersServiceDeleteResponse, error)
 	// Search finds members of one or more organizations, a page at a time
 	// (Stytch allows about 100 searches per minute: not for login flows).
 	//
-	// Access: member session (Stytch RBAC decides; every organization_ids entry
-	// must be the session's organization) or service read:members.
+	// Access: a member session whose roles grant stytch.member search (decided
+	// locally; every organization_ids entry must be the session's organization)
+	// or service read:members.
 	Search(ctx context.Context, in *MembersServiceSearchRequest, opts ...grpc.CallOption) (*MembersServiceSearchResponse, error)
 	// Reactivate brings a deleted member back to active.
 	//
-	// Access: member session (Stytch RBAC decides) or service write:members.
+	// Access: a member session of the organization whose roles grant
+	// stytch.member create (Stytch's list of member actions names none for
+	// reactivation; bringing a member back is creating them again, so authsvc
+	// asks for that) or service write:members.
 	Reactivate(ctx context.Context, in *MembersServiceReactivateRequest, opts ...grpc.CallOption) (*MembersServiceReactivateResponse, error)
 	// DeleteMfaPhoneNumber removes a member's MFA phone number (needed before
 	// setting a different one). Note Stytch's path order: mfa_phone_numbers
@@ -215,7 +223,9 @@ type MembersServiceServer interface {
 	// create_member_as_pending) without sending any email. To email the person,
 	// use MagicLinksService.Invite instead.
 	//
-	// Access: member session (Stytch RBAC decides) or service write:members.
+	// Access: a member session of the organization whose roles grant
+	// stytch.member create (decided locally, then Stytch RBAC decides again)
+	// or service write:members.
 	Create(context.Context, *MembersServiceCreateRequest) (*MembersServiceCreateResponse, error)
 	// Get returns a member of an organization by member ID or email address.
 	// Stytch's path is singular ("member") and takes the key as a query
@@ -236,17 +246,23 @@ type MembersServiceServer interface {
 	// sessions). authsvc also remembers the member's sessions as revoked so
 	// their JWTs stop verifying locally at once.
 	//
-	// Access: member session (Stytch RBAC decides) or service write:members.
+	// Access: a member session of the organization whose roles grant
+	// stytch.member delete (decided locally, then Stytch RBAC decides again) or
+	// service write:members.
 	Delete(context.Context, *MembersServiceDeleteRequest) (*MembersServiceDeleteResponse, error)
 	// Search finds members of one or more organizations, a page at a time
 	// (Stytch allows about 100 searches per minute: not for login flows).
 	//
-	// Access: member session (Stytch RBAC decides; every organization_ids entry
-	// must be the session's organization) or service read:members.
+	// Access: a member session whose roles grant stytch.member search (decided
+	// locally; every organization_ids entry must be the session's organization)
+	// or service read:members.
 	Search(context.Context, *MembersServiceSearchRequest) (*MembersServiceSearchResponse, error)
 	// Reactivate brings a deleted member back to active.
 	//
-	// Access: member session (Stytch RBAC decides) or service write:members.
+	// Access: a member session of the organization whose roles grant
+	// stytch.member create (Stytch's list of member actions names none for
+	// reactivation; bringing a member back is creating them again, so authsvc
+	// asks for that) or service write:members.
 	Reactivate(context.Context, *MembersServiceReactivateRequest) (*MembersServiceReactivateResponse, error)
 	// DeleteMfaPhoneNumber removes a member's MFA phone number (needed before
 	// setting a different one). Note Stytch's path order: mfa_phone_numbers
