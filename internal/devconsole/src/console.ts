@@ -75,8 +75,9 @@ function link(href: string, text: string): HTMLAnchorElement {
   return a;
 }
 
-// A call's method and path are literals (api.POST("/v1/...", ...), devFetch("GET", "/dev/...")),
-// so internal/devconsole's Calls can list them and a test can check that each is a route.
+// Every call names its method and path as literals (the typed client's POST with a path, devFetch
+// with a method and a path), so internal/devconsole's Calls can list them and a test can check that
+// each is a route.
 
 // ---- outbox ----------------------------------------------------------------------------------
 

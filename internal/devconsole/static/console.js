@@ -657,13 +657,13 @@ function on(button, out, f) {
     );
   });
 }
-async function devFetch(method, path, body) {
+async function devFetch(method, path, query = "", body) {
   const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body !== void 0) {
     init.body = JSON.stringify(body);
     init.headers = { "Content-Type": "application/json", Accept: "application/json" };
   }
-  const r = await fetch(path, init);
+  const r = await fetch(path + query, init);
   const text = await r.text();
   if (!r.ok) throw new Error(`HTTP ${r.status}: ${text}`);
   return text ? JSON.parse(text) : {};
@@ -686,8 +686,8 @@ function consoleLink(m) {
 }
 async function loadOutbox() {
   const to = value("ob-to");
-  const path = to ? `/dev/outbox?to=${encodeURIComponent(to)}` : "/dev/outbox";
-  const { messages } = await devFetch("GET", path);
+  const query = to ? `?to=${encodeURIComponent(to)}` : "";
+  const { messages } = await devFetch("GET", "/dev/outbox", query);
   const list = el("ob-list");
   list.replaceChildren();
   for (const m of messages.slice().reverse()) {
@@ -942,7 +942,7 @@ var m2mClient;
 function m2mPage() {
   on("m2m-create", "m2m-result", async () => {
     const scopes = value("m2m-scopes").split(/[\s,]+/).filter(Boolean);
-    const out = await devFetch("POST", "/dev/m2m/clients", { client_name: value("m2m-name"), scopes });
+    const out = await devFetch("POST", "/dev/m2m/clients", "", { client_name: value("m2m-name"), scopes });
     m2mClient = out.m2m_client;
     el("m2m-client").textContent = m2mClient.client_id;
     return { client_id: m2mClient.client_id, scopes: m2mClient.scopes, client_secret: "(kept in this page only)" };
