@@ -30,6 +30,8 @@ const out = await esbuild.build({
   charset: "utf8",
   write: false,
   logLevel: "warning",
+  // The path comments in the bundle are relative to the repository root, wherever this runs from.
+  absWorkingDir: resolve(here, "../.."),
   // Resolve the client's dependencies (openapi-fetch) from its own node_modules.
   nodePaths: [resolve(client, "node_modules")],
 });
