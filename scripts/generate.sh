@@ -15,7 +15,8 @@
 #   3. checks formatting (buf format) and lint (buf lint, STANDARD);
 #   4. runs buf generate; the plugins run through `go tool`, pinned by go.mod;
 #   5. writes docs/access.md (who may call what) from the RPCs' policy options;
-#   6. regenerates the TypeScript client's types (clients/typescript/src/generated).
+#   6. regenerates the TypeScript client's types (clients/typescript/src/generated);
+#   7. type-checks and bundles the dev console's script (internal/devconsole/static/console.js).
 #
 # Usage: scripts/generate.sh [--deps-only]
 #   --deps-only  stop after steps 1 and 2 (used by scripts/breaking.sh).
@@ -154,4 +155,8 @@ go run ./internal/policy/docgen docs/access.md
 log "clients/typescript types"
 clients/typescript/scripts/install.sh
 node clients/typescript/scripts/generate.mjs
+
+# 7. The dev console's bundle, with tsc and esbuild from the client's pinned packages.
+log "internal/devconsole bundle"
+node internal/devconsole/build.mjs
 log "done"

@@ -32,6 +32,7 @@ func TestDevExposureWarns(t *testing.T) {
 	msg, _ := rec["msg"].(string)
 	assert.Contains(t, msg, "AUTHSVC_DEV_LISTEN_PUBLIC")
 	assert.Contains(t, msg, "0.0.0.0:8080 (REST: login tokens and codes at GET /dev/outbox")
+	assert.Contains(t, msg, "the dev console at /dev/")
 	assert.Contains(t, msg, ":9091 (admin: /metrics and /debug/pprof)")
 	assert.NotContains(t, msg, "gRPC", "the gRPC port stayed on loopback")
 	assert.Equal(t, []any{"AUTHSVC_HTTP_ADDR=0.0.0.0:8080", "AUTHSVC_ADMIN_ADDR=:9091"}, rec["exposed"])

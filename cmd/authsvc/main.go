@@ -70,7 +70,8 @@ func run() int {
 func devExposure(env string) string {
 	switch env {
 	case "AUTHSVC_HTTP_ADDR":
-		return "REST: login tokens and codes at GET /dev/outbox, unauthenticated M2M client creation at POST /dev/m2m/clients"
+		return "REST: login tokens and codes at GET /dev/outbox, unauthenticated M2M client creation at POST /dev/m2m/clients, " +
+			"the dev console at /dev/ (the outbox, sign-in and M2M token minting for anyone who opens it)"
 	case "AUTHSVC_GRPC_ADDR":
 		return "gRPC: the API against the embedded emulator"
 	default:

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -25,6 +27,7 @@ import (
 	"github.com/authsvc/authsvc/gen"
 	"github.com/authsvc/authsvc/internal/callmeta"
 	"github.com/authsvc/authsvc/internal/config"
+	"github.com/authsvc/authsvc/internal/devconsole"
 	"github.com/authsvc/authsvc/internal/gateway"
 	"github.com/authsvc/authsvc/internal/rbac"
 	"github.com/authsvc/authsvc/internal/server"
@@ -198,6 +201,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if a.emu != nil {
 		extra["GET /dev/outbox"] = devOutbox(a.emu, a.emuConsumer)
 		extra["POST /dev/m2m/clients"] = devCreateM2MClient(a.emu)
+		// The dev console (internal/devconsole), on this port so its calls are same-origin.
+		console, err := devconsole.Routes()
+		if err != nil {
+			return nil, err //nolint:wrapcheck // devconsole's errors name it
+		}
+		maps.Copy(extra, console)
 	}
 	hookSecret, err := a.webhookRoute(cfg, extra, opts.Now)
 	if err != nil {
@@ -259,7 +268,8 @@ func (a *App) startEmulator(opts Options) (*stytchemu.Server, *stytchemu.Emulato
 	}
 	a.log.Warn("DEV MODE: no STYTCH_PROJECT_ID nor STYTCH_CONSUMER_PROJECT_ID, so authsvc serves the B2B and "+
 		"the consumer API from its embedded Stytch emulator; nothing reaches Stytch, emails and SMS land in "+
-		"GET /dev/outbox, and POST /dev/m2m/clients creates M2M clients. Never use this in production.", attrs...)
+		"GET /dev/outbox, POST /dev/m2m/clients creates M2M clients, and the dev console is at /dev/ on the REST port. "+
+		"Never use this in production.", attrs...)
 	return emu, consumer, nil
 }
 
@@ -277,7 +287,8 @@ func (a *App) newDevEmulator() (*stytchemu.Server, *stytchemu.Emulator, error) {
 	if err != nil {
 		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
 	}
-	consumer, err := stytchemu.New(stytchemu.WithConsumer(), stytchemu.WithSandbox(), stytchemu.WithLogger(log.With("project", "consumer")))
+	consumer, err := stytchemu.New(stytchemu.WithConsumer(), stytchemu.WithSandbox(), stytchemu.WithLogger(log.With("project", "consumer")),
+		stytchemu.WithAuthorizedOrigins(consoleOrigin(a.cfg)))
 	if err != nil {
 		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
 	}
@@ -290,6 +301,18 @@ func (a *App) newDevEmulator() (*stytchemu.Server, *stytchemu.Emulator, error) {
 		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
 	}
 	return srv, consumer, nil
+}
+
+// consoleOrigin is the origin of the dev console (internal/devconsole) as a browser on this machine
+// opens it: http(s)://localhost:<REST port>. Passkeys need a host name (an IP address is no WebAuthn
+// RP ID), so the console's passkey demo runs there and the dev consumer project accepts it.
+func consoleOrigin(cfg *config.Config) string {
+	scheme := "http"
+	if cfg.Server.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	_, port, _ := net.SplitHostPort(cfg.Server.HTTPAddr)
+	return scheme + "://" + net.JoinHostPort("localhost", port)
 }
 
 // outboxMessage is one delivery on /dev/outbox, with the project that sent it.

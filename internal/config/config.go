@@ -286,7 +286,7 @@ func (o *core) Vars() []setting.Var {
 		{Env: "AUTHSVC_CORS_ORIGINS", Flag: "cors-origins", Usage: "comma-separated browser origins allowed by CORS", Set: list(&c.CORSOrigins)},
 		{Env: "AUTHSVC_ENV", Flag: "env", Default: EnvDevelopment, Usage: "development or production", Set: text(&c.Env)},
 		{Env: "AUTHSVC_INSECURE_COOKIES", Flag: "insecure-cookies", Bool: true, Usage: "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", Set: text(&o.insecureCookies)},
-		{Env: devListenPublicEnv, Flag: "dev-listen-public", Bool: true, Default: "false", Usage: "let dev mode listen on non-loopback addresses, exposing /dev/outbox (login tokens) and /dev/m2m/clients to the network", Set: boolean(&c.DevListenPublic)},
+		{Env: devListenPublicEnv, Flag: "dev-listen-public", Bool: true, Default: "false", Usage: "let dev mode listen on non-loopback addresses, exposing /dev/outbox (login tokens), /dev/m2m/clients and the dev console at /dev/ to the network", Set: boolean(&c.DevListenPublic)},
 		{Env: "AUTHSVC_DEV_RBAC_POLICY", Flag: "dev-rbac-policy", Usage: "dev mode: JSON file of the emulator's custom RBAC policy (resources, roles), merged into Stytch's default roles; empty: the example policy (billing_admin, finance)", Set: text(&c.DevRBACPolicy)},
 	}
 }

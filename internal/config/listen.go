@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// Dev mode binds loopback only: it serves /dev/outbox (live login tokens and codes) and an
-// unauthenticated /dev/m2m/clients, which must not reach the network by accident. A deployment
+// Dev mode binds loopback only: it serves /dev/outbox (live login tokens and codes), an
+// unauthenticated /dev/m2m/clients and the dev console at /dev/ (which shows both), which must not
+// reach the network by accident. A deployment
 // with Stytch credentials listens on every interface, as a container must (internal/server's
 // defaults).
 const devListenHost = "127.0.0.1"
@@ -25,7 +26,7 @@ func (c *Config) checkDevListen() error {
 	for _, l := range c.Server.ListenAddrs() {
 		if !isLoopback(l.Addr) {
 			return fmt.Errorf("%s: %q is not a loopback address, and dev mode serves login tokens at /dev/outbox "+
-				"and unauthenticated M2M client creation at /dev/m2m/clients; listen on 127.0.0.1 or set %s=true",
+				"unauthenticated M2M client creation at /dev/m2m/clients and the dev console at /dev/; listen on 127.0.0.1 or set %s=true",
 				l.Env, l.Addr, devListenPublicEnv)
 		}
 	}

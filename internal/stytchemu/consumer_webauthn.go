@@ -25,7 +25,7 @@ import (
 // Allowed origins: https://{domain} (the domain of the start request is the RP ID), and the
 // origin of the project's redirect URL (Stytch's authorized domains; WithRedirectURL) when its
 // host is the domain or one of its subdomains, so http://localhost:3000 works for domain
-// localhost by default.
+// localhost by default; WithAuthorizedOrigins adds more (dev mode: its console's origin).
 
 // WebAuthn error types, as Stytch's error reference names them.
 const (
@@ -120,10 +120,12 @@ func credsOf(regs []*webauthnReg) []webauthn.Credential {
 // webauthnOrigins are the origins a ceremony for domain accepts (see the file comment).
 func (e *Emulator) webauthnOrigins(domain string) []string {
 	out := []string{"https://" + domain}
-	if ru, err := url.Parse(e.redirectURL); err == nil && ru.Host != "" {
-		if h := ru.Hostname(); h == domain || strings.HasSuffix(h, "."+domain) {
-			if o := ru.Scheme + "://" + ru.Host; !slices.Contains(out, o) {
-				out = append(out, o)
+	for _, u := range append([]string{e.redirectURL}, e.origins...) {
+		if ru, err := url.Parse(u); err == nil && ru.Host != "" {
+			if h := ru.Hostname(); h == domain || strings.HasSuffix(h, "."+domain) {
+				if o := ru.Scheme + "://" + ru.Host; !slices.Contains(out, o) {
+					out = append(out, o)
+				}
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/authsvc/authsvc/internal/stytchemu"
 	"github.com/authsvc/authsvc/internal/testkit/webauthnkey"
 )
 
@@ -295,4 +296,23 @@ func TestConsumerWebAuthnExtendsSession(t *testing.T) {
 		"public_key_credential": w.waAssertion(t, w.alice.ID, key, waOrigin), "session_token": bobSes.Token,
 	}))
 	assert.Equal(t, http.StatusBadRequest, r.status, "%s", r.raw)
+}
+
+// WithAuthorizedOrigins adds an origin (dev mode: its console's) for the domains it belongs to, and
+// only those: without it the same ceremony is refused.
+func TestConsumerWebAuthnAuthorizedOrigins(t *testing.T) {
+	const console = "http://localhost:8080"
+	key := newKey(t, webauthnkey.ES256, webauthnkey.Options{})
+	plain := newConsumerWorld(t)
+	r := plain.waRegister(t, plain.bob.ID, key, console, nil)
+	assert.Equal(t, http.StatusUnauthorized, r.status, "%s", r.raw)
+
+	w := newConsumerWorld(t, stytchemu.WithAuthorizedOrigins(console, "http://other.example:8080"))
+	r = w.waRegister(t, w.bob.ID, key, console, nil)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	r = w.h.do(waAuthenticate(w.waAssertion(t, w.bob.ID, key, console)))
+	assert.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	// An authorized origin of another domain does not count for localhost.
+	r = w.h.do(waAuthenticate(w.waAssertion(t, w.bob.ID, key, "http://other.example:8080")))
+	assert.Equal(t, http.StatusUnauthorized, r.status, "%s", r.raw)
 }

@@ -53,6 +53,7 @@ type config struct {
 	logger      *slog.Logger
 	sandbox     bool
 	redirectURL string
+	origins     []string
 	signingKey  *rsa.PrivateKey
 	projectType ProjectType
 	pwPolicy    *passwords.Policy
@@ -93,6 +94,13 @@ func WithSigningKey(key *rsa.PrivateKey) Option { return func(c *config) { c.sig
 // (Stytch's dashboard default). Default: DefaultRedirectURL.
 func WithRedirectURL(u string) Option { return func(c *config) { c.redirectURL = u } }
 
+// WithAuthorizedOrigins adds origins ("http://localhost:8080") that WebAuthn ceremonies accept
+// besides the redirect URL's (Stytch's authorized domains), each only for a domain that is its host
+// or a parent of it. Dev mode adds the origin of its console (internal/devconsole).
+func WithAuthorizedOrigins(origins ...string) Option {
+	return func(c *config) { c.origins = append(c.origins, origins...) }
+}
+
 // Emulator is an in-memory Stytch project. It implements http.Handler and is
 // safe for concurrent use.
 type Emulator struct {
@@ -102,6 +110,7 @@ type Emulator struct {
 	logger      *slog.Logger
 	sandbox     bool
 	redirectURL string
+	origins     []string // WithAuthorizedOrigins: further WebAuthn origins
 
 	clock *clock
 	mux   *http.ServeMux
@@ -155,6 +164,7 @@ func New(opts ...Option) (*Emulator, error) {
 		logger:      cfg.logger,
 		sandbox:     cfg.sandbox,
 		redirectURL: cfg.redirectURL,
+		origins:     cfg.origins,
 		clock:       newClock(time.Now, cfg.frozen),
 		st:          newStore(),
 		cs:          newConsumerStore(),
