@@ -216,7 +216,12 @@ func (p *Page) Click(sel string) {
 func (p *Page) Type(sel, text string) {
 	p.t.Helper()
 	p.do("type into "+sel, chromedp.Steps(
-		chromedp.Clear(chromedp.CSS(sel), chromedp.NodeVisible),
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		// chromedp.Clear resets the value attribute only, not what was typed before.
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).value = ""`, sel))(ctx, tg)
+			return err
+		}),
 		chromedp.SendKeys(chromedp.CSS(sel), text, chromedp.NodeVisible),
 	))
 }

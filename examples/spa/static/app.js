@@ -25,19 +25,19 @@ async function authsvc(path, body) {
 }
 
 // refresh asks authsvc which session the cookies carry: a member's (B2B) or a user's (consumer).
+// authsvc verifies the session JWT locally, so the answer names the member or user by ID.
 async function refresh() {
   signedIn = '';
   let who = 'signed out';
   try {
     const r = await authsvc('/v1/b2b/sessions/authenticate');
     signedIn = 'b2b';
-    who = 'member ' + ((r.member && r.member.email_address) || '');
+    who = 'member ' + r.member_session.member_id;
   } catch {
     try {
       const r = await authsvc('/v1/sessions/authenticate');
       signedIn = 'consumer';
-      const emails = (r.user && r.user.emails) || [];
-      who = 'user ' + (emails.length ? emails[0].email : (r.user && r.user.user_id) || '');
+      who = 'user ' + r.session.user_id;
     } catch { /* no session */ }
   }
   $('session').textContent = who;
