@@ -17,7 +17,7 @@ run: ## Run authsvc in dev mode (embedded Stytch emulator, no credentials needed
 	go run ./cmd/authsvc
 
 .PHONY: test
-test: ## Run every test with the race detector (installs redis-server first if missing).
+test: ## Run every test with the race detector (installs redis-server, nginx and chromium first if missing).
 	./scripts/test-deps.sh
 	go test -race -count=1 ./...
 

@@ -3,7 +3,9 @@
 #   redis-server  internal/redistest starts it on loopback for the Redis-backed admission,
 #                 revocation and idempotency tests;
 #   nginx-light   the edge test (deploy/edge_nginx_test.go) starts the real nginx on loopback with
-#                 auth_request to authsvc, and `nginx -t` checks deploy/nginx/.
+#                 auth_request to authsvc, and `nginx -t` checks deploy/nginx/;
+#   chromium      the browser tests (internal/browsertest, examples/spa) drive headless Chromium
+#                 through the DevTools protocol.
 # Idempotent: installs only what is missing from PATH (and /usr/sbin, where Debian puts nginx).
 # Used by `make test`, `make bench` and CI (.ci/run).
 set -euo pipefail
@@ -13,6 +15,7 @@ have() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]]; }
 missing=()
 have redis-server || missing+=(redis-server)
 have nginx || missing+=(nginx-light)
+have chromium || missing+=(chromium)
 if [[ ${#missing[@]} -eq 0 ]]; then
 	exit 0
 fi
@@ -37,3 +40,4 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 have redis-server || { echo "test-deps: redis-server still not on PATH after apt-get install" >&2; exit 1; }
 have nginx || { echo "test-deps: nginx still not on PATH after apt-get install" >&2; exit 1; }
+have chromium || { echo "test-deps: chromium still not on PATH after apt-get install" >&2; exit 1; }
