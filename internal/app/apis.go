@@ -63,7 +63,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 			server.Service{Desc: &b2bv1.MembersService_ServiceDesc, Impl: service.NewMembers(a.b2b, a.shared.revocations, now, log), RegisterGateway: b2bv1.RegisterMembersServiceHandler},
 			server.Service{Desc: &b2bv1.DiscoveryService_ServiceDesc, Impl: service.NewDiscovery(a.b2b, log), RegisterGateway: b2bv1.RegisterDiscoveryServiceHandler},
 			server.Service{Desc: &b2bv1.RBACService_ServiceDesc, Impl: service.NewRBAC(a.policies, log), RegisterGateway: b2bv1.RegisterRBACServiceHandler},
-			server.Service{Desc: &b2bv1.OrganizationsService_ServiceDesc, Impl: service.NewOrganizations(a.b2b, log), RegisterGateway: b2bv1.RegisterOrganizationsServiceHandler},
+			server.Service{Desc: &b2bv1.OrganizationsService_ServiceDesc, Impl: service.NewOrganizations(a.b2b, a.shared.revocations, now, log), RegisterGateway: b2bv1.RegisterOrganizationsServiceHandler},
 		)
 	} else {
 		out.off = append(out.off, newOffAPI(b2bOff, b2bDescs))

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	"github.com/authsvc/authsvc/internal/access"
@@ -14,14 +15,16 @@ import (
 type Organizations struct {
 	b2bv1.UnimplementedOrganizationsServiceServer
 	base
-	stytch *stytchclient.Client
+	stytch  *stytchclient.Client
+	revoked revoker
 }
 
 var _ b2bv1.OrganizationsServiceServer = (*Organizations)(nil)
 
-// NewOrganizations returns the OrganizationsService.
-func NewOrganizations(stytch *stytchclient.Client, log *slog.Logger) *Organizations {
-	return &Organizations{base: newBase(log), stytch: stytch}
+// NewOrganizations returns the OrganizationsService. Deleting an organization revokes its
+// members' session JWTs in revocations (now is the clock of the cut-off: the verifier's).
+func NewOrganizations(stytch *stytchclient.Client, revocations Revocations, now func() time.Time, log *slog.Logger) *Organizations {
+	return &Organizations{base: newBase(log), stytch: stytch, revoked: revoker{list: revocations, now: now}}
 }
 
 // Create creates an organization.
@@ -108,13 +111,49 @@ func (s *Organizations) Update(ctx context.Context, req *b2bv1.OrganizationsServ
 	return &b2bv1.OrganizationsServiceUpdateResponse{Organization: toOrganization(&res.Organization)}, nil
 }
 
-// Delete deletes an organization and its members.
+// Delete deletes an organization and its members. Stytch revokes the members' sessions; authsvc
+// remembers them as revoked too, so their JWTs stop verifying locally at once. The members are
+// listed before the deletion (afterwards they are gone); when they cannot be listed nothing is
+// deleted, rather than leave JWTs that keep verifying. A member added between the listing and the
+// deletion is not remembered: its JWTs expire within minutes, as after any Stytch-side deletion.
 func (s *Organizations) Delete(ctx context.Context, req *b2bv1.OrganizationsServiceDeleteRequest) (*b2bv1.OrganizationsServiceDeleteResponse, error) {
+	members, err := s.memberIDs(ctx, req.GetOrganizationId())
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
 	res, err := s.stytch.OrganizationDelete(ctx, req.GetOrganizationId(), access.From(ctx).Acting())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
 	}
+	for _, id := range members {
+		s.revoked.member(ctx, id)
+	}
 	return &b2bv1.OrganizationsServiceDeleteResponse{OrganizationId: res.OrganizationID}, nil
+}
+
+// memberIDs lists the IDs of every member of the organization (given by ID, slug or external ID),
+// a page of 1000 at a time. It is authsvc's own bookkeeping, so it does not act as the caller: the
+// access layer has already admitted the caller to this organization.
+func (s *Organizations) memberIDs(ctx context.Context, orgRef string) ([]string, error) {
+	org, err := s.stytch.OrganizationGet(ctx, orgRef)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	p := stytchclient.MemberSearchParams{OrganizationIDs: []string{org.Organization.OrganizationID}, Limit: 1000}
+	for {
+		page, err := s.stytch.MemberSearch(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page.Members {
+			ids = append(ids, m.MemberID)
+		}
+		if page.ResultsMetadata.NextCursor == "" || len(page.Members) == 0 {
+			return ids, nil
+		}
+		p.Cursor = page.ResultsMetadata.NextCursor
+	}
 }
 
 // Search finds organizations, a page at a time.
