@@ -58,7 +58,7 @@ type accessFixtures struct {
 	target        stytchemu.Member // a member the member RPCs act on
 	targetSession stytchemu.Session
 	passwordID    string
-	spareOrg      string // an organization OrganizationsService.Delete may delete
+	spareOrg      string              // an organization OrganizationsService.Delete may delete
 	client        stytchemu.M2MClient // an M2M client the M2M RPCs act on
 	accessToken   string              // some valid M2M access token (AuthenticateToken's input)
 }

@@ -256,20 +256,32 @@ func TestOrganizationsValidation(t *testing.T) {
 		field                    string
 	}{
 		{"create without a name", "Create", "POST", "/v1/b2b/organizations", &b2bv1.OrganizationsServiceCreateRequest{}, "organization_name"},
-		{"create with a bad slug", "Create", "POST", "/v1/b2b/organizations",
-			&b2bv1.OrganizationsServiceCreateRequest{OrganizationName: "X", OrganizationSlug: "no spaces"}, "organization_slug"},
-		{"update to an empty name", "Update", "PUT", "/v1/b2b/organizations/" + org.ID,
-			&b2bv1.OrganizationsServiceUpdateRequest{OrganizationId: org.ID, OrganizationName: proto.String("")}, "organization_name"},
-		{"update email JIT to ALL_ALLOWED", "Update", "PUT", "/v1/b2b/organizations/" + org.ID,
-			&b2bv1.OrganizationsServiceUpdateRequest{OrganizationId: org.ID, EmailJitProvisioning: b2bv1.OrganizationSetting_ORGANIZATION_SETTING_ALL_ALLOWED}, "email_jit_provisioning"},
-		{"update an implicit role without a domain", "Update", "PUT", "/v1/b2b/organizations/" + org.ID,
+		{
+			"create with a bad slug", "Create", "POST", "/v1/b2b/organizations",
+			&b2bv1.OrganizationsServiceCreateRequest{OrganizationName: "X", OrganizationSlug: "no spaces"}, "organization_slug",
+		},
+		{
+			"update to an empty name", "Update", "PUT", "/v1/b2b/organizations/" + org.ID,
+			&b2bv1.OrganizationsServiceUpdateRequest{OrganizationId: org.ID, OrganizationName: proto.String("")}, "organization_name",
+		},
+		{
+			"update email JIT to ALL_ALLOWED", "Update", "PUT", "/v1/b2b/organizations/" + org.ID,
+			&b2bv1.OrganizationsServiceUpdateRequest{OrganizationId: org.ID, EmailJitProvisioning: b2bv1.OrganizationSetting_ORGANIZATION_SETTING_ALL_ALLOWED}, "email_jit_provisioning",
+		},
+		{
+			"update an implicit role without a domain", "Update", "PUT", "/v1/b2b/organizations/" + org.ID,
 			&b2bv1.OrganizationsServiceUpdateRequest{OrganizationId: org.ID, RbacEmailImplicitRoleAssignments: &b2bv1.EmailImplicitRoleAssignments{
 				Assignments: []*b2bv1.EmailImplicitRoleAssignment{{RoleId: "stytch_admin"}},
-			}}, "rbac_email_implicit_role_assignments"},
-		{"search with a short fuzzy filter", "Search", "POST", "/v1/b2b/organizations/search",
-			&b2bv1.OrganizationsServiceSearchRequest{Query: &b2bv1.OrganizationSearchQuery{Operands: orgsOperand("ab")}}, "organization_name_fuzzy"},
-		{"search with limit 0", "Search", "POST", "/v1/b2b/organizations/search",
-			&b2bv1.OrganizationsServiceSearchRequest{Limit: proto.Int32(0)}, "limit"},
+			}}, "rbac_email_implicit_role_assignments",
+		},
+		{
+			"search with a short fuzzy filter", "Search", "POST", "/v1/b2b/organizations/search",
+			&b2bv1.OrganizationsServiceSearchRequest{Query: &b2bv1.OrganizationSearchQuery{Operands: orgsOperand("ab")}}, "organization_name_fuzzy",
+		},
+		{
+			"search with limit 0", "Search", "POST", "/v1/b2b/organizations/search",
+			&b2bv1.OrganizationsServiceSearchRequest{Limit: proto.Int32(0)}, "limit",
+		},
 	}
 	for name, call := range orgsTransports(e) {
 		for _, c := range cases {
