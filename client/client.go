@@ -184,6 +184,7 @@ func allServices() []protoreflect.ServiceDescriptor {
 		b2bv1.File_authsvc_b2b_v1_members_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_discovery_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_rbac_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_organizations_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_magic_links_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_otps_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
