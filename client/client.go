@@ -30,6 +30,7 @@ type Client struct {
 	members    b2bv1.MembersServiceClient
 	discovery  b2bv1.DiscoveryServiceClient
 	rbac       b2bv1.RBACServiceClient
+	orgs       b2bv1.OrganizationsServiceClient
 	m2m        m2mv1.M2MServiceClient
 	consumer   *Consumer
 }
@@ -153,6 +154,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	c.members = b2bv1.NewMembersServiceClient(conn)
 	c.discovery = b2bv1.NewDiscoveryServiceClient(conn)
 	c.rbac = b2bv1.NewRBACServiceClient(conn)
+	c.orgs = b2bv1.NewOrganizationsServiceClient(conn)
 	c.m2m = m2mv1.NewM2MServiceClient(conn)
 	c.consumer = &Consumer{
 		magicLinks: consumerv1.NewMagicLinksServiceClient(conn),
@@ -182,6 +184,7 @@ func allServices() []protoreflect.ServiceDescriptor {
 		b2bv1.File_authsvc_b2b_v1_members_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_discovery_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_rbac_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_organizations_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_magic_links_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_otps_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
@@ -211,6 +214,10 @@ func (c *Client) Discovery() b2bv1.DiscoveryServiceClient { return c.discovery }
 // RBAC is authsvc.b2b.v1.RBACService: the project's RBAC policy (client/authn's RequirePermission
 // caches it).
 func (c *Client) RBAC() b2bv1.RBACServiceClient { return c.rbac }
+
+// Organizations is authsvc.b2b.v1.OrganizationsService: create, read, change, delete and search
+// organizations, and their metrics.
+func (c *Client) Organizations() b2bv1.OrganizationsServiceClient { return c.orgs }
 
 // Consumer is authsvc's consumer API (authsvc.consumer.v1), for a Stytch consumer project's users.
 func (c *Client) Consumer() *Consumer { return c.consumer }

@@ -56,6 +56,13 @@ func TestEveryServiceIsReachable(t *testing.T) {
 			}
 			return err
 		}},
+		{"OrganizationsService", func(ctx context.Context) error {
+			resp, err := c.Organizations().Get(ctx, &b2bv1.OrganizationsServiceGetRequest{OrganizationId: sandboxOrg})
+			if err == nil {
+				assert.Equal(t, sandboxOrg, resp.GetOrganization().GetOrganizationId())
+			}
+			return err
+		}},
 		{"DiscoveryService", func(ctx context.Context) error {
 			_, err := c.Discovery().ListOrganizations(ctx, &b2bv1.DiscoveryServiceListOrganizationsRequest{Credential: &b2bv1.DiscoveryServiceListOrganizationsRequest_SessionJwt{SessionJwt: sess.JWT}})
 			return err

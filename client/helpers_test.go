@@ -81,7 +81,7 @@ func (*attempts) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Cont
 func (*attempts) HandleConn(context.Context, stats.ConnStats)                       {}
 
 // allScopes are the scopes of every service-admitted authsvc RPC.
-var allScopes = []string{"read:members", "write:members", "read:m2m_clients", "write:m2m_clients", "read:sessions", "write:sessions", "read:users"}
+var allScopes = []string{"read:members", "write:members", "read:m2m_clients", "write:m2m_clients", "read:sessions", "write:sessions", "read:users", "read:organizations"}
 
 // newClient dials env's authsvc the way an importing service would, counting attempts.
 func newClient(t *testing.T, env *apptest.Env, opts ...client.Option) (*client.Client, *attempts) {

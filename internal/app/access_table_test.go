@@ -59,6 +59,7 @@ type accessFixtures struct {
 	target        stytchemu.Member // a member the member RPCs act on
 	targetSession stytchemu.Session
 	passwordID    string
+	spareOrg      string              // an organization OrganizationsService.Delete may delete
 	client        stytchemu.M2MClient // an M2M client the M2M RPCs act on
 	accessToken   string              // some valid M2M access token (AuthenticateToken's input)
 }
@@ -120,6 +121,13 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.DiscoveryService_ExchangeIntermediateSession_FullMethodName: &b2bv1.DiscoveryServiceExchangeIntermediateSessionRequest{IntermediateSessionToken: ist, OrganizationId: org},
 
 		b2bv1.RBACService_GetPolicy_FullMethodName: &b2bv1.RBACServiceGetPolicyRequest{OrganizationId: org},
+
+		b2bv1.OrganizationsService_Create_FullMethodName:  &b2bv1.OrganizationsServiceCreateRequest{OrganizationName: "Created Org"},
+		b2bv1.OrganizationsService_Get_FullMethodName:     &b2bv1.OrganizationsServiceGetRequest{OrganizationId: org},
+		b2bv1.OrganizationsService_Update_FullMethodName:  &b2bv1.OrganizationsServiceUpdateRequest{OrganizationId: org, OrganizationLogoUrl: proto.String("")},
+		b2bv1.OrganizationsService_Delete_FullMethodName:  &b2bv1.OrganizationsServiceDeleteRequest{OrganizationId: f.spareOrg},
+		b2bv1.OrganizationsService_Search_FullMethodName:  &b2bv1.OrganizationsServiceSearchRequest{},
+		b2bv1.OrganizationsService_Metrics_FullMethodName: &b2bv1.OrganizationsServiceMetricsRequest{OrganizationId: org},
 
 		m2mv1.M2MService_CreateClient_FullMethodName:       &m2mv1.CreateClientRequest{ClientName: "created", Scopes: []string{"read:widgets"}},
 		m2mv1.M2MService_GetClient_FullMethodName:          &m2mv1.GetClientRequest{ClientId: f.client.ClientID},
@@ -338,6 +346,9 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 	require.NoError(t, err)
 	subject, err := env.Emu.CreateM2MClient("subject", []string{"read:widgets"})
 	require.NoError(t, err)
+	// Deleting the sandbox organization would take every fixture with it.
+	spare, err := env.Emu.CreateOrganization(stytchemu.OrganizationParams{Name: "Spare Org"})
+	require.NoError(t, err)
 
 	// Consumer users: the one the sample requests name (Stytch's sandbox user), and another.
 	require.NotNil(t, env.Consumer, "the test environment serves a consumer project")
@@ -383,7 +394,7 @@ func TestAccessTableEveryRPCOverGRPCAndREST(t *testing.T) {
 	}
 
 	samples := sampleRequests(accessFixtures{
-		org: org, target: target, targetSession: targetSession, passwordID: pw,
+		org: org, target: target, targetSession: targetSession, passwordID: pw, spareOrg: spare.ID,
 		client: subject, accessToken: tokenFor(allScopes),
 	})
 
@@ -517,6 +528,21 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{b2bv1.MembersService_Delete_FullMethodName, admin, org, codes.OK},
 		{b2bv1.MembersService_Reactivate_FullMethodName, member, org, codes.PermissionDenied},
 		{b2bv1.MembersService_DangerouslyGet_FullMethodName, admin, org, codes.PermissionDenied},
+		// Organizations: members reach only their own; changes need stytch_admin; create and search
+		// cross organizations, so services only.
+		{b2bv1.OrganizationsService_Get_FullMethodName, member, org, codes.OK},
+		{b2bv1.OrganizationsService_Get_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.OrganizationsService_Metrics_FullMethodName, member, org, codes.OK},
+		{b2bv1.OrganizationsService_Update_FullMethodName, admin, org, codes.OK},
+		{b2bv1.OrganizationsService_Update_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.OrganizationsService_Update_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.OrganizationsService_Update_FullMethodName, caller{m2mScopes: []string{"write:organizations"}}, "", codes.OK},
+		{b2bv1.OrganizationsService_Update_FullMethodName, caller{m2mScopes: []string{"read:organizations"}}, "", codes.PermissionDenied},
+		{b2bv1.OrganizationsService_Create_FullMethodName, admin, org, codes.PermissionDenied},
+		{b2bv1.OrganizationsService_Create_FullMethodName, caller{m2mScopes: []string{"write:organizations"}}, "", codes.OK},
+		{b2bv1.OrganizationsService_Search_FullMethodName, admin, org, codes.PermissionDenied},
+		{b2bv1.OrganizationsService_Search_FullMethodName, readMembers, "", codes.PermissionDenied},
+		{b2bv1.OrganizationsService_Search_FullMethodName, caller{m2mScopes: []string{"read:organizations"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, admin, org, codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:*"}}, "", codes.OK},

@@ -68,6 +68,13 @@ func TestB2BEndpoints(t *testing.T) {
 		assert.NotEmpty(t, res.Organizations)
 	})
 
+	t.Run("OrganizationMetrics", func(t *testing.T) {
+		res, err := c.OrganizationMetrics(ctx, org.OrganizationID)
+		require.NoError(t, err)
+		assert.NotEmpty(t, res.RequestID)
+		assert.Zero(t, res.MemberCount, "no members yet")
+	})
+
 	t.Run("MemberCreate", func(t *testing.T) {
 		res, err := c.MemberCreate(ctx, sc.MemberCreateParams{
 			OrganizationID: org.OrganizationID,
@@ -508,6 +515,10 @@ func TestEveryMethodReportsStytchErrors(t *testing.T) {
 		},
 		"OrganizationSearch": func(ctx context.Context) error {
 			_, err := c.OrganizationSearch(ctx, sc.SearchParams{})
+			return err
+		},
+		"OrganizationMetrics": func(ctx context.Context) error {
+			_, err := c.OrganizationMetrics(ctx, "o")
 			return err
 		},
 		"MemberCreate": func(ctx context.Context) error {

@@ -146,3 +146,20 @@ func (c *Client) OrganizationSearch(ctx context.Context, p SearchParams) (*Organ
 	}, &out)
 	return ptrOrNil(&out, err)
 }
+
+// OrganizationMetricsResult is the response of organization metrics.
+type OrganizationMetricsResult struct {
+	Envelope
+	MemberCount int `json:"member_count"`
+}
+
+// OrganizationMetrics returns an organization's usage figures. Read-only:
+// retried on transport failures and 5xx.
+func (c *Client) OrganizationMetrics(ctx context.Context, organizationID string) (*OrganizationMetricsResult, error) {
+	var out OrganizationMetricsResult
+	err := c.do(ctx, call{
+		endpoint: "GET /v1/b2b/organizations/{organization_id}/metrics",
+		params:   []string{organizationID},
+	}, &out)
+	return ptrOrNil(&out, err)
+}

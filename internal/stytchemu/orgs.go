@@ -343,3 +343,18 @@ func (e *Emulator) orgFilters() map[string]filterFunc {
 		"allowed_domain_fuzzy":    fz(func(o *organization) []string { return o.EmailAllowedDomains }),
 	}
 }
+
+// orgMetrics counts the organization's members that are not deleted.
+func (e *Emulator) orgMetrics(rq *request) (any, error) {
+	o, aerr := e.orgByPath(rq)
+	if aerr != nil {
+		return nil, aerr
+	}
+	n := 0
+	for _, id := range e.st.memberOrder {
+		if m := e.st.members[id]; m.OrganizationID == o.OrganizationID && m.Status != statusDeleted {
+			n++
+		}
+	}
+	return obj{"member_count": n}, nil
+}

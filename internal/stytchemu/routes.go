@@ -66,6 +66,7 @@ func (e *Emulator) stytchRoutes() []route {
 		{"GET /v1/b2b/organizations/{organization_id}", authRequired, e.orgGet},
 		{"PUT /v1/b2b/organizations/{organization_id}", authRequired, e.orgUpdate},
 		{"DELETE /v1/b2b/organizations/{organization_id}", authRequired, e.orgDelete},
+		{"GET /v1/b2b/organizations/{organization_id}/metrics", authRequired, e.orgMetrics},
 		// B2B members
 		{"POST /v1/b2b/organizations/{organization_id}/members", authRequired, e.memberCreate},
 		{"GET /v1/b2b/organizations/{organization_id}/member", authRequired, e.memberGet},

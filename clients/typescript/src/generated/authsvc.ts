@@ -178,6 +178,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create creates an organization. Settings left unset take Stytch's
+         *     defaults.
+         * @description Access: service write:organizations only.
+         */
+        post: operations["OrganizationsService_Create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/organizations/{organization_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get returns an organization by ID, slug or external ID.
+         * @description Access: a member of the same organization (checked locally) or service
+         *     read:organizations.
+         */
+        get: operations["OrganizationsService_Get"];
+        /**
+         * Update changes an organization. Only the fields that are set change;
+         *     see each field for how to clear it.
+         * @description Access: an admin (stytch_admin) of the same organization (checked
+         *     locally; Stytch's RBAC decides per field, and a member cannot set
+         *     trusted_metadata) or service write:organizations.
+         */
+        put: operations["OrganizationsService_Update"];
+        post?: never;
+        /**
+         * Delete deletes an organization and all its members.
+         * @description Access: an admin (stytch_admin) of the same organization (checked
+         *     locally; Stytch's RBAC decides too) or service write:organizations.
+         */
+        delete: operations["OrganizationsService_Delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/organizations/{organization_id}/member": {
         parameters: {
             query?: never;
@@ -323,6 +377,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/organizations/{organization_id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics returns an organization's usage figures (its member count).
+         * @description Access: a member of the same organization (checked locally) or service
+         *     read:organizations.
+         */
+        get: operations["OrganizationsService_Metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/organizations/members/dangerously_get/{member_id}": {
         parameters: {
             query?: never;
@@ -363,6 +438,27 @@ export interface paths {
          *     or service read:members.
          */
         post: operations["MembersService_Search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/organizations/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search finds organizations, a page at a time (Stytch allows about 100
+         *     searches per minute: not for login flows).
+         * @description Access: service read:organizations only; it crosses organizations.
+         */
+        post: operations["OrganizationsService_Search"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3634,6 +3730,14 @@ export interface components {
             role_id?: string;
         };
         /**
+         * @description EmailImplicitRoleAssignments is the list of email-domain role grants in an
+         *     update ("unset" vs "clear" as for OrganizationStrings).
+         */
+        v1EmailImplicitRoleAssignments: {
+            /** @description The grants; each needs a domain and a role. */
+            assignments?: components["schemas"]["v1EmailImplicitRoleAssignment"][];
+        };
+        /**
          * @description EmbeddableMagicLinkFactor identifies the embeddable magic link used; it
          *     proves no email address or phone number.
          */
@@ -4415,6 +4519,14 @@ export interface components {
          */
         v1MfaMethod: "MFA_METHOD_UNSPECIFIED" | "MFA_METHOD_SMS_OTP" | "MFA_METHOD_TOTP";
         /**
+         * @description MfaMethods is a list of second factors in an update ("unset" vs "clear" as
+         *     for OrganizationStrings).
+         */
+        v1MfaMethods: {
+            /** @description The methods, each a defined, non-zero MfaMethod. */
+            values?: components["schemas"]["v1MfaMethod"][];
+        };
+        /**
          * @description MfaPolicy is an Organization's multi-factor authentication policy.
          *
          *      - MFA_POLICY_UNSPECIFIED: Not set (in a request: keep Stytch's default, OPTIONAL).
@@ -4661,6 +4773,38 @@ export interface components {
             updated_at?: string;
         };
         /**
+         * @description OrganizationSearchOperand is one typed search filter (Stytch's free-form
+         *     {"filter_name", "filter_value"} operand, typed so that a typo is a
+         *     validation error instead of an empty result). Fuzzy filters need at least
+         *     3 characters.
+         */
+        v1OrganizationSearchOperand: {
+            /**
+             * @description Organizations allowing an email domain containing this text
+             *     ("allowed_domain_fuzzy").
+             */
+            allowed_domain_fuzzy?: string;
+            allowed_domains?: components["schemas"]["authsvcB2bV1StringValues"];
+            /**
+             * @description Organizations with a member whose email contains this text
+             *     ("member_email_fuzzy").
+             */
+            member_email_fuzzy?: string;
+            member_emails?: components["schemas"]["authsvcB2bV1EmailValues"];
+            organization_ids?: components["schemas"]["authsvcB2bV1StringValues"];
+            /** @description Organizations whose name contains this text ("organization_name_fuzzy"). */
+            organization_name_fuzzy?: string;
+            /** @description Organizations whose slug contains this text ("organization_slug_fuzzy"). */
+            organization_slug_fuzzy?: string;
+            organization_slugs?: components["schemas"]["authsvcB2bV1StringValues"];
+        };
+        /** @description OrganizationSearchQuery filters an organization search. */
+        v1OrganizationSearchQuery: {
+            /** @description The filters; none means "every organization". */
+            operands?: components["schemas"]["v1OrganizationSearchOperand"][];
+            operator?: components["schemas"]["authsvcB2bV1SearchOperator"];
+        };
+        /**
          * @description OrganizationSetting is the shared value set of Stytch's organization
          *     authentication settings (sso_jit_provisioning, email_jit_provisioning,
          *     email_invites, auth_methods, mfa_methods, oauth_tenant_jit_provisioning and
@@ -4675,6 +4819,177 @@ export interface components {
          * @enum {string}
          */
         v1OrganizationSetting: "ORGANIZATION_SETTING_UNSPECIFIED" | "ORGANIZATION_SETTING_ALL_ALLOWED" | "ORGANIZATION_SETTING_RESTRICTED" | "ORGANIZATION_SETTING_NOT_ALLOWED";
+        /**
+         * @description OrganizationsServiceCreateRequest is the input of
+         *     OrganizationsService.Create. Settings left unset (UNSPECIFIED, empty) take
+         *     Stytch's defaults.
+         */
+        v1OrganizationsServiceCreateRequest: {
+            /**
+             * @description Allowed primary methods when auth_methods is RESTRICTED, e.g. "sso",
+             *     "magic_link", "email_otp", "password", "google_oauth".
+             */
+            allowed_auth_methods?: string[];
+            /** @description First-party Connected Apps allowed when RESTRICTED. */
+            allowed_first_party_connected_apps?: string[];
+            /** @description Allowed second factors when mfa_methods is RESTRICTED. */
+            allowed_mfa_methods?: components["schemas"]["v1MfaMethod"][];
+            /** @description Allowed OAuth tenants per provider (keys "slack", "hubspot", "github"). */
+            allowed_oauth_tenants?: Record<string, never>;
+            /** @description Third-party Connected Apps allowed when RESTRICTED. */
+            allowed_third_party_connected_apps?: string[];
+            auth_methods?: components["schemas"]["v1OrganizationSetting"];
+            /** @description Email domains the organization claims. */
+            claimed_email_domains?: string[];
+            /**
+             * @description Email domains allowed for invites and JIT provisioning when those are
+             *     RESTRICTED.
+             */
+            email_allowed_domains?: string[];
+            email_invites?: components["schemas"]["v1OrganizationSetting"];
+            email_jit_provisioning?: components["schemas"]["v1OrganizationSetting"];
+            first_party_connected_apps_allowed_type?: components["schemas"]["v1OrganizationSetting"];
+            mfa_methods?: components["schemas"]["v1OrganizationSetting"];
+            mfa_policy?: components["schemas"]["v1MfaPolicy"];
+            oauth_tenant_jit_provisioning?: components["schemas"]["v1OrganizationSetting"];
+            /**
+             * @description Caller-assigned external ID, unique in the project: up to 128 characters
+             *     from [A-Za-z0-9._|-], not only dots.
+             */
+            organization_external_id?: string;
+            /** @description Logo image URL. */
+            organization_logo_url?: string;
+            /** @description Display name, 1 to 128 characters. */
+            organization_name: string;
+            /**
+             * @description Unique URL slug: 2 to 128 characters from A-Z a-z 0-9 - . _ ~. Empty: one
+             *     is derived from the name.
+             */
+            organization_slug?: string;
+            /** @description Roles granted implicitly by email domain. */
+            rbac_email_implicit_role_assignments?: components["schemas"]["v1EmailImplicitRoleAssignment"][];
+            sso_jit_provisioning?: components["schemas"]["v1OrganizationSetting"];
+            third_party_connected_apps_allowed_type?: components["schemas"]["v1OrganizationSetting"];
+            /** @description Application data only the backend may write. */
+            trusted_metadata?: Record<string, never>;
+        };
+        /**
+         * @description OrganizationsServiceCreateResponse is the output of
+         *     OrganizationsService.Create.
+         */
+        v1OrganizationsServiceCreateResponse: {
+            organization?: components["schemas"]["v1Organization"];
+        };
+        /**
+         * @description OrganizationsServiceDeleteResponse is the output of
+         *     OrganizationsService.Delete.
+         */
+        v1OrganizationsServiceDeleteResponse: {
+            /** @description The deleted organization's ID. */
+            organization_id?: string;
+        };
+        /** @description OrganizationsServiceGetResponse is the output of OrganizationsService.Get. */
+        v1OrganizationsServiceGetResponse: {
+            organization?: components["schemas"]["v1Organization"];
+        };
+        /**
+         * @description OrganizationsServiceMetricsResponse is the output of
+         *     OrganizationsService.Metrics.
+         */
+        v1OrganizationsServiceMetricsResponse: {
+            /**
+             * Format: int32
+             * @description The number of members in the organization.
+             */
+            member_count?: number;
+        };
+        /**
+         * @description OrganizationsServiceSearchRequest is the input of
+         *     OrganizationsService.Search.
+         */
+        v1OrganizationsServiceSearchRequest: {
+            /** @description The next_cursor of the previous page; empty for the first page. */
+            cursor?: string;
+            /**
+             * Format: int32
+             * @description Page size, 1 to 1000. Unset: 100.
+             */
+            limit?: number;
+            query?: components["schemas"]["v1OrganizationSearchQuery"];
+        };
+        /**
+         * @description OrganizationsServiceSearchResponse is the output of
+         *     OrganizationsService.Search.
+         */
+        v1OrganizationsServiceSearchResponse: {
+            /** @description Pass as cursor to get the next page; empty on the last page. */
+            next_cursor?: string;
+            /** @description The matching organizations of this page. */
+            organizations?: components["schemas"]["v1Organization"][];
+            /**
+             * Format: int32
+             * @description Total number of matches.
+             */
+            total?: number;
+        };
+        /**
+         * @description OrganizationsServiceUpdateRequest is the input of
+         *     OrganizationsService.Update.
+         *
+         *     Unset fields are left unchanged: an UNSPECIFIED setting, an unset optional
+         *     string, an unset list wrapper or an unset Struct. A list wrapper set with
+         *     no values clears that list.
+         */
+        v1OrganizationsServiceUpdateBody: {
+            allowed_auth_methods?: components["schemas"]["v1OrganizationStrings"];
+            allowed_first_party_connected_apps?: components["schemas"]["v1OrganizationStrings"];
+            allowed_mfa_methods?: components["schemas"]["v1MfaMethods"];
+            /** @description Replaces the allowed OAuth tenants per provider. */
+            allowed_oauth_tenants?: Record<string, never>;
+            allowed_third_party_connected_apps?: components["schemas"]["v1OrganizationStrings"];
+            auth_methods?: components["schemas"]["v1OrganizationSetting"];
+            claimed_email_domains?: components["schemas"]["v1OrganizationStrings"];
+            email_allowed_domains?: components["schemas"]["v1OrganizationStrings"];
+            email_invites?: components["schemas"]["v1OrganizationSetting"];
+            email_jit_provisioning?: components["schemas"]["v1OrganizationSetting"];
+            first_party_connected_apps_allowed_type?: components["schemas"]["v1OrganizationSetting"];
+            mfa_methods?: components["schemas"]["v1OrganizationSetting"];
+            mfa_policy?: components["schemas"]["v1MfaPolicy"];
+            oauth_tenant_jit_provisioning?: components["schemas"]["v1OrganizationSetting"];
+            /**
+             * @description New external ID (up to 128 characters from [A-Za-z0-9._|-], not only
+             *     dots).
+             */
+            organization_external_id?: string;
+            /** @description New logo URL; "" clears it. */
+            organization_logo_url?: string;
+            /** @description New display name, 1 to 128 characters. */
+            organization_name?: string;
+            /** @description New URL slug: 2 to 128 characters from A-Z a-z 0-9 - . _ ~. */
+            organization_slug?: string;
+            rbac_email_implicit_role_assignments?: components["schemas"]["v1EmailImplicitRoleAssignments"];
+            sso_jit_provisioning?: components["schemas"]["v1OrganizationSetting"];
+            sso_jit_provisioning_allowed_connections?: components["schemas"]["v1OrganizationStrings"];
+            third_party_connected_apps_allowed_type?: components["schemas"]["v1OrganizationSetting"];
+            /** @description Replaces the trusted metadata. Cannot be set when acting as a member. */
+            trusted_metadata?: Record<string, never>;
+        };
+        /**
+         * @description OrganizationsServiceUpdateResponse is the output of
+         *     OrganizationsService.Update.
+         */
+        v1OrganizationsServiceUpdateResponse: {
+            organization?: components["schemas"]["v1Organization"];
+        };
+        /**
+         * @description OrganizationStrings is a list of strings in an update. It wraps the list so
+         *     that an update can tell "leave it alone" (unset) from "clear it" (set and
+         *     empty).
+         */
+        v1OrganizationStrings: {
+            /** @description The values (up to 1000, each 1 to 256 characters, no duplicates). */
+            values?: string[];
+        };
         /** @description OTPsServiceAuthenticateRequest is the input of OTPsService.Authenticate. */
         v1OTPsServiceAuthenticateRequest: {
             /** @description The code, six digits. */
@@ -6739,6 +7054,153 @@ export interface operations {
             };
         };
     };
+    OrganizationsService_Create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description OrganizationsServiceCreateRequest is the input of
+         *     OrganizationsService.Create. Settings left unset (UNSPECIFIED, empty) take
+         *     Stytch's defaults.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1OrganizationsServiceCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OrganizationsServiceCreateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    OrganizationsService_Get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The organization: its ID (any letter case), slug or external ID, 1 to
+                 *     128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OrganizationsServiceGetResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    OrganizationsService_Update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The organization to update: its ID (any letter case), slug or external
+                 *     ID, 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1OrganizationsServiceUpdateBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OrganizationsServiceUpdateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    OrganizationsService_Delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The organization to delete: its ID (any letter case), slug or external
+                 *     ID, 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OrganizationsServiceDeleteResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     MembersService_Get: {
         parameters: {
             query?: {
@@ -7030,6 +7492,41 @@ export interface operations {
             };
         };
     };
+    OrganizationsService_Metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The organization: its ID (any letter case), slug or external ID, 1 to
+                 *     128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OrganizationsServiceMetricsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     MembersService_DangerouslyGet: {
         parameters: {
             query?: {
@@ -7089,6 +7586,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1MembersServiceSearchResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    OrganizationsService_Search: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description OrganizationsServiceSearchRequest is the input of
+         *     OrganizationsService.Search.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1OrganizationsServiceSearchRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OrganizationsServiceSearchResponse"];
                 };
             };
             /** @description An unexpected error response. */
