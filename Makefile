@@ -27,8 +27,8 @@ generate: ## Regenerate gen/ and docs/access.md from proto/ (offline: buf from n
 
 .PHONY: checkgenerate
 checkgenerate: generate ## Fail if gen/ or docs/access.md differ from what proto/ generates.
-	@git diff --exit-code --stat -- gen/ docs/access.md || { echo "gen/ or docs/access.md is stale: run 'make generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain --untracked-files=all -- gen/ docs/access.md)" || { git status --porcelain -- gen/ docs/access.md; echo "gen/ or docs/access.md is not committed: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code --stat -- gen/ docs/access.md clients/typescript/src/generated/ || { echo "gen/, docs/access.md or the TS client types are stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- gen/ docs/access.md clients/typescript/src/generated/)" || { git status --porcelain -- gen/ docs/access.md clients/typescript/src/generated/; echo "gen/, docs/access.md or the TS client types are not committed: run 'make generate' and commit"; exit 1; }
 
 .PHONY: breaking
 breaking: ## Check proto/ for wire/JSON breaking changes against the previous commit and the API baseline (proto/api-baseline).

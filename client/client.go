@@ -29,6 +29,7 @@ type Client struct {
 	sessions   b2bv1.SessionsServiceClient
 	members    b2bv1.MembersServiceClient
 	discovery  b2bv1.DiscoveryServiceClient
+	rbac       b2bv1.RBACServiceClient
 	m2m        m2mv1.M2MServiceClient
 	consumer   *Consumer
 }
@@ -151,6 +152,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	c.sessions = b2bv1.NewSessionsServiceClient(conn)
 	c.members = b2bv1.NewMembersServiceClient(conn)
 	c.discovery = b2bv1.NewDiscoveryServiceClient(conn)
+	c.rbac = b2bv1.NewRBACServiceClient(conn)
 	c.m2m = m2mv1.NewM2MServiceClient(conn)
 	c.consumer = &Consumer{
 		magicLinks: consumerv1.NewMagicLinksServiceClient(conn),
@@ -179,6 +181,7 @@ func allServices() []protoreflect.ServiceDescriptor {
 		b2bv1.File_authsvc_b2b_v1_sessions_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_members_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_discovery_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_rbac_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_magic_links_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_otps_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
@@ -204,6 +207,10 @@ func (c *Client) Members() b2bv1.MembersServiceClient { return c.members }
 
 // Discovery is authsvc.b2b.v1.DiscoveryService: organizations a person can enter or create.
 func (c *Client) Discovery() b2bv1.DiscoveryServiceClient { return c.discovery }
+
+// RBAC is authsvc.b2b.v1.RBACService: the project's RBAC policy (client/authn's RequirePermission
+// caches it).
+func (c *Client) RBAC() b2bv1.RBACServiceClient { return c.rbac }
 
 // Consumer is authsvc's consumer API (authsvc.consumer.v1), for a Stytch consumer project's users.
 func (c *Client) Consumer() *Consumer { return c.consumer }

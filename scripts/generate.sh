@@ -14,7 +14,8 @@
 #      pin, none of them committed, nothing from the BSR;
 #   3. checks formatting (buf format) and lint (buf lint, STANDARD);
 #   4. runs buf generate; the plugins run through `go tool`, pinned by go.mod;
-#   5. writes docs/access.md (who may call what) from the RPCs' policy options.
+#   5. writes docs/access.md (who may call what) from the RPCs' policy options;
+#   6. regenerates the TypeScript client's types (clients/typescript/src/generated).
 #
 # Usage: scripts/generate.sh [--deps-only]
 #   --deps-only  stop after steps 1 and 2 (used by scripts/breaking.sh).
@@ -147,4 +148,10 @@ log "buf generate"
 # 5. The access table of the docs, from the policy option of every RPC (internal/policy).
 log "docs/access.md"
 go run ./internal/policy/docgen docs/access.md
+
+# 6. The TypeScript client's types (clients/typescript/src/generated) from gen/openapiv2: its pinned
+# npm packages are installed from its lockfile only when missing or changed.
+log "clients/typescript types"
+clients/typescript/scripts/install.sh
+node clients/typescript/scripts/generate.mjs
 log "done"

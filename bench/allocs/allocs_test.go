@@ -123,6 +123,15 @@ func (f *fixture) rpcs() []rpc {
 			})
 			return err
 		}},
+		// The same JWT with an authorization check, decided locally from the cached RBAC policy
+		// (Stytch's default policy: a member may act on itself).
+		{name: "SessionsService.Authenticate/jwt_authorization_check", call: func(ctx context.Context) error {
+			_, err := sessions.Authenticate(ctx, &b2bv1.SessionsServiceAuthenticateRequest{
+				Credential:         &b2bv1.SessionsServiceAuthenticateRequest_SessionJwt{SessionJwt: f.session.JWT},
+				AuthorizationCheck: &b2bv1.AuthorizationCheck{OrganizationId: f.orgID, ResourceId: "stytch.self", Action: "update.info.name"},
+			})
+			return err
+		}},
 		// The same check from a browser: REST through the gateway, which dials the gRPC server.
 		{name: "SessionsService.Authenticate/jwt_rest", call: func(ctx context.Context) error {
 			req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.httpURL+"/v1/b2b/sessions/authenticate", bytes.NewReader(restBody))

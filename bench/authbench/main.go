@@ -566,6 +566,7 @@ func (b *bench) workloads(ctx context.Context) {
 		b.measure(ctx, row{ID: "W2d", Name: "Sessions.Authenticate, repeated JWT, paced at 1000 rps", Tool: "ghz", Concurrency: localConc, PacedRPS: 1000}, true,
 			b.ghz(ctx, "w2d-jwt-paced-1000", ghzRun{Call: callAuth, Data: repeated, Concurrency: localConc, Total: min(8000, sz.fast), RPS: 1000}))
 	}
+	b.authorizationWorkloads(ctx, repeated)
 	if b.want("profile") {
 		b.profile(ctx, repeated, w2b.RPS)
 	}

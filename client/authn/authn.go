@@ -34,6 +34,8 @@ type Authenticator struct {
 	realm    string
 	log      *slog.Logger
 	now      func() time.Time
+	// policies is the RBAC policy from authsvc, fetched on the first permission check.
+	policies *stytchclient.PolicyCache
 }
 
 // Option configures [New].
@@ -170,7 +172,12 @@ func New(ctx context.Context, c *client.Client, opts ...Option) (*Authenticator,
 		_ = jwks.Close()
 		return nil, fmt.Errorf("authn: %w", err)
 	}
-	a := &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger, now: s.now}
+	policies, err := newPolicyCache(c.RBAC(), s.now)
+	if err != nil {
+		_ = jwks.Close()
+		return nil, fmt.Errorf("authn: %w", err)
+	}
+	a := &Authenticator{jwks: jwks, checker: checker, realm: s.realm, log: s.logger, now: s.now, policies: policies}
 	if cs := s.consumer; cs != nil && cs.fromClient {
 		if err := consumerFromClient(ctx, c, cs); err != nil {
 			_ = jwks.Close()
@@ -266,6 +273,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	p, err := a.authenticate(ctx, token)
 	if p != nil {
 		p.checkedAt = a.now()
+		if p.Kind == KindMember {
+			p.policies = a.policies
+		}
 	}
 	return p, err
 }

@@ -34,7 +34,7 @@ func (a *Authenticator) authFunc(rules []Rule) auth.AuthFunc {
 		if err != nil {
 			return nil, err
 		}
-		if err := Authorize(p, rules...); err != nil {
+		if err := authorize(ctx, p, rules); err != nil {
 			return nil, err
 		}
 		return NewContext(ctx, p), nil

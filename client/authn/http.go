@@ -25,7 +25,7 @@ func (a *Authenticator) Middleware(rules ...Rule) func(http.Handler) http.Handle
 				p, err = a.Authenticate(r.Context(), token)
 			}
 			if err == nil {
-				err = Authorize(p, rules...)
+				err = authorize(r.Context(), p, rules)
 			}
 			if err != nil {
 				a.writeError(w, asError(err))

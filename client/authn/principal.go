@@ -2,9 +2,11 @@ package authn
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 )
 
@@ -95,6 +97,9 @@ type Principal struct {
 
 	// checkedAt is when the credential was verified, the clock for HasFactor (zero: time.Now).
 	checkedAt time.Time
+	// policies decides a member's permissions (see RequirePermission); nil outside an
+	// Authenticator.
+	policies session.Policies
 }
 
 // HasRoles reports whether p is a member holding every one of roles.
@@ -147,9 +152,10 @@ func NewContext(ctx context.Context, p *Principal) context.Context {
 
 // Rule admits a kind of caller; see [Members], [Users] and [Services]. The zero Rule admits nobody.
 type Rule struct {
-	kind    Kind
-	needs   []string
-	factors []factorNeed // see WithFactor
+	kind       Kind
+	needs      []string
+	factors    []factorNeed    // see WithFactor
+	permission *permissionNeed // see RequirePermission
 }
 
 // Members admits members who hold every one of roles (Stytch role IDs such as "stytch_admin"); with
@@ -189,29 +195,49 @@ func (r Rule) admitsKind(p *Principal) bool {
 
 // Authorize checks p against rules: nil when any rule admits p (or no rule is given and p is
 // authenticated), an [*Error] that is [ErrUnauthenticated] when p is nil, and one that is
-// [ErrPermissionDenied] otherwise. Call it in a handler for checks that depend on the request; the
-// returned error can be returned from a gRPC handler as is.
+// [ErrPermissionDenied] otherwise (or [ErrUnavailable] when a [RequirePermission] rule needed the
+// RBAC policy and it could not be fetched). Call it in a handler for checks that depend on the
+// request; the returned error can be returned from a gRPC handler as is.
 func Authorize(p *Principal, rules ...Rule) error {
+	ctx, cancel := context.WithTimeout(context.Background(), policyWait)
+	defer cancel()
+	return authorize(ctx, p, rules)
+}
+
+func authorize(ctx context.Context, p *Principal, rules []Rule) error {
 	if p == nil {
 		return newError(ErrUnauthenticated, "no credentials", false)
 	}
 	if len(rules) == 0 {
 		return nil
 	}
-	var scopes []string
-	lacksFactor := false
+	var (
+		scopes      []string
+		lacksFactor bool
+		permErr     error // the refusal of a RequirePermission rule that otherwise admits p
+	)
 	for _, r := range rules {
 		ok, lacks := r.admits(p)
 		if ok {
-			return nil
+			err := r.permitted(ctx, p)
+			if err == nil {
+				return nil
+			}
+			if permErr == nil || errors.Is(permErr, ErrUnavailable) {
+				permErr = err
+			}
+			continue
 		}
 		lacksFactor = lacksFactor || lacks
 		if r.kind == KindService && p.Kind == KindService {
 			scopes = append(scopes, r.needs...)
 		}
 	}
-	if lacksFactor {
+	switch {
+	case lacksFactor:
 		return newError(ErrPermissionDenied, "session_factor_required", false)
+	case permErr != nil:
+		return permErr
 	}
 	e := newError(ErrPermissionDenied, "the caller is not admitted to this operation", false)
 	e.scopes = scopes

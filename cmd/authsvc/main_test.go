@@ -150,3 +150,20 @@ func TestHelpExitsZero(t *testing.T) {
 	assert.Contains(t, string(out), "-http-addr")
 	assert.Contains(t, string(out), "$AUTHSVC_DEV_LISTEN_PUBLIC")
 }
+
+// Dev mode with a bad custom RBAC policy file does not start, and says which setting and why.
+func TestDevModeRefusesABadRBACPolicy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	bad := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"resources":[{"resource_id":"stytch.billing","actions":["read"]}]}`), 0o600))
+	cmd := exec.CommandContext(t.Context(), bin, "-grpc-addr", freePort(t), "-http-addr", freePort(t), "-admin-addr", freePort(t))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AUTHSVC_DEV_RBAC_POLICY=" + bad}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "want a non-zero exit: %s", out)
+	assert.Contains(t, string(out), "AUTHSVC_DEV_RBAC_POLICY")
+	assert.Contains(t, string(out), "reserved")
+}

@@ -64,6 +64,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/authsvc/authsvc/internal/rbac"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
@@ -110,6 +111,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	consumerSecret := fs.String("consumer-secret", "", "consumer project secret (default: generated)")
 	sandbox := fs.Bool("seed-sandbox", true, "seed Stytch's sandbox organization, sandbox user and sandbox values")
 	redirect := fs.String("redirect-url", stytchemu.DefaultRedirectURL, "default magic-link redirect URL")
+	policyFile := fs.String("rbac-policy", "", "JSON file of the B2B project's custom RBAC policy (resources, roles), merged into Stytch's default roles; \"example\": the shipped example (billing_admin, finance); empty: the defaults only")
 	verbose := fs.Bool("v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errFlags, err)
@@ -122,6 +124,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var policy *rbac.Policy
+	switch *policyFile {
+	case "":
+	case "example":
+		policy = rbac.Example()
+	default:
+		var err error
+		if policy, err = rbac.LoadFile(*policyFile); err != nil {
+			return fmt.Errorf("%w: -rbac-policy: %w", errFlags, err)
+		}
+	}
 	project := func(t stytchemu.ProjectType, id, secret string) (*stytchemu.Emulator, error) {
 		opts := []stytchemu.Option{
 			stytchemu.WithProjectType(t),
@@ -136,6 +149,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		}
 		if *sandbox {
 			opts = append(opts, stytchemu.WithSandbox())
+		}
+		if policy != nil {
+			opts = append(opts, stytchemu.WithRBACPolicy(policy))
 		}
 		return stytchemu.New(opts...) //nolint:wrapcheck // already prefixed "stytchemu:"
 	}

@@ -118,6 +118,8 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.DiscoveryService_CreateOrganization_FullMethodName:          &b2bv1.DiscoveryServiceCreateOrganizationRequest{IntermediateSessionToken: ist, OrganizationName: "Acme"},
 		b2bv1.DiscoveryService_ExchangeIntermediateSession_FullMethodName: &b2bv1.DiscoveryServiceExchangeIntermediateSessionRequest{IntermediateSessionToken: ist, OrganizationId: org},
 
+		b2bv1.RBACService_GetPolicy_FullMethodName: &b2bv1.RBACServiceGetPolicyRequest{OrganizationId: org},
+
 		m2mv1.M2MService_CreateClient_FullMethodName:       &m2mv1.CreateClientRequest{ClientName: "created", Scopes: []string{"read:widgets"}},
 		m2mv1.M2MService_GetClient_FullMethodName:          &m2mv1.GetClientRequest{ClientId: f.client.ClientID},
 		m2mv1.M2MService_UpdateClient_FullMethodName:       &m2mv1.UpdateClientRequest{ClientId: f.client.ClientID, ClientName: proto.String("renamed")},

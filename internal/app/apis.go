@@ -52,7 +52,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 	out := &apiSet{}
 	b2bDescs := []*grpc.ServiceDesc{
 		&b2bv1.MagicLinksService_ServiceDesc, &b2bv1.OTPsService_ServiceDesc, &b2bv1.SessionsService_ServiceDesc,
-		&b2bv1.MembersService_ServiceDesc, &b2bv1.DiscoveryService_ServiceDesc,
+		&b2bv1.MembersService_ServiceDesc, &b2bv1.DiscoveryService_ServiceDesc, &b2bv1.RBACService_ServiceDesc,
 	}
 	if set.b2b != nil {
 		out.on = append(out.on,
@@ -61,6 +61,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 			server.Service{Desc: &b2bv1.SessionsService_ServiceDesc, Impl: service.NewSessions(a.b2b, checker, a.jwks, a.shared.revocations, now, log), RegisterGateway: b2bv1.RegisterSessionsServiceHandler},
 			server.Service{Desc: &b2bv1.MembersService_ServiceDesc, Impl: service.NewMembers(a.b2b, a.shared.revocations, now, log), RegisterGateway: b2bv1.RegisterMembersServiceHandler},
 			server.Service{Desc: &b2bv1.DiscoveryService_ServiceDesc, Impl: service.NewDiscovery(a.b2b, log), RegisterGateway: b2bv1.RegisterDiscoveryServiceHandler},
+			server.Service{Desc: &b2bv1.RBACService_ServiceDesc, Impl: service.NewRBAC(a.policies, log), RegisterGateway: b2bv1.RegisterRBACServiceHandler},
 		)
 	} else {
 		out.off = append(out.off, newOffAPI(b2bOff, b2bDescs))

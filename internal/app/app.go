@@ -19,10 +19,14 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/authsvc/authsvc/gen"
 	"github.com/authsvc/authsvc/internal/callmeta"
 	"github.com/authsvc/authsvc/internal/config"
 	"github.com/authsvc/authsvc/internal/gateway"
+	"github.com/authsvc/authsvc/internal/rbac"
 	"github.com/authsvc/authsvc/internal/server"
 	"github.com/authsvc/authsvc/internal/service"
 	"github.com/authsvc/authsvc/internal/session"
@@ -30,8 +34,6 @@ import (
 	"github.com/authsvc/authsvc/internal/stytchclient/verify"
 	"github.com/authsvc/authsvc/internal/stytchemu"
 	"github.com/authsvc/authsvc/internal/telemetry"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Options are the parts of the wiring that are not configuration: things tests substitute.
@@ -75,9 +77,12 @@ type App struct {
 	// consumer project's key cache (jwks itself when the consumer project is the M2M project).
 	b2b, consumer *stytchclient.Client
 	consumerJWKS  *verify.JWKSCache
-	shared        *sharedState // budgets, idempotency records, revocations (shared.go)
-	edge          *edgeParts   // the edge authorizer (edge.go)
-	chain         []string     // the interceptor chain's step names, outermost first
+	// policies is the B2B project's RBAC policy cache (nil when the B2B project is off): the session
+	// checker decides authorization checks on JWTs with it and RBACService serves it.
+	policies *stytchclient.PolicyCache
+	shared   *sharedState // budgets, idempotency records, revocations (shared.go)
+	edge     *edgeParts   // the edge authorizer (edge.go)
+	chain    []string     // the interceptor chain's step names, outermost first
 }
 
 // New builds authsvc from cfg. It opens the listeners but serves nothing until Run. It never calls
@@ -119,8 +124,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, err
 	}
+	// The B2B project's RBAC policy, fetched on first use (never at startup).
+	var policies session.Policies
+	if a.b2b != nil {
+		if a.policies, err = stytchclient.NewPolicyCache(stytchclient.PolicyCacheConfig{Source: a.b2b.PolicySource(), Now: opts.Now}); err != nil {
+			return nil, fmt.Errorf("RBAC policy cache: %w", err)
+		}
+		policies = a.policies
+	}
 	// The session checker of member sessions (and M2M tokens) works on the M2M project's keys.
 	checker, err := session.New(session.Config{
+		Policies:       policies,
 		ProjectID:      m2m.id,
 		Keys:           a.jwks,
 		BaseURL:        a.stytch.BaseURL(),
@@ -185,6 +199,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 		extra["GET /dev/outbox"] = devOutbox(a.emu, a.emuConsumer)
 		extra["POST /dev/m2m/clients"] = devCreateM2MClient(a.emu)
 	}
+	hookSecret, err := a.webhookRoute(cfg, extra, opts.Now)
+	if err != nil {
+		return nil, err
+	}
 	apis := a.apis(projects, redirects, checker, users, a.stytch.TokenSource(stytchclient.TokenSourceConfig{Now: opts.Now, OnLookup: tel.Auth.M2MTokenLookup}), opts.Now)
 	httpMW, err := httpMiddleware(cfg, apis)
 	if err != nil {
@@ -216,6 +234,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, err
 	}
+	if err := a.devWebhooks(hookSecret); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -245,7 +266,14 @@ func (a *App) startEmulator(opts Options) (*stytchemu.Server, *stytchemu.Emulato
 // newDevEmulator starts the B2B and consumer projects of dev mode on one loopback port.
 func (a *App) newDevEmulator() (*stytchemu.Server, *stytchemu.Emulator, error) {
 	log := a.log.With("component", "stytchemu")
-	b2b, err := stytchemu.New(stytchemu.WithSandbox(), stytchemu.WithLogger(log.With("project", "b2b")))
+	policy := rbac.Example()
+	if f := a.cfg.DevRBACPolicy; f != "" {
+		var err error
+		if policy, err = rbac.LoadFile(f); err != nil {
+			return nil, nil, fmt.Errorf("AUTHSVC_DEV_RBAC_POLICY: %w", err)
+		}
+	}
+	b2b, err := stytchemu.New(stytchemu.WithSandbox(), stytchemu.WithRBACPolicy(policy), stytchemu.WithLogger(log.With("project", "b2b")))
 	if err != nil {
 		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
 	}

@@ -24,21 +24,7 @@ import (
 func TestNoConsumerFactorSecretReachesLogsOrSpans(t *testing.T) {
 	env := startKeepingTelemetry(t)
 	secrets := map[string]string{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			return
-		}
-		env.stop()
-		dump := env.logs.String() + "\n" + spanDump(env.spans.GetSpans())
-		require.Contains(t, dump, "authsvc.consumer.v1.TOTPsService", "the TOTP calls are part of the dump")
-		require.Contains(t, dump, "authsvc.consumer.v1.OAuthService", "the OAuth calls are part of the dump")
-		for name, v := range secrets {
-			require.NotEmpty(t, v, name)
-			if loc := secretPattern(v).FindStringIndex(dump); loc != nil {
-				t.Errorf("%s leaked: ...%s...", name, excerpt(dump, loc, v))
-			}
-		}
-	})
+	checkNoSecretInDump(t, env, secrets, "authsvc.consumer.v1.TOTPsService", "authsvc.consumer.v1.OAuthService")
 	ctx := t.Context()
 
 	// A user with a password and a session, who enrols an authenticator app with that session.

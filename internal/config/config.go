@@ -18,6 +18,7 @@ import (
 	"github.com/authsvc/authsvc/internal/redisclient"
 	"github.com/authsvc/authsvc/internal/server"
 	"github.com/authsvc/authsvc/internal/telemetry"
+	"github.com/authsvc/authsvc/internal/webhook"
 )
 
 // Environment names accepted by AUTHSVC_ENV.
@@ -61,6 +62,9 @@ type Config struct {
 	// DevListenPublic lets dev mode listen on non-loopback addresses (AUTHSVC_DEV_LISTEN_PUBLIC;
 	// see listen.go in this package).
 	DevListenPublic bool
+	// DevRBACPolicy is the custom RBAC policy file (JSON, Stytch's policy shape) of dev mode's
+	// emulator (AUTHSVC_DEV_RBAC_POLICY); empty: the example internal/rbac/example_policy.json.
+	DevRBACPolicy string
 	// AllowedRedirectURLs is the allowlist for magic-link and discovery redirect URLs; the first entry
 	// is the default used when a request omits one.
 	AllowedRedirectURLs []string
@@ -84,6 +88,8 @@ type Config struct {
 	Idempotency idempotency.Conf
 	// Edge: the edge authorizer's rules file and identity headers (internal/edge).
 	Edge edge.Conf
+	// Webhook: the signing secret of Stytch's webhooks (internal/webhook).
+	Webhook webhook.Conf
 }
 
 // Cookies are the names of the session cookies the REST gateway reads and sets, per project, and
@@ -117,7 +123,7 @@ func (c *Config) ConsumerOn() bool { return c.StytchConsumerProjectID != "" || c
 
 // sections are the packages' sections, in the order they are set and validated.
 func (c *Config) sections() []setting.Section {
-	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency, &c.Edge}
+	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency, &c.Edge, &c.Webhook}
 }
 
 // stringFlag stores a flag's raw text so that every value, boolean ones included, is parsed in one
@@ -281,6 +287,7 @@ func (o *core) Vars() []setting.Var {
 		{Env: "AUTHSVC_ENV", Flag: "env", Default: EnvDevelopment, Usage: "development or production", Set: text(&c.Env)},
 		{Env: "AUTHSVC_INSECURE_COOKIES", Flag: "insecure-cookies", Bool: true, Usage: "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", Set: text(&o.insecureCookies)},
 		{Env: devListenPublicEnv, Flag: "dev-listen-public", Bool: true, Default: "false", Usage: "let dev mode listen on non-loopback addresses, exposing /dev/outbox (login tokens) and /dev/m2m/clients to the network", Set: boolean(&c.DevListenPublic)},
+		{Env: "AUTHSVC_DEV_RBAC_POLICY", Flag: "dev-rbac-policy", Usage: "dev mode: JSON file of the emulator's custom RBAC policy (resources, roles), merged into Stytch's default roles; empty: the example policy (billing_admin, finance)", Set: text(&c.DevRBACPolicy)},
 	}
 }
 
@@ -295,6 +302,7 @@ func (o *core) SetDefaults() {
 	}
 	c.AllowedRedirectURLs, c.CORSOrigins = nil, nil
 	c.Env, c.InsecureCookies, c.DevListenPublic = EnvDevelopment, false, false
+	c.DevRBACPolicy = ""
 	o.secretFile, o.consumerSecretFile, o.insecureCookies = "", "", ""
 }
 

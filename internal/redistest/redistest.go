@@ -32,6 +32,11 @@ type Server struct {
 	args []string
 	// cluster: a one-node Redis Cluster, ready once it holds every slot.
 	cluster bool
+	// member: a node of a multi-node cluster, ready (after a restart) once it says the cluster is
+	// usable; false until the cluster is formed.
+	member bool
+	// replica: a replica, ready once its link to the primary is up.
+	replica bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -203,8 +208,17 @@ func (s *Server) start() error {
 	s.mu.Unlock()
 
 	err = waitReady(s.Addr, done)
-	if err == nil && s.cluster {
+	s.mu.Lock()
+	member, replica := s.member, s.replica
+	s.mu.Unlock()
+	switch {
+	case err != nil:
+	case s.cluster:
 		err = waitCluster(s.Addr)
+	case member:
+		err = waitInfo(s.Addr, "cluster", "cluster_state:ok")
+	case replica:
+		err = waitInfo(s.Addr, "replication", "master_link_status:up")
 	}
 	if err != nil {
 		s.stop()
@@ -236,6 +250,21 @@ func waitReady(addr string, exited <-chan struct{}) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// Kill ends redis-server with SIGKILL, as a crash or a lost machine would: no shutdown, no goodbye
+// to replicas or Sentinels. Restart brings it back.
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-done
 }
 
 func (s *Server) stop() {

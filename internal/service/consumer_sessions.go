@@ -115,14 +115,11 @@ func (s *ConsumerSessions) Revoke(ctx context.Context, req *consumerv1.SessionsS
 		}
 	}
 
-	// Learn the session ID behind a token or JWT before the session is gone, to remember the
-	// revocation: a revoked session's JWT still verifies until it expires, and only the
-	// revocation list refuses it before then.
+	// Learn the session ID behind a JWT or token before the session is gone, to remember the
+	// revocation (jwtSessionID).
 	revoked := sessionID
-	if revoked == "" && jwt != "" {
-		if c, err := s.checker.Verifier().VerifySession(ctx, jwt); err == nil {
-			revoked = c.SessionID
-		}
+	if revoked == "" {
+		revoked = jwtSessionID(ctx, s.checker, jwt)
 	}
 	if revoked == "" && token != "" {
 		res, err := s.stytch.ConsumerSessionsAuthenticate(ctx, stytchclient.ConsumerSessionsAuthenticateParams{SessionToken: token})

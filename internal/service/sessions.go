@@ -37,8 +37,9 @@ func NewSessions(stytch *stytchclient.Client, checker *session.Checker, keys *ve
 // Authenticate checks a session token or JWT (over REST by default the caller's own, from the
 // cookies). The session checker decides: a JWT locally, Stytch only when the JWT is genuine but
 // expired or older than max_token_age_seconds, or when the request changes the session (duration,
-// custom claims) or asks an authorization check. A JWT that fails locally for any other reason
-// (forged, malformed, revoked, unknown key) is UNAUTHENTICATED without any call.
+// custom claims). An authorization check on a JWT is decided locally from the cached RBAC policy
+// (internal/session/authorize.go). A JWT that fails locally for any other reason (forged,
+// malformed, revoked, unknown key) is UNAUTHENTICATED without any call.
 func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceAuthenticateRequest) (*b2bv1.SessionsServiceAuthenticateResponse, error) {
 	sr, err := checkRequest(ctx, req.GetSessionToken(), req.GetSessionJwt(), req.GetSessionDurationMinutes(), req.GetSessionCustomClaims(), req.MaxTokenAgeSeconds)
 	if err != nil {
@@ -56,6 +57,9 @@ func (s *Sessions) Authenticate(ctx context.Context, req *b2bv1.SessionsServiceA
 		MemberSession: toMemberSession(&res.Session),
 		SessionJwt:    res.Credential.JWT,
 		VerifiedBy:    b2bv1.SessionVerifier_SESSION_VERIFIER_LOCAL,
+	}
+	if v := res.Verdict; v != nil {
+		out.Verdict = &b2bv1.AuthorizationVerdict{Authorized: v.Authorized, GrantingRoles: v.GrantingRoles}
 	}
 	if st := res.Stytch; st != nil {
 		out.VerifiedBy = b2bv1.SessionVerifier_SESSION_VERIFIER_REMOTE
@@ -215,10 +219,8 @@ func ownSession(caller access.Principal, token, jwt, sessionID string) bool {
 // the session (nothing to revoke). A JWT that verifies locally names its session without a call;
 // only an opaque token costs a sessions/authenticate.
 func (s *Sessions) sessionIDOf(ctx context.Context, token, jwt string) (id string, gone bool, err error) {
-	if jwt != "" {
-		if c, verr := s.checker.Verifier().VerifySession(ctx, jwt); verr == nil {
-			return c.SessionID, false, nil
-		}
+	if id := jwtSessionID(ctx, s.checker, jwt); id != "" {
+		return id, false, nil
 	}
 	if token == "" {
 		return "", false, nil
@@ -231,6 +233,20 @@ func (s *Sessions) sessionIDOf(ctx context.Context, token, jwt string) (id strin
 		return "", false, err
 	}
 	return res.MemberSession.MemberSessionID, false, nil
+}
+
+// jwtSessionID is the session ID of a genuine, unexpired session JWT of checker's project, or "".
+// Revoke learns it before the session ends, to remember the revocation: a revoked session's JWT
+// still verifies until it expires, and only the revocation list refuses it before then.
+func jwtSessionID(ctx context.Context, checker *session.Checker, jwt string) string {
+	if jwt == "" {
+		return ""
+	}
+	c, err := checker.Verifier().VerifySession(ctx, jwt)
+	if err != nil {
+		return ""
+	}
+	return c.SessionID
 }
 
 // memberSessionIDs lists a member's sessions so that revoking them all can be remembered locally.

@@ -84,6 +84,10 @@ type Config struct {
 	// Metrics counts every decision in authsvc_session_verifications_total;
 	// nil counts nothing.
 	Metrics *telemetry.AuthMetrics
+	// Policies, when set, decides a B2B authorization check on a valid
+	// session JWT locally, from the RBAC policy and the JWT's roles
+	// (authorize.go). Nil: every authorization check goes to Stytch.
+	Policies Policies
 }
 
 // Checker checks the session credentials of one project (member sessions of
@@ -100,6 +104,7 @@ type Checker struct {
 	rejectedTTL time.Duration
 	now         func() time.Time
 	metrics     *telemetry.AuthMetrics
+	policies    Policies
 }
 
 // rejection is a credential Stytch refused, remembered until expires.
@@ -129,6 +134,7 @@ func New(cfg Config) (*Checker, error) {
 	c := &Checker{
 		consumer: consumer, remote: cfg.Remote, userRemote: cfg.UserRemote,
 		budget: cfg.Budget, now: cfg.Now, metrics: cfg.Metrics, rejectedTTL: cfg.RejectedTTL,
+		policies: cfg.Policies,
 	}
 	vc := verify.VerifierConfig{
 		ProjectType:    cfg.ProjectType,
@@ -188,7 +194,9 @@ type Request struct {
 	// Stytch (which extends it and mints a new JWT).
 	SessionDurationMinutes int32
 	CustomClaims           stytchclient.Metadata
-	// AuthorizationCheck asks Stytch's B2B RBAC: it needs Stytch. B2B only.
+	// AuthorizationCheck asks Stytch's B2B RBAC. B2B only. Decided locally
+	// on a valid session JWT when the checker has Policies; otherwise (and
+	// for an opaque token) by Stytch.
 	AuthorizationCheck *stytchclient.AuthorizationCheck
 	// UserAuthorizationCheck asks Stytch's consumer RBAC: it needs Stytch.
 	// Consumer only.
@@ -222,6 +230,9 @@ type Result struct {
 	UserSession stytchclient.UserSession
 	// Claims are the verified JWT claims (local path only; read-only).
 	Claims *verify.SessionClaims
+	// Verdict is the answer to the request's authorization check when it was
+	// decided locally (on the remote path: Stytch.Verdict).
+	Verdict *stytchclient.AuthorizationVerdict
 	// Stytch is the Remote's full answer: member, organization, refreshed
 	// token and JWT, authorization verdict (B2B remote path only).
 	Stytch *stytchclient.SessionsAuthenticateResult
@@ -268,7 +279,7 @@ func (c *Checker) check(ctx context.Context, req Request) (*Result, error) {
 	if (req.Token == "") == (req.JWT == "") {
 		return &Result{Path: PathLocal, Reason: "malformed"}, ErrTooManySessionArguments
 	}
-	reason := remoteReason(req)
+	reason := c.remoteReason(req)
 	if req.JWT != "" {
 		claims, err := c.verifySession(ctx, req.JWT, req.MaxTokenAge)
 		switch {
@@ -276,10 +287,20 @@ func (c *Checker) check(ctx context.Context, req Request) (*Result, error) {
 			res := &Result{Path: PathLocal, Reason: "ok", Claims: claims, Credential: stytchclient.MemberSession{JWT: req.JWT}}
 			if c.consumer {
 				res.UserSession = userSessionFromClaims(claims)
-			} else {
-				res.Session = sessionFromClaims(claims)
+				return res, nil
 			}
-			return res, nil
+			res.Session = sessionFromClaims(claims)
+			if req.AuthorizationCheck == nil {
+				return res, nil
+			}
+			switch decided, err := c.authorizeLocally(ctx, res, req.AuthorizationCheck); {
+			case err != nil:
+				return &Result{Path: PathLocal, Reason: reasonAuthorization(err)}, err
+			case decided:
+				return res, nil
+			}
+			// No policy to decide with: Stytch decides.
+			reason = "authorization_check"
 		case err == nil:
 			// Valid, but the request needs Stytch.
 		case verify.Refreshable(err):
@@ -288,7 +309,7 @@ func (c *Checker) check(ctx context.Context, req Request) (*Result, error) {
 			}
 		case req.FallbackToken != "" && invalid(err):
 			req.JWT, req.Token, req.FallbackToken = "", req.FallbackToken, ""
-			reason = remoteReason(req)
+			reason = c.remoteReason(req)
 		default:
 			// Forged, malformed, unknown key, revoked, or keys not loaded: decided
 			// here, so junk never becomes a call to Stytch.
@@ -298,12 +319,13 @@ func (c *Checker) check(ctx context.Context, req Request) (*Result, error) {
 	return c.checkRemote(ctx, req, reason)
 }
 
-// remoteReason says why req needs Stytch whatever a JWT says, or "".
-func remoteReason(req Request) string {
+// remoteReason says why req needs Stytch whatever a JWT says, or "". A B2B
+// authorization check needs Stytch only when c has no policies to decide it.
+func (c *Checker) remoteReason(req Request) string {
 	switch {
 	case req.Token != "":
 		return "opaque_token"
-	case req.AuthorizationCheck != nil || req.UserAuthorizationCheck != nil:
+	case req.AuthorizationCheck != nil && (c.policies == nil || c.consumer) || req.UserAuthorizationCheck != nil:
 		return "authorization_check"
 	case req.SessionDurationMinutes != 0 || req.CustomClaims != nil:
 		return "session_change"

@@ -253,6 +253,7 @@ func (e *Emulator) userSessionsRevoke(rq *request) (any, error) {
 		}
 	}
 	e.cs.deleteSession(ss)
+	rq.event("session", "DELETE", ss.id, obj{"session_id": ss.id, "user_id": ss.userID})
 	return obj{}, nil
 }
 

@@ -155,9 +155,14 @@
 //   - Sandbox values (docs/stytch.md) work only with WithSandbox, which also
 //     seeds the sandbox organization (email invites allowed, JIT by the
 //     stytch.com domain) with sandbox@stytch.com as stytch_admin.
-//   - RBAC is Stytch's default policy only: stytch_admin may do everything,
-//     stytch_member only acts on itself (stytch.self). A session from another
-//     organization is session_authorization_tenancy_error (403).
+//   - RBAC: the project's policy is Stytch's default (stytch_admin may do
+//     everything, stytch_member only acts on itself, stytch.self) plus a
+//     custom policy (WithRBACPolicy); organizations may add custom roles
+//     (PUT /v1/b2b/rbac/organizations/{id}). Every authorization_check and
+//     every acting member (X-Stytch-Member-Session) is decided by
+//     internal/rbac, the function authsvc decides JWT checks with. A session
+//     from another organization is session_authorization_tenancy_error (403).
+//     See docs/rbac.md.
 //   - Every member holds stytch_member, reported as a direct_assignment.
 //   - A path with an empty, "." or ".." segment, or a segment that
 //     percent-decodes to a dot segment or holds "/", is 404 route_not_found

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/internal/passwords"
+	"github.com/authsvc/authsvc/internal/rbac"
 )
 
 // SandboxOrganizationID is the organization Stytch documents for sandbox
@@ -56,6 +57,7 @@ type config struct {
 	projectType ProjectType
 	pwPolicy    *passwords.Policy
 	pwParams    *passwords.Params
+	policy      *rbac.Policy
 }
 
 // Option configures an Emulator.
@@ -115,8 +117,13 @@ type Emulator struct {
 	faultSeq int
 	counts   map[string]int
 
+	// policy is the project's B2B RBAC policy (rbac.go).
+	policy *rbac.Policy
+
 	// pw is the password machinery of a consumer project (passwords.go).
 	pw *passwordKit
+
+	webhooks webhookHub // endpoints and deliveries (webhooks.go)
 }
 
 // New builds an emulator. Errors come from key generation and from invalid
@@ -152,6 +159,10 @@ func New(opts ...Option) (*Emulator, error) {
 		st:          newStore(),
 		cs:          newConsumerStore(),
 		counts:      map[string]int{},
+		policy:      cfg.policy,
+	}
+	if e.policy == nil {
+		e.policy = rbac.New(rbac.Defaults())
 	}
 	k, err := newKeyring(e.clock.Now(), cfg.signingKey)
 	if err != nil {
@@ -273,10 +284,18 @@ func serveHandler(h http.Handler, e *Emulator, m *Multi, ln net.Listener) *Serve
 }
 
 // Close stops the server immediately (open connections, including requests
-// held by a latency fault, are closed) and waits for it to exit.
+// held by a latency fault, are closed), ends the webhook deliveries in
+// flight and waits for both.
 func (s *Server) Close() error {
 	err := s.srv.Close()
 	<-s.done
+	if s.multi != nil {
+		for _, p := range s.multi.projects {
+			p.closeWebhooks()
+		}
+	} else {
+		s.closeWebhooks()
+	}
 	if err != nil {
 		return fmt.Errorf("stytchemu: close: %w", err)
 	}

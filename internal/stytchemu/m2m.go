@@ -138,6 +138,7 @@ func (e *Emulator) m2mDelete(rq *request) (any, error) {
 		return nil, err
 	}
 	delete(e.st.m2m, c.ClientID)
+	rq.event("m2m_client", "DELETE", c.ClientID, obj{"client_id": c.ClientID})
 	e.st.m2mOrder = slices.DeleteFunc(e.st.m2mOrder, func(id string) bool { return id == c.ClientID })
 	return obj{"client_id": c.ClientID}, nil
 }

@@ -280,6 +280,7 @@ func (e *Emulator) memberDelete(rq *request) (any, error) {
 	m.Status = statusDeleted
 	m.UpdatedAt = rfc3339(rq.now)
 	e.st.deleteSessionsOf(m.MemberID)
+	rq.event("member", "DELETE", m.MemberID, obj{"member_id": m.MemberID, "organization_id": m.OrganizationID, "status": m.Status})
 	// Pending invite and login links die with the member.
 	for _, ml := range e.st.magicLinks {
 		if ml.memberID == m.MemberID {

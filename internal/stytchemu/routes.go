@@ -28,6 +28,9 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.HandleFunc("POST /emulator/keys/rotate", e.handleRotateKeys)
 	mux.HandleFunc("POST /emulator/keys/retire", e.handleRetireKeys)
 	mux.HandleFunc("GET /emulator/oauth/{provider}/consent", e.handleOAuthConsent)
+	mux.HandleFunc("GET /emulator/webhooks", e.handleListWebhooks)
+	mux.HandleFunc("POST /emulator/webhooks", e.handleAddWebhook)
+	mux.HandleFunc("DELETE /emulator/webhooks", e.handleClearWebhooks)
 	return mux
 }
 
@@ -80,6 +83,10 @@ func (e *Emulator) stytchRoutes() []route {
 		{"PUT /v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate", authRequired, e.memberReactivate},
 		{"DELETE /v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}", authRequired, e.memberDeleteMFAPhone},
 		{"DELETE /v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}", authRequired, e.memberDeletePassword},
+		// B2B RBAC
+		{"GET /v1/b2b/rbac/policy", authRequired, e.rbacPolicy},
+		{"GET /v1/b2b/rbac/organizations/{organization_id}", authRequired, e.rbacOrgPolicyGet},
+		{"PUT /v1/b2b/rbac/organizations/{organization_id}", authRequired, e.rbacOrgPolicySet},
 		// M2M
 		{"POST /v1/m2m/clients", authRequired, e.m2mCreate},
 		{"POST /v1/m2m/clients/search", authRequired, e.m2mSearch},

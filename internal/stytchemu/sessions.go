@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authsvc/authsvc/internal/rbac"
 )
 
 // reservedClaims are ignored in session_custom_claims (docs/stytch.md, "Sessions and their JWTs").
@@ -258,41 +260,20 @@ func (e *Emulator) actor(rq *request) (*memberSession, *apiError) {
 	return e.resolveSession(tok, j, rq.now)
 }
 
-// authorize enforces Stytch's default RBAC policy for an acting member:
-// stytch_admin may do everything; stytch_member may act only on itself
-// (the stytch.self resource). Acting in another organization is a tenancy
-// error. A nil actor means the call is made with project credentials only.
+// authorize enforces the project's RBAC policy for an acting member (see
+// rbac.go): acting in another organization is a tenancy error; acting on
+// oneself is checked on the stytch.self resource. A nil actor means the call
+// is made with project credentials only.
 func (e *Emulator) authorize(act *memberSession, orgID, targetMemberID, resource, action string) *apiError {
 	if act == nil {
 		return nil
 	}
-	if orgID != "" && act.orgID != orgID {
-		return newErr(http.StatusForbidden, errSessionAuthzTenancy, "The member session belongs to a different organization than the one in the request.")
-	}
-	m := e.st.members[act.memberID]
-	if m == nil {
-		return sessionNotFound()
+	if orgID == "" {
+		orgID = act.orgID
 	}
 	if targetMemberID != "" && targetMemberID == act.memberID {
-		resource = "stytch.self"
+		resource = rbac.ResourceSelf
 	}
-	if len(grantingRoles(e.st.roleIDs(m), resource, action)) == 0 {
-		return newErr(http.StatusForbidden, errSessionAuthz, "The member session is not authorized to perform %s on %s.", action, resource)
-	}
-	return nil
-}
-
-// grantingRoles returns the roles that permit action on resource under
-// Stytch's default policy.
-func grantingRoles(roles []string, resource, _ string) []string {
-	var out []string
-	for _, r := range roles {
-		switch {
-		case r == RoleAdmin:
-			out = append(out, r)
-		case r == RoleMember && resource == "stytch.self":
-			out = append(out, r)
-		}
-	}
-	return out
+	_, aerr := e.checkSession(act, rbac.Check{OrganizationID: orgID, ResourceID: resource, Action: action})
+	return aerr
 }

@@ -1,8 +1,9 @@
 package stytchemu
 
 import (
-	"net/http"
 	"slices"
+
+	"github.com/authsvc/authsvc/internal/rbac"
 )
 
 func (e *Emulator) sessionsGet(rq *request) (any, error) {
@@ -64,12 +65,9 @@ func (e *Emulator) sessionsAuthenticate(rq *request) (any, error) {
 	m := e.st.members[ss.memberID]
 	var verdict obj
 	if ac := in.AuthorizationCheck; ac != nil {
-		if ac.OrganizationID != ss.orgID {
-			return nil, newErr(http.StatusForbidden, errSessionAuthzTenancy, "The session belongs to a different organization than authorization_check.organization_id.")
-		}
-		granting := grantingRoles(e.st.roleIDs(m), ac.ResourceID, ac.Action)
-		if len(granting) == 0 {
-			return nil, newErr(http.StatusForbidden, errSessionAuthz, "The member is not authorized to perform %s on %s.", ac.Action, ac.ResourceID)
+		granting, aerr := e.checkSession(ss, rbac.Check{OrganizationID: ac.OrganizationID, ResourceID: ac.ResourceID, Action: ac.Action})
+		if aerr != nil {
+			return nil, aerr
 		}
 		verdict = obj{"authorized": true, "granting_roles": granting}
 	}
@@ -121,6 +119,11 @@ func (e *Emulator) sessionsRevoke(rq *request) (any, error) {
 		if err := e.authorize(act, m.OrganizationID, m.MemberID, "stytch.member", "revoke-sessions"); err != nil {
 			return nil, err
 		}
+		for _, ss := range e.st.sessions {
+			if ss.memberID == m.MemberID {
+				rq.event("session", "DELETE", ss.id, obj{"member_session_id": ss.id, "member_id": ss.memberID, "organization_id": ss.orgID})
+			}
+		}
 		e.st.deleteSessionsOf(m.MemberID)
 		return obj{}, nil
 	}
@@ -137,6 +140,7 @@ func (e *Emulator) sessionsRevoke(rq *request) (any, error) {
 		return nil, err
 	}
 	e.st.deleteSession(ss)
+	rq.event("session", "DELETE", ss.id, obj{"member_session_id": ss.id, "member_id": ss.memberID, "organization_id": ss.orgID})
 	return obj{}, nil
 }
 

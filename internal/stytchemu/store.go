@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/authsvc/authsvc/internal/rbac"
 )
 
 // Role IDs of Stytch's default RBAC policy.
@@ -72,7 +74,7 @@ type organization struct {
 	AllowedFirstPartyConnectedApps       []string         `json:"allowed_first_party_connected_apps"`
 	ThirdPartyConnectedAppsAllowedType   string           `json:"third_party_connected_apps_allowed_type"`
 	AllowedThirdPartyConnectedApps       []string         `json:"allowed_third_party_connected_apps"`
-	CustomRoles                          []any            `json:"custom_roles"`
+	CustomRoles                          []rbac.Role      `json:"custom_roles"`
 	TrustedMetadata                      map[string]any   `json:"trusted_metadata"`
 	CreatedAt                            string           `json:"created_at"`
 	UpdatedAt                            string           `json:"updated_at"`
@@ -97,7 +99,7 @@ func (o *organization) normalize() {
 		o.SSOActiveConnections = []any{}
 	}
 	if o.CustomRoles == nil {
-		o.CustomRoles = []any{}
+		o.CustomRoles = []rbac.Role{}
 	}
 	if o.RBACEmailImplicitRoleAssignments == nil {
 		o.RBACEmailImplicitRoleAssignments = []roleAssignment{}

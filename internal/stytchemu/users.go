@@ -470,6 +470,7 @@ func (e *Emulator) userDelete(rq *request) (any, error) {
 		return nil, aerr
 	}
 	e.cs.deleteUser(u)
+	rq.event("user", "DELETE", u.id, obj{"user_id": u.id})
 	return obj{"user_id": u.id}, nil
 }
 

@@ -121,6 +121,8 @@ type request struct {
 	body      []byte
 	requestID string
 	now       time.Time
+	// events are the webhook events the handler recorded (webhooks.go), sent once it succeeded.
+	events []webhookEvent
 }
 
 // decode unmarshals the JSON body into v. An empty body is "{}" because the
@@ -259,6 +261,9 @@ func (e *Emulator) serveRoute(rt route) http.HandlerFunc {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(out)
+		}
+		if herr == nil {
+			e.sendWebhooks(rq.events)
 		}
 		e.logRequest(r, rt.pattern, status, start)
 	}

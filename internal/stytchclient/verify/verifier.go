@@ -85,7 +85,9 @@ type VerifierConfig struct {
 	// [SessionClaims.Subject]) and the token's iat; true rejects with
 	// [ErrRevoked]. It serves revocations of every session of a member or
 	// user issued before some moment (a deleted member or user, "log out
-	// everywhere"), which cannot always name the sessions one by one.
+	// everywhere"), which cannot always name the sessions one by one. An M2M
+	// token is asked about too, with its client ID (a deleted M2M client;
+	// client IDs never collide with member or user IDs).
 	IsMemberRevoked func(ctx context.Context, memberID string, issuedAt time.Time) bool
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -374,6 +376,12 @@ func (v *Verifier) recheck(ctx context.Context, e *cacheEntry, kind tokenKind, n
 }
 
 func (v *Verifier) checkRevoked(ctx context.Context, e *cacheEntry, kind tokenKind) error {
+	if e.m2m != nil {
+		if v.memberRev != nil && v.memberRev(ctx, e.m2m.ClientID, e.iat) {
+			return &verifyError{kind: kind, reason: ErrRevoked}
+		}
+		return nil
+	}
 	if e.session == nil {
 		return nil
 	}

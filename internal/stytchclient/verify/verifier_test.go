@@ -408,9 +408,24 @@ func TestMemberRevocationHook(t *testing.T) {
 	_, err = f.v.VerifySession(t.Context(), sign(t, f.key, sessionClaims(f.clock.Now()))) // a JWT issued after the cut-off
 	require.NoError(t, err)
 
-	_, err = f.v.VerifyM2M(t.Context(), sign(t, f.key, m2mClaims(f.clock.Now(), "read:users")), nil)
+	// An M2M token is asked about by its client ID (a deleted M2M client).
+	m2mTok := sign(t, f.key, m2mClaims(f.clock.Now(), "read:users"))
+	_, err = f.v.VerifyM2M(t.Context(), m2mTok, nil)
 	require.NoError(t, err)
-	assert.Len(t, asked, 3, "M2M tokens carry no member and are not asked about")
+	require.Len(t, asked, 4)
+	assert.Equal(t, "m2m-client-test-eeee", asked[3].member)
+	revokedClient := true
+	f2 := newFixture(t, func(c *VerifierConfig) {
+		c.IsMemberRevoked = func(_ context.Context, id string, _ time.Time) bool {
+			return revokedClient && id == "m2m-client-test-eeee"
+		}
+	})
+	m2mTok = sign(t, f2.key, m2mClaims(f2.clock.Now(), "read:users"))
+	_, err = f2.v.VerifyM2M(t.Context(), m2mTok, nil)
+	require.ErrorIs(t, err, ErrRevoked)
+	revokedClient = false
+	_, err = f2.v.VerifyM2M(t.Context(), m2mTok, nil)
+	require.NoError(t, err)
 }
 
 func consumer(c *VerifierConfig) { c.ProjectType = ProjectConsumer }

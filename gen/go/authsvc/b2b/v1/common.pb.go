@@ -3121,8 +3121,8 @@ func (x *Jwk) GetE() string {
 	return ""
 }
 
-// AuthorizationCheck asks Stytch whether the member may perform an action on
-// an RBAC resource while authenticating the session.
+// AuthorizationCheck asks whether the member may perform an action on an RBAC
+// resource while authenticating the session (decided as Stytch decides it).
 type AuthorizationCheck struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Must be the session's organization.

@@ -107,8 +107,15 @@ type SessionsServiceAuthenticateRequest struct {
 	// for sensitive operations; 0 always asks Stytch. Unset: the configured
 	// maximum.
 	MaxTokenAgeSeconds *int32 `protobuf:"varint,5,opt,name=max_token_age_seconds,json=maxTokenAgeSeconds,proto3,oneof" json:"max_token_age_seconds,omitempty"`
-	// Also check that the member may perform an RBAC action (forces a call to
-	// Stytch); a denied check fails with PERMISSION_DENIED.
+	// Also check that the member may perform an RBAC action, as Stytch
+	// decides it: the organization must be the session's, and a role of the
+	// session (explicit or implicit) must grant the action, or "*", on the
+	// resource. On a session JWT it is decided locally from the RBAC policy
+	// authsvc caches (RBACService.GetPolicy), with no call to Stytch; on a
+	// session token Stytch decides. A denied check fails with
+	// PERMISSION_DENIED and ErrorInfo reason "session_authorization_error",
+	// another organization with "session_authorization_tenancy_error" (domain
+	// stytch.com either way).
 	AuthorizationCheck *AuthorizationCheck `protobuf:"bytes,6,opt,name=authorization_check,json=authorizationCheck,proto3" json:"authorization_check,omitempty"`
 	// Step-up: factors the session must hold, each optionally authenticated
 	// within the last within_seconds (e.g. a passkey in the last 10 minutes

@@ -40,8 +40,9 @@ type SessionsServiceClient interface {
 	// Authenticate checks a session token or session JWT and returns the
 	// session. With a JWT it verifies locally and asks Stytch only when the JWT
 	// is expired or older than the allowed age (or when the call must change
-	// the session: session_duration_minutes, session_custom_claims or
-	// authorization_check); verified_by says which path decided.
+	// the session: session_duration_minutes, session_custom_claims);
+	// verified_by says which path decided. An authorization_check on a JWT
+	// is decided locally too, from the cached RBAC policy.
 	//
 	// Access: public - the token being checked is itself the proof; callers
 	// authenticate their own sessions from browsers.
@@ -149,8 +150,9 @@ type SessionsServiceServer interface {
 	// Authenticate checks a session token or session JWT and returns the
 	// session. With a JWT it verifies locally and asks Stytch only when the JWT
 	// is expired or older than the allowed age (or when the call must change
-	// the session: session_duration_minutes, session_custom_claims or
-	// authorization_check); verified_by says which path decided.
+	// the session: session_duration_minutes, session_custom_claims);
+	// verified_by says which path decided. An authorization_check on a JWT
+	// is decided locally too, from the cached RBAC policy.
 	//
 	// Access: public - the token being checked is itself the proof; callers
 	// authenticate their own sessions from browsers.
