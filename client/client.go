@@ -30,6 +30,8 @@ type Client struct {
 	members    b2bv1.MembersServiceClient
 	discovery  b2bv1.DiscoveryServiceClient
 	rbac       b2bv1.RBACServiceClient
+	totps      b2bv1.TOTPsServiceClient
+	recovery   b2bv1.RecoveryCodesServiceClient
 	m2m        m2mv1.M2MServiceClient
 	consumer   *Consumer
 }
@@ -153,6 +155,8 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	c.members = b2bv1.NewMembersServiceClient(conn)
 	c.discovery = b2bv1.NewDiscoveryServiceClient(conn)
 	c.rbac = b2bv1.NewRBACServiceClient(conn)
+	c.totps = b2bv1.NewTOTPsServiceClient(conn)
+	c.recovery = b2bv1.NewRecoveryCodesServiceClient(conn)
 	c.m2m = m2mv1.NewM2MServiceClient(conn)
 	c.consumer = &Consumer{
 		magicLinks: consumerv1.NewMagicLinksServiceClient(conn),
@@ -182,6 +186,8 @@ func allServices() []protoreflect.ServiceDescriptor {
 		b2bv1.File_authsvc_b2b_v1_members_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_discovery_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_rbac_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_totps_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_recovery_codes_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_magic_links_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_otps_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
@@ -211,6 +217,14 @@ func (c *Client) Discovery() b2bv1.DiscoveryServiceClient { return c.discovery }
 // RBAC is authsvc.b2b.v1.RBACService: the project's RBAC policy (client/authn's RequirePermission
 // caches it).
 func (c *Client) RBAC() b2bv1.RBACServiceClient { return c.rbac }
+
+// TOTPs is authsvc.b2b.v1.TOTPsService: a member's authenticator app as a second factor (enrol,
+// authenticate, migrate).
+func (c *Client) TOTPs() b2bv1.TOTPsServiceClient { return c.totps }
+
+// RecoveryCodes is authsvc.b2b.v1.RecoveryCodesService: the recovery codes of a member's TOTP
+// registration (get, rotate, recover).
+func (c *Client) RecoveryCodes() b2bv1.RecoveryCodesServiceClient { return c.recovery }
 
 // Consumer is authsvc's consumer API (authsvc.consumer.v1), for a Stytch consumer project's users.
 func (c *Client) Consumer() *Consumer { return c.consumer }

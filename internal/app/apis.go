@@ -53,6 +53,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 	b2bDescs := []*grpc.ServiceDesc{
 		&b2bv1.MagicLinksService_ServiceDesc, &b2bv1.OTPsService_ServiceDesc, &b2bv1.SessionsService_ServiceDesc,
 		&b2bv1.MembersService_ServiceDesc, &b2bv1.DiscoveryService_ServiceDesc, &b2bv1.RBACService_ServiceDesc,
+		&b2bv1.TOTPsService_ServiceDesc, &b2bv1.RecoveryCodesService_ServiceDesc,
 	}
 	if set.b2b != nil {
 		out.on = append(out.on,
@@ -62,6 +63,8 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 			server.Service{Desc: &b2bv1.MembersService_ServiceDesc, Impl: service.NewMembers(a.b2b, a.shared.revocations, now, log), RegisterGateway: b2bv1.RegisterMembersServiceHandler},
 			server.Service{Desc: &b2bv1.DiscoveryService_ServiceDesc, Impl: service.NewDiscovery(a.b2b, log), RegisterGateway: b2bv1.RegisterDiscoveryServiceHandler},
 			server.Service{Desc: &b2bv1.RBACService_ServiceDesc, Impl: service.NewRBAC(a.policies, log), RegisterGateway: b2bv1.RegisterRBACServiceHandler},
+			server.Service{Desc: &b2bv1.TOTPsService_ServiceDesc, Impl: service.NewB2BTOTPs(a.b2b, log), RegisterGateway: b2bv1.RegisterTOTPsServiceHandler},
+			server.Service{Desc: &b2bv1.RecoveryCodesService_ServiceDesc, Impl: service.NewRecoveryCodes(a.b2b, log), RegisterGateway: b2bv1.RegisterRecoveryCodesServiceHandler},
 		)
 	} else {
 		out.off = append(out.off, newOffAPI(b2bOff, b2bDescs))
