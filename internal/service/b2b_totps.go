@@ -57,6 +57,22 @@ var failMemberRecoveryCode = &authFailure{
 	types: []string{"unable_to_authenticate_recovery_code", "totp_not_found", "member_not_found"},
 }
 
+// secondFactorFailure is how Authenticate and Recover report a rejection: a rejected intermediate
+// session or session as such (the login must start again), anything else as the factor's one
+// answer (af).
+func secondFactorFailure(err error, af *authFailure) *authFailure {
+	se, ok := stytchclient.AsError(err)
+	switch {
+	case !ok:
+		return af
+	case se.ErrorType == "intermediate_session_not_found":
+		return failIST
+	case failSession.applies(se):
+		return failSession
+	}
+	return af
+}
+
 // ownMember refuses a member caller who names another member than themselves. The access rule
 // admits any member session of the organization (member_organization_field); a member's factors
 // are their own, so the member must be named by its member ID, in any letter case as Stytch
@@ -88,7 +104,13 @@ func (s *B2BTOTPs) Create(ctx context.Context, req *b2bv1.TOTPsServiceCreateRequ
 	}
 	res, err := s.stytch.TOTPCreate(ctx, p)
 	if err != nil {
-		return nil, s.toStatus(ctx, err, failIST)
+		var af *authFailure
+		if p.IntermediateSessionToken != "" {
+			// An anonymous caller admitted by the intermediate session: an unknown member and a
+			// session of another member answer alike.
+			af = failIST
+		}
+		return nil, s.toStatus(ctx, err, af)
 	}
 	return &b2bv1.TOTPsServiceCreateResponse{
 		MemberId:           res.MemberID,
@@ -120,7 +142,7 @@ func (s *B2BTOTPs) Authenticate(ctx context.Context, req *b2bv1.TOTPsServiceAuth
 		SetDefaultMFA:            req.GetSetDefaultMfa(),
 	})
 	if err != nil {
-		return nil, s.toStatus(ctx, err, failMemberTOTP)
+		return nil, s.toStatus(ctx, err, secondFactorFailure(err, failMemberTOTP))
 	}
 	return &b2bv1.TOTPsServiceAuthenticateResponse{
 		MemberId:      res.MemberID,
@@ -202,7 +224,7 @@ func (s *RecoveryCodes) Recover(ctx context.Context, req *b2bv1.RecoveryCodesSer
 		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
 	})
 	if err != nil {
-		return nil, s.toStatus(ctx, err, failMemberRecoveryCode)
+		return nil, s.toStatus(ctx, err, secondFactorFailure(err, failMemberRecoveryCode))
 	}
 	return &b2bv1.RecoveryCodesServiceRecoverResponse{
 		MemberId:               res.MemberID,
