@@ -81,6 +81,7 @@ func ExampleRetriedMethods() {
 	// authsvc.b2b.v1.MembersService/Get
 	// authsvc.b2b.v1.MembersService/Search
 	// authsvc.b2b.v1.RBACService/GetPolicy
+	// authsvc.b2b.v1.RecoveryCodesService/Get
 	// authsvc.b2b.v1.SessionsService/Authenticate
 	// authsvc.b2b.v1.SessionsService/Get
 	// authsvc.b2b.v1.SessionsService/GetJWKS
