@@ -31,6 +31,8 @@ type Client struct {
 	discovery  b2bv1.DiscoveryServiceClient
 	rbac       b2bv1.RBACServiceClient
 	orgs       b2bv1.OrganizationsServiceClient
+	totps      b2bv1.TOTPsServiceClient
+	recovery   b2bv1.RecoveryCodesServiceClient
 	m2m        m2mv1.M2MServiceClient
 	consumer   *Consumer
 }
@@ -155,6 +157,8 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	c.discovery = b2bv1.NewDiscoveryServiceClient(conn)
 	c.rbac = b2bv1.NewRBACServiceClient(conn)
 	c.orgs = b2bv1.NewOrganizationsServiceClient(conn)
+	c.totps = b2bv1.NewTOTPsServiceClient(conn)
+	c.recovery = b2bv1.NewRecoveryCodesServiceClient(conn)
 	c.m2m = m2mv1.NewM2MServiceClient(conn)
 	c.consumer = &Consumer{
 		magicLinks: consumerv1.NewMagicLinksServiceClient(conn),
@@ -185,6 +189,8 @@ func allServices() []protoreflect.ServiceDescriptor {
 		b2bv1.File_authsvc_b2b_v1_discovery_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_rbac_proto.Services().Get(0),
 		b2bv1.File_authsvc_b2b_v1_organizations_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_totps_proto.Services().Get(0),
+		b2bv1.File_authsvc_b2b_v1_recovery_codes_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_magic_links_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_otps_proto.Services().Get(0),
 		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
@@ -218,6 +224,13 @@ func (c *Client) RBAC() b2bv1.RBACServiceClient { return c.rbac }
 // Organizations is authsvc.b2b.v1.OrganizationsService: create, read, change, delete and search
 // organizations, and their metrics.
 func (c *Client) Organizations() b2bv1.OrganizationsServiceClient { return c.orgs }
+// TOTPs is authsvc.b2b.v1.TOTPsService: a member's authenticator app as a second factor (enrol,
+// authenticate, migrate).
+func (c *Client) TOTPs() b2bv1.TOTPsServiceClient { return c.totps }
+
+// RecoveryCodes is authsvc.b2b.v1.RecoveryCodesService: the recovery codes of a member's TOTP
+// registration (get, rotate, recover).
+func (c *Client) RecoveryCodes() b2bv1.RecoveryCodesServiceClient { return c.recovery }
 
 // Consumer is authsvc's consumer API (authsvc.consumer.v1), for a Stytch consumer project's users.
 func (c *Client) Consumer() *Consumer { return c.consumer }

@@ -128,6 +128,22 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.OrganizationsService_Delete_FullMethodName:  &b2bv1.OrganizationsServiceDeleteRequest{OrganizationId: f.spareOrg},
 		b2bv1.OrganizationsService_Search_FullMethodName:  &b2bv1.OrganizationsServiceSearchRequest{},
 		b2bv1.OrganizationsService_Metrics_FullMethodName: &b2bv1.OrganizationsServiceMetricsRequest{OrganizationId: org},
+		// Create without intermediate_session_token: a credential field would admit every caller
+		// and hide the rule.
+		b2bv1.TOTPsService_Create_FullMethodName: &b2bv1.TOTPsServiceCreateRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.TOTPsService_Authenticate_FullMethodName: &b2bv1.TOTPsServiceAuthenticateRequest{
+			OrganizationId: org, MemberId: f.target.ID, Code: "000000",
+			Credential: &b2bv1.TOTPsServiceAuthenticateRequest_IntermediateSessionToken{IntermediateSessionToken: ist},
+		},
+		b2bv1.TOTPsService_Migrate_FullMethodName: &b2bv1.TOTPsServiceMigrateRequest{
+			OrganizationId: org, MemberId: f.target.ID, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+		},
+		b2bv1.RecoveryCodesService_Get_FullMethodName:    &b2bv1.RecoveryCodesServiceGetRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.RecoveryCodesService_Rotate_FullMethodName: &b2bv1.RecoveryCodesServiceRotateRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.RecoveryCodesService_Recover_FullMethodName: &b2bv1.RecoveryCodesServiceRecoverRequest{
+			OrganizationId: org, MemberId: f.target.ID, RecoveryCode: "abcd-efgh-ijkl",
+			Credential: &b2bv1.RecoveryCodesServiceRecoverRequest_IntermediateSessionToken{IntermediateSessionToken: ist},
+		},
 
 		m2mv1.M2MService_CreateClient_FullMethodName:       &m2mv1.CreateClientRequest{ClientName: "created", Scopes: []string{"read:widgets"}},
 		m2mv1.M2MService_GetClient_FullMethodName:          &m2mv1.GetClientRequest{ClientId: f.client.ClientID},
@@ -543,6 +559,21 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{b2bv1.OrganizationsService_Search_FullMethodName, admin, org, codes.PermissionDenied},
 		{b2bv1.OrganizationsService_Search_FullMethodName, readMembers, "", codes.PermissionDenied},
 		{b2bv1.OrganizationsService_Search_FullMethodName, caller{m2mScopes: []string{"read:organizations"}}, "", codes.OK},
+		// B2B second factors: enrolment by the member's own session (the handler then checks the
+		// member) or a service; migration by a service only; the codes' checks public.
+		{b2bv1.TOTPsService_Create_FullMethodName, none, "", codes.Unauthenticated},
+		{b2bv1.TOTPsService_Create_FullMethodName, member, org, codes.OK},
+		{b2bv1.TOTPsService_Create_FullMethodName, member, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.TOTPsService_Create_FullMethodName, caller{m2mScopes: []string{"write:members"}}, "", codes.OK},
+		{b2bv1.TOTPsService_Create_FullMethodName, readMembers, "", codes.PermissionDenied},
+		{b2bv1.TOTPsService_Authenticate_FullMethodName, none, "", codes.OK},
+		{b2bv1.TOTPsService_Migrate_FullMethodName, admin, org, codes.PermissionDenied},
+		{b2bv1.TOTPsService_Migrate_FullMethodName, caller{m2mScopes: []string{"write:members"}}, "", codes.OK},
+		{b2bv1.RecoveryCodesService_Get_FullMethodName, none, "", codes.Unauthenticated},
+		{b2bv1.RecoveryCodesService_Get_FullMethodName, member, org, codes.OK},
+		{b2bv1.RecoveryCodesService_Get_FullMethodName, readMembers, "", codes.OK},
+		{b2bv1.RecoveryCodesService_Rotate_FullMethodName, readMembers, "", codes.PermissionDenied},
+		{b2bv1.RecoveryCodesService_Recover_FullMethodName, none, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, admin, org, codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:*"}}, "", codes.OK},

@@ -27,7 +27,8 @@ import (
 //   - rejected_recently: Stytch rejected the same session credential moments ago (UNAUTHENTICATED).
 //   - insufficient_scope: a valid M2M token lacks a required scope (PERMISSION_DENIED).
 //   - invalid_redirect_url: a redirect URL is not on the allowlist (INVALID_ARGUMENT).
-//   - session_member_mismatch: OTPs.SmsSend names another member than its session JWT (PERMISSION_DENIED).
+//   - session_member_mismatch: OTPs.SmsSend names another member than its session JWT, or a member
+//     session names another member in B2B TOTPs.Create or RecoveryCodes.Get / Rotate (PERMISSION_DENIED).
 //   - unsupported_filter: an M2M client search combines statuses with OR (INVALID_ARGUMENT).
 //   - missing_credential, too_many_credentials: the request names no session or two (INVALID_ARGUMENT).
 //   - invalid_path_segment: an ID that would not be exactly one segment of the Stytch URL path

@@ -40,7 +40,7 @@ type errorType struct {
 // A type missing here still maps by its HTTP status, with a generic message. Messages name no
 // project type where the error type is shared ("an account", "the session").
 var errorTypes = map[string]errorType{
-	"active_totp_exists":                     {http.StatusBadRequest, "the user already has an active TOTP; delete it before enrolling another"},
+	"active_totp_exists":                     {http.StatusBadRequest, "an active TOTP already exists; delete it before enrolling another"},
 	"attribute_mismatch":                     {http.StatusUnauthorized, "the session does not match the request"},
 	"bad_request":                            {http.StatusBadRequest, "the request was rejected as invalid"},
 	"biometric_registration_not_found":       {http.StatusNotFound, "biometric registration not found"},
@@ -67,6 +67,7 @@ var errorTypes = map[string]errorType{
 	"invalid_scope":                          {http.StatusBadRequest, "a requested scope is not granted to this client"},
 	"invalid_session_jwt":                    {http.StatusUnauthorized, "the session is invalid or expired"},
 	"invalid_totp_code":                      {http.StatusBadRequest, "the TOTP code must be 6 digits"},
+	"invalid_totp_secret":                    {http.StatusBadRequest, "the TOTP secret is not a base32 secret"},
 	"invite_not_found":                       {http.StatusNotFound, "there is no pending invite for this email address"},
 	"m2m_authorization_error":                {http.StatusForbidden, "the client is not authorized to perform this action"},
 	"m2m_client_id_already_used":             {http.StatusBadRequest, "an M2M client with this ID already exists"},

@@ -1,20 +1,9 @@
 package stytchemu
 
 import (
-	"bytes"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
-	"fmt"
-	"image/png"
-	"math/big"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 )
 
 // Consumer TOTPs (/v1/totps...): an authenticator-app registration per user,
@@ -40,52 +29,20 @@ import (
 // what ends it here: a registration whose factor is gone is no longer found.
 
 const (
-	totpPeriod             = 30
-	totpDefaultExpiryMins  = 1440
-	totpMinExpiryMins      = 5
-	recoveryCodeCount      = 10
-	totpIssuer             = "Stytch emulator"
-	totpQRSize             = 200
-	errActiveTOTPExists    = "active_totp_exists"
-	errInvalidTOTPCode     = "invalid_totp_code"
-	errUnableToAuthTOTP    = "unable_to_authenticate_totp"
-	errTOTPAlreadyUsed     = "totp_code_already_authenticated"
-	errUnableToAuthRecover = "unable_to_authenticate_recovery_code"
-	errInvalidExpiration   = "invalid_expiration"
+	totpDefaultExpiryMins = 1440
+	totpMinExpiryMins     = 5
+	errActiveTOTPExists   = "active_totp_exists"
+	errInvalidExpiration  = "invalid_expiration"
 )
 
-// totpCodeShape is what a TOTP code looks like; anything else is refused as
-// malformed before the secret is used.
-var totpCodeShape = regexp.MustCompile(`^[0-9]{6}$`)
-
-// userTOTP is one authenticator-app registration.
+// userTOTP is one authenticator-app registration (its secret and recovery
+// codes are the shared otpSecret, totp_core.go).
 type userTOTP struct {
+	*otpSecret
 	id        string
 	userID    string
-	secret    string // base32, as handed to the authenticator app
-	verified  bool   // a code from it has been authenticated
+	verified  bool // a code from it has been authenticated
 	expiresAt time.Time
-	lastStep  int64 // the last step a code was accepted for; 0: none yet
-	recovery  []*recoveryCode
-}
-
-type recoveryCode struct {
-	id   string
-	code string
-	used bool
-}
-
-type authenticatorAppFactor struct {
-	TOTPID string `json:"totp_id"`
-}
-
-type recoveryCodeFactor struct {
-	TOTPRecoveryCodeID string `json:"totp_recovery_code_id"`
-}
-
-// totpOpts are the only parameters the emulator's registrations use.
-func totpOpts() totp.ValidateOpts {
-	return totp.ValidateOpts{Period: totpPeriod, Skew: 0, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 }
 
 // activeTOTP is the user's verified registration, if it is still among the
@@ -146,27 +103,15 @@ func (e *Emulator) totpCreate(rq *request) (any, error) {
 	if e.activeTOTP(u) != nil {
 		return nil, newErr(http.StatusBadRequest, errActiveTOTPExists, "Cannot create a new TOTP for the user: the user already has an active TOTP.")
 	}
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer: totpIssuer, AccountName: accountName(u), Period: totpPeriod,
-		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("generate TOTP key: %w", err)
-	}
-	qr, err := qrDataURL(key)
+	sec, qr, err := newOTPSecret(accountName(u), "totp-recovery-code-test-")
 	if err != nil {
 		return nil, err
 	}
 	t := &userTOTP{
-		id: "totp-test-" + newUUID(), userID: u.id, secret: key.Secret(),
+		otpSecret: sec, id: "totp-test-" + newUUID(), userID: u.id,
 		expiresAt: rq.now.Add(time.Duration(mins) * time.Minute),
 	}
-	codes := make([]string, 0, recoveryCodeCount)
-	for range recoveryCodeCount {
-		rc := &recoveryCode{id: "totp-recovery-code-test-" + newUUID(), code: newRecoveryCode()}
-		t.recovery = append(t.recovery, rc)
-		codes = append(codes, rc.code)
-	}
+	codes := t.unusedCodes()
 	e.cs.totps[u.id] = t
 	return obj{
 		"totp_id": t.id, "secret": t.secret, "qr_code": qr, "recovery_codes": codes,
@@ -183,52 +128,6 @@ func accountName(u *user) string {
 		return u.phones[0].PhoneNumber
 	}
 	return u.id
-}
-
-// qrDataURL draws the key's otpauth URL as a QR code (the library's own
-// renderer) and returns it as a PNG data URL.
-func qrDataURL(key *otp.Key) (string, error) {
-	img, err := key.Image(totpQRSize, totpQRSize)
-	if err != nil {
-		return "", fmt.Errorf("draw TOTP QR code: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return "", fmt.Errorf("encode TOTP QR code: %w", err)
-	}
-	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
-}
-
-// newRecoveryCode returns a code like Stytch's: three groups of four
-// lower-case letters and digits (62 bits of entropy).
-func newRecoveryCode() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	var b strings.Builder
-	for i := range 12 {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte('-')
-		}
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			n = big.NewInt(0)
-		}
-		b.WriteByte(alphabet[n.Int64()])
-	}
-	return b.String()
-}
-
-// matchStep finds the step (current, previous or next) whose code is code.
-// Each candidate is checked by the library with no skew of its own, so that
-// the step that matched is known and can be refused a second time.
-func matchStep(code, secret string, now time.Time) (int64, bool) {
-	cur := now.Unix() / totpPeriod
-	for _, step := range []int64{cur, cur - 1, cur + 1} {
-		ok, err := totp.ValidateCustom(code, secret, time.Unix(step*totpPeriod, 0).UTC(), totpOpts())
-		if err == nil && ok {
-			return step, true
-		}
-	}
-	return 0, false
 }
 
 // totpAuthArgs are the inputs Authenticate and Recover share.
@@ -263,8 +162,8 @@ func (e *Emulator) totpAuthenticate(rq *request) (any, error) {
 	if err := rq.decode(&in); err != nil {
 		return nil, err
 	}
-	if !totpCodeShape.MatchString(in.TOTPCode) {
-		return nil, newErr(http.StatusBadRequest, errInvalidTOTPCode, "totp_code must be 6 digits.")
+	if aerr := checkTOTPShape(in.TOTPCode, "totp_code"); aerr != nil {
+		return nil, aerr
 	}
 	u, ss, aerr := e.totpUser(in.totpAuthArgs, rq.now)
 	if aerr != nil {
@@ -274,24 +173,14 @@ func (e *Emulator) totpAuthenticate(rq *request) (any, error) {
 	if t == nil {
 		return nil, totpNotFound()
 	}
-	step, ok := matchStep(in.TOTPCode, t.secret, rq.now)
-	if !ok {
-		return nil, newErr(http.StatusUnauthorized, errUnableToAuthTOTP, "The TOTP code could not be authenticated.")
+	if aerr := t.checkCode(in.TOTPCode, rq.now); aerr != nil {
+		return nil, aerr
 	}
-	if step <= t.lastStep {
-		return nil, newErr(http.StatusUnauthorized, errTOTPAlreadyUsed, "This TOTP code has already been authenticated; use the next code.")
-	}
-	t.lastStep = step
 	if !t.verified {
 		t.verified = true
 		u.factors = append(u.factors, seededFactor{kind: FactorTOTP, id: t.id, wire: obj{"totp_id": t.id, "verified": true}})
 	}
-	ts := rfc3339(rq.now)
-	f := factor{
-		Type: "totp", DeliveryMethod: "authenticator_app", LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
-		AuthenticatorAppFactor: &authenticatorAppFactor{TOTPID: t.id},
-	}
-	res, err := e.finishUserAuth(u, ss, f, in.userSessionArgs, rq.now)
+	res, err := e.finishUserAuth(u, ss, totpFactor(t.id, rq.now), in.userSessionArgs, rq.now)
 	if err != nil {
 		return nil, err
 	}
@@ -314,13 +203,7 @@ func (e *Emulator) totpRecoveryCodes(rq *request) (any, error) {
 	}
 	out := []obj{}
 	if t := e.usableTOTP(u, rq.now); t != nil {
-		codes := []string{}
-		for _, rc := range t.recovery {
-			if !rc.used {
-				codes = append(codes, rc.code)
-			}
-		}
-		out = append(out, obj{"totp_id": t.id, "verified": t.verified, "recovery_codes": codes})
+		out = append(out, obj{"totp_id": t.id, "verified": t.verified, "recovery_codes": t.unusedCodes()})
 	}
 	return obj{"user_id": u.id, "totps": out}, nil
 }
@@ -345,24 +228,11 @@ func (e *Emulator) totpRecover(rq *request) (any, error) {
 	if t == nil {
 		return nil, totpNotFound()
 	}
-	code := strings.ToLower(strings.TrimSpace(in.RecoveryCode))
-	var hit *recoveryCode
-	for _, rc := range t.recovery {
-		// Every code is compared, in constant time, so the time taken does
-		// not tell how close a guess came or which code it was.
-		if subtle.ConstantTimeCompare([]byte(rc.code), []byte(code)) == 1 && !rc.used {
-			hit = rc
-		}
+	hit, aerr := t.useRecoveryCode(in.RecoveryCode)
+	if aerr != nil {
+		return nil, aerr
 	}
-	if hit == nil {
-		return nil, newErr(http.StatusUnauthorized, errUnableToAuthRecover, "The recovery code could not be authenticated.")
-	}
-	hit.used = true
-	ts := rfc3339(rq.now)
-	f := factor{
-		Type: "recovery_codes", DeliveryMethod: "recovery_code", LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
-		RecoveryCodeFactor: &recoveryCodeFactor{TOTPRecoveryCodeID: hit.id},
-	}
+	f := recoveryFactor(hit, rq.now)
 	res, err := e.finishUserAuth(u, ss, f, in.userSessionArgs, rq.now)
 	if err != nil {
 		return nil, err

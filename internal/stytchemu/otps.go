@@ -237,38 +237,20 @@ func (e *Emulator) otpSMSAuthenticate(rq *request) (any, error) {
 	if in.Code == "" {
 		return nil, badRequest("code is required.")
 	}
-	if in.SetMFAEnrollment != "" && in.SetMFAEnrollment != "enroll" && in.SetMFAEnrollment != "unenroll" {
-		return nil, badRequest("set_mfa_enrollment must be enroll or unenroll.")
+	if aerr := validEnrollment(in.SetMFAEnrollment); aerr != nil {
+		return nil, aerr
 	}
 	m := e.st.findMember(org.OrganizationID, in.MemberID, false)
 	if m == nil {
 		return nil, memberNotFound()
 	}
-	d, aerr := sessionDuration(in.SessionDurationMinutes)
-	if aerr != nil {
+	if _, aerr := sessionDuration(in.SessionDurationMinutes); aerr != nil {
 		return nil, aerr
 	}
 	// Resolve the session or IST before spending the code.
-	var ss *memberSession
-	var ist *intermediateSession
-	switch {
-	case in.SessionToken != "" || in.SessionJWT != "":
-		if ss, aerr = e.resolveSession(in.SessionToken, in.SessionJWT, rq.now); aerr != nil {
-			return nil, aerr
-		}
-		if ss.memberID != m.MemberID {
-			return nil, newErr(http.StatusBadRequest, errBadRequest, "The session belongs to a different member.")
-		}
-	case in.IntermediateSessionToken != "":
-		if ist, aerr = e.liveIST(in.IntermediateSessionToken, rq.now); aerr != nil {
-			return nil, aerr
-		}
-		if ist.orgID != "" && ist.orgID != org.OrganizationID || !strings.EqualFold(ist.email, m.EmailAddress) {
-			return nil, badRequest("The intermediate session belongs to a different member or organization.")
-		}
-	default:
-		// B2B SMS OTP is a second factor only, never a primary login.
-		return nil, badRequest("One of intermediate_session_token, session_token or session_jwt is required.")
+	tgt, aerr := e.resolveMFATarget(org, m, in.sessionArgs, rq.now)
+	if aerr != nil {
+		return nil, aerr
 	}
 	c := e.st.smsOTPs[m.MemberID]
 	if c == nil {
@@ -282,36 +264,8 @@ func (e *Emulator) otpSMSAuthenticate(rq *request) (any, error) {
 		m.MFAPhoneNumber = c.phone
 	}
 	m.MFAPhoneNumberVerified = true
-	switch in.SetMFAEnrollment {
-	case "enroll":
-		m.MFAEnrolled = true
-	case "unenroll":
-		m.MFAEnrolled = false
-	}
-	if in.SetDefaultMFA {
-		m.DefaultMFAMethod = "sms_otp"
-	}
-	m.UpdatedAt = rfc3339(rq.now)
-	f := smsFactorFor(m, rq.now)
-	if ss != nil {
-		ss.factors = addFactors(ss.factors, f)
-		ss.lastAccessedAt = rq.now
-		if in.SessionDurationMinutes != nil {
-			ss.expiresAt = rq.now.Add(d)
-		}
-		if ss.customClaims, aerr = mergeClaims(ss.customClaims, in.SessionCustomClaims); aerr != nil {
-			return nil, aerr
-		}
-		return e.smsResult(m, ss, rq.now)
-	}
-	e.activate(m, rq.now)
-	delete(e.st.ists, ist.token)
-	cc, aerr := mergeClaims(nil, in.SessionCustomClaims)
-	if aerr != nil {
-		return nil, aerr
-	}
-	ss = e.newSession(m, addFactors(ist.factors, f), d, cc, rq.now)
-	return e.smsResult(m, ss, rq.now)
+	applyMFAChoices(m, in.SetMFAEnrollment, in.SetDefaultMFA, "sms_otp", rq.now)
+	return e.completeMFA(rq, m, tgt, smsFactorFor(m, rq.now), in.sessionArgs)
 }
 
 func (e *Emulator) smsResult(m *member, ss *memberSession, now time.Time) (obj, error) {

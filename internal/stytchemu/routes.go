@@ -49,6 +49,13 @@ func (e *Emulator) stytchRoutes() []route {
 		{"POST /v1/b2b/otps/email/discovery/authenticate", authRequired, e.otpEmailDiscoveryAuthenticate},
 		{"POST /v1/b2b/otps/sms/send", authRequired, e.otpSMSSend},
 		{"POST /v1/b2b/otps/sms/authenticate", authRequired, e.otpSMSAuthenticate},
+		// B2B TOTPs and recovery codes
+		{"POST /v1/b2b/totp", authRequired, e.b2bTOTPCreate},
+		{"POST /v1/b2b/totp/authenticate", authRequired, e.b2bTOTPAuthenticate},
+		{"POST /v1/b2b/totp/migrate", authRequired, e.b2bTOTPMigrate},
+		{"GET /v1/b2b/recovery_codes/{organization_id}/{member_id}", authRequired, e.b2bRecoveryCodesGet},
+		{"POST /v1/b2b/recovery_codes/rotate", authRequired, e.b2bRecoveryCodesRotate},
+		{"POST /v1/b2b/recovery_codes/recover", authRequired, e.b2bRecoveryCodesRecover},
 		// B2B sessions
 		{"GET /v1/b2b/sessions", authRequired, e.sessionsGet},
 		{"POST /v1/b2b/sessions/authenticate", authRequired, e.sessionsAuthenticate},

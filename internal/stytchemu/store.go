@@ -200,7 +200,11 @@ type embeddedFactor struct {
 	EmbeddedID string `json:"embedded_id"`
 }
 
-func (f factor) isMFA() bool { return f.Type == "otp" && f.DeliveryMethod == "sms" }
+// isMFA reports whether f is a second factor: an SMS code, a TOTP code or a
+// TOTP recovery code.
+func (f factor) isMFA() bool {
+	return f.Type == "otp" && f.DeliveryMethod == "sms" || f.Type == "totp" || f.Type == "recovery_codes"
+}
 
 type memberSession struct {
 	sessionBase
@@ -295,7 +299,8 @@ type store struct {
 	smsOTPs        map[string]*otpCode // by member ID: a new send replaces the old code
 	m2m            map[string]*m2mClient
 	m2mOrder       []string
-	passwords      map[string]string // member_password_id -> member_id
+	passwords      map[string]string      // member_password_id -> member_id
+	totps          map[string]*memberTOTP // by member ID (b2b_totps.go)
 }
 
 func newStore() *store {
@@ -309,6 +314,7 @@ func newStore() *store {
 		smsOTPs:        map[string]*otpCode{},
 		m2m:            map[string]*m2mClient{},
 		passwords:      map[string]string{},
+		totps:          map[string]*memberTOTP{},
 	}
 }
 

@@ -619,6 +619,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/recovery_codes/{organization_id}/{member_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get returns the member's unused recovery codes.
+         * @description Access: the member's own session (member_id must be the session's
+         *     member: a member reads only their own codes), or service read:members.
+         */
+        get: operations["RecoveryCodesService_Get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/recovery_codes/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recover spends one recovery code in place of a TOTP code: it completes
+         *     the intermediate session (a new session holding both factors; the
+         *     intermediate session is consumed) or steps up the session. Each code
+         *     works once.
+         * @description Access: public - the recovery code plus the session it completes are the
+         *     proof. Failures are reserved per IP and per member
+         *     (check_failures_recovery).
+         */
+        post: operations["RecoveryCodesService_Recover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/recovery_codes/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate replaces all of the member's recovery codes with ten new ones;
+         *     the old ones stop working.
+         * @description Access: the member's own session (member_id must be the session's
+         *     member), or service write:members.
+         */
+        post: operations["RecoveryCodesService_Rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/sessions": {
         parameters: {
             query?: never;
@@ -732,6 +800,83 @@ export interface paths {
          *     write:sessions.
          */
         post: operations["B2B_SessionsService_Revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create starts a TOTP registration for a member and returns its secret, a
+         *     QR code of it and ten recovery codes. Show them once: the secret is never
+         *     returned again. When the member already has a second factor (an active
+         *     TOTP or a verified MFA phone), Stytch requires a session or intermediate
+         *     session that holds it, so that a first factor alone cannot replace the
+         *     second; a member with an active TOTP must delete it first.
+         * @description Access: the member's own intermediate session (intermediate_session_token,
+         *     enrolment during MFA); the member's own session (member_id must be the
+         *     session's member; the session is passed to Stytch as the proof of the
+         *     factors it holds); or service write:members.
+         */
+        post: operations["B2B_TOTPsService_Create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/totp/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Authenticate checks a code from the member's authenticator app (the
+         *     current 30-second step or the one before or after; each step once) and
+         *     completes the intermediate session (a new session holding both factors;
+         *     the intermediate session is consumed) or steps up the session. The first
+         *     code accepted makes a pending registration the member's.
+         * @description Access: public - the code plus the session it completes are the proof.
+         *     Wrong codes are budgeted per IP and per member and reserved before the
+         *     call.
+         */
+        post: operations["B2B_TOTPsService_Authenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/totp/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Migrate imports a member's existing TOTP secret (from another provider)
+         *     as an active registration, with its recovery codes or, when none are
+         *     given, ten new ones.
+         * @description Access: service write:members only: importing a secret sets a member's
+         *     second factor, which no member session may do to itself unproved.
+         */
+        post: operations["TOTPsService_Migrate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1714,7 +1859,7 @@ export interface paths {
          * @description Access: the user's own session (user_id must be the session's own user),
          *     or service write:users.
          */
-        post: operations["TOTPsService_Create"];
+        post: operations["Consumer_TOTPsService_Create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1740,7 +1885,7 @@ export interface paths {
          *     and per user and reserved before the call (brute force on a 6-digit
          *     code).
          */
-        post: operations["TOTPsService_Authenticate"];
+        post: operations["Consumer_TOTPsService_Authenticate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2709,6 +2854,92 @@ export interface components {
             /** @description The values (1 to 1000, each 1 to 128 characters). */
             values?: string[];
         };
+        /** @description TOTPsServiceAuthenticateRequest is the input of TOTPsService.Authenticate. */
+        authsvcB2bV1TOTPsServiceAuthenticateRequest: {
+            /** @description The 6-digit code from the authenticator app. */
+            code: string;
+            /** @description The intermediate session token from the primary factor. */
+            intermediate_session_token?: string;
+            /** @description The member whose app made the code: its member ID (any letter case) or external ID. */
+            member_id: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: 60 for a new session;
+             *     a stepped-up session keeps its expiry.
+             */
+            session_duration_minutes?: number;
+            /** @description The member's session JWT (step-up). */
+            session_jwt?: string;
+            /** @description The member's session token (step-up). */
+            session_token?: string;
+            /**
+             * @description Make TOTP the member's default second factor on success (it becomes the
+             *     default anyway when the member has no verified MFA phone).
+             */
+            set_default_mfa?: boolean;
+            set_mfa_enrollment?: components["schemas"]["v1MfaEnrollment"];
+        };
+        /**
+         * @description TOTPsServiceAuthenticateResponse is the output of
+         *     TOTPsService.Authenticate.
+         */
+        authsvcB2bV1TOTPsServiceAuthenticateResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The authenticated member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
+        /** @description TOTPsServiceCreateRequest is the input of TOTPsService.Create. */
+        authsvcB2bV1TOTPsServiceCreateRequest: {
+            /**
+             * Format: int32
+             * @description Minutes within which a first code must be authenticated, 5 to 1440.
+             *     Unset: 60.
+             */
+            expiration_minutes?: number;
+            /**
+             * @description The member's intermediate session (enrolment while completing MFA).
+             *     Unset: the caller's own member session, if any, is passed to Stytch.
+             */
+            intermediate_session_token?: string;
+            /** @description The member to enrol: its member ID (any letter case) or external ID. */
+            member_id: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+        };
+        /** @description TOTPsServiceCreateResponse is the output of TOTPsService.Create. */
+        authsvcB2bV1TOTPsServiceCreateResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+            /**
+             * @description The secret's otpauth URL drawn as a QR code: a PNG data URL
+             *     ("data:image/png;base64,...") to put in an img element.
+             */
+            qr_code?: string;
+            /** @description Ten recovery codes, each usable once with RecoveryCodesService.Recover. */
+            recovery_codes?: string[];
+            /**
+             * @description The shared secret, base32, for an authenticator app that takes it typed
+             *     in.
+             */
+            secret?: string;
+            /** @description The registration's ID (pending until its first code is authenticated). */
+            totp_registration_id?: string;
+        };
         /** @description TrustedAuthTokenFactor identifies the trusted auth token used. */
         authsvcB2bV1TrustedAuthTokenFactor: {
             /** @description The token's ID. */
@@ -3136,6 +3367,84 @@ export interface components {
         authsvcConsumerV1StringValues: {
             /** @description The values (1 to 1000, each 1 to 128 characters). */
             values?: string[];
+        };
+        /**
+         * @description TOTPsServiceAuthenticateRequest is the input of
+         *     TOTPsService.Authenticate.
+         */
+        authsvcConsumerV1TOTPsServiceAuthenticateRequest: {
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
+             *     (only the user is returned), unless a session is given to extend.
+             */
+            session_duration_minutes?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+            /** @description The 6-digit code from the authenticator app. */
+            totp_code: string;
+            /**
+             * @description The user's Stytch user ID (any letter case; not an external ID, so that
+             *     the per-user budget has one key per user).
+             */
+            user_id: string;
+        };
+        /**
+         * @description TOTPsServiceAuthenticateResponse is the output of
+         *     TOTPsService.Authenticate.
+         */
+        authsvcConsumerV1TOTPsServiceAuthenticateResponse: {
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started or extended. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started or extended. */
+            session_token?: string;
+            /** @description The registration the code came from. */
+            totp_id?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The authenticated user. */
+            user_id?: string;
+        };
+        /** @description TOTPsServiceCreateRequest is the input of TOTPsService.Create. */
+        authsvcConsumerV1TOTPsServiceCreateRequest: {
+            /**
+             * Format: int32
+             * @description Minutes within which a first code must be authenticated, 5 to 1440.
+             *     Unset: 1440 (one day).
+             */
+            expiration_minutes?: number;
+            /**
+             * @description The user: a Stytch user ID (any letter case) or, for a service, the
+             *     user's external ID. A user session must name its own user by user ID.
+             */
+            user_id: string;
+        };
+        /** @description TOTPsServiceCreateResponse is the output of TOTPsService.Create. */
+        authsvcConsumerV1TOTPsServiceCreateResponse: {
+            /**
+             * @description The secret's otpauth URL drawn as a QR code: a PNG data URL
+             *     ("data:image/png;base64,...") to put in an img element.
+             */
+            qr_code?: string;
+            /** @description Ten recovery codes, each usable once with Recover. */
+            recovery_codes?: string[];
+            /**
+             * @description The shared secret, base32, for an authenticator app that takes it typed
+             *     in.
+             */
+            secret?: string;
+            /** @description The registration's ID. */
+            totp_id?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The user. */
+            user_id?: string;
         };
         /** @description TrustedAuthTokenFactor identifies the trusted auth token used. */
         authsvcConsumerV1TrustedAuthTokenFactor: {
@@ -5785,6 +6094,86 @@ export interface components {
             organization_roles?: components["schemas"]["v1RBACRole"][];
             policy?: components["schemas"]["v1RBACPolicy"];
         };
+        /** @description RecoveryCodesServiceGetResponse is the output of RecoveryCodesService.Get. */
+        v1RecoveryCodesServiceGetResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The unused recovery codes (empty when the member has no active TOTP). */
+            recovery_codes?: string[];
+        };
+        /**
+         * @description RecoveryCodesServiceRecoverRequest is the input of
+         *     RecoveryCodesService.Recover.
+         */
+        v1RecoveryCodesServiceRecoverRequest: {
+            /** @description The intermediate session token from the primary factor. */
+            intermediate_session_token?: string;
+            /** @description The member recovering: its member ID (any letter case) or external ID. */
+            member_id: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+            /** @description One of the member's recovery codes. */
+            recovery_code: string;
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: 60 for a new session;
+             *     a stepped-up session keeps its expiry.
+             */
+            session_duration_minutes?: number;
+            /** @description The member's session JWT (step-up). */
+            session_jwt?: string;
+            /** @description The member's session token (step-up). */
+            session_token?: string;
+        };
+        /**
+         * @description RecoveryCodesServiceRecoverResponse is the output of
+         *     RecoveryCodesService.Recover.
+         */
+        v1RecoveryCodesServiceRecoverResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The authenticated member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            organization?: components["schemas"]["v1Organization"];
+            /**
+             * Format: int32
+             * @description How many unused recovery codes the member has left.
+             */
+            recovery_codes_remaining?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
+        /**
+         * @description RecoveryCodesServiceRotateRequest is the input of
+         *     RecoveryCodesService.Rotate.
+         */
+        v1RecoveryCodesServiceRotateRequest: {
+            /** @description The member whose codes to replace: its member ID (any letter case) or external ID. */
+            member_id: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+        };
+        /**
+         * @description RecoveryCodesServiceRotateResponse is the output of
+         *     RecoveryCodesService.Rotate.
+         */
+        v1RecoveryCodesServiceRotateResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The new recovery codes. */
+            recovery_codes?: string[];
+        };
         /** @description RetiredEmail is an email address a member no longer uses as primary. */
         v1RetiredEmail: {
             /** @description The retired address. */
@@ -6097,83 +6486,27 @@ export interface components {
              */
             verified?: boolean;
         };
-        /**
-         * @description TOTPsServiceAuthenticateRequest is the input of
-         *     TOTPsService.Authenticate.
-         */
-        v1TOTPsServiceAuthenticateRequest: {
-            /**
-             * @description Custom claims for the session (at most 4 KB; reserved claim names are
-             *     ignored).
-             */
-            session_custom_claims?: Record<string, never>;
-            /**
-             * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
-             *     (only the user is returned), unless a session is given to extend.
-             */
-            session_duration_minutes?: number;
-            /** @description The session JWT. */
-            session_jwt?: string;
-            /** @description The session token. */
-            session_token?: string;
-            /** @description The 6-digit code from the authenticator app. */
-            totp_code: string;
-            /**
-             * @description The user's Stytch user ID (any letter case; not an external ID, so that
-             *     the per-user budget has one key per user).
-             */
-            user_id: string;
-        };
-        /**
-         * @description TOTPsServiceAuthenticateResponse is the output of
-         *     TOTPsService.Authenticate.
-         */
-        v1TOTPsServiceAuthenticateResponse: {
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started or extended. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started or extended. */
-            session_token?: string;
-            /** @description The registration the code came from. */
-            totp_id?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The authenticated user. */
-            user_id?: string;
-        };
-        /** @description TOTPsServiceCreateRequest is the input of TOTPsService.Create. */
-        v1TOTPsServiceCreateRequest: {
-            /**
-             * Format: int32
-             * @description Minutes within which a first code must be authenticated, 5 to 1440.
-             *     Unset: 1440 (one day).
-             */
-            expiration_minutes?: number;
-            /**
-             * @description The user: a Stytch user ID (any letter case) or, for a service, the
-             *     user's external ID. A user session must name its own user by user ID.
-             */
-            user_id: string;
-        };
-        /** @description TOTPsServiceCreateResponse is the output of TOTPsService.Create. */
-        v1TOTPsServiceCreateResponse: {
-            /**
-             * @description The secret's otpauth URL drawn as a QR code: a PNG data URL
-             *     ("data:image/png;base64,...") to put in an img element.
-             */
-            qr_code?: string;
-            /** @description Ten recovery codes, each usable once with Recover. */
+        /** @description TOTPsServiceMigrateRequest is the input of TOTPsService.Migrate. */
+        v1TOTPsServiceMigrateRequest: {
+            /** @description The member to give the registration: its member ID (any letter case) or external ID. */
+            member_id: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+            /** @description The existing recovery codes; empty: ten new ones are made. */
             recovery_codes?: string[];
-            /**
-             * @description The shared secret, base32, for an authenticator app that takes it typed
-             *     in.
-             */
-            secret?: string;
-            /** @description The registration's ID. */
-            totp_id?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The user. */
-            user_id?: string;
+            /** @description The existing secret, base32. */
+            secret: string;
+        };
+        /** @description TOTPsServiceMigrateResponse is the output of TOTPsService.Migrate. */
+        v1TOTPsServiceMigrateResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The registration's recovery codes. */
+            recovery_codes?: string[];
+            /** @description The registration's ID (active at once). */
+            totp_registration_id?: string;
         };
         /** @description TOTPsServiceRecoverRequest is the input of TOTPsService.Recover. */
         v1TOTPsServiceRecoverRequest: {
@@ -7890,6 +8223,114 @@ export interface operations {
             };
         };
     };
+    RecoveryCodesService_Get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member whose codes to read: its member ID (any letter case) or external ID. */
+                member_id: string;
+                /** @description The member's organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1RecoveryCodesServiceGetResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    RecoveryCodesService_Recover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description RecoveryCodesServiceRecoverRequest is the input of
+         *     RecoveryCodesService.Recover.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1RecoveryCodesServiceRecoverRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1RecoveryCodesServiceRecoverResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    RecoveryCodesService_Rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description RecoveryCodesServiceRotateRequest is the input of
+         *     RecoveryCodesService.Rotate.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1RecoveryCodesServiceRotateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1RecoveryCodesServiceRotateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     B2B_SessionsService_Get: {
         parameters: {
             query: {
@@ -8045,6 +8486,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["authsvcB2bV1SessionsServiceRevokeResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_TOTPsService_Create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description TOTPsServiceCreateRequest is the input of TOTPsService.Create. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1TOTPsServiceCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1TOTPsServiceCreateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_TOTPsService_Authenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description TOTPsServiceAuthenticateRequest is the input of TOTPsService.Authenticate. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1TOTPsServiceAuthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1TOTPsServiceAuthenticateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    TOTPsService_Migrate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description TOTPsServiceMigrateRequest is the input of TOTPsService.Migrate. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1TOTPsServiceMigrateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1TOTPsServiceMigrateResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9557,7 +10100,7 @@ export interface operations {
             };
         };
     };
-    TOTPsService_Create: {
+    Consumer_TOTPsService_Create: {
         parameters: {
             query?: never;
             header?: never;
@@ -9567,7 +10110,7 @@ export interface operations {
         /** @description TOTPsServiceCreateRequest is the input of TOTPsService.Create. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1TOTPsServiceCreateRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1TOTPsServiceCreateRequest"];
             };
         };
         responses: {
@@ -9577,7 +10120,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1TOTPsServiceCreateResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1TOTPsServiceCreateResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9591,7 +10134,7 @@ export interface operations {
             };
         };
     };
-    TOTPsService_Authenticate: {
+    Consumer_TOTPsService_Authenticate: {
         parameters: {
             query?: never;
             header?: never;
@@ -9604,7 +10147,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1TOTPsServiceAuthenticateRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1TOTPsServiceAuthenticateRequest"];
             };
         };
         responses: {
@@ -9614,7 +10157,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1TOTPsServiceAuthenticateResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1TOTPsServiceAuthenticateResponse"];
                 };
             };
             /** @description An unexpected error response. */
