@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -12,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
@@ -179,27 +182,27 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// allServices returns the descriptors of the authsvc API services (B2B, consumer, M2M).
+// apiPackages are the proto packages of the authsvc API.
+var apiPackages = []protoreflect.FullName{"authsvc.b2b.v1", "authsvc.consumer.v1", "authsvc.m2m.v1"}
+
+// allServices returns the descriptors of the authsvc API services (B2B, consumer, M2M), sorted by
+// name: every service of those packages that this binary links (the client imports each package's
+// generated code, which registers all of its files), so that a new service cannot be left out of
+// the M2M token's methods or the retry policy.
 func allServices() []protoreflect.ServiceDescriptor {
-	return []protoreflect.ServiceDescriptor{
-		b2bv1.File_authsvc_b2b_v1_magic_links_proto.Services().Get(0),
-		b2bv1.File_authsvc_b2b_v1_otps_proto.Services().Get(0),
-		b2bv1.File_authsvc_b2b_v1_sessions_proto.Services().Get(0),
-		b2bv1.File_authsvc_b2b_v1_members_proto.Services().Get(0),
-		b2bv1.File_authsvc_b2b_v1_discovery_proto.Services().Get(0),
-		b2bv1.File_authsvc_b2b_v1_rbac_proto.Services().Get(0),
-		b2bv1.File_authsvc_b2b_v1_organizations_proto.Services().Get(0),
-		b2bv1.File_authsvc_b2b_v1_totps_proto.Services().Get(0),
-		b2bv1.File_authsvc_b2b_v1_recovery_codes_proto.Services().Get(0),
-		consumerv1.File_authsvc_consumer_v1_magic_links_proto.Services().Get(0),
-		consumerv1.File_authsvc_consumer_v1_otps_proto.Services().Get(0),
-		consumerv1.File_authsvc_consumer_v1_sessions_proto.Services().Get(0),
-		consumerv1.File_authsvc_consumer_v1_users_proto.Services().Get(0),
-		consumerv1.File_authsvc_consumer_v1_passwords_proto.Services().Get(0),
-		consumerv1.File_authsvc_consumer_v1_totps_proto.Services().Get(0),
-		consumerv1.File_authsvc_consumer_v1_crypto_wallets_proto.Services().Get(0),
-		m2mv1.File_authsvc_m2m_v1_m2m_proto.Services().Get(0),
+	var out []protoreflect.ServiceDescriptor
+	for _, pkg := range apiPackages {
+		protoregistry.GlobalFiles.RangeFilesByPackage(pkg, func(fd protoreflect.FileDescriptor) bool {
+			for i := range fd.Services().Len() {
+				out = append(out, fd.Services().Get(i))
+			}
+			return true
+		})
 	}
+	slices.SortFunc(out, func(a, b protoreflect.ServiceDescriptor) int {
+		return strings.Compare(string(a.FullName()), string(b.FullName()))
+	})
+	return out
 }
 
 // MagicLinks is authsvc.b2b.v1.MagicLinksService: email login, sign-up, invite and discovery links.
@@ -224,6 +227,7 @@ func (c *Client) RBAC() b2bv1.RBACServiceClient { return c.rbac }
 // Organizations is authsvc.b2b.v1.OrganizationsService: create, read, change, delete and search
 // organizations, and their metrics.
 func (c *Client) Organizations() b2bv1.OrganizationsServiceClient { return c.orgs }
+
 // TOTPs is authsvc.b2b.v1.TOTPsService: a member's authenticator app as a second factor (enrol,
 // authenticate, migrate).
 func (c *Client) TOTPs() b2bv1.TOTPsServiceClient { return c.totps }

@@ -89,6 +89,7 @@ func ExampleRetriedMethods() {
 	// authsvc.b2b.v1.SessionsService/Get
 	// authsvc.b2b.v1.SessionsService/GetJWKS
 	// authsvc.b2b.v1.SessionsService/Revoke
+	// authsvc.consumer.v1.OAuthService/StartURL
 	// authsvc.consumer.v1.PasswordsService/StrengthCheck
 	// authsvc.consumer.v1.SessionsService/Authenticate
 	// authsvc.consumer.v1.SessionsService/Get
@@ -97,6 +98,7 @@ func ExampleRetriedMethods() {
 	// authsvc.consumer.v1.TOTPsService/RecoveryCodes
 	// authsvc.consumer.v1.UsersService/Get
 	// authsvc.consumer.v1.UsersService/Search
+	// authsvc.consumer.v1.WebAuthnService/ListCredentials
 	// authsvc.m2m.v1.M2MService/AuthenticateToken
 	// authsvc.m2m.v1.M2MService/GetClient
 	// authsvc.m2m.v1.M2MService/IssueToken
