@@ -223,8 +223,9 @@ export interface paths {
         post?: never;
         /**
          * Delete deletes an organization and all its members.
-         * @description Access: an admin (stytch_admin) of the same organization (checked
-         *     locally; Stytch's RBAC decides too) or service write:organizations.
+         * @description Access: a member of the same organization whose role grants
+         *     stytch.organization delete (stytch_admin does; decided locally from the
+         *     RBAC policy) or service write:organizations.
          */
         delete: operations["OrganizationsService_Delete"];
         options?: never;

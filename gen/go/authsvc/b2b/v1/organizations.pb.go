@@ -1552,16 +1552,17 @@ const file_authsvc_b2b_v1_organizations_proto_rawDesc = "" +
 	"\"OrganizationsServiceMetricsRequest\x125\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\"H\n" +
 	"#OrganizationsServiceMetricsResponse\x12!\n" +
-	"\fmember_count\x18\x01 \x01(\x05R\vmemberCount2\xa7\x0f\n" +
+	"\fmember_count\x18\x01 \x01(\x05R\vmemberCount2\xb8\x0f\n" +
 	"\x14OrganizationsService\x12\xf7\x01\n" +
 	"\x06Create\x121.authsvc.b2b.v1.OrganizationsServiceCreateRequest\x1a2.authsvc.b2b.v1.OrganizationsServiceCreateResponse\"\x85\x01\xf2\xbb\x1ca\n" +
 	"\x15\"\x13write:organizations\x1aHservice administration: authenticated by the access layer; sends nothing\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/b2b/organizations\x12\xbd\x02\n" +
 	"\x03Get\x12..authsvc.b2b.v1.OrganizationsServiceGetRequest\x1a/.authsvc.b2b.v1.OrganizationsServiceGetResponse\"\xd4\x01\xf2\xbb\x1c\xa0\x01\n" +
 	"'\x10\x01\"\x12read:organizations2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x02)\x12'/v1/b2b/organizations/{organization_id}\x12\xd2\x02\n" +
 	"\x06Update\x121.authsvc.b2b.v1.OrganizationsServiceUpdateRequest\x1a2.authsvc.b2b.v1.OrganizationsServiceUpdateResponse\"\xe0\x01\xf2\xbb\x1c\xa9\x01\n" +
-	"6\x10\x01\x1a\fstytch_admin\"\x13write:organizations2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02,:\x01*\x1a'/v1/b2b/organizations/{organization_id}\x12\xcf\x02\n" +
-	"\x06Delete\x121.authsvc.b2b.v1.OrganizationsServiceDeleteRequest\x1a2.authsvc.b2b.v1.OrganizationsServiceDeleteResponse\"\xdd\x01\xf2\xbb\x1c\xa9\x01\n" +
-	"6\x10\x01\x1a\fstytch_admin\"\x13write:organizations2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02)*'/v1/b2b/organizations/{organization_id}\x12\xd9\x02\n" +
+	"6\x10\x01\x1a\fstytch_admin\"\x13write:organizations2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02,:\x01*\x1a'/v1/b2b/organizations/{organization_id}\x12\xe0\x02\n" +
+	"\x06Delete\x121.authsvc.b2b.v1.OrganizationsServiceDeleteRequest\x1a2.authsvc.b2b.v1.OrganizationsServiceDeleteResponse\"\xee\x01\xf2\xbb\x1c\xba\x01\n" +
+	"G\x10\x01\"\x13write:organizations2\x0forganization_idJ\x1d\n" +
+	"\x13stytch.organization\x12\x06delete\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02)*'/v1/b2b/organizations/{organization_id}\x12\xd9\x02\n" +
 	"\x06Search\x121.authsvc.b2b.v1.OrganizationsServiceSearchRequest\x1a2.authsvc.b2b.v1.OrganizationsServiceSearchResponse\"\xe7\x01\xf2\xbb\x1c\xbb\x01\n" +
 	"\x14\"\x12read:organizations\x1aHservice administration: authenticated by the access layer; sends nothing*Yread (Stytch rate-limits searches; only UNAVAILABLE is retried, never RESOURCE_EXHAUSTED)\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/b2b/organizations/search\x12\xd1\x02\n" +
 	"\aMetrics\x122.authsvc.b2b.v1.OrganizationsServiceMetricsRequest\x1a3.authsvc.b2b.v1.OrganizationsServiceMetricsResponse\"\xdc\x01\xf2\xbb\x1c\xa0\x01\n" +

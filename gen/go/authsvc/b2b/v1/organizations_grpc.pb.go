@@ -60,8 +60,9 @@ type OrganizationsServiceClient interface {
 	Update(ctx context.Context, in *OrganizationsServiceUpdateRequest, opts ...grpc.CallOption) (*OrganizationsServiceUpdateResponse, error)
 	// Delete deletes an organization and all its members.
 	//
-	// Access: an admin (stytch_admin) of the same organization (checked
-	// locally; Stytch's RBAC decides too) or service write:organizations.
+	// Access: a member of the same organization whose role grants
+	// stytch.organization delete (stytch_admin does; decided locally from the
+	// RBAC policy) or service write:organizations.
 	Delete(ctx context.Context, in *OrganizationsServiceDeleteRequest, opts ...grpc.CallOption) (*OrganizationsServiceDeleteResponse, error)
 	// Search finds organizations, a page at a time (Stytch allows about 100
 	// searches per minute: not for login flows).
@@ -176,8 +177,9 @@ type OrganizationsServiceServer interface {
 	Update(context.Context, *OrganizationsServiceUpdateRequest) (*OrganizationsServiceUpdateResponse, error)
 	// Delete deletes an organization and all its members.
 	//
-	// Access: an admin (stytch_admin) of the same organization (checked
-	// locally; Stytch's RBAC decides too) or service write:organizations.
+	// Access: a member of the same organization whose role grants
+	// stytch.organization delete (stytch_admin does; decided locally from the
+	// RBAC policy) or service write:organizations.
 	Delete(context.Context, *OrganizationsServiceDeleteRequest) (*OrganizationsServiceDeleteResponse, error)
 	// Search finds organizations, a page at a time (Stytch allows about 100
 	// searches per minute: not for login flows).
