@@ -212,6 +212,23 @@ func (p *Page) Click(sel string) {
 	p.do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
+// ClickNavigate clicks the first element that matches the CSS selector (a link, once it is visible)
+// and waits until the page it leads to has loaded. It fails the test when the click loads no page,
+// or the page answers with an HTTP error. (After a plain Click that navigates, a WaitText can run
+// in the page being left.)
+func (p *Page) ClickNavigate(sel string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	if err != nil {
+		p.t.Fatalf("browser: click %s and wait for the page: %v", sel, err)
+	}
+	if res != nil && res.Status >= 400 {
+		p.t.Fatalf("browser: click %s: the page answered HTTP %d", sel, res.Status)
+	}
+}
+
 // Type clears the input that matches the CSS selector and types text into it.
 func (p *Page) Type(sel, text string) {
 	p.t.Helper()
