@@ -21,6 +21,12 @@ test: ## Run every test with the race detector (installs redis-server, nginx and
 	./scripts/test-deps.sh
 	go test -race -count=1 ./...
 
+# Not part of `make test` (TestScreenshots skips unless AUTHSVC_SCREENSHOTS names a directory).
+.PHONY: screenshots
+screenshots: ## Regenerate the dev console's screenshots in docs/screenshots/ (headless Chromium against a dev-mode authsvc).
+	./scripts/test-deps.sh
+	AUTHSVC_SCREENSHOTS=$(CURDIR)/docs/screenshots AUTHSVC_BROWSER_TESTS=require go test -count=1 -run '^TestScreenshots$$' ./internal/devconsole/
+
 .PHONY: generate
 generate: ## Regenerate gen/ and docs/access.md from proto/ (offline: buf from npm, plugins via go tool).
 	./scripts/generate.sh

@@ -318,6 +318,28 @@ func (p *Page) Screenshot(path string) {
 	}
 }
 
+// SetViewport fixes the page's viewport at width×height CSS pixels, one device pixel each (so that
+// screenshots have the same size on every machine).
+func (p *Page) SetViewport(width, height int64) {
+	p.t.Helper()
+	p.do("set the viewport", chromedp.EmulateViewport(width, height, chromedp.EmulateScale(1)))
+}
+
+// ScreenshotViewport writes a PNG of the viewport (what a window of SetViewport's size shows, not
+// the whole page) to path.
+func (p *Page) ScreenshotViewport(path string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("browser: screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o600); err != nil {
+		p.t.Fatalf("browser: screenshot: %v", err)
+	}
+}
+
 // AddVirtualAuthenticator gives the page a virtual platform authenticator (CTAP2, internal
 // transport, resident keys, user verification that succeeds, presence simulated), so that
 // navigator.credentials.create and get complete without a person.
