@@ -7,7 +7,7 @@
 #   chromium      the browser tests (internal/browsertest, examples/spa) drive headless Chromium
 #                 through the DevTools protocol.
 # Idempotent: installs only what is missing from PATH (and /usr/sbin, where Debian puts nginx).
-# Used by `make test`, `make bench` and CI (.ci/run).
+# Used by `make test`, `make bench`, `make screenshots` and CI (.ci/run).
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]]; }
