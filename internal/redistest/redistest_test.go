@@ -86,6 +86,9 @@ func TestSentinelGroupFailsOver(t *testing.T) {
 	t.Cleanup(func() { _ = cl.Close() })
 	ctx := t.Context()
 	require.NoError(t, cl.Set(ctx, "k", "v", 0).Err())
+	// Replication is asynchronous: wait until the replica has the write, which is what the
+	// failover below may keep (a write not yet replicated is lost with the primary, as in Redis).
+	require.Equal(t, int64(1), cl.Do(ctx, "WAIT", 1, 5000).Val(), "the replica acknowledged the write")
 	assert.Contains(t, g.Primary.Client(t).Info(ctx, "replication").Val(), "role:master")
 
 	g.Primary.Kill(t)
