@@ -13,7 +13,9 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -21,6 +23,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
+	consumerv1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	m2mv1 "github.com/authsvc/authsvc/gen/go/authsvc/m2m/v1"
 	"github.com/authsvc/authsvc/internal/gateway"
 )
@@ -37,14 +40,12 @@ var pathParam = regexp.MustCompile(`\{[a-z_]+\}`)
 func bodyRoutes(f *testing.F) []bodyRoute {
 	f.Helper()
 	var out []bodyRoute
-	protoregistry.GlobalFiles.RangeFilesByPackage("authsvc.b2b.v1", func(fd protoreflect.FileDescriptor) bool {
-		out = append(out, fileRoutes(f, fd)...)
-		return true
-	})
-	protoregistry.GlobalFiles.RangeFilesByPackage("authsvc.m2m.v1", func(fd protoreflect.FileDescriptor) bool {
-		out = append(out, fileRoutes(f, fd)...)
-		return true
-	})
+	for _, pkg := range []protoreflect.FullName{"authsvc.b2b.v1", "authsvc.consumer.v1", "authsvc.m2m.v1"} {
+		protoregistry.GlobalFiles.RangeFilesByPackage(pkg, func(fd protoreflect.FileDescriptor) bool {
+			out = append(out, fileRoutes(f, fd)...)
+			return true
+		})
+	}
 	if len(out) == 0 {
 		f.Fatal("no body routes")
 	}
@@ -81,13 +82,10 @@ func fileRoutes(f *testing.F, fd protoreflect.FileDescriptor) []bodyRoute {
 func decodeHarness(f *testing.F) http.Handler {
 	f.Helper()
 	lis := bufconn.Listen(1 << 20)
-	g := grpc.NewServer()
-	g.RegisterService(&b2bv1.MagicLinksService_ServiceDesc, b2bv1.UnimplementedMagicLinksServiceServer{})
-	g.RegisterService(&b2bv1.OTPsService_ServiceDesc, b2bv1.UnimplementedOTPsServiceServer{})
-	g.RegisterService(&b2bv1.SessionsService_ServiceDesc, b2bv1.UnimplementedSessionsServiceServer{})
-	g.RegisterService(&b2bv1.MembersService_ServiceDesc, b2bv1.UnimplementedMembersServiceServer{})
-	g.RegisterService(&b2bv1.DiscoveryService_ServiceDesc, b2bv1.UnimplementedDiscoveryServiceServer{})
-	g.RegisterService(&m2mv1.M2MService_ServiceDesc, m2mv1.UnimplementedM2MServiceServer{})
+	// Every method of every service is unimplemented: the server knows none of them.
+	g := grpc.NewServer(grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
+		return status.Error(codes.Unimplemented, "unimplemented")
+	}))
 	go func() { _ = g.Serve(lis) }()
 	conn, err := grpc.NewClient("passthrough:///bufconn",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
@@ -105,10 +103,24 @@ func decodeHarness(f *testing.F) http.Handler {
 	ctx := context.Background()
 	for _, reg := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		b2bv1.RegisterMagicLinksServiceHandler, b2bv1.RegisterOTPsServiceHandler, b2bv1.RegisterSessionsServiceHandler,
-		b2bv1.RegisterMembersServiceHandler, b2bv1.RegisterDiscoveryServiceHandler, m2mv1.RegisterM2MServiceHandler,
+		b2bv1.RegisterMembersServiceHandler, b2bv1.RegisterDiscoveryServiceHandler, b2bv1.RegisterRBACServiceHandler,
+		b2bv1.RegisterOrganizationsServiceHandler, b2bv1.RegisterTOTPsServiceHandler, b2bv1.RegisterRecoveryCodesServiceHandler,
+		consumerv1.RegisterMagicLinksServiceHandler, consumerv1.RegisterOTPsServiceHandler, consumerv1.RegisterSessionsServiceHandler,
+		consumerv1.RegisterUsersServiceHandler, consumerv1.RegisterPasswordsServiceHandler, consumerv1.RegisterOAuthServiceHandler,
+		consumerv1.RegisterTOTPsServiceHandler, consumerv1.RegisterCryptoWalletsServiceHandler, consumerv1.RegisterWebAuthnServiceHandler,
+		m2mv1.RegisterM2MServiceHandler,
 	} {
 		if err := reg(ctx, mux, conn); err != nil {
 			f.Fatal(err)
+		}
+	}
+	// A route the mux does not know would answer 404 on every input: a service added to the API
+	// must be registered above.
+	for _, rt := range bodyRoutes(f) {
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, httptest.NewRequest(rt.verb, rt.path, bytes.NewReader([]byte("{}"))))
+		if w.Code == http.StatusNotFound {
+			f.Fatalf("%s %s is not registered in decodeHarness", rt.verb, rt.path)
 		}
 	}
 	return http.MaxBytesHandler(mux, maxRequestBody)
