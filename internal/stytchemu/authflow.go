@@ -31,7 +31,7 @@ func mfaRequiredWire(m *member, initiated bool) obj {
 	o := obj{"member_options": obj{
 		"mfa_phone_number":     m.MFAPhoneNumber,
 		"totp_registration_id": m.TOTPRegistrationID,
-	}}
+	}, "secondary_auth_initiated": ""}
 	if initiated {
 		o["secondary_auth_initiated"] = "sms_otp"
 	}
