@@ -201,8 +201,9 @@ func (e *Emulator) discoveredOrganizations(email string, factors []factor) []obj
 				"member_authenticated": !need,
 				"organization":         org,
 				"membership": obj{
-					"type":   m.Status + "_member",
-					"member": e.st.render(m),
+					"type":    m.Status + "_member",
+					"details": obj{}, // only eligible_to_join_by_email_domain has details
+					"member":  e.st.render(m),
 				},
 			}
 			if need {
