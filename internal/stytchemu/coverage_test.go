@@ -147,48 +147,40 @@ var missingPropsAllowed = map[string]string{
 	"api_discovery_v1_discovery_organizations_CreateResponse.primary_required":           reasonNullObject,
 	"api_organization_v1_Member.scim_registration":                                       reasonNullObject,
 	"api_organization_v1_Organization.scim_active_connection":                            reasonNullObject,
-	"api_crypto_wallet_v1_AuthenticateResponse.session":                                  reasonConsumerTodo,
-	"api_crypto_wallet_v1_AuthenticateResponse.siwe_params":                              reasonConsumerTodo,
-	"api_crypto_wallet_v1_AuthenticateResponse.user_device":                              reasonConsumerTodo,
-	"api_magic_v1_AuthenticateResponse.session":                                          reasonConsumerTodo,
-	"api_magic_v1_AuthenticateResponse.user_device":                                      reasonConsumerTodo,
-	"api_oauth_v1_AuthenticateResponse.user_device":                                      reasonConsumerTodo,
-	"api_oauth_v1_AuthenticateResponse.user_session":                                     reasonConsumerTodo,
-	"api_otp_v1_AuthenticateResponse.session":                                            reasonConsumerTodo,
-	"api_otp_v1_AuthenticateResponse.user_device":                                        reasonConsumerTodo,
-	"api_password_v1_AuthenticateResponse.session":                                       reasonConsumerTodo,
-	"api_password_v1_AuthenticateResponse.user_device":                                   reasonConsumerTodo,
-	"api_password_v1_CreateResponse.session":                                             reasonConsumerTodo,
-	"api_password_v1_CreateResponse.user_device":                                         reasonConsumerTodo,
-	"api_password_v1_Feedback.luds_requirements":                                         reasonConsumerTodo,
-	"api_password_v1_passwords_email_ResetResponse.session":                              reasonConsumerTodo,
-	"api_password_v1_passwords_email_ResetResponse.user_device":                          reasonConsumerTodo,
-	"api_password_v1_passwords_existing_password_ResetResponse.user_device":              reasonConsumerTodo,
-	"api_password_v1_passwords_session_ResetResponse.user_device":                        reasonConsumerTodo,
-	"api_session_v1_AuthenticateResponse.verdict":                                        reasonConsumerTodo,
-	"api_session_v1_MigrateResponse.session":                                             reasonConsumerTodo,
-	"api_session_v1_MigrateResponse.user_device":                                         reasonConsumerTodo,
-	"api_session_v1_TwitchOAuthFactor.email_id":                                          reasonConsumerTodo,
-	"api_totp_v1_AuthenticateResponse.session":                                           reasonConsumerTodo,
-	"api_totp_v1_AuthenticateResponse.user_device":                                       reasonConsumerTodo,
-	"api_totp_v1_RecoverResponse.user_device":                                            reasonConsumerTodo,
-	"api_user_v1_GetResponse.external_id":                                                reasonConsumerTodo,
-	"api_user_v1_GetResponse.lock_created_at":                                            reasonConsumerTodo,
-	"api_user_v1_GetResponse.lock_expires_at":                                            reasonConsumerTodo,
-	"api_user_v1_GetResponse.password":                                                   reasonConsumerTodo,
-	"api_user_v1_User.external_id":                                                       reasonConsumerTodo,
-	"api_user_v1_User.lock_created_at":                                                   reasonConsumerTodo,
-	"api_user_v1_User.lock_expires_at":                                                   reasonConsumerTodo,
-	"api_user_v1_User.password":                                                          reasonConsumerTodo,
-	"api_webauthn_v1_AuthenticateResponse.user_device":                                   reasonConsumerTodo,
-	"api_webauthn_v1_RegisterResponse.session":                                           reasonConsumerTodo,
-	"api_webauthn_v1_RegisterResponse.user_device":                                       reasonConsumerTodo,
+	"api_crypto_wallet_v1_AuthenticateResponse.session":                                  reasonNullObject,
+	"api_crypto_wallet_v1_AuthenticateResponse.siwe_params":                              reasonNullObject,
+	"api_crypto_wallet_v1_AuthenticateResponse.user_device":                              reasonNullObject,
+	"api_magic_v1_AuthenticateResponse.session":                                          reasonNullObject,
+	"api_magic_v1_AuthenticateResponse.user_device":                                      reasonNullObject,
+	"api_oauth_v1_AuthenticateResponse.user_device":                                      reasonNullObject,
+	"api_oauth_v1_AuthenticateResponse.user_session":                                     reasonNullObject,
+	"api_otp_v1_AuthenticateResponse.session":                                            reasonNullObject,
+	"api_otp_v1_AuthenticateResponse.user_device":                                        reasonNullObject,
+	"api_password_v1_AuthenticateResponse.session":                                       reasonNullObject,
+	"api_password_v1_AuthenticateResponse.user_device":                                   reasonNullObject,
+	"api_password_v1_CreateResponse.session":                                             reasonNullObject,
+	"api_password_v1_CreateResponse.user_device":                                         reasonNullObject,
+	"api_password_v1_Feedback.luds_requirements":                                         reasonNullObject,
+	"api_password_v1_passwords_email_ResetResponse.session":                              reasonNullObject,
+	"api_password_v1_passwords_email_ResetResponse.user_device":                          reasonNullObject,
+	"api_password_v1_passwords_existing_password_ResetResponse.user_device":              reasonNullObject,
+	"api_password_v1_passwords_session_ResetResponse.user_device":                        reasonNullObject,
+	"api_session_v1_AuthenticateResponse.verdict":                                        reasonNullObject,
+	"api_session_v1_MigrateResponse.session":                                             reasonNullObject,
+	"api_session_v1_MigrateResponse.user_device":                                         reasonNullObject,
+	"api_totp_v1_AuthenticateResponse.session":                                           reasonNullObject,
+	"api_totp_v1_AuthenticateResponse.user_device":                                       reasonNullObject,
+	"api_totp_v1_RecoverResponse.user_device":                                            reasonNullObject,
+	"api_user_v1_GetResponse.password":                                                   reasonNullObject,
+	"api_user_v1_User.password":                                                          reasonNullObject,
+	"api_webauthn_v1_AuthenticateResponse.user_device":                                   reasonNullObject,
+	"api_webauthn_v1_RegisterResponse.session":                                           reasonNullObject,
+	"api_webauthn_v1_RegisterResponse.user_device":                                       reasonNullObject,
 }
 
 const (
-	reasonNullObject   = "Stytch sends null when there is none; the spec marks nothing nullable and the object has required properties, so neither null nor {} validates: omitted instead"
-	reasonNullMFA      = "Stytch sends null when no MFA step is due and clients test for it; the spec marks nothing nullable and {} would read as MFA due: omitted instead"
-	reasonConsumerTodo = "consumer: not yet in the emulator's wire structs; B2B/M2M are fixed first (issue #17)"
+	reasonNullObject = "Stytch sends null when there is none; the spec marks nothing nullable and the object has required properties, so neither null nor {} validates: omitted instead"
+	reasonNullMFA    = "Stytch sends null when no MFA step is due and clients test for it; the spec marks nothing nullable and {} would read as MFA due: omitted instead"
 )
 
 // exercised records the operations a test got a 2xx response from,
@@ -309,8 +301,17 @@ func TestPropertyAllowList(t *testing.T) {
 	for k := range missingPropsAllowed {
 		owner, prop, _ := strings.Cut(k, ".")
 		ref := specDoc.Components.Schemas[owner]
-		if assert.NotNil(t, ref, "missingPropsAllowed %q: no such component", k) {
-			assert.Contains(t, ref.Value.Properties, prop, "missingPropsAllowed %q: no such property", k)
+		if !assert.NotNil(t, ref, "missingPropsAllowed %q: no such component", k) {
+			continue
+		}
+		ps := ref.Value.Properties[prop]
+		if !assert.NotNil(t, ps, "missingPropsAllowed %q: no such property", k) {
+			continue
+		}
+		if missingPropsAllowed[k] == reasonNullObject {
+			// The reason must hold: an object with required properties, not nullable.
+			assert.True(t, ps.Value.Type.Is(openapi3.TypeObject) && len(ps.Value.Required) > 0 && !ps.Value.Nullable,
+				"missingPropsAllowed %q: reasonNullObject needs a non-nullable object with required properties", k)
 		}
 	}
 	reasonGroups(t, "response properties the property check still tolerates (missingPropsAllowed)", missingPropsAllowed)
