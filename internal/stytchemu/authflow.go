@@ -31,7 +31,7 @@ func mfaRequiredWire(m *member, initiated bool) obj {
 	o := obj{"member_options": obj{
 		"mfa_phone_number":     m.MFAPhoneNumber,
 		"totp_registration_id": m.TOTPRegistrationID,
-	}}
+	}, "secondary_auth_initiated": ""}
 	if initiated {
 		o["secondary_auth_initiated"] = "sms_otp"
 	}
@@ -201,8 +201,9 @@ func (e *Emulator) discoveredOrganizations(email string, factors []factor) []obj
 				"member_authenticated": !need,
 				"organization":         org,
 				"membership": obj{
-					"type":   m.Status + "_member",
-					"member": e.st.render(m),
+					"type":    m.Status + "_member",
+					"details": obj{}, // only eligible_to_join_by_email_domain has details
+					"member":  e.st.render(m),
 				},
 			}
 			if need {

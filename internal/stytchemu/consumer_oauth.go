@@ -123,7 +123,7 @@ type oauthFactor struct {
 	key             string
 	ID              string `json:"id"`
 	ProviderSubject string `json:"provider_subject"`
-	EmailID         string `json:"email_id,omitempty"`
+	EmailID         string `json:"email_id"` // "" when the provider gave no email
 }
 
 // MarshalJSON writes the factor with its OAuth sub-object, when it has one, under the provider's

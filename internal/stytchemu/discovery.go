@@ -11,7 +11,7 @@ func (e *Emulator) discoveryListOrganizations(rq *request) (any, error) {
 	if err := rq.decode(&in); err != nil {
 		return nil, err
 	}
-	var email string
+	var email, hint string // hint: the organization an IST is bound to, "" for none
 	var factors []factor
 	switch {
 	case in.IntermediateSessionToken != "" && (in.SessionToken != "" || in.SessionJWT != ""):
@@ -21,7 +21,7 @@ func (e *Emulator) discoveryListOrganizations(rq *request) (any, error) {
 		if aerr != nil {
 			return nil, aerr
 		}
-		email, factors = ist.email, ist.factors
+		email, factors, hint = ist.email, ist.factors, ist.orgID
 	default:
 		ss, aerr := e.resolveSession(in.SessionToken, in.SessionJWT, rq.now)
 		if aerr != nil {
@@ -32,6 +32,7 @@ func (e *Emulator) discoveryListOrganizations(rq *request) (any, error) {
 	return obj{
 		"email_address":            email,
 		"discovered_organizations": e.discoveredOrganizations(email, factors),
+		"organization_id_hint":     hint,
 	}, nil
 }
 

@@ -10,7 +10,8 @@ package stytchemu_test
 // With the variable unset, the tests that need the document skip, and the
 // other tests still check every error body against errorSchema and the token
 // endpoint's bodies against the OAuth2 shapes, but not 2xx bodies against
-// Stytch's schemas.
+// Stytch's schemas. A 2xx body must also carry every property its schema
+// declares, not only the required ones (checkProperties, coverage_test.go).
 //
 // Decision for error bodies: the spec documents only 200/400/401/429/500 and
 // gives error bodies as inline examples without a schema, so kin-openapi
@@ -184,6 +185,13 @@ func validateExchange(ctx context.Context, r *http.Request, status int, header h
 	if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
 		return fmt.Errorf("%s %d: %w", pattern, status, err)
 	}
+	if status >= 200 && status < 300 && strings.HasPrefix(ct, "application/json") {
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return fmt.Errorf("%s %d: body is not JSON: %w", pattern, status, err)
+		}
+		return checkProperties(pattern, status, v) // see coverage_test.go
+	}
 	return nil
 }
 
@@ -225,6 +233,7 @@ func (v *validator) wrap(h http.Handler) http.Handler {
 			return // hijacked/reset or abandoned: no response to validate
 		}
 		err := validateExchange(r.Context(), r, tw.status, tw.Header(), tw.buf.Bytes())
+		recordExercised(r.Pattern, tw.status)
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		if err != nil {

@@ -129,7 +129,7 @@ func paginate[T any](hits []T, cursor string, limit *int) ([]T, obj, *apiError) 
 		}
 	}
 	end := min(start+n, len(hits))
-	meta := obj{"total": len(hits)}
+	meta := obj{"total": len(hits), "next_cursor": ""} // "" on the last page
 	if end < len(hits) {
 		meta["next_cursor"] = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "offset:%d", end))
 	}

@@ -78,7 +78,8 @@ type organization struct {
 	TrustedMetadata                      map[string]any   `json:"trusted_metadata"`
 	CreatedAt                            string           `json:"created_at"`
 	UpdatedAt                            string           `json:"updated_at"`
-	OrganizationExternalID               string           `json:"organization_external_id,omitempty"`
+	OrganizationExternalID               string           `json:"organization_external_id"`
+	SSODefaultConnectionID               string           `json:"sso_default_connection_id"`
 	AllowedOAuthTenants                  map[string]any   `json:"allowed_oauth_tenants"`
 }
 
@@ -114,7 +115,7 @@ func (o *organization) normalize() {
 
 type roleSource struct {
 	Type    string         `json:"type"`
-	Details map[string]any `json:"details,omitempty"`
+	Details map[string]any `json:"details"` // {} when the source type has none
 }
 
 type memberRole struct {
@@ -153,7 +154,9 @@ type member struct {
 	UntrustedMetadata      map[string]any `json:"untrusted_metadata"`
 	CreatedAt              string         `json:"created_at"`
 	UpdatedAt              string         `json:"updated_at"`
-	ExternalID             string         `json:"external_id,omitempty"`
+	ExternalID             string         `json:"external_id"`
+	LockCreatedAt          string         `json:"lock_created_at"` // "": the emulator never locks a member
+	LockExpiresAt          string         `json:"lock_expires_at"`
 
 	explicitRoles []string
 	emailID       string
@@ -414,6 +417,9 @@ func (s *store) render(m *member) *member {
 				return
 			}
 		}
+		if src.Details == nil {
+			src.Details = map[string]any{}
+		}
 		roles = append(roles, memberRole{RoleID: id, Sources: []roleSource{src}})
 	}
 	// Every member holds stytch_member; Stytch reports it as a direct assignment.
@@ -493,6 +499,8 @@ func (c *m2mClient) wire() obj {
 		"scopes":                  nonNil(c.Scopes),
 		"client_secret_last_four": lastFour(c.secret),
 		"trusted_metadata":        nonNilMap(c.TrustedMetadata),
+		// "" when no rotation has started, as every absent string of the emulator
+		"next_client_secret_last_four": "",
 	}
 	if c.nextSecret != "" {
 		o["next_client_secret_last_four"] = lastFour(c.nextSecret)

@@ -299,9 +299,9 @@ func (u *user) wire() obj {
 		"created_at":              rfc3339(u.createdAt),
 		"trusted_metadata":        nonNilMap(u.trustedMetadata),
 		"untrusted_metadata":      nonNilMap(u.untrustedMetadata),
-	}
-	if u.externalID != "" {
-		o["external_id"] = u.externalID
+		"external_id":             u.externalID,
+		"lock_created_at":         "", // the emulator never locks a user (is_locked is false)
+		"lock_expires_at":         "",
 	}
 	if u.passwordID != "" {
 		o["password"] = obj{"password_id": u.passwordID, "requires_reset": u.password != nil && u.password.requiresReset}
