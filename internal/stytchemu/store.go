@@ -158,6 +158,7 @@ type member struct {
 	explicitRoles []string
 	emailID       string
 	phoneID       string
+	pw            *storedPassword // the password behind MemberPasswordID; nil for a seeded record
 }
 
 type emailFactor struct {
