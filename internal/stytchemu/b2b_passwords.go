@@ -3,6 +3,7 @@ package stytchemu
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/authsvc/authsvc/internal/passwords"
@@ -168,5 +169,135 @@ func (e *Emulator) b2bPasswordMigrate(rq *request) (any, error) {
 	m.UpdatedAt = rfc3339(rq.now)
 	res := e.memberResult(m)
 	res["member_created"] = created
+	return res, nil
+}
+
+// memberReset is an emailed B2B password reset token: single use, until
+// expiresAt, bound to a PKCE challenge when one was given.
+type memberReset struct {
+	orgID, memberID string
+	expiresAt       time.Time
+	pkce            string
+	used            bool
+}
+
+// POST /v1/b2b/passwords/email/reset/start: email the member a reset link
+// (into the outbox, as every email).
+func (e *Emulator) b2bPasswordResetStart(rq *request) (any, error) {
+	var in struct {
+		OrganizationID    string `json:"organization_id"`
+		EmailAddress      string `json:"email_address"`
+		RedirectURL       string `json:"reset_password_redirect_url"`
+		ExpirationMinutes *int   `json:"reset_password_expiration_minutes"`
+		CodeChallenge     string `json:"code_challenge"`
+		LoginRedirectURL  string `json:"login_redirect_url"`
+		Locale            string `json:"locale"`
+	}
+	if err := rq.decode(&in); err != nil {
+		return nil, err
+	}
+	org, aerr := e.orgByField(in.OrganizationID)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if in.EmailAddress == "" {
+		return nil, badRequest("email_address is required.")
+	}
+	ttl, aerr := expiryMinutes("reset_password_expiration_minutes", in.ExpirationMinutes, defaultResetMins, minResetMins, maxResetMins)
+	if aerr != nil {
+		return nil, aerr
+	}
+	switch in.Locale {
+	case "", "en", "es", "pt-br", "fr":
+	default:
+		return nil, badRequest("locale must be one of en, es, pt-br, fr.")
+	}
+	redirect := in.RedirectURL
+	if redirect == "" {
+		redirect = e.redirectURL
+	}
+	ru, err := url.Parse(redirect)
+	if err != nil || ru.Scheme == "" || ru.Host == "" {
+		return nil, badRequest("The redirect URL is not a valid absolute URL.")
+	}
+	m := e.st.memberByEmail(org.OrganizationID, in.EmailAddress)
+	if m == nil {
+		return nil, memberNotFound()
+	}
+	tok := randToken(32)
+	q := ru.Query()
+	q.Set("stytch_token_type", "multi_tenant_passwords")
+	q.Set("token", tok)
+	ru.RawQuery = q.Encode()
+	e.st.memberResets[tok] = &memberReset{orgID: org.OrganizationID, memberID: m.MemberID, expiresAt: rq.now.Add(ttl), pkce: in.CodeChallenge}
+	e.send(Message{
+		Kind: KindEmail, Method: MethodMagicLink, Template: TemplateResetPassword, To: m.EmailAddress,
+		OrganizationID: org.OrganizationID, MemberID: m.MemberID, Token: tok, URL: ru.String(),
+		SentAt: rq.now, ExpiresAt: rq.now.Add(ttl),
+	})
+	return obj{"member_id": m.MemberID, "member_email_id": m.emailID, "member": e.st.render(m)}, nil
+}
+
+// POST /v1/b2b/passwords/email/reset: spend a reset token on a new password
+// (which must pass the strength policy). The token proves the email, so the
+// outcome is a login like any primary factor's: a session, or an
+// intermediate session when MFA is due. The member's other sessions end.
+func (e *Emulator) b2bPasswordResetByEmail(rq *request) (any, error) {
+	var in struct {
+		Token        string `json:"password_reset_token"`
+		Password     string `json:"password"`
+		CodeVerifier string `json:"code_verifier"`
+		sessionArgs
+	}
+	if err := rq.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.Token == "" {
+		return nil, badRequest("password_reset_token is required.")
+	}
+	if in.SessionToken != "" && in.SessionJWT != "" {
+		return nil, newErr(http.StatusBadRequest, errTooManySessionArgs, "Only one of session_token or session_jwt may be provided.")
+	}
+	rs, ok := e.st.memberResets[in.Token]
+	if !ok {
+		return nil, linkNotFound()
+	}
+	if rs.used || !rq.now.Before(rs.expiresAt) {
+		return nil, linkUnusable()
+	}
+	if rs.pkce != "" && !pkceMatches(in.CodeVerifier, rs.pkce) {
+		return nil, badRequest("code_verifier does not match the code_challenge of the reset.").withType(errPKCEMismatch)
+	}
+	m := e.st.findMember(rs.orgID, rs.memberID, false)
+	if m == nil {
+		return nil, linkNotFound()
+	}
+	if aerr, err := e.pw.checkNew(in.Password, m.EmailAddress); aerr != nil || err != nil {
+		return nil, firstErr(aerr, err)
+	}
+	var keep *memberSession
+	if in.SessionToken != "" || in.SessionJWT != "" {
+		ss, aerr := e.resolveSession(in.SessionToken, in.SessionJWT, rq.now)
+		if aerr != nil {
+			return nil, aerr
+		}
+		keep = ss
+	}
+	h, err := e.pw.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	rs.used = true
+	e.storeMemberPassword(m, &storedPassword{hash: h})
+	for _, ss := range e.st.sessions {
+		if ss.memberID == m.MemberID && ss != keep {
+			e.st.deleteSession(ss)
+		}
+	}
+	res, err := e.completeAuth(rq, e.st.orgs[rs.orgID], m, passwordFactorFor(m, rq.now), in.sessionArgs)
+	if err != nil {
+		return nil, err
+	}
+	res["member_email_id"] = m.emailID
 	return res, nil
 }

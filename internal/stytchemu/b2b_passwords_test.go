@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
 // migrateMember imports a bcrypt hash of pw for email in orgID.
@@ -98,4 +100,65 @@ func TestB2BPasswordStrengthCheck(t *testing.T) {
 	assert.Equal(t, false, r.body["valid_password"])
 	r = w.h.do(post("/v1/b2b/passwords/strength_check", map[string]any{}))
 	assert.Equal(t, http.StatusBadRequest, r.status)
+}
+
+// resetMember starts an email reset for email in orgID and returns the
+// outbox message.
+func (w *world) resetMember(t *testing.T, orgID, email string) stytchemu.Message {
+	t.Helper()
+	r := w.h.do(post("/v1/b2b/passwords/email/reset/start", map[string]any{"organization_id": orgID, "email_address": email}))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.NotEmpty(t, r.str("member_email_id"))
+	msg := w.last(t, email)
+	assert.Equal(t, stytchemu.TemplateResetPassword, msg.Template)
+	assert.Equal(t, orgID, msg.OrganizationID)
+	require.NotEmpty(t, msg.Token)
+	assert.Contains(t, msg.URL, msg.Token)
+	return msg
+}
+
+func TestB2BPasswordEmailReset(t *testing.T) {
+	w := newWorld(t)
+	w.migrateMember(t, w.orgA.ID, w.user.Email, strongPW)
+	msg := w.resetMember(t, w.orgA.ID, w.user.Email)
+	reset := func(pw string) response {
+		return w.h.do(post("/v1/b2b/passwords/email/reset", map[string]any{"password_reset_token": msg.Token, "password": pw}))
+	}
+	weak := reset(weakPW)
+	assert.Equal(t, http.StatusBadRequest, weak.status)
+	assert.Equal(t, "weak_password", weak.str("error_type"))
+
+	ok := reset(otherPW)
+	require.Equal(t, http.StatusOK, ok.status, "%s", ok.raw)
+	assert.Equal(t, true, ok.body["member_authenticated"])
+	assert.NotEmpty(t, ok.str("session_token"))
+	assert.NotEmpty(t, ok.str("member_email_id"))
+	assert.Equal(t, http.StatusUnauthorized, reset(otherPW).status, "a reset token is single use")
+
+	// The member's earlier session ended; the new password works, the old one does not.
+	assert.Equal(t, http.StatusNotFound, w.h.do(post("/v1/b2b/sessions/authenticate", map[string]any{"session_token": w.userSes.Token})).status)
+	login := func(pw string) int {
+		return w.h.do(post("/v1/b2b/passwords/authenticate", map[string]any{"organization_id": w.orgA.ID, "email_address": w.user.Email, "password": pw})).status
+	}
+	assert.Equal(t, http.StatusUnauthorized, login(strongPW))
+	assert.Equal(t, http.StatusOK, login(otherPW))
+
+	// An unknown token and an unknown member are refused.
+	r := w.h.do(post("/v1/b2b/passwords/email/reset", map[string]any{"password_reset_token": "nope", "password": otherPW}))
+	assert.Equal(t, http.StatusNotFound, r.status)
+	r = w.h.do(post("/v1/b2b/passwords/email/reset/start", map[string]any{"organization_id": w.orgA.ID, "email_address": "nobody@acme.test"}))
+	assert.Equal(t, http.StatusNotFound, r.status)
+}
+
+// A reset is a sign-up too (a member without a password gets one), and in
+// an organization requiring MFA it leaves an intermediate session.
+func TestB2BPasswordEmailResetMFARequired(t *testing.T) {
+	w := newWorld(t)
+	msg := w.resetMember(t, w.orgB.ID, w.mfaUser.Email)
+	r := w.h.do(post("/v1/b2b/passwords/email/reset", map[string]any{"password_reset_token": msg.Token, "password": strongPW}))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, false, r.body["member_authenticated"])
+	assert.NotEmpty(t, r.str("intermediate_session_token"))
+	assert.NotNil(t, r.obj("mfa_required"))
+	assert.NotEmpty(t, r.obj("member")["member_password_id"])
 }

@@ -60,6 +60,8 @@ func (e *Emulator) stytchRoutes() []route {
 		{"POST /v1/b2b/passwords/authenticate", authRequired, e.b2bPasswordAuthenticate},
 		{"POST /v1/b2b/passwords/strength_check", authRequired, e.b2bPasswordStrengthCheck},
 		{"POST /v1/b2b/passwords/migrate", authRequired, e.b2bPasswordMigrate},
+		{"POST /v1/b2b/passwords/email/reset/start", authRequired, e.b2bPasswordResetStart},
+		{"POST /v1/b2b/passwords/email/reset", authRequired, e.b2bPasswordResetByEmail},
 		// B2B sessions
 		{"GET /v1/b2b/sessions", authRequired, e.sessionsGet},
 		{"POST /v1/b2b/sessions/authenticate", authRequired, e.sessionsAuthenticate},
