@@ -239,7 +239,7 @@ func (c *Client) TOTPs() b2bv1.TOTPsServiceClient { return c.totps }
 func (c *Client) RecoveryCodes() b2bv1.RecoveryCodesServiceClient { return c.recovery }
 
 // Passwords is authsvc.b2b.v1.PasswordsService: a member's password as a primary factor
-// (authenticate, strength check).
+// (authenticate, strength check, email reset).
 func (c *Client) Passwords() b2bv1.PasswordsServiceClient { return c.passwords }
 
 // Consumer is authsvc's consumer API (authsvc.consumer.v1), for a Stytch consumer project's users.

@@ -148,6 +148,12 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 			OrganizationId: org, EmailAddress: f.target.Email, Password: "not the password",
 		},
 		b2bv1.PasswordsService_StrengthCheck_FullMethodName: &b2bv1.PasswordsServiceStrengthCheckRequest{Password: "tangerine Orbit 42 velvet"},
+		b2bv1.PasswordsService_EmailResetStart_FullMethodName: &b2bv1.PasswordsServiceEmailResetStartRequest{
+			OrganizationId: org, EmailAddress: f.target.Email,
+		},
+		b2bv1.PasswordsService_EmailReset_FullMethodName: &b2bv1.PasswordsServiceEmailResetRequest{
+			PasswordResetToken: "not-a-reset-token", Password: "tangerine Orbit 42 velvet",
+		},
 
 		m2mv1.M2MService_CreateClient_FullMethodName:       &m2mv1.CreateClientRequest{ClientName: "created", Scopes: []string{"read:widgets"}},
 		m2mv1.M2MService_GetClient_FullMethodName:          &m2mv1.GetClientRequest{ClientId: f.client.ClientID},
@@ -581,6 +587,8 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		// B2B passwords: public, the password is the proof.
 		{b2bv1.PasswordsService_Authenticate_FullMethodName, none, "", codes.OK},
 		{b2bv1.PasswordsService_StrengthCheck_FullMethodName, none, "", codes.OK},
+		{b2bv1.PasswordsService_EmailResetStart_FullMethodName, none, "", codes.OK},
+		{b2bv1.PasswordsService_EmailReset_FullMethodName, none, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, admin, org, codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:*"}}, "", codes.OK},

@@ -12,14 +12,16 @@ import (
 type B2BPasswords struct {
 	b2bv1.UnimplementedPasswordsServiceServer
 	base
-	stytch *stytchclient.Client
+	stytch    *stytchclient.Client
+	redirects RedirectPolicy
 }
 
 var _ b2bv1.PasswordsServiceServer = (*B2BPasswords)(nil)
 
-// NewB2BPasswords returns the B2B PasswordsService; stytch is the B2B project's client.
-func NewB2BPasswords(stytch *stytchclient.Client, log *slog.Logger) *B2BPasswords {
-	return &B2BPasswords{base: newBase(log), stytch: stytch}
+// NewB2BPasswords returns the B2B PasswordsService; stytch is the B2B project's client and
+// redirects decides the reset email's URLs (the same allowlist as the magic links).
+func NewB2BPasswords(stytch *stytchclient.Client, redirects RedirectPolicy, log *slog.Logger) *B2BPasswords {
+	return &B2BPasswords{base: newBase(log), stytch: stytch, redirects: redirects}
 }
 
 // failMemberPassword answers every rejected email and password pair alike (a wrong password, an
@@ -78,5 +80,52 @@ func (s *B2BPasswords) StrengthCheck(ctx context.Context, req *b2bv1.PasswordsSe
 			MissingComplexity: l.MissingComplexity, MissingCharacters: l.MissingCharacters,
 		}
 	}
+	return out, nil
+}
+
+// EmailResetStart emails a member a reset link; its URLs must be on the allowlist.
+func (s *B2BPasswords) EmailResetStart(ctx context.Context, req *b2bv1.PasswordsServiceEmailResetStartRequest) (*b2bv1.PasswordsServiceEmailResetStartResponse, error) {
+	reset, err := s.redirects.Resolve("reset_password_redirect_url", req.GetResetPasswordRedirectUrl())
+	if err != nil {
+		return nil, err
+	}
+	login, err := s.redirects.Resolve("login_redirect_url", req.GetLoginRedirectUrl())
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.stytch.PasswordEmailResetStart(ctx, stytchclient.PasswordEmailResetStartParams{
+		OrganizationID:                 req.GetOrganizationId(),
+		EmailAddress:                   req.GetEmailAddress(),
+		ResetPasswordRedirectURL:       reset,
+		ResetPasswordExpirationMinutes: req.GetResetPasswordExpirationMinutes(),
+		ResetPasswordTemplateID:        req.GetResetPasswordTemplateId(),
+		LoginRedirectURL:               login,
+		CodeChallenge:                  req.GetCodeChallenge(),
+		Locale:                         locales.name(req.GetLocale()),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	return &b2bv1.PasswordsServiceEmailResetStartResponse{MemberId: res.MemberID, MemberEmailId: res.MemberEmailID}, nil
+}
+
+// EmailReset sets a new password with a reset token and logs the member in.
+func (s *B2BPasswords) EmailReset(ctx context.Context, req *b2bv1.PasswordsServiceEmailResetRequest) (*b2bv1.PasswordsServiceEmailResetResponse, error) {
+	res, err := s.stytch.PasswordEmailReset(ctx, stytchclient.PasswordEmailResetParams{
+		PasswordResetToken:       req.GetPasswordResetToken(),
+		Password:                 req.GetPassword(),
+		CodeVerifier:             req.GetCodeVerifier(),
+		SessionToken:             req.GetSessionToken(),
+		SessionJWT:               req.GetSessionJwt(),
+		IntermediateSessionToken: req.GetIntermediateSessionToken(),
+		SessionDurationMinutes:   req.GetSessionDurationMinutes(),
+		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
+		Locale:                   locales.name(req.GetLocale()),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, failResetToken)
+	}
+	out := newAuthResponse[b2bv1.PasswordsServiceEmailResetResponse](&res.B2BAuthenticateResult)
+	out.OrganizationId, out.MemberEmailId = res.OrganizationID, res.MemberEmailID
 	return out, nil
 }

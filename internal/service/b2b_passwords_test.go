@@ -168,3 +168,54 @@ func TestB2BPasswordStrengthCheck(t *testing.T) {
 		assert.Equal(t, codes.InvalidArgument, code)
 	})
 }
+
+// The reset flow is also the sign-up: a member without a password asks for a reset email, spends
+// the outbox token (once) on a strong password, is logged in, and logs in with it afterwards.
+func TestB2BPasswordEmailResetFlow(t *testing.T) {
+	e := startEnvNoLimits(t)
+	overGRPCAndREST(t, e, func(t *testing.T, tr factorTransport) {
+		org := e.org(t, stytchemu.OrganizationParams{})
+		m := e.member(t, org.ID, stytchemu.MemberParams{})
+		start := &b2bv1.PasswordsServiceEmailResetStartResponse{}
+		code, reason := tr.call(t, "", b2bPasswordsSvc+"EmailResetStart", "/v1/b2b/passwords/email/reset/start",
+			&b2bv1.PasswordsServiceEmailResetStartRequest{OrganizationId: org.ID, EmailAddress: m.Email}, start)
+		require.Equal(t, codes.OK, code, reason)
+		assert.Equal(t, m.ID, start.GetMemberId())
+		assert.NotEmpty(t, start.GetMemberEmailId())
+		msg := e.lastLink(t, m.Email)
+		assert.Equal(t, stytchemu.TemplateResetPassword, msg.Template)
+
+		reset := func(pw string) (*b2bv1.PasswordsServiceEmailResetResponse, codes.Code, string) {
+			out := &b2bv1.PasswordsServiceEmailResetResponse{}
+			code, reason := tr.call(t, "", b2bPasswordsSvc+"EmailReset", "/v1/b2b/passwords/email/reset",
+				&b2bv1.PasswordsServiceEmailResetRequest{PasswordResetToken: msg.Token, Password: pw}, out)
+			return out, code, reason
+		}
+		_, code, reason = reset("bananabread")
+		assert.Equal(t, codes.InvalidArgument, code)
+		assert.Equal(t, "weak_password", reason, "a weak password is refused and the token kept")
+
+		res, code, reason := reset(memberPW)
+		require.Equal(t, codes.OK, code, reason)
+		assert.True(t, res.GetMemberAuthenticated())
+		assert.Equal(t, m.ID, res.GetMemberId())
+		assert.Equal(t, start.GetMemberEmailId(), res.GetMemberEmailId())
+		assert.NotEmpty(t, res.GetSessionJwt())
+		assert.NotEmpty(t, res.GetMember().GetMemberPasswordId())
+
+		_, code, reason = reset(memberPW + " again")
+		assert.Equal(t, codes.Unauthenticated, code, "the token is single use")
+		assert.Equal(t, "unable_to_reset_password", reason)
+
+		login, code, reason := tr.passwordLogin(t, org.ID, m.Email, memberPW)
+		require.Equal(t, codes.OK, code, reason)
+		assert.True(t, login.GetMemberAuthenticated())
+
+		// A redirect URL off the allowlist is refused before Stytch.
+		code, reason = tr.call(t, "", b2bPasswordsSvc+"EmailResetStart", "/v1/b2b/passwords/email/reset/start",
+			&b2bv1.PasswordsServiceEmailResetStartRequest{OrganizationId: org.ID, EmailAddress: m.Email, ResetPasswordRedirectUrl: "https://evil.test/reset"},
+			&b2bv1.PasswordsServiceEmailResetStartResponse{})
+		assert.Equal(t, codes.InvalidArgument, code)
+		assert.Equal(t, "invalid_redirect_url", reason)
+	})
+}

@@ -622,6 +622,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/passwords/email/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * EmailReset sets a new password with the token from a reset email (single
+         *     use; the password must pass the strength policy) and logs the member in:
+         *     a session, or an intermediate session token when more factors are due.
+         *     The member's other sessions end.
+         * @description Access: public - the single-use token (and the PKCE code_verifier when
+         *     the reset was started with a code_challenge) is the proof.
+         */
+        post: operations["B2B_PasswordsService_EmailReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/email/reset/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * EmailResetStart emails a password-reset link to a member. A member
+         *     without a password gets one this way (the link proves the address).
+         * @description Access: public - a forgotten password; the send budgets (per IP, caller
+         *     and member) stop reset-email bombing.
+         */
+        post: operations["B2B_PasswordsService_EmailResetStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/passwords/strength_check": {
         parameters: {
             query?: never;
@@ -1629,7 +1675,7 @@ export interface paths {
          * @description Access: public - the single-use token (and the PKCE code_verifier when
          *     the reset was started with a code_challenge) is the proof.
          */
-        post: operations["PasswordsService_EmailReset"];
+        post: operations["Consumer_PasswordsService_EmailReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1650,7 +1696,7 @@ export interface paths {
          * @description Access: public - a forgotten password; the send budgets (per IP, caller
          *     and email address) stop reset-email bombing.
          */
-        post: operations["PasswordsService_EmailResetStart"];
+        post: operations["Consumer_PasswordsService_EmailResetStart"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2780,6 +2826,107 @@ export interface components {
             session_token?: string;
         };
         /**
+         * @description PasswordsServiceEmailResetRequest is the input of
+         *     PasswordsService.EmailReset.
+         */
+        authsvcB2bV1PasswordsServiceEmailResetRequest: {
+            /** @description The PKCE verifier, when the reset was started with a code_challenge. */
+            code_verifier?: string;
+            /** @description An intermediate session token whose factors count towards this login. */
+            intermediate_session_token?: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /** @description The new password. */
+            password: string;
+            /** @description The token from the reset link. */
+            password_reset_token: string;
+            /** @description Custom claims for the session (ignored when MFA is still required). */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: 60.
+             */
+            session_duration_minutes?: number;
+            /** @description The existing session JWT. */
+            session_jwt?: string;
+            /** @description The existing session token. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetResponse is the output of
+         *     PasswordsService.EmailReset.
+         */
+        authsvcB2bV1PasswordsServiceEmailResetResponse: {
+            /**
+             * @description Token to finish authentication with (10 minutes), when not
+             *     member_authenticated.
+             */
+            intermediate_session_token?: string;
+            member?: components["schemas"]["v1Member"];
+            /**
+             * @description Whether a full session was created. False: finish the factors named in
+             *     mfa_required / primary_required with intermediate_session_token.
+             */
+            member_authenticated?: boolean;
+            /** @description The ID of the member's email address. */
+            member_email_id?: string;
+            /** @description The member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            mfa_required?: components["schemas"]["v1MfaRequired"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization. */
+            organization_id?: string;
+            primary_required?: components["schemas"]["v1PrimaryRequired"];
+            /** @description The session JWT, when member_authenticated. */
+            session_jwt?: string;
+            /** @description The session token, when member_authenticated. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartRequest is the input of
+         *     PasswordsService.EmailResetStart.
+         */
+        authsvcB2bV1PasswordsServiceEmailResetStartRequest: {
+            /**
+             * @description PKCE code challenge (base64url SHA-256 of the verifier) binding the link
+             *     to the browser that asked for it.
+             */
+            code_challenge?: string;
+            /** @description The member's email address. */
+            email_address: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /**
+             * @description Where the email's login link leads, for a member who remembers the
+             *     password after all; must be on the allowlist. Empty: the configured
+             *     default.
+             */
+            login_redirect_url?: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+            /**
+             * Format: int32
+             * @description Reset link lifetime in minutes, 5 to 10080. Unset: 30.
+             */
+            reset_password_expiration_minutes?: number;
+            /**
+             * @description Where the reset link leads; must be on the allowlist. Empty: the
+             *     configured default.
+             */
+            reset_password_redirect_url?: string;
+            /** @description Custom email template; empty: the project default. */
+            reset_password_template_id?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartResponse is the output of
+         *     PasswordsService.EmailResetStart.
+         */
+        authsvcB2bV1PasswordsServiceEmailResetStartResponse: {
+            /** @description The ID of the member's email address. */
+            member_email_id?: string;
+            /** @description The member emailed. */
+            member_id?: string;
+        };
+        /**
          * @description PasswordsServiceStrengthCheckRequest is the input of
          *     PasswordsService.StrengthCheck.
          */
@@ -3377,6 +3524,91 @@ export interface components {
             session_token?: string;
             user?: components["schemas"]["v1User"];
             /** @description The authenticated user. */
+            user_id?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetRequest is the input of
+         *     PasswordsService.EmailReset.
+         */
+        authsvcConsumerV1PasswordsServiceEmailResetRequest: {
+            /**
+             * @description The PKCE code verifier, when the reset was started with a
+             *     code_challenge.
+             */
+            code_verifier?: string;
+            /** @description The new password. */
+            password: string;
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
+             *     (only the user is returned), unless a session is given to extend.
+             */
+            session_duration_minutes?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+            /** @description The token from the reset link. */
+            token: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetResponse is the output of
+         *     PasswordsService.EmailReset.
+         */
+        authsvcConsumerV1PasswordsServiceEmailResetResponse: {
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started or extended. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started or extended. */
+            session_token?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The user. */
+            user_id?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartRequest is the input of
+         *     PasswordsService.EmailResetStart.
+         */
+        authsvcConsumerV1PasswordsServiceEmailResetStartRequest: {
+            /**
+             * @description PKCE code challenge (base64url SHA-256 of the verifier) binding the link
+             *     to the browser that asked for it.
+             */
+            code_challenge?: string;
+            /** @description The user's email address. */
+            email: string;
+            locale?: components["schemas"]["authsvcConsumerV1Locale"];
+            /**
+             * @description Where the email's login link leads, for a user who remembers their password
+             *     after all; must be on the allowlist. Empty: the configured default.
+             */
+            login_redirect_url?: string;
+            /**
+             * Format: int32
+             * @description Reset link lifetime in minutes, 5 to 10080. Unset: 30.
+             */
+            reset_password_expiration_minutes?: number;
+            /**
+             * @description Where the reset link leads; must be on the allowlist. Empty: the configured
+             *     default.
+             */
+            reset_password_redirect_url?: string;
+            /** @description Custom email template; empty: the project default. */
+            reset_password_template_id?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartResponse is the output of
+         *     PasswordsService.EmailResetStart.
+         */
+        authsvcConsumerV1PasswordsServiceEmailResetStartResponse: {
+            /** @description The ID of the email address. */
+            email_id?: string;
+            /** @description The user emailed. */
             user_id?: string;
         };
         /**
@@ -5937,91 +6169,6 @@ export interface components {
             user_id?: string;
         };
         /**
-         * @description PasswordsServiceEmailResetRequest is the input of
-         *     PasswordsService.EmailReset.
-         */
-        v1PasswordsServiceEmailResetRequest: {
-            /**
-             * @description The PKCE code verifier, when the reset was started with a
-             *     code_challenge.
-             */
-            code_verifier?: string;
-            /** @description The new password. */
-            password: string;
-            /**
-             * @description Custom claims for the session (at most 4 KB; reserved claim names are
-             *     ignored).
-             */
-            session_custom_claims?: Record<string, never>;
-            /**
-             * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
-             *     (only the user is returned), unless a session is given to extend.
-             */
-            session_duration_minutes?: number;
-            /** @description The session JWT. */
-            session_jwt?: string;
-            /** @description The session token. */
-            session_token?: string;
-            /** @description The token from the reset link. */
-            token: string;
-        };
-        /**
-         * @description PasswordsServiceEmailResetResponse is the output of
-         *     PasswordsService.EmailReset.
-         */
-        v1PasswordsServiceEmailResetResponse: {
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started or extended. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started or extended. */
-            session_token?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The user. */
-            user_id?: string;
-        };
-        /**
-         * @description PasswordsServiceEmailResetStartRequest is the input of
-         *     PasswordsService.EmailResetStart.
-         */
-        v1PasswordsServiceEmailResetStartRequest: {
-            /**
-             * @description PKCE code challenge (base64url SHA-256 of the verifier) binding the link
-             *     to the browser that asked for it.
-             */
-            code_challenge?: string;
-            /** @description The user's email address. */
-            email: string;
-            locale?: components["schemas"]["authsvcConsumerV1Locale"];
-            /**
-             * @description Where the email's login link leads, for a user who remembers their password
-             *     after all; must be on the allowlist. Empty: the configured default.
-             */
-            login_redirect_url?: string;
-            /**
-             * Format: int32
-             * @description Reset link lifetime in minutes, 5 to 10080. Unset: 30.
-             */
-            reset_password_expiration_minutes?: number;
-            /**
-             * @description Where the reset link leads; must be on the allowlist. Empty: the configured
-             *     default.
-             */
-            reset_password_redirect_url?: string;
-            /** @description Custom email template; empty: the project default. */
-            reset_password_template_id?: string;
-        };
-        /**
-         * @description PasswordsServiceEmailResetStartResponse is the output of
-         *     PasswordsService.EmailResetStart.
-         */
-        v1PasswordsServiceEmailResetStartResponse: {
-            /** @description The ID of the email address. */
-            email_id?: string;
-            /** @description The user emailed. */
-            user_id?: string;
-        };
-        /**
          * @description PasswordsServiceExistingPasswordResetRequest is the input of
          *     PasswordsService.ExistingPasswordReset.
          */
@@ -8399,6 +8546,80 @@ export interface operations {
             };
         };
     };
+    B2B_PasswordsService_EmailReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceEmailResetRequest is the input of
+         *     PasswordsService.EmailReset.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_PasswordsService_EmailResetStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartRequest is the input of
+         *     PasswordsService.EmailResetStart.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetStartRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetStartResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     B2B_PasswordsService_StrengthCheck: {
         parameters: {
             query?: never;
@@ -9922,7 +10143,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_EmailReset: {
+    Consumer_PasswordsService_EmailReset: {
         parameters: {
             query?: never;
             header?: never;
@@ -9935,7 +10156,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceEmailResetRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceEmailResetRequest"];
             };
         };
         responses: {
@@ -9945,7 +10166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceEmailResetResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceEmailResetResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9959,7 +10180,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_EmailResetStart: {
+    Consumer_PasswordsService_EmailResetStart: {
         parameters: {
             query?: never;
             header?: never;
@@ -9972,7 +10193,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceEmailResetStartRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceEmailResetStartRequest"];
             };
         };
         responses: {
@@ -9982,7 +10203,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceEmailResetStartResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceEmailResetStartResponse"];
                 };
             };
             /** @description An unexpected error response. */

@@ -676,6 +676,477 @@ func (x *PasswordZxcvbnFeedback) GetSuggestions() []string {
 	return nil
 }
 
+// PasswordsServiceEmailResetStartRequest is the input of
+// PasswordsService.EmailResetStart.
+type PasswordsServiceEmailResetStartRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member's email address.
+	EmailAddress string `protobuf:"bytes,2,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// Where the reset link leads; must be on the allowlist. Empty: the
+	// configured default.
+	ResetPasswordRedirectUrl string `protobuf:"bytes,3,opt,name=reset_password_redirect_url,json=resetPasswordRedirectUrl,proto3" json:"reset_password_redirect_url,omitempty"`
+	// Where the email's login link leads, for a member who remembers the
+	// password after all; must be on the allowlist. Empty: the configured
+	// default.
+	LoginRedirectUrl string `protobuf:"bytes,4,opt,name=login_redirect_url,json=loginRedirectUrl,proto3" json:"login_redirect_url,omitempty"`
+	// Reset link lifetime in minutes, 5 to 10080. Unset: 30.
+	ResetPasswordExpirationMinutes *int32 `protobuf:"varint,5,opt,name=reset_password_expiration_minutes,json=resetPasswordExpirationMinutes,proto3,oneof" json:"reset_password_expiration_minutes,omitempty"`
+	// PKCE code challenge (base64url SHA-256 of the verifier) binding the link
+	// to the browser that asked for it.
+	CodeChallenge string `protobuf:"bytes,6,opt,name=code_challenge,json=codeChallenge,proto3" json:"code_challenge,omitempty"`
+	// Email language (en, es, pt-br or fr).
+	Locale Locale `protobuf:"varint,7,opt,name=locale,proto3,enum=authsvc.b2b.v1.Locale" json:"locale,omitempty"`
+	// Custom email template; empty: the project default.
+	ResetPasswordTemplateId string `protobuf:"bytes,8,opt,name=reset_password_template_id,json=resetPasswordTemplateId,proto3" json:"reset_password_template_id,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) Reset() {
+	*x = PasswordsServiceEmailResetStartRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceEmailResetStartRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceEmailResetStartRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceEmailResetStartRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceEmailResetStartRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) GetResetPasswordRedirectUrl() string {
+	if x != nil {
+		return x.ResetPasswordRedirectUrl
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) GetLoginRedirectUrl() string {
+	if x != nil {
+		return x.LoginRedirectUrl
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) GetResetPasswordExpirationMinutes() int32 {
+	if x != nil && x.ResetPasswordExpirationMinutes != nil {
+		return *x.ResetPasswordExpirationMinutes
+	}
+	return 0
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) GetCodeChallenge() string {
+	if x != nil {
+		return x.CodeChallenge
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) GetLocale() Locale {
+	if x != nil {
+		return x.Locale
+	}
+	return Locale_LOCALE_UNSPECIFIED
+}
+
+func (x *PasswordsServiceEmailResetStartRequest) GetResetPasswordTemplateId() string {
+	if x != nil {
+		return x.ResetPasswordTemplateId
+	}
+	return ""
+}
+
+// PasswordsServiceEmailResetStartResponse is the output of
+// PasswordsService.EmailResetStart.
+type PasswordsServiceEmailResetStartResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member emailed.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The ID of the member's email address.
+	MemberEmailId string `protobuf:"bytes,2,opt,name=member_email_id,json=memberEmailId,proto3" json:"member_email_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceEmailResetStartResponse) Reset() {
+	*x = PasswordsServiceEmailResetStartResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceEmailResetStartResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceEmailResetStartResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceEmailResetStartResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceEmailResetStartResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceEmailResetStartResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PasswordsServiceEmailResetStartResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetStartResponse) GetMemberEmailId() string {
+	if x != nil {
+		return x.MemberEmailId
+	}
+	return ""
+}
+
+// PasswordsServiceEmailResetRequest is the input of
+// PasswordsService.EmailReset.
+type PasswordsServiceEmailResetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The token from the reset link.
+	PasswordResetToken string `protobuf:"bytes,1,opt,name=password_reset_token,json=passwordResetToken,proto3" json:"password_reset_token,omitempty"`
+	// The new password.
+	Password string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	// The PKCE verifier, when the reset was started with a code_challenge.
+	CodeVerifier string `protobuf:"bytes,3,opt,name=code_verifier,json=codeVerifier,proto3" json:"code_verifier,omitempty"`
+	// An existing session to keep (the factor is added to it); not both.
+	//
+	// Types that are valid to be assigned to Session:
+	//
+	//	*PasswordsServiceEmailResetRequest_SessionToken
+	//	*PasswordsServiceEmailResetRequest_SessionJwt
+	Session isPasswordsServiceEmailResetRequest_Session `protobuf_oneof:"session"`
+	// An intermediate session token whose factors count towards this login.
+	IntermediateSessionToken string `protobuf:"bytes,6,opt,name=intermediate_session_token,json=intermediateSessionToken,proto3" json:"intermediate_session_token,omitempty"`
+	// Session lifetime in minutes, 5 to 527040. Unset: 60.
+	SessionDurationMinutes *int32 `protobuf:"varint,7,opt,name=session_duration_minutes,json=sessionDurationMinutes,proto3,oneof" json:"session_duration_minutes,omitempty"`
+	// Custom claims for the session (ignored when MFA is still required).
+	SessionCustomClaims *structpb.Struct `protobuf:"bytes,8,opt,name=session_custom_claims,json=sessionCustomClaims,proto3" json:"session_custom_claims,omitempty"`
+	// Language of the MFA SMS Stytch sends automatically when MFA is required
+	// (en, es, pt-br or fr).
+	Locale        Locale `protobuf:"varint,9,opt,name=locale,proto3,enum=authsvc.b2b.v1.Locale" json:"locale,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceEmailResetRequest) Reset() {
+	*x = PasswordsServiceEmailResetRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceEmailResetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceEmailResetRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceEmailResetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceEmailResetRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceEmailResetRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetPasswordResetToken() string {
+	if x != nil {
+		return x.PasswordResetToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetCodeVerifier() string {
+	if x != nil {
+		return x.CodeVerifier
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetSession() isPasswordsServiceEmailResetRequest_Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetSessionToken() string {
+	if x != nil {
+		if x, ok := x.Session.(*PasswordsServiceEmailResetRequest_SessionToken); ok {
+			return x.SessionToken
+		}
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetSessionJwt() string {
+	if x != nil {
+		if x, ok := x.Session.(*PasswordsServiceEmailResetRequest_SessionJwt); ok {
+			return x.SessionJwt
+		}
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetIntermediateSessionToken() string {
+	if x != nil {
+		return x.IntermediateSessionToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetSessionDurationMinutes() int32 {
+	if x != nil && x.SessionDurationMinutes != nil {
+		return *x.SessionDurationMinutes
+	}
+	return 0
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetSessionCustomClaims() *structpb.Struct {
+	if x != nil {
+		return x.SessionCustomClaims
+	}
+	return nil
+}
+
+func (x *PasswordsServiceEmailResetRequest) GetLocale() Locale {
+	if x != nil {
+		return x.Locale
+	}
+	return Locale_LOCALE_UNSPECIFIED
+}
+
+type isPasswordsServiceEmailResetRequest_Session interface {
+	isPasswordsServiceEmailResetRequest_Session()
+}
+
+type PasswordsServiceEmailResetRequest_SessionToken struct {
+	// The existing session token.
+	SessionToken string `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3,oneof"`
+}
+
+type PasswordsServiceEmailResetRequest_SessionJwt struct {
+	// The existing session JWT.
+	SessionJwt string `protobuf:"bytes,5,opt,name=session_jwt,json=sessionJwt,proto3,oneof"`
+}
+
+func (*PasswordsServiceEmailResetRequest_SessionToken) isPasswordsServiceEmailResetRequest_Session() {
+}
+
+func (*PasswordsServiceEmailResetRequest_SessionJwt) isPasswordsServiceEmailResetRequest_Session() {}
+
+// PasswordsServiceEmailResetResponse is the output of
+// PasswordsService.EmailReset.
+type PasswordsServiceEmailResetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member's organization.
+	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The ID of the member's email address.
+	MemberEmailId string `protobuf:"bytes,3,opt,name=member_email_id,json=memberEmailId,proto3" json:"member_email_id,omitempty"`
+	// Whether a full session was created. False: finish the factors named in
+	// mfa_required / primary_required with intermediate_session_token.
+	MemberAuthenticated bool `protobuf:"varint,4,opt,name=member_authenticated,json=memberAuthenticated,proto3" json:"member_authenticated,omitempty"`
+	// The session, when member_authenticated.
+	MemberSession *MemberSession `protobuf:"bytes,5,opt,name=member_session,json=memberSession,proto3" json:"member_session,omitempty"`
+	// The session token, when member_authenticated.
+	SessionToken string `protobuf:"bytes,6,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The session JWT, when member_authenticated.
+	SessionJwt string `protobuf:"bytes,7,opt,name=session_jwt,json=sessionJwt,proto3" json:"session_jwt,omitempty"`
+	// Token to finish authentication with (10 minutes), when not
+	// member_authenticated.
+	IntermediateSessionToken string `protobuf:"bytes,8,opt,name=intermediate_session_token,json=intermediateSessionToken,proto3" json:"intermediate_session_token,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,9,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization *Organization `protobuf:"bytes,10,opt,name=organization,proto3" json:"organization,omitempty"`
+	// MFA still required, when not member_authenticated.
+	MfaRequired *MfaRequired `protobuf:"bytes,11,opt,name=mfa_required,json=mfaRequired,proto3" json:"mfa_required,omitempty"`
+	// Primary authentication still required, when not member_authenticated.
+	PrimaryRequired *PrimaryRequired `protobuf:"bytes,12,opt,name=primary_required,json=primaryRequired,proto3" json:"primary_required,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceEmailResetResponse) Reset() {
+	*x = PasswordsServiceEmailResetResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceEmailResetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceEmailResetResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceEmailResetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceEmailResetResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceEmailResetResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetMemberEmailId() string {
+	if x != nil {
+		return x.MemberEmailId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetMemberAuthenticated() bool {
+	if x != nil {
+		return x.MemberAuthenticated
+	}
+	return false
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetMemberSession() *MemberSession {
+	if x != nil {
+		return x.MemberSession
+	}
+	return nil
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetSessionToken() string {
+	if x != nil {
+		return x.SessionToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetSessionJwt() string {
+	if x != nil {
+		return x.SessionJwt
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetIntermediateSessionToken() string {
+	if x != nil {
+		return x.IntermediateSessionToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetMfaRequired() *MfaRequired {
+	if x != nil {
+		return x.MfaRequired
+	}
+	return nil
+}
+
+func (x *PasswordsServiceEmailResetResponse) GetPrimaryRequired() *PrimaryRequired {
+	if x != nil {
+		return x.PrimaryRequired
+	}
+	return nil
+}
+
 var File_authsvc_b2b_v1_passwords_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_passwords_proto_rawDesc = "" +
@@ -731,11 +1202,55 @@ const file_authsvc_b2b_v1_passwords_proto_rawDesc = "" +
 	"\x12missing_characters\x18\x06 \x01(\x05R\x11missingCharacters\"T\n" +
 	"\x16PasswordZxcvbnFeedback\x12\x18\n" +
 	"\awarning\x18\x01 \x01(\tR\awarning\x12 \n" +
-	"\vsuggestions\x18\x02 \x03(\tR\vsuggestions*\x8a\x01\n" +
+	"\vsuggestions\x18\x02 \x03(\tR\vsuggestions\"\xdc\x04\n" +
+	"&PasswordsServiceEmailResetStartRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x122\n" +
+	"\remail_address\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12M\n" +
+	"\x1breset_password_redirect_url\x18\x03 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\x18resetPasswordRedirectUrl\x12<\n" +
+	"\x12login_redirect_url\x18\x04 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\x10loginRedirectUrl\x12Z\n" +
+	"!reset_password_expiration_minutes\x18\x05 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe0N(\x05H\x00R\x1eresetPasswordExpirationMinutes\x88\x01\x01\x12/\n" +
+	"\x0ecode_challenge\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\rcodeChallenge\x12@\n" +
+	"\x06locale\x18\a \x01(\x0e2\x16.authsvc.b2b.v1.LocaleB\x10\xbaH\r\x82\x01\n" +
+	"\x18\x00\x18\x01\x18\x02\x18\x03\x18\x04R\x06locale\x12E\n" +
+	"\x1areset_password_template_id\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x17resetPasswordTemplateIdB$\n" +
+	"\"_reset_password_expiration_minutes\"n\n" +
+	"'PasswordsServiceEmailResetStartResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12&\n" +
+	"\x0fmember_email_id\x18\x02 \x01(\tR\rmemberEmailId\"\xfe\x04\n" +
+	"!PasswordsServiceEmailResetRequest\x12B\n" +
+	"\x14password_reset_token\x18\x01 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x12passwordResetToken\x12,\n" +
+	"\bpassword\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\bpassword\x120\n" +
+	"\rcode_verifier\x18\x03 \x01(\tB\v\xbaH\x05r\x03\x18\x80\x01\x80\x01\x01R\fcodeVerifier\x124\n" +
+	"\rsession_token\x18\x04 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
+	"\vsession_jwt\x18\x05 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
+	"sessionJwt\x12I\n" +
+	"\x1aintermediate_session_token\x18\x06 \x01(\tB\v\xbaH\x05r\x03\x18\x80\x02\x80\x01\x01R\x18intermediateSessionToken\x12J\n" +
+	"\x18session_duration_minutes\x18\a \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x95 (\x05H\x01R\x16sessionDurationMinutes\x88\x01\x01\x12K\n" +
+	"\x15session_custom_claims\x18\b \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaims\x12@\n" +
+	"\x06locale\x18\t \x01(\x0e2\x16.authsvc.b2b.v1.LocaleB\x10\xbaH\r\x82\x01\n" +
+	"\x18\x00\x18\x01\x18\x02\x18\x03\x18\x04R\x06localeB\t\n" +
+	"\asessionB\x1b\n" +
+	"\x19_session_duration_minutes\"\x9c\x05\n" +
+	"\"PasswordsServiceEmailResetResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12'\n" +
+	"\x0forganization_id\x18\x02 \x01(\tR\x0eorganizationId\x12&\n" +
+	"\x0fmember_email_id\x18\x03 \x01(\tR\rmemberEmailId\x121\n" +
+	"\x14member_authenticated\x18\x04 \x01(\bR\x13memberAuthenticated\x12D\n" +
+	"\x0emember_session\x18\x05 \x01(\v2\x1d.authsvc.b2b.v1.MemberSessionR\rmemberSession\x12(\n" +
+	"\rsession_token\x18\x06 \x01(\tB\x03\x80\x01\x01R\fsessionToken\x12$\n" +
+	"\vsession_jwt\x18\a \x01(\tB\x03\x80\x01\x01R\n" +
+	"sessionJwt\x12A\n" +
+	"\x1aintermediate_session_token\x18\b \x01(\tB\x03\x80\x01\x01R\x18intermediateSessionToken\x12.\n" +
+	"\x06member\x18\t \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\n" +
+	" \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\x12>\n" +
+	"\fmfa_required\x18\v \x01(\v2\x1b.authsvc.b2b.v1.MfaRequiredR\vmfaRequired\x12J\n" +
+	"\x10primary_required\x18\f \x01(\v2\x1f.authsvc.b2b.v1.PrimaryRequiredR\x0fprimaryRequired*\x8a\x01\n" +
 	"\x16PasswordStrengthPolicy\x12(\n" +
 	"$PASSWORD_STRENGTH_POLICY_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fPASSWORD_STRENGTH_POLICY_ZXCVBN\x10\x01\x12!\n" +
-	"\x1dPASSWORD_STRENGTH_POLICY_LUDS\x10\x022\x90\x04\n" +
+	"\x1dPASSWORD_STRENGTH_POLICY_LUDS\x10\x022\xf7\a\n" +
 	"\x10PasswordsService\x12\x93\x02\n" +
 	"\fAuthenticate\x123.authsvc.b2b.v1.PasswordsServiceAuthenticateRequest\x1a4.authsvc.b2b.v1.PasswordsServiceAuthenticateResponse\"\x97\x01\xf2\xbb\x1cj\n" +
 	"\x02\b\x01\x12\x0e\n" +
@@ -744,7 +1259,18 @@ const file_authsvc_b2b_v1_passwords_proto_rawDesc = "" +
 	"\x15check_failures_target\x12\x11:\x0forganization_id\x12\x0f\"\remail_address\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/b2b/passwords/authenticate\x12\xe5\x01\n" +
 	"\rStrengthCheck\x124.authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest\x1a5.authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse\"g\xf2\xbb\x1c8\n" +
 	"\x02\b\x01\x12\x0e\n" +
-	"\bcheck_ip\x12\x02\b\x01*\"checks a password, changes nothing\x82\xd3\xe4\x93\x02%:\x01*\" /v1/b2b/passwords/strength_checkB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	"\bcheck_ip\x12\x02\b\x01*\"checks a password, changes nothing\x82\xd3\xe4\x93\x02%:\x01*\" /v1/b2b/passwords/strength_check\x12\x91\x02\n" +
+	"\x0fEmailResetStart\x126.authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest\x1a7.authsvc.b2b.v1.PasswordsServiceEmailResetStartResponse\"\x8c\x01\xf2\xbb\x1cZ\n" +
+	"\x02\b\x01\x12\r\n" +
+	"\asend_ip\x12\x02\b\x01\x12\x11\n" +
+	"\vsend_caller\x12\x02\x10\x01\x120\n" +
+	"\n" +
+	"send_email\x12\x11:\x0forganization_id\x12\x0f\"\remail_address \x01\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/b2b/passwords/email/reset/start\x12\xd0\x01\n" +
+	"\n" +
+	"EmailReset\x121.authsvc.b2b.v1.PasswordsServiceEmailResetRequest\x1a2.authsvc.b2b.v1.PasswordsServiceEmailResetResponse\"[\xf2\xbb\x1c/\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/passwords/email/resetB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_passwords_proto_rawDescOnce sync.Once
@@ -759,43 +1285,59 @@ func file_authsvc_b2b_v1_passwords_proto_rawDescGZIP() []byte {
 }
 
 var file_authsvc_b2b_v1_passwords_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_authsvc_b2b_v1_passwords_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_authsvc_b2b_v1_passwords_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_authsvc_b2b_v1_passwords_proto_goTypes = []any{
-	(PasswordStrengthPolicy)(0),                   // 0: authsvc.b2b.v1.PasswordStrengthPolicy
-	(*PasswordsServiceAuthenticateRequest)(nil),   // 1: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest
-	(*PasswordsServiceAuthenticateResponse)(nil),  // 2: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse
-	(*PasswordsServiceStrengthCheckRequest)(nil),  // 3: authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest
-	(*PasswordsServiceStrengthCheckResponse)(nil), // 4: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse
-	(*PasswordLudsFeedback)(nil),                  // 5: authsvc.b2b.v1.PasswordLudsFeedback
-	(*PasswordZxcvbnFeedback)(nil),                // 6: authsvc.b2b.v1.PasswordZxcvbnFeedback
-	(*structpb.Struct)(nil),                       // 7: google.protobuf.Struct
-	(Locale)(0),                                   // 8: authsvc.b2b.v1.Locale
-	(*MemberSession)(nil),                         // 9: authsvc.b2b.v1.MemberSession
-	(*Member)(nil),                                // 10: authsvc.b2b.v1.Member
-	(*Organization)(nil),                          // 11: authsvc.b2b.v1.Organization
-	(*MfaRequired)(nil),                           // 12: authsvc.b2b.v1.MfaRequired
-	(*PrimaryRequired)(nil),                       // 13: authsvc.b2b.v1.PrimaryRequired
+	(PasswordStrengthPolicy)(0),                     // 0: authsvc.b2b.v1.PasswordStrengthPolicy
+	(*PasswordsServiceAuthenticateRequest)(nil),     // 1: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest
+	(*PasswordsServiceAuthenticateResponse)(nil),    // 2: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse
+	(*PasswordsServiceStrengthCheckRequest)(nil),    // 3: authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest
+	(*PasswordsServiceStrengthCheckResponse)(nil),   // 4: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse
+	(*PasswordLudsFeedback)(nil),                    // 5: authsvc.b2b.v1.PasswordLudsFeedback
+	(*PasswordZxcvbnFeedback)(nil),                  // 6: authsvc.b2b.v1.PasswordZxcvbnFeedback
+	(*PasswordsServiceEmailResetStartRequest)(nil),  // 7: authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest
+	(*PasswordsServiceEmailResetStartResponse)(nil), // 8: authsvc.b2b.v1.PasswordsServiceEmailResetStartResponse
+	(*PasswordsServiceEmailResetRequest)(nil),       // 9: authsvc.b2b.v1.PasswordsServiceEmailResetRequest
+	(*PasswordsServiceEmailResetResponse)(nil),      // 10: authsvc.b2b.v1.PasswordsServiceEmailResetResponse
+	(*structpb.Struct)(nil),                         // 11: google.protobuf.Struct
+	(Locale)(0),                                     // 12: authsvc.b2b.v1.Locale
+	(*MemberSession)(nil),                           // 13: authsvc.b2b.v1.MemberSession
+	(*Member)(nil),                                  // 14: authsvc.b2b.v1.Member
+	(*Organization)(nil),                            // 15: authsvc.b2b.v1.Organization
+	(*MfaRequired)(nil),                             // 16: authsvc.b2b.v1.MfaRequired
+	(*PrimaryRequired)(nil),                         // 17: authsvc.b2b.v1.PrimaryRequired
 }
 var file_authsvc_b2b_v1_passwords_proto_depIdxs = []int32{
-	7,  // 0: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	8,  // 1: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest.locale:type_name -> authsvc.b2b.v1.Locale
-	9,  // 2: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	10, // 3: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
-	11, // 4: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	12, // 5: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
-	13, // 6: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
+	11, // 0: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	12, // 1: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	13, // 2: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	14, // 3: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
+	15, // 4: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	16, // 5: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
+	17, // 6: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
 	0,  // 7: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse.strength_policy:type_name -> authsvc.b2b.v1.PasswordStrengthPolicy
 	5,  // 8: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse.luds_feedback:type_name -> authsvc.b2b.v1.PasswordLudsFeedback
 	6,  // 9: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse.zxcvbn_feedback:type_name -> authsvc.b2b.v1.PasswordZxcvbnFeedback
-	1,  // 10: authsvc.b2b.v1.PasswordsService.Authenticate:input_type -> authsvc.b2b.v1.PasswordsServiceAuthenticateRequest
-	3,  // 11: authsvc.b2b.v1.PasswordsService.StrengthCheck:input_type -> authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest
-	2,  // 12: authsvc.b2b.v1.PasswordsService.Authenticate:output_type -> authsvc.b2b.v1.PasswordsServiceAuthenticateResponse
-	4,  // 13: authsvc.b2b.v1.PasswordsService.StrengthCheck:output_type -> authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse
-	12, // [12:14] is the sub-list for method output_type
-	10, // [10:12] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	12, // 10: authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	11, // 11: authsvc.b2b.v1.PasswordsServiceEmailResetRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	12, // 12: authsvc.b2b.v1.PasswordsServiceEmailResetRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	13, // 13: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	14, // 14: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.member:type_name -> authsvc.b2b.v1.Member
+	15, // 15: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	16, // 16: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
+	17, // 17: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
+	1,  // 18: authsvc.b2b.v1.PasswordsService.Authenticate:input_type -> authsvc.b2b.v1.PasswordsServiceAuthenticateRequest
+	3,  // 19: authsvc.b2b.v1.PasswordsService.StrengthCheck:input_type -> authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest
+	7,  // 20: authsvc.b2b.v1.PasswordsService.EmailResetStart:input_type -> authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest
+	9,  // 21: authsvc.b2b.v1.PasswordsService.EmailReset:input_type -> authsvc.b2b.v1.PasswordsServiceEmailResetRequest
+	2,  // 22: authsvc.b2b.v1.PasswordsService.Authenticate:output_type -> authsvc.b2b.v1.PasswordsServiceAuthenticateResponse
+	4,  // 23: authsvc.b2b.v1.PasswordsService.StrengthCheck:output_type -> authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse
+	8,  // 24: authsvc.b2b.v1.PasswordsService.EmailResetStart:output_type -> authsvc.b2b.v1.PasswordsServiceEmailResetStartResponse
+	10, // 25: authsvc.b2b.v1.PasswordsService.EmailReset:output_type -> authsvc.b2b.v1.PasswordsServiceEmailResetResponse
+	22, // [22:26] is the sub-list for method output_type
+	18, // [18:22] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_b2b_v1_passwords_proto_init() }
@@ -808,13 +1350,18 @@ func file_authsvc_b2b_v1_passwords_proto_init() {
 		(*PasswordsServiceAuthenticateRequest_SessionToken)(nil),
 		(*PasswordsServiceAuthenticateRequest_SessionJwt)(nil),
 	}
+	file_authsvc_b2b_v1_passwords_proto_msgTypes[6].OneofWrappers = []any{}
+	file_authsvc_b2b_v1_passwords_proto_msgTypes[8].OneofWrappers = []any{
+		(*PasswordsServiceEmailResetRequest_SessionToken)(nil),
+		(*PasswordsServiceEmailResetRequest_SessionJwt)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_b2b_v1_passwords_proto_rawDesc), len(file_authsvc_b2b_v1_passwords_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,8 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PasswordsService_Authenticate_FullMethodName  = "/authsvc.b2b.v1.PasswordsService/Authenticate"
-	PasswordsService_StrengthCheck_FullMethodName = "/authsvc.b2b.v1.PasswordsService/StrengthCheck"
+	PasswordsService_Authenticate_FullMethodName    = "/authsvc.b2b.v1.PasswordsService/Authenticate"
+	PasswordsService_StrengthCheck_FullMethodName   = "/authsvc.b2b.v1.PasswordsService/StrengthCheck"
+	PasswordsService_EmailResetStart_FullMethodName = "/authsvc.b2b.v1.PasswordsService/EmailResetStart"
+	PasswordsService_EmailReset_FullMethodName      = "/authsvc.b2b.v1.PasswordsService/EmailReset"
 )
 
 // PasswordsServiceClient is the client API for PasswordsService service.
@@ -28,7 +30,8 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // PasswordsService logs organization members in with an email address and a
-// password and checks password strength. A password is a primary factor:
+// password, checks password strength and resets passwords by email (which
+// is also how a member without a password gets one). A password is a primary factor:
 // when the organization requires MFA (or the member has enrolled in it),
 // Authenticate returns an intermediate session token and mfa_required, to be
 // completed with OTPsService.SmsAuthenticate, TOTPsService.Authenticate or
@@ -55,6 +58,20 @@ type PasswordsServiceClient interface {
 	// Access: public - a sign-up or reset form checks a password first;
 	// bounded per IP.
 	StrengthCheck(ctx context.Context, in *PasswordsServiceStrengthCheckRequest, opts ...grpc.CallOption) (*PasswordsServiceStrengthCheckResponse, error)
+	// EmailResetStart emails a password-reset link to a member. A member
+	// without a password gets one this way (the link proves the address).
+	//
+	// Access: public - a forgotten password; the send budgets (per IP, caller
+	// and member) stop reset-email bombing.
+	EmailResetStart(ctx context.Context, in *PasswordsServiceEmailResetStartRequest, opts ...grpc.CallOption) (*PasswordsServiceEmailResetStartResponse, error)
+	// EmailReset sets a new password with the token from a reset email (single
+	// use; the password must pass the strength policy) and logs the member in:
+	// a session, or an intermediate session token when more factors are due.
+	// The member's other sessions end.
+	//
+	// Access: public - the single-use token (and the PKCE code_verifier when
+	// the reset was started with a code_challenge) is the proof.
+	EmailReset(ctx context.Context, in *PasswordsServiceEmailResetRequest, opts ...grpc.CallOption) (*PasswordsServiceEmailResetResponse, error)
 }
 
 type passwordsServiceClient struct {
@@ -85,12 +102,33 @@ func (c *passwordsServiceClient) StrengthCheck(ctx context.Context, in *Password
 	return out, nil
 }
 
+func (c *passwordsServiceClient) EmailResetStart(ctx context.Context, in *PasswordsServiceEmailResetStartRequest, opts ...grpc.CallOption) (*PasswordsServiceEmailResetStartResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceEmailResetStartResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_EmailResetStart_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *passwordsServiceClient) EmailReset(ctx context.Context, in *PasswordsServiceEmailResetRequest, opts ...grpc.CallOption) (*PasswordsServiceEmailResetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceEmailResetResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_EmailReset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PasswordsServiceServer is the server API for PasswordsService service.
 // All implementations must embed UnimplementedPasswordsServiceServer
 // for forward compatibility.
 //
 // PasswordsService logs organization members in with an email address and a
-// password and checks password strength. A password is a primary factor:
+// password, checks password strength and resets passwords by email (which
+// is also how a member without a password gets one). A password is a primary factor:
 // when the organization requires MFA (or the member has enrolled in it),
 // Authenticate returns an intermediate session token and mfa_required, to be
 // completed with OTPsService.SmsAuthenticate, TOTPsService.Authenticate or
@@ -117,6 +155,20 @@ type PasswordsServiceServer interface {
 	// Access: public - a sign-up or reset form checks a password first;
 	// bounded per IP.
 	StrengthCheck(context.Context, *PasswordsServiceStrengthCheckRequest) (*PasswordsServiceStrengthCheckResponse, error)
+	// EmailResetStart emails a password-reset link to a member. A member
+	// without a password gets one this way (the link proves the address).
+	//
+	// Access: public - a forgotten password; the send budgets (per IP, caller
+	// and member) stop reset-email bombing.
+	EmailResetStart(context.Context, *PasswordsServiceEmailResetStartRequest) (*PasswordsServiceEmailResetStartResponse, error)
+	// EmailReset sets a new password with the token from a reset email (single
+	// use; the password must pass the strength policy) and logs the member in:
+	// a session, or an intermediate session token when more factors are due.
+	// The member's other sessions end.
+	//
+	// Access: public - the single-use token (and the PKCE code_verifier when
+	// the reset was started with a code_challenge) is the proof.
+	EmailReset(context.Context, *PasswordsServiceEmailResetRequest) (*PasswordsServiceEmailResetResponse, error)
 	mustEmbedUnimplementedPasswordsServiceServer()
 }
 
@@ -132,6 +184,12 @@ func (UnimplementedPasswordsServiceServer) Authenticate(context.Context, *Passwo
 }
 func (UnimplementedPasswordsServiceServer) StrengthCheck(context.Context, *PasswordsServiceStrengthCheckRequest) (*PasswordsServiceStrengthCheckResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method StrengthCheck not implemented")
+}
+func (UnimplementedPasswordsServiceServer) EmailResetStart(context.Context, *PasswordsServiceEmailResetStartRequest) (*PasswordsServiceEmailResetStartResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EmailResetStart not implemented")
+}
+func (UnimplementedPasswordsServiceServer) EmailReset(context.Context, *PasswordsServiceEmailResetRequest) (*PasswordsServiceEmailResetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EmailReset not implemented")
 }
 func (UnimplementedPasswordsServiceServer) mustEmbedUnimplementedPasswordsServiceServer() {}
 func (UnimplementedPasswordsServiceServer) testEmbeddedByValue()                          {}
@@ -190,6 +248,42 @@ func _PasswordsService_StrengthCheck_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PasswordsService_EmailResetStart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceEmailResetStartRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).EmailResetStart(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_EmailResetStart_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).EmailResetStart(ctx, req.(*PasswordsServiceEmailResetStartRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PasswordsService_EmailReset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceEmailResetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).EmailReset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_EmailReset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).EmailReset(ctx, req.(*PasswordsServiceEmailResetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PasswordsService_ServiceDesc is the grpc.ServiceDesc for PasswordsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -204,6 +298,14 @@ var PasswordsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "StrengthCheck",
 			Handler:    _PasswordsService_StrengthCheck_Handler,
+		},
+		{
+			MethodName: "EmailResetStart",
+			Handler:    _PasswordsService_EmailResetStart_Handler,
+		},
+		{
+			MethodName: "EmailReset",
+			Handler:    _PasswordsService_EmailReset_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
