@@ -202,9 +202,10 @@ func (e *Emulator) SetM2MCustomClaims(clientID string, claims map[string]any) er
 	return nil
 }
 
-// AddMemberPassword gives a member a password record and returns its
-// member_password_id, so the delete-password endpoint has something to
-// delete (the emulator does not implement password login).
+// AddMemberPassword gives a member a password record without a password
+// (no password matches it) and returns its member_password_id, so the
+// delete-password endpoint has something to delete; SetMemberPassword
+// gives one that logs in.
 func (e *Emulator) AddMemberPassword(orgID, memberID string) (string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
