@@ -36,6 +36,7 @@ type Client struct {
 	orgs       b2bv1.OrganizationsServiceClient
 	totps      b2bv1.TOTPsServiceClient
 	recovery   b2bv1.RecoveryCodesServiceClient
+	passwords  b2bv1.PasswordsServiceClient
 	m2m        m2mv1.M2MServiceClient
 	consumer   *Consumer
 }
@@ -162,6 +163,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	c.orgs = b2bv1.NewOrganizationsServiceClient(conn)
 	c.totps = b2bv1.NewTOTPsServiceClient(conn)
 	c.recovery = b2bv1.NewRecoveryCodesServiceClient(conn)
+	c.passwords = b2bv1.NewPasswordsServiceClient(conn)
 	c.m2m = m2mv1.NewM2MServiceClient(conn)
 	c.consumer = &Consumer{
 		magicLinks: consumerv1.NewMagicLinksServiceClient(conn),
@@ -235,6 +237,10 @@ func (c *Client) TOTPs() b2bv1.TOTPsServiceClient { return c.totps }
 // RecoveryCodes is authsvc.b2b.v1.RecoveryCodesService: the recovery codes of a member's TOTP
 // registration (get, rotate, recover).
 func (c *Client) RecoveryCodes() b2bv1.RecoveryCodesServiceClient { return c.recovery }
+
+// Passwords is authsvc.b2b.v1.PasswordsService: a member's password as a primary factor
+// (authenticate, strength check, email reset).
+func (c *Client) Passwords() b2bv1.PasswordsServiceClient { return c.passwords }
 
 // Consumer is authsvc's consumer API (authsvc.consumer.v1), for a Stytch consumer project's users.
 func (c *Client) Consumer() *Consumer { return c.consumer }

@@ -83,6 +83,7 @@ func ExampleRetriedMethods() {
 	// authsvc.b2b.v1.OrganizationsService/Get
 	// authsvc.b2b.v1.OrganizationsService/Metrics
 	// authsvc.b2b.v1.OrganizationsService/Search
+	// authsvc.b2b.v1.PasswordsService/StrengthCheck
 	// authsvc.b2b.v1.RBACService/GetPolicy
 	// authsvc.b2b.v1.RecoveryCodesService/Get
 	// authsvc.b2b.v1.SessionsService/Authenticate

@@ -144,6 +144,16 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 			OrganizationId: org, MemberId: f.target.ID, RecoveryCode: "abcd-efgh-ijkl",
 			Credential: &b2bv1.RecoveryCodesServiceRecoverRequest_IntermediateSessionToken{IntermediateSessionToken: ist},
 		},
+		b2bv1.PasswordsService_Authenticate_FullMethodName: &b2bv1.PasswordsServiceAuthenticateRequest{
+			OrganizationId: org, EmailAddress: f.target.Email, Password: "not the password",
+		},
+		b2bv1.PasswordsService_StrengthCheck_FullMethodName: &b2bv1.PasswordsServiceStrengthCheckRequest{Password: "tangerine Orbit 42 velvet"},
+		b2bv1.PasswordsService_EmailResetStart_FullMethodName: &b2bv1.PasswordsServiceEmailResetStartRequest{
+			OrganizationId: org, EmailAddress: f.target.Email,
+		},
+		b2bv1.PasswordsService_EmailReset_FullMethodName: &b2bv1.PasswordsServiceEmailResetRequest{
+			PasswordResetToken: "not-a-reset-token", Password: "tangerine Orbit 42 velvet",
+		},
 
 		m2mv1.M2MService_CreateClient_FullMethodName:       &m2mv1.CreateClientRequest{ClientName: "created", Scopes: []string{"read:widgets"}},
 		m2mv1.M2MService_GetClient_FullMethodName:          &m2mv1.GetClientRequest{ClientId: f.client.ClientID},
@@ -574,6 +584,11 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{b2bv1.RecoveryCodesService_Get_FullMethodName, readMembers, "", codes.OK},
 		{b2bv1.RecoveryCodesService_Rotate_FullMethodName, readMembers, "", codes.PermissionDenied},
 		{b2bv1.RecoveryCodesService_Recover_FullMethodName, none, "", codes.OK},
+		// B2B passwords: public, the password is the proof.
+		{b2bv1.PasswordsService_Authenticate_FullMethodName, none, "", codes.OK},
+		{b2bv1.PasswordsService_StrengthCheck_FullMethodName, none, "", codes.OK},
+		{b2bv1.PasswordsService_EmailResetStart_FullMethodName, none, "", codes.OK},
+		{b2bv1.PasswordsService_EmailReset_FullMethodName, none, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, admin, org, codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:*"}}, "", codes.OK},

@@ -202,9 +202,10 @@ func (e *Emulator) SetM2MCustomClaims(clientID string, claims map[string]any) er
 	return nil
 }
 
-// AddMemberPassword gives a member a password record and returns its
-// member_password_id, so the delete-password endpoint has something to
-// delete (the emulator does not implement password login).
+// AddMemberPassword gives a member a password record without a password
+// (no password matches it) and returns its member_password_id, so the
+// delete-password endpoint has something to delete; SetMemberPassword
+// gives one that logs in.
 func (e *Emulator) AddMemberPassword(orgID, memberID string) (string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -219,6 +220,36 @@ func (e *Emulator) AddMemberPassword(orgID, memberID string) (string, error) {
 	e.clearPassword(m)
 	m.MemberPasswordID = "member-password-test-" + newUUID()
 	e.st.passwords[m.MemberPasswordID] = m.MemberID
+	return m.MemberPasswordID, nil
+}
+
+// SetMemberPassword gives a member the password (hashed as the B2B password
+// routes hash it, after the project's strength policy) and returns its
+// member_password_id: a sign-up for tests, as a member with a password
+// would otherwise need the reset or migrate flow first.
+func (e *Emulator) SetMemberPassword(orgID, memberID, password string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	org := e.st.findOrg(orgID)
+	if org == nil {
+		return "", apiErr(orgNotFound())
+	}
+	m := e.st.findMember(org.OrganizationID, memberID, false)
+	if m == nil {
+		return "", apiErr(memberNotFound())
+	}
+	aerr, err := e.pw.checkNew(password, m.EmailAddress)
+	if err != nil {
+		return "", err
+	}
+	if aerr != nil {
+		return "", apiErr(aerr)
+	}
+	h, err := e.pw.hasher.Hash(password)
+	if err != nil {
+		return "", err
+	}
+	e.storeMemberPassword(m, &storedPassword{hash: h})
 	return m.MemberPasswordID, nil
 }
 

@@ -276,6 +276,17 @@
 //     session_too_old_to_reset_password). Password factors are type
 //     "password", delivery_method "knowledge". reset_password's HTTP status is
 //     not documented; the emulator answers 400.
+//   - B2B passwords (b2b_passwords.go) share that kit: authenticate,
+//     strength_check (luds_feedback / zxcvbn_feedback), migrate (creates an
+//     active member when the organization has none with the email), email
+//     reset start and reset. Authenticate and reset are primary factors
+//     (type "password", delivery_method "knowledge"): an organization or
+//     member requiring MFA gets an intermediate session. An unknown email, a
+//     member without a password and a wrong password are all 401
+//     unauthorized_credentials. The reset token (TemplateResetPassword, in the
+//     outbox with the organization and member) is single use; a reset ends the
+//     member's other sessions. Existing-password reset, session reset and the
+//     discovery password routes are not served yet.
 //   - Emulator-own consumer error types (marked in wire.go): too_many_factors,
 //     user_already_active, invite_not_found, invalid_migration_token. The
 //     other consumer types it answers are Stytch's.

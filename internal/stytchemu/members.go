@@ -263,6 +263,7 @@ func (e *Emulator) clearPassword(m *member) {
 		delete(e.st.passwords, m.MemberPasswordID)
 		m.MemberPasswordID = ""
 	}
+	m.pw = nil
 }
 
 func (e *Emulator) memberDelete(rq *request) (any, error) {

@@ -331,21 +331,13 @@ func (e *Emulator) passwordStrengthCheck(rq *request) (any, error) {
 	if err := rq.decode(&in); err != nil {
 		return nil, err
 	}
-	if in.Password == "" {
-		return nil, badRequest("password is required.")
-	}
-	c, err := e.pw.checker()
+	r, err := e.pw.strength(in.Password, in.Email)
 	if err != nil {
 		return nil, err
 	}
-	r := c.Check(in.Password, in.Email)
 	fb := obj{"warning": r.Feedback.Warning, "suggestions": r.Feedback.Suggestions}
-	if l := r.Feedback.LUDS; l != nil {
-		fb["luds_requirements"] = obj{
-			"has_lower_case": l.HasLowerCase, "has_upper_case": l.HasUpperCase,
-			"has_digit": l.HasDigit, "has_symbol": l.HasSymbol,
-			"missing_complexity": l.MissingComplexity, "missing_characters": l.MissingCharacters,
-		}
+	if l := ludsWire(r); l != nil {
+		fb["luds_requirements"] = l
 	}
 	return obj{
 		"valid_password": r.ValidPassword, "score": r.Score, "breached_password": r.BreachedPassword,
@@ -354,28 +346,46 @@ func (e *Emulator) passwordStrengthCheck(rq *request) (any, error) {
 	}, nil
 }
 
+// strength runs the strength policy for strength_check (consumer and B2B).
+func (k *passwordKit) strength(password, email string) (passwords.Result, error) {
+	if password == "" {
+		return passwords.Result{}, badRequest("password is required.")
+	}
+	c, err := k.checker()
+	if err != nil {
+		return passwords.Result{}, err
+	}
+	return c.Check(password, email), nil
+}
+
+// ludsWire is the LUDS feedback of r, nil when the policy is not LUDS.
+func ludsWire(r passwords.Result) obj {
+	l := r.Feedback.LUDS
+	if l == nil {
+		return nil
+	}
+	return obj{
+		"has_lower_case": l.HasLowerCase, "has_upper_case": l.HasUpperCase,
+		"has_digit": l.HasDigit, "has_symbol": l.HasSymbol,
+		"missing_complexity": l.MissingComplexity, "missing_characters": l.MissingCharacters,
+	}
+}
+
 // POST /v1/passwords/migrate: store an imported hash for the user with the
 // email (created when there is none). The hash is verified for real at the
 // first authenticate, which then stores a native hash in its place.
 func (e *Emulator) passwordMigrate(rq *request) (any, error) {
 	var in struct {
-		Email                  string            `json:"email"`
-		Hash                   string            `json:"hash"`
-		HashType               string            `json:"hash_type"`
-		MD5                    *saltConfigJSON   `json:"md_5_config"`
-		SHA1                   *saltConfigJSON   `json:"sha_1_config"`
-		SHA512                 *saltConfigJSON   `json:"sha_512_config"`
-		Argon2                 *argon2ConfigJSON `json:"argon_2_config"`
-		Scrypt                 *scryptConfigJSON `json:"scrypt_config"`
-		PBKDF2                 *pbkdf2ConfigJSON `json:"pbkdf_2_config"`
-		Name                   *userName         `json:"name"`
-		TrustedMetadata        map[string]any    `json:"trusted_metadata"`
-		UntrustedMetadata      map[string]any    `json:"untrusted_metadata"`
-		SetEmailVerified       bool              `json:"set_email_verified"`
-		PhoneNumber            string            `json:"phone_number"`
-		SetPhoneNumberVerified bool              `json:"set_phone_number_verified"`
-		ExternalID             string            `json:"external_id"`
-		Roles                  []string          `json:"roles"`
+		Email                  string         `json:"email"`
+		Name                   *userName      `json:"name"`
+		TrustedMetadata        map[string]any `json:"trusted_metadata"`
+		UntrustedMetadata      map[string]any `json:"untrusted_metadata"`
+		SetEmailVerified       bool           `json:"set_email_verified"`
+		PhoneNumber            string         `json:"phone_number"`
+		SetPhoneNumberVerified bool           `json:"set_phone_number_verified"`
+		ExternalID             string         `json:"external_id"`
+		Roles                  []string       `json:"roles"`
+		hashImportJSON
 	}
 	if err := rq.decode(&in); err != nil {
 		return nil, err
@@ -383,19 +393,8 @@ func (e *Emulator) passwordMigrate(rq *request) (any, error) {
 	if aerr := checkEmail(in.Email); aerr != nil {
 		return nil, aerr
 	}
-	if !validHashType(in.HashType) {
-		return nil, badRequest("hash_type must be one of bcrypt, md_5, argon_2i, argon_2id, sha_1, sha_512, scrypt, phpass, pbkdf_2.")
-	}
-	imp, err := passwords.ParseImport(passwords.Import{
-		HashType: passwords.HashType(in.HashType), Hash: in.Hash,
-		MD5Config: in.MD5.conf(), SHA1Config: in.SHA1.conf(), SHA512Config: in.SHA512.conf(),
-		Argon2Config: in.Argon2.conf(), ScryptConfig: in.Scrypt.conf(), PBKDF2Config: in.PBKDF2.conf(),
-	}, e.pw.limits)
+	imp, err := e.pw.parseImport(in.hashImportJSON)
 	if err != nil {
-		var ce *passwords.ConfigError
-		if errors.As(err, &ce) {
-			return nil, badRequest("%s %s.", ce.Field, ce.Reason)
-		}
 		return nil, err
 	}
 	u, em := e.cs.userByEmail(in.Email)
@@ -423,6 +422,39 @@ func (e *Emulator) passwordMigrate(rq *request) (any, error) {
 	u.passwordID = id
 	u.password = &storedPassword{id: id, imported: imp}
 	return obj{"user_id": u.id, "email_id": em.EmailID, "user_created": created, "user": u.wire()}, nil
+}
+
+// hashImportJSON is the imported hash of a migrate call, consumer or B2B.
+type hashImportJSON struct {
+	Hash     string            `json:"hash"`
+	HashType string            `json:"hash_type"`
+	MD5      *saltConfigJSON   `json:"md_5_config"`
+	SHA1     *saltConfigJSON   `json:"sha_1_config"`
+	SHA512   *saltConfigJSON   `json:"sha_512_config"`
+	Argon2   *argon2ConfigJSON `json:"argon_2_config"`
+	Scrypt   *scryptConfigJSON `json:"scrypt_config"`
+	PBKDF2   *pbkdf2ConfigJSON `json:"pbkdf_2_config"`
+}
+
+// parseImport validates an imported hash and its configuration; the hash
+// itself is checked against a password only at the first authenticate.
+func (k *passwordKit) parseImport(in hashImportJSON) (*passwords.Imported, error) {
+	if !validHashType(in.HashType) {
+		return nil, badRequest("hash_type must be one of bcrypt, md_5, argon_2i, argon_2id, sha_1, sha_512, scrypt, phpass, pbkdf_2.")
+	}
+	imp, err := passwords.ParseImport(passwords.Import{
+		HashType: passwords.HashType(in.HashType), Hash: in.Hash,
+		MD5Config: in.MD5.conf(), SHA1Config: in.SHA1.conf(), SHA512Config: in.SHA512.conf(),
+		Argon2Config: in.Argon2.conf(), ScryptConfig: in.Scrypt.conf(), PBKDF2Config: in.PBKDF2.conf(),
+	}, k.limits)
+	if err != nil {
+		var ce *passwords.ConfigError
+		if errors.As(err, &ce) {
+			return nil, badRequest("%s %s.", ce.Field, ce.Reason)
+		}
+		return nil, err
+	}
+	return imp, nil
 }
 
 func validHashType(t string) bool {

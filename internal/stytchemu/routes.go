@@ -56,6 +56,12 @@ func (e *Emulator) stytchRoutes() []route {
 		{"GET /v1/b2b/recovery_codes/{organization_id}/{member_id}", authRequired, e.b2bRecoveryCodesGet},
 		{"POST /v1/b2b/recovery_codes/rotate", authRequired, e.b2bRecoveryCodesRotate},
 		{"POST /v1/b2b/recovery_codes/recover", authRequired, e.b2bRecoveryCodesRecover},
+		// B2B passwords
+		{"POST /v1/b2b/passwords/authenticate", authRequired, e.b2bPasswordAuthenticate},
+		{"POST /v1/b2b/passwords/strength_check", authRequired, e.b2bPasswordStrengthCheck},
+		{"POST /v1/b2b/passwords/migrate", authRequired, e.b2bPasswordMigrate},
+		{"POST /v1/b2b/passwords/email/reset/start", authRequired, e.b2bPasswordResetStart},
+		{"POST /v1/b2b/passwords/email/reset", authRequired, e.b2bPasswordResetByEmail},
 		// B2B sessions
 		{"GET /v1/b2b/sessions", authRequired, e.sessionsGet},
 		{"POST /v1/b2b/sessions/authenticate", authRequired, e.sessionsAuthenticate},

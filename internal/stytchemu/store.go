@@ -161,6 +161,7 @@ type member struct {
 	explicitRoles []string
 	emailID       string
 	phoneID       string
+	pw            *storedPassword // the password behind MemberPasswordID; nil for a seeded record
 }
 
 type emailFactor struct {
@@ -297,6 +298,7 @@ type store struct {
 	sessions       map[string]*memberSession
 	sessionByToken map[string]string
 	ists           map[string]*intermediateSession
+	memberResets   map[string]*memberReset // password reset token -> reset
 	magicLinks     map[string]*magicLink
 	emailOTPs      []*otpCode
 	smsOTPs        map[string]*otpCode // by member ID: a new send replaces the old code
@@ -313,6 +315,7 @@ func newStore() *store {
 		sessions:       map[string]*memberSession{},
 		sessionByToken: map[string]string{},
 		ists:           map[string]*intermediateSession{},
+		memberResets:   map[string]*memberReset{},
 		magicLinks:     map[string]*magicLink{},
 		smsOTPs:        map[string]*otpCode{},
 		m2m:            map[string]*m2mClient{},

@@ -597,6 +597,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/passwords/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Authenticate checks a member's email address and password and returns a
+         *     session, or an intermediate session token when more factors are due.
+         *     With a session in the request the factor is added to it (step-up); with
+         *     an intermediate session token the factors it holds count too.
+         * @description Access: public - the password is the proof. Wrong passwords are budgeted
+         *     per IP and per member and reserved before the call, so the N+1th wrong
+         *     password for one member or from one IP is refused without asking Stytch.
+         */
+        post: operations["B2B_PasswordsService_Authenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/email/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * EmailReset sets a new password with the token from a reset email (single
+         *     use; the password must pass the strength policy) and logs the member in:
+         *     a session, or an intermediate session token when more factors are due.
+         *     The member's other sessions end.
+         * @description Access: public - the single-use token (and the PKCE code_verifier when
+         *     the reset was started with a code_challenge) is the proof.
+         */
+        post: operations["B2B_PasswordsService_EmailReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/email/reset/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * EmailResetStart emails a password-reset link to a member. A member
+         *     without a password gets one this way (the link proves the address).
+         * @description Access: public - a forgotten password; the send budgets (per IP, caller
+         *     and member) stop reset-email bombing.
+         */
+        post: operations["B2B_PasswordsService_EmailResetStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/strength_check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * StrengthCheck scores a password against the project's strength policy
+         *     (zxcvbn or LUDS) and the breached-password list, changing nothing.
+         * @description Access: public - a sign-up or reset form checks a password first;
+         *     bounded per IP.
+         */
+        post: operations["B2B_PasswordsService_StrengthCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/rbac/policy": {
         parameters: {
             query?: never;
@@ -1560,7 +1653,7 @@ export interface paths {
          *     wrong password for one email or from one IP is refused without asking
          *     Stytch (credential stuffing, guessing).
          */
-        post: operations["PasswordsService_Authenticate"];
+        post: operations["Consumer_PasswordsService_Authenticate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1582,7 +1675,7 @@ export interface paths {
          * @description Access: public - the single-use token (and the PKCE code_verifier when
          *     the reset was started with a code_challenge) is the proof.
          */
-        post: operations["PasswordsService_EmailReset"];
+        post: operations["Consumer_PasswordsService_EmailReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1603,7 +1696,7 @@ export interface paths {
          * @description Access: public - a forgotten password; the send budgets (per IP, caller
          *     and email address) stop reset-email bombing.
          */
-        post: operations["PasswordsService_EmailResetStart"];
+        post: operations["Consumer_PasswordsService_EmailResetStart"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1694,7 +1787,7 @@ export interface paths {
          * @description Access: public - a sign-up form checks a password before Create; bounded
          *     per IP.
          */
-        post: operations["PasswordsService_StrengthCheck"];
+        post: operations["Consumer_PasswordsService_StrengthCheck"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2677,6 +2770,195 @@ export interface components {
             member_id?: string;
             organization?: components["schemas"]["v1Organization"];
         };
+        /**
+         * @description PasswordsServiceAuthenticateRequest is the input of
+         *     PasswordsService.Authenticate.
+         */
+        authsvcB2bV1PasswordsServiceAuthenticateRequest: {
+            /** @description The member's email address. */
+            email_address: string;
+            /** @description An intermediate session token whose factors count towards this login. */
+            intermediate_session_token?: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+            /** @description The password. */
+            password: string;
+            /** @description Custom claims for the session (ignored when MFA is still required). */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: 60.
+             */
+            session_duration_minutes?: number;
+            /** @description The existing session JWT. */
+            session_jwt?: string;
+            /** @description The existing session token. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceAuthenticateResponse is the output of
+         *     PasswordsService.Authenticate.
+         */
+        authsvcB2bV1PasswordsServiceAuthenticateResponse: {
+            /**
+             * @description Token to finish authentication with (10 minutes), when not
+             *     member_authenticated.
+             */
+            intermediate_session_token?: string;
+            member?: components["schemas"]["v1Member"];
+            /**
+             * @description Whether a full session was created. False: finish the factors named in
+             *     mfa_required / primary_required with intermediate_session_token.
+             */
+            member_authenticated?: boolean;
+            /** @description The authenticated member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            mfa_required?: components["schemas"]["v1MfaRequired"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization. */
+            organization_id?: string;
+            primary_required?: components["schemas"]["v1PrimaryRequired"];
+            /** @description The session JWT, when member_authenticated. */
+            session_jwt?: string;
+            /** @description The session token, when member_authenticated. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetRequest is the input of
+         *     PasswordsService.EmailReset.
+         */
+        authsvcB2bV1PasswordsServiceEmailResetRequest: {
+            /** @description The PKCE verifier, when the reset was started with a code_challenge. */
+            code_verifier?: string;
+            /** @description An intermediate session token whose factors count towards this login. */
+            intermediate_session_token?: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /** @description The new password. */
+            password: string;
+            /** @description The token from the reset link. */
+            password_reset_token: string;
+            /** @description Custom claims for the session (ignored when MFA is still required). */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: 60.
+             */
+            session_duration_minutes?: number;
+            /** @description The existing session JWT. */
+            session_jwt?: string;
+            /** @description The existing session token. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetResponse is the output of
+         *     PasswordsService.EmailReset.
+         */
+        authsvcB2bV1PasswordsServiceEmailResetResponse: {
+            /**
+             * @description Token to finish authentication with (10 minutes), when not
+             *     member_authenticated.
+             */
+            intermediate_session_token?: string;
+            member?: components["schemas"]["v1Member"];
+            /**
+             * @description Whether a full session was created. False: finish the factors named in
+             *     mfa_required / primary_required with intermediate_session_token.
+             */
+            member_authenticated?: boolean;
+            /** @description The ID of the member's email address. */
+            member_email_id?: string;
+            /** @description The member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            mfa_required?: components["schemas"]["v1MfaRequired"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization. */
+            organization_id?: string;
+            primary_required?: components["schemas"]["v1PrimaryRequired"];
+            /** @description The session JWT, when member_authenticated. */
+            session_jwt?: string;
+            /** @description The session token, when member_authenticated. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartRequest is the input of
+         *     PasswordsService.EmailResetStart.
+         */
+        authsvcB2bV1PasswordsServiceEmailResetStartRequest: {
+            /**
+             * @description PKCE code challenge (base64url SHA-256 of the verifier) binding the link
+             *     to the browser that asked for it.
+             */
+            code_challenge?: string;
+            /** @description The member's email address. */
+            email_address: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /**
+             * @description Where the email's login link leads, for a member who remembers the
+             *     password after all; must be on the allowlist. Empty: the configured
+             *     default.
+             */
+            login_redirect_url?: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+            /**
+             * Format: int32
+             * @description Reset link lifetime in minutes, 5 to 10080. Unset: 30.
+             */
+            reset_password_expiration_minutes?: number;
+            /**
+             * @description Where the reset link leads; must be on the allowlist. Empty: the
+             *     configured default.
+             */
+            reset_password_redirect_url?: string;
+            /** @description Custom email template; empty: the project default. */
+            reset_password_template_id?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartResponse is the output of
+         *     PasswordsService.EmailResetStart.
+         */
+        authsvcB2bV1PasswordsServiceEmailResetStartResponse: {
+            /** @description The ID of the member's email address. */
+            member_email_id?: string;
+            /** @description The member emailed. */
+            member_id?: string;
+        };
+        /**
+         * @description PasswordsServiceStrengthCheckRequest is the input of
+         *     PasswordsService.StrengthCheck.
+         */
+        authsvcB2bV1PasswordsServiceStrengthCheckRequest: {
+            /**
+             * @description The member's email address, if known: passwords built from it score
+             *     lower.
+             */
+            email_address?: string;
+            /** @description The password to check. */
+            password: string;
+        };
+        /**
+         * @description PasswordsServiceStrengthCheckResponse is the output of
+         *     PasswordsService.StrengthCheck.
+         */
+        authsvcB2bV1PasswordsServiceStrengthCheckResponse: {
+            /** @description Whether new passwords on the breached list are refused. */
+            breach_detection_on_create?: boolean;
+            /** @description Whether the password is on the breached-password list. */
+            breached_password?: boolean;
+            luds_feedback?: components["schemas"]["v1PasswordLudsFeedback"];
+            /**
+             * Format: int32
+             * @description zxcvbn score, 0 to 4 (3 or more passes).
+             */
+            score?: number;
+            strength_policy?: components["schemas"]["v1PasswordStrengthPolicy"];
+            /** @description Whether the password passes the policy (and is not breached). */
+            valid_password?: boolean;
+            zxcvbn_feedback?: components["schemas"]["v1PasswordZxcvbnFeedback"];
+        };
         /** @description PhoneNumberFactor identifies the phone number used by a factor. */
         authsvcB2bV1PhoneNumberFactor: {
             /** @description The phone number's ID. */
@@ -3204,6 +3486,162 @@ export interface components {
             phone_id?: string;
             /** @description The user texted. */
             user_id?: string;
+        };
+        /**
+         * @description PasswordsServiceAuthenticateRequest is the input of
+         *     PasswordsService.Authenticate.
+         */
+        authsvcConsumerV1PasswordsServiceAuthenticateRequest: {
+            /** @description The user's email address. */
+            email: string;
+            /** @description The password. */
+            password: string;
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
+             *     (only the user is returned), unless a session is given to extend.
+             */
+            session_duration_minutes?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceAuthenticateResponse is the output of
+         *     PasswordsService.Authenticate.
+         */
+        authsvcConsumerV1PasswordsServiceAuthenticateResponse: {
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started or extended. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started or extended. */
+            session_token?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The authenticated user. */
+            user_id?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetRequest is the input of
+         *     PasswordsService.EmailReset.
+         */
+        authsvcConsumerV1PasswordsServiceEmailResetRequest: {
+            /**
+             * @description The PKCE code verifier, when the reset was started with a
+             *     code_challenge.
+             */
+            code_verifier?: string;
+            /** @description The new password. */
+            password: string;
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
+             *     (only the user is returned), unless a session is given to extend.
+             */
+            session_duration_minutes?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+            /** @description The token from the reset link. */
+            token: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetResponse is the output of
+         *     PasswordsService.EmailReset.
+         */
+        authsvcConsumerV1PasswordsServiceEmailResetResponse: {
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started or extended. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started or extended. */
+            session_token?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The user. */
+            user_id?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartRequest is the input of
+         *     PasswordsService.EmailResetStart.
+         */
+        authsvcConsumerV1PasswordsServiceEmailResetStartRequest: {
+            /**
+             * @description PKCE code challenge (base64url SHA-256 of the verifier) binding the link
+             *     to the browser that asked for it.
+             */
+            code_challenge?: string;
+            /** @description The user's email address. */
+            email: string;
+            locale?: components["schemas"]["authsvcConsumerV1Locale"];
+            /**
+             * @description Where the email's login link leads, for a user who remembers their password
+             *     after all; must be on the allowlist. Empty: the configured default.
+             */
+            login_redirect_url?: string;
+            /**
+             * Format: int32
+             * @description Reset link lifetime in minutes, 5 to 10080. Unset: 30.
+             */
+            reset_password_expiration_minutes?: number;
+            /**
+             * @description Where the reset link leads; must be on the allowlist. Empty: the configured
+             *     default.
+             */
+            reset_password_redirect_url?: string;
+            /** @description Custom email template; empty: the project default. */
+            reset_password_template_id?: string;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartResponse is the output of
+         *     PasswordsService.EmailResetStart.
+         */
+        authsvcConsumerV1PasswordsServiceEmailResetStartResponse: {
+            /** @description The ID of the email address. */
+            email_id?: string;
+            /** @description The user emailed. */
+            user_id?: string;
+        };
+        /**
+         * @description PasswordsServiceStrengthCheckRequest is the input of
+         *     PasswordsService.StrengthCheck.
+         */
+        authsvcConsumerV1PasswordsServiceStrengthCheckRequest: {
+            /**
+             * @description The user's email address, if known: the policy then also refuses
+             *     passwords built from it, and the breached-password check applies.
+             */
+            email?: string;
+            /** @description The password to check. */
+            password: string;
+        };
+        /**
+         * @description PasswordsServiceStrengthCheckResponse is the output of
+         *     PasswordsService.StrengthCheck.
+         */
+        authsvcConsumerV1PasswordsServiceStrengthCheckResponse: {
+            /** @description Whether Create refuses breached passwords. */
+            breach_detection_on_create?: boolean;
+            /** @description Whether the password is on the breached-password list. */
+            breached_password?: boolean;
+            feedback?: components["schemas"]["v1PasswordFeedback"];
+            /**
+             * Format: int32
+             * @description zxcvbn score, 0 to 4 (3 or more passes).
+             */
+            score?: number;
+            strength_policy?: components["schemas"]["v1StrengthPolicy"];
+            /** @description Whether the password passes the policy (and is not breached). */
+            valid_password?: boolean;
         };
         /** @description PhoneNumberFactor identifies the phone number used by a factor. */
         authsvcConsumerV1PhoneNumberFactor: {
@@ -5675,44 +6113,26 @@ export interface components {
             /** @description zxcvbn: a warning for the end user, if any. */
             warning?: string;
         };
-        /**
-         * @description PasswordsServiceAuthenticateRequest is the input of
-         *     PasswordsService.Authenticate.
-         */
-        v1PasswordsServiceAuthenticateRequest: {
-            /** @description The user's email address. */
-            email: string;
-            /** @description The password. */
-            password: string;
-            /**
-             * @description Custom claims for the session (at most 4 KB; reserved claim names are
-             *     ignored).
-             */
-            session_custom_claims?: Record<string, never>;
+        /** @description PasswordLudsFeedback says which LUDS requirements a password meets. */
+        v1PasswordLudsFeedback: {
+            /** @description Has a digit. */
+            has_digit?: boolean;
+            /** @description Has a lower-case letter. */
+            has_lower_case?: boolean;
+            /** @description Has a symbol (any character outside a-z, A-Z and 0-9). */
+            has_symbol?: boolean;
+            /** @description Has an upper-case letter. */
+            has_upper_case?: boolean;
             /**
              * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
-             *     (only the user is returned), unless a session is given to extend.
+             * @description How many more characters the password needs.
              */
-            session_duration_minutes?: number;
-            /** @description The session JWT. */
-            session_jwt?: string;
-            /** @description The session token. */
-            session_token?: string;
-        };
-        /**
-         * @description PasswordsServiceAuthenticateResponse is the output of
-         *     PasswordsService.Authenticate.
-         */
-        v1PasswordsServiceAuthenticateResponse: {
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started or extended. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started or extended. */
-            session_token?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The authenticated user. */
-            user_id?: string;
+            missing_characters?: number;
+            /**
+             * Format: int32
+             * @description How many character classes are missing.
+             */
+            missing_complexity?: number;
         };
         /** @description PasswordsServiceCreateRequest is the input of PasswordsService.Create. */
         v1PasswordsServiceCreateRequest: {
@@ -5746,91 +6166,6 @@ export interface components {
             session_token?: string;
             user?: components["schemas"]["v1User"];
             /** @description The new user. */
-            user_id?: string;
-        };
-        /**
-         * @description PasswordsServiceEmailResetRequest is the input of
-         *     PasswordsService.EmailReset.
-         */
-        v1PasswordsServiceEmailResetRequest: {
-            /**
-             * @description The PKCE code verifier, when the reset was started with a
-             *     code_challenge.
-             */
-            code_verifier?: string;
-            /** @description The new password. */
-            password: string;
-            /**
-             * @description Custom claims for the session (at most 4 KB; reserved claim names are
-             *     ignored).
-             */
-            session_custom_claims?: Record<string, never>;
-            /**
-             * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
-             *     (only the user is returned), unless a session is given to extend.
-             */
-            session_duration_minutes?: number;
-            /** @description The session JWT. */
-            session_jwt?: string;
-            /** @description The session token. */
-            session_token?: string;
-            /** @description The token from the reset link. */
-            token: string;
-        };
-        /**
-         * @description PasswordsServiceEmailResetResponse is the output of
-         *     PasswordsService.EmailReset.
-         */
-        v1PasswordsServiceEmailResetResponse: {
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started or extended. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started or extended. */
-            session_token?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The user. */
-            user_id?: string;
-        };
-        /**
-         * @description PasswordsServiceEmailResetStartRequest is the input of
-         *     PasswordsService.EmailResetStart.
-         */
-        v1PasswordsServiceEmailResetStartRequest: {
-            /**
-             * @description PKCE code challenge (base64url SHA-256 of the verifier) binding the link
-             *     to the browser that asked for it.
-             */
-            code_challenge?: string;
-            /** @description The user's email address. */
-            email: string;
-            locale?: components["schemas"]["authsvcConsumerV1Locale"];
-            /**
-             * @description Where the email's login link leads, for a user who remembers their password
-             *     after all; must be on the allowlist. Empty: the configured default.
-             */
-            login_redirect_url?: string;
-            /**
-             * Format: int32
-             * @description Reset link lifetime in minutes, 5 to 10080. Unset: 30.
-             */
-            reset_password_expiration_minutes?: number;
-            /**
-             * @description Where the reset link leads; must be on the allowlist. Empty: the configured
-             *     default.
-             */
-            reset_password_redirect_url?: string;
-            /** @description Custom email template; empty: the project default. */
-            reset_password_template_id?: string;
-        };
-        /**
-         * @description PasswordsServiceEmailResetStartResponse is the output of
-         *     PasswordsService.EmailResetStart.
-         */
-        v1PasswordsServiceEmailResetStartResponse: {
-            /** @description The ID of the email address. */
-            email_id?: string;
-            /** @description The user emailed. */
             user_id?: string;
         };
         /**
@@ -5957,36 +6292,21 @@ export interface components {
             user_id?: string;
         };
         /**
-         * @description PasswordsServiceStrengthCheckRequest is the input of
-         *     PasswordsService.StrengthCheck.
+         * @description PasswordStrengthPolicy is the strength policy a project enforces.
+         *
+         *      - PASSWORD_STRENGTH_POLICY_UNSPECIFIED: Not set.
+         *      - PASSWORD_STRENGTH_POLICY_ZXCVBN: zxcvbn's score, 3 or more to pass ("zxcvbn").
+         *      - PASSWORD_STRENGTH_POLICY_LUDS: Lower case, upper case, digits, symbols and a minimum length ("luds").
+         * @default PASSWORD_STRENGTH_POLICY_UNSPECIFIED
+         * @enum {string}
          */
-        v1PasswordsServiceStrengthCheckRequest: {
-            /**
-             * @description The user's email address, if known: the policy then also refuses
-             *     passwords built from it, and the breached-password check applies.
-             */
-            email?: string;
-            /** @description The password to check. */
-            password: string;
-        };
-        /**
-         * @description PasswordsServiceStrengthCheckResponse is the output of
-         *     PasswordsService.StrengthCheck.
-         */
-        v1PasswordsServiceStrengthCheckResponse: {
-            /** @description Whether Create refuses breached passwords. */
-            breach_detection_on_create?: boolean;
-            /** @description Whether the password is on the breached-password list. */
-            breached_password?: boolean;
-            feedback?: components["schemas"]["v1PasswordFeedback"];
-            /**
-             * Format: int32
-             * @description zxcvbn score, 0 to 4 (3 or more passes).
-             */
-            score?: number;
-            strength_policy?: components["schemas"]["v1StrengthPolicy"];
-            /** @description Whether the password passes the policy (and is not breached). */
-            valid_password?: boolean;
+        v1PasswordStrengthPolicy: "PASSWORD_STRENGTH_POLICY_UNSPECIFIED" | "PASSWORD_STRENGTH_POLICY_ZXCVBN" | "PASSWORD_STRENGTH_POLICY_LUDS";
+        /** @description PasswordZxcvbnFeedback is zxcvbn's advice on a password. */
+        v1PasswordZxcvbnFeedback: {
+            /** @description Suggestions for the end user. */
+            suggestions?: string[];
+            /** @description A warning for the end user, if any. */
+            warning?: string;
         };
         /**
          * @description Pbkdf2Algorithm is the HMAC of a PBKDF2 hash.
@@ -8189,6 +8509,154 @@ export interface operations {
             };
         };
     };
+    B2B_PasswordsService_Authenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceAuthenticateRequest is the input of
+         *     PasswordsService.Authenticate.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceAuthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceAuthenticateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_PasswordsService_EmailReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceEmailResetRequest is the input of
+         *     PasswordsService.EmailReset.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_PasswordsService_EmailResetStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceEmailResetStartRequest is the input of
+         *     PasswordsService.EmailResetStart.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetStartRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetStartResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_PasswordsService_StrengthCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceStrengthCheckRequest is the input of
+         *     PasswordsService.StrengthCheck.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceStrengthCheckRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceStrengthCheckResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     RBACService_GetPolicy: {
         parameters: {
             query?: {
@@ -9638,7 +10106,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_Authenticate: {
+    Consumer_PasswordsService_Authenticate: {
         parameters: {
             query?: never;
             header?: never;
@@ -9651,7 +10119,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceAuthenticateRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceAuthenticateRequest"];
             };
         };
         responses: {
@@ -9661,7 +10129,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceAuthenticateResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceAuthenticateResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9675,7 +10143,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_EmailReset: {
+    Consumer_PasswordsService_EmailReset: {
         parameters: {
             query?: never;
             header?: never;
@@ -9688,7 +10156,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceEmailResetRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceEmailResetRequest"];
             };
         };
         responses: {
@@ -9698,7 +10166,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceEmailResetResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceEmailResetResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9712,7 +10180,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_EmailResetStart: {
+    Consumer_PasswordsService_EmailResetStart: {
         parameters: {
             query?: never;
             header?: never;
@@ -9725,7 +10193,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceEmailResetStartRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceEmailResetStartRequest"];
             };
         };
         responses: {
@@ -9735,7 +10203,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceEmailResetStartResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceEmailResetStartResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9857,7 +10325,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_StrengthCheck: {
+    Consumer_PasswordsService_StrengthCheck: {
         parameters: {
             query?: never;
             header?: never;
@@ -9870,7 +10338,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceStrengthCheckRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceStrengthCheckRequest"];
             };
         };
         responses: {
@@ -9880,7 +10348,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceStrengthCheckResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceStrengthCheckResponse"];
                 };
             };
             /** @description An unexpected error response. */
