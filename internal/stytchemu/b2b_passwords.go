@@ -1,12 +1,9 @@
 package stytchemu
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/authsvc/authsvc/internal/passwords"
 )
 
 // B2B passwords (POST /v1/b2b/passwords/...). The hashing, the migrated-hash
@@ -54,25 +51,8 @@ func (e *Emulator) memberWithPassword(orgRef, email, password string) (*organiza
 	if m == nil || m.MemberPasswordID == "" {
 		return nil, nil, wrongCredentials()
 	}
-	ok, rehash, err := e.pw.verify(m.pw, password)
-	if err != nil && !errors.Is(err, passwords.ErrMalformedHash) {
+	if err := e.pw.login(m.pw, password); err != nil {
 		return nil, nil, err
-	}
-	if !ok {
-		return nil, nil, wrongCredentials()
-	}
-	if rehash != "" {
-		m.pw.hash, m.pw.imported = rehash, nil
-	}
-	if !m.pw.requiresReset {
-		c, err := e.pw.checker()
-		if err != nil {
-			return nil, nil, err
-		}
-		m.pw.requiresReset = c.Policy().BreachDetection && c.Breached(password)
-	}
-	if m.pw.requiresReset {
-		return nil, nil, newErr(http.StatusBadRequest, errResetPassword, "This password must be reset before it can be used.")
 	}
 	return org, m, nil
 }

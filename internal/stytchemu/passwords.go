@@ -117,6 +117,35 @@ func (k *passwordKit) verify(sp *storedPassword, password string) (ok bool, reha
 	return true, rehash, nil
 }
 
+// login checks password at a login (consumer or B2B): wrongCredentials for
+// no stored password or a wrong one; on a match, a due rehash replaces the
+// stored hash, and the breach list is checked again, as Stytch does at login:
+// a password on it (an imported one, typically) must be reset before it can
+// be used (reset_password).
+func (k *passwordKit) login(sp *storedPassword, password string) error {
+	ok, rehash, err := k.verify(sp, password)
+	if err != nil && !errors.Is(err, passwords.ErrMalformedHash) {
+		return err
+	}
+	if !ok {
+		return wrongCredentials()
+	}
+	if rehash != "" {
+		sp.hash, sp.imported = rehash, nil
+	}
+	if !sp.requiresReset {
+		c, err := k.checker()
+		if err != nil {
+			return err
+		}
+		sp.requiresReset = c.Policy().BreachDetection && c.Breached(password)
+	}
+	if sp.requiresReset {
+		return newErr(http.StatusBadRequest, errResetPassword, "This password must be reset before it can be used.")
+	}
+	return nil
+}
+
 // checkNew applies the strength policy to a password about to be stored:
 // breached_password for one on the list, weak_password for one below the
 // policy. The messages never repeat the password.
@@ -273,27 +302,8 @@ func (e *Emulator) userWithPassword(email, password string) (*user, *userEmail, 
 	if u == nil {
 		return nil, nil, emailNotFound()
 	}
-	ok, rehash, err := e.pw.verify(u.password, password)
-	if err != nil && !errors.Is(err, passwords.ErrMalformedHash) {
+	if err := e.pw.login(u.password, password); err != nil {
 		return nil, nil, err
-	}
-	if !ok {
-		return nil, nil, wrongCredentials()
-	}
-	if rehash != "" {
-		u.password.hash, u.password.imported = rehash, nil
-	}
-	if !u.password.requiresReset {
-		c, err := e.pw.checker()
-		if err != nil {
-			return nil, nil, err
-		}
-		// Stytch checks the breach list again at login: an imported password
-		// that is on it must be reset before it can be used.
-		u.password.requiresReset = c.Policy().BreachDetection && c.Breached(password)
-	}
-	if u.password.requiresReset {
-		return nil, nil, newErr(http.StatusBadRequest, errResetPassword, "This password must be reset before it can be used.")
 	}
 	return u, em, nil
 }
