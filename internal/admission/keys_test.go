@@ -138,6 +138,8 @@ func TestLookupsComeAfterPerIPLimits(t *testing.T) {
 		"OTPsService/EmailAuthenticate check_failures_target",
 		"OTPsService/SmsAuthenticate check_failures_target",
 		"OTPsService/SmsSend send_phone",
+		"PasswordsService/Authenticate check_failures_target",
+		"PasswordsService/EmailResetStart send_email",
 		"RecoveryCodesService/Recover check_failures_recovery",
 		"TOTPsService/Authenticate check_failures_target",
 	}, lookups, "the budgets keyed on organizations or members")

@@ -139,6 +139,11 @@ func (w *world) requests() map[string]func(t *testing.T) (proto.Message, string)
 		b2bv1.OTPsService_EmailLoginOrSignup_FullMethodName: func(*testing.T) (proto.Message, string) {
 			return &b2bv1.OTPsServiceEmailLoginOrSignupRequest{OrganizationId: w.org.ID, EmailAddress: newEmail("otp")}, ""
 		},
+		b2bv1.PasswordsService_EmailResetStart_FullMethodName: func(t *testing.T) (proto.Message, string) {
+			m, err := w.env.Emu.CreateMember(w.org.ID, stytchemu.MemberParams{Email: newEmail("pwr")})
+			require.NoError(t, err)
+			return &b2bv1.PasswordsServiceEmailResetStartRequest{OrganizationId: w.org.ID, EmailAddress: m.Email}, ""
+		},
 		b2bv1.OTPsService_EmailDiscoverySend_FullMethodName: func(*testing.T) (proto.Message, string) {
 			return &b2bv1.OTPsServiceEmailDiscoverySendRequest{EmailAddress: newEmail("otpd")}, ""
 		},
