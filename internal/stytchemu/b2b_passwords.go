@@ -2,7 +2,6 @@ package stytchemu
 
 import (
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -183,32 +182,15 @@ func (e *Emulator) b2bPasswordResetStart(rq *request) (any, error) {
 	if in.EmailAddress == "" {
 		return nil, badRequest("email_address is required.")
 	}
-	ttl, aerr := expiryMinutes("reset_password_expiration_minutes", in.ExpirationMinutes, defaultResetMins, minResetMins, maxResetMins)
+	ttl, ru, aerr := e.resetStart(in.ExpirationMinutes, in.Locale, in.RedirectURL)
 	if aerr != nil {
 		return nil, aerr
-	}
-	switch in.Locale {
-	case "", "en", "es", "pt-br", "fr":
-	default:
-		return nil, badRequest("locale must be one of en, es, pt-br, fr.")
-	}
-	redirect := in.RedirectURL
-	if redirect == "" {
-		redirect = e.redirectURL
-	}
-	ru, err := url.Parse(redirect)
-	if err != nil || ru.Scheme == "" || ru.Host == "" {
-		return nil, badRequest("The redirect URL is not a valid absolute URL.")
 	}
 	m := e.st.memberByEmail(org.OrganizationID, in.EmailAddress)
 	if m == nil {
 		return nil, memberNotFound()
 	}
-	tok := randToken(32)
-	q := ru.Query()
-	q.Set("stytch_token_type", "multi_tenant_passwords")
-	q.Set("token", tok)
-	ru.RawQuery = q.Encode()
+	tok := withToken(ru, "multi_tenant_passwords")
 	e.st.memberResets[tok] = &memberReset{orgID: org.OrganizationID, memberID: m.MemberID, expiresAt: rq.now.Add(ttl), pkce: in.CodeChallenge}
 	e.send(Message{
 		Kind: KindEmail, Method: MethodMagicLink, Template: TemplateResetPassword, To: m.EmailAddress,

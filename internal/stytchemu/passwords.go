@@ -117,6 +117,38 @@ func (k *passwordKit) verify(sp *storedPassword, password string) (ok bool, reha
 	return true, rehash, nil
 }
 
+// resetStart checks what a password reset start (consumer or B2B) asks of its email: the expiry,
+// the locale and the redirect URL (the project's default when empty), which it returns parsed.
+func (e *Emulator) resetStart(expirationMinutes *int, locale, redirect string) (time.Duration, *url.URL, *apiError) {
+	ttl, aerr := expiryMinutes("reset_password_expiration_minutes", expirationMinutes, defaultResetMins, minResetMins, maxResetMins)
+	if aerr != nil {
+		return 0, nil, aerr
+	}
+	switch locale {
+	case "", "en", "es", "pt-br", "fr":
+	default:
+		return 0, nil, badRequest("locale must be one of en, es, pt-br, fr.")
+	}
+	if redirect == "" {
+		redirect = e.redirectURL
+	}
+	ru, err := url.Parse(redirect)
+	if err != nil || ru.Scheme == "" || ru.Host == "" {
+		return 0, nil, badRequest("The redirect URL is not a valid absolute URL.")
+	}
+	return ttl, ru, nil
+}
+
+// withToken adds a new token of tokenType to the emailed link ru, and returns the token.
+func withToken(ru *url.URL, tokenType string) string {
+	tok := randToken(32)
+	q := ru.Query()
+	q.Set("stytch_token_type", tokenType)
+	q.Set("token", tok)
+	ru.RawQuery = q.Encode()
+	return tok
+}
+
 // login checks password at a login (consumer or B2B): wrongCredentials for
 // no stored password or a wrong one; on a match, a due rehash replaces the
 // stored hash, and the breach list is checked again, as Stytch does at login:
@@ -557,32 +589,15 @@ func (e *Emulator) passwordResetStart(rq *request) (any, error) {
 	if aerr := checkEmail(in.Email); aerr != nil {
 		return nil, aerr
 	}
-	ttl, aerr := expiryMinutes("reset_password_expiration_minutes", in.ExpirationMinutes, defaultResetMins, minResetMins, maxResetMins)
+	ttl, ru, aerr := e.resetStart(in.ExpirationMinutes, in.Locale, in.RedirectURL)
 	if aerr != nil {
 		return nil, aerr
-	}
-	switch in.Locale {
-	case "", "en", "es", "pt-br", "fr":
-	default:
-		return nil, badRequest("locale must be one of en, es, pt-br, fr.")
-	}
-	redirect := in.RedirectURL
-	if redirect == "" {
-		redirect = e.redirectURL
-	}
-	ru, err := url.Parse(redirect)
-	if err != nil || ru.Scheme == "" || ru.Host == "" {
-		return nil, badRequest("The redirect URL is not a valid absolute URL.")
 	}
 	u, em := e.cs.userByEmail(in.Email)
 	if u == nil {
 		return nil, emailNotFound()
 	}
-	tok := randToken(32)
-	q := ru.Query()
-	q.Set("stytch_token_type", "reset_password")
-	q.Set("token", tok)
-	ru.RawQuery = q.Encode()
+	tok := withToken(ru, "reset_password")
 	e.cs.resets[tok] = &passwordReset{userID: u.id, emailID: em.EmailID, expiresAt: rq.now.Add(ttl), pkce: in.CodeChallenge}
 	e.send(Message{
 		Kind: KindEmail, Method: MethodMagicLink, Template: TemplateResetPassword, To: em.Email, UserID: u.id,
