@@ -28,7 +28,7 @@ func Defaults() Document {
 			"update.info.delete.mfa-phone", "update.settings.is-breakglass", "update.settings.mfa_enrolled",
 			"update.settings.roles", "search", "delete",
 		}},
-		{ResourceID: ResourceSSO, Description: "The organization's SSO connections.", Actions: []string{"create", "update", "delete"}},
+		{ResourceID: ResourceSSO, Description: "The organization's SSO connections.", Actions: []string{"create", "get", "update", "delete"}},
 		{ResourceID: ResourceSCIM, Description: "The organization's SCIM connection.", Actions: []string{"create", "update", "delete", "get", "rotate"}},
 		{ResourceID: ResourceSelf, Description: "The acting member's own account.", Actions: []string{
 			"update.info.name", "update.info.untrusted_metadata", "update.info.mfa-phone", "update.info.delete.mfa-phone",

@@ -133,6 +133,8 @@ type Emulator struct {
 	pw *passwordKit
 
 	webhooks webhookHub // endpoints and deliveries (webhooks.go)
+
+	idp standInIdP // the stand-in SAML/OIDC identity provider (sso_flow.go); its own lock
 }
 
 // New builds an emulator. Errors come from key generation and from invalid

@@ -28,6 +28,15 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.HandleFunc("POST /emulator/keys/rotate", e.handleRotateKeys)
 	mux.HandleFunc("POST /emulator/keys/retire", e.handleRetireKeys)
 	mux.HandleFunc("GET /emulator/oauth/{provider}/consent", e.handleOAuthConsent)
+	mux.HandleFunc("POST "+SSOCallbackPath, e.handleSSOCallback)
+	mux.HandleFunc("GET "+SSOCallbackPath, e.handleSSOCallback)
+	mux.HandleFunc("GET "+IdPSAMLMetadataPath, e.handleIdPMetadata)
+	mux.HandleFunc(IdPSAMLSSOPath, e.handleIdPSSO)
+	mux.HandleFunc(IdPOIDCIssuerPath+"/authorize", e.handleIdPAuthorize)
+	mux.HandleFunc("POST "+IdPOIDCIssuerPath+"/token", e.handleIdPToken)
+	mux.HandleFunc("GET "+IdPOIDCIssuerPath+"/jwks", e.handleIdPJWKS)
+	mux.HandleFunc("GET "+IdPOIDCIssuerPath+"/userinfo", e.handleIdPUserinfo)
+	mux.HandleFunc("GET "+IdPOIDCIssuerPath+"/.well-known/openid-configuration", e.handleIdPDiscovery)
 	mux.HandleFunc("GET /emulator/webhooks", e.handleListWebhooks)
 	mux.HandleFunc("POST /emulator/webhooks", e.handleAddWebhook)
 	mux.HandleFunc("DELETE /emulator/webhooks", e.handleClearWebhooks)
@@ -94,6 +103,20 @@ func (e *Emulator) stytchRoutes() []route {
 		{"GET /v1/b2b/rbac/policy", authRequired, e.rbacPolicy},
 		{"GET /v1/b2b/rbac/organizations/{organization_id}", authRequired, e.rbacOrgPolicyGet},
 		{"PUT /v1/b2b/rbac/organizations/{organization_id}", authRequired, e.rbacOrgPolicySet},
+		// B2B SSO (sso.go, sso_flow.go)
+		{"GET /v1/b2b/sso/{organization_id}", authRequired, e.ssoGetConnections},
+		{"DELETE /v1/b2b/sso/{organization_id}/connections/{connection_id}", authRequired, e.ssoDeleteConnection},
+		{"POST /v1/b2b/sso/saml/{organization_id}", authRequired, e.ssoSAMLCreate},
+		{"PUT /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}", authRequired, e.ssoSAMLUpdate},
+		{"PUT /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/url", authRequired, e.ssoSAMLUpdateByURL},
+		{"DELETE /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/verification_certificates/{certificate_id}", authRequired, e.ssoDeleteVerificationCert},
+		{"DELETE /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/encryption_private_keys/{private_key_id}", authRequired, e.ssoDeleteEncryptionKey},
+		{"POST /v1/b2b/sso/oidc/{organization_id}", authRequired, e.ssoOIDCCreate},
+		{"PUT /v1/b2b/sso/oidc/{organization_id}/connections/{connection_id}", authRequired, e.ssoOIDCUpdate},
+		{"POST /v1/b2b/sso/external/{organization_id}", authRequired, e.ssoExternalCreate},
+		{"PUT /v1/b2b/sso/external/{organization_id}/connections/{connection_id}", authRequired, e.ssoExternalUpdate},
+		{"POST /v1/b2b/sso/authenticate", authRequired, e.ssoAuthenticate},
+		{SSOStartTemplate, authNone, e.ssoStart},
 		// M2M
 		{"POST /v1/m2m/clients", authRequired, e.m2mCreate},
 		{"POST /v1/m2m/clients/search", authRequired, e.m2mSearch},

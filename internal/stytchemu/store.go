@@ -159,6 +159,7 @@ type member struct {
 	LockExpiresAt          string         `json:"lock_expires_at"`
 
 	explicitRoles []string
+	ssoRegs       []ssoRegistration // sso_flow.go
 	emailID       string
 	phoneID       string
 	pw            *storedPassword // the password behind MemberPasswordID; nil for a seeded record
@@ -190,6 +191,8 @@ type factor struct {
 	RecoveryCodeFactor     *recoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
 	CryptoWalletFactor     *cryptoWalletFactor     `json:"crypto_wallet_factor,omitempty"`
 	WebAuthnFactor         *webauthnFactor         `json:"webauthn_factor,omitempty"`
+	SAMLSSOFactor          *ssoFactor              `json:"saml_sso_factor,omitempty"`
+	OIDCSSOFactor          *ssoFactor              `json:"oidc_sso_factor,omitempty"`
 }
 
 // webauthnFactor is the factor of a passkey or security key (consumer_webauthn.go).
@@ -306,6 +309,10 @@ type store struct {
 	m2mOrder       []string
 	passwords      map[string]string      // member_password_id -> member_id
 	totps          map[string]*memberTOTP // by member ID (b2b_totps.go)
+	sso            map[string]*ssoConn    // by connection ID (sso.go)
+	ssoOrder       []string
+	ssoTokens      map[string]*ssoToken // sso_token -> pending login (sso_flow.go)
+	ssoStates      map[string]*ssoState // relay state / OIDC state -> started sign-in
 }
 
 func newStore() *store {
@@ -321,6 +328,9 @@ func newStore() *store {
 		m2m:            map[string]*m2mClient{},
 		passwords:      map[string]string{},
 		totps:          map[string]*memberTOTP{},
+		sso:            map[string]*ssoConn{},
+		ssoTokens:      map[string]*ssoToken{},
+		ssoStates:      map[string]*ssoState{},
 	}
 }
 
@@ -440,6 +450,26 @@ func (s *store) render(m *member) *member {
 			}
 		}
 	}
+	regs := make([]any, 0, len(m.ssoRegs))
+	for _, reg := range m.ssoRegs {
+		regs = append(regs, obj{
+			"connection_id": reg.connectionID, "external_id": reg.externalID,
+			"registration_id": reg.registrationID, "sso_attributes": nonNilMap(reg.attributes),
+		})
+		c := s.sso[reg.connectionID]
+		if c == nil {
+			continue
+		}
+		for _, r := range c.connRoles {
+			add(r.RoleID, roleSource{Type: "sso_connection", Details: map[string]any{"connection_id": c.ConnectionID}})
+		}
+		for _, g := range c.groupRoles {
+			if slices.Contains(reg.groups, g.Group) {
+				add(g.RoleID, roleSource{Type: "sso_connection_group", Details: map[string]any{"connection_id": c.ConnectionID, "group": g.Group}})
+			}
+		}
+	}
+	m.SSORegistrations = regs
 	m.Roles = roles
 	m.IsAdmin = slices.ContainsFunc(roles, func(r memberRole) bool { return r.RoleID == RoleAdmin })
 	if m.SSORegistrations == nil {
