@@ -900,6 +900,296 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/sso/{organization_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetConnections lists the organization's SAML, OIDC and external
+         *     connections.
+         * @description Access: a member whose role grants stytch.sso get, or service read:sso.
+         */
+        get: operations["SSOService_GetConnections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/{organization_id}/connections/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteConnection deletes a connection of any kind. Members keep their
+         *     accounts; their sign-ins through it stop working.
+         * @description Access: a member whose role grants stytch.sso delete, or service
+         *     write:sso.
+         */
+        delete: operations["SSOService_DeleteConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Authenticate redeems the token of an SSO sign-in (single use, ten
+         *     minutes; with the PKCE verifier when the start URL had a challenge). It
+         *     returns a session or - when the organization requires MFA -
+         *     member_authenticated=false with an intermediate session token.
+         * @description Access: public - the single-use token is the proof; rate limited against
+         *     guessing.
+         */
+        post: operations["SSOService_Authenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/external/{organization_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateExternalConnection lets the organization's members sign in
+         *     through another organization's SAML or OIDC connection.
+         * @description Access: a member whose role grants stytch.sso create, or service
+         *     write:sso.
+         */
+        post: operations["SSOService_CreateExternalConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/external/{organization_id}/connections/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * UpdateExternalConnection changes the fields that are set.
+         * @description Access: a member whose role grants stytch.sso update, or service
+         *     write:sso.
+         */
+        put: operations["SSOService_UpdateExternalConnection"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/oidc/{organization_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateOIDCConnection creates an OIDC connection, pending until its
+         *     client and endpoints are set (UpdateOIDCConnection). Give the IdP its
+         *     redirect_url.
+         * @description Access: a member whose role grants stytch.sso create, or service
+         *     write:sso.
+         */
+        post: operations["SSOService_CreateOIDCConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/oidc/{organization_id}/connections/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * UpdateOIDCConnection changes the fields that are set.
+         * @description Access: a member whose role grants stytch.sso update, or service
+         *     write:sso.
+         */
+        put: operations["SSOService_UpdateOIDCConnection"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/saml/{organization_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateSAMLConnection creates a SAML connection, pending until its IdP
+         *     settings are set (UpdateSAMLConnection or UpdateSAMLConnectionByURL).
+         *     Give the IdP its acs_url and audience_uri.
+         * @description Access: a member whose role grants stytch.sso create, or service
+         *     write:sso.
+         */
+        post: operations["SSOService_CreateSAMLConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * UpdateSAMLConnection changes the fields that are set. An
+         *     x509_certificate is added to the verification certificates.
+         * @description Access: a member whose role grants stytch.sso update, or service
+         *     write:sso.
+         */
+        put: operations["SSOService_UpdateSAMLConnection"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/encryption_private_keys/{private_key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteSAMLEncryptionPrivateKey removes a private key encrypted
+         *     assertions are decrypted with.
+         * @description Access: a member whose role grants stytch.sso update, or service
+         *     write:sso.
+         */
+        delete: operations["SSOService_DeleteSAMLEncryptionPrivateKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * UpdateSAMLConnectionByURL has Stytch read the IdP's SAML metadata from
+         *     metadata_url and take its entity ID, sign-on URL and signing
+         *     certificate.
+         * @description Access: a member whose role grants stytch.sso update, or service
+         *     write:sso.
+         */
+        put: operations["SSOService_UpdateSAMLConnectionByURL"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/verification_certificates/{certificate_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteSAMLVerificationCertificate removes one of the IdP certificates
+         *     assertions are verified with (e.g. after the IdP rotated its key).
+         * @description Access: a member whose role grants stytch.sso update, or service
+         *     write:sso.
+         */
+        delete: operations["SSOService_DeleteSAMLVerificationCertificate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sso/start_url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * StartURL builds Stytch's SSO start URL for a connection, or for the
+         *     organization's default connection. authsvc calls nothing: the browser
+         *     follows the URL. Without the B2B project's public token configured it
+         *     is FAILED_PRECONDITION naming STYTCH_PUBLIC_TOKEN.
+         * @description Access: public - the URL holds nothing secret; it calls nothing and
+         *     sends nothing.
+         */
+        post: operations["SSOService_StartURL"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/totp": {
         parameters: {
             query?: never;
@@ -3966,6 +4256,132 @@ export interface components {
             message?: string;
         };
         /**
+         * @description SSOServiceCreateExternalConnectionRequest is the input of
+         *     SSOService.CreateExternalConnection.
+         */
+        SSOServiceCreateExternalConnectionBody: {
+            /** @description Roles of everyone who signs in through the connection. */
+            connection_implicit_role_assignments?: components["schemas"]["v1SSOConnectionRoleAssignment"][];
+            /** @description A name for people. */
+            display_name?: string;
+            /** @description The connection to reuse. */
+            external_connection_id: string;
+            /** @description The organization that owns the connection to reuse. */
+            external_organization_id: string;
+            /** @description Roles by IdP group. */
+            group_implicit_role_assignments?: components["schemas"]["v1SSOGroupRoleAssignment"][];
+        };
+        /**
+         * @description SSOServiceCreateOIDCConnectionRequest is the input of
+         *     SSOService.CreateOIDCConnection.
+         */
+        SSOServiceCreateOIDCConnectionBody: {
+            /** @description A name for people. */
+            display_name?: string;
+            identity_provider?: components["schemas"]["v1SSOIdentityProvider"];
+        };
+        /**
+         * @description SSOServiceCreateSAMLConnectionRequest is the input of
+         *     SSOService.CreateSAMLConnection.
+         */
+        SSOServiceCreateSAMLConnectionBody: {
+            /** @description A name for people. */
+            display_name?: string;
+            identity_provider?: components["schemas"]["v1SSOIdentityProvider"];
+        };
+        /**
+         * @description SSOServiceUpdateExternalConnectionRequest is the input of
+         *     SSOService.UpdateExternalConnection. Unset fields are left unchanged; a
+         *     list wrapper set with no values clears the list.
+         */
+        SSOServiceUpdateExternalConnectionBody: {
+            /** @description A name for people. */
+            display_name?: string;
+            external_connection_implicit_role_assignments?: components["schemas"]["v1SSOConnectionRoleAssignments"];
+            external_group_implicit_role_assignments?: components["schemas"]["v1SSOGroupRoleAssignments"];
+        };
+        /**
+         * @description SSOServiceUpdateOIDCConnectionRequest is the input of
+         *     SSOService.UpdateOIDCConnection. Unset fields are left unchanged.
+         */
+        SSOServiceUpdateOIDCConnectionBody: {
+            /**
+             * @description Claim names for email, full_name (or first_name and last_name) and
+             *     groups.
+             */
+            attribute_mapping?: Record<string, never>;
+            /** @description The IdP's authorization endpoint. */
+            authorization_url?: string;
+            /** @description The client ID at the IdP. */
+            client_id?: string;
+            /** @description The client secret at the IdP (write-only). */
+            client_secret?: string;
+            /** @description Scopes besides openid, email and profile (space-separated). */
+            custom_scopes?: string;
+            /** @description A name for people. */
+            display_name?: string;
+            identity_provider?: components["schemas"]["v1SSOIdentityProvider"];
+            /** @description The IdP's issuer. */
+            issuer?: string;
+            /** @description The IdP's JWKS URL. */
+            jwks_url?: string;
+            /** @description The IdP's token endpoint. */
+            token_url?: string;
+            /** @description The IdP's userinfo endpoint. */
+            userinfo_url?: string;
+        };
+        /**
+         * @description SSOServiceUpdateSAMLConnectionRequest is the input of
+         *     SSOService.UpdateSAMLConnection. Unset fields are left unchanged; a role
+         *     list wrapper set with no values clears the list.
+         */
+        SSOServiceUpdateSAMLConnectionBody: {
+            /** @description Whether a gateway callback is allowed. */
+            allow_gateway_callback?: boolean;
+            /** @description A second accepted ACS URL. */
+            alternative_acs_url?: string;
+            /** @description A second accepted audience. */
+            alternative_audience_uri?: string;
+            /**
+             * @description IdP attribute names for email, full_name (or first_name and last_name)
+             *     and groups.
+             */
+            attribute_mapping?: Record<string, never>;
+            /** @description A name for people. */
+            display_name?: string;
+            identity_provider?: components["schemas"]["v1SSOIdentityProvider"];
+            /** @description The IdP's entity ID. */
+            idp_entity_id?: string;
+            /** @description Whether IdP-initiated sign-ins are refused. */
+            idp_initiated_auth_disabled?: boolean;
+            /** @description The IdP's sign-on URL. */
+            idp_sso_url?: string;
+            /** @description The NameID format to ask for. */
+            nameid_format?: string;
+            saml_connection_implicit_role_assignments?: components["schemas"]["v1SSOConnectionRoleAssignments"];
+            /** @description A private key in PEM to decrypt encrypted assertions with (write-only). */
+            saml_encryption_private_key?: string;
+            saml_group_implicit_role_assignments?: components["schemas"]["v1SSOGroupRoleAssignments"];
+            /**
+             * @description A private key in PEM that Stytch signs its requests with instead of its
+             *     own (write-only).
+             */
+            signing_private_key?: string;
+            /**
+             * @description An IdP signing certificate in PEM, added to the verification
+             *     certificates.
+             */
+            x509_certificate?: string;
+        };
+        /**
+         * @description SSOServiceUpdateSAMLConnectionByURLRequest is the input of
+         *     SSOService.UpdateSAMLConnectionByURL.
+         */
+        SSOServiceUpdateSAMLConnectionByURLBody: {
+            /** @description The IdP's SAML metadata URL (http or https). */
+            metadata_url: string;
+        };
+        /**
          * @description UsersServiceExchangePrimaryFactorRequest is the input of
          *     UsersService.ExchangePrimaryFactor.
          */
@@ -4492,6 +4908,34 @@ export interface components {
         v1EmbeddableMagicLinkFactor: {
             /** @description The link's ID. */
             embedded_id?: string;
+        };
+        /**
+         * @description EncryptionPrivateKey names a SAML decryption key; the key itself is
+         *     write-only.
+         */
+        v1EncryptionPrivateKey: {
+            /** @description When it was added (RFC 3339). */
+            created_at?: string;
+            /** @description The key's ID, for DeleteSAMLEncryptionPrivateKey. */
+            private_key_id?: string;
+        };
+        /** @description ExternalConnection reuses another organization's connection. */
+        v1ExternalConnection: {
+            /** @description The connection's ID. */
+            connection_id?: string;
+            /** @description A name for people. */
+            display_name?: string;
+            /** @description The reused connection. */
+            external_connection_id?: string;
+            /** @description Roles of everyone who signs in through the connection. */
+            external_connection_implicit_role_assignments?: components["schemas"]["v1SSOConnectionRoleAssignment"][];
+            /** @description Roles by IdP group. */
+            external_group_implicit_role_assignments?: components["schemas"]["v1SSOGroupRoleAssignment"][];
+            /** @description The organization that owns the reused connection. */
+            external_organization_id?: string;
+            /** @description The organization. */
+            organization_id?: string;
+            status?: components["schemas"]["v1SSOConnectionStatus"];
         };
         /** @description GetClientResponse is the output of M2MService.GetClient. */
         v1GetClientResponse: {
@@ -5446,6 +5890,43 @@ export interface components {
         v1OAuthServiceStartURLResponse: {
             /** @description The URL to send the browser to. */
             url?: string;
+        };
+        /**
+         * @description OIDCConnection is an OpenID Connect connection. Its client secret is
+         *     write-only.
+         */
+        v1OIDCConnection: {
+            /**
+             * @description Claim names for email, full_name (or first_name and last_name) and
+             *     groups.
+             */
+            attribute_mapping?: Record<string, never>;
+            /** @description The IdP's authorization endpoint. */
+            authorization_url?: string;
+            /** @description The client ID at the IdP. */
+            client_id?: string;
+            /** @description Whether a client secret is set. */
+            client_secret_set?: boolean;
+            /** @description The connection's ID. */
+            connection_id?: string;
+            /** @description Scopes asked for besides openid, email and profile (space-separated). */
+            custom_scopes?: string;
+            /** @description A name for people. */
+            display_name?: string;
+            identity_provider?: components["schemas"]["v1SSOIdentityProvider"];
+            /** @description The IdP's issuer. */
+            issuer?: string;
+            /** @description The IdP's JWKS URL. */
+            jwks_url?: string;
+            /** @description The organization. */
+            organization_id?: string;
+            /** @description The redirect URL to give the IdP. */
+            redirect_url?: string;
+            status?: components["schemas"]["v1SSOConnectionStatus"];
+            /** @description The IdP's token endpoint. */
+            token_url?: string;
+            /** @description The IdP's userinfo endpoint. */
+            userinfo_url?: string;
         };
         /** @description Organization is a tenant (Stytch's Organization object). */
         v1Organization: {
@@ -6529,6 +7010,50 @@ export interface components {
             /** @description Salt before the password. */
             prepend_salt?: string;
         };
+        /** @description SAMLConnection is a SAML 2.0 connection. */
+        v1SAMLConnection: {
+            /** @description The assertion consumer service URL to give the IdP. */
+            acs_url?: string;
+            /** @description Whether a gateway callback is allowed. */
+            allow_gateway_callback?: boolean;
+            /** @description A second accepted ACS URL. */
+            alternative_acs_url?: string;
+            /** @description A second accepted audience. */
+            alternative_audience_uri?: string;
+            /**
+             * @description IdP attribute names for email, full_name (or first_name and last_name)
+             *     and groups.
+             */
+            attribute_mapping?: Record<string, never>;
+            /** @description The audience (service provider entity ID) to give the IdP. */
+            audience_uri?: string;
+            /** @description The connection's ID. */
+            connection_id?: string;
+            /** @description A name for people. */
+            display_name?: string;
+            /** @description The keys encrypted assertions are decrypted with (IDs only). */
+            encryption_private_keys?: components["schemas"]["v1EncryptionPrivateKey"][];
+            identity_provider?: components["schemas"]["v1SSOIdentityProvider"];
+            /** @description The IdP's entity ID (the Issuer of its assertions). */
+            idp_entity_id?: string;
+            /** @description Whether IdP-initiated sign-ins are refused. */
+            idp_initiated_auth_disabled?: boolean;
+            /** @description Where sign-ins are sent (the IdP's HTTP-Redirect sign-on URL). */
+            idp_sso_url?: string;
+            /** @description The NameID format asked for. */
+            nameid_format?: string;
+            /** @description The organization. */
+            organization_id?: string;
+            /** @description Roles of everyone who signs in through the connection. */
+            saml_connection_implicit_role_assignments?: components["schemas"]["v1SSOConnectionRoleAssignment"][];
+            /** @description Roles by IdP group. */
+            saml_group_implicit_role_assignments?: components["schemas"]["v1SSOGroupRoleAssignment"][];
+            /** @description Stytch's certificates that sign its requests. */
+            signing_certificates?: components["schemas"]["v1X509Certificate"][];
+            status?: components["schemas"]["v1SSOConnectionStatus"];
+            /** @description The IdP certificates assertions are verified with. */
+            verification_certificates?: components["schemas"]["v1X509Certificate"][];
+        };
         /** @description ScimRegistration links a member to the SCIM connection that provisioned it. */
         v1ScimRegistration: {
             /** @description The SCIM connection ID. */
@@ -6758,6 +7283,26 @@ export interface components {
             /** @description The URI the sign-in was for. */
             uri?: string;
         };
+        /**
+         * @description SSOConnectionRoleAssignment gives every member who signs in through the
+         *     connection a role.
+         */
+        v1SSOConnectionRoleAssignment: {
+            /** @description The role's ID (in the project's or the organization's RBAC policy). */
+            role_id?: string;
+        };
+        /** @description SSOConnectionRoleAssignments wraps a list so that an empty one can clear. */
+        v1SSOConnectionRoleAssignments: {
+            /** @description The assignments. */
+            assignments?: components["schemas"]["v1SSOConnectionRoleAssignment"][];
+        };
+        /**
+         * @description SSOConnectionStatus: a connection is pending until it has the IdP
+         *     settings a sign-in needs.
+         * @default SSO_CONNECTION_STATUS_UNSPECIFIED
+         * @enum {string}
+         */
+        v1SSOConnectionStatus: "SSO_CONNECTION_STATUS_UNSPECIFIED" | "SSO_CONNECTION_STATUS_PENDING" | "SSO_CONNECTION_STATUS_ACTIVE";
         /** @description SsoFactor identifies the SSO registration used. */
         v1SsoFactor: {
             /** @description The member's ID at the identity provider. */
@@ -6767,6 +7312,25 @@ export interface components {
             /** @description The SAML or OIDC connection ID. */
             provider_id?: string;
         };
+        /** @description SSOGroupRoleAssignment gives a role to members the IdP puts in a group. */
+        v1SSOGroupRoleAssignment: {
+            /** @description The IdP's group name (the groups attribute of the attribute mapping). */
+            group?: string;
+            /** @description The role's ID. */
+            role_id?: string;
+        };
+        /** @description SSOGroupRoleAssignments wraps a list so that an empty one can clear. */
+        v1SSOGroupRoleAssignments: {
+            /** @description The assignments. */
+            assignments?: components["schemas"]["v1SSOGroupRoleAssignment"][];
+        };
+        /**
+         * @description SSOIdentityProvider is the IdP product a connection is with (it tunes
+         *     Stytch's defaults; GENERIC fits any standards-conforming IdP).
+         * @default SSO_IDENTITY_PROVIDER_UNSPECIFIED
+         * @enum {string}
+         */
+        v1SSOIdentityProvider: "SSO_IDENTITY_PROVIDER_UNSPECIFIED" | "SSO_IDENTITY_PROVIDER_CLASSLINK" | "SSO_IDENTITY_PROVIDER_CYBERARK" | "SSO_IDENTITY_PROVIDER_DUO" | "SSO_IDENTITY_PROVIDER_GENERIC" | "SSO_IDENTITY_PROVIDER_GOOGLE_WORKSPACE" | "SSO_IDENTITY_PROVIDER_JUMPCLOUD" | "SSO_IDENTITY_PROVIDER_KEYCLOAK" | "SSO_IDENTITY_PROVIDER_MINIORANGE" | "SSO_IDENTITY_PROVIDER_MICROSOFT_ENTRA" | "SSO_IDENTITY_PROVIDER_OKTA" | "SSO_IDENTITY_PROVIDER_ONELOGIN" | "SSO_IDENTITY_PROVIDER_PINGFEDERATE" | "SSO_IDENTITY_PROVIDER_RIPPLING" | "SSO_IDENTITY_PROVIDER_SALESFORCE" | "SSO_IDENTITY_PROVIDER_SHIBBOLETH";
         /** @description SsoRegistration links a member to a SAML or OIDC connection. */
         v1SsoRegistration: {
             /** @description The SSO connection ID. */
@@ -6777,6 +7341,167 @@ export interface components {
             registration_id?: string;
             /** @description Attributes the identity provider sent. */
             sso_attributes?: Record<string, never>;
+        };
+        /** @description SSOServiceAuthenticateRequest is the input of SSOService.Authenticate. */
+        v1SSOServiceAuthenticateRequest: {
+            /** @description An intermediate session token to add this factor to. */
+            intermediate_session_token?: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /** @description The PKCE code verifier, when the start URL had a challenge. */
+            pkce_code_verifier?: string;
+            /** @description Custom claims for the session (ignored when MFA is still required). */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: 60.
+             */
+            session_duration_minutes?: number;
+            /** @description The existing session JWT. */
+            session_jwt?: string;
+            /** @description The existing session token. */
+            session_token?: string;
+            /** @description The token from the redirect (its "token" query parameter). */
+            sso_token: string;
+        };
+        /** @description SSOServiceAuthenticateResponse is the output of SSOService.Authenticate. */
+        v1SSOServiceAuthenticateResponse: {
+            /** @description Token to finish authentication with, when not member_authenticated. */
+            intermediate_session_token?: string;
+            member?: components["schemas"]["v1Member"];
+            /**
+             * @description Whether a full session was created. False: finish the factors named in
+             *     mfa_required with intermediate_session_token.
+             */
+            member_authenticated?: boolean;
+            /** @description The authenticated member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            mfa_required?: components["schemas"]["v1MfaRequired"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization. */
+            organization_id?: string;
+            primary_required?: components["schemas"]["v1PrimaryRequired"];
+            /** @description The session JWT, when member_authenticated. */
+            session_jwt?: string;
+            /** @description The session token, when member_authenticated. */
+            session_token?: string;
+        };
+        /**
+         * @description SSOServiceCreateExternalConnectionResponse is the output of
+         *     SSOService.CreateExternalConnection.
+         */
+        v1SSOServiceCreateExternalConnectionResponse: {
+            connection?: components["schemas"]["v1ExternalConnection"];
+        };
+        /**
+         * @description SSOServiceCreateOIDCConnectionResponse is the output of
+         *     SSOService.CreateOIDCConnection.
+         */
+        v1SSOServiceCreateOIDCConnectionResponse: {
+            connection?: components["schemas"]["v1OIDCConnection"];
+        };
+        /**
+         * @description SSOServiceCreateSAMLConnectionResponse is the output of
+         *     SSOService.CreateSAMLConnection.
+         */
+        v1SSOServiceCreateSAMLConnectionResponse: {
+            connection?: components["schemas"]["v1SAMLConnection"];
+        };
+        /**
+         * @description SSOServiceDeleteConnectionResponse is the output of
+         *     SSOService.DeleteConnection.
+         */
+        v1SSOServiceDeleteConnectionResponse: {
+            /** @description The deleted connection. */
+            connection_id?: string;
+        };
+        /**
+         * @description SSOServiceDeleteSAMLEncryptionPrivateKeyResponse is the output of
+         *     SSOService.DeleteSAMLEncryptionPrivateKey.
+         */
+        v1SSOServiceDeleteSAMLEncryptionPrivateKeyResponse: {
+            /** @description The deleted key. */
+            private_key_id?: string;
+        };
+        /**
+         * @description SSOServiceDeleteSAMLVerificationCertificateResponse is the output of
+         *     SSOService.DeleteSAMLVerificationCertificate.
+         */
+        v1SSOServiceDeleteSAMLVerificationCertificateResponse: {
+            /** @description The deleted certificate. */
+            certificate_id?: string;
+        };
+        /**
+         * @description SSOServiceGetConnectionsResponse is the output of
+         *     SSOService.GetConnections.
+         */
+        v1SSOServiceGetConnectionsResponse: {
+            /** @description The external connections. */
+            external_connections?: components["schemas"]["v1ExternalConnection"][];
+            /** @description The OIDC connections. */
+            oidc_connections?: components["schemas"]["v1OIDCConnection"][];
+            /** @description The SAML connections. */
+            saml_connections?: components["schemas"]["v1SAMLConnection"][];
+        };
+        /**
+         * @description SSOServiceStartURLRequest is the input of SSOService.StartURL: exactly one
+         *     of connection_id and organization_id.
+         */
+        v1SSOServiceStartURLRequest: {
+            /** @description The connection to sign in through. */
+            connection_id?: string;
+            /**
+             * @description Where the browser returns for a known member; must be on the allowlist.
+             *     Empty: the configured default.
+             */
+            login_redirect_url?: string;
+            /**
+             * @description The organization whose default connection (sso_default_connection_id)
+             *     to sign in through: its ID, slug or external ID.
+             */
+            organization_id?: string;
+            /** @description PKCE code challenge (base64url SHA-256 of the verifier, 43 characters). */
+            pkce_code_challenge?: string;
+            /**
+             * @description Where the browser returns for a new member; must be on the allowlist.
+             *     Empty: the configured default.
+             */
+            signup_redirect_url?: string;
+        };
+        /** @description SSOServiceStartURLResponse is the output of SSOService.StartURL. */
+        v1SSOServiceStartURLResponse: {
+            /** @description The URL to send the browser to. */
+            url?: string;
+        };
+        /**
+         * @description SSOServiceUpdateExternalConnectionResponse is the output of
+         *     SSOService.UpdateExternalConnection.
+         */
+        v1SSOServiceUpdateExternalConnectionResponse: {
+            connection?: components["schemas"]["v1ExternalConnection"];
+        };
+        /**
+         * @description SSOServiceUpdateOIDCConnectionResponse is the output of
+         *     SSOService.UpdateOIDCConnection.
+         */
+        v1SSOServiceUpdateOIDCConnectionResponse: {
+            connection?: components["schemas"]["v1OIDCConnection"];
+            /** @description Stytch's warning about the settings, if any. */
+            warning?: string;
+        };
+        /**
+         * @description SSOServiceUpdateSAMLConnectionByURLResponse is the output of
+         *     SSOService.UpdateSAMLConnectionByURL.
+         */
+        v1SSOServiceUpdateSAMLConnectionByURLResponse: {
+            connection?: components["schemas"]["v1SAMLConnection"];
+        };
+        /**
+         * @description SSOServiceUpdateSAMLConnectionResponse is the output of
+         *     SSOService.UpdateSAMLConnection.
+         */
+        v1SSOServiceUpdateSAMLConnectionResponse: {
+            connection?: components["schemas"]["v1SAMLConnection"];
         };
         /**
          * @description StrengthPolicy is the password strength policy a project enforces.
@@ -7403,6 +8128,19 @@ export interface components {
         /** @description WebAuthnServiceUpdateResponse is the output of WebAuthnService.Update. */
         v1WebAuthnServiceUpdateResponse: {
             webauthn_registration?: components["schemas"]["v1WebAuthnRegistration"];
+        };
+        /** @description X509Certificate is a certificate of a SAML connection. */
+        v1X509Certificate: {
+            /** @description The certificate in PEM. */
+            certificate?: string;
+            /** @description The certificate's ID. */
+            certificate_id?: string;
+            /** @description When it was added (RFC 3339). */
+            created_at?: string;
+            /** @description When it expires (RFC 3339). */
+            expires_at?: string;
+            /** @description Its issuer. */
+            issuer?: string;
         };
     };
     responses: never;
@@ -8955,6 +9693,475 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["authsvcB2bV1SessionsServiceRevokeResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_GetConnections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceGetConnectionsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_DeleteConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection. */
+                connection_id: string;
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceDeleteConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_Authenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description SSOServiceAuthenticateRequest is the input of SSOService.Authenticate. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1SSOServiceAuthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceAuthenticateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_CreateExternalConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSOServiceCreateExternalConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceCreateExternalConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_UpdateExternalConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection. */
+                connection_id: string;
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSOServiceUpdateExternalConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceUpdateExternalConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_CreateOIDCConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSOServiceCreateOIDCConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceCreateOIDCConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_UpdateOIDCConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection. */
+                connection_id: string;
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSOServiceUpdateOIDCConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceUpdateOIDCConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_CreateSAMLConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSOServiceCreateSAMLConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceCreateSAMLConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_UpdateSAMLConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection. */
+                connection_id: string;
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSOServiceUpdateSAMLConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceUpdateSAMLConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_DeleteSAMLEncryptionPrivateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection. */
+                connection_id: string;
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+                /** @description The key. */
+                private_key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceDeleteSAMLEncryptionPrivateKeyResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_UpdateSAMLConnectionByURL: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection. */
+                connection_id: string;
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SSOServiceUpdateSAMLConnectionByURLBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceUpdateSAMLConnectionByURLResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_DeleteSAMLVerificationCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The certificate. */
+                certificate_id: string;
+                /** @description The connection. */
+                connection_id: string;
+                /** @description The organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceDeleteSAMLVerificationCertificateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SSOService_StartURL: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description SSOServiceStartURLRequest is the input of SSOService.StartURL: exactly one
+         *     of connection_id and organization_id.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1SSOServiceStartURLRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SSOServiceStartURLResponse"];
                 };
             };
             /** @description An unexpected error response. */
