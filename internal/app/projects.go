@@ -24,7 +24,8 @@ import (
 type project struct {
 	id, secret, baseURL string
 	kind                stytchclient.ProjectType
-	// publicToken is a consumer project's public token (OAuth start URLs); empty when unknown.
+	// publicToken is the project's public token (consumer OAuth and B2B SSO start URLs); empty when
+	// unknown.
 	publicToken string
 }
 
@@ -51,7 +52,7 @@ func (a *App) projects(cfg *config.Config, opts Options) (projectSet, error) {
 			return set, err
 		}
 		a.emu, a.emuConsumer = emu, consumer
-		set.b2b = &project{id: emu.ProjectID(), secret: emu.Secret(), baseURL: emu.URL, kind: stytchclient.ProjectB2B}
+		set.b2b = &project{id: emu.ProjectID(), secret: emu.Secret(), baseURL: emu.URL, kind: stytchclient.ProjectB2B, publicToken: emu.PublicToken()}
 		if consumer != nil {
 			set.consumer = &project{
 				id: consumer.ProjectID(), secret: consumer.Secret(), baseURL: emu.URL, kind: stytchclient.ProjectConsumer,
@@ -61,7 +62,10 @@ func (a *App) projects(cfg *config.Config, opts Options) (projectSet, error) {
 		return set, nil
 	}
 	if cfg.StytchProjectID != "" {
-		set.b2b = &project{id: cfg.StytchProjectID, secret: cfg.StytchSecret, baseURL: cfg.StytchBaseURL, kind: stytchclient.ProjectB2B}
+		set.b2b = &project{
+			id: cfg.StytchProjectID, secret: cfg.StytchSecret, baseURL: cfg.StytchBaseURL, kind: stytchclient.ProjectB2B,
+			publicToken: cfg.StytchPublicToken,
+		}
 	}
 	if cfg.StytchConsumerProjectID != "" {
 		set.consumer = &project{
