@@ -67,6 +67,7 @@ type accessFixtures struct {
 // sampleRequests holds one valid request per RPC, keyed by full method name. The table test fails
 // for an RPC that has none, so a new RPC cannot escape the access table.
 func sampleRequests(f accessFixtures) map[string]proto.Message {
+	const ssoConn = "saml-connection-test-00000000-0000-4000-8000-000000000000"
 	org, sandbox := f.org, stytchemu.SandboxEmail
 	ist := "intermediate-session-token-that-does-not-exist-00000"
 	out := map[string]proto.Message{
@@ -128,6 +129,28 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.OrganizationsService_Delete_FullMethodName:  &b2bv1.OrganizationsServiceDeleteRequest{OrganizationId: f.spareOrg},
 		b2bv1.OrganizationsService_Search_FullMethodName:  &b2bv1.OrganizationsServiceSearchRequest{},
 		b2bv1.OrganizationsService_Metrics_FullMethodName: &b2bv1.OrganizationsServiceMetricsRequest{OrganizationId: org},
+
+		b2bv1.SSOService_GetConnections_FullMethodName:       &b2bv1.SSOServiceGetConnectionsRequest{OrganizationId: org},
+		b2bv1.SSOService_DeleteConnection_FullMethodName:     &b2bv1.SSOServiceDeleteConnectionRequest{OrganizationId: org, ConnectionId: ssoConn},
+		b2bv1.SSOService_CreateSAMLConnection_FullMethodName: &b2bv1.SSOServiceCreateSAMLConnectionRequest{OrganizationId: org},
+		b2bv1.SSOService_UpdateSAMLConnection_FullMethodName: &b2bv1.SSOServiceUpdateSAMLConnectionRequest{OrganizationId: org, ConnectionId: ssoConn},
+		b2bv1.SSOService_UpdateSAMLConnectionByURL_FullMethodName: &b2bv1.SSOServiceUpdateSAMLConnectionByURLRequest{
+			OrganizationId: org, ConnectionId: ssoConn, MetadataUrl: "https://idp.example.com/metadata",
+		},
+		b2bv1.SSOService_DeleteSAMLVerificationCertificate_FullMethodName: &b2bv1.SSOServiceDeleteSAMLVerificationCertificateRequest{
+			OrganizationId: org, ConnectionId: ssoConn, CertificateId: "saml-verification-key-test-00000000-0000-4000-8000-000000000000",
+		},
+		b2bv1.SSOService_DeleteSAMLEncryptionPrivateKey_FullMethodName: &b2bv1.SSOServiceDeleteSAMLEncryptionPrivateKeyRequest{
+			OrganizationId: org, ConnectionId: ssoConn, PrivateKeyId: "saml-encryption-key-test-00000000-0000-4000-8000-000000000000",
+		},
+		b2bv1.SSOService_CreateOIDCConnection_FullMethodName: &b2bv1.SSOServiceCreateOIDCConnectionRequest{OrganizationId: org},
+		b2bv1.SSOService_UpdateOIDCConnection_FullMethodName: &b2bv1.SSOServiceUpdateOIDCConnectionRequest{OrganizationId: org, ConnectionId: ssoConn},
+		b2bv1.SSOService_CreateExternalConnection_FullMethodName: &b2bv1.SSOServiceCreateExternalConnectionRequest{
+			OrganizationId: org, ExternalOrganizationId: f.spareOrg, ExternalConnectionId: ssoConn,
+		},
+		b2bv1.SSOService_UpdateExternalConnection_FullMethodName: &b2bv1.SSOServiceUpdateExternalConnectionRequest{OrganizationId: org, ConnectionId: ssoConn},
+		b2bv1.SSOService_StartURL_FullMethodName:                 &b2bv1.SSOServiceStartURLRequest{OrganizationId: org},
+		b2bv1.SSOService_Authenticate_FullMethodName:             &b2bv1.SSOServiceAuthenticateRequest{SsoToken: "sso-token-nope"},
 		// Create without intermediate_session_token: a credential field would admit every caller
 		// and hide the rule.
 		b2bv1.TOTPsService_Create_FullMethodName: &b2bv1.TOTPsServiceCreateRequest{OrganizationId: org, MemberId: f.target.ID},
