@@ -74,6 +74,13 @@
 //	GET    /v1/public/oauth/{provider}/start (no Basic auth: ?public_token=, PublicToken)
 //	GET    /emulator/oauth/{provider}/consent (the stand-in provider's consent page)
 //	POST   /v1/oauth/attach | oauth/authenticate (see consumer_oauth.go for the flow)
+//	B2B SSO (sso.go, sso_flow.go for the round trip):
+//	GET    /v1/b2b/sso/{organization_id}; DELETE …/{organization_id}/connections/{connection_id}
+//	POST   /v1/b2b/sso/saml|oidc|external/{organization_id}; PUT …/connections/{connection_id}
+//	PUT    /v1/b2b/sso/saml/…/url; DELETE …/verification_certificates/{id} | encryption_private_keys/{id}
+//	POST   /v1/b2b/sso/authenticate; GET /v1/public/sso/start (no Basic auth: ?public_token=)
+//	POST|GET /v1/b2b/sso/callback/{connection_id} (ACS / OIDC redirect URL)
+//	       /emulator/idp/saml/{metadata,sso}, /emulator/idp/oidc/{authorize,token,jwks,userinfo}
 //	POST   /v1/webauthn/register/start | register | authenticate/start | authenticate
 //	PUT    /v1/webauthn/{webauthn_registration_id}
 //	GET    /v1/webauthn/credentials/{user_id}/{domain}
