@@ -52,7 +52,6 @@ var notServed = map[string]string{
 	"DELETE /v1/b2b/organizations/{organization_id}/external_id":                                                       reasonAdmin,
 	"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/external_id":                                   reasonAdmin,
 	"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/totp":                                          reasonAdmin,
-	"DELETE /v1/b2b/scim/{organization_id}/connection/{connection_id}":                                                 reasonSCIM,
 	"DELETE /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/encryption_private_keys/{private_key_id}":   reasonSSO,
 	"DELETE /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/verification_certificates/{certificate_id}": reasonSSO,
 	"DELETE /v1/b2b/sso/{organization_id}/connections/{connection_id}":                                                 reasonSSO,
@@ -65,8 +64,6 @@ var notServed = map[string]string{
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/microsoft":                        reasonAdmin,
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/slack":                            reasonAdmin,
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oidc_providers":                                   reasonAdmin,
-	"GET /v1/b2b/scim/{organization_id}/connection":                                                                    reasonSCIM,
-	"GET /v1/b2b/scim/{organization_id}/connection/{connection_id}":                                                    reasonSCIM,
 	"GET /v1/b2b/sso/{organization_id}":                                                                                reasonSSO,
 	"POST /v1/b2b/idp/oauth/authorize":                                                                                 reasonConnectedApps,
 	"POST /v1/b2b/idp/oauth/authorize/start":                                                                           reasonConnectedApps,
@@ -82,10 +79,6 @@ var notServed = map[string]string{
 	"POST /v1/b2b/passwords/email/require_reset":                                                                       reasonB2BPasswords,
 	"POST /v1/b2b/passwords/existing_password/reset":                                                                   reasonB2BPasswords,
 	"POST /v1/b2b/passwords/session/reset":                                                                             reasonB2BPasswords,
-	"POST /v1/b2b/scim/{organization_id}/connection":                                                                   reasonSCIM,
-	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel":                                     reasonSCIM,
-	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete":                                   reasonSCIM,
-	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start":                                      reasonSCIM,
 	"POST /v1/b2b/sessions/attest":                                                                                     reasonSessionExtras,
 	"POST /v1/b2b/sessions/exchange_access_token":                                                                      reasonSessionExtras,
 	"POST /v1/b2b/sessions/migrate":                                                                                    reasonSessionExtras,
@@ -93,7 +86,6 @@ var notServed = map[string]string{
 	"POST /v1/b2b/sso/external/{organization_id}":                                                                      reasonSSO,
 	"POST /v1/b2b/sso/oidc/{organization_id}":                                                                          reasonSSO,
 	"POST /v1/b2b/sso/saml/{organization_id}":                                                                          reasonSSO,
-	"PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}":                                                    reasonSCIM,
 	"PUT /v1/b2b/sso/external/{organization_id}/connections/{connection_id}":                                           reasonSSO,
 	"PUT /v1/b2b/sso/oidc/{organization_id}/connections/{connection_id}":                                               reasonSSO,
 	"PUT /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}":                                               reasonSSO,
@@ -102,7 +94,6 @@ var notServed = map[string]string{
 
 const (
 	reasonSSO           = "SSO (SAML/OIDC/external connections): issue #18, not yet built; needs a real or emulated IdP"
-	reasonSCIM          = "SCIM connection administration: issue #17, not yet built"
 	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP: not yet built"
 	reasonB2BPasswords  = "B2B passwords: issue #18, the rest not yet built"
 	reasonB2BOAuth      = "B2B OAuth sign-in: issue #18, not yet built"

@@ -94,6 +94,15 @@ func (e *Emulator) stytchRoutes() []route {
 		{"GET /v1/b2b/rbac/policy", authRequired, e.rbacPolicy},
 		{"GET /v1/b2b/rbac/organizations/{organization_id}", authRequired, e.rbacOrgPolicyGet},
 		{"PUT /v1/b2b/rbac/organizations/{organization_id}", authRequired, e.rbacOrgPolicySet},
+		// B2B SCIM connection administration
+		{"POST /v1/b2b/scim/{organization_id}/connection", authRequired, e.scimCreate},
+		{"GET /v1/b2b/scim/{organization_id}/connection", authRequired, e.scimGet},
+		{"GET /v1/b2b/scim/{organization_id}/connection/{connection_id}", authRequired, e.scimGetGroups},
+		{"PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}", authRequired, e.scimUpdate},
+		{"DELETE /v1/b2b/scim/{organization_id}/connection/{connection_id}", authRequired, e.scimDelete},
+		{"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start", authRequired, e.scimRotateStart},
+		{"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete", authRequired, e.scimRotateComplete},
+		{"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel", authRequired, e.scimRotateCancel},
 		// M2M
 		{"POST /v1/m2m/clients", authRequired, e.m2mCreate},
 		{"POST /v1/m2m/clients/search", authRequired, e.m2mSearch},

@@ -81,6 +81,8 @@ type organization struct {
 	OrganizationExternalID               string           `json:"organization_external_id"`
 	SSODefaultConnectionID               string           `json:"sso_default_connection_id"`
 	AllowedOAuthTenants                  map[string]any   `json:"allowed_oauth_tenants"`
+	// SCIMActiveConnection is set while the organization has a SCIM connection (scim.go).
+	SCIMActiveConnection *activeSCIMConnection `json:"scim_active_connection,omitempty"`
 }
 
 func (o *organization) normalize() {
@@ -304,8 +306,9 @@ type store struct {
 	smsOTPs        map[string]*otpCode // by member ID: a new send replaces the old code
 	m2m            map[string]*m2mClient
 	m2mOrder       []string
-	passwords      map[string]string      // member_password_id -> member_id
-	totps          map[string]*memberTOTP // by member ID (b2b_totps.go)
+	passwords      map[string]string          // member_password_id -> member_id
+	totps          map[string]*memberTOTP     // by member ID (b2b_totps.go)
+	scim           map[string]*scimConnection // by organization ID: one each (scim.go)
 }
 
 func newStore() *store {
@@ -321,6 +324,7 @@ func newStore() *store {
 		m2m:            map[string]*m2mClient{},
 		passwords:      map[string]string{},
 		totps:          map[string]*memberTOTP{},
+		scim:           map[string]*scimConnection{},
 	}
 }
 
