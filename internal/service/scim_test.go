@@ -232,20 +232,32 @@ func TestSCIMInvalidArgument(t *testing.T) {
 		name, method, verb, path, field string
 		req                             proto.Message
 	}{
-		{"organization_id with a slash", "CreateConnection", "POST", scimPath("a%2Fb"), "organization_id",
-			&b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: "a/b"}},
-		{"unknown identity provider", "CreateConnection", "POST", scimPath(org.ID), "identity_provider",
-			&b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: org.ID, IdentityProvider: 99}},
-		{"display name too long", "CreateConnection", "POST", scimPath(org.ID), "display_name",
-			&b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: org.ID, DisplayName: strings.Repeat("x", 257)}},
-		{"connection_id not a Stytch ID", "RotateTokenStart", "POST", scimPath(org.ID) + "/not-an-id/rotate/start", "connection_id",
-			&b2bv1.SCIMServiceRotateTokenStartRequest{OrganizationId: org.ID, ConnectionId: "not-an-id"}},
-		{"assignment without a role", "UpdateConnection", "PUT", scimPath(org.ID) + "/" + conn, "role_id",
+		{
+			"organization_id with a slash", "CreateConnection", "POST", scimPath("a%2Fb"), "organization_id",
+			&b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: "a/b"},
+		},
+		{
+			"unknown identity provider", "CreateConnection", "POST", scimPath(org.ID), "identity_provider",
+			&b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: org.ID, IdentityProvider: 99},
+		},
+		{
+			"display name too long", "CreateConnection", "POST", scimPath(org.ID), "display_name",
+			&b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: org.ID, DisplayName: strings.Repeat("x", 257)},
+		},
+		{
+			"connection_id not a Stytch ID", "RotateTokenStart", "POST", scimPath(org.ID) + "/not-an-id/rotate/start", "connection_id",
+			&b2bv1.SCIMServiceRotateTokenStartRequest{OrganizationId: org.ID, ConnectionId: "not-an-id"},
+		},
+		{
+			"assignment without a role", "UpdateConnection", "PUT", scimPath(org.ID) + "/" + conn, "role_id",
 			&b2bv1.SCIMServiceUpdateConnectionRequest{OrganizationId: org.ID, ConnectionId: conn, ScimGroupImplicitRoleAssignments: &b2bv1.SCIMGroupRoleAssignments{
 				Assignments: []*b2bv1.SCIMGroupRoleAssignment{{GroupId: "g"}},
-			}}},
-		{"limit too large", "GetConnectionGroups", "GET", scimPath(org.ID) + "/" + conn + "?limit=1001", "limit",
-			&b2bv1.SCIMServiceGetConnectionGroupsRequest{OrganizationId: org.ID, ConnectionId: conn, Limit: 1001}},
+			}},
+		},
+		{
+			"limit too large", "GetConnectionGroups", "GET", scimPath(org.ID) + "/" + conn + "?limit=1001", "limit",
+			&b2bv1.SCIMServiceGetConnectionGroupsRequest{OrganizationId: org.ID, ConnectionId: conn, Limit: 1001},
+		},
 	}
 	for name, call := range orgsTransports(e) {
 		for _, tc := range cases {

@@ -163,54 +163,82 @@ func TestSCIMConnectionUpdate(t *testing.T) {
 
 func TestSCIMEndpoints(t *testing.T) {
 	runCases(t, []epCase{
-		{name: "create: unknown identity provider", status: http.StatusBadRequest, errType: "bad_request",
+		{
+			name: "create: unknown identity provider", status: http.StatusBadRequest, errType: "bad_request",
 			req: func(_ *testing.T, w *world) call {
 				return post(scimPath(w.orgA.ID), map[string]any{"identity_provider": "azure"})
-			}},
-		{name: "create: a second connection", status: http.StatusBadRequest, errType: "scim_connection_already_exists",
+			},
+		},
+		{
+			name: "create: a second connection", status: http.StatusBadRequest, errType: "scim_connection_already_exists",
 			req: func(t *testing.T, w *world) call {
 				w.createSCIM(t, map[string]any{})
 				return post(scimPath(w.orgA.ID), map[string]any{})
-			}},
-		{name: "create: defaults to generic", status: http.StatusOK,
+			},
+		},
+		{
+			name: "create: defaults to generic", status: http.StatusOK,
 			req: func(_ *testing.T, w *world) call { return post(scimPath(w.orgA.ID), nil) },
 			check: func(t *testing.T, _ *world, r response) {
 				assert.Equal(t, "generic", r.obj("connection")["identity_provider"])
-			}},
-		{name: "create: unknown organization", status: http.StatusNotFound, errType: "organization_not_found",
-			req: func(_ *testing.T, _ *world) call { return post(scimPath("organization-test-nope"), nil) }},
-		{name: "create: by slug", status: http.StatusOK,
-			req: func(_ *testing.T, _ *world) call { return post(scimPath("acme"), nil) }},
-		{name: "get: no connection", status: http.StatusNotFound, errType: "scim_connection_not_found",
-			req: func(_ *testing.T, w *world) call { return get(scimPath(w.orgA.ID)) }},
-		{name: "update: another organization's connection ID", status: http.StatusNotFound, errType: "scim_connection_not_found",
+			},
+		},
+		{
+			name: "create: unknown organization", status: http.StatusNotFound, errType: "organization_not_found",
+			req: func(_ *testing.T, _ *world) call { return post(scimPath("organization-test-nope"), nil) },
+		},
+		{
+			name: "create: by slug", status: http.StatusOK,
+			req: func(_ *testing.T, _ *world) call { return post(scimPath("acme"), nil) },
+		},
+		{
+			name: "get: no connection", status: http.StatusNotFound, errType: "scim_connection_not_found",
+			req: func(_ *testing.T, w *world) call { return get(scimPath(w.orgA.ID)) },
+		},
+		{
+			name: "update: another organization's connection ID", status: http.StatusNotFound, errType: "scim_connection_not_found",
 			req: func(t *testing.T, w *world) call {
 				id := w.createSCIM(t, nil).obj("connection")["connection_id"].(string)
 				return put(scimPath(w.orgB.ID)+"/"+id, map[string]any{"display_name": "x"})
-			}},
-		{name: "groups: bad limit", status: http.StatusBadRequest,
+			},
+		},
+		{
+			name: "groups: bad limit", status: http.StatusBadRequest,
 			req: func(t *testing.T, w *world) call {
 				id := w.createSCIM(t, nil).obj("connection")["connection_id"].(string)
 				return get(scimPath(w.orgA.ID) + "/" + id + "?limit=1001")
-			}},
-		{name: "admin session may create", status: http.StatusOK,
-			req: func(_ *testing.T, w *world) call { return asMember(post(scimPath(w.orgA.ID), nil), w.adminSes) }},
-		{name: "member session may not create", status: http.StatusForbidden, errType: "session_authorization_error",
-			req: func(_ *testing.T, w *world) call { return asMember(post(scimPath(w.orgA.ID), nil), w.userSes) }},
-		{name: "member session may not read", status: http.StatusForbidden, errType: "session_authorization_error",
+			},
+		},
+		{
+			name: "admin session may create", status: http.StatusOK,
+			req: func(_ *testing.T, w *world) call { return asMember(post(scimPath(w.orgA.ID), nil), w.adminSes) },
+		},
+		{
+			name: "member session may not create", status: http.StatusForbidden, errType: "session_authorization_error",
+			req: func(_ *testing.T, w *world) call { return asMember(post(scimPath(w.orgA.ID), nil), w.userSes) },
+		},
+		{
+			name: "member session may not read", status: http.StatusForbidden, errType: "session_authorization_error",
 			req: func(t *testing.T, w *world) call {
 				w.createSCIM(t, nil)
 				return asMemberJWT(get(scimPath(w.orgA.ID)), w.userSes)
-			}},
-		{name: "admin of another organization", status: http.StatusForbidden, errType: "session_authorization_tenancy_error",
-			req: func(_ *testing.T, w *world) call { return asMember(post(scimPath(w.orgB.ID), nil), w.adminSes) }},
-		{name: "member session may not rotate", status: http.StatusForbidden, errType: "session_authorization_error",
+			},
+		},
+		{
+			name: "admin of another organization", status: http.StatusForbidden, errType: "session_authorization_tenancy_error",
+			req: func(_ *testing.T, w *world) call { return asMember(post(scimPath(w.orgB.ID), nil), w.adminSes) },
+		},
+		{
+			name: "member session may not rotate", status: http.StatusForbidden, errType: "session_authorization_error",
 			req: func(t *testing.T, w *world) call {
 				id := w.createSCIM(t, nil).obj("connection")["connection_id"].(string)
 				return asMember(post(scimPath(w.orgA.ID)+"/"+id+"/rotate/start", nil), w.userSes)
-			}},
-		{name: "wrong project secret", status: http.StatusUnauthorized, errType: "unauthorized_credentials",
-			req: func(_ *testing.T, w *world) call { return withWrongAuth(get(scimPath(w.orgA.ID)), w) }},
+			},
+		},
+		{
+			name: "wrong project secret", status: http.StatusUnauthorized, errType: "unauthorized_credentials",
+			req: func(_ *testing.T, w *world) call { return withWrongAuth(get(scimPath(w.orgA.ID)), w) },
+		},
 	})
 }
 
