@@ -37,6 +37,7 @@ type Client struct {
 	totps      b2bv1.TOTPsServiceClient
 	recovery   b2bv1.RecoveryCodesServiceClient
 	passwords  b2bv1.PasswordsServiceClient
+	scim       b2bv1.SCIMServiceClient
 	m2m        m2mv1.M2MServiceClient
 	consumer   *Consumer
 }
@@ -164,6 +165,7 @@ func New(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	c.totps = b2bv1.NewTOTPsServiceClient(conn)
 	c.recovery = b2bv1.NewRecoveryCodesServiceClient(conn)
 	c.passwords = b2bv1.NewPasswordsServiceClient(conn)
+	c.scim = b2bv1.NewSCIMServiceClient(conn)
 	c.m2m = m2mv1.NewM2MServiceClient(conn)
 	c.consumer = &Consumer{
 		magicLinks: consumerv1.NewMagicLinksServiceClient(conn),
@@ -229,6 +231,10 @@ func (c *Client) RBAC() b2bv1.RBACServiceClient { return c.rbac }
 // Organizations is authsvc.b2b.v1.OrganizationsService: create, read, change, delete and search
 // organizations, and their metrics.
 func (c *Client) Organizations() b2bv1.OrganizationsServiceClient { return c.orgs }
+
+// SCIM is authsvc.b2b.v1.SCIMService: an organization's SCIM connection (create, read, change,
+// delete, rotate its bearer token).
+func (c *Client) SCIM() b2bv1.SCIMServiceClient { return c.scim }
 
 // TOTPs is authsvc.b2b.v1.TOTPsService: a member's authenticator app as a second factor (enrol,
 // authenticate, migrate).

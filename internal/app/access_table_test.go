@@ -64,6 +64,10 @@ type accessFixtures struct {
 	accessToken   string              // some valid M2M access token (AuthenticateToken's input)
 }
 
+// sampleSCIMConnection is a well-formed SCIM connection ID (the access layer decides before
+// Stytch looks it up).
+const sampleSCIMConnection = "scim-connection-test-00000000-0000-4000-8000-000000000000"
+
 // sampleRequests holds one valid request per RPC, keyed by full method name. The table test fails
 // for an RPC that has none, so a new RPC cannot escape the access table.
 func sampleRequests(f accessFixtures) map[string]proto.Message {
@@ -177,6 +181,17 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.PasswordsService_EmailReset_FullMethodName: &b2bv1.PasswordsServiceEmailResetRequest{
 			PasswordResetToken: "not-a-reset-token", Password: "tangerine Orbit 42 velvet",
 		},
+
+		b2bv1.SCIMService_CreateConnection_FullMethodName:    &b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: org, DisplayName: "IdP"},
+		b2bv1.SCIMService_GetConnection_FullMethodName:       &b2bv1.SCIMServiceGetConnectionRequest{OrganizationId: org},
+		b2bv1.SCIMService_GetConnectionGroups_FullMethodName: &b2bv1.SCIMServiceGetConnectionGroupsRequest{OrganizationId: org, ConnectionId: sampleSCIMConnection, Limit: 10},
+		b2bv1.SCIMService_UpdateConnection_FullMethodName: &b2bv1.SCIMServiceUpdateConnectionRequest{
+			OrganizationId: org, ConnectionId: sampleSCIMConnection, DisplayName: proto.String("renamed"),
+		},
+		b2bv1.SCIMService_DeleteConnection_FullMethodName:    &b2bv1.SCIMServiceDeleteConnectionRequest{OrganizationId: org, ConnectionId: sampleSCIMConnection},
+		b2bv1.SCIMService_RotateTokenStart_FullMethodName:    &b2bv1.SCIMServiceRotateTokenStartRequest{OrganizationId: org, ConnectionId: sampleSCIMConnection},
+		b2bv1.SCIMService_RotateTokenComplete_FullMethodName: &b2bv1.SCIMServiceRotateTokenCompleteRequest{OrganizationId: org, ConnectionId: sampleSCIMConnection},
+		b2bv1.SCIMService_RotateTokenCancel_FullMethodName:   &b2bv1.SCIMServiceRotateTokenCancelRequest{OrganizationId: org, ConnectionId: sampleSCIMConnection},
 
 		m2mv1.M2MService_CreateClient_FullMethodName:       &m2mv1.CreateClientRequest{ClientName: "created", Scopes: []string{"read:widgets"}},
 		m2mv1.M2MService_GetClient_FullMethodName:          &m2mv1.GetClientRequest{ClientId: f.client.ClientID},
@@ -612,6 +627,18 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{b2bv1.PasswordsService_StrengthCheck_FullMethodName, none, "", codes.OK},
 		{b2bv1.PasswordsService_EmailResetStart_FullMethodName, none, "", codes.OK},
 		{b2bv1.PasswordsService_EmailReset_FullMethodName, none, "", codes.OK},
+		// SCIM administration (stytch.scim permission rules): stytch_admin grants them,
+		// stytch_member does not, never in another organization; services by read:scim/write:scim.
+		{b2bv1.SCIMService_CreateConnection_FullMethodName, admin, org, codes.OK},
+		{b2bv1.SCIMService_CreateConnection_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.SCIMService_CreateConnection_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.SCIMService_CreateConnection_FullMethodName, caller{m2mScopes: []string{"write:scim"}}, "", codes.OK},
+		{b2bv1.SCIMService_CreateConnection_FullMethodName, caller{m2mScopes: []string{"read:scim"}}, "", codes.PermissionDenied},
+		{b2bv1.SCIMService_GetConnection_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.SCIMService_GetConnection_FullMethodName, caller{m2mScopes: []string{"read:scim"}}, "", codes.OK},
+		{b2bv1.SCIMService_RotateTokenStart_FullMethodName, admin, org, codes.OK},
+		{b2bv1.SCIMService_RotateTokenStart_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.SCIMService_DeleteConnection_FullMethodName, none, "", codes.Unauthenticated},
 		{m2mv1.M2MService_CreateClient_FullMethodName, admin, org, codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:*"}}, "", codes.OK},

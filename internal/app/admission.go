@@ -63,7 +63,7 @@ func newAdmission(cfg *config.Config, shared *sharedState, stytch *stytchclient.
 		return nil, err
 	}
 	if !idem.Encrypts() {
-		log.Warn("AUTHSVC_IDEMPOTENCY_KEYS_FILE is not set while records are shared in Redis: idempotency keys are refused on RPCs whose responses carry a secret (M2M CreateClient, Discovery CreateOrganization), and other responses are stored unencrypted")
+		log.Warn("AUTHSVC_IDEMPOTENCY_KEYS_FILE is not set while records are shared in Redis: idempotency keys are refused on RPCs whose responses carry a secret (M2M CreateClient, Discovery CreateOrganization, SCIM CreateConnection), and other responses are stored unencrypted")
 	}
 	parts := &admissionParts{idempotency: idem}
 	if cfg.Admission.Off {

@@ -19,8 +19,8 @@ type Conf struct {
 	KeysFile string
 	// Keys is the keyring read from KeysFile (the first key encrypts, all decrypt): Config.Keys.
 	// Nil when unset: records in memory then use a random key of the process, and with Redis an
-	// RPC whose response carries a secret (CreateClient, CreateOrganization) refuses idempotency
-	// keys. It prints as its key IDs only.
+	// RPC whose response carries a secret (CreateClient, CreateOrganization, SCIM
+	// CreateConnection) refuses idempotency keys. It prints as its key IDs only.
 	Keys *Keyring
 }
 

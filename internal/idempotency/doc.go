@@ -32,7 +32,7 @@
 //     memory use a random key of the process (only this process can read them anyway).
 //   - With Redis and no configured key, responses are stored in the clear, and an RPC whose
 //     response type has a debug_redact field (M2M CreateClient's client secret, Discovery
-//     CreateOrganization's session) refuses a key before running: FAILED_PRECONDITION (reason
+//     CreateOrganization's session, SCIM CreateConnection's bearer token) refuses a key before running: FAILED_PRECONDITION (reason
 //     idempotency_key_not_supported; REST 400) naming the header and the missing setting. The
 //     key and request are fine, so INVALID_ARGUMENT would mislead; what is missing is server
 //     configuration, which is FAILED_PRECONDITION's meaning. Refusing beats the two alternatives:

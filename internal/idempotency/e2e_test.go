@@ -95,7 +95,7 @@ func newWorld(t *testing.T, env *apptest.Env) *world {
 	t.Helper()
 	org, err := env.Emu.CreateOrganization(stytchemu.OrganizationParams{Name: fmt.Sprintf("Org %d", uniq.Add(1))})
 	require.NoError(t, err)
-	c, err := env.Emu.CreateM2MClient(fmt.Sprintf("idem-%d", uniq.Add(1)), []string{"write:members", "write:m2m_clients", "write:users", "write:sessions"})
+	c, err := env.Emu.CreateM2MClient(fmt.Sprintf("idem-%d", uniq.Add(1)), []string{"write:members", "write:m2m_clients", "write:users", "write:sessions", "write:scim"})
 	require.NoError(t, err)
 	tok, err := m2mv1.NewM2MServiceClient(env.Conn).IssueToken(t.Context(), &m2mv1.IssueTokenRequest{ClientId: c.ClientID, ClientSecret: c.ClientSecret})
 	require.NoError(t, err)
@@ -157,6 +157,12 @@ func (w *world) requests() map[string]func(t *testing.T) (proto.Message, string)
 		},
 		b2bv1.DiscoveryService_CreateOrganization_FullMethodName: func(t *testing.T) (proto.Message, string) {
 			return &b2bv1.DiscoveryServiceCreateOrganizationRequest{IntermediateSessionToken: w.ist(t), OrganizationName: fmt.Sprintf("Founded %d", uniq.Add(1))}, ""
+		},
+		b2bv1.SCIMService_CreateConnection_FullMethodName: func(t *testing.T) (proto.Message, string) {
+			// An organization has one SCIM connection: each request gets its own organization.
+			o, err := w.env.Emu.CreateOrganization(stytchemu.OrganizationParams{Name: fmt.Sprintf("SCIM %d", uniq.Add(1))})
+			require.NoError(t, err)
+			return &b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: o.ID, DisplayName: "IdP"}, w.token
 		},
 		m2mv1.M2MService_CreateClient_FullMethodName: func(*testing.T) (proto.Message, string) {
 			return &m2mv1.CreateClientRequest{ClientName: fmt.Sprintf("svc-%d", uniq.Add(1)), Scopes: []string{"read:orders"}}, w.token
@@ -394,8 +400,9 @@ func TestEveryIdempotentRPCReplays(t *testing.T) {
 			if rdb == nil {
 				return
 			}
-			// CreateClient's client_secret and CreateOrganization's session token and JWT, twice each.
-			require.GreaterOrEqual(t, len(secrets), 6)
+			// CreateClient's client_secret, CreateConnection's bearer_token and CreateOrganization's
+			// session token and JWT, twice each.
+			require.GreaterOrEqual(t, len(secrets), 8)
 			recs := rawRecords(t, rdb)
 			require.NotEmpty(t, recs)
 			for _, raw := range recs {
@@ -429,7 +436,10 @@ func TestSecretBearingRefusedOnRedisWithoutKey(t *testing.T) {
 	assert.Contains(t, env.Logs(), "AUTHSVC_IDEMPOTENCY_KEYS_FILE is not set")
 	w := newWorld(t, env)
 	reqs := w.requests()
-	for _, method := range []string{m2mv1.M2MService_CreateClient_FullMethodName, b2bv1.DiscoveryService_CreateOrganization_FullMethodName} {
+	for _, method := range []string{
+		m2mv1.M2MService_CreateClient_FullMethodName, b2bv1.DiscoveryService_CreateOrganization_FullMethodName,
+		b2bv1.SCIMService_CreateConnection_FullMethodName,
+	} {
 		req, bearer := reqs[method](t)
 		before := env.Emu.Requests("*")
 		_, _, err := callGRPC(t, env, method, req, bearer, newKey("g"))

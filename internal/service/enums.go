@@ -72,6 +72,17 @@ var (
 		b2bv1.OrganizationSetting_ORGANIZATION_SETTING_NOT_ALLOWED: "NOT_ALLOWED",
 	})
 
+	scimIdentityProviders = newEnumNames(map[b2bv1.SCIMIdentityProvider]string{
+		b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_GENERIC:         "generic",
+		b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_OKTA:            "okta",
+		b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_MICROSOFT_ENTRA: "microsoft-entra",
+		b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_CYBERARK:        "cyberark",
+		b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_JUMPCLOUD:       "jumpcloud",
+		b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_ONELOGIN:        "onelogin",
+		b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_PINGFEDERATE:    "pingfederate",
+		b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_RIPPLING:        "rippling",
+	})
+
 	mfaPolicies = newEnumNames(map[b2bv1.MfaPolicy]string{
 		b2bv1.MfaPolicy_MFA_POLICY_REQUIRED_FOR_ALL: "REQUIRED_FOR_ALL",
 		b2bv1.MfaPolicy_MFA_POLICY_OPTIONAL:         "OPTIONAL",

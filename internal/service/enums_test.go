@@ -42,6 +42,7 @@ func TestEnumNames(t *testing.T) {
 	checkEnumNames(t, "mfaEnrollments", mfaEnrollments)
 	checkEnumNames(t, "orgSettings", orgSettings)
 	checkEnumNames(t, "mfaPolicies", mfaPolicies)
+	checkEnumNames(t, "scimIdentityProviders", scimIdentityProviders)
 	checkEnumNames(t, "factorTypes", factorTypes)
 	checkEnumNames(t, "membershipTypes", membershipTypes)
 	checkEnumNames(t, "clientStatuses", clientStatuses)
@@ -51,6 +52,7 @@ func TestEnumNames(t *testing.T) {
 
 	// A few pairs as Stytch spells them.
 	assert.Equal(t, "pt-br", locales.name(b2bv1.Locale_LOCALE_PT_BR))
+	assert.Equal(t, "microsoft-entra", scimIdentityProviders.name(b2bv1.SCIMIdentityProvider_SCIM_IDENTITY_PROVIDER_MICROSOFT_ENTRA))
 	assert.Equal(t, b2bv1.OrganizationSetting_ORGANIZATION_SETTING_NOT_ALLOWED, orgSettings.value("NOT_ALLOWED"))
 	assert.Equal(t, "inactive", clientStatuses.name(m2mv1.ClientStatus_CLIENT_STATUS_INACTIVE))
 	assert.Equal(t, b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_EMAIL_OTP, factorTypes.value("email_otp"))

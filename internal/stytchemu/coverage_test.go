@@ -52,7 +52,6 @@ var notServed = map[string]string{
 	"DELETE /v1/b2b/organizations/{organization_id}/external_id":                                                reasonAdmin,
 	"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/external_id":                            reasonAdmin,
 	"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/totp":                                   reasonAdmin,
-	"DELETE /v1/b2b/scim/{organization_id}/connection/{connection_id}":                                          reasonSCIM,
 	"GET /v1/b2b/organizations/{organization_id}/connected_apps":                                                reasonConnectedApps,
 	"GET /v1/b2b/organizations/{organization_id}/connected_apps/{connected_app_id}":                             reasonConnectedApps,
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps":                            reasonConnectedApps,
@@ -62,8 +61,6 @@ var notServed = map[string]string{
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/microsoft":                 reasonAdmin,
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/slack":                     reasonAdmin,
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oidc_providers":                            reasonAdmin,
-	"GET /v1/b2b/scim/{organization_id}/connection":                                                             reasonSCIM,
-	"GET /v1/b2b/scim/{organization_id}/connection/{connection_id}":                                             reasonSCIM,
 	"POST /v1/b2b/idp/oauth/authorize":                                                                          reasonConnectedApps,
 	"POST /v1/b2b/idp/oauth/authorize/start":                                                                    reasonConnectedApps,
 	"POST /v1/b2b/impersonation/authenticate":                                                                   reasonImpersonation,
@@ -78,18 +75,12 @@ var notServed = map[string]string{
 	"POST /v1/b2b/passwords/email/require_reset":                                                                reasonB2BPasswords,
 	"POST /v1/b2b/passwords/existing_password/reset":                                                            reasonB2BPasswords,
 	"POST /v1/b2b/passwords/session/reset":                                                                      reasonB2BPasswords,
-	"POST /v1/b2b/scim/{organization_id}/connection":                                                            reasonSCIM,
-	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel":                              reasonSCIM,
-	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete":                            reasonSCIM,
-	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start":                               reasonSCIM,
 	"POST /v1/b2b/sessions/attest":                                                                              reasonSessionExtras,
 	"POST /v1/b2b/sessions/exchange_access_token":                                                               reasonSessionExtras,
 	"POST /v1/b2b/sessions/migrate":                                                                             reasonSessionExtras,
-	"PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}":                                             reasonSCIM,
 }
 
 const (
-	reasonSCIM          = "SCIM connection administration: issue #17, not yet built"
 	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP: not yet built"
 	reasonB2BPasswords  = "B2B passwords: issue #18, the rest not yet built"
 	reasonB2BOAuth      = "B2B OAuth sign-in: issue #18, not yet built"

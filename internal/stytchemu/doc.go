@@ -8,7 +8,8 @@
 // project_id:secret. State is real: organizations and members persist,
 // magic-link tokens and OTP codes are single-use and expire, sessions have
 // factors, roles and expiry and can be revoked, MFA organizations answer with
-// intermediate session tokens, M2M secrets rotate in three steps. Session
+// intermediate session tokens, M2M secrets and SCIM bearer tokens rotate in
+// three steps. Session
 // JWTs and M2M access tokens are RS256 with a kid and served by the JWKS
 // endpoints.
 //
@@ -108,7 +109,8 @@
 // Test helpers (the HTTP API does all of this too): CreateOrganization,
 // CreateMember, CreateSession / CreateSessionWithClaims (a live session and
 // its JWT without the HTTP login), CreateM2MClient, SetM2MCustomClaims,
-// AddMemberPassword, SignJWT (arbitrary claims, current key).
+// AddMemberPassword, SignJWT (arbitrary claims, current key), AddSCIMGroup and
+// SCIMBearerTokenValid (the IdP side of a SCIM connection).
 //
 // Clock: Now, Advance, SetNow. Every expiry (magic links, OTP codes, ISTs,
 // sessions, JWT iat/nbf/exp, M2M tokens) follows it.
@@ -185,7 +187,26 @@
 //     intermediate_session_not_found, member_password_not_found,
 //     member_already_active, email_invites_not_allowed,
 //     m2m_client_secret_rotation_not_started, pkce_mismatch,
-//     member_phone_number_not_found, member_phone_number_already_set.
+//     member_phone_number_not_found, member_phone_number_already_set,
+//     scim_connection_not_found, scim_connection_already_exists,
+//     scim_token_rotation_not_started (scim.go).
+//   - SCIM connections (scim.go): an organization has at most one (a second
+//     create is 400 scim_connection_already_exists; get without one is 404
+//     scim_connection_not_found). The bearer token is in the create response
+//     only and the next token in the rotate/start response only; every other
+//     answer has their last four characters. Rotate start makes a next token
+//     (again: replaces it), complete swaps it in and the old token stops
+//     working, cancel discards it. identity_provider is one of the spec's
+//     enum (default generic; microsoft-entra's base_url carries
+//     ?aadOptscim062020). A group role assignment must name a group of the
+//     connection and a role of the policy (project or organization custom
+//     role) other than stytch_member, each pair once: else 400 bad_request
+//     naming the entry. Tokens do not expire (expiry times are ""). The
+//     IdP-facing SCIM protocol is not served: AddSCIMGroup adds a group as an
+//     IdP push would, and SCIMBearerTokenValid answers whether a token opens
+//     a connection. Acting members need stytch.scim create, get, update,
+//     delete or rotate. The organization carries scim_active_connection while
+//     it has a connection; deleting the organization deletes it.
 //   - Search: the operands are {filter_name, filter_value} as in Stytch's
 //     SDKs. Members: member_ids, member_emails, member_email_fuzzy,
 //     member_is_breakglass, statuses, member_mfa_phone_numbers,

@@ -268,6 +268,7 @@ func (e *Emulator) orgDelete(rq *request) (any, error) {
 	}
 	e.st.memberOrder = slices.DeleteFunc(e.st.memberOrder, func(id string) bool { _, ok := e.st.members[id]; return !ok })
 	delete(e.st.orgs, o.OrganizationID)
+	delete(e.st.scim, o.OrganizationID)
 	e.st.orgOrder = slices.DeleteFunc(e.st.orgOrder, func(id string) bool { return id == o.OrganizationID })
 	return obj{"organization_id": o.OrganizationID}, nil
 }

@@ -117,6 +117,15 @@ func (e *Emulator) stytchRoutes() []route {
 		{"PUT /v1/b2b/sso/external/{organization_id}/connections/{connection_id}", authRequired, e.ssoExternalUpdate},
 		{"POST /v1/b2b/sso/authenticate", authRequired, e.ssoAuthenticate},
 		{SSOStartTemplate, authNone, e.ssoStart},
+		// B2B SCIM connection administration
+		{"POST /v1/b2b/scim/{organization_id}/connection", authRequired, e.scimCreate},
+		{"GET /v1/b2b/scim/{organization_id}/connection", authRequired, e.scimGet},
+		{"GET /v1/b2b/scim/{organization_id}/connection/{connection_id}", authRequired, e.scimGetGroups},
+		{"PUT /v1/b2b/scim/{organization_id}/connection/{connection_id}", authRequired, e.scimUpdate},
+		{"DELETE /v1/b2b/scim/{organization_id}/connection/{connection_id}", authRequired, e.scimDelete},
+		{"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start", authRequired, e.scimRotateStart},
+		{"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete", authRequired, e.scimRotateComplete},
+		{"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel", authRequired, e.scimRotateCancel},
 		// M2M
 		{"POST /v1/m2m/clients", authRequired, e.m2mCreate},
 		{"POST /v1/m2m/clients/search", authRequired, e.m2mSearch},

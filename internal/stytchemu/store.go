@@ -81,6 +81,8 @@ type organization struct {
 	OrganizationExternalID               string           `json:"organization_external_id"`
 	SSODefaultConnectionID               string           `json:"sso_default_connection_id"`
 	AllowedOAuthTenants                  map[string]any   `json:"allowed_oauth_tenants"`
+	// SCIMActiveConnection is set while the organization has a SCIM connection (scim.go).
+	SCIMActiveConnection *activeSCIMConnection `json:"scim_active_connection,omitempty"`
 }
 
 func (o *organization) normalize() {
@@ -311,8 +313,9 @@ type store struct {
 	totps          map[string]*memberTOTP // by member ID (b2b_totps.go)
 	sso            map[string]*ssoConn    // by connection ID (sso.go)
 	ssoOrder       []string
-	ssoTokens      map[string]*ssoToken // sso_token -> pending login (sso_flow.go)
-	ssoStates      map[string]*ssoState // relay state / OIDC state -> started sign-in
+	ssoTokens      map[string]*ssoToken       // sso_token -> pending login (sso_flow.go)
+	ssoStates      map[string]*ssoState       // relay state / OIDC state -> started sign-in
+	scim           map[string]*scimConnection // by organization ID: one each (scim.go)
 }
 
 func newStore() *store {
@@ -331,6 +334,7 @@ func newStore() *store {
 		sso:            map[string]*ssoConn{},
 		ssoTokens:      map[string]*ssoToken{},
 		ssoStates:      map[string]*ssoState{},
+		scim:           map[string]*scimConnection{},
 	}
 }
 

@@ -781,6 +781,139 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/scim/{organization_id}/connection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetConnection returns the organization's SCIM connection (never its
+         *     bearer token).
+         * @description Access: a member of the same organization whose role grants stytch.scim
+         *     get, or service read:scim.
+         */
+        get: operations["SCIMService_GetConnection"];
+        put?: never;
+        /**
+         * CreateConnection creates the organization's SCIM connection. The
+         *     response carries the bearer token; it is shown only this once.
+         * @description Access: a member of the same organization whose role grants stytch.scim
+         *     create, or service write:scim.
+         */
+        post: operations["SCIMService_CreateConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/scim/{organization_id}/connection/{connection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetConnectionGroups lists the SCIM groups the identity provider pushed
+         *     through the connection, a page at a time (the group IDs that
+         *     UpdateConnection's role assignments name).
+         * @description Access: a member of the same organization whose role grants stytch.scim
+         *     get, or service read:scim.
+         */
+        get: operations["SCIMService_GetConnectionGroups"];
+        /**
+         * UpdateConnection changes the connection's display name, identity
+         *     provider or group role assignments. Only the fields that are set change.
+         * @description Access: a member of the same organization whose role grants stytch.scim
+         *     update, or service write:scim.
+         */
+        put: operations["SCIMService_UpdateConnection"];
+        post?: never;
+        /**
+         * DeleteConnection deletes the SCIM connection; its bearer tokens stop
+         *     working.
+         * @description Access: a member of the same organization whose role grants stytch.scim
+         *     delete, or service write:scim.
+         */
+        delete: operations["SCIMService_DeleteConnection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RotateTokenCancel abandons a rotation: the next token is discarded and
+         *     only the old token works.
+         * @description Access: a member of the same organization whose role grants stytch.scim
+         *     rotate, or service write:scim.
+         */
+        post: operations["SCIMService_RotateTokenCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RotateTokenComplete completes a rotation: the next token becomes the
+         *     bearer token and the old one stops working. Without a rotation in
+         *     progress it is INVALID_ARGUMENT (Stytch's 400,
+         *     scim_token_rotation_not_started).
+         * @description Access: a member of the same organization whose role grants stytch.scim
+         *     rotate, or service write:scim.
+         */
+        post: operations["SCIMService_RotateTokenComplete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RotateTokenStart starts a bearer token rotation: it creates a next
+         *     token, returned only this once, and from now on both tokens work until
+         *     RotateTokenComplete or RotateTokenCancel. Starting again replaces a
+         *     pending next token.
+         * @description Access: a member of the same organization whose role grants stytch.scim
+         *     rotate, or service write:scim.
+         */
+        post: operations["SCIMService_RotateTokenStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/sessions": {
         parameters: {
             query?: never;
@@ -4256,6 +4389,40 @@ export interface components {
             message?: string;
         };
         /**
+         * @description SCIMServiceCreateConnectionRequest is the input of
+         *     SCIMService.CreateConnection.
+         */
+        SCIMServiceCreateConnectionBody: {
+            /** @description A display name, up to 256 characters. */
+            display_name?: string;
+            identity_provider?: components["schemas"]["v1SCIMIdentityProvider"];
+        };
+        /**
+         * @description SCIMServiceRotateTokenCancelRequest is the input of
+         *     SCIMService.RotateTokenCancel.
+         */
+        SCIMServiceRotateTokenCancelBody: Record<string, never>;
+        /**
+         * @description SCIMServiceRotateTokenCompleteRequest is the input of
+         *     SCIMService.RotateTokenComplete.
+         */
+        SCIMServiceRotateTokenCompleteBody: Record<string, never>;
+        /**
+         * @description SCIMServiceRotateTokenStartRequest is the input of
+         *     SCIMService.RotateTokenStart.
+         */
+        SCIMServiceRotateTokenStartBody: Record<string, never>;
+        /**
+         * @description SCIMServiceUpdateConnectionRequest is the input of
+         *     SCIMService.UpdateConnection. Unset fields are left unchanged.
+         */
+        SCIMServiceUpdateConnectionBody: {
+            /** @description A new display name, up to 256 characters. */
+            display_name?: string;
+            identity_provider?: components["schemas"]["v1SCIMIdentityProvider"];
+            scim_group_implicit_role_assignments?: components["schemas"]["v1SCIMGroupRoleAssignments"];
+        };
+        /**
          * @description SSOServiceCreateExternalConnectionRequest is the input of
          *     SSOService.CreateExternalConnection.
          */
@@ -7054,6 +7221,99 @@ export interface components {
             /** @description The IdP certificates assertions are verified with. */
             verification_certificates?: components["schemas"]["v1X509Certificate"][];
         };
+        /**
+         * @description SCIMConnection is an organization's SCIM connection, without its bearer
+         *     tokens (Stytch's SCIMConnection).
+         */
+        v1SCIMConnection: {
+            /**
+             * @description The URL the identity provider sends SCIM requests to, with the bearer
+             *     token.
+             */
+            base_url?: string;
+            /**
+             * Format: date-time
+             * @description When the bearer token expires; unset when it does not.
+             */
+            bearer_token_expires_at?: string;
+            /** @description Last four characters of the bearer token, to tell tokens apart. */
+            bearer_token_last_four?: string;
+            /** @description The connection's ID. */
+            connection_id?: string;
+            /** @description The display name. */
+            display_name?: string;
+            identity_provider?: components["schemas"]["v1SCIMIdentityProvider"];
+            /**
+             * Format: date-time
+             * @description When the next bearer token expires, during a rotation.
+             */
+            next_bearer_token_expires_at?: string;
+            /**
+             * @description Last four characters of the next bearer token during a rotation; unset
+             *     when no rotation is in progress.
+             */
+            next_bearer_token_last_four?: string;
+            /** @description The organization's ID. */
+            organization_id?: string;
+            /** @description Roles granted to the members of SCIM groups. */
+            scim_group_implicit_role_assignments?: components["schemas"]["v1SCIMGroupRoleAssignment"][];
+            /** @description "active" (or "deleted"). */
+            status?: string;
+        };
+        /** @description SCIMGroup is a group the identity provider pushed through a connection. */
+        v1SCIMGroup: {
+            /** @description The connection's ID. */
+            connection_id?: string;
+            /** @description The group's ID. */
+            group_id?: string;
+            /** @description The group's display name, as the identity provider sent it. */
+            group_name?: string;
+            /** @description The organization's ID. */
+            organization_id?: string;
+        };
+        /** @description SCIMGroupRoleAssignment grants a role to every member of a SCIM group. */
+        v1SCIMGroupRoleAssignment: {
+            /** @description The SCIM group's ID (see GetConnectionGroups), 1 to 128 characters. */
+            group_id?: string;
+            /**
+             * @description The group's display name (set by Stytch in responses; ignored in
+             *     requests).
+             */
+            group_name?: string;
+            /**
+             * @description The role's ID (a role of the project's RBAC policy or an organization
+             *     custom role), 1 to 128 characters.
+             */
+            role_id?: string;
+        };
+        /**
+         * @description SCIMGroupRoleAssignments is the list of group role grants in an update.
+         *     It wraps the list so that an update can tell "leave it alone" (unset) from
+         *     "clear it" (set and empty).
+         */
+        v1SCIMGroupRoleAssignments: {
+            /** @description The grants (up to 100, one per group and role). */
+            assignments?: components["schemas"]["v1SCIMGroupRoleAssignment"][];
+        };
+        /**
+         * @description SCIMIdentityProvider is the identity provider at the other end of a SCIM
+         *     connection. Naming a known provider lets Stytch apply its quirks (for
+         *     Microsoft Entra, the SCIM 2.0 compliance flag on the base URL).
+         *
+         *      - SCIM_IDENTITY_PROVIDER_UNSPECIFIED: Not set (in a request: Stytch's default, generic; in a response: a
+         *     provider authsvc does not know yet).
+         *      - SCIM_IDENTITY_PROVIDER_GENERIC: Any SCIM 2.0 identity provider ("generic").
+         *      - SCIM_IDENTITY_PROVIDER_OKTA: Okta ("okta").
+         *      - SCIM_IDENTITY_PROVIDER_MICROSOFT_ENTRA: Microsoft Entra ID ("microsoft-entra").
+         *      - SCIM_IDENTITY_PROVIDER_CYBERARK: CyberArk ("cyberark").
+         *      - SCIM_IDENTITY_PROVIDER_JUMPCLOUD: JumpCloud ("jumpcloud").
+         *      - SCIM_IDENTITY_PROVIDER_ONELOGIN: OneLogin ("onelogin").
+         *      - SCIM_IDENTITY_PROVIDER_PINGFEDERATE: PingFederate ("pingfederate").
+         *      - SCIM_IDENTITY_PROVIDER_RIPPLING: Rippling ("rippling").
+         * @default SCIM_IDENTITY_PROVIDER_UNSPECIFIED
+         * @enum {string}
+         */
+        v1SCIMIdentityProvider: "SCIM_IDENTITY_PROVIDER_UNSPECIFIED" | "SCIM_IDENTITY_PROVIDER_GENERIC" | "SCIM_IDENTITY_PROVIDER_OKTA" | "SCIM_IDENTITY_PROVIDER_MICROSOFT_ENTRA" | "SCIM_IDENTITY_PROVIDER_CYBERARK" | "SCIM_IDENTITY_PROVIDER_JUMPCLOUD" | "SCIM_IDENTITY_PROVIDER_ONELOGIN" | "SCIM_IDENTITY_PROVIDER_PINGFEDERATE" | "SCIM_IDENTITY_PROVIDER_RIPPLING";
         /** @description ScimRegistration links a member to the SCIM connection that provisioned it. */
         v1ScimRegistration: {
             /** @description The SCIM connection ID. */
@@ -7062,6 +7322,77 @@ export interface components {
             external_id?: string;
             /** @description The registration's ID. */
             registration_id?: string;
+        };
+        /**
+         * @description SCIMServiceCreateConnectionResponse is the output of
+         *     SCIMService.CreateConnection.
+         */
+        v1SCIMServiceCreateConnectionResponse: {
+            /**
+             * @description The bearer token for the identity provider. It is shown only this once:
+             *     store it in the identity provider now (a lost token is replaced with
+             *     RotateTokenStart).
+             */
+            bearer_token?: string;
+            connection?: components["schemas"]["v1SCIMConnection"];
+        };
+        /**
+         * @description SCIMServiceDeleteConnectionResponse is the output of
+         *     SCIMService.DeleteConnection.
+         */
+        v1SCIMServiceDeleteConnectionResponse: {
+            /** @description The deleted connection's ID. */
+            connection_id?: string;
+        };
+        /**
+         * @description SCIMServiceGetConnectionGroupsResponse is the output of
+         *     SCIMService.GetConnectionGroups.
+         */
+        v1SCIMServiceGetConnectionGroupsResponse: {
+            /** @description The cursor of the next page; empty on the last page. */
+            next_cursor?: string;
+            /** @description The groups of this page. */
+            scim_groups?: components["schemas"]["v1SCIMGroup"][];
+        };
+        /**
+         * @description SCIMServiceGetConnectionResponse is the output of
+         *     SCIMService.GetConnection.
+         */
+        v1SCIMServiceGetConnectionResponse: {
+            connection?: components["schemas"]["v1SCIMConnection"];
+        };
+        /**
+         * @description SCIMServiceRotateTokenCancelResponse is the output of
+         *     SCIMService.RotateTokenCancel.
+         */
+        v1SCIMServiceRotateTokenCancelResponse: {
+            connection?: components["schemas"]["v1SCIMConnection"];
+        };
+        /**
+         * @description SCIMServiceRotateTokenCompleteResponse is the output of
+         *     SCIMService.RotateTokenComplete.
+         */
+        v1SCIMServiceRotateTokenCompleteResponse: {
+            connection?: components["schemas"]["v1SCIMConnection"];
+        };
+        /**
+         * @description SCIMServiceRotateTokenStartResponse is the output of
+         *     SCIMService.RotateTokenStart.
+         */
+        v1SCIMServiceRotateTokenStartResponse: {
+            connection?: components["schemas"]["v1SCIMConnection"];
+            /**
+             * @description The next bearer token. It is shown only this once: give it to the
+             *     identity provider, then call RotateTokenComplete.
+             */
+            next_bearer_token?: string;
+        };
+        /**
+         * @description SCIMServiceUpdateConnectionResponse is the output of
+         *     SCIMService.UpdateConnection.
+         */
+        v1SCIMServiceUpdateConnectionResponse: {
+            connection?: components["schemas"]["v1SCIMConnection"];
         };
         /** @description ScryptConfig gives the parameters of a scrypt hash not in PHC form. */
         v1ScryptConfig: {
@@ -9525,6 +9856,302 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1RecoveryCodesServiceRotateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SCIMService_GetConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The organization's ID (any letter case), 1 to 128 characters. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SCIMServiceGetConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SCIMService_CreateConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The organization's ID (any letter case), 1 to 128 characters. A member
+                 *     session may act only in its own organization.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SCIMServiceCreateConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SCIMServiceCreateConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SCIMService_GetConnectionGroups: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page; empty: the first page. */
+                cursor?: string;
+                /** @description Groups per page, 1 to 1000; 0: Stytch's default (100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The connection's ID (scim-connection-test-<uuid>). */
+                connection_id: string;
+                /** @description The organization's ID (any letter case), 1 to 128 characters. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SCIMServiceGetConnectionGroupsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SCIMService_UpdateConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's ID (scim-connection-test-<uuid>). */
+                connection_id: string;
+                /** @description The organization's ID (any letter case), 1 to 128 characters. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SCIMServiceUpdateConnectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SCIMServiceUpdateConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SCIMService_DeleteConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's ID (scim-connection-test-<uuid>). */
+                connection_id: string;
+                /** @description The organization's ID (any letter case), 1 to 128 characters. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SCIMServiceDeleteConnectionResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SCIMService_RotateTokenCancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's ID (scim-connection-test-<uuid>). */
+                connection_id: string;
+                /** @description The organization's ID (any letter case), 1 to 128 characters. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SCIMServiceRotateTokenCancelBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SCIMServiceRotateTokenCancelResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SCIMService_RotateTokenComplete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's ID (scim-connection-test-<uuid>). */
+                connection_id: string;
+                /** @description The organization's ID (any letter case), 1 to 128 characters. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SCIMServiceRotateTokenCompleteBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SCIMServiceRotateTokenCompleteResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SCIMService_RotateTokenStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The connection's ID (scim-connection-test-<uuid>). */
+                connection_id: string;
+                /** @description The organization's ID (any letter case), 1 to 128 characters. */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SCIMServiceRotateTokenStartBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SCIMServiceRotateTokenStartResponse"];
                 };
             };
             /** @description An unexpected error response. */
