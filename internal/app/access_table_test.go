@@ -113,6 +113,15 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.MembersService_DeleteMfaPhoneNumber_FullMethodName: &b2bv1.MembersServiceDeleteMfaPhoneNumberRequest{OrganizationId: org, MemberId: f.target.ID},
 		b2bv1.MembersService_DeletePassword_FullMethodName:       &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org, MemberPasswordId: f.passwordID},
 		b2bv1.MembersService_DangerouslyGet_FullMethodName:       &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: f.target.ID},
+		b2bv1.MembersService_StartEmailUpdate_FullMethodName: &b2bv1.MembersServiceStartEmailUpdateRequest{
+			OrganizationId: org, MemberId: f.target.ID, EmailAddress: sandbox,
+		},
+		b2bv1.MembersService_DeleteTotp_FullMethodName:       &b2bv1.MembersServiceDeleteTotpRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.MembersService_DeleteExternalId_FullMethodName: &b2bv1.MembersServiceDeleteExternalIdRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.MembersService_UnlinkRetiredEmail_FullMethodName: &b2bv1.MembersServiceUnlinkRetiredEmailRequest{
+			OrganizationId: org, MemberId: f.target.ID, EmailAddress: "retired@stytch.com",
+		},
+		b2bv1.MembersService_OidcProviders_FullMethodName: &b2bv1.MembersServiceOidcProvidersRequest{OrganizationId: org, MemberId: f.target.ID},
 
 		b2bv1.DiscoveryService_ListOrganizations_FullMethodName: &b2bv1.DiscoveryServiceListOrganizationsRequest{
 			Credential: &b2bv1.DiscoveryServiceListOrganizationsRequest_IntermediateSessionToken{IntermediateSessionToken: ist},
@@ -122,12 +131,13 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 
 		b2bv1.RBACService_GetPolicy_FullMethodName: &b2bv1.RBACServiceGetPolicyRequest{OrganizationId: org},
 
-		b2bv1.OrganizationsService_Create_FullMethodName:  &b2bv1.OrganizationsServiceCreateRequest{OrganizationName: "Created Org"},
-		b2bv1.OrganizationsService_Get_FullMethodName:     &b2bv1.OrganizationsServiceGetRequest{OrganizationId: org},
-		b2bv1.OrganizationsService_Update_FullMethodName:  &b2bv1.OrganizationsServiceUpdateRequest{OrganizationId: org, OrganizationLogoUrl: proto.String("")},
-		b2bv1.OrganizationsService_Delete_FullMethodName:  &b2bv1.OrganizationsServiceDeleteRequest{OrganizationId: f.spareOrg},
-		b2bv1.OrganizationsService_Search_FullMethodName:  &b2bv1.OrganizationsServiceSearchRequest{},
-		b2bv1.OrganizationsService_Metrics_FullMethodName: &b2bv1.OrganizationsServiceMetricsRequest{OrganizationId: org},
+		b2bv1.OrganizationsService_Create_FullMethodName:           &b2bv1.OrganizationsServiceCreateRequest{OrganizationName: "Created Org"},
+		b2bv1.OrganizationsService_Get_FullMethodName:              &b2bv1.OrganizationsServiceGetRequest{OrganizationId: org},
+		b2bv1.OrganizationsService_Update_FullMethodName:           &b2bv1.OrganizationsServiceUpdateRequest{OrganizationId: org, OrganizationLogoUrl: proto.String("")},
+		b2bv1.OrganizationsService_Delete_FullMethodName:           &b2bv1.OrganizationsServiceDeleteRequest{OrganizationId: f.spareOrg},
+		b2bv1.OrganizationsService_Search_FullMethodName:           &b2bv1.OrganizationsServiceSearchRequest{},
+		b2bv1.OrganizationsService_Metrics_FullMethodName:          &b2bv1.OrganizationsServiceMetricsRequest{OrganizationId: org},
+		b2bv1.OrganizationsService_DeleteExternalId_FullMethodName: &b2bv1.OrganizationsServiceDeleteExternalIdRequest{OrganizationId: org},
 		// Create without intermediate_session_token: a credential field would admit every caller
 		// and hide the rule.
 		b2bv1.TOTPsService_Create_FullMethodName: &b2bv1.TOTPsServiceCreateRequest{OrganizationId: org, MemberId: f.target.ID},
@@ -554,6 +564,23 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{b2bv1.MembersService_Delete_FullMethodName, admin, org, codes.OK},
 		{b2bv1.MembersService_Reactivate_FullMethodName, member, org, codes.PermissionDenied},
 		{b2bv1.MembersService_DangerouslyGet_FullMethodName, admin, org, codes.PermissionDenied},
+		// Issue 17's member administration additions: stytch.member actions (external IDs: every
+		// action), tokens of the member's identity provider for services only.
+		{b2bv1.MembersService_StartEmailUpdate_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_StartEmailUpdate_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_StartEmailUpdate_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.MembersService_StartEmailUpdate_FullMethodName, readMembers, "", codes.PermissionDenied},
+		{b2bv1.MembersService_DeleteTotp_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_DeleteTotp_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_DeleteExternalId_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_DeleteExternalId_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_UnlinkRetiredEmail_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_UnlinkRetiredEmail_FullMethodName, caller{m2mScopes: []string{"write:members"}}, "", codes.OK},
+		{b2bv1.MembersService_OidcProviders_FullMethodName, admin, org, codes.PermissionDenied},
+		{b2bv1.MembersService_OidcProviders_FullMethodName, readMembers, "", codes.OK},
+		{b2bv1.OrganizationsService_DeleteExternalId_FullMethodName, admin, org, codes.OK},
+		{b2bv1.OrganizationsService_DeleteExternalId_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.OrganizationsService_DeleteExternalId_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
 		// Organizations: members reach only their own; changes need stytch_admin; create and search
 		// cross organizations, so services only.
 		{b2bv1.OrganizationsService_Get_FullMethodName, member, org, codes.OK},
