@@ -11,8 +11,6 @@ import (
 // (Stytch: 5 minutes); the new address stays reserved for the member as long.
 const emailUpdateTTL = 5 * time.Minute
 
-const errRetiredEmailNotFound = "retired_email_not_found"
-
 // OIDCTokens is what the emulator keeps from a member's OIDC login, served
 // by the member's oidc_providers route.
 type OIDCTokens struct {
