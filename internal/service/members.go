@@ -269,7 +269,7 @@ func (s *Members) DeleteTotp(ctx context.Context, req *b2bv1.MembersServiceDelet
 }
 
 // DeleteExternalId removes the member's external ID.
-func (s *Members) DeleteExternalId(ctx context.Context, req *b2bv1.MembersServiceDeleteExternalIdRequest) (*b2bv1.MembersServiceDeleteExternalIdResponse, error) { //nolint:revive,staticcheck // the generated interface names it so
+func (s *Members) DeleteExternalId(ctx context.Context, req *b2bv1.MembersServiceDeleteExternalIdRequest) (*b2bv1.MembersServiceDeleteExternalIdResponse, error) { //nolint:staticcheck // ST1003: the generated interface names it so
 	res, err := s.stytch.MemberDeleteExternalID(ctx, req.GetOrganizationId(), req.GetMemberId(), access.From(ctx).Acting())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)

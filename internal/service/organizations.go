@@ -132,7 +132,7 @@ func (s *Organizations) Delete(ctx context.Context, req *b2bv1.OrganizationsServ
 }
 
 // DeleteExternalId removes the organization's external ID.
-func (s *Organizations) DeleteExternalId(ctx context.Context, req *b2bv1.OrganizationsServiceDeleteExternalIdRequest) (*b2bv1.OrganizationsServiceDeleteExternalIdResponse, error) { //nolint:revive,staticcheck // the generated interface names it so
+func (s *Organizations) DeleteExternalId(ctx context.Context, req *b2bv1.OrganizationsServiceDeleteExternalIdRequest) (*b2bv1.OrganizationsServiceDeleteExternalIdResponse, error) { //nolint:staticcheck // ST1003: the generated interface names it so
 	res, err := s.stytch.OrganizationDeleteExternalID(ctx, req.GetOrganizationId(), access.From(ctx).Acting())
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)

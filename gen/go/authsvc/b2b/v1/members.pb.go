@@ -2961,15 +2961,15 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\x122\n" +
 	"\x15include_refresh_token\x18\x03 \x01(\bR\x13includeRefreshToken\"u\n" +
 	"#MembersServiceOidcProvidersResponse\x12N\n" +
-	"\rregistrations\x18\x01 \x03(\v2(.authsvc.b2b.v1.OidcProviderRegistrationR\rregistrations\"\x9c\x02\n" +
+	"\rregistrations\x18\x01 \x03(\v2(.authsvc.b2b.v1.OidcProviderRegistrationR\rregistrations\"\xab\x02\n" +
 	"\x18OidcProviderRegistration\x12)\n" +
-	"\x10provider_subject\x18\x01 \x01(\tR\x0fproviderSubject\x12\x19\n" +
-	"\bid_token\x18\x02 \x01(\tR\aidToken\x12!\n" +
-	"\faccess_token\x18\x03 \x01(\tR\vaccessToken\x125\n" +
+	"\x10provider_subject\x18\x01 \x01(\tR\x0fproviderSubject\x12\x1e\n" +
+	"\bid_token\x18\x02 \x01(\tB\x03\x80\x01\x01R\aidToken\x12&\n" +
+	"\faccess_token\x18\x03 \x01(\tB\x03\x80\x01\x01R\vaccessToken\x125\n" +
 	"\x17access_token_expires_in\x18\x04 \x01(\x05R\x14accessTokenExpiresIn\x12\x16\n" +
 	"\x06scopes\x18\x05 \x03(\tR\x06scopes\x12#\n" +
-	"\rconnection_id\x18\x06 \x01(\tR\fconnectionId\x12#\n" +
-	"\rrefresh_token\x18\a \x01(\tR\frefreshToken*b\n" +
+	"\rconnection_id\x18\x06 \x01(\tR\fconnectionId\x12(\n" +
+	"\rrefresh_token\x18\a \x01(\tB\x03\x80\x01\x01R\frefreshToken*b\n" +
 	"\x0eSearchOperator\x12\x1f\n" +
 	"\x1bSEARCH_OPERATOR_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13SEARCH_OPERATOR_AND\x10\x01\x12\x16\n" +
