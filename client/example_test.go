@@ -79,6 +79,7 @@ func ExampleRetriedMethods() {
 	// authsvc.b2b.v1.DiscoveryService/ListOrganizations
 	// authsvc.b2b.v1.MembersService/DangerouslyGet
 	// authsvc.b2b.v1.MembersService/Get
+	// authsvc.b2b.v1.MembersService/OidcProviders
 	// authsvc.b2b.v1.MembersService/Search
 	// authsvc.b2b.v1.OrganizationsService/Get
 	// authsvc.b2b.v1.OrganizationsService/Metrics

@@ -118,6 +118,15 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.MembersService_DeleteMfaPhoneNumber_FullMethodName: &b2bv1.MembersServiceDeleteMfaPhoneNumberRequest{OrganizationId: org, MemberId: f.target.ID},
 		b2bv1.MembersService_DeletePassword_FullMethodName:       &b2bv1.MembersServiceDeletePasswordRequest{OrganizationId: org, MemberPasswordId: f.passwordID},
 		b2bv1.MembersService_DangerouslyGet_FullMethodName:       &b2bv1.MembersServiceDangerouslyGetRequest{MemberId: f.target.ID},
+		b2bv1.MembersService_StartEmailUpdate_FullMethodName: &b2bv1.MembersServiceStartEmailUpdateRequest{
+			OrganizationId: org, MemberId: f.target.ID, EmailAddress: sandbox,
+		},
+		b2bv1.MembersService_DeleteTotp_FullMethodName:       &b2bv1.MembersServiceDeleteTotpRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.MembersService_DeleteExternalId_FullMethodName: &b2bv1.MembersServiceDeleteExternalIdRequest{OrganizationId: org, MemberId: f.target.ID},
+		b2bv1.MembersService_UnlinkRetiredEmail_FullMethodName: &b2bv1.MembersServiceUnlinkRetiredEmailRequest{
+			OrganizationId: org, MemberId: f.target.ID, EmailAddress: "retired@stytch.com",
+		},
+		b2bv1.MembersService_OidcProviders_FullMethodName: &b2bv1.MembersServiceOidcProvidersRequest{OrganizationId: org, MemberId: f.target.ID},
 
 		b2bv1.DiscoveryService_ListOrganizations_FullMethodName: &b2bv1.DiscoveryServiceListOrganizationsRequest{
 			Credential: &b2bv1.DiscoveryServiceListOrganizationsRequest_IntermediateSessionToken{IntermediateSessionToken: ist},
@@ -152,9 +161,10 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.SSOService_CreateExternalConnection_FullMethodName: &b2bv1.SSOServiceCreateExternalConnectionRequest{
 			OrganizationId: org, ExternalOrganizationId: f.spareOrg, ExternalConnectionId: ssoConn,
 		},
-		b2bv1.SSOService_UpdateExternalConnection_FullMethodName: &b2bv1.SSOServiceUpdateExternalConnectionRequest{OrganizationId: org, ConnectionId: ssoConn},
-		b2bv1.SSOService_StartURL_FullMethodName:                 &b2bv1.SSOServiceStartURLRequest{OrganizationId: org},
-		b2bv1.SSOService_Authenticate_FullMethodName:             &b2bv1.SSOServiceAuthenticateRequest{SsoToken: "sso-token-nope"},
+		b2bv1.SSOService_UpdateExternalConnection_FullMethodName:   &b2bv1.SSOServiceUpdateExternalConnectionRequest{OrganizationId: org, ConnectionId: ssoConn},
+		b2bv1.SSOService_StartURL_FullMethodName:                   &b2bv1.SSOServiceStartURLRequest{OrganizationId: org},
+		b2bv1.SSOService_Authenticate_FullMethodName:               &b2bv1.SSOServiceAuthenticateRequest{SsoToken: "sso-token-nope"},
+		b2bv1.OrganizationsService_DeleteExternalId_FullMethodName: &b2bv1.OrganizationsServiceDeleteExternalIdRequest{OrganizationId: org},
 		// Create without intermediate_session_token: a credential field would admit every caller
 		// and hide the rule.
 		b2bv1.TOTPsService_Create_FullMethodName: &b2bv1.TOTPsServiceCreateRequest{OrganizationId: org, MemberId: f.target.ID},
@@ -592,6 +602,23 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{b2bv1.MembersService_Delete_FullMethodName, admin, org, codes.OK},
 		{b2bv1.MembersService_Reactivate_FullMethodName, member, org, codes.PermissionDenied},
 		{b2bv1.MembersService_DangerouslyGet_FullMethodName, admin, org, codes.PermissionDenied},
+		// Issue 17's member administration additions: stytch.member actions (external IDs: every
+		// action), tokens of the member's identity provider for services only.
+		{b2bv1.MembersService_StartEmailUpdate_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_StartEmailUpdate_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_StartEmailUpdate_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.MembersService_StartEmailUpdate_FullMethodName, readMembers, "", codes.PermissionDenied},
+		{b2bv1.MembersService_DeleteTotp_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_DeleteTotp_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_DeleteExternalId_FullMethodName, admin, org, codes.OK},
+		{b2bv1.MembersService_DeleteExternalId_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_UnlinkRetiredEmail_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.MembersService_UnlinkRetiredEmail_FullMethodName, caller{m2mScopes: []string{"write:members"}}, "", codes.OK},
+		{b2bv1.MembersService_OidcProviders_FullMethodName, admin, org, codes.PermissionDenied},
+		{b2bv1.MembersService_OidcProviders_FullMethodName, readMembers, "", codes.OK},
+		{b2bv1.OrganizationsService_DeleteExternalId_FullMethodName, admin, org, codes.OK},
+		{b2bv1.OrganizationsService_DeleteExternalId_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.OrganizationsService_DeleteExternalId_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
 		// Organizations: members reach only their own; changes need stytch_admin; create and search
 		// cross organizations, so services only.
 		{b2bv1.OrganizationsService_Get_FullMethodName, member, org, codes.OK},

@@ -155,6 +155,11 @@ func (w *world) requests() map[string]func(t *testing.T) (proto.Message, string)
 		b2bv1.MembersService_Create_FullMethodName: func(*testing.T) (proto.Message, string) {
 			return &b2bv1.MembersServiceCreateRequest{OrganizationId: w.org.ID, EmailAddress: newEmail("new")}, w.token
 		},
+		b2bv1.MembersService_StartEmailUpdate_FullMethodName: func(t *testing.T) (proto.Message, string) {
+			// An email update needs an active member with a verified address: one that logged in.
+			s := testkit.MemberSession(t, w.env.Emu, w.org.ID, stytchemu.MemberParams{Email: newEmail("mover")})
+			return &b2bv1.MembersServiceStartEmailUpdateRequest{OrganizationId: w.org.ID, MemberId: s.MemberID, EmailAddress: newEmail("moved")}, w.token
+		},
 		b2bv1.DiscoveryService_CreateOrganization_FullMethodName: func(t *testing.T) (proto.Message, string) {
 			return &b2bv1.DiscoveryServiceCreateOrganizationRequest{IntermediateSessionToken: w.ist(t), OrganizationName: fmt.Sprintf("Founded %d", uniq.Add(1))}, ""
 		},

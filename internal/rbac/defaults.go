@@ -27,12 +27,17 @@ func Defaults() Document {
 			"create", "update.info.name", "update.info.untrusted_metadata", "update.info.mfa-phone",
 			"update.info.delete.mfa-phone", "update.settings.is-breakglass", "update.settings.mfa_enrolled",
 			"update.settings.roles", "search", "delete",
+			// Named by Stytch's SDKs for the member administration endpoints beyond the API
+			// reference's list: starting an email update, deleting a TOTP registration,
+			// unlinking a retired email.
+			"update.info.email", "update.info.delete.mfa-totp", "update.info.unlink.retired-email",
 		}},
 		{ResourceID: ResourceSSO, Description: "The organization's SSO connections.", Actions: []string{"create", "get", "update", "delete"}},
 		{ResourceID: ResourceSCIM, Description: "The organization's SCIM connection.", Actions: []string{"create", "update", "delete", "get", "rotate"}},
 		{ResourceID: ResourceSelf, Description: "The acting member's own account.", Actions: []string{
 			"update.info.name", "update.info.untrusted_metadata", "update.info.mfa-phone", "update.info.delete.mfa-phone",
 			"update.info.delete.password", "update.settings.mfa_enrolled", "delete",
+			"update.info.delete.mfa-totp",
 		}},
 	}
 	admin := make([]Permission, 0, len(resources))

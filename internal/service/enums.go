@@ -56,6 +56,11 @@ var (
 		b2bv1.MemberStatus_MEMBER_STATUS_DELETED: "deleted",
 	})
 
+	// emailUpdateDelivery: MembersService.StartEmailUpdate's delivery methods.
+	emailUpdateDelivery = newEnumNames(map[b2bv1.EmailUpdateDeliveryMethod]string{
+		b2bv1.EmailUpdateDeliveryMethod_EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_MAGIC_LINK: "EMAIL_MAGIC_LINK",
+		b2bv1.EmailUpdateDeliveryMethod_EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_OTP:        "EMAIL_OTP",
+	})
 	mfaMethods = newEnumNames(map[b2bv1.MfaMethod]string{
 		b2bv1.MfaMethod_MFA_METHOD_SMS_OTP: "sms_otp",
 		b2bv1.MfaMethod_MFA_METHOD_TOTP:    "totp",

@@ -38,6 +38,7 @@ func checkEnumNames[E comparable](t *testing.T, name string, tbl enumNames[E]) {
 func TestEnumNames(t *testing.T) {
 	checkEnumNames(t, "locales", locales)
 	checkEnumNames(t, "memberStatuses", memberStatuses)
+	checkEnumNames(t, "emailUpdateDelivery", emailUpdateDelivery)
 	checkEnumNames(t, "mfaMethods", mfaMethods)
 	checkEnumNames(t, "mfaEnrollments", mfaEnrollments)
 	checkEnumNames(t, "orgSettings", orgSettings)

@@ -237,3 +237,84 @@ func (s *Members) DangerouslyGet(ctx context.Context, req *b2bv1.MembersServiceD
 	id, m, o := memberOrgResult(res)
 	return &b2bv1.MembersServiceDangerouslyGetResponse{MemberId: id, Member: m, Organization: o}, nil
 }
+
+// StartEmailUpdate emails a link (or code) to the member's new address; the address changes when
+// the member authenticates with it.
+func (s *Members) StartEmailUpdate(ctx context.Context, req *b2bv1.MembersServiceStartEmailUpdateRequest) (*b2bv1.MembersServiceStartEmailUpdateResponse, error) {
+	res, err := s.stytch.MemberStartEmailUpdate(ctx, stytchclient.MemberStartEmailUpdateParams{
+		OrganizationID:   req.GetOrganizationId(),
+		MemberID:         req.GetMemberId(),
+		EmailAddress:     req.GetEmailAddress(),
+		LoginRedirectURL: req.GetLoginRedirectUrl(),
+		Locale:           locales.name(req.GetLocale()),
+		LoginTemplateID:  req.GetLoginTemplateId(),
+		DeliveryMethod:   emailUpdateDelivery.name(req.GetDeliveryMethod()),
+		ActingMember:     access.From(ctx).Acting(),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceStartEmailUpdateResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// DeleteTotp deletes the member's TOTP registration.
+func (s *Members) DeleteTotp(ctx context.Context, req *b2bv1.MembersServiceDeleteTotpRequest) (*b2bv1.MembersServiceDeleteTotpResponse, error) {
+	res, err := s.stytch.MemberDeleteTOTP(ctx, req.GetOrganizationId(), req.GetMemberId(), access.From(ctx).Acting())
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceDeleteTotpResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// DeleteExternalId removes the member's external ID.
+func (s *Members) DeleteExternalId(ctx context.Context, req *b2bv1.MembersServiceDeleteExternalIdRequest) (*b2bv1.MembersServiceDeleteExternalIdResponse, error) { //nolint:staticcheck // ST1003: the generated interface names it so
+	res, err := s.stytch.MemberDeleteExternalID(ctx, req.GetOrganizationId(), req.GetMemberId(), access.From(ctx).Acting())
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(res)
+	return &b2bv1.MembersServiceDeleteExternalIdResponse{MemberId: id, Member: m, Organization: o}, nil
+}
+
+// UnlinkRetiredEmail unlinks one of the member's retired email addresses.
+func (s *Members) UnlinkRetiredEmail(ctx context.Context, req *b2bv1.MembersServiceUnlinkRetiredEmailRequest) (*b2bv1.MembersServiceUnlinkRetiredEmailResponse, error) {
+	res, err := s.stytch.MemberUnlinkRetiredEmail(ctx, stytchclient.MemberUnlinkRetiredEmailParams{
+		OrganizationID: req.GetOrganizationId(),
+		MemberID:       req.GetMemberId(),
+		EmailID:        req.GetEmailId(),
+		EmailAddress:   req.GetEmailAddress(),
+		ActingMember:   access.From(ctx).Acting(),
+	})
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	id, m, o := memberOrgResult(&res.MemberOrgResult)
+	orgID := res.OrganizationID
+	if orgID == "" {
+		orgID = o.GetOrganizationId()
+	}
+	return &b2bv1.MembersServiceUnlinkRetiredEmailResponse{MemberId: id, OrganizationId: orgID, Member: m, Organization: o}, nil
+}
+
+// OidcProviders returns the tokens Stytch saved from the member's OIDC logins.
+func (s *Members) OidcProviders(ctx context.Context, req *b2bv1.MembersServiceOidcProvidersRequest) (*b2bv1.MembersServiceOidcProvidersResponse, error) {
+	res, err := s.stytch.MemberOIDCProviders(ctx, req.GetOrganizationId(), req.GetMemberId(), req.GetIncludeRefreshToken())
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	out := &b2bv1.MembersServiceOidcProvidersResponse{Registrations: make([]*b2bv1.OidcProviderRegistration, 0, len(res.Registrations))}
+	for _, r := range res.Registrations {
+		out.Registrations = append(out.Registrations, &b2bv1.OidcProviderRegistration{
+			ProviderSubject:      r.ProviderSubject,
+			IdToken:              r.IDToken,
+			AccessToken:          r.AccessToken,
+			AccessTokenExpiresIn: clampInt32(r.AccessTokenExpiresIn),
+			Scopes:               r.Scopes,
+			ConnectionId:         r.ConnectionID,
+			RefreshToken:         r.RefreshToken,
+		})
+	}
+	return out, nil
+}

@@ -131,6 +131,15 @@ func (s *Organizations) Delete(ctx context.Context, req *b2bv1.OrganizationsServ
 	return &b2bv1.OrganizationsServiceDeleteResponse{OrganizationId: res.OrganizationID}, nil
 }
 
+// DeleteExternalId removes the organization's external ID.
+func (s *Organizations) DeleteExternalId(ctx context.Context, req *b2bv1.OrganizationsServiceDeleteExternalIdRequest) (*b2bv1.OrganizationsServiceDeleteExternalIdResponse, error) { //nolint:staticcheck // ST1003: the generated interface names it so
+	res, err := s.stytch.OrganizationDeleteExternalID(ctx, req.GetOrganizationId(), access.From(ctx).Acting())
+	if err != nil {
+		return nil, s.toStatus(ctx, err, nil)
+	}
+	return &b2bv1.OrganizationsServiceDeleteExternalIdResponse{Organization: toOrganization(&res.Organization)}, nil
+}
+
 // memberIDs lists the IDs of every member of the organization (given by ID, slug or external ID),
 // a page of 1000 at a time. It is authsvc's own bookkeeping, so it does not act as the caller: the
 // access layer has already admitted the caller to this organization.

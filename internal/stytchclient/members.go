@@ -203,3 +203,127 @@ func (c *Client) MemberSearch(ctx context.Context, p MemberSearchParams) (*Membe
 	}, &out)
 	return ptrOrNil(&out, err)
 }
+
+// MemberStartEmailUpdateParams for POST
+// /v1/b2b/organizations/{organization_id}/members/{member_id}/start_email_update.
+type MemberStartEmailUpdateParams struct {
+	OrganizationID   string `json:"-"`
+	MemberID         string `json:"-"`
+	EmailAddress     string `json:"email_address"`
+	LoginRedirectURL string `json:"login_redirect_url,omitempty"`
+	Locale           string `json:"locale,omitempty"`
+	LoginTemplateID  string `json:"login_template_id,omitempty"`
+	// DeliveryMethod is EMAIL_MAGIC_LINK or EMAIL_OTP; empty: Stytch's
+	// default (a magic link).
+	DeliveryMethod string `json:"delivery_method,omitempty"`
+
+	ActingMember MemberSession `json:"-"`
+}
+
+// MemberStartEmailUpdate emails a verification link (or code) to a member's
+// new address; the address changes when the member authenticates with it.
+// Sends an email: never retried once written.
+func (c *Client) MemberStartEmailUpdate(ctx context.Context, p MemberStartEmailUpdateParams) (*MemberOrgResult, error) {
+	var out MemberOrgResult
+	err := c.do(ctx, call{
+		endpoint: "POST /v1/b2b/organizations/{organization_id}/members/{member_id}/start_email_update",
+		params:   []string{p.OrganizationID, p.MemberID},
+		body:     p,
+		member:   p.ActingMember,
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// MemberDeleteTOTP deletes a member's TOTP registration. Not retried once
+// written.
+func (c *Client) MemberDeleteTOTP(ctx context.Context, organizationID, memberID string, acting MemberSession) (*MemberOrgResult, error) {
+	var out MemberOrgResult
+	err := c.do(ctx, call{
+		endpoint: "DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/totp",
+		params:   []string{organizationID, memberID},
+		member:   acting,
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// MemberDeleteExternalID removes a member's external ID. Not retried once
+// written.
+func (c *Client) MemberDeleteExternalID(ctx context.Context, organizationID, memberID string, acting MemberSession) (*MemberOrgResult, error) {
+	var out MemberOrgResult
+	err := c.do(ctx, call{
+		endpoint: "DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/external_id",
+		params:   []string{organizationID, memberID},
+		member:   acting,
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// MemberUnlinkRetiredEmailParams for POST
+// /v1/b2b/organizations/{organization_id}/members/{member_id}/unlink_retired_email.
+// Set EmailID, EmailAddress or both.
+type MemberUnlinkRetiredEmailParams struct {
+	OrganizationID string `json:"-"`
+	MemberID       string `json:"-"`
+	EmailID        string `json:"email_id,omitempty"`
+	EmailAddress   string `json:"email_address,omitempty"`
+
+	ActingMember MemberSession `json:"-"`
+}
+
+// MemberUnlinkRetiredEmailResult is the answer of unlink_retired_email: the
+// member result plus the organization's ID.
+type MemberUnlinkRetiredEmailResult struct {
+	MemberOrgResult
+	OrganizationID string `json:"organization_id"`
+}
+
+// MemberUnlinkRetiredEmail unlinks one of a member's retired email
+// addresses. Not retried once written.
+func (c *Client) MemberUnlinkRetiredEmail(ctx context.Context, p MemberUnlinkRetiredEmailParams) (*MemberUnlinkRetiredEmailResult, error) {
+	if p.EmailID == "" && p.EmailAddress == "" {
+		return nil, errors.New("stytchclient: MemberUnlinkRetiredEmail needs EmailID or EmailAddress")
+	}
+	var out MemberUnlinkRetiredEmailResult
+	err := c.do(ctx, call{
+		endpoint: "POST /v1/b2b/organizations/{organization_id}/members/{member_id}/unlink_retired_email",
+		params:   []string{p.OrganizationID, p.MemberID},
+		body:     p,
+		member:   p.ActingMember,
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// OIDCProviderInfo is what Stytch saved from one OIDC login of a member.
+// Every token is a live credential for the identity provider.
+type OIDCProviderInfo struct {
+	ProviderSubject      string   `json:"provider_subject"`
+	IDToken              string   `json:"id_token"`
+	AccessToken          string   `json:"access_token"`
+	AccessTokenExpiresIn int      `json:"access_token_expires_in"`
+	Scopes               []string `json:"scopes"`
+	ConnectionID         string   `json:"connection_id"`
+	RefreshToken         string   `json:"refresh_token"`
+}
+
+// MemberOIDCProvidersResult lists a member's OIDC provider registrations.
+type MemberOIDCProvidersResult struct {
+	Envelope
+	Registrations []OIDCProviderInfo `json:"registrations"`
+}
+
+// MemberOIDCProviders reads the tokens Stytch saved from a member's OIDC
+// logins (refresh tokens only when includeRefreshToken is set). Read-only:
+// retried on transport failures and 5xx.
+func (c *Client) MemberOIDCProviders(ctx context.Context, organizationID, memberID string, includeRefreshToken bool) (*MemberOIDCProvidersResult, error) {
+	var q url.Values
+	if includeRefreshToken {
+		q = url.Values{"include_refresh_token": {strconv.FormatBool(true)}}
+	}
+	var out MemberOIDCProvidersResult
+	err := c.do(ctx, call{
+		endpoint: "GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oidc_providers",
+		params:   []string{organizationID, memberID},
+		query:    q,
+	}, &out)
+	return ptrOrNil(&out, err)
+}

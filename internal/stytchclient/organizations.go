@@ -121,6 +121,18 @@ func (c *Client) OrganizationDelete(ctx context.Context, organizationID string, 
 	return ptrOrNil(&out, err)
 }
 
+// OrganizationDeleteExternalID removes an organization's external ID. Not
+// retried once written.
+func (c *Client) OrganizationDeleteExternalID(ctx context.Context, organizationID string, acting MemberSession) (*OrganizationResult, error) {
+	var out OrganizationResult
+	err := c.do(ctx, call{
+		endpoint: "DELETE /v1/b2b/organizations/{organization_id}/external_id",
+		params:   []string{organizationID},
+		member:   acting,
+	}, &out)
+	return ptrOrNil(&out, err)
+}
+
 // SearchParams is the body of the organization and M2M client searches.
 type SearchParams struct {
 	Cursor string       `json:"cursor,omitempty"`

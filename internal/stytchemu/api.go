@@ -223,6 +223,25 @@ func (e *Emulator) AddMemberPassword(orgID, memberID string) (string, error) {
 	return m.MemberPasswordID, nil
 }
 
+// AddMemberOIDCTokens keeps tokens as if the member had logged in through
+// an OIDC SSO connection, so the member's oidc_providers route has something
+// to serve (the emulator has no SSO yet).
+func (e *Emulator) AddMemberOIDCTokens(orgID, memberID string, t OIDCTokens) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	org := e.st.findOrg(orgID)
+	if org == nil {
+		return apiErr(orgNotFound())
+	}
+	m := e.st.findMember(org.OrganizationID, memberID, false)
+	if m == nil {
+		return apiErr(memberNotFound())
+	}
+	t.Scopes = append([]string{}, t.Scopes...)
+	m.oidcTokens = append(m.oidcTokens, t)
+	return nil
+}
+
 // SetMemberPassword gives a member the password (hashed as the B2B password
 // routes hash it, after the project's strength policy) and returns its
 // member_password_id: a sign-up for tests, as a member with a password

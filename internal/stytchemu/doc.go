@@ -109,8 +109,10 @@
 // Test helpers (the HTTP API does all of this too): CreateOrganization,
 // CreateMember, CreateSession / CreateSessionWithClaims (a live session and
 // its JWT without the HTTP login), CreateM2MClient, SetM2MCustomClaims,
-// AddMemberPassword, SignJWT (arbitrary claims, current key), AddSCIMGroup and
-// SCIMBearerTokenValid (the IdP side of a SCIM connection).
+// AddMemberPassword, AddMemberOIDCTokens (tokens as if from an OIDC login,
+// for the member's oidc_providers route), SignJWT (arbitrary claims, current
+// key), AddSCIMGroup and SCIMBearerTokenValid (the IdP side of a SCIM
+// connection).
 //
 // Clock: Now, Advance, SetNow. Every expiry (magic links, OTP codes, ISTs,
 // sessions, JWT iat/nbf/exp, M2M tokens) follows it.
@@ -181,6 +183,29 @@
 //   - Member delete is a soft delete (status "deleted", visible with
 //     dangerously_get?include_deleted=true, undone by reactivate); it revokes
 //     the member's sessions and pending links. Organization delete is hard.
+//   - start_email_update (members_admin.go) sends a magic link (or, with
+//     delivery_method EMAIL_OTP, a code) valid 5 minutes to the new address,
+//     template email_update, and reserves that address for the member. The
+//     member's address changes only when magic_links/authenticate takes the
+//     link (or otps/email/authenticate the code with the new address): the
+//     old address is retired, the new one verified, and the authentication
+//     logs the member in as usual. The member must be active with a verified
+//     email; an address in use, retired (until unlink_retired_email) or
+//     reserved by another member is duplicate_email.
+//   - RBAC actions the API reference does not list, taken from Stytch's
+//     SDKs: update.info.email (start_email_update),
+//     update.info.delete.mfa-totp (member TOTP delete),
+//     update.info.unlink.retired-email, and create for reactivate. Stytch
+//     names none for the external_id deletes; an acting member needs every
+//     action (*) on stytch.member or stytch.organization.
+//   - oidc_providers lists the tokens kept from OIDC logins; with no SSO in
+//     the emulator that is empty unless a test adds some
+//     (AddMemberOIDCTokens). refresh_token is "" unless
+//     include_refresh_token=true.
+//   - The member DELETE templates with two segments after "members"
+//     (mfa_phone_numbers/{id}, passwords/{id}, {id}/totp, {id}/external_id)
+//     share one ServeMux pattern, which cannot hold them side by side; the
+//     literal segment wins, and Requests and faults see Stytch's template.
 //   - Error types not in Stytch's published list are the emulator's own and
 //     marked in wire.go: bad_request (generic malformed input), route_not_found,
 //     organization_slug_already_used, m2m_client_id_already_used,
@@ -189,7 +214,7 @@
 //     m2m_client_secret_rotation_not_started, pkce_mismatch,
 //     member_phone_number_not_found, member_phone_number_already_set,
 //     scim_connection_not_found, scim_connection_already_exists,
-//     scim_token_rotation_not_started (scim.go).
+//     scim_token_rotation_not_started (scim.go), retired_email_not_found.
 //   - SCIM connections (scim.go): an organization has at most one (a second
 //     create is 400 scim_connection_already_exists; get without one is 404
 //     scim_connection_not_found). The bearer token is in the create response

@@ -293,6 +293,11 @@ func (e *Emulator) mlAuthenticate(rq *request) (any, error) {
 			return nil, aerr
 		}
 		m = e.st.findMember(ml.orgID, ml.memberID, false)
+		// The link of an email update proves the new address: the change
+		// lands, then the member logs in like with any login link.
+		if m != nil && ml.template == TemplateEmailUpdate && !e.finishEmailUpdate(m, ml.email, rq.now) {
+			return nil, linkUnusable()
+		}
 	}
 	if m == nil {
 		return nil, memberNotFound()

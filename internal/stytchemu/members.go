@@ -305,7 +305,9 @@ func (e *Emulator) memberReactivate(rq *request) (any, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if err := e.authorize(act, m.OrganizationID, m.MemberID, "stytch.member", "update"); err != nil {
+	// Stytch checks create for a reactivation (its SDKs document it; the API
+	// reference's action list names none).
+	if err := e.authorize(act, m.OrganizationID, m.MemberID, "stytch.member", "create"); err != nil {
 		return nil, err
 	}
 	if other := e.st.memberByEmail(m.OrganizationID, m.EmailAddress); other != nil && other != m {

@@ -115,11 +115,20 @@ func (e *Emulator) otpEmailAuthenticate(rq *request) (any, error) {
 		return nil, newErr(http.StatusBadRequest, errTooManySessionArgs, "Only one of session_token or session_jwt may be provided.")
 	}
 	m := e.st.memberByEmail(org.OrganizationID, in.EmailAddress)
+	updating := false
+	if m == nil {
+		// The code of an email update goes to the new address, not yet the
+		// member's.
+		m, updating = e.memberAwaitingEmail(org.OrganizationID, in.EmailAddress, rq.now), true
+	}
 	if m == nil {
 		return nil, memberNotFound()
 	}
 	if aerr := e.takeEmailCode(org.OrganizationID, in.EmailAddress, in.Code, false, rq.now); aerr != nil {
 		return nil, aerr
+	}
+	if updating && !e.finishEmailUpdate(m, in.EmailAddress, rq.now) {
+		return nil, otpUnusable()
 	}
 	res, err := e.completeAuth(rq, org, m, emailFactorFor("email_otp", m, rq.now), in.sessionArgs)
 	if err != nil {

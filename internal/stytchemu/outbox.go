@@ -20,6 +20,9 @@ const (
 	TemplateInvite    = "invite"
 	TemplateDiscovery = "discovery"
 	TemplateMFA       = "mfa"
+	// TemplateEmailUpdate: the link or code of a member's email update,
+	// sent to the new address.
+	TemplateEmailUpdate = "email_update"
 )
 
 // Message delivery methods.

@@ -14,8 +14,16 @@ import (
 // r.Pattern is the template counted by Requests and matched by faults.
 func (e *Emulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	shared := map[string]http.Handler{}
 	for _, rt := range e.stytchRoutes() {
+		if _, ok := memberDeletes[rt.pattern]; ok {
+			shared[rt.pattern] = e.serveRoute(rt)
+			continue
+		}
 		mux.Handle(rt.pattern, e.serveRoute(rt))
+	}
+	if len(shared) > 0 {
+		mux.Handle("DELETE /v1/b2b/organizations/{organization_id}/members/{first}/{second}", memberDeleteMux(shared, http.HandlerFunc(e.notFound)))
 	}
 	mux.HandleFunc("/", e.notFound)
 	mux.HandleFunc("GET /emulator/outbox", e.handleOutbox)
@@ -41,6 +49,53 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.HandleFunc("POST /emulator/webhooks", e.handleAddWebhook)
 	mux.HandleFunc("DELETE /emulator/webhooks", e.handleClearWebhooks)
 	return mux
+}
+
+// memberDeletes are Stytch's member DELETE templates with two segments after
+// "members": Go's ServeMux refuses them side by side (".../members/
+// mfa_phone_numbers/totp" would match two of them, neither more specific),
+// so one mux pattern takes them all and memberDeleteMux picks the template.
+// Each value names the template's two path parameters ("" for a literal).
+var memberDeletes = map[string][2]string{
+	"DELETE /v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}":  {"", "member_id"},
+	"DELETE /v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}": {"", "member_password_id"},
+	"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/totp":               {"member_id", ""},
+	"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/external_id":        {"member_id", ""},
+}
+
+// memberDeleteMux routes a DELETE .../members/{first}/{second} to the
+// template of memberDeletes it matches, literal segments first (as Stytch
+// does: mfa_phone_numbers/... and passwords/... before {member_id}/...), and
+// sets that template as r.Pattern and its path parameters.
+func memberDeleteMux(handlers map[string]http.Handler, notFound http.Handler) http.Handler {
+	const prefix = "DELETE /v1/b2b/organizations/{organization_id}/members/"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first, second := r.PathValue("first"), r.PathValue("second")
+		try := func(pattern string) bool {
+			h, ok := handlers[pattern]
+			if !ok {
+				return false
+			}
+			params := memberDeletes[pattern]
+			r.Pattern = pattern // Stytch's template, as for every other route
+			if params[0] != "" {
+				r.SetPathValue(params[0], first)
+			}
+			if params[1] != "" {
+				r.SetPathValue(params[1], second)
+			}
+			h.ServeHTTP(w, r)
+			return true
+		}
+		switch {
+		case first == "mfa_phone_numbers" && try(prefix+"mfa_phone_numbers/{member_id}"):
+		case first == "passwords" && try(prefix+"passwords/{member_password_id}"):
+		case second == "totp" && try(prefix+"{member_id}/totp"):
+		case second == "external_id" && try(prefix+"{member_id}/external_id"):
+		default:
+			notFound.ServeHTTP(w, r)
+		}
+	})
 }
 
 func (e *Emulator) stytchRoutes() []route {
@@ -89,6 +144,7 @@ func (e *Emulator) stytchRoutes() []route {
 		{"PUT /v1/b2b/organizations/{organization_id}", authRequired, e.orgUpdate},
 		{"DELETE /v1/b2b/organizations/{organization_id}", authRequired, e.orgDelete},
 		{"GET /v1/b2b/organizations/{organization_id}/metrics", authRequired, e.orgMetrics},
+		{"DELETE /v1/b2b/organizations/{organization_id}/external_id", authRequired, e.orgDeleteExternalID},
 		// B2B members
 		{"POST /v1/b2b/organizations/{organization_id}/members", authRequired, e.memberCreate},
 		{"GET /v1/b2b/organizations/{organization_id}/member", authRequired, e.memberGet},
@@ -99,6 +155,11 @@ func (e *Emulator) stytchRoutes() []route {
 		{"PUT /v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate", authRequired, e.memberReactivate},
 		{"DELETE /v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}", authRequired, e.memberDeleteMFAPhone},
 		{"DELETE /v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}", authRequired, e.memberDeletePassword},
+		{"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/start_email_update", authRequired, e.memberStartEmailUpdate},
+		{"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/totp", authRequired, e.memberDeleteTOTP},
+		{"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/external_id", authRequired, e.memberDeleteExternalID},
+		{"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/unlink_retired_email", authRequired, e.memberUnlinkRetiredEmail},
+		{"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oidc_providers", authRequired, e.memberOIDCProviders},
 		// B2B RBAC
 		{"GET /v1/b2b/rbac/policy", authRequired, e.rbacPolicy},
 		{"GET /v1/b2b/rbac/organizations/{organization_id}", authRequired, e.rbacOrgPolicyGet},

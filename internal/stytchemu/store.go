@@ -165,6 +165,13 @@ type member struct {
 	emailID       string
 	phoneID       string
 	pw            *storedPassword // the password behind MemberPasswordID; nil for a seeded record
+
+	// pendingEmail is the new address of a started email update, until
+	// pendingEmailExpiresAt (members_admin.go).
+	pendingEmail          string
+	pendingEmailExpiresAt time.Time
+	// oidcTokens are the tokens saved from the member's OIDC logins.
+	oidcTokens []OIDCTokens
 }
 
 type emailFactor struct {

@@ -233,6 +233,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/organizations/{organization_id}/external_id": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteExternalId removes the organization's external ID (the
+         *     organization keeps its ID and slug; the external ID becomes free in the
+         *     project).
+         * @description Access: a member session of the organization whose roles grant every
+         *     action (*) on stytch.organization, as stytch_admin does - Stytch names no
+         *     RBAC action for external IDs, so authsvc asks for full administration of
+         *     the organization - or service write:organizations.
+         */
+        delete: operations["OrganizationsService_DeleteExternalId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/organizations/{organization_id}/member": {
         parameters: {
             query?: never;
@@ -312,6 +337,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/organizations/{organization_id}/members/{member_id}/external_id": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteExternalId removes a member's external ID (the member keeps its
+         *     member ID; the external ID becomes free in the organization).
+         * @description Access: a member session of the organization whose roles grant every
+         *     action (*) on stytch.member, as stytch_admin does - Stytch names no RBAC
+         *     action for external IDs, which map members to the application's own
+         *     records, so authsvc asks for full member administration - or service
+         *     write:members.
+         */
+        delete: operations["MembersService_DeleteExternalId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/organizations/{organization_id}/members/{member_id}/oidc_providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OidcProviders returns the tokens Stytch saved from the member's OIDC SSO
+         *     logins (access token, ID token and, when asked, the refresh token), one
+         *     registration per OIDC connection; empty when the member never logged in
+         *     through OIDC.
+         * @description Access: service read:members only. The answer holds live credentials for
+         *     the member's identity provider, which belong in a back-office service and
+         *     never in a browser, so no member session is admitted (not even an
+         *     admin's).
+         */
+        get: operations["MembersService_OidcProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate": {
         parameters: {
             query?: never;
@@ -323,12 +399,95 @@ export interface paths {
         /**
          * Reactivate brings a deleted member back to active.
          * @description Access: a member session of the organization whose roles grant
-         *     stytch.member create (Stytch's list of member actions names none for
-         *     reactivation; bringing a member back is creating them again, so authsvc
-         *     asks for that) or service write:members.
+         *     stytch.member create - the action Stytch itself checks for a
+         *     reactivation made with a member session (the API reference's action list
+         *     names none for it; Stytch's SDKs document create) - or service
+         *     write:members.
          */
         put: operations["MembersService_Reactivate"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/organizations/{organization_id}/members/{member_id}/start_email_update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * StartEmailUpdate starts changing a member's email address: Stytch emails
+         *     a magic link (or, with delivery_method EMAIL_OTP, a one-time code) to the
+         *     NEW address, valid for 5 minutes. Nothing changes until the member proves
+         *     the new address: following the link and calling
+         *     MagicLinksService.Authenticate with its token (or OtpsService.EmailAuthenticate
+         *     with the new address and the code) switches the member to the new,
+         *     verified address, retires the old one and logs the member in like any
+         *     magic link login. The member must be active with a verified email; the
+         *     new address must not belong (or have belonged: retired addresses count
+         *     until unlinked) to another member of the organization, nor be awaiting
+         *     another member's update.
+         * @description Access: a member session of the organization whose roles grant
+         *     stytch.member update.info.email (Stytch: members cannot change their own
+         *     address this way) or service write:members. Rate limited like every
+         *     send.
+         */
+        post: operations["MembersService_StartEmailUpdate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/organizations/{organization_id}/members/{member_id}/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * DeleteTotp deletes a member's TOTP registration (needed before the
+         *     member can register a new authenticator app). Sessions that already
+         *     carry the TOTP factor stay valid; MFA is enforced again at the next
+         *     login.
+         * @description Access: a member session of the organization whose roles grant
+         *     stytch.member update.info.delete.mfa-totp or service write:members.
+         */
+        delete: operations["MembersService_DeleteTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/organizations/{organization_id}/members/{member_id}/unlink_retired_email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * UnlinkRetiredEmail unlinks one of a member's retired email addresses
+         *     (Member.retired_email_addresses), identified by its email_id, its
+         *     address, or both (then they must name the same email). A retired address
+         *     cannot be used by another member of the organization until it is
+         *     unlinked.
+         * @description Access: a member session of the organization whose roles grant
+         *     stytch.member update.info.unlink.retired-email or service write:members.
+         */
+        post: operations["MembersService_UnlinkRetiredEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4361,6 +4520,36 @@ export interface components {
         };
         /** @description MembersServiceReactivateRequest is the input of MembersService.Reactivate. */
         MembersServiceReactivateBody: Record<string, never>;
+        /**
+         * @description MembersServiceStartEmailUpdateRequest is the input of
+         *     MembersService.StartEmailUpdate.
+         */
+        MembersServiceStartEmailUpdateBody: {
+            delivery_method?: components["schemas"]["v1EmailUpdateDeliveryMethod"];
+            /** @description The new email address; the link or code goes there. */
+            email_address: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /**
+             * @description Where the magic link leads; must be on the allowlist. Empty: the
+             *     configured default login redirect URL.
+             */
+            login_redirect_url?: string;
+            /** @description Custom login email template; empty: the project default. */
+            login_template_id?: string;
+        };
+        /**
+         * @description MembersServiceUnlinkRetiredEmailRequest is the input of
+         *     MembersService.UnlinkRetiredEmail. Set email_id, email_address or both.
+         */
+        MembersServiceUnlinkRetiredEmailBody: {
+            /** @description The retired email address. */
+            email_address?: string;
+            /**
+             * @description The retired email's ID (RetiredEmail.email_id), a Stytch ID such as
+             *     member-email-test-<uuid>.
+             */
+            email_id?: string;
+        };
         protobufAny: {
             "@type"?: string;
         } & {
@@ -5069,6 +5258,17 @@ export interface components {
             assignments?: components["schemas"]["v1EmailImplicitRoleAssignment"][];
         };
         /**
+         * @description EmailUpdateDeliveryMethod is how StartEmailUpdate verifies the new address.
+         *
+         *      - EMAIL_UPDATE_DELIVERY_METHOD_UNSPECIFIED: Not set: a magic link.
+         *      - EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_MAGIC_LINK: An email magic link, finished with MagicLinksService.Authenticate.
+         *      - EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_OTP: An email one-time code, finished with OtpsService.EmailAuthenticate and
+         *     the new address.
+         * @default EMAIL_UPDATE_DELIVERY_METHOD_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmailUpdateDeliveryMethod: "EMAIL_UPDATE_DELIVERY_METHOD_UNSPECIFIED" | "EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_MAGIC_LINK" | "EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_OTP";
+        /**
          * @description EmbeddableMagicLinkFactor identifies the embeddable magic link used; it
          *     proves no email address or phone number.
          */
@@ -5702,6 +5902,16 @@ export interface components {
             organization?: components["schemas"]["v1Organization"];
         };
         /**
+         * @description MembersServiceDeleteExternalIdResponse is the output of
+         *     MembersService.DeleteExternalId.
+         */
+        v1MembersServiceDeleteExternalIdResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member's ID. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+        };
+        /**
          * @description MembersServiceDeleteMfaPhoneNumberResponse is the output of
          *     MembersService.DeleteMfaPhoneNumber.
          */
@@ -5726,12 +5936,27 @@ export interface components {
             /** @description The deleted member's ID. */
             member_id?: string;
         };
+        /** @description MembersServiceDeleteTotpResponse is the output of MembersService.DeleteTotp. */
+        v1MembersServiceDeleteTotpResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member's ID. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+        };
         /** @description MembersServiceGetResponse is the output of MembersService.Get. */
         v1MembersServiceGetResponse: {
             member?: components["schemas"]["v1Member"];
             /** @description The member's ID (also in member). */
             member_id?: string;
             organization?: components["schemas"]["v1Organization"];
+        };
+        /**
+         * @description MembersServiceOidcProvidersResponse is the output of
+         *     MembersService.OidcProviders.
+         */
+        v1MembersServiceOidcProvidersResponse: {
+            /** @description One entry per OIDC connection the member logged in through. */
+            registrations?: components["schemas"]["v1OidcProviderRegistration"][];
         };
         /**
          * @description MembersServiceReactivateResponse is the output of
@@ -5771,6 +5996,28 @@ export interface components {
              * @description Total number of matches, or -1 when Stytch has totals disabled.
              */
             total?: number;
+        };
+        /**
+         * @description MembersServiceStartEmailUpdateResponse is the output of
+         *     MembersService.StartEmailUpdate.
+         */
+        v1MembersServiceStartEmailUpdateResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member's ID. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+        };
+        /**
+         * @description MembersServiceUnlinkRetiredEmailResponse is the output of
+         *     MembersService.UnlinkRetiredEmail.
+         */
+        v1MembersServiceUnlinkRetiredEmailResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member's ID. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization ID. */
+            organization_id?: string;
         };
         /**
          * @description MembersServiceUpdateRequest is the input of MembersService.Update.
@@ -6095,6 +6342,29 @@ export interface components {
             /** @description The IdP's userinfo endpoint. */
             userinfo_url?: string;
         };
+        /**
+         * @description OidcProviderRegistration is what Stytch saved from a member's OIDC login.
+         *     Every token here is a live credential for the identity provider.
+         */
+        v1OidcProviderRegistration: {
+            /** @description The access token for the identity provider's API. */
+            access_token?: string;
+            /**
+             * Format: int32
+             * @description Seconds until the access token expires.
+             */
+            access_token_expires_in?: number;
+            /** @description The SSO connection the login came through. */
+            connection_id?: string;
+            /** @description The ID token (a JWT) the identity provider issued. */
+            id_token?: string;
+            /** @description The member's subject (sub) at the identity provider. */
+            provider_subject?: string;
+            /** @description The refresh token; empty unless include_refresh_token was set. */
+            refresh_token?: string;
+            /** @description The scopes granted. */
+            scopes?: string[];
+        };
         /** @description Organization is a tenant (Stytch's Organization object). */
         v1Organization: {
             /**
@@ -6274,6 +6544,13 @@ export interface components {
          *     OrganizationsService.Create.
          */
         v1OrganizationsServiceCreateResponse: {
+            organization?: components["schemas"]["v1Organization"];
+        };
+        /**
+         * @description OrganizationsServiceDeleteExternalIdResponse is the output of
+         *     OrganizationsService.DeleteExternalId.
+         */
+        v1OrganizationsServiceDeleteExternalIdResponse: {
             organization?: components["schemas"]["v1Organization"];
         };
         /**
@@ -8924,6 +9201,41 @@ export interface operations {
             };
         };
     };
+    OrganizationsService_DeleteExternalId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The organization: its ID (any letter case), slug or external ID, 1 to
+                 *     128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OrganizationsServiceDeleteExternalIdResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     MembersService_Get: {
         parameters: {
             query?: {
@@ -9090,6 +9402,92 @@ export interface operations {
             };
         };
     };
+    MembersService_DeleteExternalId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The member: its member ID (any letter case) or external ID, 1 to 128
+                 *     characters from [A-Za-z0-9._|-], not only dots.
+                 */
+                member_id: string;
+                /**
+                 * @description The member's organization: its ID (any letter case), slug or external ID,
+                 *     1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1MembersServiceDeleteExternalIdResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MembersService_OidcProviders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Also return the refresh tokens. A caller that exchanges a refresh token
+                 *     itself may stop Stytch from refreshing the access token later.
+                 */
+                include_refresh_token?: boolean;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The member: its member ID (any letter case) or external ID, 1 to 128
+                 *     characters from [A-Za-z0-9._|-], not only dots.
+                 */
+                member_id: string;
+                /**
+                 * @description The member's organization: its ID (any letter case), slug or external ID,
+                 *     1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1MembersServiceOidcProvidersResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     MembersService_Reactivate: {
         parameters: {
             query?: never;
@@ -9122,6 +9520,134 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1MembersServiceReactivateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MembersService_StartEmailUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The member: its member ID (any letter case) or external ID, 1 to 128
+                 *     characters from [A-Za-z0-9._|-], not only dots.
+                 */
+                member_id: string;
+                /**
+                 * @description The member's organization: its ID (any letter case), slug or external ID,
+                 *     1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersServiceStartEmailUpdateBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1MembersServiceStartEmailUpdateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MembersService_DeleteTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The member: its member ID (any letter case) or external ID, 1 to 128
+                 *     characters from [A-Za-z0-9._|-], not only dots.
+                 */
+                member_id: string;
+                /**
+                 * @description The member's organization: its ID (any letter case), slug or external ID,
+                 *     1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1MembersServiceDeleteTotpResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    MembersService_UnlinkRetiredEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The member: its member ID (any letter case) or external ID, 1 to 128
+                 *     characters from [A-Za-z0-9._|-], not only dots.
+                 */
+                member_id: string;
+                /**
+                 * @description The member's organization: its ID (any letter case), slug or external ID,
+                 *     1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+                 */
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersServiceUnlinkRetiredEmailBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1MembersServiceUnlinkRetiredEmailResponse"];
                 };
             };
             /** @description An unexpected error response. */

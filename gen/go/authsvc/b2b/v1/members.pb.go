@@ -80,6 +80,60 @@ func (SearchOperator) EnumDescriptor() ([]byte, []int) {
 	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{0}
 }
 
+// EmailUpdateDeliveryMethod is how StartEmailUpdate verifies the new address.
+type EmailUpdateDeliveryMethod int32
+
+const (
+	// Not set: a magic link.
+	EmailUpdateDeliveryMethod_EMAIL_UPDATE_DELIVERY_METHOD_UNSPECIFIED EmailUpdateDeliveryMethod = 0
+	// An email magic link, finished with MagicLinksService.Authenticate.
+	EmailUpdateDeliveryMethod_EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_MAGIC_LINK EmailUpdateDeliveryMethod = 1
+	// An email one-time code, finished with OtpsService.EmailAuthenticate and
+	// the new address.
+	EmailUpdateDeliveryMethod_EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_OTP EmailUpdateDeliveryMethod = 2
+)
+
+// Enum value maps for EmailUpdateDeliveryMethod.
+var (
+	EmailUpdateDeliveryMethod_name = map[int32]string{
+		0: "EMAIL_UPDATE_DELIVERY_METHOD_UNSPECIFIED",
+		1: "EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_MAGIC_LINK",
+		2: "EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_OTP",
+	}
+	EmailUpdateDeliveryMethod_value = map[string]int32{
+		"EMAIL_UPDATE_DELIVERY_METHOD_UNSPECIFIED":      0,
+		"EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_MAGIC_LINK": 1,
+		"EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_OTP":        2,
+	}
+)
+
+func (x EmailUpdateDeliveryMethod) Enum() *EmailUpdateDeliveryMethod {
+	p := new(EmailUpdateDeliveryMethod)
+	*p = x
+	return p
+}
+
+func (x EmailUpdateDeliveryMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EmailUpdateDeliveryMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_authsvc_b2b_v1_members_proto_enumTypes[1].Descriptor()
+}
+
+func (EmailUpdateDeliveryMethod) Type() protoreflect.EnumType {
+	return &file_authsvc_b2b_v1_members_proto_enumTypes[1]
+}
+
+func (x EmailUpdateDeliveryMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EmailUpdateDeliveryMethod.Descriptor instead.
+func (EmailUpdateDeliveryMethod) EnumDescriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{1}
+}
+
 // RoleIds is a list of role IDs. It wraps the list so that an update can tell
 // "leave the roles alone" (unset) from "remove every explicit role" (set and
 // empty).
@@ -1944,6 +1998,786 @@ func (x *MembersServiceDangerouslyGetResponse) GetOrganization() *Organization {
 	return nil
 }
 
+// MembersServiceStartEmailUpdateRequest is the input of
+// MembersService.StartEmailUpdate.
+type MembersServiceStartEmailUpdateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member: its member ID (any letter case) or external ID, 1 to 128
+	// characters from [A-Za-z0-9._|-], not only dots.
+	MemberId string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The new email address; the link or code goes there.
+	EmailAddress string `protobuf:"bytes,3,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// Where the magic link leads; must be on the allowlist. Empty: the
+	// configured default login redirect URL.
+	LoginRedirectUrl string `protobuf:"bytes,4,opt,name=login_redirect_url,json=loginRedirectUrl,proto3" json:"login_redirect_url,omitempty"`
+	// Email language (en, es, pt-br or fr).
+	Locale Locale `protobuf:"varint,5,opt,name=locale,proto3,enum=authsvc.b2b.v1.Locale" json:"locale,omitempty"`
+	// Custom login email template; empty: the project default.
+	LoginTemplateId string `protobuf:"bytes,6,opt,name=login_template_id,json=loginTemplateId,proto3" json:"login_template_id,omitempty"`
+	// How the new address is verified. Unspecified: a magic link.
+	DeliveryMethod EmailUpdateDeliveryMethod `protobuf:"varint,7,opt,name=delivery_method,json=deliveryMethod,proto3,enum=authsvc.b2b.v1.EmailUpdateDeliveryMethod" json:"delivery_method,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) Reset() {
+	*x = MembersServiceStartEmailUpdateRequest{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceStartEmailUpdateRequest) ProtoMessage() {}
+
+func (x *MembersServiceStartEmailUpdateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceStartEmailUpdateRequest.ProtoReflect.Descriptor instead.
+func (*MembersServiceStartEmailUpdateRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) GetLoginRedirectUrl() string {
+	if x != nil {
+		return x.LoginRedirectUrl
+	}
+	return ""
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) GetLocale() Locale {
+	if x != nil {
+		return x.Locale
+	}
+	return Locale_LOCALE_UNSPECIFIED
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) GetLoginTemplateId() string {
+	if x != nil {
+		return x.LoginTemplateId
+	}
+	return ""
+}
+
+func (x *MembersServiceStartEmailUpdateRequest) GetDeliveryMethod() EmailUpdateDeliveryMethod {
+	if x != nil {
+		return x.DeliveryMethod
+	}
+	return EmailUpdateDeliveryMethod_EMAIL_UPDATE_DELIVERY_METHOD_UNSPECIFIED
+}
+
+// MembersServiceStartEmailUpdateResponse is the output of
+// MembersService.StartEmailUpdate.
+type MembersServiceStartEmailUpdateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's ID.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member, still with the old address.
+	Member *Member `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// The member's organization.
+	Organization  *Organization `protobuf:"bytes,3,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersServiceStartEmailUpdateResponse) Reset() {
+	*x = MembersServiceStartEmailUpdateResponse{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceStartEmailUpdateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceStartEmailUpdateResponse) ProtoMessage() {}
+
+func (x *MembersServiceStartEmailUpdateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceStartEmailUpdateResponse.ProtoReflect.Descriptor instead.
+func (*MembersServiceStartEmailUpdateResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *MembersServiceStartEmailUpdateResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MembersServiceStartEmailUpdateResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *MembersServiceStartEmailUpdateResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// MembersServiceDeleteTotpRequest is the input of MembersService.DeleteTotp.
+type MembersServiceDeleteTotpRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member: its member ID (any letter case) or external ID, 1 to 128
+	// characters from [A-Za-z0-9._|-], not only dots.
+	MemberId      string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersServiceDeleteTotpRequest) Reset() {
+	*x = MembersServiceDeleteTotpRequest{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceDeleteTotpRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceDeleteTotpRequest) ProtoMessage() {}
+
+func (x *MembersServiceDeleteTotpRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceDeleteTotpRequest.ProtoReflect.Descriptor instead.
+func (*MembersServiceDeleteTotpRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *MembersServiceDeleteTotpRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *MembersServiceDeleteTotpRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+// MembersServiceDeleteTotpResponse is the output of MembersService.DeleteTotp.
+type MembersServiceDeleteTotpResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's ID.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The updated member (totp_registration_id empty).
+	Member *Member `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// The member's organization.
+	Organization  *Organization `protobuf:"bytes,3,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersServiceDeleteTotpResponse) Reset() {
+	*x = MembersServiceDeleteTotpResponse{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceDeleteTotpResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceDeleteTotpResponse) ProtoMessage() {}
+
+func (x *MembersServiceDeleteTotpResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceDeleteTotpResponse.ProtoReflect.Descriptor instead.
+func (*MembersServiceDeleteTotpResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *MembersServiceDeleteTotpResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MembersServiceDeleteTotpResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *MembersServiceDeleteTotpResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// MembersServiceDeleteExternalIdRequest is the input of
+// MembersService.DeleteExternalId.
+type MembersServiceDeleteExternalIdRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member: its member ID (any letter case) or external ID, 1 to 128
+	// characters from [A-Za-z0-9._|-], not only dots.
+	MemberId      string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersServiceDeleteExternalIdRequest) Reset() {
+	*x = MembersServiceDeleteExternalIdRequest{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceDeleteExternalIdRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceDeleteExternalIdRequest) ProtoMessage() {}
+
+func (x *MembersServiceDeleteExternalIdRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceDeleteExternalIdRequest.ProtoReflect.Descriptor instead.
+func (*MembersServiceDeleteExternalIdRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *MembersServiceDeleteExternalIdRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *MembersServiceDeleteExternalIdRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+// MembersServiceDeleteExternalIdResponse is the output of
+// MembersService.DeleteExternalId.
+type MembersServiceDeleteExternalIdResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's ID.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The updated member (external_id empty).
+	Member *Member `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// The member's organization.
+	Organization  *Organization `protobuf:"bytes,3,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersServiceDeleteExternalIdResponse) Reset() {
+	*x = MembersServiceDeleteExternalIdResponse{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceDeleteExternalIdResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceDeleteExternalIdResponse) ProtoMessage() {}
+
+func (x *MembersServiceDeleteExternalIdResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceDeleteExternalIdResponse.ProtoReflect.Descriptor instead.
+func (*MembersServiceDeleteExternalIdResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *MembersServiceDeleteExternalIdResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MembersServiceDeleteExternalIdResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *MembersServiceDeleteExternalIdResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// MembersServiceUnlinkRetiredEmailRequest is the input of
+// MembersService.UnlinkRetiredEmail. Set email_id, email_address or both.
+type MembersServiceUnlinkRetiredEmailRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member: its member ID (any letter case) or external ID, 1 to 128
+	// characters from [A-Za-z0-9._|-], not only dots.
+	MemberId string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The retired email's ID (RetiredEmail.email_id), a Stytch ID such as
+	// member-email-test-<uuid>.
+	EmailId string `protobuf:"bytes,3,opt,name=email_id,json=emailId,proto3" json:"email_id,omitempty"`
+	// The retired email address.
+	EmailAddress  string `protobuf:"bytes,4,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersServiceUnlinkRetiredEmailRequest) Reset() {
+	*x = MembersServiceUnlinkRetiredEmailRequest{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceUnlinkRetiredEmailRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceUnlinkRetiredEmailRequest) ProtoMessage() {}
+
+func (x *MembersServiceUnlinkRetiredEmailRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceUnlinkRetiredEmailRequest.ProtoReflect.Descriptor instead.
+func (*MembersServiceUnlinkRetiredEmailRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *MembersServiceUnlinkRetiredEmailRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *MembersServiceUnlinkRetiredEmailRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MembersServiceUnlinkRetiredEmailRequest) GetEmailId() string {
+	if x != nil {
+		return x.EmailId
+	}
+	return ""
+}
+
+func (x *MembersServiceUnlinkRetiredEmailRequest) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+// MembersServiceUnlinkRetiredEmailResponse is the output of
+// MembersService.UnlinkRetiredEmail.
+type MembersServiceUnlinkRetiredEmailResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's ID.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member's organization ID.
+	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The updated member, without the unlinked address.
+	Member *Member `protobuf:"bytes,3,opt,name=member,proto3" json:"member,omitempty"`
+	// The member's organization.
+	Organization  *Organization `protobuf:"bytes,4,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersServiceUnlinkRetiredEmailResponse) Reset() {
+	*x = MembersServiceUnlinkRetiredEmailResponse{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceUnlinkRetiredEmailResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceUnlinkRetiredEmailResponse) ProtoMessage() {}
+
+func (x *MembersServiceUnlinkRetiredEmailResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceUnlinkRetiredEmailResponse.ProtoReflect.Descriptor instead.
+func (*MembersServiceUnlinkRetiredEmailResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *MembersServiceUnlinkRetiredEmailResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MembersServiceUnlinkRetiredEmailResponse) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *MembersServiceUnlinkRetiredEmailResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *MembersServiceUnlinkRetiredEmailResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// MembersServiceOidcProvidersRequest is the input of
+// MembersService.OidcProviders.
+type MembersServiceOidcProvidersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID,
+	// 1 to 128 characters from [A-Za-z0-9._~|-], not only dots.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member: its member ID (any letter case) or external ID, 1 to 128
+	// characters from [A-Za-z0-9._|-], not only dots.
+	MemberId string `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// Also return the refresh tokens. A caller that exchanges a refresh token
+	// itself may stop Stytch from refreshing the access token later.
+	IncludeRefreshToken bool `protobuf:"varint,3,opt,name=include_refresh_token,json=includeRefreshToken,proto3" json:"include_refresh_token,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *MembersServiceOidcProvidersRequest) Reset() {
+	*x = MembersServiceOidcProvidersRequest{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceOidcProvidersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceOidcProvidersRequest) ProtoMessage() {}
+
+func (x *MembersServiceOidcProvidersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceOidcProvidersRequest.ProtoReflect.Descriptor instead.
+func (*MembersServiceOidcProvidersRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *MembersServiceOidcProvidersRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *MembersServiceOidcProvidersRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MembersServiceOidcProvidersRequest) GetIncludeRefreshToken() bool {
+	if x != nil {
+		return x.IncludeRefreshToken
+	}
+	return false
+}
+
+// MembersServiceOidcProvidersResponse is the output of
+// MembersService.OidcProviders.
+type MembersServiceOidcProvidersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One entry per OIDC connection the member logged in through.
+	Registrations []*OidcProviderRegistration `protobuf:"bytes,1,rep,name=registrations,proto3" json:"registrations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersServiceOidcProvidersResponse) Reset() {
+	*x = MembersServiceOidcProvidersResponse{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersServiceOidcProvidersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersServiceOidcProvidersResponse) ProtoMessage() {}
+
+func (x *MembersServiceOidcProvidersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersServiceOidcProvidersResponse.ProtoReflect.Descriptor instead.
+func (*MembersServiceOidcProvidersResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *MembersServiceOidcProvidersResponse) GetRegistrations() []*OidcProviderRegistration {
+	if x != nil {
+		return x.Registrations
+	}
+	return nil
+}
+
+// OidcProviderRegistration is what Stytch saved from a member's OIDC login.
+// Every token here is a live credential for the identity provider.
+type OidcProviderRegistration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's subject (sub) at the identity provider.
+	ProviderSubject string `protobuf:"bytes,1,opt,name=provider_subject,json=providerSubject,proto3" json:"provider_subject,omitempty"`
+	// The ID token (a JWT) the identity provider issued.
+	IdToken string `protobuf:"bytes,2,opt,name=id_token,json=idToken,proto3" json:"id_token,omitempty"`
+	// The access token for the identity provider's API.
+	AccessToken string `protobuf:"bytes,3,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	// Seconds until the access token expires.
+	AccessTokenExpiresIn int32 `protobuf:"varint,4,opt,name=access_token_expires_in,json=accessTokenExpiresIn,proto3" json:"access_token_expires_in,omitempty"`
+	// The scopes granted.
+	Scopes []string `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// The SSO connection the login came through.
+	ConnectionId string `protobuf:"bytes,6,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// The refresh token; empty unless include_refresh_token was set.
+	RefreshToken  string `protobuf:"bytes,7,opt,name=refresh_token,json=refreshToken,proto3" json:"refresh_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OidcProviderRegistration) Reset() {
+	*x = OidcProviderRegistration{}
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OidcProviderRegistration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OidcProviderRegistration) ProtoMessage() {}
+
+func (x *OidcProviderRegistration) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_members_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OidcProviderRegistration.ProtoReflect.Descriptor instead.
+func (*OidcProviderRegistration) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_members_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *OidcProviderRegistration) GetProviderSubject() string {
+	if x != nil {
+		return x.ProviderSubject
+	}
+	return ""
+}
+
+func (x *OidcProviderRegistration) GetIdToken() string {
+	if x != nil {
+		return x.IdToken
+	}
+	return ""
+}
+
+func (x *OidcProviderRegistration) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+func (x *OidcProviderRegistration) GetAccessTokenExpiresIn() int32 {
+	if x != nil {
+		return x.AccessTokenExpiresIn
+	}
+	return 0
+}
+
+func (x *OidcProviderRegistration) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *OidcProviderRegistration) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *OidcProviderRegistration) GetRefreshToken() string {
+	if x != nil {
+		return x.RefreshToken
+	}
+	return ""
+}
+
 var File_authsvc_b2b_v1_members_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
@@ -2082,11 +2916,68 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"$MembersServiceDangerouslyGetResponse\x12\x1b\n" +
 	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
 	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
-	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization*b\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xd1\x03\n" +
+	"%MembersServiceStartEmailUpdateRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\x122\n" +
+	"\remail_address\x18\x03 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12<\n" +
+	"\x12login_redirect_url\x18\x04 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\x10loginRedirectUrl\x12@\n" +
+	"\x06locale\x18\x05 \x01(\x0e2\x16.authsvc.b2b.v1.LocaleB\x10\xbaH\r\x82\x01\n" +
+	"\x18\x00\x18\x01\x18\x02\x18\x03\x18\x04R\x06locale\x124\n" +
+	"\x11login_template_id\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x0floginTemplateId\x12\\\n" +
+	"\x0fdelivery_method\x18\a \x01(\x0e2).authsvc.b2b.v1.EmailUpdateDeliveryMethodB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0edeliveryMethod\"\xb7\x01\n" +
+	"&MembersServiceStartEmailUpdateResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
+	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x83\x01\n" +
+	"\x1fMembersServiceDeleteTotpRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\"\xb1\x01\n" +
+	" MembersServiceDeleteTotpResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
+	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x89\x01\n" +
+	"%MembersServiceDeleteExternalIdRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\"\xb7\x01\n" +
+	"&MembersServiceDeleteExternalIdResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
+	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xe4\x02\n" +
+	"'MembersServiceUnlinkRetiredEmailRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\x12'\n" +
+	"\bemail_id\x18\x03 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\x88\xa6'\x01R\aemailId\x122\n" +
+	"\remail_address\x18\x04 \x01(\tB\r\xbaH\n" +
+	"\xd8\x01\x01r\x05\x18\xfe\x01`\x01R\femailAddress:z\xbaHw\x1au\n" +
+	"\x19email_id_or_email_address\x12'set email_id or email_address (or both)\x1a/this.email_id != '' || this.email_address != ''\"\xe2\x01\n" +
+	"(MembersServiceUnlinkRetiredEmailResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12'\n" +
+	"\x0forganization_id\x18\x02 \x01(\tR\x0eorganizationId\x12.\n" +
+	"\x06member\x18\x03 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x04 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xba\x01\n" +
+	"\"MembersServiceOidcProvidersRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12)\n" +
+	"\tmember_id\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x90\xa6'\x01R\bmemberId\x122\n" +
+	"\x15include_refresh_token\x18\x03 \x01(\bR\x13includeRefreshToken\"u\n" +
+	"#MembersServiceOidcProvidersResponse\x12N\n" +
+	"\rregistrations\x18\x01 \x03(\v2(.authsvc.b2b.v1.OidcProviderRegistrationR\rregistrations\"\xab\x02\n" +
+	"\x18OidcProviderRegistration\x12)\n" +
+	"\x10provider_subject\x18\x01 \x01(\tR\x0fproviderSubject\x12\x1e\n" +
+	"\bid_token\x18\x02 \x01(\tB\x03\x80\x01\x01R\aidToken\x12&\n" +
+	"\faccess_token\x18\x03 \x01(\tB\x03\x80\x01\x01R\vaccessToken\x125\n" +
+	"\x17access_token_expires_in\x18\x04 \x01(\x05R\x14accessTokenExpiresIn\x12\x16\n" +
+	"\x06scopes\x18\x05 \x03(\tR\x06scopes\x12#\n" +
+	"\rconnection_id\x18\x06 \x01(\tR\fconnectionId\x12(\n" +
+	"\rrefresh_token\x18\a \x01(\tB\x03\x80\x01\x01R\frefreshToken*b\n" +
 	"\x0eSearchOperator\x12\x1f\n" +
 	"\x1bSEARCH_OPERATOR_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13SEARCH_OPERATOR_AND\x10\x01\x12\x16\n" +
-	"\x12SEARCH_OPERATOR_OR\x10\x022\xb3\x19\n" +
+	"\x12SEARCH_OPERATOR_OR\x10\x02*\xa8\x01\n" +
+	"\x19EmailUpdateDeliveryMethod\x12,\n" +
+	"(EMAIL_UPDATE_DELIVERY_METHOD_UNSPECIFIED\x10\x00\x121\n" +
+	"-EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_MAGIC_LINK\x10\x01\x12*\n" +
+	"&EMAIL_UPDATE_DELIVERY_METHOD_EMAIL_OTP\x10\x022\x95(\n" +
 	"\x0eMembersService\x12\xd5\x02\n" +
 	"\x06Create\x12+.authsvc.b2b.v1.MembersServiceCreateRequest\x1a,.authsvc.b2b.v1.MembersServiceCreateResponse\"\xef\x01\xf2\xbb\x1c\xb0\x01\n" +
 	";\x10\x01\"\rwrite:members2\x0forganization_idJ\x17\n" +
@@ -2110,7 +3001,26 @@ const file_authsvc_b2b_v1_members_proto_rawDesc = "" +
 	"\x0eDeletePassword\x123.authsvc.b2b.v1.MembersServiceDeletePasswordRequest\x1a4.authsvc.b2b.v1.MembersServiceDeletePasswordResponse\"\xf0\x01\xf2\xbb\x1c\x95\x01\n" +
 	"\"\x10\x01\"\rwrite:members2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02P*N/v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}\x12\xcb\x02\n" +
 	"\x0eDangerouslyGet\x123.authsvc.b2b.v1.MembersServiceDangerouslyGetRequest\x1a4.authsvc.b2b.v1.MembersServiceDangerouslyGetResponse\"\xcd\x01\xf2\xbb\x1c\x87\x01\n" +
-	"\x0e\"\fread:members\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x02;\x129/v1/b2b/organizations/members/dangerously_get/{member_id}B8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	"\x0e\"\fread:members\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing*\x04read\x82\xd3\xe4\x93\x02;\x129/v1/b2b/organizations/members/dangerously_get/{member_id}\x12\xed\x02\n" +
+	"\x10StartEmailUpdate\x125.authsvc.b2b.v1.MembersServiceStartEmailUpdateRequest\x1a6.authsvc.b2b.v1.MembersServiceStartEmailUpdateResponse\"\xe9\x01\xf2\xbb\x1c\x8b\x01\n" +
+	"F\x10\x01\"\rwrite:members2\x0forganization_idJ\"\n" +
+	"\rstytch.member\x12\x11update.info.email\x12\r\n" +
+	"\asend_ip\x12\x02\b\x01\x12\x11\n" +
+	"\vsend_caller\x12\x02\x10\x01\x12\x1d\n" +
+	"\n" +
+	"send_email\x12\x0f\"\remail_address \x01\x82\xd3\xe4\x93\x02S:\x01*\"N/v1/b2b/organizations/{organization_id}/members/{member_id}/start_email_update\x12\x82\x03\n" +
+	"\n" +
+	"DeleteTotp\x12/.authsvc.b2b.v1.MembersServiceDeleteTotpRequest\x1a0.authsvc.b2b.v1.MembersServiceDeleteTotpResponse\"\x90\x02\xf2\xbb\x1c\xc3\x01\n" +
+	"P\x10\x01\"\rwrite:members2\x0forganization_idJ,\n" +
+	"\rstytch.member\x12\x1bupdate.info.delete.mfa-totp\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02B*@/v1/b2b/organizations/{organization_id}/members/{member_id}/totp\x12\x81\x03\n" +
+	"\x10DeleteExternalId\x125.authsvc.b2b.v1.MembersServiceDeleteExternalIdRequest\x1a6.authsvc.b2b.v1.MembersServiceDeleteExternalIdResponse\"\xfd\x01\xf2\xbb\x1c\xa9\x01\n" +
+	"6\x10\x01\"\rwrite:members2\x0forganization_idJ\x12\n" +
+	"\rstytch.member\x12\x01*\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02I*G/v1/b2b/organizations/{organization_id}/members/{member_id}/external_id\x12\xb2\x03\n" +
+	"\x12UnlinkRetiredEmail\x127.authsvc.b2b.v1.MembersServiceUnlinkRetiredEmailRequest\x1a8.authsvc.b2b.v1.MembersServiceUnlinkRetiredEmailResponse\"\xa8\x02\xf2\xbb\x1c\xc8\x01\n" +
+	"U\x10\x01\"\rwrite:members2\x0forganization_idJ1\n" +
+	"\rstytch.member\x12 update.info.unlink.retired-email\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02U:\x01*\"P/v1/b2b/organizations/{organization_id}/members/{member_id}/unlink_retired_email\x12\xb1\x02\n" +
+	"\rOidcProviders\x122.authsvc.b2b.v1.MembersServiceOidcProvidersRequest\x1a3.authsvc.b2b.v1.MembersServiceOidcProvidersResponse\"\xb6\x01\xf2\xbb\x1c`\n" +
+	"\x0e\"\fread:members\x1aHservice administration: authenticated by the access layer; sends nothing*\x04read\x82\xd3\xe4\x93\x02L\x12J/v1/b2b/organizations/{organization_id}/members/{member_id}/oidc_providersB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_members_proto_rawDescOnce sync.Once
@@ -2124,99 +3034,133 @@ func file_authsvc_b2b_v1_members_proto_rawDescGZIP() []byte {
 	return file_authsvc_b2b_v1_members_proto_rawDescData
 }
 
-var file_authsvc_b2b_v1_members_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_authsvc_b2b_v1_members_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_authsvc_b2b_v1_members_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_authsvc_b2b_v1_members_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_authsvc_b2b_v1_members_proto_goTypes = []any{
 	(SearchOperator)(0),                                // 0: authsvc.b2b.v1.SearchOperator
-	(*RoleIds)(nil),                                    // 1: authsvc.b2b.v1.RoleIds
-	(*MembersServiceCreateRequest)(nil),                // 2: authsvc.b2b.v1.MembersServiceCreateRequest
-	(*MembersServiceCreateResponse)(nil),               // 3: authsvc.b2b.v1.MembersServiceCreateResponse
-	(*MembersServiceGetRequest)(nil),                   // 4: authsvc.b2b.v1.MembersServiceGetRequest
-	(*MembersServiceGetResponse)(nil),                  // 5: authsvc.b2b.v1.MembersServiceGetResponse
-	(*MembersServiceUpdateRequest)(nil),                // 6: authsvc.b2b.v1.MembersServiceUpdateRequest
-	(*MembersServiceUpdateResponse)(nil),               // 7: authsvc.b2b.v1.MembersServiceUpdateResponse
-	(*MembersServiceDeleteRequest)(nil),                // 8: authsvc.b2b.v1.MembersServiceDeleteRequest
-	(*MembersServiceDeleteResponse)(nil),               // 9: authsvc.b2b.v1.MembersServiceDeleteResponse
-	(*MemberSearchQuery)(nil),                          // 10: authsvc.b2b.v1.MemberSearchQuery
-	(*MemberSearchOperand)(nil),                        // 11: authsvc.b2b.v1.MemberSearchOperand
-	(*StringValues)(nil),                               // 12: authsvc.b2b.v1.StringValues
-	(*EmailValues)(nil),                                // 13: authsvc.b2b.v1.EmailValues
-	(*PhoneValues)(nil),                                // 14: authsvc.b2b.v1.PhoneValues
-	(*MemberStatusValues)(nil),                         // 15: authsvc.b2b.v1.MemberStatusValues
-	(*MembersServiceSearchRequest)(nil),                // 16: authsvc.b2b.v1.MembersServiceSearchRequest
-	(*MembersServiceSearchResponse)(nil),               // 17: authsvc.b2b.v1.MembersServiceSearchResponse
-	(*MembersServiceReactivateRequest)(nil),            // 18: authsvc.b2b.v1.MembersServiceReactivateRequest
-	(*MembersServiceReactivateResponse)(nil),           // 19: authsvc.b2b.v1.MembersServiceReactivateResponse
-	(*MembersServiceDeleteMfaPhoneNumberRequest)(nil),  // 20: authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberRequest
-	(*MembersServiceDeleteMfaPhoneNumberResponse)(nil), // 21: authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse
-	(*MembersServiceDeletePasswordRequest)(nil),        // 22: authsvc.b2b.v1.MembersServiceDeletePasswordRequest
-	(*MembersServiceDeletePasswordResponse)(nil),       // 23: authsvc.b2b.v1.MembersServiceDeletePasswordResponse
-	(*MembersServiceDangerouslyGetRequest)(nil),        // 24: authsvc.b2b.v1.MembersServiceDangerouslyGetRequest
-	(*MembersServiceDangerouslyGetResponse)(nil),       // 25: authsvc.b2b.v1.MembersServiceDangerouslyGetResponse
-	nil,                     // 26: authsvc.b2b.v1.MembersServiceSearchResponse.OrganizationsEntry
-	(*structpb.Struct)(nil), // 27: google.protobuf.Struct
-	(*Member)(nil),          // 28: authsvc.b2b.v1.Member
-	(*Organization)(nil),    // 29: authsvc.b2b.v1.Organization
-	(MfaMethod)(0),          // 30: authsvc.b2b.v1.MfaMethod
-	(MemberStatus)(0),       // 31: authsvc.b2b.v1.MemberStatus
+	(EmailUpdateDeliveryMethod)(0),                     // 1: authsvc.b2b.v1.EmailUpdateDeliveryMethod
+	(*RoleIds)(nil),                                    // 2: authsvc.b2b.v1.RoleIds
+	(*MembersServiceCreateRequest)(nil),                // 3: authsvc.b2b.v1.MembersServiceCreateRequest
+	(*MembersServiceCreateResponse)(nil),               // 4: authsvc.b2b.v1.MembersServiceCreateResponse
+	(*MembersServiceGetRequest)(nil),                   // 5: authsvc.b2b.v1.MembersServiceGetRequest
+	(*MembersServiceGetResponse)(nil),                  // 6: authsvc.b2b.v1.MembersServiceGetResponse
+	(*MembersServiceUpdateRequest)(nil),                // 7: authsvc.b2b.v1.MembersServiceUpdateRequest
+	(*MembersServiceUpdateResponse)(nil),               // 8: authsvc.b2b.v1.MembersServiceUpdateResponse
+	(*MembersServiceDeleteRequest)(nil),                // 9: authsvc.b2b.v1.MembersServiceDeleteRequest
+	(*MembersServiceDeleteResponse)(nil),               // 10: authsvc.b2b.v1.MembersServiceDeleteResponse
+	(*MemberSearchQuery)(nil),                          // 11: authsvc.b2b.v1.MemberSearchQuery
+	(*MemberSearchOperand)(nil),                        // 12: authsvc.b2b.v1.MemberSearchOperand
+	(*StringValues)(nil),                               // 13: authsvc.b2b.v1.StringValues
+	(*EmailValues)(nil),                                // 14: authsvc.b2b.v1.EmailValues
+	(*PhoneValues)(nil),                                // 15: authsvc.b2b.v1.PhoneValues
+	(*MemberStatusValues)(nil),                         // 16: authsvc.b2b.v1.MemberStatusValues
+	(*MembersServiceSearchRequest)(nil),                // 17: authsvc.b2b.v1.MembersServiceSearchRequest
+	(*MembersServiceSearchResponse)(nil),               // 18: authsvc.b2b.v1.MembersServiceSearchResponse
+	(*MembersServiceReactivateRequest)(nil),            // 19: authsvc.b2b.v1.MembersServiceReactivateRequest
+	(*MembersServiceReactivateResponse)(nil),           // 20: authsvc.b2b.v1.MembersServiceReactivateResponse
+	(*MembersServiceDeleteMfaPhoneNumberRequest)(nil),  // 21: authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberRequest
+	(*MembersServiceDeleteMfaPhoneNumberResponse)(nil), // 22: authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse
+	(*MembersServiceDeletePasswordRequest)(nil),        // 23: authsvc.b2b.v1.MembersServiceDeletePasswordRequest
+	(*MembersServiceDeletePasswordResponse)(nil),       // 24: authsvc.b2b.v1.MembersServiceDeletePasswordResponse
+	(*MembersServiceDangerouslyGetRequest)(nil),        // 25: authsvc.b2b.v1.MembersServiceDangerouslyGetRequest
+	(*MembersServiceDangerouslyGetResponse)(nil),       // 26: authsvc.b2b.v1.MembersServiceDangerouslyGetResponse
+	(*MembersServiceStartEmailUpdateRequest)(nil),      // 27: authsvc.b2b.v1.MembersServiceStartEmailUpdateRequest
+	(*MembersServiceStartEmailUpdateResponse)(nil),     // 28: authsvc.b2b.v1.MembersServiceStartEmailUpdateResponse
+	(*MembersServiceDeleteTotpRequest)(nil),            // 29: authsvc.b2b.v1.MembersServiceDeleteTotpRequest
+	(*MembersServiceDeleteTotpResponse)(nil),           // 30: authsvc.b2b.v1.MembersServiceDeleteTotpResponse
+	(*MembersServiceDeleteExternalIdRequest)(nil),      // 31: authsvc.b2b.v1.MembersServiceDeleteExternalIdRequest
+	(*MembersServiceDeleteExternalIdResponse)(nil),     // 32: authsvc.b2b.v1.MembersServiceDeleteExternalIdResponse
+	(*MembersServiceUnlinkRetiredEmailRequest)(nil),    // 33: authsvc.b2b.v1.MembersServiceUnlinkRetiredEmailRequest
+	(*MembersServiceUnlinkRetiredEmailResponse)(nil),   // 34: authsvc.b2b.v1.MembersServiceUnlinkRetiredEmailResponse
+	(*MembersServiceOidcProvidersRequest)(nil),         // 35: authsvc.b2b.v1.MembersServiceOidcProvidersRequest
+	(*MembersServiceOidcProvidersResponse)(nil),        // 36: authsvc.b2b.v1.MembersServiceOidcProvidersResponse
+	(*OidcProviderRegistration)(nil),                   // 37: authsvc.b2b.v1.OidcProviderRegistration
+	nil,                                                // 38: authsvc.b2b.v1.MembersServiceSearchResponse.OrganizationsEntry
+	(*structpb.Struct)(nil),                            // 39: google.protobuf.Struct
+	(*Member)(nil),                                     // 40: authsvc.b2b.v1.Member
+	(*Organization)(nil),                               // 41: authsvc.b2b.v1.Organization
+	(MfaMethod)(0),                                     // 42: authsvc.b2b.v1.MfaMethod
+	(MemberStatus)(0),                                  // 43: authsvc.b2b.v1.MemberStatus
+	(Locale)(0),                                        // 44: authsvc.b2b.v1.Locale
 }
 var file_authsvc_b2b_v1_members_proto_depIdxs = []int32{
-	27, // 0: authsvc.b2b.v1.MembersServiceCreateRequest.trusted_metadata:type_name -> google.protobuf.Struct
-	27, // 1: authsvc.b2b.v1.MembersServiceCreateRequest.untrusted_metadata:type_name -> google.protobuf.Struct
-	28, // 2: authsvc.b2b.v1.MembersServiceCreateResponse.member:type_name -> authsvc.b2b.v1.Member
-	29, // 3: authsvc.b2b.v1.MembersServiceCreateResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	28, // 4: authsvc.b2b.v1.MembersServiceGetResponse.member:type_name -> authsvc.b2b.v1.Member
-	29, // 5: authsvc.b2b.v1.MembersServiceGetResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	27, // 6: authsvc.b2b.v1.MembersServiceUpdateRequest.trusted_metadata:type_name -> google.protobuf.Struct
-	27, // 7: authsvc.b2b.v1.MembersServiceUpdateRequest.untrusted_metadata:type_name -> google.protobuf.Struct
-	1,  // 8: authsvc.b2b.v1.MembersServiceUpdateRequest.roles:type_name -> authsvc.b2b.v1.RoleIds
-	30, // 9: authsvc.b2b.v1.MembersServiceUpdateRequest.default_mfa_method:type_name -> authsvc.b2b.v1.MfaMethod
-	28, // 10: authsvc.b2b.v1.MembersServiceUpdateResponse.member:type_name -> authsvc.b2b.v1.Member
-	29, // 11: authsvc.b2b.v1.MembersServiceUpdateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	39, // 0: authsvc.b2b.v1.MembersServiceCreateRequest.trusted_metadata:type_name -> google.protobuf.Struct
+	39, // 1: authsvc.b2b.v1.MembersServiceCreateRequest.untrusted_metadata:type_name -> google.protobuf.Struct
+	40, // 2: authsvc.b2b.v1.MembersServiceCreateResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 3: authsvc.b2b.v1.MembersServiceCreateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	40, // 4: authsvc.b2b.v1.MembersServiceGetResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 5: authsvc.b2b.v1.MembersServiceGetResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	39, // 6: authsvc.b2b.v1.MembersServiceUpdateRequest.trusted_metadata:type_name -> google.protobuf.Struct
+	39, // 7: authsvc.b2b.v1.MembersServiceUpdateRequest.untrusted_metadata:type_name -> google.protobuf.Struct
+	2,  // 8: authsvc.b2b.v1.MembersServiceUpdateRequest.roles:type_name -> authsvc.b2b.v1.RoleIds
+	42, // 9: authsvc.b2b.v1.MembersServiceUpdateRequest.default_mfa_method:type_name -> authsvc.b2b.v1.MfaMethod
+	40, // 10: authsvc.b2b.v1.MembersServiceUpdateResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 11: authsvc.b2b.v1.MembersServiceUpdateResponse.organization:type_name -> authsvc.b2b.v1.Organization
 	0,  // 12: authsvc.b2b.v1.MemberSearchQuery.operator:type_name -> authsvc.b2b.v1.SearchOperator
-	11, // 13: authsvc.b2b.v1.MemberSearchQuery.operands:type_name -> authsvc.b2b.v1.MemberSearchOperand
-	12, // 14: authsvc.b2b.v1.MemberSearchOperand.member_ids:type_name -> authsvc.b2b.v1.StringValues
-	13, // 15: authsvc.b2b.v1.MemberSearchOperand.member_emails:type_name -> authsvc.b2b.v1.EmailValues
-	12, // 16: authsvc.b2b.v1.MemberSearchOperand.member_roles:type_name -> authsvc.b2b.v1.StringValues
-	15, // 17: authsvc.b2b.v1.MemberSearchOperand.statuses:type_name -> authsvc.b2b.v1.MemberStatusValues
-	14, // 18: authsvc.b2b.v1.MemberSearchOperand.member_mfa_phone_numbers:type_name -> authsvc.b2b.v1.PhoneValues
-	12, // 19: authsvc.b2b.v1.MemberSearchOperand.member_external_ids:type_name -> authsvc.b2b.v1.StringValues
-	31, // 20: authsvc.b2b.v1.MemberStatusValues.values:type_name -> authsvc.b2b.v1.MemberStatus
-	10, // 21: authsvc.b2b.v1.MembersServiceSearchRequest.query:type_name -> authsvc.b2b.v1.MemberSearchQuery
-	28, // 22: authsvc.b2b.v1.MembersServiceSearchResponse.members:type_name -> authsvc.b2b.v1.Member
-	26, // 23: authsvc.b2b.v1.MembersServiceSearchResponse.organizations:type_name -> authsvc.b2b.v1.MembersServiceSearchResponse.OrganizationsEntry
-	28, // 24: authsvc.b2b.v1.MembersServiceReactivateResponse.member:type_name -> authsvc.b2b.v1.Member
-	29, // 25: authsvc.b2b.v1.MembersServiceReactivateResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	28, // 26: authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse.member:type_name -> authsvc.b2b.v1.Member
-	29, // 27: authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	28, // 28: authsvc.b2b.v1.MembersServiceDeletePasswordResponse.member:type_name -> authsvc.b2b.v1.Member
-	29, // 29: authsvc.b2b.v1.MembersServiceDeletePasswordResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	28, // 30: authsvc.b2b.v1.MembersServiceDangerouslyGetResponse.member:type_name -> authsvc.b2b.v1.Member
-	29, // 31: authsvc.b2b.v1.MembersServiceDangerouslyGetResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	29, // 32: authsvc.b2b.v1.MembersServiceSearchResponse.OrganizationsEntry.value:type_name -> authsvc.b2b.v1.Organization
-	2,  // 33: authsvc.b2b.v1.MembersService.Create:input_type -> authsvc.b2b.v1.MembersServiceCreateRequest
-	4,  // 34: authsvc.b2b.v1.MembersService.Get:input_type -> authsvc.b2b.v1.MembersServiceGetRequest
-	6,  // 35: authsvc.b2b.v1.MembersService.Update:input_type -> authsvc.b2b.v1.MembersServiceUpdateRequest
-	8,  // 36: authsvc.b2b.v1.MembersService.Delete:input_type -> authsvc.b2b.v1.MembersServiceDeleteRequest
-	16, // 37: authsvc.b2b.v1.MembersService.Search:input_type -> authsvc.b2b.v1.MembersServiceSearchRequest
-	18, // 38: authsvc.b2b.v1.MembersService.Reactivate:input_type -> authsvc.b2b.v1.MembersServiceReactivateRequest
-	20, // 39: authsvc.b2b.v1.MembersService.DeleteMfaPhoneNumber:input_type -> authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberRequest
-	22, // 40: authsvc.b2b.v1.MembersService.DeletePassword:input_type -> authsvc.b2b.v1.MembersServiceDeletePasswordRequest
-	24, // 41: authsvc.b2b.v1.MembersService.DangerouslyGet:input_type -> authsvc.b2b.v1.MembersServiceDangerouslyGetRequest
-	3,  // 42: authsvc.b2b.v1.MembersService.Create:output_type -> authsvc.b2b.v1.MembersServiceCreateResponse
-	5,  // 43: authsvc.b2b.v1.MembersService.Get:output_type -> authsvc.b2b.v1.MembersServiceGetResponse
-	7,  // 44: authsvc.b2b.v1.MembersService.Update:output_type -> authsvc.b2b.v1.MembersServiceUpdateResponse
-	9,  // 45: authsvc.b2b.v1.MembersService.Delete:output_type -> authsvc.b2b.v1.MembersServiceDeleteResponse
-	17, // 46: authsvc.b2b.v1.MembersService.Search:output_type -> authsvc.b2b.v1.MembersServiceSearchResponse
-	19, // 47: authsvc.b2b.v1.MembersService.Reactivate:output_type -> authsvc.b2b.v1.MembersServiceReactivateResponse
-	21, // 48: authsvc.b2b.v1.MembersService.DeleteMfaPhoneNumber:output_type -> authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse
-	23, // 49: authsvc.b2b.v1.MembersService.DeletePassword:output_type -> authsvc.b2b.v1.MembersServiceDeletePasswordResponse
-	25, // 50: authsvc.b2b.v1.MembersService.DangerouslyGet:output_type -> authsvc.b2b.v1.MembersServiceDangerouslyGetResponse
-	42, // [42:51] is the sub-list for method output_type
-	33, // [33:42] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	12, // 13: authsvc.b2b.v1.MemberSearchQuery.operands:type_name -> authsvc.b2b.v1.MemberSearchOperand
+	13, // 14: authsvc.b2b.v1.MemberSearchOperand.member_ids:type_name -> authsvc.b2b.v1.StringValues
+	14, // 15: authsvc.b2b.v1.MemberSearchOperand.member_emails:type_name -> authsvc.b2b.v1.EmailValues
+	13, // 16: authsvc.b2b.v1.MemberSearchOperand.member_roles:type_name -> authsvc.b2b.v1.StringValues
+	16, // 17: authsvc.b2b.v1.MemberSearchOperand.statuses:type_name -> authsvc.b2b.v1.MemberStatusValues
+	15, // 18: authsvc.b2b.v1.MemberSearchOperand.member_mfa_phone_numbers:type_name -> authsvc.b2b.v1.PhoneValues
+	13, // 19: authsvc.b2b.v1.MemberSearchOperand.member_external_ids:type_name -> authsvc.b2b.v1.StringValues
+	43, // 20: authsvc.b2b.v1.MemberStatusValues.values:type_name -> authsvc.b2b.v1.MemberStatus
+	11, // 21: authsvc.b2b.v1.MembersServiceSearchRequest.query:type_name -> authsvc.b2b.v1.MemberSearchQuery
+	40, // 22: authsvc.b2b.v1.MembersServiceSearchResponse.members:type_name -> authsvc.b2b.v1.Member
+	38, // 23: authsvc.b2b.v1.MembersServiceSearchResponse.organizations:type_name -> authsvc.b2b.v1.MembersServiceSearchResponse.OrganizationsEntry
+	40, // 24: authsvc.b2b.v1.MembersServiceReactivateResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 25: authsvc.b2b.v1.MembersServiceReactivateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	40, // 26: authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 27: authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	40, // 28: authsvc.b2b.v1.MembersServiceDeletePasswordResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 29: authsvc.b2b.v1.MembersServiceDeletePasswordResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	40, // 30: authsvc.b2b.v1.MembersServiceDangerouslyGetResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 31: authsvc.b2b.v1.MembersServiceDangerouslyGetResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	44, // 32: authsvc.b2b.v1.MembersServiceStartEmailUpdateRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	1,  // 33: authsvc.b2b.v1.MembersServiceStartEmailUpdateRequest.delivery_method:type_name -> authsvc.b2b.v1.EmailUpdateDeliveryMethod
+	40, // 34: authsvc.b2b.v1.MembersServiceStartEmailUpdateResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 35: authsvc.b2b.v1.MembersServiceStartEmailUpdateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	40, // 36: authsvc.b2b.v1.MembersServiceDeleteTotpResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 37: authsvc.b2b.v1.MembersServiceDeleteTotpResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	40, // 38: authsvc.b2b.v1.MembersServiceDeleteExternalIdResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 39: authsvc.b2b.v1.MembersServiceDeleteExternalIdResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	40, // 40: authsvc.b2b.v1.MembersServiceUnlinkRetiredEmailResponse.member:type_name -> authsvc.b2b.v1.Member
+	41, // 41: authsvc.b2b.v1.MembersServiceUnlinkRetiredEmailResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	37, // 42: authsvc.b2b.v1.MembersServiceOidcProvidersResponse.registrations:type_name -> authsvc.b2b.v1.OidcProviderRegistration
+	41, // 43: authsvc.b2b.v1.MembersServiceSearchResponse.OrganizationsEntry.value:type_name -> authsvc.b2b.v1.Organization
+	3,  // 44: authsvc.b2b.v1.MembersService.Create:input_type -> authsvc.b2b.v1.MembersServiceCreateRequest
+	5,  // 45: authsvc.b2b.v1.MembersService.Get:input_type -> authsvc.b2b.v1.MembersServiceGetRequest
+	7,  // 46: authsvc.b2b.v1.MembersService.Update:input_type -> authsvc.b2b.v1.MembersServiceUpdateRequest
+	9,  // 47: authsvc.b2b.v1.MembersService.Delete:input_type -> authsvc.b2b.v1.MembersServiceDeleteRequest
+	17, // 48: authsvc.b2b.v1.MembersService.Search:input_type -> authsvc.b2b.v1.MembersServiceSearchRequest
+	19, // 49: authsvc.b2b.v1.MembersService.Reactivate:input_type -> authsvc.b2b.v1.MembersServiceReactivateRequest
+	21, // 50: authsvc.b2b.v1.MembersService.DeleteMfaPhoneNumber:input_type -> authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberRequest
+	23, // 51: authsvc.b2b.v1.MembersService.DeletePassword:input_type -> authsvc.b2b.v1.MembersServiceDeletePasswordRequest
+	25, // 52: authsvc.b2b.v1.MembersService.DangerouslyGet:input_type -> authsvc.b2b.v1.MembersServiceDangerouslyGetRequest
+	27, // 53: authsvc.b2b.v1.MembersService.StartEmailUpdate:input_type -> authsvc.b2b.v1.MembersServiceStartEmailUpdateRequest
+	29, // 54: authsvc.b2b.v1.MembersService.DeleteTotp:input_type -> authsvc.b2b.v1.MembersServiceDeleteTotpRequest
+	31, // 55: authsvc.b2b.v1.MembersService.DeleteExternalId:input_type -> authsvc.b2b.v1.MembersServiceDeleteExternalIdRequest
+	33, // 56: authsvc.b2b.v1.MembersService.UnlinkRetiredEmail:input_type -> authsvc.b2b.v1.MembersServiceUnlinkRetiredEmailRequest
+	35, // 57: authsvc.b2b.v1.MembersService.OidcProviders:input_type -> authsvc.b2b.v1.MembersServiceOidcProvidersRequest
+	4,  // 58: authsvc.b2b.v1.MembersService.Create:output_type -> authsvc.b2b.v1.MembersServiceCreateResponse
+	6,  // 59: authsvc.b2b.v1.MembersService.Get:output_type -> authsvc.b2b.v1.MembersServiceGetResponse
+	8,  // 60: authsvc.b2b.v1.MembersService.Update:output_type -> authsvc.b2b.v1.MembersServiceUpdateResponse
+	10, // 61: authsvc.b2b.v1.MembersService.Delete:output_type -> authsvc.b2b.v1.MembersServiceDeleteResponse
+	18, // 62: authsvc.b2b.v1.MembersService.Search:output_type -> authsvc.b2b.v1.MembersServiceSearchResponse
+	20, // 63: authsvc.b2b.v1.MembersService.Reactivate:output_type -> authsvc.b2b.v1.MembersServiceReactivateResponse
+	22, // 64: authsvc.b2b.v1.MembersService.DeleteMfaPhoneNumber:output_type -> authsvc.b2b.v1.MembersServiceDeleteMfaPhoneNumberResponse
+	24, // 65: authsvc.b2b.v1.MembersService.DeletePassword:output_type -> authsvc.b2b.v1.MembersServiceDeletePasswordResponse
+	26, // 66: authsvc.b2b.v1.MembersService.DangerouslyGet:output_type -> authsvc.b2b.v1.MembersServiceDangerouslyGetResponse
+	28, // 67: authsvc.b2b.v1.MembersService.StartEmailUpdate:output_type -> authsvc.b2b.v1.MembersServiceStartEmailUpdateResponse
+	30, // 68: authsvc.b2b.v1.MembersService.DeleteTotp:output_type -> authsvc.b2b.v1.MembersServiceDeleteTotpResponse
+	32, // 69: authsvc.b2b.v1.MembersService.DeleteExternalId:output_type -> authsvc.b2b.v1.MembersServiceDeleteExternalIdResponse
+	34, // 70: authsvc.b2b.v1.MembersService.UnlinkRetiredEmail:output_type -> authsvc.b2b.v1.MembersServiceUnlinkRetiredEmailResponse
+	36, // 71: authsvc.b2b.v1.MembersService.OidcProviders:output_type -> authsvc.b2b.v1.MembersServiceOidcProvidersResponse
+	58, // [58:72] is the sub-list for method output_type
+	44, // [44:58] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_b2b_v1_members_proto_init() }
@@ -2248,8 +3192,8 @@ func file_authsvc_b2b_v1_members_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_b2b_v1_members_proto_rawDesc), len(file_authsvc_b2b_v1_members_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   26,
+			NumEnums:      2,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,11 @@ const (
 	MembersService_DeleteMfaPhoneNumber_FullMethodName = "/authsvc.b2b.v1.MembersService/DeleteMfaPhoneNumber"
 	MembersService_DeletePassword_FullMethodName       = "/authsvc.b2b.v1.MembersService/DeletePassword"
 	MembersService_DangerouslyGet_FullMethodName       = "/authsvc.b2b.v1.MembersService/DangerouslyGet"
+	MembersService_StartEmailUpdate_FullMethodName     = "/authsvc.b2b.v1.MembersService/StartEmailUpdate"
+	MembersService_DeleteTotp_FullMethodName           = "/authsvc.b2b.v1.MembersService/DeleteTotp"
+	MembersService_DeleteExternalId_FullMethodName     = "/authsvc.b2b.v1.MembersService/DeleteExternalId"
+	MembersService_UnlinkRetiredEmail_FullMethodName   = "/authsvc.b2b.v1.MembersService/UnlinkRetiredEmail"
+	MembersService_OidcProviders_FullMethodName        = "/authsvc.b2b.v1.MembersService/OidcProviders"
 )
 
 // MembersServiceClient is the client API for MembersService service.
@@ -84,9 +89,10 @@ type MembersServiceClient interface {
 	// Reactivate brings a deleted member back to active.
 	//
 	// Access: a member session of the organization whose roles grant
-	// stytch.member create (Stytch's list of member actions names none for
-	// reactivation; bringing a member back is creating them again, so authsvc
-	// asks for that) or service write:members.
+	// stytch.member create - the action Stytch itself checks for a
+	// reactivation made with a member session (the API reference's action list
+	// names none for it; Stytch's SDKs document create) - or service
+	// write:members.
 	Reactivate(ctx context.Context, in *MembersServiceReactivateRequest, opts ...grpc.CallOption) (*MembersServiceReactivateResponse, error)
 	// DeleteMfaPhoneNumber removes a member's MFA phone number (needed before
 	// setting a different one). Note Stytch's path order: mfa_phone_numbers
@@ -106,6 +112,59 @@ type MembersServiceClient interface {
 	// Access: service read:members only; never a member session, because no
 	// organization bounds what it reveals.
 	DangerouslyGet(ctx context.Context, in *MembersServiceDangerouslyGetRequest, opts ...grpc.CallOption) (*MembersServiceDangerouslyGetResponse, error)
+	// StartEmailUpdate starts changing a member's email address: Stytch emails
+	// a magic link (or, with delivery_method EMAIL_OTP, a one-time code) to the
+	// NEW address, valid for 5 minutes. Nothing changes until the member proves
+	// the new address: following the link and calling
+	// MagicLinksService.Authenticate with its token (or OtpsService.EmailAuthenticate
+	// with the new address and the code) switches the member to the new,
+	// verified address, retires the old one and logs the member in like any
+	// magic link login. The member must be active with a verified email; the
+	// new address must not belong (or have belonged: retired addresses count
+	// until unlinked) to another member of the organization, nor be awaiting
+	// another member's update.
+	//
+	// Access: a member session of the organization whose roles grant
+	// stytch.member update.info.email (Stytch: members cannot change their own
+	// address this way) or service write:members. Rate limited like every
+	// send.
+	StartEmailUpdate(ctx context.Context, in *MembersServiceStartEmailUpdateRequest, opts ...grpc.CallOption) (*MembersServiceStartEmailUpdateResponse, error)
+	// DeleteTotp deletes a member's TOTP registration (needed before the
+	// member can register a new authenticator app). Sessions that already
+	// carry the TOTP factor stay valid; MFA is enforced again at the next
+	// login.
+	//
+	// Access: a member session of the organization whose roles grant
+	// stytch.member update.info.delete.mfa-totp or service write:members.
+	DeleteTotp(ctx context.Context, in *MembersServiceDeleteTotpRequest, opts ...grpc.CallOption) (*MembersServiceDeleteTotpResponse, error)
+	// DeleteExternalId removes a member's external ID (the member keeps its
+	// member ID; the external ID becomes free in the organization).
+	//
+	// Access: a member session of the organization whose roles grant every
+	// action (*) on stytch.member, as stytch_admin does - Stytch names no RBAC
+	// action for external IDs, which map members to the application's own
+	// records, so authsvc asks for full member administration - or service
+	// write:members.
+	DeleteExternalId(ctx context.Context, in *MembersServiceDeleteExternalIdRequest, opts ...grpc.CallOption) (*MembersServiceDeleteExternalIdResponse, error)
+	// UnlinkRetiredEmail unlinks one of a member's retired email addresses
+	// (Member.retired_email_addresses), identified by its email_id, its
+	// address, or both (then they must name the same email). A retired address
+	// cannot be used by another member of the organization until it is
+	// unlinked.
+	//
+	// Access: a member session of the organization whose roles grant
+	// stytch.member update.info.unlink.retired-email or service write:members.
+	UnlinkRetiredEmail(ctx context.Context, in *MembersServiceUnlinkRetiredEmailRequest, opts ...grpc.CallOption) (*MembersServiceUnlinkRetiredEmailResponse, error)
+	// OidcProviders returns the tokens Stytch saved from the member's OIDC SSO
+	// logins (access token, ID token and, when asked, the refresh token), one
+	// registration per OIDC connection; empty when the member never logged in
+	// through OIDC.
+	//
+	// Access: service read:members only. The answer holds live credentials for
+	// the member's identity provider, which belong in a back-office service and
+	// never in a browser, so no member session is admitted (not even an
+	// admin's).
+	OidcProviders(ctx context.Context, in *MembersServiceOidcProvidersRequest, opts ...grpc.CallOption) (*MembersServiceOidcProvidersResponse, error)
 }
 
 type membersServiceClient struct {
@@ -206,6 +265,56 @@ func (c *membersServiceClient) DangerouslyGet(ctx context.Context, in *MembersSe
 	return out, nil
 }
 
+func (c *membersServiceClient) StartEmailUpdate(ctx context.Context, in *MembersServiceStartEmailUpdateRequest, opts ...grpc.CallOption) (*MembersServiceStartEmailUpdateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MembersServiceStartEmailUpdateResponse)
+	err := c.cc.Invoke(ctx, MembersService_StartEmailUpdate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membersServiceClient) DeleteTotp(ctx context.Context, in *MembersServiceDeleteTotpRequest, opts ...grpc.CallOption) (*MembersServiceDeleteTotpResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MembersServiceDeleteTotpResponse)
+	err := c.cc.Invoke(ctx, MembersService_DeleteTotp_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membersServiceClient) DeleteExternalId(ctx context.Context, in *MembersServiceDeleteExternalIdRequest, opts ...grpc.CallOption) (*MembersServiceDeleteExternalIdResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MembersServiceDeleteExternalIdResponse)
+	err := c.cc.Invoke(ctx, MembersService_DeleteExternalId_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membersServiceClient) UnlinkRetiredEmail(ctx context.Context, in *MembersServiceUnlinkRetiredEmailRequest, opts ...grpc.CallOption) (*MembersServiceUnlinkRetiredEmailResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MembersServiceUnlinkRetiredEmailResponse)
+	err := c.cc.Invoke(ctx, MembersService_UnlinkRetiredEmail_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membersServiceClient) OidcProviders(ctx context.Context, in *MembersServiceOidcProvidersRequest, opts ...grpc.CallOption) (*MembersServiceOidcProvidersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MembersServiceOidcProvidersResponse)
+	err := c.cc.Invoke(ctx, MembersService_OidcProviders_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MembersServiceServer is the server API for MembersService service.
 // All implementations must embed UnimplementedMembersServiceServer
 // for forward compatibility.
@@ -260,9 +369,10 @@ type MembersServiceServer interface {
 	// Reactivate brings a deleted member back to active.
 	//
 	// Access: a member session of the organization whose roles grant
-	// stytch.member create (Stytch's list of member actions names none for
-	// reactivation; bringing a member back is creating them again, so authsvc
-	// asks for that) or service write:members.
+	// stytch.member create - the action Stytch itself checks for a
+	// reactivation made with a member session (the API reference's action list
+	// names none for it; Stytch's SDKs document create) - or service
+	// write:members.
 	Reactivate(context.Context, *MembersServiceReactivateRequest) (*MembersServiceReactivateResponse, error)
 	// DeleteMfaPhoneNumber removes a member's MFA phone number (needed before
 	// setting a different one). Note Stytch's path order: mfa_phone_numbers
@@ -282,6 +392,59 @@ type MembersServiceServer interface {
 	// Access: service read:members only; never a member session, because no
 	// organization bounds what it reveals.
 	DangerouslyGet(context.Context, *MembersServiceDangerouslyGetRequest) (*MembersServiceDangerouslyGetResponse, error)
+	// StartEmailUpdate starts changing a member's email address: Stytch emails
+	// a magic link (or, with delivery_method EMAIL_OTP, a one-time code) to the
+	// NEW address, valid for 5 minutes. Nothing changes until the member proves
+	// the new address: following the link and calling
+	// MagicLinksService.Authenticate with its token (or OtpsService.EmailAuthenticate
+	// with the new address and the code) switches the member to the new,
+	// verified address, retires the old one and logs the member in like any
+	// magic link login. The member must be active with a verified email; the
+	// new address must not belong (or have belonged: retired addresses count
+	// until unlinked) to another member of the organization, nor be awaiting
+	// another member's update.
+	//
+	// Access: a member session of the organization whose roles grant
+	// stytch.member update.info.email (Stytch: members cannot change their own
+	// address this way) or service write:members. Rate limited like every
+	// send.
+	StartEmailUpdate(context.Context, *MembersServiceStartEmailUpdateRequest) (*MembersServiceStartEmailUpdateResponse, error)
+	// DeleteTotp deletes a member's TOTP registration (needed before the
+	// member can register a new authenticator app). Sessions that already
+	// carry the TOTP factor stay valid; MFA is enforced again at the next
+	// login.
+	//
+	// Access: a member session of the organization whose roles grant
+	// stytch.member update.info.delete.mfa-totp or service write:members.
+	DeleteTotp(context.Context, *MembersServiceDeleteTotpRequest) (*MembersServiceDeleteTotpResponse, error)
+	// DeleteExternalId removes a member's external ID (the member keeps its
+	// member ID; the external ID becomes free in the organization).
+	//
+	// Access: a member session of the organization whose roles grant every
+	// action (*) on stytch.member, as stytch_admin does - Stytch names no RBAC
+	// action for external IDs, which map members to the application's own
+	// records, so authsvc asks for full member administration - or service
+	// write:members.
+	DeleteExternalId(context.Context, *MembersServiceDeleteExternalIdRequest) (*MembersServiceDeleteExternalIdResponse, error)
+	// UnlinkRetiredEmail unlinks one of a member's retired email addresses
+	// (Member.retired_email_addresses), identified by its email_id, its
+	// address, or both (then they must name the same email). A retired address
+	// cannot be used by another member of the organization until it is
+	// unlinked.
+	//
+	// Access: a member session of the organization whose roles grant
+	// stytch.member update.info.unlink.retired-email or service write:members.
+	UnlinkRetiredEmail(context.Context, *MembersServiceUnlinkRetiredEmailRequest) (*MembersServiceUnlinkRetiredEmailResponse, error)
+	// OidcProviders returns the tokens Stytch saved from the member's OIDC SSO
+	// logins (access token, ID token and, when asked, the refresh token), one
+	// registration per OIDC connection; empty when the member never logged in
+	// through OIDC.
+	//
+	// Access: service read:members only. The answer holds live credentials for
+	// the member's identity provider, which belong in a back-office service and
+	// never in a browser, so no member session is admitted (not even an
+	// admin's).
+	OidcProviders(context.Context, *MembersServiceOidcProvidersRequest) (*MembersServiceOidcProvidersResponse, error)
 	mustEmbedUnimplementedMembersServiceServer()
 }
 
@@ -318,6 +481,21 @@ func (UnimplementedMembersServiceServer) DeletePassword(context.Context, *Member
 }
 func (UnimplementedMembersServiceServer) DangerouslyGet(context.Context, *MembersServiceDangerouslyGetRequest) (*MembersServiceDangerouslyGetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DangerouslyGet not implemented")
+}
+func (UnimplementedMembersServiceServer) StartEmailUpdate(context.Context, *MembersServiceStartEmailUpdateRequest) (*MembersServiceStartEmailUpdateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartEmailUpdate not implemented")
+}
+func (UnimplementedMembersServiceServer) DeleteTotp(context.Context, *MembersServiceDeleteTotpRequest) (*MembersServiceDeleteTotpResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteTotp not implemented")
+}
+func (UnimplementedMembersServiceServer) DeleteExternalId(context.Context, *MembersServiceDeleteExternalIdRequest) (*MembersServiceDeleteExternalIdResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteExternalId not implemented")
+}
+func (UnimplementedMembersServiceServer) UnlinkRetiredEmail(context.Context, *MembersServiceUnlinkRetiredEmailRequest) (*MembersServiceUnlinkRetiredEmailResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnlinkRetiredEmail not implemented")
+}
+func (UnimplementedMembersServiceServer) OidcProviders(context.Context, *MembersServiceOidcProvidersRequest) (*MembersServiceOidcProvidersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OidcProviders not implemented")
 }
 func (UnimplementedMembersServiceServer) mustEmbedUnimplementedMembersServiceServer() {}
 func (UnimplementedMembersServiceServer) testEmbeddedByValue()                        {}
@@ -502,6 +680,96 @@ func _MembersService_DangerouslyGet_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MembersService_StartEmailUpdate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MembersServiceStartEmailUpdateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembersServiceServer).StartEmailUpdate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembersService_StartEmailUpdate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembersServiceServer).StartEmailUpdate(ctx, req.(*MembersServiceStartEmailUpdateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembersService_DeleteTotp_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MembersServiceDeleteTotpRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembersServiceServer).DeleteTotp(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembersService_DeleteTotp_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembersServiceServer).DeleteTotp(ctx, req.(*MembersServiceDeleteTotpRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembersService_DeleteExternalId_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MembersServiceDeleteExternalIdRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembersServiceServer).DeleteExternalId(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembersService_DeleteExternalId_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembersServiceServer).DeleteExternalId(ctx, req.(*MembersServiceDeleteExternalIdRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembersService_UnlinkRetiredEmail_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MembersServiceUnlinkRetiredEmailRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembersServiceServer).UnlinkRetiredEmail(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembersService_UnlinkRetiredEmail_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembersServiceServer).UnlinkRetiredEmail(ctx, req.(*MembersServiceUnlinkRetiredEmailRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembersService_OidcProviders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MembersServiceOidcProvidersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembersServiceServer).OidcProviders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembersService_OidcProviders_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembersServiceServer).OidcProviders(ctx, req.(*MembersServiceOidcProvidersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MembersService_ServiceDesc is the grpc.ServiceDesc for MembersService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -544,6 +812,26 @@ var MembersService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DangerouslyGet",
 			Handler:    _MembersService_DangerouslyGet_Handler,
+		},
+		{
+			MethodName: "StartEmailUpdate",
+			Handler:    _MembersService_StartEmailUpdate_Handler,
+		},
+		{
+			MethodName: "DeleteTotp",
+			Handler:    _MembersService_DeleteTotp_Handler,
+		},
+		{
+			MethodName: "DeleteExternalId",
+			Handler:    _MembersService_DeleteExternalId_Handler,
+		},
+		{
+			MethodName: "UnlinkRetiredEmail",
+			Handler:    _MembersService_UnlinkRetiredEmail_Handler,
+		},
+		{
+			MethodName: "OidcProviders",
+			Handler:    _MembersService_OidcProviders_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

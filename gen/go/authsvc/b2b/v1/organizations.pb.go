@@ -1428,6 +1428,101 @@ func (x *OrganizationsServiceMetricsResponse) GetMemberCount() int32 {
 	return 0
 }
 
+// OrganizationsServiceDeleteExternalIdRequest is the input of
+// OrganizationsService.DeleteExternalId.
+type OrganizationsServiceDeleteExternalIdRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The organization: its ID (any letter case), slug or external ID, 1 to
+	// 128 characters from [A-Za-z0-9._~|-], not only dots.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *OrganizationsServiceDeleteExternalIdRequest) Reset() {
+	*x = OrganizationsServiceDeleteExternalIdRequest{}
+	mi := &file_authsvc_b2b_v1_organizations_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrganizationsServiceDeleteExternalIdRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrganizationsServiceDeleteExternalIdRequest) ProtoMessage() {}
+
+func (x *OrganizationsServiceDeleteExternalIdRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_organizations_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrganizationsServiceDeleteExternalIdRequest.ProtoReflect.Descriptor instead.
+func (*OrganizationsServiceDeleteExternalIdRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_organizations_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *OrganizationsServiceDeleteExternalIdRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+// OrganizationsServiceDeleteExternalIdResponse is the output of
+// OrganizationsService.DeleteExternalId.
+type OrganizationsServiceDeleteExternalIdResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The updated organization (organization_external_id empty).
+	Organization  *Organization `protobuf:"bytes,1,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrganizationsServiceDeleteExternalIdResponse) Reset() {
+	*x = OrganizationsServiceDeleteExternalIdResponse{}
+	mi := &file_authsvc_b2b_v1_organizations_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrganizationsServiceDeleteExternalIdResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrganizationsServiceDeleteExternalIdResponse) ProtoMessage() {}
+
+func (x *OrganizationsServiceDeleteExternalIdResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_organizations_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrganizationsServiceDeleteExternalIdResponse.ProtoReflect.Descriptor instead.
+func (*OrganizationsServiceDeleteExternalIdResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_organizations_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *OrganizationsServiceDeleteExternalIdResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
 var File_authsvc_b2b_v1_organizations_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_organizations_proto_rawDesc = "" +
@@ -1552,7 +1647,11 @@ const file_authsvc_b2b_v1_organizations_proto_rawDesc = "" +
 	"\"OrganizationsServiceMetricsRequest\x125\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\"H\n" +
 	"#OrganizationsServiceMetricsResponse\x12!\n" +
-	"\fmember_count\x18\x01 \x01(\x05R\vmemberCount2\xb8\x0f\n" +
+	"\fmember_count\x18\x01 \x01(\x05R\vmemberCount\"d\n" +
+	"+OrganizationsServiceDeleteExternalIdRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\"p\n" +
+	",OrganizationsServiceDeleteExternalIdResponse\x12@\n" +
+	"\forganization\x18\x01 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization2\xc0\x12\n" +
 	"\x14OrganizationsService\x12\xf7\x01\n" +
 	"\x06Create\x121.authsvc.b2b.v1.OrganizationsServiceCreateRequest\x1a2.authsvc.b2b.v1.OrganizationsServiceCreateResponse\"\x85\x01\xf2\xbb\x1ca\n" +
 	"\x15\"\x13write:organizations\x1aHservice administration: authenticated by the access layer; sends nothing\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/b2b/organizations\x12\xbd\x02\n" +
@@ -1562,7 +1661,10 @@ const file_authsvc_b2b_v1_organizations_proto_rawDesc = "" +
 	"6\x10\x01\x1a\fstytch_admin\"\x13write:organizations2\x0forganization_id\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02,:\x01*\x1a'/v1/b2b/organizations/{organization_id}\x12\xe0\x02\n" +
 	"\x06Delete\x121.authsvc.b2b.v1.OrganizationsServiceDeleteRequest\x1a2.authsvc.b2b.v1.OrganizationsServiceDeleteResponse\"\xee\x01\xf2\xbb\x1c\xba\x01\n" +
 	"G\x10\x01\"\x13write:organizations2\x0forganization_idJ\x1d\n" +
-	"\x13stytch.organization\x12\x06delete\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02)*'/v1/b2b/organizations/{organization_id}\x12\xd9\x02\n" +
+	"\x13stytch.organization\x12\x06delete\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x02)*'/v1/b2b/organizations/{organization_id}\x12\x85\x03\n" +
+	"\x10DeleteExternalId\x12;.authsvc.b2b.v1.OrganizationsServiceDeleteExternalIdRequest\x1a<.authsvc.b2b.v1.OrganizationsServiceDeleteExternalIdResponse\"\xf5\x01\xf2\xbb\x1c\xb5\x01\n" +
+	"B\x10\x01\"\x13write:organizations2\x0forganization_idJ\x18\n" +
+	"\x13stytch.organization\x12\x01*\x1aomember or service administration: authenticated by the access layer and bounded by Stytch's RBAC; sends nothing\x82\xd3\xe4\x93\x025*3/v1/b2b/organizations/{organization_id}/external_id\x12\xd9\x02\n" +
 	"\x06Search\x121.authsvc.b2b.v1.OrganizationsServiceSearchRequest\x1a2.authsvc.b2b.v1.OrganizationsServiceSearchResponse\"\xe7\x01\xf2\xbb\x1c\xbb\x01\n" +
 	"\x14\"\x12read:organizations\x1aHservice administration: authenticated by the access layer; sends nothing*Yread (Stytch rate-limits searches; only UNAVAILABLE is retried, never RESOURCE_EXHAUSTED)\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/b2b/organizations/search\x12\xd1\x02\n" +
 	"\aMetrics\x122.authsvc.b2b.v1.OrganizationsServiceMetricsRequest\x1a3.authsvc.b2b.v1.OrganizationsServiceMetricsResponse\"\xdc\x01\xf2\xbb\x1c\xa0\x01\n" +
@@ -1580,98 +1682,103 @@ func file_authsvc_b2b_v1_organizations_proto_rawDescGZIP() []byte {
 	return file_authsvc_b2b_v1_organizations_proto_rawDescData
 }
 
-var file_authsvc_b2b_v1_organizations_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_authsvc_b2b_v1_organizations_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_authsvc_b2b_v1_organizations_proto_goTypes = []any{
-	(*OrganizationStrings)(nil),                 // 0: authsvc.b2b.v1.OrganizationStrings
-	(*MfaMethods)(nil),                          // 1: authsvc.b2b.v1.MfaMethods
-	(*EmailImplicitRoleAssignments)(nil),        // 2: authsvc.b2b.v1.EmailImplicitRoleAssignments
-	(*OrganizationsServiceCreateRequest)(nil),   // 3: authsvc.b2b.v1.OrganizationsServiceCreateRequest
-	(*OrganizationsServiceCreateResponse)(nil),  // 4: authsvc.b2b.v1.OrganizationsServiceCreateResponse
-	(*OrganizationsServiceGetRequest)(nil),      // 5: authsvc.b2b.v1.OrganizationsServiceGetRequest
-	(*OrganizationsServiceGetResponse)(nil),     // 6: authsvc.b2b.v1.OrganizationsServiceGetResponse
-	(*OrganizationsServiceUpdateRequest)(nil),   // 7: authsvc.b2b.v1.OrganizationsServiceUpdateRequest
-	(*OrganizationsServiceUpdateResponse)(nil),  // 8: authsvc.b2b.v1.OrganizationsServiceUpdateResponse
-	(*OrganizationsServiceDeleteRequest)(nil),   // 9: authsvc.b2b.v1.OrganizationsServiceDeleteRequest
-	(*OrganizationsServiceDeleteResponse)(nil),  // 10: authsvc.b2b.v1.OrganizationsServiceDeleteResponse
-	(*OrganizationSearchQuery)(nil),             // 11: authsvc.b2b.v1.OrganizationSearchQuery
-	(*OrganizationSearchOperand)(nil),           // 12: authsvc.b2b.v1.OrganizationSearchOperand
-	(*OrganizationsServiceSearchRequest)(nil),   // 13: authsvc.b2b.v1.OrganizationsServiceSearchRequest
-	(*OrganizationsServiceSearchResponse)(nil),  // 14: authsvc.b2b.v1.OrganizationsServiceSearchResponse
-	(*OrganizationsServiceMetricsRequest)(nil),  // 15: authsvc.b2b.v1.OrganizationsServiceMetricsRequest
-	(*OrganizationsServiceMetricsResponse)(nil), // 16: authsvc.b2b.v1.OrganizationsServiceMetricsResponse
-	(MfaMethod)(0),                      // 17: authsvc.b2b.v1.MfaMethod
-	(*EmailImplicitRoleAssignment)(nil), // 18: authsvc.b2b.v1.EmailImplicitRoleAssignment
-	(*structpb.Struct)(nil),             // 19: google.protobuf.Struct
-	(OrganizationSetting)(0),            // 20: authsvc.b2b.v1.OrganizationSetting
-	(MfaPolicy)(0),                      // 21: authsvc.b2b.v1.MfaPolicy
-	(*Organization)(nil),                // 22: authsvc.b2b.v1.Organization
-	(SearchOperator)(0),                 // 23: authsvc.b2b.v1.SearchOperator
-	(*StringValues)(nil),                // 24: authsvc.b2b.v1.StringValues
-	(*EmailValues)(nil),                 // 25: authsvc.b2b.v1.EmailValues
+	(*OrganizationStrings)(nil),                          // 0: authsvc.b2b.v1.OrganizationStrings
+	(*MfaMethods)(nil),                                   // 1: authsvc.b2b.v1.MfaMethods
+	(*EmailImplicitRoleAssignments)(nil),                 // 2: authsvc.b2b.v1.EmailImplicitRoleAssignments
+	(*OrganizationsServiceCreateRequest)(nil),            // 3: authsvc.b2b.v1.OrganizationsServiceCreateRequest
+	(*OrganizationsServiceCreateResponse)(nil),           // 4: authsvc.b2b.v1.OrganizationsServiceCreateResponse
+	(*OrganizationsServiceGetRequest)(nil),               // 5: authsvc.b2b.v1.OrganizationsServiceGetRequest
+	(*OrganizationsServiceGetResponse)(nil),              // 6: authsvc.b2b.v1.OrganizationsServiceGetResponse
+	(*OrganizationsServiceUpdateRequest)(nil),            // 7: authsvc.b2b.v1.OrganizationsServiceUpdateRequest
+	(*OrganizationsServiceUpdateResponse)(nil),           // 8: authsvc.b2b.v1.OrganizationsServiceUpdateResponse
+	(*OrganizationsServiceDeleteRequest)(nil),            // 9: authsvc.b2b.v1.OrganizationsServiceDeleteRequest
+	(*OrganizationsServiceDeleteResponse)(nil),           // 10: authsvc.b2b.v1.OrganizationsServiceDeleteResponse
+	(*OrganizationSearchQuery)(nil),                      // 11: authsvc.b2b.v1.OrganizationSearchQuery
+	(*OrganizationSearchOperand)(nil),                    // 12: authsvc.b2b.v1.OrganizationSearchOperand
+	(*OrganizationsServiceSearchRequest)(nil),            // 13: authsvc.b2b.v1.OrganizationsServiceSearchRequest
+	(*OrganizationsServiceSearchResponse)(nil),           // 14: authsvc.b2b.v1.OrganizationsServiceSearchResponse
+	(*OrganizationsServiceMetricsRequest)(nil),           // 15: authsvc.b2b.v1.OrganizationsServiceMetricsRequest
+	(*OrganizationsServiceMetricsResponse)(nil),          // 16: authsvc.b2b.v1.OrganizationsServiceMetricsResponse
+	(*OrganizationsServiceDeleteExternalIdRequest)(nil),  // 17: authsvc.b2b.v1.OrganizationsServiceDeleteExternalIdRequest
+	(*OrganizationsServiceDeleteExternalIdResponse)(nil), // 18: authsvc.b2b.v1.OrganizationsServiceDeleteExternalIdResponse
+	(MfaMethod)(0),                      // 19: authsvc.b2b.v1.MfaMethod
+	(*EmailImplicitRoleAssignment)(nil), // 20: authsvc.b2b.v1.EmailImplicitRoleAssignment
+	(*structpb.Struct)(nil),             // 21: google.protobuf.Struct
+	(OrganizationSetting)(0),            // 22: authsvc.b2b.v1.OrganizationSetting
+	(MfaPolicy)(0),                      // 23: authsvc.b2b.v1.MfaPolicy
+	(*Organization)(nil),                // 24: authsvc.b2b.v1.Organization
+	(SearchOperator)(0),                 // 25: authsvc.b2b.v1.SearchOperator
+	(*StringValues)(nil),                // 26: authsvc.b2b.v1.StringValues
+	(*EmailValues)(nil),                 // 27: authsvc.b2b.v1.EmailValues
 }
 var file_authsvc_b2b_v1_organizations_proto_depIdxs = []int32{
-	17, // 0: authsvc.b2b.v1.MfaMethods.values:type_name -> authsvc.b2b.v1.MfaMethod
-	18, // 1: authsvc.b2b.v1.EmailImplicitRoleAssignments.assignments:type_name -> authsvc.b2b.v1.EmailImplicitRoleAssignment
-	19, // 2: authsvc.b2b.v1.OrganizationsServiceCreateRequest.trusted_metadata:type_name -> google.protobuf.Struct
-	20, // 3: authsvc.b2b.v1.OrganizationsServiceCreateRequest.sso_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
-	20, // 4: authsvc.b2b.v1.OrganizationsServiceCreateRequest.email_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
-	20, // 5: authsvc.b2b.v1.OrganizationsServiceCreateRequest.email_invites:type_name -> authsvc.b2b.v1.OrganizationSetting
-	20, // 6: authsvc.b2b.v1.OrganizationsServiceCreateRequest.auth_methods:type_name -> authsvc.b2b.v1.OrganizationSetting
-	21, // 7: authsvc.b2b.v1.OrganizationsServiceCreateRequest.mfa_policy:type_name -> authsvc.b2b.v1.MfaPolicy
-	18, // 8: authsvc.b2b.v1.OrganizationsServiceCreateRequest.rbac_email_implicit_role_assignments:type_name -> authsvc.b2b.v1.EmailImplicitRoleAssignment
-	20, // 9: authsvc.b2b.v1.OrganizationsServiceCreateRequest.mfa_methods:type_name -> authsvc.b2b.v1.OrganizationSetting
-	17, // 10: authsvc.b2b.v1.OrganizationsServiceCreateRequest.allowed_mfa_methods:type_name -> authsvc.b2b.v1.MfaMethod
-	20, // 11: authsvc.b2b.v1.OrganizationsServiceCreateRequest.oauth_tenant_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
-	19, // 12: authsvc.b2b.v1.OrganizationsServiceCreateRequest.allowed_oauth_tenants:type_name -> google.protobuf.Struct
-	20, // 13: authsvc.b2b.v1.OrganizationsServiceCreateRequest.first_party_connected_apps_allowed_type:type_name -> authsvc.b2b.v1.OrganizationSetting
-	20, // 14: authsvc.b2b.v1.OrganizationsServiceCreateRequest.third_party_connected_apps_allowed_type:type_name -> authsvc.b2b.v1.OrganizationSetting
-	22, // 15: authsvc.b2b.v1.OrganizationsServiceCreateResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	22, // 16: authsvc.b2b.v1.OrganizationsServiceGetResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	19, // 17: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.trusted_metadata:type_name -> google.protobuf.Struct
-	20, // 18: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.sso_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
+	19, // 0: authsvc.b2b.v1.MfaMethods.values:type_name -> authsvc.b2b.v1.MfaMethod
+	20, // 1: authsvc.b2b.v1.EmailImplicitRoleAssignments.assignments:type_name -> authsvc.b2b.v1.EmailImplicitRoleAssignment
+	21, // 2: authsvc.b2b.v1.OrganizationsServiceCreateRequest.trusted_metadata:type_name -> google.protobuf.Struct
+	22, // 3: authsvc.b2b.v1.OrganizationsServiceCreateRequest.sso_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 4: authsvc.b2b.v1.OrganizationsServiceCreateRequest.email_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 5: authsvc.b2b.v1.OrganizationsServiceCreateRequest.email_invites:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 6: authsvc.b2b.v1.OrganizationsServiceCreateRequest.auth_methods:type_name -> authsvc.b2b.v1.OrganizationSetting
+	23, // 7: authsvc.b2b.v1.OrganizationsServiceCreateRequest.mfa_policy:type_name -> authsvc.b2b.v1.MfaPolicy
+	20, // 8: authsvc.b2b.v1.OrganizationsServiceCreateRequest.rbac_email_implicit_role_assignments:type_name -> authsvc.b2b.v1.EmailImplicitRoleAssignment
+	22, // 9: authsvc.b2b.v1.OrganizationsServiceCreateRequest.mfa_methods:type_name -> authsvc.b2b.v1.OrganizationSetting
+	19, // 10: authsvc.b2b.v1.OrganizationsServiceCreateRequest.allowed_mfa_methods:type_name -> authsvc.b2b.v1.MfaMethod
+	22, // 11: authsvc.b2b.v1.OrganizationsServiceCreateRequest.oauth_tenant_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
+	21, // 12: authsvc.b2b.v1.OrganizationsServiceCreateRequest.allowed_oauth_tenants:type_name -> google.protobuf.Struct
+	22, // 13: authsvc.b2b.v1.OrganizationsServiceCreateRequest.first_party_connected_apps_allowed_type:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 14: authsvc.b2b.v1.OrganizationsServiceCreateRequest.third_party_connected_apps_allowed_type:type_name -> authsvc.b2b.v1.OrganizationSetting
+	24, // 15: authsvc.b2b.v1.OrganizationsServiceCreateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	24, // 16: authsvc.b2b.v1.OrganizationsServiceGetResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	21, // 17: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.trusted_metadata:type_name -> google.protobuf.Struct
+	22, // 18: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.sso_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
 	0,  // 19: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.sso_jit_provisioning_allowed_connections:type_name -> authsvc.b2b.v1.OrganizationStrings
 	0,  // 20: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.email_allowed_domains:type_name -> authsvc.b2b.v1.OrganizationStrings
-	20, // 21: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.email_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
-	20, // 22: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.email_invites:type_name -> authsvc.b2b.v1.OrganizationSetting
-	20, // 23: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.auth_methods:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 21: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.email_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 22: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.email_invites:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 23: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.auth_methods:type_name -> authsvc.b2b.v1.OrganizationSetting
 	0,  // 24: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.allowed_auth_methods:type_name -> authsvc.b2b.v1.OrganizationStrings
-	21, // 25: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.mfa_policy:type_name -> authsvc.b2b.v1.MfaPolicy
+	23, // 25: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.mfa_policy:type_name -> authsvc.b2b.v1.MfaPolicy
 	2,  // 26: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.rbac_email_implicit_role_assignments:type_name -> authsvc.b2b.v1.EmailImplicitRoleAssignments
-	20, // 27: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.mfa_methods:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 27: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.mfa_methods:type_name -> authsvc.b2b.v1.OrganizationSetting
 	1,  // 28: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.allowed_mfa_methods:type_name -> authsvc.b2b.v1.MfaMethods
-	20, // 29: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.oauth_tenant_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
-	19, // 30: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.allowed_oauth_tenants:type_name -> google.protobuf.Struct
+	22, // 29: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.oauth_tenant_jit_provisioning:type_name -> authsvc.b2b.v1.OrganizationSetting
+	21, // 30: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.allowed_oauth_tenants:type_name -> google.protobuf.Struct
 	0,  // 31: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.claimed_email_domains:type_name -> authsvc.b2b.v1.OrganizationStrings
-	20, // 32: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.first_party_connected_apps_allowed_type:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 32: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.first_party_connected_apps_allowed_type:type_name -> authsvc.b2b.v1.OrganizationSetting
 	0,  // 33: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.allowed_first_party_connected_apps:type_name -> authsvc.b2b.v1.OrganizationStrings
-	20, // 34: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.third_party_connected_apps_allowed_type:type_name -> authsvc.b2b.v1.OrganizationSetting
+	22, // 34: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.third_party_connected_apps_allowed_type:type_name -> authsvc.b2b.v1.OrganizationSetting
 	0,  // 35: authsvc.b2b.v1.OrganizationsServiceUpdateRequest.allowed_third_party_connected_apps:type_name -> authsvc.b2b.v1.OrganizationStrings
-	22, // 36: authsvc.b2b.v1.OrganizationsServiceUpdateResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	23, // 37: authsvc.b2b.v1.OrganizationSearchQuery.operator:type_name -> authsvc.b2b.v1.SearchOperator
+	24, // 36: authsvc.b2b.v1.OrganizationsServiceUpdateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	25, // 37: authsvc.b2b.v1.OrganizationSearchQuery.operator:type_name -> authsvc.b2b.v1.SearchOperator
 	12, // 38: authsvc.b2b.v1.OrganizationSearchQuery.operands:type_name -> authsvc.b2b.v1.OrganizationSearchOperand
-	24, // 39: authsvc.b2b.v1.OrganizationSearchOperand.organization_ids:type_name -> authsvc.b2b.v1.StringValues
-	24, // 40: authsvc.b2b.v1.OrganizationSearchOperand.organization_slugs:type_name -> authsvc.b2b.v1.StringValues
-	25, // 41: authsvc.b2b.v1.OrganizationSearchOperand.member_emails:type_name -> authsvc.b2b.v1.EmailValues
-	24, // 42: authsvc.b2b.v1.OrganizationSearchOperand.allowed_domains:type_name -> authsvc.b2b.v1.StringValues
+	26, // 39: authsvc.b2b.v1.OrganizationSearchOperand.organization_ids:type_name -> authsvc.b2b.v1.StringValues
+	26, // 40: authsvc.b2b.v1.OrganizationSearchOperand.organization_slugs:type_name -> authsvc.b2b.v1.StringValues
+	27, // 41: authsvc.b2b.v1.OrganizationSearchOperand.member_emails:type_name -> authsvc.b2b.v1.EmailValues
+	26, // 42: authsvc.b2b.v1.OrganizationSearchOperand.allowed_domains:type_name -> authsvc.b2b.v1.StringValues
 	11, // 43: authsvc.b2b.v1.OrganizationsServiceSearchRequest.query:type_name -> authsvc.b2b.v1.OrganizationSearchQuery
-	22, // 44: authsvc.b2b.v1.OrganizationsServiceSearchResponse.organizations:type_name -> authsvc.b2b.v1.Organization
-	3,  // 45: authsvc.b2b.v1.OrganizationsService.Create:input_type -> authsvc.b2b.v1.OrganizationsServiceCreateRequest
-	5,  // 46: authsvc.b2b.v1.OrganizationsService.Get:input_type -> authsvc.b2b.v1.OrganizationsServiceGetRequest
-	7,  // 47: authsvc.b2b.v1.OrganizationsService.Update:input_type -> authsvc.b2b.v1.OrganizationsServiceUpdateRequest
-	9,  // 48: authsvc.b2b.v1.OrganizationsService.Delete:input_type -> authsvc.b2b.v1.OrganizationsServiceDeleteRequest
-	13, // 49: authsvc.b2b.v1.OrganizationsService.Search:input_type -> authsvc.b2b.v1.OrganizationsServiceSearchRequest
-	15, // 50: authsvc.b2b.v1.OrganizationsService.Metrics:input_type -> authsvc.b2b.v1.OrganizationsServiceMetricsRequest
-	4,  // 51: authsvc.b2b.v1.OrganizationsService.Create:output_type -> authsvc.b2b.v1.OrganizationsServiceCreateResponse
-	6,  // 52: authsvc.b2b.v1.OrganizationsService.Get:output_type -> authsvc.b2b.v1.OrganizationsServiceGetResponse
-	8,  // 53: authsvc.b2b.v1.OrganizationsService.Update:output_type -> authsvc.b2b.v1.OrganizationsServiceUpdateResponse
-	10, // 54: authsvc.b2b.v1.OrganizationsService.Delete:output_type -> authsvc.b2b.v1.OrganizationsServiceDeleteResponse
-	14, // 55: authsvc.b2b.v1.OrganizationsService.Search:output_type -> authsvc.b2b.v1.OrganizationsServiceSearchResponse
-	16, // 56: authsvc.b2b.v1.OrganizationsService.Metrics:output_type -> authsvc.b2b.v1.OrganizationsServiceMetricsResponse
-	51, // [51:57] is the sub-list for method output_type
-	45, // [45:51] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	24, // 44: authsvc.b2b.v1.OrganizationsServiceSearchResponse.organizations:type_name -> authsvc.b2b.v1.Organization
+	24, // 45: authsvc.b2b.v1.OrganizationsServiceDeleteExternalIdResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	3,  // 46: authsvc.b2b.v1.OrganizationsService.Create:input_type -> authsvc.b2b.v1.OrganizationsServiceCreateRequest
+	5,  // 47: authsvc.b2b.v1.OrganizationsService.Get:input_type -> authsvc.b2b.v1.OrganizationsServiceGetRequest
+	7,  // 48: authsvc.b2b.v1.OrganizationsService.Update:input_type -> authsvc.b2b.v1.OrganizationsServiceUpdateRequest
+	9,  // 49: authsvc.b2b.v1.OrganizationsService.Delete:input_type -> authsvc.b2b.v1.OrganizationsServiceDeleteRequest
+	17, // 50: authsvc.b2b.v1.OrganizationsService.DeleteExternalId:input_type -> authsvc.b2b.v1.OrganizationsServiceDeleteExternalIdRequest
+	13, // 51: authsvc.b2b.v1.OrganizationsService.Search:input_type -> authsvc.b2b.v1.OrganizationsServiceSearchRequest
+	15, // 52: authsvc.b2b.v1.OrganizationsService.Metrics:input_type -> authsvc.b2b.v1.OrganizationsServiceMetricsRequest
+	4,  // 53: authsvc.b2b.v1.OrganizationsService.Create:output_type -> authsvc.b2b.v1.OrganizationsServiceCreateResponse
+	6,  // 54: authsvc.b2b.v1.OrganizationsService.Get:output_type -> authsvc.b2b.v1.OrganizationsServiceGetResponse
+	8,  // 55: authsvc.b2b.v1.OrganizationsService.Update:output_type -> authsvc.b2b.v1.OrganizationsServiceUpdateResponse
+	10, // 56: authsvc.b2b.v1.OrganizationsService.Delete:output_type -> authsvc.b2b.v1.OrganizationsServiceDeleteResponse
+	18, // 57: authsvc.b2b.v1.OrganizationsService.DeleteExternalId:output_type -> authsvc.b2b.v1.OrganizationsServiceDeleteExternalIdResponse
+	14, // 58: authsvc.b2b.v1.OrganizationsService.Search:output_type -> authsvc.b2b.v1.OrganizationsServiceSearchResponse
+	16, // 59: authsvc.b2b.v1.OrganizationsService.Metrics:output_type -> authsvc.b2b.v1.OrganizationsServiceMetricsResponse
+	53, // [53:60] is the sub-list for method output_type
+	46, // [46:53] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_b2b_v1_organizations_proto_init() }
@@ -1699,7 +1806,7 @@ func file_authsvc_b2b_v1_organizations_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_b2b_v1_organizations_proto_rawDesc), len(file_authsvc_b2b_v1_organizations_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

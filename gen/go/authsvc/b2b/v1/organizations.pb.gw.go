@@ -185,6 +185,45 @@ func local_request_OrganizationsService_Delete_0(ctx context.Context, marshaler 
 	return msg, metadata, err
 }
 
+func request_OrganizationsService_DeleteExternalId_0(ctx context.Context, marshaler runtime.Marshaler, client OrganizationsServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq OrganizationsServiceDeleteExternalIdRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["organization_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "organization_id")
+	}
+	protoReq.OrganizationId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "organization_id", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.DeleteExternalId(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_OrganizationsService_DeleteExternalId_0(ctx context.Context, marshaler runtime.Marshaler, server OrganizationsServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq OrganizationsServiceDeleteExternalIdRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["organization_id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "organization_id")
+	}
+	protoReq.OrganizationId, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "organization_id", err)
+	}
+	msg, err := server.DeleteExternalId(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_OrganizationsService_Search_0(ctx context.Context, marshaler runtime.Marshaler, client OrganizationsServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq OrganizationsServiceSearchRequest
@@ -337,6 +376,26 @@ func RegisterOrganizationsServiceHandlerServer(ctx context.Context, mux *runtime
 		}
 		forward_OrganizationsService_Delete_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodDelete, pattern_OrganizationsService_DeleteExternalId_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/authsvc.b2b.v1.OrganizationsService/DeleteExternalId", runtime.WithHTTPPathPattern("/v1/b2b/organizations/{organization_id}/external_id"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_OrganizationsService_DeleteExternalId_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_OrganizationsService_DeleteExternalId_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_OrganizationsService_Search_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -485,6 +544,23 @@ func RegisterOrganizationsServiceHandlerClient(ctx context.Context, mux *runtime
 		}
 		forward_OrganizationsService_Delete_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodDelete, pattern_OrganizationsService_DeleteExternalId_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/authsvc.b2b.v1.OrganizationsService/DeleteExternalId", runtime.WithHTTPPathPattern("/v1/b2b/organizations/{organization_id}/external_id"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_OrganizationsService_DeleteExternalId_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_OrganizationsService_DeleteExternalId_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_OrganizationsService_Search_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -523,19 +599,21 @@ func RegisterOrganizationsServiceHandlerClient(ctx context.Context, mux *runtime
 }
 
 var (
-	pattern_OrganizationsService_Create_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "b2b", "organizations"}, ""))
-	pattern_OrganizationsService_Get_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "b2b", "organizations", "organization_id"}, ""))
-	pattern_OrganizationsService_Update_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "b2b", "organizations", "organization_id"}, ""))
-	pattern_OrganizationsService_Delete_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "b2b", "organizations", "organization_id"}, ""))
-	pattern_OrganizationsService_Search_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3}, []string{"v1", "b2b", "organizations", "search"}, ""))
-	pattern_OrganizationsService_Metrics_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"v1", "b2b", "organizations", "organization_id", "metrics"}, ""))
+	pattern_OrganizationsService_Create_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "b2b", "organizations"}, ""))
+	pattern_OrganizationsService_Get_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "b2b", "organizations", "organization_id"}, ""))
+	pattern_OrganizationsService_Update_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "b2b", "organizations", "organization_id"}, ""))
+	pattern_OrganizationsService_Delete_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "b2b", "organizations", "organization_id"}, ""))
+	pattern_OrganizationsService_DeleteExternalId_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"v1", "b2b", "organizations", "organization_id", "external_id"}, ""))
+	pattern_OrganizationsService_Search_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3}, []string{"v1", "b2b", "organizations", "search"}, ""))
+	pattern_OrganizationsService_Metrics_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"v1", "b2b", "organizations", "organization_id", "metrics"}, ""))
 )
 
 var (
-	forward_OrganizationsService_Create_0  = runtime.ForwardResponseMessage
-	forward_OrganizationsService_Get_0     = runtime.ForwardResponseMessage
-	forward_OrganizationsService_Update_0  = runtime.ForwardResponseMessage
-	forward_OrganizationsService_Delete_0  = runtime.ForwardResponseMessage
-	forward_OrganizationsService_Search_0  = runtime.ForwardResponseMessage
-	forward_OrganizationsService_Metrics_0 = runtime.ForwardResponseMessage
+	forward_OrganizationsService_Create_0           = runtime.ForwardResponseMessage
+	forward_OrganizationsService_Get_0              = runtime.ForwardResponseMessage
+	forward_OrganizationsService_Update_0           = runtime.ForwardResponseMessage
+	forward_OrganizationsService_Delete_0           = runtime.ForwardResponseMessage
+	forward_OrganizationsService_DeleteExternalId_0 = runtime.ForwardResponseMessage
+	forward_OrganizationsService_Search_0           = runtime.ForwardResponseMessage
+	forward_OrganizationsService_Metrics_0          = runtime.ForwardResponseMessage
 )

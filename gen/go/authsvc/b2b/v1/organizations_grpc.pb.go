@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	OrganizationsService_Create_FullMethodName  = "/authsvc.b2b.v1.OrganizationsService/Create"
-	OrganizationsService_Get_FullMethodName     = "/authsvc.b2b.v1.OrganizationsService/Get"
-	OrganizationsService_Update_FullMethodName  = "/authsvc.b2b.v1.OrganizationsService/Update"
-	OrganizationsService_Delete_FullMethodName  = "/authsvc.b2b.v1.OrganizationsService/Delete"
-	OrganizationsService_Search_FullMethodName  = "/authsvc.b2b.v1.OrganizationsService/Search"
-	OrganizationsService_Metrics_FullMethodName = "/authsvc.b2b.v1.OrganizationsService/Metrics"
+	OrganizationsService_Create_FullMethodName           = "/authsvc.b2b.v1.OrganizationsService/Create"
+	OrganizationsService_Get_FullMethodName              = "/authsvc.b2b.v1.OrganizationsService/Get"
+	OrganizationsService_Update_FullMethodName           = "/authsvc.b2b.v1.OrganizationsService/Update"
+	OrganizationsService_Delete_FullMethodName           = "/authsvc.b2b.v1.OrganizationsService/Delete"
+	OrganizationsService_DeleteExternalId_FullMethodName = "/authsvc.b2b.v1.OrganizationsService/DeleteExternalId"
+	OrganizationsService_Search_FullMethodName           = "/authsvc.b2b.v1.OrganizationsService/Search"
+	OrganizationsService_Metrics_FullMethodName          = "/authsvc.b2b.v1.OrganizationsService/Metrics"
 )
 
 // OrganizationsServiceClient is the client API for OrganizationsService service.
@@ -64,6 +65,15 @@ type OrganizationsServiceClient interface {
 	// stytch.organization delete (stytch_admin does; decided locally from the
 	// RBAC policy) or service write:organizations.
 	Delete(ctx context.Context, in *OrganizationsServiceDeleteRequest, opts ...grpc.CallOption) (*OrganizationsServiceDeleteResponse, error)
+	// DeleteExternalId removes the organization's external ID (the
+	// organization keeps its ID and slug; the external ID becomes free in the
+	// project).
+	//
+	// Access: a member session of the organization whose roles grant every
+	// action (*) on stytch.organization, as stytch_admin does - Stytch names no
+	// RBAC action for external IDs, so authsvc asks for full administration of
+	// the organization - or service write:organizations.
+	DeleteExternalId(ctx context.Context, in *OrganizationsServiceDeleteExternalIdRequest, opts ...grpc.CallOption) (*OrganizationsServiceDeleteExternalIdResponse, error)
 	// Search finds organizations, a page at a time (Stytch allows about 100
 	// searches per minute: not for login flows).
 	//
@@ -118,6 +128,16 @@ func (c *organizationsServiceClient) Delete(ctx context.Context, in *Organizatio
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(OrganizationsServiceDeleteResponse)
 	err := c.cc.Invoke(ctx, OrganizationsService_Delete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *organizationsServiceClient) DeleteExternalId(ctx context.Context, in *OrganizationsServiceDeleteExternalIdRequest, opts ...grpc.CallOption) (*OrganizationsServiceDeleteExternalIdResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OrganizationsServiceDeleteExternalIdResponse)
+	err := c.cc.Invoke(ctx, OrganizationsService_DeleteExternalId_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +201,15 @@ type OrganizationsServiceServer interface {
 	// stytch.organization delete (stytch_admin does; decided locally from the
 	// RBAC policy) or service write:organizations.
 	Delete(context.Context, *OrganizationsServiceDeleteRequest) (*OrganizationsServiceDeleteResponse, error)
+	// DeleteExternalId removes the organization's external ID (the
+	// organization keeps its ID and slug; the external ID becomes free in the
+	// project).
+	//
+	// Access: a member session of the organization whose roles grant every
+	// action (*) on stytch.organization, as stytch_admin does - Stytch names no
+	// RBAC action for external IDs, so authsvc asks for full administration of
+	// the organization - or service write:organizations.
+	DeleteExternalId(context.Context, *OrganizationsServiceDeleteExternalIdRequest) (*OrganizationsServiceDeleteExternalIdResponse, error)
 	// Search finds organizations, a page at a time (Stytch allows about 100
 	// searches per minute: not for login flows).
 	//
@@ -212,6 +241,9 @@ func (UnimplementedOrganizationsServiceServer) Update(context.Context, *Organiza
 }
 func (UnimplementedOrganizationsServiceServer) Delete(context.Context, *OrganizationsServiceDeleteRequest) (*OrganizationsServiceDeleteResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
+}
+func (UnimplementedOrganizationsServiceServer) DeleteExternalId(context.Context, *OrganizationsServiceDeleteExternalIdRequest) (*OrganizationsServiceDeleteExternalIdResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteExternalId not implemented")
 }
 func (UnimplementedOrganizationsServiceServer) Search(context.Context, *OrganizationsServiceSearchRequest) (*OrganizationsServiceSearchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Search not implemented")
@@ -312,6 +344,24 @@ func _OrganizationsService_Delete_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _OrganizationsService_DeleteExternalId_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OrganizationsServiceDeleteExternalIdRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(OrganizationsServiceServer).DeleteExternalId(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: OrganizationsService_DeleteExternalId_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(OrganizationsServiceServer).DeleteExternalId(ctx, req.(*OrganizationsServiceDeleteExternalIdRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _OrganizationsService_Search_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(OrganizationsServiceSearchRequest)
 	if err := dec(in); err != nil {
@@ -370,6 +420,10 @@ var OrganizationsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Delete",
 			Handler:    _OrganizationsService_Delete_Handler,
+		},
+		{
+			MethodName: "DeleteExternalId",
+			Handler:    _OrganizationsService_DeleteExternalId_Handler,
 		},
 		{
 			MethodName: "Search",
