@@ -70,7 +70,6 @@ var notServed = map[string]string{
 	"GET /v1/b2b/sso/{organization_id}":                                                                                reasonSSO,
 	"POST /v1/b2b/idp/oauth/authorize":                                                                                 reasonConnectedApps,
 	"POST /v1/b2b/idp/oauth/authorize/start":                                                                           reasonConnectedApps,
-	"POST /v1/b2b/impersonation/authenticate":                                                                          reasonImpersonation,
 	"POST /v1/b2b/oauth/authenticate":                                                                                  reasonB2BOAuth,
 	"POST /v1/b2b/oauth/discovery/authenticate":                                                                        reasonB2BOAuth,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke":        reasonConnectedApps,
@@ -86,9 +85,7 @@ var notServed = map[string]string{
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel":                                     reasonSCIM,
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete":                                   reasonSCIM,
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start":                                      reasonSCIM,
-	"POST /v1/b2b/sessions/attest":                                                                                     reasonSessionExtras,
-	"POST /v1/b2b/sessions/exchange_access_token":                                                                      reasonSessionExtras,
-	"POST /v1/b2b/sessions/migrate":                                                                                    reasonSessionExtras,
+	"POST /v1/b2b/sessions/exchange_access_token":                                                                      reasonConnectedApps,
 	"POST /v1/b2b/sso/authenticate":                                                                                    reasonSSO,
 	"POST /v1/b2b/sso/external/{organization_id}":                                                                      reasonSSO,
 	"POST /v1/b2b/sso/oidc/{organization_id}":                                                                          reasonSSO,
@@ -103,11 +100,9 @@ var notServed = map[string]string{
 const (
 	reasonSSO           = "SSO (SAML/OIDC/external connections): issue #18, not yet built; needs a real or emulated IdP"
 	reasonSCIM          = "SCIM connection administration: issue #17, not yet built"
-	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP: not yet built"
+	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP (sessions/exchange_access_token takes a Connected Apps access token): not built, so there is no token it could accept"
 	reasonB2BPasswords  = "B2B passwords: issue #18, the rest not yet built"
 	reasonB2BOAuth      = "B2B OAuth sign-in: issue #18, not yet built"
-	reasonImpersonation = "impersonation: not yet built"
-	reasonSessionExtras = "session attest, access-token exchange and migrate: not yet built"
 	reasonAdmin         = "organization and member administration additions: issue #17, not yet built"
 )
 
@@ -145,6 +140,8 @@ var missingPropsAllowed = map[string]string{
 	"api_discovery_v1_DiscoveredOrganization.primary_required":                           reasonNullObject,
 	"api_discovery_v1_discovery_intermediate_sessions_ExchangeResponse.member_device":    reasonNullObject,
 	"api_discovery_v1_discovery_intermediate_sessions_ExchangeResponse.mfa_required":     reasonNullMFA,
+	"api_b2b_impersonation_v1_AuthenticateResponse.mfa_required":                         reasonNullMFA,
+	"api_b2b_session_v1_AttestResponse.member_device":                                    reasonNullObject,
 	"api_discovery_v1_discovery_intermediate_sessions_ExchangeResponse.primary_required": reasonNullObject,
 	"api_discovery_v1_discovery_organizations_CreateResponse.member_device":              reasonNullObject,
 	"api_discovery_v1_discovery_organizations_CreateResponse.mfa_required":               reasonNullMFA,

@@ -190,6 +190,19 @@ type factor struct {
 	RecoveryCodeFactor     *recoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
 	CryptoWalletFactor     *cryptoWalletFactor     `json:"crypto_wallet_factor,omitempty"`
 	WebAuthnFactor         *webauthnFactor         `json:"webauthn_factor,omitempty"`
+	TrustedAuthTokenFactor *trustedAuthTokenFactor `json:"trusted_auth_token_factor,omitempty"`
+	ImpersonatedFactor     *impersonatedFactor     `json:"impersonated_factor,omitempty"`
+}
+
+// trustedAuthTokenFactor is the factor of an attested trusted auth token (trusted_tokens.go).
+type trustedAuthTokenFactor struct {
+	TokenID string `json:"token_id"`
+}
+
+// impersonatedFactor names the dashboard user who impersonates the member (impersonation.go).
+type impersonatedFactor struct {
+	ImpersonatorID           string `json:"impersonator_id"`
+	ImpersonatorEmailAddress string `json:"impersonator_email_address"`
 }
 
 // webauthnFactor is the factor of a passkey or security key (consumer_webauthn.go).
@@ -306,6 +319,10 @@ type store struct {
 	m2mOrder       []string
 	passwords      map[string]string      // member_password_id -> member_id
 	totps          map[string]*memberTOTP // by member ID (b2b_totps.go)
+	// usedTrustedTokens holds each attested trusted auth token (profile and token ID), so a
+	// token attests once (trusted_tokens.go).
+	usedTrustedTokens map[string]time.Time
+	impersonations    map[string]*impersonationToken // by token (impersonation.go)
 }
 
 func newStore() *store {
@@ -321,6 +338,9 @@ func newStore() *store {
 		m2m:            map[string]*m2mClient{},
 		passwords:      map[string]string{},
 		totps:          map[string]*memberTOTP{},
+
+		usedTrustedTokens: map[string]time.Time{},
+		impersonations:    map[string]*impersonationToken{},
 	}
 }
 
