@@ -112,6 +112,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	sandbox := fs.Bool("seed-sandbox", true, "seed Stytch's sandbox organization, sandbox user and sandbox values")
 	redirect := fs.String("redirect-url", stytchemu.DefaultRedirectURL, "default magic-link redirect URL")
 	policyFile := fs.String("rbac-policy", "", "JSON file of the B2B project's custom RBAC policy (resources, roles), merged into Stytch's default roles; \"example\": the shipped example (billing_admin, finance); empty: the defaults only")
+	trustedFile := fs.String("trusted-auth-profiles", "example", "JSON file of the B2B project's trusted auth token profiles (sessions/attest); \"example\": the shipped example profile, whose tokens POST /emulator/trusted_auth_tokens mints; empty: none")
+	userInfoURL := fs.String("userinfo-url", "", "the external OIDC provider's UserInfo endpoint that B2B sessions/migrate calls; empty: migrate is refused")
 	verbose := fs.Bool("v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w", errFlags, err)
@@ -135,6 +137,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 			return fmt.Errorf("%w: -rbac-policy: %w", errFlags, err)
 		}
 	}
+	var trusted []stytchemu.TrustedAuthProfile
+	switch *trustedFile {
+	case "":
+	case "example":
+		p, err := stytchemu.ExampleTrustedAuthProfile()
+		if err != nil {
+			return err //nolint:wrapcheck // already prefixed "stytchemu:"
+		}
+		trusted = append(trusted, p)
+	default:
+		var err error
+		if trusted, err = stytchemu.LoadTrustedAuthProfiles(*trustedFile); err != nil {
+			return fmt.Errorf("%w: -trusted-auth-profiles: %w", errFlags, err)
+		}
+	}
 	project := func(t stytchemu.ProjectType, id, secret string) (*stytchemu.Emulator, error) {
 		opts := []stytchemu.Option{
 			stytchemu.WithProjectType(t),
@@ -152,6 +169,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		}
 		if policy != nil {
 			opts = append(opts, stytchemu.WithRBACPolicy(policy))
+		}
+		if t == stytchemu.ProjectB2B {
+			opts = append(opts, stytchemu.WithTrustedAuthProfiles(trusted...), stytchemu.WithUserInfoURL(*userInfoURL))
 		}
 		return stytchemu.New(opts...) //nolint:wrapcheck // already prefixed "stytchemu:"
 	}

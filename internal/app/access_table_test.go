@@ -106,6 +106,13 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 			OrganizationId: org, Credential: &b2bv1.SessionsServiceExchangeRequest_SessionToken{SessionToken: stytchemu.SandboxSessionToken},
 		},
 		b2bv1.SessionsService_GetJWKS_FullMethodName: &b2bv1.SessionsServiceGetJWKSRequest{},
+		b2bv1.SessionsService_Attest_FullMethodName: &b2bv1.SessionsServiceAttestRequest{
+			ProfileId: stytchemu.ExampleTrustedAuthProfileID, Token: "not-a-trusted-token", OrganizationId: org,
+		},
+		b2bv1.SessionsService_Migrate_FullMethodName: &b2bv1.SessionsServiceMigrateRequest{SessionToken: "external-token", OrganizationId: org},
+		b2bv1.SessionsService_AuthenticateImpersonation_FullMethodName: &b2bv1.SessionsServiceAuthenticateImpersonationRequest{
+			ImpersonationToken: "not-an-impersonation-token",
+		},
 
 		b2bv1.MembersService_Create_FullMethodName: &b2bv1.MembersServiceCreateRequest{OrganizationId: org, EmailAddress: "created@stytch.com"},
 		b2bv1.MembersService_Get_FullMethodName: &b2bv1.MembersServiceGetRequest{

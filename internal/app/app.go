@@ -283,7 +283,14 @@ func (a *App) newDevEmulator() (*stytchemu.Server, *stytchemu.Emulator, error) {
 			return nil, nil, fmt.Errorf("AUTHSVC_DEV_RBAC_POLICY: %w", err)
 		}
 	}
-	b2b, err := stytchemu.New(stytchemu.WithSandbox(), stytchemu.WithRBACPolicy(policy), stytchemu.WithLogger(log.With("project", "b2b")))
+	// The example trusted auth token profile lets a developer mint a token for sessions/attest
+	// (POST /emulator/trusted_auth_tokens on the emulator's address).
+	trusted, err := stytchemu.ExampleTrustedAuthProfile()
+	if err != nil {
+		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
+	}
+	b2b, err := stytchemu.New(stytchemu.WithSandbox(), stytchemu.WithRBACPolicy(policy), stytchemu.WithLogger(log.With("project", "b2b")),
+		stytchemu.WithTrustedAuthProfiles(trusted), stytchemu.WithUserInfoURL(a.cfg.DevUserInfoURL))
 	if err != nil {
 		return nil, nil, err //nolint:wrapcheck // wrapped by the caller
 	}

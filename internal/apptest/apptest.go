@@ -82,7 +82,17 @@ func WithConsumerProject(p *stytchemu.Emulator) Option {
 // server's own project is the B2B one.
 func DevEmulator(t testing.TB) (*stytchemu.Server, *stytchemu.Emulator) {
 	t.Helper()
-	b2b, err := stytchemu.New(stytchemu.WithSandbox())
+	return DevEmulatorWith(t)
+}
+
+// DevEmulatorWith is DevEmulator with further options for the B2B project (e.g.
+// stytchemu.WithUserInfoURL). The B2B project serves the example trusted auth token profile, as
+// dev mode's does.
+func DevEmulatorWith(t testing.TB, b2bOpts ...stytchemu.Option) (*stytchemu.Server, *stytchemu.Emulator) {
+	t.Helper()
+	trusted, err := stytchemu.ExampleTrustedAuthProfile()
+	require.NoError(t, err)
+	b2b, err := stytchemu.New(append([]stytchemu.Option{stytchemu.WithSandbox(), stytchemu.WithTrustedAuthProfiles(trusted)}, b2bOpts...)...)
 	require.NoError(t, err)
 	consumer, err := stytchemu.New(stytchemu.WithConsumer(), stytchemu.WithSandbox())
 	require.NoError(t, err)

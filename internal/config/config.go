@@ -68,6 +68,9 @@ type Config struct {
 	// DevRBACPolicy is the custom RBAC policy file (JSON, Stytch's policy shape) of dev mode's
 	// emulator (AUTHSVC_DEV_RBAC_POLICY); empty: the example internal/rbac/example_policy.json.
 	DevRBACPolicy string
+	// DevUserInfoURL is the external OIDC provider's UserInfo endpoint that dev mode's emulator
+	// calls for B2B sessions/migrate (AUTHSVC_DEV_USERINFO_URL); empty: migrate answers 400.
+	DevUserInfoURL string
 	// AllowedRedirectURLs is the allowlist for magic-link and discovery redirect URLs; the first entry
 	// is the default used when a request omits one.
 	AllowedRedirectURLs []string
@@ -292,6 +295,7 @@ func (o *core) Vars() []setting.Var {
 		{Env: "AUTHSVC_INSECURE_COOKIES", Flag: "insecure-cookies", Bool: true, Usage: "omit the Secure cookie attribute for plain-HTTP local use (default: true in dev mode, false otherwise)", Set: text(&o.insecureCookies)},
 		{Env: devListenPublicEnv, Flag: "dev-listen-public", Bool: true, Default: "false", Usage: "let dev mode listen on non-loopback addresses, exposing /dev/outbox (login tokens), /dev/m2m/clients and the dev console at /dev/ to the network", Set: boolean(&c.DevListenPublic)},
 		{Env: "AUTHSVC_DEV_RBAC_POLICY", Flag: "dev-rbac-policy", Usage: "dev mode: JSON file of the emulator's custom RBAC policy (resources, roles), merged into Stytch's default roles; empty: the example policy (billing_admin, finance)", Set: text(&c.DevRBACPolicy)},
+		{Env: "AUTHSVC_DEV_USERINFO_URL", Flag: "dev-userinfo-url", Usage: "dev mode: the external OIDC provider's UserInfo endpoint the emulator calls for B2B sessions/migrate; empty: migrate is refused", Set: text(&c.DevUserInfoURL)},
 	}
 }
 
@@ -306,7 +310,7 @@ func (o *core) SetDefaults() {
 	}
 	c.AllowedRedirectURLs, c.CORSOrigins = nil, nil
 	c.Env, c.InsecureCookies, c.DevListenPublic = EnvDevelopment, false, false
-	c.DevRBACPolicy = ""
+	c.DevRBACPolicy, c.DevUserInfoURL = "", ""
 	o.secretFile, o.consumerSecretFile, o.insecureCookies = "", "", ""
 }
 

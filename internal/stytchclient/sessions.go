@@ -161,3 +161,50 @@ func consumerJWKSCall(projectID string) call {
 		params:   []string{projectID},
 	}
 }
+
+// SessionsAttestParams for POST /v1/b2b/sessions/attest.
+type SessionsAttestParams struct {
+	ProfileID              string   `json:"profile_id"`
+	Token                  string   `json:"token"`
+	OrganizationID         string   `json:"organization_id,omitempty"`
+	SessionToken           string   `json:"session_token,omitempty"`
+	SessionJWT             string   `json:"session_jwt,omitempty"`
+	SessionDurationMinutes int32    `json:"session_duration_minutes,omitempty"`
+	SessionCustomClaims    Metadata `json:"session_custom_claims,omitzero"`
+	TelemetryID            string   `json:"telemetry_id,omitempty"`
+}
+
+// SessionsAttest exchanges a trusted auth token for a session. Never retried once written: a
+// trusted token attests once.
+func (c *Client) SessionsAttest(ctx context.Context, p SessionsAttestParams) (*B2BAuthenticateResult, error) {
+	var out B2BAuthenticateResult
+	err := c.do(ctx, call{endpoint: "POST /v1/b2b/sessions/attest", body: p}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// SessionsMigrateParams for POST /v1/b2b/sessions/migrate.
+type SessionsMigrateParams struct {
+	SessionToken           string   `json:"session_token"`
+	OrganizationID         string   `json:"organization_id"`
+	SessionDurationMinutes int32    `json:"session_duration_minutes,omitempty"`
+	SessionCustomClaims    Metadata `json:"session_custom_claims,omitzero"`
+}
+
+// SessionsMigrate imports a session from the project's external OIDC provider (Stytch calls its
+// UserInfo endpoint). Never retried once written: it creates a session.
+func (c *Client) SessionsMigrate(ctx context.Context, p SessionsMigrateParams) (*B2BAuthenticateResult, error) {
+	var out B2BAuthenticateResult
+	err := c.do(ctx, call{endpoint: "POST /v1/b2b/sessions/migrate", body: p}, &out)
+	return ptrOrNil(&out, err)
+}
+
+// ImpersonationAuthenticate redeems a member impersonation token (POST
+// /v1/b2b/impersonation/authenticate). Never retried once written: the token is single-use.
+func (c *Client) ImpersonationAuthenticate(ctx context.Context, impersonationToken string) (*B2BAuthenticateResult, error) {
+	var out B2BAuthenticateResult
+	err := c.do(ctx, call{
+		endpoint: "POST /v1/b2b/impersonation/authenticate",
+		body:     map[string]string{"impersonation_token": impersonationToken},
+	}, &out)
+	return ptrOrNil(&out, err)
+}

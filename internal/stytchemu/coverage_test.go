@@ -59,7 +59,6 @@ var notServed = map[string]string{
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/slack":                     reasonAdmin,
 	"POST /v1/b2b/idp/oauth/authorize":                                                                          reasonConnectedApps,
 	"POST /v1/b2b/idp/oauth/authorize/start":                                                                    reasonConnectedApps,
-	"POST /v1/b2b/impersonation/authenticate":                                                                   reasonImpersonation,
 	"POST /v1/b2b/oauth/authenticate":                                                                           reasonB2BOAuth,
 	"POST /v1/b2b/oauth/discovery/authenticate":                                                                 reasonB2BOAuth,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke": reasonConnectedApps,
@@ -69,17 +68,13 @@ var notServed = map[string]string{
 	"POST /v1/b2b/passwords/email/require_reset":                                                                reasonB2BPasswords,
 	"POST /v1/b2b/passwords/existing_password/reset":                                                            reasonB2BPasswords,
 	"POST /v1/b2b/passwords/session/reset":                                                                      reasonB2BPasswords,
-	"POST /v1/b2b/sessions/attest":                                                                              reasonSessionExtras,
-	"POST /v1/b2b/sessions/exchange_access_token":                                                               reasonSessionExtras,
-	"POST /v1/b2b/sessions/migrate":                                                                             reasonSessionExtras,
+	"POST /v1/b2b/sessions/exchange_access_token":                                                               reasonConnectedApps,
 }
 
 const (
-	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP: not yet built"
+	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP (sessions/exchange_access_token takes a Connected Apps access token): not built, so there is no token it could accept"
 	reasonB2BPasswords  = "B2B passwords: issue #18, the rest not yet built"
 	reasonB2BOAuth      = "B2B OAuth sign-in: issue #18, not yet built"
-	reasonImpersonation = "impersonation: not yet built"
-	reasonSessionExtras = "session attest, access-token exchange and migrate: not yet built"
 	reasonAdmin         = "organization and member administration additions: issue #17, not yet built"
 )
 

@@ -143,6 +143,8 @@
 //	GET    /emulator/requests?pattern=P {"pattern","count"}
 //	POST   /emulator/clock/advance      {"duration":"5m"}
 //	POST   /emulator/keys/rotate        POST /emulator/keys/retire
+//	POST   /emulator/trusted_auth_tokens {"profile_id","email_address","organization_id","ttl"} → {"token"}
+//	POST   /emulator/impersonation_tokens {"member_id","impersonator_id","impersonator_email_address"} → {"impersonation_token"}
 //
 // They expose live tokens and codes: never serve them beyond loopback or a
 // trusted network.
@@ -249,6 +251,44 @@
 //     verdict, scim_registration, ...) is left out. coverage_test.go checks
 //     this on every response of the package's tests and prints what is left
 //     out; it also lists the B2B/M2M operations not served, with reasons.
+//
+// # B2B sessions from elsewhere: attest, migrate, impersonation
+//
+//   - sessions/attest (trusted_tokens.go): Stytch keeps trusted auth token
+//     profiles in its dashboard; the emulator takes them from its
+//     configuration: WithTrustedAuthProfiles, LoadTrustedAuthProfiles (a JSON
+//     array of TrustedAuthProfile: profile_id, issuer, audience,
+//     public_keys_pem or an inline jwks, attribute_mapping, can_jit_provision)
+//     and cmd/stytchemu's -trusted-auth-profiles. ExampleTrustedAuthProfile
+//     (dev mode and cmd/stytchemu serve it) is the one whose private key the
+//     emulator holds: MintTrustedAuthToken and POST /emulator/trusted_auth_tokens
+//     sign tokens for it. A JWKS URL is not fetched: give the keys inline.
+//     Verification is golang-jwt's: asymmetric algorithms only, iss, aud, exp
+//     (required), nbf and iat with 30 s leeway. A token attests once (profile
+//     and token ID remembered). A refused token is 401
+//     invalid_trusted_auth_token, an unknown profile 404
+//     trusted_auth_token_profile_not_found (both type names are the
+//     emulator's). The organization comes from the token's claim or
+//     organization_id (400 when neither, or when they differ); an unknown
+//     email is JIT-provisioned only when the profile allows it, the token
+//     names the organization and the organization's email JIT admits the
+//     domain (else 404 member_not_found). The factor is trusted_auth_token /
+//     trusted_token_exchange; a passed session of the same member gains it.
+//   - sessions/migrate (sessions_migrate.go): the UserInfo endpoint is
+//     WithUserInfoURL (cmd/stytchemu -userinfo-url; unset: 400). The emulator
+//     calls it with Authorization: Bearer <session_token>, with the state
+//     lock released; a non-2xx answer, no email or email_verified false is
+//     401 invalid_migration_token; an unreachable endpoint 500. The member
+//     must exist (404 member_not_found); the factor is imported / email.
+//   - impersonation/authenticate (impersonation.go): tokens come from
+//     CreateImpersonationToken or POST /emulator/impersonation_tokens (the
+//     stand-in for Stytch's dashboard, naming the impersonator's ID and
+//     email), live 5 minutes and are single-use (404
+//     impersonation_token_not_found). The session's factor is impersonated /
+//     impersonation with impersonated_factor; MFA is never required and a
+//     pending member is not activated.
+//   - sessions/exchange_access_token is not served: it takes a Connected
+//     Apps access token, and the emulator has no Connected Apps.
 //
 // # Decisions for consumer projects
 //

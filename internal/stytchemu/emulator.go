@@ -59,6 +59,9 @@ type config struct {
 	pwPolicy    *passwords.Policy
 	pwParams    *passwords.Params
 	policy      *rbac.Policy
+
+	trustedProfiles []TrustedAuthProfile // WithTrustedAuthProfiles (trusted_tokens.go)
+	userInfoURL     string               // WithUserInfoURL (sessions_migrate.go)
 }
 
 // Option configures an Emulator.
@@ -135,6 +138,11 @@ type Emulator struct {
 	webhooks webhookHub // endpoints and deliveries (webhooks.go)
 
 	idp standInIdP // the stand-in SAML/OIDC identity provider (sso_flow.go); its own lock
+	// trusted are the trusted auth token profiles by ID (trusted_tokens.go); read-only after New.
+	trusted map[string]*TrustedAuthProfile
+	// userInfoURL is the external provider's UserInfo endpoint sessions/migrate calls.
+	userInfoURL string
+	userInfo    *http.Client
 }
 
 // New builds an emulator. Errors come from key generation and from invalid
@@ -181,6 +189,9 @@ func New(opts ...Option) (*Emulator, error) {
 		return nil, fmt.Errorf("stytchemu: generate signing key: %w", err)
 	}
 	e.keys = k
+	if err := e.setExternalAuth(cfg); err != nil {
+		return nil, err
+	}
 	if e.pw, err = newPasswordKit(cfg.pwPolicy, cfg.pwParams); err != nil {
 		return nil, err
 	}

@@ -48,6 +48,8 @@ func (e *Emulator) routes() *http.ServeMux {
 	mux.HandleFunc("GET /emulator/webhooks", e.handleListWebhooks)
 	mux.HandleFunc("POST /emulator/webhooks", e.handleAddWebhook)
 	mux.HandleFunc("DELETE /emulator/webhooks", e.handleClearWebhooks)
+	mux.HandleFunc("POST /emulator/trusted_auth_tokens", e.handleMintTrustedAuthToken)
+	mux.HandleFunc("POST /emulator/impersonation_tokens", e.handleCreateImpersonationToken)
 	return mux
 }
 
@@ -131,6 +133,9 @@ func (e *Emulator) stytchRoutes() []route {
 		{"POST /v1/b2b/sessions/authenticate", authRequired, e.sessionsAuthenticate},
 		{"POST /v1/b2b/sessions/revoke", authRequired, e.sessionsRevoke},
 		{"POST /v1/b2b/sessions/exchange", authRequired, e.sessionsExchange},
+		{"POST /v1/b2b/sessions/attest", authRequired, e.sessionsAttest},
+		{"POST /v1/b2b/sessions/migrate", authRequired, e.sessionsMigrate},
+		{"POST /v1/b2b/impersonation/authenticate", authRequired, e.impersonationAuthenticate},
 		{"GET /v1/b2b/sessions/jwks/{project_id}", authOptional, e.jwks},
 		{"GET /v1/sessions/jwks/{project_id}", authOptional, e.jwks},
 		// B2B discovery

@@ -202,6 +202,19 @@ type factor struct {
 	WebAuthnFactor         *webauthnFactor         `json:"webauthn_factor,omitempty"`
 	SAMLSSOFactor          *ssoFactor              `json:"saml_sso_factor,omitempty"`
 	OIDCSSOFactor          *ssoFactor              `json:"oidc_sso_factor,omitempty"`
+	TrustedAuthTokenFactor *trustedAuthTokenFactor `json:"trusted_auth_token_factor,omitempty"`
+	ImpersonatedFactor     *impersonatedFactor     `json:"impersonated_factor,omitempty"`
+}
+
+// trustedAuthTokenFactor is the factor of an attested trusted auth token (trusted_tokens.go).
+type trustedAuthTokenFactor struct {
+	TokenID string `json:"token_id"`
+}
+
+// impersonatedFactor names the dashboard user who impersonates the member (impersonation.go).
+type impersonatedFactor struct {
+	ImpersonatorID           string `json:"impersonator_id"`
+	ImpersonatorEmailAddress string `json:"impersonator_email_address"`
 }
 
 // webauthnFactor is the factor of a passkey or security key (consumer_webauthn.go).
@@ -323,6 +336,10 @@ type store struct {
 	ssoTokens      map[string]*ssoToken       // sso_token -> pending login (sso_flow.go)
 	ssoStates      map[string]*ssoState       // relay state / OIDC state -> started sign-in
 	scim           map[string]*scimConnection // by organization ID: one each (scim.go)
+	// usedTrustedTokens holds each attested trusted auth token (profile and token ID), so a
+	// token attests once (trusted_tokens.go).
+	usedTrustedTokens map[string]time.Time
+	impersonations    map[string]*impersonationToken // by token (impersonation.go)
 }
 
 func newStore() *store {
@@ -342,6 +359,9 @@ func newStore() *store {
 		ssoTokens:      map[string]*ssoToken{},
 		ssoStates:      map[string]*ssoState{},
 		scim:           map[string]*scimConnection{},
+
+		usedTrustedTokens: map[string]time.Time{},
+		impersonations:    map[string]*impersonationToken{},
 	}
 }
 

@@ -52,7 +52,10 @@ const (
 	errPhoneAlreadySet        = "member_phone_number_already_set"
 	// The emulator's own, for unlink_retired_email naming no retired email of
 	// the member.
-	errRetiredEmailNotFound = "retired_email_not_found"
+	errRetiredEmailNotFound   = "retired_email_not_found"
+	errTrustedProfileNotFound = "trusted_auth_token_profile_not_found"
+	errInvalidTrustedTok      = "invalid_trusted_auth_token"
+	errImpersonationNotFound  = "impersonation_token_not_found"
 
 	// Consumer projects. user_not_found, email_not_found, phone_number_not_found,
 	// duplicate_phone_number, duplicate_user_external_id, password_not_found,

@@ -67,6 +67,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/impersonation/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AuthenticateImpersonation exchanges a member impersonation token
+         *     (issued from Stytch's dashboard to a support engineer, valid 5 minutes,
+         *     single use) for a session of the impersonated member. The session
+         *     carries the impersonated factor naming the impersonator; authsvc logs
+         *     and traces the impersonator's ID on every such exchange. Stytch's path
+         *     is /v1/b2b/impersonation/authenticate; it lives in SessionsService
+         *     because all it yields is a session.
+         * @description Access: public - the impersonation token is the proof, and Stytch
+         *     checks it.
+         */
+        post: operations["SessionsService_AuthenticateImpersonation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/magic_links/authenticate": {
         parameters: {
             query?: never;
@@ -1096,6 +1123,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/sessions/attest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attest exchanges a token from a trusted issuer (a trusted auth token
+         *     profile: issuer, audience, keys and claim mapping, configured in Stytch)
+         *     for a member session, or adds the trusted_auth_token factor to the
+         *     session passed in. Stytch verifies the token; authsvc never sees the
+         *     profile's keys.
+         * @description Access: public - the signed token is the proof, and Stytch checks it.
+         */
+        post: operations["SessionsService_Attest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/sessions/authenticate": {
         parameters: {
             query?: never;
@@ -1161,6 +1212,30 @@ export interface paths {
         get: operations["B2B_SessionsService_GetJWKS"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/sessions/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Migrate imports a session from an external OIDC provider: Stytch calls
+         *     the provider's UserInfo endpoint (a project setting) with session_token
+         *     and signs in the organization's member with the email address it
+         *     returns. The member must exist; migrate creates none.
+         * @description Access: public - the external token is the proof, and the provider
+         *     checks it.
+         */
+        post: operations["B2B_SessionsService_Migrate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2486,7 +2561,7 @@ export interface paths {
          *     another provider's word is administration (a migration backend), not a
          *     login flow.
          */
-        post: operations["SessionsService_Migrate"];
+        post: operations["Consumer_SessionsService_Migrate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3677,6 +3752,35 @@ export interface components {
             /** @description The member's active sessions. */
             member_sessions?: components["schemas"]["v1MemberSession"][];
         };
+        /** @description SessionsServiceMigrateRequest is the input of SessionsService.Migrate. */
+        authsvcB2bV1SessionsServiceMigrateRequest: {
+            /** @description The organization (ID or slug) whose member the email address names. */
+            organization_id: string;
+            /** @description Custom claims for the session. */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Lifetime of the session in minutes (5 to 527040). Unset: 60.
+             */
+            session_duration_minutes?: number;
+            /**
+             * @description The external provider's token, which Stytch sends to its UserInfo
+             *     endpoint.
+             */
+            session_token: string;
+        };
+        /** @description SessionsServiceMigrateResponse is the output of SessionsService.Migrate. */
+        authsvcB2bV1SessionsServiceMigrateResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member signed in. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
         /** @description SessionsServiceRevokeRequest is the input of SessionsService.Revoke. */
         authsvcB2bV1SessionsServiceRevokeRequest: {
             /**
@@ -4352,6 +4456,33 @@ export interface components {
         authsvcConsumerV1SessionsServiceGetResponse: {
             /** @description The user's active sessions. */
             sessions?: components["schemas"]["v1Session"][];
+        };
+        /** @description SessionsServiceMigrateRequest is the input of SessionsService.Migrate. */
+        authsvcConsumerV1SessionsServiceMigrateRequest: {
+            /** @description Custom claims for the session. */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
+             *     (only the user is found or created).
+             */
+            session_duration_minutes?: number;
+            /**
+             * @description The other identity provider's session token (an OAuth access token),
+             *     which Stytch presents to the project's UserInfo endpoint.
+             */
+            session_token: string;
+        };
+        /** @description SessionsServiceMigrateResponse is the output of SessionsService.Migrate. */
+        authsvcConsumerV1SessionsServiceMigrateResponse: {
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started. */
+            session_token?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The user found or created. */
+            user_id?: string;
         };
         /** @description SessionsServiceRevokeRequest is the input of SessionsService.Revoke. */
         authsvcConsumerV1SessionsServiceRevokeRequest: {
@@ -7748,6 +7879,72 @@ export interface components {
             /** @description The user the session belongs to. */
             user_id?: string;
         };
+        /** @description SessionsServiceAttestRequest is the input of SessionsService.Attest. */
+        v1SessionsServiceAttestRequest: {
+            /**
+             * @description The organization (ID or slug) to sign in to; required when the token
+             *     carries no organization claim, and must match it when it does.
+             */
+            organization_id?: string;
+            /** @description The trusted auth token profile that verifies the token. */
+            profile_id: string;
+            /** @description Custom claims for the session. */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Lifetime of the session in minutes (5 to 527040). Unset: 60.
+             */
+            session_duration_minutes?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+            /** @description The trusted issuer's token (a JWT). */
+            token: string;
+        };
+        /** @description SessionsServiceAttestResponse is the output of SessionsService.Attest. */
+        v1SessionsServiceAttestResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member signed in. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
+        /**
+         * @description SessionsServiceAuthenticateImpersonationRequest is the input of
+         *     SessionsService.AuthenticateImpersonation.
+         */
+        v1SessionsServiceAuthenticateImpersonationRequest: {
+            /** @description The impersonation token from Stytch's dashboard. */
+            impersonation_token: string;
+        };
+        /**
+         * @description SessionsServiceAuthenticateImpersonationResponse is the output of
+         *     SessionsService.AuthenticateImpersonation. MFA is never required: the
+         *     member is always authenticated.
+         */
+        v1SessionsServiceAuthenticateImpersonationResponse: {
+            /**
+             * @description Who impersonates: the Stytch dashboard user's ID (also in the
+             *     session's impersonated factor).
+             */
+            impersonator_id?: string;
+            member?: components["schemas"]["v1Member"];
+            /** @description The impersonated member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization. */
+            organization_id?: string;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
         /**
          * @description SessionsServiceExchangeAccessTokenRequest is the input of
          *     SessionsService.ExchangeAccessToken.
@@ -7814,33 +8011,6 @@ export interface components {
             session_jwt?: string;
             /** @description The new session token, when member_authenticated. */
             session_token?: string;
-        };
-        /** @description SessionsServiceMigrateRequest is the input of SessionsService.Migrate. */
-        v1SessionsServiceMigrateRequest: {
-            /** @description Custom claims for the session. */
-            session_custom_claims?: Record<string, never>;
-            /**
-             * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
-             *     (only the user is found or created).
-             */
-            session_duration_minutes?: number;
-            /**
-             * @description The other identity provider's session token (an OAuth access token),
-             *     which Stytch presents to the project's UserInfo endpoint.
-             */
-            session_token: string;
-        };
-        /** @description SessionsServiceMigrateResponse is the output of SessionsService.Migrate. */
-        v1SessionsServiceMigrateResponse: {
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started. */
-            session_token?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The user found or created. */
-            user_id?: string;
         };
         /**
          * @description SIWEParams are the parameters of an EIP-4361 Sign-In with Ethereum
@@ -8859,6 +9029,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1DiscoveryServiceCreateOrganizationResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    SessionsService_AuthenticateImpersonation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description SessionsServiceAuthenticateImpersonationRequest is the input of
+         *     SessionsService.AuthenticateImpersonation.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1SessionsServiceAuthenticateImpersonationRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SessionsServiceAuthenticateImpersonationResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -10725,6 +10932,40 @@ export interface operations {
             };
         };
     };
+    SessionsService_Attest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description SessionsServiceAttestRequest is the input of SessionsService.Attest. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1SessionsServiceAttestRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1SessionsServiceAttestResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     B2B_SessionsService_Authenticate: {
         parameters: {
             query?: never;
@@ -10812,6 +11053,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["authsvcB2bV1SessionsServiceGetJWKSResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_SessionsService_Migrate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description SessionsServiceMigrateRequest is the input of SessionsService.Migrate. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1SessionsServiceMigrateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1SessionsServiceMigrateResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -12861,7 +13136,7 @@ export interface operations {
             };
         };
     };
-    SessionsService_Migrate: {
+    Consumer_SessionsService_Migrate: {
         parameters: {
             query?: never;
             header?: never;
@@ -12871,7 +13146,7 @@ export interface operations {
         /** @description SessionsServiceMigrateRequest is the input of SessionsService.Migrate. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1SessionsServiceMigrateRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1SessionsServiceMigrateRequest"];
             };
         };
         responses: {
@@ -12881,7 +13156,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1SessionsServiceMigrateResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1SessionsServiceMigrateResponse"];
                 };
             };
             /** @description An unexpected error response. */

@@ -1034,6 +1034,554 @@ func (x *SessionsServiceGetJWKSResponse) GetProjectId() string {
 	return ""
 }
 
+// SessionsServiceAttestRequest is the input of SessionsService.Attest.
+type SessionsServiceAttestRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The trusted auth token profile that verifies the token.
+	ProfileId string `protobuf:"bytes,1,opt,name=profile_id,json=profileId,proto3" json:"profile_id,omitempty"`
+	// The trusted issuer's token (a JWT).
+	Token string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	// The organization (ID or slug) to sign in to; required when the token
+	// carries no organization claim, and must match it when it does.
+	OrganizationId string `protobuf:"bytes,3,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// An existing session of the same member to add the factor to. Not both.
+	//
+	// Types that are valid to be assigned to Credential:
+	//
+	//	*SessionsServiceAttestRequest_SessionToken
+	//	*SessionsServiceAttestRequest_SessionJwt
+	Credential isSessionsServiceAttestRequest_Credential `protobuf_oneof:"credential"`
+	// Lifetime of the session in minutes (5 to 527040). Unset: 60.
+	SessionDurationMinutes *int32 `protobuf:"varint,6,opt,name=session_duration_minutes,json=sessionDurationMinutes,proto3,oneof" json:"session_duration_minutes,omitempty"`
+	// Custom claims for the session.
+	SessionCustomClaims *structpb.Struct `protobuf:"bytes,7,opt,name=session_custom_claims,json=sessionCustomClaims,proto3" json:"session_custom_claims,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *SessionsServiceAttestRequest) Reset() {
+	*x = SessionsServiceAttestRequest{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsServiceAttestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsServiceAttestRequest) ProtoMessage() {}
+
+func (x *SessionsServiceAttestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsServiceAttestRequest.ProtoReflect.Descriptor instead.
+func (*SessionsServiceAttestRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SessionsServiceAttestRequest) GetProfileId() string {
+	if x != nil {
+		return x.ProfileId
+	}
+	return ""
+}
+
+func (x *SessionsServiceAttestRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *SessionsServiceAttestRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *SessionsServiceAttestRequest) GetCredential() isSessionsServiceAttestRequest_Credential {
+	if x != nil {
+		return x.Credential
+	}
+	return nil
+}
+
+func (x *SessionsServiceAttestRequest) GetSessionToken() string {
+	if x != nil {
+		if x, ok := x.Credential.(*SessionsServiceAttestRequest_SessionToken); ok {
+			return x.SessionToken
+		}
+	}
+	return ""
+}
+
+func (x *SessionsServiceAttestRequest) GetSessionJwt() string {
+	if x != nil {
+		if x, ok := x.Credential.(*SessionsServiceAttestRequest_SessionJwt); ok {
+			return x.SessionJwt
+		}
+	}
+	return ""
+}
+
+func (x *SessionsServiceAttestRequest) GetSessionDurationMinutes() int32 {
+	if x != nil && x.SessionDurationMinutes != nil {
+		return *x.SessionDurationMinutes
+	}
+	return 0
+}
+
+func (x *SessionsServiceAttestRequest) GetSessionCustomClaims() *structpb.Struct {
+	if x != nil {
+		return x.SessionCustomClaims
+	}
+	return nil
+}
+
+type isSessionsServiceAttestRequest_Credential interface {
+	isSessionsServiceAttestRequest_Credential()
+}
+
+type SessionsServiceAttestRequest_SessionToken struct {
+	// The session token.
+	SessionToken string `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3,oneof"`
+}
+
+type SessionsServiceAttestRequest_SessionJwt struct {
+	// The session JWT.
+	SessionJwt string `protobuf:"bytes,5,opt,name=session_jwt,json=sessionJwt,proto3,oneof"`
+}
+
+func (*SessionsServiceAttestRequest_SessionToken) isSessionsServiceAttestRequest_Credential() {}
+
+func (*SessionsServiceAttestRequest_SessionJwt) isSessionsServiceAttestRequest_Credential() {}
+
+// SessionsServiceAttestResponse is the output of SessionsService.Attest.
+type SessionsServiceAttestResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member signed in.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The session, with the trusted_auth_token factor.
+	MemberSession *MemberSession `protobuf:"bytes,2,opt,name=member_session,json=memberSession,proto3" json:"member_session,omitempty"`
+	// The session token.
+	SessionToken string `protobuf:"bytes,3,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The session JWT.
+	SessionJwt string `protobuf:"bytes,4,opt,name=session_jwt,json=sessionJwt,proto3" json:"session_jwt,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,5,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization  *Organization `protobuf:"bytes,6,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionsServiceAttestResponse) Reset() {
+	*x = SessionsServiceAttestResponse{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsServiceAttestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsServiceAttestResponse) ProtoMessage() {}
+
+func (x *SessionsServiceAttestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsServiceAttestResponse.ProtoReflect.Descriptor instead.
+func (*SessionsServiceAttestResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SessionsServiceAttestResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *SessionsServiceAttestResponse) GetMemberSession() *MemberSession {
+	if x != nil {
+		return x.MemberSession
+	}
+	return nil
+}
+
+func (x *SessionsServiceAttestResponse) GetSessionToken() string {
+	if x != nil {
+		return x.SessionToken
+	}
+	return ""
+}
+
+func (x *SessionsServiceAttestResponse) GetSessionJwt() string {
+	if x != nil {
+		return x.SessionJwt
+	}
+	return ""
+}
+
+func (x *SessionsServiceAttestResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *SessionsServiceAttestResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// SessionsServiceMigrateRequest is the input of SessionsService.Migrate.
+type SessionsServiceMigrateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The external provider's token, which Stytch sends to its UserInfo
+	// endpoint.
+	SessionToken string `protobuf:"bytes,1,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The organization (ID or slug) whose member the email address names.
+	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// Lifetime of the session in minutes (5 to 527040). Unset: 60.
+	SessionDurationMinutes *int32 `protobuf:"varint,3,opt,name=session_duration_minutes,json=sessionDurationMinutes,proto3,oneof" json:"session_duration_minutes,omitempty"`
+	// Custom claims for the session.
+	SessionCustomClaims *structpb.Struct `protobuf:"bytes,4,opt,name=session_custom_claims,json=sessionCustomClaims,proto3" json:"session_custom_claims,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *SessionsServiceMigrateRequest) Reset() {
+	*x = SessionsServiceMigrateRequest{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsServiceMigrateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsServiceMigrateRequest) ProtoMessage() {}
+
+func (x *SessionsServiceMigrateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsServiceMigrateRequest.ProtoReflect.Descriptor instead.
+func (*SessionsServiceMigrateRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SessionsServiceMigrateRequest) GetSessionToken() string {
+	if x != nil {
+		return x.SessionToken
+	}
+	return ""
+}
+
+func (x *SessionsServiceMigrateRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *SessionsServiceMigrateRequest) GetSessionDurationMinutes() int32 {
+	if x != nil && x.SessionDurationMinutes != nil {
+		return *x.SessionDurationMinutes
+	}
+	return 0
+}
+
+func (x *SessionsServiceMigrateRequest) GetSessionCustomClaims() *structpb.Struct {
+	if x != nil {
+		return x.SessionCustomClaims
+	}
+	return nil
+}
+
+// SessionsServiceMigrateResponse is the output of SessionsService.Migrate.
+type SessionsServiceMigrateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member signed in.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The session, with the imported factor.
+	MemberSession *MemberSession `protobuf:"bytes,2,opt,name=member_session,json=memberSession,proto3" json:"member_session,omitempty"`
+	// The session token.
+	SessionToken string `protobuf:"bytes,3,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The session JWT.
+	SessionJwt string `protobuf:"bytes,4,opt,name=session_jwt,json=sessionJwt,proto3" json:"session_jwt,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,5,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization  *Organization `protobuf:"bytes,6,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionsServiceMigrateResponse) Reset() {
+	*x = SessionsServiceMigrateResponse{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsServiceMigrateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsServiceMigrateResponse) ProtoMessage() {}
+
+func (x *SessionsServiceMigrateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsServiceMigrateResponse.ProtoReflect.Descriptor instead.
+func (*SessionsServiceMigrateResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SessionsServiceMigrateResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *SessionsServiceMigrateResponse) GetMemberSession() *MemberSession {
+	if x != nil {
+		return x.MemberSession
+	}
+	return nil
+}
+
+func (x *SessionsServiceMigrateResponse) GetSessionToken() string {
+	if x != nil {
+		return x.SessionToken
+	}
+	return ""
+}
+
+func (x *SessionsServiceMigrateResponse) GetSessionJwt() string {
+	if x != nil {
+		return x.SessionJwt
+	}
+	return ""
+}
+
+func (x *SessionsServiceMigrateResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *SessionsServiceMigrateResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// SessionsServiceAuthenticateImpersonationRequest is the input of
+// SessionsService.AuthenticateImpersonation.
+type SessionsServiceAuthenticateImpersonationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The impersonation token from Stytch's dashboard.
+	ImpersonationToken string `protobuf:"bytes,1,opt,name=impersonation_token,json=impersonationToken,proto3" json:"impersonation_token,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SessionsServiceAuthenticateImpersonationRequest) Reset() {
+	*x = SessionsServiceAuthenticateImpersonationRequest{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsServiceAuthenticateImpersonationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsServiceAuthenticateImpersonationRequest) ProtoMessage() {}
+
+func (x *SessionsServiceAuthenticateImpersonationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsServiceAuthenticateImpersonationRequest.ProtoReflect.Descriptor instead.
+func (*SessionsServiceAuthenticateImpersonationRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SessionsServiceAuthenticateImpersonationRequest) GetImpersonationToken() string {
+	if x != nil {
+		return x.ImpersonationToken
+	}
+	return ""
+}
+
+// SessionsServiceAuthenticateImpersonationResponse is the output of
+// SessionsService.AuthenticateImpersonation. MFA is never required: the
+// member is always authenticated.
+type SessionsServiceAuthenticateImpersonationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The impersonated member.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member's organization.
+	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The session, with the impersonated factor naming the impersonator.
+	MemberSession *MemberSession `protobuf:"bytes,3,opt,name=member_session,json=memberSession,proto3" json:"member_session,omitempty"`
+	// The session token.
+	SessionToken string `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The session JWT.
+	SessionJwt string `protobuf:"bytes,5,opt,name=session_jwt,json=sessionJwt,proto3" json:"session_jwt,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,6,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization *Organization `protobuf:"bytes,7,opt,name=organization,proto3" json:"organization,omitempty"`
+	// Who impersonates: the Stytch dashboard user's ID (also in the
+	// session's impersonated factor).
+	ImpersonatorId string `protobuf:"bytes,8,opt,name=impersonator_id,json=impersonatorId,proto3" json:"impersonator_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) Reset() {
+	*x = SessionsServiceAuthenticateImpersonationResponse{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsServiceAuthenticateImpersonationResponse) ProtoMessage() {}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsServiceAuthenticateImpersonationResponse.ProtoReflect.Descriptor instead.
+func (*SessionsServiceAuthenticateImpersonationResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) GetMemberSession() *MemberSession {
+	if x != nil {
+		return x.MemberSession
+	}
+	return nil
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) GetSessionToken() string {
+	if x != nil {
+		return x.SessionToken
+	}
+	return ""
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) GetSessionJwt() string {
+	if x != nil {
+		return x.SessionJwt
+	}
+	return ""
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+func (x *SessionsServiceAuthenticateImpersonationResponse) GetImpersonatorId() string {
+	if x != nil {
+		return x.ImpersonatorId
+	}
+	return ""
+}
+
 var File_authsvc_b2b_v1_sessions_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
@@ -1112,11 +1660,58 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\x1eSessionsServiceGetJWKSResponse\x12'\n" +
 	"\x04keys\x18\x01 \x03(\v2\x13.authsvc.b2b.v1.JwkR\x04keys\x12\x1d\n" +
 	"\n" +
-	"project_id\x18\x02 \x01(\tR\tprojectId*l\n" +
+	"project_id\x18\x02 \x01(\tR\tprojectId\"\xd5\x03\n" +
+	"\x1cSessionsServiceAttestRequest\x12,\n" +
+	"\n" +
+	"profile_id\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\tprofileId\x12'\n" +
+	"\x05token\x18\x02 \x01(\tB\x11\xe0A\x02\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01R\x05token\x121\n" +
+	"\x0forganization_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x0eorganizationId\x124\n" +
+	"\rsession_token\x18\x04 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
+	"\vsession_jwt\x18\x05 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
+	"sessionJwt\x12J\n" +
+	"\x18session_duration_minutes\x18\x06 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x95 (\x05H\x01R\x16sessionDurationMinutes\x88\x01\x01\x12K\n" +
+	"\x15session_custom_claims\x18\a \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaimsB\f\n" +
+	"\n" +
+	"credentialB\x1b\n" +
+	"\x19_session_duration_minutes\"\xc4\x02\n" +
+	"\x1dSessionsServiceAttestResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12D\n" +
+	"\x0emember_session\x18\x02 \x01(\v2\x1d.authsvc.b2b.v1.MemberSessionR\rmemberSession\x12(\n" +
+	"\rsession_token\x18\x03 \x01(\tB\x03\x80\x01\x01R\fsessionToken\x12$\n" +
+	"\vsession_jwt\x18\x04 \x01(\tB\x03\x80\x01\x01R\n" +
+	"sessionJwt\x12.\n" +
+	"\x06member\x18\x05 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x06 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xc5\x02\n" +
+	"\x1dSessionsServiceMigrateRequest\x126\n" +
+	"\rsession_token\x18\x01 \x01(\tB\x11\xe0A\x02\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01R\fsessionToken\x126\n" +
+	"\x0forganization_id\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x01R\x0eorganizationId\x12J\n" +
+	"\x18session_duration_minutes\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x95 (\x05H\x00R\x16sessionDurationMinutes\x88\x01\x01\x12K\n" +
+	"\x15session_custom_claims\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaimsB\x1b\n" +
+	"\x19_session_duration_minutes\"\xc5\x02\n" +
+	"\x1eSessionsServiceMigrateResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12D\n" +
+	"\x0emember_session\x18\x02 \x01(\v2\x1d.authsvc.b2b.v1.MemberSessionR\rmemberSession\x12(\n" +
+	"\rsession_token\x18\x03 \x01(\tB\x03\x80\x01\x01R\fsessionToken\x12$\n" +
+	"\vsession_jwt\x18\x04 \x01(\tB\x03\x80\x01\x01R\n" +
+	"sessionJwt\x12.\n" +
+	"\x06member\x18\x05 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x06 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"t\n" +
+	"/SessionsServiceAuthenticateImpersonationRequest\x12A\n" +
+	"\x13impersonation_token\x18\x01 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x12impersonationToken\"\xa9\x03\n" +
+	"0SessionsServiceAuthenticateImpersonationResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12'\n" +
+	"\x0forganization_id\x18\x02 \x01(\tR\x0eorganizationId\x12D\n" +
+	"\x0emember_session\x18\x03 \x01(\v2\x1d.authsvc.b2b.v1.MemberSessionR\rmemberSession\x12(\n" +
+	"\rsession_token\x18\x04 \x01(\tB\x03\x80\x01\x01R\fsessionToken\x12$\n" +
+	"\vsession_jwt\x18\x05 \x01(\tB\x03\x80\x01\x01R\n" +
+	"sessionJwt\x12.\n" +
+	"\x06member\x18\x06 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\a \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\x12'\n" +
+	"\x0fimpersonator_id\x18\b \x01(\tR\x0eimpersonatorId*l\n" +
 	"\x0fSessionVerifier\x12 \n" +
 	"\x1cSESSION_VERIFIER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SESSION_VERIFIER_LOCAL\x10\x01\x12\x1b\n" +
-	"\x17SESSION_VERIFIER_REMOTE\x10\x022\xc3\f\n" +
+	"\x17SESSION_VERIFIER_REMOTE\x10\x022\xc4\x11\n" +
 	"\x0fSessionsService\x12\xab\x03\n" +
 	"\fAuthenticate\x122.authsvc.b2b.v1.SessionsServiceAuthenticateRequest\x1a3.authsvc.b2b.v1.SessionsServiceAuthenticateResponse\"\xb1\x02\xf2\xbb\x1c\x84\x02\n" +
 	"\x02\b\x01\x1a\xab\x01answered locally (JWKS cache, local verification); backends call it for every request, often from one IP; a remote check spends the session_remote_failures budgets instead*Pchecks a session; with a duration or custom claims it sets the same values again\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/sessions/authenticate\x12\xa5\x02\n" +
@@ -1127,7 +1722,19 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\bExchange\x12..authsvc.b2b.v1.SessionsServiceExchangeRequest\x1a/.authsvc.b2b.v1.SessionsServiceExchangeResponse\"\x98\x01\xf2\xbb\x1cp\n" +
 	"\x02\b\x01\x1ajthe credential in the request is an unguessable token or a signed JWT; nothing to brute force, and no send\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/b2b/sessions/exchange\x12\x90\x02\n" +
 	"\aGetJWKS\x12-.authsvc.b2b.v1.SessionsServiceGetJWKSRequest\x1a..authsvc.b2b.v1.SessionsServiceGetJWKSResponse\"\xa5\x01\xf2\xbb\x1c\x83\x01\n" +
-	"\x02\b\x01\x1ahanswered locally (JWKS cache, local verification); backends call it for every request, often from one IP*\x13read of public keys\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/b2b/sessions/jwksB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	"\x02\b\x01\x1ahanswered locally (JWKS cache, local verification); backends call it for every request, often from one IP*\x13read of public keys\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/b2b/sessions/jwks\x12\xbc\x01\n" +
+	"\x06Attest\x12,.authsvc.b2b.v1.SessionsServiceAttestRequest\x1a-.authsvc.b2b.v1.SessionsServiceAttestResponse\"U\xf2\xbb\x1c/\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/b2b/sessions/attest\x12\xbe\x01\n" +
+	"\aMigrate\x12-.authsvc.b2b.v1.SessionsServiceMigrateRequest\x1a..authsvc.b2b.v1.SessionsServiceMigrateResponse\"T\xf2\xbb\x1c-\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x17\n" +
+	"\x11check_failures_ip\x12\x02\b\x01\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/b2b/sessions/migrate\x12\xfe\x01\n" +
+	"\x19AuthenticateImpersonation\x12?.authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationRequest\x1a@.authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse\"^\xf2\xbb\x1c-\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x17\n" +
+	"\x11check_failures_ip\x12\x02\b\x01\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/b2b/impersonation/authenticateB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_sessions_proto_rawDescOnce sync.Once
@@ -1142,66 +1749,89 @@ func file_authsvc_b2b_v1_sessions_proto_rawDescGZIP() []byte {
 }
 
 var file_authsvc_b2b_v1_sessions_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_authsvc_b2b_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_authsvc_b2b_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_authsvc_b2b_v1_sessions_proto_goTypes = []any{
-	(SessionVerifier)(0),                        // 0: authsvc.b2b.v1.SessionVerifier
-	(*SessionsServiceAuthenticateRequest)(nil),  // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest
-	(*RequiredFactor)(nil),                      // 2: authsvc.b2b.v1.RequiredFactor
-	(*SessionsServiceAuthenticateResponse)(nil), // 3: authsvc.b2b.v1.SessionsServiceAuthenticateResponse
-	(*SessionsServiceGetRequest)(nil),           // 4: authsvc.b2b.v1.SessionsServiceGetRequest
-	(*SessionsServiceGetResponse)(nil),          // 5: authsvc.b2b.v1.SessionsServiceGetResponse
-	(*SessionsServiceRevokeRequest)(nil),        // 6: authsvc.b2b.v1.SessionsServiceRevokeRequest
-	(*SessionsServiceRevokeResponse)(nil),       // 7: authsvc.b2b.v1.SessionsServiceRevokeResponse
-	(*SessionsServiceExchangeRequest)(nil),      // 8: authsvc.b2b.v1.SessionsServiceExchangeRequest
-	(*SessionsServiceExchangeResponse)(nil),     // 9: authsvc.b2b.v1.SessionsServiceExchangeResponse
-	(*SessionsServiceGetJWKSRequest)(nil),       // 10: authsvc.b2b.v1.SessionsServiceGetJWKSRequest
-	(*SessionsServiceGetJWKSResponse)(nil),      // 11: authsvc.b2b.v1.SessionsServiceGetJWKSResponse
-	(*structpb.Struct)(nil),                     // 12: google.protobuf.Struct
-	(*AuthorizationCheck)(nil),                  // 13: authsvc.b2b.v1.AuthorizationCheck
-	(AuthenticationFactorType)(0),               // 14: authsvc.b2b.v1.AuthenticationFactorType
-	(*MemberSession)(nil),                       // 15: authsvc.b2b.v1.MemberSession
-	(*Member)(nil),                              // 16: authsvc.b2b.v1.Member
-	(*Organization)(nil),                        // 17: authsvc.b2b.v1.Organization
-	(*AuthorizationVerdict)(nil),                // 18: authsvc.b2b.v1.AuthorizationVerdict
-	(Locale)(0),                                 // 19: authsvc.b2b.v1.Locale
-	(*MfaRequired)(nil),                         // 20: authsvc.b2b.v1.MfaRequired
-	(*PrimaryRequired)(nil),                     // 21: authsvc.b2b.v1.PrimaryRequired
-	(*Jwk)(nil),                                 // 22: authsvc.b2b.v1.Jwk
+	(SessionVerifier)(0),                                     // 0: authsvc.b2b.v1.SessionVerifier
+	(*SessionsServiceAuthenticateRequest)(nil),               // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest
+	(*RequiredFactor)(nil),                                   // 2: authsvc.b2b.v1.RequiredFactor
+	(*SessionsServiceAuthenticateResponse)(nil),              // 3: authsvc.b2b.v1.SessionsServiceAuthenticateResponse
+	(*SessionsServiceGetRequest)(nil),                        // 4: authsvc.b2b.v1.SessionsServiceGetRequest
+	(*SessionsServiceGetResponse)(nil),                       // 5: authsvc.b2b.v1.SessionsServiceGetResponse
+	(*SessionsServiceRevokeRequest)(nil),                     // 6: authsvc.b2b.v1.SessionsServiceRevokeRequest
+	(*SessionsServiceRevokeResponse)(nil),                    // 7: authsvc.b2b.v1.SessionsServiceRevokeResponse
+	(*SessionsServiceExchangeRequest)(nil),                   // 8: authsvc.b2b.v1.SessionsServiceExchangeRequest
+	(*SessionsServiceExchangeResponse)(nil),                  // 9: authsvc.b2b.v1.SessionsServiceExchangeResponse
+	(*SessionsServiceGetJWKSRequest)(nil),                    // 10: authsvc.b2b.v1.SessionsServiceGetJWKSRequest
+	(*SessionsServiceGetJWKSResponse)(nil),                   // 11: authsvc.b2b.v1.SessionsServiceGetJWKSResponse
+	(*SessionsServiceAttestRequest)(nil),                     // 12: authsvc.b2b.v1.SessionsServiceAttestRequest
+	(*SessionsServiceAttestResponse)(nil),                    // 13: authsvc.b2b.v1.SessionsServiceAttestResponse
+	(*SessionsServiceMigrateRequest)(nil),                    // 14: authsvc.b2b.v1.SessionsServiceMigrateRequest
+	(*SessionsServiceMigrateResponse)(nil),                   // 15: authsvc.b2b.v1.SessionsServiceMigrateResponse
+	(*SessionsServiceAuthenticateImpersonationRequest)(nil),  // 16: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationRequest
+	(*SessionsServiceAuthenticateImpersonationResponse)(nil), // 17: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse
+	(*structpb.Struct)(nil),                                  // 18: google.protobuf.Struct
+	(*AuthorizationCheck)(nil),                               // 19: authsvc.b2b.v1.AuthorizationCheck
+	(AuthenticationFactorType)(0),                            // 20: authsvc.b2b.v1.AuthenticationFactorType
+	(*MemberSession)(nil),                                    // 21: authsvc.b2b.v1.MemberSession
+	(*Member)(nil),                                           // 22: authsvc.b2b.v1.Member
+	(*Organization)(nil),                                     // 23: authsvc.b2b.v1.Organization
+	(*AuthorizationVerdict)(nil),                             // 24: authsvc.b2b.v1.AuthorizationVerdict
+	(Locale)(0),                                              // 25: authsvc.b2b.v1.Locale
+	(*MfaRequired)(nil),                                      // 26: authsvc.b2b.v1.MfaRequired
+	(*PrimaryRequired)(nil),                                  // 27: authsvc.b2b.v1.PrimaryRequired
+	(*Jwk)(nil),                                              // 28: authsvc.b2b.v1.Jwk
 }
 var file_authsvc_b2b_v1_sessions_proto_depIdxs = []int32{
-	12, // 0: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	13, // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.authorization_check:type_name -> authsvc.b2b.v1.AuthorizationCheck
+	18, // 0: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	19, // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.authorization_check:type_name -> authsvc.b2b.v1.AuthorizationCheck
 	2,  // 2: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.required_factors:type_name -> authsvc.b2b.v1.RequiredFactor
-	14, // 3: authsvc.b2b.v1.RequiredFactor.type:type_name -> authsvc.b2b.v1.AuthenticationFactorType
-	15, // 4: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	16, // 5: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
-	17, // 6: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	20, // 3: authsvc.b2b.v1.RequiredFactor.type:type_name -> authsvc.b2b.v1.AuthenticationFactorType
+	21, // 4: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	22, // 5: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
+	23, // 6: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
 	0,  // 7: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verified_by:type_name -> authsvc.b2b.v1.SessionVerifier
-	18, // 8: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verdict:type_name -> authsvc.b2b.v1.AuthorizationVerdict
-	15, // 9: authsvc.b2b.v1.SessionsServiceGetResponse.member_sessions:type_name -> authsvc.b2b.v1.MemberSession
-	12, // 10: authsvc.b2b.v1.SessionsServiceExchangeRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	19, // 11: authsvc.b2b.v1.SessionsServiceExchangeRequest.locale:type_name -> authsvc.b2b.v1.Locale
-	15, // 12: authsvc.b2b.v1.SessionsServiceExchangeResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	16, // 13: authsvc.b2b.v1.SessionsServiceExchangeResponse.member:type_name -> authsvc.b2b.v1.Member
-	17, // 14: authsvc.b2b.v1.SessionsServiceExchangeResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	20, // 15: authsvc.b2b.v1.SessionsServiceExchangeResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
-	21, // 16: authsvc.b2b.v1.SessionsServiceExchangeResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
-	22, // 17: authsvc.b2b.v1.SessionsServiceGetJWKSResponse.keys:type_name -> authsvc.b2b.v1.Jwk
-	1,  // 18: authsvc.b2b.v1.SessionsService.Authenticate:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateRequest
-	4,  // 19: authsvc.b2b.v1.SessionsService.Get:input_type -> authsvc.b2b.v1.SessionsServiceGetRequest
-	6,  // 20: authsvc.b2b.v1.SessionsService.Revoke:input_type -> authsvc.b2b.v1.SessionsServiceRevokeRequest
-	8,  // 21: authsvc.b2b.v1.SessionsService.Exchange:input_type -> authsvc.b2b.v1.SessionsServiceExchangeRequest
-	10, // 22: authsvc.b2b.v1.SessionsService.GetJWKS:input_type -> authsvc.b2b.v1.SessionsServiceGetJWKSRequest
-	3,  // 23: authsvc.b2b.v1.SessionsService.Authenticate:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateResponse
-	5,  // 24: authsvc.b2b.v1.SessionsService.Get:output_type -> authsvc.b2b.v1.SessionsServiceGetResponse
-	7,  // 25: authsvc.b2b.v1.SessionsService.Revoke:output_type -> authsvc.b2b.v1.SessionsServiceRevokeResponse
-	9,  // 26: authsvc.b2b.v1.SessionsService.Exchange:output_type -> authsvc.b2b.v1.SessionsServiceExchangeResponse
-	11, // 27: authsvc.b2b.v1.SessionsService.GetJWKS:output_type -> authsvc.b2b.v1.SessionsServiceGetJWKSResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	24, // 8: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verdict:type_name -> authsvc.b2b.v1.AuthorizationVerdict
+	21, // 9: authsvc.b2b.v1.SessionsServiceGetResponse.member_sessions:type_name -> authsvc.b2b.v1.MemberSession
+	18, // 10: authsvc.b2b.v1.SessionsServiceExchangeRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	25, // 11: authsvc.b2b.v1.SessionsServiceExchangeRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	21, // 12: authsvc.b2b.v1.SessionsServiceExchangeResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	22, // 13: authsvc.b2b.v1.SessionsServiceExchangeResponse.member:type_name -> authsvc.b2b.v1.Member
+	23, // 14: authsvc.b2b.v1.SessionsServiceExchangeResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	26, // 15: authsvc.b2b.v1.SessionsServiceExchangeResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
+	27, // 16: authsvc.b2b.v1.SessionsServiceExchangeResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
+	28, // 17: authsvc.b2b.v1.SessionsServiceGetJWKSResponse.keys:type_name -> authsvc.b2b.v1.Jwk
+	18, // 18: authsvc.b2b.v1.SessionsServiceAttestRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	21, // 19: authsvc.b2b.v1.SessionsServiceAttestResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	22, // 20: authsvc.b2b.v1.SessionsServiceAttestResponse.member:type_name -> authsvc.b2b.v1.Member
+	23, // 21: authsvc.b2b.v1.SessionsServiceAttestResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	18, // 22: authsvc.b2b.v1.SessionsServiceMigrateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	21, // 23: authsvc.b2b.v1.SessionsServiceMigrateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	22, // 24: authsvc.b2b.v1.SessionsServiceMigrateResponse.member:type_name -> authsvc.b2b.v1.Member
+	23, // 25: authsvc.b2b.v1.SessionsServiceMigrateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	21, // 26: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	22, // 27: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.member:type_name -> authsvc.b2b.v1.Member
+	23, // 28: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	1,  // 29: authsvc.b2b.v1.SessionsService.Authenticate:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateRequest
+	4,  // 30: authsvc.b2b.v1.SessionsService.Get:input_type -> authsvc.b2b.v1.SessionsServiceGetRequest
+	6,  // 31: authsvc.b2b.v1.SessionsService.Revoke:input_type -> authsvc.b2b.v1.SessionsServiceRevokeRequest
+	8,  // 32: authsvc.b2b.v1.SessionsService.Exchange:input_type -> authsvc.b2b.v1.SessionsServiceExchangeRequest
+	10, // 33: authsvc.b2b.v1.SessionsService.GetJWKS:input_type -> authsvc.b2b.v1.SessionsServiceGetJWKSRequest
+	12, // 34: authsvc.b2b.v1.SessionsService.Attest:input_type -> authsvc.b2b.v1.SessionsServiceAttestRequest
+	14, // 35: authsvc.b2b.v1.SessionsService.Migrate:input_type -> authsvc.b2b.v1.SessionsServiceMigrateRequest
+	16, // 36: authsvc.b2b.v1.SessionsService.AuthenticateImpersonation:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationRequest
+	3,  // 37: authsvc.b2b.v1.SessionsService.Authenticate:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateResponse
+	5,  // 38: authsvc.b2b.v1.SessionsService.Get:output_type -> authsvc.b2b.v1.SessionsServiceGetResponse
+	7,  // 39: authsvc.b2b.v1.SessionsService.Revoke:output_type -> authsvc.b2b.v1.SessionsServiceRevokeResponse
+	9,  // 40: authsvc.b2b.v1.SessionsService.Exchange:output_type -> authsvc.b2b.v1.SessionsServiceExchangeResponse
+	11, // 41: authsvc.b2b.v1.SessionsService.GetJWKS:output_type -> authsvc.b2b.v1.SessionsServiceGetJWKSResponse
+	13, // 42: authsvc.b2b.v1.SessionsService.Attest:output_type -> authsvc.b2b.v1.SessionsServiceAttestResponse
+	15, // 43: authsvc.b2b.v1.SessionsService.Migrate:output_type -> authsvc.b2b.v1.SessionsServiceMigrateResponse
+	17, // 44: authsvc.b2b.v1.SessionsService.AuthenticateImpersonation:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse
+	37, // [37:45] is the sub-list for method output_type
+	29, // [29:37] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_b2b_v1_sessions_proto_init() }
@@ -1225,13 +1855,18 @@ func file_authsvc_b2b_v1_sessions_proto_init() {
 		(*SessionsServiceExchangeRequest_SessionToken)(nil),
 		(*SessionsServiceExchangeRequest_SessionJwt)(nil),
 	}
+	file_authsvc_b2b_v1_sessions_proto_msgTypes[11].OneofWrappers = []any{
+		(*SessionsServiceAttestRequest_SessionToken)(nil),
+		(*SessionsServiceAttestRequest_SessionJwt)(nil),
+	}
+	file_authsvc_b2b_v1_sessions_proto_msgTypes[13].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_b2b_v1_sessions_proto_rawDesc), len(file_authsvc_b2b_v1_sessions_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SessionsService_Authenticate_FullMethodName = "/authsvc.b2b.v1.SessionsService/Authenticate"
-	SessionsService_Get_FullMethodName          = "/authsvc.b2b.v1.SessionsService/Get"
-	SessionsService_Revoke_FullMethodName       = "/authsvc.b2b.v1.SessionsService/Revoke"
-	SessionsService_Exchange_FullMethodName     = "/authsvc.b2b.v1.SessionsService/Exchange"
-	SessionsService_GetJWKS_FullMethodName      = "/authsvc.b2b.v1.SessionsService/GetJWKS"
+	SessionsService_Authenticate_FullMethodName              = "/authsvc.b2b.v1.SessionsService/Authenticate"
+	SessionsService_Get_FullMethodName                       = "/authsvc.b2b.v1.SessionsService/Get"
+	SessionsService_Revoke_FullMethodName                    = "/authsvc.b2b.v1.SessionsService/Revoke"
+	SessionsService_Exchange_FullMethodName                  = "/authsvc.b2b.v1.SessionsService/Exchange"
+	SessionsService_GetJWKS_FullMethodName                   = "/authsvc.b2b.v1.SessionsService/GetJWKS"
+	SessionsService_Attest_FullMethodName                    = "/authsvc.b2b.v1.SessionsService/Attest"
+	SessionsService_Migrate_FullMethodName                   = "/authsvc.b2b.v1.SessionsService/Migrate"
+	SessionsService_AuthenticateImpersonation_FullMethodName = "/authsvc.b2b.v1.SessionsService/AuthenticateImpersonation"
 )
 
 // SessionsServiceClient is the client API for SessionsService service.
@@ -76,6 +79,33 @@ type SessionsServiceClient interface {
 	//
 	// Access: public - public keys.
 	GetJWKS(ctx context.Context, in *SessionsServiceGetJWKSRequest, opts ...grpc.CallOption) (*SessionsServiceGetJWKSResponse, error)
+	// Attest exchanges a token from a trusted issuer (a trusted auth token
+	// profile: issuer, audience, keys and claim mapping, configured in Stytch)
+	// for a member session, or adds the trusted_auth_token factor to the
+	// session passed in. Stytch verifies the token; authsvc never sees the
+	// profile's keys.
+	//
+	// Access: public - the signed token is the proof, and Stytch checks it.
+	Attest(ctx context.Context, in *SessionsServiceAttestRequest, opts ...grpc.CallOption) (*SessionsServiceAttestResponse, error)
+	// Migrate imports a session from an external OIDC provider: Stytch calls
+	// the provider's UserInfo endpoint (a project setting) with session_token
+	// and signs in the organization's member with the email address it
+	// returns. The member must exist; migrate creates none.
+	//
+	// Access: public - the external token is the proof, and the provider
+	// checks it.
+	Migrate(ctx context.Context, in *SessionsServiceMigrateRequest, opts ...grpc.CallOption) (*SessionsServiceMigrateResponse, error)
+	// AuthenticateImpersonation exchanges a member impersonation token
+	// (issued from Stytch's dashboard to a support engineer, valid 5 minutes,
+	// single use) for a session of the impersonated member. The session
+	// carries the impersonated factor naming the impersonator; authsvc logs
+	// and traces the impersonator's ID on every such exchange. Stytch's path
+	// is /v1/b2b/impersonation/authenticate; it lives in SessionsService
+	// because all it yields is a session.
+	//
+	// Access: public - the impersonation token is the proof, and Stytch
+	// checks it.
+	AuthenticateImpersonation(ctx context.Context, in *SessionsServiceAuthenticateImpersonationRequest, opts ...grpc.CallOption) (*SessionsServiceAuthenticateImpersonationResponse, error)
 }
 
 type sessionsServiceClient struct {
@@ -136,6 +166,36 @@ func (c *sessionsServiceClient) GetJWKS(ctx context.Context, in *SessionsService
 	return out, nil
 }
 
+func (c *sessionsServiceClient) Attest(ctx context.Context, in *SessionsServiceAttestRequest, opts ...grpc.CallOption) (*SessionsServiceAttestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SessionsServiceAttestResponse)
+	err := c.cc.Invoke(ctx, SessionsService_Attest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionsServiceClient) Migrate(ctx context.Context, in *SessionsServiceMigrateRequest, opts ...grpc.CallOption) (*SessionsServiceMigrateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SessionsServiceMigrateResponse)
+	err := c.cc.Invoke(ctx, SessionsService_Migrate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionsServiceClient) AuthenticateImpersonation(ctx context.Context, in *SessionsServiceAuthenticateImpersonationRequest, opts ...grpc.CallOption) (*SessionsServiceAuthenticateImpersonationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SessionsServiceAuthenticateImpersonationResponse)
+	err := c.cc.Invoke(ctx, SessionsService_AuthenticateImpersonation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionsServiceServer is the server API for SessionsService service.
 // All implementations must embed UnimplementedSessionsServiceServer
 // for forward compatibility.
@@ -186,6 +246,33 @@ type SessionsServiceServer interface {
 	//
 	// Access: public - public keys.
 	GetJWKS(context.Context, *SessionsServiceGetJWKSRequest) (*SessionsServiceGetJWKSResponse, error)
+	// Attest exchanges a token from a trusted issuer (a trusted auth token
+	// profile: issuer, audience, keys and claim mapping, configured in Stytch)
+	// for a member session, or adds the trusted_auth_token factor to the
+	// session passed in. Stytch verifies the token; authsvc never sees the
+	// profile's keys.
+	//
+	// Access: public - the signed token is the proof, and Stytch checks it.
+	Attest(context.Context, *SessionsServiceAttestRequest) (*SessionsServiceAttestResponse, error)
+	// Migrate imports a session from an external OIDC provider: Stytch calls
+	// the provider's UserInfo endpoint (a project setting) with session_token
+	// and signs in the organization's member with the email address it
+	// returns. The member must exist; migrate creates none.
+	//
+	// Access: public - the external token is the proof, and the provider
+	// checks it.
+	Migrate(context.Context, *SessionsServiceMigrateRequest) (*SessionsServiceMigrateResponse, error)
+	// AuthenticateImpersonation exchanges a member impersonation token
+	// (issued from Stytch's dashboard to a support engineer, valid 5 minutes,
+	// single use) for a session of the impersonated member. The session
+	// carries the impersonated factor naming the impersonator; authsvc logs
+	// and traces the impersonator's ID on every such exchange. Stytch's path
+	// is /v1/b2b/impersonation/authenticate; it lives in SessionsService
+	// because all it yields is a session.
+	//
+	// Access: public - the impersonation token is the proof, and Stytch
+	// checks it.
+	AuthenticateImpersonation(context.Context, *SessionsServiceAuthenticateImpersonationRequest) (*SessionsServiceAuthenticateImpersonationResponse, error)
 	mustEmbedUnimplementedSessionsServiceServer()
 }
 
@@ -210,6 +297,15 @@ func (UnimplementedSessionsServiceServer) Exchange(context.Context, *SessionsSer
 }
 func (UnimplementedSessionsServiceServer) GetJWKS(context.Context, *SessionsServiceGetJWKSRequest) (*SessionsServiceGetJWKSResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetJWKS not implemented")
+}
+func (UnimplementedSessionsServiceServer) Attest(context.Context, *SessionsServiceAttestRequest) (*SessionsServiceAttestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Attest not implemented")
+}
+func (UnimplementedSessionsServiceServer) Migrate(context.Context, *SessionsServiceMigrateRequest) (*SessionsServiceMigrateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Migrate not implemented")
+}
+func (UnimplementedSessionsServiceServer) AuthenticateImpersonation(context.Context, *SessionsServiceAuthenticateImpersonationRequest) (*SessionsServiceAuthenticateImpersonationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AuthenticateImpersonation not implemented")
 }
 func (UnimplementedSessionsServiceServer) mustEmbedUnimplementedSessionsServiceServer() {}
 func (UnimplementedSessionsServiceServer) testEmbeddedByValue()                         {}
@@ -322,6 +418,60 @@ func _SessionsService_GetJWKS_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionsService_Attest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SessionsServiceAttestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionsServiceServer).Attest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionsService_Attest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionsServiceServer).Attest(ctx, req.(*SessionsServiceAttestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionsService_Migrate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SessionsServiceMigrateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionsServiceServer).Migrate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionsService_Migrate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionsServiceServer).Migrate(ctx, req.(*SessionsServiceMigrateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionsService_AuthenticateImpersonation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SessionsServiceAuthenticateImpersonationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionsServiceServer).AuthenticateImpersonation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionsService_AuthenticateImpersonation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionsServiceServer).AuthenticateImpersonation(ctx, req.(*SessionsServiceAuthenticateImpersonationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionsService_ServiceDesc is the grpc.ServiceDesc for SessionsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -348,6 +498,18 @@ var SessionsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetJWKS",
 			Handler:    _SessionsService_GetJWKS_Handler,
+		},
+		{
+			MethodName: "Attest",
+			Handler:    _SessionsService_Attest_Handler,
+		},
+		{
+			MethodName: "Migrate",
+			Handler:    _SessionsService_Migrate_Handler,
+		},
+		{
+			MethodName: "AuthenticateImpersonation",
+			Handler:    _SessionsService_AuthenticateImpersonation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
