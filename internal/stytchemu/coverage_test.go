@@ -76,12 +76,6 @@ var notServed = map[string]string{
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke":        reasonConnectedApps,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/start_email_update":                              reasonAdmin,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/unlink_retired_email":                            reasonAdmin,
-	"POST /v1/b2b/passwords/discovery/authenticate":                                                                    reasonB2BPasswords,
-	"POST /v1/b2b/passwords/discovery/email/reset":                                                                     reasonB2BPasswords,
-	"POST /v1/b2b/passwords/discovery/email/reset/start":                                                               reasonB2BPasswords,
-	"POST /v1/b2b/passwords/email/require_reset":                                                                       reasonB2BPasswords,
-	"POST /v1/b2b/passwords/existing_password/reset":                                                                   reasonB2BPasswords,
-	"POST /v1/b2b/passwords/session/reset":                                                                             reasonB2BPasswords,
 	"POST /v1/b2b/scim/{organization_id}/connection":                                                                   reasonSCIM,
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel":                                     reasonSCIM,
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete":                                   reasonSCIM,
@@ -104,7 +98,6 @@ const (
 	reasonSSO           = "SSO (SAML/OIDC/external connections): issue #18, not yet built; needs a real or emulated IdP"
 	reasonSCIM          = "SCIM connection administration: issue #17, not yet built"
 	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP: not yet built"
-	reasonB2BPasswords  = "B2B passwords: issue #18, the rest not yet built"
 	reasonB2BOAuth      = "B2B OAuth sign-in: issue #18, not yet built"
 	reasonImpersonation = "impersonation: not yet built"
 	reasonSessionExtras = "session attest, access-token exchange and migrate: not yet built"
@@ -127,6 +120,12 @@ var missingPropsAllowed = map[string]string{
 	"api_b2b_password_v1_b2b_passwords_email_ResetResponse.member_session":               reasonNullObject,
 	"api_b2b_password_v1_b2b_passwords_email_ResetResponse.mfa_required":                 reasonNullMFA,
 	"api_b2b_password_v1_b2b_passwords_email_ResetResponse.primary_required":             reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.member_device":    reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.member_session":   reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.mfa_required":     reasonNullMFA,
+	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.primary_required": reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_session_ResetResponse.member_device":              reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_session_ResetResponse.mfa_required":               reasonNullMFA,
 	"api_b2b_magic_v1_AuthenticateResponse.member_session":                               reasonNullObject,
 	"api_b2b_magic_v1_AuthenticateResponse.mfa_required":                                 reasonNullMFA,
 	"api_b2b_magic_v1_AuthenticateResponse.primary_required":                             reasonNullObject,
