@@ -755,6 +755,9 @@ export interface paths {
         /**
          * EmailResetStart emails a password-reset link to a member. A member
          *     without a password gets one this way (the link proves the address).
+         *     An unknown address is answered as a known one (OK, nothing sent), as
+         *     Authenticate answers an unknown address like a wrong password, so that
+         *     the reset form does not tell who has an account.
          * @description Access: public - a forgotten password; the send budgets (per IP, caller
          *     and member) stop reset-email bombing.
          */
@@ -1866,6 +1869,9 @@ export interface paths {
         put?: never;
         /**
          * EmailResetStart emails a password-reset link to a user's address.
+         *     An unknown address is answered as a known one (OK, nothing sent), as
+         *     Authenticate answers an unknown address like a wrong password, so that
+         *     the reset form does not tell who has an account.
          * @description Access: public - a forgotten password; the send budgets (per IP, caller
          *     and email address) stop reset-email bombing.
          */
@@ -3094,9 +3100,12 @@ export interface components {
          *     PasswordsService.EmailResetStart.
          */
         authsvcB2bV1PasswordsServiceEmailResetStartResponse: {
-            /** @description The ID of the member's email address. */
+            /** @description Never set, as member_id. */
             member_email_id?: string;
-            /** @description The member emailed. */
+            /**
+             * @description Never set: an unknown address is answered as a known one, so the answer
+             *     names no member (it would tell who has an account).
+             */
             member_id?: string;
         };
         /**
@@ -3921,9 +3930,12 @@ export interface components {
          *     PasswordsService.EmailResetStart.
          */
         authsvcConsumerV1PasswordsServiceEmailResetStartResponse: {
-            /** @description The ID of the email address. */
+            /** @description Never set, as user_id. */
             email_id?: string;
-            /** @description The user emailed. */
+            /**
+             * @description Never set: an unknown address is answered as a known one, so the answer
+             *     names no user (it would tell who has an account).
+             */
             user_id?: string;
         };
         /**

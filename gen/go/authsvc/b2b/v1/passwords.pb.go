@@ -795,9 +795,14 @@ func (x *PasswordsServiceEmailResetStartRequest) GetResetPasswordTemplateId() st
 // PasswordsService.EmailResetStart.
 type PasswordsServiceEmailResetStartResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member emailed.
+	// Never set: an unknown address is answered as a known one, so the answer
+	// names no member (it would tell who has an account).
+	//
+	// Deprecated: Marked as deprecated in authsvc/b2b/v1/passwords.proto.
 	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
-	// The ID of the member's email address.
+	// Never set, as member_id.
+	//
+	// Deprecated: Marked as deprecated in authsvc/b2b/v1/passwords.proto.
 	MemberEmailId string `protobuf:"bytes,2,opt,name=member_email_id,json=memberEmailId,proto3" json:"member_email_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -833,6 +838,7 @@ func (*PasswordsServiceEmailResetStartResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{7}
 }
 
+// Deprecated: Marked as deprecated in authsvc/b2b/v1/passwords.proto.
 func (x *PasswordsServiceEmailResetStartResponse) GetMemberId() string {
 	if x != nil {
 		return x.MemberId
@@ -840,6 +846,7 @@ func (x *PasswordsServiceEmailResetStartResponse) GetMemberId() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in authsvc/b2b/v1/passwords.proto.
 func (x *PasswordsServiceEmailResetStartResponse) GetMemberEmailId() string {
 	if x != nil {
 		return x.MemberEmailId
@@ -2607,10 +2614,10 @@ const file_authsvc_b2b_v1_passwords_proto_rawDesc = "" +
 	"\x06locale\x18\a \x01(\x0e2\x16.authsvc.b2b.v1.LocaleB\x10\xbaH\r\x82\x01\n" +
 	"\x18\x00\x18\x01\x18\x02\x18\x03\x18\x04R\x06locale\x12E\n" +
 	"\x1areset_password_template_id\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x17resetPasswordTemplateIdB$\n" +
-	"\"_reset_password_expiration_minutes\"n\n" +
-	"'PasswordsServiceEmailResetStartResponse\x12\x1b\n" +
-	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12&\n" +
-	"\x0fmember_email_id\x18\x02 \x01(\tR\rmemberEmailId\"\xfe\x04\n" +
+	"\"_reset_password_expiration_minutes\"v\n" +
+	"'PasswordsServiceEmailResetStartResponse\x12\x1f\n" +
+	"\tmember_id\x18\x01 \x01(\tB\x02\x18\x01R\bmemberId\x12*\n" +
+	"\x0fmember_email_id\x18\x02 \x01(\tB\x02\x18\x01R\rmemberEmailId\"\xfe\x04\n" +
 	"!PasswordsServiceEmailResetRequest\x12B\n" +
 	"\x14password_reset_token\x18\x01 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x12passwordResetToken\x12,\n" +
 	"\bpassword\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\bpassword\x120\n" +

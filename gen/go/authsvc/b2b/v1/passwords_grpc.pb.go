@@ -67,6 +67,9 @@ type PasswordsServiceClient interface {
 	StrengthCheck(ctx context.Context, in *PasswordsServiceStrengthCheckRequest, opts ...grpc.CallOption) (*PasswordsServiceStrengthCheckResponse, error)
 	// EmailResetStart emails a password-reset link to a member. A member
 	// without a password gets one this way (the link proves the address).
+	// An unknown address is answered as a known one (OK, nothing sent), as
+	// Authenticate answers an unknown address like a wrong password, so that
+	// the reset form does not tell who has an account.
 	//
 	// Access: public - a forgotten password; the send budgets (per IP, caller
 	// and member) stop reset-email bombing.
@@ -295,6 +298,9 @@ type PasswordsServiceServer interface {
 	StrengthCheck(context.Context, *PasswordsServiceStrengthCheckRequest) (*PasswordsServiceStrengthCheckResponse, error)
 	// EmailResetStart emails a password-reset link to a member. A member
 	// without a password gets one this way (the link proves the address).
+	// An unknown address is answered as a known one (OK, nothing sent), as
+	// Authenticate answers an unknown address like a wrong password, so that
+	// the reset form does not tell who has an account.
 	//
 	// Access: public - a forgotten password; the send budgets (per IP, caller
 	// and member) stop reset-email bombing.
