@@ -58,7 +58,7 @@ func contractMethods(t *testing.T) []protoreflect.MethodDescriptor {
 	// 5 + 6 + 5 + 9 + 3 B2B RPCs, RBACService.GetPolicy and 6 OrganizationsService RPCs (issue 17), 10 M2M RPCs (issue 5),
 	// 6 + 7 + 6 + 14 + 8 consumer RPCs (issue 15), and 3 OAuth, 4 TOTP, 2 crypto wallet and 6
 	// WebAuthn RPCs (issue 16), and 3 B2B TOTP, 3 recovery code and 4 B2B password RPCs (issue 18).
-	require.Len(t, methods, 111)
+	require.Len(t, methods, 118)
 	return methods
 }
 
