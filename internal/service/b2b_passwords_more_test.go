@@ -54,7 +54,7 @@ func TestB2BPasswordMigrateRequireAndExistingReset(t *testing.T) {
 		require.Equal(t, codes.OK, code, reason)
 		assert.Equal(t, mig.GetMemberId(), req.GetMemberId())
 		_, code, reason = tr.passwordLogin(t, org.ID, addr, memberPW)
-		assert.Equal(t, codes.FailedPrecondition, code)
+		assert.Equal(t, codes.InvalidArgument, code)
 		assert.Equal(t, "reset_password", reason)
 		code, _ = tr.call(t, "", b2bPasswordsSvc+"RequireReset", "/v1/b2b/passwords/email/require_reset",
 			&b2bv1.PasswordsServiceRequireResetRequest{OrganizationId: org.ID, EmailAddress: addr}, &b2bv1.PasswordsServiceRequireResetResponse{})
@@ -131,7 +131,7 @@ func TestB2BPasswordSessionReset(t *testing.T) {
 		st := e.grpcCall(t, b2bPasswordsSvc+"SessionReset", &b2bv1.PasswordsServiceSessionResetRequest{
 			OrganizationId: org.ID, Password: memberPW, Session: &b2bv1.PasswordsServiceSessionResetRequest_SessionToken{SessionToken: ses.Token},
 		}, &b2bv1.PasswordsServiceSessionResetResponse{})
-		assert.Equal(t, codes.FailedPrecondition, st.Code(), st.Message())
+		assert.Equal(t, codes.InvalidArgument, st.Code(), st.Message())
 	})
 }
 

@@ -704,7 +704,7 @@ export interface paths {
         put?: never;
         /**
          * RequireReset forces a member to reset the password: a login with it
-         *     answers FAILED_PRECONDITION (reset_password) until the member resets it
+         *     answers INVALID_ARGUMENT (reset_password) until the member resets it
          *     by email or with ExistingPasswordReset. Sessions are left alone; end
          *     them with SessionsService.Revoke when the password is known to be
          *     compromised.

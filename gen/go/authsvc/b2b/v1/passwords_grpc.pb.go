@@ -111,7 +111,7 @@ type PasswordsServiceClient interface {
 	// cookies over REST), of the organization named.
 	SessionReset(ctx context.Context, in *PasswordsServiceSessionResetRequest, opts ...grpc.CallOption) (*PasswordsServiceSessionResetResponse, error)
 	// RequireReset forces a member to reset the password: a login with it
-	// answers FAILED_PRECONDITION (reset_password) until the member resets it
+	// answers INVALID_ARGUMENT (reset_password) until the member resets it
 	// by email or with ExistingPasswordReset. Sessions are left alone; end
 	// them with SessionsService.Revoke when the password is known to be
 	// compromised.
@@ -342,7 +342,7 @@ type PasswordsServiceServer interface {
 	// cookies over REST), of the organization named.
 	SessionReset(context.Context, *PasswordsServiceSessionResetRequest) (*PasswordsServiceSessionResetResponse, error)
 	// RequireReset forces a member to reset the password: a login with it
-	// answers FAILED_PRECONDITION (reset_password) until the member resets it
+	// answers INVALID_ARGUMENT (reset_password) until the member resets it
 	// by email or with ExistingPasswordReset. Sessions are left alone; end
 	// them with SessionsService.Revoke when the password is known to be
 	// compromised.
