@@ -140,6 +140,7 @@ func TestLookupsComeAfterPerIPLimits(t *testing.T) {
 		"OTPsService/SmsSend send_phone",
 		"PasswordsService/Authenticate check_failures_target",
 		"PasswordsService/EmailResetStart send_email",
+		"PasswordsService/ExistingPasswordReset check_failures_target",
 		"RecoveryCodesService/Recover check_failures_recovery",
 		"TOTPsService/Authenticate check_failures_target",
 	}, lookups, "the budgets keyed on organizations or members")

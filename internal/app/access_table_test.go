@@ -198,6 +198,22 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.PasswordsService_EmailReset_FullMethodName: &b2bv1.PasswordsServiceEmailResetRequest{
 			PasswordResetToken: "not-a-reset-token", Password: "tangerine Orbit 42 velvet",
 		},
+		b2bv1.PasswordsService_Migrate_FullMethodName: &b2bv1.PasswordsServiceMigrateRequest{
+			OrganizationId: org, EmailAddress: "migrated@stytch.com", HashType: consumerv1.HashType_HASH_TYPE_BCRYPT,
+			Hash: "$2a$04$4yZ8hW6Qb6gJ1QbJt7m0OeZk4dC0pP2o0rJ9c5mWZtX1e0fN7mQe2",
+		},
+		b2bv1.PasswordsService_ExistingPasswordReset_FullMethodName: &b2bv1.PasswordsServiceExistingPasswordResetRequest{
+			OrganizationId: org, EmailAddress: f.target.Email, ExistingPassword: "not the password", NewPassword: "tangerine Orbit 42 velvet",
+		},
+		b2bv1.PasswordsService_SessionReset_FullMethodName: &b2bv1.PasswordsServiceSessionResetRequest{OrganizationId: org, Password: "tangerine Orbit 42 velvet"},
+		b2bv1.PasswordsService_RequireReset_FullMethodName: &b2bv1.PasswordsServiceRequireResetRequest{OrganizationId: org, EmailAddress: f.target.Email},
+		b2bv1.PasswordsService_DiscoveryAuthenticate_FullMethodName: &b2bv1.PasswordsServiceDiscoveryAuthenticateRequest{
+			EmailAddress: f.target.Email, Password: "not the password",
+		},
+		b2bv1.PasswordsService_DiscoveryEmailResetStart_FullMethodName: &b2bv1.PasswordsServiceDiscoveryEmailResetStartRequest{EmailAddress: f.target.Email},
+		b2bv1.PasswordsService_DiscoveryEmailReset_FullMethodName: &b2bv1.PasswordsServiceDiscoveryEmailResetRequest{
+			PasswordResetToken: "not-a-reset-token", Password: "tangerine Orbit 42 velvet",
+		},
 
 		b2bv1.SCIMService_CreateConnection_FullMethodName:    &b2bv1.SCIMServiceCreateConnectionRequest{OrganizationId: org, DisplayName: "IdP"},
 		b2bv1.SCIMService_GetConnection_FullMethodName:       &b2bv1.SCIMServiceGetConnectionRequest{OrganizationId: org},
@@ -673,6 +689,24 @@ func TestAccessTableExpectationsMatchTheDesign(t *testing.T) {
 		{b2bv1.SCIMService_RotateTokenStart_FullMethodName, admin, org, codes.OK},
 		{b2bv1.SCIMService_RotateTokenStart_FullMethodName, member, org, codes.PermissionDenied},
 		{b2bv1.SCIMService_DeleteConnection_FullMethodName, none, "", codes.Unauthenticated},
+		{b2bv1.PasswordsService_ExistingPasswordReset_FullMethodName, none, "", codes.OK},
+		{b2bv1.PasswordsService_DiscoveryAuthenticate_FullMethodName, none, "", codes.OK},
+		{b2bv1.PasswordsService_DiscoveryEmailResetStart_FullMethodName, none, "", codes.OK},
+		{b2bv1.PasswordsService_DiscoveryEmailReset_FullMethodName, none, "", codes.OK},
+		// Migrate and RequireReset: administration, as MembersService.Create; SessionReset: the
+		// caller's own session.
+		{b2bv1.PasswordsService_Migrate_FullMethodName, none, "", codes.Unauthenticated},
+		{b2bv1.PasswordsService_Migrate_FullMethodName, admin, org, codes.OK},
+		{b2bv1.PasswordsService_Migrate_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.PasswordsService_Migrate_FullMethodName, admin, "organization-test-other", codes.PermissionDenied},
+		{b2bv1.PasswordsService_Migrate_FullMethodName, caller{m2mScopes: []string{"write:members"}}, "", codes.OK},
+		{b2bv1.PasswordsService_RequireReset_FullMethodName, none, "", codes.Unauthenticated},
+		{b2bv1.PasswordsService_RequireReset_FullMethodName, admin, org, codes.OK},
+		{b2bv1.PasswordsService_RequireReset_FullMethodName, member, org, codes.PermissionDenied},
+		{b2bv1.PasswordsService_RequireReset_FullMethodName, readMembers, "", codes.PermissionDenied},
+		{b2bv1.PasswordsService_SessionReset_FullMethodName, none, "", codes.Unauthenticated},
+		{b2bv1.PasswordsService_SessionReset_FullMethodName, member, org, codes.OK},
+		{b2bv1.PasswordsService_SessionReset_FullMethodName, member, "organization-test-other", codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, admin, org, codes.PermissionDenied},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:m2m_clients"}}, "", codes.OK},
 		{m2mv1.M2MService_CreateClient_FullMethodName, caller{m2mScopes: []string{"write:*"}}, "", codes.OK},

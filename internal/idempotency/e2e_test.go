@@ -144,6 +144,17 @@ func (w *world) requests() map[string]func(t *testing.T) (proto.Message, string)
 			require.NoError(t, err)
 			return &b2bv1.PasswordsServiceEmailResetStartRequest{OrganizationId: w.org.ID, EmailAddress: m.Email}, ""
 		},
+		b2bv1.PasswordsService_DiscoveryEmailResetStart_FullMethodName: func(t *testing.T) (proto.Message, string) {
+			m, err := w.env.Emu.CreateMember(w.org.ID, stytchemu.MemberParams{Email: newEmail("pwdr")})
+			require.NoError(t, err)
+			return &b2bv1.PasswordsServiceDiscoveryEmailResetStartRequest{EmailAddress: m.Email}, ""
+		},
+		b2bv1.PasswordsService_Migrate_FullMethodName: func(*testing.T) (proto.Message, string) {
+			return &b2bv1.PasswordsServiceMigrateRequest{
+				OrganizationId: w.org.ID, EmailAddress: newEmail("pwm"), HashType: consumerv1.HashType_HASH_TYPE_MD_5,
+				Hash: "5f4dcc3b5aa765d61d8327deb882cf99",
+			}, w.token
+		},
 		b2bv1.OTPsService_EmailDiscoverySend_FullMethodName: func(*testing.T) (proto.Message, string) {
 			return &b2bv1.OTPsServiceEmailDiscoverySendRequest{EmailAddress: newEmail("otpd")}, ""
 		},

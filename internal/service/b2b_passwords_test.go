@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	"github.com/authsvc/authsvc/internal/apptest"
@@ -180,9 +181,18 @@ func TestB2BPasswordEmailResetFlow(t *testing.T) {
 		code, reason := tr.call(t, "", b2bPasswordsSvc+"EmailResetStart", "/v1/b2b/passwords/email/reset/start",
 			&b2bv1.PasswordsServiceEmailResetStartRequest{OrganizationId: org.ID, EmailAddress: m.Email}, start)
 		require.Equal(t, codes.OK, code, reason)
-		assert.Equal(t, m.ID, start.GetMemberId())
-		assert.NotEmpty(t, start.GetMemberEmailId())
+		assert.Empty(t, start.GetMemberId(), "the answer names no member")
 		msg := e.lastLink(t, m.Email)
+
+		// An unknown address gets the same answer, and no email.
+		ghost := email("ghost")
+		unknown := &b2bv1.PasswordsServiceEmailResetStartResponse{}
+		code, reason = tr.call(t, "", b2bPasswordsSvc+"EmailResetStart", "/v1/b2b/passwords/email/reset/start",
+			&b2bv1.PasswordsServiceEmailResetStartRequest{OrganizationId: org.ID, EmailAddress: ghost}, unknown)
+		require.Equal(t, codes.OK, code, reason)
+		assert.True(t, proto.Equal(start, unknown), "known and unknown addresses are answered alike")
+		_, sent := e.Emu.LastMessage(ghost)
+		assert.False(t, sent)
 		assert.Equal(t, stytchemu.TemplateResetPassword, msg.Template)
 
 		reset := func(pw string) (*b2bv1.PasswordsServiceEmailResetResponse, codes.Code, string) {
@@ -199,7 +209,7 @@ func TestB2BPasswordEmailResetFlow(t *testing.T) {
 		require.Equal(t, codes.OK, code, reason)
 		assert.True(t, res.GetMemberAuthenticated())
 		assert.Equal(t, m.ID, res.GetMemberId())
-		assert.Equal(t, start.GetMemberEmailId(), res.GetMemberEmailId())
+		assert.NotEmpty(t, res.GetMemberEmailId())
 		assert.NotEmpty(t, res.GetSessionJwt())
 		assert.NotEmpty(t, res.GetMember().GetMemberPasswordId())
 

@@ -130,34 +130,9 @@ func (s *Passwords) Migrate(ctx context.Context, req *consumerv1.PasswordsServic
 		ExternalID:             req.GetExternalId(),
 		Roles:                  req.GetRoles(),
 	}
-	salt := func(c *consumerv1.SaltConfig) *stytchclient.PasswordSaltConfig {
-		return &stytchclient.PasswordSaltConfig{PrependSalt: c.GetPrependSalt(), AppendSalt: c.GetAppendSalt()}
-	}
-	switch c := req.GetConfig().(type) {
-	case *consumerv1.PasswordsServiceMigrateRequest_Md_5Config:
-		p.MD5Config = salt(c.Md_5Config)
-	case *consumerv1.PasswordsServiceMigrateRequest_Sha_1Config:
-		p.SHA1Config = salt(c.Sha_1Config)
-	case *consumerv1.PasswordsServiceMigrateRequest_Sha_512Config:
-		p.SHA512Config = salt(c.Sha_512Config)
-	case *consumerv1.PasswordsServiceMigrateRequest_Argon_2Config:
-		a := c.Argon_2Config
-		p.Argon2Config = &stytchclient.PasswordArgon2Config{
-			Salt: a.GetSalt(), IterationAmount: a.GetIterationAmount(), Memory: a.GetMemory(), Threads: a.GetThreads(), KeyLength: a.GetKeyLength(),
-		}
-	case *consumerv1.PasswordsServiceMigrateRequest_ScryptConfig:
-		sc := c.ScryptConfig
-		p.ScryptConfig = &stytchclient.PasswordScryptConfig{
-			Salt: sc.GetSalt(), NParameter: sc.GetNParameter(), RParameter: sc.GetRParameter(), PParameter: sc.GetPParameter(), KeyLength: sc.GetKeyLength(),
-		}
-	case *consumerv1.PasswordsServiceMigrateRequest_Pbkdf_2Config:
-		pb := c.Pbkdf_2Config
-		alg := "sha256"
-		if pb.GetAlgorithm() == consumerv1.Pbkdf2Algorithm_PBKDF2_ALGORITHM_SHA512 {
-			alg = "sha512"
-		}
-		p.PBKDF2Config = &stytchclient.PasswordPBKDF2Config{Salt: pb.GetSalt(), IterationAmount: pb.GetIterationAmount(), KeyLength: pb.GetKeyLength(), Algorithm: alg}
-	}
+	h := hashConfigs(req)
+	p.MD5Config, p.SHA1Config, p.SHA512Config = h.md5, h.sha1, h.sha512
+	p.Argon2Config, p.ScryptConfig, p.PBKDF2Config = h.argon2, h.scrypt, h.pbkdf2
 	res, err := s.stytch.ConsumerPasswordMigrate(ctx, p)
 	if err != nil {
 		return nil, s.toStatus(ctx, err, nil)
@@ -165,7 +140,9 @@ func (s *Passwords) Migrate(ctx context.Context, req *consumerv1.PasswordsServic
 	return &consumerv1.PasswordsServiceMigrateResponse{UserId: res.UserID, EmailId: res.EmailID, UserCreated: res.UserCreated, User: toUser(&res.User)}, nil
 }
 
-// EmailResetStart emails a reset link.
+// EmailResetStart emails a reset link. Like a login, it does not tell who has an account: an
+// unknown address is answered as a known one (OK, nothing sent), and neither answer names the
+// user (see unknownAddress).
 func (s *Passwords) EmailResetStart(ctx context.Context, req *consumerv1.PasswordsServiceEmailResetStartRequest) (*consumerv1.PasswordsServiceEmailResetStartResponse, error) {
 	reset, err := s.redirects.Resolve("reset_password_redirect_url", req.GetResetPasswordRedirectUrl())
 	if err != nil {
@@ -175,7 +152,7 @@ func (s *Passwords) EmailResetStart(ctx context.Context, req *consumerv1.Passwor
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.stytch.ConsumerPasswordEmailResetStart(ctx, stytchclient.ConsumerPasswordEmailResetStartParams{
+	_, err = s.stytch.ConsumerPasswordEmailResetStart(ctx, stytchclient.ConsumerPasswordEmailResetStartParams{
 		Email:                          req.GetEmail(),
 		ResetPasswordRedirectURL:       reset,
 		ResetPasswordExpirationMinutes: req.GetResetPasswordExpirationMinutes(),
@@ -184,10 +161,10 @@ func (s *Passwords) EmailResetStart(ctx context.Context, req *consumerv1.Passwor
 		CodeChallenge:                  req.GetCodeChallenge(),
 		Locale:                         consumerLocales.name(req.GetLocale()),
 	})
-	if err != nil {
+	if err != nil && !unknownAddress(err) {
 		return nil, s.toStatus(ctx, err, nil)
 	}
-	return &consumerv1.PasswordsServiceEmailResetStartResponse{UserId: res.UserID, EmailId: res.EmailID}, nil
+	return &consumerv1.PasswordsServiceEmailResetStartResponse{}, nil
 }
 
 // EmailReset sets a new password with a reset token.
@@ -248,4 +225,51 @@ func (s *Passwords) SessionReset(ctx context.Context, req *consumerv1.PasswordsS
 	}
 	cs := sessionResult(res)
 	return &consumerv1.PasswordsServiceSessionResetResponse{UserId: cs.userID, Session: cs.session, SessionToken: cs.token, SessionJwt: cs.jwt, User: cs.user}, nil
+}
+
+// hashConfigSource is a migrate request (consumer or B2B): both carry the same hash parameters.
+type hashConfigSource interface {
+	GetMd_5Config() *consumerv1.SaltConfig
+	GetSha_1Config() *consumerv1.SaltConfig
+	GetSha_512Config() *consumerv1.SaltConfig
+	GetArgon_2Config() *consumerv1.Argon2Config
+	GetScryptConfig() *consumerv1.ScryptConfig
+	GetPbkdf_2Config() *consumerv1.Pbkdf2Config
+}
+
+// hashParams is a migrate request's hash parameters in Stytch's form; at most one is set.
+type hashParams struct {
+	md5, sha1, sha512 *stytchclient.PasswordSaltConfig
+	argon2            *stytchclient.PasswordArgon2Config
+	scrypt            *stytchclient.PasswordScryptConfig
+	pbkdf2            *stytchclient.PasswordPBKDF2Config
+}
+
+func hashConfigs(req hashConfigSource) hashParams {
+	var h hashParams
+	salt := func(c *consumerv1.SaltConfig) *stytchclient.PasswordSaltConfig {
+		if c == nil {
+			return nil
+		}
+		return &stytchclient.PasswordSaltConfig{PrependSalt: c.GetPrependSalt(), AppendSalt: c.GetAppendSalt()}
+	}
+	h.md5, h.sha1, h.sha512 = salt(req.GetMd_5Config()), salt(req.GetSha_1Config()), salt(req.GetSha_512Config())
+	if a := req.GetArgon_2Config(); a != nil {
+		h.argon2 = &stytchclient.PasswordArgon2Config{
+			Salt: a.GetSalt(), IterationAmount: a.GetIterationAmount(), Memory: a.GetMemory(), Threads: a.GetThreads(), KeyLength: a.GetKeyLength(),
+		}
+	}
+	if sc := req.GetScryptConfig(); sc != nil {
+		h.scrypt = &stytchclient.PasswordScryptConfig{
+			Salt: sc.GetSalt(), NParameter: sc.GetNParameter(), RParameter: sc.GetRParameter(), PParameter: sc.GetPParameter(), KeyLength: sc.GetKeyLength(),
+		}
+	}
+	if pb := req.GetPbkdf_2Config(); pb != nil {
+		alg := "sha256"
+		if pb.GetAlgorithm() == consumerv1.Pbkdf2Algorithm_PBKDF2_ALGORITHM_SHA512 {
+			alg = "sha512"
+		}
+		h.pbkdf2 = &stytchclient.PasswordPBKDF2Config{Salt: pb.GetSalt(), IterationAmount: pb.GetIterationAmount(), KeyLength: pb.GetKeyLength(), Algorithm: alg}
+	}
+	return h
 }

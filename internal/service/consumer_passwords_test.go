@@ -162,6 +162,18 @@ func TestConsumerPasswords(t *testing.T) {
 			},
 		},
 		{
+			name: "EmailResetStart for an unknown address is answered alike and sends nothing", method: passwordsSvc + "EmailResetStart", verb: "POST", path: fixed("/v1/passwords/email/reset/start"),
+			req: func(*testing.T) proto.Message {
+				return &consumerv1.PasswordsServiceEmailResetStartRequest{Email: "nobody-reset@example.test"}
+			},
+			resp: func() proto.Message { return &consumerv1.PasswordsServiceEmailResetStartResponse{} }, code: codes.OK,
+			check: func(t *testing.T, msg proto.Message) {
+				assert.True(t, proto.Equal(&consumerv1.PasswordsServiceEmailResetStartResponse{}, msg), "no user is named")
+				_, sent := e.consumer(t).LastMessage("nobody-reset@example.test")
+				assert.False(t, sent)
+			},
+		},
+		{
 			name: "EmailReset with an unknown token", method: passwordsSvc + "EmailReset", verb: "POST", path: fixed("/v1/passwords/email/reset"),
 			req: func(*testing.T) proto.Message {
 				return &consumerv1.PasswordsServiceEmailResetRequest{Token: "not-a-reset-token-00000000000000000000", Password: strongPassword}

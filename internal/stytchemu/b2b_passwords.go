@@ -158,6 +158,10 @@ type memberReset struct {
 	expiresAt       time.Time
 	pkce            string
 	used            bool
+	// discovery: a discovery reset, for every member with email (orgID and
+	// memberID empty); each kind of token is refused by the other's reset.
+	discovery bool
+	email     string
 }
 
 // POST /v1/b2b/passwords/email/reset/start: email the member a reset link
@@ -221,7 +225,7 @@ func (e *Emulator) b2bPasswordResetByEmail(rq *request) (any, error) {
 		return nil, newErr(http.StatusBadRequest, errTooManySessionArgs, "Only one of session_token or session_jwt may be provided.")
 	}
 	rs, ok := e.st.memberResets[in.Token]
-	if !ok {
+	if !ok || rs.discovery {
 		return nil, linkNotFound()
 	}
 	if rs.used || !rq.now.Before(rs.expiresAt) {

@@ -62,18 +62,11 @@ var notServed = map[string]string{
 	"POST /v1/b2b/oauth/authenticate":                                                                           reasonB2BOAuth,
 	"POST /v1/b2b/oauth/discovery/authenticate":                                                                 reasonB2BOAuth,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke": reasonConnectedApps,
-	"POST /v1/b2b/passwords/discovery/authenticate":                                                             reasonB2BPasswords,
-	"POST /v1/b2b/passwords/discovery/email/reset":                                                              reasonB2BPasswords,
-	"POST /v1/b2b/passwords/discovery/email/reset/start":                                                        reasonB2BPasswords,
-	"POST /v1/b2b/passwords/email/require_reset":                                                                reasonB2BPasswords,
-	"POST /v1/b2b/passwords/existing_password/reset":                                                            reasonB2BPasswords,
-	"POST /v1/b2b/passwords/session/reset":                                                                      reasonB2BPasswords,
 	"POST /v1/b2b/sessions/exchange_access_token":                                                               reasonConnectedApps,
 }
 
 const (
 	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP (sessions/exchange_access_token takes a Connected Apps access token): not built, so there is no token it could accept"
-	reasonB2BPasswords  = "B2B passwords: issue #18, the rest not yet built"
 	reasonB2BOAuth      = "B2B OAuth sign-in: issue #18, not yet built"
 	reasonAdmin         = "organization and member administration additions: issue #17, not yet built"
 )
@@ -85,6 +78,12 @@ const (
 // does not declare.
 var missingPropsAllowed = map[string]string{
 	"api_b2b_magic_v1_AuthenticateResponse.member_device":                                reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.member_device":    reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.member_session":   reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.mfa_required":     reasonNullMFA,
+	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.primary_required": reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_session_ResetResponse.member_device":              reasonNullObject,
+	"api_b2b_password_v1_b2b_passwords_session_ResetResponse.mfa_required":               reasonNullMFA,
 	"api_b2b_password_v1_AuthenticateResponse.member_device":                             reasonNullObject,
 	"api_b2b_password_v1_AuthenticateResponse.member_session":                            reasonNullObject,
 	"api_b2b_password_v1_AuthenticateResponse.mfa_required":                              reasonNullMFA,

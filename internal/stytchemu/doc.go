@@ -50,6 +50,19 @@
 // /v1/sessions/jwks/{project_id} (with their own keys). Routes lists the
 // templates of the project's own type.
 //
+// # B2B passwords
+//
+// /v1/b2b/passwords/authenticate, strength_check, migrate, email/reset/start,
+// email/reset, existing_password/reset, session/reset, email/require_reset
+// and discovery/authenticate, discovery/email/reset/start,
+// discovery/email/reset hash and check passwords for real (the consumer
+// passwords' kit). A session reset needs a password or email factor from the
+// last five minutes; a forced reset (require_reset) makes logins answer
+// reset_password until a reset. The discovery flows run as cross-organization
+// passwords: one password per email address, shared by its members in every
+// organization; a discovery reset stores it on all of them and ends their
+// sessions. Discovery and organization reset tokens refuse each other.
+//
 // # Consumer routes
 //
 //	POST   /v1/users                       POST /v1/users/search

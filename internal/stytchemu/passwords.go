@@ -716,10 +716,11 @@ func (e *Emulator) passwordResetExisting(rq *request) (any, error) {
 	return e.passwordAuthResult(u, ss, passwordFactor(em, rq.now), in.userSessionArgs, rq.now)
 }
 
-// recentEmailFactor reports whether ss holds a password, email magic link or
-// email OTP factor authenticated within sessionResetWindow.
-func recentEmailFactor(ss *userSession, now time.Time) bool {
-	for _, f := range ss.factors {
+// recentEmailFactor reports whether factors (a user's or a member's session's)
+// hold a password, email magic link or email OTP factor authenticated within
+// sessionResetWindow.
+func recentEmailFactor(factors []factor, now time.Time) bool {
+	for _, f := range factors {
 		kindOK := f.Type == "password" || ((f.Type == "magic_link" || f.Type == "otp") && f.DeliveryMethod == KindEmail)
 		if !kindOK {
 			continue
@@ -753,7 +754,7 @@ func (e *Emulator) passwordResetBySession(rq *request) (any, error) {
 	if u == nil {
 		return nil, sessionNotFound()
 	}
-	if !recentEmailFactor(ss, rq.now) {
+	if !recentEmailFactor(ss.factors, rq.now) {
 		return nil, newErr(http.StatusBadRequest, errSessionTooOld,
 			"The session needs a password, email magic link or email OTP factor from the last 5 minutes to reset the password.")
 	}

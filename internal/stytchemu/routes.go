@@ -128,6 +128,12 @@ func (e *Emulator) stytchRoutes() []route {
 		{"POST /v1/b2b/passwords/migrate", authRequired, e.b2bPasswordMigrate},
 		{"POST /v1/b2b/passwords/email/reset/start", authRequired, e.b2bPasswordResetStart},
 		{"POST /v1/b2b/passwords/email/reset", authRequired, e.b2bPasswordResetByEmail},
+		{"POST /v1/b2b/passwords/existing_password/reset", authRequired, e.b2bPasswordResetExisting},
+		{"POST /v1/b2b/passwords/session/reset", authRequired, e.b2bPasswordResetBySession},
+		{"POST /v1/b2b/passwords/email/require_reset", authRequired, e.b2bPasswordRequireReset},
+		{"POST /v1/b2b/passwords/discovery/authenticate", authRequired, e.b2bPasswordDiscoveryAuthenticate},
+		{"POST /v1/b2b/passwords/discovery/email/reset/start", authRequired, e.b2bPasswordDiscoveryResetStart},
+		{"POST /v1/b2b/passwords/discovery/email/reset", authRequired, e.b2bPasswordDiscoveryReset},
 		// B2B sessions
 		{"GET /v1/b2b/sessions", authRequired, e.sessionsGet},
 		{"POST /v1/b2b/sessions/authenticate", authRequired, e.sessionsAuthenticate},

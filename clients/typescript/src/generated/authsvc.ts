@@ -808,6 +808,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/passwords/discovery/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DiscoveryAuthenticate checks an email address and its password (the
+         *     project's cross-organization password) and returns an intermediate
+         *     session token with the organizations the person can enter, for
+         *     DiscoveryService.ExchangeIntermediateSession or CreateOrganization.
+         * @description Access: public - the password is the proof; wrong passwords are
+         *     budgeted per IP and per email address, reserved before the call.
+         */
+        post: operations["PasswordsService_DiscoveryAuthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/discovery/email/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DiscoveryEmailReset sets the address's new password with the token from
+         *     a discovery reset email (single use; the password must pass the strength
+         *     policy) and returns an intermediate session token with the
+         *     organizations the person can enter. The members' sessions end.
+         * @description Access: public - the single-use token (and the PKCE verifier when the
+         *     reset was started with a challenge) is the proof.
+         */
+        post: operations["PasswordsService_DiscoveryEmailReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/discovery/email/reset/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DiscoveryEmailResetStart emails a discovery password-reset link to an
+         *     address, whatever organization it belongs to. Like EmailResetStart it
+         *     answers alike whether or not the address has a member anywhere.
+         * @description Access: public - a forgotten password; the send budgets (per IP, caller
+         *     and address) stop reset-email bombing.
+         */
+        post: operations["PasswordsService_DiscoveryEmailResetStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/email/require_reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RequireReset forces a member to reset the password: a login with it
+         *     answers INVALID_ARGUMENT (reset_password) until the member resets it
+         *     by email or with ExistingPasswordReset. Sessions are left alone; end
+         *     them with SessionsService.Revoke when the password is known to be
+         *     compromised.
+         * @description Access: a member session allowed stytch.member update in the same
+         *     organization, or service write:members. The organization is required,
+         *     so that an administrator forces resets in the own organization only.
+         */
+        post: operations["PasswordsService_RequireReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/passwords/email/reset": {
         parameters: {
             query?: never;
@@ -844,10 +941,89 @@ export interface paths {
         /**
          * EmailResetStart emails a password-reset link to a member. A member
          *     without a password gets one this way (the link proves the address).
+         *     An unknown address is answered as a known one (OK, nothing sent), as
+         *     Authenticate answers an unknown address like a wrong password, so that
+         *     the reset form does not tell who has an account.
          * @description Access: public - a forgotten password; the send budgets (per IP, caller
          *     and member) stop reset-email bombing.
          */
         post: operations["B2B_PasswordsService_EmailResetStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/existing_password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ExistingPasswordReset sets a new password with the current one (which
+         *     is accepted even when a reset is required: this is how such a password
+         *     gets reset) and logs the member in: a session, or an intermediate
+         *     session token when more factors are due. The member's other sessions
+         *     end.
+         * @description Access: public - the current password is the proof, budgeted like
+         *     Authenticate's (per IP and per member, reserved before the call).
+         */
+        post: operations["B2B_PasswordsService_ExistingPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Migrate imports a member's password hash from another system (bcrypt,
+         *     scrypt, argon2, PBKDF2, MD5, SHA-1 or SHA-512, with its parameters),
+         *     creating the member when the organization has none with the email. The
+         *     hash is checked at the member's first Authenticate, which stores a
+         *     native hash in its place.
+         * @description Access: a member session allowed stytch.member create in the same
+         *     organization, or service write:members - the same as
+         *     MembersService.Create, since it may create a member.
+         */
+        post: operations["B2B_PasswordsService_Migrate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/passwords/session/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SessionReset sets a new password for the member of a session, which
+         *     must hold a password or email factor from the last five minutes
+         *     (Stytch's rule: an idle, stolen session cannot change the password).
+         *     The session carries on; the member's other sessions end.
+         * @description Access: the session's own proof: a session token or JWT in the request,
+         *     or the caller's member session (Bearer credential, or the session
+         *     cookies over REST), of the organization named.
+         */
+        post: operations["B2B_PasswordsService_SessionReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2350,6 +2526,9 @@ export interface paths {
         put?: never;
         /**
          * EmailResetStart emails a password-reset link to a user's address.
+         *     An unknown address is answered as a known one (OK, nothing sent), as
+         *     Authenticate answers an unknown address like a wrong password, so that
+         *     the reset form does not tell who has an account.
          * @description Access: public - a forgotten password; the send budgets (per IP, caller
          *     and email address) stop reset-email bombing.
          */
@@ -2375,7 +2554,7 @@ export interface paths {
          *     Authenticate (failures reserved per IP and per email address), because
          *     it is a password check too.
          */
-        post: operations["PasswordsService_ExistingPasswordReset"];
+        post: operations["Consumer_PasswordsService_ExistingPasswordReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2399,7 +2578,7 @@ export interface paths {
          * @description Access: service write:users - it creates accounts and asserts their
          *     passwords, which is administration (a migration job).
          */
-        post: operations["PasswordsService_Migrate"];
+        post: operations["Consumer_PasswordsService_Migrate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2422,7 +2601,7 @@ export interface paths {
          *     or the caller's user session (Bearer credential, or the consumer session
          *     cookies over REST).
          */
-        post: operations["PasswordsService_SessionReset"];
+        post: operations["Consumer_PasswordsService_SessionReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3578,10 +3757,155 @@ export interface components {
          *     PasswordsService.EmailResetStart.
          */
         authsvcB2bV1PasswordsServiceEmailResetStartResponse: {
-            /** @description The ID of the member's email address. */
+            /** @description Never set, as member_id. */
             member_email_id?: string;
-            /** @description The member emailed. */
+            /**
+             * @description Never set: an unknown address is answered as a known one, so the answer
+             *     names no member (it would tell who has an account).
+             */
             member_id?: string;
+        };
+        /**
+         * @description PasswordsServiceExistingPasswordResetRequest is the input of
+         *     PasswordsService.ExistingPasswordReset.
+         */
+        authsvcB2bV1PasswordsServiceExistingPasswordResetRequest: {
+            /** @description The member's email address. */
+            email_address: string;
+            /** @description The current password. */
+            existing_password: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /** @description The new password. */
+            new_password: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+            /** @description Custom claims for the session (ignored when MFA is still required). */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: 60.
+             */
+            session_duration_minutes?: number;
+            /** @description The existing session JWT. */
+            session_jwt?: string;
+            /** @description The existing session token. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceExistingPasswordResetResponse is the output of
+         *     PasswordsService.ExistingPasswordReset.
+         */
+        authsvcB2bV1PasswordsServiceExistingPasswordResetResponse: {
+            /**
+             * @description Token to finish authentication with (10 minutes), when not
+             *     member_authenticated.
+             */
+            intermediate_session_token?: string;
+            member?: components["schemas"]["v1Member"];
+            /**
+             * @description Whether a full session was created. False: finish the factors named in
+             *     mfa_required / primary_required with intermediate_session_token.
+             */
+            member_authenticated?: boolean;
+            /** @description The member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            mfa_required?: components["schemas"]["v1MfaRequired"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization. */
+            organization_id?: string;
+            primary_required?: components["schemas"]["v1PrimaryRequired"];
+            /** @description The session JWT, when member_authenticated. */
+            session_jwt?: string;
+            /** @description The session token, when member_authenticated. */
+            session_token?: string;
+        };
+        /** @description PasswordsServiceMigrateRequest is the input of PasswordsService.Migrate. */
+        authsvcB2bV1PasswordsServiceMigrateRequest: {
+            argon_2_config?: components["schemas"]["v1Argon2Config"];
+            /** @description The member's email address. */
+            email_address: string;
+            /**
+             * @description Caller-assigned external ID for a new member (up to 128 characters from
+             *     [A-Za-z0-9._|-], not only dots).
+             */
+            external_id?: string;
+            /** @description The hash (base64 for scrypt and PBKDF2). */
+            hash: string;
+            hash_type: components["schemas"]["v1HashType"];
+            md_5_config?: components["schemas"]["v1SaltConfig"];
+            /** @description The member's MFA phone number, E.164 (for a new member). */
+            mfa_phone_number?: string;
+            /** @description Display name (for a new member). */
+            name?: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+            pbkdf_2_config?: components["schemas"]["v1Pbkdf2Config"];
+            /** @description Explicit role IDs to assign (for a new member). */
+            roles?: string[];
+            scrypt_config?: components["schemas"]["v1ScryptConfig"];
+            /**
+             * @description Mark the MFA phone number verified. Only when the other system verified
+             *     it.
+             */
+            set_phone_number_verified?: boolean;
+            sha_1_config?: components["schemas"]["v1SaltConfig"];
+            sha_512_config?: components["schemas"]["v1SaltConfig"];
+            /** @description Application data only the backend may write (for a new member). */
+            trusted_metadata?: Record<string, never>;
+            /** @description Application data the member may edit (for a new member). */
+            untrusted_metadata?: Record<string, never>;
+        };
+        /** @description PasswordsServiceMigrateResponse is the output of PasswordsService.Migrate. */
+        authsvcB2bV1PasswordsServiceMigrateResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description Whether the member was created by this call. */
+            member_created?: boolean;
+            /** @description The member. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
+        };
+        /**
+         * @description PasswordsServiceSessionResetRequest is the input of
+         *     PasswordsService.SessionReset.
+         */
+        authsvcB2bV1PasswordsServiceSessionResetRequest: {
+            /**
+             * @description The session's organization: its ID (any letter case), slug or external
+             *     ID.
+             */
+            organization_id: string;
+            /** @description The new password. */
+            password: string;
+            /** @description Custom claims to merge into the session. */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description New session lifetime in minutes from now, 5 to 527040. Unset: the
+             *     session keeps its expiry.
+             */
+            session_duration_minutes?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceSessionResetResponse is the output of
+         *     PasswordsService.SessionReset.
+         */
+        authsvcB2bV1PasswordsServiceSessionResetResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization. */
+            organization_id?: string;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
         };
         /**
          * @description PasswordsServiceStrengthCheckRequest is the input of
@@ -4292,9 +4616,135 @@ export interface components {
          *     PasswordsService.EmailResetStart.
          */
         authsvcConsumerV1PasswordsServiceEmailResetStartResponse: {
+            /** @description Never set, as user_id. */
+            email_id?: string;
+            /**
+             * @description Never set: an unknown address is answered as a known one, so the answer
+             *     names no user (it would tell who has an account).
+             */
+            user_id?: string;
+        };
+        /**
+         * @description PasswordsServiceExistingPasswordResetRequest is the input of
+         *     PasswordsService.ExistingPasswordReset.
+         */
+        authsvcConsumerV1PasswordsServiceExistingPasswordResetRequest: {
+            /** @description The user's email address. */
+            email: string;
+            /** @description The current password. */
+            existing_password: string;
+            /** @description The new password. */
+            new_password: string;
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
+             *     (only the user is returned), unless a session is given to extend.
+             */
+            session_duration_minutes?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceExistingPasswordResetResponse is the output of
+         *     PasswordsService.ExistingPasswordReset.
+         */
+        authsvcConsumerV1PasswordsServiceExistingPasswordResetResponse: {
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started or extended. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started or extended. */
+            session_token?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The user. */
+            user_id?: string;
+        };
+        /** @description PasswordsServiceMigrateRequest is the input of PasswordsService.Migrate. */
+        authsvcConsumerV1PasswordsServiceMigrateRequest: {
+            argon_2_config?: components["schemas"]["v1Argon2Config"];
+            /** @description The user's email address. */
+            email: string;
+            /**
+             * @description Caller-assigned external ID for a new user (up to 128 characters from
+             *     [A-Za-z0-9._|-], not only dots).
+             */
+            external_id?: string;
+            /** @description The hash (base64 for scrypt and PBKDF2). */
+            hash: string;
+            hash_type: components["schemas"]["v1HashType"];
+            md_5_config?: components["schemas"]["v1SaltConfig"];
+            name?: components["schemas"]["v1Name"];
+            pbkdf_2_config?: components["schemas"]["v1Pbkdf2Config"];
+            /** @description A phone number for the user, E.164. */
+            phone_number?: string;
+            /** @description Roles to assign explicitly. */
+            roles?: string[];
+            scrypt_config?: components["schemas"]["v1ScryptConfig"];
+            /**
+             * @description Mark the email address verified. Only when the other system verified
+             *     it: a wrong claim can merge two people's accounts.
+             */
+            set_email_verified?: boolean;
+            /** @description Mark the phone number verified; same caution as set_email_verified. */
+            set_phone_number_verified?: boolean;
+            sha_1_config?: components["schemas"]["v1SaltConfig"];
+            sha_512_config?: components["schemas"]["v1SaltConfig"];
+            /** @description Application data that only the backend may write (for a new user). */
+            trusted_metadata?: Record<string, never>;
+            /** @description Application data the user may edit (for a new user). */
+            untrusted_metadata?: Record<string, never>;
+        };
+        /** @description PasswordsServiceMigrateResponse is the output of PasswordsService.Migrate. */
+        authsvcConsumerV1PasswordsServiceMigrateResponse: {
             /** @description The ID of the email address. */
             email_id?: string;
-            /** @description The user emailed. */
+            user?: components["schemas"]["v1User"];
+            /** @description Whether the user was created by this call. */
+            user_created?: boolean;
+            /** @description The user. */
+            user_id?: string;
+        };
+        /**
+         * @description PasswordsServiceSessionResetRequest is the input of
+         *     PasswordsService.SessionReset.
+         */
+        authsvcConsumerV1PasswordsServiceSessionResetRequest: {
+            /** @description The new password. */
+            password: string;
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
+             *     (only the user is returned), unless a session is given to extend.
+             */
+            session_duration_minutes?: number;
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceSessionResetResponse is the output of
+         *     PasswordsService.SessionReset.
+         */
+        authsvcConsumerV1PasswordsServiceSessionResetResponse: {
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started or extended. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started or extended. */
+            session_token?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The user. */
             user_id?: string;
         };
         /**
@@ -7225,127 +7675,124 @@ export interface components {
             user_id?: string;
         };
         /**
-         * @description PasswordsServiceExistingPasswordResetRequest is the input of
-         *     PasswordsService.ExistingPasswordReset.
+         * @description PasswordsServiceDiscoveryAuthenticateRequest is the input of
+         *     PasswordsService.DiscoveryAuthenticate.
          */
-        v1PasswordsServiceExistingPasswordResetRequest: {
-            /** @description The user's email address. */
-            email: string;
-            /** @description The current password. */
-            existing_password: string;
-            /** @description The new password. */
-            new_password: string;
-            /**
-             * @description Custom claims for the session (at most 4 KB; reserved claim names are
-             *     ignored).
-             */
-            session_custom_claims?: Record<string, never>;
-            /**
-             * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
-             *     (only the user is returned), unless a session is given to extend.
-             */
-            session_duration_minutes?: number;
-            /** @description The session JWT. */
-            session_jwt?: string;
-            /** @description The session token. */
-            session_token?: string;
+        v1PasswordsServiceDiscoveryAuthenticateRequest: {
+            /** @description The email address. */
+            email_address: string;
+            /** @description The password. */
+            password: string;
         };
         /**
-         * @description PasswordsServiceExistingPasswordResetResponse is the output of
-         *     PasswordsService.ExistingPasswordReset.
+         * @description PasswordsServiceDiscoveryAuthenticateResponse is the output of
+         *     PasswordsService.DiscoveryAuthenticate.
          */
-        v1PasswordsServiceExistingPasswordResetResponse: {
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started or extended. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started or extended. */
-            session_token?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The user. */
-            user_id?: string;
-        };
-        /** @description PasswordsServiceMigrateRequest is the input of PasswordsService.Migrate. */
-        v1PasswordsServiceMigrateRequest: {
-            argon_2_config?: components["schemas"]["v1Argon2Config"];
-            /** @description The user's email address. */
-            email: string;
+        v1PasswordsServiceDiscoveryAuthenticateResponse: {
+            /** @description Organizations the person can log in to or join. */
+            discovered_organizations?: components["schemas"]["v1DiscoveredOrganization"][];
+            /** @description The email address. */
+            email_address?: string;
             /**
-             * @description Caller-assigned external ID for a new user (up to 128 characters from
-             *     [A-Za-z0-9._|-], not only dots).
+             * @description Token (10 minutes) for DiscoveryService.ExchangeIntermediateSession or
+             *     CreateOrganization.
              */
-            external_id?: string;
-            /** @description The hash (base64 for scrypt and PBKDF2). */
-            hash: string;
-            hash_type: components["schemas"]["v1HashType"];
-            md_5_config?: components["schemas"]["v1SaltConfig"];
-            name?: components["schemas"]["v1Name"];
-            pbkdf_2_config?: components["schemas"]["v1Pbkdf2Config"];
-            /** @description A phone number for the user, E.164. */
-            phone_number?: string;
-            /** @description Roles to assign explicitly. */
-            roles?: string[];
-            scrypt_config?: components["schemas"]["v1ScryptConfig"];
-            /**
-             * @description Mark the email address verified. Only when the other system verified
-             *     it: a wrong claim can merge two people's accounts.
-             */
-            set_email_verified?: boolean;
-            /** @description Mark the phone number verified; same caution as set_email_verified. */
-            set_phone_number_verified?: boolean;
-            sha_1_config?: components["schemas"]["v1SaltConfig"];
-            sha_512_config?: components["schemas"]["v1SaltConfig"];
-            /** @description Application data that only the backend may write (for a new user). */
-            trusted_metadata?: Record<string, never>;
-            /** @description Application data the user may edit (for a new user). */
-            untrusted_metadata?: Record<string, never>;
-        };
-        /** @description PasswordsServiceMigrateResponse is the output of PasswordsService.Migrate. */
-        v1PasswordsServiceMigrateResponse: {
-            /** @description The ID of the email address. */
-            email_id?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description Whether the user was created by this call. */
-            user_created?: boolean;
-            /** @description The user. */
-            user_id?: string;
+            intermediate_session_token?: string;
         };
         /**
-         * @description PasswordsServiceSessionResetRequest is the input of
-         *     PasswordsService.SessionReset.
+         * @description PasswordsServiceDiscoveryEmailResetRequest is the input of
+         *     PasswordsService.DiscoveryEmailReset.
          */
-        v1PasswordsServiceSessionResetRequest: {
+        v1PasswordsServiceDiscoveryEmailResetRequest: {
             /** @description The new password. */
             password: string;
-            /**
-             * @description Custom claims for the session (at most 4 KB; reserved claim names are
-             *     ignored).
-             */
-            session_custom_claims?: Record<string, never>;
-            /**
-             * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
-             *     (only the user is returned), unless a session is given to extend.
-             */
-            session_duration_minutes?: number;
-            /** @description The session JWT. */
-            session_jwt?: string;
-            /** @description The session token. */
-            session_token?: string;
+            /** @description The token from the reset link. */
+            password_reset_token: string;
+            /** @description The PKCE verifier, when the reset was started with a pkce_code_challenge. */
+            pkce_code_verifier?: string;
         };
         /**
-         * @description PasswordsServiceSessionResetResponse is the output of
-         *     PasswordsService.SessionReset.
+         * @description PasswordsServiceDiscoveryEmailResetResponse is the output of
+         *     PasswordsService.DiscoveryEmailReset.
          */
-        v1PasswordsServiceSessionResetResponse: {
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started or extended. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started or extended. */
-            session_token?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The user. */
-            user_id?: string;
+        v1PasswordsServiceDiscoveryEmailResetResponse: {
+            /** @description Organizations the person can log in to or join. */
+            discovered_organizations?: components["schemas"]["v1DiscoveredOrganization"][];
+            /** @description The email address. */
+            email_address?: string;
+            /**
+             * @description Token (10 minutes) for DiscoveryService.ExchangeIntermediateSession or
+             *     CreateOrganization.
+             */
+            intermediate_session_token?: string;
+        };
+        /**
+         * @description PasswordsServiceDiscoveryEmailResetStartRequest is the input of
+         *     PasswordsService.DiscoveryEmailResetStart.
+         */
+        v1PasswordsServiceDiscoveryEmailResetStartRequest: {
+            /**
+             * @description Where the email's discovery login link leads, for a person who remembers
+             *     the password after all; must be on the allowlist. Empty: the configured
+             *     default.
+             */
+            discovery_redirect_url?: string;
+            /** @description The email address. */
+            email_address: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /**
+             * @description PKCE code challenge (base64url SHA-256 of the verifier) binding the link
+             *     to the browser that asked for it.
+             */
+            pkce_code_challenge?: string;
+            /**
+             * Format: int32
+             * @description Reset link lifetime in minutes, 5 to 10080. Unset: 30.
+             */
+            reset_password_expiration_minutes?: number;
+            /**
+             * @description Where the reset link leads; must be on the allowlist. Empty: the
+             *     configured default.
+             */
+            reset_password_redirect_url?: string;
+            /** @description Custom email template; empty: the project default. */
+            reset_password_template_id?: string;
+            /**
+             * @description Custom template of the email sent instead when the address is not
+             *     verified yet; empty: the project default.
+             */
+            verify_email_template_id?: string;
+        };
+        /**
+         * @description PasswordsServiceDiscoveryEmailResetStartResponse is the output of
+         *     PasswordsService.DiscoveryEmailResetStart. It is empty: whether the
+         *     address has a member anywhere is not revealed.
+         */
+        v1PasswordsServiceDiscoveryEmailResetStartResponse: Record<string, never>;
+        /**
+         * @description PasswordsServiceRequireResetRequest is the input of
+         *     PasswordsService.RequireReset.
+         */
+        v1PasswordsServiceRequireResetRequest: {
+            /** @description The member's email address. */
+            email_address: string;
+            /**
+             * @description The member, when known: its ID (any letter case) or external ID. Its
+             *     email address must be email_address.
+             */
+            member_id?: string;
+            /** @description The member's organization: its ID (any letter case), slug or external ID. */
+            organization_id: string;
+        };
+        /**
+         * @description PasswordsServiceRequireResetResponse is the output of
+         *     PasswordsService.RequireReset.
+         */
+        v1PasswordsServiceRequireResetResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member. */
+            member_id?: string;
+            organization?: components["schemas"]["v1Organization"];
         };
         /**
          * @description PasswordStrengthPolicy is the strength policy a project enforces.
@@ -10348,6 +10795,154 @@ export interface operations {
             };
         };
     };
+    PasswordsService_DiscoveryAuthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceDiscoveryAuthenticateRequest is the input of
+         *     PasswordsService.DiscoveryAuthenticate.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1PasswordsServiceDiscoveryAuthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1PasswordsServiceDiscoveryAuthenticateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    PasswordsService_DiscoveryEmailReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceDiscoveryEmailResetRequest is the input of
+         *     PasswordsService.DiscoveryEmailReset.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1PasswordsServiceDiscoveryEmailResetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1PasswordsServiceDiscoveryEmailResetResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    PasswordsService_DiscoveryEmailResetStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceDiscoveryEmailResetStartRequest is the input of
+         *     PasswordsService.DiscoveryEmailResetStart.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1PasswordsServiceDiscoveryEmailResetStartRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1PasswordsServiceDiscoveryEmailResetStartResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    PasswordsService_RequireReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceRequireResetRequest is the input of
+         *     PasswordsService.RequireReset.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1PasswordsServiceRequireResetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1PasswordsServiceRequireResetResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     B2B_PasswordsService_EmailReset: {
         parameters: {
             query?: never;
@@ -10409,6 +11004,114 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceEmailResetStartResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_PasswordsService_ExistingPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceExistingPasswordResetRequest is the input of
+         *     PasswordsService.ExistingPasswordReset.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceExistingPasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceExistingPasswordResetResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_PasswordsService_Migrate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description PasswordsServiceMigrateRequest is the input of PasswordsService.Migrate. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceMigrateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceMigrateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_PasswordsService_SessionReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description PasswordsServiceSessionResetRequest is the input of
+         *     PasswordsService.SessionReset.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceSessionResetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1PasswordsServiceSessionResetResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -12852,7 +13555,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_ExistingPasswordReset: {
+    Consumer_PasswordsService_ExistingPasswordReset: {
         parameters: {
             query?: never;
             header?: never;
@@ -12865,7 +13568,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceExistingPasswordResetRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceExistingPasswordResetRequest"];
             };
         };
         responses: {
@@ -12875,7 +13578,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceExistingPasswordResetResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceExistingPasswordResetResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -12889,7 +13592,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_Migrate: {
+    Consumer_PasswordsService_Migrate: {
         parameters: {
             query?: never;
             header?: never;
@@ -12899,7 +13602,7 @@ export interface operations {
         /** @description PasswordsServiceMigrateRequest is the input of PasswordsService.Migrate. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceMigrateRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceMigrateRequest"];
             };
         };
         responses: {
@@ -12909,7 +13612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceMigrateResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceMigrateResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -12923,7 +13626,7 @@ export interface operations {
             };
         };
     };
-    PasswordsService_SessionReset: {
+    Consumer_PasswordsService_SessionReset: {
         parameters: {
             query?: never;
             header?: never;
@@ -12936,7 +13639,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1PasswordsServiceSessionResetRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceSessionResetRequest"];
             };
         };
         responses: {
@@ -12946,7 +13649,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PasswordsServiceSessionResetResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1PasswordsServiceSessionResetResponse"];
                 };
             };
             /** @description An unexpected error response. */

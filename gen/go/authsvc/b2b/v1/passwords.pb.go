@@ -9,6 +9,7 @@ package b2bv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/access/v1"
+	v1 "github.com/authsvc/authsvc/gen/go/authsvc/consumer/v1"
 	_ "github.com/authsvc/authsvc/gen/go/authsvc/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -794,9 +795,14 @@ func (x *PasswordsServiceEmailResetStartRequest) GetResetPasswordTemplateId() st
 // PasswordsService.EmailResetStart.
 type PasswordsServiceEmailResetStartResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The member emailed.
+	// Never set: an unknown address is answered as a known one, so the answer
+	// names no member (it would tell who has an account).
+	//
+	// Deprecated: Marked as deprecated in authsvc/b2b/v1/passwords.proto.
 	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
-	// The ID of the member's email address.
+	// Never set, as member_id.
+	//
+	// Deprecated: Marked as deprecated in authsvc/b2b/v1/passwords.proto.
 	MemberEmailId string `protobuf:"bytes,2,opt,name=member_email_id,json=memberEmailId,proto3" json:"member_email_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -832,6 +838,7 @@ func (*PasswordsServiceEmailResetStartResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{7}
 }
 
+// Deprecated: Marked as deprecated in authsvc/b2b/v1/passwords.proto.
 func (x *PasswordsServiceEmailResetStartResponse) GetMemberId() string {
 	if x != nil {
 		return x.MemberId
@@ -839,6 +846,7 @@ func (x *PasswordsServiceEmailResetStartResponse) GetMemberId() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in authsvc/b2b/v1/passwords.proto.
 func (x *PasswordsServiceEmailResetStartResponse) GetMemberEmailId() string {
 	if x != nil {
 		return x.MemberEmailId
@@ -1147,11 +1155,1403 @@ func (x *PasswordsServiceEmailResetResponse) GetPrimaryRequired() *PrimaryRequir
 	return nil
 }
 
+// PasswordsServiceMigrateRequest is the input of PasswordsService.Migrate.
+type PasswordsServiceMigrateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member's email address.
+	EmailAddress string `protobuf:"bytes,2,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// The hash (base64 for scrypt and PBKDF2).
+	Hash string `protobuf:"bytes,3,opt,name=hash,proto3" json:"hash,omitempty"`
+	// The hash's algorithm.
+	HashType v1.HashType `protobuf:"varint,4,opt,name=hash_type,json=hashType,proto3,enum=authsvc.consumer.v1.HashType" json:"hash_type,omitempty"`
+	// The hash's parameters, when its type takes them; at most one, matching
+	// hash_type.
+	//
+	// Types that are valid to be assigned to Config:
+	//
+	//	*PasswordsServiceMigrateRequest_Md_5Config
+	//	*PasswordsServiceMigrateRequest_Argon_2Config
+	//	*PasswordsServiceMigrateRequest_Sha_1Config
+	//	*PasswordsServiceMigrateRequest_Sha_512Config
+	//	*PasswordsServiceMigrateRequest_ScryptConfig
+	//	*PasswordsServiceMigrateRequest_Pbkdf_2Config
+	Config isPasswordsServiceMigrateRequest_Config `protobuf_oneof:"config"`
+	// Display name (for a new member).
+	Name string `protobuf:"bytes,11,opt,name=name,proto3" json:"name,omitempty"`
+	// Application data only the backend may write (for a new member).
+	TrustedMetadata *structpb.Struct `protobuf:"bytes,12,opt,name=trusted_metadata,json=trustedMetadata,proto3" json:"trusted_metadata,omitempty"`
+	// Application data the member may edit (for a new member).
+	UntrustedMetadata *structpb.Struct `protobuf:"bytes,13,opt,name=untrusted_metadata,json=untrustedMetadata,proto3" json:"untrusted_metadata,omitempty"`
+	// Explicit role IDs to assign (for a new member).
+	Roles []string `protobuf:"bytes,14,rep,name=roles,proto3" json:"roles,omitempty"`
+	// The member's MFA phone number, E.164 (for a new member).
+	MfaPhoneNumber string `protobuf:"bytes,15,opt,name=mfa_phone_number,json=mfaPhoneNumber,proto3" json:"mfa_phone_number,omitempty"`
+	// Mark the MFA phone number verified. Only when the other system verified
+	// it.
+	SetPhoneNumberVerified bool `protobuf:"varint,16,opt,name=set_phone_number_verified,json=setPhoneNumberVerified,proto3" json:"set_phone_number_verified,omitempty"`
+	// Caller-assigned external ID for a new member (up to 128 characters from
+	// [A-Za-z0-9._|-], not only dots).
+	ExternalId    string `protobuf:"bytes,17,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceMigrateRequest) Reset() {
+	*x = PasswordsServiceMigrateRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceMigrateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceMigrateRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceMigrateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceMigrateRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceMigrateRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PasswordsServiceMigrateRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceMigrateRequest) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *PasswordsServiceMigrateRequest) GetHash() string {
+	if x != nil {
+		return x.Hash
+	}
+	return ""
+}
+
+func (x *PasswordsServiceMigrateRequest) GetHashType() v1.HashType {
+	if x != nil {
+		return x.HashType
+	}
+	return v1.HashType(0)
+}
+
+func (x *PasswordsServiceMigrateRequest) GetConfig() isPasswordsServiceMigrateRequest_Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetMd_5Config() *v1.SaltConfig {
+	if x != nil {
+		if x, ok := x.Config.(*PasswordsServiceMigrateRequest_Md_5Config); ok {
+			return x.Md_5Config
+		}
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetArgon_2Config() *v1.Argon2Config {
+	if x != nil {
+		if x, ok := x.Config.(*PasswordsServiceMigrateRequest_Argon_2Config); ok {
+			return x.Argon_2Config
+		}
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetSha_1Config() *v1.SaltConfig {
+	if x != nil {
+		if x, ok := x.Config.(*PasswordsServiceMigrateRequest_Sha_1Config); ok {
+			return x.Sha_1Config
+		}
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetSha_512Config() *v1.SaltConfig {
+	if x != nil {
+		if x, ok := x.Config.(*PasswordsServiceMigrateRequest_Sha_512Config); ok {
+			return x.Sha_512Config
+		}
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetScryptConfig() *v1.ScryptConfig {
+	if x != nil {
+		if x, ok := x.Config.(*PasswordsServiceMigrateRequest_ScryptConfig); ok {
+			return x.ScryptConfig
+		}
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetPbkdf_2Config() *v1.Pbkdf2Config {
+	if x != nil {
+		if x, ok := x.Config.(*PasswordsServiceMigrateRequest_Pbkdf_2Config); ok {
+			return x.Pbkdf_2Config
+		}
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PasswordsServiceMigrateRequest) GetTrustedMetadata() *structpb.Struct {
+	if x != nil {
+		return x.TrustedMetadata
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetUntrustedMetadata() *structpb.Struct {
+	if x != nil {
+		return x.UntrustedMetadata
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateRequest) GetMfaPhoneNumber() string {
+	if x != nil {
+		return x.MfaPhoneNumber
+	}
+	return ""
+}
+
+func (x *PasswordsServiceMigrateRequest) GetSetPhoneNumberVerified() bool {
+	if x != nil {
+		return x.SetPhoneNumberVerified
+	}
+	return false
+}
+
+func (x *PasswordsServiceMigrateRequest) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+type isPasswordsServiceMigrateRequest_Config interface {
+	isPasswordsServiceMigrateRequest_Config()
+}
+
+type PasswordsServiceMigrateRequest_Md_5Config struct {
+	// Salts of an MD5 hash.
+	Md_5Config *v1.SaltConfig `protobuf:"bytes,5,opt,name=md_5_config,json=md5Config,proto3,oneof"`
+}
+
+type PasswordsServiceMigrateRequest_Argon_2Config struct {
+	// Parameters of an Argon2 hash in hex form.
+	Argon_2Config *v1.Argon2Config `protobuf:"bytes,6,opt,name=argon_2_config,json=argon2Config,proto3,oneof"`
+}
+
+type PasswordsServiceMigrateRequest_Sha_1Config struct {
+	// Salts of a SHA-1 hash.
+	Sha_1Config *v1.SaltConfig `protobuf:"bytes,7,opt,name=sha_1_config,json=sha1Config,proto3,oneof"`
+}
+
+type PasswordsServiceMigrateRequest_Sha_512Config struct {
+	// Salts of a SHA-512 hash.
+	Sha_512Config *v1.SaltConfig `protobuf:"bytes,8,opt,name=sha_512_config,json=sha512Config,proto3,oneof"`
+}
+
+type PasswordsServiceMigrateRequest_ScryptConfig struct {
+	// Parameters of a scrypt hash not in PHC form.
+	ScryptConfig *v1.ScryptConfig `protobuf:"bytes,9,opt,name=scrypt_config,json=scryptConfig,proto3,oneof"`
+}
+
+type PasswordsServiceMigrateRequest_Pbkdf_2Config struct {
+	// Parameters of a PBKDF2 hash.
+	Pbkdf_2Config *v1.Pbkdf2Config `protobuf:"bytes,10,opt,name=pbkdf_2_config,json=pbkdf2Config,proto3,oneof"`
+}
+
+func (*PasswordsServiceMigrateRequest_Md_5Config) isPasswordsServiceMigrateRequest_Config() {}
+
+func (*PasswordsServiceMigrateRequest_Argon_2Config) isPasswordsServiceMigrateRequest_Config() {}
+
+func (*PasswordsServiceMigrateRequest_Sha_1Config) isPasswordsServiceMigrateRequest_Config() {}
+
+func (*PasswordsServiceMigrateRequest_Sha_512Config) isPasswordsServiceMigrateRequest_Config() {}
+
+func (*PasswordsServiceMigrateRequest_ScryptConfig) isPasswordsServiceMigrateRequest_Config() {}
+
+func (*PasswordsServiceMigrateRequest_Pbkdf_2Config) isPasswordsServiceMigrateRequest_Config() {}
+
+// PasswordsServiceMigrateResponse is the output of PasswordsService.Migrate.
+type PasswordsServiceMigrateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// Whether the member was created by this call.
+	MemberCreated bool `protobuf:"varint,2,opt,name=member_created,json=memberCreated,proto3" json:"member_created,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,3,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization  *Organization `protobuf:"bytes,4,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceMigrateResponse) Reset() {
+	*x = PasswordsServiceMigrateResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceMigrateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceMigrateResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceMigrateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceMigrateResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceMigrateResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PasswordsServiceMigrateResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceMigrateResponse) GetMemberCreated() bool {
+	if x != nil {
+		return x.MemberCreated
+	}
+	return false
+}
+
+func (x *PasswordsServiceMigrateResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *PasswordsServiceMigrateResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// PasswordsServiceExistingPasswordResetRequest is the input of
+// PasswordsService.ExistingPasswordReset.
+type PasswordsServiceExistingPasswordResetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member's email address.
+	EmailAddress string `protobuf:"bytes,2,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// The current password.
+	ExistingPassword string `protobuf:"bytes,3,opt,name=existing_password,json=existingPassword,proto3" json:"existing_password,omitempty"`
+	// The new password.
+	NewPassword string `protobuf:"bytes,4,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
+	// An existing session to keep (the factor is added to it); not both.
+	//
+	// Types that are valid to be assigned to Session:
+	//
+	//	*PasswordsServiceExistingPasswordResetRequest_SessionToken
+	//	*PasswordsServiceExistingPasswordResetRequest_SessionJwt
+	Session isPasswordsServiceExistingPasswordResetRequest_Session `protobuf_oneof:"session"`
+	// Session lifetime in minutes, 5 to 527040. Unset: 60.
+	SessionDurationMinutes *int32 `protobuf:"varint,7,opt,name=session_duration_minutes,json=sessionDurationMinutes,proto3,oneof" json:"session_duration_minutes,omitempty"`
+	// Custom claims for the session (ignored when MFA is still required).
+	SessionCustomClaims *structpb.Struct `protobuf:"bytes,8,opt,name=session_custom_claims,json=sessionCustomClaims,proto3" json:"session_custom_claims,omitempty"`
+	// Language of the MFA SMS Stytch sends automatically when MFA is required
+	// (en, es, pt-br or fr).
+	Locale        Locale `protobuf:"varint,9,opt,name=locale,proto3,enum=authsvc.b2b.v1.Locale" json:"locale,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) Reset() {
+	*x = PasswordsServiceExistingPasswordResetRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceExistingPasswordResetRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceExistingPasswordResetRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceExistingPasswordResetRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetExistingPassword() string {
+	if x != nil {
+		return x.ExistingPassword
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetNewPassword() string {
+	if x != nil {
+		return x.NewPassword
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetSession() isPasswordsServiceExistingPasswordResetRequest_Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetSessionToken() string {
+	if x != nil {
+		if x, ok := x.Session.(*PasswordsServiceExistingPasswordResetRequest_SessionToken); ok {
+			return x.SessionToken
+		}
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetSessionJwt() string {
+	if x != nil {
+		if x, ok := x.Session.(*PasswordsServiceExistingPasswordResetRequest_SessionJwt); ok {
+			return x.SessionJwt
+		}
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetSessionDurationMinutes() int32 {
+	if x != nil && x.SessionDurationMinutes != nil {
+		return *x.SessionDurationMinutes
+	}
+	return 0
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetSessionCustomClaims() *structpb.Struct {
+	if x != nil {
+		return x.SessionCustomClaims
+	}
+	return nil
+}
+
+func (x *PasswordsServiceExistingPasswordResetRequest) GetLocale() Locale {
+	if x != nil {
+		return x.Locale
+	}
+	return Locale_LOCALE_UNSPECIFIED
+}
+
+type isPasswordsServiceExistingPasswordResetRequest_Session interface {
+	isPasswordsServiceExistingPasswordResetRequest_Session()
+}
+
+type PasswordsServiceExistingPasswordResetRequest_SessionToken struct {
+	// The existing session token.
+	SessionToken string `protobuf:"bytes,5,opt,name=session_token,json=sessionToken,proto3,oneof"`
+}
+
+type PasswordsServiceExistingPasswordResetRequest_SessionJwt struct {
+	// The existing session JWT.
+	SessionJwt string `protobuf:"bytes,6,opt,name=session_jwt,json=sessionJwt,proto3,oneof"`
+}
+
+func (*PasswordsServiceExistingPasswordResetRequest_SessionToken) isPasswordsServiceExistingPasswordResetRequest_Session() {
+}
+
+func (*PasswordsServiceExistingPasswordResetRequest_SessionJwt) isPasswordsServiceExistingPasswordResetRequest_Session() {
+}
+
+// PasswordsServiceExistingPasswordResetResponse is the output of
+// PasswordsService.ExistingPasswordReset.
+type PasswordsServiceExistingPasswordResetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member's organization.
+	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// Whether a full session was created. False: finish the factors named in
+	// mfa_required / primary_required with intermediate_session_token.
+	MemberAuthenticated bool `protobuf:"varint,3,opt,name=member_authenticated,json=memberAuthenticated,proto3" json:"member_authenticated,omitempty"`
+	// The session, when member_authenticated.
+	MemberSession *MemberSession `protobuf:"bytes,4,opt,name=member_session,json=memberSession,proto3" json:"member_session,omitempty"`
+	// The session token, when member_authenticated.
+	SessionToken string `protobuf:"bytes,5,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The session JWT, when member_authenticated.
+	SessionJwt string `protobuf:"bytes,6,opt,name=session_jwt,json=sessionJwt,proto3" json:"session_jwt,omitempty"`
+	// Token to finish authentication with (10 minutes), when not
+	// member_authenticated.
+	IntermediateSessionToken string `protobuf:"bytes,7,opt,name=intermediate_session_token,json=intermediateSessionToken,proto3" json:"intermediate_session_token,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,8,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization *Organization `protobuf:"bytes,9,opt,name=organization,proto3" json:"organization,omitempty"`
+	// MFA still required, when not member_authenticated.
+	MfaRequired *MfaRequired `protobuf:"bytes,10,opt,name=mfa_required,json=mfaRequired,proto3" json:"mfa_required,omitempty"`
+	// Primary authentication still required, when not member_authenticated.
+	PrimaryRequired *PrimaryRequired `protobuf:"bytes,11,opt,name=primary_required,json=primaryRequired,proto3" json:"primary_required,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) Reset() {
+	*x = PasswordsServiceExistingPasswordResetResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceExistingPasswordResetResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceExistingPasswordResetResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceExistingPasswordResetResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetMemberAuthenticated() bool {
+	if x != nil {
+		return x.MemberAuthenticated
+	}
+	return false
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetMemberSession() *MemberSession {
+	if x != nil {
+		return x.MemberSession
+	}
+	return nil
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetSessionToken() string {
+	if x != nil {
+		return x.SessionToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetSessionJwt() string {
+	if x != nil {
+		return x.SessionJwt
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetIntermediateSessionToken() string {
+	if x != nil {
+		return x.IntermediateSessionToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetMfaRequired() *MfaRequired {
+	if x != nil {
+		return x.MfaRequired
+	}
+	return nil
+}
+
+func (x *PasswordsServiceExistingPasswordResetResponse) GetPrimaryRequired() *PrimaryRequired {
+	if x != nil {
+		return x.PrimaryRequired
+	}
+	return nil
+}
+
+// PasswordsServiceSessionResetRequest is the input of
+// PasswordsService.SessionReset.
+type PasswordsServiceSessionResetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The session's organization: its ID (any letter case), slug or external
+	// ID.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The new password.
+	Password string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	// The member's session; not both. Without one, the caller's own member
+	// session (Bearer credential, or the session cookies over REST) is used;
+	// with none at all the call fails with INVALID_ARGUMENT.
+	//
+	// Types that are valid to be assigned to Session:
+	//
+	//	*PasswordsServiceSessionResetRequest_SessionToken
+	//	*PasswordsServiceSessionResetRequest_SessionJwt
+	Session isPasswordsServiceSessionResetRequest_Session `protobuf_oneof:"session"`
+	// New session lifetime in minutes from now, 5 to 527040. Unset: the
+	// session keeps its expiry.
+	SessionDurationMinutes *int32 `protobuf:"varint,5,opt,name=session_duration_minutes,json=sessionDurationMinutes,proto3,oneof" json:"session_duration_minutes,omitempty"`
+	// Custom claims to merge into the session.
+	SessionCustomClaims *structpb.Struct `protobuf:"bytes,6,opt,name=session_custom_claims,json=sessionCustomClaims,proto3" json:"session_custom_claims,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceSessionResetRequest) Reset() {
+	*x = PasswordsServiceSessionResetRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceSessionResetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceSessionResetRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceSessionResetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceSessionResetRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceSessionResetRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PasswordsServiceSessionResetRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceSessionResetRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *PasswordsServiceSessionResetRequest) GetSession() isPasswordsServiceSessionResetRequest_Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *PasswordsServiceSessionResetRequest) GetSessionToken() string {
+	if x != nil {
+		if x, ok := x.Session.(*PasswordsServiceSessionResetRequest_SessionToken); ok {
+			return x.SessionToken
+		}
+	}
+	return ""
+}
+
+func (x *PasswordsServiceSessionResetRequest) GetSessionJwt() string {
+	if x != nil {
+		if x, ok := x.Session.(*PasswordsServiceSessionResetRequest_SessionJwt); ok {
+			return x.SessionJwt
+		}
+	}
+	return ""
+}
+
+func (x *PasswordsServiceSessionResetRequest) GetSessionDurationMinutes() int32 {
+	if x != nil && x.SessionDurationMinutes != nil {
+		return *x.SessionDurationMinutes
+	}
+	return 0
+}
+
+func (x *PasswordsServiceSessionResetRequest) GetSessionCustomClaims() *structpb.Struct {
+	if x != nil {
+		return x.SessionCustomClaims
+	}
+	return nil
+}
+
+type isPasswordsServiceSessionResetRequest_Session interface {
+	isPasswordsServiceSessionResetRequest_Session()
+}
+
+type PasswordsServiceSessionResetRequest_SessionToken struct {
+	// The session token.
+	SessionToken string `protobuf:"bytes,3,opt,name=session_token,json=sessionToken,proto3,oneof"`
+}
+
+type PasswordsServiceSessionResetRequest_SessionJwt struct {
+	// The session JWT.
+	SessionJwt string `protobuf:"bytes,4,opt,name=session_jwt,json=sessionJwt,proto3,oneof"`
+}
+
+func (*PasswordsServiceSessionResetRequest_SessionToken) isPasswordsServiceSessionResetRequest_Session() {
+}
+
+func (*PasswordsServiceSessionResetRequest_SessionJwt) isPasswordsServiceSessionResetRequest_Session() {
+}
+
+// PasswordsServiceSessionResetResponse is the output of
+// PasswordsService.SessionReset.
+type PasswordsServiceSessionResetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member's organization.
+	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The session (still the same one).
+	MemberSession *MemberSession `protobuf:"bytes,3,opt,name=member_session,json=memberSession,proto3" json:"member_session,omitempty"`
+	// The session token.
+	SessionToken string `protobuf:"bytes,4,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The session JWT.
+	SessionJwt string `protobuf:"bytes,5,opt,name=session_jwt,json=sessionJwt,proto3" json:"session_jwt,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,6,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization  *Organization `protobuf:"bytes,7,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceSessionResetResponse) Reset() {
+	*x = PasswordsServiceSessionResetResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceSessionResetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceSessionResetResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceSessionResetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceSessionResetResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceSessionResetResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PasswordsServiceSessionResetResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceSessionResetResponse) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceSessionResetResponse) GetMemberSession() *MemberSession {
+	if x != nil {
+		return x.MemberSession
+	}
+	return nil
+}
+
+func (x *PasswordsServiceSessionResetResponse) GetSessionToken() string {
+	if x != nil {
+		return x.SessionToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceSessionResetResponse) GetSessionJwt() string {
+	if x != nil {
+		return x.SessionJwt
+	}
+	return ""
+}
+
+func (x *PasswordsServiceSessionResetResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *PasswordsServiceSessionResetResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// PasswordsServiceRequireResetRequest is the input of
+// PasswordsService.RequireReset.
+type PasswordsServiceRequireResetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member's organization: its ID (any letter case), slug or external ID.
+	OrganizationId string `protobuf:"bytes,1,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	// The member's email address.
+	EmailAddress string `protobuf:"bytes,2,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// The member, when known: its ID (any letter case) or external ID. Its
+	// email address must be email_address.
+	MemberId      string `protobuf:"bytes,3,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceRequireResetRequest) Reset() {
+	*x = PasswordsServiceRequireResetRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceRequireResetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceRequireResetRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceRequireResetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceRequireResetRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceRequireResetRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PasswordsServiceRequireResetRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceRequireResetRequest) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *PasswordsServiceRequireResetRequest) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+// PasswordsServiceRequireResetResponse is the output of
+// PasswordsService.RequireReset.
+type PasswordsServiceRequireResetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization  *Organization `protobuf:"bytes,3,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceRequireResetResponse) Reset() {
+	*x = PasswordsServiceRequireResetResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceRequireResetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceRequireResetResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceRequireResetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceRequireResetResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceRequireResetResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PasswordsServiceRequireResetResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceRequireResetResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *PasswordsServiceRequireResetResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
+// PasswordsServiceDiscoveryAuthenticateRequest is the input of
+// PasswordsService.DiscoveryAuthenticate.
+type PasswordsServiceDiscoveryAuthenticateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The email address.
+	EmailAddress string `protobuf:"bytes,1,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// The password.
+	Password      string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateRequest) Reset() {
+	*x = PasswordsServiceDiscoveryAuthenticateRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceDiscoveryAuthenticateRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceDiscoveryAuthenticateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceDiscoveryAuthenticateRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceDiscoveryAuthenticateRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateRequest) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+// PasswordsServiceDiscoveryAuthenticateResponse is the output of
+// PasswordsService.DiscoveryAuthenticate.
+type PasswordsServiceDiscoveryAuthenticateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Token (10 minutes) for DiscoveryService.ExchangeIntermediateSession or
+	// CreateOrganization.
+	IntermediateSessionToken string `protobuf:"bytes,1,opt,name=intermediate_session_token,json=intermediateSessionToken,proto3" json:"intermediate_session_token,omitempty"`
+	// The email address.
+	EmailAddress string `protobuf:"bytes,2,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// Organizations the person can log in to or join.
+	DiscoveredOrganizations []*DiscoveredOrganization `protobuf:"bytes,3,rep,name=discovered_organizations,json=discoveredOrganizations,proto3" json:"discovered_organizations,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateResponse) Reset() {
+	*x = PasswordsServiceDiscoveryAuthenticateResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceDiscoveryAuthenticateResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceDiscoveryAuthenticateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceDiscoveryAuthenticateResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceDiscoveryAuthenticateResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateResponse) GetIntermediateSessionToken() string {
+	if x != nil {
+		return x.IntermediateSessionToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateResponse) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryAuthenticateResponse) GetDiscoveredOrganizations() []*DiscoveredOrganization {
+	if x != nil {
+		return x.DiscoveredOrganizations
+	}
+	return nil
+}
+
+// PasswordsServiceDiscoveryEmailResetStartRequest is the input of
+// PasswordsService.DiscoveryEmailResetStart.
+type PasswordsServiceDiscoveryEmailResetStartRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The email address.
+	EmailAddress string `protobuf:"bytes,1,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// Where the reset link leads; must be on the allowlist. Empty: the
+	// configured default.
+	ResetPasswordRedirectUrl string `protobuf:"bytes,2,opt,name=reset_password_redirect_url,json=resetPasswordRedirectUrl,proto3" json:"reset_password_redirect_url,omitempty"`
+	// Where the email's discovery login link leads, for a person who remembers
+	// the password after all; must be on the allowlist. Empty: the configured
+	// default.
+	DiscoveryRedirectUrl string `protobuf:"bytes,3,opt,name=discovery_redirect_url,json=discoveryRedirectUrl,proto3" json:"discovery_redirect_url,omitempty"`
+	// Reset link lifetime in minutes, 5 to 10080. Unset: 30.
+	ResetPasswordExpirationMinutes *int32 `protobuf:"varint,4,opt,name=reset_password_expiration_minutes,json=resetPasswordExpirationMinutes,proto3,oneof" json:"reset_password_expiration_minutes,omitempty"`
+	// PKCE code challenge (base64url SHA-256 of the verifier) binding the link
+	// to the browser that asked for it.
+	PkceCodeChallenge string `protobuf:"bytes,5,opt,name=pkce_code_challenge,json=pkceCodeChallenge,proto3" json:"pkce_code_challenge,omitempty"`
+	// Email language (en, es, pt-br or fr).
+	Locale Locale `protobuf:"varint,6,opt,name=locale,proto3,enum=authsvc.b2b.v1.Locale" json:"locale,omitempty"`
+	// Custom email template; empty: the project default.
+	ResetPasswordTemplateId string `protobuf:"bytes,7,opt,name=reset_password_template_id,json=resetPasswordTemplateId,proto3" json:"reset_password_template_id,omitempty"`
+	// Custom template of the email sent instead when the address is not
+	// verified yet; empty: the project default.
+	VerifyEmailTemplateId string `protobuf:"bytes,8,opt,name=verify_email_template_id,json=verifyEmailTemplateId,proto3" json:"verify_email_template_id,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) Reset() {
+	*x = PasswordsServiceDiscoveryEmailResetStartRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceDiscoveryEmailResetStartRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceDiscoveryEmailResetStartRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceDiscoveryEmailResetStartRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) GetResetPasswordRedirectUrl() string {
+	if x != nil {
+		return x.ResetPasswordRedirectUrl
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) GetDiscoveryRedirectUrl() string {
+	if x != nil {
+		return x.DiscoveryRedirectUrl
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) GetResetPasswordExpirationMinutes() int32 {
+	if x != nil && x.ResetPasswordExpirationMinutes != nil {
+		return *x.ResetPasswordExpirationMinutes
+	}
+	return 0
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) GetPkceCodeChallenge() string {
+	if x != nil {
+		return x.PkceCodeChallenge
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) GetLocale() Locale {
+	if x != nil {
+		return x.Locale
+	}
+	return Locale_LOCALE_UNSPECIFIED
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) GetResetPasswordTemplateId() string {
+	if x != nil {
+		return x.ResetPasswordTemplateId
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartRequest) GetVerifyEmailTemplateId() string {
+	if x != nil {
+		return x.VerifyEmailTemplateId
+	}
+	return ""
+}
+
+// PasswordsServiceDiscoveryEmailResetStartResponse is the output of
+// PasswordsService.DiscoveryEmailResetStart. It is empty: whether the
+// address has a member anywhere is not revealed.
+type PasswordsServiceDiscoveryEmailResetStartResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartResponse) Reset() {
+	*x = PasswordsServiceDiscoveryEmailResetStartResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceDiscoveryEmailResetStartResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceDiscoveryEmailResetStartResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceDiscoveryEmailResetStartResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceDiscoveryEmailResetStartResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{21}
+}
+
+// PasswordsServiceDiscoveryEmailResetRequest is the input of
+// PasswordsService.DiscoveryEmailReset.
+type PasswordsServiceDiscoveryEmailResetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The token from the reset link.
+	PasswordResetToken string `protobuf:"bytes,1,opt,name=password_reset_token,json=passwordResetToken,proto3" json:"password_reset_token,omitempty"`
+	// The new password.
+	Password string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	// The PKCE verifier, when the reset was started with a pkce_code_challenge.
+	PkceCodeVerifier string `protobuf:"bytes,3,opt,name=pkce_code_verifier,json=pkceCodeVerifier,proto3" json:"pkce_code_verifier,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetRequest) Reset() {
+	*x = PasswordsServiceDiscoveryEmailResetRequest{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceDiscoveryEmailResetRequest) ProtoMessage() {}
+
+func (x *PasswordsServiceDiscoveryEmailResetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceDiscoveryEmailResetRequest.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceDiscoveryEmailResetRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetRequest) GetPasswordResetToken() string {
+	if x != nil {
+		return x.PasswordResetToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetRequest) GetPkceCodeVerifier() string {
+	if x != nil {
+		return x.PkceCodeVerifier
+	}
+	return ""
+}
+
+// PasswordsServiceDiscoveryEmailResetResponse is the output of
+// PasswordsService.DiscoveryEmailReset.
+type PasswordsServiceDiscoveryEmailResetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Token (10 minutes) for DiscoveryService.ExchangeIntermediateSession or
+	// CreateOrganization.
+	IntermediateSessionToken string `protobuf:"bytes,1,opt,name=intermediate_session_token,json=intermediateSessionToken,proto3" json:"intermediate_session_token,omitempty"`
+	// The email address.
+	EmailAddress string `protobuf:"bytes,2,opt,name=email_address,json=emailAddress,proto3" json:"email_address,omitempty"`
+	// Organizations the person can log in to or join.
+	DiscoveredOrganizations []*DiscoveredOrganization `protobuf:"bytes,3,rep,name=discovered_organizations,json=discoveredOrganizations,proto3" json:"discovered_organizations,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetResponse) Reset() {
+	*x = PasswordsServiceDiscoveryEmailResetResponse{}
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PasswordsServiceDiscoveryEmailResetResponse) ProtoMessage() {}
+
+func (x *PasswordsServiceDiscoveryEmailResetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_passwords_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PasswordsServiceDiscoveryEmailResetResponse.ProtoReflect.Descriptor instead.
+func (*PasswordsServiceDiscoveryEmailResetResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_passwords_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetResponse) GetIntermediateSessionToken() string {
+	if x != nil {
+		return x.IntermediateSessionToken
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetResponse) GetEmailAddress() string {
+	if x != nil {
+		return x.EmailAddress
+	}
+	return ""
+}
+
+func (x *PasswordsServiceDiscoveryEmailResetResponse) GetDiscoveredOrganizations() []*DiscoveredOrganization {
+	if x != nil {
+		return x.DiscoveredOrganizations
+	}
+	return nil
+}
+
 var File_authsvc_b2b_v1_passwords_proto protoreflect.FileDescriptor
 
 const file_authsvc_b2b_v1_passwords_proto_rawDesc = "" +
 	"\n" +
-	"\x1eauthsvc/b2b/v1/passwords.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xf5\x04\n" +
+	"\x1eauthsvc/b2b/v1/passwords.proto\x12\x0eauthsvc.b2b.v1\x1a\x1eauthsvc/access/v1/access.proto\x1a\x1bauthsvc/b2b/v1/common.proto\x1a#authsvc/consumer/v1/passwords.proto\x1a\x1dauthsvc/validate/v1/ids.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xf5\x04\n" +
 	"#PasswordsServiceAuthenticateRequest\x125\n" +
 	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x122\n" +
 	"\remail_address\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12,\n" +
@@ -1214,10 +2614,10 @@ const file_authsvc_b2b_v1_passwords_proto_rawDesc = "" +
 	"\x06locale\x18\a \x01(\x0e2\x16.authsvc.b2b.v1.LocaleB\x10\xbaH\r\x82\x01\n" +
 	"\x18\x00\x18\x01\x18\x02\x18\x03\x18\x04R\x06locale\x12E\n" +
 	"\x1areset_password_template_id\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x17resetPasswordTemplateIdB$\n" +
-	"\"_reset_password_expiration_minutes\"n\n" +
-	"'PasswordsServiceEmailResetStartResponse\x12\x1b\n" +
-	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12&\n" +
-	"\x0fmember_email_id\x18\x02 \x01(\tR\rmemberEmailId\"\xfe\x04\n" +
+	"\"_reset_password_expiration_minutes\"v\n" +
+	"'PasswordsServiceEmailResetStartResponse\x12\x1f\n" +
+	"\tmember_id\x18\x01 \x01(\tB\x02\x18\x01R\bmemberId\x12*\n" +
+	"\x0fmember_email_id\x18\x02 \x01(\tB\x02\x18\x01R\rmemberEmailId\"\xfe\x04\n" +
 	"!PasswordsServiceEmailResetRequest\x12B\n" +
 	"\x14password_reset_token\x18\x01 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x12passwordResetToken\x12,\n" +
 	"\bpassword\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\bpassword\x120\n" +
@@ -1246,11 +2646,121 @@ const file_authsvc_b2b_v1_passwords_proto_rawDesc = "" +
 	"\forganization\x18\n" +
 	" \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\x12>\n" +
 	"\fmfa_required\x18\v \x01(\v2\x1b.authsvc.b2b.v1.MfaRequiredR\vmfaRequired\x12J\n" +
-	"\x10primary_required\x18\f \x01(\v2\x1f.authsvc.b2b.v1.PrimaryRequiredR\x0fprimaryRequired*\x8a\x01\n" +
+	"\x10primary_required\x18\f \x01(\v2\x1f.authsvc.b2b.v1.PrimaryRequiredR\x0fprimaryRequired\"\xbd\b\n" +
+	"\x1ePasswordsServiceMigrateRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x122\n" +
+	"\remail_address\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12$\n" +
+	"\x04hash\x18\x03 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\b\x80\x01\x01R\x04hash\x12I\n" +
+	"\thash_type\x18\x04 \x01(\x0e2\x1d.authsvc.consumer.v1.HashTypeB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bhashType\x12A\n" +
+	"\vmd_5_config\x18\x05 \x01(\v2\x1f.authsvc.consumer.v1.SaltConfigH\x00R\tmd5Config\x12I\n" +
+	"\x0eargon_2_config\x18\x06 \x01(\v2!.authsvc.consumer.v1.Argon2ConfigH\x00R\fargon2Config\x12C\n" +
+	"\fsha_1_config\x18\a \x01(\v2\x1f.authsvc.consumer.v1.SaltConfigH\x00R\n" +
+	"sha1Config\x12G\n" +
+	"\x0esha_512_config\x18\b \x01(\v2\x1f.authsvc.consumer.v1.SaltConfigH\x00R\fsha512Config\x12H\n" +
+	"\rscrypt_config\x18\t \x01(\v2!.authsvc.consumer.v1.ScryptConfigH\x00R\fscryptConfig\x12I\n" +
+	"\x0epbkdf_2_config\x18\n" +
+	" \x01(\v2!.authsvc.consumer.v1.Pbkdf2ConfigH\x00R\fpbkdf2Config\x12\x1c\n" +
+	"\x04name\x18\v \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x04name\x12B\n" +
+	"\x10trusted_metadata\x18\f \x01(\v2\x17.google.protobuf.StructR\x0ftrustedMetadata\x12F\n" +
+	"\x12untrusted_metadata\x18\r \x01(\v2\x17.google.protobuf.StructR\x11untrustedMetadata\x12)\n" +
+	"\x05roles\x18\x0e \x03(\tB\x13\xbaH\x10\x92\x01\r\x10d\x18\x01\"\ar\x05\x10\x01\x18\x80\x01R\x05roles\x12E\n" +
+	"\x10mfa_phone_number\x18\x0f \x01(\tB\x1b\xbaH\x18\xd8\x01\x01r\x132\x11^\\+[1-9]\\d{1,14}$R\x0emfaPhoneNumber\x129\n" +
+	"\x19set_phone_number_verified\x18\x10 \x01(\bR\x16setPhoneNumberVerified\x12-\n" +
+	"\vexternal_id\x18\x11 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\x90\xa6'\x01R\n" +
+	"externalIdB\b\n" +
+	"\x06config\"\xd7\x01\n" +
+	"\x1fPasswordsServiceMigrateResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12%\n" +
+	"\x0emember_created\x18\x02 \x01(\bR\rmemberCreated\x12.\n" +
+	"\x06member\x18\x03 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x04 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xf9\x04\n" +
+	",PasswordsServiceExistingPasswordResetRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x122\n" +
+	"\remail_address\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12=\n" +
+	"\x11existing_password\x18\x03 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x10existingPassword\x123\n" +
+	"\fnew_password\x18\x04 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\vnewPassword\x124\n" +
+	"\rsession_token\x18\x05 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
+	"\vsession_jwt\x18\x06 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
+	"sessionJwt\x12J\n" +
+	"\x18session_duration_minutes\x18\a \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x95 (\x05H\x01R\x16sessionDurationMinutes\x88\x01\x01\x12K\n" +
+	"\x15session_custom_claims\x18\b \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaims\x12@\n" +
+	"\x06locale\x18\t \x01(\x0e2\x16.authsvc.b2b.v1.LocaleB\x10\xbaH\r\x82\x01\n" +
+	"\x18\x00\x18\x01\x18\x02\x18\x03\x18\x04R\x06localeB\t\n" +
+	"\asessionB\x1b\n" +
+	"\x19_session_duration_minutes\"\xff\x04\n" +
+	"-PasswordsServiceExistingPasswordResetResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12'\n" +
+	"\x0forganization_id\x18\x02 \x01(\tR\x0eorganizationId\x121\n" +
+	"\x14member_authenticated\x18\x03 \x01(\bR\x13memberAuthenticated\x12D\n" +
+	"\x0emember_session\x18\x04 \x01(\v2\x1d.authsvc.b2b.v1.MemberSessionR\rmemberSession\x12(\n" +
+	"\rsession_token\x18\x05 \x01(\tB\x03\x80\x01\x01R\fsessionToken\x12$\n" +
+	"\vsession_jwt\x18\x06 \x01(\tB\x03\x80\x01\x01R\n" +
+	"sessionJwt\x12A\n" +
+	"\x1aintermediate_session_token\x18\a \x01(\tB\x03\x80\x01\x01R\x18intermediateSessionToken\x12.\n" +
+	"\x06member\x18\b \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\t \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\x12>\n" +
+	"\fmfa_required\x18\n" +
+	" \x01(\v2\x1b.authsvc.b2b.v1.MfaRequiredR\vmfaRequired\x12J\n" +
+	"\x10primary_required\x18\v \x01(\v2\x1f.authsvc.b2b.v1.PrimaryRequiredR\x0fprimaryRequired\"\xb4\x03\n" +
+	"#PasswordsServiceSessionResetRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x12,\n" +
+	"\bpassword\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\bpassword\x124\n" +
+	"\rsession_token\x18\x03 \x01(\tB\r\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01H\x00R\fsessionToken\x121\n" +
+	"\vsession_jwt\x18\x04 \x01(\tB\x0e\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01H\x00R\n" +
+	"sessionJwt\x12J\n" +
+	"\x18session_duration_minutes\x18\x05 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x95 (\x05H\x01R\x16sessionDurationMinutes\x88\x01\x01\x12K\n" +
+	"\x15session_custom_claims\x18\x06 \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaimsB\t\n" +
+	"\asessionB\x1b\n" +
+	"\x19_session_duration_minutes\"\xf4\x02\n" +
+	"$PasswordsServiceSessionResetResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12'\n" +
+	"\x0forganization_id\x18\x02 \x01(\tR\x0eorganizationId\x12D\n" +
+	"\x0emember_session\x18\x03 \x01(\v2\x1d.authsvc.b2b.v1.MemberSessionR\rmemberSession\x12(\n" +
+	"\rsession_token\x18\x04 \x01(\tB\x03\x80\x01\x01R\fsessionToken\x12$\n" +
+	"\vsession_jwt\x18\x05 \x01(\tB\x03\x80\x01\x01R\n" +
+	"sessionJwt\x12.\n" +
+	"\x06member\x18\x06 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\a \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\xbb\x01\n" +
+	"#PasswordsServiceRequireResetRequest\x125\n" +
+	"\x0forganization_id\x18\x01 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\xa0\xa6'\x01R\x0eorganizationId\x122\n" +
+	"\remail_address\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12)\n" +
+	"\tmember_id\x18\x03 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\x90\xa6'\x01R\bmemberId\"\xb5\x01\n" +
+	"$PasswordsServiceRequireResetResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12.\n" +
+	"\x06member\x18\x02 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x03 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x90\x01\n" +
+	",PasswordsServiceDiscoveryAuthenticateRequest\x122\n" +
+	"\remail_address\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12,\n" +
+	"\bpassword\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\bpassword\"\xfa\x01\n" +
+	"-PasswordsServiceDiscoveryAuthenticateResponse\x12A\n" +
+	"\x1aintermediate_session_token\x18\x01 \x01(\tB\x03\x80\x01\x01R\x18intermediateSessionToken\x12#\n" +
+	"\remail_address\x18\x02 \x01(\tR\femailAddress\x12a\n" +
+	"\x18discovered_organizations\x18\x03 \x03(\v2&.authsvc.b2b.v1.DiscoveredOrganizationR\x17discoveredOrganizations\"\x82\x05\n" +
+	"/PasswordsServiceDiscoveryEmailResetStartRequest\x122\n" +
+	"\remail_address\x18\x01 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x18\xfe\x01`\x01R\femailAddress\x12M\n" +
+	"\x1breset_password_redirect_url\x18\x02 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\x18resetPasswordRedirectUrl\x12D\n" +
+	"\x16discovery_redirect_url\x18\x03 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\x14discoveryRedirectUrl\x12Z\n" +
+	"!reset_password_expiration_minutes\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe0N(\x05H\x00R\x1eresetPasswordExpirationMinutes\x88\x01\x01\x128\n" +
+	"\x13pkce_code_challenge\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x11pkceCodeChallenge\x12@\n" +
+	"\x06locale\x18\x06 \x01(\x0e2\x16.authsvc.b2b.v1.LocaleB\x10\xbaH\r\x82\x01\n" +
+	"\x18\x00\x18\x01\x18\x02\x18\x03\x18\x04R\x06locale\x12E\n" +
+	"\x1areset_password_template_id\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x17resetPasswordTemplateId\x12A\n" +
+	"\x18verify_email_template_id\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x15verifyEmailTemplateIdB$\n" +
+	"\"_reset_password_expiration_minutes\"2\n" +
+	"0PasswordsServiceDiscoveryEmailResetStartResponse\"\xd9\x01\n" +
+	"*PasswordsServiceDiscoveryEmailResetRequest\x12B\n" +
+	"\x14password_reset_token\x18\x01 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x12passwordResetToken\x12,\n" +
+	"\bpassword\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\bpassword\x129\n" +
+	"\x12pkce_code_verifier\x18\x03 \x01(\tB\v\xbaH\x05r\x03\x18\x80\x01\x80\x01\x01R\x10pkceCodeVerifier\"\xf8\x01\n" +
+	"+PasswordsServiceDiscoveryEmailResetResponse\x12A\n" +
+	"\x1aintermediate_session_token\x18\x01 \x01(\tB\x03\x80\x01\x01R\x18intermediateSessionToken\x12#\n" +
+	"\remail_address\x18\x02 \x01(\tR\femailAddress\x12a\n" +
+	"\x18discovered_organizations\x18\x03 \x03(\v2&.authsvc.b2b.v1.DiscoveredOrganizationR\x17discoveredOrganizations*\x8a\x01\n" +
 	"\x16PasswordStrengthPolicy\x12(\n" +
 	"$PASSWORD_STRENGTH_POLICY_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fPASSWORD_STRENGTH_POLICY_ZXCVBN\x10\x01\x12!\n" +
-	"\x1dPASSWORD_STRENGTH_POLICY_LUDS\x10\x022\xf7\a\n" +
+	"\x1dPASSWORD_STRENGTH_POLICY_LUDS\x10\x022\xc4\x18\n" +
 	"\x10PasswordsService\x12\x93\x02\n" +
 	"\fAuthenticate\x123.authsvc.b2b.v1.PasswordsServiceAuthenticateRequest\x1a4.authsvc.b2b.v1.PasswordsServiceAuthenticateResponse\"\x97\x01\xf2\xbb\x1cj\n" +
 	"\x02\b\x01\x12\x0e\n" +
@@ -1270,7 +2780,35 @@ const file_authsvc_b2b_v1_passwords_proto_rawDesc = "" +
 	"EmailReset\x121.authsvc.b2b.v1.PasswordsServiceEmailResetRequest\x1a2.authsvc.b2b.v1.PasswordsServiceEmailResetResponse\"[\xf2\xbb\x1c/\n" +
 	"\x02\b\x01\x12\x0e\n" +
 	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
-	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/passwords/email/resetB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/passwords/email/reset\x12\xbd\x02\n" +
+	"\aMigrate\x12..authsvc.b2b.v1.PasswordsServiceMigrateRequest\x1a/.authsvc.b2b.v1.PasswordsServiceMigrateResponse\"\xd0\x01\xf2\xbb\x1c\xa7\x01\n" +
+	";\x10\x01\"\rwrite:members2\x0forganization_idJ\x17\n" +
+	"\rstytch.member\x12\x06create\x1afmember or service administration: authenticated by the access layer and bounded by RBAC; sends nothing \x01\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/b2b/passwords/migrate\x12\xb9\x02\n" +
+	"\x15ExistingPasswordReset\x12<.authsvc.b2b.v1.PasswordsServiceExistingPasswordResetRequest\x1a=.authsvc.b2b.v1.PasswordsServiceExistingPasswordResetResponse\"\xa2\x01\xf2\xbb\x1cj\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x17\n" +
+	"\x11check_failures_ip\x12\x02\b\x01\x12;\n" +
+	"\x15check_failures_target\x12\x11:\x0forganization_id\x12\x0f\"\remail_address\x82\xd3\xe4\x93\x02.:\x01*\")/v1/b2b/passwords/existing_password/reset\x12\xaf\x02\n" +
+	"\fSessionReset\x123.authsvc.b2b.v1.PasswordsServiceSessionResetRequest\x1a4.authsvc.b2b.v1.PasswordsServiceSessionResetResponse\"\xb3\x01\xf2\xbb\x1c\x84\x01\n" +
+	"/\x10\x01*\rsession_token*\vsession_jwt2\x0forganization_id\x1aQacts on the caller's own authenticated session; sends nothing and guesses nothing\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/b2b/passwords/session/reset\x12\xd6\x02\n" +
+	"\fRequireReset\x123.authsvc.b2b.v1.PasswordsServiceRequireResetRequest\x1a4.authsvc.b2b.v1.PasswordsServiceRequireResetResponse\"\xda\x01\xf2\xbb\x1c\xa5\x01\n" +
+	";\x10\x01\"\rwrite:members2\x0forganization_idJ\x17\n" +
+	"\rstytch.member\x12\x06update\x1afmember or service administration: authenticated by the access layer and bounded by RBAC; sends nothing\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/b2b/passwords/email/require_reset\x12\xa5\x02\n" +
+	"\x15DiscoveryAuthenticate\x12<.authsvc.b2b.v1.PasswordsServiceDiscoveryAuthenticateRequest\x1a=.authsvc.b2b.v1.PasswordsServiceDiscoveryAuthenticateResponse\"\x8e\x01\xf2\xbb\x1cW\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x17\n" +
+	"\x11check_failures_ip\x12\x02\b\x01\x12(\n" +
+	"\x15check_failures_target\x12\x0f\"\remail_address\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/b2b/passwords/discovery/authenticate\x12\xa3\x02\n" +
+	"\x18DiscoveryEmailResetStart\x12?.authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetStartRequest\x1a@.authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetStartResponse\"\x83\x01\xf2\xbb\x1cG\n" +
+	"\x02\b\x01\x12\r\n" +
+	"\asend_ip\x12\x02\b\x01\x12\x11\n" +
+	"\vsend_caller\x12\x02\x10\x01\x12\x1d\n" +
+	"\n" +
+	"send_email\x12\x0f\"\remail_address \x01\x82\xd3\xe4\x93\x022:\x01*\"-/v1/b2b/passwords/discovery/email/reset/start\x12\xf5\x01\n" +
+	"\x13DiscoveryEmailReset\x12:.authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetRequest\x1a;.authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetResponse\"e\xf2\xbb\x1c/\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/b2b/passwords/discovery/email/resetB8Z6github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1;b2bv1b\x06proto3"
 
 var (
 	file_authsvc_b2b_v1_passwords_proto_rawDescOnce sync.Once
@@ -1285,59 +2823,120 @@ func file_authsvc_b2b_v1_passwords_proto_rawDescGZIP() []byte {
 }
 
 var file_authsvc_b2b_v1_passwords_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_authsvc_b2b_v1_passwords_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_authsvc_b2b_v1_passwords_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_authsvc_b2b_v1_passwords_proto_goTypes = []any{
-	(PasswordStrengthPolicy)(0),                     // 0: authsvc.b2b.v1.PasswordStrengthPolicy
-	(*PasswordsServiceAuthenticateRequest)(nil),     // 1: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest
-	(*PasswordsServiceAuthenticateResponse)(nil),    // 2: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse
-	(*PasswordsServiceStrengthCheckRequest)(nil),    // 3: authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest
-	(*PasswordsServiceStrengthCheckResponse)(nil),   // 4: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse
-	(*PasswordLudsFeedback)(nil),                    // 5: authsvc.b2b.v1.PasswordLudsFeedback
-	(*PasswordZxcvbnFeedback)(nil),                  // 6: authsvc.b2b.v1.PasswordZxcvbnFeedback
-	(*PasswordsServiceEmailResetStartRequest)(nil),  // 7: authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest
-	(*PasswordsServiceEmailResetStartResponse)(nil), // 8: authsvc.b2b.v1.PasswordsServiceEmailResetStartResponse
-	(*PasswordsServiceEmailResetRequest)(nil),       // 9: authsvc.b2b.v1.PasswordsServiceEmailResetRequest
-	(*PasswordsServiceEmailResetResponse)(nil),      // 10: authsvc.b2b.v1.PasswordsServiceEmailResetResponse
-	(*structpb.Struct)(nil),                         // 11: google.protobuf.Struct
-	(Locale)(0),                                     // 12: authsvc.b2b.v1.Locale
-	(*MemberSession)(nil),                           // 13: authsvc.b2b.v1.MemberSession
-	(*Member)(nil),                                  // 14: authsvc.b2b.v1.Member
-	(*Organization)(nil),                            // 15: authsvc.b2b.v1.Organization
-	(*MfaRequired)(nil),                             // 16: authsvc.b2b.v1.MfaRequired
-	(*PrimaryRequired)(nil),                         // 17: authsvc.b2b.v1.PrimaryRequired
+	(PasswordStrengthPolicy)(0),                              // 0: authsvc.b2b.v1.PasswordStrengthPolicy
+	(*PasswordsServiceAuthenticateRequest)(nil),              // 1: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest
+	(*PasswordsServiceAuthenticateResponse)(nil),             // 2: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse
+	(*PasswordsServiceStrengthCheckRequest)(nil),             // 3: authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest
+	(*PasswordsServiceStrengthCheckResponse)(nil),            // 4: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse
+	(*PasswordLudsFeedback)(nil),                             // 5: authsvc.b2b.v1.PasswordLudsFeedback
+	(*PasswordZxcvbnFeedback)(nil),                           // 6: authsvc.b2b.v1.PasswordZxcvbnFeedback
+	(*PasswordsServiceEmailResetStartRequest)(nil),           // 7: authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest
+	(*PasswordsServiceEmailResetStartResponse)(nil),          // 8: authsvc.b2b.v1.PasswordsServiceEmailResetStartResponse
+	(*PasswordsServiceEmailResetRequest)(nil),                // 9: authsvc.b2b.v1.PasswordsServiceEmailResetRequest
+	(*PasswordsServiceEmailResetResponse)(nil),               // 10: authsvc.b2b.v1.PasswordsServiceEmailResetResponse
+	(*PasswordsServiceMigrateRequest)(nil),                   // 11: authsvc.b2b.v1.PasswordsServiceMigrateRequest
+	(*PasswordsServiceMigrateResponse)(nil),                  // 12: authsvc.b2b.v1.PasswordsServiceMigrateResponse
+	(*PasswordsServiceExistingPasswordResetRequest)(nil),     // 13: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetRequest
+	(*PasswordsServiceExistingPasswordResetResponse)(nil),    // 14: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetResponse
+	(*PasswordsServiceSessionResetRequest)(nil),              // 15: authsvc.b2b.v1.PasswordsServiceSessionResetRequest
+	(*PasswordsServiceSessionResetResponse)(nil),             // 16: authsvc.b2b.v1.PasswordsServiceSessionResetResponse
+	(*PasswordsServiceRequireResetRequest)(nil),              // 17: authsvc.b2b.v1.PasswordsServiceRequireResetRequest
+	(*PasswordsServiceRequireResetResponse)(nil),             // 18: authsvc.b2b.v1.PasswordsServiceRequireResetResponse
+	(*PasswordsServiceDiscoveryAuthenticateRequest)(nil),     // 19: authsvc.b2b.v1.PasswordsServiceDiscoveryAuthenticateRequest
+	(*PasswordsServiceDiscoveryAuthenticateResponse)(nil),    // 20: authsvc.b2b.v1.PasswordsServiceDiscoveryAuthenticateResponse
+	(*PasswordsServiceDiscoveryEmailResetStartRequest)(nil),  // 21: authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetStartRequest
+	(*PasswordsServiceDiscoveryEmailResetStartResponse)(nil), // 22: authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetStartResponse
+	(*PasswordsServiceDiscoveryEmailResetRequest)(nil),       // 23: authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetRequest
+	(*PasswordsServiceDiscoveryEmailResetResponse)(nil),      // 24: authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetResponse
+	(*structpb.Struct)(nil),                                  // 25: google.protobuf.Struct
+	(Locale)(0),                                              // 26: authsvc.b2b.v1.Locale
+	(*MemberSession)(nil),                                    // 27: authsvc.b2b.v1.MemberSession
+	(*Member)(nil),                                           // 28: authsvc.b2b.v1.Member
+	(*Organization)(nil),                                     // 29: authsvc.b2b.v1.Organization
+	(*MfaRequired)(nil),                                      // 30: authsvc.b2b.v1.MfaRequired
+	(*PrimaryRequired)(nil),                                  // 31: authsvc.b2b.v1.PrimaryRequired
+	(v1.HashType)(0),                                         // 32: authsvc.consumer.v1.HashType
+	(*v1.SaltConfig)(nil),                                    // 33: authsvc.consumer.v1.SaltConfig
+	(*v1.Argon2Config)(nil),                                  // 34: authsvc.consumer.v1.Argon2Config
+	(*v1.ScryptConfig)(nil),                                  // 35: authsvc.consumer.v1.ScryptConfig
+	(*v1.Pbkdf2Config)(nil),                                  // 36: authsvc.consumer.v1.Pbkdf2Config
+	(*DiscoveredOrganization)(nil),                           // 37: authsvc.b2b.v1.DiscoveredOrganization
 }
 var file_authsvc_b2b_v1_passwords_proto_depIdxs = []int32{
-	11, // 0: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	12, // 1: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest.locale:type_name -> authsvc.b2b.v1.Locale
-	13, // 2: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	14, // 3: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
-	15, // 4: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	16, // 5: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
-	17, // 6: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
+	25, // 0: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	26, // 1: authsvc.b2b.v1.PasswordsServiceAuthenticateRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	27, // 2: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	28, // 3: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
+	29, // 4: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	30, // 5: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
+	31, // 6: authsvc.b2b.v1.PasswordsServiceAuthenticateResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
 	0,  // 7: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse.strength_policy:type_name -> authsvc.b2b.v1.PasswordStrengthPolicy
 	5,  // 8: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse.luds_feedback:type_name -> authsvc.b2b.v1.PasswordLudsFeedback
 	6,  // 9: authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse.zxcvbn_feedback:type_name -> authsvc.b2b.v1.PasswordZxcvbnFeedback
-	12, // 10: authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest.locale:type_name -> authsvc.b2b.v1.Locale
-	11, // 11: authsvc.b2b.v1.PasswordsServiceEmailResetRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	12, // 12: authsvc.b2b.v1.PasswordsServiceEmailResetRequest.locale:type_name -> authsvc.b2b.v1.Locale
-	13, // 13: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	14, // 14: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.member:type_name -> authsvc.b2b.v1.Member
-	15, // 15: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	16, // 16: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
-	17, // 17: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
-	1,  // 18: authsvc.b2b.v1.PasswordsService.Authenticate:input_type -> authsvc.b2b.v1.PasswordsServiceAuthenticateRequest
-	3,  // 19: authsvc.b2b.v1.PasswordsService.StrengthCheck:input_type -> authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest
-	7,  // 20: authsvc.b2b.v1.PasswordsService.EmailResetStart:input_type -> authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest
-	9,  // 21: authsvc.b2b.v1.PasswordsService.EmailReset:input_type -> authsvc.b2b.v1.PasswordsServiceEmailResetRequest
-	2,  // 22: authsvc.b2b.v1.PasswordsService.Authenticate:output_type -> authsvc.b2b.v1.PasswordsServiceAuthenticateResponse
-	4,  // 23: authsvc.b2b.v1.PasswordsService.StrengthCheck:output_type -> authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse
-	8,  // 24: authsvc.b2b.v1.PasswordsService.EmailResetStart:output_type -> authsvc.b2b.v1.PasswordsServiceEmailResetStartResponse
-	10, // 25: authsvc.b2b.v1.PasswordsService.EmailReset:output_type -> authsvc.b2b.v1.PasswordsServiceEmailResetResponse
-	22, // [22:26] is the sub-list for method output_type
-	18, // [18:22] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	26, // 10: authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	25, // 11: authsvc.b2b.v1.PasswordsServiceEmailResetRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	26, // 12: authsvc.b2b.v1.PasswordsServiceEmailResetRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	27, // 13: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	28, // 14: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.member:type_name -> authsvc.b2b.v1.Member
+	29, // 15: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	30, // 16: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
+	31, // 17: authsvc.b2b.v1.PasswordsServiceEmailResetResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
+	32, // 18: authsvc.b2b.v1.PasswordsServiceMigrateRequest.hash_type:type_name -> authsvc.consumer.v1.HashType
+	33, // 19: authsvc.b2b.v1.PasswordsServiceMigrateRequest.md_5_config:type_name -> authsvc.consumer.v1.SaltConfig
+	34, // 20: authsvc.b2b.v1.PasswordsServiceMigrateRequest.argon_2_config:type_name -> authsvc.consumer.v1.Argon2Config
+	33, // 21: authsvc.b2b.v1.PasswordsServiceMigrateRequest.sha_1_config:type_name -> authsvc.consumer.v1.SaltConfig
+	33, // 22: authsvc.b2b.v1.PasswordsServiceMigrateRequest.sha_512_config:type_name -> authsvc.consumer.v1.SaltConfig
+	35, // 23: authsvc.b2b.v1.PasswordsServiceMigrateRequest.scrypt_config:type_name -> authsvc.consumer.v1.ScryptConfig
+	36, // 24: authsvc.b2b.v1.PasswordsServiceMigrateRequest.pbkdf_2_config:type_name -> authsvc.consumer.v1.Pbkdf2Config
+	25, // 25: authsvc.b2b.v1.PasswordsServiceMigrateRequest.trusted_metadata:type_name -> google.protobuf.Struct
+	25, // 26: authsvc.b2b.v1.PasswordsServiceMigrateRequest.untrusted_metadata:type_name -> google.protobuf.Struct
+	28, // 27: authsvc.b2b.v1.PasswordsServiceMigrateResponse.member:type_name -> authsvc.b2b.v1.Member
+	29, // 28: authsvc.b2b.v1.PasswordsServiceMigrateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	25, // 29: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	26, // 30: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	27, // 31: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	28, // 32: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetResponse.member:type_name -> authsvc.b2b.v1.Member
+	29, // 33: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	30, // 34: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
+	31, // 35: authsvc.b2b.v1.PasswordsServiceExistingPasswordResetResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
+	25, // 36: authsvc.b2b.v1.PasswordsServiceSessionResetRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	27, // 37: authsvc.b2b.v1.PasswordsServiceSessionResetResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	28, // 38: authsvc.b2b.v1.PasswordsServiceSessionResetResponse.member:type_name -> authsvc.b2b.v1.Member
+	29, // 39: authsvc.b2b.v1.PasswordsServiceSessionResetResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	28, // 40: authsvc.b2b.v1.PasswordsServiceRequireResetResponse.member:type_name -> authsvc.b2b.v1.Member
+	29, // 41: authsvc.b2b.v1.PasswordsServiceRequireResetResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	37, // 42: authsvc.b2b.v1.PasswordsServiceDiscoveryAuthenticateResponse.discovered_organizations:type_name -> authsvc.b2b.v1.DiscoveredOrganization
+	26, // 43: authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetStartRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	37, // 44: authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetResponse.discovered_organizations:type_name -> authsvc.b2b.v1.DiscoveredOrganization
+	1,  // 45: authsvc.b2b.v1.PasswordsService.Authenticate:input_type -> authsvc.b2b.v1.PasswordsServiceAuthenticateRequest
+	3,  // 46: authsvc.b2b.v1.PasswordsService.StrengthCheck:input_type -> authsvc.b2b.v1.PasswordsServiceStrengthCheckRequest
+	7,  // 47: authsvc.b2b.v1.PasswordsService.EmailResetStart:input_type -> authsvc.b2b.v1.PasswordsServiceEmailResetStartRequest
+	9,  // 48: authsvc.b2b.v1.PasswordsService.EmailReset:input_type -> authsvc.b2b.v1.PasswordsServiceEmailResetRequest
+	11, // 49: authsvc.b2b.v1.PasswordsService.Migrate:input_type -> authsvc.b2b.v1.PasswordsServiceMigrateRequest
+	13, // 50: authsvc.b2b.v1.PasswordsService.ExistingPasswordReset:input_type -> authsvc.b2b.v1.PasswordsServiceExistingPasswordResetRequest
+	15, // 51: authsvc.b2b.v1.PasswordsService.SessionReset:input_type -> authsvc.b2b.v1.PasswordsServiceSessionResetRequest
+	17, // 52: authsvc.b2b.v1.PasswordsService.RequireReset:input_type -> authsvc.b2b.v1.PasswordsServiceRequireResetRequest
+	19, // 53: authsvc.b2b.v1.PasswordsService.DiscoveryAuthenticate:input_type -> authsvc.b2b.v1.PasswordsServiceDiscoveryAuthenticateRequest
+	21, // 54: authsvc.b2b.v1.PasswordsService.DiscoveryEmailResetStart:input_type -> authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetStartRequest
+	23, // 55: authsvc.b2b.v1.PasswordsService.DiscoveryEmailReset:input_type -> authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetRequest
+	2,  // 56: authsvc.b2b.v1.PasswordsService.Authenticate:output_type -> authsvc.b2b.v1.PasswordsServiceAuthenticateResponse
+	4,  // 57: authsvc.b2b.v1.PasswordsService.StrengthCheck:output_type -> authsvc.b2b.v1.PasswordsServiceStrengthCheckResponse
+	8,  // 58: authsvc.b2b.v1.PasswordsService.EmailResetStart:output_type -> authsvc.b2b.v1.PasswordsServiceEmailResetStartResponse
+	10, // 59: authsvc.b2b.v1.PasswordsService.EmailReset:output_type -> authsvc.b2b.v1.PasswordsServiceEmailResetResponse
+	12, // 60: authsvc.b2b.v1.PasswordsService.Migrate:output_type -> authsvc.b2b.v1.PasswordsServiceMigrateResponse
+	14, // 61: authsvc.b2b.v1.PasswordsService.ExistingPasswordReset:output_type -> authsvc.b2b.v1.PasswordsServiceExistingPasswordResetResponse
+	16, // 62: authsvc.b2b.v1.PasswordsService.SessionReset:output_type -> authsvc.b2b.v1.PasswordsServiceSessionResetResponse
+	18, // 63: authsvc.b2b.v1.PasswordsService.RequireReset:output_type -> authsvc.b2b.v1.PasswordsServiceRequireResetResponse
+	20, // 64: authsvc.b2b.v1.PasswordsService.DiscoveryAuthenticate:output_type -> authsvc.b2b.v1.PasswordsServiceDiscoveryAuthenticateResponse
+	22, // 65: authsvc.b2b.v1.PasswordsService.DiscoveryEmailResetStart:output_type -> authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetStartResponse
+	24, // 66: authsvc.b2b.v1.PasswordsService.DiscoveryEmailReset:output_type -> authsvc.b2b.v1.PasswordsServiceDiscoveryEmailResetResponse
+	56, // [56:67] is the sub-list for method output_type
+	45, // [45:56] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_b2b_v1_passwords_proto_init() }
@@ -1355,13 +2954,30 @@ func file_authsvc_b2b_v1_passwords_proto_init() {
 		(*PasswordsServiceEmailResetRequest_SessionToken)(nil),
 		(*PasswordsServiceEmailResetRequest_SessionJwt)(nil),
 	}
+	file_authsvc_b2b_v1_passwords_proto_msgTypes[10].OneofWrappers = []any{
+		(*PasswordsServiceMigrateRequest_Md_5Config)(nil),
+		(*PasswordsServiceMigrateRequest_Argon_2Config)(nil),
+		(*PasswordsServiceMigrateRequest_Sha_1Config)(nil),
+		(*PasswordsServiceMigrateRequest_Sha_512Config)(nil),
+		(*PasswordsServiceMigrateRequest_ScryptConfig)(nil),
+		(*PasswordsServiceMigrateRequest_Pbkdf_2Config)(nil),
+	}
+	file_authsvc_b2b_v1_passwords_proto_msgTypes[12].OneofWrappers = []any{
+		(*PasswordsServiceExistingPasswordResetRequest_SessionToken)(nil),
+		(*PasswordsServiceExistingPasswordResetRequest_SessionJwt)(nil),
+	}
+	file_authsvc_b2b_v1_passwords_proto_msgTypes[14].OneofWrappers = []any{
+		(*PasswordsServiceSessionResetRequest_SessionToken)(nil),
+		(*PasswordsServiceSessionResetRequest_SessionJwt)(nil),
+	}
+	file_authsvc_b2b_v1_passwords_proto_msgTypes[20].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_b2b_v1_passwords_proto_rawDesc), len(file_authsvc_b2b_v1_passwords_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

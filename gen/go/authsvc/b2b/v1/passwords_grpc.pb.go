@@ -19,10 +19,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PasswordsService_Authenticate_FullMethodName    = "/authsvc.b2b.v1.PasswordsService/Authenticate"
-	PasswordsService_StrengthCheck_FullMethodName   = "/authsvc.b2b.v1.PasswordsService/StrengthCheck"
-	PasswordsService_EmailResetStart_FullMethodName = "/authsvc.b2b.v1.PasswordsService/EmailResetStart"
-	PasswordsService_EmailReset_FullMethodName      = "/authsvc.b2b.v1.PasswordsService/EmailReset"
+	PasswordsService_Authenticate_FullMethodName             = "/authsvc.b2b.v1.PasswordsService/Authenticate"
+	PasswordsService_StrengthCheck_FullMethodName            = "/authsvc.b2b.v1.PasswordsService/StrengthCheck"
+	PasswordsService_EmailResetStart_FullMethodName          = "/authsvc.b2b.v1.PasswordsService/EmailResetStart"
+	PasswordsService_EmailReset_FullMethodName               = "/authsvc.b2b.v1.PasswordsService/EmailReset"
+	PasswordsService_Migrate_FullMethodName                  = "/authsvc.b2b.v1.PasswordsService/Migrate"
+	PasswordsService_ExistingPasswordReset_FullMethodName    = "/authsvc.b2b.v1.PasswordsService/ExistingPasswordReset"
+	PasswordsService_SessionReset_FullMethodName             = "/authsvc.b2b.v1.PasswordsService/SessionReset"
+	PasswordsService_RequireReset_FullMethodName             = "/authsvc.b2b.v1.PasswordsService/RequireReset"
+	PasswordsService_DiscoveryAuthenticate_FullMethodName    = "/authsvc.b2b.v1.PasswordsService/DiscoveryAuthenticate"
+	PasswordsService_DiscoveryEmailResetStart_FullMethodName = "/authsvc.b2b.v1.PasswordsService/DiscoveryEmailResetStart"
+	PasswordsService_DiscoveryEmailReset_FullMethodName      = "/authsvc.b2b.v1.PasswordsService/DiscoveryEmailReset"
 )
 
 // PasswordsServiceClient is the client API for PasswordsService service.
@@ -60,6 +67,9 @@ type PasswordsServiceClient interface {
 	StrengthCheck(ctx context.Context, in *PasswordsServiceStrengthCheckRequest, opts ...grpc.CallOption) (*PasswordsServiceStrengthCheckResponse, error)
 	// EmailResetStart emails a password-reset link to a member. A member
 	// without a password gets one this way (the link proves the address).
+	// An unknown address is answered as a known one (OK, nothing sent), as
+	// Authenticate answers an unknown address like a wrong password, so that
+	// the reset form does not tell who has an account.
 	//
 	// Access: public - a forgotten password; the send budgets (per IP, caller
 	// and member) stop reset-email bombing.
@@ -72,6 +82,67 @@ type PasswordsServiceClient interface {
 	// Access: public - the single-use token (and the PKCE code_verifier when
 	// the reset was started with a code_challenge) is the proof.
 	EmailReset(ctx context.Context, in *PasswordsServiceEmailResetRequest, opts ...grpc.CallOption) (*PasswordsServiceEmailResetResponse, error)
+	// Migrate imports a member's password hash from another system (bcrypt,
+	// scrypt, argon2, PBKDF2, MD5, SHA-1 or SHA-512, with its parameters),
+	// creating the member when the organization has none with the email. The
+	// hash is checked at the member's first Authenticate, which stores a
+	// native hash in its place.
+	//
+	// Access: a member session allowed stytch.member create in the same
+	// organization, or service write:members - the same as
+	// MembersService.Create, since it may create a member.
+	Migrate(ctx context.Context, in *PasswordsServiceMigrateRequest, opts ...grpc.CallOption) (*PasswordsServiceMigrateResponse, error)
+	// ExistingPasswordReset sets a new password with the current one (which
+	// is accepted even when a reset is required: this is how such a password
+	// gets reset) and logs the member in: a session, or an intermediate
+	// session token when more factors are due. The member's other sessions
+	// end.
+	//
+	// Access: public - the current password is the proof, budgeted like
+	// Authenticate's (per IP and per member, reserved before the call).
+	ExistingPasswordReset(ctx context.Context, in *PasswordsServiceExistingPasswordResetRequest, opts ...grpc.CallOption) (*PasswordsServiceExistingPasswordResetResponse, error)
+	// SessionReset sets a new password for the member of a session, which
+	// must hold a password or email factor from the last five minutes
+	// (Stytch's rule: an idle, stolen session cannot change the password).
+	// The session carries on; the member's other sessions end.
+	//
+	// Access: the session's own proof: a session token or JWT in the request,
+	// or the caller's member session (Bearer credential, or the session
+	// cookies over REST), of the organization named.
+	SessionReset(ctx context.Context, in *PasswordsServiceSessionResetRequest, opts ...grpc.CallOption) (*PasswordsServiceSessionResetResponse, error)
+	// RequireReset forces a member to reset the password: a login with it
+	// answers INVALID_ARGUMENT (reset_password) until the member resets it
+	// by email or with ExistingPasswordReset. Sessions are left alone; end
+	// them with SessionsService.Revoke when the password is known to be
+	// compromised.
+	//
+	// Access: a member session allowed stytch.member update in the same
+	// organization, or service write:members. The organization is required,
+	// so that an administrator forces resets in the own organization only.
+	RequireReset(ctx context.Context, in *PasswordsServiceRequireResetRequest, opts ...grpc.CallOption) (*PasswordsServiceRequireResetResponse, error)
+	// DiscoveryAuthenticate checks an email address and its password (the
+	// project's cross-organization password) and returns an intermediate
+	// session token with the organizations the person can enter, for
+	// DiscoveryService.ExchangeIntermediateSession or CreateOrganization.
+	//
+	// Access: public - the password is the proof; wrong passwords are
+	// budgeted per IP and per email address, reserved before the call.
+	DiscoveryAuthenticate(ctx context.Context, in *PasswordsServiceDiscoveryAuthenticateRequest, opts ...grpc.CallOption) (*PasswordsServiceDiscoveryAuthenticateResponse, error)
+	// DiscoveryEmailResetStart emails a discovery password-reset link to an
+	// address, whatever organization it belongs to. Like EmailResetStart it
+	// answers alike whether or not the address has a member anywhere.
+	//
+	// Access: public - a forgotten password; the send budgets (per IP, caller
+	// and address) stop reset-email bombing.
+	DiscoveryEmailResetStart(ctx context.Context, in *PasswordsServiceDiscoveryEmailResetStartRequest, opts ...grpc.CallOption) (*PasswordsServiceDiscoveryEmailResetStartResponse, error)
+	// DiscoveryEmailReset sets the address's new password with the token from
+	// a discovery reset email (single use; the password must pass the strength
+	// policy) and returns an intermediate session token with the
+	// organizations the person can enter. The members' sessions end.
+	//
+	// Access: public - the single-use token (and the PKCE verifier when the
+	// reset was started with a challenge) is the proof.
+	DiscoveryEmailReset(ctx context.Context, in *PasswordsServiceDiscoveryEmailResetRequest, opts ...grpc.CallOption) (*PasswordsServiceDiscoveryEmailResetResponse, error)
 }
 
 type passwordsServiceClient struct {
@@ -122,6 +193,76 @@ func (c *passwordsServiceClient) EmailReset(ctx context.Context, in *PasswordsSe
 	return out, nil
 }
 
+func (c *passwordsServiceClient) Migrate(ctx context.Context, in *PasswordsServiceMigrateRequest, opts ...grpc.CallOption) (*PasswordsServiceMigrateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceMigrateResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_Migrate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *passwordsServiceClient) ExistingPasswordReset(ctx context.Context, in *PasswordsServiceExistingPasswordResetRequest, opts ...grpc.CallOption) (*PasswordsServiceExistingPasswordResetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceExistingPasswordResetResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_ExistingPasswordReset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *passwordsServiceClient) SessionReset(ctx context.Context, in *PasswordsServiceSessionResetRequest, opts ...grpc.CallOption) (*PasswordsServiceSessionResetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceSessionResetResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_SessionReset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *passwordsServiceClient) RequireReset(ctx context.Context, in *PasswordsServiceRequireResetRequest, opts ...grpc.CallOption) (*PasswordsServiceRequireResetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceRequireResetResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_RequireReset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *passwordsServiceClient) DiscoveryAuthenticate(ctx context.Context, in *PasswordsServiceDiscoveryAuthenticateRequest, opts ...grpc.CallOption) (*PasswordsServiceDiscoveryAuthenticateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceDiscoveryAuthenticateResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_DiscoveryAuthenticate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *passwordsServiceClient) DiscoveryEmailResetStart(ctx context.Context, in *PasswordsServiceDiscoveryEmailResetStartRequest, opts ...grpc.CallOption) (*PasswordsServiceDiscoveryEmailResetStartResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceDiscoveryEmailResetStartResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_DiscoveryEmailResetStart_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *passwordsServiceClient) DiscoveryEmailReset(ctx context.Context, in *PasswordsServiceDiscoveryEmailResetRequest, opts ...grpc.CallOption) (*PasswordsServiceDiscoveryEmailResetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PasswordsServiceDiscoveryEmailResetResponse)
+	err := c.cc.Invoke(ctx, PasswordsService_DiscoveryEmailReset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PasswordsServiceServer is the server API for PasswordsService service.
 // All implementations must embed UnimplementedPasswordsServiceServer
 // for forward compatibility.
@@ -157,6 +298,9 @@ type PasswordsServiceServer interface {
 	StrengthCheck(context.Context, *PasswordsServiceStrengthCheckRequest) (*PasswordsServiceStrengthCheckResponse, error)
 	// EmailResetStart emails a password-reset link to a member. A member
 	// without a password gets one this way (the link proves the address).
+	// An unknown address is answered as a known one (OK, nothing sent), as
+	// Authenticate answers an unknown address like a wrong password, so that
+	// the reset form does not tell who has an account.
 	//
 	// Access: public - a forgotten password; the send budgets (per IP, caller
 	// and member) stop reset-email bombing.
@@ -169,6 +313,67 @@ type PasswordsServiceServer interface {
 	// Access: public - the single-use token (and the PKCE code_verifier when
 	// the reset was started with a code_challenge) is the proof.
 	EmailReset(context.Context, *PasswordsServiceEmailResetRequest) (*PasswordsServiceEmailResetResponse, error)
+	// Migrate imports a member's password hash from another system (bcrypt,
+	// scrypt, argon2, PBKDF2, MD5, SHA-1 or SHA-512, with its parameters),
+	// creating the member when the organization has none with the email. The
+	// hash is checked at the member's first Authenticate, which stores a
+	// native hash in its place.
+	//
+	// Access: a member session allowed stytch.member create in the same
+	// organization, or service write:members - the same as
+	// MembersService.Create, since it may create a member.
+	Migrate(context.Context, *PasswordsServiceMigrateRequest) (*PasswordsServiceMigrateResponse, error)
+	// ExistingPasswordReset sets a new password with the current one (which
+	// is accepted even when a reset is required: this is how such a password
+	// gets reset) and logs the member in: a session, or an intermediate
+	// session token when more factors are due. The member's other sessions
+	// end.
+	//
+	// Access: public - the current password is the proof, budgeted like
+	// Authenticate's (per IP and per member, reserved before the call).
+	ExistingPasswordReset(context.Context, *PasswordsServiceExistingPasswordResetRequest) (*PasswordsServiceExistingPasswordResetResponse, error)
+	// SessionReset sets a new password for the member of a session, which
+	// must hold a password or email factor from the last five minutes
+	// (Stytch's rule: an idle, stolen session cannot change the password).
+	// The session carries on; the member's other sessions end.
+	//
+	// Access: the session's own proof: a session token or JWT in the request,
+	// or the caller's member session (Bearer credential, or the session
+	// cookies over REST), of the organization named.
+	SessionReset(context.Context, *PasswordsServiceSessionResetRequest) (*PasswordsServiceSessionResetResponse, error)
+	// RequireReset forces a member to reset the password: a login with it
+	// answers INVALID_ARGUMENT (reset_password) until the member resets it
+	// by email or with ExistingPasswordReset. Sessions are left alone; end
+	// them with SessionsService.Revoke when the password is known to be
+	// compromised.
+	//
+	// Access: a member session allowed stytch.member update in the same
+	// organization, or service write:members. The organization is required,
+	// so that an administrator forces resets in the own organization only.
+	RequireReset(context.Context, *PasswordsServiceRequireResetRequest) (*PasswordsServiceRequireResetResponse, error)
+	// DiscoveryAuthenticate checks an email address and its password (the
+	// project's cross-organization password) and returns an intermediate
+	// session token with the organizations the person can enter, for
+	// DiscoveryService.ExchangeIntermediateSession or CreateOrganization.
+	//
+	// Access: public - the password is the proof; wrong passwords are
+	// budgeted per IP and per email address, reserved before the call.
+	DiscoveryAuthenticate(context.Context, *PasswordsServiceDiscoveryAuthenticateRequest) (*PasswordsServiceDiscoveryAuthenticateResponse, error)
+	// DiscoveryEmailResetStart emails a discovery password-reset link to an
+	// address, whatever organization it belongs to. Like EmailResetStart it
+	// answers alike whether or not the address has a member anywhere.
+	//
+	// Access: public - a forgotten password; the send budgets (per IP, caller
+	// and address) stop reset-email bombing.
+	DiscoveryEmailResetStart(context.Context, *PasswordsServiceDiscoveryEmailResetStartRequest) (*PasswordsServiceDiscoveryEmailResetStartResponse, error)
+	// DiscoveryEmailReset sets the address's new password with the token from
+	// a discovery reset email (single use; the password must pass the strength
+	// policy) and returns an intermediate session token with the
+	// organizations the person can enter. The members' sessions end.
+	//
+	// Access: public - the single-use token (and the PKCE verifier when the
+	// reset was started with a challenge) is the proof.
+	DiscoveryEmailReset(context.Context, *PasswordsServiceDiscoveryEmailResetRequest) (*PasswordsServiceDiscoveryEmailResetResponse, error)
 	mustEmbedUnimplementedPasswordsServiceServer()
 }
 
@@ -190,6 +395,27 @@ func (UnimplementedPasswordsServiceServer) EmailResetStart(context.Context, *Pas
 }
 func (UnimplementedPasswordsServiceServer) EmailReset(context.Context, *PasswordsServiceEmailResetRequest) (*PasswordsServiceEmailResetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EmailReset not implemented")
+}
+func (UnimplementedPasswordsServiceServer) Migrate(context.Context, *PasswordsServiceMigrateRequest) (*PasswordsServiceMigrateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Migrate not implemented")
+}
+func (UnimplementedPasswordsServiceServer) ExistingPasswordReset(context.Context, *PasswordsServiceExistingPasswordResetRequest) (*PasswordsServiceExistingPasswordResetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExistingPasswordReset not implemented")
+}
+func (UnimplementedPasswordsServiceServer) SessionReset(context.Context, *PasswordsServiceSessionResetRequest) (*PasswordsServiceSessionResetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SessionReset not implemented")
+}
+func (UnimplementedPasswordsServiceServer) RequireReset(context.Context, *PasswordsServiceRequireResetRequest) (*PasswordsServiceRequireResetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequireReset not implemented")
+}
+func (UnimplementedPasswordsServiceServer) DiscoveryAuthenticate(context.Context, *PasswordsServiceDiscoveryAuthenticateRequest) (*PasswordsServiceDiscoveryAuthenticateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DiscoveryAuthenticate not implemented")
+}
+func (UnimplementedPasswordsServiceServer) DiscoveryEmailResetStart(context.Context, *PasswordsServiceDiscoveryEmailResetStartRequest) (*PasswordsServiceDiscoveryEmailResetStartResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DiscoveryEmailResetStart not implemented")
+}
+func (UnimplementedPasswordsServiceServer) DiscoveryEmailReset(context.Context, *PasswordsServiceDiscoveryEmailResetRequest) (*PasswordsServiceDiscoveryEmailResetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DiscoveryEmailReset not implemented")
 }
 func (UnimplementedPasswordsServiceServer) mustEmbedUnimplementedPasswordsServiceServer() {}
 func (UnimplementedPasswordsServiceServer) testEmbeddedByValue()                          {}
@@ -284,6 +510,132 @@ func _PasswordsService_EmailReset_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PasswordsService_Migrate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceMigrateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).Migrate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_Migrate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).Migrate(ctx, req.(*PasswordsServiceMigrateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PasswordsService_ExistingPasswordReset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceExistingPasswordResetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).ExistingPasswordReset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_ExistingPasswordReset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).ExistingPasswordReset(ctx, req.(*PasswordsServiceExistingPasswordResetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PasswordsService_SessionReset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceSessionResetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).SessionReset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_SessionReset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).SessionReset(ctx, req.(*PasswordsServiceSessionResetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PasswordsService_RequireReset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceRequireResetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).RequireReset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_RequireReset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).RequireReset(ctx, req.(*PasswordsServiceRequireResetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PasswordsService_DiscoveryAuthenticate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceDiscoveryAuthenticateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).DiscoveryAuthenticate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_DiscoveryAuthenticate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).DiscoveryAuthenticate(ctx, req.(*PasswordsServiceDiscoveryAuthenticateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PasswordsService_DiscoveryEmailResetStart_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceDiscoveryEmailResetStartRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).DiscoveryEmailResetStart(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_DiscoveryEmailResetStart_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).DiscoveryEmailResetStart(ctx, req.(*PasswordsServiceDiscoveryEmailResetStartRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PasswordsService_DiscoveryEmailReset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PasswordsServiceDiscoveryEmailResetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PasswordsServiceServer).DiscoveryEmailReset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PasswordsService_DiscoveryEmailReset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PasswordsServiceServer).DiscoveryEmailReset(ctx, req.(*PasswordsServiceDiscoveryEmailResetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PasswordsService_ServiceDesc is the grpc.ServiceDesc for PasswordsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -306,6 +658,34 @@ var PasswordsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EmailReset",
 			Handler:    _PasswordsService_EmailReset_Handler,
+		},
+		{
+			MethodName: "Migrate",
+			Handler:    _PasswordsService_Migrate_Handler,
+		},
+		{
+			MethodName: "ExistingPasswordReset",
+			Handler:    _PasswordsService_ExistingPasswordReset_Handler,
+		},
+		{
+			MethodName: "SessionReset",
+			Handler:    _PasswordsService_SessionReset_Handler,
+		},
+		{
+			MethodName: "RequireReset",
+			Handler:    _PasswordsService_RequireReset_Handler,
+		},
+		{
+			MethodName: "DiscoveryAuthenticate",
+			Handler:    _PasswordsService_DiscoveryAuthenticate_Handler,
+		},
+		{
+			MethodName: "DiscoveryEmailResetStart",
+			Handler:    _PasswordsService_DiscoveryEmailResetStart_Handler,
+		},
+		{
+			MethodName: "DiscoveryEmailReset",
+			Handler:    _PasswordsService_DiscoveryEmailReset_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

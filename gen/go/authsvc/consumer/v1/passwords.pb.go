@@ -1645,9 +1645,14 @@ func (x *PasswordsServiceEmailResetStartRequest) GetResetPasswordTemplateId() st
 // PasswordsService.EmailResetStart.
 type PasswordsServiceEmailResetStartResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The user emailed.
+	// Never set: an unknown address is answered as a known one, so the answer
+	// names no user (it would tell who has an account).
+	//
+	// Deprecated: Marked as deprecated in authsvc/consumer/v1/passwords.proto.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// The ID of the email address.
+	// Never set, as user_id.
+	//
+	// Deprecated: Marked as deprecated in authsvc/consumer/v1/passwords.proto.
 	EmailId       string `protobuf:"bytes,2,opt,name=email_id,json=emailId,proto3" json:"email_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1683,6 +1688,7 @@ func (*PasswordsServiceEmailResetStartResponse) Descriptor() ([]byte, []int) {
 	return file_authsvc_consumer_v1_passwords_proto_rawDescGZIP(), []int{15}
 }
 
+// Deprecated: Marked as deprecated in authsvc/consumer/v1/passwords.proto.
 func (x *PasswordsServiceEmailResetStartResponse) GetUserId() string {
 	if x != nil {
 		return x.UserId
@@ -1690,6 +1696,7 @@ func (x *PasswordsServiceEmailResetStartResponse) GetUserId() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in authsvc/consumer/v1/passwords.proto.
 func (x *PasswordsServiceEmailResetStartResponse) GetEmailId() string {
 	if x != nil {
 		return x.EmailId
@@ -2466,10 +2473,10 @@ const file_authsvc_consumer_v1_passwords_proto_rawDesc = "" +
 	"\x0ecode_challenge\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\rcodeChallenge\x12=\n" +
 	"\x06locale\x18\x06 \x01(\x0e2\x1b.authsvc.consumer.v1.LocaleB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06locale\x12E\n" +
 	"\x1areset_password_template_id\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x17resetPasswordTemplateIdB$\n" +
-	"\"_reset_password_expiration_minutes\"]\n" +
-	"'PasswordsServiceEmailResetStartResponse\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x19\n" +
-	"\bemail_id\x18\x02 \x01(\tR\aemailId\"\xd5\x03\n" +
+	"\"_reset_password_expiration_minutes\"e\n" +
+	"'PasswordsServiceEmailResetStartResponse\x12\x1b\n" +
+	"\auser_id\x18\x01 \x01(\tB\x02\x18\x01R\x06userId\x12\x1d\n" +
+	"\bemail_id\x18\x02 \x01(\tB\x02\x18\x01R\aemailId\"\xd5\x03\n" +
 	"!PasswordsServiceEmailResetRequest\x12&\n" +
 	"\x05token\x18\x01 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x05token\x12,\n" +
 	"\bpassword\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\bpassword\x120\n" +

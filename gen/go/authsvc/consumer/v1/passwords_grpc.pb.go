@@ -77,6 +77,9 @@ type PasswordsServiceClient interface {
 	// passwords, which is administration (a migration job).
 	Migrate(ctx context.Context, in *PasswordsServiceMigrateRequest, opts ...grpc.CallOption) (*PasswordsServiceMigrateResponse, error)
 	// EmailResetStart emails a password-reset link to a user's address.
+	// An unknown address is answered as a known one (OK, nothing sent), as
+	// Authenticate answers an unknown address like a wrong password, so that
+	// the reset form does not tell who has an account.
 	//
 	// Access: public - a forgotten password; the send budgets (per IP, caller
 	// and email address) stop reset-email bombing.
@@ -238,6 +241,9 @@ type PasswordsServiceServer interface {
 	// passwords, which is administration (a migration job).
 	Migrate(context.Context, *PasswordsServiceMigrateRequest) (*PasswordsServiceMigrateResponse, error)
 	// EmailResetStart emails a password-reset link to a user's address.
+	// An unknown address is answered as a known one (OK, nothing sent), as
+	// Authenticate answers an unknown address like a wrong password, so that
+	// the reset form does not tell who has an account.
 	//
 	// Access: public - a forgotten password; the send budgets (per IP, caller
 	// and email address) stop reset-email bombing.
