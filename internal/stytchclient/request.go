@@ -204,7 +204,16 @@ func (c *Client) shouldRetry(err error, n int) (bool, time.Duration) {
 }
 
 func (c *Client) attempt(ctx context.Context, cl call, a *attempt, method, u string, payload []byte, contentType string, out any) error {
-	actx := context.WithValue(ctx, attemptKey{}, a)
+	actx := ctx
+	if c.timeout > 0 {
+		// The attempt's own deadline (Config.HTTPClient's Timeout): it covers the body too, which
+		// annotate reads inside RoundTrip. Its expiry is a timeout of this client (isTimeout), and
+		// ctx.Err() below stays nil, so it is told apart from the caller's deadline.
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	actx = context.WithValue(actx, attemptKey{}, a)
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		GotConn: func(httptrace.GotConnInfo) { a.gotConn.Store(true) },
 	})
