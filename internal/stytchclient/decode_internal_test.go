@@ -2,8 +2,12 @@ package stytchclient
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -76,4 +80,31 @@ func FuzzTimestampDecodesAsEncodingJSONDoes(f *testing.F) {
 			t.Fatalf("%q: %v, encoding/json's %v", in, got.Time, want)
 		}
 	})
+}
+
+func TestReadCappedReadsWhatReadAllReads(t *testing.T) {
+	const maxBody = 64
+	body := strings.Repeat("x", 100)
+	for _, size := range []int{0, 1, 10, 63, 64, 65, 100} {
+		for _, announced := range []int64{-1, 0, 5, int64(size), int64(size) + 3, maxBody, maxBody + 1} {
+			for _, oneByte := range []bool{false, true} {
+				name := fmt.Sprintf("size=%d/announced=%d/oneByte=%v", size, announced, oneByte)
+				t.Run(name, func(t *testing.T) {
+					src := func() io.Reader {
+						var r io.Reader = strings.NewReader(body[:size])
+						if oneByte {
+							r = iotest.OneByteReader(r)
+						}
+						return r
+					}
+					want, wantErr := io.ReadAll(io.LimitReader(src(), maxBody+1))
+					got, err := readCapped(src(), announced, maxBody)
+					assert.Equal(t, wantErr, err)
+					assert.Equal(t, string(want), string(got))
+				})
+			}
+		}
+	}
+	_, err := readCapped(iotest.ErrReader(errors.New("reset")), 10, maxBody)
+	assert.EqualError(t, err, "reset")
 }
