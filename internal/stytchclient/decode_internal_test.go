@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // reference is Timestamp.UnmarshalJSON as it was before plainString: every literal through
@@ -47,10 +48,10 @@ func TestTimestampDecodesAsEncodingJSONDoes(t *testing.T) {
 			var got Timestamp
 			err := got.UnmarshalJSON([]byte(in))
 			if wantErr != nil {
-				assert.Error(t, err)
+				require.Error(t, err)
 				return
 			}
-			assert.NoError(t, err)
+			require.NoError(t, err)
 			assert.True(t, want.Equal(got.Time), "got %v, want %v", got.Time, want)
 			assert.Equal(t, want.Location().String(), got.Location().String())
 		})
@@ -58,7 +59,7 @@ func TestTimestampDecodesAsEncodingJSONDoes(t *testing.T) {
 	for _, in := range []string{`null`, `""`} {
 		var got Timestamp
 		got.Time = time.Now()
-		assert.NoError(t, got.UnmarshalJSON([]byte(in)))
+		require.NoError(t, got.UnmarshalJSON([]byte(in)))
 		assert.True(t, got.IsZero(), in)
 	}
 }
@@ -99,12 +100,13 @@ func TestReadCappedReadsWhatReadAllReads(t *testing.T) {
 					}
 					want, wantErr := io.ReadAll(io.LimitReader(src(), maxBody+1))
 					got, err := readCapped(src(), announced, maxBody)
-					assert.Equal(t, wantErr, err)
+					require.NoError(t, wantErr)
+					require.NoError(t, err)
 					assert.Equal(t, string(want), string(got))
 				})
 			}
 		}
 	}
 	_, err := readCapped(iotest.ErrReader(errors.New("reset")), 10, maxBody)
-	assert.EqualError(t, err, "reset")
+	require.EqualError(t, err, "reset")
 }
