@@ -78,6 +78,7 @@ type Client struct {
 	baseURL     string
 	userAgent   string
 	http        *http.Client
+	timeout     time.Duration // one attempt, body included; 0 = none (see attempt)
 	retry       RetryPolicy
 	maxBody     int64
 	duration    metric.Float64Histogram
@@ -163,9 +164,13 @@ func New(cfg Config) (*Client, error) {
 		secret:      cfg.Secret,
 		baseURL:     base,
 		userAgent:   "authsvc/" + version,
+		// hc.Timeout bounds each attempt through its context (attempt), not http.Client.Timeout:
+		// for a transport net/http does not know (otelhttp's), Client.Timeout costs a goroutine,
+		// a timer and two channels per request, and a wake-up of that goroutine when the request
+		// ends.
+		timeout: hc.Timeout,
 		http: &http.Client{
 			Transport: rt,
-			Timeout:   hc.Timeout,
 			Jar:       hc.Jar,
 			// Stytch's API does not redirect. Following one would resend
 			// the request (and for same-host redirects the Basic auth) to

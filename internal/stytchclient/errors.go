@@ -86,8 +86,8 @@ func (e *Error) Is(target error) bool {
 // only; the URL (which can carry an email address in its query) is dropped.
 type TransportError struct {
 	Endpoint string
-	// Timeout is true when the cause was a timeout (http.Client.Timeout,
-	// ResponseHeaderTimeout, dial or TLS timeout).
+	// Timeout is true when the cause was a timeout (the attempt's deadline,
+	// Config.HTTPClient's Timeout; ResponseHeaderTimeout, dial or TLS timeout).
 	Timeout bool
 	// Attempts is how many attempts were made.
 	Attempts int

@@ -46,7 +46,8 @@ func TestNewValidatesConfig(t *testing.T) {
 func TestDefaultHTTPClientHasTimeouts(t *testing.T) {
 	c, err := New(Config{ProjectID: "project-test-1", Secret: "s"})
 	require.NoError(t, err)
-	assert.Equal(t, DefaultRequestTimeout, c.http.Timeout)
+	assert.Equal(t, DefaultRequestTimeout, c.timeout)
+	assert.Zero(t, c.http.Timeout, "the attempt's context carries the timeout (attempt)")
 	tr := newDefaultTransport()
 	assert.Equal(t, DefaultTLSHandshakeTimeout, tr.TLSHandshakeTimeout)
 	assert.Equal(t, DefaultResponseHeaderTimeout, tr.ResponseHeaderTimeout)

@@ -204,7 +204,16 @@ func (c *Client) shouldRetry(err error, n int) (bool, time.Duration) {
 }
 
 func (c *Client) attempt(ctx context.Context, cl call, a *attempt, method, u string, payload []byte, contentType string, out any) error {
-	actx := context.WithValue(ctx, attemptKey{}, a)
+	actx := ctx
+	if c.timeout > 0 {
+		// The attempt's own deadline (Config.HTTPClient's Timeout): it covers the body too, which
+		// annotate reads inside RoundTrip. Its expiry is a timeout of this client (isTimeout), and
+		// ctx.Err() below stays nil, so it is told apart from the caller's deadline.
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	actx = context.WithValue(actx, attemptKey{}, a)
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		GotConn: func(httptrace.GotConnInfo) { a.gotConn.Store(true) },
 	})
@@ -405,7 +414,7 @@ func (t *annotate) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
+	buf, err := readCapped(resp.Body, resp.ContentLength, t.maxBody)
 	_ = resp.Body.Close() // everything needed was read; a close error changes nothing
 	if err != nil {
 		return nil, fmt.Errorf("reading response body: %w", err)
@@ -417,4 +426,30 @@ func (t *annotate) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(buf))
 	resp.ContentLength = int64(len(buf))
 	return resp, nil
+}
+
+// readCapped reads at most maxBody+1 bytes of body (one more than allowed, so that a body over the
+// cap is seen). When the response announces its length within the cap, the buffer is allocated
+// once at that size, where io.ReadAll would grow it from 512 bytes through several copies.
+func readCapped(body io.Reader, contentLength, maxBody int64) ([]byte, error) {
+	r := io.LimitReader(body, maxBody+1)
+	if contentLength < 0 || contentLength > maxBody {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, 0, contentLength+1) // +1: room for the read that meets the end
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF { //nolint:errorlint // io.Reader returns io.EOF itself
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			// Longer than announced (net/http does not let that happen): the rest as io.ReadAll would.
+			rest, err := io.ReadAll(r)
+			return append(buf, rest...), err
+		}
+	}
 }

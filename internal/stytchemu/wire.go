@@ -265,6 +265,9 @@ func (e *Emulator) serveRoute(rt route) http.HandlerFunc {
 			raw.write(w)
 		default:
 			w.Header().Set("Content-Type", "application/json")
+			// The whole body is in hand: its length, not chunked encoding (which net/http chooses
+			// for a body over 2 KB written without one), so a client can size its buffer once.
+			w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(out)
 		}
