@@ -59,11 +59,6 @@ var notServed = map[string]string{
 	"GET /v1/b2b/organizations/{organization_id}/connected_apps":                                                       reasonConnectedApps,
 	"GET /v1/b2b/organizations/{organization_id}/connected_apps/{connected_app_id}":                                    reasonConnectedApps,
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps":                                   reasonConnectedApps,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/github":                           reasonAdmin,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/google":                           reasonAdmin,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/hubspot":                          reasonAdmin,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/microsoft":                        reasonAdmin,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/slack":                            reasonAdmin,
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oidc_providers":                                   reasonAdmin,
 	"GET /v1/b2b/scim/{organization_id}/connection":                                                                    reasonSCIM,
 	"GET /v1/b2b/scim/{organization_id}/connection/{connection_id}":                                                    reasonSCIM,
@@ -71,8 +66,6 @@ var notServed = map[string]string{
 	"POST /v1/b2b/idp/oauth/authorize":                                                                                 reasonConnectedApps,
 	"POST /v1/b2b/idp/oauth/authorize/start":                                                                           reasonConnectedApps,
 	"POST /v1/b2b/impersonation/authenticate":                                                                          reasonImpersonation,
-	"POST /v1/b2b/oauth/authenticate":                                                                                  reasonB2BOAuth,
-	"POST /v1/b2b/oauth/discovery/authenticate":                                                                        reasonB2BOAuth,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke":        reasonConnectedApps,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/start_email_update":                              reasonAdmin,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/unlink_retired_email":                            reasonAdmin,
@@ -105,7 +98,6 @@ const (
 	reasonSCIM          = "SCIM connection administration: issue #17, not yet built"
 	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP: not yet built"
 	reasonB2BPasswords  = "B2B passwords: issue #18, the rest not yet built"
-	reasonB2BOAuth      = "B2B OAuth sign-in: issue #18, not yet built"
 	reasonImpersonation = "impersonation: not yet built"
 	reasonSessionExtras = "session attest, access-token exchange and migrate: not yet built"
 	reasonAdmin         = "organization and member administration additions: issue #17, not yet built"
