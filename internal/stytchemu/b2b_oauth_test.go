@@ -88,6 +88,15 @@ func TestB2BOAuthLogin(t *testing.T) {
 	r = h.do(get(w.orgPath(w.orgA.ID) + "/members/" + w.admin.ID + "/oauth_providers/google"))
 	require.Equal(t, http.StatusNotFound, r.status, "%s", r.raw)
 
+	// Microsoft: the admin signs in; its latest tokens are served.
+	back = h.consent(t, w.b2bStartURL("microsoft", w.orgA.ID, nil), url.Values{"email": {w.admin.Email}}, "oauth")
+	r = h.do(post(authPath, map[string]any{"oauth_token": back.Query().Get("token")}))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	r = h.do(get(w.orgPath(w.orgA.ID) + "/members/" + w.admin.ID + "/oauth_providers/microsoft"))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, "Microsoft", r.str("provider_type"))
+	assert.NotEmpty(t, r.str("id_token"))
+
 	// An unknown address goes to sign-up and is refused without JIT provisioning.
 	back = h.consent(t, w.b2bStartURL("microsoft", w.orgA.ID, nil), url.Values{"email": {"new@elsewhere.test"}}, "oauth")
 	assert.Equal(t, oauthSignupURL, back.Scheme+"://"+back.Host+back.Path)

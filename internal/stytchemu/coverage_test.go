@@ -110,6 +110,10 @@ const (
 // does not declare.
 var missingPropsAllowed = map[string]string{
 	"api_b2b_magic_v1_AuthenticateResponse.member_device":                                reasonNullObject,
+	"api_b2b_oauth_v1_AuthenticateResponse.member_device":                                reasonNullObject,
+	"api_b2b_oauth_v1_AuthenticateResponse.member_session":                               reasonNullObject,
+	"api_b2b_oauth_v1_AuthenticateResponse.mfa_required":                                 reasonNullMFA,
+	"api_b2b_oauth_v1_AuthenticateResponse.primary_required":                             reasonNullObject,
 	"api_b2b_password_v1_AuthenticateResponse.member_device":                             reasonNullObject,
 	"api_b2b_password_v1_AuthenticateResponse.member_session":                            reasonNullObject,
 	"api_b2b_password_v1_AuthenticateResponse.mfa_required":                              reasonNullMFA,
