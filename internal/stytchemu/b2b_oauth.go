@@ -253,11 +253,7 @@ func (e *Emulator) b2bOAuthAuthenticate(rq *request) (any, error) {
 		return nil, err
 	}
 	regID := e.linkOAuth(m, t, values, rq.now)
-	ts := rfc3339(rq.now)
-	f := factor{
-		Type: "oauth", DeliveryMethod: "oauth_" + t.provider.slug, LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
-		OAuthFactor: &oauthFactor{key: t.provider.key, ID: regID, ProviderSubject: t.subject, EmailID: m.emailID},
-	}
+	f := t.factor(regID, m.emailID, rq.now)
 	res, err := e.completeAuth(rq, org, m, f, in.sessionArgs)
 	if err != nil {
 		return nil, err
@@ -302,11 +298,7 @@ func (e *Emulator) b2bOAuthDiscoveryAuthenticate(rq *request) (any, error) {
 	if regID == "" {
 		regID = "member-oauth-registration-test-" + newUUID()
 	}
-	ts := rfc3339(rq.now)
-	f := factor{
-		Type: "oauth", DeliveryMethod: "oauth_" + t.provider.slug, LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
-		OAuthFactor: &oauthFactor{key: t.provider.key, ID: regID, ProviderSubject: t.subject},
-	}
+	f := t.factor(regID, "", rq.now)
 	ist := e.newDiscoveryIST(t.email, f, rq.now)
 	return obj{
 		"intermediate_session_token": ist.token,

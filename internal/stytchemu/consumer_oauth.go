@@ -540,6 +540,16 @@ func (e *Emulator) redeemableOAuthToken(token, verifierParam, verifier string, k
 	return t, nil
 }
 
+// factor is the session factor of a redeemed token: registration regID, email emailID ("" when
+// none).
+func (t *oauthToken) factor(regID, emailID string, now time.Time) factor {
+	ts := rfc3339(now)
+	return factor{
+		Type: "oauth", DeliveryMethod: "oauth_" + t.provider.slug, LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
+		OAuthFactor: &oauthFactor{key: t.provider.key, ID: regID, ProviderSubject: t.subject, EmailID: emailID},
+	}
+}
+
 // POST /v1/oauth/authenticate.
 func (e *Emulator) oauthAuthenticate(rq *request) (any, error) {
 	var in struct {
@@ -585,11 +595,7 @@ func (e *Emulator) oauthAuthenticate(rq *request) (any, error) {
 			emailID = em.EmailID
 		}
 	}
-	ts := rfc3339(rq.now)
-	f := factor{
-		Type: "oauth", DeliveryMethod: "oauth_" + t.provider.slug, LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
-		OAuthFactor: &oauthFactor{key: t.provider.key, ID: reg.id, ProviderSubject: t.subject, EmailID: emailID},
-	}
+	f := t.factor(reg.id, emailID, rq.now)
 	res, err := e.finishUserAuth(u, ss, f, in.userSessionArgs, rq.now)
 	if err != nil {
 		return nil, err
