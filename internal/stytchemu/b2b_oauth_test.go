@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
 // b2bStartURL is a B2B OAuth start URL: a login into org, or (org "") discovery.
@@ -202,4 +204,18 @@ func TestB2BOAuthStartErrors(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.status)
 	res, _ = w.h.get(t, c, w.b2bStartURL("google", "", url.Values{"organization_slug": {"acme"}}))
 	assert.Equal(t, http.StatusOK, res.status)
+}
+
+// Each B2B provider has its own token read in Stytch's document and a delivery method Stytch's
+// session factors name.
+func TestB2BOAuthProvidersAreStytchs(t *testing.T) {
+	requireSpec(t)
+	enum := specDoc.Components.Schemas["api_session_v1_AuthenticationFactor"].Value.Properties["delivery_method"].Value.Enum
+	providers := stytchemu.B2BOAuthProviders()
+	assert.Len(t, providers, 5)
+	for _, p := range providers {
+		assert.Contains(t, enum, "oauth_"+p)
+		assert.NotNil(t, specDoc.Paths.Value("/v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/"+p), p)
+		assert.Contains(t, stytchemu.OAuthProviders(), p)
+	}
 }
