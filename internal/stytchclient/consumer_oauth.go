@@ -39,15 +39,21 @@ func (c *Client) ConsumerOAuthStartURL(p ConsumerOAuthStartParams) (string, erro
 	if p.PublicToken == "" {
 		return "", ErrNoPublicToken
 	}
-	path, err := buildPath(OAuthStartEndpoint, []string{p.Provider})
+	return c.publicStartURL(OAuthStartEndpoint, p.Provider, p.PublicToken, map[string]string{
+		"login_redirect_url": p.LoginRedirectURL, "signup_redirect_url": p.SignupRedirectURL, "code_challenge": p.CodeChallenge,
+		"oauth_attach_token": p.OAuthAttachToken, "login_hint": p.LoginHint, "custom_scopes": strings.Join(p.CustomScopes, " "),
+	})
+}
+
+// publicStartURL is the URL of a browser-facing start endpoint (template with one {provider}) on
+// the client's base URL, with the public token and the non-empty params.
+func (c *Client) publicStartURL(template, provider, publicToken string, params map[string]string) (string, error) {
+	path, err := buildPath(template, []string{provider})
 	if err != nil {
 		return "", err
 	}
-	q := url.Values{"public_token": {p.PublicToken}}
-	for k, v := range map[string]string{
-		"login_redirect_url": p.LoginRedirectURL, "signup_redirect_url": p.SignupRedirectURL, "code_challenge": p.CodeChallenge,
-		"oauth_attach_token": p.OAuthAttachToken, "login_hint": p.LoginHint, "custom_scopes": strings.Join(p.CustomScopes, " "),
-	} {
+	q := url.Values{"public_token": {publicToken}}
+	for k, v := range params {
 		if v != "" {
 			q.Set(k, v)
 		}

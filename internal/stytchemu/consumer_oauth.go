@@ -159,6 +159,7 @@ type oauthFlow struct {
 	scopes        []string
 	loginHint     string
 	expiresAt     time.Time
+	b2b           *b2bOAuthTarget // a B2B flow (b2b_oauth.go); nil for a consumer one
 }
 
 // oauthToken is the single-use token of a granted flow, on the redirect URL.
@@ -171,6 +172,9 @@ type oauthToken struct {
 	scopes        []string
 	expiresAt     time.Time
 	used          bool
+	b2b           *b2bOAuthTarget // a B2B flow (b2b_oauth.go); nil for a consumer one
+	tenant        string          // the account's tenant at the provider (B2B: workspace, portal, org)
+	fullName      string
 }
 
 // oauthAttach is a single-use attach token.
@@ -180,19 +184,23 @@ type oauthAttach struct {
 	expiresAt time.Time
 }
 
-// oauthStore is the OAuth state of a consumer project.
+// oauthStore is the OAuth state of a project, consumer or B2B.
 type oauthStore struct {
 	flows  map[string]*oauthFlow
 	tokens map[string]*oauthToken
 	attach map[string]*oauthAttach
+	grants map[string][]*oauthGrant // B2B: the provider tokens by member ID (b2b_oauth.go)
 }
 
 // oauthState returns the project's OAuth state, made on first use. Caller holds e.mu.
-func (s *consumerStore) oauthState() *oauthStore {
-	if s.oauth == nil {
-		s.oauth = &oauthStore{flows: map[string]*oauthFlow{}, tokens: map[string]*oauthToken{}, attach: map[string]*oauthAttach{}}
+func (e *Emulator) oauthState() *oauthStore {
+	if e.oauth == nil {
+		e.oauth = &oauthStore{
+			flows: map[string]*oauthFlow{}, tokens: map[string]*oauthToken{},
+			attach: map[string]*oauthAttach{}, grants: map[string][]*oauthGrant{},
+		}
 	}
-	return s.oauth
+	return e.oauth
 }
 
 // prune forgets expired flows, tokens and attach tokens (each start does it, so abandoned flows
@@ -259,6 +267,34 @@ func (r rawReply) write(w http.ResponseWriter) {
 	_, _ = w.Write(r.body)
 }
 
+// oauthStartQuery checks what every start endpoint shares: the public token, the PKCE challenge
+// (under the query name challengeParam), the custom scopes and the login hint.
+func (e *Emulator) oauthStartQuery(q url.Values, p oauthProvider, challengeParam string, now time.Time) (*oauthFlow, *apiError) {
+	if q.Get("public_token") != e.PublicToken() {
+		return nil, newErr(http.StatusUnauthorized, errInvalidPublicToken, "public_token is missing or is not this project's public token.")
+	}
+	f := &oauthFlow{provider: p, loginHint: q.Get("login_hint"), expiresAt: now.Add(oauthFlowTTL)}
+	if c := q.Get(challengeParam); c != "" {
+		if !pkceChallengeRE.MatchString(c) {
+			return nil, badRequest("%s must be the base64url SHA-256 of the code verifier (43 characters).", challengeParam).withType(errInvalidCodeChallenge)
+		}
+		f.codeChallenge = c
+	}
+	for s := range strings.FieldsFuncSeq(q.Get("custom_scopes"), func(r rune) bool { return r == ' ' || r == ',' }) {
+		f.scopes = append(f.scopes, s)
+	}
+	return f, nil
+}
+
+// beginOAuthFlow keeps a started flow under a new state and redirects to the stand-in provider's
+// consent page. Caller holds e.mu.
+func (e *Emulator) beginOAuthFlow(f *oauthFlow) rawReply {
+	state := randToken(24)
+	e.oauthState().flows[state] = f
+	v := url.Values{"project_id": {e.projectID}, "state": {state}}
+	return rawReply{status: http.StatusFound, location: "/emulator/oauth/" + f.provider.slug + "/consent?" + v.Encode()}
+}
+
 // GET /v1/public/oauth/{provider}/start.
 func (e *Emulator) oauthStart(rq *request) (any, error) {
 	p, ok := findOAuthProvider(rq.r.PathValue("provider"))
@@ -266,27 +302,17 @@ func (e *Emulator) oauthStart(rq *request) (any, error) {
 		return nil, badRequest("The OAuth provider is not one this project supports.").withType(errInvalidOAuthProvider)
 	}
 	q := rq.r.URL.Query()
-	if q.Get("public_token") != e.PublicToken() {
-		return nil, newErr(http.StatusUnauthorized, errInvalidPublicToken, "public_token is missing or is not this project's public token.")
+	f, aerr := e.oauthStartQuery(q, p, "code_challenge", rq.now)
+	if aerr != nil {
+		return nil, aerr
 	}
-	f := &oauthFlow{provider: p, loginHint: q.Get("login_hint"), expiresAt: rq.now.Add(oauthFlowTTL)}
-	var aerr *apiError
 	if f.loginURL, aerr = absoluteURL("login_redirect_url", q.Get("login_redirect_url"), e.redirectURL); aerr != nil {
 		return nil, aerr
 	}
 	if f.signupURL, aerr = absoluteURL("signup_redirect_url", q.Get("signup_redirect_url"), e.redirectURL); aerr != nil {
 		return nil, aerr
 	}
-	if c := q.Get("code_challenge"); c != "" {
-		if !pkceChallengeRE.MatchString(c) {
-			return nil, badRequest("code_challenge must be the base64url SHA-256 of the code verifier (43 characters).").withType(errInvalidCodeChallenge)
-		}
-		f.codeChallenge = c
-	}
-	for s := range strings.FieldsFuncSeq(q.Get("custom_scopes"), func(r rune) bool { return r == ' ' || r == ',' }) {
-		f.scopes = append(f.scopes, s)
-	}
-	st := e.cs.oauthState()
+	st := e.oauthState()
 	st.prune(rq.now)
 	if tok := q.Get("oauth_attach_token"); tok != "" {
 		a, ok := st.attach[tok]
@@ -296,10 +322,7 @@ func (e *Emulator) oauthStart(rq *request) (any, error) {
 		delete(st.attach, tok) // single use
 		f.attachUserID = a.userID
 	}
-	state := randToken(24)
-	st.flows[state] = f
-	v := url.Values{"project_id": {e.projectID}, "state": {state}}
-	return rawReply{status: http.StatusFound, location: "/emulator/oauth/" + p.slug + "/consent?" + v.Encode()}, nil
+	return e.beginOAuthFlow(f), nil
 }
 
 // POST /v1/oauth/attach.
@@ -341,7 +364,7 @@ func (e *Emulator) oauthAttachToken(rq *request) (any, error) {
 		}
 	}
 	tok := randToken(32)
-	e.cs.oauthState().attach[tok] = &oauthAttach{provider: p, userID: u.id, expiresAt: rq.now.Add(oauthAttachTTL)}
+	e.oauthState().attach[tok] = &oauthAttach{provider: p, userID: u.id, expiresAt: rq.now.Add(oauthAttachTTL)}
 	return obj{"oauth_attach_token": tok}, nil
 }
 
@@ -376,7 +399,9 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 <input type="hidden" name="state" value="{{.State}}">
 <p><label>Email <input type="email" name="email" value="{{.Email}}" required></label></p>
 <p><label>Subject at {{.Name}} (empty: derived from the email) <input type="text" name="subject"></label></p>
-<p>Scopes: {{range .Scopes}}{{.}} {{end}}</p>
+{{if .B2B}}<p><label>Full name (empty: derived from the email) <input type="text" name="name"></label></p>
+<p><label>Tenant at {{.Name}} (workspace, portal or organization; empty: the email's domain) <input type="text" name="tenant"></label></p>
+{{end}}<p>Scopes: {{range .Scopes}}{{.}} {{end}}</p>
 <p><button type="submit" name="allow" value="true">Allow</button></p>
 </form>
 </body></html>
@@ -402,7 +427,7 @@ func consentError(status int, typ, msg string) rawReply {
 // oauthConsent decides one consent request. Caller holds e.mu.
 func (e *Emulator) oauthConsent(r *http.Request, now time.Time) rawReply {
 	q := r.URL.Query()
-	st := e.cs.oauthState()
+	st := e.oauthState()
 	f, ok := st.flows[q.Get("state")]
 	if !ok || !now.Before(f.expiresAt) || f.provider.slug != r.PathValue("provider") {
 		return consentError(http.StatusNotFound, errOAuthFlowNotFound, "This sign-in is unknown or expired: start again.")
@@ -416,6 +441,7 @@ func (e *Emulator) oauthConsent(r *http.Request, now time.Time) rawReply {
 		var page strings.Builder
 		err := consentPage.Execute(&page, map[string]any{
 			"Name": f.provider.name, "Slug": f.provider.slug, "ProjectID": e.projectID, "State": q.Get("state"), "Email": email, "Scopes": scopes,
+			"B2B": f.b2b != nil,
 		})
 		if err != nil {
 			return consentError(http.StatusInternalServerError, errInternal, "The consent page could not be rendered.")
@@ -433,26 +459,95 @@ func (e *Emulator) oauthConsent(r *http.Request, now time.Time) rawReply {
 	if len(subject) > 255 {
 		return consentError(http.StatusBadRequest, errOAuthConsentIncorrect, "subject must be at most 255 characters.")
 	}
+	tenant, name := q.Get("tenant"), q.Get("name")
+	if tenant == "" {
+		tenant = emailDomain(email)
+	}
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	if len(tenant) > 255 || len(name) > 255 {
+		return consentError(http.StatusBadRequest, errOAuthConsentIncorrect, "tenant and name must be at most 255 characters.")
+	}
 	delete(st.flows, q.Get("state")) // one grant per flow
 	tok := randToken(32)
-	st.tokens[tok] = &oauthToken{
+	t := &oauthToken{
 		provider: f.provider, subject: subject, email: email, codeChallenge: f.codeChallenge,
 		attachUserID: f.attachUserID, scopes: scopes, expiresAt: now.Add(oauthTokenTTL),
+		b2b: f.b2b, tenant: tenant, fullName: name,
 	}
-	// An identity Stytch already knows (its registration, the attach token's user, a user with the
-	// address) logs in; any other signs up.
-	target := f.signupURL
-	if u, _ := e.cs.oauthRegistration(f.provider, subject); u != nil || f.attachUserID != "" {
-		target = f.loginURL
-	} else if u, _ := e.cs.userByEmail(email); u != nil {
-		target = f.loginURL
+	st.tokens[tok] = t
+	target, tokenType := e.consumerOAuthRedirect(f, t), "oauth"
+	if f.b2b != nil {
+		target, tokenType = e.b2bOAuthRedirect(f, t)
 	}
 	ru, _ := url.Parse(target) // checked at start
 	v := ru.Query()
-	v.Set("stytch_token_type", "oauth")
+	v.Set("stytch_token_type", tokenType)
 	v.Set("token", tok)
 	ru.RawQuery = v.Encode()
 	return rawReply{status: http.StatusFound, location: ru.String()}
+}
+
+// consumerOAuthRedirect picks the redirect URL of a granted consumer flow: an identity Stytch
+// already knows (its registration, the attach token's user, a user with the address) logs in; any
+// other signs up. Caller holds e.mu.
+func (e *Emulator) consumerOAuthRedirect(f *oauthFlow, t *oauthToken) string {
+	if u, _ := e.cs.oauthRegistration(f.provider, t.subject); u != nil || f.attachUserID != "" {
+		return f.loginURL
+	}
+	if u, _ := e.cs.userByEmail(t.email); u != nil {
+		return f.loginURL
+	}
+	return f.signupURL
+}
+
+// oauthTokenKind tells the tokens of the three flows apart: each authenticate endpoint redeems
+// only its own kind, and any other token is not found.
+type oauthTokenKind int
+
+const (
+	oauthKindConsumer oauthTokenKind = iota
+	oauthKindB2BLogin
+	oauthKindB2BDiscovery
+)
+
+func (t *oauthToken) kind() oauthTokenKind {
+	switch {
+	case t.b2b == nil:
+		return oauthKindConsumer
+	case t.b2b.discovery:
+		return oauthKindB2BDiscovery
+	default:
+		return oauthKindB2BLogin
+	}
+}
+
+// redeemableOAuthToken finds an unused, unexpired token of kind and checks the PKCE verifier
+// (sent under verifierParam) against the flow's challenge. It does not spend the token: the
+// caller marks it used once the rest of the request is accepted. Caller holds e.mu.
+func (e *Emulator) redeemableOAuthToken(token, verifierParam, verifier string, kind oauthTokenKind, now time.Time) (*oauthToken, *apiError) {
+	t, ok := e.oauthState().tokens[token]
+	if !ok || t.kind() != kind {
+		return nil, newErr(http.StatusNotFound, errOAuthTokenNotFound, "OAuth token could not be found.")
+	}
+	if t.used || !now.Before(t.expiresAt) {
+		return nil, newErr(http.StatusUnauthorized, errUnableToAuthOAuth, "OAuth token could not be authenticated because it was either already used or expired. Start the OAuth flow again.")
+	}
+	if t.codeChallenge != "" && !pkceMatches(verifier, t.codeChallenge) {
+		return nil, badRequest("%s does not match the code challenge of the OAuth flow.", verifierParam).withType(errPKCEMismatch)
+	}
+	return t, nil
+}
+
+// factor is the session factor of a redeemed token: registration regID, email emailID ("" when
+// none).
+func (t *oauthToken) factor(regID, emailID string, now time.Time) factor {
+	ts := rfc3339(now)
+	return factor{
+		Type: "oauth", DeliveryMethod: "oauth_" + t.provider.slug, LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
+		OAuthFactor: &oauthFactor{key: t.provider.key, ID: regID, ProviderSubject: t.subject, EmailID: emailID},
+	}
 }
 
 // POST /v1/oauth/authenticate.
@@ -474,16 +569,9 @@ func (e *Emulator) oauthAuthenticate(rq *request) (any, error) {
 	if _, aerr := sessionDuration(in.SessionDurationMinutes); aerr != nil {
 		return nil, aerr
 	}
-	st := e.cs.oauthState()
-	t, ok := st.tokens[in.Token]
-	if !ok {
-		return nil, newErr(http.StatusNotFound, errOAuthTokenNotFound, "OAuth token could not be found.")
-	}
-	if t.used || !rq.now.Before(t.expiresAt) {
-		return nil, newErr(http.StatusUnauthorized, errUnableToAuthOAuth, "OAuth token could not be authenticated because it was either already used or expired. Start the OAuth flow again.")
-	}
-	if t.codeChallenge != "" && !pkceMatches(in.CodeVerifier, t.codeChallenge) {
-		return nil, badRequest("code_verifier does not match the code_challenge of the OAuth flow.").withType(errPKCEMismatch)
+	t, aerr := e.redeemableOAuthToken(in.Token, "code_verifier", in.CodeVerifier, oauthKindConsumer, rq.now)
+	if aerr != nil {
+		return nil, aerr
 	}
 	var ss *userSession
 	if in.SessionToken != "" || in.SessionJWT != "" {
@@ -507,11 +595,7 @@ func (e *Emulator) oauthAuthenticate(rq *request) (any, error) {
 			emailID = em.EmailID
 		}
 	}
-	ts := rfc3339(rq.now)
-	f := factor{
-		Type: "oauth", DeliveryMethod: "oauth_" + t.provider.slug, LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
-		OAuthFactor: &oauthFactor{key: t.provider.key, ID: reg.id, ProviderSubject: t.subject, EmailID: emailID},
-	}
+	f := t.factor(reg.id, emailID, rq.now)
 	res, err := e.finishUserAuth(u, ss, f, in.userSessionArgs, rq.now)
 	if err != nil {
 		return nil, err

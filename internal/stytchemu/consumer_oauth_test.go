@@ -62,22 +62,31 @@ func (h *harness) get(t *testing.T, c *http.Client, u string) (page, string) {
 // email; it returns the redirect URL Stytch sends the browser back to.
 func (h *harness) oauthGrant(t *testing.T, provider, email string, params url.Values) *url.URL {
 	t.Helper()
+	return h.consent(t, h.startURL(provider, params), url.Values{"email": {email}}, "oauth")
+}
+
+// consent opens start, submits the consent form with account (email and any other field) and
+// checks the redirect back carries a token of tokenType; it returns that redirect URL.
+func (h *harness) consent(t *testing.T, start string, account url.Values, tokenType string) *url.URL {
+	t.Helper()
 	c := h.browser()
-	res, html := h.get(t, c, h.startURL(provider, params))
+	res, html := h.get(t, c, start)
 	require.Equal(t, http.StatusOK, res.status, html)
 	assert.Contains(t, res.header.Get("Content-Type"), "text/html")
 	assert.Contains(t, html, `<button type="submit" name="allow" value="true">Allow</button>`)
 	// Submit the form as the browser would: its hidden fields, the account, Allow.
-	consent := res.url
-	q := consent.Query()
-	q.Set("email", email)
+	form := res.url
+	q := form.Query()
+	for k, vs := range account {
+		q[k] = vs
+	}
 	q.Set("allow", "true")
-	consent.RawQuery = q.Encode()
-	res, body := h.get(t, c, consent.String())
+	form.RawQuery = q.Encode()
+	res, body := h.get(t, c, form.String())
 	require.Equal(t, http.StatusFound, res.status, body)
 	back, err := url.Parse(res.header.Get("Location"))
 	require.NoError(t, err)
-	assert.Equal(t, "oauth", back.Query().Get("stytch_token_type"))
+	assert.Equal(t, tokenType, back.Query().Get("stytch_token_type"))
 	require.NotEmpty(t, back.Query().Get("token"))
 	return back
 }

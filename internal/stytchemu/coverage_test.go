@@ -52,23 +52,14 @@ var notServed = map[string]string{
 	"GET /v1/b2b/organizations/{organization_id}/connected_apps":                                                reasonConnectedApps,
 	"GET /v1/b2b/organizations/{organization_id}/connected_apps/{connected_app_id}":                             reasonConnectedApps,
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps":                            reasonConnectedApps,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/github":                    reasonAdmin,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/google":                    reasonAdmin,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/hubspot":                   reasonAdmin,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/microsoft":                 reasonAdmin,
-	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/slack":                     reasonAdmin,
 	"POST /v1/b2b/idp/oauth/authorize":                                                                          reasonConnectedApps,
 	"POST /v1/b2b/idp/oauth/authorize/start":                                                                    reasonConnectedApps,
-	"POST /v1/b2b/oauth/authenticate":                                                                           reasonB2BOAuth,
-	"POST /v1/b2b/oauth/discovery/authenticate":                                                                 reasonB2BOAuth,
 	"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke": reasonConnectedApps,
 	"POST /v1/b2b/sessions/exchange_access_token":                                                               reasonConnectedApps,
 }
 
 const (
 	reasonConnectedApps = "connected apps and Stytch as an OAuth IdP (sessions/exchange_access_token takes a Connected Apps access token): not built, so there is no token it could accept"
-	reasonB2BOAuth      = "B2B OAuth sign-in: issue #18, not yet built"
-	reasonAdmin         = "organization and member administration additions: issue #17, not yet built"
 )
 
 // missingPropsAllowed lists "component.property" entries (a component schema
@@ -84,6 +75,10 @@ var missingPropsAllowed = map[string]string{
 	"api_b2b_password_v1_b2b_passwords_existing_password_ResetResponse.primary_required": reasonNullObject,
 	"api_b2b_password_v1_b2b_passwords_session_ResetResponse.member_device":              reasonNullObject,
 	"api_b2b_password_v1_b2b_passwords_session_ResetResponse.mfa_required":               reasonNullMFA,
+	"api_b2b_oauth_v1_AuthenticateResponse.member_device":                                reasonNullObject,
+	"api_b2b_oauth_v1_AuthenticateResponse.member_session":                               reasonNullObject,
+	"api_b2b_oauth_v1_AuthenticateResponse.mfa_required":                                 reasonNullMFA,
+	"api_b2b_oauth_v1_AuthenticateResponse.primary_required":                             reasonNullObject,
 	"api_b2b_password_v1_AuthenticateResponse.member_device":                             reasonNullObject,
 	"api_b2b_password_v1_AuthenticateResponse.member_session":                            reasonNullObject,
 	"api_b2b_password_v1_AuthenticateResponse.mfa_required":                              reasonNullMFA,

@@ -39,8 +39,8 @@
 //
 // Multi sends a request to the project named by its Basic-auth user (the
 // project ID); without Basic auth, to the project named by the {project_id}
-// of a JWKS or M2M token path, by the ?public_token= of the OAuth start
-// endpoint, or by ?project_id= on an /emulator/ control call; otherwise (and for unknown credentials) to the default project, which
+// of a JWKS or M2M token path, by the ?public_token= of an OAuth start
+// endpoint (consumer or B2B), or by ?project_id= on an /emulator/ control call; otherwise (and for unknown credentials) to the default project, which
 // answers as Stytch answers unknown credentials. cmd/stytchemu serves a B2B
 // and a consumer project this way.
 //
@@ -62,6 +62,13 @@
 // passwords: one password per email address, shared by its members in every
 // organization; a discovery reset stores it on all of them and ends their
 // sessions. Discovery and organization reset tokens refuse each other.
+//
+// # B2B OAuth routes
+//
+//	GET    /v1/b2b/public/oauth/{provider}/start | .../discovery/start (no Basic auth: ?public_token=)
+//	GET    /emulator/oauth/{provider}/consent (the stand-in provider's consent page, shared with consumer OAuth)
+//	POST   /v1/b2b/oauth/authenticate | oauth/discovery/authenticate (see b2b_oauth.go for the flow)
+//	GET    /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/{google|microsoft|hubspot|slack|github}
 //
 // # Consumer routes
 //

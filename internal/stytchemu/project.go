@@ -135,7 +135,7 @@ func (m *Multi) pick(r *http.Request) *Emulator {
 		}
 		return m.projects[0]
 	}
-	if strings.HasPrefix(r.URL.Path, "/v1/public/oauth/") { // a browser: the public token names the project
+	if strings.HasPrefix(r.URL.Path, "/v1/public/oauth/") || strings.HasPrefix(r.URL.Path, "/v1/b2b/public/oauth/") { // a browser: the public token names the project
 		for _, p := range m.projects {
 			if p.PublicToken() == r.URL.Query().Get("public_token") {
 				return p

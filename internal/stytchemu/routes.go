@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -208,7 +209,7 @@ func (e *Emulator) stytchRoutes() []route {
 		{"POST /v1/m2m/clients/{client_id}/secrets/rotate", authRequired, e.m2mRotate},
 		{"POST /v1/m2m/clients/{client_id}/secrets/rotate/cancel", authRequired, e.m2mRotateCancel},
 		{"POST /v1/public/{project_id}/oauth2/token", authNone, e.m2mToken},
-	}, e.consumerRoutes()...)
+	}, slices.Concat(e.b2bOAuthRoutes(), e.consumerRoutes())...)
 }
 
 // Routes returns the endpoint templates the emulator serves for its project

@@ -121,7 +121,6 @@ type consumerStore struct {
 	otps           map[string]*userOTP // by method_id
 	migrations     map[string]string   // external token -> email
 	resets         map[string]*passwordReset
-	oauth          *oauthStore                 // consumer_oauth.go; made on first use
 	totps          map[string]*userTOTP        // by user ID (consumer_totps.go)
 	walletChalls   map[string]*walletChallenge // by wallet (consumer_crypto_wallets.go)
 	webauthn       *webauthnStore              // consumer_webauthn.go

@@ -17,6 +17,14 @@ import (
 // Every hop is real HTTP; nothing is taken from the emulator's state.
 func OAuthConsent(t testing.TB, startURL, email string) *url.URL {
 	t.Helper()
+	return OAuthConsentAs(t, startURL, "oauth", url.Values{"email": {email}})
+}
+
+// OAuthConsentAs is OAuthConsent with the consent form's account fields (email, and optionally
+// subject, name, tenant) and the expected stytch_token_type ("oauth", or "discovery_oauth" for a
+// B2B discovery flow).
+func OAuthConsentAs(t testing.TB, startURL, tokenType string, account url.Values) *url.URL {
+	t.Helper()
 	start, err := url.Parse(startURL)
 	require.NoError(t, err)
 	// Follow redirects on the emulator's host only: the last hop leaves for the application.
@@ -40,14 +48,16 @@ func OAuthConsent(t testing.TB, startURL, email string) *url.URL {
 	require.True(t, strings.HasPrefix(res.Header.Get("Content-Type"), "text/html"))
 	consent := *res.Request.URL
 	q := consent.Query()
-	q.Set("email", email)
+	for k, vs := range account {
+		q[k] = vs
+	}
 	q.Set("allow", "true")
 	consent.RawQuery = q.Encode()
 	res, body := get(consent.String()) //nolint:bodyclose // closed in get
 	require.Equal(t, http.StatusFound, res.StatusCode, "the grant: %s", body)
 	back, err := url.Parse(res.Header.Get("Location"))
 	require.NoError(t, err)
-	require.Equal(t, "oauth", back.Query().Get("stytch_token_type"))
+	require.Equal(t, tokenType, back.Query().Get("stytch_token_type"))
 	require.NotEmpty(t, back.Query().Get("token"))
 	return back
 }
