@@ -87,10 +87,10 @@ func ExampleRetriedMethods() {
 	// authsvc.b2b.v1.PasswordsService/StrengthCheck
 	// authsvc.b2b.v1.RBACService/GetPolicy
 	// authsvc.b2b.v1.RecoveryCodesService/Get
-	// authsvc.b2b.v1.SSOService/GetConnections
-	// authsvc.b2b.v1.SSOService/StartURL
 	// authsvc.b2b.v1.SCIMService/GetConnection
 	// authsvc.b2b.v1.SCIMService/GetConnectionGroups
+	// authsvc.b2b.v1.SSOService/GetConnections
+	// authsvc.b2b.v1.SSOService/StartURL
 	// authsvc.b2b.v1.SessionsService/Authenticate
 	// authsvc.b2b.v1.SessionsService/Get
 	// authsvc.b2b.v1.SessionsService/GetJWKS
