@@ -205,6 +205,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/oauth/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Authenticate redeems the token of an OAuth login (single use, ten
+         *     minutes; with the PKCE verifier when the start URL had a challenge). It
+         *     returns a session or - when the organization requires MFA -
+         *     member_authenticated=false with an intermediate session token, and the
+         *     provider's tokens for the member.
+         * @description Access: public - the single-use token is the proof. A token has no target
+         *     to lock (each guess is a different token): every attempt spends the
+         *     per-IP budget and every failure the per-IP failure budget, so token
+         *     guessing from one IP is refused before Stytch.
+         */
+        post: operations["B2B_OAuthService_Authenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/oauth/discovery/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DiscoveryAuthenticate redeems the token of a discovery OAuth flow and
+         *     returns an intermediate session token with the organizations the person
+         *     can enter.
+         * @description Access: public - the single-use token is the proof; rate limited against
+         *     guessing as Authenticate is.
+         */
+        post: operations["OAuthService_DiscoveryAuthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/oauth/start_url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * StartURL builds the URL of Stytch's B2B OAuth start endpoint for a
+         *     provider (GET /v1/b2b/public/oauth/{provider}/start, or
+         *     .../discovery/start with discovery), with the project's public token,
+         *     the organization, the redirect URLs, the PKCE code challenge, custom
+         *     scopes and the provider parameters. authsvc calls nothing: the browser
+         *     follows the URL. Without the B2B project's public token configured it is
+         *     FAILED_PRECONDITION naming STYTCH_PUBLIC_TOKEN.
+         * @description Access: public - the URL holds nothing secret (the public token is meant
+         *     for browsers); it calls nothing and sends nothing.
+         */
+        post: operations["B2B_OAuthService_StartURL"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/organizations": {
         parameters: {
             query?: never;
@@ -384,6 +461,32 @@ export interface paths {
          *     write:members.
          */
         delete: operations["MembersService_DeleteExternalId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetProviderTokens returns the tokens Stytch saved from the member's
+         *     sign-ins with a provider: Google and Microsoft one identity (the
+         *     top-level fields), HubSpot, Slack and GitHub one registration per
+         *     identity. NOT_FOUND when the member never signed in with the provider.
+         * @description Access: service read:members only. As for MembersService.OidcProviders,
+         *     the answer holds live credentials for the member's provider account,
+         *     which belong in a back-office service and never in a browser, so no
+         *     member session is admitted (not even an admin's).
+         */
+        get: operations["OAuthService_GetProviderTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2234,7 +2337,7 @@ export interface paths {
          *     every attempt spends the per-IP budget and every failure the per-IP
          *     failure budget, so token guessing from one IP is refused before Stytch.
          */
-        post: operations["OAuthService_Authenticate"];
+        post: operations["Consumer_OAuthService_Authenticate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2260,7 +2363,7 @@ export interface paths {
          * @description Access: public - the URL holds nothing secret (the public token is meant
          *     for browsers); it calls nothing and sends nothing.
          */
-        post: operations["OAuthService_StartURL"];
+        post: operations["Consumer_OAuthService_StartURL"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3415,6 +3518,20 @@ export interface components {
             /** @description The addresses (1 to 1000). */
             values?: string[];
         };
+        /**
+         * @description IdentityProvider is an identity provider of B2B OAuth, as Stytch names it in
+         *     its start URLs ("google") and factor delivery methods ("oauth_google").
+         *
+         *      - IDENTITY_PROVIDER_UNSPECIFIED: Not set; refused.
+         *      - IDENTITY_PROVIDER_GOOGLE: Google ("google").
+         *      - IDENTITY_PROVIDER_MICROSOFT: Microsoft ("microsoft").
+         *      - IDENTITY_PROVIDER_HUBSPOT: HubSpot ("hubspot").
+         *      - IDENTITY_PROVIDER_SLACK: Slack ("slack").
+         *      - IDENTITY_PROVIDER_GITHUB: GitHub ("github").
+         * @default IDENTITY_PROVIDER_UNSPECIFIED
+         * @enum {string}
+         */
+        authsvcB2bV1IdentityProvider: "IDENTITY_PROVIDER_UNSPECIFIED" | "IDENTITY_PROVIDER_GOOGLE" | "IDENTITY_PROVIDER_MICROSOFT" | "IDENTITY_PROVIDER_HUBSPOT" | "IDENTITY_PROVIDER_SLACK" | "IDENTITY_PROVIDER_GITHUB";
         /** @description ImpersonatedFactor identifies who impersonated the member. */
         authsvcB2bV1ImpersonatedFactor: {
             /** @description The impersonator's email address. */
@@ -3579,6 +3696,137 @@ export interface components {
             id?: string;
             /** @description The member's subject at the provider; empty for exchange factors. */
             provider_subject?: string;
+        };
+        /**
+         * @description OAuthProviderValues are the provider's tokens for the member, to call the
+         *     provider's API on their behalf. Secrets: deliver them, never log them.
+         */
+        authsvcB2bV1OAuthProviderValues: {
+            /** @description The provider's access token. */
+            access_token?: string;
+            /**
+             * Format: date-time
+             * @description When the access token expires; unset when the provider did not say.
+             */
+            expires_at?: string;
+            /** @description The OpenID Connect ID token; empty for providers that are not OIDC. */
+            id_token?: string;
+            /** @description The provider's refresh token; empty when the provider gave none. */
+            refresh_token?: string;
+            /** @description The scopes the member granted. */
+            scopes?: string[];
+        };
+        /** @description OAuthServiceAuthenticateRequest is the input of OAuthService.Authenticate. */
+        authsvcB2bV1OAuthServiceAuthenticateRequest: {
+            /**
+             * @description An intermediate session token to add this factor to (e.g. after a
+             *     discovery flow or another primary factor).
+             */
+            intermediate_session_token?: string;
+            locale?: components["schemas"]["authsvcB2bV1Locale"];
+            /** @description The token from the redirect URL's ?token= (stytch_token_type=oauth). */
+            oauth_token: string;
+            /** @description The PKCE code verifier, when the start URL had a challenge. */
+            pkce_code_verifier?: string;
+            /** @description Custom claims for the session (ignored when MFA is still required). */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: 60.
+             */
+            session_duration_minutes?: number;
+            /** @description The existing session JWT. */
+            session_jwt?: string;
+            /** @description The existing session token. */
+            session_token?: string;
+        };
+        /**
+         * @description OAuthServiceAuthenticateResponse is the output of
+         *     OAuthService.Authenticate.
+         */
+        authsvcB2bV1OAuthServiceAuthenticateResponse: {
+            /** @description Token to finish authentication with, when not member_authenticated. */
+            intermediate_session_token?: string;
+            member?: components["schemas"]["v1Member"];
+            /**
+             * @description Whether a full session was created. False: finish the factors named in
+             *     mfa_required with intermediate_session_token.
+             */
+            member_authenticated?: boolean;
+            /** @description The authenticated member. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            mfa_required?: components["schemas"]["v1MfaRequired"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The member's organization. */
+            organization_id?: string;
+            primary_required?: components["schemas"]["v1PrimaryRequired"];
+            /** @description The member's subject ("sub") at the provider. */
+            provider_subject?: string;
+            /** @description The provider as Stytch names it, e.g. "Google". */
+            provider_type?: string;
+            provider_values?: components["schemas"]["authsvcB2bV1OAuthProviderValues"];
+            /** @description The session JWT, when member_authenticated. */
+            session_jwt?: string;
+            /** @description The session token, when member_authenticated. */
+            session_token?: string;
+        };
+        /**
+         * @description OAuthServiceStartURLRequest is the input of OAuthService.StartURL. A login
+         *     names the organization (exactly one of organization_id and
+         *     organization_slug) and may set login_redirect_url and signup_redirect_url;
+         *     a discovery start names no organization and may set
+         *     discovery_redirect_url.
+         */
+        authsvcB2bV1OAuthServiceStartURLRequest: {
+            /** @description Scopes to ask the provider for besides Stytch's defaults. */
+            custom_scopes?: string[];
+            /**
+             * @description Start a discovery flow (the person picks or creates an organization
+             *     afterwards) instead of a login into one organization.
+             */
+            discovery?: boolean;
+            /**
+             * @description Where Stytch sends the browser back with the discovery token
+             *     (discovery); must be on the allowlist. Empty: the configured default.
+             */
+            discovery_redirect_url?: string;
+            /**
+             * @description The account to suggest on the provider's sign-in page (an email
+             *     address; providers that support it prefill it).
+             */
+            login_hint?: string;
+            /**
+             * @description Where Stytch sends a known member back with the token (login); must be
+             *     on the allowlist. Empty: the configured default.
+             */
+            login_redirect_url?: string;
+            /** @description The organization to log in to: its ID, slug or external ID. */
+            organization_id?: string;
+            /** @description The organization to log in to, by its slug. */
+            organization_slug?: string;
+            /**
+             * @description PKCE code challenge (base64url SHA-256 of the verifier, 43 characters)
+             *     binding the token to the browser that started the flow; Authenticate
+             *     then needs the pkce_code_verifier.
+             */
+            pkce_code_challenge?: string;
+            provider: components["schemas"]["authsvcB2bV1IdentityProvider"];
+            /**
+             * @description The provider's prompt parameter (Google and Microsoft: e.g.
+             *     "select_account" or "consent").
+             */
+            provider_prompt?: string;
+            /**
+             * @description Where Stytch sends anyone else back with the token (login); must be on
+             *     the allowlist. Empty: the configured default.
+             */
+            signup_redirect_url?: string;
+        };
+        /** @description OAuthServiceStartURLResponse is the output of OAuthService.StartURL. */
+        authsvcB2bV1OAuthServiceStartURLResponse: {
+            /** @description The URL to send the browser to. */
+            url?: string;
         };
         /** @description OTPsServiceSmsSendRequest is the input of OTPsService.SmsSend. */
         authsvcB2bV1OTPsServiceSmsSendRequest: {
@@ -4344,6 +4592,40 @@ export interface components {
             /** @description The addresses (1 to 1000). */
             values?: string[];
         };
+        /**
+         * @description IdentityProvider is an OAuth identity provider of a Stytch consumer
+         *     project, as Stytch names it in its start URLs ("google") and factor
+         *     delivery methods ("oauth_google").
+         *
+         *      - IDENTITY_PROVIDER_UNSPECIFIED: Not set; refused.
+         *      - IDENTITY_PROVIDER_AMAZON: Amazon ("amazon").
+         *      - IDENTITY_PROVIDER_APPLE: Apple ("apple").
+         *      - IDENTITY_PROVIDER_BITBUCKET: Bitbucket ("bitbucket").
+         *      - IDENTITY_PROVIDER_COINBASE: Coinbase ("coinbase").
+         *      - IDENTITY_PROVIDER_DISCORD: Discord ("discord").
+         *      - IDENTITY_PROVIDER_FACEBOOK: Facebook ("facebook").
+         *      - IDENTITY_PROVIDER_FIGMA: Figma ("figma").
+         *      - IDENTITY_PROVIDER_GITHUB: GitHub ("github").
+         *      - IDENTITY_PROVIDER_GITLAB: GitLab ("gitlab").
+         *      - IDENTITY_PROVIDER_GOOGLE: Google ("google").
+         *      - IDENTITY_PROVIDER_HUBSPOT: HubSpot ("hubspot").
+         *      - IDENTITY_PROVIDER_INSTAGRAM: Instagram ("instagram").
+         *      - IDENTITY_PROVIDER_LINKEDIN: LinkedIn ("linkedin").
+         *      - IDENTITY_PROVIDER_MICROSOFT: Microsoft ("microsoft").
+         *      - IDENTITY_PROVIDER_SALESFORCE: Salesforce ("salesforce").
+         *      - IDENTITY_PROVIDER_SHOPIFY: Shopify ("shopify").
+         *      - IDENTITY_PROVIDER_SLACK: Slack ("slack").
+         *      - IDENTITY_PROVIDER_SNAPCHAT: Snapchat ("snapchat").
+         *      - IDENTITY_PROVIDER_SPOTIFY: Spotify ("spotify").
+         *      - IDENTITY_PROVIDER_STEAM: Steam ("steam").
+         *      - IDENTITY_PROVIDER_TIKTOK: TikTok ("tiktok").
+         *      - IDENTITY_PROVIDER_TWITCH: Twitch ("twitch").
+         *      - IDENTITY_PROVIDER_TWITTER: Twitter / X ("twitter").
+         *      - IDENTITY_PROVIDER_YAHOO: Yahoo ("yahoo").
+         * @default IDENTITY_PROVIDER_UNSPECIFIED
+         * @enum {string}
+         */
+        authsvcConsumerV1IdentityProvider: "IDENTITY_PROVIDER_UNSPECIFIED" | "IDENTITY_PROVIDER_AMAZON" | "IDENTITY_PROVIDER_APPLE" | "IDENTITY_PROVIDER_BITBUCKET" | "IDENTITY_PROVIDER_COINBASE" | "IDENTITY_PROVIDER_DISCORD" | "IDENTITY_PROVIDER_FACEBOOK" | "IDENTITY_PROVIDER_FIGMA" | "IDENTITY_PROVIDER_GITHUB" | "IDENTITY_PROVIDER_GITLAB" | "IDENTITY_PROVIDER_GOOGLE" | "IDENTITY_PROVIDER_HUBSPOT" | "IDENTITY_PROVIDER_INSTAGRAM" | "IDENTITY_PROVIDER_LINKEDIN" | "IDENTITY_PROVIDER_MICROSOFT" | "IDENTITY_PROVIDER_SALESFORCE" | "IDENTITY_PROVIDER_SHOPIFY" | "IDENTITY_PROVIDER_SLACK" | "IDENTITY_PROVIDER_SNAPCHAT" | "IDENTITY_PROVIDER_SPOTIFY" | "IDENTITY_PROVIDER_STEAM" | "IDENTITY_PROVIDER_TIKTOK" | "IDENTITY_PROVIDER_TWITCH" | "IDENTITY_PROVIDER_TWITTER" | "IDENTITY_PROVIDER_YAHOO";
         /** @description ImpersonatedFactor identifies who impersonated the user. */
         authsvcConsumerV1ImpersonatedFactor: {
             /** @description The impersonator's email address. */
@@ -4474,6 +4756,107 @@ export interface components {
             id?: string;
             /** @description The user's subject at the provider. */
             provider_subject?: string;
+        };
+        /**
+         * @description OAuthProviderValues are the provider's tokens for the user, to call the
+         *     provider's API on their behalf. Secrets: deliver them, never log them.
+         */
+        authsvcConsumerV1OAuthProviderValues: {
+            /** @description The provider's access token. */
+            access_token?: string;
+            /**
+             * Format: date-time
+             * @description When the access token expires; unset when the provider did not say.
+             */
+            expires_at?: string;
+            /** @description The OpenID Connect ID token; empty for providers that are not OIDC. */
+            id_token?: string;
+            /** @description The provider's refresh token; empty when the provider gave none. */
+            refresh_token?: string;
+            /** @description The scopes the user granted. */
+            scopes?: string[];
+        };
+        /** @description OAuthServiceAuthenticateRequest is the input of OAuthService.Authenticate. */
+        authsvcConsumerV1OAuthServiceAuthenticateRequest: {
+            /** @description The PKCE code verifier, when the flow was started with a code_challenge. */
+            code_verifier?: string;
+            /**
+             * @description Custom claims for the session (at most 4 KB; reserved claim names are
+             *     ignored).
+             */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
+             *     (only the user is returned), unless a session is given to extend.
+             */
+            session_duration_minutes?: number;
+            /** @description The existing session JWT. */
+            session_jwt?: string;
+            /** @description The existing session token. */
+            session_token?: string;
+            /** @description The token from the redirect URL's ?token= (stytch_token_type=oauth). */
+            token: string;
+        };
+        /**
+         * @description OAuthServiceAuthenticateResponse is the output of
+         *     OAuthService.Authenticate.
+         */
+        authsvcConsumerV1OAuthServiceAuthenticateResponse: {
+            /**
+             * @description The ID of the provider registration (OAuthProvider in the user), used by
+             *     UsersService.DeleteOAuthRegistration.
+             */
+            oauth_user_registration_id?: string;
+            /** @description The user's subject ("sub") at the provider. */
+            provider_subject?: string;
+            /** @description The provider as Stytch names it in the user object, e.g. "Google". */
+            provider_type?: string;
+            provider_values?: components["schemas"]["authsvcConsumerV1OAuthProviderValues"];
+            /** @description Whether the user's other sessions were revoked. */
+            reset_sessions?: boolean;
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started or extended. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started or extended. */
+            session_token?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The authenticated user. */
+            user_id?: string;
+        };
+        /** @description OAuthServiceStartURLRequest is the input of OAuthService.StartURL. */
+        authsvcConsumerV1OAuthServiceStartURLRequest: {
+            /**
+             * @description PKCE code challenge (base64url SHA-256 of the verifier, S256) binding
+             *     the token to the browser that started the flow; Authenticate then needs
+             *     the code_verifier.
+             */
+            code_challenge?: string;
+            /** @description Scopes to ask the provider for besides Stytch's defaults. */
+            custom_scopes?: string[];
+            /**
+             * @description The account to suggest on the provider's sign-in page (an email
+             *     address; providers that support it prefill it).
+             */
+            login_hint?: string;
+            /**
+             * @description Where Stytch sends an existing user back with the token; must be on the
+             *     allowlist. Empty: the configured default.
+             */
+            login_redirect_url?: string;
+            /** @description The token from Attach, to add the provider to that existing user. */
+            oauth_attach_token?: string;
+            provider: components["schemas"]["authsvcConsumerV1IdentityProvider"];
+            /**
+             * @description Where Stytch sends a new user back with the token; must be on the
+             *     allowlist. Empty: the configured default.
+             */
+            signup_redirect_url?: string;
+        };
+        /** @description OAuthServiceStartURLResponse is the output of OAuthService.StartURL. */
+        authsvcConsumerV1OAuthServiceStartURLResponse: {
+            /** @description The URL to send the browser to. */
+            url?: string;
         };
         /** @description OTPsServiceSmsSendRequest is the input of OTPsService.SmsSend. */
         authsvcConsumerV1OTPsServiceSmsSendRequest: {
@@ -5908,40 +6291,6 @@ export interface components {
          * @enum {string}
          */
         v1HashType: "HASH_TYPE_UNSPECIFIED" | "HASH_TYPE_BCRYPT" | "HASH_TYPE_MD_5" | "HASH_TYPE_ARGON_2I" | "HASH_TYPE_ARGON_2ID" | "HASH_TYPE_SHA_1" | "HASH_TYPE_SHA_512" | "HASH_TYPE_SCRYPT" | "HASH_TYPE_PHPASS" | "HASH_TYPE_PBKDF_2";
-        /**
-         * @description IdentityProvider is an OAuth identity provider of a Stytch consumer
-         *     project, as Stytch names it in its start URLs ("google") and factor
-         *     delivery methods ("oauth_google").
-         *
-         *      - IDENTITY_PROVIDER_UNSPECIFIED: Not set; refused.
-         *      - IDENTITY_PROVIDER_AMAZON: Amazon ("amazon").
-         *      - IDENTITY_PROVIDER_APPLE: Apple ("apple").
-         *      - IDENTITY_PROVIDER_BITBUCKET: Bitbucket ("bitbucket").
-         *      - IDENTITY_PROVIDER_COINBASE: Coinbase ("coinbase").
-         *      - IDENTITY_PROVIDER_DISCORD: Discord ("discord").
-         *      - IDENTITY_PROVIDER_FACEBOOK: Facebook ("facebook").
-         *      - IDENTITY_PROVIDER_FIGMA: Figma ("figma").
-         *      - IDENTITY_PROVIDER_GITHUB: GitHub ("github").
-         *      - IDENTITY_PROVIDER_GITLAB: GitLab ("gitlab").
-         *      - IDENTITY_PROVIDER_GOOGLE: Google ("google").
-         *      - IDENTITY_PROVIDER_HUBSPOT: HubSpot ("hubspot").
-         *      - IDENTITY_PROVIDER_INSTAGRAM: Instagram ("instagram").
-         *      - IDENTITY_PROVIDER_LINKEDIN: LinkedIn ("linkedin").
-         *      - IDENTITY_PROVIDER_MICROSOFT: Microsoft ("microsoft").
-         *      - IDENTITY_PROVIDER_SALESFORCE: Salesforce ("salesforce").
-         *      - IDENTITY_PROVIDER_SHOPIFY: Shopify ("shopify").
-         *      - IDENTITY_PROVIDER_SLACK: Slack ("slack").
-         *      - IDENTITY_PROVIDER_SNAPCHAT: Snapchat ("snapchat").
-         *      - IDENTITY_PROVIDER_SPOTIFY: Spotify ("spotify").
-         *      - IDENTITY_PROVIDER_STEAM: Steam ("steam").
-         *      - IDENTITY_PROVIDER_TIKTOK: TikTok ("tiktok").
-         *      - IDENTITY_PROVIDER_TWITCH: Twitch ("twitch").
-         *      - IDENTITY_PROVIDER_TWITTER: Twitter / X ("twitter").
-         *      - IDENTITY_PROVIDER_YAHOO: Yahoo ("yahoo").
-         * @default IDENTITY_PROVIDER_UNSPECIFIED
-         * @enum {string}
-         */
-        v1IdentityProvider: "IDENTITY_PROVIDER_UNSPECIFIED" | "IDENTITY_PROVIDER_AMAZON" | "IDENTITY_PROVIDER_APPLE" | "IDENTITY_PROVIDER_BITBUCKET" | "IDENTITY_PROVIDER_COINBASE" | "IDENTITY_PROVIDER_DISCORD" | "IDENTITY_PROVIDER_FACEBOOK" | "IDENTITY_PROVIDER_FIGMA" | "IDENTITY_PROVIDER_GITHUB" | "IDENTITY_PROVIDER_GITLAB" | "IDENTITY_PROVIDER_GOOGLE" | "IDENTITY_PROVIDER_HUBSPOT" | "IDENTITY_PROVIDER_INSTAGRAM" | "IDENTITY_PROVIDER_LINKEDIN" | "IDENTITY_PROVIDER_MICROSOFT" | "IDENTITY_PROVIDER_SALESFORCE" | "IDENTITY_PROVIDER_SHOPIFY" | "IDENTITY_PROVIDER_SLACK" | "IDENTITY_PROVIDER_SNAPCHAT" | "IDENTITY_PROVIDER_SPOTIFY" | "IDENTITY_PROVIDER_STEAM" | "IDENTITY_PROVIDER_TIKTOK" | "IDENTITY_PROVIDER_TWITCH" | "IDENTITY_PROVIDER_TWITTER" | "IDENTITY_PROVIDER_YAHOO";
         /** @description IssueTokenRequest is the input of M2MService.IssueToken. */
         v1IssueTokenRequest: {
             /** @description The client ID. */
@@ -6751,22 +7100,31 @@ export interface components {
             provider_type?: string;
         };
         /**
-         * @description OAuthProviderValues are the provider's tokens for the user, to call the
-         *     provider's API on their behalf. Secrets: deliver them, never log them.
+         * @description OAuthProviderRegistration is one identity's tokens at a provider that
+         *     allows several per member (HubSpot, Slack, GitHub). Every token here is a
+         *     live credential for the provider.
          */
-        v1OAuthProviderValues: {
-            /** @description The provider's access token. */
+        v1OAuthProviderRegistration: {
+            /** @description The access token for the provider's API. */
             access_token?: string;
             /**
-             * Format: date-time
-             * @description When the access token expires; unset when the provider did not say.
+             * Format: int64
+             * @description Seconds until the access token expires; 0 when the provider did not say.
              */
-            expires_at?: string;
-            /** @description The OpenID Connect ID token; empty for providers that are not OIDC. */
-            id_token?: string;
-            /** @description The provider's refresh token; empty when the provider gave none. */
+            access_token_expires_in?: string;
+            /** @description Slack's bot access token. */
+            bot_access_token?: string;
+            /** @description Slack's bot scopes. */
+            bot_scopes?: string[];
+            /** @description The member's subject at the provider. */
+            provider_subject?: string;
+            /** @description The tenant (Slack workspace, HubSpot portal); empty for GitHub. */
+            provider_tenant_id?: string;
+            /** @description The tenants (GitHub organizations). */
+            provider_tenant_ids?: string[];
+            /** @description The refresh token; empty unless include_refresh_token was set. */
             refresh_token?: string;
-            /** @description The scopes the user granted. */
+            /** @description The scopes granted. */
             scopes?: string[];
         };
         /** @description OAuthRegistration links a member to an OAuth identity. */
@@ -6788,7 +7146,7 @@ export interface components {
          *     user session.
          */
         v1OAuthServiceAttachRequest: {
-            provider: components["schemas"]["v1IdentityProvider"];
+            provider: components["schemas"]["authsvcConsumerV1IdentityProvider"];
             /** @description The user's session JWT. */
             session_jwt?: string;
             /** @description The user's session token. */
@@ -6804,87 +7162,73 @@ export interface components {
             /** @description The single-use token to pass to StartURL's oauth_attach_token. */
             oauth_attach_token?: string;
         };
-        /** @description OAuthServiceAuthenticateRequest is the input of OAuthService.Authenticate. */
-        v1OAuthServiceAuthenticateRequest: {
-            /** @description The PKCE code verifier, when the flow was started with a code_challenge. */
-            code_verifier?: string;
+        /**
+         * @description OAuthServiceDiscoveryAuthenticateRequest is the input of
+         *     OAuthService.DiscoveryAuthenticate.
+         */
+        v1OAuthServiceDiscoveryAuthenticateRequest: {
             /**
-             * @description Custom claims for the session (at most 4 KB; reserved claim names are
-             *     ignored).
+             * @description The token from the redirect URL's ?token=
+             *     (stytch_token_type=discovery_oauth).
              */
-            session_custom_claims?: Record<string, never>;
-            /**
-             * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started
-             *     (only the user is returned), unless a session is given to extend.
-             */
-            session_duration_minutes?: number;
-            /** @description The existing session JWT. */
-            session_jwt?: string;
-            /** @description The existing session token. */
-            session_token?: string;
-            /** @description The token from the redirect URL's ?token= (stytch_token_type=oauth). */
-            token: string;
+            discovery_oauth_token: string;
+            /** @description The PKCE code verifier, when the start URL had a challenge. */
+            pkce_code_verifier?: string;
         };
         /**
-         * @description OAuthServiceAuthenticateResponse is the output of
-         *     OAuthService.Authenticate.
+         * @description OAuthServiceDiscoveryAuthenticateResponse is the output of
+         *     OAuthService.DiscoveryAuthenticate.
          */
-        v1OAuthServiceAuthenticateResponse: {
+        v1OAuthServiceDiscoveryAuthenticateResponse: {
+            /** @description Organizations the person can log in to or join. */
+            discovered_organizations?: components["schemas"]["v1DiscoveredOrganization"][];
+            /** @description The person's email address at the provider. */
+            email_address?: string;
+            /** @description The person's name at the provider. */
+            full_name?: string;
             /**
-             * @description The ID of the provider registration (OAuthProvider in the user), used by
-             *     UsersService.DeleteOAuthRegistration.
+             * @description Token (10 minutes) for DiscoveryService.ExchangeIntermediateSession or
+             *     CreateOrganization.
              */
-            oauth_user_registration_id?: string;
-            /** @description The user's subject ("sub") at the provider. */
-            provider_subject?: string;
-            /** @description The provider as Stytch names it in the user object, e.g. "Google". */
+            intermediate_session_token?: string;
+            /**
+             * @description The person's tenant at the provider (Slack workspace, HubSpot portal,
+             *     GitHub organization, Google or Microsoft domain); empty when none.
+             */
+            provider_tenant_id?: string;
+            /** @description Every tenant the person belongs to at the provider. */
+            provider_tenant_ids?: string[];
+            /** @description The provider as Stytch names it, e.g. "Google". */
             provider_type?: string;
-            provider_values?: components["schemas"]["v1OAuthProviderValues"];
-            /** @description Whether the user's other sessions were revoked. */
-            reset_sessions?: boolean;
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started or extended. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started or extended. */
-            session_token?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The authenticated user. */
-            user_id?: string;
         };
-        /** @description OAuthServiceStartURLRequest is the input of OAuthService.StartURL. */
-        v1OAuthServiceStartURLRequest: {
+        /**
+         * @description OAuthServiceGetProviderTokensResponse is the output of
+         *     OAuthService.GetProviderTokens. Every token here is a live credential for
+         *     the provider.
+         */
+        v1OAuthServiceGetProviderTokensResponse: {
+            /** @description Google, Microsoft: the access token. */
+            access_token?: string;
             /**
-             * @description PKCE code challenge (base64url SHA-256 of the verifier, S256) binding
-             *     the token to the browser that started the flow; Authenticate then needs
-             *     the code_verifier.
+             * Format: int64
+             * @description Google, Microsoft: seconds until the access token expires.
              */
-            code_challenge?: string;
-            /** @description Scopes to ask the provider for besides Stytch's defaults. */
-            custom_scopes?: string[];
+            access_token_expires_in?: string;
+            /** @description Google, Microsoft: the OpenID Connect ID token. */
+            id_token?: string;
+            /** @description Google, Microsoft: the member's subject at the provider. */
+            provider_subject?: string;
+            /** @description The provider as Stytch names it, e.g. "Google". */
+            provider_type?: string;
             /**
-             * @description The account to suggest on the provider's sign-in page (an email
-             *     address; providers that support it prefill it).
+             * @description Google, Microsoft: the refresh token; empty unless include_refresh_token
+             *     was set.
              */
-            login_hint?: string;
-            /**
-             * @description Where Stytch sends an existing user back with the token; must be on the
-             *     allowlist. Empty: the configured default.
-             */
-            login_redirect_url?: string;
-            /** @description The token from Attach, to add the provider to that existing user. */
-            oauth_attach_token?: string;
-            provider: components["schemas"]["v1IdentityProvider"];
-            /**
-             * @description Where Stytch sends a new user back with the token; must be on the
-             *     allowlist. Empty: the configured default.
-             */
-            signup_redirect_url?: string;
-        };
-        /** @description OAuthServiceStartURLResponse is the output of OAuthService.StartURL. */
-        v1OAuthServiceStartURLResponse: {
-            /** @description The URL to send the browser to. */
-            url?: string;
+            refresh_token?: string;
+            /** @description HubSpot, Slack, GitHub: one entry per identity. */
+            registrations?: components["schemas"]["v1OAuthProviderRegistration"][];
+            /** @description Google, Microsoft: the scopes granted. */
+            scopes?: string[];
         };
         /**
          * @description OIDCConnection is an OpenID Connect connection. Its client secret is
@@ -9708,6 +10052,117 @@ export interface operations {
             };
         };
     };
+    B2B_OAuthService_Authenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description OAuthServiceAuthenticateRequest is the input of OAuthService.Authenticate. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1OAuthServiceAuthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1OAuthServiceAuthenticateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    OAuthService_DiscoveryAuthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description OAuthServiceDiscoveryAuthenticateRequest is the input of
+         *     OAuthService.DiscoveryAuthenticate.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1OAuthServiceDiscoveryAuthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OAuthServiceDiscoveryAuthenticateResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    B2B_OAuthService_StartURL: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description OAuthServiceStartURLRequest is the input of OAuthService.StartURL. A login
+         *     names the organization (exactly one of organization_id and
+         *     organization_slug) and may set login_redirect_url and signup_redirect_url;
+         *     a discovery start names no organization and may set
+         *     discovery_redirect_url.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1OAuthServiceStartURLRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1OAuthServiceStartURLResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     OrganizationsService_Create: {
         parameters: {
             query?: never;
@@ -10083,6 +10538,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1MembersServiceDeleteExternalIdResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    OAuthService_GetProviderTokens: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Also return the refresh tokens (Slack has none). A caller that
+                 *     exchanges a refresh token itself may stop Stytch from refreshing the
+                 *     access token later.
+                 */
+                include_refresh_token?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The member: its member ID (any letter case) or external ID. */
+                member_id: string;
+                /** @description The member's organization: its ID (any letter case), slug or external ID. */
+                organization_id: string;
+                /**
+                 * @description The provider (over REST, its enum name in the path:
+                 *     .../oauth_providers/IDENTITY_PROVIDER_GOOGLE).
+                 */
+                provider: "IDENTITY_PROVIDER_UNSPECIFIED" | "IDENTITY_PROVIDER_GOOGLE" | "IDENTITY_PROVIDER_MICROSOFT" | "IDENTITY_PROVIDER_HUBSPOT" | "IDENTITY_PROVIDER_SLACK" | "IDENTITY_PROVIDER_GITHUB";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1OAuthServiceGetProviderTokensResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -13095,7 +13596,7 @@ export interface operations {
             };
         };
     };
-    OAuthService_Authenticate: {
+    Consumer_OAuthService_Authenticate: {
         parameters: {
             query?: never;
             header?: never;
@@ -13105,7 +13606,7 @@ export interface operations {
         /** @description OAuthServiceAuthenticateRequest is the input of OAuthService.Authenticate. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1OAuthServiceAuthenticateRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1OAuthServiceAuthenticateRequest"];
             };
         };
         responses: {
@@ -13115,7 +13616,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1OAuthServiceAuthenticateResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1OAuthServiceAuthenticateResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -13129,7 +13630,7 @@ export interface operations {
             };
         };
     };
-    OAuthService_StartURL: {
+    Consumer_OAuthService_StartURL: {
         parameters: {
             query?: never;
             header?: never;
@@ -13139,7 +13640,7 @@ export interface operations {
         /** @description OAuthServiceStartURLRequest is the input of OAuthService.StartURL. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1OAuthServiceStartURLRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1OAuthServiceStartURLRequest"];
             };
         };
         responses: {
@@ -13149,7 +13650,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1OAuthServiceStartURLResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1OAuthServiceStartURLResponse"];
                 };
             };
             /** @description An unexpected error response. */
