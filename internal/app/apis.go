@@ -55,7 +55,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 		&b2bv1.MembersService_ServiceDesc, &b2bv1.DiscoveryService_ServiceDesc, &b2bv1.RBACService_ServiceDesc,
 		&b2bv1.OrganizationsService_ServiceDesc,
 		&b2bv1.TOTPsService_ServiceDesc, &b2bv1.RecoveryCodesService_ServiceDesc,
-		&b2bv1.PasswordsService_ServiceDesc, &b2bv1.SSOService_ServiceDesc,
+		&b2bv1.PasswordsService_ServiceDesc, &b2bv1.SSOService_ServiceDesc, &b2bv1.OAuthService_ServiceDesc,
 		&b2bv1.SCIMService_ServiceDesc,
 	}
 	if set.b2b != nil {
@@ -71,6 +71,7 @@ func (a *App) apis(set projectSet, redirects service.RedirectPolicy, checker, us
 			server.Service{Desc: &b2bv1.RecoveryCodesService_ServiceDesc, Impl: service.NewRecoveryCodes(a.b2b, log), RegisterGateway: b2bv1.RegisterRecoveryCodesServiceHandler},
 			server.Service{Desc: &b2bv1.PasswordsService_ServiceDesc, Impl: service.NewB2BPasswords(a.b2b, redirects, log), RegisterGateway: b2bv1.RegisterPasswordsServiceHandler},
 			server.Service{Desc: &b2bv1.SSOService_ServiceDesc, Impl: service.NewSSO(a.b2b, set.b2b.publicToken, redirects, log), RegisterGateway: b2bv1.RegisterSSOServiceHandler},
+			server.Service{Desc: &b2bv1.OAuthService_ServiceDesc, Impl: service.NewB2BOAuth(a.b2b, set.b2b.publicToken, redirects, log), RegisterGateway: b2bv1.RegisterOAuthServiceHandler},
 			server.Service{Desc: &b2bv1.SCIMService_ServiceDesc, Impl: service.NewSCIM(a.b2b, log), RegisterGateway: b2bv1.RegisterSCIMServiceHandler},
 		)
 	} else {

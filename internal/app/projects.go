@@ -24,8 +24,8 @@ import (
 type project struct {
 	id, secret, baseURL string
 	kind                stytchclient.ProjectType
-	// publicToken is the project's public token (consumer OAuth and B2B SSO start URLs); empty when
-	// unknown.
+	// publicToken is the project's public token (consumer OAuth, B2B SSO and B2B OAuth start
+	// URLs); empty when unknown.
 	publicToken string
 }
 

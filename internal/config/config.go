@@ -57,8 +57,8 @@ type Config struct {
 	// carry (it is meant for browsers: not a secret); empty: no OAuth start URLs. Dev mode uses the
 	// emulator's.
 	StytchConsumerPublicToken string
-	// StytchPublicToken is the B2B project's public token, which SSO start URLs carry (meant for
-	// browsers: not a secret); empty: no SSO start URLs. Dev mode uses the emulator's.
+	// StytchPublicToken is the B2B project's public token, which SSO and B2B OAuth start URLs carry
+	// (meant for browsers: not a secret); empty: no such start URLs. Dev mode uses the emulator's.
 	StytchPublicToken string
 	// Cookies are the session cookies' names per project and their Domain attribute.
 	Cookies Cookies
@@ -283,7 +283,7 @@ func (o *core) Vars() []setting.Var {
 		{Env: "STYTCH_CONSUMER_SECRET_FILE", Flag: "stytch-consumer-secret-file", Usage: "file holding the Stytch consumer project secret", Set: text(&o.consumerSecretFile)},
 		{Env: "STYTCH_CONSUMER_BASE_URL", Flag: "stytch-consumer-base-url", Usage: "Stytch API base URL of the consumer project; default derived from its project ID", Set: text(&c.StytchConsumerBaseURL)},
 		{Env: "STYTCH_CONSUMER_PUBLIC_TOKEN", Flag: "stytch-consumer-public-token", Usage: "public token of the consumer project, for OAuth start URLs (public, not a secret); empty: OAuthService.StartURL is refused", Set: text(&c.StytchConsumerPublicToken)},
-		{Env: "STYTCH_PUBLIC_TOKEN", Flag: "stytch-public-token", Usage: "public token of the B2B project, for SSO start URLs (public, not a secret); empty: SSOService.StartURL is refused", Set: text(&c.StytchPublicToken)},
+		{Env: "STYTCH_PUBLIC_TOKEN", Flag: "stytch-public-token", Usage: "public token of the B2B project, for SSO and B2B OAuth start URLs (public, not a secret); empty: the StartURL of SSOService and of the B2B OAuthService is refused", Set: text(&c.StytchPublicToken)},
 		{Env: "AUTHSVC_SESSION_COOKIE", Flag: "session-cookie", Default: DefaultSessionCookie, Usage: "name of the B2B session token cookie", Set: text(&c.Cookies.Session)},
 		{Env: "AUTHSVC_SESSION_JWT_COOKIE", Flag: "session-jwt-cookie", Default: DefaultSessionJWTCookie, Usage: "name of the B2B session JWT cookie", Set: text(&c.Cookies.SessionJWT)},
 		{Env: "AUTHSVC_CONSUMER_SESSION_COOKIE", Flag: "consumer-session-cookie", Default: DefaultSessionCookie, Usage: "name of the consumer session token cookie", Set: text(&c.Cookies.ConsumerSession)},
