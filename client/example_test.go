@@ -81,6 +81,8 @@ func ExampleRetriedMethods() {
 	// authsvc.b2b.v1.MembersService/Get
 	// authsvc.b2b.v1.MembersService/OidcProviders
 	// authsvc.b2b.v1.MembersService/Search
+	// authsvc.b2b.v1.OAuthService/GetProviderTokens
+	// authsvc.b2b.v1.OAuthService/StartURL
 	// authsvc.b2b.v1.OrganizationsService/Get
 	// authsvc.b2b.v1.OrganizationsService/Metrics
 	// authsvc.b2b.v1.OrganizationsService/Search

@@ -60,8 +60,9 @@ func contractMethods(t *testing.T) []protoreflect.MethodDescriptor {
 	// 6 + 7 + 6 + 14 + 8 consumer RPCs (issue 15), and 3 OAuth, 4 TOTP, 2 crypto wallet and 6
 	// WebAuthn RPCs (issue 16), and 3 B2B TOTP, 3 recovery code and 4 B2B password RPCs (issue 18),
 	// 13 SSOService RPCs (issue 18), 8 SCIMService RPCs and 6 member and organization administration
-	// RPCs (issue 17), and SessionsService's Attest, Migrate and AuthenticateImpersonation (issue 18), and 7 more B2B password RPCs (issue 18).
-	require.Len(t, methods, 148)
+	// RPCs (issue 17), and SessionsService's Attest, Migrate and AuthenticateImpersonation (issue 18), and 7 more B2B password RPCs (issue 18),
+	// and 4 B2B OAuthService RPCs (issue 18).
+	require.Len(t, methods, 152)
 	return methods
 }
 

@@ -150,6 +150,15 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 		b2bv1.OrganizationsService_Search_FullMethodName:  &b2bv1.OrganizationsServiceSearchRequest{},
 		b2bv1.OrganizationsService_Metrics_FullMethodName: &b2bv1.OrganizationsServiceMetricsRequest{OrganizationId: org},
 
+		b2bv1.OAuthService_StartURL_FullMethodName: &b2bv1.OAuthServiceStartURLRequest{
+			Provider: b2bv1.IdentityProvider_IDENTITY_PROVIDER_GOOGLE, OrganizationId: org,
+		},
+		b2bv1.OAuthService_Authenticate_FullMethodName:          &b2bv1.OAuthServiceAuthenticateRequest{OauthToken: "oauth-token-nope"},
+		b2bv1.OAuthService_DiscoveryAuthenticate_FullMethodName: &b2bv1.OAuthServiceDiscoveryAuthenticateRequest{DiscoveryOauthToken: "oauth-token-nope"},
+		b2bv1.OAuthService_GetProviderTokens_FullMethodName: &b2bv1.OAuthServiceGetProviderTokensRequest{
+			OrganizationId: org, MemberId: f.target.ID, Provider: b2bv1.IdentityProvider_IDENTITY_PROVIDER_GOOGLE,
+		},
+
 		b2bv1.SSOService_GetConnections_FullMethodName:       &b2bv1.SSOServiceGetConnectionsRequest{OrganizationId: org},
 		b2bv1.SSOService_DeleteConnection_FullMethodName:     &b2bv1.SSOServiceDeleteConnectionRequest{OrganizationId: org, ConnectionId: ssoConn},
 		b2bv1.SSOService_CreateSAMLConnection_FullMethodName: &b2bv1.SSOServiceCreateSAMLConnectionRequest{OrganizationId: org},

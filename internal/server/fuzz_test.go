@@ -105,7 +105,7 @@ func decodeHarness(f *testing.F) http.Handler {
 		b2bv1.RegisterMagicLinksServiceHandler, b2bv1.RegisterOTPsServiceHandler, b2bv1.RegisterSessionsServiceHandler,
 		b2bv1.RegisterMembersServiceHandler, b2bv1.RegisterDiscoveryServiceHandler, b2bv1.RegisterRBACServiceHandler,
 		b2bv1.RegisterOrganizationsServiceHandler, b2bv1.RegisterTOTPsServiceHandler, b2bv1.RegisterRecoveryCodesServiceHandler,
-		b2bv1.RegisterPasswordsServiceHandler, b2bv1.RegisterSSOServiceHandler,
+		b2bv1.RegisterPasswordsServiceHandler, b2bv1.RegisterSSOServiceHandler, b2bv1.RegisterOAuthServiceHandler,
 		b2bv1.RegisterSCIMServiceHandler,
 		consumerv1.RegisterMagicLinksServiceHandler, consumerv1.RegisterOTPsServiceHandler, consumerv1.RegisterSessionsServiceHandler,
 		consumerv1.RegisterUsersServiceHandler, consumerv1.RegisterPasswordsServiceHandler, consumerv1.RegisterOAuthServiceHandler,
