@@ -84,8 +84,10 @@ func (s *B2BOAuth) StartURL(_ context.Context, req *b2bv1.OAuthServiceStartURLRe
 func checkOAuthStartShape(req *b2bv1.OAuthServiceStartURLRequest) error {
 	if req.GetDiscovery() {
 		for _, f := range []struct{ name, value string }{
-			{"organization_id", req.GetOrganizationId()}, {"organization_slug", req.GetOrganizationSlug()},
-			{"login_redirect_url", req.GetLoginRedirectUrl()}, {"signup_redirect_url", req.GetSignupRedirectUrl()},
+			{"organization_id", req.GetOrganizationId()},
+			{"organization_slug", req.GetOrganizationSlug()},
+			{"login_redirect_url", req.GetLoginRedirectUrl()},
+			{"signup_redirect_url", req.GetSignupRedirectUrl()},
 		} {
 			if f.value != "" {
 				return rpcerr.InvalidArgument(f.name, "not_for_discovery", f.name+" is for a login into one organization, not for discovery")
