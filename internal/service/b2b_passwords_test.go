@@ -181,7 +181,7 @@ func TestB2BPasswordEmailResetFlow(t *testing.T) {
 		code, reason := tr.call(t, "", b2bPasswordsSvc+"EmailResetStart", "/v1/b2b/passwords/email/reset/start",
 			&b2bv1.PasswordsServiceEmailResetStartRequest{OrganizationId: org.ID, EmailAddress: m.Email}, start)
 		require.Equal(t, codes.OK, code, reason)
-		assert.Empty(t, start.GetMemberId(), "the answer names no member")
+		assert.Empty(t, start.GetMemberId(), "the answer names no member") //nolint:staticcheck // SA1019: the deprecated field must stay empty
 		msg := e.lastLink(t, m.Email)
 
 		// An unknown address gets the same answer, and no email.

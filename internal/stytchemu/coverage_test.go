@@ -97,6 +97,8 @@ var missingPropsAllowed = map[string]string{
 	"api_b2b_otp_v1_b2b_otp_sms_AuthenticateResponse.member_device":                      reasonNullObject,
 	"api_b2b_recovery_codes_v1_RecoverResponse.member_device":                            reasonNullObject,
 	"api_b2b_session_v1_AuthenticateResponse.verdict":                                    reasonNullObject,
+	"api_b2b_impersonation_v1_AuthenticateResponse.mfa_required":                         reasonNullMFA,
+	"api_b2b_session_v1_AttestResponse.member_device":                                    reasonNullObject,
 	"api_sso_v1_AuthenticateResponse.member_device":                                      reasonNullObject,
 	"api_sso_v1_AuthenticateResponse.member_session":                                     reasonNullObject,
 	"api_sso_v1_AuthenticateResponse.mfa_required":                                       reasonNullMFA,

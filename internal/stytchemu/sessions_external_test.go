@@ -234,8 +234,10 @@ func TestAttestJWKSProfileFromFile(t *testing.T) {
 
 func TestMintTrustedAuthTokenControlEndpoint(t *testing.T) {
 	w := newAttestWorld(t)
-	r := w.h.do(call{method: http.MethodPost, path: "/emulator/trusted_auth_tokens", noAuth: true,
-		body: map[string]any{"email_address": w.user.Email, "organization_id": w.orgA.ID}})
+	r := w.h.do(call{
+		method: http.MethodPost, path: "/emulator/trusted_auth_tokens", noAuth: true,
+		body: map[string]any{"email_address": w.user.Email, "organization_id": w.orgA.ID},
+	})
 	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
 	a := w.h.do(attest(stytchemu.ExampleTrustedAuthProfileID, r.str("token"), nil))
 	assert.Equal(t, http.StatusOK, a.status, "%s", a.raw)
@@ -328,12 +330,16 @@ func TestImpersonationAuthenticate(t *testing.T) {
 
 func TestImpersonationControlEndpoint(t *testing.T) {
 	w := newWorld(t)
-	r := w.h.do(call{method: http.MethodPost, path: "/emulator/impersonation_tokens", noAuth: true,
-		body: map[string]any{"member_id": w.user.ID, "impersonator_id": "dash-1", "impersonator_email_address": "ops@vendor.test"}})
+	r := w.h.do(call{
+		method: http.MethodPost, path: "/emulator/impersonation_tokens", noAuth: true,
+		body: map[string]any{"member_id": w.user.ID, "impersonator_id": "dash-1", "impersonator_email_address": "ops@vendor.test"},
+	})
 	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
 	a := w.h.do(post("/v1/b2b/impersonation/authenticate", map[string]any{"impersonation_token": r.str("impersonation_token")}))
 	assert.Equal(t, http.StatusOK, a.status, "%s", a.raw)
-	bad := w.h.do(call{method: http.MethodPost, path: "/emulator/impersonation_tokens", noAuth: true,
-		body: map[string]any{"member_id": w.user.ID, "impersonator_id": "dash-1"}})
+	bad := w.h.do(call{
+		method: http.MethodPost, path: "/emulator/impersonation_tokens", noAuth: true,
+		body: map[string]any{"member_id": w.user.ID, "impersonator_id": "dash-1"},
+	})
 	assert.Equal(t, http.StatusBadRequest, bad.status, "the impersonator's email is required")
 }

@@ -617,9 +617,15 @@ func (e *Emulator) ssoOIDCUpdate(rq *request) (any, error) {
 		dst *string
 		v   *string
 	}{
-		{&c.DisplayName, in.DisplayName}, {&c.ClientID, in.ClientID}, {&c.ClientSecret, in.ClientSecret},
-		{&c.Issuer, in.Issuer}, {&c.AuthorizationURL, in.AuthorizationURL}, {&c.TokenURL, in.TokenURL},
-		{&c.UserinfoURL, in.UserinfoURL}, {&c.JWKSURL, in.JWKSURL}, {&c.IdentityProvider, in.IdentityProvider},
+		{&c.DisplayName, in.DisplayName},
+		{&c.ClientID, in.ClientID},
+		{&c.ClientSecret, in.ClientSecret},
+		{&c.Issuer, in.Issuer},
+		{&c.AuthorizationURL, in.AuthorizationURL},
+		{&c.TokenURL, in.TokenURL},
+		{&c.UserinfoURL, in.UserinfoURL},
+		{&c.JWKSURL, in.JWKSURL},
+		{&c.IdentityProvider, in.IdentityProvider},
 		{&c.CustomScopes, in.CustomScopes},
 	} {
 		if p.v != nil {

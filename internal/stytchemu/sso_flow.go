@@ -61,7 +61,7 @@ import (
 const SSOStartTemplate = "GET /v1/public/sso/start"
 
 const (
-	errSSOTokenNotFound    = "sso_token_not_found"
+	errSSOTokenNotFound    = "sso_token_not_found" //nolint:gosec // G101: an error type name, not a credential
 	errSSOJITNotAllowed    = "sso_jit_provisioning_not_allowed"
 	errSSOConnInactive     = "sso_connection_not_active"
 	errSSOVerification     = "sso_verification_failed"
@@ -261,7 +261,7 @@ func (ssoLoginForm) GetSession(w http.ResponseWriter, r *http.Request, req *saml
 		return nil
 	}
 	s := &saml.Session{
-		ID: randToken(16), CreateTime: saml.TimeNow(), ExpireTime: saml.TimeNow().Add(time.Hour),
+		ID: randToken(16), CreateTime: time.Now().UTC(), ExpireTime: time.Now().UTC().Add(time.Hour),
 		Index: randToken(8), NameID: who.email, UserEmail: who.email, UserCommonName: who.name, Groups: who.groups,
 		CustomAttributes: []saml.Attribute{
 			{Name: "email", NameFormat: "urn:oasis:names:tc:SAML:2.0:attrname-format:basic", Values: []saml.AttributeValue{{Type: "xs:string", Value: who.email}}},
@@ -398,7 +398,7 @@ func fetchMetadata(ctx context.Context, u string) (*saml.EntityDescriptor, error
 	if err != nil {
 		return nil, errors.New("request failed")
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP status %d", resp.StatusCode)
 	}
@@ -649,7 +649,7 @@ func oidcIdentity(ctx context.Context, c *ssoConn, code, nonce string) (ssoIdent
 	if err != nil {
 		return ssoIdentity{}, errors.New("token request failed")
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var tr struct {
 		IDToken     string `json:"id_token"`
 		AccessToken string `json:"access_token"`
@@ -662,7 +662,7 @@ func oidcIdentity(ctx context.Context, c *ssoConn, code, nonce string) (ssoIdent
 	if err != nil {
 		return ssoIdentity{}, errors.New("JWKS request failed")
 	}
-	defer jresp.Body.Close()
+	defer func() { _ = jresp.Body.Close() }()
 	raw, err := io.ReadAll(io.LimitReader(jresp.Body, 1<<20))
 	if err != nil || jresp.StatusCode != http.StatusOK {
 		return ssoIdentity{}, errors.New("JWKS could not be read")
@@ -711,6 +711,10 @@ func (e *Emulator) handleIdPAuthorize(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "response_type=code, client_id and an absolute redirect_uri are required", http.StatusBadRequest)
 		return
 	}
+	if !e.registeredOIDCRedirect(r.Form.Get("client_id"), redirect) {
+		http.Error(w, "redirect_uri is not the redirect URL of an OIDC connection with this client_id", http.StatusBadRequest)
+		return
+	}
 	who, ok := formIdentity(r)
 	if !ok {
 		hidden := map[string]string{}
@@ -727,7 +731,22 @@ func (e *Emulator) handleIdPAuthorize(w http.ResponseWriter, r *http.Request) {
 		expiresAt: time.Now().Add(time.Minute),
 	}
 	e.idp.mu.Unlock()
+	//nolint:gosec // G710: redirect is a registered redirect URL (registeredOIDCRedirect above)
 	http.Redirect(w, r, withQuery(redirect, url.Values{"code": {code}, "state": {r.Form.Get("state")}}), http.StatusFound)
+}
+
+// registeredOIDCRedirect reports whether an OIDC connection with this client ID has this redirect
+// URL: the stand-in IdP returns codes only to a relying party's registered redirect URL, as a real
+// IdP does, so it is no open redirect.
+func (e *Emulator) registeredOIDCRedirect(clientID, redirect string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range e.st.sso {
+		if c.kind == ssoOIDC && c.ClientID == clientID && c.RedirectURL == redirect {
+			return true
+		}
+	}
+	return false
 }
 
 func oidcSubject(email string) string {

@@ -119,7 +119,7 @@ func TestSSOAdminRoutes(t *testing.T) {
 	require.Equal(t, http.StatusOK, list.status, "%s", list.raw)
 	assert.Len(t, list.body["saml_connections"], 1)
 	assert.Len(t, list.body["oidc_connections"], 1)
-	assert.Len(t, list.body["external_connections"], 0)
+	assert.Empty(t, list.body["external_connections"])
 
 	o := w.h.do(get("/v1/b2b/organizations/" + org)).obj("organization")
 	assert.Equal(t, samlID, o["sso_default_connection_id"], "the first connection becomes the default")

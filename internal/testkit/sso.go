@@ -68,7 +68,7 @@ func SSOSignIn(t testing.TB, startURL string, who SSOIdentity, tamper SSOTamper)
 		require.NoError(t, res.Body.Close())
 		return string(b)
 	}
-	res, err := c.Get(startURL) //nolint:noctx // test helper
+	res, err := c.Get(startURL) //nolint:noctx,bodyclose // test helper; read closes the body
 	require.NoError(t, err)
 	page := read(res)
 	require.Equal(t, http.StatusOK, res.StatusCode, "the IdP login page: %s", page)
@@ -79,7 +79,7 @@ func SSOSignIn(t testing.TB, startURL string, who SSOIdentity, tamper SSOTamper)
 	fields.Set("groups", strings.Join(who.Groups, ","))
 	target, err := res.Request.URL.Parse(action)
 	require.NoError(t, err)
-	res, err = c.PostForm(target.String(), fields) //nolint:noctx // test helper
+	res, err = c.PostForm(target.String(), fields) //nolint:noctx,bodyclose // test helper; read closes the body
 	require.NoError(t, err)
 	body := read(res)
 	if strings.Contains(body, `id="SAMLResponseForm"`) { // SAML: post the signed Response to the ACS
@@ -87,7 +87,7 @@ func SSOSignIn(t testing.TB, startURL string, who SSOIdentity, tamper SSOTamper)
 		if tamper != nil {
 			v.Set("SAMLResponse", tamper(v.Get("SAMLResponse")))
 		}
-		res, err = c.PostForm(acs, v) //nolint:noctx // test helper
+		res, err = c.PostForm(acs, v) //nolint:noctx,bodyclose // test helper; read closes the body
 		require.NoError(t, err)
 		body = read(res)
 	}
