@@ -1,7 +1,9 @@
 // The dev console's script: one bundle for every page (static/*.html), which picks its page from
 // <body data-page="...">. Every REST call goes through the TypeScript client (clients/typescript)
 // in cookie mode: the console is served on the REST port, so the calls are same-origin and the
-// session cookies the login RPCs set are the console's session. The dev-only routes (/dev/outbox,
+// session cookies the login RPCs set are the console's session. (The demo organization and SSO
+// connection go in bearer mode, with the token of an M2M client made through /dev/m2m/clients: the
+// `admin` client.) The dev-only routes (/dev/outbox,
 // /dev/m2m/clients, /dev/access.md) are not in the OpenAPI document and use fetch directly.
 //
 // Bundled by internal/devconsole/build.mjs (make generate) into static/console.js, which is
@@ -679,12 +681,12 @@ function resetPassword(token: string): void {
       body: { password_reset_token: token, password: value("au-reset-password"), session_duration_minutes: sessionMinutes },
     });
     reset.then(
-        ({ data }) => {
-          el("au-reset").hidden = true;
-          landed(b2bOutcome(data));
-        },
-        (e: unknown) => show("au-status", describeError(e)),
-      );
+      ({ data }) => {
+        el("au-reset").hidden = true;
+        landed(b2bOutcome(data));
+      },
+      (e: unknown) => show("au-status", describeError(e)),
+    );
   });
 }
 
