@@ -184,6 +184,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("AUTHSVC_ALLOWED_REDIRECT_URLS: %w", err)
 	}
+	// Dev mode also allows the console's landing page as a redirect URL (never the default), once
+	// the REST port is bound: the console's SSO sign-in comes back to it.
+	var allowConsole func(...string) error
+	if a.emu != nil {
+		redirects, allowConsole = redirects.WithLateEntries()
+	}
 	gw, err := callmeta.NewGateway()
 	if err != nil {
 		return nil, err
@@ -246,7 +252,30 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (_ *App, err err
 	if err := a.devWebhooks(hookSecret); err != nil {
 		return nil, err
 	}
+	if allowConsole != nil {
+		if err := allowConsole(consoleLandingURLs(cfg, a.srv.HTTPAddr())...); err != nil {
+			return nil, fmt.Errorf("dev console: %w", err)
+		}
+	}
 	return a, nil
+}
+
+// consoleLandingURLs are the dev console's landing page (/dev/authenticate.html) on the bound REST
+// address httpAddr, as a browser on this machine opens it: at localhost and at the bound host.
+func consoleLandingURLs(cfg *config.Config, httpAddr string) []string {
+	scheme := "http"
+	if cfg.Server.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(httpAddr)
+	if err != nil {
+		return nil
+	}
+	out := []string{scheme + "://" + net.JoinHostPort("localhost", port) + devconsole.LandingPath}
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		out = append(out, scheme+"://"+net.JoinHostPort(host, port)+devconsole.LandingPath)
+	}
+	return out
 }
 
 // startEmulator runs the embedded Stytch emulator for dev mode: a B2B and a consumer project on one

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/devconsole"
+	"github.com/authsvc/authsvc/internal/stytchemu"
 )
 
 // consolePaths are every path of the dev console (pages, script, style, access table).
@@ -75,4 +77,40 @@ func TestDevConsoleAbsentOutsideDevMode(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, r.Status, p)
 		assert.NotContains(t, r.Header.Get("Content-Type"), "text/html", p)
 	}
+}
+
+// Dev mode allows the console's landing page as a redirect URL (at localhost and at the bound
+// address, on the REST port), so that the console's SSO and reset links come back to it; it is
+// never the default, and outside dev mode it is refused like any URL off the allowlist.
+func TestDevConsoleLandingIsARedirectURLInDevModeOnly(t *testing.T) {
+	send := func(env *apptest.Env, redirect string) apptest.Response {
+		return env.REST(t, http.MethodPost, "/v1/b2b/magic_links/email/login_or_signup", map[string]any{
+			"organization_id": stytchemu.SandboxOrganizationID, "email_address": "lou@example.com", "login_redirect_url": redirect, "signup_redirect_url": redirect,
+		})
+	}
+	env := apptest.Start(t)
+	host, port, err := net.SplitHostPort(env.App.HTTPAddr())
+	require.NoError(t, err)
+	for _, h := range []string{"localhost", host} {
+		landing := "http://" + net.JoinHostPort(h, port) + devconsole.LandingPath
+		r := send(env, landing)
+		require.Equal(t, http.StatusOK, r.Status, "%s: %s", landing, r.Body)
+		out := env.Emu.Outbox()
+		require.NotEmpty(t, out)
+		assert.True(t, strings.HasPrefix(out[len(out)-1].URL, landing+"?"), "the link leads to the console: %s", out[len(out)-1].URL)
+	}
+	assert.Equal(t, http.StatusBadRequest, send(env, "http://localhost:1"+devconsole.LandingPath).Status, "another port")
+	assert.Equal(t, http.StatusBadRequest, send(env, "http://localhost:"+port+"/dev/outbox.html").Status, "another page")
+	r := send(env, "")
+	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	out := env.Emu.Outbox()
+	assert.True(t, strings.HasPrefix(out[len(out)-1].URL, apptest.DefaultRedirectURL+"?"), "the default stays the allowlist's first entry")
+
+	emu, consumer := apptest.DevEmulator(t)
+	prod := apptest.Start(t, apptest.WithEmulator(emu), apptest.WithConsumerProject(consumer), apptest.WithEnv(map[string]string{
+		"STYTCH_PROJECT_ID": emu.ProjectID(), "STYTCH_SECRET": emu.Secret(), "STYTCH_BASE_URL": emu.URL,
+	}))
+	_, prodPort, err := net.SplitHostPort(prod.App.HTTPAddr())
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, send(prod, "http://localhost:"+prodPort+devconsole.LandingPath).Status, "not outside dev mode")
 }

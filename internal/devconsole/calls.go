@@ -21,10 +21,10 @@ type Call struct {
 
 func (c Call) String() string { return c.Method + " " + c.Path }
 
-// The shapes of a call in src/console.ts: the typed client (api.POST("/v1/...")), devFetch("GET",
+// The shapes of a call in src/console.ts: the typed clients (api.POST("/v1/..."), admin.PUT(...)), devFetch("GET",
 // "/dev/...") and fetch("/dev/...") (a GET).
 var (
-	clientCall = regexp.MustCompile(`\bapi\.(GET|POST|PUT|PATCH|DELETE)\(\s*"([^"]+)"`)
+	clientCall = regexp.MustCompile(`\b(?:api|admin)\.(GET|POST|PUT|PATCH|DELETE)\(\s*"([^"]+)"`)
 	devCall    = regexp.MustCompile(`\bdevFetch\(\s*"(GET|POST)",\s*"([^"]+)"`)
 	fetchCall  = regexp.MustCompile(`\bfetch\(\s*"([^"]+)"`)
 )

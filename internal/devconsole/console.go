@@ -33,6 +33,10 @@ var static embed.FS
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// LandingPath is the console page where redirect flows land (magic links opened from the outbox,
+// SSO): it redeems ?stytch_token_type=&token= once. Dev mode allows it as a redirect URL.
+const LandingPath = "/dev/authenticate.html"
+
 // contentTypes are the types of the files in static/, by extension.
 var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",

@@ -34,8 +34,8 @@ func TestConsoleCallsAreGatewayRoutes(t *testing.T) {
 			t.Errorf("call %s is neither an API nor a dev route", c)
 		}
 	}
-	// Every flow of the console: at least the 23 API routes it is written against, and the 3 dev routes.
-	assert.GreaterOrEqual(t, v1, 23, "%v", calls)
+	// Every flow of the console: at least the 37 API routes it is written against, and the 3 dev routes.
+	assert.GreaterOrEqual(t, v1, 37, "%v", calls)
 	assert.Equal(t, 3, dev, "%v", calls)
 	missing, err := devconsole.NotInOpenAPI(calls, gen.OpenAPI)
 	require.NoError(t, err)
@@ -49,6 +49,7 @@ func TestNotInOpenAPIReportsUnknownRoutes(t *testing.T) {
 		await api.POST("/v1/b2b/sessions/authenticate", { body: {} });
 		await api.POST("/v1/b2b/sessions/authenticat", { body: {} });
 		await api.GET("/v1/sessions/authenticate");
+		await admin.PUT("/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/url", {});
 		await devFetch("POST", "/dev/m2m/clients", "", {});
 		await fetch("/dev/access.md");`)
 	calls := devconsole.Calls(src)
@@ -56,6 +57,7 @@ func TestNotInOpenAPIReportsUnknownRoutes(t *testing.T) {
 		{"POST", "/v1/b2b/sessions/authenticate"},
 		{"POST", "/v1/b2b/sessions/authenticat"},
 		{"GET", "/v1/sessions/authenticate"},
+		{"PUT", "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/url"},
 		{"POST", "/dev/m2m/clients"},
 		{"GET", "/dev/access.md"},
 	}, calls)
@@ -102,9 +104,11 @@ func TestScriptElementIDsExist(t *testing.T) {
 	assert.Greater(t, n, 50)
 }
 
-// The sign-in page's default organization is dev mode's sandbox organization.
+// The sign-in page's default organization is dev mode's sandbox organization, and the demo SSO
+// connection reads the stand-in IdP's metadata where the emulator serves it.
 func TestSandboxOrganization(t *testing.T) {
 	assert.Contains(t, string(devconsole.Source), `"`+stytchemu.SandboxOrganizationID+`"`)
+	assert.Contains(t, string(devconsole.Source), `"`+stytchemu.IdPSAMLMetadataPath+`"`)
 }
 
 // Each route answers with its content type and the console's CSP; the index is at /dev/.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/authsvc/authsvc/internal/rpcerr"
 )
@@ -27,6 +29,9 @@ import (
 // The zero value has no allowlist.
 type RedirectPolicy struct {
 	entries []redirectEntry
+	// late, when set (WithLateEntries), holds more allowed URLs, known only after the policy was
+	// handed to the services: dev mode's console landing page, whose port is bound later.
+	late *atomic.Pointer[[]redirectEntry]
 }
 
 type redirectEntry struct {
@@ -56,19 +61,48 @@ func (p RedirectPolicy) Default() string {
 	return p.entries[0].raw
 }
 
+// WithLateEntries returns p with room for more allowed URLs and the function that sets them (the
+// last call counts). Copies of the returned policy share them, so they may be set after the policy
+// went to the services: dev mode allows its console's landing page (/dev/authenticate.html) once
+// the REST port is bound. Late entries are matched like the others but are never the default: an
+// omitted URL resolves as before, and with no allowlist configured Stytch's project default still
+// applies.
+func (p RedirectPolicy) WithLateEntries() (RedirectPolicy, func(raw ...string) error) {
+	late := &atomic.Pointer[[]redirectEntry]{}
+	p.late = late
+	return p, func(raw ...string) error {
+		var entries []redirectEntry
+		for _, r := range raw {
+			key, err := redirectKey(r)
+			if err != nil {
+				return fmt.Errorf("redirect URL %q: %w", r, err)
+			}
+			entries = append(entries, redirectEntry{key: key, raw: r})
+		}
+		late.Store(&entries)
+		return nil
+	}
+}
+
 // Resolve returns the URL to send to Stytch for the request field named field (a proto field name,
 // used in the error) whose value is requested.
 func (p RedirectPolicy) Resolve(field, requested string) (string, error) {
 	if requested == "" {
 		return p.Default(), nil
 	}
-	if len(p.entries) == 0 {
+	entries := p.entries
+	if p.late != nil {
+		if late := p.late.Load(); late != nil {
+			entries = append(slices.Clip(entries), *late...)
+		}
+	}
+	if len(entries) == 0 {
 		return "", rpcerr.InvalidArgument(field, "invalid_redirect_url",
 			field+" cannot be set: no redirect URLs are configured; omit it to use the project's default")
 	}
 	key, err := redirectKey(requested)
 	if err == nil {
-		for _, e := range p.entries {
+		for _, e := range entries {
 			if e.key == key {
 				return e.raw, nil
 			}

@@ -68,3 +68,30 @@ func TestNewRedirectPolicyRefusesBadEntries(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// A late entry (dev mode's console page) is allowed once set, never the default, and shared by
+// the copies handed out before it was set.
+func TestRedirectPolicyLateEntry(t *testing.T) {
+	const console = "http://localhost:8080/dev/authenticate.html"
+	for name, allowed := range map[string][]string{"no allowlist": nil, "allowlist": {"https://app.example.com/auth/callback"}} {
+		t.Run(name, func(t *testing.T) {
+			p, err := service.NewRedirectPolicy(allowed)
+			require.NoError(t, err)
+			p, set := p.WithLateEntries()
+			handedOut := p
+			_, err = handedOut.Resolve("login_redirect_url", console)
+			assert.Equal(t, codes.InvalidArgument, status.Code(err), "not allowed before it is set")
+			require.NoError(t, set(console))
+			got, err := handedOut.Resolve("login_redirect_url", "http://LOCALHOST:8080/dev/authenticate.html")
+			require.NoError(t, err)
+			assert.Equal(t, console, got)
+			def, err := handedOut.Resolve("login_redirect_url", "")
+			require.NoError(t, err)
+			assert.Equal(t, p.Default(), def, "the late entry is never the default")
+			assert.NotEqual(t, console, def)
+			_, err = handedOut.Resolve("login_redirect_url", "http://localhost:8081/dev/authenticate.html")
+			assert.Equal(t, codes.InvalidArgument, status.Code(err), "another port is another URL")
+			assert.Error(t, set("/relative"))
+		})
+	}
+}

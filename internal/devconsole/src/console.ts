@@ -1,7 +1,9 @@
 // The dev console's script: one bundle for every page (static/*.html), which picks its page from
 // <body data-page="...">. Every REST call goes through the TypeScript client (clients/typescript)
 // in cookie mode: the console is served on the REST port, so the calls are same-origin and the
-// session cookies the login RPCs set are the console's session. The dev-only routes (/dev/outbox,
+// session cookies the login RPCs set are the console's session. (The demo organization and SSO
+// connection go in bearer mode, with the token of an M2M client made through /dev/m2m/clients: the
+// `admin` client.) The dev-only routes (/dev/outbox,
 // /dev/m2m/clients, /dev/access.md) are not in the OpenAPI document and use fetch directly.
 //
 // Bundled by internal/devconsole/build.mjs (make generate) into static/console.js, which is
@@ -9,6 +11,24 @@
 import { createAuthsvcClient, isAuthsvcError } from "../../../clients/typescript/src/index.js";
 
 const api = createAuthsvcClient({ baseUrl: location.origin, auth: { mode: "cookie" } });
+
+// The console's admin: an M2M client made through dev mode's /dev/m2m/clients (as the M2M page
+// does) whose token creates demo organizations and SSO connections, which no member session of a
+// fresh console has the rights for. Its token lives in this page only.
+const adminScopes = ["read:organizations", "write:organizations", "read:sso", "write:sso"];
+let adminToken: string | undefined;
+const admin = createAuthsvcClient({ baseUrl: location.origin, auth: { mode: "bearer", token: () => adminToken } });
+
+async function adminReady(): Promise<void> {
+  if (adminToken) return;
+  const out = (await devFetch("POST", "/dev/m2m/clients", "", { client_name: "dev console admin", scopes: adminScopes })) as {
+    m2m_client: { client_id: string; client_secret: string };
+  };
+  const { data } = await api.POST("/v1/m2m/token", {
+    body: { client_id: out.m2m_client.client_id, client_secret: out.m2m_client.client_secret, scopes: adminScopes },
+  });
+  adminToken = data.access_token;
+}
 
 // The sandbox organization of dev mode (internal/stytchemu SandboxOrganizationID; a test keeps them equal).
 const sandboxOrg = "organization-test-007d9d4a-deac-4a87-ba0a-e6e8afba4d4b";
@@ -94,10 +114,18 @@ interface OutboxMessage {
   sent_at: string;
 }
 
-/** The console page that redeems a magic-link token of the given project. */
+/**
+ * The console page that redeems an emailed token: its type is the one the link as sent names
+ * (stytch_token_type: a magic link, a password reset), else a magic link of the message's project.
+ */
 function consoleLink(m: OutboxMessage): string {
-  const type = m.project === "b2b" ? "multi_tenant_magic_links" : "magic_links";
-  return `/dev/authenticate.html?stytch_token_type=${type}&token=${encodeURIComponent(m.token ?? "")}`;
+  let type = m.project === "b2b" ? "multi_tenant_magic_links" : "magic_links";
+  try {
+    type = (m.url && new URL(m.url).searchParams.get("stytch_token_type")) || type;
+  } catch {
+    // not a URL: keep the project's magic link
+  }
+  return `/dev/authenticate.html?stytch_token_type=${encodeURIComponent(type)}&token=${encodeURIComponent(m.token ?? "")}`;
 }
 
 async function loadOutbox(): Promise<void> {
@@ -134,13 +162,136 @@ function outboxPage(): void {
   void loadOutbox().catch((e: unknown) => show("ob-error", describeError(e)));
 }
 
+// ---- B2B login outcomes, MFA and redirect flows --------------------------------------------------
+
+/** A B2B primary login's answer: a session, or an intermediate session with what MFA still needs. */
+interface B2BLogin {
+  member_id?: string;
+  organization_id?: string;
+  member_authenticated?: boolean;
+  member_session?: unknown;
+  intermediate_session_token?: string;
+  mfa_required?: { member_options?: { mfa_phone_number?: string; totp_registration_id?: string }; secondary_auth_initiated?: string };
+  member?: { organization_id?: string };
+}
+
+/** A B2B login waiting for its second factor, kept in this tab's sessionStorage until finished. */
+interface PendingMFA {
+  organization_id: string;
+  member_id: string;
+  intermediate_session_token: string;
+  mfa_required?: B2BLogin["mfa_required"];
+}
+
+const pendingKey = "authsvc-console:b2b-mfa";
+
+function pendingMFA(): PendingMFA | undefined {
+  const raw = sessionStorage.getItem(pendingKey);
+  return raw ? (JSON.parse(raw) as PendingMFA) : undefined;
+}
+
+/** What the page shows of a pending MFA login (the intermediate session token itself stays out). */
+function describePending(p: PendingMFA | undefined): unknown {
+  if (!p) return "no MFA login pending: sign in to an organization that requires MFA first";
+  return {
+    organization_id: p.organization_id,
+    member_id: p.member_id,
+    mfa_required: p.mfa_required ?? {},
+    intermediate_session: "held in this tab (sessionStorage); a TOTP code, a recovery code or an SMS code finishes it",
+  };
+}
+
+/**
+ * Records a B2B login's outcome and says what it was: a session (any pending MFA login is done),
+ * or an intermediate session, kept for the MFA section to finish.
+ */
+function b2bOutcome(data: B2BLogin): unknown {
+  const org = data.organization_id || data.member?.organization_id || "";
+  // JSON leaves out false: no member_authenticated and an intermediate session is a pending login.
+  if (!data.member_authenticated && data.intermediate_session_token) {
+    const p: PendingMFA = {
+      organization_id: org,
+      member_id: data.member_id ?? "",
+      intermediate_session_token: data.intermediate_session_token,
+      mfa_required: data.mfa_required,
+    };
+    sessionStorage.setItem(pendingKey, JSON.stringify(p));
+    showPending();
+    return { member_id: p.member_id, organization_id: org, member_authenticated: false, mfa_required: p.mfa_required ?? {}, next: "MFA required: finish it in the MFA section of the sign-in page" };
+  }
+  sessionStorage.removeItem(pendingKey);
+  showPending();
+  return { member_id: data.member_id, organization_id: org, member_session: data.member_session };
+}
+
+/** Shows the pending MFA login on the page that has the MFA section (the sign-in page). */
+function showPending(): void {
+  if (document.getElementById("b2b-mfa-pending")) show("b2b-mfa-pending", describePending(pendingMFA()));
+}
+
+/**
+ * Where a redirect flow (SSO; OAuth) began, kept in this tab's sessionStorage for the landing page:
+ * which project the token it gets back belongs to, and the PKCE verifier of the start.
+ */
+interface RedirectStart {
+  project: "b2b" | "consumer";
+  flow: "sso" | "oauth";
+  pkce_code_verifier?: string;
+}
+
+const redirectKey = "authsvc-console:redirect";
+
+function rememberRedirect(r: RedirectStart): void {
+  sessionStorage.setItem(redirectKey, JSON.stringify(r));
+}
+
+/** The start of the redirect flow that landed, once (it is removed). */
+function takeRedirect(): RedirectStart | undefined {
+  const raw = sessionStorage.getItem(redirectKey);
+  sessionStorage.removeItem(redirectKey);
+  return raw ? (JSON.parse(raw) as RedirectStart) : undefined;
+}
+
+function b64url(bytes: Uint8Array): string {
+  let s = "";
+  for (const x of bytes) s += String.fromCharCode(x);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** A PKCE verifier and its S256 challenge. */
+async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
+  const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const sum = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return { verifier, challenge: b64url(new Uint8Array(sum)) };
+}
+
+/** The console's landing page, where SSO and reset links come back (dev mode allows it). */
+function landingURL(): string {
+  return `${location.origin}/dev/authenticate.html`;
+}
+
+// The emulator's stand-in SAML IdP publishes its metadata here, on the emulator's host
+// (internal/stytchemu IdPSAMLMetadataPath; a test keeps them equal).
+const idpMetadataPath = "/emulator/idp/saml/metadata";
+
+/** The member of the console's B2B session (TOTP enrolment for a signed-in member acts on it). */
+async function b2bSessionMember(): Promise<{ organization_id: string; member_id: string; session_jwt: string }> {
+  const { data } = await api.POST("/v1/b2b/sessions/authenticate", { body: {} });
+  const s = data.member_session;
+  if (!s?.member_id || !s.organization_id || !data.session_jwt) throw new Error("sign in as a B2B member first (or start a login that needs MFA)");
+  return { organization_id: s.organization_id, member_id: s.member_id, session_jwt: data.session_jwt };
+}
+
 // ---- sign-in ---------------------------------------------------------------------------------
 
 let consumerEmailId = "";
 
+/** The B2B sections' organization inputs, which a demo organization fills in. */
+const b2bOrgInputs = ["b2b-ml-org", "b2b-otp-org", "b2b-pw-org", "b2b-sso-org"];
+
 function signinPage(): void {
-  el<HTMLInputElement>("b2b-ml-org").value = sandboxOrg;
-  el<HTMLInputElement>("b2b-otp-org").value = sandboxOrg;
+  for (const id of b2bOrgInputs) el<HTMLInputElement>(id).value = sandboxOrg;
+  b2bSections();
 
   on("b2b-ml-send", "b2b-ml-result", async () => {
     const { data } = await api.POST("/v1/b2b/magic_links/email/login_or_signup", {
@@ -164,7 +315,7 @@ function signinPage(): void {
         session_duration_minutes: sessionMinutes,
       },
     });
-    return { member_id: data.member_id, member_session: data.member_session };
+    return b2bOutcome(data);
   });
 
   on("c-ml-send", "c-ml-result", async () => {
@@ -200,6 +351,7 @@ function signinPage(): void {
   on("c-oauth-start", "c-oauth-result", async () => {
     const provider = el<HTMLSelectElement>("c-oauth-provider").value as "IDENTITY_PROVIDER_GITHUB" | "IDENTITY_PROVIDER_GOOGLE";
     const { data } = await api.POST("/v1/oauth/start_url", { body: { provider } });
+    rememberRedirect({ project: "consumer", flow: "oauth" });
     window.open(data.url, "_blank", "noopener");
     return "the emulator's consent page opened in a new tab; after Allow, paste the address you land on below";
   });
@@ -225,6 +377,163 @@ function signinPage(): void {
 
   on("c-pk-register", "c-pk-result", registerPasskey);
   on("c-pk-login", "c-pk-result", signInWithPasskey);
+}
+
+function b2bSections(): void {
+  // A demo organization whose MFA policy is REQUIRED_FOR_ALL: every login answers an intermediate
+  // session until a second factor finishes it.
+  on("b2b-org-create", "b2b-org-result", async () => {
+    await adminReady();
+    const { data } = await admin.POST("/v1/b2b/organizations", {
+      body: { organization_name: `MFA demo ${crypto.randomUUID().slice(0, 8)}`, mfa_policy: "MFA_POLICY_REQUIRED_FOR_ALL" },
+    });
+    const org = data.organization?.organization_id ?? "";
+    for (const id of b2bOrgInputs) el<HTMLInputElement>(id).value = org;
+    return { organization_id: org, organization_name: data.organization?.organization_name, mfa_policy: data.organization?.mfa_policy, next: "sign in to it below" };
+  });
+
+  // Password: a member gets one through the reset email (the link proves the address).
+  on("b2b-pw-login", "b2b-pw-result", async () => {
+    const { data } = await api.POST("/v1/b2b/passwords/authenticate", {
+      body: {
+        organization_id: value("b2b-pw-org"),
+        email_address: value("b2b-pw-email"),
+        password: value("b2b-pw-password"),
+        session_duration_minutes: sessionMinutes,
+      },
+    });
+    return b2bOutcome(data);
+  });
+  on("b2b-pw-reset", "b2b-pw-result", async () => {
+    const { data } = await api.POST("/v1/b2b/passwords/email/reset/start", {
+      body: { organization_id: value("b2b-pw-org"), email_address: value("b2b-pw-email"), reset_password_redirect_url: landingURL() },
+    });
+    return { member_id: data.member_id, next: "open the outbox and click the reset link" };
+  });
+
+  // SSO through the emulator's stand-in IdP.
+  on("b2b-sso-demo", "b2b-sso-result", async () => {
+    await adminReady();
+    const org = value("b2b-sso-org");
+    const { data: created } = await admin.POST("/v1/b2b/sso/saml/{organization_id}", {
+      params: { path: { organization_id: org } },
+      body: { display_name: "Stand-in IdP (dev console)" },
+    });
+    const id = created.connection?.connection_id ?? "";
+    // The start URL names the emulator's host, which serves the stand-in IdP's metadata.
+    const { data: start } = await api.POST("/v1/b2b/sso/start_url", { body: { connection_id: id } });
+    const { data: updated } = await admin.PUT("/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/url", {
+      params: { path: { organization_id: org, connection_id: id } },
+      body: { metadata_url: new URL(start.url ?? "").origin + idpMetadataPath },
+    });
+    el<HTMLInputElement>("b2b-sso-conn").value = id;
+    return { connection_id: id, display_name: updated.connection?.display_name, status: updated.connection?.status };
+  });
+  on("b2b-sso-list", "b2b-sso-result", async () => {
+    await adminReady();
+    const { data } = await admin.GET("/v1/b2b/sso/{organization_id}", { params: { path: { organization_id: value("b2b-sso-org") } } });
+    const brief = (c: { connection_id?: string; display_name?: string; status?: string }) => ({ connection_id: c.connection_id, display_name: c.display_name, status: c.status });
+    const saml = (data.saml_connections ?? []).map(brief);
+    const oidc = (data.oidc_connections ?? []).map(brief);
+    const first = saml[0] ?? oidc[0];
+    if (first?.connection_id && !value("b2b-sso-conn")) el<HTMLInputElement>("b2b-sso-conn").value = first.connection_id;
+    return { saml_connections: saml, oidc_connections: oidc };
+  });
+  on("b2b-sso-start", "b2b-sso-result", async () => {
+    const { verifier, challenge } = await pkcePair();
+    const { data } = await api.POST("/v1/b2b/sso/start_url", {
+      body: { connection_id: value("b2b-sso-conn"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge },
+    });
+    rememberRedirect({ project: "b2b", flow: "sso", pkce_code_verifier: verifier });
+    location.assign(data.url ?? "");
+    return "to the stand-in identity provider…";
+  });
+
+  // MFA: finish a pending login with a second factor; enrol an authenticator app.
+  showPending();
+  const finished = (data: { member_id?: string; member_session?: unknown; recovery_codes_remaining?: number }) => {
+    sessionStorage.removeItem(pendingKey);
+    showPending();
+    return { signed_in: true, member_id: data.member_id, member_session: data.member_session, recovery_codes_remaining: data.recovery_codes_remaining };
+  };
+  const needPending = (): PendingMFA => {
+    const p = pendingMFA();
+    if (!p) throw new Error("no MFA login pending: sign in to an organization that requires MFA first");
+    return p;
+  };
+
+  on("b2b-totp-create", "b2b-mfa-result", async () => {
+    const p = pendingMFA();
+    // A pending login enrols with its intermediate session; a signed-in member with the session.
+    const who = p ?? (await b2bSessionMember());
+    const { data } = await api.POST("/v1/b2b/totp", {
+      body: { organization_id: who.organization_id, member_id: who.member_id, intermediate_session_token: p?.intermediate_session_token },
+    });
+    el<HTMLImageElement>("b2b-totp-qr").src = data.qr_code ?? "";
+    el<HTMLImageElement>("b2b-totp-qr").hidden = false;
+    el("b2b-totp-secret").textContent = data.secret ?? "";
+    return { totp_registration_id: data.totp_registration_id, recovery_codes: data.recovery_codes, next: "scan the code (or type the secret), then enter a code" };
+  });
+  on("b2b-totp-verify", "b2b-mfa-result", async () => {
+    const p = pendingMFA();
+    if (p) {
+      const { data } = await api.POST("/v1/b2b/totp/authenticate", {
+        body: {
+          organization_id: p.organization_id,
+          member_id: p.member_id,
+          code: value("b2b-totp-code"),
+          intermediate_session_token: p.intermediate_session_token,
+          session_duration_minutes: sessionMinutes,
+        },
+      });
+      return finished(data);
+    }
+    // No login pending: the code steps up the signed-in member's session.
+    const m = await b2bSessionMember();
+    const { data } = await api.POST("/v1/b2b/totp/authenticate", {
+      body: { organization_id: m.organization_id, member_id: m.member_id, code: value("b2b-totp-code"), session_jwt: m.session_jwt, session_duration_minutes: sessionMinutes },
+    });
+    return { signed_in: true, member_id: data.member_id, member_session: data.member_session };
+  });
+  on("b2b-rc-recover", "b2b-mfa-result", async () => {
+    const p = needPending();
+    const { data } = await api.POST("/v1/b2b/recovery_codes/recover", {
+      body: {
+        organization_id: p.organization_id,
+        member_id: p.member_id,
+        recovery_code: value("b2b-rc-code"),
+        intermediate_session_token: p.intermediate_session_token,
+        session_duration_minutes: sessionMinutes,
+      },
+    });
+    return finished(data);
+  });
+  on("b2b-sms-send", "b2b-mfa-result", async () => {
+    const p = needPending();
+    const phone = value("b2b-sms-phone");
+    await api.POST("/v1/b2b/otps/sms/send", {
+      body: {
+        organization_id: p.organization_id,
+        member_id: p.member_id,
+        mfa_phone_number: phone || undefined,
+        intermediate_session_token: p.intermediate_session_token,
+      },
+    });
+    return { next: "read the code in the outbox" };
+  });
+  on("b2b-sms-verify", "b2b-mfa-result", async () => {
+    const p = needPending();
+    const { data } = await api.POST("/v1/b2b/otps/sms/authenticate", {
+      body: {
+        organization_id: p.organization_id,
+        member_id: p.member_id,
+        code: value("b2b-sms-code"),
+        intermediate_session_token: p.intermediate_session_token,
+        session_duration_minutes: sessionMinutes,
+      },
+    });
+    return finished(data);
+  });
 }
 
 /** The user of the console's consumer session (TOTP and passkey registration act on it). */
@@ -318,7 +627,7 @@ async function signInWithPasskey(): Promise<unknown> {
   return { user_id: auth.user_id, webauthn_registration_id: auth.webauthn_registration_id, session: auth.session };
 }
 
-// ---- magic-link and OAuth landing --------------------------------------------------------------
+// ---- landing: magic links, password resets, SSO and OAuth ---------------------------------------
 
 async function redeem(type: string, token: string): Promise<unknown> {
   switch (type) {
@@ -326,7 +635,7 @@ async function redeem(type: string, token: string): Promise<unknown> {
       const { data } = await api.POST("/v1/b2b/magic_links/authenticate", {
         body: { magic_links_token: token, session_duration_minutes: sessionMinutes },
       });
-      return { member_id: data.member_id, organization_id: data.organization_id, member_session: data.member_session };
+      return b2bOutcome(data);
     }
     case "magic_links": {
       const { data } = await api.POST("/v1/magic_links/authenticate", {
@@ -334,13 +643,51 @@ async function redeem(type: string, token: string): Promise<unknown> {
       });
       return { user_id: data.user_id, session: data.session };
     }
+    case "sso": {
+      const started = takeRedirect();
+      const { data } = await api.POST("/v1/b2b/sso/authenticate", {
+        body: { sso_token: token, pkce_code_verifier: started?.pkce_code_verifier, session_duration_minutes: sessionMinutes },
+      });
+      return b2bOutcome(data);
+    }
     case "oauth": {
+      // Both projects' OAuth tokens have this type: the start recorded which project it began in
+      // (a start in another tab or by curl records nothing: the consumer project's, as before).
+      const started = takeRedirect();
+      if (started?.project === "b2b") throw new Error("the console does not redeem B2B OAuth tokens yet");
       const { data } = await api.POST("/v1/oauth/authenticate", { body: { token, session_duration_minutes: sessionMinutes } });
       return { user_id: data.user_id, provider_type: data.provider_type, session: data.session };
     }
     default:
       throw new Error(`the console does not redeem tokens of type ${type}`);
   }
+}
+
+/** Shows a landing's outcome: signed in, or a B2B login that still needs its second factor. */
+function landed(v: unknown): void {
+  const mfa = (v as { member_authenticated?: boolean } | undefined)?.member_authenticated === false;
+  show("au-status", mfa ? "MFA required: finish the login on the sign-in page" : "signed in: see the session inspector");
+  el("au-mfa").hidden = !mfa;
+  show("au-result", v);
+}
+
+/** A B2B password reset link: the page asks for the new password and spends the token on it. */
+function resetPassword(token: string): void {
+  show("au-status", "choose the member's new password");
+  el("au-reset").hidden = false;
+  el("au-reset-submit").addEventListener("click", () => {
+    show("au-status", "…");
+    const reset = api.POST("/v1/b2b/passwords/email/reset", {
+      body: { password_reset_token: token, password: value("au-reset-password"), session_duration_minutes: sessionMinutes },
+    });
+    reset.then(
+      ({ data }) => {
+        el("au-reset").hidden = true;
+        landed(b2bOutcome(data));
+      },
+      (e: unknown) => show("au-status", describeError(e)),
+    );
+  });
 }
 
 function authenticatePage(): void {
@@ -353,14 +700,12 @@ function authenticatePage(): void {
     show("au-status", "no token in the address");
     return;
   }
+  if (type === "multi_tenant_passwords") {
+    resetPassword(token);
+    return;
+  }
   show("au-status", `redeeming a ${type} token…`);
-  redeem(type, token).then(
-    (v) => {
-      show("au-status", "signed in: see the session inspector");
-      show("au-result", v);
-    },
-    (e: unknown) => show("au-status", describeError(e)),
-  );
+  redeem(type, token).then(landed, (e: unknown) => show("au-status", describeError(e)));
 }
 
 // ---- session inspector -------------------------------------------------------------------------

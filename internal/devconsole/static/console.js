@@ -628,6 +628,17 @@ function createAuthsvcClient(options) {
 
 // internal/devconsole/src/console.ts
 var api = createAuthsvcClient({ baseUrl: location.origin, auth: { mode: "cookie" } });
+var adminScopes = ["read:organizations", "write:organizations", "read:sso", "write:sso"];
+var adminToken;
+var admin = createAuthsvcClient({ baseUrl: location.origin, auth: { mode: "bearer", token: () => adminToken } });
+async function adminReady() {
+  if (adminToken) return;
+  const out = await devFetch("POST", "/dev/m2m/clients", "", { client_name: "dev console admin", scopes: adminScopes });
+  const { data } = await api.POST("/v1/m2m/token", {
+    body: { client_id: out.m2m_client.client_id, client_secret: out.m2m_client.client_secret, scopes: adminScopes }
+  });
+  adminToken = data.access_token;
+}
 var sandboxOrg = "organization-test-007d9d4a-deac-4a87-ba0a-e6e8afba4d4b";
 var sessionMinutes = 60;
 function el(id) {
@@ -681,8 +692,12 @@ function link(href, text) {
   return a;
 }
 function consoleLink(m) {
-  const type = m.project === "b2b" ? "multi_tenant_magic_links" : "magic_links";
-  return `/dev/authenticate.html?stytch_token_type=${type}&token=${encodeURIComponent(m.token ?? "")}`;
+  let type = m.project === "b2b" ? "multi_tenant_magic_links" : "magic_links";
+  try {
+    type = m.url && new URL(m.url).searchParams.get("stytch_token_type") || type;
+  } catch {
+  }
+  return `/dev/authenticate.html?stytch_token_type=${encodeURIComponent(type)}&token=${encodeURIComponent(m.token ?? "")}`;
 }
 async function loadOutbox() {
   const to = value("ob-to");
@@ -716,10 +731,74 @@ function outboxPage() {
   el("ob-refresh").addEventListener("click", () => void loadOutbox().catch((e) => show("ob-error", describeError(e))));
   void loadOutbox().catch((e) => show("ob-error", describeError(e)));
 }
+var pendingKey = "authsvc-console:b2b-mfa";
+function pendingMFA() {
+  const raw = sessionStorage.getItem(pendingKey);
+  return raw ? JSON.parse(raw) : void 0;
+}
+function describePending(p) {
+  if (!p) return "no MFA login pending: sign in to an organization that requires MFA first";
+  return {
+    organization_id: p.organization_id,
+    member_id: p.member_id,
+    mfa_required: p.mfa_required ?? {},
+    intermediate_session: "held in this tab (sessionStorage); a TOTP code, a recovery code or an SMS code finishes it"
+  };
+}
+function b2bOutcome(data) {
+  const org = data.organization_id || data.member?.organization_id || "";
+  if (!data.member_authenticated && data.intermediate_session_token) {
+    const p = {
+      organization_id: org,
+      member_id: data.member_id ?? "",
+      intermediate_session_token: data.intermediate_session_token,
+      mfa_required: data.mfa_required
+    };
+    sessionStorage.setItem(pendingKey, JSON.stringify(p));
+    showPending();
+    return { member_id: p.member_id, organization_id: org, member_authenticated: false, mfa_required: p.mfa_required ?? {}, next: "MFA required: finish it in the MFA section of the sign-in page" };
+  }
+  sessionStorage.removeItem(pendingKey);
+  showPending();
+  return { member_id: data.member_id, organization_id: org, member_session: data.member_session };
+}
+function showPending() {
+  if (document.getElementById("b2b-mfa-pending")) show("b2b-mfa-pending", describePending(pendingMFA()));
+}
+var redirectKey = "authsvc-console:redirect";
+function rememberRedirect(r) {
+  sessionStorage.setItem(redirectKey, JSON.stringify(r));
+}
+function takeRedirect() {
+  const raw = sessionStorage.getItem(redirectKey);
+  sessionStorage.removeItem(redirectKey);
+  return raw ? JSON.parse(raw) : void 0;
+}
+function b64url(bytes) {
+  let s = "";
+  for (const x of bytes) s += String.fromCharCode(x);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+async function pkcePair() {
+  const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
+  const sum = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return { verifier, challenge: b64url(new Uint8Array(sum)) };
+}
+function landingURL() {
+  return `${location.origin}/dev/authenticate.html`;
+}
+var idpMetadataPath = "/emulator/idp/saml/metadata";
+async function b2bSessionMember() {
+  const { data } = await api.POST("/v1/b2b/sessions/authenticate", { body: {} });
+  const s = data.member_session;
+  if (!s?.member_id || !s.organization_id || !data.session_jwt) throw new Error("sign in as a B2B member first (or start a login that needs MFA)");
+  return { organization_id: s.organization_id, member_id: s.member_id, session_jwt: data.session_jwt };
+}
 var consumerEmailId = "";
+var b2bOrgInputs = ["b2b-ml-org", "b2b-otp-org", "b2b-pw-org", "b2b-sso-org"];
 function signinPage() {
-  el("b2b-ml-org").value = sandboxOrg;
-  el("b2b-otp-org").value = sandboxOrg;
+  for (const id of b2bOrgInputs) el(id).value = sandboxOrg;
+  b2bSections();
   on("b2b-ml-send", "b2b-ml-result", async () => {
     const { data } = await api.POST("/v1/b2b/magic_links/email/login_or_signup", {
       body: { organization_id: value("b2b-ml-org"), email_address: value("b2b-ml-email") }
@@ -741,7 +820,7 @@ function signinPage() {
         session_duration_minutes: sessionMinutes
       }
     });
-    return { member_id: data.member_id, member_session: data.member_session };
+    return b2bOutcome(data);
   });
   on("c-ml-send", "c-ml-result", async () => {
     const { data } = await api.POST("/v1/magic_links/email/login_or_create", { body: { email: value("c-ml-email") } });
@@ -773,12 +852,13 @@ function signinPage() {
   on("c-oauth-start", "c-oauth-result", async () => {
     const provider = el("c-oauth-provider").value;
     const { data } = await api.POST("/v1/oauth/start_url", { body: { provider } });
+    rememberRedirect({ project: "consumer", flow: "oauth" });
     window.open(data.url, "_blank", "noopener");
     return "the emulator's consent page opened in a new tab; after Allow, paste the address you land on below";
   });
   on("c-oauth-finish", "c-oauth-result", async () => {
-    const landed = value("c-oauth-landed");
-    const token = landed.includes("token=") ? new URL(landed).searchParams.get("token") ?? "" : landed;
+    const landed2 = value("c-oauth-landed");
+    const token = landed2.includes("token=") ? new URL(landed2).searchParams.get("token") ?? "" : landed2;
     const { data } = await api.POST("/v1/oauth/authenticate", { body: { token, session_duration_minutes: sessionMinutes } });
     return { user_id: data.user_id, provider_type: data.provider_type, session: data.session };
   });
@@ -796,6 +876,150 @@ function signinPage() {
   });
   on("c-pk-register", "c-pk-result", registerPasskey);
   on("c-pk-login", "c-pk-result", signInWithPasskey);
+}
+function b2bSections() {
+  on("b2b-org-create", "b2b-org-result", async () => {
+    await adminReady();
+    const { data } = await admin.POST("/v1/b2b/organizations", {
+      body: { organization_name: `MFA demo ${crypto.randomUUID().slice(0, 8)}`, mfa_policy: "MFA_POLICY_REQUIRED_FOR_ALL" }
+    });
+    const org = data.organization?.organization_id ?? "";
+    for (const id of b2bOrgInputs) el(id).value = org;
+    return { organization_id: org, organization_name: data.organization?.organization_name, mfa_policy: data.organization?.mfa_policy, next: "sign in to it below" };
+  });
+  on("b2b-pw-login", "b2b-pw-result", async () => {
+    const { data } = await api.POST("/v1/b2b/passwords/authenticate", {
+      body: {
+        organization_id: value("b2b-pw-org"),
+        email_address: value("b2b-pw-email"),
+        password: value("b2b-pw-password"),
+        session_duration_minutes: sessionMinutes
+      }
+    });
+    return b2bOutcome(data);
+  });
+  on("b2b-pw-reset", "b2b-pw-result", async () => {
+    const { data } = await api.POST("/v1/b2b/passwords/email/reset/start", {
+      body: { organization_id: value("b2b-pw-org"), email_address: value("b2b-pw-email"), reset_password_redirect_url: landingURL() }
+    });
+    return { member_id: data.member_id, next: "open the outbox and click the reset link" };
+  });
+  on("b2b-sso-demo", "b2b-sso-result", async () => {
+    await adminReady();
+    const org = value("b2b-sso-org");
+    const { data: created } = await admin.POST("/v1/b2b/sso/saml/{organization_id}", {
+      params: { path: { organization_id: org } },
+      body: { display_name: "Stand-in IdP (dev console)" }
+    });
+    const id = created.connection?.connection_id ?? "";
+    const { data: start } = await api.POST("/v1/b2b/sso/start_url", { body: { connection_id: id } });
+    const { data: updated } = await admin.PUT("/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/url", {
+      params: { path: { organization_id: org, connection_id: id } },
+      body: { metadata_url: new URL(start.url ?? "").origin + idpMetadataPath }
+    });
+    el("b2b-sso-conn").value = id;
+    return { connection_id: id, display_name: updated.connection?.display_name, status: updated.connection?.status };
+  });
+  on("b2b-sso-list", "b2b-sso-result", async () => {
+    await adminReady();
+    const { data } = await admin.GET("/v1/b2b/sso/{organization_id}", { params: { path: { organization_id: value("b2b-sso-org") } } });
+    const brief = (c) => ({ connection_id: c.connection_id, display_name: c.display_name, status: c.status });
+    const saml = (data.saml_connections ?? []).map(brief);
+    const oidc = (data.oidc_connections ?? []).map(brief);
+    const first = saml[0] ?? oidc[0];
+    if (first?.connection_id && !value("b2b-sso-conn")) el("b2b-sso-conn").value = first.connection_id;
+    return { saml_connections: saml, oidc_connections: oidc };
+  });
+  on("b2b-sso-start", "b2b-sso-result", async () => {
+    const { verifier, challenge } = await pkcePair();
+    const { data } = await api.POST("/v1/b2b/sso/start_url", {
+      body: { connection_id: value("b2b-sso-conn"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge }
+    });
+    rememberRedirect({ project: "b2b", flow: "sso", pkce_code_verifier: verifier });
+    location.assign(data.url ?? "");
+    return "to the stand-in identity provider…";
+  });
+  showPending();
+  const finished = (data) => {
+    sessionStorage.removeItem(pendingKey);
+    showPending();
+    return { signed_in: true, member_id: data.member_id, member_session: data.member_session, recovery_codes_remaining: data.recovery_codes_remaining };
+  };
+  const needPending = () => {
+    const p = pendingMFA();
+    if (!p) throw new Error("no MFA login pending: sign in to an organization that requires MFA first");
+    return p;
+  };
+  on("b2b-totp-create", "b2b-mfa-result", async () => {
+    const p = pendingMFA();
+    const who = p ?? await b2bSessionMember();
+    const { data } = await api.POST("/v1/b2b/totp", {
+      body: { organization_id: who.organization_id, member_id: who.member_id, intermediate_session_token: p?.intermediate_session_token }
+    });
+    el("b2b-totp-qr").src = data.qr_code ?? "";
+    el("b2b-totp-qr").hidden = false;
+    el("b2b-totp-secret").textContent = data.secret ?? "";
+    return { totp_registration_id: data.totp_registration_id, recovery_codes: data.recovery_codes, next: "scan the code (or type the secret), then enter a code" };
+  });
+  on("b2b-totp-verify", "b2b-mfa-result", async () => {
+    const p = pendingMFA();
+    if (p) {
+      const { data: data2 } = await api.POST("/v1/b2b/totp/authenticate", {
+        body: {
+          organization_id: p.organization_id,
+          member_id: p.member_id,
+          code: value("b2b-totp-code"),
+          intermediate_session_token: p.intermediate_session_token,
+          session_duration_minutes: sessionMinutes
+        }
+      });
+      return finished(data2);
+    }
+    const m = await b2bSessionMember();
+    const { data } = await api.POST("/v1/b2b/totp/authenticate", {
+      body: { organization_id: m.organization_id, member_id: m.member_id, code: value("b2b-totp-code"), session_jwt: m.session_jwt, session_duration_minutes: sessionMinutes }
+    });
+    return { signed_in: true, member_id: data.member_id, member_session: data.member_session };
+  });
+  on("b2b-rc-recover", "b2b-mfa-result", async () => {
+    const p = needPending();
+    const { data } = await api.POST("/v1/b2b/recovery_codes/recover", {
+      body: {
+        organization_id: p.organization_id,
+        member_id: p.member_id,
+        recovery_code: value("b2b-rc-code"),
+        intermediate_session_token: p.intermediate_session_token,
+        session_duration_minutes: sessionMinutes
+      }
+    });
+    return finished(data);
+  });
+  on("b2b-sms-send", "b2b-mfa-result", async () => {
+    const p = needPending();
+    const phone = value("b2b-sms-phone");
+    await api.POST("/v1/b2b/otps/sms/send", {
+      body: {
+        organization_id: p.organization_id,
+        member_id: p.member_id,
+        mfa_phone_number: phone || void 0,
+        intermediate_session_token: p.intermediate_session_token
+      }
+    });
+    return { next: "read the code in the outbox" };
+  });
+  on("b2b-sms-verify", "b2b-mfa-result", async () => {
+    const p = needPending();
+    const { data } = await api.POST("/v1/b2b/otps/sms/authenticate", {
+      body: {
+        organization_id: p.organization_id,
+        member_id: p.member_id,
+        code: value("b2b-sms-code"),
+        intermediate_session_token: p.intermediate_session_token,
+        session_duration_minutes: sessionMinutes
+      }
+    });
+    return finished(data);
+  });
 }
 async function consumerUserId() {
   const { data } = await api.POST("/v1/sessions/authenticate", { body: {} });
@@ -875,7 +1099,7 @@ async function redeem(type, token) {
       const { data } = await api.POST("/v1/b2b/magic_links/authenticate", {
         body: { magic_links_token: token, session_duration_minutes: sessionMinutes }
       });
-      return { member_id: data.member_id, organization_id: data.organization_id, member_session: data.member_session };
+      return b2bOutcome(data);
     }
     case "magic_links": {
       const { data } = await api.POST("/v1/magic_links/authenticate", {
@@ -883,13 +1107,45 @@ async function redeem(type, token) {
       });
       return { user_id: data.user_id, session: data.session };
     }
+    case "sso": {
+      const started = takeRedirect();
+      const { data } = await api.POST("/v1/b2b/sso/authenticate", {
+        body: { sso_token: token, pkce_code_verifier: started?.pkce_code_verifier, session_duration_minutes: sessionMinutes }
+      });
+      return b2bOutcome(data);
+    }
     case "oauth": {
+      const started = takeRedirect();
+      if (started?.project === "b2b") throw new Error("the console does not redeem B2B OAuth tokens yet");
       const { data } = await api.POST("/v1/oauth/authenticate", { body: { token, session_duration_minutes: sessionMinutes } });
       return { user_id: data.user_id, provider_type: data.provider_type, session: data.session };
     }
     default:
       throw new Error(`the console does not redeem tokens of type ${type}`);
   }
+}
+function landed(v) {
+  const mfa = v?.member_authenticated === false;
+  show("au-status", mfa ? "MFA required: finish the login on the sign-in page" : "signed in: see the session inspector");
+  el("au-mfa").hidden = !mfa;
+  show("au-result", v);
+}
+function resetPassword(token) {
+  show("au-status", "choose the member's new password");
+  el("au-reset").hidden = false;
+  el("au-reset-submit").addEventListener("click", () => {
+    show("au-status", "…");
+    const reset = api.POST("/v1/b2b/passwords/email/reset", {
+      body: { password_reset_token: token, password: value("au-reset-password"), session_duration_minutes: sessionMinutes }
+    });
+    reset.then(
+      ({ data }) => {
+        el("au-reset").hidden = true;
+        landed(b2bOutcome(data));
+      },
+      (e) => show("au-status", describeError(e))
+    );
+  });
 }
 function authenticatePage() {
   const q = new URLSearchParams(location.search);
@@ -900,14 +1156,12 @@ function authenticatePage() {
     show("au-status", "no token in the address");
     return;
   }
+  if (type === "multi_tenant_passwords") {
+    resetPassword(token);
+    return;
+  }
   show("au-status", `redeeming a ${type} token…`);
-  redeem(type, token).then(
-    (v) => {
-      show("au-status", "signed in: see the session inspector");
-      show("au-result", v);
-    },
-    (e) => show("au-status", describeError(e))
-  );
+  redeem(type, token).then(landed, (e) => show("au-status", describeError(e)));
 }
 function inspect(kind, data, session) {
   const claims = decodeClaims(data.session_jwt);
