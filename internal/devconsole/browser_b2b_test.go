@@ -209,3 +209,54 @@ func TestConsoleB2BMFAWithTOTP(t *testing.T) {
 		"the session holds the email code and the authenticator app")
 	assertConsoleSessionCookies(t, p, origin)
 }
+
+// TestConsoleB2BOAuthLogin: Log in from the B2B OAuth section leads the browser to the emulator's
+// stand-in consent page; Allow comes back to the console's landing page, which redeems the OAuth
+// token (with the PKCE verifier of the start) into a session of the sandbox member; the inspector
+// shows the OAuth factor. Discovery from the same section lists the address's organizations.
+func TestConsoleB2BOAuthLogin(t *testing.T) {
+	env, origin := startConsole(t)
+	p := browsertest.NewPage(t)
+	openSignin(t, p, origin)
+	assert.Equal(t, stytchemu.SandboxOrganizationID, browsertest.Eval[string](p, `document.getElementById("b2b-oauth-org").value`))
+
+	p.Click("#b2b-oauth-start")
+	waitLocation(t, p, env.Emu.URL+"/")
+	p.WaitText("h1", "Sign in with Google")
+	p.Type(`input[name="email"]`, stytchemu.SandboxEmail)
+	p.Click(`button[name="allow"]`)
+	waitLocation(t, p, origin+"/dev/authenticate.html")
+	p.WaitText("#au-status", "signed in")
+	assert.True(t, browsertest.Eval[bool](p, `location.search === ""`), "the single-use token is dropped from the address")
+	assert.True(t, browsertest.Eval[bool](p, `sessionStorage.getItem("authsvc-console:redirect") === null`), "the start's PKCE verifier is spent")
+	landed := jsonText(t, p, "#au-result")
+	member, _ := landed["member_id"].(string)
+	require.True(t, strings.HasPrefix(member, "member-test-"), "the landing names the member: %v", landed)
+	assert.Equal(t, stytchemu.SandboxOrganizationID, landed["organization_id"])
+	assertConsoleSessionCookies(t, p, origin)
+
+	p.ClickNavigate("#au-session")
+	got := inspectB2B(t, p, origin)
+	claims, _ := got["claims"].(map[string]any)
+	require.NotNil(t, claims, "the inspector decodes the session JWT's claims")
+	assert.Equal(t, member, claims["sub"])
+	assert.Equal(t, []string{"AUTHENTICATION_FACTOR_TYPE_OAUTH"}, factorTypes(t, got), "the session's factor is the OAuth sign-in")
+
+	openSignin(t, p, origin)
+	p.Click("#b2b-oauth-discovery")
+	waitLocation(t, p, env.Emu.URL+"/")
+	p.Type(`input[name="email"]`, stytchemu.SandboxEmail)
+	p.Click(`button[name="allow"]`)
+	waitLocation(t, p, origin+"/dev/authenticate.html")
+	p.WaitText("#au-result", "discovered_organizations")
+	found := jsonText(t, p, "#au-result")
+	assert.Equal(t, stytchemu.SandboxEmail, found["email_address"])
+	orgs, _ := found["discovered_organizations"].([]any)
+	var ids []any
+	for _, o := range orgs {
+		m, _ := o.(map[string]any)
+		ids = append(ids, m["organization_id"])
+	}
+	assert.Contains(t, ids, stytchemu.SandboxOrganizationID, "discovery lists the sandbox organization")
+	assert.NotContains(t, p.Text("#au-result"), "intermediate_session_token", "the page does not show the intermediate session")
+}

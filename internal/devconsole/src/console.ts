@@ -287,7 +287,7 @@ async function b2bSessionMember(): Promise<{ organization_id: string; member_id:
 let consumerEmailId = "";
 
 /** The B2B sections' organization inputs, which a demo organization fills in. */
-const b2bOrgInputs = ["b2b-ml-org", "b2b-otp-org", "b2b-pw-org", "b2b-sso-org"];
+const b2bOrgInputs = ["b2b-ml-org", "b2b-otp-org", "b2b-pw-org", "b2b-sso-org", "b2b-oauth-org"];
 
 function signinPage(): void {
   for (const id of b2bOrgInputs) el<HTMLInputElement>(id).value = sandboxOrg;
@@ -448,6 +448,22 @@ function b2bSections(): void {
     location.assign(data.url ?? "");
     return "to the stand-in identity provider…";
   });
+
+  // OAuth through the emulator's stand-in consent page: a login into the organization, or discovery.
+  type B2BProvider = "IDENTITY_PROVIDER_GOOGLE" | "IDENTITY_PROVIDER_MICROSOFT" | "IDENTITY_PROVIDER_GITHUB" | "IDENTITY_PROVIDER_HUBSPOT" | "IDENTITY_PROVIDER_SLACK";
+  const oauthStart = async (discovery: boolean) => {
+    const { verifier, challenge } = await pkcePair();
+    const provider = el<HTMLSelectElement>("b2b-oauth-provider").value as B2BProvider;
+    const body = discovery
+      ? { provider, discovery: true, discovery_redirect_url: landingURL(), pkce_code_challenge: challenge }
+      : { provider, organization_id: value("b2b-oauth-org"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge };
+    const { data } = await api.POST("/v1/b2b/oauth/start_url", { body });
+    rememberRedirect({ project: "b2b", flow: "oauth", pkce_code_verifier: verifier });
+    location.assign(data.url ?? "");
+    return "to the consent page…";
+  };
+  on("b2b-oauth-start", "b2b-oauth-result", () => oauthStart(false));
+  on("b2b-oauth-discovery", "b2b-oauth-result", () => oauthStart(true));
 
   // MFA: finish a pending login with a second factor; enrol an authenticator app.
   showPending();
@@ -654,9 +670,32 @@ async function redeem(type: string, token: string): Promise<unknown> {
       // Both projects' OAuth tokens have this type: the start recorded which project it began in
       // (a start in another tab or by curl records nothing: the consumer project's, as before).
       const started = takeRedirect();
-      if (started?.project === "b2b") throw new Error("the console does not redeem B2B OAuth tokens yet");
+      if (started?.project === "b2b") {
+        const { data } = await api.POST("/v1/b2b/oauth/authenticate", {
+          body: { oauth_token: token, pkce_code_verifier: started.pkce_code_verifier, session_duration_minutes: sessionMinutes },
+        });
+        return b2bOutcome(data);
+      }
       const { data } = await api.POST("/v1/oauth/authenticate", { body: { token, session_duration_minutes: sessionMinutes } });
       return { user_id: data.user_id, provider_type: data.provider_type, session: data.session };
+    }
+    case "discovery_oauth": {
+      // B2B OAuth discovery: the organizations the provider's address may enter (the console shows
+      // them; entering one is DiscoveryService's, see the README's discovery walk-through).
+      const started = takeRedirect();
+      const { data } = await api.POST("/v1/b2b/oauth/discovery/authenticate", {
+        body: { discovery_oauth_token: token, pkce_code_verifier: started?.pkce_code_verifier },
+      });
+      return {
+        email_address: data.email_address,
+        provider_type: data.provider_type,
+        discovered_organizations: (data.discovered_organizations ?? []).map((d) => ({
+          organization_id: d.organization?.organization_id,
+          organization_name: d.organization?.organization_name,
+          membership: d.membership?.type,
+        })),
+        next: "an intermediate session (not shown) can enter one of these organizations or create one",
+      };
     }
     default:
       throw new Error(`the console does not redeem tokens of type ${type}`);

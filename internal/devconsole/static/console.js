@@ -795,7 +795,7 @@ async function b2bSessionMember() {
   return { organization_id: s.organization_id, member_id: s.member_id, session_jwt: data.session_jwt };
 }
 var consumerEmailId = "";
-var b2bOrgInputs = ["b2b-ml-org", "b2b-otp-org", "b2b-pw-org", "b2b-sso-org"];
+var b2bOrgInputs = ["b2b-ml-org", "b2b-otp-org", "b2b-pw-org", "b2b-sso-org", "b2b-oauth-org"];
 function signinPage() {
   for (const id of b2bOrgInputs) el(id).value = sandboxOrg;
   b2bSections();
@@ -939,6 +939,17 @@ function b2bSections() {
     location.assign(data.url ?? "");
     return "to the stand-in identity provider…";
   });
+  const oauthStart = async (discovery) => {
+    const { verifier, challenge } = await pkcePair();
+    const provider = el("b2b-oauth-provider").value;
+    const body = discovery ? { provider, discovery: true, discovery_redirect_url: landingURL(), pkce_code_challenge: challenge } : { provider, organization_id: value("b2b-oauth-org"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge };
+    const { data } = await api.POST("/v1/b2b/oauth/start_url", { body });
+    rememberRedirect({ project: "b2b", flow: "oauth", pkce_code_verifier: verifier });
+    location.assign(data.url ?? "");
+    return "to the consent page…";
+  };
+  on("b2b-oauth-start", "b2b-oauth-result", () => oauthStart(false));
+  on("b2b-oauth-discovery", "b2b-oauth-result", () => oauthStart(true));
   showPending();
   const finished = (data) => {
     sessionStorage.removeItem(pendingKey);
@@ -1116,9 +1127,30 @@ async function redeem(type, token) {
     }
     case "oauth": {
       const started = takeRedirect();
-      if (started?.project === "b2b") throw new Error("the console does not redeem B2B OAuth tokens yet");
+      if (started?.project === "b2b") {
+        const { data: data2 } = await api.POST("/v1/b2b/oauth/authenticate", {
+          body: { oauth_token: token, pkce_code_verifier: started.pkce_code_verifier, session_duration_minutes: sessionMinutes }
+        });
+        return b2bOutcome(data2);
+      }
       const { data } = await api.POST("/v1/oauth/authenticate", { body: { token, session_duration_minutes: sessionMinutes } });
       return { user_id: data.user_id, provider_type: data.provider_type, session: data.session };
+    }
+    case "discovery_oauth": {
+      const started = takeRedirect();
+      const { data } = await api.POST("/v1/b2b/oauth/discovery/authenticate", {
+        body: { discovery_oauth_token: token, pkce_code_verifier: started?.pkce_code_verifier }
+      });
+      return {
+        email_address: data.email_address,
+        provider_type: data.provider_type,
+        discovered_organizations: (data.discovered_organizations ?? []).map((d) => ({
+          organization_id: d.organization?.organization_id,
+          organization_name: d.organization?.organization_name,
+          membership: d.membership?.type
+        })),
+        next: "an intermediate session (not shown) can enter one of these organizations or create one"
+      };
     }
     default:
       throw new Error(`the console does not redeem tokens of type ${type}`);
