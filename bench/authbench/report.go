@@ -138,6 +138,7 @@ func (b *bench) targets() []verdict {
 
 	v = append(v, consumerVerdicts(w1, get("C2a"), get("C2b"), get("C2c"))...)
 	v = append(v, edgeVerdicts(get("E1"), get("E2"), get("E3"))...)
+	v = append(v, throughputVerdict("RBAC: a session check with a local authorization_check (policy cached) within 10% of the plain check's throughput (R1 / R1p, same run)", "– (no RBAC)", get("R1"), get("R1p"), 0.90))
 
 	w6a, w6b := get("W6a"), get("W6b")
 	v = append(v, throughputVerdict("Session check over REST: ≥ 50% of its gRPC throughput (W6a / W6b)", wave1RESTRatio, w6a, w6b, 0.5))
