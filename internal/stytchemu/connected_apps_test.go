@@ -169,6 +169,9 @@ func TestConnectedAppCodeFlow(t *testing.T) {
 	require.Equal(t, http.StatusOK, mem.status, "%s", mem.raw)
 	require.Len(t, mem.body["connected_apps"], 1)
 	assert.Equal(t, "openid email profile offline_access", mem.body["connected_apps"].([]any)[0].(map[string]any)["scopes_granted"])
+	// With a member session header, Stytch's RBAC applies: an admin may read, a plain member may not.
+	assert.Equal(t, http.StatusOK, w.h.do(asMember(get(w.orgPath(w.orgA.ID)+"/connected_apps"), w.adminSes)).status)
+	assert.Equal(t, http.StatusForbidden, w.h.do(asMember(get(w.orgPath(w.orgA.ID)+"/connected_apps"), w.userSes)).status)
 	other := w.h.do(get(w.orgPath(w.orgB.ID) + "/connected_apps"))
 	assert.Empty(t, other.body["connected_apps"], "another organization has no grant")
 
