@@ -24,6 +24,7 @@ type authorizeParams struct {
 	Scopes         []string `json:"scopes"`
 	OrganizationID string   `json:"organization_id"`
 	MemberID       string   `json:"member_id"`
+	UserID         string   `json:"user_id"` // consumer projects (/v1/idp/oauth/...)
 	SessionToken   string   `json:"session_token"`
 	SessionJWT     string   `json:"session_jwt"`
 	Prompt         string   `json:"prompt"`
@@ -32,9 +33,12 @@ type authorizeParams struct {
 // authorizeCheck is a validated authorization request: the app, the member
 // it acts for, and each requested scope with whether it can be granted.
 type authorizeCheck struct {
-	app             *connectedApp
-	member          *member
-	org             *organization
+	app    *connectedApp
+	member *member       // B2B
+	org    *organization // B2B
+	user   *user         // consumer
+	// subject is the member or user ID the grant is for; orgID is "" for a user.
+	subject, orgID  string
 	grantable       map[string]bool
 	consentRequired bool
 }
@@ -75,35 +79,11 @@ func (e *Emulator) checkAuthorize(rq *request, in *authorizeParams) (*authorizeC
 	default:
 		return nil, badRequest("prompt must be none, login or consent.")
 	}
-	var m *member
-	if in.SessionToken != "" || in.SessionJWT != "" {
-		ss, aerr := e.resolveSession(in.SessionToken, in.SessionJWT, rq.now)
-		if aerr != nil {
-			return nil, aerr
-		}
-		if (in.OrganizationID != "" && in.OrganizationID != ss.orgID) || (in.MemberID != "" && in.MemberID != ss.memberID) {
-			return nil, newErr(http.StatusForbidden, errSessionAuthzTenancy, "The session does not belong to the named organization and member.")
-		}
-		m = e.st.findMember(ss.orgID, ss.memberID, false)
-	} else {
-		if in.OrganizationID == "" || in.MemberID == "" {
-			return nil, badRequest("A session_token or session_jwt, or organization_id and member_id, is required.")
-		}
-		m = e.st.findMember(in.OrganizationID, in.MemberID, false)
+	ck := &authorizeCheck{app: c, grantable: map[string]bool{}}
+	if aerr := e.authorizeSubject(rq, in, ck); aerr != nil {
+		return nil, aerr
 	}
-	if m == nil || m.Status != statusActive {
-		return nil, memberNotFound()
-	}
-	org := e.st.orgs[m.OrganizationID]
-	policy, allowed := org.ThirdPartyConnectedAppsAllowedType, org.AllowedThirdPartyConnectedApps
-	if c.firstParty() {
-		policy, allowed = org.FirstPartyConnectedAppsAllowedType, org.AllowedFirstPartyConnectedApps
-	}
-	if policy == notAllowed || (policy == restricted && !slices.Contains(allowed, c.clientID)) {
-		return nil, newErr(http.StatusForbidden, errConnectedAppForbidden, "The organization does not allow this Connected App.")
-	}
-	ck := &authorizeCheck{app: c, member: m, org: org, grantable: map[string]bool{}}
-	g := e.capps().grants[[2]string{m.MemberID, c.clientID}]
+	g := e.capps().grants[[2]string{ck.subject, c.clientID}]
 	for _, s := range in.Scopes {
 		ck.grantable[s] = scopeGrantable(c, s)
 		already := g != nil && slices.Contains(g.scopes, s)
@@ -119,6 +99,65 @@ func (e *Emulator) checkAuthorize(rq *request, in *authorizeParams) (*authorizeC
 		ck.consentRequired = true
 	}
 	return ck, nil
+}
+
+// authorizeSubject finds the member (B2B) or user (consumer) the request acts
+// for, by session or by ID, and for a member checks the organization's
+// Connected Apps policy.
+func (e *Emulator) authorizeSubject(rq *request, in *authorizeParams, ck *authorizeCheck) *apiError {
+	if e.projectType == ProjectConsumer {
+		var u *user
+		if in.SessionToken != "" || in.SessionJWT != "" {
+			ss, aerr := e.resolveUserSession(in.SessionToken, in.SessionJWT, rq.now)
+			if aerr != nil {
+				return aerr
+			}
+			if in.UserID != "" && in.UserID != ss.userID {
+				return badRequest("The session belongs to a different user.")
+			}
+			u = e.cs.users[ss.userID]
+		} else {
+			if in.UserID == "" {
+				return badRequest("A session_token or session_jwt, or user_id, is required.")
+			}
+			u = e.cs.users[in.UserID]
+		}
+		if u == nil || u.status != statusActive {
+			return userNotFound()
+		}
+		ck.user, ck.subject = u, u.id
+		return nil
+	}
+	c := ck.app
+	var m *member
+	if in.SessionToken != "" || in.SessionJWT != "" {
+		ss, aerr := e.resolveSession(in.SessionToken, in.SessionJWT, rq.now)
+		if aerr != nil {
+			return aerr
+		}
+		if (in.OrganizationID != "" && in.OrganizationID != ss.orgID) || (in.MemberID != "" && in.MemberID != ss.memberID) {
+			return newErr(http.StatusForbidden, errSessionAuthzTenancy, "The session does not belong to the named organization and member.")
+		}
+		m = e.st.findMember(ss.orgID, ss.memberID, false)
+	} else {
+		if in.OrganizationID == "" || in.MemberID == "" {
+			return badRequest("A session_token or session_jwt, or organization_id and member_id, is required.")
+		}
+		m = e.st.findMember(in.OrganizationID, in.MemberID, false)
+	}
+	if m == nil || m.Status != statusActive {
+		return memberNotFound()
+	}
+	org := e.st.orgs[m.OrganizationID]
+	policy, allowed := org.ThirdPartyConnectedAppsAllowedType, org.AllowedThirdPartyConnectedApps
+	if c.firstParty() {
+		policy, allowed = org.FirstPartyConnectedAppsAllowedType, org.AllowedFirstPartyConnectedApps
+	}
+	if policy == notAllowed || (policy == restricted && !slices.Contains(allowed, c.clientID)) {
+		return newErr(http.StatusForbidden, errConnectedAppForbidden, "The organization does not allow this Connected App.")
+	}
+	ck.member, ck.org, ck.subject, ck.orgID = m, org, m.MemberID, m.OrganizationID
+	return nil
 }
 
 func (e *Emulator) idpAuthorizeStart(rq *request) (any, error) {
@@ -139,14 +178,17 @@ func (e *Emulator) idpAuthorizeStart(rq *request) (any, error) {
 		results = append(results, obj{"scope": s, "description": d, "is_grantable": ck.grantable[s]})
 	}
 	c := ck.app
-	return obj{
-		"member_id":        ck.member.MemberID,
-		"member":           e.st.render(ck.member),
-		"organization":     ck.org,
+	res := obj{
 		"client":           obj{"client_id": c.clientID, "client_name": c.name, "client_description": c.description, "client_type": c.clientType, "logo_url": c.logoURL},
 		"consent_required": ck.consentRequired,
 		"scope_results":    results,
-	}, nil
+	}
+	if ck.user != nil {
+		res["user_id"], res["user"] = ck.user.id, ck.user.wire()
+		return res, nil
+	}
+	res["member_id"], res["member"], res["organization"] = ck.member.MemberID, e.st.render(ck.member), ck.org
+	return res, nil
 }
 
 // idpAuthorize records the member's decision. Granted: the grant is stored
@@ -198,11 +240,11 @@ func (e *Emulator) idpAuthorize(rq *request) (any, error) {
 		q.Set("error", "consent_required")
 		q.Set("error_description", "The member has not consented to these scopes.")
 	default:
-		key := [2]string{ck.member.MemberID, ck.app.clientID}
+		key := [2]string{ck.subject, ck.app.clientID}
 		ca := e.capps()
 		g := ca.grants[key]
 		if g == nil {
-			g = &grant{memberID: ck.member.MemberID, orgID: ck.member.OrganizationID, clientID: ck.app.clientID}
+			g = &grant{memberID: ck.subject, orgID: ck.orgID, clientID: ck.app.clientID}
 			ca.grants[key] = g
 		}
 		for _, s := range in.Scopes {
@@ -213,7 +255,7 @@ func (e *Emulator) idpAuthorize(rq *request) (any, error) {
 		code := randToken(33)
 		ca.codes[code] = &authCode{
 			clientID: ck.app.clientID, redirectURI: in.RedirectURI, challenge: in.CodeChallenge,
-			memberID: ck.member.MemberID, orgID: ck.member.OrganizationID, nonce: in.Nonce,
+			memberID: ck.subject, orgID: ck.orgID, nonce: in.Nonce,
 			scopes: slices.Clone(in.Scopes), expiresAt: rq.now.Add(authCodeLifetime),
 		}
 		q.Set("code", code)
@@ -302,33 +344,46 @@ func (e *Emulator) refreshTokenGrant(rq *request, in tokenRequest) (any, error) 
 		}
 	}
 	delete(ca.refresh, in.RefreshToken) // rotation: each refresh token is used once
-	m := e.st.findMember(rt.orgID, rt.memberID, false)
-	if m == nil || m.Status != statusActive {
-		return nil, invalidGrant("The member no longer exists.")
-	}
 	return e.issueTokens(rq, c, rt.memberID, rt.orgID, scopes, "")
 }
 
 // issueTokens mints the access token (a JWT signed with the project's keys:
 // sub = member, scope, client_id, the organization claim), a refresh token
 // with offline_access and an ID token with openid.
-func (e *Emulator) issueTokens(rq *request, c *connectedApp, memberID, orgID string, scopes []string, nonce string) (any, error) {
-	m := e.st.findMember(orgID, memberID, false)
-	org := e.st.orgs[orgID]
-	if m == nil || org == nil {
-		return nil, invalidGrant("The member no longer exists.")
+func (e *Emulator) issueTokens(rq *request, c *connectedApp, subject, orgID string, scopes []string, nonce string) (any, error) {
+	var email, name string
+	var emailVerified bool
+	var orgClaim map[string]any
+	if orgID == "" {
+		u := e.cs.users[subject]
+		if u == nil || u.status != statusActive {
+			return nil, invalidGrant("The user no longer exists.")
+		}
+		if len(u.emails) > 0 {
+			email, emailVerified = u.emails[0].Email, u.emails[0].Verified
+		}
+		name = strings.TrimSpace(strings.Join([]string{u.name.FirstName, u.name.MiddleName, u.name.LastName}, " "))
+	} else {
+		m := e.st.findMember(orgID, subject, false)
+		org := e.st.orgs[orgID]
+		if m == nil || org == nil || m.Status != statusActive {
+			return nil, invalidGrant("The member no longer exists.")
+		}
+		email, emailVerified, name = m.EmailAddress, m.EmailAddressVerified, m.Name
+		orgClaim = map[string]any{"organization_id": orgID, "slug": org.OrganizationSlug}
 	}
 	life := time.Duration(c.expiryMinutes) * time.Minute
 	aud := []string{e.projectID}
 	if c.customAudience != "" {
 		aud = append(aud, c.customAudience)
 	}
-	orgClaim := map[string]any{"organization_id": orgID, "slug": org.OrganizationSlug}
 	claims := jwt.MapClaims{
-		"iss": "stytch.com/" + e.projectID, "aud": aud, "sub": memberID,
+		"iss": "stytch.com/" + e.projectID, "aud": aud, "sub": subject,
 		"iat": rq.now.Unix(), "nbf": rq.now.Unix(), "exp": rq.now.Add(life).Unix(),
 		"scope": strings.Join(scopes, " "), "client_id": c.clientID,
-		"https://stytch.com/organization": orgClaim,
+	}
+	if orgClaim != nil {
+		claims["https://stytch.com/organization"] = orgClaim
 	}
 	at, err := e.keys.sign(claims)
 	if err != nil {
@@ -340,23 +395,25 @@ func (e *Emulator) issueTokens(rq *request, c *connectedApp, memberID, orgID str
 	}
 	if slices.Contains(scopes, scopeOfflineAccess) {
 		rt := randToken(33)
-		e.capps().refresh[rt] = &refreshToken{clientID: c.clientID, memberID: memberID, orgID: orgID, scopes: slices.Clone(scopes)}
+		e.capps().refresh[rt] = &refreshToken{clientID: c.clientID, memberID: subject, orgID: orgID, scopes: slices.Clone(scopes)}
 		res["refresh_token"] = rt
 	}
 	if slices.Contains(scopes, scopeOpenID) {
 		idc := jwt.MapClaims{
-			"iss": "stytch.com/" + e.projectID, "aud": []string{c.clientID}, "sub": memberID,
+			"iss": "stytch.com/" + e.projectID, "aud": []string{c.clientID}, "sub": subject,
 			"iat": rq.now.Unix(), "nbf": rq.now.Unix(), "exp": rq.now.Add(life).Unix(),
-			"https://stytch.com/organization": orgClaim,
+		}
+		if orgClaim != nil {
+			idc["https://stytch.com/organization"] = orgClaim
 		}
 		if nonce != "" {
 			idc["nonce"] = nonce
 		}
 		if slices.Contains(scopes, scopeEmail) {
-			idc["email"], idc["email_verified"] = m.EmailAddress, m.EmailAddressVerified
+			idc["email"], idc["email_verified"] = email, emailVerified
 		}
 		if slices.Contains(scopes, scopeProfile) {
-			idc["name"] = m.Name
+			idc["name"] = name
 		}
 		idt, err := e.keys.sign(idc)
 		if err != nil {
@@ -384,40 +441,118 @@ func (e *Emulator) b2bExchangeAccessToken(rq *request) (any, error) {
 	if err := rq.decode(&in); err != nil {
 		return nil, err
 	}
-	if in.AccessToken == "" {
-		return nil, badRequest("access_token is required.")
+	subject, clientID, aerr := e.exchangeableToken(rq, in.AccessToken)
+	if aerr != nil {
+		return nil, aerr
 	}
-	claims, err := e.keys.parse(in.AccessToken, e.projectID)
-	if err != nil {
-		return nil, accessTokenNotFound()
-	}
-	clientID, _ := claims["client_id"].(string)
-	scope, _ := claims["scope"].(string)
-	exp, _ := claims.GetExpirationTime()
-	iat, _ := claims.GetIssuedAt()
-	switch {
-	case clientID == "" || exp == nil || iat == nil || !rq.now.Before(exp.Time):
-		return nil, accessTokenNotFound()
-	case !slices.Contains(strings.Fields(scope), scopeFullAccess):
-		return nil, newErr(http.StatusForbidden, "access_token_missing_full_access_scope", "The access token lacks the full_access scope.")
-	case rq.now.Sub(iat.Time) > accessTokenExchangeMaxAge:
-		return nil, newErr(http.StatusUnauthorized, "access_token_too_old", "The access token is older than 5 minutes; only a fresh one can be exchanged.")
-	}
+	claims, _ := e.keys.parse(in.AccessToken, e.projectID)
 	oc, _ := claims["https://stytch.com/organization"].(map[string]any)
 	orgID, _ := oc["organization_id"].(string)
-	sub, _ := claims.GetSubject()
-	m := e.st.findMember(orgID, sub, false)
+	m := e.st.findMember(orgID, subject, false)
 	if m == nil || m.Status != statusActive {
 		return nil, memberNotFound()
 	}
-	if e.capps().grants[[2]string{m.MemberID, clientID}] == nil {
-		return nil, accessTokenNotFound() // revoked
+	f := exchangeFactor(clientID, rq.now)
+	in.SessionToken, in.SessionJWT = "", ""
+	return e.sessionFor(rq, e.st.orgs[m.OrganizationID], m, f, in.sessionArgs)
+}
+
+// --- consumer twins: /v1/users/{user_id}/connected_apps, revoke, sessions/exchange_access_token ---
+
+func (e *Emulator) userConnectedApps(rq *request) (any, error) {
+	u, aerr := e.pathUser(rq)
+	if aerr != nil {
+		return nil, aerr
 	}
-	ts := rfc3339(rq.now)
-	f := factor{
+	ca := e.capps()
+	out := []obj{}
+	for _, id := range ca.order {
+		if g := ca.grants[[2]string{u.id, id}]; g != nil {
+			c := ca.apps[id]
+			out = append(out, obj{
+				"connected_app_id": c.clientID, "name": c.name, "description": c.description,
+				"client_type": c.clientType, "logo_url": c.logoURL, "scopes_granted": strings.Join(g.scopes, " "),
+			})
+		}
+	}
+	return obj{"connected_apps": out}, nil
+}
+
+func (e *Emulator) userRevokeConnectedApp(rq *request) (any, error) {
+	u, aerr := e.pathUser(rq)
+	if aerr != nil {
+		return nil, aerr
+	}
+	c, ok := byID(e.capps().apps, rq.r.PathValue("connected_app_id"))
+	if !ok {
+		return nil, connectedAppNotFound()
+	}
+	delete(e.capps().grants, [2]string{u.id, c.clientID})
+	e.dropTokens(func(clientID, subject string) bool { return clientID == c.clientID && subject == u.id })
+	return obj{}, nil
+}
+
+// exchangeableToken checks an access token for sessions/exchange_access_token
+// and returns its subject and client.
+func (e *Emulator) exchangeableToken(rq *request, token string) (subject, clientID string, aerr *apiError) {
+	if token == "" {
+		return "", "", badRequest("access_token is required.")
+	}
+	claims, err := e.keys.parse(token, e.projectID)
+	if err != nil {
+		return "", "", accessTokenNotFound()
+	}
+	clientID, _ = claims["client_id"].(string)
+	scope, _ := claims["scope"].(string)
+	exp, _ := claims.GetExpirationTime()
+	iat, _ := claims.GetIssuedAt()
+	subject, _ = claims.GetSubject()
+	switch {
+	case clientID == "" || exp == nil || iat == nil || !rq.now.Before(exp.Time):
+		return "", "", accessTokenNotFound()
+	case !slices.Contains(strings.Fields(scope), scopeFullAccess):
+		return "", "", newErr(http.StatusForbidden, "access_token_missing_full_access_scope", "The access token lacks the full_access scope.")
+	case rq.now.Sub(iat.Time) > accessTokenExchangeMaxAge:
+		return "", "", newErr(http.StatusUnauthorized, "access_token_too_old", "The access token is older than 5 minutes; only a fresh one can be exchanged.")
+	case e.capps().grants[[2]string{subject, clientID}] == nil:
+		return "", "", accessTokenNotFound() // revoked
+	}
+	return subject, clientID, nil
+}
+
+func exchangeFactor(clientID string, now time.Time) factor {
+	ts := rfc3339(now)
+	return factor{
 		Type: "oauth", DeliveryMethod: "oauth_access_token_exchange", LastAuthenticatedAt: ts, CreatedAt: ts, UpdatedAt: ts,
 		AccessTokenExchangeFactor: &accessTokenExchangeFactor{ClientID: clientID},
 	}
-	in.SessionToken, in.SessionJWT = "", ""
-	return e.sessionFor(rq, e.st.orgs[m.OrganizationID], m, f, in.sessionArgs)
+}
+
+// userExchangeAccessToken is the consumer twin of b2bExchangeAccessToken: a
+// user session (60 minutes unless session_duration_minutes says otherwise).
+func (e *Emulator) userExchangeAccessToken(rq *request) (any, error) {
+	var in struct {
+		AccessToken string `json:"access_token"`
+		userSessionArgs
+	}
+	if err := rq.decode(&in); err != nil {
+		return nil, err
+	}
+	if _, aerr := sessionDuration(in.SessionDurationMinutes); aerr != nil {
+		return nil, aerr
+	}
+	subject, clientID, aerr := e.exchangeableToken(rq, in.AccessToken)
+	if aerr != nil {
+		return nil, aerr
+	}
+	u := e.cs.users[subject]
+	if u == nil || u.status != statusActive {
+		return nil, userNotFound()
+	}
+	args := userSessionArgs{SessionDurationMinutes: in.SessionDurationMinutes, SessionCustomClaims: in.SessionCustomClaims}
+	if args.SessionDurationMinutes == nil {
+		d := defaultSessionMins
+		args.SessionDurationMinutes = &d
+	}
+	return e.finishUserAuth(u, nil, exchangeFactor(clientID, rq.now), args, rq.now)
 }

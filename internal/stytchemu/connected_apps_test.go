@@ -301,3 +301,61 @@ func TestExchangeAccessToken(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, exchange(w.userSes.JWT).status, "a session JWT is no access token")
 	assert.Equal(t, http.StatusNotFound, exchange("eyJ.not.atoken").status)
 }
+
+// TestConsumerConnectedAppFlow: the consumer twins — authorize start and
+// authorize for a user, the code and refresh grants, the user's connected
+// apps, exchange_access_token into a user session, revoke.
+func TestConsumerConnectedAppFlow(t *testing.T) {
+	w := newConsumerWorld(t)
+	r := w.h.do(post("/v1/connected_apps/clients", map[string]any{
+		"client_type": "first_party_public", "client_name": "CLI", "redirect_urls": []string{appRedirect},
+		"full_access_allowed": true,
+	}))
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	id := r.obj("connected_app")["client_id"].(string)
+	scopes := []string{"openid", "email", "offline_access", "full_access"}
+
+	start := w.h.do(post("/v1/idp/oauth/authorize/start", map[string]any{
+		"client_id": id, "redirect_uri": appRedirect, "response_type": "code", "scopes": scopes, "session_jwt": w.aliceSes.JWT,
+	}))
+	require.Equal(t, http.StatusOK, start.status, "%s", start.raw)
+	assert.Equal(t, w.alice.ID, start.str("user_id"))
+	assert.Equal(t, true, start.body["consent_required"], "offline_access asks for consent")
+
+	verifier, challenge := pkcePair()
+	az := w.h.do(post("/v1/idp/oauth/authorize", map[string]any{
+		"client_id": id, "redirect_uri": appRedirect, "response_type": "code", "scopes": scopes,
+		"session_token": w.aliceSes.Token, "consent_granted": true, "code_challenge": challenge,
+	}))
+	require.Equal(t, http.StatusOK, az.status, "%s", az.raw)
+	tok := w.h.do(call{
+		method: http.MethodPost, path: "/v1/public/" + w.h.emu.ProjectID() + "/oauth2/token", noAuth: true,
+		ctype: "application/x-www-form-urlencoded", body: url.Values{
+			"grant_type": {"authorization_code"}, "client_id": {id}, "code": {az.str("authorization_code")},
+			"redirect_uri": {appRedirect}, "code_verifier": {verifier},
+		}.Encode(),
+	})
+	require.Equal(t, http.StatusOK, tok.status, "%s", tok.raw)
+	claims, err := w.h.verify(w.h.jwksKeyfunc(t, "/v1/sessions/jwks/"), tok.str("access_token"))
+	require.NoError(t, err)
+	assert.Equal(t, w.alice.ID, claims["sub"])
+	assert.NotContains(t, claims, "https://stytch.com/organization")
+
+	apps := w.h.do(get("/v1/users/" + w.alice.ID + "/connected_apps"))
+	require.Equal(t, http.StatusOK, apps.status, "%s", apps.raw)
+	require.Len(t, apps.body["connected_apps"], 1)
+
+	ex := w.h.do(post("/v1/sessions/exchange_access_token", map[string]any{"access_token": tok.str("access_token")}))
+	require.Equal(t, http.StatusOK, ex.status, "%s", ex.raw)
+	assert.Equal(t, w.alice.ID, ex.str("user_id"))
+	require.NotEmpty(t, ex.str("session_token"))
+
+	rv := w.h.do(post("/v1/users/"+w.alice.ID+"/connected_apps/"+id+"/revoke", nil))
+	require.Equal(t, http.StatusOK, rv.status, "%s", rv.raw)
+	ref := w.h.do(call{
+		method: http.MethodPost, path: "/v1/public/" + w.h.emu.ProjectID() + "/oauth2/token", noAuth: true,
+		ctype: "application/x-www-form-urlencoded", body: url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {tok.str("refresh_token")}}.Encode(),
+	})
+	assert.Equal(t, "invalid_grant", ref.str("error"))
+	assert.Equal(t, http.StatusNotFound, w.h.do(post("/v1/sessions/exchange_access_token", map[string]any{"access_token": tok.str("access_token")})).status, "revoked")
+}

@@ -128,6 +128,7 @@ var missingPropsAllowed = map[string]string{
 	"api_session_v1_AuthenticateResponse.verdict":                                        reasonNullObject,
 	"api_session_v1_MigrateResponse.session":                                             reasonNullObject,
 	"api_session_v1_MigrateResponse.user_device":                                         reasonNullObject,
+	"api_session_v1_ExchangeAccessTokenResponse.user_device":                             reasonNullObject,
 	"api_totp_v1_AuthenticateResponse.session":                                           reasonNullObject,
 	"api_totp_v1_AuthenticateResponse.user_device":                                       reasonNullObject,
 	"api_totp_v1_RecoverResponse.user_device":                                            reasonNullObject,

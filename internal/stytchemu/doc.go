@@ -323,6 +323,8 @@
 //	GET    /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps
 //	POST   /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke
 //	POST   /v1/b2b/sessions/exchange_access_token
+//	(consumer twins: /v1/idp/oauth/authorize/start | authorize, /v1/users/{user_id}/connected_apps[/{id}/revoke],
+//	/v1/sessions/exchange_access_token)
 //
 // Decisions:
 //
@@ -415,9 +417,13 @@
 //     emulator accepts only tokens registered with AddMigrationToken (else 401
 //     invalid_migration_token) and finds or creates the user by email; the
 //     factor is type "imported".
-//   - sessions/exchange_access_token needs Stytch Connected Apps, which the
-//     emulator does not have: every token is refused as an unknown one, 404
-//     idp_access_token_not_found.
+//   - Connected Apps for users (connected_apps_idp.go) follow the B2B rules
+//     of "Connected Apps" below: POST /v1/idp/oauth/authorize/start and
+//     /v1/idp/oauth/authorize act for the user of session_token / session_jwt
+//     (or user_id); GET /v1/users/{user_id}/connected_apps and POST
+//     .../connected_apps/{connected_app_id}/revoke; sessions/exchange_access_token
+//     gives a user session (60 minutes unless session_duration_minutes says
+//     otherwise). Access and ID tokens carry no organization claim.
 //   - attributes, options (IP and user-agent matching), locale, template IDs
 //     and telemetry_id are accepted and ignored.
 //   - exchange_primary_factor works only for a user with exactly one factor
