@@ -63,7 +63,11 @@ func (e *Emulator) consumerRoutes() []route {
 		{"POST /v1/sessions/authenticate", authRequired, e.userSessionsAuthenticate},
 		{"POST /v1/sessions/revoke", authRequired, e.userSessionsRevoke},
 		{"POST /v1/sessions/migrate", authRequired, e.userSessionsMigrate},
-		{"POST /v1/sessions/exchange_access_token", authRequired, e.userSessionsExchangeAccessToken},
+		{"POST /v1/sessions/exchange_access_token", authRequired, e.userExchangeAccessToken},
+		{"POST /v1/idp/oauth/authorize/start", authRequired, e.idpAuthorizeStart},
+		{"POST /v1/idp/oauth/authorize", authRequired, e.idpAuthorize},
+		{"GET /v1/users/{user_id}/connected_apps", authRequired, e.userConnectedApps},
+		{"POST /v1/users/{user_id}/connected_apps/{connected_app_id}/revoke", authRequired, e.userRevokeConnectedApp},
 		// OAuth (the start endpoint is the browser's: the public token names the project)
 		{OAuthStartTemplate, authNone, e.oauthStart},
 		{"POST /v1/oauth/attach", authRequired, e.oauthAttachToken},

@@ -301,26 +301,6 @@ func (e *Emulator) userSessionsMigrate(rq *request) (any, error) {
 	return res, nil
 }
 
-// userSessionsExchangeAccessToken: the emulator has no Connected Apps, so
-// there is no access token it could accept; every token is answered as
-// Stytch answers an unknown one.
-func (e *Emulator) userSessionsExchangeAccessToken(rq *request) (any, error) {
-	var in struct {
-		AccessToken            string `json:"access_token"`
-		SessionDurationMinutes *int   `json:"session_duration_minutes"`
-	}
-	if err := rq.decode(&in); err != nil {
-		return nil, err
-	}
-	if in.AccessToken == "" {
-		return nil, badRequest("access_token is required.")
-	}
-	if _, aerr := sessionDuration(in.SessionDurationMinutes); aerr != nil {
-		return nil, aerr
-	}
-	return nil, newErr(http.StatusNotFound, errAccessTokenNotFound, "The access token could not be found.")
-}
-
 // sandboxUserSession returns the always-valid consumer sandbox session.
 func (e *Emulator) sandboxUserSession(now time.Time) *userSession {
 	if id, ok := e.cs.sessionByToken[SandboxSessionToken]; ok {

@@ -46,7 +46,8 @@
 //
 // Every project routes every endpoint; a B2B project serves /v1/b2b/..., a
 // consumer project /v1/users, /v1/magic_links, /v1/otps and /v1/sessions,
-// both serve M2M (/v1/m2m/..., the token endpoint) and GET
+// both serve M2M (/v1/m2m/..., the token endpoint), Connected Apps clients
+// (/v1/connected_apps/clients...) and GET
 // /v1/sessions/jwks/{project_id} (with their own keys). Routes lists the
 // templates of the project's own type.
 //
@@ -307,8 +308,69 @@
 //     impersonation_token_not_found). The session's factor is impersonated /
 //     impersonation with impersonated_factor; MFA is never required and a
 //     pending member is not activated.
-//   - sessions/exchange_access_token is not served: it takes a Connected
-//     Apps access token, and the emulator has no Connected Apps.
+//   - sessions/exchange_access_token (connected_apps_idp.go): see Connected
+//     Apps below; the factor is oauth / oauth_access_token_exchange with
+//     oauth_access_token_exchange_factor naming the client.
+//
+// # Connected Apps: Stytch as an OAuth IdP for members
+//
+//	POST   /v1/connected_apps/clients | clients/search
+//	GET|PUT|DELETE /v1/connected_apps/clients/{client_id}
+//	POST   /v1/connected_apps/clients/{client_id}/secrets/rotate/start | rotate | rotate/cancel
+//	POST   /v1/b2b/idp/oauth/authorize/start | /v1/b2b/idp/oauth/authorize
+//	POST   /v1/public/{project_id}/oauth2/token (grant_type authorization_code | refresh_token)
+//	GET    /v1/b2b/organizations/{organization_id}/connected_apps[/{connected_app_id}]
+//	GET    /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps
+//	POST   /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke
+//	POST   /v1/b2b/sessions/exchange_access_token
+//	(consumer twins: /v1/idp/oauth/authorize/start | authorize, /v1/users/{user_id}/connected_apps[/{id}/revoke],
+//	/v1/sessions/exchange_access_token)
+//
+// Decisions:
+//
+//   - Clients (connected_apps.go) are first_party, third_party or their
+//     _public variants. A confidential client's secret is shown once (create;
+//     next_client_secret on rotate/start) and stored as a SHA-256 hash; a
+//     public client has none ("" in the create answer) and must use PKCE.
+//     full_access_allowed is refused for third-party clients;
+//     access_token_expiry_minutes is 5 to 1440 (default 60). Deleting a
+//     client drops its grants, codes and refresh tokens.
+//   - authorize/start and authorize act for the member of session_token /
+//     session_jwt (or organization_id + member_id). Refused as API errors,
+//     never redirected: unknown or inactive client (404
+//     connected_app_not_found), redirect_uri not registered exactly (400
+//     invalid_redirect_uri), response_type other than code, a prompt other
+//     than none/login/consent, the organization's first/third-party Connected
+//     Apps policy (403 connected_app_not_allowed_for_organization), and on
+//     authorize a scope that cannot be granted (400 invalid_scope: the
+//     emulator knows openid, profile, email, offline_access and full_access,
+//     the last for first-party clients allowed it) or a public client without
+//     code_challenge (400 pkce_required). Consent is required for a
+//     third-party client, for offline_access unless
+//     bypass_consent_for_offline_access, and with prompt=consent, except for
+//     scopes the member already granted. consent_granted=false answers a
+//     redirect_uri with error=access_denied (prompt=none while consent is
+//     required: error=consent_required); granted stores the grant and answers
+//     a code (single use, 5 minutes, bound to client, redirect URI and S256
+//     code_challenge) in the redirect_uri, with state.
+//   - Token endpoint: a confidential client authenticates with its secret
+//     (current or pending), a public one by client_id and code_verifier. The
+//     access token is an RS256 JWT of the project's keys (same JWKS as
+//     sessions): sub = member ID, scope, client_id, the organization claim,
+//     aud = project ID (plus access_token_custom_audience), exp from the
+//     client's expiry. offline_access adds a refresh_token; openid an
+//     id_token (aud = client ID, nonce, email / name by scope). Refresh tokens
+//     rotate: each is used once; a revoked grant refuses them (invalid_grant).
+//   - Revoke drops the member's grant to the app with its codes and refresh
+//     tokens; access tokens already issued live until they expire.
+//   - sessions/exchange_access_token takes an access token of this project
+//     with full_access, issued at most 5 minutes ago, whose grant still
+//     stands: a member session (duration and custom claims as for other
+//     authenticate calls). A token that does not verify, has expired or is
+//     no Connected Apps token is 404 idp_access_token_not_found; without
+//     full_access 403 access_token_missing_full_access_scope; older than 5
+//     minutes 401 access_token_too_old. The error types are the emulator's
+//     names where Stytch's reference was not checked.
 //
 // # Decisions for consumer projects
 //
@@ -355,9 +417,13 @@
 //     emulator accepts only tokens registered with AddMigrationToken (else 401
 //     invalid_migration_token) and finds or creates the user by email; the
 //     factor is type "imported".
-//   - sessions/exchange_access_token needs Stytch Connected Apps, which the
-//     emulator does not have: every token is refused as an unknown one, 404
-//     idp_access_token_not_found.
+//   - Connected Apps for users (connected_apps_idp.go) follow the B2B rules
+//     of "Connected Apps" below: POST /v1/idp/oauth/authorize/start and
+//     /v1/idp/oauth/authorize act for the user of session_token / session_jwt
+//     (or user_id); GET /v1/users/{user_id}/connected_apps and POST
+//     .../connected_apps/{connected_app_id}/revoke; sessions/exchange_access_token
+//     gives a user session (60 minutes unless session_duration_minutes says
+//     otherwise). Access and ID tokens carry no organization claim.
 //   - attributes, options (IP and user-agent matching), locale, template IDs
 //     and telemetry_id are accepted and ignored.
 //   - exchange_primary_factor works only for a user with exactly one factor

@@ -124,6 +124,7 @@ type Emulator struct {
 	keys     *keyring
 	st       *store
 	cs       *consumerStore
+	ca       *caStore    // Connected Apps (connected_apps.go); made on first use
 	oauth    *oauthStore // OAuth flows of either project type (consumer_oauth.go); made on first use
 	outbox   []Message
 	faults   []*faultEntry

@@ -236,8 +236,14 @@ func (e *Emulator) m2mToken(rq *request) (any, error) {
 	if oerr != nil {
 		return nil, oerr
 	}
-	if in.GrantType != "client_credentials" {
-		return nil, &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", description: "grant_type must be client_credentials."}
+	switch in.GrantType {
+	case "client_credentials":
+	case "authorization_code":
+		return e.authorizationCodeGrant(rq, in)
+	case "refresh_token":
+		return e.refreshTokenGrant(rq, in)
+	default:
+		return nil, &oauthError{status: http.StatusBadRequest, code: "unsupported_grant_type", description: "grant_type must be client_credentials, authorization_code or refresh_token."}
 	}
 	if in.ClientID == "" || in.ClientSecret == "" {
 		return nil, &oauthError{status: http.StatusBadRequest, code: "invalid_request", description: "client_id and client_secret are required."}
@@ -286,6 +292,11 @@ type tokenRequest struct {
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
 	Scope        string `json:"scope"`
+	// authorization_code and refresh_token grants (Connected Apps, connected_apps_idp.go)
+	Code         string `json:"code"`
+	RedirectURI  string `json:"redirect_uri"`
+	CodeVerifier string `json:"code_verifier"`
+	RefreshToken string `json:"refresh_token"`
 }
 
 // parseTokenRequest accepts a form (RFC 6749) or JSON body; client
@@ -307,6 +318,8 @@ func parseTokenRequest(rq *request) (tokenRequest, *oauthError) {
 		in = tokenRequest{
 			GrantType: vals.Get("grant_type"), ClientID: vals.Get("client_id"),
 			ClientSecret: vals.Get("client_secret"), Scope: vals.Get("scope"),
+			Code: vals.Get("code"), RedirectURI: vals.Get("redirect_uri"),
+			CodeVerifier: vals.Get("code_verifier"), RefreshToken: vals.Get("refresh_token"),
 		}
 	}
 	if u, p, ok := rq.r.BasicAuth(); ok && in.ClientID == "" && in.ClientSecret == "" {

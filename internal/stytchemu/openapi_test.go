@@ -99,7 +99,13 @@ var oauthTokenSchema = &openapi3.Schema{
 	Properties: openapi3.Schemas{
 		"access_token": strSchema(),
 		"token_type":   openapi3.NewStringSchema().WithEnum("bearer").NewRef(),
-		"expires_in":   openapi3.NewIntegerSchema().WithMin(3600).WithMax(3600).NewRef(),
+		// 3600 for M2M; a Connected App's access_token_expiry_minutes (5 to 1440) otherwise.
+		"expires_in": openapi3.NewIntegerSchema().WithMin(300).WithMax(86400).NewRef(),
+		// Connected Apps grants only: the granted scopes, a refresh token with
+		// offline_access, an ID token with openid.
+		"scope":         strSchema(),
+		"refresh_token": strSchema(),
+		"id_token":      strSchema(),
 	},
 	AdditionalProperties: openapi3.AdditionalProperties{Has: openapi3.Ptr(false)},
 }
@@ -108,7 +114,7 @@ var oauthErrorSchema = &openapi3.Schema{
 	Type:     &openapi3.Types{openapi3.TypeObject},
 	Required: []string{"error", "error_description", "error_uri"},
 	Properties: openapi3.Schemas{
-		"error":             openapi3.NewStringSchema().WithEnum("invalid_request", "invalid_client", "invalid_scope", "unsupported_grant_type").NewRef(),
+		"error":             openapi3.NewStringSchema().WithEnum("invalid_request", "invalid_client", "invalid_grant", "invalid_scope", "unsupported_grant_type").NewRef(),
 		"error_description": strSchema(),
 		"error_uri":         strSchema(),
 	},

@@ -46,7 +46,7 @@ func kindOf(pattern string) routeKind {
 	switch {
 	case strings.HasPrefix(path, "/v1/b2b/"):
 		return kindB2B
-	case strings.HasPrefix(path, "/v1/m2m/"), strings.HasPrefix(path, "/v1/public/"),
+	case strings.HasPrefix(path, "/v1/m2m/"), strings.HasPrefix(path, "/v1/public/"), strings.HasPrefix(path, "/v1/connected_apps/"),
 		path == "/v1/sessions/jwks/{project_id}":
 		return kindAny
 	default:

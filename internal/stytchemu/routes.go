@@ -209,6 +209,22 @@ func (e *Emulator) stytchRoutes() []route {
 		{"POST /v1/m2m/clients/{client_id}/secrets/rotate", authRequired, e.m2mRotate},
 		{"POST /v1/m2m/clients/{client_id}/secrets/rotate/cancel", authRequired, e.m2mRotateCancel},
 		{"POST /v1/public/{project_id}/oauth2/token", authNone, e.m2mToken},
+		// Connected Apps (connected_apps.go, connected_apps_idp.go)
+		{"POST /v1/connected_apps/clients", authRequired, e.caCreate},
+		{"POST /v1/connected_apps/clients/search", authRequired, e.caSearch},
+		{"GET /v1/connected_apps/clients/{client_id}", authRequired, e.caGet},
+		{"PUT /v1/connected_apps/clients/{client_id}", authRequired, e.caUpdate},
+		{"DELETE /v1/connected_apps/clients/{client_id}", authRequired, e.caDelete},
+		{"POST /v1/connected_apps/clients/{client_id}/secrets/rotate/start", authRequired, e.caRotateStart},
+		{"POST /v1/connected_apps/clients/{client_id}/secrets/rotate", authRequired, e.caRotate},
+		{"POST /v1/connected_apps/clients/{client_id}/secrets/rotate/cancel", authRequired, e.caRotateCancel},
+		{"POST /v1/b2b/idp/oauth/authorize/start", authRequired, e.idpAuthorizeStart},
+		{"POST /v1/b2b/idp/oauth/authorize", authRequired, e.idpAuthorize},
+		{"POST /v1/b2b/sessions/exchange_access_token", authRequired, e.b2bExchangeAccessToken},
+		{"GET /v1/b2b/organizations/{organization_id}/connected_apps", authRequired, e.orgConnectedApps},
+		{"GET /v1/b2b/organizations/{organization_id}/connected_apps/{connected_app_id}", authRequired, e.orgConnectedApp},
+		{"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps", authRequired, e.memberConnectedApps},
+		{"POST /v1/b2b/organizations/{organization_id}/members/{member_id}/connected_apps/{connected_app_id}/revoke", authRequired, e.memberRevokeConnectedApp},
 	}, slices.Concat(e.b2bOAuthRoutes(), e.consumerRoutes())...)
 }
 

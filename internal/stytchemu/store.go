@@ -204,6 +204,12 @@ type factor struct {
 	OIDCSSOFactor          *ssoFactor              `json:"oidc_sso_factor,omitempty"`
 	TrustedAuthTokenFactor *trustedAuthTokenFactor `json:"trusted_auth_token_factor,omitempty"`
 	ImpersonatedFactor     *impersonatedFactor     `json:"impersonated_factor,omitempty"`
+	// AccessTokenExchangeFactor names the Connected App whose access token was exchanged (connected_apps_idp.go).
+	AccessTokenExchangeFactor *accessTokenExchangeFactor `json:"oauth_access_token_exchange_factor,omitempty"`
+}
+
+type accessTokenExchangeFactor struct {
+	ClientID string `json:"client_id"`
 }
 
 // trustedAuthTokenFactor is the factor of an attested trusted auth token (trusted_tokens.go).
