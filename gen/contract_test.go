@@ -61,8 +61,8 @@ func contractMethods(t *testing.T) []protoreflect.MethodDescriptor {
 	// WebAuthn RPCs (issue 16), and 3 B2B TOTP, 3 recovery code and 4 B2B password RPCs (issue 18),
 	// 13 SSOService RPCs (issue 18), 8 SCIMService RPCs and 6 member and organization administration
 	// RPCs (issue 17), and SessionsService's Attest, Migrate and AuthenticateImpersonation (issue 18), and 7 more B2B password RPCs (issue 18),
-	// and 4 B2B OAuthService RPCs (issue 18).
-	require.Len(t, methods, 152)
+	// and 4 B2B OAuthService RPCs (issue 18), and SessionsService.ExchangeAccessToken (issue 18).
+	require.Len(t, methods, 153)
 	return methods
 }
 

@@ -110,6 +110,9 @@ func sampleRequests(f accessFixtures) map[string]proto.Message {
 			ProfileId: stytchemu.ExampleTrustedAuthProfileID, Token: "not-a-trusted-token", OrganizationId: org,
 		},
 		b2bv1.SessionsService_Migrate_FullMethodName: &b2bv1.SessionsServiceMigrateRequest{SessionToken: "external-token", OrganizationId: org},
+		b2bv1.SessionsService_ExchangeAccessToken_FullMethodName: &b2bv1.SessionsServiceExchangeAccessTokenRequest{
+			AccessToken: "not-a-connected-apps-token",
+		},
 		b2bv1.SessionsService_AuthenticateImpersonation_FullMethodName: &b2bv1.SessionsServiceAuthenticateImpersonationRequest{
 			ImpersonationToken: "not-an-impersonation-token",
 		},

@@ -19,7 +19,7 @@ var (
 	failImpersonation = &authFailure{reason: "impersonation_token_not_found", message: "the impersonation token is invalid, expired or already used"}
 )
 
-// sessionParts is what attest, migrate and impersonation answer alike.
+// sessionParts is what attest, migrate, exchange_access_token and impersonation answer alike.
 type sessionParts struct {
 	memberID     string
 	session      *b2bv1.MemberSession
@@ -73,6 +73,25 @@ func (s *Sessions) Migrate(ctx context.Context, req *b2bv1.SessionsServiceMigrat
 	}
 	p := partsOf(res)
 	return &b2bv1.SessionsServiceMigrateResponse{
+		MemberId: p.memberID, MemberSession: p.session, SessionToken: p.token, SessionJwt: p.jwt,
+		Member: p.member, Organization: p.organization,
+	}, nil
+}
+
+// ExchangeAccessToken turns a Connected Apps access token with full_access into a member session.
+func (s *Sessions) ExchangeAccessToken(ctx context.Context, req *b2bv1.SessionsServiceExchangeAccessTokenRequest) (*b2bv1.SessionsServiceExchangeAccessTokenResponse, error) {
+	res, err := s.stytch.SessionsExchangeAccessToken(ctx, stytchclient.SessionsExchangeAccessTokenParams{
+		AccessToken:            req.GetAccessToken(),
+		SessionDurationMinutes: req.GetSessionDurationMinutes(),
+		SessionCustomClaims:    fromStruct(req.GetSessionCustomClaims()),
+	})
+	if err != nil {
+		// As the consumer twin: every 401/404 (unknown, expired, too old, revoked) answers alike;
+		// a token without full_access (403) keeps Stytch's error type.
+		return nil, s.toStatus(ctx, err, failAccessToken)
+	}
+	p := partsOf(res)
+	return &b2bv1.SessionsServiceExchangeAccessTokenResponse{
 		MemberId: p.memberID, MemberSession: p.session, SessionToken: p.token, SessionJwt: p.jwt,
 		Member: p.member, Organization: p.organization,
 	}, nil

@@ -198,6 +198,23 @@ func (c *Client) SessionsMigrate(ctx context.Context, p SessionsMigrateParams) (
 	return ptrOrNil(&out, err)
 }
 
+// SessionsExchangeAccessTokenParams for POST /v1/b2b/sessions/exchange_access_token. AccessToken is
+// a Connected Apps access token with the full_access scope.
+type SessionsExchangeAccessTokenParams struct {
+	AccessToken            string   `json:"access_token"`
+	SessionDurationMinutes int32    `json:"session_duration_minutes,omitempty"`
+	SessionCustomClaims    Metadata `json:"session_custom_claims,omitzero"`
+	TelemetryID            string   `json:"telemetry_id,omitempty"`
+}
+
+// SessionsExchangeAccessToken turns a Connected Apps access token back into a member session. Never
+// retried once written: a token is exchanged once.
+func (c *Client) SessionsExchangeAccessToken(ctx context.Context, p SessionsExchangeAccessTokenParams) (*B2BAuthenticateResult, error) {
+	var out B2BAuthenticateResult
+	err := c.do(ctx, call{endpoint: "POST /v1/b2b/sessions/exchange_access_token", body: p}, &out)
+	return ptrOrNil(&out, err)
+}
+
 // ImpersonationAuthenticate redeems a member impersonation token (POST
 // /v1/b2b/impersonation/authenticate). Never retried once written: the token is single-use.
 func (c *Client) ImpersonationAuthenticate(ctx context.Context, impersonationToken string) (*B2BAuthenticateResult, error) {

@@ -1475,6 +1475,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/b2b/sessions/exchange_access_token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ExchangeAccessToken turns a Connected Apps access token with the
+         *     full_access scope (first-party apps only; at most 5 minutes old, and
+         *     exchanged once) back into a member session of its member. The member
+         *     met the organization's requirements when the token was issued, so MFA is
+         *     never asked for: the answer is always a full session.
+         * @description Access: public - the access token in the request is the proof, and
+         *     Stytch checks it.
+         */
+        post: operations["B2B_SessionsService_ExchangeAccessToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/b2b/sessions/jwks": {
         parameters: {
             query?: never;
@@ -2795,7 +2820,7 @@ export interface paths {
          * @description Access: public - the access token in the request is the proof, and
          *     Stytch checks it.
          */
-        post: operations["SessionsService_ExchangeAccessToken"];
+        post: operations["Consumer_SessionsService_ExchangeAccessToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4304,6 +4329,38 @@ export interface components {
             verified_by?: components["schemas"]["authsvcB2bV1SessionVerifier"];
         };
         /**
+         * @description SessionsServiceExchangeAccessTokenRequest is the input of
+         *     SessionsService.ExchangeAccessToken. Stytch's telemetry_id (device
+         *     fingerprinting) is not exposed.
+         */
+        authsvcB2bV1SessionsServiceExchangeAccessTokenRequest: {
+            /** @description The Connected Apps access token (full_access scope). */
+            access_token: string;
+            /** @description Custom claims for the session. */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Lifetime of the session in minutes (5 to 527040). Unset: 60.
+             */
+            session_duration_minutes?: number;
+        };
+        /**
+         * @description SessionsServiceExchangeAccessTokenResponse is the output of
+         *     SessionsService.ExchangeAccessToken. MFA is never required: the member is
+         *     always authenticated.
+         */
+        authsvcB2bV1SessionsServiceExchangeAccessTokenResponse: {
+            member?: components["schemas"]["v1Member"];
+            /** @description The member signed in. */
+            member_id?: string;
+            member_session?: components["schemas"]["v1MemberSession"];
+            organization?: components["schemas"]["v1Organization"];
+            /** @description The session JWT. */
+            session_jwt?: string;
+            /** @description The session token. */
+            session_token?: string;
+        };
+        /**
          * @description SessionsServiceGetJWKSResponse is the output of SessionsService.GetJWKS.
          *     Its JSON form is a JWK Set document ({"keys": [...]}) with one additional
          *     member, project_id (RFC 7517 allows additional members).
@@ -5269,6 +5326,35 @@ export interface components {
             user?: components["schemas"]["v1User"];
             verdict?: components["schemas"]["authsvcConsumerV1AuthorizationVerdict"];
             verified_by?: components["schemas"]["authsvcConsumerV1SessionVerifier"];
+        };
+        /**
+         * @description SessionsServiceExchangeAccessTokenRequest is the input of
+         *     SessionsService.ExchangeAccessToken.
+         */
+        authsvcConsumerV1SessionsServiceExchangeAccessTokenRequest: {
+            /** @description The Connected Apps access token (full_access scope). */
+            access_token: string;
+            /** @description Custom claims for the session. */
+            session_custom_claims?: Record<string, never>;
+            /**
+             * Format: int32
+             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started.
+             */
+            session_duration_minutes?: number;
+        };
+        /**
+         * @description SessionsServiceExchangeAccessTokenResponse is the output of
+         *     SessionsService.ExchangeAccessToken.
+         */
+        authsvcConsumerV1SessionsServiceExchangeAccessTokenResponse: {
+            session?: components["schemas"]["v1Session"];
+            /** @description The session JWT, when a session was started. */
+            session_jwt?: string;
+            /** @description The session token, when a session was started. */
+            session_token?: string;
+            user?: components["schemas"]["v1User"];
+            /** @description The token's user. */
+            user_id?: string;
         };
         /**
          * @description SessionsServiceGetJWKSResponse is the output of SessionsService.GetJWKS.
@@ -8735,35 +8821,6 @@ export interface components {
             session_jwt?: string;
             /** @description The session token. */
             session_token?: string;
-        };
-        /**
-         * @description SessionsServiceExchangeAccessTokenRequest is the input of
-         *     SessionsService.ExchangeAccessToken.
-         */
-        v1SessionsServiceExchangeAccessTokenRequest: {
-            /** @description The Connected Apps access token (full_access scope). */
-            access_token: string;
-            /** @description Custom claims for the session. */
-            session_custom_claims?: Record<string, never>;
-            /**
-             * Format: int32
-             * @description Session lifetime in minutes, 5 to 527040. Unset: no session is started.
-             */
-            session_duration_minutes?: number;
-        };
-        /**
-         * @description SessionsServiceExchangeAccessTokenResponse is the output of
-         *     SessionsService.ExchangeAccessToken.
-         */
-        v1SessionsServiceExchangeAccessTokenResponse: {
-            session?: components["schemas"]["v1Session"];
-            /** @description The session JWT, when a session was started. */
-            session_jwt?: string;
-            /** @description The session token, when a session was started. */
-            session_token?: string;
-            user?: components["schemas"]["v1User"];
-            /** @description The token's user. */
-            user_id?: string;
         };
         /** @description SessionsServiceExchangeRequest is the input of SessionsService.Exchange. */
         v1SessionsServiceExchangeRequest: {
@@ -12241,6 +12298,44 @@ export interface operations {
             };
         };
     };
+    B2B_SessionsService_ExchangeAccessToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description SessionsServiceExchangeAccessTokenRequest is the input of
+         *     SessionsService.ExchangeAccessToken. Stytch's telemetry_id (device
+         *     fingerprinting) is not exposed.
+         */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["authsvcB2bV1SessionsServiceExchangeAccessTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["authsvcB2bV1SessionsServiceExchangeAccessTokenResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     B2B_SessionsService_GetJWKS: {
         parameters: {
             query?: never;
@@ -14274,7 +14369,7 @@ export interface operations {
             };
         };
     };
-    SessionsService_ExchangeAccessToken: {
+    Consumer_SessionsService_ExchangeAccessToken: {
         parameters: {
             query?: never;
             header?: never;
@@ -14287,7 +14382,7 @@ export interface operations {
          */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1SessionsServiceExchangeAccessTokenRequest"];
+                "application/json": components["schemas"]["authsvcConsumerV1SessionsServiceExchangeAccessTokenRequest"];
             };
         };
         responses: {
@@ -14297,7 +14392,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1SessionsServiceExchangeAccessTokenResponse"];
+                    "application/json": components["schemas"]["authsvcConsumerV1SessionsServiceExchangeAccessTokenResponse"];
                 };
             };
             /** @description An unexpected error response. */

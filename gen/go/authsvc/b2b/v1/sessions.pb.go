@@ -1423,6 +1423,165 @@ func (x *SessionsServiceMigrateResponse) GetOrganization() *Organization {
 	return nil
 }
 
+// SessionsServiceExchangeAccessTokenRequest is the input of
+// SessionsService.ExchangeAccessToken. Stytch's telemetry_id (device
+// fingerprinting) is not exposed.
+type SessionsServiceExchangeAccessTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The Connected Apps access token (full_access scope).
+	AccessToken string `protobuf:"bytes,1,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	// Lifetime of the session in minutes (5 to 527040). Unset: 60.
+	SessionDurationMinutes *int32 `protobuf:"varint,2,opt,name=session_duration_minutes,json=sessionDurationMinutes,proto3,oneof" json:"session_duration_minutes,omitempty"`
+	// Custom claims for the session.
+	SessionCustomClaims *structpb.Struct `protobuf:"bytes,3,opt,name=session_custom_claims,json=sessionCustomClaims,proto3" json:"session_custom_claims,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *SessionsServiceExchangeAccessTokenRequest) Reset() {
+	*x = SessionsServiceExchangeAccessTokenRequest{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsServiceExchangeAccessTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsServiceExchangeAccessTokenRequest) ProtoMessage() {}
+
+func (x *SessionsServiceExchangeAccessTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsServiceExchangeAccessTokenRequest.ProtoReflect.Descriptor instead.
+func (*SessionsServiceExchangeAccessTokenRequest) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SessionsServiceExchangeAccessTokenRequest) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+func (x *SessionsServiceExchangeAccessTokenRequest) GetSessionDurationMinutes() int32 {
+	if x != nil && x.SessionDurationMinutes != nil {
+		return *x.SessionDurationMinutes
+	}
+	return 0
+}
+
+func (x *SessionsServiceExchangeAccessTokenRequest) GetSessionCustomClaims() *structpb.Struct {
+	if x != nil {
+		return x.SessionCustomClaims
+	}
+	return nil
+}
+
+// SessionsServiceExchangeAccessTokenResponse is the output of
+// SessionsService.ExchangeAccessToken. MFA is never required: the member is
+// always authenticated.
+type SessionsServiceExchangeAccessTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The member signed in.
+	MemberId string `protobuf:"bytes,1,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The session, with the oauth_access_token_exchange factor.
+	MemberSession *MemberSession `protobuf:"bytes,2,opt,name=member_session,json=memberSession,proto3" json:"member_session,omitempty"`
+	// The session token.
+	SessionToken string `protobuf:"bytes,3,opt,name=session_token,json=sessionToken,proto3" json:"session_token,omitempty"`
+	// The session JWT.
+	SessionJwt string `protobuf:"bytes,4,opt,name=session_jwt,json=sessionJwt,proto3" json:"session_jwt,omitempty"`
+	// The member.
+	Member *Member `protobuf:"bytes,5,opt,name=member,proto3" json:"member,omitempty"`
+	// The organization.
+	Organization  *Organization `protobuf:"bytes,6,opt,name=organization,proto3" json:"organization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) Reset() {
+	*x = SessionsServiceExchangeAccessTokenResponse{}
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionsServiceExchangeAccessTokenResponse) ProtoMessage() {}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionsServiceExchangeAccessTokenResponse.ProtoReflect.Descriptor instead.
+func (*SessionsServiceExchangeAccessTokenResponse) Descriptor() ([]byte, []int) {
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) GetMemberSession() *MemberSession {
+	if x != nil {
+		return x.MemberSession
+	}
+	return nil
+}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) GetSessionToken() string {
+	if x != nil {
+		return x.SessionToken
+	}
+	return ""
+}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) GetSessionJwt() string {
+	if x != nil {
+		return x.SessionJwt
+	}
+	return ""
+}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) GetMember() *Member {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+func (x *SessionsServiceExchangeAccessTokenResponse) GetOrganization() *Organization {
+	if x != nil {
+		return x.Organization
+	}
+	return nil
+}
+
 // SessionsServiceAuthenticateImpersonationRequest is the input of
 // SessionsService.AuthenticateImpersonation.
 type SessionsServiceAuthenticateImpersonationRequest struct {
@@ -1435,7 +1594,7 @@ type SessionsServiceAuthenticateImpersonationRequest struct {
 
 func (x *SessionsServiceAuthenticateImpersonationRequest) Reset() {
 	*x = SessionsServiceAuthenticateImpersonationRequest{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[15]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1606,7 @@ func (x *SessionsServiceAuthenticateImpersonationRequest) String() string {
 func (*SessionsServiceAuthenticateImpersonationRequest) ProtoMessage() {}
 
 func (x *SessionsServiceAuthenticateImpersonationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[15]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1619,7 @@ func (x *SessionsServiceAuthenticateImpersonationRequest) ProtoReflect() protore
 
 // Deprecated: Use SessionsServiceAuthenticateImpersonationRequest.ProtoReflect.Descriptor instead.
 func (*SessionsServiceAuthenticateImpersonationRequest) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{15}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SessionsServiceAuthenticateImpersonationRequest) GetImpersonationToken() string {
@@ -1498,7 +1657,7 @@ type SessionsServiceAuthenticateImpersonationResponse struct {
 
 func (x *SessionsServiceAuthenticateImpersonationResponse) Reset() {
 	*x = SessionsServiceAuthenticateImpersonationResponse{}
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[16]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1510,7 +1669,7 @@ func (x *SessionsServiceAuthenticateImpersonationResponse) String() string {
 func (*SessionsServiceAuthenticateImpersonationResponse) ProtoMessage() {}
 
 func (x *SessionsServiceAuthenticateImpersonationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[16]
+	mi := &file_authsvc_b2b_v1_sessions_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1523,7 +1682,7 @@ func (x *SessionsServiceAuthenticateImpersonationResponse) ProtoReflect() protor
 
 // Deprecated: Use SessionsServiceAuthenticateImpersonationResponse.ProtoReflect.Descriptor instead.
 func (*SessionsServiceAuthenticateImpersonationResponse) Descriptor() ([]byte, []int) {
-	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{16}
+	return file_authsvc_b2b_v1_sessions_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SessionsServiceAuthenticateImpersonationResponse) GetMemberId() string {
@@ -1695,6 +1854,19 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\vsession_jwt\x18\x04 \x01(\tB\x03\x80\x01\x01R\n" +
 	"sessionJwt\x12.\n" +
 	"\x06member\x18\x05 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
+	"\forganization\x18\x06 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"\x97\x02\n" +
+	")SessionsServiceExchangeAccessTokenRequest\x124\n" +
+	"\faccess_token\x18\x01 \x01(\tB\x11\xe0A\x02\xbaH\br\x06\x10\x01\x18\x80\x80\x01\x80\x01\x01R\vaccessToken\x12J\n" +
+	"\x18session_duration_minutes\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x95 (\x05H\x00R\x16sessionDurationMinutes\x88\x01\x01\x12K\n" +
+	"\x15session_custom_claims\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x13sessionCustomClaimsB\x1b\n" +
+	"\x19_session_duration_minutes\"\xd1\x02\n" +
+	"*SessionsServiceExchangeAccessTokenResponse\x12\x1b\n" +
+	"\tmember_id\x18\x01 \x01(\tR\bmemberId\x12D\n" +
+	"\x0emember_session\x18\x02 \x01(\v2\x1d.authsvc.b2b.v1.MemberSessionR\rmemberSession\x12(\n" +
+	"\rsession_token\x18\x03 \x01(\tB\x03\x80\x01\x01R\fsessionToken\x12$\n" +
+	"\vsession_jwt\x18\x04 \x01(\tB\x03\x80\x01\x01R\n" +
+	"sessionJwt\x12.\n" +
+	"\x06member\x18\x05 \x01(\v2\x16.authsvc.b2b.v1.MemberR\x06member\x12@\n" +
 	"\forganization\x18\x06 \x01(\v2\x1c.authsvc.b2b.v1.OrganizationR\forganization\"t\n" +
 	"/SessionsServiceAuthenticateImpersonationRequest\x12A\n" +
 	"\x13impersonation_token\x18\x01 \x01(\tB\x10\xe0A\x02\xbaH\ar\x05\x10\x01\x18\x80\x02\x80\x01\x01R\x12impersonationToken\"\xa9\x03\n" +
@@ -1711,7 +1883,7 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\x0fSessionVerifier\x12 \n" +
 	"\x1cSESSION_VERIFIER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SESSION_VERIFIER_LOCAL\x10\x01\x12\x1b\n" +
-	"\x17SESSION_VERIFIER_REMOTE\x10\x022\xc4\x11\n" +
+	"\x17SESSION_VERIFIER_REMOTE\x10\x022\xb9\x13\n" +
 	"\x0fSessionsService\x12\xab\x03\n" +
 	"\fAuthenticate\x122.authsvc.b2b.v1.SessionsServiceAuthenticateRequest\x1a3.authsvc.b2b.v1.SessionsServiceAuthenticateResponse\"\xb1\x02\xf2\xbb\x1c\x84\x02\n" +
 	"\x02\b\x01\x1a\xab\x01answered locally (JWKS cache, local verification); backends call it for every request, often from one IP; a remote check spends the session_remote_failures budgets instead*Pchecks a session; with a duration or custom claims it sets the same values again\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/b2b/sessions/authenticate\x12\xa5\x02\n" +
@@ -1730,7 +1902,11 @@ const file_authsvc_b2b_v1_sessions_proto_rawDesc = "" +
 	"\aMigrate\x12-.authsvc.b2b.v1.SessionsServiceMigrateRequest\x1a..authsvc.b2b.v1.SessionsServiceMigrateResponse\"T\xf2\xbb\x1c-\n" +
 	"\x02\b\x01\x12\x0e\n" +
 	"\bcheck_ip\x12\x02\b\x01\x12\x17\n" +
-	"\x11check_failures_ip\x12\x02\b\x01\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/b2b/sessions/migrate\x12\xfe\x01\n" +
+	"\x11check_failures_ip\x12\x02\b\x01\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/b2b/sessions/migrate\x12\xf2\x01\n" +
+	"\x13ExchangeAccessToken\x129.authsvc.b2b.v1.SessionsServiceExchangeAccessTokenRequest\x1a:.authsvc.b2b.v1.SessionsServiceExchangeAccessTokenResponse\"d\xf2\xbb\x1c/\n" +
+	"\x02\b\x01\x12\x0e\n" +
+	"\bcheck_ip\x12\x02\b\x01\x12\x19\n" +
+	"\x11check_failures_ip\x12\x02\b\x01 \x01\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/b2b/sessions/exchange_access_token\x12\xfe\x01\n" +
 	"\x19AuthenticateImpersonation\x12?.authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationRequest\x1a@.authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse\"^\xf2\xbb\x1c-\n" +
 	"\x02\b\x01\x12\x0e\n" +
 	"\bcheck_ip\x12\x02\b\x01\x12\x17\n" +
@@ -1749,7 +1925,7 @@ func file_authsvc_b2b_v1_sessions_proto_rawDescGZIP() []byte {
 }
 
 var file_authsvc_b2b_v1_sessions_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_authsvc_b2b_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_authsvc_b2b_v1_sessions_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_authsvc_b2b_v1_sessions_proto_goTypes = []any{
 	(SessionVerifier)(0),                                     // 0: authsvc.b2b.v1.SessionVerifier
 	(*SessionsServiceAuthenticateRequest)(nil),               // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest
@@ -1767,71 +1943,79 @@ var file_authsvc_b2b_v1_sessions_proto_goTypes = []any{
 	(*SessionsServiceAttestResponse)(nil),                    // 13: authsvc.b2b.v1.SessionsServiceAttestResponse
 	(*SessionsServiceMigrateRequest)(nil),                    // 14: authsvc.b2b.v1.SessionsServiceMigrateRequest
 	(*SessionsServiceMigrateResponse)(nil),                   // 15: authsvc.b2b.v1.SessionsServiceMigrateResponse
-	(*SessionsServiceAuthenticateImpersonationRequest)(nil),  // 16: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationRequest
-	(*SessionsServiceAuthenticateImpersonationResponse)(nil), // 17: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse
-	(*structpb.Struct)(nil),                                  // 18: google.protobuf.Struct
-	(*AuthorizationCheck)(nil),                               // 19: authsvc.b2b.v1.AuthorizationCheck
-	(AuthenticationFactorType)(0),                            // 20: authsvc.b2b.v1.AuthenticationFactorType
-	(*MemberSession)(nil),                                    // 21: authsvc.b2b.v1.MemberSession
-	(*Member)(nil),                                           // 22: authsvc.b2b.v1.Member
-	(*Organization)(nil),                                     // 23: authsvc.b2b.v1.Organization
-	(*AuthorizationVerdict)(nil),                             // 24: authsvc.b2b.v1.AuthorizationVerdict
-	(Locale)(0),                                              // 25: authsvc.b2b.v1.Locale
-	(*MfaRequired)(nil),                                      // 26: authsvc.b2b.v1.MfaRequired
-	(*PrimaryRequired)(nil),                                  // 27: authsvc.b2b.v1.PrimaryRequired
-	(*Jwk)(nil),                                              // 28: authsvc.b2b.v1.Jwk
+	(*SessionsServiceExchangeAccessTokenRequest)(nil),        // 16: authsvc.b2b.v1.SessionsServiceExchangeAccessTokenRequest
+	(*SessionsServiceExchangeAccessTokenResponse)(nil),       // 17: authsvc.b2b.v1.SessionsServiceExchangeAccessTokenResponse
+	(*SessionsServiceAuthenticateImpersonationRequest)(nil),  // 18: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationRequest
+	(*SessionsServiceAuthenticateImpersonationResponse)(nil), // 19: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse
+	(*structpb.Struct)(nil),                                  // 20: google.protobuf.Struct
+	(*AuthorizationCheck)(nil),                               // 21: authsvc.b2b.v1.AuthorizationCheck
+	(AuthenticationFactorType)(0),                            // 22: authsvc.b2b.v1.AuthenticationFactorType
+	(*MemberSession)(nil),                                    // 23: authsvc.b2b.v1.MemberSession
+	(*Member)(nil),                                           // 24: authsvc.b2b.v1.Member
+	(*Organization)(nil),                                     // 25: authsvc.b2b.v1.Organization
+	(*AuthorizationVerdict)(nil),                             // 26: authsvc.b2b.v1.AuthorizationVerdict
+	(Locale)(0),                                              // 27: authsvc.b2b.v1.Locale
+	(*MfaRequired)(nil),                                      // 28: authsvc.b2b.v1.MfaRequired
+	(*PrimaryRequired)(nil),                                  // 29: authsvc.b2b.v1.PrimaryRequired
+	(*Jwk)(nil),                                              // 30: authsvc.b2b.v1.Jwk
 }
 var file_authsvc_b2b_v1_sessions_proto_depIdxs = []int32{
-	18, // 0: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	19, // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.authorization_check:type_name -> authsvc.b2b.v1.AuthorizationCheck
+	20, // 0: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	21, // 1: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.authorization_check:type_name -> authsvc.b2b.v1.AuthorizationCheck
 	2,  // 2: authsvc.b2b.v1.SessionsServiceAuthenticateRequest.required_factors:type_name -> authsvc.b2b.v1.RequiredFactor
-	20, // 3: authsvc.b2b.v1.RequiredFactor.type:type_name -> authsvc.b2b.v1.AuthenticationFactorType
-	21, // 4: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	22, // 5: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
-	23, // 6: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	22, // 3: authsvc.b2b.v1.RequiredFactor.type:type_name -> authsvc.b2b.v1.AuthenticationFactorType
+	23, // 4: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	24, // 5: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.member:type_name -> authsvc.b2b.v1.Member
+	25, // 6: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.organization:type_name -> authsvc.b2b.v1.Organization
 	0,  // 7: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verified_by:type_name -> authsvc.b2b.v1.SessionVerifier
-	24, // 8: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verdict:type_name -> authsvc.b2b.v1.AuthorizationVerdict
-	21, // 9: authsvc.b2b.v1.SessionsServiceGetResponse.member_sessions:type_name -> authsvc.b2b.v1.MemberSession
-	18, // 10: authsvc.b2b.v1.SessionsServiceExchangeRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	25, // 11: authsvc.b2b.v1.SessionsServiceExchangeRequest.locale:type_name -> authsvc.b2b.v1.Locale
-	21, // 12: authsvc.b2b.v1.SessionsServiceExchangeResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	22, // 13: authsvc.b2b.v1.SessionsServiceExchangeResponse.member:type_name -> authsvc.b2b.v1.Member
-	23, // 14: authsvc.b2b.v1.SessionsServiceExchangeResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	26, // 15: authsvc.b2b.v1.SessionsServiceExchangeResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
-	27, // 16: authsvc.b2b.v1.SessionsServiceExchangeResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
-	28, // 17: authsvc.b2b.v1.SessionsServiceGetJWKSResponse.keys:type_name -> authsvc.b2b.v1.Jwk
-	18, // 18: authsvc.b2b.v1.SessionsServiceAttestRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	21, // 19: authsvc.b2b.v1.SessionsServiceAttestResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	22, // 20: authsvc.b2b.v1.SessionsServiceAttestResponse.member:type_name -> authsvc.b2b.v1.Member
-	23, // 21: authsvc.b2b.v1.SessionsServiceAttestResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	18, // 22: authsvc.b2b.v1.SessionsServiceMigrateRequest.session_custom_claims:type_name -> google.protobuf.Struct
-	21, // 23: authsvc.b2b.v1.SessionsServiceMigrateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	22, // 24: authsvc.b2b.v1.SessionsServiceMigrateResponse.member:type_name -> authsvc.b2b.v1.Member
-	23, // 25: authsvc.b2b.v1.SessionsServiceMigrateResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	21, // 26: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
-	22, // 27: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.member:type_name -> authsvc.b2b.v1.Member
-	23, // 28: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.organization:type_name -> authsvc.b2b.v1.Organization
-	1,  // 29: authsvc.b2b.v1.SessionsService.Authenticate:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateRequest
-	4,  // 30: authsvc.b2b.v1.SessionsService.Get:input_type -> authsvc.b2b.v1.SessionsServiceGetRequest
-	6,  // 31: authsvc.b2b.v1.SessionsService.Revoke:input_type -> authsvc.b2b.v1.SessionsServiceRevokeRequest
-	8,  // 32: authsvc.b2b.v1.SessionsService.Exchange:input_type -> authsvc.b2b.v1.SessionsServiceExchangeRequest
-	10, // 33: authsvc.b2b.v1.SessionsService.GetJWKS:input_type -> authsvc.b2b.v1.SessionsServiceGetJWKSRequest
-	12, // 34: authsvc.b2b.v1.SessionsService.Attest:input_type -> authsvc.b2b.v1.SessionsServiceAttestRequest
-	14, // 35: authsvc.b2b.v1.SessionsService.Migrate:input_type -> authsvc.b2b.v1.SessionsServiceMigrateRequest
-	16, // 36: authsvc.b2b.v1.SessionsService.AuthenticateImpersonation:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationRequest
-	3,  // 37: authsvc.b2b.v1.SessionsService.Authenticate:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateResponse
-	5,  // 38: authsvc.b2b.v1.SessionsService.Get:output_type -> authsvc.b2b.v1.SessionsServiceGetResponse
-	7,  // 39: authsvc.b2b.v1.SessionsService.Revoke:output_type -> authsvc.b2b.v1.SessionsServiceRevokeResponse
-	9,  // 40: authsvc.b2b.v1.SessionsService.Exchange:output_type -> authsvc.b2b.v1.SessionsServiceExchangeResponse
-	11, // 41: authsvc.b2b.v1.SessionsService.GetJWKS:output_type -> authsvc.b2b.v1.SessionsServiceGetJWKSResponse
-	13, // 42: authsvc.b2b.v1.SessionsService.Attest:output_type -> authsvc.b2b.v1.SessionsServiceAttestResponse
-	15, // 43: authsvc.b2b.v1.SessionsService.Migrate:output_type -> authsvc.b2b.v1.SessionsServiceMigrateResponse
-	17, // 44: authsvc.b2b.v1.SessionsService.AuthenticateImpersonation:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse
-	37, // [37:45] is the sub-list for method output_type
-	29, // [29:37] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	26, // 8: authsvc.b2b.v1.SessionsServiceAuthenticateResponse.verdict:type_name -> authsvc.b2b.v1.AuthorizationVerdict
+	23, // 9: authsvc.b2b.v1.SessionsServiceGetResponse.member_sessions:type_name -> authsvc.b2b.v1.MemberSession
+	20, // 10: authsvc.b2b.v1.SessionsServiceExchangeRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	27, // 11: authsvc.b2b.v1.SessionsServiceExchangeRequest.locale:type_name -> authsvc.b2b.v1.Locale
+	23, // 12: authsvc.b2b.v1.SessionsServiceExchangeResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	24, // 13: authsvc.b2b.v1.SessionsServiceExchangeResponse.member:type_name -> authsvc.b2b.v1.Member
+	25, // 14: authsvc.b2b.v1.SessionsServiceExchangeResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	28, // 15: authsvc.b2b.v1.SessionsServiceExchangeResponse.mfa_required:type_name -> authsvc.b2b.v1.MfaRequired
+	29, // 16: authsvc.b2b.v1.SessionsServiceExchangeResponse.primary_required:type_name -> authsvc.b2b.v1.PrimaryRequired
+	30, // 17: authsvc.b2b.v1.SessionsServiceGetJWKSResponse.keys:type_name -> authsvc.b2b.v1.Jwk
+	20, // 18: authsvc.b2b.v1.SessionsServiceAttestRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	23, // 19: authsvc.b2b.v1.SessionsServiceAttestResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	24, // 20: authsvc.b2b.v1.SessionsServiceAttestResponse.member:type_name -> authsvc.b2b.v1.Member
+	25, // 21: authsvc.b2b.v1.SessionsServiceAttestResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	20, // 22: authsvc.b2b.v1.SessionsServiceMigrateRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	23, // 23: authsvc.b2b.v1.SessionsServiceMigrateResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	24, // 24: authsvc.b2b.v1.SessionsServiceMigrateResponse.member:type_name -> authsvc.b2b.v1.Member
+	25, // 25: authsvc.b2b.v1.SessionsServiceMigrateResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	20, // 26: authsvc.b2b.v1.SessionsServiceExchangeAccessTokenRequest.session_custom_claims:type_name -> google.protobuf.Struct
+	23, // 27: authsvc.b2b.v1.SessionsServiceExchangeAccessTokenResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	24, // 28: authsvc.b2b.v1.SessionsServiceExchangeAccessTokenResponse.member:type_name -> authsvc.b2b.v1.Member
+	25, // 29: authsvc.b2b.v1.SessionsServiceExchangeAccessTokenResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	23, // 30: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.member_session:type_name -> authsvc.b2b.v1.MemberSession
+	24, // 31: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.member:type_name -> authsvc.b2b.v1.Member
+	25, // 32: authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse.organization:type_name -> authsvc.b2b.v1.Organization
+	1,  // 33: authsvc.b2b.v1.SessionsService.Authenticate:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateRequest
+	4,  // 34: authsvc.b2b.v1.SessionsService.Get:input_type -> authsvc.b2b.v1.SessionsServiceGetRequest
+	6,  // 35: authsvc.b2b.v1.SessionsService.Revoke:input_type -> authsvc.b2b.v1.SessionsServiceRevokeRequest
+	8,  // 36: authsvc.b2b.v1.SessionsService.Exchange:input_type -> authsvc.b2b.v1.SessionsServiceExchangeRequest
+	10, // 37: authsvc.b2b.v1.SessionsService.GetJWKS:input_type -> authsvc.b2b.v1.SessionsServiceGetJWKSRequest
+	12, // 38: authsvc.b2b.v1.SessionsService.Attest:input_type -> authsvc.b2b.v1.SessionsServiceAttestRequest
+	14, // 39: authsvc.b2b.v1.SessionsService.Migrate:input_type -> authsvc.b2b.v1.SessionsServiceMigrateRequest
+	16, // 40: authsvc.b2b.v1.SessionsService.ExchangeAccessToken:input_type -> authsvc.b2b.v1.SessionsServiceExchangeAccessTokenRequest
+	18, // 41: authsvc.b2b.v1.SessionsService.AuthenticateImpersonation:input_type -> authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationRequest
+	3,  // 42: authsvc.b2b.v1.SessionsService.Authenticate:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateResponse
+	5,  // 43: authsvc.b2b.v1.SessionsService.Get:output_type -> authsvc.b2b.v1.SessionsServiceGetResponse
+	7,  // 44: authsvc.b2b.v1.SessionsService.Revoke:output_type -> authsvc.b2b.v1.SessionsServiceRevokeResponse
+	9,  // 45: authsvc.b2b.v1.SessionsService.Exchange:output_type -> authsvc.b2b.v1.SessionsServiceExchangeResponse
+	11, // 46: authsvc.b2b.v1.SessionsService.GetJWKS:output_type -> authsvc.b2b.v1.SessionsServiceGetJWKSResponse
+	13, // 47: authsvc.b2b.v1.SessionsService.Attest:output_type -> authsvc.b2b.v1.SessionsServiceAttestResponse
+	15, // 48: authsvc.b2b.v1.SessionsService.Migrate:output_type -> authsvc.b2b.v1.SessionsServiceMigrateResponse
+	17, // 49: authsvc.b2b.v1.SessionsService.ExchangeAccessToken:output_type -> authsvc.b2b.v1.SessionsServiceExchangeAccessTokenResponse
+	19, // 50: authsvc.b2b.v1.SessionsService.AuthenticateImpersonation:output_type -> authsvc.b2b.v1.SessionsServiceAuthenticateImpersonationResponse
+	42, // [42:51] is the sub-list for method output_type
+	33, // [33:42] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_authsvc_b2b_v1_sessions_proto_init() }
@@ -1860,13 +2044,14 @@ func file_authsvc_b2b_v1_sessions_proto_init() {
 		(*SessionsServiceAttestRequest_SessionJwt)(nil),
 	}
 	file_authsvc_b2b_v1_sessions_proto_msgTypes[13].OneofWrappers = []any{}
+	file_authsvc_b2b_v1_sessions_proto_msgTypes[15].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authsvc_b2b_v1_sessions_proto_rawDesc), len(file_authsvc_b2b_v1_sessions_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

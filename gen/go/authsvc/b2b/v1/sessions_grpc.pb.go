@@ -26,6 +26,7 @@ const (
 	SessionsService_GetJWKS_FullMethodName                   = "/authsvc.b2b.v1.SessionsService/GetJWKS"
 	SessionsService_Attest_FullMethodName                    = "/authsvc.b2b.v1.SessionsService/Attest"
 	SessionsService_Migrate_FullMethodName                   = "/authsvc.b2b.v1.SessionsService/Migrate"
+	SessionsService_ExchangeAccessToken_FullMethodName       = "/authsvc.b2b.v1.SessionsService/ExchangeAccessToken"
 	SessionsService_AuthenticateImpersonation_FullMethodName = "/authsvc.b2b.v1.SessionsService/AuthenticateImpersonation"
 )
 
@@ -95,6 +96,15 @@ type SessionsServiceClient interface {
 	// Access: public - the external token is the proof, and the provider
 	// checks it.
 	Migrate(ctx context.Context, in *SessionsServiceMigrateRequest, opts ...grpc.CallOption) (*SessionsServiceMigrateResponse, error)
+	// ExchangeAccessToken turns a Connected Apps access token with the
+	// full_access scope (first-party apps only; at most 5 minutes old, and
+	// exchanged once) back into a member session of its member. The member
+	// met the organization's requirements when the token was issued, so MFA is
+	// never asked for: the answer is always a full session.
+	//
+	// Access: public - the access token in the request is the proof, and
+	// Stytch checks it.
+	ExchangeAccessToken(ctx context.Context, in *SessionsServiceExchangeAccessTokenRequest, opts ...grpc.CallOption) (*SessionsServiceExchangeAccessTokenResponse, error)
 	// AuthenticateImpersonation exchanges a member impersonation token
 	// (issued from Stytch's dashboard to a support engineer, valid 5 minutes,
 	// single use) for a session of the impersonated member. The session
@@ -186,6 +196,16 @@ func (c *sessionsServiceClient) Migrate(ctx context.Context, in *SessionsService
 	return out, nil
 }
 
+func (c *sessionsServiceClient) ExchangeAccessToken(ctx context.Context, in *SessionsServiceExchangeAccessTokenRequest, opts ...grpc.CallOption) (*SessionsServiceExchangeAccessTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SessionsServiceExchangeAccessTokenResponse)
+	err := c.cc.Invoke(ctx, SessionsService_ExchangeAccessToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *sessionsServiceClient) AuthenticateImpersonation(ctx context.Context, in *SessionsServiceAuthenticateImpersonationRequest, opts ...grpc.CallOption) (*SessionsServiceAuthenticateImpersonationResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SessionsServiceAuthenticateImpersonationResponse)
@@ -262,6 +282,15 @@ type SessionsServiceServer interface {
 	// Access: public - the external token is the proof, and the provider
 	// checks it.
 	Migrate(context.Context, *SessionsServiceMigrateRequest) (*SessionsServiceMigrateResponse, error)
+	// ExchangeAccessToken turns a Connected Apps access token with the
+	// full_access scope (first-party apps only; at most 5 minutes old, and
+	// exchanged once) back into a member session of its member. The member
+	// met the organization's requirements when the token was issued, so MFA is
+	// never asked for: the answer is always a full session.
+	//
+	// Access: public - the access token in the request is the proof, and
+	// Stytch checks it.
+	ExchangeAccessToken(context.Context, *SessionsServiceExchangeAccessTokenRequest) (*SessionsServiceExchangeAccessTokenResponse, error)
 	// AuthenticateImpersonation exchanges a member impersonation token
 	// (issued from Stytch's dashboard to a support engineer, valid 5 minutes,
 	// single use) for a session of the impersonated member. The session
@@ -303,6 +332,9 @@ func (UnimplementedSessionsServiceServer) Attest(context.Context, *SessionsServi
 }
 func (UnimplementedSessionsServiceServer) Migrate(context.Context, *SessionsServiceMigrateRequest) (*SessionsServiceMigrateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Migrate not implemented")
+}
+func (UnimplementedSessionsServiceServer) ExchangeAccessToken(context.Context, *SessionsServiceExchangeAccessTokenRequest) (*SessionsServiceExchangeAccessTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExchangeAccessToken not implemented")
 }
 func (UnimplementedSessionsServiceServer) AuthenticateImpersonation(context.Context, *SessionsServiceAuthenticateImpersonationRequest) (*SessionsServiceAuthenticateImpersonationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AuthenticateImpersonation not implemented")
@@ -454,6 +486,24 @@ func _SessionsService_Migrate_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionsService_ExchangeAccessToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SessionsServiceExchangeAccessTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionsServiceServer).ExchangeAccessToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionsService_ExchangeAccessToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionsServiceServer).ExchangeAccessToken(ctx, req.(*SessionsServiceExchangeAccessTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SessionsService_AuthenticateImpersonation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SessionsServiceAuthenticateImpersonationRequest)
 	if err := dec(in); err != nil {
@@ -506,6 +556,10 @@ var SessionsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Migrate",
 			Handler:    _SessionsService_Migrate_Handler,
+		},
+		{
+			MethodName: "ExchangeAccessToken",
+			Handler:    _SessionsService_ExchangeAccessToken_Handler,
 		},
 		{
 			MethodName: "AuthenticateImpersonation",
