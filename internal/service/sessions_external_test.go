@@ -14,6 +14,7 @@ import (
 	b2bv1 "github.com/authsvc/authsvc/gen/go/authsvc/b2b/v1"
 	"github.com/authsvc/authsvc/internal/apptest"
 	"github.com/authsvc/authsvc/internal/stytchemu"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 func fieldViolation(field string) func(*testing.T, *status.Status) {
@@ -246,5 +247,80 @@ func TestSessionsExchangeIntoSecondOrganization(t *testing.T) {
 			},
 			resp: resp, code: codes.NotFound,
 		},
+	})
+}
+
+func TestSessionsExchangeAccessToken(t *testing.T) {
+	e := startEnvNoLimits(t)
+	org := e.org(t, stytchemu.OrganizationParams{MFAPolicy: "REQUIRED_FOR_ALL"})
+	m := e.member(t, org.ID, stytchemu.MemberParams{})
+	ses := e.session(t, org.ID, m.ID)
+	accessToken := func(fullAccess bool) string {
+		return testkit.ConnectedAppAccessToken(t, e.Emu, ses.Token, fullAccess, "openid")
+	}
+	const method = sessionsSvc + "ExchangeAccessToken"
+	path := fixed("/v1/b2b/sessions/exchange_access_token")
+	resp := func() proto.Message { return &b2bv1.SessionsServiceExchangeAccessTokenResponse{} }
+	exchange := func(tok func() string) func(*testing.T) proto.Message {
+		return func(*testing.T) proto.Message {
+			d := int32(30)
+			return &b2bv1.SessionsServiceExchangeAccessTokenRequest{AccessToken: tok(), SessionDurationMinutes: &d}
+		}
+	}
+	runCases(t, e, []rpcCase{
+		{
+			name: "an access token with full_access gives the member a session", method: method, verb: "POST", path: path,
+			req: exchange(func() string { return accessToken(true) }), resp: resp, code: codes.OK,
+			check: func(t *testing.T, msg proto.Message) {
+				r := msg.(*b2bv1.SessionsServiceExchangeAccessTokenResponse)
+				assert.Equal(t, m.ID, r.GetMemberId())
+				assert.Equal(t, m.ID, r.GetMember().GetMemberId())
+				assert.Equal(t, org.ID, r.GetOrganization().GetOrganizationId())
+				require.NotEmpty(t, r.GetSessionToken(), "MFA is never required: a full session")
+				require.NotEmpty(t, r.GetSessionJwt())
+				assert.NotEqual(t, ses.Token, r.GetSessionToken(), "a new session")
+				f := factorTypeOf(r.GetMemberSession(), b2bv1.AuthenticationFactorType_AUTHENTICATION_FACTOR_TYPE_OAUTH)
+				require.NotNil(t, f, "the session carries the access token exchange factor")
+				assert.NotEmpty(t, f.GetOauthAccessTokenExchangeFactor().GetClientId())
+				auth := &b2bv1.SessionsServiceAuthenticateResponse{}
+				st := e.grpcCall(t, sessionsSvc+"Authenticate", &b2bv1.SessionsServiceAuthenticateRequest{
+					Credential: &b2bv1.SessionsServiceAuthenticateRequest_SessionToken{SessionToken: r.GetSessionToken()},
+				}, auth)
+				require.Equal(t, codes.OK, st.Code(), st.Message())
+				assert.Equal(t, m.ID, auth.GetMemberSession().GetMemberId(), "the session is a real one")
+				assert.Equal(t, b2bv1.SessionVerifier_SESSION_VERIFIER_REMOTE, auth.GetVerifiedBy(), "a session token: Stytch knows the session")
+			},
+		},
+		{
+			name: "an access token without full_access", method: method, verb: "POST", path: path,
+			req: exchange(func() string { return accessToken(false) }), resp: resp,
+			code: codes.PermissionDenied, reason: "access_token_missing_full_access_scope",
+		},
+		{
+			name: "garbage", method: method, verb: "POST", path: path,
+			req: exchange(func() string { return "eyJ.not.an-access-token" }), resp: resp,
+			code: codes.Unauthenticated, reason: "invalid_access_token",
+		},
+		{
+			name: "a session JWT is no access token", method: method, verb: "POST", path: path,
+			req: exchange(func() string { return ses.JWT }), resp: resp,
+			code: codes.Unauthenticated, reason: "invalid_access_token",
+		},
+		{
+			name: "no token", method: method, verb: "POST", path: path,
+			req:  func(*testing.T) proto.Message { return &b2bv1.SessionsServiceExchangeAccessTokenRequest{} },
+			resp: resp, code: codes.InvalidArgument, checkSt: fieldViolation("access_token"),
+		},
+	})
+
+	t.Run("REST sets the session cookies", func(t *testing.T) {
+		r := &b2bv1.SessionsServiceExchangeAccessTokenResponse{}
+		res := e.restCall(t, "POST", path(nil), &b2bv1.SessionsServiceExchangeAccessTokenRequest{AccessToken: accessToken(true)}, r)
+		require.Equal(t, http.StatusOK, res.HTTP, "body: %s", res.Body)
+		assertSessionCookies(t, res, r.GetSessionToken(), r.GetSessionJwt())
+		auth, ar := e.authenticateWithCookies(t)
+		require.Equal(t, http.StatusOK, ar.HTTP, "body: %s", ar.Body)
+		assert.Equal(t, m.ID, auth.GetMemberSession().GetMemberId(), "the cookies authenticate")
+		assert.Equal(t, r.GetMemberSession().GetMemberSessionId(), auth.GetMemberSession().GetMemberSessionId())
 	})
 }

@@ -485,6 +485,10 @@ func TestEveryMethodReportsStytchErrors(t *testing.T) {
 			_, err := c.SessionsExchange(ctx, sc.SessionsExchangeParams{OrganizationID: "o", SessionToken: "t"})
 			return err
 		},
+		"SessionsExchangeAccessToken": func(ctx context.Context) error {
+			_, err := c.SessionsExchangeAccessToken(ctx, sc.SessionsExchangeAccessTokenParams{AccessToken: "t"})
+			return err
+		},
 		"DiscoveryListOrganizations": func(ctx context.Context) error {
 			_, err := c.DiscoveryListOrganizations(ctx, sc.DiscoveryListOrganizationsParams{IntermediateSessionToken: "t"})
 			return err
