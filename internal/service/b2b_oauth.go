@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"google.golang.org/grpc/codes"
@@ -119,14 +118,7 @@ func (s *B2BOAuth) Authenticate(ctx context.Context, req *b2bv1.OAuthServiceAuth
 		Locale:                   locales.name(req.GetLocale()),
 	})
 	if err != nil {
-		var se *stytchclient.Error
-		switch {
-		case errors.As(err, &se) && (se.ErrorType == "session_not_found" || se.ErrorType == "invalid_session_jwt"):
-			return nil, s.toStatus(ctx, err, failSession)
-		case errors.As(err, &se) && se.ErrorType == "intermediate_session_not_found":
-			return nil, s.toStatus(ctx, err, failIST)
-		}
-		return nil, s.toStatus(ctx, err, failOAuthToken)
+		return nil, s.toStatus(ctx, err, loginFailure(err, failOAuthToken))
 	}
 	out := newAuthResponse[b2bv1.OAuthServiceAuthenticateResponse](&res.B2BAuthenticateResult)
 	out.OrganizationId = res.OrganizationID

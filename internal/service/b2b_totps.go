@@ -57,10 +57,11 @@ var failMemberRecoveryCode = &authFailure{
 	types: []string{"unable_to_authenticate_recovery_code", "totp_not_found", "member_not_found"},
 }
 
-// secondFactorFailure is how Authenticate and Recover report a rejection: a rejected intermediate
-// session or session as such (the login must start again), anything else as the factor's one
-// answer (af).
-func secondFactorFailure(err error, af *authFailure) *authFailure {
+// loginFailure is how a login that carries an intermediate session or a session beside its own
+// credential (TOTP Authenticate and Recover, B2B OAuth Authenticate) reports a rejection: a
+// rejected intermediate session or session as such (the login must start again), anything else as
+// the credential's one answer (af).
+func loginFailure(err error, af *authFailure) *authFailure {
 	se, ok := stytchclient.AsError(err)
 	switch {
 	case !ok:
@@ -142,7 +143,7 @@ func (s *B2BTOTPs) Authenticate(ctx context.Context, req *b2bv1.TOTPsServiceAuth
 		SetDefaultMFA:            req.GetSetDefaultMfa(),
 	})
 	if err != nil {
-		return nil, s.toStatus(ctx, err, secondFactorFailure(err, failMemberTOTP))
+		return nil, s.toStatus(ctx, err, loginFailure(err, failMemberTOTP))
 	}
 	return &b2bv1.TOTPsServiceAuthenticateResponse{
 		MemberId:      res.MemberID,
@@ -224,7 +225,7 @@ func (s *RecoveryCodes) Recover(ctx context.Context, req *b2bv1.RecoveryCodesSer
 		SessionCustomClaims:      fromStruct(req.GetSessionCustomClaims()),
 	})
 	if err != nil {
-		return nil, s.toStatus(ctx, err, secondFactorFailure(err, failMemberRecoveryCode))
+		return nil, s.toStatus(ctx, err, loginFailure(err, failMemberRecoveryCode))
 	}
 	return &b2bv1.RecoveryCodesServiceRecoverResponse{
 		MemberId:               res.MemberID,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -71,15 +70,11 @@ func (p RedirectPolicy) WithLateEntries() (RedirectPolicy, func(raw ...string) e
 	late := &atomic.Pointer[[]redirectEntry]{}
 	p.late = late
 	return p, func(raw ...string) error {
-		var entries []redirectEntry
-		for _, r := range raw {
-			key, err := redirectKey(r)
-			if err != nil {
-				return fmt.Errorf("redirect URL %q: %w", r, err)
-			}
-			entries = append(entries, redirectEntry{key: key, raw: r})
+		more, err := NewRedirectPolicy(raw)
+		if err != nil {
+			return err
 		}
-		late.Store(&entries)
+		late.Store(&more.entries)
 		return nil
 	}
 }
@@ -90,21 +85,23 @@ func (p RedirectPolicy) Resolve(field, requested string) (string, error) {
 	if requested == "" {
 		return p.Default(), nil
 	}
-	entries := p.entries
+	var late []redirectEntry
 	if p.late != nil {
-		if late := p.late.Load(); late != nil {
-			entries = append(slices.Clip(entries), *late...)
+		if l := p.late.Load(); l != nil {
+			late = *l
 		}
 	}
-	if len(entries) == 0 {
+	if len(p.entries)+len(late) == 0 {
 		return "", rpcerr.InvalidArgument(field, "invalid_redirect_url",
 			field+" cannot be set: no redirect URLs are configured; omit it to use the project's default")
 	}
 	key, err := redirectKey(requested)
 	if err == nil {
-		for _, e := range entries {
-			if e.key == key {
-				return e.raw, nil
+		for _, list := range [...][]redirectEntry{p.entries, late} {
+			for _, e := range list {
+				if e.key == key {
+					return e.raw, nil
+				}
 			}
 		}
 	}
