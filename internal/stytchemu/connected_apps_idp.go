@@ -1,9 +1,7 @@
 package stytchemu
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
@@ -284,11 +282,6 @@ func (e *Emulator) caClient(in tokenRequest) (*connectedApp, *oauthError) {
 		return nil, badClient
 	}
 	return c, nil
-}
-
-func pkceS256(verifier string) string {
-	h := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(h[:])
 }
 
 func (e *Emulator) authorizationCodeGrant(rq *request, in tokenRequest) (any, error) {

@@ -375,10 +375,16 @@ func (e *Emulator) peekUserLink(tok, verifier string, now time.Time) (*userLink,
 	return l, nil
 }
 
-// pkceMatches reports whether verifier hashes to challenge (S256).
-func pkceMatches(verifier, challenge string) bool {
+// pkceS256 is the S256 code challenge of verifier (RFC 7636): base64url of its SHA-256, unpadded.
+func pkceS256(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
-	return verifier != "" && base64.RawURLEncoding.EncodeToString(sum[:]) == strings.TrimRight(challenge, "=")
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// pkceMatches reports whether verifier hashes to challenge (S256; the challenge's base64 padding,
+// if any, ignored).
+func pkceMatches(verifier, challenge string) bool {
+	return verifier != "" && pkceS256(verifier) == strings.TrimRight(challenge, "=")
 }
 
 func (e *Emulator) userMLAuthenticate(rq *request) (any, error) {

@@ -1,8 +1,6 @@
 package stytchemu
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,11 +76,8 @@ func (e *Emulator) takeMagicLink(tok, verifier string, discovery bool, now time.
 	if ml.used || !now.Before(ml.expiresAt) {
 		return nil, linkUnusable()
 	}
-	if ml.pkceChallenge != "" {
-		sum := sha256.Sum256([]byte(verifier))
-		if verifier == "" || base64.RawURLEncoding.EncodeToString(sum[:]) != strings.TrimRight(ml.pkceChallenge, "=") {
-			return nil, badRequest("pkce_code_verifier does not match the pkce_code_challenge of the magic link.").withType(errPKCEMismatch)
-		}
+	if ml.pkceChallenge != "" && !pkceMatches(verifier, ml.pkceChallenge) {
+		return nil, badRequest("pkce_code_verifier does not match the pkce_code_challenge of the magic link.").withType(errPKCEMismatch)
 	}
 	ml.used = true
 	return ml, nil
