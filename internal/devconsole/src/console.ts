@@ -265,7 +265,18 @@ async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
   return { verifier, challenge: b64url(new Uint8Array(sum)) };
 }
 
-/** The console's landing page, where SSO and reset links come back (dev mode allows it). */
+/**
+ * Starts a B2B redirect flow with PKCE: start gets the start URL for the challenge; the verifier is
+ * remembered for the landing page, and the browser goes to the URL.
+ */
+async function b2bRedirect(flow: RedirectStart["flow"], start: (challenge: string) => Promise<string | undefined>): Promise<void> {
+  const { verifier, challenge } = await pkcePair();
+  const url = await start(challenge);
+  rememberRedirect({ project: "b2b", flow, pkce_code_verifier: verifier });
+  location.assign(url ?? "");
+}
+
+/** The console's landing page, where SSO, OAuth and reset links come back (dev mode allows it). */
 function landingURL(): string {
   return `${location.origin}/dev/authenticate.html`;
 }
@@ -405,10 +416,11 @@ function b2bSections(): void {
     return b2bOutcome(data);
   });
   on("b2b-pw-reset", "b2b-pw-result", async () => {
-    const { data } = await api.POST("/v1/b2b/passwords/email/reset/start", {
+    // The answer names no member (known and unknown addresses are answered alike).
+    await api.POST("/v1/b2b/passwords/email/reset/start", {
       body: { organization_id: value("b2b-pw-org"), email_address: value("b2b-pw-email"), reset_password_redirect_url: landingURL() },
     });
-    return { member_id: data.member_id, next: "open the outbox and click the reset link" };
+    return { next: "open the outbox and click the reset link" };
   });
 
   // SSO through the emulator's stand-in IdP.
@@ -440,26 +452,26 @@ function b2bSections(): void {
     return { saml_connections: saml, oidc_connections: oidc };
   });
   on("b2b-sso-start", "b2b-sso-result", async () => {
-    const { verifier, challenge } = await pkcePair();
-    const { data } = await api.POST("/v1/b2b/sso/start_url", {
-      body: { connection_id: value("b2b-sso-conn"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge },
+    await b2bRedirect("sso", async (challenge) => {
+      const { data } = await api.POST("/v1/b2b/sso/start_url", {
+        body: { connection_id: value("b2b-sso-conn"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge },
+      });
+      return data.url;
     });
-    rememberRedirect({ project: "b2b", flow: "sso", pkce_code_verifier: verifier });
-    location.assign(data.url ?? "");
     return "to the stand-in identity provider…";
   });
 
   // OAuth through the emulator's stand-in consent page: a login into the organization, or discovery.
   type B2BProvider = "IDENTITY_PROVIDER_GOOGLE" | "IDENTITY_PROVIDER_MICROSOFT" | "IDENTITY_PROVIDER_GITHUB" | "IDENTITY_PROVIDER_HUBSPOT" | "IDENTITY_PROVIDER_SLACK";
   const oauthStart = async (discovery: boolean) => {
-    const { verifier, challenge } = await pkcePair();
     const provider = el<HTMLSelectElement>("b2b-oauth-provider").value as B2BProvider;
-    const body = discovery
-      ? { provider, discovery: true, discovery_redirect_url: landingURL(), pkce_code_challenge: challenge }
-      : { provider, organization_id: value("b2b-oauth-org"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge };
-    const { data } = await api.POST("/v1/b2b/oauth/start_url", { body });
-    rememberRedirect({ project: "b2b", flow: "oauth", pkce_code_verifier: verifier });
-    location.assign(data.url ?? "");
+    await b2bRedirect("oauth", async (challenge) => {
+      const body = discovery
+        ? { provider, discovery: true, discovery_redirect_url: landingURL(), pkce_code_challenge: challenge }
+        : { provider, organization_id: value("b2b-oauth-org"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge };
+      const { data } = await api.POST("/v1/b2b/oauth/start_url", { body });
+      return data.url;
+    });
     return "to the consent page…";
   };
   on("b2b-oauth-start", "b2b-oauth-result", () => oauthStart(false));

@@ -784,6 +784,12 @@ async function pkcePair() {
   const sum = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
   return { verifier, challenge: b64url(new Uint8Array(sum)) };
 }
+async function b2bRedirect(flow, start) {
+  const { verifier, challenge } = await pkcePair();
+  const url = await start(challenge);
+  rememberRedirect({ project: "b2b", flow, pkce_code_verifier: verifier });
+  location.assign(url ?? "");
+}
 function landingURL() {
   return `${location.origin}/dev/authenticate.html`;
 }
@@ -899,10 +905,10 @@ function b2bSections() {
     return b2bOutcome(data);
   });
   on("b2b-pw-reset", "b2b-pw-result", async () => {
-    const { data } = await api.POST("/v1/b2b/passwords/email/reset/start", {
+    await api.POST("/v1/b2b/passwords/email/reset/start", {
       body: { organization_id: value("b2b-pw-org"), email_address: value("b2b-pw-email"), reset_password_redirect_url: landingURL() }
     });
-    return { member_id: data.member_id, next: "open the outbox and click the reset link" };
+    return { next: "open the outbox and click the reset link" };
   });
   on("b2b-sso-demo", "b2b-sso-result", async () => {
     await adminReady();
@@ -931,21 +937,21 @@ function b2bSections() {
     return { saml_connections: saml, oidc_connections: oidc };
   });
   on("b2b-sso-start", "b2b-sso-result", async () => {
-    const { verifier, challenge } = await pkcePair();
-    const { data } = await api.POST("/v1/b2b/sso/start_url", {
-      body: { connection_id: value("b2b-sso-conn"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge }
+    await b2bRedirect("sso", async (challenge) => {
+      const { data } = await api.POST("/v1/b2b/sso/start_url", {
+        body: { connection_id: value("b2b-sso-conn"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge }
+      });
+      return data.url;
     });
-    rememberRedirect({ project: "b2b", flow: "sso", pkce_code_verifier: verifier });
-    location.assign(data.url ?? "");
     return "to the stand-in identity provider…";
   });
   const oauthStart = async (discovery) => {
-    const { verifier, challenge } = await pkcePair();
     const provider = el("b2b-oauth-provider").value;
-    const body = discovery ? { provider, discovery: true, discovery_redirect_url: landingURL(), pkce_code_challenge: challenge } : { provider, organization_id: value("b2b-oauth-org"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge };
-    const { data } = await api.POST("/v1/b2b/oauth/start_url", { body });
-    rememberRedirect({ project: "b2b", flow: "oauth", pkce_code_verifier: verifier });
-    location.assign(data.url ?? "");
+    await b2bRedirect("oauth", async (challenge) => {
+      const body = discovery ? { provider, discovery: true, discovery_redirect_url: landingURL(), pkce_code_challenge: challenge } : { provider, organization_id: value("b2b-oauth-org"), login_redirect_url: landingURL(), signup_redirect_url: landingURL(), pkce_code_challenge: challenge };
+      const { data } = await api.POST("/v1/b2b/oauth/start_url", { body });
+      return data.url;
+    });
     return "to the consent page…";
   };
   on("b2b-oauth-start", "b2b-oauth-result", () => oauthStart(false));
