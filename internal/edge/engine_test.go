@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -221,6 +222,80 @@ func TestWatcherKeepsTheLastGoodRules(t *testing.T) {
 		r := e.Rules().Rules()
 		return len(r) == 1 && r[0].Name == "only"
 	}, 5*time.Second, 10*time.Millisecond)
+}
+
+// A file written continuously beside the rules (a log, as the benchmark harness had) neither holds a
+// reload back nor costs one: before the watcher looked at event names, every line reset the settle
+// timer, and a change of the rules was never read while the neighbour was busy.
+func TestWatcherReloadsBesideABusyFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rules.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(unitRules), 0o600))
+	set, content, err := edge.Load(path)
+	require.NoError(t, err)
+	e, err := edge.NewEngine(edge.Config{Rules: set, M2M: fakeM2M{}})
+	require.NoError(t, err)
+	w, err := edge.Watch(path, content, e, nil, discard())
+	require.NoError(t, err)
+	defer func() { require.NoError(t, w.Close()) }()
+
+	log, err := os.Create(filepath.Join(dir, "authsvc.log"))
+	require.NoError(t, err)
+	defer func() { require.NoError(t, log.Close()) }()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(5 * time.Millisecond) // well inside the 100 ms settle time
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_, _ = log.WriteString("{\"msg\":\"a line\"}\n")
+			}
+		}
+	})
+	defer func() { close(stop); wg.Wait() }()
+
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, os.WriteFile(path, []byte("rules:\n  - {name: only, public: true}\n"), 0o600))
+	require.Eventually(t, func() bool {
+		r := e.Rules().Rules()
+		return len(r) == 1 && r[0].Name == "only"
+	}, 3*time.Second, 10*time.Millisecond)
+}
+
+// A Kubernetes ConfigMap volume: rules.yaml -> ..data/rules.yaml, ..data -> a timestamped directory;
+// an update writes a new directory and renames a new ..data symlink over the old one, and the rules
+// file's own name sees no event at all.
+func TestWatcherFollowsAConfigMapSwap(t *testing.T) {
+	dir := t.TempDir()
+	writeVersion := func(name, rules string) {
+		require.NoError(t, os.Mkdir(filepath.Join(dir, name), 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name, "rules.yaml"), []byte(rules), 0o600))
+	}
+	writeVersion("..2026_12_06_01", unitRules)
+	require.NoError(t, os.Symlink("..2026_12_06_01", filepath.Join(dir, "..data")))
+	path := filepath.Join(dir, "rules.yaml")
+	require.NoError(t, os.Symlink(filepath.Join("..data", "rules.yaml"), path))
+
+	set, content, err := edge.Load(path)
+	require.NoError(t, err)
+	e, err := edge.NewEngine(edge.Config{Rules: set, M2M: fakeM2M{}})
+	require.NoError(t, err)
+	w, err := edge.Watch(path, content, e, nil, discard())
+	require.NoError(t, err)
+	defer func() { require.NoError(t, w.Close()) }()
+
+	writeVersion("..2026_12_06_02", "rules:\n  - {name: swapped, public: true}\n")
+	require.NoError(t, os.Symlink("..2026_12_06_02", filepath.Join(dir, "..data_tmp")))
+	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "..2026_12_06_01")))
+	require.Eventually(t, func() bool {
+		r := e.Rules().Rules()
+		return len(r) == 1 && r[0].Name == "swapped"
+	}, 3*time.Second, 10*time.Millisecond)
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,10 +28,14 @@ const reloadSettle = 100 * time.Millisecond
 // It watches the file's directory with fsnotify rather than polling the file's mtime: a reload
 // lands within a fraction of a second, without a timer on every replica, and a directory watch
 // also sees the file replaced by a rename (editors, atomic writes) and a Kubernetes ConfigMap
-// update (a swap of the ..data symlink, which leaves the file's own path untouched). Every event in
-// the directory triggers a read; content that has not changed is not parsed again.
+// update (a swap of the ..data symlink, which leaves the file's own path untouched). Only events on
+// the file's own name and on Kubernetes' ".."-prefixed entries (..data and the timestamped
+// directories it points to) start the settle timer (relevant): other files in the directory, such
+// as a log written beside the rules, neither cost a read nor, by resetting the timer on every line,
+// hold a reload back forever. Content that has not changed is not parsed again.
 type Watcher struct {
 	path    string
+	name    string // the file's base name, which relevant compares events with
 	engine  *Engine
 	metrics *Metrics
 	log     *slog.Logger
@@ -65,7 +70,7 @@ func Watch(path string, content []byte, e *Engine, m *Metrics, log *slog.Logger)
 		_ = fw.Close()
 		return nil, fmt.Errorf("%s: watch %s: %w", EnvRules, filepath.Dir(path), err)
 	}
-	w := &Watcher{path: path, engine: e, metrics: m, log: log, w: fw, last: content, done: make(chan struct{})}
+	w := &Watcher{path: path, name: filepath.Base(path), engine: e, metrics: m, log: log, w: fw, last: content, done: make(chan struct{})}
 	go w.run()
 	return w, nil
 }
@@ -76,9 +81,12 @@ func (w *Watcher) run() {
 	var fire <-chan time.Time
 	for {
 		select {
-		case _, ok := <-w.w.Events:
+		case ev, ok := <-w.w.Events:
 			if !ok {
 				return
+			}
+			if !w.relevant(ev.Name) {
+				continue
 			}
 			if timer == nil {
 				timer = time.NewTimer(reloadSettle)
@@ -99,6 +107,15 @@ func (w *Watcher) run() {
 			}
 		}
 	}
+}
+
+// relevant reports whether an event on name (a path in the watched directory) can change what the
+// rules path reads: the file itself (written in place, or replaced by a rename or a new file), or an
+// entry whose name starts with "..", as Kubernetes names the ..data symlink it swaps and the
+// directories behind it when a ConfigMap or Secret volume is updated.
+func (w *Watcher) relevant(name string) bool {
+	base := filepath.Base(name)
+	return base == w.name || strings.HasPrefix(base, "..")
 }
 
 // errUnchanged: the file's content is the one in force.
