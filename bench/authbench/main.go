@@ -97,8 +97,12 @@ func run(ctx context.Context, args []string) error {
 	requests := fs.Int("requests", 0, "requests per local (CPU-bound) workload; 0: 40000, quick 2000")
 	only := fs.String("only", "", "comma-separated workload IDs (W1,W2b,...) and steps (profile, stytch-profile, misses, startup, random-tokens) to run; empty runs everything")
 	fs.BoolVar(&c.hold, "hold", false, "seed the emulator, start authsvc, print the addresses and a session JWT, and wait for ^C (for profiling by hand)")
+	floorAddr := fs.String("floor", "", "serve the floor server (a bare grpc-go server, floor.go) on this address instead of benchmarking; the harness starts itself this way")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *floorAddr != "" {
+		return serveFloor(ctx, *floorAddr)
 	}
 	if err := os.MkdirAll(c.workDir, 0o750); err != nil {
 		return err
@@ -142,7 +146,10 @@ type row struct {
 	// AuthsvcRequests is how many of the requests went to authsvc, when not all (paired runs).
 	AuthsvcRequests int
 	RSS             int64 // authsvc's largest RSS during the workload
-	Upstream        int64 // emulator requests during the workload; -1 when not counted
+	// Floor: the workload runs against the floor server (floor.go), whose CPU and RSS are recorded
+	// instead of authsvc's.
+	Floor    bool
+	Upstream int64 // emulator requests during the workload; -1 when not counted
 	// UpstreamProject is the emulator project whose requests Upstream counts; empty: the B2B one.
 	UpstreamProject string
 	Err             string
@@ -162,6 +169,8 @@ type bench struct {
 	machine machine
 
 	emu, svc           *proc
+	floor              *proc  // the floor server while F1–F4 run
+	floorAddr          string // its gRPC address
 	emuURL             string
 	grpcAddr, httpAddr string
 	adminAddr          string
@@ -260,6 +269,9 @@ func (b *bench) cleanup() {
 	}
 	if b.svc != nil {
 		_ = b.svc.Stop()
+	}
+	if b.floor != nil {
+		_ = b.floor.Stop()
 	}
 	if b.emu != nil {
 		_ = b.emu.Stop()
@@ -462,7 +474,11 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 		return &row{ID: r.ID}
 	}
 	fmt.Printf("authbench: %-4s %s ...\n", r.ID, r.Name)
-	pid := b.svc.PID()
+	target := b.svc
+	if r.Floor {
+		target = b.floor
+	}
+	pid := target.PID()
 	r.Upstream = -1
 	var up0 int64
 	if countUpstream {
@@ -489,7 +505,7 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 	if err != nil {
 		r.Err = err.Error()
 	}
-	if aerr := b.svc.Alive(); aerr != nil {
+	if aerr := target.Alive(); aerr != nil {
 		r.Err = strings.TrimSpace(r.Err + " " + aerr.Error())
 	}
 	fmt.Printf("authbench: %-4s %.0f rps, p50 %s ms, p99 %s ms, errors %d %s\n", r.ID, r.RPS, fmtDur(r.Lat.P50), fmtDur(r.Lat.P99), r.Lat.Errors, r.Err)
@@ -612,6 +628,8 @@ func (b *bench) workloads(ctx context.Context) {
 	r7 := b.measure(ctx, row{ID: "W7", Name: "Mixed: 90% JWT checks (100 sessions), 5% session-token checks, 5% Members.Get", Tool: "authbench", Concurrency: localConc}, false,
 		b.driven(ctx, b.mixedSpec(pool, localConc, int64(sz.mixed), 2*time.Minute), mixedNames, w7))
 	r7.Classes = w7.Classes
+
+	b.floorWorkloads(ctx, b.rowsByID["W2c"], b.rowsByID["E3"])
 }
 
 var mixedNames = []string{"JWT check", "session token (Stytch)", "Members.Get (Stytch)"}

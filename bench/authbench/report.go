@@ -129,6 +129,7 @@ func (b *bench) targets() []verdict {
 			} else {
 				t.Result += fmt.Sprintf(": p50 %s ms and p95 %s ms; authsvc (%.0f%% of a core, %s µs per check) and ghz share %d cores, and the last percent waits for the run queue and GC cycles (see profiles/request-path.md)",
 					fmtDur(c.r.Lat.P50), fmtDur(c.r.Lat.P95), c.r.CPU, perRequestCPU(c.r), b.machine.CPUs)
+				t.Result += floorNote(c.r, get("F2"))
 			}
 		}
 		v = append(v, t)
@@ -137,7 +138,7 @@ func (b *bench) targets() []verdict {
 	v = append(v, noStytchCallsVerdict("JWT checks make zero calls to Stytch (emulator request counter around W2a–W2d)", wave1JWTNoStytch, w2a, w2b, w2c, w2d))
 
 	v = append(v, consumerVerdicts(w1, get("C2a"), get("C2b"), get("C2c"))...)
-	v = append(v, edgeVerdicts(get("E1"), get("E2"), get("E3"))...)
+	v = append(v, edgeVerdicts(get("E1"), get("E2"), get("E3"), get("F3"))...)
 	v = append(v, throughputVerdict("RBAC: a session check with a local authorization_check (policy cached) within 10% of the plain check's throughput (R1 / R1p, same run)", "– (no RBAC)", get("R1"), get("R1p"), 0.90))
 
 	w6a, w6b := get("W6a"), get("W6b")
@@ -278,10 +279,23 @@ func (b *bench) stytchBoundVerdicts(get func(string) *row) []verdict {
 		default:
 			t.Measured = strings.Join(parts, ", ")
 			t.Result = missed("by %.0f µs (utime+stime over the workload, 10 ms ticks; see profiles/request-path.md)", worst-float64(stytchCPUPerCall)/float64(time.Microsecond))
+			if w4, f4 := get("W4"), get("F4"); w4 != nil && f4 != nil {
+				t.Result += fmt.Sprintf("; under ghz's W4 load (10 callers, closed loop) authsvc spends %s µs per Members.Get and a bare grpc-go server making the same call with the same Stytch client %s µs (F4): the floor of this machine", perRequestCPU(w4), perRequestCPU(f4))
+			}
 		}
 		v = append(v, t)
 	}
 	return v
+}
+
+// floorNote says, after a missed latency target of paced row r, what the same paced load gives on
+// the bare grpc-go server (floor, F2 or F3); "" when the floor was not measured.
+func floorNote(r, floor *row) string {
+	if r == nil || floor == nil {
+		return ""
+	}
+	return fmt.Sprintf("; a bare grpc-go server answering a no-op under the same ghz load (%s, %d rps): p50 %s ms, p95 %s ms, p99 %s ms, %s µs of CPU per call",
+		floor.ID, floor.PacedRPS, fmtDur(floor.Lat.P50), fmtDur(floor.Lat.P95), fmtDur(floor.Lat.P99), perRequestCPU(floor))
 }
 
 // perRequestCPU is authsvc's CPU per request of r in microseconds, as text.
@@ -429,7 +443,8 @@ func (b *bench) writeReport() error {
 	}
 	p("\nStytch calls = requests the emulator served on its Stytch endpoints during the workload (its `/emulator/requests` counter; `–` = not counted because the workload is Stytch-bound by design). ")
 	p("W9a–W9d run the same Stytch client authsvc uses, in the harness process, straight at the emulator: the floor authsvc's Stytch-bound RPCs are compared with, over gRPC (W9a, W9b) and REST (W9c, W9d; one keep-alive HTTP/1.1 connection per caller). ")
-	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits). C2a–C2c are the same for a consumer project's user session (authsvc.consumer.v1), against the same targets. E1–E3 are Envoy's ext_authz Check (envoy.service.auth.v3.Authorization/Check) against the bench rules (bench/authbench/edge.go): E1 a public rule (the no-op Check), E2 a member-session rule with one session JWT in the Authorization header, both at full speed in the same run, E3 E2's request paced at half of E2.\n\n")
+	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits). C2a–C2c are the same for a consumer project's user session (authsvc.consumer.v1), against the same targets. E1–E3 are Envoy's ext_authz Check (envoy.service.auth.v3.Authorization/Check) against the bench rules (bench/authbench/edge.go): E1 a public rule (the no-op Check), E2 a member-session rule with one session JWT in the Authorization header, both at full speed in the same run, E3 E2's request paced at half of E2. ")
+	p("F1–F4 are the floor (bench/authbench/floor.go): the same ghz loads as W1, W2c, E3 and W4 against a bare grpc-go server (default options, no interceptors, no logging or telemetry) that answers at once (F1–F3) or makes W4's Members.Get with authsvc's Stytch client (F4); their CPU and RSS columns are that server's. What a W or E row costs beyond its F row is authsvc's own; the F row is the machine's, the kernel's, grpc-go's and ghz's.\n\n")
 
 	p("## Targets\n\n")
 	p("Each target with this run's figure and the first wave's (the report of 2026-11-22 07:40 UTC, quiet machine), side by side.\n\n")
