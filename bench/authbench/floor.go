@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
@@ -110,10 +111,10 @@ func (b *bench) startFloor(ctx context.Context) error {
 	return err
 }
 
-// floorWorkloads runs F1–F4 against the floor server, each as its authsvc twin runs (w2c, e3: the
+// floorWorkloads runs F1–F4 and F9 against the floor server, each as its authsvc twin runs (w2c, e3: the
 // paced rows whose rate F2 and F3 copy; nil when not run).
 func (b *bench) floorWorkloads(ctx context.Context, w2c, e3 *row) {
-	if !b.want("F1") && !b.want("F2") && !b.want("F3") && !b.want("F4") {
+	if !b.want("F1") && !b.want("F2") && !b.want("F3") && !b.want("F4") && !b.want("F9") {
 		return
 	}
 	if err := b.startFloor(ctx); err != nil {
@@ -151,6 +152,37 @@ func (b *bench) floorWorkloads(ctx context.Context, w2c, e3 *row) {
 		b.measure(ctx, row{ID: p.id, Name: fmt.Sprintf("Floor: the bare server's no-op Health.Check paced as %s (%d rps)", p.twin.ID, pace), Tool: "ghz", Concurrency: localConc, PacedRPS: pace, Floor: true}, false,
 			run("floor-"+p.id, ghzRun{Call: call, Data: noop, Concurrency: localConc, Total: max(pace*8, 200), RPS: pace}))
 	}
+	if b.want("F9") {
+		b.floorPaired(ctx)
+	}
 	b.measure(ctx, row{ID: "F4", Name: "Floor: the bare server making W4's Members.Get with authsvc's Stytch client (as W4)", Tool: "ghz", Concurrency: stytchConc, Floor: true}, false,
 		run("f4-floor-stytch", ghzRun{Call: call, Data: map[string]string{"service": floorStytchService}, Concurrency: stytchConc, Total: b.sz.stytchBound}))
+}
+
+// floorPaired is F9, W9b's pair with the floor server in authsvc's place: Members.Get through a bare
+// gRPC hop and the same Stytch client, alternating with that client calling the emulator directly,
+// in one driver. Its p50 difference is what any gRPC server in front of Stytch adds on this machine.
+func (b *bench) floorPaired(ctx context.Context) {
+	cn, err := grpc.NewClient("passthrough:///"+b.floorAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.note("floor connection: " + err.Error())
+		return
+	}
+	defer func() { _ = cn.Close() }()
+	direct, err := stytchclient.New(stytchclient.Config{ProjectID: b.projectID, Secret: b.secret, BaseURL: b.emuURL, Version: "authbench-direct"})
+	if err != nil {
+		b.note("direct Stytch client: " + err.Error())
+		return
+	}
+	hc := healthpb.NewHealthClient(cn)
+	b.pairedOn(ctx, row{ID: "F9", Name: "Floor: W9b's pair with the bare server in authsvc's place (Members.Get through it vs the Stytch client straight at the emulator, alternating)", Tool: "authbench", Concurrency: stytchConc, Floor: true},
+		"through the bare grpc-go server (Health.Check → Members.Get)",
+		func(ctx context.Context, _ int64) error {
+			_, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: floorStytchService})
+			return err
+		},
+		func(ctx context.Context, _ int64) error {
+			_, err := direct.MemberGet(ctx, stytchclient.MemberGetParams{OrganizationID: b.fx.OrgID, MemberID: b.fx.Sessions[0].MemberID})
+			return err
+		})
 }

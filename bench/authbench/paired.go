@@ -54,8 +54,13 @@ func (b *bench) pairedWorkloads(ctx context.Context) {
 // paired measures one W9 workload: request 2i goes through authsvc, request 2i+1 straight to the
 // emulator, both for session i.
 func (b *bench) paired(ctx context.Context, id, name, via string, through, direct op) {
+	b.pairedOn(ctx, row{ID: id, Name: name, Tool: "authbench", Concurrency: stytchConc}, via, through, direct)
+}
+
+// pairedOn is paired with the row given (Floor set: the floor server's CPU is recorded).
+func (b *bench) pairedOn(ctx context.Context, base row, via string, through, direct op) {
 	classes := &row{}
-	r := b.measure(ctx, row{ID: id, Name: name, Tool: "authbench", Concurrency: stytchConc}, false,
+	r := b.measure(ctx, base, false,
 		b.driven(ctx, driveSpec{
 			Concurrency: stytchConc, Total: 2 * int64(b.sz.stytchBound), MaxDuration: 2 * time.Minute,
 			ClassOf: func(i int64) int { return int(i % 2) },

@@ -247,6 +247,10 @@ func (b *bench) stytchBoundVerdicts(get func(string) *row) []verdict {
 		t.Result = met
 		if add >= pair.limit {
 			t.Result = missed("by %.2f ms, with authsvc spending %s µs of CPU per call; see profiles/request-path.md", ms(add-pair.limit), perRequestCPU(r))
+			if f9 := get("F9"); f9 != nil && len(f9.Classes) == 2 && pair.limit == stytchOverheadGRPC {
+				fa := f9.Classes[0].Lat.P50 - f9.Classes[1].Lat.P50
+				t.Result += fmt.Sprintf("; a bare grpc-go server in authsvc's place making the same Members.Get (F9) adds %+.2f ms (%s − %s) with %s µs of CPU per call", ms(fa), fmtDur(f9.Classes[0].Lat.P50), fmtDur(f9.Classes[1].Lat.P50), perRequestCPU(f9))
+			}
 		}
 		v = append(v, t)
 	}
@@ -444,7 +448,7 @@ func (b *bench) writeReport() error {
 	p("\nStytch calls = requests the emulator served on its Stytch endpoints during the workload (its `/emulator/requests` counter; `–` = not counted because the workload is Stytch-bound by design). ")
 	p("W9a–W9d run the same Stytch client authsvc uses, in the harness process, straight at the emulator: the floor authsvc's Stytch-bound RPCs are compared with, over gRPC (W9a, W9b) and REST (W9c, W9d; one keep-alive HTTP/1.1 connection per caller). ")
 	p("W2a sends every JWT once; W2b one JWT again and again (verified-token cache hits). C2a–C2c are the same for a consumer project's user session (authsvc.consumer.v1), against the same targets. E1–E3 are Envoy's ext_authz Check (envoy.service.auth.v3.Authorization/Check) against the bench rules (bench/authbench/edge.go): E1 a public rule (the no-op Check), E2 a member-session rule with one session JWT in the Authorization header, both at full speed in the same run, E3 E2's request paced at half of E2. ")
-	p("F1–F4 are the floor (bench/authbench/floor.go): the same ghz loads as W1, W2c, E3 and W4 against a bare grpc-go server (default options, no interceptors, no logging or telemetry) that answers at once (F1–F3) or makes W4's Members.Get with authsvc's Stytch client (F4); their CPU and RSS columns are that server's. What a W or E row costs beyond its F row is authsvc's own; the F row is the machine's, the kernel's, grpc-go's and ghz's.\n\n")
+	p("F1–F4 and F9 are the floor (bench/authbench/floor.go): the same loads as W1, W2c, E3, W4 and W9b against a bare grpc-go server (default options, no interceptors, no logging or telemetry) that answers at once (F1–F3) or makes W4's Members.Get with authsvc's Stytch client (F4; F9 is W9b's pair with that server in authsvc's place); their CPU and RSS columns are that server's. What a W or E row costs beyond its F row is authsvc's own; the F row is the machine's, the kernel's, grpc-go's and ghz's.\n\n")
 
 	p("## Targets\n\n")
 	p("Each target with this run's figure and the first wave's (the report of 2026-11-22 07:40 UTC, quiet machine), side by side.\n\n")
