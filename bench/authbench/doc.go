@@ -13,6 +13,9 @@
 //     wall time;
 //   - sends 300 random session tokens from one client to a fresh authsvc with admission control on
 //     and counts the calls that reached Stytch (randomtokens.go);
+//   - runs the floor (floor.go): the same ghz loads as W1, W2c, E3, W4 and W9b's pair against this
+//     binary started with -floor as a bare grpc-go server, so each missed target shows what the
+//     machine, grpc-go and the load generator cost without authsvc;
 //   - samples authsvc's CPU (utime+stime from /proc/<pid>/stat) and RSS (VmRSS) per workload, counts
 //     the emulator's requests around the workloads that must not reach Stytch, captures CPU
 //     profiles of the session check and of a Stytch-bound RPC from authsvc's admin port, and times
