@@ -17,6 +17,7 @@ import (
 	"github.com/authsvc/authsvc/internal/idempotency"
 	"github.com/authsvc/authsvc/internal/redisclient"
 	"github.com/authsvc/authsvc/internal/server"
+	"github.com/authsvc/authsvc/internal/session"
 	"github.com/authsvc/authsvc/internal/telemetry"
 	"github.com/authsvc/authsvc/internal/webhook"
 )
@@ -96,6 +97,8 @@ type Config struct {
 	Edge edge.Conf
 	// Webhook: the signing secret of Stytch's webhooks (internal/webhook).
 	Webhook webhook.Conf
+	// Session: the session checkers' verified-token cache (internal/session).
+	Session session.Conf
 }
 
 // Cookies are the names of the session cookies the REST gateway reads and sets, per project, and
@@ -129,7 +132,7 @@ func (c *Config) ConsumerOn() bool { return c.StytchConsumerProjectID != "" || c
 
 // sections are the packages' sections, in the order they are set and validated.
 func (c *Config) sections() []setting.Section {
-	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency, &c.Edge, &c.Webhook}
+	return []setting.Section{&c.Telemetry, &c.Server, &c.Redis, &c.Admission, &c.Idempotency, &c.Edge, &c.Webhook, &c.Session}
 }
 
 // stringFlag stores a flag's raw text so that every value, boolean ones included, is parsed in one

@@ -78,6 +78,9 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 		{"bad base url", map[string]string{"STYTCH_PROJECT_ID": "p", "STYTCH_SECRET": "s", "STYTCH_BASE_URL": "test.stytch.com"}, "STYTCH_BASE_URL"},
 		{"insecure cookies in production", map[string]string{"STYTCH_PROJECT_ID": "p", "STYTCH_SECRET": "s", "AUTHSVC_ENV": "production", "AUTHSVC_INSECURE_COOKIES": "true"}, "AUTHSVC_INSECURE_COOKIES"},
 		{"bad bool", map[string]string{"AUTHSVC_INSECURE_COOKIES": "sometimes"}, "AUTHSVC_INSECURE_COOKIES"},
+		{"cache size not a number", map[string]string{"AUTHSVC_SESSION_CACHE_SIZE": "10k"}, "AUTHSVC_SESSION_CACHE_SIZE"},
+		{"negative cache size", map[string]string{"AUTHSVC_SESSION_CACHE_SIZE": "-1"}, "AUTHSVC_SESSION_CACHE_SIZE"},
+		{"cache size too large", map[string]string{"AUTHSVC_SESSION_CACHE_SIZE": "1000001"}, "AUTHSVC_SESSION_CACHE_SIZE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +89,24 @@ func TestBadSettingsNameTheVariable(t *testing.T) {
 			assert.Regexp(t, "^"+tt.want+": ", err.Error())
 		})
 	}
+}
+
+// The verified-token cache's size: 10 000 by default, 0 for none, which the checkers get as a
+// negative size (their spelling of "no cache").
+func TestSessionCacheSize(t *testing.T) {
+	c, err := Load(nil, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 10_000, c.Session.CacheSize)
+	assert.Equal(t, 10_000, c.Session.CheckerCacheSize())
+
+	c, err = Load(nil, envOf(map[string]string{"AUTHSVC_SESSION_CACHE_SIZE": " 250 "}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 250, c.Session.CheckerCacheSize())
+
+	c, err = Load([]string{"-session-cache-size", "0"}, envOf(nil), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 0, c.Session.CacheSize)
+	assert.Negative(t, c.Session.CheckerCacheSize())
 }
 
 func TestSecretNeverInErrors(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -520,4 +521,55 @@ type typedPayload struct {
 		} `json:"authentication_factors"`
 		Roles []string `json:"roles"`
 	} `json:"https://stytch.com/session"`
+}
+
+// BenchmarkCacheEntryBytes is the memory one verified-token cache entry keeps:
+// the live heap after 4000 distinct session JWTs shaped like the emulator's
+// (emulatorSessionClaims) were verified into the cache,
+// less the heap before, per entry (the tokens themselves were allocated before
+// the first reading). It sizes AUTHSVC_SESSION_CACHE_SIZE (internal/session's
+// Conf). Each iteration signs 4000 tokens and fills a fresh verifier with
+// them (its ns/op is that whole fill, seconds: b.Loop runs it once), so the
+// figure is the same whatever b.N is.
+func BenchmarkCacheEntryBytes(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		project ProjectType
+		claims  func(time.Time, int) jwt.MapClaims
+	}{
+		{"member_session", ProjectB2B, emulatorSessionClaims},
+		{"user_session", ProjectConsumer, emulatorUserSessionClaims},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			const entries = 4000
+			var perEntry float64
+			for b.Loop() {
+				v, k, clock := benchVerifier(b, func(c *VerifierConfig) {
+					c.CacheSize = 2 * entries
+					c.ProjectType = tc.project
+				})
+				toks := make([]string, entries)
+				for i := range toks {
+					toks[i] = sign(b, k, tc.claims(clock.Now(), i))
+				}
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				for _, tok := range toks {
+					if _, err := v.VerifySession(context.Background(), tok); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				if n := v.cache.Len(); n != entries {
+					b.Fatalf("%d entries cached, want %d", n, entries)
+				}
+				perEntry = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / entries
+				runtime.KeepAlive(v)
+				runtime.KeepAlive(toks)
+			}
+			b.ReportMetric(perEntry, "bytes/entry")
+		})
+	}
 }
