@@ -205,23 +205,14 @@ func TestWatcherKeepsTheLastGoodRules(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rules.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(unitRules), 0o600))
-	set, content, err := edge.Load(path)
-	require.NoError(t, err)
-	e, err := edge.NewEngine(edge.Config{Rules: set, M2M: fakeM2M{}})
-	require.NoError(t, err)
-	w, err := edge.Watch(path, content, e, nil, discard())
-	require.NoError(t, err)
-	defer func() { require.NoError(t, w.Close()) }()
+	e, set := watchRules(t, path)
 
 	require.NoError(t, os.WriteFile(path, []byte("rules: [\n"), 0o600))
 	time.Sleep(300 * time.Millisecond) // past the settle time: the broken file was read and refused
 	assert.Same(t, set, e.Rules())
 
 	require.NoError(t, os.WriteFile(path, []byte("rules:\n  - {name: only, public: true}\n"), 0o600))
-	require.Eventually(t, func() bool {
-		r := e.Rules().Rules()
-		return len(r) == 1 && r[0].Name == "only"
-	}, 5*time.Second, 10*time.Millisecond)
+	waitForOnlyRule(t, e, "only")
 }
 
 // A file written continuously beside the rules (a log, as the benchmark harness had) neither holds a
@@ -231,13 +222,7 @@ func TestWatcherReloadsBesideABusyFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rules.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(unitRules), 0o600))
-	set, content, err := edge.Load(path)
-	require.NoError(t, err)
-	e, err := edge.NewEngine(edge.Config{Rules: set, M2M: fakeM2M{}})
-	require.NoError(t, err)
-	w, err := edge.Watch(path, content, e, nil, discard())
-	require.NoError(t, err)
-	defer func() { require.NoError(t, w.Close()) }()
+	e, _ := watchRules(t, path)
 
 	log, err := os.Create(filepath.Join(dir, "authsvc.log"))
 	require.NoError(t, err)
@@ -260,10 +245,7 @@ func TestWatcherReloadsBesideABusyFile(t *testing.T) {
 
 	time.Sleep(50 * time.Millisecond)
 	require.NoError(t, os.WriteFile(path, []byte("rules:\n  - {name: only, public: true}\n"), 0o600))
-	require.Eventually(t, func() bool {
-		r := e.Rules().Rules()
-		return len(r) == 1 && r[0].Name == "only"
-	}, 3*time.Second, 10*time.Millisecond)
+	waitForOnlyRule(t, e, "only")
 }
 
 // A Kubernetes ConfigMap volume: rules.yaml -> ..data/rules.yaml, ..data -> a timestamped directory;
@@ -280,22 +262,35 @@ func TestWatcherFollowsAConfigMapSwap(t *testing.T) {
 	path := filepath.Join(dir, "rules.yaml")
 	require.NoError(t, os.Symlink(filepath.Join("..data", "rules.yaml"), path))
 
+	e, _ := watchRules(t, path)
+
+	writeVersion("..2026_12_06_02", "rules:\n  - {name: swapped, public: true}\n")
+	require.NoError(t, os.Symlink("..2026_12_06_02", filepath.Join(dir, "..data_tmp")))
+	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "..2026_12_06_01")))
+	waitForOnlyRule(t, e, "swapped")
+}
+
+// watchRules loads the rules file at path into an engine and watches it until the test ends.
+func watchRules(t *testing.T, path string) (*edge.Engine, *rules.Set) {
+	t.Helper()
 	set, content, err := edge.Load(path)
 	require.NoError(t, err)
 	e, err := edge.NewEngine(edge.Config{Rules: set, M2M: fakeM2M{}})
 	require.NoError(t, err)
 	w, err := edge.Watch(path, content, e, nil, discard())
 	require.NoError(t, err)
-	defer func() { require.NoError(t, w.Close()) }()
+	t.Cleanup(func() { require.NoError(t, w.Close()) })
+	return e, set
+}
 
-	writeVersion("..2026_12_06_02", "rules:\n  - {name: swapped, public: true}\n")
-	require.NoError(t, os.Symlink("..2026_12_06_02", filepath.Join(dir, "..data_tmp")))
-	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
-	require.NoError(t, os.RemoveAll(filepath.Join(dir, "..2026_12_06_01")))
+// waitForOnlyRule waits until the rules in force are one rule named name: a reload landed.
+func waitForOnlyRule(t *testing.T, e *edge.Engine, name string) {
+	t.Helper()
 	require.Eventually(t, func() bool {
 		r := e.Rules().Rules()
-		return len(r) == 1 && r[0].Name == "swapped"
-	}, 3*time.Second, 10*time.Millisecond)
+		return len(r) == 1 && r[0].Name == name
+	}, 5*time.Second, 10*time.Millisecond)
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
