@@ -23,10 +23,12 @@ import (
 // exactly as W1, W2c, E3 and W4 do, against this harness's own binary started as a bare grpc-go
 // server (default options, no interceptors, no logging or telemetry; the health service and
 // reflection, for ghz): F1–F3 answer at once, F4 makes the Members.Get call W4 makes, with the
-// Stytch client authsvc uses. The difference between a W/E row and its F row is what authsvc's
+// Stytch client authsvc uses; F9 is W9b's pair (this harness's own driver) with the floor server in
+// authsvc's place. The difference between a W/E row and its F row is what authsvc's
 // own layers cost; the F row itself is what the machine, the kernel, grpc-go and ghz cost, which
-// no change to authsvc can remove. On this project's 2-core bench machine that floor is most of
-// a paced workload's tail and of a Stytch-bound call's CPU (docs/profiles/request-path.md).
+// no change to authsvc can remove. On this project's 2-core bench machine that floor is a large
+// part of a paced workload's tail and all of a Stytch-bound call's CPU at W4's load
+// (docs/profiles/request-path.md).
 
 // floorStytchService is the health service name for which the floor server makes the Stytch call.
 const floorStytchService = "stytch"

@@ -169,7 +169,7 @@ type bench struct {
 	machine machine
 
 	emu, svc           *proc
-	floor              *proc  // the floor server while F1–F4 run
+	floor              *proc  // the floor server while F1–F4 and F9 run
 	floorAddr          string // its gRPC address
 	emuURL             string
 	grpcAddr, httpAddr string
