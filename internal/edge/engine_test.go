@@ -293,6 +293,19 @@ func waitForOnlyRule(t *testing.T, e *edge.Engine, name string) {
 	}, 5*time.Second, 10*time.Millisecond)
 }
 
+// rules.yaml -> rules-v2.yaml in the same directory, and rules-v2.yaml edited in place: the event
+// names the link's target, which counts as the rules file.
+func TestWatcherFollowsASymlinkInTheSameDirectory(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules-v2.yaml"), []byte(unitRules), 0o600))
+	path := filepath.Join(dir, "rules.yaml")
+	require.NoError(t, os.Symlink("rules-v2.yaml", path))
+	e, _ := watchRules(t, path)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules-v2.yaml"), []byte("rules:\n  - {name: only, public: true}\n"), 0o600))
+	waitForOnlyRule(t, e, "only")
+}
+
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // A bearer JWT goes straight to the verifier of the rule's kind; only its refusal as malformed

@@ -36,6 +36,7 @@ const reloadSettle = 100 * time.Millisecond
 type Watcher struct {
 	path    string
 	name    string // the file's base name, which relevant compares events with
+	target  string // when the file is a symlink to a file in the same directory, that file's name
 	engine  *Engine
 	metrics *Metrics
 	log     *slog.Logger
@@ -70,7 +71,7 @@ func Watch(path string, content []byte, e *Engine, m *Metrics, log *slog.Logger)
 		_ = fw.Close()
 		return nil, fmt.Errorf("%s: watch %s: %w", EnvRules, filepath.Dir(path), err)
 	}
-	w := &Watcher{path: path, name: filepath.Base(path), engine: e, metrics: m, log: log, w: fw, last: content, done: make(chan struct{})}
+	w := &Watcher{path: path, name: filepath.Base(path), target: sameDirTarget(path), engine: e, metrics: m, log: log, w: fw, last: content, done: make(chan struct{})}
 	go w.run()
 	return w, nil
 }
@@ -115,7 +116,25 @@ func (w *Watcher) run() {
 // directories behind it when a ConfigMap or Secret volume is updated.
 func (w *Watcher) relevant(name string) bool {
 	base := filepath.Base(name)
-	return base == w.name || strings.HasPrefix(base, "..")
+	return base == w.name || (w.target != "" && base == w.target) || strings.HasPrefix(base, "..")
+}
+
+// sameDirTarget is the name of the file path links to when that file is in path's own directory
+// (rules.yaml -> rules-v2.yaml, edited in place), so its events count as the rules file's; "" when
+// path is no symlink or links elsewhere (a ConfigMap's ..data, which relevant already covers).
+func sameDirTarget(path string) string {
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return ""
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil || filepath.Dir(resolved) != dir {
+		return ""
+	}
+	if base := filepath.Base(resolved); base != filepath.Base(path) {
+		return base
+	}
+	return ""
 }
 
 // errUnchanged: the file's content is the one in force.
@@ -123,6 +142,7 @@ var errUnchanged = errors.New("unchanged")
 
 func (w *Watcher) reload() error {
 	ctx := context.Background()
+	w.target = sameDirTarget(w.path) // the link may have been pointed elsewhere
 	data, err := os.ReadFile(w.path)
 	if err != nil {
 		// Removed or unreadable for a moment (an editor's save, a ConfigMap swap); the next event
