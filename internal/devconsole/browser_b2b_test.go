@@ -62,6 +62,30 @@ func factorTypes(t *testing.T, got map[string]any) []string {
 	return out
 }
 
+// assertLandedFromIdP follows a sign-in that an identity provider sends back to the console's
+// landing page: the page redeems the token with the start's PKCE verifier into a sandbox member's
+// session (cookies set, the token dropped from the address), and the inspector shows that member's
+// session with the one factor factor.
+func assertLandedFromIdP(t *testing.T, p *browsertest.Page, origin, factor string) {
+	t.Helper()
+	waitLocation(t, p, origin+"/dev/authenticate.html")
+	p.WaitText("#au-status", "signed in")
+	assert.True(t, browsertest.Eval[bool](p, `location.search === ""`), "the single-use token is dropped from the address")
+	assert.True(t, browsertest.Eval[bool](p, `sessionStorage.getItem("authsvc-console:redirect") === null`), "the start's PKCE verifier is spent")
+	landed := jsonText(t, p, "#au-result")
+	member, _ := landed["member_id"].(string)
+	require.True(t, strings.HasPrefix(member, "member-test-"), "the landing names the member: %v", landed)
+	assert.Equal(t, stytchemu.SandboxOrganizationID, landed["organization_id"])
+	assertConsoleSessionCookies(t, p, origin)
+
+	p.ClickNavigate("#au-session")
+	got := inspectB2B(t, p, origin)
+	claims, _ := got["claims"].(map[string]any)
+	require.NotNil(t, claims, "the inspector decodes the session JWT's claims")
+	assert.Equal(t, member, claims["sub"])
+	assert.Equal(t, []string{factor}, factorTypes(t, got), "the session's factor is the sign-in's")
+}
+
 // TestConsoleB2BSSOLogin: a demo SAML connection to the stand-in IdP, made from the sign-in page;
 // Start leads the browser to the IdP's login form; its assertion comes back to the console's
 // landing page, which redeems the SSO token (with the PKCE verifier of the start) into a session;
@@ -84,22 +108,7 @@ func TestConsoleB2BSSOLogin(t *testing.T) {
 	p.Type(`input[name="email"]`, "sam@example.com")
 	p.Type(`input[name="name"]`, "Sam Sso")
 	p.Click(`button[type="submit"]`)
-	waitLocation(t, p, origin+"/dev/authenticate.html")
-	p.WaitText("#au-status", "signed in")
-	assert.True(t, browsertest.Eval[bool](p, `location.search === ""`), "the single-use token is dropped from the address")
-	assert.True(t, browsertest.Eval[bool](p, `sessionStorage.getItem("authsvc-console:redirect") === null`), "the start's PKCE verifier is spent")
-	landed := jsonText(t, p, "#au-result")
-	member, _ := landed["member_id"].(string)
-	require.True(t, strings.HasPrefix(member, "member-test-"), "the landing names the member: %v", landed)
-	assert.Equal(t, stytchemu.SandboxOrganizationID, landed["organization_id"])
-	assertConsoleSessionCookies(t, p, origin)
-
-	p.ClickNavigate("#au-session")
-	got := inspectB2B(t, p, origin)
-	claims, _ := got["claims"].(map[string]any)
-	require.NotNil(t, claims, "the inspector decodes the session JWT's claims")
-	assert.Equal(t, member, claims["sub"])
-	assert.Equal(t, []string{"AUTHENTICATION_FACTOR_TYPE_SSO"}, factorTypes(t, got), "the session's factor is the SSO sign-in")
+	assertLandedFromIdP(t, p, origin, "AUTHENTICATION_FACTOR_TYPE_SSO")
 }
 
 // TestConsoleB2BPasswordLogin: a member (made by an email code) asks for a reset email; its link in
@@ -225,22 +234,7 @@ func TestConsoleB2BOAuthLogin(t *testing.T) {
 	p.WaitText("h1", "Sign in with Google")
 	p.Type(`input[name="email"]`, stytchemu.SandboxEmail)
 	p.Click(`button[name="allow"]`)
-	waitLocation(t, p, origin+"/dev/authenticate.html")
-	p.WaitText("#au-status", "signed in")
-	assert.True(t, browsertest.Eval[bool](p, `location.search === ""`), "the single-use token is dropped from the address")
-	assert.True(t, browsertest.Eval[bool](p, `sessionStorage.getItem("authsvc-console:redirect") === null`), "the start's PKCE verifier is spent")
-	landed := jsonText(t, p, "#au-result")
-	member, _ := landed["member_id"].(string)
-	require.True(t, strings.HasPrefix(member, "member-test-"), "the landing names the member: %v", landed)
-	assert.Equal(t, stytchemu.SandboxOrganizationID, landed["organization_id"])
-	assertConsoleSessionCookies(t, p, origin)
-
-	p.ClickNavigate("#au-session")
-	got := inspectB2B(t, p, origin)
-	claims, _ := got["claims"].(map[string]any)
-	require.NotNil(t, claims, "the inspector decodes the session JWT's claims")
-	assert.Equal(t, member, claims["sub"])
-	assert.Equal(t, []string{"AUTHENTICATION_FACTOR_TYPE_OAUTH"}, factorTypes(t, got), "the session's factor is the OAuth sign-in")
+	assertLandedFromIdP(t, p, origin, "AUTHENTICATION_FACTOR_TYPE_OAUTH")
 
 	openSignin(t, p, origin)
 	p.Click("#b2b-oauth-discovery")
