@@ -132,13 +132,7 @@ func (b *bench) floorWorkloads(ctx context.Context, w2c, e3 *row) {
 	const call = "grpc.health.v1.Health/Check"
 	noop := map[string]string{"service": ""}
 	run := func(name string, r ghzRun) func() (Latencies, float64, error) {
-		return func() (Latencies, float64, error) {
-			if r.Bound == 0 {
-				r.Bound = b.sz.fastBound
-			}
-			r.Connections = grpcConns
-			return runGHZ(ctx, b.cfg.ghz, b.cfg.workDir, name, b.floorAddr, r)
-		}
+		return b.ghzAt(ctx, b.floorAddr, name, r)
 	}
 	_, _, _ = run("floor-warmup", ghzRun{Call: call, Data: noop, Concurrency: 10, Total: 2000})()
 	b.measure(ctx, row{ID: "F1", Name: "Floor: a bare grpc-go server's no-op Health.Check (as W1)", Tool: "ghz", Concurrency: localConc, Floor: true}, false,
@@ -171,7 +165,7 @@ func (b *bench) floorPaired(ctx context.Context) {
 		return
 	}
 	defer func() { _ = cn.Close() }()
-	direct, err := stytchclient.New(stytchclient.Config{ProjectID: b.projectID, Secret: b.secret, BaseURL: b.emuURL, Version: "authbench-direct"})
+	direct, err := b.directStytch()
 	if err != nil {
 		b.note("direct Stytch client: " + err.Error())
 		return

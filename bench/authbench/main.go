@@ -519,6 +519,11 @@ func (b *bench) measure(ctx context.Context, r row, countUpstream bool, fn func(
 }
 
 func (b *bench) ghz(ctx context.Context, name string, r ghzRun) func() (Latencies, float64, error) {
+	return b.ghzAt(ctx, b.grpcAddr, name, r)
+}
+
+// ghzAt is ghz against the gRPC server at addr (authsvc's, or the floor server's).
+func (b *bench) ghzAt(ctx context.Context, addr, name string, r ghzRun) func() (Latencies, float64, error) {
 	return func() (Latencies, float64, error) {
 		if r.Bound == 0 {
 			r.Bound = b.sz.fastBound
@@ -526,7 +531,7 @@ func (b *bench) ghz(ctx context.Context, name string, r ghzRun) func() (Latencie
 		if r.Connections == 0 {
 			r.Connections = grpcConns
 		}
-		return runGHZ(ctx, b.cfg.ghz, b.cfg.workDir, name, b.grpcAddr, r)
+		return runGHZ(ctx, b.cfg.ghz, b.cfg.workDir, name, addr, r)
 	}
 }
 

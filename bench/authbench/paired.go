@@ -18,7 +18,7 @@ import (
 // the same client-side overhead: the difference of their latencies is what authsvc adds.
 func (b *bench) pairedWorkloads(ctx context.Context) {
 	fx := b.fx
-	direct, err := stytchclient.New(stytchclient.Config{ProjectID: b.projectID, Secret: b.secret, BaseURL: b.emuURL, Version: "authbench-direct"})
+	direct, err := b.directStytch()
 	if err != nil {
 		b.note("direct Stytch client: " + err.Error())
 		return
@@ -49,6 +49,12 @@ func (b *bench) pairedWorkloads(ctx context.Context) {
 			path := "/v1/b2b/organizations/" + url.PathEscape(fx.OrgID) + "/member?member_id=" + url.QueryEscape(b.stytchSession(i).MemberID)
 			return b.rest(ctx, rest, http.MethodGet, path, nil, "Bearer "+fx.M2MToken)
 		}, memberDirect)
+}
+
+// directStytch is the Stytch client the paired workloads call the emulator with directly: the one
+// authsvc uses, on the same project.
+func (b *bench) directStytch() (*stytchclient.Client, error) {
+	return stytchclient.New(stytchclient.Config{ProjectID: b.projectID, Secret: b.secret, BaseURL: b.emuURL, Version: "authbench-direct"}) //nolint:wrapcheck // the caller notes it
 }
 
 // paired measures one W9 workload: request 2i goes through authsvc, request 2i+1 straight to the
