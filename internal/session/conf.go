@@ -45,22 +45,25 @@ func (c *Conf) Vars() []setting.Var {
 func (c *Conf) SetDefaults() { *c = Conf{CacheSize: DefaultCacheSize} }
 
 // Validate implements setting.Section.
-func (c *Conf) Validate() error {
-	if c.CacheSize < 0 || c.CacheSize > MaxCacheSize {
-		return setting.Named(EnvCacheSize, fmt.Errorf("%d is not between 0 and %d", c.CacheSize, MaxCacheSize))
-	}
-	return nil
-}
+func (c *Conf) Validate() error { return setting.Named(EnvCacheSize, checkCacheSize(c.CacheSize)) }
 
 func (c *Conf) setCacheSize(text string) error {
 	n, err := strconv.Atoi(strings.TrimSpace(text))
 	if err != nil {
 		return fmt.Errorf("%q is not a whole number", text)
 	}
+	if err := checkCacheSize(n); err != nil {
+		return err
+	}
+	c.CacheSize = n
+	return nil
+}
+
+// checkCacheSize is the one range rule of the setting, for the text given and for Validate.
+func checkCacheSize(n int) error {
 	if n < 0 || n > MaxCacheSize {
 		return fmt.Errorf("%d is not between 0 and %d", n, MaxCacheSize)
 	}
-	c.CacheSize = n
 	return nil
 }
 
