@@ -114,6 +114,22 @@ func (c *connectedApp) checkSecret(s string) bool {
 	return cur || next
 }
 
+// summary is how Stytch lists an app beside others (an organization's or a member's apps, the
+// app's active members): its ID, name, description, type and logo.
+func (c *connectedApp) summary() obj {
+	return obj{
+		"connected_app_id": c.clientID, "name": c.name, "description": c.description,
+		"client_type": c.clientType, "logo_url": c.logoURL,
+	}
+}
+
+// grantSummary is summary with the scopes grant g holds, as a member's or user's apps are listed.
+func (c *connectedApp) grantSummary(g *grant) obj {
+	out := c.summary()
+	out["scopes_granted"] = strings.Join(g.scopes, " ")
+	return out
+}
+
 func (c *connectedApp) wire() obj {
 	return obj{
 		"client_id":                         c.clientID,
@@ -386,10 +402,7 @@ func (e *Emulator) orgConnectedApps(rq *request) (any, error) {
 	for _, id := range ca.order {
 		if len(e.grantsOf(org.OrganizationID, id, "")) > 0 {
 			c := ca.apps[id]
-			out = append(out, obj{
-				"connected_app_id": c.clientID, "name": c.name, "description": c.description,
-				"client_type": c.clientType, "logo_url": c.logoURL,
-			})
+			out = append(out, c.summary())
 		}
 	}
 	return obj{"connected_apps": out}, nil
@@ -436,10 +449,9 @@ func (e *Emulator) orgConnectedApp(rq *request) (any, error) {
 	for _, g := range e.grantsOf(org.OrganizationID, c.clientID, "") {
 		active = append(active, obj{"member_id": g.memberID, "granted_scopes": slices.Clone(g.scopes)})
 	}
-	return obj{
-		"connected_app_id": c.clientID, "name": c.name, "description": c.description,
-		"client_type": c.clientType, "logo_url": c.logoURL, "active_members": active,
-	}, nil
+	out := c.summary()
+	out["active_members"] = active
+	return out, nil
 }
 
 func (e *Emulator) memberByPaths(rq *request) (*member, *apiError) {
@@ -465,10 +477,7 @@ func (e *Emulator) memberConnectedApps(rq *request) (any, error) {
 	out := []obj{}
 	for _, g := range e.grantsOf(m.OrganizationID, "", m.MemberID) {
 		c := e.capps().apps[g.clientID]
-		out = append(out, obj{
-			"connected_app_id": c.clientID, "name": c.name, "description": c.description,
-			"client_type": c.clientType, "logo_url": c.logoURL, "scopes_granted": strings.Join(g.scopes, " "),
-		})
+		out = append(out, c.grantSummary(g))
 	}
 	return obj{"connected_apps": out}, nil
 }

@@ -462,10 +462,7 @@ func (e *Emulator) userConnectedApps(rq *request) (any, error) {
 	for _, id := range ca.order {
 		if g := ca.grants[[2]string{u.id, id}]; g != nil {
 			c := ca.apps[id]
-			out = append(out, obj{
-				"connected_app_id": c.clientID, "name": c.name, "description": c.description,
-				"client_type": c.clientType, "logo_url": c.logoURL, "scopes_granted": strings.Join(g.scopes, " "),
-			})
+			out = append(out, c.grantSummary(g))
 		}
 	}
 	return obj{"connected_apps": out}, nil
